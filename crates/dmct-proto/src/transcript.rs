@@ -1,0 +1,216 @@
+//! What crossed the wire: every HTTP request/response pair of a run, byte for byte.
+//!
+//! A [`Transcript`] is the one input of the rule checker, whether it was recorded live
+//! (harness as server, as client, or later as proxy) or read back from a file. It is
+//! serialised as versioned JSON (see `TRANSCRIPT_FORMAT`); bodies that are valid UTF-8 are
+//! stored as text so a person can read them, anything else as base64, so no byte is lost.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Version of the JSON transcript format. Readers keep accepting every older version.
+pub const TRANSCRIPT_FORMAT: u32 = 1;
+
+/// The exchanges of one test case, in the order they happened, and how observation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub format: u32,
+    pub exchanges: Vec<Exchange>,
+    /// Why recording stopped; rules use it to tell "the peer sent nothing more" from
+    /// "the peer may still have been working when we stopped listening".
+    pub closing: Closing,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Self {
+            format: TRANSCRIPT_FORMAT,
+            exchanges: Vec::new(),
+            closing: Closing::Stopped,
+        }
+    }
+}
+
+/// One HTTP request and what came back for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: HttpRequest,
+    /// Absent when no (complete) response arrived; `failure` then says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ExchangeFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    pub method: String,
+    /// The request-target as sent on the wire (origin form: path and query).
+    pub target: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+/// Header fields in wire order, names as received.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl Headers {
+    /// First value of a header, compared case-insensitively by name as HTTP requires.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.push((name.into(), value.into()));
+    }
+
+    /// The media type of `Content-Type` without parameters, lower-cased.
+    pub fn media_type(&self) -> Option<String> {
+        self.get("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+}
+
+/// A message body, exactly as it was on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body(pub Vec<u8>);
+
+impl Body {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body(v)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum BodyRepr {
+    Text(String),
+    Base64(String),
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => BodyRepr::Text(text.to_owned()),
+            Err(_) => BodyRepr::Base64(B64.encode(&self.0)),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match BodyRepr::deserialize(d)? {
+            BodyRepr::Text(t) => Ok(Body(t.into_bytes())),
+            BodyRepr::Base64(b) => B64
+                .decode(b.as_bytes())
+                .map(Body)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Why an exchange has no complete response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ExchangeFailure {
+    /// Nothing (complete) arrived within the time limit. The spec sets no timeouts
+    /// between packages, so this alone never makes a peer non-conformant.
+    Timeout { after_ms: u64, awaiting: String },
+    /// The peer closed or reset the connection before a complete response.
+    ConnectionClosed { detail: String },
+    /// The body was larger than the harness accepts.
+    BodyTooLarge { limit: usize },
+    /// Anything else the transport reported (refused connection, bad URL, ...).
+    Transport { detail: String },
+}
+
+/// How observation of a case ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Closing {
+    /// The peer under test is known to have finished (a built-in peer returned, or the
+    /// harness itself was the client and sent its last package).
+    PeerDone,
+    /// No new request arrived for `after_ms`: the peer may be finished or just slow.
+    IdleTimeout { after_ms: u64 },
+    /// The per-case exchange limit was reached (a peer looping).
+    ExchangeLimit { limit: usize },
+    /// The harness stopped recording for another reason (operator, shutdown).
+    Stopped,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_round_trip_as_text_or_base64() {
+        let t = Transcript {
+            format: TRANSCRIPT_FORMAT,
+            exchanges: vec![Exchange {
+                request: HttpRequest {
+                    method: "POST".into(),
+                    target: "/dm?s=1".into(),
+                    headers: Headers(vec![(
+                        "Content-Type".into(),
+                        "application/vnd.syncml.dm+xml".into(),
+                    )]),
+                    body: Body(b"<SyncML/>".to_vec()),
+                },
+                response: Some(HttpResponse {
+                    status: 200,
+                    headers: Headers::default(),
+                    body: Body(vec![0x03, 0xa4, 0x01, 0xff]),
+                }),
+                failure: None,
+            }],
+            closing: Closing::IdleTimeout { after_ms: 1500 },
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains(r#""body":{"text":"<SyncML/>"}"#), "{json}");
+        assert!(json.contains(r#""body":{"base64":"A6QB/w=="}"#), "{json}");
+        let back: Transcript = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+    }
+
+    #[test]
+    fn header_lookup_ignores_case_and_parameters() {
+        let h = Headers(vec![(
+            "content-TYPE".into(),
+            "Application/Vnd.SyncML.DM+XML; charset=utf-8".into(),
+        )]);
+        assert_eq!(
+            h.media_type().as_deref(),
+            Some("application/vnd.syncml.dm+xml")
+        );
+        assert_eq!(h.get("missing"), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! A generic element tree: the syntax layer between wire bytes and the typed model.
+//!
+//! The XML codec (and, later, the WBXML codec) only turns bytes into [`Element`]s and
+//! back; mapping elements to SyncML types happens once, in `model`'s tree mapping. That
+//! keeps both encodings decoding to the same model, and lets unknown elements be kept
+//! verbatim instead of dropped.
+
+use std::ops::Range;
+
+/// One element: name, namespace URI (resolved), attributes and children.
+#[derive(Debug, Clone, Default, Eq)]
+pub struct Element {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub attributes: Vec<(String, String)>,
+    pub children: Vec<Node>,
+    /// Byte range of the whole element in the message it was decoded from; empty for
+    /// elements built in code. Not part of equality: two elements with the same content
+    /// are the same element wherever they sat.
+    pub span: Range<usize>,
+}
+
+impl PartialEq for Element {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.namespace == other.namespace
+            && self.attributes == other.attributes
+            && self.children == other.children
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Element(Element),
+    /// Character data, entities resolved, CDATA sections merged in.
+    Text(String),
+}
+
+impl Element {
+    pub fn new(name: impl Into<String>) -> Self {
+        Element {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Builder: a child element holding only text.
+    pub fn with_text_child(mut self, name: &str, text: impl Into<String>) -> Self {
+        self.children
+            .push(Node::Element(Element::new(name).with_text(text)));
+        self
+    }
+
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        let text = text.into();
+        if !text.is_empty() {
+            self.children.push(Node::Text(text));
+        }
+        self
+    }
+
+    pub fn with_child(mut self, child: Element) -> Self {
+        self.children.push(Node::Element(child));
+        self
+    }
+
+    pub fn in_namespace(mut self, ns: &str) -> Self {
+        self.namespace = Some(ns.to_owned());
+        self
+    }
+
+    /// Child elements, in order.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    /// The concatenated text children (not descendants).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for n in &self.children {
+            if let Node::Text(t) = n {
+                s.push_str(t);
+            }
+        }
+        s
+    }
+
+    /// True when the element has element children (mixed or nested content).
+    pub fn has_element_children(&self) -> bool {
+        self.children.iter().any(|n| matches!(n, Node::Element(_)))
+    }
+}

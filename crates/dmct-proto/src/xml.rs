@@ -1,0 +1,495 @@
+//! The XML encoding of SyncML DM (`application/vnd.syncml.dm+xml`), on quick-xml.
+//!
+//! Decoding is bytes -> [`Element`] tree -> [`SyncML`]; encoding the reverse. The
+//! decoder never expands entities other than the five predefined ones and character
+//! references (a DOCTYPE is skipped, so no entity bomb can grow), limits nesting depth,
+//! and names the byte offset and the element path of every error.
+
+use crate::model::{Spans, SyncML};
+use crate::tree::{Element, Node};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+use quick_xml::writer::Writer;
+
+/// Deeper nesting than this is refused: no DM message needs it, and it bounds the
+/// recursion of everything that walks the tree.
+pub const MAX_DEPTH: usize = 64;
+
+/// A message decoded from XML, with the bytes it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub raw: Vec<u8>,
+    pub message: SyncML,
+    pub spans: Spans,
+}
+
+impl Decoded {
+    /// The wire bytes of the `index`-th SyncBody command, as text (lossy for non-UTF-8).
+    pub fn command_excerpt(&self, index: usize) -> Option<String> {
+        let span = self.spans.commands.get(index)?;
+        self.raw
+            .get(span.clone())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    pub fn hdr_excerpt(&self) -> String {
+        self.raw
+            .get(self.spans.hdr.clone())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("body is empty")]
+    Empty,
+    #[error("not UTF-8: invalid byte at offset {offset}")]
+    NotUtf8 { offset: usize },
+    #[error("malformed XML at byte {offset} (in {path}): {message}")]
+    Syntax {
+        offset: usize,
+        path: String,
+        message: String,
+    },
+    #[error("element nesting deeper than {MAX_DEPTH} at byte {offset} (in {path})")]
+    TooDeep { offset: usize, path: String },
+    #[error("not a SyncML message at byte {offset}: {source}")]
+    Schema {
+        offset: usize,
+        #[source]
+        source: crate::model::SchemaError,
+    },
+}
+
+impl DecodeError {
+    /// Byte offset the error points at, for evidence excerpts.
+    pub fn offset(&self) -> usize {
+        match self {
+            DecodeError::Empty => 0,
+            DecodeError::NotUtf8 { offset }
+            | DecodeError::Syntax { offset, .. }
+            | DecodeError::TooDeep { offset, .. }
+            | DecodeError::Schema { offset, .. } => *offset,
+        }
+    }
+}
+
+/// Decode one SyncML DM message from XML bytes.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let root = parse_tree(bytes)?;
+    let (message, spans) = SyncML::from_element(&root).map_err(|source| DecodeError::Schema {
+        offset: source.span.start,
+        source,
+    })?;
+    Ok(Decoded {
+        raw: bytes.to_vec(),
+        message,
+        spans,
+    })
+}
+
+/// Encode a message as XML (UTF-8, with an XML declaration, no indentation: whitespace
+/// inside `Data` is content and must not be invented).
+pub fn encode(message: &SyncML) -> Vec<u8> {
+    encode_element(&message.to_element())
+}
+
+/// Parse XML bytes into an element tree (the syntax layer only).
+pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DecodeError::Empty);
+    }
+    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let text = std::str::from_utf8(&bytes[skip..]).map_err(|e| DecodeError::NotUtf8 {
+        offset: skip + e.valid_up_to(),
+    })?;
+
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().trim_text(false);
+    // (element, its resolved namespace) for each open element.
+    let mut stack: Vec<(Element, Option<String>)> = Vec::new();
+    let mut root: Option<Element> = None;
+
+    let path_of = |stack: &[(Element, Option<String>)]| -> String {
+        if stack.is_empty() {
+            "/".to_owned()
+        } else {
+            stack
+                .iter()
+                .map(|(e, _)| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join("/")
+        }
+    };
+
+    loop {
+        let before = skip + reader.buffer_position() as usize;
+        let syntax = |message: String, stack: &[(Element, Option<String>)], offset: usize| {
+            DecodeError::Syntax {
+                offset,
+                path: path_of(stack),
+                message,
+            }
+        };
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok((ns, ev)) => (resolved(ns), ev),
+            Err(e) => {
+                let offset = skip + reader.error_position() as usize;
+                return Err(syntax(e.to_string(), &stack, offset));
+            }
+        };
+        let after = skip + reader.buffer_position() as usize;
+        match event {
+            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                let _ = start;
+                return Err(syntax(
+                    "content after the root element".into(),
+                    &stack,
+                    before,
+                ));
+            }
+            Event::Start(start) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(DecodeError::TooDeep {
+                        offset: before,
+                        path: path_of(&stack),
+                    });
+                }
+                let ns = ns.map_err(|m| syntax(m, &stack, before))?;
+                let el = open(&start, &ns, stack.last().map(|(_, n)| n), before)
+                    .map_err(|m| syntax(m, &stack, before))?;
+                stack.push((el, ns));
+            }
+            Event::Empty(start) => {
+                let ns = ns.map_err(|m| syntax(m, &stack, before))?;
+                let mut el = open(&start, &ns, stack.last().map(|(_, n)| n), before)
+                    .map_err(|m| syntax(m, &stack, before))?;
+                el.span = before..after;
+                match stack.last_mut() {
+                    Some((parent, _)) => parent.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::End(_) => {
+                // quick-xml has already checked that the end tag matches.
+                let Some((mut el, _)) = stack.pop() else {
+                    return Err(syntax("unmatched end tag".into(), &stack, before));
+                };
+                el.span.end = after;
+                match stack.last_mut() {
+                    Some((parent, _)) => parent.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => push_text(&mut stack, &t.xml10_content(), root.is_some())
+                .map_err(|m| syntax(m, &stack, before))?,
+            Event::CData(c) => push_text(&mut stack, &c.into_inner(), root.is_some())
+                .map_err(|m| syntax(m, &stack, before))?,
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(ch)) => ch.to_string(),
+                        _ => {
+                            return Err(syntax(
+                                format!("invalid character reference &{};", r.into_inner()),
+                                &stack,
+                                before,
+                            ));
+                        }
+                    }
+                } else {
+                    let name = r.into_inner();
+                    match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(s) => s.to_owned(),
+                        None => {
+                            return Err(syntax(
+                                format!(
+                                    "undefined entity &{name}; (only the predefined XML entities are accepted)"
+                                ),
+                                &stack,
+                                before,
+                            ));
+                        }
+                    }
+                };
+                push_text(&mut stack, &resolved, root.is_some())
+                    .map_err(|m| syntax(m, &stack, before))?;
+            }
+            Event::Eof => break,
+            // Declarations, comments, processing instructions and DOCTYPE carry no
+            // message content; a DOCTYPE's entities are never expanded.
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(DecodeError::Syntax {
+            offset: bytes.len(),
+            path: path_of(&stack),
+            message: "unexpected end of input: elements left open".into(),
+        });
+    }
+    root.ok_or(DecodeError::Syntax {
+        offset: 0,
+        path: "/".into(),
+        message: "no root element".into(),
+    })
+}
+
+fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, String> {
+    match ns {
+        ResolveResult::Bound(ns) => Ok(Some(ns.into_inner().to_owned())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(prefix) => Err(format!("undeclared namespace prefix '{prefix}'")),
+    }
+}
+
+/// A new element; `namespace` is recorded only where it differs from the parent's, so
+/// the tree says what an encoder must declare.
+fn open(
+    start: &BytesStart<'_>,
+    ns: &Option<String>,
+    parent_ns: Option<&Option<String>>,
+    offset: usize,
+) -> Result<Element, String> {
+    let mut el = Element::new(start.local_name().into_inner());
+    el.namespace = match parent_ns {
+        Some(p) if p == ns => None,
+        Some(_) => Some(ns.clone().unwrap_or_default()),
+        None => ns.clone(),
+    };
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| e.to_string())?;
+        let key = attr.key.into_inner();
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            continue;
+        }
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?;
+        el.attributes.push((key.to_owned(), value.into_owned()));
+    }
+    el.span = offset..offset;
+    Ok(el)
+}
+
+fn push_text(
+    stack: &mut [(Element, Option<String>)],
+    text: &str,
+    after_root: bool,
+) -> Result<(), String> {
+    match stack.last_mut() {
+        Some((el, _)) => {
+            // Adjacent text, references and CDATA form one text node.
+            if let Some(Node::Text(prev)) = el.children.last_mut() {
+                prev.push_str(text);
+            } else if !text.is_empty() {
+                el.children.push(Node::Text(text.to_owned()));
+            }
+            Ok(())
+        }
+        None if text.trim().is_empty() => Ok(()),
+        None if after_root => Err("text after the root element".into()),
+        None => Err("text before the root element".into()),
+    }
+}
+
+/// Serialise an element tree as an XML document.
+pub fn encode_element(root: &Element) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new());
+    // Writing into a Vec cannot fail.
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    write_element(&mut w, root);
+    w.into_inner()
+}
+
+fn write_element(w: &mut Writer<Vec<u8>>, el: &Element) {
+    let mut start = BytesStart::new(el.name.as_str());
+    if let Some(ns) = &el.namespace {
+        start.push_attribute(("xmlns", ns.as_str()));
+    }
+    for (k, v) in &el.attributes {
+        start.push_attribute((k.as_str(), v.as_str()));
+    }
+    if el.children.is_empty() {
+        let _ = w.write_event(Event::Empty(start));
+        return;
+    }
+    let _ = w.write_event(Event::Start(start));
+    for child in &el.children {
+        match child {
+            Node::Element(c) => write_element(w, c),
+            Node::Text(t) => {
+                // A raw CR would come back as LF (XML end-of-line handling), so it is
+                // written as a character reference.
+                let escaped = quick_xml::escape::escape(t.as_str()).replace('\r', "&#xD;");
+                let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
+            }
+        }
+    }
+    let _ = w.write_event(Event::End(BytesEnd::new(el.name.as_str())));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PKG1: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<SyncML xmlns="SYNCML:SYNCML1.2">
+  <SyncHdr>
+    <VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>
+    <SessionID>1</SessionID><MsgID>1</MsgID>
+    <Target><LocURI>http://www.syncml.org/mgmt-server</LocURI></Target>
+    <Source><LocURI>IMEI:493005100592800</LocURI><LocName>Bruce2</LocName></Source>
+    <Cred>
+      <Meta><Type xmlns="syncml:metinf">syncml:auth-basic</Type>
+            <Format xmlns="syncml:metinf">b64</Format></Meta>
+      <Data>QnJ1Y2UyOk9oQmVoYXZl</Data>
+    </Cred>
+    <Meta><MaxMsgSize xmlns="syncml:metinf">5000</MaxMsgSize></Meta>
+  </SyncHdr>
+  <SyncBody>
+    <Alert><CmdID>1</CmdID><Data>1201</Data></Alert>
+    <Replace><CmdID>2</CmdID>
+      <Item><Source><LocURI>./DevInfo/Man</LocURI></Source><Data>a &amp; b &#x3C;c&gt;</Data></Item>
+      <Item><Source><LocURI>./DevInfo/Lang</LocURI></Source><Data><![CDATA[<en>]]></Data></Item>
+    </Replace>
+    <Final/>
+  </SyncBody>
+</SyncML>"#;
+
+    #[test]
+    fn decodes_a_package_one_with_entities_cdata_and_metinf() {
+        let d = decode(PKG1.as_bytes()).unwrap();
+        let m = &d.message;
+        assert_eq!(m.hdr.ver_proto, "DM/1.2");
+        assert_eq!(m.hdr.source.loc_name.as_deref(), Some("Bruce2"));
+        let cred = m.hdr.cred.as_ref().unwrap();
+        assert_eq!(
+            cred.meta.as_ref().unwrap().r#type.as_deref(),
+            Some("syncml:auth-basic")
+        );
+        assert_eq!(
+            m.hdr.meta.as_ref().unwrap().max_msg_size.as_deref(),
+            Some("5000")
+        );
+        assert!(m.body.final_);
+        assert!(m.is_session_setup());
+        let crate::Command::Replace(r) = &m.body.commands[1] else {
+            panic!("not a Replace")
+        };
+        assert_eq!(
+            r.items[0].data.as_ref().unwrap().as_text(),
+            Some("a & b <c>")
+        );
+        assert_eq!(r.items[1].data.as_ref().unwrap().as_text(), Some("<en>"));
+        // Spans point at the wire bytes of each command.
+        assert!(
+            d.command_excerpt(0)
+                .unwrap()
+                .starts_with("<Alert><CmdID>1</CmdID>")
+        );
+        assert!(d.command_excerpt(1).unwrap().ends_with("</Replace>"));
+        assert!(d.hdr_excerpt().starts_with("<SyncHdr>"));
+    }
+
+    #[test]
+    fn encode_then_decode_gives_the_same_model() {
+        let d = decode(PKG1.as_bytes()).unwrap();
+        let again = decode(&encode(&d.message)).unwrap();
+        assert_eq!(again.message, d.message);
+    }
+
+    #[test]
+    fn errors_name_offset_and_path() {
+        let e = decode(b"<SyncML><SyncHdr><VerDTD>1.2</VerProto></SyncHdr></SyncML>").unwrap_err();
+        match &e {
+            DecodeError::Syntax { offset, path, .. } => {
+                assert_eq!(*offset, 28, "{e}");
+                assert_eq!(path, "SyncML/SyncHdr/VerDTD");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let e = decode(
+            b"<SyncML><SyncHdr/><SyncBody><Status><CmdID>1</CmdID></Status></SyncBody></SyncML>",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("SyncML/SyncHdr: missing required <VerDTD>"),
+            "{e}"
+        );
+        let body = b"<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>a</LocURI></Target><Source><LocURI>b</LocURI></Source></SyncHdr><SyncBody><Status><CmdID>1</CmdID></Status></SyncBody></SyncML>";
+        let e = decode(body).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("SyncML/SyncBody/Status: missing required <MsgRef>"),
+            "{e}"
+        );
+        assert_eq!(
+            e.offset(),
+            body.windows(8).position(|w| w == b"<Status>").unwrap()
+        );
+    }
+
+    #[test]
+    fn refuses_bad_input_without_panicking() {
+        assert_eq!(decode(b"").unwrap_err(), DecodeError::Empty);
+        assert_eq!(decode(b" \n").unwrap_err(), DecodeError::Empty);
+        assert!(matches!(
+            decode(b"<a>\xff</a>"),
+            Err(DecodeError::NotUtf8 { offset: 3 })
+        ));
+        assert!(matches!(
+            decode(b"not xml at all"),
+            Err(DecodeError::Syntax { .. })
+        ));
+        assert!(matches!(
+            decode(b"<SyncML><SyncHdr>"),
+            Err(DecodeError::Syntax { .. })
+        ));
+        assert!(matches!(
+            decode(b"<SyncML/><x/>"),
+            Err(DecodeError::Syntax { .. })
+        ));
+        assert!(matches!(
+            decode(b"<html/>"),
+            Err(DecodeError::Schema { .. })
+        ));
+        let deep = "<a>".repeat(MAX_DEPTH + 1);
+        assert!(matches!(
+            decode(deep.as_bytes()),
+            Err(DecodeError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn entity_bombs_are_refused_not_expanded() {
+        let bomb = br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<SyncML><SyncHdr>&lol2;</SyncHdr></SyncML>"#;
+        let e = decode(bomb).unwrap_err();
+        assert!(e.to_string().contains("undefined entity &lol2;"), "{e}");
+    }
+
+    #[test]
+    fn unknown_elements_and_namespaces_are_kept() {
+        let xml = PKG1.replace(
+            "<Final/>",
+            r#"<Frobnicate xmlns="urn:x-vendor"><Knob a="1">7</Knob></Frobnicate><Final/>"#,
+        );
+        let d = decode(xml.as_bytes()).unwrap();
+        let crate::Command::Other(e) = &d.message.body.commands[2] else {
+            panic!("dropped")
+        };
+        assert_eq!(e.namespace.as_deref(), Some("urn:x-vendor"));
+        assert_eq!(
+            e.elements().next().unwrap().attributes,
+            vec![("a".into(), "1".into())]
+        );
+        let again = decode(&encode(&d.message)).unwrap();
+        assert_eq!(again.message, d.message);
+    }
+}

@@ -1,0 +1,331 @@
+//! Property: any message of the model survives XML encoding and decoding unchanged.
+
+use dmct_proto::tree::{Element, Node};
+use dmct_proto::*;
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+
+/// Text XML 1.0 can carry: no C0 controls but tab, LF and CR (CR is escaped).
+fn text() -> BoxedStrategy<String> {
+    "[ -~\t\n\r\u{a0}-\u{2fff}]{0,12}".boxed()
+}
+
+fn token() -> BoxedStrategy<String> {
+    "[A-Za-z0-9./:_-]{1,10}".boxed()
+}
+
+fn loc_ref() -> BoxedStrategy<LocRef> {
+    (token(), option::of(text()))
+        .prop_map(|(loc_uri, loc_name)| LocRef { loc_uri, loc_name })
+        .boxed()
+}
+
+fn vendor_element() -> BoxedStrategy<Element> {
+    let leaf = (prop::sample::select(vec!["XKnob", "XDial", "XTag"]), text())
+        .prop_map(|(name, t)| Element::new(name).with_text(t));
+    let tree = leaf.prop_recursive(3, 12, 3, |inner| {
+        (
+            prop::sample::select(vec!["XVendor", "XExt"]),
+            vec(inner, 1..3),
+            option::of(("[a-z]{1,4}", text())),
+        )
+            .prop_map(|(name, kids, attr)| {
+                let mut e = Element::new(name);
+                e.attributes.extend(attr);
+                e.children = kids.into_iter().map(Node::Element).collect();
+                e
+            })
+    });
+    // Only the outermost element declares a namespace: the tree records one only where
+    // it differs from the parent's.
+    (tree, option::of(Just("urn:x-vendor".to_owned())))
+        .prop_map(|(mut e, ns)| {
+            e.namespace = ns;
+            e
+        })
+        .boxed()
+}
+
+fn extensions() -> impl Strategy<Value = Vec<Element>> {
+    vec(vendor_element(), 0..2)
+}
+
+fn meta() -> BoxedStrategy<Meta> {
+    (
+        (
+            option::of(token()),
+            option::of(token()),
+            option::of(token()),
+            option::of("[0-9]{1,6}"),
+        ),
+        (
+            option::of(token()),
+            option::of(token()),
+            option::of("[0-9]{1,6}"),
+            option::of("[0-9]{1,6}"),
+        ),
+        extensions(),
+    )
+        .prop_map(
+            |(
+                (format, r#type, mark, size),
+                (next_nonce, version, max_msg_size, max_obj_size),
+                extensions,
+            )| Meta {
+                format,
+                r#type,
+                mark,
+                size,
+                next_nonce,
+                version,
+                max_msg_size,
+                max_obj_size,
+                extensions,
+            },
+        )
+        .boxed()
+}
+
+fn cred() -> BoxedStrategy<Cred> {
+    (option::of(meta()), token())
+        .prop_map(|(meta, data)| Cred { meta, data })
+        .boxed()
+}
+
+fn data() -> BoxedStrategy<Data> {
+    prop_oneof![
+        text().prop_map(Data::Text),
+        // Nested XML holds at least one element, and no two adjacent text nodes (the
+        // decoder merges them, as XML does).
+        (
+            option::of("[a-z]{1,5}"),
+            vendor_element(),
+            option::of("[a-z]{1,5}")
+        )
+            .prop_map(|(before, el, after)| {
+                let mut nodes = Vec::new();
+                nodes.extend(before.map(Node::Text));
+                nodes.push(Node::Element(el));
+                nodes.extend(after.map(Node::Text));
+                Data::Xml(nodes)
+            }),
+    ]
+    .boxed()
+}
+
+fn item() -> BoxedStrategy<Item> {
+    (
+        option::of(loc_ref()),
+        option::of(loc_ref()),
+        option::of(meta()),
+        option::of(data()),
+        any::<bool>(),
+        extensions(),
+    )
+        .prop_map(|(target, source, meta, data, more_data, extensions)| Item {
+            target,
+            source,
+            meta,
+            data,
+            more_data,
+            extensions,
+        })
+        .boxed()
+}
+
+fn item_cmd() -> BoxedStrategy<ItemCmd> {
+    (
+        "[1-9][0-9]{0,2}",
+        any::<bool>(),
+        option::of(cred()),
+        option::of(meta()),
+        option::of(token()),
+        vec(item(), 0..3),
+        extensions(),
+    )
+        .prop_map(
+            |(cmd_id, no_resp, cred, meta, correlator, items, extensions)| ItemCmd {
+                cmd_id,
+                no_resp,
+                cred,
+                meta,
+                correlator,
+                items,
+                extensions,
+            },
+        )
+        .boxed()
+}
+
+fn command() -> BoxedStrategy<Command> {
+    let alert = (
+        "[1-9][0-9]{0,2}",
+        any::<bool>(),
+        option::of(cred()),
+        option::of("1[0-9]{3}"),
+        option::of(token()),
+        vec(item(), 0..3),
+    )
+        .prop_map(|(cmd_id, no_resp, cred, data, correlator, items)| {
+            Command::Alert(Alert {
+                cmd_id,
+                no_resp,
+                cred,
+                data,
+                correlator,
+                items,
+                extensions: vec![],
+            })
+        });
+    let status = (
+        (
+            "[1-9][0-9]{0,2}",
+            "[0-9]{1,3}",
+            "[0-9]{1,3}",
+            prop::sample::select(vec!["SyncHdr", "Get", "Alert"]),
+        ),
+        (vec(token(), 0..2), vec(token(), 0..2), option::of(cred())),
+        (
+            option::of(meta()),
+            "[1-5][0-9]{2}",
+            vec(item(), 0..2),
+            extensions(),
+        ),
+    )
+        .prop_map(
+            |(
+                (cmd_id, msg_ref, cmd_ref, cmd),
+                (target_ref, source_ref, cred),
+                (chal, data, items, extensions),
+            )| {
+                Command::Status(Status {
+                    cmd_id,
+                    msg_ref,
+                    cmd_ref,
+                    cmd: cmd.into(),
+                    target_ref,
+                    source_ref,
+                    cred,
+                    chal: chal.map(|meta| Chal { meta }),
+                    data,
+                    items,
+                    extensions,
+                })
+            },
+        );
+    let results = (
+        "[1-9][0-9]{0,2}",
+        option::of("[0-9]{1,3}"),
+        "[0-9]{1,3}",
+        option::of(meta()),
+        (vec(token(), 0..2), vec(token(), 0..2)),
+        vec(item(), 1..3),
+    )
+        .prop_map(
+            |(cmd_id, msg_ref, cmd_ref, meta, (target_ref, source_ref), items)| {
+                Command::Results(Results {
+                    cmd_id,
+                    msg_ref,
+                    cmd_ref,
+                    meta,
+                    target_ref,
+                    source_ref,
+                    items,
+                    extensions: vec![],
+                })
+            },
+        );
+    prop_oneof![
+        item_cmd().prop_map(Command::Add),
+        item_cmd().prop_map(Command::Delete),
+        item_cmd().prop_map(Command::Exec),
+        item_cmd().prop_map(Command::Get),
+        item_cmd().prop_map(Command::Replace),
+        alert,
+        status,
+        results,
+        vendor_element().prop_map(Command::Other),
+    ]
+    .boxed()
+}
+
+fn message() -> BoxedStrategy<SyncML> {
+    (
+        (
+            prop::sample::select(vec!["1.2", "1.1"]),
+            prop::sample::select(vec!["DM/1.2", "DM/1.1"]),
+            "[0-9A-F]{1,4}",
+            "[1-9][0-9]{0,2}",
+        ),
+        (
+            loc_ref(),
+            loc_ref(),
+            option::of(token()),
+            any::<bool>(),
+            option::of(cred()),
+            option::of(meta()),
+        ),
+        (vec(command(), 0..6), any::<bool>(), extensions()),
+    )
+        .prop_map(
+            |(
+                (ver_dtd, ver_proto, session_id, msg_id),
+                (target, source, resp_uri, no_resp, cred, meta),
+                (commands, final_, extensions),
+            )| SyncML {
+                hdr: SyncHdr {
+                    ver_dtd: ver_dtd.into(),
+                    ver_proto: ver_proto.into(),
+                    session_id,
+                    msg_id,
+                    target,
+                    source,
+                    resp_uri,
+                    no_resp,
+                    cred,
+                    meta,
+                    extensions,
+                },
+                body: SyncBody { commands, final_ },
+            },
+        )
+        .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn model_to_xml_to_model(m in message()) {
+        let bytes = xml::encode(&m);
+        let decoded = xml::decode(&bytes).map_err(|e| {
+            TestCaseError::fail(format!("{e}\n{}", String::from_utf8_lossy(&bytes)))
+        })?;
+        prop_assert_eq!(&decoded.message, &m);
+        // Every command got a span, and each span covers exactly that command's bytes.
+        prop_assert_eq!(decoded.spans.commands.len(), m.body.commands.len());
+        for (i, c) in m.body.commands.iter().enumerate() {
+            let excerpt = decoded.command_excerpt(i).unwrap();
+            let open = format!("<{}", c.name());
+            let close_full = format!("</{}>", c.name());
+            prop_assert!(excerpt.starts_with(&open), "{}", excerpt);
+            prop_assert!(excerpt.ends_with(&close_full) || excerpt.ends_with("/>"), "{}", excerpt);
+        }
+    }
+
+    #[test]
+    fn decoder_never_panics_on_arbitrary_bytes(bytes in vec(any::<u8>(), 0..256)) {
+        let _ = xml::decode(&bytes);
+    }
+
+    #[test]
+    fn decoder_never_panics_on_mangled_messages(m in message(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let mut bytes = xml::encode(&m);
+        let i = cut.index(bytes.len());
+        bytes[i] = byte;
+        let _ = xml::decode(&bytes);
+        bytes.truncate(i);
+        let _ = xml::decode(&bytes);
+    }
+}

@@ -1,0 +1,20 @@
+//! Renders what a dmct run found: the report model, a text summary for people and the
+//! golden snapshots, and versioned JSON for machines.
+//!
+//! The text form holds no times, ports or random ids, so it can be snapshotted.
+
+mod model;
+mod text;
+
+pub use model::*;
+pub use text::render_text;
+
+/// Pretty JSON with a trailing newline; key order is the struct order (stable).
+pub fn render_json(report: &RunReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
+        // Every field is plain data; this would be a bug in the model.
+        format!("{{\"error\": \"report could not be serialised: {e}\"}}")
+    });
+    s.push('\n');
+    s
+}

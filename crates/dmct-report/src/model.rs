@@ -1,0 +1,151 @@
+//! The report model: what a run found, case by case.
+
+use dmct_rules::{Finding, Role, Verdict};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report schema; bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// `run`, `selftest`, `drive`.
+    pub command: String,
+    pub summary: Summary,
+    pub cases: Vec<CaseResult>,
+    /// Present for `selftest`: did each faulty peer trip the rules it breaks?
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selftest: Option<Selftest>,
+    /// Wall time of the run; kept out of the text report.
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseVerdict {
+    Pass,
+    Inconclusive,
+    Fail,
+}
+
+impl CaseVerdict {
+    /// A MUST or MUST NOT rule that failed fails the case; otherwise anything
+    /// inconclusive makes it inconclusive.
+    pub fn from_findings(findings: &[Finding]) -> CaseVerdict {
+        if findings
+            .iter()
+            .any(|f| f.verdict == Verdict::Fail && f.level.is_mandatory())
+        {
+            CaseVerdict::Fail
+        } else if findings.iter().any(|f| f.verdict == Verdict::Inconclusive) {
+            CaseVerdict::Inconclusive
+        } else {
+            CaseVerdict::Pass
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseVerdict::Pass => "pass",
+            CaseVerdict::Inconclusive => "inconclusive",
+            CaseVerdict::Fail => "fail",
+        }
+    }
+}
+
+/// The implementation a case ran against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    /// `builtin-client`, `builtin-server`, or the URL/address of an external peer.
+    pub name: String,
+    /// Named faults of a built-in peer (empty: the conformant one).
+    #[serde(default)]
+    pub faults: Vec<String>,
+    /// What the peer said about itself (DevInfo), when it did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity: Vec<(String, String)>,
+}
+
+impl Peer {
+    pub fn label(&self) -> String {
+        if self.faults.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} [fault: {}]", self.name, self.faults.join(", "))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Scenario id; with the peer, names the case.
+    pub id: String,
+    pub title: String,
+    /// The role of the implementation under test.
+    pub role: Role,
+    pub peer: Peer,
+    pub verdict: CaseVerdict,
+    /// One finding per rule, catalog order; rules that did not apply are left out
+    /// unless the scenario names them.
+    pub findings: Vec<Finding>,
+    pub exchanges: usize,
+    /// Transcript file, relative to the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub cases: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub inconclusive: usize,
+}
+
+impl Summary {
+    pub fn of(cases: &[CaseResult]) -> Summary {
+        let count = |v| cases.iter().filter(|c| c.verdict == v).count();
+        Summary {
+            cases: cases.len(),
+            pass: count(CaseVerdict::Pass),
+            fail: count(CaseVerdict::Fail),
+            inconclusive: count(CaseVerdict::Inconclusive),
+        }
+    }
+}
+
+/// Selftest bookkeeping: each fault of a built-in peer and whether the rules it breaks
+/// failed on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selftest {
+    /// Faults caught / faults, as a fraction (1.0 = every fault caught).
+    pub mutation_score: f64,
+    pub faults: Vec<FaultCheck>,
+    /// Every case of the conformant peers passed.
+    pub conformant_pass: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCheck {
+    pub peer: String,
+    pub fault: String,
+    pub breaks: Vec<String>,
+    /// Rules of `breaks` that failed in at least one case, with that case's id.
+    pub caught: Vec<(String, String)>,
+    /// Rules of `breaks` that never failed.
+    pub missed: Vec<String>,
+}
+
+impl FaultCheck {
+    pub fn is_caught(&self) -> bool {
+        self.missed.is_empty()
+    }
+}

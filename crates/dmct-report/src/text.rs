@@ -1,0 +1,122 @@
+//! The text report: the terminal summary and the golden snapshots.
+
+use crate::model::*;
+use dmct_rules::Verdict;
+use std::fmt::Write as _;
+
+fn verdict_tag(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::NotApplicable => "n/a ",
+        Verdict::Inconclusive => "INCO",
+        Verdict::Fail => "FAIL",
+    }
+}
+
+fn case_tag(v: CaseVerdict) -> &'static str {
+    match v {
+        CaseVerdict::Pass => "PASS",
+        CaseVerdict::Inconclusive => "INCONCLUSIVE",
+        CaseVerdict::Fail => "FAIL",
+    }
+}
+
+/// Render the whole report. Deterministic: no times, no addresses beyond what the
+/// findings quote.
+pub fn render_text(r: &RunReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "dmct {} {}", r.tool.version, r.command);
+    for c in &r.cases {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{} {} ({} under test: {}) - {} exchange{}",
+            case_tag(c.verdict),
+            c.id,
+            c.role,
+            c.peer.label(),
+            c.exchanges,
+            if c.exchanges == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(s, "  {}", c.title);
+        for f in &c.findings {
+            let _ = write!(
+                s,
+                "  {} {} [{} {}, {}]",
+                verdict_tag(f.verdict),
+                f.rule,
+                f.role,
+                f.level,
+                f.clause
+            );
+            if let Some(x) = f.exchange {
+                let _ = write!(s, " @ exchange {x}");
+                if let Some(m) = f.message {
+                    let _ = write!(
+                        s,
+                        " {}",
+                        if matches!(m, dmct_rules::Side::Request) {
+                            "request"
+                        } else {
+                            "response"
+                        }
+                    );
+                }
+            }
+            let _ = writeln!(s);
+            if f.verdict != Verdict::Pass {
+                let _ = writeln!(s, "       {}", f.detail);
+                if let Some(e) = &f.excerpt {
+                    for line in e.lines() {
+                        let _ = writeln!(s, "       | {line}");
+                    }
+                }
+            }
+        }
+    }
+    let _ = writeln!(s);
+    let sm = &r.summary;
+    let _ = writeln!(
+        s,
+        "{} case{}: {} pass, {} fail, {} inconclusive",
+        sm.cases,
+        if sm.cases == 1 { "" } else { "s" },
+        sm.pass,
+        sm.fail,
+        sm.inconclusive
+    );
+    if let Some(st) = &r.selftest {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "selftest: faulty peers and the rules that must catch them"
+        );
+        for f in &st.faults {
+            let _ = writeln!(
+                s,
+                "  {} {} {}",
+                if f.is_caught() { "caught" } else { "MISSED" },
+                f.peer,
+                f.fault
+            );
+            for (rule, case) in &f.caught {
+                let _ = writeln!(s, "         {rule} failed in {case}");
+            }
+            for rule in &f.missed {
+                let _ = writeln!(s, "         {rule} NEVER FAILED");
+            }
+        }
+        let caught = st.faults.iter().filter(|f| f.is_caught()).count();
+        let _ = writeln!(
+            s,
+            "mutation score: {caught}/{} faults caught; conformant peers {}",
+            st.faults.len(),
+            if st.conformant_pass {
+                "pass every case"
+            } else {
+                "DO NOT pass every case"
+            }
+        );
+    }
+    s
+}

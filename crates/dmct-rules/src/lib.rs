@@ -1,0 +1,187 @@
+//! The dmct rule catalog and the checker.
+//!
+//! A [`Rule`] is one normative statement of the DM 1.2 protocol that can be observed on
+//! the wire: a stable id, the clause it comes from, its level (MUST, MUST NOT, ...), the
+//! role it binds, and a check over a decoded [`Transcript`]. The checker never does IO:
+//! the same rules judge a live run, a proxy session or a file read back later.
+
+mod catalog;
+mod rules;
+mod view;
+
+pub use catalog::{CATALOG, Rule, RuleInfo, rule};
+pub use view::{ExchangeView, View};
+
+use dmct_proto::transcript::Transcript;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Requirement level, as the spec words it (RFC 2119).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "MUST NOT")]
+    MustNot,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "SHOULD NOT")]
+    ShouldNot,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::MustNot => "MUST NOT",
+            Level::Should => "SHOULD",
+            Level::ShouldNot => "SHOULD NOT",
+            Level::May => "MAY",
+        }
+    }
+
+    /// MUST and MUST NOT: a failure is a violation, not a deviation.
+    pub fn is_mandatory(self) -> bool {
+        matches!(self, Level::Must | Level::MustNot)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The party a rule binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Client,
+    Server,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    /// The situation the rule is about did not occur.
+    NotApplicable,
+    /// The transcript cannot settle it (peer stalled, observation cut short).
+    Inconclusive,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::NotApplicable => "not-applicable",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a rule saw at one place in a transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub verdict: Verdict,
+    /// Index of the exchange the evidence is in.
+    pub exchange: Option<usize>,
+    /// `request` or `response`: which message of the exchange.
+    pub message: Option<Side>,
+    pub detail: String,
+    /// The wire bytes that show it (an element of the message, as sent).
+    pub excerpt: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// A rule's verdict over a transcript, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub clause: String,
+    pub level: Level,
+    pub role: Role,
+    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Side>,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+}
+
+impl Finding {
+    fn from_observation(info: &RuleInfo, o: Observation) -> Self {
+        Finding {
+            rule: info.id.into(),
+            clause: info.clause.into(),
+            level: info.level,
+            role: info.role,
+            verdict: o.verdict,
+            exchange: o.exchange,
+            message: o.message,
+            detail: o.detail,
+            excerpt: o.excerpt,
+        }
+    }
+}
+
+/// Judge a transcript with one rule: the worst observation decides (fail, then
+/// inconclusive, then pass); no observation means not applicable.
+pub fn judge(rule: &dyn Rule, view: &View) -> Finding {
+    let info = rule.info();
+    let mut observations = rule.check(view);
+    observations.sort_by_key(|o| std::cmp::Reverse(o.verdict));
+    match observations.into_iter().next() {
+        Some(o) => Finding::from_observation(info, o),
+        None => Finding::from_observation(
+            info,
+            Observation {
+                verdict: Verdict::NotApplicable,
+                exchange: None,
+                message: None,
+                detail: "the situation this rule is about did not occur".into(),
+                excerpt: None,
+            },
+        ),
+    }
+}
+
+/// Judge a transcript with every rule of the catalog, in catalog order.
+pub fn check(transcript: &Transcript) -> Vec<Finding> {
+    let view = View::new(transcript);
+    CATALOG.iter().map(|r| judge(*r, &view)).collect()
+}

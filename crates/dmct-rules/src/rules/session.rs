@@ -1,0 +1,458 @@
+//! Session and package rules (DM Protocol §8, with the seed CR and DM 1.2.1 wording).
+
+use super::{clip, obs};
+use crate::{Level, Observation, Role, Rule, RuleInfo, Side, Verdict, View};
+use dmct_proto::auth::Scheme;
+use dmct_proto::transcript::{Closing, ExchangeFailure};
+use dmct_proto::{Command, SyncML};
+
+// ---------------------------------------------------------------------------------
+
+/// §8 (seed CR) and §9 (DM 1.2.1): a challenge during setup does not end the session;
+/// the client goes back to Package #1 with the credentials asked for.
+pub struct ReauthContinues;
+
+static REAUTH_CONTINUES: RuleInfo = RuleInfo {
+    id: "session/reauth-continues",
+    clause: "OMA DM Protocol 1.2 §8 (as amended by the seed CR), §9",
+    level: Level::Must,
+    role: Role::Client,
+    summary: "When the server answers Package #1 with Status 401 or 407 and a Chal, the \
+              session goes on: the client sends Package #1 again in the same session (same \
+              SessionID, a later MsgID) with credentials of the scheme asked for, a Status \
+              for the server's SyncHdr, the Alert 1200/1201 and the DevInfo Replace, to \
+              RespURI if the server gave one.",
+    allowed: &[
+        "re-send Package #1 as described, to RespURI when given",
+        "end the session when the scheme asked for is one the client does not support \
+         (§9: answer with the requested type or terminate); MD5 support is mandatory",
+        "a MsgID that grows by more than one",
+    ],
+};
+
+/// Where the repeated Package #1 went wrong, if it did.
+fn reauth_problems(
+    challenge: &SyncML,
+    asked: Option<Scheme>,
+    first: &SyncML,
+    reply: &SyncML,
+    target: &str,
+    hmac_header: bool,
+) -> Vec<String> {
+    let mut p = Vec::new();
+    if reply.hdr.session_id.trim() != first.hdr.session_id.trim() {
+        p.push(format!(
+            "started a new session (SessionID {:?}, was {:?}) instead of continuing",
+            reply.hdr.session_id, first.hdr.session_id
+        ));
+        return p;
+    }
+    match (first.hdr.msg_id_number(), reply.hdr.msg_id_number()) {
+        (Some(a), Some(b)) if b > a => {}
+        _ => p.push(format!(
+            "MsgID {:?} does not follow MsgID {:?}",
+            reply.hdr.msg_id, first.hdr.msg_id
+        )),
+    }
+    match asked {
+        Some(Scheme::Hmac) if !hmac_header => {
+            p.push("no x-syncml-hmac header although HMAC was asked for".into());
+        }
+        Some(Scheme::Hmac) => {}
+        Some(scheme) => {
+            let sent = reply
+                .hdr
+                .cred
+                .as_ref()
+                .and_then(|c| c.meta.as_ref())
+                .and_then(|m| m.r#type.as_deref());
+            match sent {
+                None => p.push(format!(
+                    "no Cred in the SyncHdr; {} was asked for",
+                    scheme.meta_type()
+                )),
+                Some(t) if Scheme::from_meta_type(t) != Some(scheme) => p.push(format!(
+                    "Cred of type {t}; {} was asked for",
+                    scheme.meta_type()
+                )),
+                Some(_) => {}
+            }
+        }
+        None => {}
+    }
+    let answers_hdr = reply
+        .synchdr_status()
+        .is_some_and(|s| s.msg_ref.trim() == challenge.hdr.msg_id.trim());
+    if !answers_hdr {
+        p.push(format!(
+            "no Status for the server's SyncHdr (MsgRef {})",
+            challenge.hdr.msg_id.trim()
+        ));
+    }
+    if !reply.is_session_setup() {
+        p.push("no Alert 1200/1201: Package #1 was not repeated".into());
+    }
+    let devinfo = reply.body.commands.iter().any(|c| match c {
+        Command::Replace(r) => r.items.iter().any(|i| {
+            i.source
+                .as_ref()
+                .is_some_and(|s| s.loc_uri.trim_start_matches("./").starts_with("DevInfo/"))
+        }),
+        _ => false,
+    });
+    if !devinfo {
+        p.push("no Replace of ./DevInfo: the device information was not sent again".into());
+    }
+    if let Some(resp_uri) = &challenge.hdr.resp_uri {
+        let (_, wanted) = split_target(resp_uri);
+        if target != wanted {
+            p.push(format!(
+                "sent to {target}, not to the RespURI {resp_uri} the server gave"
+            ));
+        }
+    }
+    p
+}
+
+/// The origin-form target of an absolute URL (`http://h/p?q` -> `/p?q`).
+fn split_target(url: &str) -> (&str, String) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    match rest.find(['/', '?']) {
+        Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
+        Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+        None => (rest, "/".to_owned()),
+    }
+}
+
+impl Rule for ReauthContinues {
+    fn info(&self) -> &'static RuleInfo {
+        &REAUTH_CONTINUES
+    }
+
+    fn check(&self, view: &View) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for e in &view.exchanges {
+            let (Some(first), Some(pkg2)) = (e.client_msg(), e.server_msg()) else {
+                continue;
+            };
+            if !first.is_session_setup() {
+                continue;
+            }
+            let Some(hdr_status) = pkg2.synchdr_status() else {
+                continue;
+            };
+            let (Some(401 | 407), Some(chal)) = (hdr_status.code(), hdr_status.chal.as_ref())
+            else {
+                continue;
+            };
+            let asked = chal.meta.r#type.as_deref().and_then(Scheme::from_meta_type);
+            let Some(next) = view.next_client_msg(e.index) else {
+                out.push(self.silence(view, e.index, asked));
+                continue;
+            };
+            let Some(reply) = next.client_msg() else {
+                continue;
+            };
+            let problems = reauth_problems(
+                pkg2,
+                asked,
+                first,
+                reply,
+                &next.exchange.request.target,
+                next.exchange.request.headers.get("x-syncml-hmac").is_some(),
+            );
+            let excerpt = next.request.as_ref().ok().map(|d| clip(d.hdr_excerpt()));
+            if problems.is_empty() {
+                out.push(obs(
+                    Verdict::Pass,
+                    next.index,
+                    Side::Request,
+                    format!(
+                        "challenged in exchange {}; the client repeated Package #1 in the same session",
+                        e.index
+                    ),
+                    None,
+                ));
+            } else {
+                out.push(obs(
+                    Verdict::Fail,
+                    next.index,
+                    Side::Request,
+                    format!(
+                        "challenged in exchange {} ({} with {}): {}",
+                        e.index,
+                        hdr_status.data.trim(),
+                        asked.map_or("an unknown scheme", Scheme::meta_type),
+                        problems.join("; ")
+                    ),
+                    excerpt,
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl ReauthContinues {
+    /// No client message after the challenge.
+    fn silence(&self, view: &View, at: usize, asked: Option<Scheme>) -> Observation {
+        if asked != Some(Scheme::Md5) {
+            return obs(
+                Verdict::Pass,
+                at,
+                Side::Response,
+                "the client ended the session after a challenge for a scheme it need not \
+                 support (allowed by §9)",
+                None,
+            );
+        }
+        match view.transcript.closing {
+            Closing::PeerDone => obs(
+                Verdict::Fail,
+                at,
+                Side::Response,
+                "the client ended the session after the server's MD5 challenge in setup \
+                 instead of repeating Package #1",
+                None,
+            ),
+            Closing::IdleTimeout { after_ms } => obs(
+                Verdict::Inconclusive,
+                at,
+                Side::Response,
+                format!(
+                    "awaited the repeated Package #1 after the challenge; nothing came within \
+                     {after_ms} ms (the spec sets no timeout, so this is not a failure)"
+                ),
+                None,
+            ),
+            Closing::ExchangeLimit { .. } | Closing::Stopped => obs(
+                Verdict::Inconclusive,
+                at,
+                Side::Response,
+                "recording stopped before the client answered the challenge",
+                None,
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+
+/// §8: a server package without operations and without a challenge ends the session;
+/// the client's Status-only reply must not be sent.
+pub struct NoStatusOnlyPackage;
+
+static NO_STATUS_ONLY_PACKAGE: RuleInfo = RuleInfo {
+    id: "session/no-status-only-package",
+    clause: "OMA DM Protocol 1.2 §8 (OMA DM Protocol packages)",
+    level: Level::MustNot,
+    role: Role::Client,
+    summary: "When a server package holds no management operations and no challenge, the \
+              client's reply would hold only Status for the SyncHdr: it must not be sent, \
+              and the session ends.",
+    allowed: &[
+        "send nothing more: the session ends",
+        "start new work with a package that carries operations (for instance a Generic \
+         Alert 1226)",
+    ],
+};
+
+/// Every command is a Status (and there is at least one).
+fn status_only(m: &SyncML) -> bool {
+    !m.body.commands.is_empty()
+        && m.body
+            .commands
+            .iter()
+            .all(|c| matches!(c, Command::Status(_)))
+}
+
+impl Rule for NoStatusOnlyPackage {
+    fn info(&self) -> &'static RuleInfo {
+        &NO_STATUS_ONLY_PACKAGE
+    }
+
+    fn check(&self, view: &View) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for e in &view.exchanges {
+            let Some(pkg) = e.server_msg() else { continue };
+            // Only a complete package (Final) can end the session.
+            if !pkg.body.final_ || pkg.operations().next().is_some() || pkg.challenge().is_some() {
+                continue;
+            }
+            match view.next_in_session(e.index) {
+                None => out.push(obs(
+                    Verdict::Pass,
+                    e.index,
+                    Side::Response,
+                    "the server's package had no operations; the client sent nothing more",
+                    None,
+                )),
+                Some(next) => {
+                    let Some(reply) = next.client_msg() else {
+                        continue;
+                    };
+                    if status_only(reply) {
+                        let excerpt = next
+                            .request
+                            .as_ref()
+                            .ok()
+                            .and_then(|d| d.command_excerpt(0))
+                            .map(clip);
+                        out.push(obs(
+                            Verdict::Fail,
+                            next.index,
+                            Side::Request,
+                            format!(
+                                "the server's package (exchange {}) had no operations and no \
+                                 challenge, yet the client sent a package of Status only",
+                                e.index
+                            ),
+                            excerpt,
+                        ));
+                    } else {
+                        out.push(obs(
+                            Verdict::Pass,
+                            next.index,
+                            Side::Request,
+                            "after a package without operations the client went on with \
+                             operations of its own",
+                            None,
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------
+
+/// §8: "A server MUST send response packages to all client packages."
+pub struct ServerAnswersEveryPackage;
+
+static SERVER_ANSWERS_EVERY_PACKAGE: RuleInfo = RuleInfo {
+    id: "session/server-answers-every-package",
+    clause: "OMA DM Protocol 1.2 §8 (OMA DM Protocol packages)",
+    level: Level::Must,
+    role: Role::Server,
+    summary: "The server answers every client package with a package of its own: an HTTP \
+              response carrying a SyncML DM message of the same session.",
+    allowed: &[
+        "answer with a SyncML DM message (HTTP 200) of the same session",
+        "challenge at the transport level (HTTP 401/407 with WWW-Authenticate or \
+         Proxy-Authenticate), when the account uses HTTP authentication",
+        "take any time to answer: the spec sets no timeouts, so a slow answer is \
+         inconclusive, never a failure",
+    ],
+};
+
+impl Rule for ServerAnswersEveryPackage {
+    fn info(&self) -> &'static RuleInfo {
+        &SERVER_ANSWERS_EVERY_PACKAGE
+    }
+
+    fn check(&self, view: &View) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for e in &view.exchanges {
+            let Some(client) = e.client_msg() else {
+                continue;
+            };
+            let i = e.index;
+            let Some(resp) = &e.exchange.response else {
+                let o = match &e.exchange.failure {
+                    Some(ExchangeFailure::ConnectionClosed { detail }) => obs(
+                        Verdict::Fail,
+                        i,
+                        Side::Response,
+                        format!("the server closed the connection without answering: {detail}"),
+                        None,
+                    ),
+                    Some(ExchangeFailure::Timeout { after_ms, .. }) => obs(
+                        Verdict::Inconclusive,
+                        i,
+                        Side::Response,
+                        format!("no answer within {after_ms} ms (the spec sets no timeout)"),
+                        None,
+                    ),
+                    Some(other) => obs(
+                        Verdict::Inconclusive,
+                        i,
+                        Side::Response,
+                        format!("no answer could be read: {other:?}"),
+                        None,
+                    ),
+                    None => obs(
+                        Verdict::Inconclusive,
+                        i,
+                        Side::Response,
+                        "no answer was recorded",
+                        None,
+                    ),
+                };
+                out.push(o);
+                continue;
+            };
+            let status = resp.status;
+            let h = &resp.headers;
+            if (status == 401 && h.get("www-authenticate").is_some())
+                || (status == 407 && h.get("proxy-authenticate").is_some())
+            {
+                out.push(obs(
+                    Verdict::Pass,
+                    i,
+                    Side::Response,
+                    format!("HTTP {status}: a transport-level challenge"),
+                    None,
+                ));
+                continue;
+            }
+            let body_text = || {
+                Some(clip(
+                    String::from_utf8_lossy(resp.body.as_bytes()).into_owned(),
+                ))
+            };
+            let verdict = if status != 200 {
+                Err((
+                    format!("answered HTTP {status} instead of a DM package"),
+                    body_text(),
+                ))
+            } else if resp.body.is_empty() {
+                Err((
+                    "answered HTTP 200 with an empty body instead of a DM package".into(),
+                    None,
+                ))
+            } else {
+                match &e.response {
+                    Some(Err(err)) => Err((
+                        format!("the answer is not a SyncML DM message: {err}"),
+                        body_text(),
+                    )),
+                    Some(Ok(d))
+                        if d.message.hdr.session_id.trim() != client.hdr.session_id.trim() =>
+                    {
+                        Err((
+                            format!(
+                                "the answer belongs to session {:?}, not {:?}",
+                                d.message.hdr.session_id, client.hdr.session_id
+                            ),
+                            Some(clip(d.hdr_excerpt())),
+                        ))
+                    }
+                    _ => Ok(()),
+                }
+            };
+            out.push(match verdict {
+                Ok(()) => obs(
+                    Verdict::Pass,
+                    i,
+                    Side::Response,
+                    "answered with a DM package",
+                    None,
+                ),
+                Err((detail, excerpt)) => obs(Verdict::Fail, i, Side::Response, detail, excerpt),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,82 @@
+//! A transcript with every body decoded once, and the lookups rules share.
+
+use dmct_proto::SyncML;
+use dmct_proto::transcript::{Exchange, Transcript};
+use dmct_proto::xml::{self, DecodeError, Decoded};
+
+pub struct ExchangeView<'t> {
+    pub index: usize,
+    pub exchange: &'t Exchange,
+    /// The client's message, when the request body is a SyncML DM message.
+    pub request: Result<Decoded, DecodeError>,
+    /// The server's message; `None` when no response arrived.
+    pub response: Option<Result<Decoded, DecodeError>>,
+}
+
+impl ExchangeView<'_> {
+    pub fn client_msg(&self) -> Option<&SyncML> {
+        self.request.as_ref().ok().map(|d| &d.message)
+    }
+
+    pub fn server_msg(&self) -> Option<&SyncML> {
+        self.response
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|d| &d.message)
+    }
+
+    pub fn server_decoded(&self) -> Option<&Decoded> {
+        self.response.as_ref().and_then(|r| r.as_ref().ok())
+    }
+}
+
+pub struct View<'t> {
+    pub transcript: &'t Transcript,
+    pub exchanges: Vec<ExchangeView<'t>>,
+}
+
+impl<'t> View<'t> {
+    pub fn new(transcript: &'t Transcript) -> Self {
+        let exchanges = transcript
+            .exchanges
+            .iter()
+            .enumerate()
+            .map(|(index, exchange)| ExchangeView {
+                index,
+                exchange,
+                // Bodies are read whatever their Content-Type says: a wrong label is
+                // for the HTTP binding rules to judge, not a reason to stop reading.
+                request: xml::decode(exchange.request.body.as_bytes()),
+                response: exchange
+                    .response
+                    .as_ref()
+                    .map(|r| xml::decode(r.body.as_bytes())),
+            })
+            .collect();
+        View {
+            transcript,
+            exchanges,
+        }
+    }
+
+    /// The first client message after exchange `i`, in any session.
+    pub fn next_client_msg(&self, i: usize) -> Option<&ExchangeView<'t>> {
+        self.exchanges[i + 1..]
+            .iter()
+            .find(|e| e.client_msg().is_some())
+    }
+
+    /// The first client message after exchange `i` in the same DM session as `i`'s.
+    pub fn next_in_session(&self, i: usize) -> Option<&ExchangeView<'t>> {
+        let session = self.exchanges[i]
+            .client_msg()?
+            .hdr
+            .session_id
+            .trim()
+            .to_owned();
+        self.exchanges[i + 1..].iter().find(|e| {
+            e.client_msg()
+                .is_some_and(|m| m.hdr.session_id.trim() == session)
+        })
+    }
+}

@@ -1,0 +1,36 @@
+//! Drive a reference client and a reference server against each other in memory: whole
+//! sessions, deterministic, no sockets. The transcript has the shape a live run
+//! records, with the request built as the client would put it on the wire.
+
+use crate::client::{Client, ClientStep};
+use crate::server::Server;
+use dmct_proto::transcript::{Closing, Exchange, Transcript};
+
+/// Run one session to its end (or `max_exchanges`).
+pub fn run(client: &mut Client, server: &mut Server, max_exchanges: usize) -> Transcript {
+    let mut t = Transcript::default();
+    let mut out = client.start();
+    loop {
+        if t.exchanges.len() >= max_exchanges {
+            t.closing = Closing::ExchangeLimit {
+                limit: max_exchanges,
+            };
+            return t;
+        }
+        let request = out.to_request();
+        let response = server.respond(&request);
+        let step = client.on_response(Some(&response));
+        t.exchanges.push(Exchange {
+            request,
+            response: Some(response),
+            failure: None,
+        });
+        match step {
+            ClientStep::Send(next) => out = next,
+            ClientStep::Done(_) => {
+                t.closing = Closing::PeerDone;
+                return t;
+            }
+        }
+    }
+}

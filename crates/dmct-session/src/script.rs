@@ -1,0 +1,129 @@
+//! What the reference server does, package by package, as data.
+//!
+//! A scenario file in `testcases/scenarios/` holds one [`ServerScript`]. Step `n` answers
+//! the client's `n`-th package (counting only packages the server accepted: a client
+//! whose credentials fail is challenged again without moving on). When the steps run out
+//! the server answers with a package without commands, which ends the session.
+
+use dmct_proto::auth::Scheme;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerScript {
+    #[serde(default, rename = "package")]
+    pub packages: Vec<ServerStep>,
+}
+
+/// One server package.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerStep {
+    /// The server's own credentials in this package.
+    #[serde(default)]
+    pub cred: ServerCred,
+    /// Challenge the client (whatever its credentials) instead of accepting them.
+    #[serde(default)]
+    pub challenge: Option<Challenge>,
+    /// Give the client a RespURI to send its next package to.
+    #[serde(default)]
+    pub resp_uri: bool,
+    /// Management commands of this package.
+    #[serde(default)]
+    pub commands: Vec<ScriptCommand>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerCred {
+    /// No Cred in the SyncHdr.
+    #[default]
+    None,
+    /// Correct server credentials.
+    Valid,
+    /// Credentials with a wrong secret.
+    Invalid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    /// 401 (invalid credentials) or 407 (credentials missing).
+    pub status: u16,
+    pub scheme: Scheme,
+}
+
+/// A management command the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ScriptCommand {
+    Get {
+        target: String,
+    },
+    Replace {
+        target: String,
+        data: String,
+        #[serde(default = "chr")]
+        format: String,
+    },
+    Add {
+        target: String,
+        #[serde(default)]
+        data: Option<String>,
+        #[serde(default = "chr")]
+        format: String,
+    },
+    Delete {
+        target: String,
+    },
+    Exec {
+        target: String,
+        #[serde(default)]
+        data: Option<String>,
+    },
+}
+
+fn chr() -> String {
+    "chr".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_script_from_toml() {
+        let s: ServerScript = toml::from_str(
+            r#"
+            [[package]]
+            challenge = { status = 401, scheme = "md5" }
+            resp_uri = true
+            [[package]]
+            cred = "valid"
+            commands = [
+              { op = "get", target = "./DevInfo/Mod" },
+              { op = "replace", target = "./DMAcc/dmct/Name", data = "lab" },
+            ]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.packages.len(), 2);
+        assert_eq!(
+            s.packages[0].challenge,
+            Some(Challenge {
+                status: 401,
+                scheme: Scheme::Md5
+            })
+        );
+        assert_eq!(s.packages[1].cred, ServerCred::Valid);
+        assert_eq!(
+            s.packages[1].commands[1],
+            ScriptCommand::Replace {
+                target: "./DMAcc/dmct/Name".into(),
+                data: "lab".into(),
+                format: "chr".into()
+            }
+        );
+        assert!(toml::from_str::<ServerScript>("[[package]]\nbogus = 1").is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! The dmct suite: scenarios from `testcases/`, the runner that plays them against
+//! built-in or external peers over HTTP (or in memory), and the runs the CLI offers:
+//! [`run_builtin`], [`selftest`], and writing their outputs.
+
+pub mod output;
+pub mod peers;
+pub mod runner;
+pub mod scenario;
+pub mod vectors;
+
+pub use runner::{CaseRun, ExternalServer, Options, RunError, judge};
+pub use scenario::Scenario;
+
+use dmct_report::{CaseResult, CaseVerdict, FaultCheck, RunReport, Selftest, Summary, Tool};
+use dmct_rules::{Role, Verdict};
+use dmct_session::{ClientFault, ServerFault};
+use std::collections::BTreeSet;
+
+pub fn tool() -> Tool {
+    Tool {
+        name: "dmct".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }
+}
+
+/// Assemble a report from judged cases.
+pub fn report(command: &str, runs: &[CaseRun], duration_ms: u64) -> RunReport {
+    let cases: Vec<CaseResult> = runs
+        .iter()
+        .map(|r| {
+            let mut c = judge(r);
+            c.transcript = Some(format!("transcripts/{}.json", r.file_stem()));
+            c
+        })
+        .collect();
+    RunReport {
+        schema_version: dmct_report::REPORT_SCHEMA_VERSION,
+        tool: tool(),
+        command: command.into(),
+        summary: Summary::of(&cases),
+        cases,
+        selftest: None,
+        duration_ms,
+    }
+}
+
+/// Every scenario that tests clients, against the conformant built-in client.
+pub async fn run_builtin(scenarios: &[Scenario], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
+    let mut runs = Vec::new();
+    for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Client)) {
+        runs.push(runner::run_builtin_client(s, &BTreeSet::new(), opts).await?);
+    }
+    Ok(runs)
+}
+
+/// Every scenario against the conformant built-in peers and every faulty one, in both
+/// directions. The conformant peers must pass every case; each fault must make every
+/// rule it breaks fail in at least one case.
+pub async fn selftest(scenarios: &[Scenario], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
+    let mut runs = Vec::new();
+    let client_variants = std::iter::once(BTreeSet::new())
+        .chain(ClientFault::ALL.into_iter().map(|f| BTreeSet::from([f])));
+    let server_variants = std::iter::once(BTreeSet::new())
+        .chain(ServerFault::ALL.into_iter().map(|f| BTreeSet::from([f])));
+    let client_scenarios: Vec<_> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Client))
+        .collect();
+    let server_scenarios: Vec<_> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Server))
+        .collect();
+    for faults in client_variants {
+        for s in &client_scenarios {
+            runs.push(runner::run_builtin_client(s, &faults, opts).await?);
+        }
+    }
+    for faults in server_variants {
+        for s in &server_scenarios {
+            runs.push(runner::run_builtin_server(s, &faults, opts).await?);
+        }
+    }
+    Ok(runs)
+}
+
+/// The selftest verdict over judged cases: which faults were caught.
+pub fn selftest_summary(cases: &[CaseResult]) -> Selftest {
+    let conformant_pass = cases
+        .iter()
+        .filter(|c| c.peer.faults.is_empty())
+        .all(|c| c.verdict == CaseVerdict::Pass);
+    let mut faults = Vec::new();
+    let mut check = |peer: &str, fault: &str, breaks: &[&str]| {
+        let mut caught = Vec::new();
+        let mut missed = Vec::new();
+        for rule in breaks {
+            let hit = cases.iter().find(|c| {
+                c.peer.name == peer
+                    && c.peer.faults == [fault]
+                    && c.findings
+                        .iter()
+                        .any(|f| f.rule == *rule && f.verdict == Verdict::Fail)
+            });
+            match hit {
+                Some(c) => caught.push(((*rule).to_owned(), c.id.clone())),
+                None => missed.push((*rule).to_owned()),
+            }
+        }
+        faults.push(FaultCheck {
+            peer: peer.into(),
+            fault: fault.into(),
+            breaks: breaks.iter().map(|s| (*s).to_owned()).collect(),
+            caught,
+            missed,
+        });
+    };
+    for f in ClientFault::ALL {
+        check("builtin-client", f.name(), f.breaks());
+    }
+    for f in ServerFault::ALL {
+        check("builtin-server", f.name(), f.breaks());
+    }
+    let caught = faults.iter().filter(|f| f.is_caught()).count();
+    Selftest {
+        mutation_score: caught as f64 / faults.len().max(1) as f64,
+        faults,
+        conformant_pass,
+    }
+}

@@ -1,0 +1,69 @@
+//! The built-in peers: the reference client and server with dmct's lab credentials,
+//! conformant or with named faults.
+
+use crate::scenario::Scenario;
+use dmct_proto::auth::Credentials;
+use dmct_session::{ClientConfig, ClientFault, DevInfo, ServerConfig, ServerFault};
+use std::collections::BTreeSet;
+
+/// Credentials a client under test presents to dmct's server (and the built-in client
+/// uses). A lab configures its device's DM account with these, or passes its own.
+pub fn default_client_creds() -> Credentials {
+    Credentials {
+        user: "dmct-client".into(),
+        secret: "dmct-client-secret".into(),
+    }
+}
+
+/// Credentials dmct's server presents to clients.
+pub fn default_server_creds() -> Credentials {
+    Credentials {
+        user: "dmct-server".into(),
+        secret: "dmct-server-secret".into(),
+    }
+}
+
+pub fn reference_dev_info() -> DevInfo {
+    DevInfo {
+        dev_id: "IMEI:001010123456789".into(),
+        man: "dmct".into(),
+        model: "reference-client".into(),
+        dmv: "1.2".into(),
+        lang: "en-US".into(),
+    }
+}
+
+/// The built-in client for one scenario.
+pub fn client_config(
+    scenario: &Scenario,
+    server_url: &str,
+    faults: &BTreeSet<ClientFault>,
+) -> ClientConfig {
+    ClientConfig {
+        server_url: server_url.into(),
+        dev_info: reference_dev_info(),
+        creds: default_client_creds(),
+        scheme: scenario.client.scheme,
+        nonce: None,
+        session_id: "1".into(),
+        alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
+        max_msg_size: 16_000,
+        faults: faults.clone(),
+    }
+}
+
+/// The server (the harness's own, or the built-in server under test).
+pub fn server_config(
+    url: &str,
+    client_creds: Credentials,
+    faults: &BTreeSet<ServerFault>,
+) -> ServerConfig {
+    ServerConfig {
+        url: url.into(),
+        client_creds,
+        server_creds: default_server_creds(),
+        scheme: dmct_proto::auth::Scheme::Md5,
+        nonce_seed: 0x646d_6374,
+        faults: faults.clone(),
+    }
+}

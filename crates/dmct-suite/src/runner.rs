@@ -1,0 +1,425 @@
+//! Playing scenarios against peers and judging what was recorded.
+//!
+//! Three ways to get a transcript: over real loopback HTTP against a built-in peer,
+//! against an external client that connects to dmct's listener, or in memory (the
+//! engines paired directly, for vectors and fast tests). All three are judged by the
+//! same [`judge`].
+
+use crate::peers;
+use crate::scenario::Scenario;
+use dmct_net::{Limits, Recorder, Responder, ServeHandle};
+use dmct_proto::auth::Credentials;
+use dmct_proto::transcript::{Closing, Exchange, HttpRequest, HttpResponse, Transcript};
+use dmct_report::{CaseResult, CaseVerdict, Peer};
+use dmct_rules::{Role, Verdict};
+use dmct_session::{Client, ClientFault, ClientStep, Server, ServerFault, pair};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Limits and credentials of a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub limits: Limits,
+    /// External client: how long to wait for its first package of a scenario.
+    pub wait_first: Duration,
+    /// External client: a pause this long after its last package ends the case.
+    pub idle: Duration,
+    /// A case stops after this many exchanges (a peer looping).
+    pub max_exchanges: usize,
+    /// What dmct's server expects clients to authenticate with.
+    pub client_creds: Credentials,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            wait_first: Duration::from_secs(300),
+            idle: Duration::from_secs(10),
+            max_exchanges: 32,
+            client_creds: peers::default_client_creds(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Net(#[from] dmct_net::NetError),
+}
+
+/// One scenario played against one peer: what was recorded.
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    pub scenario: Scenario,
+    /// Role of the implementation under test.
+    pub role: Role,
+    pub peer: Peer,
+    pub transcript: Transcript,
+}
+
+impl CaseRun {
+    /// A file-system-safe name for this case's files.
+    pub fn file_stem(&self) -> String {
+        let mut s = format!("{}--{}", self.scenario.id, self.peer.name);
+        for f in &self.peer.faults {
+            s.push('-');
+            s.push_str(f);
+        }
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+}
+
+fn client_peer(faults: &BTreeSet<ClientFault>) -> Peer {
+    Peer {
+        name: "builtin-client".into(),
+        faults: faults.iter().map(|f| f.name().to_owned()).collect(),
+        identity: Vec::new(),
+    }
+}
+
+fn server_peer(faults: &BTreeSet<ServerFault>) -> Peer {
+    Peer {
+        name: "builtin-server".into(),
+        faults: faults.iter().map(|f| f.name().to_owned()).collect(),
+        identity: Vec::new(),
+    }
+}
+
+/// dmct's DM server behind the HTTP listener: the scenario's engine, swapped per case.
+#[derive(Default)]
+pub struct CaseResponder {
+    server: Mutex<Option<Server>>,
+}
+
+impl CaseResponder {
+    pub fn install(&self, server: Option<Server>) {
+        *self.server.lock().unwrap_or_else(|p| p.into_inner()) = server;
+    }
+}
+
+impl Responder for CaseResponder {
+    fn respond(&self, request: &HttpRequest) -> HttpResponse {
+        let mut guard = self.server.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(server) => server.respond(request),
+            None => {
+                let mut headers = dmct_proto::transcript::Headers::default();
+                headers.push("Content-Type", "text/plain; charset=utf-8");
+                headers.push("Retry-After", "5");
+                HttpResponse {
+                    status: 503,
+                    headers,
+                    body: b"dmct is between test cases; no scenario is running\n"
+                        .to_vec()
+                        .into(),
+                }
+            }
+        }
+    }
+}
+
+/// Drive the reference client through one session over HTTP; its own view of the
+/// exchanges, and why it stopped.
+async fn drive_client(mut client: Client, opts: &Options) -> (Vec<Exchange>, Closing) {
+    let mut exchanges = Vec::new();
+    let mut out = client.start();
+    loop {
+        if exchanges.len() >= opts.max_exchanges {
+            return (
+                exchanges,
+                Closing::ExchangeLimit {
+                    limit: opts.max_exchanges,
+                },
+            );
+        }
+        let ex = dmct_net::post(
+            &out.url,
+            out.headers.clone(),
+            out.body.clone(),
+            &opts.limits,
+        )
+        .await;
+        let step = client.on_response(ex.response.as_ref());
+        exchanges.push(ex);
+        match step {
+            ClientStep::Send(next) => out = next,
+            ClientStep::Done(_) => return (exchanges, Closing::PeerDone),
+        }
+    }
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A client under test that is built in: dmct's server (the scenario's script) on a
+/// loopback listener, the reference client (with `faults`) posting to it.
+pub async fn run_builtin_client(
+    scenario: &Scenario,
+    faults: &BTreeSet<ClientFault>,
+    opts: &Options,
+) -> Result<CaseRun, RunError> {
+    let responder = Arc::new(CaseResponder::default());
+    let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
+    let url = format!("http://{}/dm", handle.local_addr());
+    responder.install(Some(Server::new(
+        peers::server_config(&url, opts.client_creds.clone(), &BTreeSet::new()),
+        scenario.server.clone(),
+    )));
+    let client = Client::new(peers::client_config(scenario, &url, faults));
+    let (_, closing) = drive_client(client, opts).await;
+    // What dmct's server received is the record for a client under test.
+    let exchanges = handle.recorder().take();
+    handle.shutdown().await;
+    Ok(CaseRun {
+        scenario: scenario.clone(),
+        role: Role::Client,
+        peer: client_peer(faults),
+        transcript: Transcript {
+            exchanges,
+            closing,
+            ..Transcript::default()
+        },
+    })
+}
+
+/// A server under test that is built in: the reference server (with `faults`) playing
+/// the scenario on a loopback listener, dmct's client driving a session against it.
+pub async fn run_builtin_server(
+    scenario: &Scenario,
+    faults: &BTreeSet<ServerFault>,
+    opts: &Options,
+) -> Result<CaseRun, RunError> {
+    let responder = Arc::new(CaseResponder::default());
+    let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
+    let url = format!("http://{}/dm", handle.local_addr());
+    responder.install(Some(Server::new(
+        peers::server_config(&url, peers::default_client_creds(), faults),
+        scenario.server.clone(),
+    )));
+    let client = Client::new(peers::client_config(scenario, &url, &BTreeSet::new()));
+    let (exchanges, closing) = drive_client(client, opts).await;
+    handle.shutdown().await;
+    Ok(CaseRun {
+        scenario: scenario.clone(),
+        role: Role::Server,
+        peer: server_peer(faults),
+        transcript: Transcript {
+            exchanges,
+            closing,
+            ..Transcript::default()
+        },
+    })
+}
+
+/// One session of the reference client against an external DM server at `url`.
+pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
+    let scenario = Scenario {
+        id: "server/session".into(),
+        title: "One DM session driven by dmct's reference client".into(),
+        roles: vec![Role::Server],
+        rules: vec!["session/server-answers-every-package".into()],
+        client: Default::default(),
+        server: Default::default(),
+        expect: Default::default(),
+    };
+    let mut config = peers::client_config(&scenario, url, &BTreeSet::new());
+    config.creds = opts.client_creds.clone();
+    let (exchanges, closing) = drive_client(Client::new(config), opts).await;
+    CaseRun {
+        scenario,
+        role: Role::Server,
+        peer: Peer {
+            name: url.into(),
+            faults: Vec::new(),
+            identity: Vec::new(),
+        },
+        transcript: Transcript {
+            exchanges,
+            closing,
+            ..Transcript::default()
+        },
+    }
+}
+
+/// dmct's DM server on an operator-chosen address, waiting for an external client.
+pub struct ExternalServer {
+    handle: ServeHandle,
+    responder: Arc<CaseResponder>,
+    /// The URL the device must be told (its DM account's server address).
+    pub url: String,
+}
+
+impl ExternalServer {
+    pub async fn bind(
+        addr: SocketAddr,
+        public_url: Option<String>,
+        opts: &Options,
+    ) -> Result<Self, RunError> {
+        let responder = Arc::new(CaseResponder::default());
+        let handle = dmct_net::serve(addr, responder.clone(), opts.limits.clone()).await?;
+        let url = public_url.unwrap_or_else(|| format!("http://{}/dm", handle.local_addr()));
+        Ok(ExternalServer {
+            handle,
+            responder,
+            url,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.handle.local_addr()
+    }
+
+    /// Play one scenario with whatever client connects: wait for its first package,
+    /// then until it has been quiet for `opts.idle`.
+    pub async fn run_case(&self, scenario: &Scenario, opts: &Options) -> CaseRun {
+        let rec: &Recorder = self.handle.recorder();
+        rec.take();
+        self.responder.install(Some(Server::new(
+            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new()),
+            scenario.server.clone(),
+        )));
+        let closing = if !rec.wait_beyond(0, opts.wait_first).await {
+            Closing::IdleTimeout {
+                after_ms: opts.wait_first.as_millis() as u64,
+            }
+        } else {
+            loop {
+                let seen = rec.len();
+                if seen >= opts.max_exchanges {
+                    break Closing::ExchangeLimit {
+                        limit: opts.max_exchanges,
+                    };
+                }
+                if !rec.wait_beyond(seen, opts.idle).await {
+                    break Closing::IdleTimeout {
+                        after_ms: opts.idle.as_millis() as u64,
+                    };
+                }
+            }
+        };
+        self.responder.install(None);
+        let exchanges = rec.take();
+        CaseRun {
+            scenario: scenario.clone(),
+            role: Role::Client,
+            peer: Peer {
+                name: "external-client".into(),
+                faults: Vec::new(),
+                identity: identity_of(&exchanges),
+            },
+            transcript: Transcript {
+                exchanges,
+                closing,
+                ..Transcript::default()
+            },
+        }
+    }
+
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
+    }
+}
+
+/// The ./DevInfo values the client sent in its first decodable package.
+fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
+    let Some(msg) = exchanges
+        .iter()
+        .find_map(|e| dmct_proto::xml::decode(e.request.body.as_bytes()).ok())
+    else {
+        return Vec::new();
+    };
+    msg.message
+        .body
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            dmct_proto::Command::Replace(r) => Some(r),
+            _ => None,
+        })
+        .flat_map(|r| r.items.iter())
+        .filter_map(|i| {
+            let uri = &i.source.as_ref()?.loc_uri;
+            uri.contains("DevInfo/")
+                .then(|| (uri.clone(), i.data.as_ref()?.as_text()?.to_owned()))
+        })
+        .collect()
+}
+
+/// The engines paired in memory: the same sessions without sockets (deterministic;
+/// used for vectors and fast tests). `role` says which side is under test.
+pub fn run_in_memory(
+    scenario: &Scenario,
+    role: Role,
+    client_faults: &BTreeSet<ClientFault>,
+    server_faults: &BTreeSet<ServerFault>,
+) -> CaseRun {
+    let url = "http://dm.example/dm";
+    let mut client = Client::new(peers::client_config(scenario, url, client_faults));
+    let mut server = Server::new(
+        peers::server_config(url, peers::default_client_creds(), server_faults),
+        scenario.server.clone(),
+    );
+    let transcript = pair::run(&mut client, &mut server, Options::default().max_exchanges);
+    let peer = match role {
+        Role::Client => client_peer(client_faults),
+        Role::Server => server_peer(server_faults),
+    };
+    CaseRun {
+        scenario: scenario.clone(),
+        role,
+        peer,
+        transcript,
+    }
+}
+
+/// Judge a case: every rule binding the role under test, over its transcript. Rules
+/// that did not apply are left out, except those the scenario names: a scenario that
+/// did not reach its situation is inconclusive, never a silent pass.
+pub fn judge(run: &CaseRun) -> CaseResult {
+    let findings: Vec<_> = dmct_rules::check(&run.transcript)
+        .into_iter()
+        .filter(|f| f.role == run.role)
+        .filter_map(|mut f| {
+            if f.verdict != Verdict::NotApplicable {
+                return Some(f);
+            }
+            if !run.scenario.rules.contains(&f.rule) {
+                return None;
+            }
+            f.verdict = Verdict::Inconclusive;
+            f.detail = if run.transcript.exchanges.is_empty() {
+                match run.transcript.closing {
+                    Closing::IdleTimeout { after_ms } => format!(
+                        "no exchange was recorded: the peer did not connect within {after_ms} ms"
+                    ),
+                    _ => "no exchange was recorded".into(),
+                }
+            } else {
+                "the session never reached the situation this scenario sets up for this rule".into()
+            };
+            Some(f)
+        })
+        .collect();
+    CaseResult {
+        id: run.scenario.id.clone(),
+        title: run.scenario.title.clone(),
+        role: run.role,
+        peer: run.peer.clone(),
+        verdict: CaseVerdict::from_findings(&findings),
+        findings,
+        exchanges: run.transcript.exchanges.len(),
+        transcript: None,
+    }
+}

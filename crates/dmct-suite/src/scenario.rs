@@ -1,0 +1,199 @@
+//! Scenarios: data files in `testcases/scenarios/`, each naming the rules it exercises.
+
+use dmct_proto::auth::Scheme;
+use dmct_rules::Role;
+use dmct_session::ServerScript;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable id, `area/name`.
+    pub id: String,
+    pub title: String,
+    /// Roles this scenario can test: `client` (the harness is the server and plays the
+    /// script) and/or `server` (a server under test plays the script, the harness is
+    /// the client).
+    pub roles: Vec<Role>,
+    /// Rules the scenario exists to exercise; they must apply to its transcript.
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub client: ClientSetup,
+    #[serde(default)]
+    pub server: ServerScript,
+    /// What the scenario is expected to show about the built-in faulty peers.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// Expected verdicts, written by hand: the independent labels of the transcript
+/// vectors generated from this scenario.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Fault name -> the rules that must fail when the faulty peer plays this scenario.
+    #[serde(default)]
+    pub faults: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSetup {
+    /// The scheme the built-in client opens with.
+    pub scheme: Scheme,
+}
+
+impl Default for ClientSetup {
+    fn default() -> Self {
+        ClientSetup {
+            scheme: Scheme::Basic,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{name}: {source}")]
+    Parse {
+        name: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{name}: names unknown rule {rule:?}")]
+    UnknownRule { name: String, rule: String },
+    #[error("{name}: expects unknown fault {fault:?}")]
+    UnknownFault { name: String, fault: String },
+    #[error("{name}: roles must not be empty")]
+    NoRole { name: String },
+    #[error("two scenarios have the id {0:?}")]
+    DuplicateId(String),
+}
+
+/// The scenarios shipped in `testcases/scenarios/`, built into the binary so `dmct run`
+/// works from any directory.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "credless-pkg2.toml",
+        include_str!("../../../testcases/scenarios/credless-pkg2.toml"),
+    ),
+    (
+        "reauth-md5.toml",
+        include_str!("../../../testcases/scenarios/reauth-md5.toml"),
+    ),
+    (
+        "get-replace.toml",
+        include_str!("../../../testcases/scenarios/get-replace.toml"),
+    ),
+];
+
+pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        name: name.into(),
+        source: Box::new(e),
+    })?;
+    if let Some(rule) = s.rules.iter().find(|r| dmct_rules::rule(r).is_none()) {
+        return Err(ScenarioError::UnknownRule {
+            name: name.into(),
+            rule: rule.clone(),
+        });
+    }
+    for (fault, rules) in &s.expect.faults {
+        let known = dmct_session::ClientFault::from_name(fault).is_some()
+            || dmct_session::ServerFault::from_name(fault).is_some();
+        if !known {
+            return Err(ScenarioError::UnknownFault {
+                name: name.into(),
+                fault: fault.clone(),
+            });
+        }
+        if let Some(rule) = rules.iter().find(|r| dmct_rules::rule(r).is_none()) {
+            return Err(ScenarioError::UnknownRule {
+                name: name.into(),
+                rule: rule.clone(),
+            });
+        }
+    }
+    if s.roles.is_empty() {
+        return Err(ScenarioError::NoRole { name: name.into() });
+    }
+    Ok(s)
+}
+
+fn check_unique(list: Vec<Scenario>) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(ScenarioError::DuplicateId(w[0].to_owned()));
+    }
+    Ok(list)
+}
+
+pub fn builtin() -> Result<Vec<Scenario>, ScenarioError> {
+    check_unique(
+        BUILTIN
+            .iter()
+            .map(|(name, text)| parse(name, text))
+            .collect::<Result<_, _>>()?,
+    )
+}
+
+/// Every `*.toml` of a directory, in file-name order.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let read_err = |source| ScenarioError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).map_err(|source| ScenarioError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        out.push(parse(&p.display().to_string(), &text)?);
+    }
+    check_unique(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_list_matches_the_testcases_directory() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/scenarios");
+        let on_disk = load_dir(&dir).unwrap();
+        assert_eq!(
+            on_disk,
+            builtin().unwrap(),
+            "BUILTIN is out of date with {dir:?}"
+        );
+        assert_eq!(on_disk.len(), BUILTIN.len());
+    }
+
+    #[test]
+    fn bad_scenarios_are_refused_with_their_name() {
+        let e = parse(
+            "x.toml",
+            "id = 'a'\ntitle = 't'\nroles = ['client']\nrules = ['no/such-rule']",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "x.toml: names unknown rule \"no/such-rule\"");
+        assert!(
+            parse("y.toml", "id = 'a'")
+                .unwrap_err()
+                .to_string()
+                .starts_with("y.toml:")
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! `dmct`: the OMA DM 1.2 conformance harness, from the command line.
+//!
+//! Exit codes (labs script against them):
+//! - 0: every case passed
+//! - 1: a MUST or MUST NOT rule was violated
+//! - 2: usage or harness error, or a case was inconclusive
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use dmct_report::{CaseVerdict, RunReport};
+use dmct_rules::Role;
+use dmct_suite::{CaseRun, Options, Scenario, output, runner};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "dmct",
+    version,
+    about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Directory for report.json, report.txt and transcripts/
+    #[arg(long, default_value = "target/dmct")]
+    out: PathBuf,
+    /// Load scenarios from this directory instead of the built-in testcases/scenarios
+    #[arg(long)]
+    scenarios: Option<PathBuf>,
+    /// Seconds one HTTP exchange may take before it is recorded as timed out
+    #[arg(long, default_value_t = 30)]
+    exchange_timeout: u64,
+    /// Largest HTTP body accepted, in bytes
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    max_body: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the scenarios against a DM client: the built-in one over loopback by default,
+    /// or an external client that connects to --serve ADDR
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Listen on ADDR (e.g. 0.0.0.0:8080) and wait for an external client per scenario
+        #[arg(long, value_name = "ADDR")]
+        serve: Option<SocketAddr>,
+        /// The server URL to tell the device, when it differs from http://ADDR/dm
+        #[arg(long, requires = "serve")]
+        public_url: Option<String>,
+        /// Seconds to wait for the client's first package of each scenario
+        #[arg(long, default_value_t = 300)]
+        wait: u64,
+        /// Seconds of silence after which a client's session is taken as over
+        #[arg(long, default_value_t = 10)]
+        idle: u64,
+        /// User name the client must authenticate with
+        #[arg(long, default_value = "dmct-client")]
+        client_user: String,
+        /// Secret the client must authenticate with
+        #[arg(long, default_value = "dmct-client-secret")]
+        client_secret: String,
+    },
+    /// Run every scenario against the conformant built-in peers and every faulty one;
+    /// exit 0 only when the conformant peers pass and every fault is caught
+    Selftest {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Drive one session of the built-in client against a DM server at URL and judge
+    /// the server
+    Drive {
+        #[command(flatten)]
+        common: Common,
+        /// The DM server's URL (http://...)
+        url: String,
+        /// User name the built-in client authenticates with
+        #[arg(long, default_value = "dmct-client")]
+        user: String,
+        /// Secret the built-in client authenticates with
+        #[arg(long, default_value = "dmct-client-secret")]
+        secret: String,
+    },
+    /// Judge recorded transcripts (dmct's JSON transcript format) offline
+    Check {
+        /// Transcript files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List rules, scenarios or built-in faults
+    List {
+        #[arg(value_enum)]
+        what: ListWhat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ListWhat {
+    Rules,
+    Scenarios,
+    Faults,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dmct: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Run {
+                common,
+                serve,
+                public_url,
+                wait,
+                idle,
+                client_user,
+                client_secret,
+            } => {
+                let mut opts = options(&common);
+                opts.wait_first = Duration::from_secs(wait);
+                opts.idle = Duration::from_secs(idle);
+                opts.client_creds = dmct_proto::auth::Credentials {
+                    user: client_user,
+                    secret: client_secret,
+                };
+                let scenarios = scenarios(&common)?;
+                let started = Instant::now();
+                let runs = match serve {
+                    None => dmct_suite::run_builtin(&scenarios, &opts).await?,
+                    Some(addr) => serve_external(addr, public_url, &scenarios, &opts).await?,
+                };
+                let report = dmct_suite::report("run", &runs, elapsed_ms(started));
+                finish(&common.out, &report, &runs)
+            }
+            Command::Selftest { common } => {
+                let opts = options(&common);
+                let scenarios = scenarios(&common)?;
+                let started = Instant::now();
+                let runs = dmct_suite::selftest(&scenarios, &opts).await?;
+                let mut report = dmct_suite::report("selftest", &runs, elapsed_ms(started));
+                let st = dmct_suite::selftest_summary(&report.cases);
+                let ok = st.conformant_pass && st.faults.iter().all(|f| f.is_caught());
+                report.selftest = Some(st);
+                write_and_print(&common.out, &report, &runs)?;
+                Ok(ExitCode::from(if ok { 0 } else { 1 }))
+            }
+            Command::Drive {
+                common,
+                url,
+                user,
+                secret,
+            } => {
+                if !url.starts_with("http://") {
+                    bail!("only http:// URLs are supported by this build: {url}");
+                }
+                let mut opts = options(&common);
+                opts.client_creds = dmct_proto::auth::Credentials { user, secret };
+                let started = Instant::now();
+                let run = runner::drive_external_server(&url, &opts).await;
+                let runs = vec![run];
+                let report = dmct_suite::report("drive", &runs, elapsed_ms(started));
+                finish(&common.out, &report, &runs)
+            }
+            Command::Check { files } => check(&files),
+            Command::List { what } => {
+                list(what)?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+fn options(c: &Common) -> Options {
+    Options {
+        limits: dmct_net::Limits {
+            max_body: c.max_body,
+            exchange_timeout: Duration::from_secs(c.exchange_timeout),
+        },
+        ..Options::default()
+    }
+}
+
+fn scenarios(c: &Common) -> Result<Vec<Scenario>> {
+    Ok(match &c.scenarios {
+        Some(dir) => dmct_suite::scenario::load_dir(dir)?,
+        None => dmct_suite::scenario::builtin()?,
+    })
+}
+
+fn elapsed_ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
+async fn serve_external(
+    addr: SocketAddr,
+    public_url: Option<String>,
+    scenarios: &[Scenario],
+    opts: &Options,
+) -> Result<Vec<CaseRun>> {
+    let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let todo: Vec<_> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Client))
+        .collect();
+    eprintln!(
+        "dmct: DM server listening on {} (tell the device: {})",
+        server.local_addr(),
+        server.url
+    );
+    eprintln!(
+        "dmct: the device must authenticate as {:?}; dmct presents itself as {:?}",
+        opts.client_creds.user,
+        dmct_suite::peers::default_server_creds().user
+    );
+    let mut runs = Vec::new();
+    for (i, s) in todo.iter().enumerate() {
+        eprintln!(
+            "[{}/{}] {}: {}\n      start a DM session on the device now (waiting up to {} s)",
+            i + 1,
+            todo.len(),
+            s.id,
+            s.title,
+            opts.wait_first.as_secs()
+        );
+        let run = server.run_case(s, opts).await;
+        let verdict = dmct_suite::judge(&run).verdict;
+        eprintln!(
+            "      {} ({} exchanges)",
+            verdict.as_str(),
+            run.transcript.exchanges.len()
+        );
+        runs.push(run);
+    }
+    server.shutdown().await;
+    Ok(runs)
+}
+
+fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<()> {
+    output::write_all(out, report, runs)?;
+    print!("{}", dmct_report::render_text(report));
+    eprintln!(
+        "dmct: report written to {}",
+        out.join("report.json").display()
+    );
+    Ok(())
+}
+
+/// Write the outputs and map the verdicts to the exit code.
+fn finish(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<ExitCode> {
+    write_and_print(out, report, runs)?;
+    Ok(exit_code(report.cases.iter().map(|c| c.verdict)))
+}
+
+fn exit_code(verdicts: impl Iterator<Item = CaseVerdict>) -> ExitCode {
+    match verdicts.max() {
+        Some(CaseVerdict::Fail) => ExitCode::from(1),
+        Some(CaseVerdict::Inconclusive) => ExitCode::from(2),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn check(files: &[PathBuf]) -> Result<ExitCode> {
+    let mut worst = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let t: dmct_proto::transcript::Transcript = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
+        println!("{}:", f.display());
+        let findings: Vec<_> = dmct_rules::check(&t)
+            .into_iter()
+            .filter(|x| x.verdict != dmct_rules::Verdict::NotApplicable)
+            .collect();
+        for x in &findings {
+            print!(
+                "  {} {} [{} {}, {}]",
+                x.verdict, x.rule, x.role, x.level, x.clause
+            );
+            if let Some(i) = x.exchange {
+                print!(" @ exchange {i}");
+            }
+            println!();
+            if x.verdict != dmct_rules::Verdict::Pass {
+                println!("      {}", x.detail);
+            }
+        }
+        worst.push(CaseVerdict::from_findings(&findings));
+    }
+    Ok(exit_code(worst.into_iter()))
+}
+
+fn list(what: ListWhat) -> Result<()> {
+    match what {
+        ListWhat::Rules => {
+            for r in dmct_rules::CATALOG {
+                let i = r.info();
+                println!("{}\t{}\t{}\t{}", i.id, i.level, i.role, i.clause);
+            }
+        }
+        ListWhat::Scenarios => {
+            for s in dmct_suite::scenario::builtin()? {
+                let roles: Vec<_> = s.roles.iter().map(|r| r.as_str()).collect();
+                println!("{}\t{}\t{}", s.id, roles.join(","), s.title);
+            }
+        }
+        ListWhat::Faults => {
+            for f in dmct_session::ClientFault::ALL {
+                println!(
+                    "client\t{}\t{}\tbreaks {}",
+                    f.name(),
+                    f.describe(),
+                    f.breaks().join(", ")
+                );
+            }
+            for f in dmct_session::ServerFault::ALL {
+                println!(
+                    "server\t{}\t{}\tbreaks {}",
+                    f.name(),
+                    f.describe(),
+                    f.breaks().join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Repository tasks. `cargo xtask vectors [--check]` regenerates the transcript
+//! vectors of `testcases/vectors/rules/` (or checks they are up to date);
+//! `cargo xtask ci` runs what `.ci/run` runs.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("vectors") => vectors(args.iter().any(|a| a == "--check")),
+        Some("ci") => ci(),
+        _ => bail!("usage: cargo xtask vectors [--check] | cargo xtask ci"),
+    }
+}
+
+fn vectors(check: bool) -> Result<()> {
+    let dir = root().join("testcases/vectors/rules");
+    let scenarios = dmct_suite::scenario::builtin()?;
+    let generated = dmct_suite::vectors::generate(&scenarios);
+    let mut stale = Vec::new();
+    if !check && dir.exists() {
+        // Regeneration replaces the whole set, so a vector that is no longer produced
+        // does not linger.
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    for v in &generated {
+        let path = dir.join(v.file_name());
+        let bytes = dmct_suite::vectors::to_json(v);
+        if check {
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(bytes.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    if check && !stale.is_empty() {
+        bail!(
+            "vectors out of date (run `cargo xtask vectors`):\n{}",
+            stale.join("\n")
+        );
+    }
+    println!(
+        "{} vectors {}",
+        generated.len(),
+        if check { "up to date" } else { "written" }
+    );
+    Ok(())
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    run(Command::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(Command::new("cargo").args(["test", "--workspace"]))?;
+    vectors(true)
+}
