@@ -1,1 +1,94 @@
+//! The HTTP edge of dmct: [`serve`] (the harness as DM server) and [`post`] (the harness
+//! as DM client), both on hyper 1.x and tokio, both recording every exchange byte for
+//! byte.
+//!
+//! This crate knows HTTP, not DM: it never decodes a body and never judges. A peer that
+//! stalls, sends too much or closes early becomes a recorded [`ExchangeFailure`], never a
+//! panic or a hang.
 
+mod client;
+mod record;
+mod server;
+
+pub use client::post;
+pub use record::Recorder;
+pub use server::{Responder, ServeHandle, serve};
+
+pub use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Bounds on what one exchange may cost.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest body read, either direction.
+    pub max_body: usize,
+    /// Time for one whole exchange: connecting, sending, reading the answer (client), or
+    /// reading a request's head and body (server).
+    pub exchange_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: 4 * 1024 * 1024,
+            exchange_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+fn headers_of(map: &http::HeaderMap) -> Headers {
+    Headers(
+        map.iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// How reading a body ended.
+enum BodyEnd {
+    Complete,
+    TooLarge,
+    Broken(String),
+}
+
+/// Read a body into `buf`, at most `max` bytes. `buf` is filled as data arrives, so a
+/// caller whose timeout fires still has what came.
+async fn read_body<B>(mut body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt as _;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    if buf.len() + data.len() > max {
+                        let room = max - buf.len();
+                        buf.extend_from_slice(&data[..room]);
+                        return BodyEnd::TooLarge;
+                    }
+                    buf.extend_from_slice(&data);
+                }
+            }
+            Err(e) => return BodyEnd::Broken(e.to_string()),
+        }
+    }
+    BodyEnd::Complete
+}

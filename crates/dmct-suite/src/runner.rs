@@ -351,8 +351,9 @@ fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
         .flat_map(|r| r.items.iter())
         .filter_map(|i| {
             let uri = &i.source.as_ref()?.loc_uri;
+            let value = i.data.as_ref()?.as_text()?;
             uri.contains("DevInfo/")
-                .then(|| (uri.clone(), i.data.as_ref()?.as_text()?.to_owned()))
+                .then(|| (uri.clone(), value.to_owned()))
         })
         .collect()
 }

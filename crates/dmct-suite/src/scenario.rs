@@ -75,19 +75,19 @@ pub enum ScenarioError {
 }
 
 /// The scenarios shipped in `testcases/scenarios/`, built into the binary so `dmct run`
-/// works from any directory.
+/// works from any directory; in file-name order, as [`load_dir`] reads them.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "credless-pkg2.toml",
         include_str!("../../../testcases/scenarios/credless-pkg2.toml"),
     ),
     (
-        "reauth-md5.toml",
-        include_str!("../../../testcases/scenarios/reauth-md5.toml"),
-    ),
-    (
         "get-replace.toml",
         include_str!("../../../testcases/scenarios/get-replace.toml"),
+    ),
+    (
+        "reauth-md5.toml",
+        include_str!("../../../testcases/scenarios/reauth-md5.toml"),
     ),
 ];
 

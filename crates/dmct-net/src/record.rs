@@ -1,0 +1,71 @@
+//! The shared, append-only record of exchanges a listener saw.
+
+use dmct_proto::transcript::Exchange;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Cheap to clone; every clone sees the same record.
+#[derive(Clone)]
+pub struct Recorder {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    exchanges: Mutex<Vec<Exchange>>,
+    /// How many exchanges are held; waiters watch it.
+    count: watch::Sender<usize>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            inner: Arc::new(Inner {
+                exchanges: Mutex::new(Vec::new()),
+                count: watch::channel(0).0,
+            }),
+        }
+    }
+}
+
+impl Recorder {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Exchange>> {
+        // A panic elsewhere must not lose what was recorded.
+        self.inner.exchanges.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn push(&self, e: Exchange) {
+        let mut v = self.lock();
+        v.push(e);
+        self.inner.count.send_replace(v.len());
+    }
+
+    pub fn snapshot(&self) -> Vec<Exchange> {
+        self.lock().clone()
+    }
+
+    /// Drain the record (between test cases on one listener).
+    pub fn take(&self) -> Vec<Exchange> {
+        let mut v = self.lock();
+        let out = std::mem::take(&mut *v);
+        self.inner.count.send_replace(0);
+        out
+    }
+
+    /// Wait until more than `seen` exchanges are held (true) or `timeout` passes (false).
+    pub async fn wait_beyond(&self, seen: usize, timeout: Duration) -> bool {
+        let mut rx = self.inner.count.subscribe();
+        matches!(
+            tokio::time::timeout(timeout, rx.wait_for(|n| *n > seen)).await,
+            Ok(Ok(_))
+        )
+    }
+}
