@@ -46,12 +46,9 @@ pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -
         .unwrap_or_else(|| (String::new(), url.to_owned()));
     let mut sent = Headers::default();
     sent.push("Host", authority.clone());
-    sent.0.extend(
-        headers
-            .0
-            .into_iter()
-            .filter(|(n, _)| !n.eq_ignore_ascii_case("host") && !n.eq_ignore_ascii_case("content-length")),
-    );
+    sent.0.extend(headers.0.into_iter().filter(|(n, _)| {
+        !n.eq_ignore_ascii_case("host") && !n.eq_ignore_ascii_case("content-length")
+    }));
     sent.push("Content-Length", body.len().to_string());
     let request = HttpRequest {
         method: "POST".into(),
@@ -78,7 +75,14 @@ pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -
     let mut buf = Vec::new();
     let outcome = tokio::time::timeout(
         limits.exchange_timeout,
-        exchange(&authority, &request, limits.max_body, &mut stage, &mut partial, &mut buf),
+        exchange(
+            &authority,
+            &request,
+            limits.max_body,
+            &mut stage,
+            &mut partial,
+            &mut buf,
+        ),
     )
     .await;
     match outcome {
@@ -142,7 +146,9 @@ async fn exchange(
         let _ = conn.await;
     });
 
-    let mut b = Request::builder().method("POST").uri(request.target.as_str());
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(request.target.as_str());
     for (n, v) in &request.headers.0 {
         b = b.header(n.as_str(), v.as_str());
     }

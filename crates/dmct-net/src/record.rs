@@ -31,7 +31,10 @@ impl Default for Recorder {
 impl Recorder {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Exchange>> {
         // A panic elsewhere must not lose what was recorded.
-        self.inner.exchanges.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .exchanges
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn len(&self) -> usize {

@@ -189,7 +189,11 @@ async fn handle(
         }
         Ok(BodyEnd::Broken(detail)) => {
             let (resp, rec) = plain(400, "request body broken off\n");
-            (resp, rec, Some(ExchangeFailure::ConnectionClosed { detail }))
+            (
+                resp,
+                rec,
+                Some(ExchangeFailure::ConnectionClosed { detail }),
+            )
         }
         Ok(BodyEnd::Complete) => {
             request.body = std::mem::take(&mut buf).into();

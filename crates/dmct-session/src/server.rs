@@ -37,6 +37,13 @@ struct SessionState {
     nonce: Option<Nonce>,
 }
 
+enum Auth {
+    Accepted,
+    AlreadyAuthenticated,
+    /// Status code and the scheme to ask for.
+    Challenge(u16, Scheme),
+}
+
 pub struct Server {
     config: ServerConfig,
     script: ServerScript,
@@ -133,52 +140,49 @@ impl Server {
         );
 
         // Authentication of the client (DM Protocol §9).
-        let auth_code =
-            if let Some(ch) = step.challenge.filter(|_| !st.authenticated || st.step > 0) {
-                // The script asks for other credentials whatever the client sent.
-                st.authenticated = false;
-                Some((ch.status, ch.scheme))
-            } else if st.authenticated {
-                None
-            } else {
-                match self.check_cred(msg, st) {
-                    Ok(()) => {
-                        st.authenticated = true;
-                        None
-                    }
-                    Err(code) => {
-                        let scheme = st.expected.unwrap_or(self.config.scheme);
-                        Some((code, scheme))
-                    }
+        let auth = if let Some(ch) = step.challenge {
+            // The script asks for other credentials, whatever the client sent.
+            st.authenticated = false;
+            Auth::Challenge(ch.status, ch.scheme)
+        } else if st.authenticated {
+            Auth::AlreadyAuthenticated
+        } else {
+            match self.check_cred(msg, st) {
+                Ok(()) => {
+                    st.authenticated = true;
+                    Auth::Accepted
                 }
-            };
-
-        if let Some((code, scheme)) = auth_code {
-            let nonce = (scheme != Scheme::Basic).then(|| self.fresh_nonce());
-            st.expected = Some(scheme);
-            st.nonce = nonce.clone();
-            b.push(build::synchdr_status(
-                &msg.hdr,
-                code,
-                Some(build::chal(scheme, nonce.as_ref())),
-            ));
-            for cmd in msg.body.commands.iter().filter(|c| c.is_operation()) {
-                b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
+                Err(code) => Auth::Challenge(code, st.expected.unwrap_or(self.config.scheme)),
             }
-            if step.challenge.is_some() {
-                // A scripted challenge is a package of its own.
-                st.step += 1;
-                self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
-            }
-            return xml_response(&b.finish(true));
-        }
+        };
 
-        let just_authenticated = msg.hdr.cred.is_some() && st.step == 0 || msg.is_session_setup();
-        b.push(build::synchdr_status(
-            &msg.hdr,
-            if just_authenticated { 212 } else { 200 },
-            None,
-        ));
+        let hdr_code = match auth {
+            Auth::Challenge(code, scheme) => {
+                let nonce = (scheme != Scheme::Basic).then(|| self.fresh_nonce());
+                st.expected = Some(scheme);
+                st.nonce = nonce.clone();
+                b.push(build::synchdr_status(
+                    &msg.hdr,
+                    code,
+                    Some(build::chal(scheme, nonce.as_ref())),
+                ));
+                // An authentication failure is answered with Status only, one per
+                // command, carrying the same code.
+                for cmd in msg.body.commands.iter().filter(|c| c.is_operation()) {
+                    b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
+                }
+                if step.challenge.is_some() {
+                    // A scripted challenge is a package of its own.
+                    st.step += 1;
+                    self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
+                }
+                return xml_response(&b.finish(true));
+            }
+            // 212: authenticated for the rest of the session, no Cred needed again.
+            Auth::Accepted => 212,
+            Auth::AlreadyAuthenticated => 200,
+        };
+        b.push(build::synchdr_status(&msg.hdr, hdr_code, None));
         for cmd in &msg.body.commands {
             match cmd {
                 // No Status answers a Status, nor a Results.

@@ -1,0 +1,162 @@
+//! `dmct run --serve`: dmct's listener with clients it does not control, over loopback.
+
+use dmct_net::{Headers, post};
+use dmct_proto::transcript::Closing;
+use dmct_report::CaseVerdict;
+use dmct_rules::Verdict;
+use dmct_suite::{ExternalServer, Options, Scenario, judge, peers};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+fn scenario(id: &str) -> Scenario {
+    dmct_suite::scenario::builtin()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == id)
+        .unwrap()
+}
+
+fn opts() -> Options {
+    Options {
+        wait_first: Duration::from_secs(10),
+        idle: Duration::from_millis(400),
+        ..Options::default()
+    }
+}
+
+async fn server() -> ExternalServer {
+    ExternalServer::bind("127.0.0.1:0".parse().unwrap(), None, &opts())
+        .await
+        .unwrap()
+}
+
+fn dm_headers(content_type: &str) -> Headers {
+    let mut h = Headers::default();
+    h.push("Content-Type", content_type);
+    h
+}
+
+#[tokio::test]
+async fn bad_bodies_and_content_types_get_a_4xx_and_are_recorded() {
+    let srv = server().await;
+    let s = scenario("auth/credless-pkg2");
+    let case = async { srv.run_case(&s, &opts()).await };
+    let client = async {
+        let limits = opts().limits;
+        let a = post(
+            &srv.url,
+            dm_headers(dmct_proto::CONTENT_TYPE_XML),
+            b"not xml at all".to_vec(),
+            &limits,
+        )
+        .await;
+        let b = post(
+            &srv.url,
+            dm_headers("text/plain"),
+            b"<SyncML/>".to_vec(),
+            &limits,
+        )
+        .await;
+        let c = post(
+            &srv.url,
+            dm_headers(dmct_proto::CONTENT_TYPE_XML),
+            Vec::new(),
+            &limits,
+        )
+        .await;
+        [a, b, c].map(|e| e.response.map(|r| r.status))
+    };
+    let (run, statuses) = tokio::join!(case, client);
+    assert_eq!(statuses, [Some(400), Some(415), Some(400)]);
+    assert_eq!(run.transcript.exchanges.len(), 3);
+    assert_eq!(
+        run.transcript.exchanges[0].request.body.as_bytes(),
+        b"not xml at all"
+    );
+    assert!(matches!(
+        run.transcript.closing,
+        Closing::IdleTimeout { .. }
+    ));
+    // The scenario never got going: its rules cannot be settled.
+    let result = judge(&run);
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
+    assert!(
+        result
+            .findings
+            .iter()
+            .all(|f| f.verdict == Verdict::Inconclusive),
+        "{:?}",
+        result.findings
+    );
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_goes_quiet_after_a_challenge_is_inconclusive() {
+    let srv = server().await;
+    let s = scenario("session/reauth-md5");
+    let case = async { srv.run_case(&s, &opts()).await };
+    let client = async {
+        let mut c = dmct_session::Client::new(peers::client_config(&s, &srv.url, &BTreeSet::new()));
+        let out = c.start();
+        // Package #1, then silence: no answer to the challenge.
+        post(&out.url, out.headers, out.body, &opts().limits).await
+    };
+    let (run, first) = tokio::join!(case, client);
+    assert_eq!(first.response.as_ref().map(|r| r.status), Some(200));
+    let result = judge(&run);
+    let reauth = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "session/reauth-continues")
+        .unwrap();
+    assert_eq!(reauth.verdict, Verdict::Inconclusive, "{}", reauth.detail);
+    assert!(reauth.detail.contains("400 ms"), "{}", reauth.detail);
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
+    let srv = server().await;
+    for s in dmct_suite::scenario::builtin().unwrap() {
+        if !s.roles.contains(&dmct_rules::Role::Client) {
+            continue;
+        }
+        let case = async { srv.run_case(&s, &opts()).await };
+        let client = async {
+            let mut c =
+                dmct_session::Client::new(peers::client_config(&s, &srv.url, &BTreeSet::new()));
+            let mut out = c.start();
+            loop {
+                let ex = post(
+                    &out.url,
+                    out.headers.clone(),
+                    out.body.clone(),
+                    &opts().limits,
+                )
+                .await;
+                match c.on_response(ex.response.as_ref()) {
+                    dmct_session::ClientStep::Send(next) => out = next,
+                    dmct_session::ClientStep::Done(_) => break,
+                }
+            }
+        };
+        let (run, ()) = tokio::join!(case, client);
+        let result = judge(&run);
+        assert_eq!(
+            result.verdict,
+            CaseVerdict::Pass,
+            "{}: {:?}",
+            s.id,
+            result.findings
+        );
+        assert!(
+            run.peer
+                .identity
+                .iter()
+                .any(|(k, v)| k == "./DevInfo/DevId" && v.starts_with("IMEI:"))
+        );
+    }
+    srv.shutdown().await;
+}
