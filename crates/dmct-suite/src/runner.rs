@@ -163,6 +163,41 @@ fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+/// What one loopback session recorded on each side of the wire.
+struct Loopback {
+    /// What dmct's listener received: the record for a client under test.
+    served: Vec<Exchange>,
+    /// What the reference client sent and got: the record for a server under test.
+    driven: Vec<Exchange>,
+    closing: Closing,
+}
+
+/// The reference server (playing the scenario) on a loopback listener, the reference
+/// client posting to it: one session over real HTTP.
+async fn loopback_session(
+    scenario: &Scenario,
+    client_faults: &BTreeSet<ClientFault>,
+    server_faults: &BTreeSet<ServerFault>,
+    opts: &Options,
+) -> Result<Loopback, RunError> {
+    let responder = Arc::new(CaseResponder::default());
+    let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
+    let url = format!("http://{}/dm", handle.local_addr());
+    responder.install(Some(Server::new(
+        peers::server_config(&url, opts.client_creds.clone(), server_faults),
+        scenario.server.clone(),
+    )));
+    let client = Client::new(peers::client_config(scenario, &url, client_faults));
+    let (driven, closing) = drive_client(client, opts).await;
+    let served = handle.recorder().take();
+    handle.shutdown().await;
+    Ok(Loopback {
+        served,
+        driven,
+        closing,
+    })
+}
+
 /// A client under test that is built in: dmct's server (the scenario's script) on a
 /// loopback listener, the reference client (with `faults`) posting to it.
 pub async fn run_builtin_client(
@@ -170,25 +205,14 @@ pub async fn run_builtin_client(
     faults: &BTreeSet<ClientFault>,
     opts: &Options,
 ) -> Result<CaseRun, RunError> {
-    let responder = Arc::new(CaseResponder::default());
-    let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
-    let url = format!("http://{}/dm", handle.local_addr());
-    responder.install(Some(Server::new(
-        peers::server_config(&url, opts.client_creds.clone(), &BTreeSet::new()),
-        scenario.server.clone(),
-    )));
-    let client = Client::new(peers::client_config(scenario, &url, faults));
-    let (_, closing) = drive_client(client, opts).await;
-    // What dmct's server received is the record for a client under test.
-    let exchanges = handle.recorder().take();
-    handle.shutdown().await;
+    let l = loopback_session(scenario, faults, &BTreeSet::new(), opts).await?;
     Ok(CaseRun {
         scenario: scenario.clone(),
         role: Role::Client,
         peer: client_peer(faults),
         transcript: Transcript {
-            exchanges,
-            closing,
+            exchanges: l.served,
+            closing: l.closing,
             ..Transcript::default()
         },
     })
@@ -201,23 +225,14 @@ pub async fn run_builtin_server(
     faults: &BTreeSet<ServerFault>,
     opts: &Options,
 ) -> Result<CaseRun, RunError> {
-    let responder = Arc::new(CaseResponder::default());
-    let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
-    let url = format!("http://{}/dm", handle.local_addr());
-    responder.install(Some(Server::new(
-        peers::server_config(&url, peers::default_client_creds(), faults),
-        scenario.server.clone(),
-    )));
-    let client = Client::new(peers::client_config(scenario, &url, &BTreeSet::new()));
-    let (exchanges, closing) = drive_client(client, opts).await;
-    handle.shutdown().await;
+    let l = loopback_session(scenario, &BTreeSet::new(), faults, opts).await?;
     Ok(CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
         peer: server_peer(faults),
         transcript: Transcript {
-            exchanges,
-            closing,
+            exchanges: l.driven,
+            closing: l.closing,
             ..Transcript::default()
         },
     })
