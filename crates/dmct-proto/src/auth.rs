@@ -1,14 +1,21 @@
-//! Interim credentials module (replaced by the full one).
+//! Credentials of SyncML DM (OMA DM Protocol §9, DM Security): Basic, the MD5 digest,
+//! and the HMAC-style integrity digest of the `x-syncml-hmac` header.
+//!
+//! Nonces are raw bytes here; on the wire they travel base64-encoded in NextNonce.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use md5::{Digest, Md5};
+use std::fmt;
+use std::str::FromStr;
 
 pub const AUTH_BASIC: &str = "syncml:auth-basic";
 pub const AUTH_MD5: &str = "syncml:auth-md5";
+/// Note the upper-case MAC, unlike `auth-md5`.
 pub const AUTH_HMAC: &str = "syncml:auth-MAC";
 pub const FORMAT_B64: &str = "b64";
 
+/// An authentication scheme, as named by Meta Type in Cred and Chal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
@@ -18,6 +25,8 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    pub const ALL: [Scheme; 3] = [Scheme::Basic, Scheme::Md5, Scheme::Hmac];
+
     pub fn meta_type(self) -> &'static str {
         match self {
             Scheme::Basic => AUTH_BASIC,
@@ -25,11 +34,37 @@ impl Scheme {
             Scheme::Hmac => AUTH_HMAC,
         }
     }
+
+    /// Peers vary in case (`auth-MAC` vs `auth-mac`), so the match ignores it.
     pub fn from_meta_type(s: &str) -> Option<Scheme> {
         let s = s.trim();
-        [Scheme::Basic, Scheme::Md5, Scheme::Hmac]
+        Self::ALL
             .into_iter()
             .find(|x| x.meta_type().eq_ignore_ascii_case(s))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Basic => "basic",
+            Scheme::Md5 => "md5",
+            Scheme::Hmac => "hmac",
+        }
+    }
+}
+
+impl FromStr for Scheme {
+    type Err = AuthError;
+    fn from_str(s: &str) -> Result<Self, AuthError> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| AuthError::UnknownScheme(s.to_owned()))
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -39,6 +74,7 @@ pub struct Credentials {
     pub secret: String,
 }
 
+/// A nonce as raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Nonce(pub Vec<u8>);
 
@@ -46,42 +82,86 @@ impl Nonce {
     pub fn from_b64(s: &str) -> Result<Nonce, AuthError> {
         B64.decode(s.trim())
             .map(Nonce)
-            .map_err(|_| AuthError::BadBase64)
+            .map_err(|_| AuthError::BadBase64 { what: "nonce" })
     }
+
     pub fn to_b64(&self) -> String {
         B64.encode(&self.0)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("bad base64")]
-    BadBase64,
-    #[error("nonce required")]
+    #[error("the {what} is not valid base64")]
+    BadBase64 { what: &'static str },
+    #[error("Basic credentials hold no ':' between user name and password")]
+    NoColon,
+    #[error("Basic credentials are not UTF-8 text")]
+    NotText,
+    #[error("MD5 credentials need a nonce, and none was given")]
     NonceRequired,
-    #[error("not in cred")]
+    #[error("HMAC credentials travel in the x-syncml-hmac HTTP header, not in Cred")]
     NotInCred,
-    #[error("mismatch")]
-    Mismatch,
+    #[error("unknown authentication scheme {0:?} (expected basic, md5 or hmac)")]
+    UnknownScheme(String),
+    #[error("{scheme} credentials do not match")]
+    Mismatch { scheme: Scheme },
 }
 
-fn md5_b64(parts: &[&[u8]]) -> String {
+fn md5(parts: &[&[u8]]) -> [u8; 16] {
     let mut h = Md5::new();
     for p in parts {
         h.update(p);
     }
-    B64.encode(h.finalize().as_slice())
+    h.finalize().into()
 }
 
+/// B64(MD5("user:secret")), the inner value of both digests.
+fn inner(c: &Credentials) -> String {
+    B64.encode(md5(&[c.user.as_bytes(), b":", c.secret.as_bytes()]))
+}
+
+/// `syncml:auth-basic`: B64("user:secret").
 pub fn basic(c: &Credentials) -> String {
     B64.encode(format!("{}:{}", c.user, c.secret))
 }
 
-pub fn md5_digest(c: &Credentials, nonce: &[u8]) -> String {
-    let inner = md5_b64(&[format!("{}:{}", c.user, c.secret).as_bytes()]);
-    md5_b64(&[inner.as_bytes(), b":", nonce])
+/// Split Basic credentials at the first ':' (a password may contain ':').
+pub fn decode_basic(data: &str) -> Result<Credentials, AuthError> {
+    let raw = B64.decode(data.trim()).map_err(|_| AuthError::BadBase64 {
+        what: "Basic credential",
+    })?;
+    let text = String::from_utf8(raw).map_err(|_| AuthError::NotText)?;
+    let (user, secret) = text.split_once(':').ok_or(AuthError::NoColon)?;
+    Ok(Credentials {
+        user: user.into(),
+        secret: secret.into(),
+    })
 }
 
+/// `syncml:auth-md5`: B64(MD5(B64(MD5("user:secret")) ":" nonce)).
+pub fn md5_digest(c: &Credentials, nonce: &[u8]) -> String {
+    B64.encode(md5(&[inner(c).as_bytes(), b":", nonce]))
+}
+
+/// The `mac` of the `x-syncml-hmac` header (DM Security). Despite the name it is not
+/// RFC 2104 HMAC: B64(MD5(B64(MD5("user:secret")) ":" nonce ":" B64(MD5(body)))).
+pub fn hmac_mac(c: &Credentials, nonce: &[u8], body: &[u8]) -> String {
+    let body_digest = B64.encode(md5(&[body]));
+    B64.encode(md5(&[
+        inner(c).as_bytes(),
+        b":",
+        nonce,
+        b":",
+        body_digest.as_bytes(),
+    ]))
+}
+
+/// Cred/Data for a scheme. Basic ignores the nonce.
 pub fn credential_data(
     scheme: Scheme,
     c: &Credentials,
@@ -89,20 +169,182 @@ pub fn credential_data(
 ) -> Result<String, AuthError> {
     match scheme {
         Scheme::Basic => Ok(basic(c)),
-        Scheme::Md5 => Ok(md5_digest(c, &nonce.ok_or(AuthError::NonceRequired)?.0)),
+        Scheme::Md5 => Ok(md5_digest(
+            c,
+            nonce.ok_or(AuthError::NonceRequired)?.as_bytes(),
+        )),
         Scheme::Hmac => Err(AuthError::NotInCred),
     }
 }
 
+/// Equal-length comparison that does not stop at the first difference.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Check received Cred/Data against what the peer should have sent.
 pub fn verify(
     scheme: Scheme,
     data: &str,
-    c: &Credentials,
+    expected: &Credentials,
     nonce: Option<&Nonce>,
 ) -> Result<(), AuthError> {
-    if credential_data(scheme, c, nonce)? == data.trim() {
+    let ok = match scheme {
+        Scheme::Basic => {
+            let got = decode_basic(data)?;
+            same(got.user.as_bytes(), expected.user.as_bytes())
+                & same(got.secret.as_bytes(), expected.secret.as_bytes())
+        }
+        _ => {
+            let want = credential_data(scheme, expected, nonce)?;
+            same(data.trim().as_bytes(), want.as_bytes())
+        }
+    };
+    if ok {
         Ok(())
     } else {
-        Err(AuthError::Mismatch)
+        Err(AuthError::Mismatch { scheme })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Known answers computed outside this code; the shell command sits beside each.
+    use super::*;
+
+    fn bruce() -> Credentials {
+        Credentials {
+            user: "Bruce2".into(),
+            secret: "OhBehave".into(),
+        }
+    }
+
+    #[test]
+    fn basic_known_answer_from_the_spec() {
+        // printf 'Bruce2:OhBehave' | base64
+        assert_eq!(basic(&bruce()), "QnJ1Y2UyOk9oQmVoYXZl");
+        assert_eq!(decode_basic("QnJ1Y2UyOk9oQmVoYXZl").unwrap(), bruce());
+    }
+
+    #[test]
+    fn md5_known_answer_from_the_spec() {
+        // printf 'Bruce2:OhBehave' | openssl md5 -binary | base64
+        assert_eq!(inner(&bruce()), "PtEdr8lBQ45IbT1bZIkrOQ==");
+        // inner=$(printf 'Bruce2:OhBehave' | openssl md5 -binary | base64)
+        // printf '%s:Nonce' "$inner" | openssl md5 -binary | base64
+        assert_eq!(md5_digest(&bruce(), b"Nonce"), "Zz6EivR3yeaaENcRN6lpAQ==");
+        let n = Nonce(b"Nonce".to_vec());
+        assert!(verify(Scheme::Md5, "Zz6EivR3yeaaENcRN6lpAQ==", &bruce(), Some(&n)).is_ok());
+    }
+
+    #[test]
+    fn md5_known_answers_with_binary_nonces() {
+        // printf '%s:' "$inner" > x; printf 'LG3iZQhhdmKNHg==' | base64 -d >> x
+        // openssl md5 -binary x | base64
+        let n = Nonce::from_b64("LG3iZQhhdmKNHg==").unwrap();
+        assert_eq!(
+            md5_digest(&bruce(), n.as_bytes()),
+            "LAK2i25Fh0nxxGGaAzRRpg=="
+        );
+        // inner2=$(printf 'dmct-client:dmct-client-secret' | openssl md5 -binary | base64)
+        // { printf '%s:' "$inner2"; printf '\x00\x01\xff\x3a'; } | openssl md5 -binary | base64
+        let c = Credentials {
+            user: "dmct-client".into(),
+            secret: "dmct-client-secret".into(),
+        };
+        assert_eq!(inner(&c), "P/DBiD2a3mCUuJ9kz20PkQ==");
+        assert_eq!(
+            md5_digest(&c, &[0x00, 0x01, 0xff, 0x3a]),
+            "9X/v3MsEIC8adKz15Q9eqg=="
+        );
+    }
+
+    #[test]
+    fn md5_without_the_inner_base64_does_not_verify() {
+        // { printf 'Bruce2:OhBehave' | openssl md5 -binary; printf ':Nonce'; } | openssl md5 -binary | base64
+        let n = Nonce(b"Nonce".to_vec());
+        assert_eq!(
+            verify(Scheme::Md5, "rsHCZ5DWrfjZfxvC+nPnFg==", &bruce(), Some(&n)),
+            Err(AuthError::Mismatch {
+                scheme: Scheme::Md5
+            })
+        );
+        // The SyncML 1.0-style digest: printf 'Bruce2:OhBehave:Nonce' | openssl md5 -binary | base64
+        assert!(verify(Scheme::Md5, "UmkqAAZhiQvXXhfaf/u+OQ==", &bruce(), Some(&n)).is_err());
+    }
+
+    #[test]
+    fn hmac_known_answer() {
+        // b=$(printf '<SyncML/>' | openssl md5 -binary | base64)   # p7fHQr43AfxW0tZLC6QiAA==
+        // printf '%s:Nonce:%s' "$inner" "$b" | openssl md5 -binary | base64
+        assert_eq!(
+            hmac_mac(&bruce(), b"Nonce", b"<SyncML/>"),
+            "urdCeS3JUmjFgi8SX3webw=="
+        );
+    }
+
+    #[test]
+    fn verify_refuses_what_it_should() {
+        let n = Nonce(b"Nonce".to_vec());
+        let good = md5_digest(&bruce(), b"Nonce");
+        let wrong_secret = Credentials {
+            secret: "OhBehave!".into(),
+            ..bruce()
+        };
+        let wrong_user = Credentials {
+            user: "Bruce1".into(),
+            ..bruce()
+        };
+        assert!(verify(Scheme::Md5, &good, &wrong_secret, Some(&n)).is_err());
+        assert!(verify(Scheme::Md5, &good, &wrong_user, Some(&n)).is_err());
+        assert!(
+            verify(
+                Scheme::Md5,
+                &good,
+                &bruce(),
+                Some(&Nonce(b"nonce".to_vec()))
+            )
+            .is_err()
+        );
+        assert_eq!(
+            verify(Scheme::Md5, &good, &bruce(), None),
+            Err(AuthError::NonceRequired)
+        );
+        assert!(verify(Scheme::Basic, "QnJ1Y2UyOk9oQmVoYXZl", &wrong_secret, None).is_err());
+        assert_eq!(
+            verify(Scheme::Basic, "!!not base64!!", &bruce(), None),
+            Err(AuthError::BadBase64 {
+                what: "Basic credential"
+            })
+        );
+        assert_eq!(
+            credential_data(Scheme::Hmac, &bruce(), Some(&n)),
+            Err(AuthError::NotInCred)
+        );
+    }
+
+    #[test]
+    fn basic_splits_at_the_first_colon() {
+        // printf 'u:pa:ss' | base64
+        assert_eq!(
+            decode_basic("dTpwYTpzcw==").unwrap(),
+            Credentials {
+                user: "u".into(),
+                secret: "pa:ss".into()
+            }
+        );
+        // printf 'nocolon' | base64
+        assert_eq!(decode_basic("bm9jb2xvbg=="), Err(AuthError::NoColon));
+    }
+
+    #[test]
+    fn scheme_names() {
+        assert_eq!(
+            Scheme::from_meta_type(" syncml:auth-mac "),
+            Some(Scheme::Hmac)
+        );
+        assert_eq!(Scheme::from_meta_type("syncml:auth-clear"), None);
+        assert_eq!("MD5".parse::<Scheme>(), Ok(Scheme::Md5));
+        assert!("x509".parse::<Scheme>().is_err());
     }
 }
