@@ -216,6 +216,7 @@ async fn serve_external(
     scenarios: &[Scenario],
     opts: &Options,
 ) -> Result<Vec<CaseRun>> {
+    let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -228,6 +229,13 @@ async fn serve_external(
         server.local_addr(),
         server.url
     );
+    if public_url_missing && addr.ip().is_unspecified() {
+        eprintln!(
+            "dmct: warning: {} is not an address a device can reach; pass --public-url with \
+             the URL the device should use (it is also the base of the RespURIs dmct sends)",
+            addr.ip()
+        );
+    }
     eprintln!(
         "dmct: the device must authenticate as {:?}; dmct presents itself as {:?}",
         opts.client_creds.user,
