@@ -9,6 +9,7 @@ pub mod auth;
 pub mod model;
 pub mod transcript;
 pub mod tree;
+pub mod wbxml;
 pub mod xml;
 
 pub use model::*;
@@ -17,3 +18,21 @@ pub use model::*;
 pub const CONTENT_TYPE_XML: &str = "application/vnd.syncml.dm+xml";
 /// `Content-Type` of SyncML DM messages in WBXML.
 pub const CONTENT_TYPE_WBXML: &str = "application/vnd.syncml.dm+wbxml";
+
+/// Decode a message in either encoding. The bytes tell which: WBXML opens with its
+/// version byte (1 to 3), XML with '<', a BOM or white space. Labels (Content-Type) are
+/// for the HTTP binding rules to judge, not a reason to misread a body.
+pub fn decode(bytes: &[u8]) -> Result<xml::Decoded, xml::DecodeError> {
+    match bytes.first() {
+        Some(0x01..=0x03) => wbxml::decode(bytes),
+        _ => xml::decode(bytes),
+    }
+}
+
+/// Encode a message in the given encoding.
+pub fn encode(message: &SyncML, encoding: xml::Encoding) -> Vec<u8> {
+    match encoding {
+        xml::Encoding::Xml => xml::encode(message),
+        xml::Encoding::Wbxml => wbxml::encode(message),
+    }
+}

@@ -16,29 +16,65 @@ use quick_xml::writer::Writer;
 /// recursion of everything that walks the tree.
 pub const MAX_DEPTH: usize = 64;
 
-/// A message decoded from XML, with the bytes it came from.
+/// The two encodings of SyncML DM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    #[default]
+    Xml,
+    Wbxml,
+}
+
+/// A decoded message, with the bytes it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     pub raw: Vec<u8>,
+    pub encoding: Encoding,
     pub message: SyncML,
     pub spans: Spans,
 }
 
 impl Decoded {
-    /// The wire bytes of the `index`-th SyncBody command, as text (lossy for non-UTF-8).
+    /// The `index`-th SyncBody command as evidence: its wire bytes for XML; for WBXML,
+    /// the element shown as XML (and said so).
     pub fn command_excerpt(&self, index: usize) -> Option<String> {
         let span = self.spans.commands.get(index)?;
-        self.raw
-            .get(span.clone())
-            .map(|b| String::from_utf8_lossy(b).into_owned())
+        match self.encoding {
+            Encoding::Xml => self
+                .raw
+                .get(span.clone())
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            Encoding::Wbxml => self
+                .message
+                .body
+                .commands
+                .get(index)
+                .map(|c| shown_as_xml(&c.to_element())),
+        }
     }
 
     pub fn hdr_excerpt(&self) -> String {
-        self.raw
-            .get(self.spans.hdr.clone())
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default()
+        match self.encoding {
+            Encoding::Xml => self
+                .raw
+                .get(self.spans.hdr.clone())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default(),
+            Encoding::Wbxml => {
+                let root = self.message.to_element();
+                root.elements().next().map(shown_as_xml).unwrap_or_default()
+            }
+        }
     }
+}
+
+fn shown_as_xml(el: &Element) -> String {
+    let mut w = Writer::new(Vec::new());
+    write_element(&mut w, el);
+    format!(
+        "[WBXML, shown as XML] {}",
+        String::from_utf8_lossy(&w.into_inner())
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +83,7 @@ pub enum DecodeError {
     Empty,
     #[error("not UTF-8: invalid byte at offset {offset}")]
     NotUtf8 { offset: usize },
-    #[error("malformed XML at byte {offset} (in {path}): {message}")]
+    #[error("malformed message at byte {offset} (in {path}): {message}")]
     Syntax {
         offset: usize,
         path: String,
@@ -85,6 +121,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     })?;
     Ok(Decoded {
         raw: bytes.to_vec(),
+        encoding: Encoding::Xml,
         message,
         spans,
     })

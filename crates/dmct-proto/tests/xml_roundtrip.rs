@@ -329,3 +329,54 @@ proptest! {
         let _ = xml::decode(&bytes);
     }
 }
+
+/// The message as WBXML can carry it: no attributes, and no namespaces beyond the two
+/// code pages (vendor elements then travel as LITERAL tags).
+fn wbxml_safe(m: SyncML) -> SyncML {
+    fn strip(e: &mut Element) {
+        e.attributes.clear();
+        if e.namespace
+            .as_deref()
+            .is_some_and(|ns| ns != NS_METINF && ns != NS_SYNCML_1_2)
+        {
+            e.namespace = None;
+        }
+        for c in &mut e.children {
+            if let Node::Element(c) = c {
+                strip(c);
+            }
+        }
+    }
+    let mut root = m.to_element();
+    strip(&mut root);
+    SyncML::from_element(&root)
+        .expect("a stripped message is still a message")
+        .0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn model_to_wbxml_to_model_and_both_encodings_agree(m in message()) {
+        let m = wbxml_safe(m);
+        let bytes = wbxml::encode(&m);
+        let from_wbxml = dmct_proto::decode(&bytes).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert_eq!(from_wbxml.encoding, xml::Encoding::Wbxml);
+        prop_assert_eq!(&from_wbxml.message, &m);
+        let from_xml = dmct_proto::decode(&xml::encode(&m)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert_eq!(from_xml.message, from_wbxml.message);
+        prop_assert_eq!(from_wbxml.spans.commands.len(), m.body.commands.len());
+    }
+
+    #[test]
+    fn wbxml_decoder_never_panics(bytes in vec(any::<u8>(), 0..256), m in message(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let _ = wbxml::decode(&bytes);
+        let mut enc = wbxml::encode(&wbxml_safe(m));
+        let i = cut.index(enc.len());
+        enc[i] = byte;
+        let _ = wbxml::decode(&enc);
+        enc.truncate(i);
+        let _ = wbxml::decode(&enc);
+    }
+}

@@ -2,7 +2,7 @@
 
 use dmct_proto::SyncML;
 use dmct_proto::transcript::{Exchange, Transcript};
-use dmct_proto::xml::{self, DecodeError, Decoded};
+use dmct_proto::xml::{DecodeError, Decoded};
 
 pub struct ExchangeView<'t> {
     pub index: usize,
@@ -46,11 +46,11 @@ impl<'t> View<'t> {
                 exchange,
                 // Bodies are read whatever their Content-Type says: a wrong label is
                 // for the HTTP binding rules to judge, not a reason to stop reading.
-                request: xml::decode(exchange.request.body.as_bytes()),
+                request: dmct_proto::decode(exchange.request.body.as_bytes()),
                 response: exchange
                     .response
                     .as_ref()
-                    .map(|r| xml::decode(r.body.as_bytes())),
+                    .map(|r| dmct_proto::decode(r.body.as_bytes())),
             })
             .collect();
         View {

@@ -34,6 +34,7 @@ fn session(
         session_id: "7".into(),
         alert: "1201".into(),
         max_msg_size: 10_000,
+        encoding: Default::default(),
         faults: client_faults.iter().copied().collect(),
     });
     let mut server = Server::new(

@@ -7,6 +7,7 @@ use crate::fault::ClientFault;
 use crate::tree::{Access, GetResult, MgmtTree};
 use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse};
+use dmct_proto::xml::Encoding;
 use dmct_proto::*;
 use std::collections::BTreeSet;
 
@@ -48,6 +49,8 @@ pub struct ClientConfig {
     /// 1201 for a client-initiated session, 1200 when answering a Package 0.
     pub alert: String,
     pub max_msg_size: u32,
+    /// XML or WBXML on the wire.
+    pub encoding: Encoding,
     pub faults: BTreeSet<ClientFault>,
 }
 
@@ -248,12 +251,16 @@ impl Client {
 
     fn send(&self, msg: SyncML) -> Outgoing {
         let mut headers = Headers::default();
-        headers.push("Content-Type", CONTENT_TYPE_XML);
-        headers.push("Accept", CONTENT_TYPE_XML);
+        let media = match self.config.encoding {
+            Encoding::Xml => CONTENT_TYPE_XML,
+            Encoding::Wbxml => CONTENT_TYPE_WBXML,
+        };
+        headers.push("Content-Type", media);
+        headers.push("Accept", media);
         Outgoing {
             url: self.url.clone(),
             headers,
-            body: xml::encode(&msg),
+            body: dmct_proto::encode(&msg, self.config.encoding),
         }
     }
 
@@ -265,7 +272,7 @@ impl Client {
         if resp.status != 200 {
             return ClientStep::Done(format!("server answered HTTP {}", resp.status));
         }
-        let msg = match xml::decode(resp.body.as_bytes()) {
+        let msg = match dmct_proto::decode(resp.body.as_bytes()) {
             Ok(d) => d.message,
             Err(e) => return ClientStep::Done(format!("undecodable server message: {e}")),
         };

@@ -8,6 +8,7 @@ use crate::fault::ServerFault;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
 use dmct_proto::auth::{self, Credentials, Nonce, Scheme};
 use dmct_proto::transcript::{Body, Headers, HttpRequest, HttpResponse};
+use dmct_proto::xml::Encoding;
 use dmct_proto::*;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,51 +79,58 @@ impl Server {
             r.headers.push("Allow", "POST");
             return r;
         }
-        match req.headers.media_type().as_deref() {
-            Some(CONTENT_TYPE_XML) => {}
-            Some(CONTENT_TYPE_WBXML) => {
-                return plain(
-                    415,
-                    "this dmct build reads only application/vnd.syncml.dm+xml\n",
-                );
-            }
+        let encoding = match req.headers.media_type().as_deref() {
+            Some(CONTENT_TYPE_XML) => Encoding::Xml,
+            Some(CONTENT_TYPE_WBXML) => Encoding::Wbxml,
             Some(other) => {
                 return plain(
                     415,
-                    &format!("Content-Type {other} is not a SyncML DM type ({CONTENT_TYPE_XML})\n"),
+                    &format!(
+                        "Content-Type {other} is not a SyncML DM type \
+                         ({CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML})\n"
+                    ),
                 );
             }
             None => {
                 return plain(
                     415,
-                    &format!("Content-Type missing; expected {CONTENT_TYPE_XML}\n"),
+                    &format!(
+                        "Content-Type missing; expected {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}\n"
+                    ),
                 );
             }
-        }
-        let msg = match xml::decode(req.body.as_bytes()) {
+        };
+        // The body is read as what its Content-Type says it is.
+        let decoded = match encoding {
+            Encoding::Xml => xml::decode(req.body.as_bytes()),
+            Encoding::Wbxml => wbxml::decode(req.body.as_bytes()),
+        };
+        let msg = match decoded {
             Ok(d) => d.message,
             Err(e) => return plain(400, &format!("undecodable SyncML DM message: {e}\n")),
         };
         let key = (msg.hdr.session_id.clone(), msg.hdr.source.loc_uri.clone());
         let mut state = self.sessions.remove(&key).unwrap_or_default();
-        let reply = self.answer(&msg, &mut state);
+        let reply = self.answer(&msg, &mut state, encoding);
         self.sessions.insert(key, state);
         reply
     }
 
-    fn answer(&mut self, msg: &SyncML, st: &mut SessionState) -> HttpResponse {
+    fn answer(&mut self, msg: &SyncML, st: &mut SessionState, encoding: Encoding) -> HttpResponse {
         if !msg.is_session_setup()
             && st.authenticated
             && self.config.faults.contains(&ServerFault::EmptyReply)
             && self.spent.insert(ServerFault::EmptyReply)
         {
-            let mut headers = Headers::default();
-            headers.push("Content-Type", CONTENT_TYPE_XML);
-            return HttpResponse {
-                status: 200,
-                headers,
-                body: Body::default(),
-            };
+            let mut r = dm_response(
+                &SyncML {
+                    hdr: msg.hdr.clone(),
+                    body: SyncBody::default(),
+                },
+                encoding,
+            );
+            r.body = Body::default();
+            return r;
         }
 
         let step = self
@@ -176,7 +184,7 @@ impl Server {
                     st.step += 1;
                     self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
                 }
-                return xml_response(&b.finish(true));
+                return dm_response(&b.finish(true), encoding);
             }
             // 212: authenticated for the rest of the session, no Cred needed again.
             Auth::Accepted => 212,
@@ -215,7 +223,7 @@ impl Server {
                 b.push(script_command(c));
             }
         }
-        xml_response(&b.finish(true))
+        dm_response(&b.finish(true), encoding)
     }
 
     fn apply_resp_uri(&self, b: &mut MessageBuilder, on: &bool, msg: &SyncML, st: &SessionState) {
@@ -287,13 +295,20 @@ fn script_command(c: &ScriptCommand) -> Command {
     }
 }
 
-fn xml_response(msg: &SyncML) -> HttpResponse {
+/// A DM message in the encoding the client used.
+fn dm_response(msg: &SyncML, encoding: Encoding) -> HttpResponse {
     let mut headers = Headers::default();
-    headers.push("Content-Type", CONTENT_TYPE_XML);
+    headers.push(
+        "Content-Type",
+        match encoding {
+            Encoding::Xml => CONTENT_TYPE_XML,
+            Encoding::Wbxml => CONTENT_TYPE_WBXML,
+        },
+    );
     HttpResponse {
         status: 200,
         headers,
-        body: xml::encode(msg).into(),
+        body: dmct_proto::encode(msg, encoding).into(),
     }
 }
 

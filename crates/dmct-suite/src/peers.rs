@@ -48,6 +48,7 @@ pub fn client_config(
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
         max_msg_size: 16_000,
+        encoding: scenario.client.encoding,
         faults: faults.clone(),
     }
 }

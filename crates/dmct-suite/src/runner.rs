@@ -351,7 +351,7 @@ impl ExternalServer {
 fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
     let Some(msg) = exchanges
         .iter()
-        .find_map(|e| dmct_proto::xml::decode(e.request.body.as_bytes()).ok())
+        .find_map(|e| dmct_proto::decode(e.request.body.as_bytes()).ok())
     else {
         return Vec::new();
     };

@@ -1,6 +1,7 @@
 //! Scenarios: data files in `testcases/scenarios/`, each naming the rules it exercises.
 
 use dmct_proto::auth::Scheme;
+use dmct_proto::xml::Encoding;
 use dmct_rules::Role;
 use dmct_session::ServerScript;
 use serde::Deserialize;
@@ -42,12 +43,16 @@ pub struct Expect {
 pub struct ClientSetup {
     /// The scheme the built-in client opens with.
     pub scheme: Scheme,
+    /// The encoding the built-in client speaks (`xml` or `wbxml`).
+    #[serde(default)]
+    pub encoding: Encoding,
 }
 
 impl Default for ClientSetup {
     fn default() -> Self {
         ClientSetup {
             scheme: Scheme::Basic,
+            encoding: Encoding::Xml,
         }
     }
 }
@@ -80,6 +85,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "credless-pkg2.toml",
         include_str!("../../../testcases/scenarios/credless-pkg2.toml"),
+    ),
+    (
+        "get-replace-wbxml.toml",
+        include_str!("../../../testcases/scenarios/get-replace-wbxml.toml"),
     ),
     (
         "get-replace.toml",
