@@ -300,7 +300,11 @@ impl Client {
         {
             self.nonce = Some(n);
         }
-        self.resend_cred = code != Some(212);
+        // 212: authenticated for the session. 200 to a request with Cred: send the same
+        // Cred again next time (DM Protocol §9); otherwise nothing changes.
+        if code == Some(212) {
+            self.resend_cred = false;
+        }
         self.phase = Phase::Management;
         if let Some(uri) = &msg.hdr.resp_uri {
             self.url = uri.clone();
