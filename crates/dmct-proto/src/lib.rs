@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod model;
+pub mod package0;
 pub mod transcript;
 pub mod tree;
 pub mod wbxml;
