@@ -108,6 +108,8 @@ pub enum AuthError {
     NotInCred,
     #[error("unknown authentication scheme {0:?} (expected basic, md5 or hmac)")]
     UnknownScheme(String),
+    #[error("malformed x-syncml-hmac header: {0}")]
+    BadHmacHeader(String),
     #[error("{scheme} credentials do not match")]
     Mismatch { scheme: Scheme },
 }
@@ -204,6 +206,85 @@ pub fn verify(
         Ok(())
     } else {
         Err(AuthError::Mismatch { scheme })
+    }
+}
+
+/// Name of the HTTP header that carries HMAC credentials (DM Security).
+pub const HMAC_HEADER: &str = "x-syncml-hmac";
+
+/// The parameters of an `x-syncml-hmac` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HmacHeader {
+    /// `MD5` when absent (the only algorithm defined).
+    pub algorithm: Option<String>,
+    pub username: String,
+    pub mac: String,
+}
+
+impl HmacHeader {
+    /// `algorithm=MD5, username="…", mac=…`, the form of the spec's ABNF.
+    pub fn to_header_value(&self) -> String {
+        let mut s = String::new();
+        if let Some(a) = &self.algorithm {
+            s.push_str(&format!("algorithm={a}, "));
+        }
+        let user = self.username.replace('\\', "\\\\").replace('"', "\\\"");
+        s.push_str(&format!("username=\"{user}\", mac={}", self.mac));
+        s
+    }
+
+    /// Parse the header value: comma-separated parameters, spaces optional (peers
+    /// differ), `username` a quoted string, `mac` a token.
+    pub fn parse(value: &str) -> Result<HmacHeader, AuthError> {
+        let (mut algorithm, mut username, mut mac) = (None, None, None);
+        let mut rest = value.trim();
+        while !rest.is_empty() {
+            let (name, after) = rest
+                .split_once('=')
+                .ok_or_else(|| AuthError::BadHmacHeader(format!("no '=' in {rest:?}")))?;
+            let name = name.trim().to_ascii_lowercase();
+            let after = after.trim_start();
+            let (val, tail) = if let Some(q) = after.strip_prefix('"') {
+                // A quoted string, with backslash escapes.
+                let mut out = String::new();
+                let mut chars = q.char_indices();
+                let mut end = None;
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some((_, n)) = chars.next() {
+                                out.push(n);
+                            }
+                        }
+                        '"' => {
+                            end = Some(i + 1);
+                            break;
+                        }
+                        c => out.push(c),
+                    }
+                }
+                let end = end
+                    .ok_or_else(|| AuthError::BadHmacHeader("unterminated quoted string".into()))?;
+                (out, &q[end..])
+            } else {
+                let cut = after.find(',').unwrap_or(after.len());
+                (after[..cut].trim().to_owned(), &after[cut..])
+            };
+            match name.as_str() {
+                "algorithm" => algorithm = Some(val),
+                "username" => username = Some(val),
+                "mac" => mac = Some(val),
+                // Unknown parameters are allowed by the #rule and ignored.
+                _ => {}
+            }
+            rest = tail.trim_start();
+            rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        }
+        Ok(HmacHeader {
+            algorithm,
+            username: username.ok_or_else(|| AuthError::BadHmacHeader("no username".into()))?,
+            mac: mac.ok_or_else(|| AuthError::BadHmacHeader("no mac".into()))?,
+        })
     }
 }
 
@@ -335,6 +416,34 @@ mod tests {
         );
         // printf 'nocolon' | base64
         assert_eq!(decode_basic("bm9jb2xvbg=="), Err(AuthError::NoColon));
+    }
+
+    #[test]
+    fn hmac_header_both_spellings() {
+        let h = HmacHeader {
+            algorithm: Some("MD5".into()),
+            username: "Bruce2".into(),
+            mac: "urdCeS3JUmjFgi8SX3webw==".into(),
+        };
+        let v = h.to_header_value();
+        assert_eq!(
+            v,
+            r#"algorithm=MD5, username="Bruce2", mac=urdCeS3JUmjFgi8SX3webw=="#
+        );
+        assert_eq!(HmacHeader::parse(&v).unwrap(), h);
+        // Without spaces, as some clients send it.
+        let tight = r#"algorithm=MD5,username="Bruce2",mac=urdCeS3JUmjFgi8SX3webw=="#;
+        assert_eq!(HmacHeader::parse(tight).unwrap(), h);
+        // algorithm is optional; odd user names survive quoting.
+        let odd = HmacHeader {
+            algorithm: None,
+            username: r#"a"b\c, d"#.into(),
+            mac: "m".into(),
+        };
+        assert_eq!(HmacHeader::parse(&odd.to_header_value()).unwrap(), odd);
+        assert!(HmacHeader::parse("username=\"x\"").is_err());
+        assert!(HmacHeader::parse("mac=abc").is_err());
+        assert!(HmacHeader::parse(r#"username="open, mac=x"#).is_err());
     }
 
     #[test]
