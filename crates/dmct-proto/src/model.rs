@@ -121,14 +121,29 @@ pub struct Item {
 pub enum Command {
     Add(ItemCmd),
     Alert(Alert),
+    /// Execute all or nothing.
+    Atomic(Container),
+    Copy(ItemCmd),
     Delete(ItemCmd),
     Exec(ItemCmd),
     Get(ItemCmd),
     Replace(ItemCmd),
     Results(Results),
+    /// Execute in order.
+    Sequence(Container),
     Status(Status),
     /// A command element this model does not know, kept verbatim.
     Other(Element),
+}
+
+/// Atomic and Sequence: commands grouped under one CmdID.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Container {
+    pub cmd_id: String,
+    pub no_resp: bool,
+    pub meta: Option<Meta>,
+    pub commands: Vec<Command>,
+    pub extensions: Vec<Element>,
 }
 
 /// The shape shared by Add, Delete, Exec, Get and Replace.
@@ -202,11 +217,14 @@ impl Command {
         match self {
             Command::Add(_) => "Add",
             Command::Alert(_) => "Alert",
+            Command::Atomic(_) => "Atomic",
+            Command::Copy(_) => "Copy",
             Command::Delete(_) => "Delete",
             Command::Exec(_) => "Exec",
             Command::Get(_) => "Get",
             Command::Replace(_) => "Replace",
             Command::Results(_) => "Results",
+            Command::Sequence(_) => "Sequence",
             Command::Status(_) => "Status",
             Command::Other(e) => &e.name,
         }
@@ -215,10 +233,12 @@ impl Command {
     pub fn cmd_id(&self) -> Option<&str> {
         match self {
             Command::Add(c)
+            | Command::Copy(c)
             | Command::Delete(c)
             | Command::Exec(c)
             | Command::Get(c)
             | Command::Replace(c) => Some(&c.cmd_id),
+            Command::Atomic(c) | Command::Sequence(c) => Some(&c.cmd_id),
             Command::Alert(a) => Some(&a.cmd_id),
             Command::Results(r) => Some(&r.cmd_id),
             Command::Status(s) => Some(&s.cmd_id),
@@ -430,10 +450,28 @@ impl ItemCmd {
     }
 }
 
+impl Container {
+    fn to_element(&self, name: &str) -> Element {
+        let mut e = Element::new(name).with_text_child("CmdID", &self.cmd_id);
+        push_flag(&mut e, "NoResp", self.no_resp);
+        if let Some(m) = &self.meta {
+            push_el(&mut e, m.to_element());
+        }
+        for c in &self.commands {
+            push_el(&mut e, c.to_element());
+        }
+        push_extensions(&mut e, &self.extensions);
+        e
+    }
+}
+
 impl Command {
     pub fn to_element(&self) -> Element {
         match self {
             Command::Add(c) => c.to_element("Add"),
+            Command::Copy(c) => c.to_element("Copy"),
+            Command::Atomic(c) => c.to_element("Atomic"),
+            Command::Sequence(c) => c.to_element("Sequence"),
             Command::Delete(c) => c.to_element("Delete"),
             Command::Exec(c) => c.to_element("Exec"),
             Command::Get(c) => c.to_element("Get"),
@@ -827,9 +865,32 @@ fn results(c: &Ctx) -> Result<Results, SchemaError> {
     Ok(r)
 }
 
+/// Atomic and Sequence; nested commands are any command element (unknown ones kept).
+fn container(c: &Ctx) -> Result<Container, SchemaError> {
+    c.non_space_text()?;
+    let mut k = Container::default();
+    let mut cmd_id = None;
+    for x in c.children() {
+        match x.el.name.as_str() {
+            "CmdID" => set_once(&mut cmd_id, x.leaf_text()?, &x)?,
+            "NoResp" => {
+                x.expect_empty()?;
+                k.no_resp = true;
+            }
+            "Meta" => set_once(&mut k.meta, meta(&x)?, &x)?,
+            _ => k.commands.push(command(&x)?),
+        }
+    }
+    k.cmd_id = required(cmd_id, c, "CmdID")?;
+    Ok(k)
+}
+
 fn command(c: &Ctx) -> Result<Command, SchemaError> {
     Ok(match c.el.name.as_str() {
         "Add" => Command::Add(item_cmd(c)?),
+        "Atomic" => Command::Atomic(container(c)?),
+        "Copy" => Command::Copy(item_cmd(c)?),
+        "Sequence" => Command::Sequence(container(c)?),
         "Delete" => Command::Delete(item_cmd(c)?),
         "Exec" => Command::Exec(item_cmd(c)?),
         "Get" => Command::Get(item_cmd(c)?),

@@ -158,7 +158,7 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
         .boxed()
 }
 
-fn command() -> BoxedStrategy<Command> {
+fn leaf_command() -> BoxedStrategy<Command> {
     let alert = (
         "[1-9][0-9]{0,2}",
         any::<bool>(),
@@ -238,6 +238,7 @@ fn command() -> BoxedStrategy<Command> {
         );
     prop_oneof![
         item_cmd().prop_map(Command::Add),
+        item_cmd().prop_map(Command::Copy),
         item_cmd().prop_map(Command::Delete),
         item_cmd().prop_map(Command::Exec),
         item_cmd().prop_map(Command::Get),
@@ -248,6 +249,32 @@ fn command() -> BoxedStrategy<Command> {
         vendor_element().prop_map(Command::Other),
     ]
     .boxed()
+}
+
+/// Any command, Atomic and Sequence holding leaf commands.
+fn command() -> BoxedStrategy<Command> {
+    let container = (
+        "[1-9][0-9]{0,2}",
+        any::<bool>(),
+        option::of(meta()),
+        vec(leaf_command(), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(cmd_id, no_resp, meta, commands, atomic)| {
+            let c = Container {
+                cmd_id,
+                no_resp,
+                meta,
+                commands,
+                extensions: vec![],
+            };
+            if atomic {
+                Command::Atomic(c)
+            } else {
+                Command::Sequence(c)
+            }
+        });
+    prop_oneof![4 => leaf_command(), 1 => container].boxed()
 }
 
 fn message() -> BoxedStrategy<SyncML> {

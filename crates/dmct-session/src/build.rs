@@ -42,6 +42,7 @@ impl MessageBuilder {
         let id = self.next_cmd_id();
         match &mut cmd {
             Command::Add(c)
+            | Command::Copy(c)
             | Command::Delete(c)
             | Command::Exec(c)
             | Command::Get(c)
@@ -49,6 +50,7 @@ impl MessageBuilder {
             Command::Alert(a) => a.cmd_id = id,
             Command::Results(r) => r.cmd_id = id,
             Command::Status(s) => s.cmd_id = id,
+            Command::Atomic(c) | Command::Sequence(c) => c.cmd_id = id,
             Command::Other(_) => {}
         }
         self.commands.push(cmd);

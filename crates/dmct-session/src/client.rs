@@ -441,7 +441,8 @@ impl Client {
             Command::Exec(_) => 405,
             // User interaction and other alerts are not supported by this client.
             Command::Alert(_) => 406,
-            Command::Other(_) => 406,
+            // Copy, Atomic and Sequence are not supported by this client yet.
+            Command::Copy(_) | Command::Atomic(_) | Command::Sequence(_) | Command::Other(_) => 406,
         };
         let no_resp = match cmd {
             Command::Add(c)
