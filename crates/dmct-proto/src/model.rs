@@ -86,6 +86,8 @@ pub struct Meta {
     pub version: Option<String>,
     pub max_msg_size: Option<String>,
     pub max_obj_size: Option<String>,
+    /// Extended meta information (repeatable).
+    pub emi: Vec<String>,
     pub extensions: Vec<Element>,
 }
 
@@ -94,6 +96,8 @@ pub struct Meta {
 pub enum Data {
     Text(String),
     Xml(Vec<Node>),
+    /// Bytes that are not text (WBXML opaque data: binary values, nested WBXML).
+    Opaque(Vec<u8>),
 }
 
 impl Data {
@@ -101,7 +105,7 @@ impl Data {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Data::Text(t) => Some(t),
-            Data::Xml(_) => None,
+            Data::Xml(_) | Data::Opaque(_) => None,
         }
     }
 }
@@ -110,6 +114,8 @@ impl Data {
 pub struct Item {
     pub target: Option<LocRef>,
     pub source: Option<LocRef>,
+    pub source_parent: Option<LocRef>,
+    pub target_parent: Option<LocRef>,
     pub meta: Option<Meta>,
     pub data: Option<Data>,
     pub more_data: bool,
@@ -377,6 +383,9 @@ impl Meta {
                 push_el(&mut e, text_el(name, v).in_namespace(NS_METINF));
             }
         }
+        for v in &self.emi {
+            push_el(&mut e, text_el("EMI", v).in_namespace(NS_METINF));
+        }
         push_extensions(&mut e, &self.extensions);
         e
     }
@@ -402,6 +411,11 @@ impl Data {
                 children: nodes.clone(),
                 ..Default::default()
             },
+            Data::Opaque(bytes) => Element {
+                name: "Data".into(),
+                children: vec![Node::Opaque(bytes.clone())],
+                ..Default::default()
+            },
         }
     }
 }
@@ -414,6 +428,12 @@ impl Item {
         }
         if let Some(s) = &self.source {
             push_el(&mut e, s.to_element("Source"));
+        }
+        if let Some(p) = &self.source_parent {
+            push_el(&mut e, p.to_element("SourceParent"));
+        }
+        if let Some(p) = &self.target_parent {
+            push_el(&mut e, p.to_element("TargetParent"));
         }
         if let Some(m) = &self.meta {
             push_el(&mut e, m.to_element());
@@ -706,6 +726,10 @@ fn meta(c: &Ctx) -> Result<Meta, SchemaError> {
             "Version" => &mut m.version,
             "MaxMsgSize" => &mut m.max_msg_size,
             "MaxObjSize" => &mut m.max_obj_size,
+            "EMI" => {
+                m.emi.push(k.leaf_text()?);
+                continue;
+            }
             _ => {
                 m.extensions.push(k.el.clone());
                 continue;
@@ -747,10 +771,10 @@ fn chal(c: &Ctx) -> Result<Chal, SchemaError> {
 }
 
 fn data(c: &Ctx) -> Data {
-    if c.el.has_element_children() {
-        Data::Xml(c.el.children.clone())
-    } else {
-        Data::Text(c.el.text())
+    match c.el.children.as_slice() {
+        [Node::Opaque(bytes)] => Data::Opaque(bytes.clone()),
+        _ if c.el.has_element_children() => Data::Xml(c.el.children.clone()),
+        _ => Data::Text(c.el.text()),
     }
 }
 
@@ -761,6 +785,8 @@ fn item(c: &Ctx) -> Result<Item, SchemaError> {
         match k.el.name.as_str() {
             "Target" => set_once(&mut i.target, loc_ref(&k)?, &k)?,
             "Source" => set_once(&mut i.source, loc_ref(&k)?, &k)?,
+            "SourceParent" => set_once(&mut i.source_parent, loc_ref(&k)?, &k)?,
+            "TargetParent" => set_once(&mut i.target_parent, loc_ref(&k)?, &k)?,
             "Meta" => set_once(&mut i.meta, meta(&k)?, &k)?,
             "Data" => set_once(&mut i.data, data(&k), &k)?,
             "MoreData" => {

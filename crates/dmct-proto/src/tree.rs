@@ -34,6 +34,9 @@ pub enum Node {
     Element(Element),
     /// Character data, entities resolved, CDATA sections merged in.
     Text(String),
+    /// WBXML opaque data that is not UTF-8 text (binary values, nested WBXML documents).
+    /// XML cannot carry it; the XML encoder writes it lossily.
+    Opaque(Vec<u8>),
 }
 
 impl Element {
@@ -73,7 +76,7 @@ impl Element {
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {
             Node::Element(e) => Some(e),
-            Node::Text(_) => None,
+            Node::Text(_) | Node::Opaque(_) => None,
         })
     }
 

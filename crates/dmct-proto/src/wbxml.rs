@@ -340,10 +340,10 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
                     r.pos += 1;
                     let n = r.mb_u32()? as usize;
                     let data = r.take(n)?;
-                    let s = std::str::from_utf8(data).map_err(|_| {
-                        r.err("opaque data that is not UTF-8 text is not supported yet")
-                    })?;
-                    push_text(&mut el, s);
+                    match std::str::from_utf8(data) {
+                        Ok(text) => push_text(&mut el, text),
+                        Err(_) => el.children.push(Node::Opaque(data.to_vec())),
+                    }
                 }
                 0x40..=0x42 | 0x43 | 0x80..=0x82 | 0xC0..=0xC2 => {
                     return Err(r.err(format!("token {t:#04x} (extension or processing instruction) is not used by SyncML DM")));
@@ -450,6 +450,11 @@ fn write_element(
     for c in &el.children {
         match c {
             Node::Element(child) => write_element(child, Some(ns), page, out, strtbl),
+            Node::Opaque(b) => {
+                out.push(OPAQUE);
+                mb_u32(b.len() as u32, out);
+                out.extend_from_slice(b);
+            }
             Node::Text(t) => {
                 // NUL cannot sit in an inline string; carry such text as opaque data.
                 if t.contains('\0') {
@@ -496,6 +501,28 @@ mod tests {
         assert_eq!(m.alert_codes().collect::<Vec<_>>(), ["1201"]);
         assert!(m.body.final_);
         assert_eq!(encode(m), LIBWBXML_PKG1);
+    }
+
+    #[test]
+    fn binary_opaque_data_is_kept_as_bytes() {
+        use crate::model::{Command, Data};
+        let mut m = decode(LIBWBXML_PKG1).unwrap().message;
+        let Command::Alert(a) = &mut m.body.commands[0] else {
+            panic!("not an Alert")
+        };
+        // A nested WBXML document (DevInf-like) is not UTF-8 text.
+        let blob = vec![0x03, 0xA4, 0x03, 0x6A, 0x00, 0xFF, 0x00, 0x01];
+        a.items.push(crate::model::Item {
+            data: Some(Data::Opaque(blob.clone())),
+            ..Default::default()
+        });
+        let bytes = encode(&m);
+        let back = decode(&bytes).unwrap().message;
+        assert_eq!(back, m);
+        let Command::Alert(a) = &back.body.commands[0] else {
+            panic!("not an Alert")
+        };
+        assert_eq!(a.items[0].data, Some(Data::Opaque(blob)));
     }
 
     #[test]

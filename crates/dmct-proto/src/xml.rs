@@ -333,6 +333,13 @@ fn push_text(
     }
 }
 
+fn write_text(w: &mut Writer<Vec<u8>>, t: &str) {
+    // A raw CR would come back as LF (XML end-of-line handling), so it is written as a
+    // character reference.
+    let escaped = quick_xml::escape::escape(t).replace('\r', "&#xD;");
+    let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
+}
+
 /// Serialise an element tree as an XML document.
 pub fn encode_element(root: &Element) -> Vec<u8> {
     let mut w = Writer::new(Vec::new());
@@ -358,12 +365,8 @@ fn write_element(w: &mut Writer<Vec<u8>>, el: &Element) {
     for child in &el.children {
         match child {
             Node::Element(c) => write_element(w, c),
-            Node::Text(t) => {
-                // A raw CR would come back as LF (XML end-of-line handling), so it is
-                // written as a character reference.
-                let escaped = quick_xml::escape::escape(t.as_str()).replace('\r', "&#xD;");
-                let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
-            }
+            Node::Text(t) => write_text(w, t),
+            Node::Opaque(b) => write_text(w, &String::from_utf8_lossy(b)),
         }
     }
     let _ = w.write_event(Event::End(BytesEnd::new(el.name.as_str())));
@@ -500,6 +503,29 @@ mod tests {
             decode(deep.as_bytes()),
             Err(DecodeError::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn reads_the_dm_1_1_2_form() {
+        let xml = PKG1
+            .replace("SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1")
+            .replace(
+                "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>",
+                "<VerDTD>1.1</VerDTD><VerProto>DM/1.1</VerProto>",
+            );
+        let m = decode(xml.as_bytes()).unwrap().message;
+        assert_eq!(
+            (m.hdr.ver_dtd.as_str(), m.hdr.ver_proto.as_str()),
+            ("1.1", "DM/1.1")
+        );
+        assert!(m.is_session_setup());
+        // MetInf given with a prefix instead of a default namespace.
+        let prefixed = PKG1.replace(
+            r#"<Meta><MaxMsgSize xmlns="syncml:metinf">5000</MaxMsgSize></Meta>"#,
+            r#"<Meta xmlns:mi="syncml:metinf"><mi:MaxMsgSize>5000</mi:MaxMsgSize></Meta>"#,
+        );
+        let m2 = decode(prefixed.as_bytes()).unwrap().message;
+        assert_eq!(m2.hdr.meta.unwrap().max_msg_size.as_deref(), Some("5000"));
     }
 
     #[test]

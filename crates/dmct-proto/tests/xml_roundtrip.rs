@@ -65,12 +65,14 @@ fn meta() -> BoxedStrategy<Meta> {
             option::of("[0-9]{1,6}"),
             option::of("[0-9]{1,6}"),
         ),
+        vec(token(), 0..2),
         extensions(),
     )
         .prop_map(
             |(
                 (format, r#type, mark, size),
                 (next_nonce, version, max_msg_size, max_obj_size),
+                emi,
                 extensions,
             )| Meta {
                 format,
@@ -81,6 +83,7 @@ fn meta() -> BoxedStrategy<Meta> {
                 version,
                 max_msg_size,
                 max_obj_size,
+                emi,
                 extensions,
             },
         )
@@ -116,21 +119,32 @@ fn data() -> BoxedStrategy<Data> {
 
 fn item() -> BoxedStrategy<Item> {
     (
-        option::of(loc_ref()),
-        option::of(loc_ref()),
+        (option::of(loc_ref()), option::of(loc_ref())),
+        (option::of(loc_ref()), option::of(loc_ref())),
         option::of(meta()),
         option::of(data()),
         any::<bool>(),
         extensions(),
     )
-        .prop_map(|(target, source, meta, data, more_data, extensions)| Item {
-            target,
-            source,
-            meta,
-            data,
-            more_data,
-            extensions,
-        })
+        .prop_map(
+            |(
+                (target, source),
+                (source_parent, target_parent),
+                meta,
+                data,
+                more_data,
+                extensions,
+            )| Item {
+                target,
+                source,
+                source_parent,
+                target_parent,
+                meta,
+                data,
+                more_data,
+                extensions,
+            },
+        )
         .boxed()
 }
 
