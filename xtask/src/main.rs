@@ -1,5 +1,5 @@
-//! Repository tasks. `cargo xtask vectors [--check]` regenerates the transcript
-//! vectors of `testcases/vectors/rules/` (or checks they are up to date);
+//! Repository tasks. `cargo xtask vectors [--check]` regenerates the vectors of
+//! `testcases/vectors/` (or checks they are up to date);
 //! `cargo xtask ci` runs what `.ci/run` runs.
 
 use anyhow::{Context, Result, bail};
@@ -23,23 +23,30 @@ fn main() -> Result<()> {
 }
 
 fn vectors(check: bool) -> Result<()> {
-    let dir = root().join("testcases/vectors/rules");
+    let dir = root().join("testcases/vectors");
     let scenarios = dmct_suite::scenario::builtin()?;
-    let generated = dmct_suite::vectors::generate(&scenarios);
-    let mut stale = Vec::new();
-    if !check && dir.exists() {
-        // Regeneration replaces the whole set, so a vector that is no longer produced
-        // does not linger.
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    for v in &generated {
-        let path = dir.join(v.file_name());
-        let bytes = dmct_suite::vectors::to_json(v);
-        if check {
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(bytes.as_str()) {
-                stale.push(path.display().to_string());
-            }
-        } else {
+    let files = dmct_suite::vectors::all_files(&scenarios);
+    if check {
+        let stale: Vec<_> = files
+            .iter()
+            .filter(|(path, bytes)| std::fs::read(dir.join(path)).ok().as_ref() != Some(bytes))
+            .map(|(path, _)| path.as_str())
+            .collect();
+        if !stale.is_empty() {
+            bail!(
+                "vectors out of date (run `cargo xtask vectors`):\n{}",
+                stale.join("\n")
+            );
+        }
+    } else {
+        // Regeneration replaces the whole set, so a vector no longer produced does not
+        // linger.
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot clear {}", dir.display()))?;
+        }
+        for (path, bytes) in &files {
+            let path = dir.join(path);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
@@ -47,15 +54,9 @@ fn vectors(check: bool) -> Result<()> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    if check && !stale.is_empty() {
-        bail!(
-            "vectors out of date (run `cargo xtask vectors`):\n{}",
-            stale.join("\n")
-        );
-    }
     println!(
-        "{} vectors {}",
-        generated.len(),
+        "{} vector files {}",
+        files.len(),
         if check { "up to date" } else { "written" }
     );
     Ok(())

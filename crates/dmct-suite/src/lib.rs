@@ -4,6 +4,7 @@
 
 pub mod output;
 pub mod peers;
+pub mod protovectors;
 pub mod runner;
 pub mod scenario;
 pub mod vectors;

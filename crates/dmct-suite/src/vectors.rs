@@ -130,3 +130,14 @@ pub fn to_json(v: &RuleVector) -> String {
     s.push('\n');
     s
 }
+
+/// Every vector file of `testcases/vectors/`: (path below it, bytes), in a stable order.
+pub fn all_files(scenarios: &[Scenario]) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = generate(scenarios)
+        .iter()
+        .map(|v| (format!("rules/{}", v.file_name()), to_json(v).into_bytes()))
+        .collect();
+    out.extend(crate::protovectors::files());
+    out.sort();
+    out
+}

@@ -66,26 +66,45 @@ fn vector_trial(path: &Path, text: String) -> Trial {
     })
 }
 
+/// Every file below `testcases/vectors/`, path relative to it.
+fn all_committed() -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else if let (Ok(rel), Ok(bytes)) = (p.strip_prefix(base), std::fs::read(&p)) {
+                out.push((rel.display().to_string(), bytes));
+            }
+        }
+    }
+    let base = vectors_dir().join("..");
+    let mut out = Vec::new();
+    walk(&base, &base, &mut out);
+    out.sort();
+    out
+}
+
 fn up_to_date_trial() -> Trial {
     Trial::test("vectors::up-to-date", || {
         let scenarios = dmct_suite::scenario::builtin().map_err(|e| e.to_string())?;
-        let generated = vectors::generate(&scenarios);
-        let committed = committed_vectors();
+        let generated = vectors::all_files(&scenarios);
+        let committed = all_committed();
         let mut problems = Vec::new();
-        for v in &generated {
-            let path = vectors_dir().join(v.file_name());
-            match committed.iter().find(|(p, _)| *p == path) {
-                Some((_, text)) if *text == vectors::to_json(v) => {}
-                Some(_) => problems.push(format!("{} differs", v.file_name())),
-                None => problems.push(format!("{} missing", v.file_name())),
+        for (path, bytes) in &generated {
+            match committed.iter().find(|(p, _)| p == path) {
+                Some((_, b)) if b == bytes => {}
+                Some(_) => problems.push(format!("{path} differs")),
+                None => problems.push(format!("{path} missing")),
             }
         }
-        if committed.len() != generated.len() {
-            problems.push(format!(
-                "{} vector files committed, {} generated",
-                committed.len(),
-                generated.len()
-            ));
+        for (path, _) in &committed {
+            if !generated.iter().any(|(p, _)| p == path) {
+                problems.push(format!("{path} is not generated any more"));
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -208,9 +227,199 @@ fn run_case(s: &dmct_suite::Scenario, role: Role, fault: Option<&str>) -> Result
     }
 }
 
+fn vectors_root() -> PathBuf {
+    vectors_dir().join("..")
+}
+
+fn json_files(sub: &str) -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(vectors_root().join(sub))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p: &PathBuf| p.extension().is_some_and(|x| x == "json"));
+    v.sort();
+    v
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Run a vector's shell command (printf, base64, openssl) in a scratch directory.
+fn shell(cmd: &str, scratch: &str) -> Result<String, Failed> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("vector-shell")
+        .join(scratch);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("cannot run bash: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("`{cmd}` failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn auth_trial(path: PathBuf) -> Trial {
+    Trial::test(format!("vector::auth::{}", stem(&path)), move || {
+        use dmct_proto::auth::*;
+        let v: dmct_suite::protovectors::AuthVector =
+            serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        let independent = shell(&v.shell, &v.name)?;
+        if independent != v.expected {
+            return Err(format!(
+                "the shell computes {independent}, the vector says {}",
+                v.expected
+            )
+            .into());
+        }
+        let c = Credentials {
+            user: v.user.clone(),
+            secret: v.secret.clone(),
+        };
+        let nonce = v
+            .nonce_b64
+            .as_deref()
+            .map(Nonce::from_b64)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        match v.scheme {
+            Scheme::Hmac => {
+                let body = v.body.clone().unwrap_or_default();
+                let n = nonce.map(|n| n.0).unwrap_or_default();
+                if hmac_mac(&c, &n, body.as_bytes()) != v.expected {
+                    return Err("dmct's mac differs".into());
+                }
+            }
+            scheme => verify(scheme, &v.expected, &c, nonce.as_ref()).map_err(|e| e.to_string())?,
+        }
+        Ok(())
+    })
+}
+
+fn package0_trial(path: PathBuf) -> Trial {
+    Trial::test(format!("vector::package0::{}", stem(&path)), move || {
+        let v: dmct_suite::protovectors::Package0Vector =
+            serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        let independent = shell(&v.shell, &v.name)?;
+        if independent != v.digest_hex {
+            return Err(format!(
+                "the shell computes {independent}, the vector says {}",
+                v.digest_hex
+            )
+            .into());
+        }
+        let bin = std::fs::read(path.with_file_name(&v.bin)).map_err(|e| e.to_string())?;
+        let p = dmct_proto::package0::decode(&bin).map_err(|e| e.to_string())?;
+        let n = &p.notification;
+        let got = (
+            n.server_id.as_str(),
+            n.session_id,
+            n.session_id_hex(),
+            n.ui_mode as u8,
+            n.initiator as u8,
+            n.version,
+        );
+        let want = (
+            v.server_id.as_str(),
+            v.session_id,
+            v.session_id_hex.clone(),
+            v.ui_mode,
+            v.initiator,
+            11,
+        );
+        if got != want {
+            return Err(format!("decoded {got:?}, the vector says {want:?}").into());
+        }
+        let nonce: Vec<u8> = (0..v.nonce_hex.len() / 2)
+            .map(|i| u8::from_str_radix(&v.nonce_hex[2 * i..2 * i + 2], 16).unwrap_or(0))
+            .collect();
+        if !p.verify(&v.password, &nonce) {
+            return Err("the digest does not verify".into());
+        }
+        Ok(())
+    })
+}
+
+fn tool(name: &str, args: &[&str]) -> Result<(), Failed> {
+    let out = std::process::Command::new(name)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{name} is needed (apt-get install libwbxml2-utils): {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(())
+}
+
+fn codec_trial(path: PathBuf) -> Trial {
+    Trial::test(format!("vector::codec::{}", stem(&path)), move || {
+        use dmct_proto::{wbxml, xml};
+        let v: dmct_suite::protovectors::CodecVector =
+            serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        let xml_path = path.with_file_name(&v.xml);
+        let wbxml_path = path.with_file_name(&v.wbxml);
+        let from_xml = xml::decode(&std::fs::read(&xml_path).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?
+            .message;
+        let from_wbxml = wbxml::decode(&std::fs::read(&wbxml_path).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?
+            .message;
+        if from_xml != from_wbxml {
+            return Err("the .xml and .wbxml files decode to different messages".into());
+        }
+        // libwbxml, independently: its WBXML of our XML, and its XML of our WBXML.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("codec-oracle");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let theirs_wbxml = dir.join(format!("{}.wbxml", v.name));
+        let theirs_xml = dir.join(format!("{}.xml", v.name));
+        tool(
+            "xml2wbxml",
+            &[
+                "-o",
+                &theirs_wbxml.display().to_string(),
+                &xml_path.display().to_string(),
+            ],
+        )?;
+        tool(
+            "wbxml2xml",
+            &[
+                "-m",
+                "0",
+                "-o",
+                &theirs_xml.display().to_string(),
+                &wbxml_path.display().to_string(),
+            ],
+        )?;
+        let a = wbxml::decode(&std::fs::read(&theirs_wbxml).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("libwbxml's WBXML: {e}"))?
+            .message;
+        let b = xml::decode(&std::fs::read(&theirs_xml).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("libwbxml's XML: {e}"))?
+            .message;
+        if a != from_xml {
+            return Err("dmct reads libwbxml's WBXML as a different message".into());
+        }
+        if b != from_xml {
+            return Err("libwbxml reads dmct's WBXML as a different message".into());
+        }
+        Ok(())
+    })
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
+    trials.extend(json_files("auth").into_iter().map(auth_trial));
+    trials.extend(json_files("package0").into_iter().map(package0_trial));
+    trials.extend(json_files("codec").into_iter().map(codec_trial));
     for (path, text) in committed_vectors() {
         trials.push(vector_trial(&path, text));
     }
