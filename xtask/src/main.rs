@@ -1,10 +1,14 @@
 //! Repository tasks. `cargo xtask vectors [--check]` regenerates the vectors of
 //! `testcases/vectors/` (or checks they are up to date);
+//! `cargo xtask props [CASES]` runs the codec properties over 10,000 cases each;
+//! `cargo xtask bench codec` measures the codecs against libwbxml;
 //! `cargo xtask ci` runs what `.ci/run` runs.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod bench;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +22,9 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("vectors") => vectors(args.iter().any(|a| a == "--check")),
         Some("ci") => ci(),
-        _ => bail!("usage: cargo xtask vectors [--check] | cargo xtask ci"),
+        Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
+        Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
+        _ => bail!("usage: cargo xtask vectors [--check] | props [CASES] | bench codec | ci"),
     }
 }
 
@@ -60,6 +66,20 @@ fn vectors(check: bool) -> Result<()> {
         if check { "up to date" } else { "written" }
     );
     Ok(())
+}
+
+/// The codec properties over many cases (release build: 10,000 cases each take seconds).
+fn props(cases: &str) -> Result<()> {
+    run(Command::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "dmct-proto",
+            "--test",
+            "xml_roundtrip",
+        ])
+        .env("DMCT_PROPTEST_CASES", cases))
 }
 
 fn run(cmd: &mut Command) -> Result<()> {

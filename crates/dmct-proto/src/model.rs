@@ -611,31 +611,41 @@ pub struct Spans {
     pub commands: Vec<Range<usize>>,
 }
 
-struct Ctx<'a> {
+/// Where the mapping stands: the element, and how it was reached. The path string is
+/// only built for an error, since building it for every element costs more than the
+/// whole mapping.
+struct Ctx<'a, 'p> {
     el: &'a Element,
-    path: String,
+    parent: Option<&'p Ctx<'a, 'p>>,
+    /// Position among the parent's children of the same name (0-based).
+    index: usize,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a, 'p> Ctx<'a, 'p> {
     fn root(el: &'a Element) -> Self {
         Ctx {
             el,
-            path: el.name.clone(),
+            parent: None,
+            index: 0,
         }
     }
 
-    fn child(&self, el: &'a Element, index: usize) -> Ctx<'a> {
-        let path = if index == 0 {
-            format!("{}/{}", self.path, el.name)
+    /// `SyncML/SyncBody/Status[2]/CmdRef`.
+    fn path(&self) -> String {
+        let step = if self.index == 0 {
+            self.el.name.clone()
         } else {
-            format!("{}/{}[{}]", self.path, el.name, index + 1)
+            format!("{}[{}]", self.el.name, self.index + 1)
         };
-        Ctx { el, path }
+        match self.parent {
+            Some(p) => format!("{}/{step}", p.path()),
+            None => step,
+        }
     }
 
     fn err(&self, message: impl Into<String>) -> SchemaError {
         SchemaError {
-            path: self.path.clone(),
+            path: self.path(),
             message: message.into(),
             span: self.el.span.clone(),
         }
@@ -657,7 +667,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Children with a running index per name, for paths like `Item[2]`.
-    fn children(&self) -> Vec<Ctx<'a>> {
+    fn children(&self) -> Vec<Ctx<'a, '_>> {
         let mut seen: Vec<(&str, usize)> = Vec::new();
         let mut out = Vec::new();
         for c in self.el.elements() {
@@ -671,7 +681,11 @@ impl<'a> Ctx<'a> {
                     0
                 }
             };
-            out.push(self.child(c, n));
+            out.push(Ctx {
+                el: c,
+                parent: Some(self),
+                index: n,
+            });
         }
         out
     }

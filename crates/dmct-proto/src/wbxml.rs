@@ -141,7 +141,8 @@ struct Reader<'a> {
     pos: usize,
     strtbl: &'a [u8],
     page: u8,
-    path: Vec<String>,
+    /// Names of the open elements, for error paths.
+    path: Vec<std::borrow::Cow<'static, str>>,
 }
 
 impl<'a> Reader<'a> {
@@ -285,12 +286,12 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
     }
     let (table, ns) = page(r.page).ok_or_else(|| r.err(format!("unknown code page {}", r.page)))?;
     let id = tag & 0x3F;
-    let name = if id == LITERAL {
+    let name: std::borrow::Cow<'static, str> = if id == LITERAL {
         let i = r.mb_u32()?;
-        r.table_str(i)?
+        r.table_str(i)?.into()
     } else {
         match table.get((id as usize).wrapping_sub(5)) {
-            Some(n) if id >= 5 && !n.is_empty() => (*n).to_owned(),
+            Some(n) if id >= 5 && !n.is_empty() => (*n).into(),
             _ => {
                 return Err(r.err_at(
                     tag_at,
@@ -304,9 +305,9 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
             "<{name}> has attributes, which SyncML DM does not use"
         )));
     }
-    let mut el = Element::new(name);
+    let mut el = Element::new(name.as_ref());
     el.namespace = (parent_ns != Some(ns)).then(|| ns.to_owned());
-    r.path.push(el.name.clone());
+    r.path.push(name);
     if tag & HAS_CONTENT != 0 {
         loop {
             let at = r.pos;
@@ -523,6 +524,31 @@ mod tests {
             panic!("not an Alert")
         };
         assert_eq!(a.items[0].data, Some(Data::Opaque(blob)));
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_lengths_are_refused_quickly() {
+        // 10,000 nested unknown-page-0 <Item> tags.
+        let mut deep = vec![0x03, 0xA4, 0x01, 0x6A, 0x00];
+        deep.extend(std::iter::repeat_n(0x54, 10_000));
+        assert!(matches!(decode(&deep), Err(DecodeError::TooDeep { .. })));
+        // An opaque length of ~4 GB with nothing behind it.
+        let mut huge = LIBWBXML_PKG1[..9].to_vec();
+        huge.extend_from_slice(&[0xC3, 0x8F, 0xFF, 0xFF, 0xFF, 0x7F]);
+        assert!(decode(&huge).is_err());
+        // A string table offset out of range.
+        let mut st = vec![
+            0x03, 0xA4, 0x01, 0x6A, 0x02, b'a', 0x00, 0x6D, 0x83, 0x7F, 0x01,
+        ];
+        assert!(
+            decode(&st)
+                .unwrap_err()
+                .to_string()
+                .contains("string table offset")
+        );
+        // A literal public identifier that is not SyncML.
+        st = vec![0x03, 0x00, 0x00, 0x6A, 0x04, b'-', b'/', b'x', 0x00, 0x2D];
+        assert!(decode(&st).unwrap_err().to_string().contains("not SyncML"));
     }
 
     #[test]

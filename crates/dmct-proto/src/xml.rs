@@ -340,6 +340,55 @@ fn write_text(w: &mut Writer<Vec<u8>>, t: &str) {
     let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
 }
 
+/// The message as indented XML for people (`dmct decode`). Indentation adds white space,
+/// so this is for reading, not for the wire.
+pub fn to_indented_string(message: &SyncML) -> String {
+    fn go(el: &Element, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let leaf = !el.has_element_children();
+        let mut w = Writer::new(Vec::new());
+        if leaf {
+            write_element(&mut w, el);
+            out.push_str(&pad);
+            out.push_str(&String::from_utf8_lossy(&w.into_inner()));
+            out.push('\n');
+            return;
+        }
+        let mut start = BytesStart::new(el.name.as_str());
+        if let Some(ns) = &el.namespace {
+            start.push_attribute(("xmlns", ns.as_str()));
+        }
+        for (k, v) in &el.attributes {
+            start.push_attribute((k.as_str(), v.as_str()));
+        }
+        let _ = w.write_event(Event::Start(start));
+        out.push_str(&pad);
+        out.push_str(&String::from_utf8_lossy(&w.into_inner()));
+        out.push('\n');
+        for c in &el.children {
+            match c {
+                Node::Element(e) => go(e, depth + 1, out),
+                Node::Text(t) if t.trim().is_empty() => {}
+                Node::Text(t) => {
+                    out.push_str(&"  ".repeat(depth + 1));
+                    out.push_str(&quick_xml::escape::escape(t.as_str()));
+                    out.push('\n');
+                }
+                Node::Opaque(b) => {
+                    out.push_str(&"  ".repeat(depth + 1));
+                    out.push_str(&format!("<!-- {} opaque bytes -->", b.len()));
+                    out.push('\n');
+                }
+            }
+        }
+        out.push_str(&pad);
+        out.push_str(&format!("</{}>\n", el.name));
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    go(&message.to_element(), 0, &mut out);
+    out
+}
+
 /// Serialise an element tree as an XML document.
 pub fn encode_element(root: &Element) -> Vec<u8> {
     let mut w = Writer::new(Vec::new());

@@ -6,6 +6,15 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 
+/// Cases per property: 512 in the test run; `cargo xtask props` runs 10,000 (or
+/// whatever `DMCT_PROPTEST_CASES` says).
+fn cases() -> u32 {
+    std::env::var("DMCT_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 /// Text XML 1.0 can carry: no C0 controls but tab, LF and CR (CR is escaped).
 fn text() -> BoxedStrategy<String> {
     "[ -~\t\n\r\u{a0}-\u{2fff}]{0,12}".boxed()
@@ -335,7 +344,7 @@ fn message() -> BoxedStrategy<SyncML> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn model_to_xml_to_model(m in message()) {
@@ -396,7 +405,7 @@ fn wbxml_safe(m: SyncML) -> SyncML {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn model_to_wbxml_to_model_and_both_encodings_agree(m in message()) {

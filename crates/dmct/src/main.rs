@@ -94,6 +94,18 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print a captured DM message (XML or WBXML, told apart by its bytes) as indented
+    /// XML; FILE may be - for standard input
+    Decode { file: PathBuf },
+    /// Convert a DM message to WBXML (--wbxml) or XML (--xml); the result goes to
+    /// standard output
+    Encode {
+        file: PathBuf,
+        #[arg(long, conflicts_with = "xml", required_unless_present = "xml")]
+        wbxml: bool,
+        #[arg(long)]
+        xml: bool,
+    },
     /// List rules, scenarios or built-in faults
     List {
         #[arg(value_enum)]
@@ -181,6 +193,24 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 finish(&common.out, &report, &runs)
             }
             Command::Check { files } => check(&files),
+            Command::Decode { file } => {
+                let msg = read_message(&file)?;
+                print!("{}", dmct_proto::xml::to_indented_string(&msg.message));
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Encode { file, wbxml, .. } => {
+                let msg = read_message(&file)?;
+                let encoding = if wbxml {
+                    dmct_proto::xml::Encoding::Wbxml
+                } else {
+                    dmct_proto::xml::Encoding::Xml
+                };
+                use std::io::Write as _;
+                std::io::stdout()
+                    .write_all(&dmct_proto::encode(&msg.message, encoding))
+                    .context("cannot write to standard output")?;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::List { what } => {
                 list(what)?;
                 Ok(ExitCode::SUCCESS)
@@ -316,6 +346,22 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
         worst.push(CaseVerdict::from_findings(&findings));
     }
     Ok(exit_code(worst.into_iter()))
+}
+
+/// Read and decode a message from a file or standard input ("-").
+fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
+    let bytes = if file.as_os_str() == "-" {
+        use std::io::Read as _;
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("cannot read standard input")?;
+        b
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    dmct_proto::decode(&bytes)
+        .with_context(|| format!("{} is not a SyncML DM message", file.display()))
 }
 
 fn list(what: ListWhat) -> Result<()> {

@@ -146,3 +146,43 @@ fn list_rules_prints_id_level_role_clause() {
     );
     assert_eq!(s.lines().count(), 4);
 }
+
+#[test]
+fn decode_prints_wbxml_as_indented_xml_and_encode_converts_back() {
+    let codec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors/codec");
+    let wb = codec.join("package3-results.wbxml");
+    let o = dmct(&["decode", wb.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("\n    <Status>\n      <CmdID>1</CmdID>"),
+        "{text}"
+    );
+    assert!(text.contains("1.0.7 &lt;beta&gt; &amp; co"), "{text}");
+    // The indented XML reads back as the same message, and encodes to the same WBXML.
+    let x = out_dir("decoded").with_extension("xml");
+    std::fs::write(&x, o.stdout).unwrap();
+    let o = dmct(&["encode", "--wbxml", x.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, std::fs::read(&wb).unwrap());
+    let o = dmct(&["encode", "--xml", wb.to_str().unwrap()]);
+    assert_eq!(
+        o.stdout,
+        std::fs::read(codec.join("package3-results.xml")).unwrap()
+    );
+}
+
+#[test]
+fn decode_errors_say_where_and_why() {
+    let bad = out_dir("truncated").with_extension("wbxml");
+    let codec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors/codec");
+    let wb = std::fs::read(codec.join("package1-md5.wbxml")).unwrap();
+    std::fs::write(&bad, &wb[..wb.len() / 2]).unwrap();
+    let o = dmct(&["decode", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not a SyncML DM message") && err.contains("at byte"),
+        "{err}"
+    );
+}
