@@ -123,17 +123,7 @@ fn token_of(table: &[&str], name: &str) -> Option<u8> {
 
 /// Decode one SyncML DM message from WBXML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let root = parse_tree(bytes)?;
-    let (message, spans) = SyncML::from_element(&root).map_err(|source| DecodeError::Schema {
-        offset: source.span.start,
-        source,
-    })?;
-    Ok(Decoded {
-        raw: bytes.to_vec(),
-        encoding: Encoding::Wbxml,
-        message,
-        spans,
-    })
+    Decoded::from_tree(bytes, &parse_tree(bytes)?, Encoding::Wbxml)
 }
 
 struct Reader<'a> {

@@ -114,17 +114,28 @@ impl DecodeError {
 
 /// Decode one SyncML DM message from XML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let root = parse_tree(bytes)?;
-    let (message, spans) = SyncML::from_element(&root).map_err(|source| DecodeError::Schema {
-        offset: source.span.start,
-        source,
-    })?;
-    Ok(Decoded {
-        raw: bytes.to_vec(),
-        encoding: Encoding::Xml,
-        message,
-        spans,
-    })
+    Decoded::from_tree(bytes, &parse_tree(bytes)?, Encoding::Xml)
+}
+
+impl Decoded {
+    /// The last step of both decoders: map the tree onto the model, keep the bytes.
+    pub(crate) fn from_tree(
+        bytes: &[u8],
+        root: &Element,
+        encoding: Encoding,
+    ) -> Result<Decoded, DecodeError> {
+        let (message, spans) =
+            SyncML::from_element(root).map_err(|source| DecodeError::Schema {
+                offset: source.span.start,
+                source,
+            })?;
+        Ok(Decoded {
+            raw: bytes.to_vec(),
+            encoding,
+            message,
+            spans,
+        })
+    }
 }
 
 /// Encode a message as XML (UTF-8, with an XML declaration, no indentation: whitespace
