@@ -307,9 +307,12 @@ impl SyncML {
         self.body.commands.iter().filter(|c| c.is_operation())
     }
 
-    /// The first Status that carries a Chal.
+    /// The first authentication challenge: a Status 401 or 407 carrying a Chal. A Chal
+    /// in a 200 or 212 Status only hands over the next nonce (MD5, HMAC) and asks for
+    /// nothing, so it is not a challenge.
     pub fn challenge(&self) -> Option<(&Status, &Chal)> {
         self.statuses()
+            .filter(|s| matches!(s.code(), Some(401 | 407)))
             .find_map(|s| s.chal.as_ref().map(|c| (s, c)))
     }
 

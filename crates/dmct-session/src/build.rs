@@ -40,19 +40,7 @@ impl MessageBuilder {
     /// Append a command; its CmdID is assigned here.
     pub fn push(&mut self, mut cmd: Command) -> &mut Self {
         let id = self.next_cmd_id();
-        match &mut cmd {
-            Command::Add(c)
-            | Command::Copy(c)
-            | Command::Delete(c)
-            | Command::Exec(c)
-            | Command::Get(c)
-            | Command::Replace(c) => c.cmd_id = id,
-            Command::Alert(a) => a.cmd_id = id,
-            Command::Results(r) => r.cmd_id = id,
-            Command::Status(s) => s.cmd_id = id,
-            Command::Atomic(c) | Command::Sequence(c) => c.cmd_id = id,
-            Command::Other(_) => {}
-        }
+        set_cmd_id(&mut cmd, id);
         self.commands.push(cmd);
         self
     }
@@ -65,6 +53,22 @@ impl MessageBuilder {
                 final_,
             },
         }
+    }
+}
+
+pub fn set_cmd_id(cmd: &mut Command, id: String) {
+    match cmd {
+        Command::Add(c)
+        | Command::Copy(c)
+        | Command::Delete(c)
+        | Command::Exec(c)
+        | Command::Get(c)
+        | Command::Replace(c) => c.cmd_id = id,
+        Command::Alert(a) => a.cmd_id = id,
+        Command::Results(r) => r.cmd_id = id,
+        Command::Status(s) => s.cmd_id = id,
+        Command::Atomic(c) | Command::Sequence(c) => c.cmd_id = id,
+        Command::Other(_) => {}
     }
 }
 

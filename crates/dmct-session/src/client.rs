@@ -5,10 +5,11 @@
 use crate::build::{self, MessageBuilder};
 use crate::fault::ClientFault;
 use crate::tree::{Access, GetResult, MgmtTree};
-use dmct_proto::auth::{Credentials, Nonce, Scheme};
+use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
+use md5::{Digest, Md5};
 use std::collections::BTreeSet;
 
 /// The ./DevInfo leaves every DM client sends in Package #1.
@@ -43,8 +44,16 @@ pub struct ClientConfig {
     pub creds: Credentials,
     /// The scheme Package #1 uses (DMAcc AAuthPref).
     pub scheme: Scheme,
-    /// A nonce kept from an earlier session, needed to open with MD5.
+    /// A nonce kept from an earlier session, needed to open with MD5 or HMAC.
     pub nonce: Option<Nonce>,
+    /// What the server must present (DMAcc AppAuth SRVCRED). `None` when the transport
+    /// authenticates the server, so DM-level server credentials are not checked.
+    pub server_creds: Option<Credentials>,
+    /// The scheme asked of a server whose credentials are missing or wrong.
+    pub server_scheme: Scheme,
+    /// Seed of the nonces this client gives the server; a counter makes them fresh, so
+    /// runs stay reproducible (the engine has no randomness of its own).
+    pub nonce_seed: u64,
     pub session_id: String,
     /// 1201 for a client-initiated session, 1200 when answering a Package 0.
     pub alert: String,
@@ -118,6 +127,12 @@ pub struct Client {
     /// 212, or has not authenticated us yet).
     resend_cred: bool,
     challenges: u32,
+    /// The server proved itself with Basic or MD5 and got 212: no more checks.
+    server_accepted: bool,
+    /// The nonce this client last gave the server, for its MD5 Cred or HMAC mac.
+    server_nonce: Option<Nonce>,
+    nonces_issued: u64,
+    server_challenges: u32,
     /// Faults already played (each fires once, so faulty sessions still end).
     spent: BTreeSet<ClientFault>,
 }
@@ -125,43 +140,57 @@ pub struct Client {
 /// A client that keeps being challenged gives up after this many challenges.
 const MAX_CHALLENGES: u32 = 3;
 
+/// The reference client's operation node, for Exec.
+pub const EXEC_NODE: &str = "./Vendor/dmct/Ops/Reboot";
+
 impl Client {
     pub fn new(config: ClientConfig) -> Self {
         let mut tree = MgmtTree::default();
         for (uri, value) in config.dev_info.nodes() {
             tree.set_leaf(uri, value, Access::READ_ONLY);
         }
-        tree.set_leaf("./DevDetail/DevTyp", "phone", Access::READ_ONLY);
-        tree.set_leaf("./DevDetail/FwV", "1.0", Access::READ_ONLY);
-        tree.set_leaf("./DevDetail/LrgObj", "false", Access::READ_ONLY);
-        tree.set_leaf("./DMAcc/dmct/AppID", "w7", Access::READ_ONLY);
-        tree.set_leaf("./DMAcc/dmct/ServerID", "dmct", Access::READ_ONLY);
-        tree.set_leaf("./DMAcc/dmct/Name", "dmct reference", Access::READ_WRITE);
-        tree.set_leaf(
-            "./DMAcc/dmct/AppAddr/1/Addr",
-            &config.server_url,
-            Access::READ_WRITE,
-        );
-        tree.set_leaf(
+        let ro = |tree: &mut MgmtTree, uri: &str, v: &str| tree.set_leaf(uri, v, Access::READ_ONLY);
+        let rw =
+            |tree: &mut MgmtTree, uri: &str, v: &str| tree.set_leaf(uri, v, Access::READ_WRITE);
+        ro(&mut tree, "./DevDetail/DevTyp", "phone");
+        ro(&mut tree, "./DevDetail/OEM", "dmct");
+        ro(&mut tree, "./DevDetail/FwV", "1.0");
+        ro(&mut tree, "./DevDetail/SwV", env!("CARGO_PKG_VERSION"));
+        ro(&mut tree, "./DevDetail/HwV", "1.0");
+        ro(&mut tree, "./DevDetail/LrgObj", "false");
+        ro(&mut tree, "./DevDetail/URI/MaxDepth", "0");
+        ro(&mut tree, "./DevDetail/URI/MaxTotLen", "0");
+        ro(&mut tree, "./DevDetail/URI/MaxSegLen", "0");
+        // The DM 1.2 DMAcc (urn:oma:mo:oma-dm-dmacc:1.0).
+        ro(&mut tree, "./DMAcc/dmct/AppID", "w7");
+        ro(&mut tree, "./DMAcc/dmct/ServerID", "dmct");
+        rw(&mut tree, "./DMAcc/dmct/Name", "dmct reference");
+        rw(&mut tree, "./DMAcc/dmct/AppAddr/1/Addr", &config.server_url);
+        rw(&mut tree, "./DMAcc/dmct/AppAddr/1/AddrType", "URI");
+        rw(
+            &mut tree,
             "./DMAcc/dmct/AAuthPref",
             scheme_node(config.scheme),
-            Access::READ_WRITE,
         );
-        tree.set_leaf(
-            "./DMAcc/dmct/AppAuth/1/AAuthLevel",
-            "CLCRED",
-            Access::READ_ONLY,
-        );
-        tree.set_leaf(
-            "./DMAcc/dmct/AppAuth/1/AAuthName",
-            &config.creds.user,
-            Access::READ_WRITE,
-        );
-        tree.set_leaf(
-            "./DMAcc/dmct/AppAuth/1/AAuthSecret",
-            &config.creds.secret,
-            Access::WRITE_ONLY,
-        );
+        let mut auths = vec![("1", "CLCRED", config.scheme, Some(&config.creds))];
+        if let Some(sc) = &config.server_creds {
+            auths.push(("2", "SRVCRED", config.server_scheme, Some(sc)));
+        }
+        for (n, level, scheme, creds) in auths {
+            let base = format!("./DMAcc/dmct/AppAuth/{n}");
+            ro(&mut tree, &format!("{base}/AAuthLevel"), level);
+            rw(&mut tree, &format!("{base}/AAuthType"), scheme_node(scheme));
+            if let Some(c) = creds {
+                rw(&mut tree, &format!("{base}/AAuthName"), &c.user);
+                tree.set_leaf(
+                    &format!("{base}/AAuthSecret"),
+                    &c.secret,
+                    Access::WRITE_ONLY,
+                );
+            }
+            tree.set_leaf(&format!("{base}/AAuthData"), "", Access::WRITE_ONLY);
+        }
+        tree.set_leaf(EXEC_NODE, "0", Access::EXECUTABLE);
         Client {
             session_id: config.session_id.clone(),
             url: config.server_url.clone(),
@@ -172,6 +201,10 @@ impl Client {
             phase: Phase::Setup,
             resend_cred: true,
             challenges: 0,
+            server_accepted: false,
+            server_nonce: None,
+            nonces_issued: 0,
+            server_challenges: 0,
             spent: BTreeSet::new(),
             config,
         }
@@ -192,6 +225,31 @@ impl Client {
         self.config.faults.contains(&f) && self.spent.insert(f)
     }
 
+    /// A nonce for the server, kept in SRVCRED's AAuthData as DM stores it.
+    fn fresh_server_nonce(&mut self) -> Nonce {
+        self.nonces_issued += 1;
+        let mut h = Md5::new();
+        h.update(self.config.nonce_seed.to_be_bytes());
+        h.update(self.nonces_issued.to_be_bytes());
+        let n = Nonce(h.finalize().as_slice().to_vec());
+        self.tree.set_leaf(
+            "./DMAcc/dmct/AppAuth/2/AAuthData",
+            &n.to_b64(),
+            Access::WRITE_ONLY,
+        );
+        self.server_nonce = Some(n.clone());
+        n
+    }
+
+    fn store_nonce(&mut self, n: Nonce) {
+        self.tree.set_leaf(
+            "./DMAcc/dmct/AppAuth/1/AAuthData",
+            &n.to_b64(),
+            Access::WRITE_ONLY,
+        );
+        self.nonce = Some(n);
+    }
+
     fn begin(&mut self) -> MessageBuilder {
         self.msg_id += 1;
         let mut b = MessageBuilder::new(
@@ -207,6 +265,7 @@ impl Client {
             max_msg_size: Some(self.config.max_msg_size.to_string()),
             ..Default::default()
         });
+        // HMAC never travels in Cred: `send` puts it in the HTTP header.
         if self.resend_cred {
             b.hdr_mut().cred = build::cred(self.scheme, &self.config.creds, self.nonce.as_ref());
         }
@@ -257,10 +316,24 @@ impl Client {
         };
         headers.push("Content-Type", media);
         headers.push("Accept", media);
+        let body = dmct_proto::encode(&msg, self.config.encoding);
+        // HMAC: every message carries a mac over its exact bytes, keyed with the latest
+        // nonce from the server. Without a nonce there is nothing to key it with, and the
+        // server's challenge will bring one.
+        if self.scheme == Scheme::Hmac
+            && let Some(nonce) = &self.nonce
+        {
+            let header = HmacHeader {
+                algorithm: Some("MD5".into()),
+                username: self.config.creds.user.clone(),
+                mac: auth::hmac_mac(&self.config.creds, nonce.as_bytes(), &body),
+            };
+            headers.push(HMAC_HEADER, header.to_header_value());
+        }
         Outgoing {
             url: self.url.clone(),
             headers,
-            body: dmct_proto::encode(&msg, self.config.encoding),
+            body,
         }
     }
 
@@ -276,6 +349,10 @@ impl Client {
             Ok(d) => d.message,
             Err(e) => return ClientStep::Done(format!("undecodable server message: {e}")),
         };
+        // §8: a client receiving Session Abort does not answer.
+        if msg.alert_codes().any(|c| c == alert_code::SESSION_ABORT) {
+            return ClientStep::Done("server aborted the session (Alert 1223)".into());
+        }
         let was_setup = self.phase == Phase::Setup;
         let hdr_status = msg.synchdr_status().cloned();
         let code = hdr_status.as_ref().and_then(Status::code);
@@ -298,7 +375,7 @@ impl Client {
             .and_then(|c| c.meta.next_nonce.as_deref())
             .and_then(|n| Nonce::from_b64(n).ok())
         {
-            self.nonce = Some(n);
+            self.store_nonce(n);
         }
         // 212: authenticated for the session. 200 to a request with Cred: send the same
         // Cred again next time (DM Protocol §9); otherwise nothing changes.
@@ -311,7 +388,7 @@ impl Client {
         }
 
         let has_ops = msg.operations().next().is_some();
-        if !has_ops && msg.challenge().is_none() {
+        if !has_ops {
             if was_setup && msg.hdr.cred.is_none() && self.fault(ClientFault::SynchdrOnlyChallenge)
             {
                 let mut b = self.begin();
@@ -334,11 +411,80 @@ impl Client {
             );
         }
 
-        let server_code = if msg.hdr.cred.is_some() { 212 } else { 200 };
+        // The server must prove itself before its commands run (mutual authentication).
+        let hdr_reply = match self.check_server(resp, &msg) {
+            Ok(reply) => reply,
+            Err(code) => return self.challenge_server(&msg, code),
+        };
         let mut b = self.begin();
-        b.push(build::synchdr_status(&msg.hdr, server_code, None));
+        b.push(hdr_reply);
+        let mut out = Vec::new();
         for cmd in &msg.body.commands {
-            self.execute(&msg.hdr.msg_id, cmd, &mut b);
+            self.execute(&msg.hdr.msg_id, cmd, &mut out);
+        }
+        for c in out {
+            b.push(c);
+        }
+        let m = b.finish(true);
+        ClientStep::Send(self.send(m))
+    }
+
+    /// Check the server's credentials; Ok is the Status for its SyncHdr, Err the code to
+    /// challenge it with (407 missing, 401 refused).
+    fn check_server(&mut self, resp: &HttpResponse, msg: &SyncML) -> Result<Command, u16> {
+        let Some(expected) = self.config.server_creds.clone() else {
+            // The transport vouches for the server; acknowledge what it sent.
+            let code = if msg.hdr.cred.is_some() { 212 } else { 200 };
+            return Ok(build::synchdr_status(&msg.hdr, code, None));
+        };
+        if let Some(value) = resp.headers.get(HMAC_HEADER) {
+            let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
+            let nonce = self.server_nonce.clone().ok_or(401u16)?;
+            let want = auth::hmac_mac(&expected, nonce.as_bytes(), resp.body.as_bytes());
+            if header.username != expected.user || header.mac.trim() != want {
+                return Err(401);
+            }
+            // HMAC: 200, never 212, and a new nonce for the next message.
+            let n = self.fresh_server_nonce();
+            return Ok(build::synchdr_status(
+                &msg.hdr,
+                200,
+                Some(build::chal(Scheme::Hmac, Some(&n))),
+            ));
+        }
+        if let Some(cred) = &msg.hdr.cred {
+            let scheme = build::scheme_of(cred.meta.as_ref()).ok_or(401u16)?;
+            auth::verify(scheme, &cred.data, &expected, self.server_nonce.as_ref())
+                .map_err(|_| 401u16)?;
+            self.server_accepted = true;
+            return Ok(build::synchdr_status(&msg.hdr, 212, None));
+        }
+        if self.server_accepted {
+            return Ok(build::synchdr_status(&msg.hdr, 200, None));
+        }
+        Err(407)
+    }
+
+    /// Refuse an unauthenticated server's package: a Status for its SyncHdr with a Chal,
+    /// and the same code for every command, none executed (DM Protocol §9).
+    fn challenge_server(&mut self, msg: &SyncML, code: u16) -> ClientStep {
+        self.server_challenges += 1;
+        if self.server_challenges > MAX_CHALLENGES {
+            return ClientStep::Done(format!(
+                "the server failed to authenticate {} times: ending the session",
+                self.server_challenges - 1
+            ));
+        }
+        let scheme = self.config.server_scheme;
+        let nonce = (scheme != Scheme::Basic).then(|| self.fresh_server_nonce());
+        let mut b = self.begin();
+        b.push(build::synchdr_status(
+            &msg.hdr,
+            code,
+            Some(build::chal(scheme, nonce.as_ref())),
+        ));
+        for cmd in msg.operations() {
+            b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
         }
         let m = b.finish(true);
         ClientStep::Send(self.send(m))
@@ -350,16 +496,11 @@ impl Client {
             return ClientStep::Done(format!("challenged {} times: giving up", self.challenges));
         }
         let Some(scheme) = build::scheme_of(Some(&chal.meta)) else {
+            // §9: answer with the requested type or end the session.
             return ClientStep::Done(
                 "challenge names an unknown scheme: ending the session".into(),
             );
         };
-        if scheme == Scheme::Hmac {
-            // §9: answer with the requested type or end the session.
-            return ClientStep::Done(
-                "HMAC is not supported by this client: ending the session".into(),
-            );
-        }
         if !self.fault(ClientFault::ReauthSameScheme) {
             self.scheme = scheme;
         }
@@ -369,7 +510,7 @@ impl Client {
             .as_deref()
             .and_then(|n| Nonce::from_b64(n).ok())
         {
-            self.nonce = Some(n);
+            self.store_nonce(n);
         }
         self.resend_cred = true;
         if let Some(uri) = &msg.hdr.resp_uri
@@ -392,21 +533,121 @@ impl Client {
             // the new credentials.
             let mut b = self.begin();
             b.push(build::synchdr_status(&msg.hdr, 200, None));
+            let mut out = Vec::new();
             for cmd in &msg.body.commands {
-                self.execute(&msg.hdr.msg_id, cmd, &mut b);
+                self.execute(&msg.hdr.msg_id, cmd, &mut out);
+            }
+            for c in out {
+                b.push(c);
             }
             b.finish(true)
         };
         ClientStep::Send(self.send(m))
     }
 
-    /// Execute one server command, appending its Status (and Results for Get).
-    fn execute(&mut self, msg_id: &str, cmd: &Command, out: &mut MessageBuilder) {
-        let mut results = Vec::new();
-        let code = match cmd {
-            Command::Status(_) | Command::Results(_) => return,
+    /// Execute one server command, appending its Status (and Results for Get) to `out`.
+    fn execute(&mut self, msg_id: &str, cmd: &Command, out: &mut Vec<Command>) {
+        match cmd {
+            Command::Status(_) | Command::Results(_) => {}
+            Command::Atomic(c) => {
+                self.atomic(msg_id, cmd, c, out);
+            }
+            Command::Sequence(c) => {
+                self.sequence(msg_id, cmd, c, out);
+            }
+            _ => {
+                let (code, results) = self.run(cmd);
+                answer(msg_id, cmd, code, results, out);
+            }
+        }
+    }
+
+    /// Sequence: in order; once one command fails the rest are not executed (215). The
+    /// Sequence itself was carried out, so its Status is 200. Returns false on a failure.
+    fn sequence(
+        &mut self,
+        msg_id: &str,
+        cmd: &Command,
+        c: &Container,
+        out: &mut Vec<Command>,
+    ) -> bool {
+        if !c.no_resp {
+            out.push(build::command_status(msg_id, cmd, 200));
+        }
+        let mut ok = true;
+        for inner in &c.commands {
+            if !ok {
+                answer(msg_id, inner, 215, Vec::new(), out);
+                continue;
+            }
+            ok = match inner {
+                Command::Atomic(a) => self.atomic(msg_id, inner, a, out),
+                Command::Sequence(s) => self.sequence(msg_id, inner, s, out),
+                _ => {
+                    let (code, results) = self.run(inner);
+                    answer(msg_id, inner, code, results, out);
+                    succeeded(code)
+                }
+            };
+        }
+        ok
+    }
+
+    /// Atomic: all or nothing. On any failure the tree is restored, the Atomic gets 507,
+    /// the failed commands keep their codes and the others get 216 (rolled back). Get and
+    /// a nested Atomic are not allowed inside (500). Returns false on a failure.
+    fn atomic(
+        &mut self,
+        msg_id: &str,
+        cmd: &Command,
+        c: &Container,
+        out: &mut Vec<Command>,
+    ) -> bool {
+        let before = self.tree.clone();
+        let mut inner_out = Vec::new();
+        let mut ok = true;
+        for inner in &c.commands {
+            let step_ok = match inner {
+                Command::Get(_) | Command::Atomic(_) => {
+                    answer(msg_id, inner, 500, Vec::new(), &mut inner_out);
+                    false
+                }
+                Command::Sequence(s) => self.sequence(msg_id, inner, s, &mut inner_out),
+                _ => {
+                    let (code, results) = self.run(inner);
+                    answer(msg_id, inner, code, results, &mut inner_out);
+                    succeeded(code)
+                }
+            };
+            ok &= step_ok;
+        }
+        if !ok {
+            self.tree = before;
+            for r in &mut inner_out {
+                if let Command::Status(s) = r
+                    && s.code().is_some_and(succeeded)
+                {
+                    s.data = "216".into();
+                }
+            }
+        }
+        if !c.no_resp {
+            out.push(build::command_status(
+                msg_id,
+                cmd,
+                if ok { 200 } else { 507 },
+            ));
+        }
+        out.extend(inner_out);
+        ok
+    }
+
+    /// Carry out one plain command: its Status code and the Items of its Results.
+    fn run(&mut self, cmd: &Command) -> (u16, Vec<Item>) {
+        match cmd {
             Command::Get(c) => {
                 let mut code = 200;
+                let mut results = Vec::new();
                 for item in &c.items {
                     let uri = item.target.as_ref().map_or("", |t| t.loc_uri.as_str());
                     match self.tree.get(uri) {
@@ -428,41 +669,42 @@ impl Client {
                         Err(c) => code = c,
                     }
                 }
-                code
+                (code, results)
             }
-            Command::Replace(c) => self.each_item(c, |tree, uri, data, format| {
-                tree.replace(uri, data.unwrap_or(""), format)
-            }),
-            Command::Add(c) => {
-                self.each_item(c, |tree, uri, data, format| tree.add(uri, data, format))
-            }
-            Command::Delete(c) => self.each_item(c, |tree, uri, _, _| tree.delete(uri)),
-            // This client has nothing to execute.
-            Command::Exec(_) => 405,
-            // User interaction and other alerts are not supported by this client.
-            Command::Alert(_) => 406,
-            // Copy, Atomic and Sequence are not supported by this client yet.
-            Command::Copy(_) | Command::Atomic(_) | Command::Sequence(_) | Command::Other(_) => 406,
-        };
-        let no_resp = match cmd {
-            Command::Add(c)
-            | Command::Delete(c)
-            | Command::Exec(c)
-            | Command::Get(c)
-            | Command::Replace(c) => c.no_resp,
-            Command::Alert(a) => a.no_resp,
-            _ => false,
-        };
-        if !no_resp {
-            out.push(build::command_status(msg_id, cmd, code));
-        }
-        if !results.is_empty() {
-            out.push(Command::Results(Results {
-                msg_ref: Some(msg_id.into()),
-                cmd_ref: cmd.cmd_id().unwrap_or("0").into(),
-                items: results,
-                ..Default::default()
-            }));
+            Command::Replace(c) => (
+                self.each_item(c, |tree, item, data, format| {
+                    tree.replace(target(item), data.unwrap_or(""), format)
+                }),
+                Vec::new(),
+            ),
+            Command::Add(c) => (
+                self.each_item(c, |tree, item, data, format| {
+                    tree.add(target(item), data, format)
+                }),
+                Vec::new(),
+            ),
+            Command::Delete(c) => (
+                self.each_item(c, |tree, item, _, _| tree.delete(target(item))),
+                Vec::new(),
+            ),
+            Command::Copy(c) => (
+                self.each_item(c, |tree, item, _, _| {
+                    let source = item.source.as_ref().map_or("", |s| s.loc_uri.as_str());
+                    tree.copy(source, target(item))
+                }),
+                Vec::new(),
+            ),
+            Command::Exec(c) => (
+                self.each_item(c, |tree, item, _, _| tree.exec(target(item))),
+                Vec::new(),
+            ),
+            // Display and Confirm are shown and accepted; other user interaction is an
+            // optional feature this client lacks.
+            Command::Alert(a) => match a.data.as_deref().map(str::trim) {
+                Some("1100" | "1101") => (200, Vec::new()),
+                _ => (406, Vec::new()),
+            },
+            _ => (406, Vec::new()),
         }
     }
 
@@ -470,11 +712,10 @@ impl Client {
     fn each_item(
         &mut self,
         cmd: &ItemCmd,
-        op: impl Fn(&mut MgmtTree, &str, Option<&str>, &str) -> u16,
+        op: impl Fn(&mut MgmtTree, &Item, Option<&str>, &str) -> u16,
     ) -> u16 {
         let mut code = 200;
         for item in &cmd.items {
-            let uri = item.target.as_ref().map_or("", |t| t.loc_uri.as_str());
             let format = item
                 .meta
                 .as_ref()
@@ -482,12 +723,50 @@ impl Client {
                 .and_then(|m| m.format.as_deref())
                 .unwrap_or("chr");
             let data = item.data.as_ref().and_then(Data::as_text);
-            let c = op(&mut self.tree, uri, data, format);
+            let c = op(&mut self.tree, item, data, format);
             if c != 200 && code == 200 {
                 code = c;
             }
         }
+        if cmd.items.is_empty() {
+            // A command without an Item names nothing to act on.
+            code = 400;
+        }
         code
+    }
+}
+
+fn target(item: &Item) -> &str {
+    item.target.as_ref().map_or("", |t| t.loc_uri.as_str())
+}
+
+fn succeeded(code: u16) -> bool {
+    (200..300).contains(&code)
+}
+
+/// The Status for a command (unless it asked for none), then its Results.
+fn answer(msg_id: &str, cmd: &Command, code: u16, results: Vec<Item>, out: &mut Vec<Command>) {
+    let no_resp = match cmd {
+        Command::Add(c)
+        | Command::Copy(c)
+        | Command::Delete(c)
+        | Command::Exec(c)
+        | Command::Get(c)
+        | Command::Replace(c) => c.no_resp,
+        Command::Atomic(c) | Command::Sequence(c) => c.no_resp,
+        Command::Alert(a) => a.no_resp,
+        _ => false,
+    };
+    if !no_resp {
+        out.push(build::command_status(msg_id, cmd, code));
+    }
+    if !results.is_empty() {
+        out.push(Command::Results(Results {
+            msg_ref: Some(msg_id.into()),
+            cmd_ref: cmd.cmd_id().unwrap_or("0").into(),
+            items: results,
+            ..Default::default()
+        }));
     }
 }
 

@@ -81,6 +81,25 @@ pub enum ScriptCommand {
         #[serde(default)]
         data: Option<String>,
     },
+    /// Copy a leaf onto a leaf.
+    Copy {
+        source: String,
+        target: String,
+    },
+    /// A user-interaction or other server alert, e.g. 1100 (display) with its Items.
+    Alert {
+        code: String,
+        #[serde(default)]
+        items: Vec<String>,
+    },
+    /// All or nothing.
+    Atomic {
+        commands: Vec<ScriptCommand>,
+    },
+    /// In order, stopping at the first failure.
+    Sequence {
+        commands: Vec<ScriptCommand>,
+    },
 }
 
 fn chr() -> String {

@@ -1,12 +1,15 @@
-//! The reference DM server: authenticates the client (Basic or MD5 digest), challenges
-//! it with fresh nonces, plays a [`ServerScript`] package by package and ends the session
-//! with a package without commands. It answers every request it gets (DM Protocol §8),
-//! including ones a faulty client should not have sent.
+//! The reference DM server: authenticates the client (Basic, MD5 digest or the HMAC
+//! header), challenges it with fresh nonces, proves itself when the client challenges it,
+//! plays a [`ServerScript`] package by package and ends the session with a package
+//! without commands. It answers every request it gets (DM Protocol §8), including ones a
+//! faulty client should not have sent. Sessions are told apart by SessionID and the
+//! client's LocURI, so one server serves many clients at once.
 
 use crate::build::{self, MessageBuilder};
 use crate::fault::ServerFault;
+use crate::script::ServerStep;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
-use dmct_proto::auth::{self, Credentials, Nonce, Scheme};
+use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::transcript::{Body, Headers, HttpRequest, HttpResponse};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
@@ -33,13 +36,32 @@ struct SessionState {
     step: usize,
     msg_id: u32,
     authenticated: bool,
-    /// Scheme and nonce the client was last challenged with.
+    /// The client authenticates with HMAC: every message is checked, and every answer
+    /// brings a new nonce.
+    hmac: bool,
+    /// Scheme and nonce the client was last challenged with (or, for HMAC, handed).
     expected: Option<Scheme>,
     nonce: Option<Nonce>,
+    /// What the client asked of the server when it challenged it, and its nonce.
+    client_wants: Option<Scheme>,
+    client_nonce: Option<Nonce>,
+    /// The last scripted package, sent again with credentials if the client refuses it.
+    last_step: Option<ServerStep>,
+    /// Sign answers with these credentials in the HMAC header.
+    signing: Option<Credentials>,
+    /// The command-less package that ends the session has been sent.
+    finished: bool,
 }
 
+/// Above this many remembered sessions, finished ones are forgotten, so a long-running
+/// server's memory stays bounded.
+const MAX_SESSIONS: usize = 4096;
+
 enum Auth {
+    /// Basic or MD5: 212, no more credentials needed this session.
     Accepted,
+    /// HMAC: 200 and a new nonce, every message.
+    AcceptedHmac,
     AlreadyAuthenticated,
     /// Status code and the scheme to ask for.
     Challenge(u16, Scheme),
@@ -111,12 +133,26 @@ impl Server {
         };
         let key = (msg.hdr.session_id.clone(), msg.hdr.source.loc_uri.clone());
         let mut state = self.sessions.remove(&key).unwrap_or_default();
-        let reply = self.answer(&msg, &mut state, encoding);
+        let reply = self.answer(req, &msg, &mut state, encoding);
+        if self.sessions.len() >= MAX_SESSIONS {
+            self.sessions.retain(|_, s| !s.finished);
+        }
         self.sessions.insert(key, state);
         reply
     }
 
-    fn answer(&mut self, msg: &SyncML, st: &mut SessionState, encoding: Encoding) -> HttpResponse {
+    /// Sessions this server remembers (finished ones included, up to a bound).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    fn answer(
+        &mut self,
+        req: &HttpRequest,
+        msg: &SyncML,
+        st: &mut SessionState,
+        encoding: Encoding,
+    ) -> HttpResponse {
         if !msg.is_session_setup()
             && st.authenticated
             && self.config.faults.contains(&ServerFault::EmptyReply)
@@ -133,12 +169,37 @@ impl Server {
             return r;
         }
 
-        let step = self
-            .script
-            .packages
-            .get(st.step)
-            .cloned()
-            .unwrap_or_default();
+        // The client's Status for our last SyncHdr: a nonce for our next credentials,
+        // or a challenge (it refused our package) that we answer with credentials.
+        let mut refused = false;
+        if let Some(hs) = msg.synchdr_status() {
+            if let Some(chal) = &hs.chal {
+                if let Some(n) = chal
+                    .meta
+                    .next_nonce
+                    .as_deref()
+                    .and_then(|n| Nonce::from_b64(n).ok())
+                {
+                    st.client_nonce = Some(n);
+                }
+                if let Some(scheme) = build::scheme_of(Some(&chal.meta)) {
+                    st.client_wants = Some(scheme);
+                }
+            }
+            refused = matches!(hs.code(), Some(401 | 407)) && hs.chal.is_some();
+        }
+
+        let (step, replay) = match (&st.last_step, refused) {
+            (Some(last), true) => (last.clone(), true),
+            _ => (
+                self.script
+                    .packages
+                    .get(st.step)
+                    .cloned()
+                    .unwrap_or_default(),
+                false,
+            ),
+        };
         st.msg_id += 1;
         let mut b = MessageBuilder::new(
             &msg.hdr.session_id,
@@ -148,23 +209,32 @@ impl Server {
         );
 
         // Authentication of the client (DM Protocol §9).
-        let auth = if let Some(ch) = step.challenge {
+        let auth = if let Some(ch) = step.challenge.filter(|_| !replay) {
             // The script asks for other credentials, whatever the client sent.
             st.authenticated = false;
+            st.hmac = false;
             Auth::Challenge(ch.status, ch.scheme)
-        } else if st.authenticated {
+        } else if st.authenticated && !st.hmac {
             Auth::AlreadyAuthenticated
         } else {
-            match self.check_cred(msg, st) {
-                Ok(()) => {
+            match self.check_cred(req, msg, st) {
+                Ok(Scheme::Hmac) => {
+                    st.authenticated = true;
+                    st.hmac = true;
+                    Auth::AcceptedHmac
+                }
+                Ok(_) => {
                     st.authenticated = true;
                     Auth::Accepted
                 }
-                Err(code) => Auth::Challenge(code, st.expected.unwrap_or(self.config.scheme)),
+                Err(code) => {
+                    st.authenticated = false;
+                    Auth::Challenge(code, st.expected.unwrap_or(self.config.scheme))
+                }
             }
         };
 
-        let hdr_code = match auth {
+        let hdr_status = match auth {
             Auth::Challenge(code, scheme) => {
                 let nonce = (scheme != Scheme::Basic).then(|| self.fresh_nonce());
                 st.expected = Some(scheme);
@@ -179,18 +249,24 @@ impl Server {
                 for cmd in msg.body.commands.iter().filter(|c| c.is_operation()) {
                     b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
                 }
-                if step.challenge.is_some() {
+                if step.challenge.is_some() && !replay {
                     // A scripted challenge is a package of its own.
                     st.step += 1;
                     self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
                 }
-                return dm_response(&b.finish(true), encoding);
+                return self.reply(&b.finish(true), encoding, st);
             }
             // 212: authenticated for the rest of the session, no Cred needed again.
-            Auth::Accepted => 212,
-            Auth::AlreadyAuthenticated => 200,
+            Auth::Accepted => build::synchdr_status(&msg.hdr, 212, None),
+            Auth::AcceptedHmac => {
+                let n = self.fresh_nonce();
+                st.expected = Some(Scheme::Hmac);
+                st.nonce = Some(n.clone());
+                build::synchdr_status(&msg.hdr, 200, Some(build::chal(Scheme::Hmac, Some(&n))))
+            }
+            Auth::AlreadyAuthenticated => build::synchdr_status(&msg.hdr, 200, None),
         };
-        b.push(build::synchdr_status(&msg.hdr, hdr_code, None));
+        b.push(hdr_status);
         for cmd in &msg.body.commands {
             match cmd {
                 // No Status answers a Status, nor a Results.
@@ -203,27 +279,63 @@ impl Server {
                 }
             }
         }
-        if st.step < self.script.packages.len() {
-            st.step += 1;
-            match step.cred {
+        if replay || st.step < self.script.packages.len() {
+            if !replay {
+                st.step += 1;
+            }
+            // A client that refused our package gets it again, with credentials.
+            let cred = if replay { ServerCred::Valid } else { step.cred };
+            match cred {
                 ServerCred::None => {}
-                ServerCred::Valid => {
-                    b.hdr_mut().cred = build::cred(Scheme::Basic, &self.config.server_creds, None);
-                }
+                ServerCred::Valid => self.present(&mut b, st, &self.config.server_creds.clone()),
                 ServerCred::Invalid => {
                     let wrong = Credentials {
                         user: self.config.server_creds.user.clone(),
                         secret: format!("{}-wrong", self.config.server_creds.secret),
                     };
-                    b.hdr_mut().cred = build::cred(Scheme::Basic, &wrong, None);
+                    self.present(&mut b, st, &wrong);
                 }
             }
             self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
+            // Nested CmdIDs start above the top-level ones, so all stay unique.
+            let mut ids = 100;
             for c in &step.commands {
-                b.push(script_command(c));
+                b.push(script_command(c, &mut ids));
             }
+            st.last_step = Some(step);
+        } else {
+            st.finished = true;
+            st.last_step = None;
         }
-        dm_response(&b.finish(true), encoding)
+        self.reply(&b.finish(true), encoding, st)
+    }
+
+    /// Put the server's credentials in the SyncHdr, in the scheme the client asked for
+    /// (MD5 needs the client's nonce; without one, Basic). HMAC goes in the HTTP header,
+    /// added by `reply`.
+    fn present(&self, b: &mut MessageBuilder, st: &mut SessionState, creds: &Credentials) {
+        match (st.client_wants, &st.client_nonce) {
+            (Some(Scheme::Hmac), Some(_)) => st.signing = Some(creds.clone()),
+            (Some(Scheme::Md5), Some(n)) => {
+                b.hdr_mut().cred = build::cred(Scheme::Md5, creds, Some(n));
+            }
+            _ => b.hdr_mut().cred = build::cred(Scheme::Basic, creds, None),
+        }
+    }
+
+    /// The HTTP response for a message; HMAC-signed when the client asked the server
+    /// for HMAC and gave it a nonce.
+    fn reply(&self, msg: &SyncML, encoding: Encoding, st: &mut SessionState) -> HttpResponse {
+        let mut r = dm_response(msg, encoding);
+        if let (Some(creds), Some(nonce)) = (st.signing.clone(), &st.client_nonce) {
+            let header = HmacHeader {
+                algorithm: Some("MD5".into()),
+                username: creds.user.clone(),
+                mac: auth::hmac_mac(&creds, nonce.as_bytes(), r.body.as_bytes()),
+            };
+            r.headers.push(HMAC_HEADER, header.to_header_value());
+        }
+        r
     }
 
     fn apply_resp_uri(&self, b: &mut MessageBuilder, on: &bool, msg: &SyncML, st: &SessionState) {
@@ -240,9 +352,33 @@ impl Server {
         }
     }
 
-    /// Check the client's Cred against what this session expects; Err is the Status
-    /// code to challenge with (407 missing, 401 refused).
-    fn check_cred(&self, msg: &SyncML, st: &SessionState) -> Result<(), u16> {
+    /// Check the client's credentials (Cred, or the HMAC header) against what this
+    /// session expects; Ok is the scheme that passed, Err the Status code to challenge
+    /// with (407 missing, 401 refused).
+    fn check_cred(
+        &self,
+        req: &HttpRequest,
+        msg: &SyncML,
+        st: &SessionState,
+    ) -> Result<Scheme, u16> {
+        if let Some(value) = req.headers.get(HMAC_HEADER) {
+            if st.expected.is_some_and(|e| e != Scheme::Hmac) {
+                return Err(401);
+            }
+            let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
+            let nonce = st.nonce.as_ref().ok_or(401u16)?;
+            let want = auth::hmac_mac(
+                &self.config.client_creds,
+                nonce.as_bytes(),
+                req.body.as_bytes(),
+            );
+            return if header.username == self.config.client_creds.user && header.mac.trim() == want
+            {
+                Ok(Scheme::Hmac)
+            } else {
+                Err(401)
+            };
+        }
         let Some(cred) = &msg.hdr.cred else {
             return Err(407);
         };
@@ -258,11 +394,14 @@ impl Server {
             &self.config.client_creds,
             st.nonce.as_ref(),
         )
+        .map(|()| scheme)
         .map_err(|_| 401)
     }
 }
 
-fn script_command(c: &ScriptCommand) -> Command {
+/// The command a script line stands for. CmdIDs of nested commands are numbered here;
+/// the builder numbers top-level ones.
+fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
     let item = |target: &str, data: Option<&String>, format: Option<&String>| Item {
         target: Some(LocRef::uri(target)),
         meta: format.map(|f| Meta {
@@ -274,6 +413,18 @@ fn script_command(c: &ScriptCommand) -> Command {
     };
     let cmd = |i: Item| ItemCmd {
         items: vec![i],
+        ..Default::default()
+    };
+    let nested = |commands: &[ScriptCommand], ids: &mut u32| Container {
+        commands: commands
+            .iter()
+            .map(|c| {
+                let mut inner = script_command(c, ids);
+                *ids += 1;
+                build::set_cmd_id(&mut inner, ids.to_string());
+                inner
+            })
+            .collect(),
         ..Default::default()
     };
     match c {
@@ -292,6 +443,23 @@ fn script_command(c: &ScriptCommand) -> Command {
         ScriptCommand::Exec { target, data } => {
             Command::Exec(cmd(item(target, data.as_ref(), None)))
         }
+        ScriptCommand::Copy { source, target } => Command::Copy(cmd(Item {
+            source: Some(LocRef::uri(source)),
+            ..item(target, None, None)
+        })),
+        ScriptCommand::Alert { code, items } => Command::Alert(Alert {
+            data: Some(code.clone()),
+            items: items
+                .iter()
+                .map(|d| Item {
+                    data: Some(Data::Text(d.clone())),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }),
+        ScriptCommand::Atomic { commands } => Command::Atomic(nested(commands, ids)),
+        ScriptCommand::Sequence { commands } => Command::Sequence(nested(commands, ids)),
     }
 }
 

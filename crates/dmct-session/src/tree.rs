@@ -1,6 +1,7 @@
 //! The reference client's management tree: leaves with values and access rights, and
 //! interior nodes implied by their paths, with the status code of every outcome
-//! (DM Protocol and TND: 200, 404, 405, 418).
+//! (DM Protocol and TND: 200, 403, 404, 405, 418). It is a plain value, so Atomic rolls
+//! back by restoring a copy.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +10,7 @@ pub struct Access {
     pub get: bool,
     pub replace: bool,
     pub delete: bool,
+    pub exec: bool,
 }
 
 impl Access {
@@ -16,17 +18,27 @@ impl Access {
         get: true,
         replace: false,
         delete: false,
+        exec: false,
     };
     pub const READ_WRITE: Access = Access {
         get: true,
         replace: true,
         delete: true,
+        exec: false,
     };
     /// Secrets: writable, never readable (DMAcc AAuthSecret).
     pub const WRITE_ONLY: Access = Access {
         get: false,
         replace: true,
         delete: false,
+        exec: false,
+    };
+    /// An operation node: Exec runs it, Get reads its state.
+    pub const EXECUTABLE: Access = Access {
+        get: true,
+        replace: false,
+        delete: false,
+        exec: true,
     };
 }
 
@@ -59,6 +71,7 @@ pub struct MgmtTree {
 
 pub mod code {
     pub const OK: u16 = 200;
+    pub const FORBIDDEN: u16 = 403;
     pub const NOT_FOUND: u16 = 404;
     pub const NOT_ALLOWED: u16 = 405;
     pub const ALREADY_EXISTS: u16 = 418;
@@ -192,6 +205,44 @@ impl MgmtTree {
         code::OK
     }
 
+    /// Copy a leaf onto a leaf (DM allows no other Copy): a missing target is created, an
+    /// existing one is overwritten unless it may not be replaced (403).
+    pub fn copy(&mut self, source: &str, target: &str) -> u16 {
+        let Some(from) = self.leaves.get(&norm(source)).cloned() else {
+            return if self.is_interior(&norm(source)) {
+                code::NOT_ALLOWED
+            } else {
+                code::NOT_FOUND
+            };
+        };
+        if !from.access.get {
+            return code::NOT_ALLOWED;
+        }
+        match self.leaves.get(&norm(target)) {
+            Some(leaf) if !leaf.access.replace => code::FORBIDDEN,
+            Some(_) => self.replace(target, &from.value, &from.format),
+            None if self.is_interior(&norm(target)) => code::NOT_ALLOWED,
+            None => self.add(target, Some(&from.value), &from.format),
+        }
+    }
+
+    /// Exec runs an operation node; the reference client's operations have no effect
+    /// beyond counting their runs in the node's value.
+    pub fn exec(&mut self, uri: &str) -> u16 {
+        let key = norm(uri);
+        let interior = self.is_interior(&key);
+        match self.leaves.get_mut(&key) {
+            Some(leaf) if leaf.access.exec => {
+                let runs = leaf.value.parse::<u64>().unwrap_or(0) + 1;
+                leaf.value = runs.to_string();
+                code::OK
+            }
+            Some(_) => code::NOT_ALLOWED,
+            None if interior => code::NOT_ALLOWED,
+            None => code::NOT_FOUND,
+        }
+    }
+
     pub fn delete(&mut self, uri: &str) -> u16 {
         let key = norm(uri);
         if key.is_empty() {
@@ -276,5 +327,28 @@ mod tests {
         assert_eq!(t.get("./Vendor/a/b"), Err(404));
         assert_eq!(t.delete("./Vendor"), 404);
         assert_eq!(t.delete("."), 405);
+    }
+
+    #[test]
+    fn copy_and_exec_status_codes() {
+        let mut t = tree();
+        t.set_leaf("./Vendor/Ops/Reboot", "0", Access::EXECUTABLE);
+        assert_eq!(t.copy("./DevInfo/Mod", "./DMAcc/lab/Name"), 200);
+        assert_eq!(t.leaf("./DMAcc/lab/Name").unwrap().value, "Ref");
+        assert_eq!(t.copy("./DevInfo/Mod", "./Vendor/Copy"), 200);
+        assert_eq!(t.leaf("./Vendor/Copy").unwrap().value, "Ref");
+        assert_eq!(t.copy("./DMAcc/lab/Name", "./DevInfo/Man"), 403);
+        assert_eq!(t.copy("./Nope", "./Vendor/X"), 404);
+        assert_eq!(t.copy("./DevInfo", "./Vendor/X"), 405);
+        assert_eq!(
+            t.copy("./DMAcc/lab/AppAuth/1/AAuthSecret", "./Vendor/X"),
+            405
+        );
+        assert_eq!(t.exec("./Vendor/Ops/Reboot"), 200);
+        assert_eq!(t.exec("./Vendor/Ops/Reboot"), 200);
+        assert_eq!(t.leaf("./Vendor/Ops/Reboot").unwrap().value, "2");
+        assert_eq!(t.exec("./DevInfo/Mod"), 405);
+        assert_eq!(t.exec("./Vendor/Ops"), 405);
+        assert_eq!(t.exec("./Vendor/Ops/Nope"), 404);
     }
 }
