@@ -1,25 +1,47 @@
-//! The harness as HTTP client: one POST on a fresh connection, always an [`Exchange`].
+//! The harness as HTTP(S) client: one POST on a fresh connection, always an [`Exchange`].
 
+use crate::tls::ClientTls;
 use crate::{BodyEnd, Limits, headers_of, read_body};
 use bytes::Bytes;
 use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 use http_body_util::Full;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-/// `http://host:port/p?q` -> (`host:port`, `/p?q`); `None` if not an http URL.
-fn split(url: &str) -> Option<(String, String)> {
-    let rest = url.strip_prefix("http://")?;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// `http(s)://host:port/p?q` -> (scheme, `host:port`, `/p?q`); `None` if not such a URL.
+fn split(url: &str) -> Option<(Scheme, String, String)> {
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("http://") {
+        (Scheme::Http, r)
+    } else {
+        (Scheme::Https, url.strip_prefix("https://")?)
+    };
     let (authority, target) = match rest.find(['/', '?']) {
         Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
         Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
         None => (rest, "/".to_owned()),
     };
-    (!authority.is_empty()).then(|| (authority.to_owned(), target))
+    (!authority.is_empty()).then(|| (scheme, authority.to_owned(), target))
 }
 
-fn with_port(authority: &str) -> String {
+fn with_port(authority: &str, port: u16) -> String {
     // A bracketed IPv6 literal or a host with ':' already carries its port.
     let has_port = match authority.rfind(']') {
         Some(i) => authority[i..].contains(':'),
@@ -28,22 +50,55 @@ fn with_port(authority: &str) -> String {
     if has_port {
         authority.to_owned()
     } else {
-        format!("{authority}:80")
+        format!("{authority}:{port}")
     }
+}
+
+/// The host part of an authority, IPv6 brackets removed: what the certificate must name.
+fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+}
+
+fn server_name(authority: &str) -> Result<ServerName<'static>, String> {
+    let host = host_of(authority);
+    // An IP literal must be matched against IP SANs, never read as a DNS name.
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(ServerName::IpAddress(ip.into()));
+    }
+    ServerName::try_from(host)
+        .map(|n| n.to_owned())
+        .map_err(|_| format!("{host} is not a valid TLS server name"))
 }
 
 #[derive(Clone, Copy)]
 enum Stage {
     Connecting,
+    Handshaking,
     Awaiting,
 }
 
-/// POST `body` to `url` with `headers` (plus Host and Content-Length).
+/// POST `body` to `url` with `headers` (plus Host and Content-Length); plain HTTP only,
+/// the same as [`post_with`] without TLS settings.
 pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -> Exchange {
+    post_with(url, headers, body, limits, None).await
+}
+
+/// POST `body` to `url` with `headers` (plus Host and Content-Length). An `https://` URL
+/// needs `tls`, which says which server certificates to trust.
+pub async fn post_with(
+    url: &str,
+    headers: Headers,
+    body: Vec<u8>,
+    limits: &Limits,
+    tls: Option<&ClientTls>,
+) -> Exchange {
     let parsed = split(url);
-    let (authority, target) = parsed
+    let (scheme, authority, target) = parsed
         .clone()
-        .unwrap_or_else(|| (String::new(), url.to_owned()));
+        .unwrap_or_else(|| (Scheme::Http, String::new(), url.to_owned()));
     let mut sent = Headers::default();
     sent.push("Host", authority.clone());
     sent.0.extend(headers.0.into_iter().filter(|(n, _)| {
@@ -62,13 +117,20 @@ pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -
         failure: Some(f),
     };
     if parsed.is_none() {
-        let detail = if url.starts_with("https://") {
-            format!("https is not supported yet by this build: {url}")
-        } else {
-            format!("not an http:// URL: {url}")
-        };
+        let detail = format!("not an http:// or https:// URL: {url}");
         return fail(request, ExchangeFailure::Transport { detail });
     }
+    let tls = match (scheme, tls) {
+        (Scheme::Http, _) => None,
+        (Scheme::Https, None) => {
+            let detail = format!("https needs a CA file (--ca-file) or --insecure: {url}");
+            return fail(request, ExchangeFailure::Transport { detail });
+        }
+        (Scheme::Https, Some(t)) => match server_name(&authority) {
+            Ok(name) => Some((tokio_rustls::TlsConnector::from(t.config()), name)),
+            Err(detail) => return fail(request, ExchangeFailure::Transport { detail }),
+        },
+    };
 
     let mut stage = Stage::Connecting;
     let mut partial: Option<HttpResponse> = None;
@@ -76,7 +138,8 @@ pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -
     let outcome = tokio::time::timeout(
         limits.exchange_timeout,
         exchange(
-            &authority,
+            &with_port(&authority, scheme.default_port()),
+            tls,
             &request,
             limits.max_body,
             &mut stage,
@@ -89,6 +152,7 @@ pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -
         Err(_) => {
             let awaiting = match stage {
                 Stage::Connecting => "connection",
+                Stage::Handshaking => "TLS handshake",
                 Stage::Awaiting => "response",
             };
             fail(
@@ -125,22 +189,63 @@ pub async fn post(url: &str, headers: Headers, body: Vec<u8>, limits: &Limits) -
     }
 }
 
+fn transport(detail: String) -> ExchangeFailure {
+    ExchangeFailure::Transport { detail }
+}
+
+/// Connect to `addr` (`host:port`), shake hands if `tls`, then send the request.
 async fn exchange(
-    authority: &str,
+    addr: &str,
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
     request: &HttpRequest,
     max_body: usize,
     stage: &mut Stage,
     partial: &mut Option<HttpResponse>,
     buf: &mut Vec<u8>,
 ) -> Result<(), ExchangeFailure> {
-    let transport = |detail: String| ExchangeFailure::Transport { detail };
-    let stream = TcpStream::connect(with_port(authority))
+    let stream = TcpStream::connect(addr)
         .await
-        .map_err(|e| transport(format!("cannot connect to {authority}: {e}")))?;
+        .map_err(|e| transport(format!("cannot connect to {addr}: {e}")))?;
+    match tls {
+        None => send(stream, addr, request, max_body, stage, partial, buf).await,
+        Some((connector, name)) => {
+            *stage = Stage::Handshaking;
+            let stream = connector
+                .connect(name, stream)
+                .await
+                .map_err(|e| transport(handshake_failure(addr, &e)))?;
+            send(stream, addr, request, max_body, stage, partial, buf).await
+        }
+    }
+}
+
+fn handshake_failure(addr: &str, e: &std::io::Error) -> String {
+    let hint = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(_)) => {
+            " (the server's certificate is not trusted: give its CA with --ca-file, or use --insecure)"
+        }
+        _ => "",
+    };
+    format!("TLS handshake with {addr} failed: {e}{hint}")
+}
+
+/// One request and its response over an open stream, plain or TLS.
+async fn send<S>(
+    stream: S,
+    addr: &str,
+    request: &HttpRequest,
+    max_body: usize,
+    stage: &mut Stage,
+    partial: &mut Option<HttpResponse>,
+    buf: &mut Vec<u8>,
+) -> Result<(), ExchangeFailure>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     *stage = Stage::Awaiting;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| transport(format!("HTTP handshake with {authority} failed: {e}")))?;
+        .map_err(|e| transport(format!("HTTP handshake with {addr} failed: {e}")))?;
     // The connection task ends with the exchange (or when the peer closes).
     let conn_task = tokio::spawn(async move {
         let _ = conn.await;
@@ -191,13 +296,38 @@ mod tests {
 
     #[test]
     fn urls_split_into_authority_and_target() {
-        assert_eq!(split("http://h:1/a?b"), Some(("h:1".into(), "/a?b".into())));
-        assert_eq!(split("http://h"), Some(("h".into(), "/".into())));
-        assert_eq!(split("http://h?x"), Some(("h".into(), "/?x".into())));
-        assert_eq!(split("https://h/"), None);
+        use Scheme::*;
+        assert_eq!(
+            split("http://h:1/a?b"),
+            Some((Http, "h:1".into(), "/a?b".into()))
+        );
+        assert_eq!(split("http://h"), Some((Http, "h".into(), "/".into())));
+        assert_eq!(split("http://h?x"), Some((Http, "h".into(), "/?x".into())));
+        assert_eq!(split("https://h/"), Some((Https, "h".into(), "/".into())));
         assert_eq!(split("http:///x"), None);
-        assert_eq!(with_port("h"), "h:80");
-        assert_eq!(with_port("[::1]"), "[::1]:80");
-        assert_eq!(with_port("[::1]:8"), "[::1]:8");
+        assert_eq!(split("https://"), None);
+        assert_eq!(split("ftp://h/"), None);
+        assert_eq!(with_port("h", 80), "h:80");
+        assert_eq!(with_port("h", 443), "h:443");
+        assert_eq!(with_port("[::1]", 80), "[::1]:80");
+        assert_eq!(with_port("[::1]:8", 80), "[::1]:8");
+    }
+
+    #[test]
+    fn server_names_come_from_the_host() {
+        assert_eq!(host_of("h:1"), "h");
+        assert_eq!(host_of("h"), "h");
+        assert_eq!(host_of("[::1]:8"), "::1");
+        assert_eq!(host_of("[::1]"), "::1");
+        assert!(matches!(
+            server_name("127.0.0.1:8"),
+            Ok(ServerName::IpAddress(_))
+        ));
+        assert!(matches!(server_name("[::1]"), Ok(ServerName::IpAddress(_))));
+        assert!(matches!(
+            server_name("dm.example:443"),
+            Ok(ServerName::DnsName(_))
+        ));
+        assert!(server_name("bad name").is_err());
     }
 }

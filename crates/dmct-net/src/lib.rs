@@ -2,6 +2,12 @@
 //! as DM client), both on hyper 1.x and tokio, both recording every exchange byte for
 //! byte.
 //!
+//! Both speak HTTPS too, through rustls with the ring provider: [`serve_with`] given a
+//! [`ServerTls`] (certificate files, or a self-signed one generated on the spot), and
+//! [`post_with`] given a [`ClientTls`] (a CA file, or `insecure` for lab devices whose
+//! certificate cannot be checked). A handshake that fails or stalls costs its own
+//! connection only.
+//!
 //! This crate knows HTTP, not DM: it never decodes a body and never judges. A peer that
 //! stalls, sends too much or closes early becomes a recorded [`ExchangeFailure`], never a
 //! panic or a hang.
@@ -9,10 +15,12 @@
 mod client;
 mod record;
 mod server;
+mod tls;
 
-pub use client::post;
+pub use client::{post, post_with};
 pub use record::Recorder;
-pub use server::{Responder, ServeHandle, serve};
+pub use server::{Responder, ServeHandle, serve, serve_with};
+pub use tls::{ClientTls, ServerTls, TlsError};
 
 pub use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 

@@ -1,6 +1,7 @@
-//! The harness as HTTP server: one task per connection, HTTP/1.1 keep-alive, every
+//! The harness as HTTP(S) server: one task per connection, HTTP/1.1 keep-alive, every
 //! request recorded with the response it got.
 
+use crate::tls::ServerTls;
 use crate::{BodyEnd, Limits, NetError, Recorder, headers_of, read_body};
 use bytes::Bytes;
 use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
@@ -14,6 +15,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -26,6 +28,7 @@ pub trait Responder: Send + Sync + 'static {
 
 pub struct ServeHandle {
     local_addr: SocketAddr,
+    tls: bool,
     recorder: Recorder,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -34,6 +37,27 @@ pub struct ServeHandle {
 impl ServeHandle {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// `"https"` when serving TLS, else `"http"`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
+
+    /// Base URL for clients on this machine: `http://127.0.0.1:PORT` or
+    /// `https://127.0.0.1:PORT`. The host is the IP literal (loopback when bound to an
+    /// unspecified address), which a certificate from [`ServerTls::generate`] matches when
+    /// given that address among its names; with a certificate from files, use the host
+    /// name it was issued for instead.
+    pub fn url(&self) -> String {
+        let mut a = self.local_addr;
+        if a.ip().is_unspecified() {
+            a.set_ip(match a {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("{}://{a}", self.scheme())
     }
 
     pub fn recorder(&self) -> &Recorder {
@@ -51,18 +75,34 @@ impl ServeHandle {
 /// How long in-flight exchanges may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_millis(500);
 
+/// Plain HTTP; the same as [`serve_with`] without TLS.
 pub async fn serve(
     addr: SocketAddr,
     responder: Arc<dyn Responder>,
     limits: Limits,
+) -> Result<ServeHandle, NetError> {
+    serve_with(addr, responder, limits, None).await
+}
+
+/// Listen on `addr`, speaking HTTPS when `tls` is given. A TLS handshake must finish
+/// within `limits.exchange_timeout`; one that fails or stalls drops that connection only
+/// and is not recorded (no HTTP request was seen).
+pub async fn serve_with(
+    addr: SocketAddr,
+    responder: Arc<dyn Responder>,
+    limits: Limits,
+    tls: Option<ServerTls>,
 ) -> Result<ServeHandle, NetError> {
     let bind_err = |source| NetError::Bind { addr, source };
     let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
     let local_addr = listener.local_addr().map_err(bind_err)?;
     let recorder = Recorder::default();
     let (stop, stop_rx) = watch::channel(false);
+    let is_tls = tls.is_some();
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config()));
     let task = tokio::spawn(accept_loop(
         listener,
+        acceptor,
         responder,
         limits,
         recorder.clone(),
@@ -70,6 +110,7 @@ pub async fn serve(
     ));
     Ok(ServeHandle {
         local_addr,
+        tls: is_tls,
         recorder,
         stop,
         task,
@@ -78,6 +119,7 @@ pub async fn serve(
 
 async fn accept_loop(
     listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     responder: Arc<dyn Responder>,
     limits: Limits,
     recorder: Recorder,
@@ -93,17 +135,22 @@ async fn accept_loop(
                 let responder = responder.clone();
                 let limits = limits.clone();
                 let recorder = recorder.clone();
+                let acceptor = acceptor.clone();
+                // The handshake runs in the connection's own task, so a peer that
+                // never finishes it holds up nobody else.
                 conns.spawn(async move {
-                    let timeout = limits.exchange_timeout;
-                    let svc = service_fn(move |req| {
-                        handle(req, responder.clone(), limits.clone(), recorder.clone())
-                    });
-                    let _ = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(timeout)
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    match acceptor {
+                        None => serve_conn(stream, responder, limits, recorder).await,
+                        Some(acceptor) => {
+                            let shake = tokio::time::timeout(
+                                limits.exchange_timeout,
+                                acceptor.accept(stream),
+                            );
+                            if let Ok(Ok(stream)) = shake.await {
+                                serve_conn(stream, responder, limits, recorder).await;
+                            }
+                        }
+                    }
                 });
             }
             _ = stop.changed() => break,
@@ -114,6 +161,21 @@ async fn accept_loop(
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     conns.abort_all();
+}
+
+async fn serve_conn<S>(stream: S, responder: Arc<dyn Responder>, limits: Limits, recorder: Recorder)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let timeout = limits.exchange_timeout;
+    let svc =
+        service_fn(move |req| handle(req, responder.clone(), limits.clone(), recorder.clone()));
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc)
+        .await;
 }
 
 fn to_hyper(r: &HttpResponse) -> Response<Full<Bytes>> {
