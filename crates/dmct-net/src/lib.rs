@@ -40,7 +40,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body: 4 * 1024 * 1024,
+            max_body: 16 * 1024 * 1024,
             exchange_timeout: Duration::from_secs(30),
         }
     }

@@ -38,7 +38,7 @@ struct Common {
     #[arg(long, default_value_t = 30)]
     exchange_timeout: u64,
     /// Largest HTTP body accepted, in bytes
-    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_body: usize,
 }
 
