@@ -100,6 +100,9 @@ impl Body {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 impl From<Vec<u8>> for Body {
@@ -150,6 +153,23 @@ pub enum ExchangeFailure {
     BodyTooLarge { limit: usize },
     /// Anything else the transport reported (refused connection, bad URL, ...).
     Transport { detail: String },
+}
+
+impl std::fmt::Display for ExchangeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExchangeFailure::Timeout { after_ms, awaiting } => {
+                write!(f, "timed out after {after_ms} ms awaiting the {awaiting}")
+            }
+            ExchangeFailure::ConnectionClosed { detail } => {
+                write!(f, "connection closed early: {detail}")
+            }
+            ExchangeFailure::BodyTooLarge { limit } => {
+                write!(f, "body larger than the {limit}-byte limit")
+            }
+            ExchangeFailure::Transport { detail } => write!(f, "transport failure: {detail}"),
+        }
+    }
 }
 
 /// How observation of a case ended.

@@ -32,7 +32,7 @@ fn session(
         scheme: Scheme::Basic,
         nonce: None,
         server_creds: Some(creds("s")),
-        server_scheme: Scheme::Md5,
+        server_scheme: Scheme::Basic,
         nonce_seed: 2,
         session_id: "7".into(),
         alert: "1201".into(),

@@ -49,7 +49,8 @@ pub struct ClientConfig {
     /// What the server must present (DMAcc AppAuth SRVCRED). `None` when the transport
     /// authenticates the server, so DM-level server credentials are not checked.
     pub server_creds: Option<Credentials>,
-    /// The scheme asked of a server whose credentials are missing or wrong.
+    /// The scheme the server must use (SRVCRED AAuthType): asked of a server whose
+    /// credentials are missing or wrong, and the only one accepted.
     pub server_scheme: Scheme,
     /// Seed of the nonces this client gives the server; a counter makes them fresh, so
     /// runs stay reproducible (the engine has no randomness of its own).
@@ -61,6 +62,62 @@ pub struct ClientConfig {
     /// XML or WBXML on the wire.
     pub encoding: Encoding,
     pub faults: BTreeSet<ClientFault>,
+}
+
+/// The DMAcc ServerID of the reference peers' account: Package 0 names it, and its
+/// digest is keyed with it.
+pub const SERVER_ID: &str = "dmct";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotificationError {
+    #[error("Package 0 does not decode: {0}")]
+    Decode(#[from] package0::Package0Error),
+    #[error("Package 0 names server {0:?}, not this account's {SERVER_ID:?}")]
+    UnknownServer(String),
+    #[error("Package 0 digest does not match the server's credentials")]
+    BadDigest,
+    #[error("the client has no server credentials (SRVCRED) to check Package 0 with")]
+    NoServerCredentials,
+}
+
+impl ClientConfig {
+    /// Answer a Package 0: check its digest with the server's password (SRVCRED) and
+    /// the stored server nonce (none yet: empty), then open with Alert 1200 and the
+    /// notification's SessionID (DM Notification §6).
+    pub fn for_notification(mut self, bytes: &[u8]) -> Result<ClientConfig, NotificationError> {
+        let pkg0 = package0::decode(bytes)?;
+        if pkg0.notification.server_id != SERVER_ID {
+            return Err(NotificationError::UnknownServer(
+                pkg0.notification.server_id.clone(),
+            ));
+        }
+        let creds = self
+            .server_creds
+            .as_ref()
+            .ok_or(NotificationError::NoServerCredentials)?;
+        if !pkg0.verify(&creds.secret, b"") {
+            return Err(NotificationError::BadDigest);
+        }
+        self.session_id = pkg0.notification.session_id_hex();
+        self.alert = alert_code::SERVER_INITIATED_MGMT.into();
+        Ok(self)
+    }
+}
+
+/// Package 0 for the reference client's account: server-initiated, session `session_id`,
+/// keyed with the server's password and an empty nonce.
+pub fn notification_for(server: &Credentials, session_id: u16) -> Vec<u8> {
+    let n = package0::Notification {
+        version: 12,
+        ui_mode: package0::UiMode::NotSpecified,
+        initiator: package0::Initiator::Server,
+        future: 0,
+        session_id,
+        server_id: SERVER_ID.into(),
+        vendor: Vec::new(),
+    };
+    // The server id is short: encoding cannot fail.
+    package0::encode(&n, &server.secret, b"").unwrap_or_default()
 }
 
 /// An HTTP POST the client wants sent.
@@ -133,6 +190,8 @@ pub struct Client {
     server_nonce: Option<Nonce>,
     nonces_issued: u64,
     server_challenges: u32,
+    /// The session ended the way DM ends it: a server package without operations.
+    completed: bool,
     /// Faults already played (each fires once, so faulty sessions still end).
     spent: BTreeSet<ClientFault>,
 }
@@ -163,7 +222,7 @@ impl Client {
         ro(&mut tree, "./DevDetail/URI/MaxSegLen", "0");
         // The DM 1.2 DMAcc (urn:oma:mo:oma-dm-dmacc:1.0).
         ro(&mut tree, "./DMAcc/dmct/AppID", "w7");
-        ro(&mut tree, "./DMAcc/dmct/ServerID", "dmct");
+        ro(&mut tree, "./DMAcc/dmct/ServerID", SERVER_ID);
         rw(&mut tree, "./DMAcc/dmct/Name", "dmct reference");
         rw(&mut tree, "./DMAcc/dmct/AppAddr/1/Addr", &config.server_url);
         rw(&mut tree, "./DMAcc/dmct/AppAddr/1/AddrType", "URI");
@@ -205,6 +264,7 @@ impl Client {
             server_nonce: None,
             nonces_issued: 0,
             server_challenges: 0,
+            completed: false,
             spent: BTreeSet::new(),
             config,
         }
@@ -212,6 +272,12 @@ impl Client {
 
     pub fn tree(&self) -> &MgmtTree {
         &self.tree
+    }
+
+    /// True once the session ended normally: the server sent a package without
+    /// operations. A session cut short (HTTP error, refused credentials, abort) is not.
+    pub fn completed(&self) -> bool {
+        self.completed
     }
 
     /// Package #1.
@@ -406,6 +472,7 @@ impl Client {
                 let m = b.finish(true);
                 return ClientStep::Send(self.send(m));
             }
+            self.completed = true;
             return ClientStep::Done(
                 "server package had no operations and no challenge: the session ends".into(),
             );
@@ -437,11 +504,16 @@ impl Client {
             let code = if msg.hdr.cred.is_some() { 212 } else { 200 };
             return Ok(build::synchdr_status(&msg.hdr, code, None));
         };
-        if let Some(value) = resp.headers.get(HMAC_HEADER) {
+        // Only the scheme SRVCRED names is accepted: a server that answers a challenge
+        // with another type has not answered it (DM Protocol §9).
+        let want = self.config.server_scheme;
+        if let Some(value) = resp.headers.get(HMAC_HEADER)
+            && want == Scheme::Hmac
+        {
             let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
             let nonce = self.server_nonce.clone().ok_or(401u16)?;
-            let want = auth::hmac_mac(&expected, nonce.as_bytes(), resp.body.as_bytes());
-            if header.username != expected.user || header.mac.trim() != want {
+            let mac = auth::hmac_mac(&expected, nonce.as_bytes(), resp.body.as_bytes());
+            if header.username != expected.user || header.mac.trim() != mac {
                 return Err(401);
             }
             // HMAC: 200, never 212, and a new nonce for the next message.
@@ -454,6 +526,9 @@ impl Client {
         }
         if let Some(cred) = &msg.hdr.cred {
             let scheme = build::scheme_of(cred.meta.as_ref()).ok_or(401u16)?;
+            if scheme != want {
+                return Err(401);
+            }
             auth::verify(scheme, &cred.data, &expected, self.server_nonce.as_ref())
                 .map_err(|_| 401u16)?;
             self.server_accepted = true;

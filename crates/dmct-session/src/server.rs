@@ -51,6 +51,8 @@ struct SessionState {
     signing: Option<Credentials>,
     /// The command-less package that ends the session has been sent.
     finished: bool,
+    /// Faults already played in this session (each fires once per session).
+    spent: BTreeSet<ServerFault>,
 }
 
 /// Above this many remembered sessions, finished ones are forgotten, so a long-running
@@ -72,7 +74,6 @@ pub struct Server {
     script: ServerScript,
     sessions: BTreeMap<(String, String), SessionState>,
     nonces_issued: u64,
-    spent: BTreeSet<ServerFault>,
 }
 
 impl Server {
@@ -82,7 +83,6 @@ impl Server {
             script,
             sessions: BTreeMap::new(),
             nonces_issued: 0,
-            spent: BTreeSet::new(),
         }
     }
 
@@ -133,6 +133,12 @@ impl Server {
         };
         let key = (msg.hdr.session_id.clone(), msg.hdr.source.loc_uri.clone());
         let mut state = self.sessions.remove(&key).unwrap_or_default();
+        // SessionIDs come back in time (Package 0 has only 16 bits for them): a new
+        // Package #1 (MsgID 1; a repeated one after a challenge comes later) starts
+        // afresh.
+        if msg.is_session_setup() && msg.hdr.msg_id_number() == Some(1) {
+            state = SessionState::default();
+        }
         let reply = self.answer(req, &msg, &mut state, encoding);
         if self.sessions.len() >= MAX_SESSIONS {
             self.sessions.retain(|_, s| !s.finished);
@@ -156,7 +162,7 @@ impl Server {
         if !msg.is_session_setup()
             && st.authenticated
             && self.config.faults.contains(&ServerFault::EmptyReply)
-            && self.spent.insert(ServerFault::EmptyReply)
+            && st.spent.insert(ServerFault::EmptyReply)
         {
             let mut r = dm_response(
                 &SyncML {

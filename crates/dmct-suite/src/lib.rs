@@ -9,7 +9,7 @@ pub mod runner;
 pub mod scenario;
 pub mod vectors;
 
-pub use runner::{CaseRun, ExternalServer, Options, RunError, judge};
+pub use runner::{CaseRun, ExternalServer, Options, RunError, TargetServer, judge};
 pub use scenario::Scenario;
 
 use dmct_report::{CaseResult, CaseVerdict, FaultCheck, RunReport, Selftest, Summary, Tool};
@@ -45,13 +45,40 @@ pub fn report(command: &str, runs: &[CaseRun], duration_ms: u64) -> RunReport {
     }
 }
 
-/// Every scenario that tests clients, against the conformant built-in client.
+/// The whole suite against the conformant built-in peers, both directions: every
+/// scenario that tests clients against the reference client, then every scenario that
+/// tests servers against the reference server.
 pub async fn run_builtin(scenarios: &[Scenario], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
+    let mut runs = run_builtin_clients(scenarios, opts).await?;
+    for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
+        runs.push(runner::run_builtin_server(s, &BTreeSet::new(), opts).await?);
+    }
+    Ok(runs)
+}
+
+/// Every scenario that tests clients, against the conformant built-in client.
+pub async fn run_builtin_clients(
+    scenarios: &[Scenario],
+    opts: &Options,
+) -> Result<Vec<CaseRun>, RunError> {
     let mut runs = Vec::new();
     for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Client)) {
         runs.push(runner::run_builtin_client(s, &BTreeSet::new(), opts).await?);
     }
     Ok(runs)
+}
+
+/// Every scenario that tests servers, against an external DM server.
+pub async fn run_target_server(
+    scenarios: &[Scenario],
+    target: &TargetServer,
+    opts: &Options,
+) -> Vec<CaseRun> {
+    let mut runs = Vec::new();
+    for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
+        runs.push(runner::run_external_server(s, target, opts).await);
+    }
+    runs
 }
 
 /// Every scenario against the conformant built-in peers and every faulty one, in both

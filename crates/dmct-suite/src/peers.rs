@@ -46,7 +46,9 @@ pub fn client_config(
         scheme: scenario.client.scheme,
         nonce: None,
         server_creds: Some(default_server_creds()),
-        server_scheme: dmct_proto::auth::Scheme::Md5,
+        // Basic, so the server's Package #2 credentials pass without a nonce; scenarios
+        // and the matrix test ask for MD5 and HMAC.
+        server_scheme: dmct_proto::auth::Scheme::Basic,
         nonce_seed: 0x636c_6e74,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),

@@ -7,8 +7,8 @@
 
 use crate::peers;
 use crate::scenario::Scenario;
-use dmct_net::{Limits, Recorder, Responder, ServeHandle};
-use dmct_proto::auth::Credentials;
+use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
+use dmct_proto::auth::{Credentials, Scheme};
 use dmct_proto::transcript::{Closing, Exchange, HttpRequest, HttpResponse, Transcript};
 use dmct_report::{CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
@@ -30,6 +30,10 @@ pub struct Options {
     pub max_exchanges: usize,
     /// What dmct's server expects clients to authenticate with.
     pub client_creds: Credentials,
+    /// How dmct's client trusts `https://` servers (a CA file, or insecure).
+    pub client_tls: Option<ClientTls>,
+    /// dmct's listener speaks HTTPS with this certificate.
+    pub server_tls: Option<ServerTls>,
 }
 
 impl Default for Options {
@@ -40,6 +44,8 @@ impl Default for Options {
             idle: Duration::from_secs(10),
             max_exchanges: 32,
             client_creds: peers::default_client_creds(),
+            client_tls: None,
+            server_tls: None,
         }
     }
 }
@@ -129,9 +135,9 @@ impl Responder for CaseResponder {
     }
 }
 
-/// Drive the reference client through one session over HTTP; its own view of the
+/// Drive the reference client through one session over HTTP(S); its own view of the
 /// exchanges, and why it stopped.
-async fn drive_client(mut client: Client, opts: &Options) -> (Vec<Exchange>, Closing) {
+pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>, Closing) {
     let mut exchanges = Vec::new();
     let mut out = client.start();
     loop {
@@ -143,11 +149,12 @@ async fn drive_client(mut client: Client, opts: &Options) -> (Vec<Exchange>, Clo
                 },
             );
         }
-        let ex = dmct_net::post(
+        let ex = dmct_net::post_with(
             &out.url,
             out.headers.clone(),
             out.body.clone(),
             &opts.limits,
+            opts.client_tls.as_ref(),
         )
         .await;
         let step = client.on_response(ex.response.as_ref());
@@ -187,8 +194,8 @@ async fn loopback_session(
         peers::server_config(&url, opts.client_creds.clone(), server_faults),
         scenario.server.clone(),
     )));
-    let client = Client::new(peers::client_config(scenario, &url, client_faults));
-    let (driven, closing) = drive_client(client, opts).await;
+    let mut client = Client::new(peers::client_config(scenario, &url, client_faults));
+    let (driven, closing) = drive_client(&mut client, opts).await;
     let served = handle.recorder().take();
     handle.shutdown().await;
     Ok(Loopback {
@@ -238,6 +245,56 @@ pub async fn run_builtin_server(
     })
 }
 
+/// A DM server under test that is not built in.
+#[derive(Debug, Clone)]
+pub struct TargetServer {
+    pub url: String,
+    /// What dmct's client authenticates with (the server's account for it).
+    pub creds: Credentials,
+    /// The scheme to open with; the scenario's when `None`.
+    pub scheme: Option<Scheme>,
+    /// What the server must present to the client; `None` trusts the transport.
+    pub server_creds: Option<Credentials>,
+}
+
+/// One scenario against an external DM server: the reference client plays the
+/// scenario's client side. The scenario's server script is the built-in server's part
+/// and cannot be imposed on an external server, so rules whose situation the server
+/// never creates come out inconclusive, not passed.
+pub async fn run_external_server(
+    scenario: &Scenario,
+    target: &TargetServer,
+    opts: &Options,
+) -> CaseRun {
+    let mut config = peers::client_config(scenario, &target.url, &BTreeSet::new());
+    config.creds = target.creds.clone();
+    if let Some(s) = target.scheme {
+        config.scheme = s;
+    }
+    config.server_creds = target.server_creds.clone();
+    // A SessionID of its own per case, stable across runs (FNV-1a of the case id).
+    let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    config.session_id = format!("{:X}", h & 0xFFFF);
+    let mut client = Client::new(config);
+    let (exchanges, closing) = drive_client(&mut client, opts).await;
+    CaseRun {
+        scenario: scenario.clone(),
+        role: Role::Server,
+        peer: Peer {
+            name: target.url.clone(),
+            faults: Vec::new(),
+            identity: vec![("URL".into(), target.url.clone())],
+        },
+        transcript: Transcript {
+            exchanges,
+            closing,
+            ..Transcript::default()
+        },
+    }
+}
+
 /// One session of the reference client against an external DM server at `url`.
 pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
     let scenario = Scenario {
@@ -249,23 +306,13 @@ pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
         server: Default::default(),
         expect: Default::default(),
     };
-    let mut config = peers::client_config(&scenario, url, &BTreeSet::new());
-    config.creds = opts.client_creds.clone();
-    let (exchanges, closing) = drive_client(Client::new(config), opts).await;
-    CaseRun {
-        scenario,
-        role: Role::Server,
-        peer: Peer {
-            name: url.into(),
-            faults: Vec::new(),
-            identity: Vec::new(),
-        },
-        transcript: Transcript {
-            exchanges,
-            closing,
-            ..Transcript::default()
-        },
-    }
+    let target = TargetServer {
+        url: url.into(),
+        creds: opts.client_creds.clone(),
+        scheme: None,
+        server_creds: None,
+    };
+    run_external_server(&scenario, &target, opts).await
 }
 
 /// dmct's DM server on an operator-chosen address, waiting for an external client.
@@ -283,8 +330,14 @@ impl ExternalServer {
         opts: &Options,
     ) -> Result<Self, RunError> {
         let responder = Arc::new(CaseResponder::default());
-        let handle = dmct_net::serve(addr, responder.clone(), opts.limits.clone()).await?;
-        let url = public_url.unwrap_or_else(|| format!("http://{}/dm", handle.local_addr()));
+        let handle = dmct_net::serve_with(
+            addr,
+            responder.clone(),
+            opts.limits.clone(),
+            opts.server_tls.clone(),
+        )
+        .await?;
+        let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
         Ok(ExternalServer {
             handle,
             responder,

@@ -87,6 +87,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../testcases/scenarios/credless-pkg2.toml"),
     ),
     (
+        "every-command.toml",
+        include_str!("../../../testcases/scenarios/every-command.toml"),
+    ),
+    (
         "get-replace-wbxml.toml",
         include_str!("../../../testcases/scenarios/get-replace-wbxml.toml"),
     ),

@@ -4,12 +4,17 @@
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
 //! - 2: usage or harness error, or a case was inconclusive
+//!
+//! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use dmct_proto::auth::{Credentials, Scheme};
 use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
+
+mod peer;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,9 +42,91 @@ struct Common {
     /// Seconds one HTTP exchange may take before it is recorded as timed out
     #[arg(long, default_value_t = 30)]
     exchange_timeout: u64,
-    /// Largest HTTP body accepted, in bytes
+    /// Largest HTTP body accepted, in bytes (larger ones are answered 413)
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_body: usize,
+    #[command(flatten)]
+    trust: Trust,
+}
+
+/// How dmct's client trusts https:// servers.
+#[derive(clap::Args, Clone)]
+struct Trust {
+    /// CA certificate(s), PEM, to trust for https:// servers
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Accept any certificate from https:// servers (lab servers with self-signed
+    /// certificates); the connection is encrypted but the server is not verified
+    #[arg(long, conflicts_with = "ca_file")]
+    insecure: bool,
+}
+
+/// HTTPS on dmct's listener.
+#[derive(clap::Args, Clone)]
+struct Listen {
+    /// Serve HTTPS: with the certificate of --cert/--key, or one dmct generates for
+    /// localhost and 127.0.0.1 (its PEM is written to --ca-out for clients to trust)
+    #[arg(long)]
+    tls: bool,
+    /// Certificate chain, PEM (with --tls)
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    cert: Option<PathBuf>,
+    /// Private key, PEM (with --tls)
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "cert"])]
+    key: Option<PathBuf>,
+    /// Where to write the generated certificate, for clients to trust
+    #[arg(long, value_name = "FILE", default_value = "target/dmct/dmct-ca.pem")]
+    ca_out: PathBuf,
+    /// Extra names (host names or IP addresses) for the generated certificate
+    #[arg(long, value_name = "NAME")]
+    cert_name: Vec<String>,
+}
+
+/// Credentials of the DM client's account and of the server.
+#[derive(clap::Args, Clone)]
+struct Accounts {
+    /// The client's user name (AAuthName of CLCRED): what dmct's server expects, or
+    /// what dmct's client presents
+    #[arg(
+        long = "client-user",
+        visible_alias = "user",
+        default_value = "dmct-client"
+    )]
+    client_user: String,
+    /// The client's secret (AAuthSecret of CLCRED)
+    #[arg(
+        long = "client-secret",
+        visible_alias = "secret",
+        default_value = "dmct-client-secret"
+    )]
+    client_secret: String,
+    /// The server's user name (SRVCRED): what dmct's server presents, or what dmct's
+    /// client expects of a server under test (with --server-secret)
+    #[arg(long, default_value = "dmct-server")]
+    server_user: String,
+    /// The server's secret (SRVCRED)
+    #[arg(long)]
+    server_secret: Option<String>,
+    /// Authentication scheme: what dmct's client opens with, or what dmct's server
+    /// challenges with (basic, md5 or hmac)
+    #[arg(long, value_name = "SCHEME")]
+    auth: Option<Scheme>,
+}
+
+impl Accounts {
+    fn client(&self) -> Credentials {
+        Credentials {
+            user: self.client_user.clone(),
+            secret: self.client_secret.clone(),
+        }
+    }
+
+    fn server(&self) -> Option<Credentials> {
+        self.server_secret.as_ref().map(|secret| Credentials {
+            user: self.server_user.clone(),
+            secret: secret.clone(),
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -50,7 +137,7 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// Listen on ADDR (e.g. 0.0.0.0:8080) and wait for an external client per scenario
-        #[arg(long, value_name = "ADDR")]
+        #[arg(long, value_name = "ADDR", conflicts_with = "target_server")]
         serve: Option<SocketAddr>,
         /// The server URL to tell the device, when it differs from http://ADDR/dm
         #[arg(long, requires = "serve")]
@@ -61,12 +148,19 @@ enum Command {
         /// Seconds of silence after which a client's session is taken as over
         #[arg(long, default_value_t = 10)]
         idle: u64,
-        /// User name the client must authenticate with
-        #[arg(long, default_value = "dmct-client")]
-        client_user: String,
-        /// Secret the client must authenticate with
-        #[arg(long, default_value = "dmct-client-secret")]
-        client_secret: String,
+        /// Run the server-side scenarios against the DM server at URL, dmct playing the
+        /// client; without URL, against the built-in reference server
+        #[arg(
+            long,
+            value_name = "URL",
+            num_args = 0..=1,
+            default_missing_value = "builtin"
+        )]
+        target_server: Option<String>,
+        #[command(flatten)]
+        accounts: Accounts,
+        #[command(flatten)]
+        listen: Listen,
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
@@ -106,10 +200,69 @@ enum Command {
         #[arg(long)]
         xml: bool,
     },
+    /// Run a built-in reference peer by hand: a DM server until stopped, or one session
+    /// of the DM client
+    Peer {
+        #[command(subcommand)]
+        which: PeerCommand,
+    },
     /// List rules, scenarios or built-in faults
     List {
         #[arg(value_enum)]
         what: ListWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeerCommand {
+    /// The reference DM server, serving any number of clients until Ctrl-C
+    Server {
+        /// Address to listen on
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The URL clients reach the server at (base of RespURI), when it differs
+        #[arg(long)]
+        public_url: Option<String>,
+        /// What to send, package by package (a TOML file of [[package]] steps, as in a
+        /// scenario's [server] table); default: the session/every-command scenario's
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+        #[command(flatten)]
+        accounts: Accounts,
+        #[command(flatten)]
+        listen_tls: Listen,
+        /// Seconds one HTTP exchange may take
+        #[arg(long, default_value_t = 30)]
+        exchange_timeout: u64,
+        /// Largest HTTP body accepted, in bytes (larger ones are answered 413)
+        #[arg(long, default_value_t = 16 * 1024 * 1024)]
+        max_body: usize,
+        /// Break a rule on purpose, once per session (see `dmct list faults`)
+        #[arg(long, value_name = "NAME")]
+        fault: Vec<String>,
+    },
+    /// One session of the reference DM client; exits 0 when the session ended well
+    Client {
+        /// The DM server's URL (http:// or https://)
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        accounts: Accounts,
+        /// Speak WBXML instead of XML
+        #[arg(long)]
+        wbxml: bool,
+        /// Answer this Package 0 (server-initiated session, Alert 1200): its digest is
+        /// checked with the server's secret
+        #[arg(long, value_name = "FILE", requires = "server_secret")]
+        package0: Option<PathBuf>,
+        /// Write the session's transcript (JSON) here
+        #[arg(long, value_name = "FILE")]
+        transcript: Option<PathBuf>,
+        #[command(flatten)]
+        trust: Trust,
+        /// Seconds one HTTP exchange may take
+        #[arg(long, default_value_t = 30)]
+        exchange_timeout: u64,
     },
 }
 
@@ -144,27 +297,51 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 public_url,
                 wait,
                 idle,
-                client_user,
-                client_secret,
+                target_server,
+                accounts,
+                listen,
             } => {
-                let mut opts = options(&common);
+                let mut opts = options(&common)?;
                 opts.wait_first = Duration::from_secs(wait);
                 opts.idle = Duration::from_secs(idle);
-                opts.client_creds = dmct_proto::auth::Credentials {
-                    user: client_user,
-                    secret: client_secret,
-                };
+                opts.client_creds = accounts.client();
                 let scenarios = scenarios(&common)?;
                 let started = Instant::now();
-                let runs = match serve {
-                    None => dmct_suite::run_builtin(&scenarios, &opts).await?,
-                    Some(addr) => serve_external(addr, public_url, &scenarios, &opts).await?,
+                let runs = match (serve, target_server.as_deref()) {
+                    (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
+                    (Some(addr), _) => {
+                        opts.server_tls = server_tls(&listen)?;
+                        serve_external(addr, public_url, &scenarios, &opts).await?
+                    }
+                    (None, Some("builtin")) => {
+                        let mut runs = Vec::new();
+                        for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
+                            runs.push(
+                                runner::run_builtin_server(s, &Default::default(), &opts).await?,
+                            );
+                        }
+                        runs
+                    }
+                    (None, Some(url)) => {
+                        check_url(url)?;
+                        let target = dmct_suite::TargetServer {
+                            url: url.to_owned(),
+                            creds: accounts.client(),
+                            scheme: accounts.auth,
+                            server_creds: accounts.server(),
+                        };
+                        eprintln!("dmct: driving the DM server at {url}");
+                        dmct_suite::run_target_server(&scenarios, &target, &opts).await
+                    }
                 };
+                if runs.is_empty() {
+                    bail!("no scenario tests this role");
+                }
                 let report = dmct_suite::report("run", &runs, elapsed_ms(started));
                 finish(&common.out, &report, &runs)
             }
             Command::Selftest { common } => {
-                let opts = options(&common);
+                let opts = options(&common)?;
                 let scenarios = scenarios(&common)?;
                 let started = Instant::now();
                 let runs = dmct_suite::selftest(&scenarios, &opts).await?;
@@ -181,10 +358,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 user,
                 secret,
             } => {
-                if !url.starts_with("http://") {
-                    bail!("only http:// URLs are supported by this build: {url}");
-                }
-                let mut opts = options(&common);
+                check_url(&url)?;
+                let mut opts = options(&common)?;
                 opts.client_creds = dmct_proto::auth::Credentials { user, secret };
                 let started = Instant::now();
                 let run = runner::drive_external_server(&url, &opts).await;
@@ -215,18 +390,130 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 list(what)?;
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Peer { which } => match which {
+                PeerCommand::Server {
+                    listen,
+                    public_url,
+                    script,
+                    accounts,
+                    listen_tls,
+                    exchange_timeout,
+                    max_body,
+                    fault,
+                } => {
+                    let tls = server_tls(&listen_tls)?;
+                    let faults = fault
+                        .iter()
+                        .map(|n| {
+                            dmct_session::ServerFault::from_name(n).with_context(|| {
+                                format!("no server fault is named {n:?} (see `dmct list faults`)")
+                            })
+                        })
+                        .collect::<Result<_>>()?;
+                    let script = match script {
+                        Some(f) => {
+                            let text = std::fs::read_to_string(&f)
+                                .with_context(|| format!("cannot read {}", f.display()))?;
+                            toml::from_str(&text).with_context(|| {
+                                format!("{} is not a server script", f.display())
+                            })?
+                        }
+                        None => dmct_suite::scenario::builtin()?
+                            .into_iter()
+                            .find(|s| s.id == "session/every-command")
+                            .map(|s| s.server)
+                            .context("the built-in session/every-command scenario is missing")?,
+                    };
+                    let limits = dmct_net::Limits {
+                        max_body,
+                        exchange_timeout: Duration::from_secs(exchange_timeout),
+                    };
+                    peer::server(listen, public_url, script, &accounts, tls, limits, faults).await
+                }
+                PeerCommand::Client {
+                    url,
+                    accounts,
+                    wbxml,
+                    package0,
+                    transcript,
+                    trust,
+                    exchange_timeout,
+                } => {
+                    check_url(&url)?;
+                    let mut opts = Options::default();
+                    opts.limits.exchange_timeout = Duration::from_secs(exchange_timeout);
+                    opts.client_tls = client_tls(&trust)?;
+                    let pkg0 = match &package0 {
+                        Some(f) => Some(
+                            std::fs::read(f)
+                                .with_context(|| format!("cannot read {}", f.display()))?,
+                        ),
+                        None => None,
+                    };
+                    peer::client(
+                        &url,
+                        &accounts,
+                        wbxml,
+                        pkg0.as_deref(),
+                        transcript.as_deref(),
+                        &opts,
+                    )
+                    .await
+                }
+            },
         }
     })
 }
 
-fn options(c: &Common) -> Options {
-    Options {
+fn options(c: &Common) -> Result<Options> {
+    Ok(Options {
         limits: dmct_net::Limits {
             max_body: c.max_body,
             exchange_timeout: Duration::from_secs(c.exchange_timeout),
         },
+        client_tls: client_tls(&c.trust)?,
         ..Options::default()
+    })
+}
+
+fn check_url(url: &str) -> Result<()> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("not an http:// or https:// URL: {url}");
     }
+    Ok(())
+}
+
+fn client_tls(t: &Trust) -> Result<Option<dmct_net::ClientTls>> {
+    Ok(match (&t.ca_file, t.insecure) {
+        (Some(f), _) => Some(dmct_net::ClientTls::from_ca_file(f)?),
+        (None, true) => Some(dmct_net::ClientTls::insecure()?),
+        (None, false) => None,
+    })
+}
+
+/// The listener's certificate: the operator's, or a generated one whose PEM is written
+/// out so clients can be told to trust it.
+fn server_tls(l: &Listen) -> Result<Option<dmct_net::ServerTls>> {
+    if !l.tls {
+        return Ok(None);
+    }
+    if let (Some(cert), Some(key)) = (&l.cert, &l.key) {
+        return Ok(Some(dmct_net::ServerTls::from_pem_files(cert, key)?));
+    }
+    let mut names = vec!["localhost", "127.0.0.1"];
+    names.extend(l.cert_name.iter().map(String::as_str));
+    let tls = dmct_net::ServerTls::generate(&names)?;
+    if let Some(dir) = l.ca_out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&l.ca_out, tls.cert_pem())
+        .with_context(|| format!("cannot write {}", l.ca_out.display()))?;
+    eprintln!(
+        "dmct: generated a certificate for {}; clients trust it with --ca-file {}",
+        names.join(", "),
+        l.ca_out.display()
+    );
+    Ok(Some(tls))
 }
 
 fn scenarios(c: &Common) -> Result<Vec<Scenario>> {

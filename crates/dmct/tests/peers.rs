@@ -1,0 +1,162 @@
+//! `dmct peer server` and `dmct peer client` as a lab runs them, and `dmct run
+//! --target-server` against them: real processes over loopback HTTP and HTTPS.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+fn dmct(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmct"))
+        .args(args)
+        .output()
+        .expect("dmct runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A running `dmct peer server`; killed when dropped.
+struct PeerServer {
+    child: Child,
+    url: String,
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn peer_server(extra: &[&str]) -> PeerServer {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
+        .args(["peer", "server", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("dmct peer server starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("peer server output").unwrap();
+        if let Some(rest) = line.strip_prefix("dmct: reference DM server at ") {
+            break rest.trim().to_owned();
+        }
+    };
+    // Keep draining its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    PeerServer { child, url }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn peer_client_against_peer_server_over_https_in_every_scheme() {
+    let dir = tmp("peers-https");
+    let ca = dir.join("ca.pem");
+    let server = peer_server(&[
+        "--tls",
+        "--ca-out",
+        ca.to_str().unwrap(),
+        "--server-secret",
+        "lab-server-secret",
+    ]);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    for auth in ["basic", "md5", "hmac"] {
+        for wbxml in [false, true] {
+            let transcript = dir.join(format!("{auth}-{wbxml}.json"));
+            let mut args = vec![
+                "peer",
+                "client",
+                "--url",
+                &server.url,
+                "--ca-file",
+                ca.to_str().unwrap(),
+                "--auth",
+                auth,
+                "--server-secret",
+                "lab-server-secret",
+                "--transcript",
+                transcript.to_str().unwrap(),
+            ];
+            if wbxml {
+                args.push("--wbxml");
+            }
+            let o = dmct(&args);
+            assert_eq!(o.status.code(), Some(0), "{auth} {wbxml}: {}", text(&o));
+            // The transcript it wrote is one dmct check judges clean.
+            let c = dmct(&["check", transcript.to_str().unwrap()]);
+            assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+        }
+    }
+    // The client checks the server: a wrong server secret never ends well.
+    let o = dmct(&[
+        "peer",
+        "client",
+        "--url",
+        &server.url,
+        "--insecure",
+        "--server-secret",
+        "not-the-secret",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Without a CA file or --insecure, https is refused with a clear message.
+    let o = dmct(&["peer", "client", "--url", &server.url]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--ca-file"), "{}", text(&o));
+}
+
+#[test]
+fn run_target_server_passes_the_builtin_and_fails_a_faulty_server() {
+    let out = tmp("target-builtin");
+    let o = dmct(&["run", "--target-server", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("3 cases: 3 pass"), "{}", text(&o));
+
+    let good = peer_server(&[]);
+    let out = tmp("target-good");
+    let o = dmct(&[
+        "run",
+        "--target-server",
+        &good.url,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let faulty = peer_server(&["--fault", "empty-reply"]);
+    let out = tmp("target-faulty");
+    let o = dmct(&[
+        "run",
+        "--target-server",
+        &faulty.url,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("FAIL session/server-answers-every-package"),
+        "{}",
+        text(&o)
+    );
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(report.contains(&faulty.url));
+
+    let o = dmct(&["peer", "server", "--fault", "no-such-fault"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("dmct list faults"), "{}", text(&o));
+}
