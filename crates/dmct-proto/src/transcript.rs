@@ -20,6 +20,10 @@ pub struct Transcript {
     /// Why recording stopped; rules use it to tell "the peer sent nothing more" from
     /// "the peer may still have been working when we stopped listening".
     pub closing: Closing,
+    /// The Package 0 that started a server-initiated session, when dmct sent one: rules
+    /// compare Package #1 with it (SessionID, Alert 1200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package0: Option<Body>,
 }
 
 impl Default for Transcript {
@@ -28,6 +32,7 @@ impl Default for Transcript {
             format: TRANSCRIPT_FORMAT,
             exchanges: Vec::new(),
             closing: Closing::Stopped,
+            package0: None,
         }
     }
 }
@@ -183,6 +188,14 @@ pub enum Closing {
     IdleTimeout { after_ms: u64 },
     /// The per-case exchange limit was reached (a peer looping).
     ExchangeLimit { limit: usize },
+    /// The per-session time limit ran out while `awaiting` (slowness is never a
+    /// failure by itself: the spec sets no timeouts between packages).
+    SessionTimeout { after_ms: u64, awaiting: String },
+    /// The command that was to wake the device (deliver Package 0) failed, so no
+    /// session was observed.
+    TriggerFailed { detail: String },
+    /// The case was not run (e.g. the device did not answer the sanity session).
+    Skipped { reason: String },
     /// The harness stopped recording for another reason (operator, shutdown).
     Stopped,
 }
@@ -213,6 +226,7 @@ mod tests {
                 failure: None,
             }],
             closing: Closing::IdleTimeout { after_ms: 1500 },
+            package0: None,
         };
         let json = serde_json::to_string(&t).unwrap();
         assert!(json.contains(r#""body":{"text":"<SyncML/>"}"#), "{json}");

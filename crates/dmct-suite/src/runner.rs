@@ -9,7 +9,9 @@ use crate::peers;
 use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
 use dmct_proto::auth::{Credentials, Scheme};
-use dmct_proto::transcript::{Closing, Exchange, HttpRequest, HttpResponse, Transcript};
+use dmct_proto::transcript::{
+    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript,
+};
 use dmct_report::{CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
 use dmct_session::{Client, ClientFault, ClientStep, Server, ServerFault, pair};
@@ -28,6 +30,9 @@ pub struct Options {
     pub idle: Duration,
     /// A case stops after this many exchanges (a peer looping).
     pub max_exchanges: usize,
+    /// A whole session (one case) may take this long; then it is inconclusive, with
+    /// what was awaited.
+    pub session_timeout: Duration,
     /// What dmct's server expects clients to authenticate with.
     pub client_creds: Credentials,
     /// How dmct's client trusts `https://` servers (a CA file, or insecure).
@@ -43,6 +48,7 @@ impl Default for Options {
             wait_first: Duration::from_secs(300),
             idle: Duration::from_secs(10),
             max_exchanges: 32,
+            session_timeout: Duration::from_secs(300),
             client_creds: peers::default_client_creds(),
             client_tls: None,
             server_tls: None,
@@ -138,6 +144,7 @@ impl Responder for CaseResponder {
 /// Drive the reference client through one session over HTTP(S); its own view of the
 /// exchanges, and why it stopped.
 pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>, Closing) {
+    let started = tokio::time::Instant::now();
     let mut exchanges = Vec::new();
     let mut out = client.start();
     loop {
@@ -149,20 +156,39 @@ pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>
                 },
             );
         }
+        // Each exchange gets what is left of the session's time, at most its own limit.
+        let left = opts.session_timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return (exchanges, session_timeout(opts, "the next response"));
+        }
+        let mut limits = opts.limits.clone();
+        limits.exchange_timeout = limits.exchange_timeout.min(left);
         let ex = dmct_net::post_with(
             &out.url,
             out.headers.clone(),
             out.body.clone(),
-            &opts.limits,
+            &limits,
             opts.client_tls.as_ref(),
         )
         .await;
         let step = client.on_response(ex.response.as_ref());
+        let out_of_time = matches!(ex.failure, Some(ExchangeFailure::Timeout { .. }))
+            && started.elapsed() >= opts.session_timeout;
         exchanges.push(ex);
+        if out_of_time {
+            return (exchanges, session_timeout(opts, "the server's response"));
+        }
         match step {
             ClientStep::Send(next) => out = next,
             ClientStep::Done(_) => return (exchanges, Closing::PeerDone),
         }
+    }
+}
+
+fn session_timeout(opts: &Options, awaiting: &str) -> Closing {
+    Closing::SessionTimeout {
+        after_ms: opts.session_timeout.as_millis() as u64,
+        awaiting: awaiting.into(),
     }
 }
 
@@ -349,33 +375,56 @@ impl ExternalServer {
         self.handle.local_addr()
     }
 
-    /// Play one scenario with whatever client connects: wait for its first package,
-    /// then until it has been quiet for `opts.idle`.
-    pub async fn run_case(&self, scenario: &Scenario, opts: &Options) -> CaseRun {
+    /// Play one scenario with whatever client connects: wake it with `trigger` (if
+    /// any), wait for its first package, then until it has been quiet for `opts.idle`,
+    /// within the session time limit.
+    pub async fn run_case(
+        &self,
+        scenario: &Scenario,
+        opts: &Options,
+        trigger: Option<&Trigger>,
+    ) -> CaseRun {
+        let started = tokio::time::Instant::now();
         let rec: &Recorder = self.handle.recorder();
         rec.take();
         self.responder.install(Some(Server::new(
             peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new()),
             scenario.server.clone(),
         )));
-        let closing = if !rec.wait_beyond(0, opts.wait_first).await {
-            Closing::IdleTimeout {
-                after_ms: opts.wait_first.as_millis() as u64,
+        let mut package0 = None;
+        let mut closing = None;
+        if let Some(t) = trigger {
+            match t.fire(scenario, &self.url, opts.wait_first).await {
+                Ok(bytes) => package0 = Some(bytes.into()),
+                Err(detail) => closing = Some(Closing::TriggerFailed { detail }),
             }
-        } else {
-            loop {
+        }
+        let closing = match closing {
+            Some(c) => c,
+            None if !rec.wait_beyond(0, opts.wait_first).await => Closing::IdleTimeout {
+                after_ms: opts.wait_first.as_millis() as u64,
+            },
+            None => loop {
                 let seen = rec.len();
                 if seen >= opts.max_exchanges {
                     break Closing::ExchangeLimit {
                         limit: opts.max_exchanges,
                     };
                 }
-                if !rec.wait_beyond(seen, opts.idle).await {
-                    break Closing::IdleTimeout {
-                        after_ms: opts.idle.as_millis() as u64,
+                let left = opts.session_timeout.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    break session_timeout(opts, "the client's next package");
+                }
+                if !rec.wait_beyond(seen, opts.idle.min(left)).await {
+                    break if opts.idle <= left {
+                        Closing::IdleTimeout {
+                            after_ms: opts.idle.as_millis() as u64,
+                        }
+                    } else {
+                        session_timeout(opts, "the client's next package")
                     };
                 }
-            }
+            },
         };
         self.responder.install(None);
         let exchanges = rec.take();
@@ -390,6 +439,7 @@ impl ExternalServer {
             transcript: Transcript {
                 exchanges,
                 closing,
+                package0,
                 ..Transcript::default()
             },
         }
@@ -397,6 +447,97 @@ impl ExternalServer {
 
     pub async fn shutdown(self) {
         self.handle.shutdown().await;
+    }
+}
+
+/// A case that was not run, with why: judged inconclusive, never a silent pass.
+pub fn skipped(scenario: &Scenario, reason: &str) -> CaseRun {
+    CaseRun {
+        scenario: scenario.clone(),
+        role: Role::Client,
+        peer: Peer {
+            name: "external-client".into(),
+            faults: Vec::new(),
+            identity: Vec::new(),
+        },
+        transcript: Transcript {
+            closing: Closing::Skipped {
+                reason: reason.into(),
+            },
+            ..Transcript::default()
+        },
+    }
+}
+
+/// How to wake a device under test for each case: a shell command (a lab's SMS
+/// gateway, adb or push script) run with the case's Package 0.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub command: String,
+    /// Where the Package 0 files are written.
+    pub dir: std::path::PathBuf,
+    /// The server's credentials that key the Package 0 digest (the device's SRVCRED).
+    pub server_creds: Credentials,
+}
+
+impl Trigger {
+    /// The SessionID a case's Package 0 announces: stable per case id (FNV-1a).
+    pub fn session_id(scenario: &Scenario) -> u16 {
+        let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        (h & 0xFFFF) as u16
+    }
+
+    /// Write the case's Package 0 and run the command with it; the Package 0 bytes,
+    /// or why the device could not be woken.
+    pub async fn fire(
+        &self,
+        scenario: &Scenario,
+        server_url: &str,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, String> {
+        let sid = Self::session_id(scenario);
+        let pkg0 = dmct_session::client::notification_for(&self.server_creds, sid);
+        let file = self
+            .dir
+            .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
+        std::fs::create_dir_all(&self.dir)
+            .and_then(|()| std::fs::write(&file, &pkg0))
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        let hex: String = pkg0.iter().map(|b| format!("{b:02x}")).collect();
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(&self.command)
+            .env("DMCT_PKG0_FILE", &file)
+            .env("DMCT_PKG0_HEX", &hex)
+            .env("DMCT_SERVER_URL", server_url)
+            .env("DMCT_SESSION_ID", format!("{sid:X}"))
+            .env("DMCT_CASE", &scenario.id)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let out = match tokio::time::timeout(timeout, cmd.output()).await {
+            Err(_) => {
+                return Err(format!(
+                    "`{}` did not finish within {} s",
+                    self.command,
+                    timeout.as_secs()
+                ));
+            }
+            Ok(Err(e)) => return Err(format!("cannot run `{}`: {e}", self.command)),
+            Ok(Ok(out)) => out,
+        };
+        if out.status.success() {
+            Ok(pkg0)
+        } else {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            Err(format!(
+                "`{}` exited with {}: {}",
+                self.command,
+                out.status,
+                stderr.trim()
+            ))
+        }
     }
 }
 
@@ -469,12 +610,23 @@ pub fn judge(run: &CaseRun) -> CaseResult {
             }
             f.verdict = Verdict::Inconclusive;
             f.detail = if run.transcript.exchanges.is_empty() {
-                match run.transcript.closing {
+                match &run.transcript.closing {
                     Closing::IdleTimeout { after_ms } => format!(
                         "no exchange was recorded: the peer did not connect within {after_ms} ms"
                     ),
+                    Closing::TriggerFailed { detail } => {
+                        format!("the device was not woken: {detail}")
+                    }
+                    Closing::Skipped { reason } => format!("not run: {reason}"),
                     _ => "no exchange was recorded".into(),
                 }
+            } else if let Closing::SessionTimeout { after_ms, awaiting } = &run.transcript.closing {
+                format!(
+                    "the session's time limit ({after_ms} ms) ran out awaiting {awaiting}, before \
+                     the situation this scenario sets up for this rule"
+                )
+            } else if let Some(f) = run.transcript.exchanges.iter().find_map(|e| e.failure.as_ref()) {
+                format!("the session broke off ({f}) before the situation this scenario sets up for this rule")
             } else {
                 "the session never reached the situation this scenario sets up for this rule".into()
             };

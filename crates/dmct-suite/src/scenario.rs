@@ -104,6 +104,26 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The short session run before and after a suite on an external device: one Get.
+/// It tells a device that cannot be reached (or has died) from one that fails cases.
+pub fn sanity(when: &str) -> Scenario {
+    let mut s = parse(
+        "sanity",
+        r#"
+        id = "sanity"
+        title = "Sanity session: one Get, to tell a dead device from a failing one"
+        roles = ["client"]
+        rules = ["session/no-status-only-package"]
+        [[server.package]]
+        cred = "valid"
+        commands = [{ op = "get", target = "./DevInfo/Mod" }]
+        "#,
+    )
+    .unwrap_or_else(|e| unreachable!("the built-in sanity scenario parses: {e}"));
+    s.id = format!("sanity/{when}");
+    s
+}
+
 pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
         name: name.into(),

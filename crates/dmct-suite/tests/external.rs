@@ -40,7 +40,7 @@ fn dm_headers(content_type: &str) -> Headers {
 async fn bad_bodies_and_content_types_get_a_4xx_and_are_recorded() {
     let srv = server().await;
     let s = scenario("auth/credless-pkg2");
-    let case = async { srv.run_case(&s, &opts()).await };
+    let case = async { srv.run_case(&s, &opts(), None).await };
     let client = async {
         let limits = opts().limits;
         let a = post(
@@ -95,7 +95,7 @@ async fn bad_bodies_and_content_types_get_a_4xx_and_are_recorded() {
 async fn a_client_that_goes_quiet_after_a_challenge_is_inconclusive() {
     let srv = server().await;
     let s = scenario("session/reauth-md5");
-    let case = async { srv.run_case(&s, &opts()).await };
+    let case = async { srv.run_case(&s, &opts(), None).await };
     let client = async {
         let mut c = dmct_session::Client::new(peers::client_config(&s, &srv.url, &BTreeSet::new()));
         let out = c.start();
@@ -123,7 +123,7 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         if !s.roles.contains(&dmct_rules::Role::Client) {
             continue;
         }
-        let case = async { srv.run_case(&s, &opts()).await };
+        let case = async { srv.run_case(&s, &opts(), None).await };
         let client = async {
             let mut c =
                 dmct_session::Client::new(peers::client_config(&s, &srv.url, &BTreeSet::new()));
@@ -159,4 +159,46 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         );
     }
     srv.shutdown().await;
+}
+
+/// A server that accepts and then says nothing: the session's time limit ends the case,
+/// which is inconclusive with what was awaited, never a hang and never a failure.
+#[tokio::test]
+async fn a_stalling_server_runs_into_the_session_limit_and_is_inconclusive() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/dm", listener.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let opts = Options {
+        session_timeout: Duration::from_millis(300),
+        ..opts()
+    };
+    let target = dmct_suite::TargetServer {
+        url,
+        creds: peers::default_client_creds(),
+        scheme: None,
+        server_creds: None,
+    };
+    let started = std::time::Instant::now();
+    let run =
+        dmct_suite::runner::run_external_server(&scenario("session/get-replace"), &target, &opts)
+            .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(&run.transcript.closing, Closing::SessionTimeout { awaiting, .. } if awaiting.contains("response")),
+        "{:?}",
+        run.transcript.closing
+    );
+    let result = judge(&run);
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive, "{result:#?}");
+    assert!(result.findings.iter().all(|f| f.verdict != Verdict::Fail));
+    assert!(
+        result.findings.iter().any(|f| f.detail.contains("time")),
+        "{result:#?}"
+    );
+    hold.abort();
 }

@@ -142,9 +142,18 @@ enum Command {
         /// The server URL to tell the device, when it differs from http://ADDR/dm
         #[arg(long, requires = "serve")]
         public_url: Option<String>,
+        /// Wake the device for each case by running this shell command, with the case's
+        /// Package 0 in DMCT_PKG0_FILE (a file) and DMCT_PKG0_HEX, the server URL in
+        /// DMCT_SERVER_URL, the SessionID in DMCT_SESSION_ID and the case in DMCT_CASE;
+        /// a sanity session runs before and after the suite
+        #[arg(long, value_name = "CMD", requires = "serve")]
+        exec: Option<String>,
         /// Seconds to wait for the client's first package of each scenario
         #[arg(long, default_value_t = 300)]
         wait: u64,
+        /// Seconds one whole session (case) may take
+        #[arg(long, default_value_t = 300)]
+        session_timeout: u64,
         /// Seconds of silence after which a client's session is taken as over
         #[arg(long, default_value_t = 10)]
         idle: u64,
@@ -295,7 +304,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 common,
                 serve,
                 public_url,
+                exec,
                 wait,
+                session_timeout,
                 idle,
                 target_server,
                 accounts,
@@ -304,6 +315,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let mut opts = options(&common)?;
                 opts.wait_first = Duration::from_secs(wait);
                 opts.idle = Duration::from_secs(idle);
+                opts.session_timeout = Duration::from_secs(session_timeout);
                 opts.client_creds = accounts.client();
                 let scenarios = scenarios(&common)?;
                 let started = Instant::now();
@@ -311,7 +323,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
                     (Some(addr), _) => {
                         opts.server_tls = server_tls(&listen)?;
-                        serve_external(addr, public_url, &scenarios, &opts).await?
+                        let trigger = exec.map(|command| runner::Trigger {
+                            command,
+                            dir: common.out.join("package0"),
+                            server_creds: dmct_suite::peers::default_server_creds(),
+                        });
+                        serve_external(addr, public_url, &scenarios, &opts, trigger.as_ref())
+                            .await?
                     }
                     (None, Some("builtin")) => {
                         let mut runs = Vec::new();
@@ -532,6 +550,7 @@ async fn serve_external(
     public_url: Option<String>,
     scenarios: &[Scenario],
     opts: &Options,
+    trigger: Option<&runner::Trigger>,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
@@ -559,16 +578,46 @@ async fn serve_external(
         dmct_suite::peers::default_server_creds().user
     );
     let mut runs = Vec::new();
-    for (i, s) in todo.iter().enumerate() {
+    // With a trigger the device is woken automatically, so a sanity session before and
+    // after the suite costs nothing and tells a dead device from a failing one.
+    if let Some(t) = trigger {
         eprintln!(
-            "[{}/{}] {}: {}\n      start a DM session on the device now (waiting up to {} s)",
+            "dmct: sanity session before the suite (waking the device with `{}`)",
+            t.command
+        );
+        let before = server
+            .run_case(&dmct_suite::scenario::sanity("before"), opts, Some(t))
+            .await;
+        let alive = !before.transcript.exchanges.is_empty();
+        runs.push(before);
+        if !alive {
+            eprintln!("dmct: the device did not answer the sanity session: the suite is not run");
+            for s in &todo {
+                runs.push(runner::skipped(
+                    s,
+                    "the device did not answer the sanity session before the suite",
+                ));
+            }
+            server.shutdown().await;
+            return Ok(runs);
+        }
+    }
+    for (i, s) in todo.iter().enumerate() {
+        let how = match trigger {
+            Some(_) => "waking the device".to_owned(),
+            None => format!(
+                "start a DM session on the device now (waiting up to {} s)",
+                opts.wait_first.as_secs()
+            ),
+        };
+        eprintln!(
+            "[{}/{}] {}: {}\n      {how}",
             i + 1,
             todo.len(),
             s.id,
-            s.title,
-            opts.wait_first.as_secs()
+            s.title
         );
-        let run = server.run_case(s, opts).await;
+        let run = server.run_case(s, opts, trigger).await;
         let verdict = dmct_suite::judge(&run).verdict;
         eprintln!(
             "      {} ({} exchanges)",
@@ -576,6 +625,14 @@ async fn serve_external(
             run.transcript.exchanges.len()
         );
         runs.push(run);
+    }
+    if let Some(t) = trigger {
+        eprintln!("dmct: sanity session after the suite");
+        runs.push(
+            server
+                .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
+                .await,
+        );
     }
     server.shutdown().await;
     Ok(runs)

@@ -160,3 +160,105 @@ fn run_target_server_passes_the_builtin_and_fails_a_faulty_server() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("dmct list faults"), "{}", text(&o));
 }
+
+/// `dmct run --serve --exec`: each case's Package 0 wakes "the device", here the
+/// reference client run by the lab's command, which answers it with Alert 1200 and the
+/// notification's SessionID. Sanity sessions frame the suite.
+#[test]
+fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
+    let out = tmp("exec-device");
+    let log = out.join("woken.txt");
+    let exec = format!(
+        "{} peer client --url \"$DMCT_SERVER_URL\" --package0 \"$DMCT_PKG0_FILE\" \
+         --server-secret dmct-server-secret 2>/dev/null; \
+         echo \"$DMCT_CASE $DMCT_SESSION_ID ${{#DMCT_PKG0_HEX}}\" >> {}",
+        env!("CARGO_BIN_EXE_dmct"),
+        log.display()
+    );
+    let o = dmct(&[
+        "run",
+        "--serve",
+        "127.0.0.1:0",
+        "--exec",
+        &exec,
+        "--wait",
+        "20",
+        "--idle",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let woken = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = woken.lines().collect();
+    assert_eq!(
+        lines.first().map(|l| l.split(' ').next()),
+        Some(Some("sanity/before"))
+    );
+    assert_eq!(
+        lines.last().map(|l| l.split(' ').next()),
+        Some(Some("sanity/after"))
+    );
+    assert_eq!(lines.len(), 7, "{woken}");
+    // Each Package 0 is kept as a file, and the transcript records it; the device's
+    // Package #1 carried its SessionID with Alert 1200.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let case = &report["cases"][1];
+    let t: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(case["transcript"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    assert!(t["package0"].is_object(), "{t}");
+    let body = t["exchanges"][0]["request"]["body"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(body.contains("<Data>1200</Data>"), "{body}");
+    let sid = lines[1].split(' ').nth(1).unwrap();
+    assert!(
+        body.contains(&format!("<SessionID>{sid}</SessionID>")),
+        "{body}"
+    );
+    let pkg0_files = std::fs::read_dir(out.join("package0")).unwrap().count();
+    assert_eq!(pkg0_files, 7);
+}
+
+/// A device that never answers: the sanity session says so and the suite is not run;
+/// every case is inconclusive (exit 2), none passes.
+#[test]
+fn run_serve_exec_with_a_dead_device_is_inconclusive() {
+    let out = tmp("exec-dead");
+    let o = dmct(&[
+        "run",
+        "--serve",
+        "127.0.0.1:0",
+        "--exec",
+        "true",
+        "--wait",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("did not answer the sanity session"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("0 pass"), "{}", text(&o));
+
+    let out = tmp("exec-broken");
+    let o = dmct(&[
+        "run",
+        "--serve",
+        "127.0.0.1:0",
+        "--exec",
+        "echo no gateway >&2; exit 3",
+        "--wait",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no gateway"), "{}", text(&o));
+}

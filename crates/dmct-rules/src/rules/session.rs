@@ -225,7 +225,19 @@ impl ReauthContinues {
                 ),
                 None,
             ),
-            Closing::ExchangeLimit { .. } | Closing::Stopped => obs(
+            Closing::SessionTimeout { after_ms, .. } => obs(
+                Verdict::Inconclusive,
+                at,
+                Side::Response,
+                format!(
+                    "awaited the repeated Package #1 after the challenge; the session's                      {after_ms} ms ran out first (the spec sets no timeout, so this is not a                      failure)"
+                ),
+                None,
+            ),
+            Closing::ExchangeLimit { .. }
+            | Closing::Stopped
+            | Closing::TriggerFailed { .. }
+            | Closing::Skipped { .. } => obs(
                 Verdict::Inconclusive,
                 at,
                 Side::Response,
