@@ -37,6 +37,7 @@ fn session(
         session_id: "7".into(),
         alert: "1201".into(),
         max_msg_size: 10_000,
+        max_obj_size: Some(100_000),
         encoding: Default::default(),
         faults: client_faults.iter().copied().collect(),
     });
@@ -47,6 +48,7 @@ fn session(
             server_creds: creds("s"),
             scheme: Scheme::Md5,
             nonce_seed: 1,
+            max_msg_size: 16_000,
             faults: server_faults.iter().copied().collect::<BTreeSet<_>>(),
         },
         script,
@@ -64,6 +66,7 @@ fn verdict(t: &dmct_proto::transcript::Transcript, rule: &str) -> Verdict {
 
 fn credless() -> ServerScript {
     ServerScript {
+        max_msg_size: None,
         packages: vec![ServerStep {
             cred: ServerCred::None,
             ..Default::default()
@@ -73,6 +76,7 @@ fn credless() -> ServerScript {
 
 fn reauth() -> ServerScript {
     ServerScript {
+        max_msg_size: None,
         packages: vec![
             ServerStep {
                 challenge: Some(Challenge {
@@ -142,6 +146,7 @@ fn each_client_fault_is_caught() {
 #[test]
 fn server_fault_is_caught() {
     let script = ServerScript {
+        max_msg_size: None,
         packages: vec![ServerStep {
             commands: vec![ScriptCommand::Get {
                 target: "./DevInfo/Mod".into(),

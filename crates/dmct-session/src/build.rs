@@ -4,6 +4,7 @@ use dmct_proto::auth::{self, Credentials, FORMAT_B64, Nonce, Scheme};
 use dmct_proto::*;
 
 /// Builds one message, numbering its commands (CmdID is unique within a message).
+#[derive(Debug, Clone)]
 pub struct MessageBuilder {
     hdr: SyncHdr,
     commands: Vec<Command>,
@@ -43,6 +44,11 @@ impl MessageBuilder {
         set_cmd_id(&mut cmd, id);
         self.commands.push(cmd);
         self
+    }
+
+    /// The message as it would be finished, without consuming the builder.
+    pub fn preview(&self, final_: bool) -> SyncML {
+        self.clone().finish(final_)
     }
 
     pub fn finish(self, final_: bool) -> SyncML {
@@ -127,4 +133,168 @@ pub fn cred(scheme: Scheme, creds: &Credentials, nonce: Option<&Nonce>) -> Optio
 pub fn scheme_of(meta: Option<&Meta>) -> Option<Scheme> {
     meta.and_then(|m| m.r#type.as_deref())
         .and_then(Scheme::from_meta_type)
+}
+
+/// Commands waiting to go out, for packages that take several messages (DM Protocol
+/// §2.1: MaxMsgSize) and objects that take several chunks (§2.2: MoreData).
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    queue: std::collections::VecDeque<Queued>,
+}
+
+#[derive(Debug, Clone)]
+struct Queued {
+    cmd: Command,
+    /// The rest of an object already partly sent: no Meta Size on this chunk.
+    continued: bool,
+}
+
+/// The smallest share of a message a chunk may use; below this, cutting makes no
+/// progress worth a message.
+const MIN_CHUNK: usize = 16;
+
+impl Outbox {
+    pub fn push(&mut self, cmd: Command) {
+        self.queue.push_back(Queued {
+            cmd,
+            continued: false,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Fill `b` with queued commands while the encoded message stays within `max`
+    /// bytes (`None`: no limit). A command that does not fit even alone is cut when it
+    /// carries one text Item (Add, Replace, Results): the chunk goes now with MoreData
+    /// (and the object's total Size on its first chunk), the rest stays queued. Returns
+    /// the message; Final only when the outbox is empty.
+    pub fn compose(
+        &mut self,
+        mut b: MessageBuilder,
+        max: Option<usize>,
+        encoding: dmct_proto::xml::Encoding,
+    ) -> SyncML {
+        let size = |b: &MessageBuilder| dmct_proto::encode(&b.preview(true), encoding).len();
+        let Some(max) = max else {
+            while let Some(q) = self.queue.pop_front() {
+                b.push(q.cmd);
+            }
+            return b.finish(true);
+        };
+        let mut placed = 0;
+        while let Some(q) = self.queue.pop_front() {
+            let mut trial = b.clone();
+            trial.push(q.cmd.clone());
+            if size(&trial) <= max {
+                b = trial;
+                placed += 1;
+                continue;
+            }
+            // Does not fit. Cut it if it is a lone object in a message of its own, or
+            // if it is an object and the message still has room worth using.
+            match cut(&b, &q, max, encoding) {
+                Some((chunk, rest)) => {
+                    b.push(chunk);
+                    self.queue.push_front(rest);
+                }
+                None if placed == 0 => {
+                    // Nothing else to do: it goes alone, over the limit.
+                    b.push(q.cmd);
+                }
+                None => self.queue.push_front(q),
+            }
+            break;
+        }
+        let fin = self.queue.is_empty();
+        b.finish(fin)
+    }
+}
+
+/// Cut the object of `q` so that `b` plus the first chunk fits in `max`.
+fn cut(
+    b: &MessageBuilder,
+    q: &Queued,
+    max: usize,
+    encoding: dmct_proto::xml::Encoding,
+) -> Option<(Command, Queued)> {
+    let text = single_text_item(&q.cmd)?.to_owned();
+    let total = text.len();
+    let make = |n: usize| -> (Command, Command) {
+        let mut split = n.min(total);
+        while !text.is_char_boundary(split) {
+            split -= 1;
+        }
+        let (head, tail) = text.split_at(split);
+        let mut chunk = q.cmd.clone();
+        let mut rest = q.cmd.clone();
+        with_item(&mut chunk, |item| {
+            item.data = Some(Data::Text(head.to_owned()));
+            item.more_data = true;
+            let meta = item.meta.get_or_insert_with(Meta::default);
+            meta.size = if q.continued {
+                None
+            } else {
+                Some(total.to_string())
+            };
+        });
+        with_item(&mut rest, |item| {
+            item.data = Some(Data::Text(tail.to_owned()));
+            if let Some(m) = item.meta.as_mut() {
+                m.size = None;
+            }
+        });
+        (chunk, rest)
+    };
+    let fits = |n: usize| {
+        let mut trial = b.clone();
+        trial.push(make(n).0);
+        dmct_proto::encode(&trial.preview(true), encoding).len() <= max
+    };
+    if total <= MIN_CHUNK || !fits(MIN_CHUNK) {
+        return None;
+    }
+    // The largest chunk that fits: binary search over its length.
+    let (mut lo, mut hi) = (MIN_CHUNK, total - 1);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid) { lo = mid } else { hi = mid - 1 }
+    }
+    let (chunk, rest) = make(lo);
+    Some((
+        chunk,
+        Queued {
+            cmd: rest,
+            continued: true,
+        },
+    ))
+}
+
+/// The text of a command's only Item, if it is an object that may be chunked.
+fn single_text_item(cmd: &Command) -> Option<&str> {
+    let items = match cmd {
+        Command::Add(c) | Command::Replace(c) => &c.items,
+        Command::Results(r) => &r.items,
+        _ => return None,
+    };
+    match items.as_slice() {
+        [item] => item.data.as_ref().and_then(Data::as_text),
+        _ => None,
+    }
+}
+
+fn with_item(cmd: &mut Command, f: impl FnOnce(&mut Item)) {
+    let items = match cmd {
+        Command::Add(c) | Command::Replace(c) => &mut c.items,
+        Command::Results(r) => &mut r.items,
+        _ => return,
+    };
+    if let Some(item) = items.first_mut() {
+        f(item);
+    }
 }

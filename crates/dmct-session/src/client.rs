@@ -2,7 +2,7 @@
 //! management commands on its tree, and ends the session when the server's package has
 //! no operations and no challenge (DM Protocol §8, §9).
 
-use crate::build::{self, MessageBuilder};
+use crate::build::{self, MessageBuilder, Outbox};
 use crate::fault::ClientFault;
 use crate::tree::{Access, GetResult, MgmtTree};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
@@ -59,6 +59,9 @@ pub struct ClientConfig {
     /// 1201 for a client-initiated session, 1200 when answering a Package 0.
     pub alert: String,
     pub max_msg_size: u32,
+    /// Largest object this client accepts (announced as MaxObjSize; DevDetail/LrgObj
+    /// says whether large objects are supported at all). `None`: no large objects.
+    pub max_obj_size: Option<u32>,
     /// XML or WBXML on the wire.
     pub encoding: Encoding,
     pub faults: BTreeSet<ClientFault>,
@@ -192,6 +195,14 @@ pub struct Client {
     server_challenges: u32,
     /// The session ended the way DM ends it: a server package without operations.
     completed: bool,
+    /// The rest of this client's package, when it takes several messages.
+    outbox: Outbox,
+    /// The server's MaxMsgSize, in force until it sends another.
+    server_max_msg: Option<usize>,
+    /// A large object arriving in chunks.
+    chunk: Option<Chunk>,
+    /// A large object refused (over MaxObjSize) whose later chunks are still coming.
+    refused_object: Option<String>,
     /// Faults already played (each fires once, so faulty sessions still end).
     spent: BTreeSet<ClientFault>,
 }
@@ -216,7 +227,12 @@ impl Client {
         ro(&mut tree, "./DevDetail/FwV", "1.0");
         ro(&mut tree, "./DevDetail/SwV", env!("CARGO_PKG_VERSION"));
         ro(&mut tree, "./DevDetail/HwV", "1.0");
-        ro(&mut tree, "./DevDetail/LrgObj", "false");
+        let lrg_obj = if config.max_obj_size.is_some() {
+            "true"
+        } else {
+            "false"
+        };
+        ro(&mut tree, "./DevDetail/LrgObj", lrg_obj);
         ro(&mut tree, "./DevDetail/URI/MaxDepth", "0");
         ro(&mut tree, "./DevDetail/URI/MaxTotLen", "0");
         ro(&mut tree, "./DevDetail/URI/MaxSegLen", "0");
@@ -265,6 +281,10 @@ impl Client {
             nonces_issued: 0,
             server_challenges: 0,
             completed: false,
+            outbox: Outbox::default(),
+            server_max_msg: None,
+            chunk: None,
+            refused_object: None,
             spent: BTreeSet::new(),
             config,
         }
@@ -329,6 +349,7 @@ impl Client {
         );
         b.hdr_mut().meta = Some(Meta {
             max_msg_size: Some(self.config.max_msg_size.to_string()),
+            max_obj_size: self.config.max_obj_size.map(|n| n.to_string()),
             ..Default::default()
         });
         // HMAC never travels in Cred: `send` puts it in the HTTP header.
@@ -483,16 +504,48 @@ impl Client {
             Ok(reply) => reply,
             Err(code) => return self.challenge_server(&msg, code),
         };
+        // MaxMsgSize stays in force until the server changes it.
+        if let Some(n) = msg
+            .hdr
+            .meta
+            .as_ref()
+            .and_then(|m| m.max_msg_size.as_deref())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            self.server_max_msg = Some(n);
+        }
         let mut b = self.begin();
         b.push(hdr_reply);
         let mut out = Vec::new();
         for cmd in &msg.body.commands {
             self.execute(&msg.hdr.msg_id, cmd, &mut out);
         }
-        for c in out {
-            b.push(c);
-        }
-        let m = b.finish(true);
+        let asks_next = msg.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE);
+        let m = if asks_next && !self.outbox.is_empty() {
+            // The server asks for the rest of our package.
+            for c in out {
+                b.push(c);
+            }
+            self.outbox
+                .compose(b, self.server_max_msg, self.config.encoding)
+        } else if !msg.body.final_ {
+            // The server's package goes on: answer this message and ask for the next,
+            // without Final (DM Protocol §2.1).
+            for c in out {
+                b.push(c);
+            }
+            b.push(Command::Alert(Alert {
+                data: Some(alert_code::NEXT_MESSAGE.into()),
+                ..Default::default()
+            }));
+            b.finish(false)
+        } else {
+            for c in out {
+                self.outbox.push(c);
+            }
+            self.outbox
+                .compose(b, self.server_max_msg, self.config.encoding)
+        };
         ClientStep::Send(self.send(m))
     }
 
@@ -622,6 +675,19 @@ impl Client {
 
     /// Execute one server command, appending its Status (and Results for Get) to `out`.
     fn execute(&mut self, msg_id: &str, cmd: &Command, out: &mut Vec<Command>) {
+        if let Command::Add(c) | Command::Replace(c) = cmd
+            && (self.chunk.is_some()
+                || self.refused_object.is_some()
+                || c.items.iter().any(|i| i.more_data))
+        {
+            return self.chunked(msg_id, cmd, c, out);
+        }
+        let next_message = cmd
+            .as_alert()
+            .is_some_and(|a| a.data.as_deref().map(str::trim) == Some(alert_code::NEXT_MESSAGE));
+        if cmd.is_operation() && !next_message {
+            self.abandon_chunk(out);
+        }
         match cmd {
             Command::Status(_) | Command::Results(_) => {}
             Command::Atomic(c) => {
@@ -717,6 +783,94 @@ impl Client {
         ok
     }
 
+    /// An Add or Replace while a large object is arriving, or its first chunk: buffer
+    /// chunks (213), assemble on the last, check the announced Size (424) and
+    /// MaxObjSize (413), then execute the whole object (DM Protocol §2.2).
+    fn chunked(&mut self, msg_id: &str, cmd: &Command, c: &ItemCmd, out: &mut Vec<Command>) {
+        let Some(item) = c.items.first() else {
+            return answer(msg_id, cmd, 400, Vec::new(), out);
+        };
+        let uri = target(item).to_owned();
+        if self.chunk.as_ref().is_some_and(|ch| ch.target != uri) {
+            self.abandon_chunk(out);
+        }
+        if self.refused_object.as_ref().is_some_and(|r| *r != uri) {
+            self.refused_object = None;
+        }
+        let text = item.data.as_ref().and_then(Data::as_text).unwrap_or("");
+        if self.refused_object.is_some() {
+            if !item.more_data {
+                self.refused_object = None;
+            }
+            return answer(msg_id, cmd, 413, Vec::new(), out);
+        }
+        if self.chunk.is_none() {
+            if !item.more_data {
+                // Not a chunk after all: a plain command.
+                let (code, results) = self.run(cmd);
+                return answer(msg_id, cmd, code, results, out);
+            }
+            let size = item
+                .meta
+                .as_ref()
+                .or(c.meta.as_ref())
+                .and_then(|m| m.size.as_deref())
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let too_big = match (self.config.max_obj_size, size) {
+                (None, _) => true,
+                (Some(max), Some(n)) => n > max as usize,
+                (Some(_), None) => false,
+            };
+            if too_big {
+                self.refused_object = Some(uri);
+                return answer(msg_id, cmd, 413, Vec::new(), out);
+            }
+            self.chunk = Some(Chunk {
+                target: uri,
+                data: String::new(),
+                size,
+            });
+        }
+        let Some(ch) = self.chunk.as_mut() else {
+            return;
+        };
+        ch.data.push_str(text);
+        if item.more_data {
+            return answer(msg_id, cmd, 213, Vec::new(), out);
+        }
+        let Some(ch) = self.chunk.take() else {
+            return;
+        };
+        if ch.size.is_some_and(|n| n != ch.data.len()) {
+            return answer(msg_id, cmd, 424, Vec::new(), out);
+        }
+        let mut whole = cmd.clone();
+        if let Command::Add(w) | Command::Replace(w) = &mut whole
+            && let Some(i) = w.items.first_mut()
+        {
+            i.data = Some(Data::Text(ch.data));
+            i.more_data = false;
+        }
+        let (code, results) = self.run(&whole);
+        answer(msg_id, cmd, code, results, out);
+    }
+
+    /// A new command came before the last chunk of a large object: drop what was
+    /// buffered and say so with Alert 1225, naming the object.
+    fn abandon_chunk(&mut self, out: &mut Vec<Command>) {
+        self.refused_object = None;
+        if let Some(ch) = self.chunk.take() {
+            out.push(Command::Alert(Alert {
+                data: Some("1225".into()),
+                items: vec![Item {
+                    target: Some(LocRef::uri(ch.target)),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }));
+        }
+    }
+
     /// Carry out one plain command: its Status code and the Items of its Results.
     fn run(&mut self, cmd: &Command) -> (u16, Vec<Item>) {
         match cmd {
@@ -776,7 +930,8 @@ impl Client {
             // Display and Confirm are shown and accepted; other user interaction is an
             // optional feature this client lacks.
             Command::Alert(a) => match a.data.as_deref().map(str::trim) {
-                Some("1100" | "1101") => (200, Vec::new()),
+                // Display and Confirm; Next Message is served by `on_response`.
+                Some("1100" | "1101" | "1222") => (200, Vec::new()),
                 _ => (406, Vec::new()),
             },
             _ => (406, Vec::new()),
@@ -809,6 +964,15 @@ impl Client {
         }
         code
     }
+}
+
+/// A large object being received.
+#[derive(Debug, Clone)]
+struct Chunk {
+    target: String,
+    data: String,
+    /// The total Size the first chunk announced.
+    size: Option<usize>,
 }
 
 fn target(item: &Item) -> &str {

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerScript {
+    /// The server's MaxMsgSize for this script, when it differs from the server's own
+    /// (a small one makes the client split its packages).
+    #[serde(default)]
+    pub max_msg_size: Option<u32>,
     #[serde(default, rename = "package")]
     pub packages: Vec<ServerStep>,
 }
@@ -65,6 +69,9 @@ pub enum ScriptCommand {
         data: String,
         #[serde(default = "chr")]
         format: String,
+        /// Send `data` this many times over: a large object from a short script.
+        #[serde(default)]
+        repeat: Option<usize>,
     },
     Add {
         target: String,
@@ -72,6 +79,8 @@ pub enum ScriptCommand {
         data: Option<String>,
         #[serde(default = "chr")]
         format: String,
+        #[serde(default)]
+        repeat: Option<usize>,
     },
     Delete {
         target: String,
@@ -140,7 +149,8 @@ mod tests {
             ScriptCommand::Replace {
                 target: "./DMAcc/dmct/Name".into(),
                 data: "lab".into(),
-                format: "chr".into()
+                format: "chr".into(),
+                repeat: None,
             }
         );
         assert!(toml::from_str::<ServerScript>("[[package]]\nbogus = 1").is_err());

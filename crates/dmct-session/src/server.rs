@@ -5,7 +5,7 @@
 //! faulty client should not have sent. Sessions are told apart by SessionID and the
 //! client's LocURI, so one server serves many clients at once.
 
-use crate::build::{self, MessageBuilder};
+use crate::build::{self, MessageBuilder, Outbox};
 use crate::fault::ServerFault;
 use crate::script::ServerStep;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub scheme: Scheme,
     /// Nonces are derived from this seed and a counter, so runs are reproducible.
     pub nonce_seed: u64,
+    /// Largest message this server accepts, announced as MaxMsgSize in its SyncHdr.
+    pub max_msg_size: u32,
     pub faults: BTreeSet<ServerFault>,
 }
 
@@ -53,6 +55,10 @@ struct SessionState {
     finished: bool,
     /// Faults already played in this session (each fires once per session).
     spent: BTreeSet<ServerFault>,
+    /// The rest of the current package, when it takes several messages.
+    outbox: Outbox,
+    /// The client's MaxMsgSize, which our messages must respect.
+    client_max_msg: Option<usize>,
 }
 
 /// Above this many remembered sessions, finished ones are forgotten, so a long-running
@@ -213,6 +219,25 @@ impl Server {
             &msg.hdr.source.loc_uri,
             LocRef::uri(&self.config.url),
         );
+        b.hdr_mut().meta = Some(Meta {
+            max_msg_size: Some(
+                self.script
+                    .max_msg_size
+                    .unwrap_or(self.config.max_msg_size)
+                    .to_string(),
+            ),
+            ..Default::default()
+        });
+        // MaxMsgSize stays in force until the client changes it.
+        if let Some(n) = msg
+            .hdr
+            .meta
+            .as_ref()
+            .and_then(|m| m.max_msg_size.as_deref())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            st.client_max_msg = Some(n);
+        }
 
         // Authentication of the client (DM Protocol §9).
         let auth = if let Some(ch) = step.challenge.filter(|_| !replay) {
@@ -275,7 +300,11 @@ impl Server {
         b.push(hdr_status);
         for cmd in &msg.body.commands {
             match cmd {
-                // No Status answers a Status, nor a Results.
+                // No Status answers a Status, nor a complete Results; a chunk of a large
+                // Results is acknowledged as buffered (213).
+                Command::Results(r) if r.items.iter().any(|i| i.more_data) => {
+                    b.push(build::command_status(&msg.hdr.msg_id, cmd, 213));
+                }
                 Command::Status(_) | Command::Results(_) => {}
                 Command::Alert(_) | Command::Replace(_) => {
                     b.push(build::command_status(&msg.hdr.msg_id, cmd, 200));
@@ -284,6 +313,21 @@ impl Server {
                     b.push(build::command_status(&msg.hdr.msg_id, other, 406));
                 }
             }
+        }
+        // A message without Final either asks for the rest of our package (it carries
+        // Alert 1222) or is part of a package of the client's that goes on: then ask
+        // for its next message, without Final and without new commands (§2.1).
+        let wants_next = msg.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE);
+        if wants_next && !st.outbox.is_empty() && !replay {
+            let m = st.outbox.compose(b, st.client_max_msg, encoding);
+            return self.reply(&m, encoding, st);
+        }
+        if !msg.body.final_ {
+            b.push(Command::Alert(Alert {
+                data: Some(alert_code::NEXT_MESSAGE.into()),
+                ..Default::default()
+            }));
+            return self.reply(&b.finish(false), encoding, st);
         }
         if replay || st.step < self.script.packages.len() {
             if !replay {
@@ -305,14 +349,16 @@ impl Server {
             self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
             // Nested CmdIDs start above the top-level ones, so all stay unique.
             let mut ids = 100;
+            st.outbox = Outbox::default();
             for c in &step.commands {
-                b.push(script_command(c, &mut ids));
+                st.outbox.push(script_command(c, &mut ids));
             }
             st.last_step = Some(step);
-        } else {
-            st.finished = true;
-            st.last_step = None;
+            let m = st.outbox.compose(b, st.client_max_msg, encoding);
+            return self.reply(&m, encoding, st);
         }
+        st.finished = true;
+        st.last_step = None;
         self.reply(&b.finish(true), encoding, st)
     }
 
@@ -439,12 +485,20 @@ fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
             target,
             data,
             format,
-        } => Command::Replace(cmd(item(target, Some(data), Some(format)))),
+            repeat,
+        } => {
+            let data = data.repeat(repeat.unwrap_or(1));
+            Command::Replace(cmd(item(target, Some(&data), Some(format))))
+        }
         ScriptCommand::Add {
             target,
             data,
             format,
-        } => Command::Add(cmd(item(target, data.as_ref(), Some(format)))),
+            repeat,
+        } => {
+            let data = data.as_ref().map(|d| d.repeat(repeat.unwrap_or(1)));
+            Command::Add(cmd(item(target, data.as_ref(), Some(format))))
+        }
         ScriptCommand::Delete { target } => Command::Delete(cmd(item(target, None, None))),
         ScriptCommand::Exec { target, data } => {
             Command::Exec(cmd(item(target, data.as_ref(), None)))

@@ -19,27 +19,7 @@ fn creds(u: &str) -> Credentials {
 }
 
 fn client(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> Client {
-    Client::new(ClientConfig {
-        server_url: URL.into(),
-        dev_info: DevInfo {
-            dev_id: "IMEI:1".into(),
-            man: "dmct".into(),
-            model: "x".into(),
-            dmv: "1.2".into(),
-            lang: "en".into(),
-        },
-        creds: creds("c"),
-        scheme,
-        nonce: None,
-        server_creds: Some(creds("s")),
-        server_scheme,
-        nonce_seed: 9,
-        session_id: "42".into(),
-        alert: "1201".into(),
-        max_msg_size: 10_000,
-        encoding,
-        faults: Default::default(),
-    })
+    Client::new(config(scheme, server_scheme, encoding))
 }
 
 fn server(scheme: Scheme, script: &str) -> Server {
@@ -50,6 +30,7 @@ fn server(scheme: Scheme, script: &str) -> Server {
             server_creds: creds("s"),
             scheme,
             nonce_seed: 1,
+            max_msg_size: 16_000,
             faults: Default::default(),
         },
         toml::from_str(script).expect("script"),
@@ -95,8 +76,28 @@ fn codes(m: &SyncML) -> Vec<(String, String, u16)> {
         .collect()
 }
 
+fn summary(m: &SyncML) -> String {
+    let cmds: Vec<String> = m
+        .body
+        .commands
+        .iter()
+        .map(|c| match c {
+            Command::Status(s) => format!("Status({} {} {})", s.cmd, s.cmd_ref, s.data),
+            Command::Alert(a) => format!("Alert({})", a.data.clone().unwrap_or_default()),
+            other => other.name().to_owned(),
+        })
+        .collect();
+    format!("msg {} final={} {}", m.hdr.msg_id, m.body.final_, cmds.join(" "))
+}
+
 fn run(c: &mut Client, s: &mut Server) -> Transcript {
-    let t = pair::run(c, s, 20);
+    let t = pair::run(c, s, 64);
+    if t.closing != Closing::PeerDone {
+        for e in &t.exchanges {
+            eprintln!("C> {}", summary(&decode(e.request.body.as_bytes())));
+            eprintln!("S> {}", summary(&decode(e.response.as_ref().unwrap().body.as_bytes())));
+        }
+    }
     assert_eq!(t.closing, Closing::PeerDone, "{t:#?}");
     t
 }
@@ -429,4 +430,287 @@ fn server_switches_scheme_and_the_session_continues() {
         "{schemes:?}"
     );
     assert_eq!(c.tree().leaf("./DMAcc/dmct/Name").unwrap().value, "after");
+}
+
+/// A large object in both directions: the server's Add is cut into chunks that fit the
+/// client's MaxMsgSize (MoreData on all but the last, Size on the first), each answered
+/// 213 with Alert 1222 and no Final; the client's Results for the Get of it are cut to
+/// the server's MaxMsgSize the same way. Every message respects the other's limit.
+#[test]
+fn large_objects_go_in_chunks_both_ways() {
+    let script = r#"
+        max_msg_size = 3000
+        [[package]]
+        cred = "valid"
+        commands = [{ op = "add", target = "./Vendor/dmct/Lab/Big", data = "0123456789", repeat = 1000 }]
+        [[package]]
+        commands = [{ op = "get", target = "./Vendor/dmct/Lab/Big" }]
+    "#;
+    for encoding in [Encoding::Xml, Encoding::Wbxml] {
+        let mut c = Client::new(ClientConfig {
+            max_msg_size: 2000,
+            ..config(Scheme::Basic, Scheme::Basic, encoding)
+        });
+        let mut s = server(Scheme::Basic, script);
+        let t = run(&mut c, &mut s);
+        let big = "0123456789".repeat(1000);
+        assert_eq!(c.tree().leaf("./Vendor/dmct/Lab/Big").unwrap().value, big);
+        let mut server_chunks = 0;
+        let mut client_chunks = 0;
+        let mut results_text = String::new();
+        for e in &t.exchanges {
+            let req = decode(e.request.body.as_bytes());
+            let resp_body = e.response.as_ref().unwrap().body.as_bytes();
+            let resp = decode(resp_body);
+            assert!(resp_body.len() <= 2000, "server message of {} bytes", resp_body.len());
+            assert!(e.request.body.len() <= 3000 || t.exchanges[0].request.body == e.request.body);
+            for cmd in &resp.body.commands {
+                if let Command::Add(a) = cmd
+                    && a.items[0].more_data
+                {
+                    server_chunks += 1;
+                    assert!(!resp.body.final_, "no Final while an object is cut");
+                    let size = a.items[0].meta.as_ref().and_then(|m| m.size.clone());
+                    assert_eq!(size.is_some(), server_chunks == 1, "Size on the first chunk only");
+                }
+            }
+            for cmd in &req.body.commands {
+                if let Command::Results(r) = cmd {
+                    results_text.push_str(r.items[0].data.as_ref().unwrap().as_text().unwrap());
+                    if r.items[0].more_data {
+                        client_chunks += 1;
+                        assert!(!req.body.final_);
+                        // The server acknowledges the chunk and asks for the next message.
+                        let codes = codes(&resp);
+                        assert!(codes.iter().any(|(c, _, n)| c == "Results" && *n == 213), "{codes:?}");
+                        assert!(resp.alert_codes().any(|a| a == "1222"));
+                        assert!(!resp.body.final_);
+                    }
+                }
+            }
+            // Each server chunk is answered 213 and Alert 1222, without Final.
+            if resp.body.commands.iter().any(|c| matches!(c, Command::Add(a) if a.items[0].more_data)) {
+                let next = t
+                    .exchanges
+                    .iter()
+                    .map(|x| decode(x.request.body.as_bytes()))
+                    .find(|m| m.hdr.msg_id.parse::<u32>().unwrap() == req.hdr.msg_id.parse::<u32>().unwrap() + 1)
+                    .unwrap();
+                assert!(codes(&next).iter().any(|(c, _, n)| c == "Add" && *n == 213));
+                assert!(next.alert_codes().any(|a| a == "1222"));
+                assert!(!next.body.final_);
+            }
+        }
+        assert!(server_chunks >= 5, "{server_chunks} server chunks");
+        assert!(client_chunks >= 3, "{client_chunks} client chunks");
+        assert_eq!(results_text, big, "the Results chunks make up the object");
+    }
+}
+
+fn config(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> ClientConfig {
+    ClientConfig {
+        server_url: URL.into(),
+        dev_info: DevInfo {
+            dev_id: "IMEI:1".into(),
+            man: "dmct".into(),
+            model: "x".into(),
+            dmv: "1.2".into(),
+            lang: "en".into(),
+        },
+        creds: creds("c"),
+        scheme,
+        nonce: None,
+        server_creds: Some(creds("s")),
+        server_scheme,
+        nonce_seed: 9,
+        session_id: "42".into(),
+        alert: "1201".into(),
+        max_msg_size: 10_000,
+        max_obj_size: Some(100_000),
+        encoding,
+        faults: Default::default(),
+    }
+}
+
+/// A package of many commands whose answer does not fit the server's MaxMsgSize: the
+/// client splits it at command boundaries, the server asks for each next message with
+/// Alert 1222 and no Final, and every command is answered exactly once.
+#[test]
+fn a_package_too_big_for_one_message_goes_in_several() {
+    let gets: Vec<String> = (0..40)
+        .map(|i| {
+            let node = ["DevId", "Man", "Mod", "DmV", "Lang"][i % 5];
+            format!("{{ op = \"get\", target = \"./DevInfo/{node}\" }}")
+        })
+        .collect();
+    let script = format!(
+        "max_msg_size = 1500\n[[package]]\ncred = \"valid\"\ncommands = [{}]\n",
+        gets.join(", ")
+    );
+    for encoding in [Encoding::Xml, Encoding::Wbxml] {
+        let mut c = client(Scheme::Basic, Scheme::Basic, encoding);
+        let mut s = server(Scheme::Basic, &script);
+        let t = run(&mut c, &mut s);
+        let pkg2 = decode(t.exchanges[0].response.as_ref().unwrap().body.as_bytes());
+        let get_ids: Vec<String> = pkg2
+            .body
+            .commands
+            .iter()
+            .filter(|c| c.name() == "Get")
+            .map(|c| c.cmd_id().unwrap().to_owned())
+            .collect();
+        assert_eq!(get_ids.len(), 40);
+        let mut answered = Vec::new();
+        let mut results = 0;
+        let mut parts = 0;
+        for e in &t.exchanges[1..] {
+            let req = decode(e.request.body.as_bytes());
+            let resp = decode(e.response.as_ref().unwrap().body.as_bytes());
+            assert!(e.request.body.len() <= 1500, "{} bytes", e.request.body.len());
+            answered.extend(
+                req.statuses()
+                    .filter(|s| s.cmd == "Get")
+                    .map(|s| s.cmd_ref.clone()),
+            );
+            results += req
+                .body
+                .commands
+                .iter()
+                .filter(|c| matches!(c, Command::Results(_)))
+                .count();
+            if !req.body.final_ {
+                parts += 1;
+                // The server's Next Message response: Status for the SyncHdr, Alert 1222,
+                // no other command, no Final.
+                assert!(!resp.body.final_);
+                assert!(resp.alert_codes().eq(["1222"]));
+                assert_eq!(resp.operations().count(), 1);
+            }
+        }
+        assert!(parts >= 2, "{parts} non-final messages");
+        answered.sort();
+        let mut want = get_ids.clone();
+        want.sort();
+        assert_eq!(answered, want, "every Get answered once");
+        assert_eq!(results, 40);
+    }
+}
+
+/// Feed the client a hand-made server message (after a Package #1 it has sent).
+fn feed(c: &mut Client, m: &SyncML) -> Option<SyncML> {
+    let mut headers = dmct_proto::transcript::Headers::default();
+    headers.push("Content-Type", dmct_proto::CONTENT_TYPE_XML);
+    let r = dmct_proto::transcript::HttpResponse {
+        status: 200,
+        headers,
+        body: dmct_proto::encode(m, Encoding::Xml).into(),
+    };
+    match c.on_response(Some(&r)) {
+        ClientStep::Send(out) => Some(decode(&out.body)),
+        ClientStep::Done(_) => None,
+    }
+}
+
+/// A server message holding `cmds`, with Final or not.
+fn server_msg(n: u32, cmds: Vec<Command>, fin: bool) -> SyncML {
+    let mut b = dmct_session::build::MessageBuilder::new(
+        "42",
+        n,
+        "IMEI:1",
+        dmct_proto::LocRef::uri(URL),
+    );
+    b.hdr_mut().cred = dmct_session::build::cred(Scheme::Basic, &creds("s"), None);
+    b.push(dmct_session::build::synchdr_status(
+        &dmct_proto::SyncHdr {
+            msg_id: n.to_string(),
+            ..Default::default()
+        },
+        212,
+        None,
+    ));
+    for c in cmds {
+        b.push(c);
+    }
+    b.finish(fin)
+}
+
+fn chunk(target: &str, data: &str, more: bool, size: Option<usize>) -> Command {
+    Command::Replace(dmct_proto::ItemCmd {
+        items: vec![dmct_proto::Item {
+            target: Some(dmct_proto::LocRef::uri(target)),
+            data: Some(dmct_proto::Data::Text(data.into())),
+            more_data: more,
+            meta: size.map(|n| dmct_proto::Meta {
+                size: Some(n.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+}
+
+fn status_of(m: &SyncML, cmd: &str) -> Vec<u16> {
+    m.statuses()
+        .filter(|s| s.cmd == cmd)
+        .filter_map(|s| s.code())
+        .collect()
+}
+
+/// The receiving side of large objects: a Size that does not match is 424 and nothing
+/// is stored; a new command before the last chunk gets Alert 1225 naming the object; an
+/// object over MaxObjSize is 413 for every chunk of it.
+#[test]
+fn large_object_errors_424_1225_413() {
+    let node = "./DMAcc/dmct/Name";
+    let fresh = || {
+        let mut c = client(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+        c.start();
+        c
+    };
+
+    // 424: 20 bytes announced, 15 sent.
+    let mut c = fresh();
+    let r = feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false)).unwrap();
+    assert_eq!(status_of(&r, "Replace"), [213]);
+    assert!(r.alert_codes().any(|a| a == "1222"));
+    let r = feed(&mut c, &server_msg(2, vec![chunk(node, "abcde", false, None)], true)).unwrap();
+    assert_eq!(status_of(&r, "Replace"), [424]);
+    assert_eq!(c.tree().leaf(node).unwrap().value, "dmct reference");
+
+    // 1225: a Get comes before the last chunk.
+    let mut c = fresh();
+    feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false)).unwrap();
+    let get = Command::Get(dmct_proto::ItemCmd {
+        items: vec![dmct_proto::Item {
+            target: Some(dmct_proto::LocRef::uri("./DevInfo/Mod")),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    let r = feed(&mut c, &server_msg(2, vec![get], true)).unwrap();
+    let alert = r
+        .body
+        .commands
+        .iter()
+        .find_map(|c| c.as_alert().filter(|a| a.data.as_deref() == Some("1225")))
+        .expect("Alert 1225");
+    assert_eq!(alert.items[0].target.as_ref().unwrap().loc_uri, node);
+    assert_eq!(status_of(&r, "Get"), [200]);
+    assert_eq!(c.tree().leaf(node).unwrap().value, "dmct reference");
+
+    // 413: larger than MaxObjSize (100,000 here).
+    let mut c = fresh();
+    let r = feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(200_000))], false)).unwrap();
+    assert_eq!(status_of(&r, "Replace"), [413]);
+    let r = feed(&mut c, &server_msg(2, vec![chunk(node, "more", false, None)], true)).unwrap();
+    assert_eq!(status_of(&r, "Replace"), [413]);
+    assert_eq!(c.tree().leaf(node).unwrap().value, "dmct reference");
+
+    // And the good case by hand: 20 announced, 20 sent.
+    let mut c = fresh();
+    feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false)).unwrap();
+    let r = feed(&mut c, &server_msg(2, vec![chunk(node, "abcdefghij", false, None)], true)).unwrap();
+    assert_eq!(status_of(&r, "Replace"), [200]);
+    assert_eq!(c.tree().leaf(node).unwrap().value, "0123456789abcdefghij");
 }

@@ -52,7 +52,8 @@ pub fn client_config(
         nonce_seed: 0x636c_6e74,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
-        max_msg_size: 16_000,
+        max_msg_size: scenario.client.max_msg_size.unwrap_or(16_000),
+        max_obj_size: Some(scenario.client.max_obj_size.unwrap_or(1024 * 1024)),
         encoding: scenario.client.encoding,
         faults: faults.clone(),
     }
@@ -70,6 +71,7 @@ pub fn server_config(
         server_creds: default_server_creds(),
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: 0x646d_6374,
+        max_msg_size: 16_000,
         faults: faults.clone(),
     }
 }

@@ -46,6 +46,12 @@ pub struct ClientSetup {
     /// The encoding the built-in client speaks (`xml` or `wbxml`).
     #[serde(default)]
     pub encoding: Encoding,
+    /// The built-in client's MaxMsgSize, when a scenario needs a small one.
+    #[serde(default)]
+    pub max_msg_size: Option<u32>,
+    /// The built-in client's MaxObjSize, when a scenario needs a small one.
+    #[serde(default)]
+    pub max_obj_size: Option<u32>,
 }
 
 impl Default for ClientSetup {
@@ -53,6 +59,8 @@ impl Default for ClientSetup {
         ClientSetup {
             scheme: Scheme::Basic,
             encoding: Encoding::Xml,
+            max_msg_size: None,
+            max_obj_size: None,
         }
     }
 }
@@ -97,6 +105,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "get-replace.toml",
         include_str!("../../../testcases/scenarios/get-replace.toml"),
+    ),
+    (
+        "large-object.toml",
+        include_str!("../../../testcases/scenarios/large-object.toml"),
     ),
     (
         "reauth-md5.toml",
