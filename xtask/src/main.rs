@@ -2,6 +2,8 @@
 //! `testcases/vectors/` (or checks they are up to date);
 //! `cargo xtask props [CASES]` runs the codec properties over 10,000 cases each;
 //! `cargo xtask bench codec` measures the codecs against libwbxml;
+//! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
+//! loopback HTTP against one server and reports sessions/s and peak memory;
 //! `cargo xtask ci` runs what `.ci/run` runs.
 
 use anyhow::{Context, Result, bail};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod bench;
+mod load;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,7 +27,10 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
         Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
-        _ => bail!("usage: cargo xtask vectors [--check] | props [CASES] | bench codec | ci"),
+        Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
+        _ => bail!(
+            "usage: cargo xtask vectors [--check] | props [CASES] | bench codec | load [SESSIONS] | ci"
+        ),
     }
 }
 

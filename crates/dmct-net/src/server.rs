@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -75,6 +75,18 @@ impl ServeHandle {
 /// How long in-flight exchanges may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_millis(500);
 
+/// Pause after an accept failed for want of resources (descriptors, memory).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Accept errors that concern one connection, not the listener.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted
+    )
+}
+
 /// Plain HTTP; the same as [`serve_with`] without TLS.
 pub async fn serve(
     addr: SocketAddr,
@@ -94,7 +106,7 @@ pub async fn serve_with(
     tls: Option<ServerTls>,
 ) -> Result<ServeHandle, NetError> {
     let bind_err = |source| NetError::Bind { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let listener = listen(addr).map_err(bind_err)?;
     let local_addr = listener.local_addr().map_err(bind_err)?;
     let recorder = Recorder::default();
     let (stop, stop_rx) = watch::channel(false);
@@ -117,6 +129,25 @@ pub async fn serve_with(
     })
 }
 
+/// Connections the kernel may queue before they are accepted. The standard library's
+/// (and tokio's) 128 overflows when a few hundred devices connect at once: the kernel
+/// drops their handshakes and each waits a second to retransmit. The kernel caps this at
+/// `net.core.somaxconn`.
+const BACKLOG: u32 = 1024;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As TcpListener::bind does: a restarted harness can take its port back at once.
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
@@ -129,9 +160,21 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                // A failed accept (peer reset during handshake, fd pressure) affects
-                // that connection only.
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    // A peer that reset during the handshake costs its connection only.
+                    Err(e) if is_connection_error(&e) => continue,
+                    // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays
+                    // queued and the listener stays readable, so retrying at once would
+                    // spin a core. Pause, so connections can finish and free descriptors.
+                    Err(_) => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                            _ = stop.changed() => break,
+                        }
+                        continue;
+                    }
+                };
                 let responder = responder.clone();
                 let limits = limits.clone();
                 let recorder = recorder.clone();

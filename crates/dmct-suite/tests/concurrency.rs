@@ -1,0 +1,247 @@
+//! One listener, one reference server, 1,000 reference-client sessions at once over real
+//! loopback HTTP: the server keeps every session apart (SessionID + client LocURI), each
+//! ends normally with the script applied, and the listener records every exchange and
+//! nothing else.
+//!
+//! File descriptors: every session is started at once and all 1,000 stay open and
+//! interleaved, but a Semaphore lets at most [`IN_FLIGHT`] HTTP exchanges hold a
+//! connection at a time. Each in-flight exchange costs two descriptors (the client's
+//! socket and the server's), so the test stays far below the usual soft limit of 1,024
+//! open files without raising it (which would need `unsafe` setrlimit or a new crate).
+
+use dmct_net::{Exchange, Limits, Responder};
+use dmct_proto::transcript::{Closing, HttpRequest, HttpResponse};
+use dmct_session::{Client, ClientStep, DevInfo, ScriptCommand, Server, pair};
+use dmct_suite::{Scenario, peers};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+const SESSIONS: usize = 1_000;
+const IN_FLIGHT: usize = 256;
+
+/// The one reference server behind the listener, shared by every session.
+struct Shared {
+    server: Mutex<Server>,
+}
+
+impl Shared {
+    fn server(&self) -> std::sync::MutexGuard<'_, Server> {
+        self.server.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Responder for Shared {
+    fn respond(&self, request: &HttpRequest) -> HttpResponse {
+        self.server().respond(request)
+    }
+}
+
+fn scenario() -> Scenario {
+    dmct_suite::scenario::builtin()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == "session/get-replace")
+        .expect("scenario session/get-replace")
+}
+
+/// The (target, data) of the script's Replace: what every client's tree must hold after.
+fn scripted_replace(s: &Scenario) -> (String, String) {
+    s.server
+        .packages
+        .iter()
+        .flat_map(|p| &p.commands)
+        .find_map(|c| match c {
+            ScriptCommand::Replace { target, data, .. } => Some((target.clone(), data.clone())),
+            _ => None,
+        })
+        .expect("the scenario replaces a node")
+}
+
+/// Session `i`: its own SessionID, DevId (its LocURI) and model (what its Get returns).
+fn client(s: &Scenario, url: &str, i: usize) -> Client {
+    let mut c = peers::client_config(s, url, &BTreeSet::new());
+    c.session_id = (i + 1).to_string();
+    c.dev_info = DevInfo {
+        dev_id: format!("IMEI:{i:015}"),
+        model: format!("model-{i}"),
+        ..peers::reference_dev_info()
+    };
+    Client::new(c)
+}
+
+struct Ended {
+    client: Client,
+    exchanges: Vec<Exchange>,
+    why: Option<String>,
+}
+
+/// One session over HTTP, each exchange holding a permit only while on the wire.
+async fn drive(mut client: Client, gate: Arc<Semaphore>, limits: Limits) -> Ended {
+    let mut exchanges = Vec::new();
+    let mut out = client.start();
+    while exchanges.len() < 16 {
+        let ex = {
+            let _permit = gate.acquire().await.expect("semaphore open");
+            dmct_net::post(&out.url, out.headers.clone(), out.body.clone(), &limits).await
+        };
+        let step = client.on_response(ex.response.as_ref());
+        exchanges.push(ex);
+        match step {
+            ClientStep::Send(next) => out = next,
+            ClientStep::Done(why) => {
+                return Ended {
+                    client,
+                    exchanges,
+                    why: Some(why),
+                };
+            }
+        }
+    }
+    Ended {
+        client,
+        exchanges,
+        why: None,
+    }
+}
+
+fn session_key(body: &[u8]) -> (String, String) {
+    let m = dmct_proto::decode(body).expect("decodable").message;
+    (m.hdr.session_id, m.hdr.source.loc_uri)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_keeps_a_thousand_concurrent_sessions_apart() {
+    let scenario = scenario();
+    let (replace_target, replace_data) = scripted_replace(&scenario);
+    let limits = Limits {
+        max_body: 64 * 1024,
+        exchange_timeout: Duration::from_secs(15),
+    };
+    let shared = Arc::new(Shared {
+        // Placeholder until the URL (with the bound port) is known.
+        server: Mutex::new(Server::new(
+            peers::server_config("", peers::default_client_creds(), &BTreeSet::new()),
+            scenario.server.clone(),
+        )),
+    });
+    let handle = dmct_net::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        shared.clone(),
+        limits.clone(),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/dm", handle.local_addr());
+    let new_server = || {
+        Server::new(
+            peers::server_config(&url, peers::default_client_creds(), &BTreeSet::new()),
+            scenario.server.clone(),
+        )
+    };
+    *shared.server() = new_server();
+
+    // The same session in memory: how many exchanges one takes.
+    let per_session = {
+        let t = pair::run(&mut client(&scenario, &url, 0), &mut new_server(), 16);
+        assert_eq!(t.closing, Closing::PeerDone);
+        t.exchanges.len()
+    };
+
+    let start = Instant::now();
+    let gate = Arc::new(Semaphore::new(IN_FLIGHT));
+    let tasks: Vec<_> = (0..SESSIONS)
+        .map(|i| {
+            tokio::spawn(drive(
+                client(&scenario, &url, i),
+                gate.clone(),
+                limits.clone(),
+            ))
+        })
+        .collect();
+    let mut ended = Vec::with_capacity(SESSIONS);
+    for t in tasks {
+        ended.push(t.await.expect("session task"));
+    }
+    let elapsed = start.elapsed();
+
+    for (i, e) in ended.iter().enumerate() {
+        assert_eq!(
+            e.why.as_deref(),
+            Some("server package had no operations and no challenge: the session ends"),
+            "session {i}: {:#?}",
+            e.exchanges
+        );
+        assert_eq!(e.exchanges.len(), per_session, "session {i}");
+        for ex in &e.exchanges {
+            assert_eq!(ex.failure, None, "session {i}");
+            assert_eq!(ex.response.as_ref().map(|r| r.status), Some(200));
+        }
+        let leaf = e.client.tree().leaf(&replace_target);
+        assert_eq!(
+            leaf.map(|l| l.value.as_str()),
+            Some(replace_data.as_str()),
+            "session {i}"
+        );
+    }
+
+    // The listener's record: every exchange, none failed, each session's exchanges under
+    // its own key, and every answer addressed to the session that asked.
+    let served = handle.recorder().take();
+    assert_eq!(served.len(), SESSIONS * per_session);
+    let mut per_key: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut positions: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (n, ex) in served.iter().enumerate() {
+        assert_eq!(ex.failure, None, "{ex:?}");
+        let key = session_key(ex.request.body.as_bytes());
+        let resp = ex.response.as_ref().expect("a response");
+        let answer = dmct_proto::decode(resp.body.as_bytes())
+            .expect("decodable answer")
+            .message;
+        assert_eq!(answer.hdr.session_id, key.0);
+        assert_eq!(answer.hdr.target.loc_uri, key.1);
+        positions.entry(key.clone()).or_default().push(n);
+        *per_key.entry(key).or_default() += 1;
+    }
+    // The sessions really overlapped: most have other sessions' exchanges between their
+    // own in the record, rather than running one after another.
+    let interleaved = positions
+        .values()
+        .filter(|p| p.windows(2).any(|w| w[1] - w[0] > 1))
+        .count();
+    assert!(interleaved > SESSIONS / 2, "only {interleaved} interleaved");
+    assert_eq!(per_key.len(), SESSIONS);
+    assert!(per_key.values().all(|n| *n == per_session), "{per_key:?}");
+    for i in 0..SESSIONS {
+        let key = ((i + 1).to_string(), format!("IMEI:{i:015}"));
+        assert_eq!(per_key.get(&key), Some(&per_session), "{key:?}");
+    }
+
+    // Each client's Get was answered from its own tree (its own model), seen by the
+    // server in that client's package.
+    let results: BTreeSet<String> = served
+        .iter()
+        .filter_map(|ex| {
+            let m = dmct_proto::decode(ex.request.body.as_bytes()).ok()?.message;
+            let model = m.body.commands.iter().find_map(|c| match c {
+                dmct_proto::Command::Results(r) => r.items.first()?.data.as_ref()?.as_text(),
+                _ => None,
+            })?;
+            Some(format!("{}={model}", m.hdr.source.loc_uri))
+        })
+        .collect();
+    assert_eq!(results.len(), SESSIONS);
+    for i in 0..SESSIONS {
+        assert!(results.contains(&format!("IMEI:{i:015}=model-{i}")), "{i}");
+    }
+
+    // Well under the server's bound on remembered sessions, so none was forgotten.
+    assert_eq!(shared.server().session_count(), SESSIONS);
+    handle.shutdown().await;
+    eprintln!(
+        "{SESSIONS} sessions, {} exchanges, {elapsed:?} ({:.0} sessions/s)",
+        served.len(),
+        SESSIONS as f64 / elapsed.as_secs_f64()
+    );
+}
