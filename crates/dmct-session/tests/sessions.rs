@@ -87,7 +87,12 @@ fn summary(m: &SyncML) -> String {
             other => other.name().to_owned(),
         })
         .collect();
-    format!("msg {} final={} {}", m.hdr.msg_id, m.body.final_, cmds.join(" "))
+    format!(
+        "msg {} final={} {}",
+        m.hdr.msg_id,
+        m.body.final_,
+        cmds.join(" ")
+    )
 }
 
 fn run(c: &mut Client, s: &mut Server) -> Transcript {
@@ -95,7 +100,10 @@ fn run(c: &mut Client, s: &mut Server) -> Transcript {
     if t.closing != Closing::PeerDone {
         for e in &t.exchanges {
             eprintln!("C> {}", summary(&decode(e.request.body.as_bytes())));
-            eprintln!("S> {}", summary(&decode(e.response.as_ref().unwrap().body.as_bytes())));
+            eprintln!(
+                "S> {}",
+                summary(&decode(e.response.as_ref().unwrap().body.as_bytes()))
+            );
         }
     }
     assert_eq!(t.closing, Closing::PeerDone, "{t:#?}");
@@ -462,7 +470,11 @@ fn large_objects_go_in_chunks_both_ways() {
             let req = decode(e.request.body.as_bytes());
             let resp_body = e.response.as_ref().unwrap().body.as_bytes();
             let resp = decode(resp_body);
-            assert!(resp_body.len() <= 2000, "server message of {} bytes", resp_body.len());
+            assert!(
+                resp_body.len() <= 2000,
+                "server message of {} bytes",
+                resp_body.len()
+            );
             assert!(e.request.body.len() <= 3000 || t.exchanges[0].request.body == e.request.body);
             for cmd in &resp.body.commands {
                 if let Command::Add(a) = cmd
@@ -471,7 +483,11 @@ fn large_objects_go_in_chunks_both_ways() {
                     server_chunks += 1;
                     assert!(!resp.body.final_, "no Final while an object is cut");
                     let size = a.items[0].meta.as_ref().and_then(|m| m.size.clone());
-                    assert_eq!(size.is_some(), server_chunks == 1, "Size on the first chunk only");
+                    assert_eq!(
+                        size.is_some(),
+                        server_chunks == 1,
+                        "Size on the first chunk only"
+                    );
                 }
             }
             for cmd in &req.body.commands {
@@ -482,19 +498,30 @@ fn large_objects_go_in_chunks_both_ways() {
                         assert!(!req.body.final_);
                         // The server acknowledges the chunk and asks for the next message.
                         let codes = codes(&resp);
-                        assert!(codes.iter().any(|(c, _, n)| c == "Results" && *n == 213), "{codes:?}");
+                        assert!(
+                            codes.iter().any(|(c, _, n)| c == "Results" && *n == 213),
+                            "{codes:?}"
+                        );
                         assert!(resp.alert_codes().any(|a| a == "1222"));
                         assert!(!resp.body.final_);
                     }
                 }
             }
             // Each server chunk is answered 213 and Alert 1222, without Final.
-            if resp.body.commands.iter().any(|c| matches!(c, Command::Add(a) if a.items[0].more_data)) {
+            if resp
+                .body
+                .commands
+                .iter()
+                .any(|c| matches!(c, Command::Add(a) if a.items[0].more_data))
+            {
                 let next = t
                     .exchanges
                     .iter()
                     .map(|x| decode(x.request.body.as_bytes()))
-                    .find(|m| m.hdr.msg_id.parse::<u32>().unwrap() == req.hdr.msg_id.parse::<u32>().unwrap() + 1)
+                    .find(|m| {
+                        m.hdr.msg_id.parse::<u32>().unwrap()
+                            == req.hdr.msg_id.parse::<u32>().unwrap() + 1
+                    })
                     .unwrap();
                 assert!(codes(&next).iter().any(|(c, _, n)| c == "Add" && *n == 213));
                 assert!(next.alert_codes().any(|a| a == "1222"));
@@ -566,7 +593,11 @@ fn a_package_too_big_for_one_message_goes_in_several() {
         for e in &t.exchanges[1..] {
             let req = decode(e.request.body.as_bytes());
             let resp = decode(e.response.as_ref().unwrap().body.as_bytes());
-            assert!(e.request.body.len() <= 1500, "{} bytes", e.request.body.len());
+            assert!(
+                e.request.body.len() <= 1500,
+                "{} bytes",
+                e.request.body.len()
+            );
             answered.extend(
                 req.statuses()
                     .filter(|s| s.cmd == "Get")
@@ -613,12 +644,8 @@ fn feed(c: &mut Client, m: &SyncML) -> Option<SyncML> {
 
 /// A server message holding `cmds`, with Final or not.
 fn server_msg(n: u32, cmds: Vec<Command>, fin: bool) -> SyncML {
-    let mut b = dmct_session::build::MessageBuilder::new(
-        "42",
-        n,
-        "IMEI:1",
-        dmct_proto::LocRef::uri(URL),
-    );
+    let mut b =
+        dmct_session::build::MessageBuilder::new("42", n, "IMEI:1", dmct_proto::LocRef::uri(URL));
     b.hdr_mut().cred = dmct_session::build::cred(Scheme::Basic, &creds("s"), None);
     b.push(dmct_session::build::synchdr_status(
         &dmct_proto::SyncHdr {
@@ -671,16 +698,28 @@ fn large_object_errors_424_1225_413() {
 
     // 424: 20 bytes announced, 15 sent.
     let mut c = fresh();
-    let r = feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false)).unwrap();
+    let r = feed(
+        &mut c,
+        &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false),
+    )
+    .unwrap();
     assert_eq!(status_of(&r, "Replace"), [213]);
     assert!(r.alert_codes().any(|a| a == "1222"));
-    let r = feed(&mut c, &server_msg(2, vec![chunk(node, "abcde", false, None)], true)).unwrap();
+    let r = feed(
+        &mut c,
+        &server_msg(2, vec![chunk(node, "abcde", false, None)], true),
+    )
+    .unwrap();
     assert_eq!(status_of(&r, "Replace"), [424]);
     assert_eq!(c.tree().leaf(node).unwrap().value, "dmct reference");
 
     // 1225: a Get comes before the last chunk.
     let mut c = fresh();
-    feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false)).unwrap();
+    feed(
+        &mut c,
+        &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false),
+    )
+    .unwrap();
     let get = Command::Get(dmct_proto::ItemCmd {
         items: vec![dmct_proto::Item {
             target: Some(dmct_proto::LocRef::uri("./DevInfo/Mod")),
@@ -701,16 +740,36 @@ fn large_object_errors_424_1225_413() {
 
     // 413: larger than MaxObjSize (100,000 here).
     let mut c = fresh();
-    let r = feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(200_000))], false)).unwrap();
+    let r = feed(
+        &mut c,
+        &server_msg(
+            1,
+            vec![chunk(node, "0123456789", true, Some(200_000))],
+            false,
+        ),
+    )
+    .unwrap();
     assert_eq!(status_of(&r, "Replace"), [413]);
-    let r = feed(&mut c, &server_msg(2, vec![chunk(node, "more", false, None)], true)).unwrap();
+    let r = feed(
+        &mut c,
+        &server_msg(2, vec![chunk(node, "more", false, None)], true),
+    )
+    .unwrap();
     assert_eq!(status_of(&r, "Replace"), [413]);
     assert_eq!(c.tree().leaf(node).unwrap().value, "dmct reference");
 
     // And the good case by hand: 20 announced, 20 sent.
     let mut c = fresh();
-    feed(&mut c, &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false)).unwrap();
-    let r = feed(&mut c, &server_msg(2, vec![chunk(node, "abcdefghij", false, None)], true)).unwrap();
+    feed(
+        &mut c,
+        &server_msg(1, vec![chunk(node, "0123456789", true, Some(20))], false),
+    )
+    .unwrap();
+    let r = feed(
+        &mut c,
+        &server_msg(2, vec![chunk(node, "abcdefghij", false, None)], true),
+    )
+    .unwrap();
     assert_eq!(status_of(&r, "Replace"), [200]);
     assert_eq!(c.tree().leaf(node).unwrap().value, "0123456789abcdefghij");
 }

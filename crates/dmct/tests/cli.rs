@@ -28,7 +28,7 @@ fn run_against_the_builtin_client_passes_and_writes_reports() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(
-        stdout.contains("8 cases: 8 pass, 0 fail, 0 inconclusive"),
+        stdout.contains("10 cases: 10 pass, 0 fail, 0 inconclusive"),
         "{stdout}"
     );
     let json: serde_json::Value =
@@ -127,7 +127,7 @@ fn serve_with_no_client_is_inconclusive_not_hung() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert!(
-        stdout.contains("5 cases: 0 pass, 0 fail, 5 inconclusive"),
+        stdout.contains("6 cases: 0 pass, 0 fail, 6 inconclusive"),
         "{stdout}"
     );
     assert!(

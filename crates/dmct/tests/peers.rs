@@ -125,7 +125,7 @@ fn run_target_server_passes_the_builtin_and_fails_a_faulty_server() {
     let out = tmp("target-builtin");
     let o = dmct(&["run", "--target-server", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("3 cases: 3 pass"), "{}", text(&o));
+    assert!(text(&o).contains("4 cases: 4 pass"), "{}", text(&o));
 
     let good = peer_server(&[]);
     let out = tmp("target-good");
@@ -199,7 +199,7 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         lines.last().map(|l| l.split(' ').next()),
         Some(Some("sanity/after"))
     );
-    assert_eq!(lines.len(), 7, "{woken}");
+    assert_eq!(lines.len(), 8, "{woken}");
     // Each Package 0 is kept as a file, and the transcript records it; the device's
     // Package #1 carried its SessionID with Alert 1200.
     let report: serde_json::Value =
@@ -220,7 +220,7 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         "{body}"
     );
     let pkg0_files = std::fs::read_dir(out.join("package0")).unwrap().count();
-    assert_eq!(pkg0_files, 7);
+    assert_eq!(pkg0_files, 8);
 }
 
 /// A device that never answers: the sanity session says so and the suite is not run;
