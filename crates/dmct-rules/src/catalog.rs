@@ -1,36 +1,136 @@
-//! The catalog: every rule dmct knows, in a fixed order.
+//! The catalog: what every rule is (from `testcases/rules.toml`, built in) and the
+//! checks dmct has for the testable ones, in a fixed order.
 
 use crate::rules::{auth, session};
 use crate::{Level, Observation, Role, View};
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
+/// The catalog file, built into every binary.
+pub const RULES_TOML: &str = include_str!("../../../testcases/rules.toml");
+
+/// Whether dmct can check a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleStatus {
+    Testable,
+    /// Not observable on the wire; `reason` says why.
+    Untestable,
+    /// Retired; kept so old baselines and deviations still resolve.
+    Deprecated,
+}
+
+/// The role(s) a statement binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Binds {
+    Client,
+    Server,
+    Both,
+}
+
+impl Binds {
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Binds::Client => &[Role::Client],
+            Binds::Server => &[Role::Server],
+            Binds::Both => &[Role::Client, Role::Server],
+        }
+    }
+
+    pub fn binds(self, role: Role) -> bool {
+        self.roles().contains(&role)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Binds::Client => "client",
+            Binds::Server => "server",
+            Binds::Both => "both",
+        }
+    }
+}
+
+impl std::fmt::Display for Binds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What a rule is, independent of any transcript.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleInfo {
     /// Stable id; never reused for another statement.
-    pub id: &'static str,
+    pub id: String,
+    pub status: RuleStatus,
     /// Document and clause the statement comes from.
-    pub clause: &'static str,
+    pub clause: String,
     pub level: Level,
-    pub role: Role,
+    pub binds: Binds,
     /// The statement, paraphrased.
-    pub summary: &'static str,
+    pub summary: String,
     /// Every behaviour the spec allows in this situation: what the check accepts.
-    pub allowed: &'static [&'static str],
+    #[serde(default)]
+    pub allowed: Vec<String>,
+    /// Transport or configuration conditions the statement depends on.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// An optional feature the statement is about (see [`Profile`](crate::Profile)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
+    /// Scenarios that exercise it.
+    #[serde(default)]
+    pub scenarios: Vec<String>,
+    /// Why it is untestable or deprecated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The id that took over from a deprecated one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    rule: Vec<RuleInfo>,
+}
+
+/// Every statement of the catalog file, testable or not, in file order.
+pub fn statements() -> &'static [RuleInfo] {
+    static ALL: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
+        // The file is part of the source; the catalog test keeps it valid.
+        toml::from_str::<CatalogFile>(RULES_TOML)
+            .map(|c| c.rule)
+            .unwrap_or_else(|e| panic!("testcases/rules.toml is invalid: {e}"))
+    });
+    &ALL
+}
+
+/// The statement with this id, whatever its status.
+pub fn info(id: &str) -> Option<&'static RuleInfo> {
+    statements().iter().find(|r| r.id == id)
 }
 
 pub trait Rule: Sync {
-    fn info(&self) -> &'static RuleInfo;
-    /// One observation per occurrence of the situation the rule is about.
-    fn check(&self, view: &View) -> Vec<Observation>;
+    fn id(&self) -> &'static str;
+    /// One observation per occurrence of the situation the rule is about, judging the
+    /// peer in `role`.
+    fn check(&self, view: &View, role: Role) -> Vec<Observation>;
+
+    fn info(&self) -> &'static RuleInfo {
+        info(self.id()).unwrap_or_else(|| panic!("rule {} is not in rules.toml", self.id()))
+    }
 }
 
+/// The checks, in catalog order.
 pub static CATALOG: &[&dyn Rule] = &[
-    &auth::NoSynchdrOnlyChallenge,
     &session::ReauthContinues,
     &session::NoStatusOnlyPackage,
     &session::ServerAnswersEveryPackage,
+    &auth::NoSynchdrOnlyChallenge,
 ];
 
 pub fn rule(id: &str) -> Option<&'static dyn Rule> {
-    CATALOG.iter().copied().find(|r| r.info().id == id)
+    CATALOG.iter().copied().find(|r| r.id() == id)
 }

@@ -9,7 +9,7 @@ mod catalog;
 mod rules;
 mod view;
 
-pub use catalog::{CATALOG, Rule, RuleInfo, rule};
+pub use catalog::{Binds, CATALOG, RULES_TOML, Rule, RuleInfo, RuleStatus, info, rule, statements};
 pub use view::{ExchangeView, View};
 
 use dmct_proto::transcript::Transcript;
@@ -144,12 +144,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn from_observation(info: &RuleInfo, o: Observation) -> Self {
+    fn from_observation(info: &RuleInfo, role: Role, o: Observation) -> Self {
         Finding {
-            rule: info.id.into(),
-            clause: info.clause.into(),
+            rule: info.id.clone(),
+            clause: info.clause.clone(),
             level: info.level,
-            role: info.role,
+            role,
             verdict: o.verdict,
             exchange: o.exchange,
             message: o.message,
@@ -159,16 +159,17 @@ impl Finding {
     }
 }
 
-/// Judge a transcript with one rule: the worst observation decides (fail, then
-/// inconclusive, then pass); no observation means not applicable.
-pub fn judge(rule: &dyn Rule, view: &View) -> Finding {
+/// Judge a transcript with one rule for the peer in `role`: the worst observation
+/// decides (fail, then inconclusive, then pass); no observation means not applicable.
+pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
     let info = rule.info();
-    let mut observations = rule.check(view);
+    let mut observations = rule.check(view, role);
     observations.sort_by_key(|o| std::cmp::Reverse(o.verdict));
     match observations.into_iter().next() {
-        Some(o) => Finding::from_observation(info, o),
+        Some(o) => Finding::from_observation(info, role, o),
         None => Finding::from_observation(
             info,
+            role,
             Observation {
                 verdict: Verdict::NotApplicable,
                 exchange: None,
@@ -180,8 +181,44 @@ pub fn judge(rule: &dyn Rule, view: &View) -> Finding {
     }
 }
 
-/// Judge a transcript with every rule of the catalog, in catalog order.
+/// Judge a transcript with every rule of the catalog, for every role each binds, in
+/// catalog order.
 pub fn check(transcript: &Transcript) -> Vec<Finding> {
     let view = View::new(transcript);
-    CATALOG.iter().map(|r| judge(*r, &view)).collect()
+    CATALOG
+        .iter()
+        .flat_map(|r| {
+            let view = &view;
+            r.info()
+                .binds
+                .roles()
+                .iter()
+                .map(move |&role| judge(*r, view, role))
+        })
+        .collect()
+}
+
+/// The optional features a peer has. Rules about a feature the peer lacks are
+/// not-applicable for it, and said to be so, never skipped in silence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Capability names (as in the catalog's `capability`) the peer does not have.
+    #[serde(default)]
+    pub lacks: std::collections::BTreeSet<String>,
+}
+
+impl Profile {
+    /// Apply the profile to findings: a rule about a lacking capability becomes
+    /// not-applicable, with the reason.
+    pub fn apply(&self, findings: &mut [Finding]) {
+        for f in findings {
+            if let Some(cap) = info(&f.rule).and_then(|i| i.capability.as_ref())
+                && self.lacks.contains(cap)
+            {
+                f.verdict = Verdict::NotApplicable;
+                f.detail = format!("not applicable: the peer's profile says it lacks {cap}");
+                f.excerpt = None;
+            }
+        }
+    }
 }

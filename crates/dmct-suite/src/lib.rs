@@ -2,6 +2,7 @@
 //! built-in or external peers over HTTP (or in memory), and the runs the CLI offers:
 //! [`run_builtin`], [`selftest`], and writing their outputs.
 
+pub mod coverage;
 pub mod output;
 pub mod peers;
 pub mod protovectors;

@@ -75,3 +75,11 @@ pub fn server_config(
         faults: faults.clone(),
     }
 }
+
+/// The Package 0 that opens a scenario's session when it asks for a server-initiated
+/// one: SessionID from the case id, keyed with the server's secret.
+pub fn package0_for(scenario: &Scenario, server: &Credentials) -> Option<Vec<u8>> {
+    scenario.client.package0.then(|| {
+        dmct_session::client::notification_for(server, crate::runner::Trigger::session_id(scenario))
+    })
+}

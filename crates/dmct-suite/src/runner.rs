@@ -203,6 +203,7 @@ struct Loopback {
     /// What the reference client sent and got: the record for a server under test.
     driven: Vec<Exchange>,
     closing: Closing,
+    package0: Option<Vec<u8>>,
 }
 
 /// The reference server (playing the scenario) on a loopback listener, the reference
@@ -220,7 +221,14 @@ async fn loopback_session(
         peers::server_config(&url, opts.client_creds.clone(), server_faults),
         scenario.server.clone(),
     )));
-    let mut client = Client::new(peers::client_config(scenario, &url, client_faults));
+    let mut config = peers::client_config(scenario, &url, client_faults);
+    let package0 = peers::package0_for(scenario, &peers::default_server_creds());
+    if let Some(bytes) = &package0 {
+        config = config
+            .for_notification(bytes)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+    }
+    let mut client = Client::new(config);
     let (driven, closing) = drive_client(&mut client, opts).await;
     let served = handle.recorder().take();
     handle.shutdown().await;
@@ -228,6 +236,7 @@ async fn loopback_session(
         served,
         driven,
         closing,
+        package0,
     })
 }
 
@@ -246,6 +255,7 @@ pub async fn run_builtin_client(
         transcript: Transcript {
             exchanges: l.served,
             closing: l.closing,
+            package0: l.package0.map(Into::into),
             ..Transcript::default()
         },
     })
@@ -266,6 +276,7 @@ pub async fn run_builtin_server(
         transcript: Transcript {
             exchanges: l.driven,
             closing: l.closing,
+            package0: l.package0.map(Into::into),
             ..Transcript::default()
         },
     })
@@ -567,6 +578,17 @@ fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Who the peers are in an in-memory session: the vectors vary these (from proptest
+/// strategies with fixed seeds) so the checker is not tested on one set of names only.
+#[derive(Debug, Clone)]
+pub struct PeerParams {
+    pub dev_id: String,
+    pub client: Credentials,
+    pub server: Credentials,
+    pub session_id: String,
+    pub nonce_seed: u64,
+}
+
 /// The engines paired in memory: the same sessions without sockets (deterministic;
 /// used for vectors and fast tests). `role` says which side is under test.
 pub fn run_in_memory(
@@ -575,13 +597,40 @@ pub fn run_in_memory(
     client_faults: &BTreeSet<ClientFault>,
     server_faults: &BTreeSet<ServerFault>,
 ) -> CaseRun {
+    run_in_memory_with(scenario, role, client_faults, server_faults, None)
+}
+
+pub fn run_in_memory_with(
+    scenario: &Scenario,
+    role: Role,
+    client_faults: &BTreeSet<ClientFault>,
+    server_faults: &BTreeSet<ServerFault>,
+    params: Option<&PeerParams>,
+) -> CaseRun {
     let url = "http://dm.example/dm";
-    let mut client = Client::new(peers::client_config(scenario, url, client_faults));
-    let mut server = Server::new(
-        peers::server_config(url, peers::default_client_creds(), server_faults),
-        scenario.server.clone(),
-    );
-    let transcript = pair::run(&mut client, &mut server, Options::default().max_exchanges);
+    let mut cc = peers::client_config(scenario, url, client_faults);
+    let mut sc = peers::server_config(url, peers::default_client_creds(), server_faults);
+    if let Some(p) = params {
+        cc.dev_info.dev_id = p.dev_id.clone();
+        cc.creds = p.client.clone();
+        cc.server_creds = Some(p.server.clone());
+        cc.session_id = p.session_id.clone();
+        cc.nonce_seed = p.nonce_seed;
+        sc.client_creds = p.client.clone();
+        sc.server_creds = p.server.clone();
+        sc.nonce_seed = p.nonce_seed ^ 0x5eed;
+    }
+    let package0 = peers::package0_for(scenario, &sc.server_creds);
+    if let Some(bytes) = &package0 {
+        // The scenario's own Package 0 always verifies against its own server.
+        cc = cc
+            .for_notification(bytes)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+    }
+    let mut client = Client::new(cc);
+    let mut server = Server::new(sc, scenario.server.clone());
+    let mut transcript = pair::run(&mut client, &mut server, Options::default().max_exchanges);
+    transcript.package0 = package0.map(Into::into);
     let peer = match role {
         Role::Client => client_peer(client_faults),
         Role::Server => server_peer(server_faults),

@@ -52,6 +52,9 @@ pub struct ClientSetup {
     /// The built-in client's MaxObjSize, when a scenario needs a small one.
     #[serde(default)]
     pub max_obj_size: Option<u32>,
+    /// Open with a Package 0: the session is server-initiated (Alert 1200).
+    #[serde(default)]
+    pub package0: bool,
 }
 
 impl Default for ClientSetup {
@@ -61,6 +64,7 @@ impl Default for ClientSetup {
             encoding: Encoding::Xml,
             max_msg_size: None,
             max_obj_size: None,
+            package0: false,
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Transcript vectors: for every rule, transcripts with the verdict they must get.
 //!
-//! Each vector is one in-memory session of a scenario between the reference engines
-//! (deterministic, so regeneration is byte-stable). Its label comes from the scenario
-//! file, written by hand: the conformant peers pass the rules the scenario names, and
-//! each faulty peer fails the rules its `[expect.faults]` entry lists. The checker is
-//! then tested against the labels.
+//! Each vector is one in-memory session of a scenario between the reference engines.
+//! Who the peers are (DevId, credentials, SessionID, nonce seed) comes from a proptest
+//! strategy run with a seed fixed per scenario, so regeneration is byte-stable and the
+//! checker still sees varied names. Its label comes from files written by hand: the
+//! conformant peers pass the rules the scenario names (and the rules whose catalog entry
+//! lists the scenario), and each faulty peer fails the rules its `[expect.faults]` entry
+//! lists. The checker is then tested against the labels.
 
-use crate::runner::run_in_memory;
+use crate::runner::{PeerParams, run_in_memory_with};
 use crate::scenario::Scenario;
 use dmct_proto::transcript::Transcript;
 use dmct_rules::{Level, Role, Verdict};
@@ -60,11 +62,11 @@ fn vector(
     faults: &[String],
     t: Transcript,
 ) -> RuleVector {
-    let info = dmct_rules::rule(rule).map(|r| r.info());
+    let info = dmct_rules::info(rule);
     RuleVector {
         vector_format: VECTOR_FORMAT,
         rule: rule.into(),
-        clause: info.map_or(String::new(), |i| i.clause.into()),
+        clause: info.map_or(String::new(), |i| i.clause.clone()),
         level: info.map_or(Level::Must, |i| i.level),
         expected,
         scenario: s.id.clone(),
@@ -78,23 +80,79 @@ fn vector(
     }
 }
 
+/// The peers' names for a scenario's vectors: drawn from proptest strategies with a
+/// seed fixed by the scenario id.
+pub fn params_for(scenario: &Scenario) -> PeerParams {
+    use dmct_proto::auth::Credentials;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut seed = [0u8; 32];
+    for (i, b) in scenario.id.bytes().enumerate() {
+        seed[i % 32] ^= b.rotate_left(i as u32 % 8);
+    }
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    let strategy = (
+        "IMEI:[0-9]{15}",
+        "[a-z][a-z0-9]{3,11}",
+        "[A-Za-z0-9]{12,24}",
+        "[a-z][a-z0-9]{3,11}",
+        "[A-Za-z0-9]{12,24}",
+        1u16..=0xFFFF,
+        any::<u64>(),
+    );
+    let (dev_id, cu, cs, su, ss, sid, nonce_seed) = strategy
+        .new_tree(&mut runner)
+        .map(|t| t.current())
+        .unwrap_or_else(|e| unreachable!("the strategies cannot be rejected: {e}"));
+    PeerParams {
+        dev_id,
+        client: Credentials {
+            user: cu,
+            secret: cs,
+        },
+        server: Credentials {
+            user: su,
+            secret: ss,
+        },
+        session_id: format!("{sid:X}"),
+        nonce_seed,
+    }
+}
+
+/// The rules a conformant run of `s` in `role` must pass: those the scenario names and
+/// those whose catalog entry lists the scenario.
+pub fn expected_passes(s: &Scenario, role: Role) -> Vec<String> {
+    let mut rules: Vec<String> = dmct_rules::statements()
+        .iter()
+        .filter(|i| i.status == dmct_rules::RuleStatus::Testable && i.binds.binds(role))
+        .filter(|i| s.rules.contains(&i.id) || i.scenarios.contains(&s.id))
+        .map(|i| i.id.clone())
+        .collect();
+    rules.dedup();
+    rules
+}
+
 /// All vectors the scenarios define, in a stable order.
 pub fn generate(scenarios: &[Scenario]) -> Vec<RuleVector> {
     let mut out = Vec::new();
     for s in scenarios {
+        let params = params_for(s);
         for &role in &s.roles {
-            let conformant = run_in_memory(s, role, &BTreeSet::new(), &BTreeSet::new());
-            for rule in &s.rules {
-                if dmct_rules::rule(rule).is_some_and(|r| r.info().role == role) {
-                    out.push(vector(
-                        s,
-                        rule,
-                        Verdict::Pass,
-                        role,
-                        &[],
-                        conformant.transcript.clone(),
-                    ));
-                }
+            let conformant =
+                run_in_memory_with(s, role, &BTreeSet::new(), &BTreeSet::new(), Some(&params));
+            for rule in expected_passes(s, role) {
+                out.push(vector(
+                    s,
+                    &rule,
+                    Verdict::Pass,
+                    role,
+                    &[],
+                    conformant.transcript.clone(),
+                ));
             }
             for (fault, rules) in &s.expect.faults {
                 let (cf, sf): (BTreeSet<_>, BTreeSet<_>) = match role {
@@ -107,7 +165,7 @@ pub fn generate(scenarios: &[Scenario]) -> Vec<RuleVector> {
                         None => continue,
                     },
                 };
-                let run = run_in_memory(s, role, &cf, &sf);
+                let run = run_in_memory_with(s, role, &cf, &sf, Some(&params));
                 for rule in rules {
                     out.push(vector(
                         s,

@@ -54,7 +54,7 @@ fn vector_trial(path: &Path, text: String) -> Trial {
             serde_json::from_str(&text).map_err(|e| format!("unreadable vector: {e}"))?;
         let rule = dmct_rules::rule(&v.rule).ok_or_else(|| format!("unknown rule {}", v.rule))?;
         let view = dmct_rules::View::new(&v.transcript);
-        let f = dmct_rules::judge(rule, &view);
+        let f = dmct_rules::judge(rule, &view, v.role);
         if f.verdict != v.expected {
             return Err(format!(
                 "{}: expected {}, checker says {} ({})",
@@ -122,9 +122,9 @@ fn coverage_trial() -> Trial {
             .collect();
         let mut missing = Vec::new();
         for r in dmct_rules::CATALOG {
-            let id = r.info().id;
+            let id = &r.info().id;
             for want in [Verdict::Pass, Verdict::Fail] {
-                if !all.iter().any(|v| v.rule == id && v.expected == want) {
+                if !all.iter().any(|v| v.rule == *id && v.expected == want) {
                     missing.push(format!("{id} has no {want} vector"));
                 }
             }

@@ -219,6 +219,13 @@ enum Command {
     List {
         #[arg(value_enum)]
         what: ListWhat,
+        /// As JSON, for machines
+        #[arg(long)]
+        json: bool,
+        /// Rules: per clause, the statements found, testable, implemented, with
+        /// vectors, with a caught fault
+        #[arg(long)]
+        coverage: bool,
     },
 }
 
@@ -404,10 +411,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     .context("cannot write to standard output")?;
                 Ok(ExitCode::SUCCESS)
             }
-            Command::List { what } => {
-                list(what)?;
-                Ok(ExitCode::SUCCESS)
-            }
+            Command::List {
+                what,
+                json,
+                coverage,
+            } => list(what, json, coverage),
             Command::Peer { which } => match which {
                 PeerCommand::Server {
                     listen,
@@ -708,12 +716,68 @@ fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
         .with_context(|| format!("{} is not a SyncML DM message", file.display()))
 }
 
-fn list(what: ListWhat) -> Result<()> {
+fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
     match what {
+        ListWhat::Rules if coverage => {
+            let rules = dmct_suite::coverage::rules(&dmct_suite::scenario::builtin()?);
+            let clauses = dmct_suite::coverage::by_clause(&rules);
+            if json {
+                let v = serde_json::json!({ "clauses": clauses, "rules": rules });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{:<24} {:>10} {:>8} {:>11} {:>12} {:>12}",
+                    "clause",
+                    "statements",
+                    "testable",
+                    "implemented",
+                    "with vectors",
+                    "caught fault"
+                );
+                for c in &clauses {
+                    println!(
+                        "{:<24} {:>10} {:>8} {:>11} {:>12} {:>12}",
+                        c.clause,
+                        c.statements,
+                        c.testable,
+                        c.implemented,
+                        c.with_vectors,
+                        c.with_caught_fault
+                    );
+                }
+                let testable: Vec<_> = rules
+                    .iter()
+                    .filter(|r| r.status == dmct_rules::RuleStatus::Testable)
+                    .collect();
+                let complete = testable.iter().filter(|r| r.complete()).count();
+                println!(
+                    "{complete} of {} testable rules have a check, vectors both ways and a caught fault",
+                    testable.len()
+                );
+                for r in testable.iter().filter(|r| !r.complete()) {
+                    println!("  incomplete: {}", r.id);
+                }
+            }
+        }
         ListWhat::Rules => {
-            for r in dmct_rules::CATALOG {
-                let i = r.info();
-                println!("{}\t{}\t{}\t{}", i.id, i.level, i.role, i.clause);
+            let all = dmct_rules::statements();
+            if json {
+                println!("{}", serde_json::to_string_pretty(all)?);
+            } else {
+                for i in all {
+                    let status = match i.status {
+                        dmct_rules::RuleStatus::Testable => String::new(),
+                        dmct_rules::RuleStatus::Untestable => "\tuntestable".into(),
+                        dmct_rules::RuleStatus::Deprecated => format!(
+                            "\tdeprecated{}",
+                            i.replaced_by
+                                .as_ref()
+                                .map(|r| format!(" (now {r})"))
+                                .unwrap_or_default()
+                        ),
+                    };
+                    println!("{}\t{}\t{}\t{}{status}", i.id, i.level, i.binds, i.clause);
+                }
             }
         }
         ListWhat::Scenarios => {
@@ -741,5 +805,5 @@ fn list(what: ListWhat) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -141,10 +141,26 @@ fn list_rules_prints_id_level_role_clause() {
     let o = dmct(&["list", "rules"]);
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(
-        s.contains("auth/no-synchdr-only-challenge\tMUST NOT\tclient\tOMA DM Protocol 1.2 §9"),
+        s.contains("auth/no-synchdr-only-challenge\tMUST NOT\tclient\t[PRO] §9"),
         "{s}"
     );
-    assert_eq!(s.lines().count(), 4);
+    // Every statement of the catalog file, one line each.
+    let statements = dmct_rules::statements().len();
+    assert_eq!(s.lines().count(), statements);
+    // --json is an array of the same statements with their fields.
+    let o = dmct(&["list", "rules", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), statements);
+    assert!(arr.iter().all(|r| r["id"].is_string()
+        && r["level"].is_string()
+        && r["binds"].is_string()
+        && r["clause"].is_string()));
+    // --coverage: per clause, and every testable rule complete.
+    let o = dmct(&["list", "rules", "--coverage"]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.starts_with("clause"), "{s}");
+    assert!(!s.contains("incomplete:"), "{s}");
 }
 
 #[test]

@@ -1,28 +1,12 @@
 //! Authentication rules (DM Protocol §9).
 
 use super::{clip, obs};
-use crate::{Level, Observation, Role, Rule, RuleInfo, Side, Verdict, View};
+use crate::{Observation, Role, Rule, Side, Verdict, View};
 use dmct_proto::{Command, SyncML};
 
 /// §9: after a Package #2 with no (or invalid) server credentials and no commands, the
 /// client must not send back only a Status for the SyncHdr carrying a challenge.
 pub struct NoSynchdrOnlyChallenge;
-
-static NO_SYNCHDR_ONLY_CHALLENGE: RuleInfo = RuleInfo {
-    id: "auth/no-synchdr-only-challenge",
-    clause: "OMA DM Protocol 1.2 §9 (Authentication)",
-    level: Level::MustNot,
-    role: Role::Client,
-    summary: "When the server's Package #2 carried no or invalid credentials and no \
-              commands (only Status for SyncHdr and DevInfo), the client must not answer \
-              with a package holding only a Status for the SyncHdr with a challenge.",
-    allowed: &[
-        "send nothing more: the session ends",
-        "send a package that carries operations (for instance a Generic Alert) along with \
-         its Status and challenge",
-        "accept credentials the server did send (Status 212 or 200) and end the session",
-    ],
-};
 
 /// A package whose whole body is one Status for the SyncHdr with a Chal.
 pub(crate) fn is_synchdr_only_challenge(m: &SyncML) -> bool {
@@ -31,11 +15,11 @@ pub(crate) fn is_synchdr_only_challenge(m: &SyncML) -> bool {
 }
 
 impl Rule for NoSynchdrOnlyChallenge {
-    fn info(&self) -> &'static RuleInfo {
-        &NO_SYNCHDR_ONLY_CHALLENGE
+    fn id(&self) -> &'static str {
+        "auth/no-synchdr-only-challenge"
     }
 
-    fn check(&self, view: &View) -> Vec<Observation> {
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for e in &view.exchanges {
             let (Some(client), Some(pkg2)) = (e.client_msg(), e.server_msg()) else {

@@ -1,7 +1,7 @@
 //! Session and package rules (DM Protocol §8, with the seed CR and DM 1.2.1 wording).
 
 use super::{clip, obs};
-use crate::{Level, Observation, Role, Rule, RuleInfo, Side, Verdict, View};
+use crate::{Observation, Role, Rule, Side, Verdict, View};
 use dmct_proto::auth::Scheme;
 use dmct_proto::transcript::{Closing, ExchangeFailure};
 use dmct_proto::{Command, SyncML};
@@ -11,24 +11,6 @@ use dmct_proto::{Command, SyncML};
 /// §8 (seed CR) and §9 (DM 1.2.1): a challenge during setup does not end the session;
 /// the client goes back to Package #1 with the credentials asked for.
 pub struct ReauthContinues;
-
-static REAUTH_CONTINUES: RuleInfo = RuleInfo {
-    id: "session/reauth-continues",
-    clause: "OMA DM Protocol 1.2 §8 (as amended by the seed CR), §9",
-    level: Level::Must,
-    role: Role::Client,
-    summary: "When the server answers Package #1 with Status 401 or 407 and a Chal, the \
-              session goes on: the client sends Package #1 again in the same session (same \
-              SessionID, a later MsgID) with credentials of the scheme asked for, a Status \
-              for the server's SyncHdr, the Alert 1200/1201 and the DevInfo Replace, to \
-              RespURI if the server gave one.",
-    allowed: &[
-        "re-send Package #1 as described, to RespURI when given",
-        "end the session when the scheme asked for is one the client does not support \
-         (§9: answer with the requested type or terminate); MD5 support is mandatory",
-        "a MsgID that grows by more than one",
-    ],
-};
 
 /// Where the repeated Package #1 went wrong, if it did.
 fn reauth_problems(
@@ -125,11 +107,11 @@ fn split_target(url: &str) -> (&str, String) {
 }
 
 impl Rule for ReauthContinues {
-    fn info(&self) -> &'static RuleInfo {
-        &REAUTH_CONTINUES
+    fn id(&self) -> &'static str {
+        "session/reauth-continues"
     }
 
-    fn check(&self, view: &View) -> Vec<Observation> {
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for e in &view.exchanges {
             let (Some(first), Some(pkg2)) = (e.client_msg(), e.server_msg()) else {
@@ -254,21 +236,6 @@ impl ReauthContinues {
 /// the client's Status-only reply must not be sent.
 pub struct NoStatusOnlyPackage;
 
-static NO_STATUS_ONLY_PACKAGE: RuleInfo = RuleInfo {
-    id: "session/no-status-only-package",
-    clause: "OMA DM Protocol 1.2 §8 (OMA DM Protocol packages)",
-    level: Level::MustNot,
-    role: Role::Client,
-    summary: "When a server package holds no management operations and no challenge, the \
-              client's reply would hold only Status for the SyncHdr: it must not be sent, \
-              and the session ends.",
-    allowed: &[
-        "send nothing more: the session ends",
-        "start new work with a package that carries operations (for instance a Generic \
-         Alert 1226)",
-    ],
-};
-
 /// Every command is a Status (and there is at least one).
 fn status_only(m: &SyncML) -> bool {
     !m.body.commands.is_empty()
@@ -279,11 +246,11 @@ fn status_only(m: &SyncML) -> bool {
 }
 
 impl Rule for NoStatusOnlyPackage {
-    fn info(&self) -> &'static RuleInfo {
-        &NO_STATUS_ONLY_PACKAGE
+    fn id(&self) -> &'static str {
+        "session/no-status-only-package"
     }
 
-    fn check(&self, view: &View) -> Vec<Observation> {
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for e in &view.exchanges {
             let Some(pkg) = e.server_msg() else { continue };
@@ -343,28 +310,12 @@ impl Rule for NoStatusOnlyPackage {
 /// §8: "A server MUST send response packages to all client packages."
 pub struct ServerAnswersEveryPackage;
 
-static SERVER_ANSWERS_EVERY_PACKAGE: RuleInfo = RuleInfo {
-    id: "session/server-answers-every-package",
-    clause: "OMA DM Protocol 1.2 §8 (OMA DM Protocol packages)",
-    level: Level::Must,
-    role: Role::Server,
-    summary: "The server answers every client package with a package of its own: an HTTP \
-              response carrying a SyncML DM message of the same session.",
-    allowed: &[
-        "answer with a SyncML DM message (HTTP 200) of the same session",
-        "challenge at the transport level (HTTP 401/407 with WWW-Authenticate or \
-         Proxy-Authenticate), when the account uses HTTP authentication",
-        "take any time to answer: the spec sets no timeouts, so a slow answer is \
-         inconclusive, never a failure",
-    ],
-};
-
 impl Rule for ServerAnswersEveryPackage {
-    fn info(&self) -> &'static RuleInfo {
-        &SERVER_ANSWERS_EVERY_PACKAGE
+    fn id(&self) -> &'static str {
+        "session/server-answers-every-package"
     }
 
-    fn check(&self, view: &View) -> Vec<Observation> {
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for e in &view.exchanges {
             let Some(client) = e.client_msg() else {
