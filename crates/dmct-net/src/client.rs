@@ -95,6 +95,19 @@ pub async fn post_with(
     limits: &Limits,
     tls: Option<&ClientTls>,
 ) -> Exchange {
+    request_with("POST", url, headers, body, limits, tls).await
+}
+
+/// Like [`post_with`] with another method: DM uses POST, and a faulty peer that does
+/// not must be playable too.
+pub async fn request_with(
+    method: &str,
+    url: &str,
+    headers: Headers,
+    body: Vec<u8>,
+    limits: &Limits,
+    tls: Option<&ClientTls>,
+) -> Exchange {
     let parsed = split(url);
     let (scheme, authority, target) = parsed
         .clone()
@@ -106,7 +119,7 @@ pub async fn post_with(
     }));
     sent.push("Content-Length", body.len().to_string());
     let request = HttpRequest {
-        method: "POST".into(),
+        method: method.into(),
         target: target.clone(),
         headers: sent,
         body: body.into(),
@@ -252,7 +265,7 @@ where
     });
 
     let mut b = Request::builder()
-        .method("POST")
+        .method(request.method.as_str())
         .uri(request.target.as_str());
     for (n, v) in &request.headers.0 {
         b = b.header(n.as_str(), v.as_str());

@@ -17,7 +17,7 @@ mod record;
 mod server;
 mod tls;
 
-pub use client::{post, post_with};
+pub use client::{post, post_with, request_with};
 pub use record::Recorder;
 pub use server::{Responder, ServeHandle, serve, serve_with};
 pub use tls::{ClientTls, ServerTls, TlsError};

@@ -39,7 +39,27 @@ pub fn render_text(r: &RunReport) -> String {
             if c.exchanges == 1 { "" } else { "s" }
         );
         let _ = writeln!(s, "  {}", c.title);
-        for f in &c.findings {
+        // Passing rules are counted; what did not pass is shown with its evidence.
+        let passed = c
+            .findings
+            .iter()
+            .filter(|f| f.verdict == Verdict::Pass)
+            .count();
+        let not_applicable = c
+            .findings
+            .iter()
+            .filter(|f| f.verdict == Verdict::NotApplicable)
+            .count();
+        let _ = write!(
+            s,
+            "  {passed} rule{} passed",
+            if passed == 1 { "" } else { "s" }
+        );
+        if not_applicable > 0 {
+            let _ = write!(s, ", {not_applicable} not applicable");
+        }
+        let _ = writeln!(s);
+        for f in c.findings.iter().filter(|f| f.verdict != Verdict::Pass) {
             let _ = write!(
                 s,
                 "  {} {} [{} {}, {}]",
@@ -64,12 +84,10 @@ pub fn render_text(r: &RunReport) -> String {
                 }
             }
             let _ = writeln!(s);
-            if f.verdict != Verdict::Pass {
-                let _ = writeln!(s, "       {}", f.detail);
-                if let Some(e) = &f.excerpt {
-                    for line in e.lines() {
-                        let _ = writeln!(s, "       | {line}");
-                    }
+            let _ = writeln!(s, "       {}", f.detail);
+            if let Some(e) = &f.excerpt {
+                for line in e.lines() {
+                    let _ = writeln!(s, "       | {line}");
                 }
             }
         }

@@ -67,6 +67,8 @@ fn verdict(t: &dmct_proto::transcript::Transcript, rule: &str) -> Verdict {
 fn credless() -> ServerScript {
     ServerScript {
         max_msg_size: None,
+        accept_status: None,
+        scheme: None,
         packages: vec![ServerStep {
             cred: ServerCred::None,
             ..Default::default()
@@ -77,6 +79,8 @@ fn credless() -> ServerScript {
 fn reauth() -> ServerScript {
     ServerScript {
         max_msg_size: None,
+        accept_status: None,
+        scheme: None,
         packages: vec![
             ServerStep {
                 challenge: Some(Challenge {
@@ -147,6 +151,8 @@ fn each_client_fault_is_caught() {
 fn server_fault_is_caught() {
     let script = ServerScript {
         max_msg_size: None,
+        accept_status: None,
+        scheme: None,
         packages: vec![ServerStep {
             commands: vec![ScriptCommand::Get {
                 target: "./DevInfo/Mod".into(),

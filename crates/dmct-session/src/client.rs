@@ -3,7 +3,7 @@
 //! no operations and no challenge (DM Protocol §8, §9).
 
 use crate::build::{self, MessageBuilder, Outbox};
-use crate::fault::ClientFault;
+use crate::fault::{ClientFault, MutCtx};
 use crate::tree::{Access, GetResult, MgmtTree};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse};
@@ -123,9 +123,10 @@ pub fn notification_for(server: &Credentials, session_id: u16) -> Vec<u8> {
     package0::encode(&n, &server.secret, b"").unwrap_or_default()
 }
 
-/// An HTTP POST the client wants sent.
+/// An HTTP request the client wants sent (a POST, unless a fault says otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
+    pub method: String,
     pub url: String,
     pub headers: Headers,
     pub body: Vec<u8>,
@@ -141,7 +142,7 @@ impl Outgoing {
         headers.0.extend(self.headers.0.iter().cloned());
         headers.push("Content-Length", self.body.len().to_string());
         HttpRequest {
-            method: "POST".into(),
+            method: self.method.clone(),
             target,
             headers,
             body: self.body.clone().into(),
@@ -203,6 +204,8 @@ pub struct Client {
     chunk: Option<Chunk>,
     /// A large object refused (over MaxObjSize) whose later chunks are still coming.
     refused_object: Option<String>,
+    /// The server's last message, which faults may look at.
+    last_server: Option<SyncML>,
     /// Faults already played (each fires once, so faulty sessions still end).
     spent: BTreeSet<ClientFault>,
 }
@@ -285,6 +288,7 @@ impl Client {
             server_max_msg: None,
             chunk: None,
             refused_object: None,
+            last_server: None,
             spent: BTreeSet::new(),
             config,
         }
@@ -395,19 +399,47 @@ impl Client {
         b.finish(true)
     }
 
-    fn send(&self, msg: SyncML) -> Outgoing {
+    fn send(&mut self, mut msg: SyncML) -> Outgoing {
+        let faults: Vec<ClientFault> = self.config.faults.iter().copied().collect();
+        let peer = self.last_server.clone();
+        for &f in &faults {
+            if (f.every_message() || !self.spent.contains(&f))
+                && f.mutate(
+                    &mut msg,
+                    MutCtx {
+                        peer: peer.as_ref(),
+                    },
+                )
+                && !f.every_message()
+            {
+                self.spent.insert(f);
+            }
+        }
+        let n = msg.hdr.msg_id_number().unwrap_or(0);
+        // After HMAC was accepted, fall back to Basic (a fault).
+        let to_basic = self.scheme == Scheme::Hmac
+            && n >= 3
+            && self.config.faults.contains(&ClientFault::SwitchesToBasic);
+        if to_basic {
+            msg.hdr.cred = build::cred(Scheme::Basic, &self.config.creds, None);
+        }
         let mut headers = Headers::default();
         let media = match self.config.encoding {
             Encoding::Xml => CONTENT_TYPE_XML,
             Encoding::Wbxml => CONTENT_TYPE_WBXML,
         };
-        headers.push("Content-Type", media);
+        // The verproto parameter of the media type registration says which DM version
+        // the body speaks.
+        headers.push("Content-Type", format!("{media}; verproto={VER_PROTO}"));
         headers.push("Accept", media);
         let body = dmct_proto::encode(&msg, self.config.encoding);
         // HMAC: every message carries a mac over its exact bytes, keyed with the latest
         // nonce from the server. Without a nonce there is nothing to key it with, and the
         // server's challenge will bring one.
+        let dropped = n >= 3 && self.config.faults.contains(&ClientFault::HmacHeaderDropped);
         if self.scheme == Scheme::Hmac
+            && !to_basic
+            && !dropped
             && let Some(nonce) = &self.nonce
         {
             let header = HmacHeader {
@@ -417,7 +449,17 @@ impl Client {
             };
             headers.push(HMAC_HEADER, header.to_header_value());
         }
+        let mut method = "POST".to_owned();
+        for &f in &faults {
+            if (f.every_message() || !self.spent.contains(&f))
+                && f.mutate_http(&msg, &mut method, &mut headers)
+                && !f.every_message()
+            {
+                self.spent.insert(f);
+            }
+        }
         Outgoing {
+            method,
             url: self.url.clone(),
             headers,
             body,
@@ -436,6 +478,7 @@ impl Client {
             Ok(d) => d.message,
             Err(e) => return ClientStep::Done(format!("undecodable server message: {e}")),
         };
+        self.last_server = Some(msg.clone());
         // §8: a client receiving Session Abort does not answer.
         if msg.alert_codes().any(|c| c == alert_code::SESSION_ABORT) {
             return ClientStep::Done("server aborted the session (Alert 1223)".into());
@@ -526,8 +569,8 @@ impl Client {
             for c in out {
                 b.push(c);
             }
-            self.outbox
-                .compose(b, self.server_max_msg, self.config.encoding)
+            let max = self.max_for_compose();
+            self.outbox.compose(b, max, self.config.encoding)
         } else if !msg.body.final_ {
             // The server's package goes on: answer this message and ask for the next,
             // without Final (DM Protocol §2.1).
@@ -543,10 +586,19 @@ impl Client {
             for c in out {
                 self.outbox.push(c);
             }
-            self.outbox
-                .compose(b, self.server_max_msg, self.config.encoding)
+            let max = self.max_for_compose();
+            self.outbox.compose(b, max, self.config.encoding)
         };
         ClientStep::Send(self.send(m))
+    }
+
+    /// The MaxMsgSize to respect (none when a fault ignores it).
+    fn max_for_compose(&self) -> Option<usize> {
+        if self.config.faults.contains(&ClientFault::IgnoresMaxMsgSize) {
+            None
+        } else {
+            self.server_max_msg
+        }
     }
 
     /// Check the server's credentials; Ok is the Status for its SyncHdr, Err the code to
@@ -762,7 +814,7 @@ impl Client {
             };
             ok &= step_ok;
         }
-        if !ok {
+        if !ok && !self.config.faults.contains(&ClientFault::AtomicNoRollback) {
             self.tree = before;
             for r in &mut inner_out {
                 if let Command::Status(s) = r

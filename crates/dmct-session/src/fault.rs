@@ -1,126 +1,717 @@
 //! Named faults: each makes a reference engine break specific rules on purpose.
 //!
-//! A fault names the rules it breaks; `dmct selftest` runs every faulty peer and requires
-//! each of those rules to fail on it (the catalog's mutation score).
+//! A fault names the rules it breaks; `dmct selftest` runs every faulty peer in the
+//! scenarios that expect it and requires each of those rules to fail (the catalog's
+//! mutation score). Most faults are edits of an outgoing message (its SyncML, its HTTP
+//! head), applied by the engine just before sending, once per session unless they must
+//! hold for every message; a few change what the engine decides.
 
-use serde::{Deserialize, Serialize};
+use dmct_proto::auth::{FORMAT_B64, HMAC_HEADER, Scheme};
+use dmct_proto::transcript::Headers;
+use dmct_proto::*;
 
-/// Faults of the reference client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ClientFault {
-    /// Answers a Package #2 without server credentials and without commands with a
-    /// package holding only a Status for the SyncHdr with a Chal.
-    SynchdrOnlyChallenge,
-    /// Sends the Status-only package it should drop when the server's package had no
-    /// operations and no challenge.
-    StatusOnlyReply,
-    /// Treats a challenge in the setup phase as the end of the session and starts a new
-    /// one (new SessionID, MsgID 1).
-    ReauthNewSession,
-    /// Re-authenticates without repeating the Alert and the DevInfo Replace.
-    ReauthWithoutSetup,
-    /// Re-authenticates with the scheme it used before, not the one asked for.
-    ReauthSameScheme,
-    /// Ignores the RespURI of the challenging package.
-    ReauthIgnoresRespUri,
+/// What a message edit may look at: the peer's message being answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MutCtx<'a> {
+    pub peer: Option<&'a SyncML>,
 }
+
+/// Edits both engines can make to their outgoing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    VerDtd,
+    VerProto,
+    MsgIdRepeats,
+    DuplicateCmdId,
+    EmptySource,
+    CredInCommand,
+    SynchdrStatusLast,
+    WrongMsgRef,
+    WrongCmdRef,
+    WrongStatusCmd,
+    MissingStatus,
+    StatusForStatus,
+    StatusCodeText,
+}
+
+impl Edit {
+    fn apply(self, m: &mut SyncML) -> bool {
+        let cmds = &mut m.body.commands;
+        let first_cmd_status = cmds
+            .iter()
+            .position(|c| matches!(c, Command::Status(s) if !s.is_for_synchdr()));
+        match self {
+            Edit::VerDtd => m.hdr.ver_dtd = "1.1".into(),
+            Edit::VerProto => m.hdr.ver_proto = "DM/1.1".into(),
+            Edit::MsgIdRepeats => match m.hdr.msg_id_number() {
+                Some(n) if n > 1 => m.hdr.msg_id = (n - 1).to_string(),
+                _ => return false,
+            },
+            Edit::DuplicateCmdId => {
+                if cmds.len() < 2 {
+                    return false;
+                }
+                let id = cmds[0].cmd_id().unwrap_or("1").to_owned();
+                crate::build::set_cmd_id(&mut cmds[1], id);
+            }
+            Edit::EmptySource => m.hdr.source.loc_uri = String::new(),
+            Edit::CredInCommand => {
+                let cred = Cred {
+                    meta: Some(Meta {
+                        r#type: Some(Scheme::Basic.meta_type().into()),
+                        format: Some(FORMAT_B64.into()),
+                        ..Default::default()
+                    }),
+                    data: "ZG1jdDpmYXVsdA==".into(),
+                };
+                let slot = cmds.iter_mut().find_map(|c| match c {
+                    Command::Alert(a) => Some(&mut a.cred),
+                    Command::Add(x)
+                    | Command::Replace(x)
+                    | Command::Get(x)
+                    | Command::Delete(x) => Some(&mut x.cred),
+                    _ => None,
+                });
+                match slot {
+                    Some(s) => *s = Some(cred),
+                    None => return false,
+                }
+            }
+            Edit::SynchdrStatusLast => {
+                if cmds.len() < 2 || !matches!(&cmds[0], Command::Status(s) if s.is_for_synchdr()) {
+                    return false;
+                }
+                let s = cmds.remove(0);
+                cmds.push(s);
+            }
+            Edit::WrongMsgRef => match cmds.iter_mut().find_map(|c| match c {
+                Command::Status(s) if s.is_for_synchdr() => Some(s),
+                _ => None,
+            }) {
+                Some(s) => s.msg_ref = "99".into(),
+                None => return false,
+            },
+            Edit::WrongCmdRef | Edit::WrongStatusCmd | Edit::StatusCodeText => {
+                let Some(Command::Status(s)) = first_cmd_status.map(|i| &mut cmds[i]) else {
+                    return false;
+                };
+                match self {
+                    Edit::WrongCmdRef => s.cmd_ref = "77".into(),
+                    Edit::WrongStatusCmd => {
+                        s.cmd = if s.cmd == "Exec" { "Copy" } else { "Exec" }.into()
+                    }
+                    _ => s.data = "OK".into(),
+                }
+            }
+            Edit::MissingStatus => {
+                let last = cmds
+                    .iter()
+                    .rposition(|c| matches!(c, Command::Status(s) if !s.is_for_synchdr() && s.cmd != "Results"));
+                match last {
+                    Some(i) => {
+                        cmds.remove(i);
+                    }
+                    None => return false,
+                }
+            }
+            Edit::StatusForStatus => {
+                let Some(msg_ref) = m.synchdr_status().map(|s| s.msg_ref.clone()) else {
+                    return false;
+                };
+                m.body.commands.push(Command::Status(Status {
+                    msg_ref,
+                    cmd_ref: "1".into(),
+                    cmd: "Status".into(),
+                    data: "200".into(),
+                    ..Default::default()
+                }));
+                renumber(m);
+            }
+        }
+        true
+    }
+}
+
+/// CmdIDs 1.. again after a command was added.
+fn renumber(m: &mut SyncML) {
+    for (i, c) in m.body.commands.iter_mut().enumerate() {
+        crate::build::set_cmd_id(c, (i + 1).to_string());
+    }
+}
+
+macro_rules! faults {
+    ($(#[$doc:meta])* $enum:ident { $($(#[$vdoc:meta])* $variant:ident = $name:literal, breaks [$($rule:literal),* $(,)?], $desc:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $enum {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $enum {
+            pub const ALL: &'static [$enum] = &[$($enum::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $($enum::$variant => $name,)* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|f| f.name() == name)
+            }
+
+            /// Rule ids this fault must make fail.
+            pub fn breaks(self) -> &'static [&'static str] {
+                match self { $($enum::$variant => &[$($rule,)*],)* }
+            }
+
+            pub fn describe(self) -> &'static str {
+                match self { $($enum::$variant => $desc,)* }
+            }
+        }
+    };
+}
+
+faults!(
+    /// Faults of the reference client.
+    ClientFault {
+        SynchdrOnlyChallenge = "synchdr-only-challenge",
+            breaks ["auth/no-synchdr-only-challenge", "session/no-status-only-package"],
+            "challenges a credential-less, command-less Package #2 with a SyncHdr-only Status";
+        StatusOnlyReply = "status-only-reply", breaks ["session/no-status-only-package"],
+            "sends a Status-only package after a package without operations";
+        ReauthNewSession = "reauth-new-session", breaks ["session/reauth-continues"],
+            "starts a new session when challenged during setup";
+        ReauthWithoutSetup = "reauth-without-setup", breaks ["session/reauth-continues"],
+            "re-authenticates without repeating Alert and DevInfo";
+        ReauthSameScheme = "reauth-same-scheme",
+            breaks ["session/reauth-continues", "auth/client-answers-scheme"],
+            "re-authenticates with its old scheme, not the one asked for";
+        ReauthIgnoresRespUri = "reauth-ignores-respuri",
+            breaks ["session/reauth-continues", "session/respuri-followed"],
+            "re-authenticates to the old URL instead of RespURI";
+        VerDtd = "verdtd-1.1", breaks ["msg/verdtd"], "writes VerDTD 1.1";
+        VerProto = "verproto-1.1", breaks ["msg/verproto"], "writes VerProto DM/1.1";
+        SessionIdChanges = "sessionid-changes", breaks ["msg/sessionid-constant"],
+            "changes its SessionID in the middle of the session";
+        MsgIdRepeats = "msgid-repeats", breaks ["msg/msgid-sequence"],
+            "reuses the MsgID of its previous message";
+        DuplicateCmdId = "duplicate-cmdid", breaks ["msg/cmdid-unique"],
+            "gives two commands of a message the same CmdID";
+        EmptySource = "empty-source", breaks ["msg/source-target"],
+            "leaves the SyncHdr's Source LocURI empty";
+        CredInCommand = "cred-in-command", breaks ["msg/no-cred-in-commands"],
+            "puts a Cred inside a command";
+        IgnoresMaxMsgSize = "ignores-max-msg-size", breaks ["msg/max-msg-size"],
+            "sends its package in one message whatever the server's MaxMsgSize";
+        SynchdrStatusLast = "synchdr-status-last", breaks ["status/synchdr-first"],
+            "puts the Status for the server's SyncHdr last";
+        WrongMsgRef = "wrong-msgref", breaks ["status/synchdr-msgref"],
+            "gives the SyncHdr Status a MsgRef of a message that does not exist";
+        WrongCmdRef = "wrong-cmdref", breaks ["status/cmdref-valid", "status/every-command"],
+            "answers a command with a Status whose CmdRef names no command";
+        WrongStatusCmd = "wrong-status-cmd", breaks ["status/cmd-name"],
+            "names the wrong command in a Status's Cmd";
+        MissingStatus = "missing-status", breaks ["status/every-command"],
+            "leaves a command without a Status";
+        StatusForStatus = "status-for-status", breaks ["status/not-for-status"],
+            "answers a Status with a Status";
+        StatusCodeText = "status-code-text", breaks ["status/code-valid"],
+            "writes a Status code as the text OK";
+        ResultsForReplace = "results-for-replace", breaks ["results/for-get-only"],
+            "points the Results of a Get at a Replace";
+        ResultsWithoutSource = "results-without-source", breaks ["results/source-locuri"],
+            "sends Results Items without a Source LocURI";
+        GetWithoutResults = "get-without-results", breaks ["results/for-every-get"],
+            "answers a Get 200 but sends no Results";
+        Pkg1WithoutAlert = "pkg1-without-alert", breaks ["pkg1/alert"],
+            "opens the session without Alert 1200/1201";
+        Pkg1PartialDevInfo = "pkg1-partial-devinfo", breaks ["pkg1/devinfo"],
+            "leaves ./DevInfo/Lang out of Package #1";
+        Pkg0Answered1201 = "pkg0-answered-1201", breaks ["pkg0/alert-1200"],
+            "answers a Package 0 with Alert 1201";
+        Pkg0OwnSessionId = "pkg0-own-sessionid", breaks ["pkg0/session-id"],
+            "answers a Package 0 with a SessionID of its own";
+        SendsGet = "sends-get", breaks ["client/allowed-commands"],
+            "sends a Get to the server";
+        FinalWhileServerContinues = "final-while-server-continues",
+            breaks ["multimsg/no-early-final"],
+            "closes its package with Final while the server's package goes on";
+        AtomicNoRollback = "atomic-no-rollback", breaks ["atomic/all-or-nothing"],
+            "keeps the effects of a failed Atomic";
+        ChunkStatus200 = "chunk-status-200", breaks ["lrgobj/213-for-chunk"],
+            "answers a chunk with 200 instead of 213";
+        CredWithoutType = "cred-without-type", breaks ["auth/cred-type"],
+            "sends a Cred without Meta Type";
+        NoLocName = "no-locname", breaks ["auth/md5-locname"],
+            "sends MD5 credentials without Source LocName";
+        DropsCredAfter200 = "drops-cred-after-200", breaks ["auth/resend-cred-after-200"],
+            "stops sending Cred after the server answered it 200";
+        HmacHeaderNoUsername = "hmac-header-no-username", breaks ["auth/hmac-header"],
+            "sends an x-syncml-hmac header without username";
+        HmacHeaderDropped = "hmac-header-dropped", breaks ["auth/hmac-every-message"],
+            "stops sending the x-syncml-hmac header in the middle of the session";
+        SwitchesToBasic = "switches-to-basic", breaks ["auth/scheme-constant"],
+            "switches from HMAC to Basic in the middle of the session";
+        HttpPut = "http-put", breaks ["http/post"], "sends a message with PUT";
+        ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
+            "labels its messages text/xml";
+        VerProtoParamWrong = "verproto-param-wrong", breaks ["http/verproto-param"],
+            "labels its messages verproto=DM/1.1";
+    }
+);
+
+faults!(
+    /// Faults of the reference server.
+    ServerFault {
+        EmptyReply = "empty-reply", breaks ["session/server-answers-every-package"],
+            "answers the first Package #3 with HTTP 200 and an empty body";
+        VerDtd = "verdtd-1.1", breaks ["msg/verdtd"], "writes VerDTD 1.1";
+        VerProto = "verproto-1.1", breaks ["msg/verproto"], "writes VerProto DM/1.1";
+        SessionIdMismatch = "sessionid-mismatch", breaks ["msg/sessionid-constant"],
+            "answers with another SessionID";
+        MsgIdRepeats = "msgid-repeats", breaks ["msg/msgid-sequence"],
+            "reuses the MsgID of its previous message";
+        DuplicateCmdId = "duplicate-cmdid", breaks ["msg/cmdid-unique"],
+            "gives two commands of a message the same CmdID";
+        EmptySource = "empty-source", breaks ["msg/source-target"],
+            "leaves the SyncHdr's Source LocURI empty";
+        WrongTarget = "wrong-target", breaks ["msg/target-is-client"],
+            "addresses its answer to another device";
+        CredInCommand = "cred-in-command", breaks ["msg/no-cred-in-commands"],
+            "puts a Cred inside a command";
+        IgnoresMaxMsgSize = "ignores-max-msg-size", breaks ["msg/max-msg-size"],
+            "sends its package in one message whatever the client's MaxMsgSize";
+        SynchdrStatusLast = "synchdr-status-last", breaks ["status/synchdr-first"],
+            "puts the Status for the client's SyncHdr last";
+        WrongMsgRef = "wrong-msgref", breaks ["status/synchdr-msgref"],
+            "gives the SyncHdr Status a MsgRef of a message that does not exist";
+        WrongCmdRef = "wrong-cmdref", breaks ["status/cmdref-valid", "status/every-command"],
+            "answers a command with a Status whose CmdRef names no command";
+        WrongStatusCmd = "wrong-status-cmd", breaks ["status/cmd-name"],
+            "names the wrong command in a Status's Cmd";
+        MissingStatus = "missing-status", breaks ["status/every-command"],
+            "leaves a command without a Status";
+        StatusForStatus = "status-for-status", breaks ["status/not-for-status"],
+            "answers a Status with a Status";
+        StatusCodeText = "status-code-text", breaks ["status/code-valid"],
+            "writes a Status code as the text OK";
+        Status200ForResults = "status-200-for-results", breaks ["status/no-200-for-results"],
+            "acknowledges Results with Status 200";
+        InvalidAlertCode = "invalid-alert-code", breaks ["alert/valid-code"],
+            "sends Alert 1221, a code DM does not define";
+        FinalInNextMessage = "final-in-next-message", breaks ["multimsg/next-message-response"],
+            "closes its Next Message response with Final";
+        ChunkWithoutSize = "chunk-without-size", breaks ["lrgobj/size-first-chunk"],
+            "leaves Meta Size out of an object's first chunk";
+        IgnoresMaxObjSize = "ignores-max-obj-size", breaks ["lrgobj/max-obj-size"],
+            "sends an object larger than the client's MaxObjSize";
+        FinalWithChunk = "final-with-chunk", breaks ["lrgobj/no-final-mid-object"],
+            "puts Final on a message that ends in the middle of an object";
+        ChallengeWithoutChal = "challenge-without-chal", breaks ["auth/chal-with-401-407"],
+            "sends 401/407 without a Chal";
+        ChalWithoutNonce = "chal-without-nonce", breaks ["auth/chal-nonce"],
+            "sends an MD5 Chal without NextNonce";
+        AnswersChallengeWithBasic = "answers-challenge-with-basic",
+            breaks ["auth/server-answers-scheme"],
+            "answers the client's challenge with Basic credentials whatever was asked";
+        Hmac212 = "hmac-212", breaks ["auth/hmac-status-200"],
+            "answers an HMAC-authenticated message with 212";
+        ReusedNonce = "reused-nonce",
+            breaks ["auth/hmac-new-nonce", "auth/fresh-nonce-after-failure"],
+            "gives the same nonce again";
+        CommandsWithChallenge = "commands-with-challenge", breaks ["auth/failure-status-only"],
+            "sends a command along with its challenge";
+        ChallengeStatuses200 = "challenge-statuses-200", breaks ["auth/failure-same-code"],
+            "answers the commands of a refused message with 200";
+        NoServerCred = "no-server-cred", breaks ["auth/server-credentials"],
+            "never presents server credentials";
+        ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
+            "labels its messages text/xml";
+        WrongEncodingLabel = "wrong-encoding-label", breaks ["http/content-type-matches-body"],
+            "labels XML as WBXML and WBXML as XML";
+        Http500WithMessage = "http-500-with-message", breaks ["http/status-200"],
+            "carries its DM message in HTTP 500";
+        AnswersOtherEncoding = "answers-other-encoding", breaks ["http/same-encoding"],
+            "answers XML with WBXML and WBXML with XML";
+    }
+);
 
 impl ClientFault {
-    pub const ALL: [ClientFault; 6] = [
-        ClientFault::SynchdrOnlyChallenge,
-        ClientFault::StatusOnlyReply,
-        ClientFault::ReauthNewSession,
-        ClientFault::ReauthWithoutSetup,
-        ClientFault::ReauthSameScheme,
-        ClientFault::ReauthIgnoresRespUri,
-    ];
+    fn edit(self) -> Option<Edit> {
+        Some(match self {
+            ClientFault::VerDtd => Edit::VerDtd,
+            ClientFault::VerProto => Edit::VerProto,
+            ClientFault::MsgIdRepeats => Edit::MsgIdRepeats,
+            ClientFault::DuplicateCmdId => Edit::DuplicateCmdId,
+            ClientFault::EmptySource => Edit::EmptySource,
+            ClientFault::CredInCommand => Edit::CredInCommand,
+            ClientFault::SynchdrStatusLast => Edit::SynchdrStatusLast,
+            ClientFault::WrongMsgRef => Edit::WrongMsgRef,
+            ClientFault::WrongCmdRef => Edit::WrongCmdRef,
+            ClientFault::WrongStatusCmd => Edit::WrongStatusCmd,
+            ClientFault::MissingStatus => Edit::MissingStatus,
+            ClientFault::StatusForStatus => Edit::StatusForStatus,
+            ClientFault::StatusCodeText => Edit::StatusCodeText,
+            _ => return None,
+        })
+    }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            ClientFault::SynchdrOnlyChallenge => "synchdr-only-challenge",
-            ClientFault::StatusOnlyReply => "status-only-reply",
-            ClientFault::ReauthNewSession => "reauth-new-session",
-            ClientFault::ReauthWithoutSetup => "reauth-without-setup",
-            ClientFault::ReauthSameScheme => "reauth-same-scheme",
-            ClientFault::ReauthIgnoresRespUri => "reauth-ignores-respuri",
+    /// Faults that must hold for every message to be seen (else once per session).
+    pub(crate) fn every_message(self) -> bool {
+        matches!(
+            self,
+            ClientFault::Pkg0OwnSessionId | ClientFault::SwitchesToBasic
+        )
+    }
+
+    /// Edit an outgoing message; true when the fault applied to it.
+    pub(crate) fn mutate(self, m: &mut SyncML, ctx: MutCtx) -> bool {
+        if let Some(e) = self.edit() {
+            return e.apply(m);
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Rule ids this fault must make fail.
-    pub fn breaks(self) -> &'static [&'static str] {
+        let setup = m.is_session_setup();
+        let later = m.hdr.msg_id_number().is_some_and(|n| n > 1);
         match self {
-            // Its Status-only package is also the reply §8 forbids.
-            ClientFault::SynchdrOnlyChallenge => &[
-                "auth/no-synchdr-only-challenge",
-                "session/no-status-only-package",
-            ],
-            ClientFault::StatusOnlyReply => &["session/no-status-only-package"],
-            ClientFault::ReauthNewSession
-            | ClientFault::ReauthWithoutSetup
-            | ClientFault::ReauthSameScheme
-            | ClientFault::ReauthIgnoresRespUri => &["session/reauth-continues"],
+            ClientFault::SessionIdChanges if later => m.hdr.session_id.push('9'),
+            ClientFault::ResultsForReplace => {
+                let Some(replace) = ctx.peer.and_then(|p| {
+                    p.body
+                        .commands
+                        .iter()
+                        .find(|c| matches!(c, Command::Replace(_)))
+                }) else {
+                    return false;
+                };
+                let id = replace.cmd_id().unwrap_or("").to_owned();
+                match m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Results(r) => Some(r),
+                    _ => None,
+                }) {
+                    Some(r) => r.cmd_ref = id,
+                    None => return false,
+                }
+            }
+            ClientFault::ResultsWithoutSource => {
+                match m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Results(r) => r.items.first_mut(),
+                    _ => None,
+                }) {
+                    Some(i) => i.source = None,
+                    None => return false,
+                }
+            }
+            ClientFault::GetWithoutResults => {
+                let before = m.body.commands.len();
+                m.body
+                    .commands
+                    .retain(|c| !matches!(c, Command::Results(_)));
+                if m.body.commands.len() == before {
+                    return false;
+                }
+                renumber(m);
+            }
+            ClientFault::Pkg1WithoutAlert if setup && !later => {
+                m.body.commands.retain(|c| c.as_alert().is_none());
+                renumber(m);
+            }
+            ClientFault::Pkg1PartialDevInfo if setup => {
+                match m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Replace(r) => Some(r),
+                    _ => None,
+                }) {
+                    Some(r) => {
+                        r.items.pop();
+                    }
+                    None => return false,
+                }
+            }
+            ClientFault::Pkg0Answered1201 if setup => {
+                for c in &mut m.body.commands {
+                    if let Command::Alert(a) = c
+                        && a.data.as_deref() == Some(alert_code::SERVER_INITIATED_MGMT)
+                    {
+                        a.data = Some(alert_code::CLIENT_INITIATED_MGMT.into());
+                    }
+                }
+            }
+            ClientFault::Pkg0OwnSessionId => m.hdr.session_id = "D3C7".into(),
+            ClientFault::SendsGet if !setup => {
+                m.body.commands.push(Command::Get(ItemCmd {
+                    items: vec![Item {
+                        target: Some(LocRef::uri("./DMAcc")),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }));
+                renumber(m);
+            }
+            ClientFault::FinalWhileServerContinues
+                if !m.body.final_ && m.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE) =>
+            {
+                m.body.final_ = true;
+            }
+            ClientFault::ChunkStatus200 => {
+                match m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Status(s) if s.code() == Some(213) => Some(s),
+                    _ => None,
+                }) {
+                    Some(s) => s.data = "200".into(),
+                    None => return false,
+                }
+            }
+            ClientFault::CredWithoutType => match m.hdr.cred.as_mut().and_then(|c| c.meta.as_mut())
+            {
+                Some(meta) => meta.r#type = None,
+                None => return false,
+            },
+            ClientFault::NoLocName
+                if m.hdr
+                    .cred
+                    .as_ref()
+                    .and_then(|c| c.meta.as_ref())
+                    .and_then(|x| x.r#type.as_deref())
+                    == Some(Scheme::Md5.meta_type()) =>
+            {
+                m.hdr.source.loc_name = None;
+            }
+            ClientFault::DropsCredAfter200 if later && !setup && m.hdr.cred.is_some() => {
+                m.hdr.cred = None;
+            }
+            _ => return false,
         }
+        true
     }
 
-    pub fn describe(self) -> &'static str {
+    /// Edit the HTTP head of an outgoing message; true when the fault applied.
+    pub(crate) fn mutate_http(
+        self,
+        m: &SyncML,
+        method: &mut String,
+        headers: &mut Headers,
+    ) -> bool {
+        let n = m.hdr.msg_id_number().unwrap_or(0);
         match self {
-            ClientFault::SynchdrOnlyChallenge => {
-                "challenges a credential-less, command-less Package #2 with a SyncHdr-only Status"
+            ClientFault::HttpPut => *method = "PUT".into(),
+            ClientFault::ContentTypeTextXml => set(headers, "Content-Type", "text/xml"),
+            ClientFault::VerProtoParamWrong => {
+                let ct = headers
+                    .get("Content-Type")
+                    .unwrap_or(CONTENT_TYPE_XML)
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
+                set(headers, "Content-Type", &format!("{ct}; verproto=DM/1.1"));
             }
-            ClientFault::StatusOnlyReply => {
-                "sends a Status-only package after a package without operations"
+            ClientFault::HmacHeaderNoUsername if headers.get(HMAC_HEADER).is_some() => {
+                let v = headers.get(HMAC_HEADER).unwrap_or("").to_owned();
+                let mac = v
+                    .split(',')
+                    .find(|p| p.trim().starts_with("mac="))
+                    .unwrap_or("mac=")
+                    .trim()
+                    .to_owned();
+                set(headers, HMAC_HEADER, &format!("algorithm=MD5, {mac}"));
             }
-            ClientFault::ReauthNewSession => "starts a new session when challenged during setup",
-            ClientFault::ReauthWithoutSetup => {
-                "re-authenticates without repeating Alert and DevInfo"
+            ClientFault::HmacHeaderDropped | ClientFault::SwitchesToBasic
+                if n >= 3 && headers.get(HMAC_HEADER).is_some() =>
+            {
+                headers
+                    .0
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case(HMAC_HEADER));
             }
-            ClientFault::ReauthSameScheme => {
-                "re-authenticates with its old scheme, not the one asked for"
-            }
-            ClientFault::ReauthIgnoresRespUri => {
-                "re-authenticates to the old URL instead of RespURI"
-            }
+            _ => return false,
         }
+        true
     }
-}
-
-/// Faults of the reference server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ServerFault {
-    /// Answers the client's first management-phase package with an empty HTTP body.
-    EmptyReply,
 }
 
 impl ServerFault {
-    pub const ALL: [ServerFault; 1] = [ServerFault::EmptyReply];
+    fn edit(self) -> Option<Edit> {
+        Some(match self {
+            ServerFault::VerDtd => Edit::VerDtd,
+            ServerFault::VerProto => Edit::VerProto,
+            ServerFault::MsgIdRepeats => Edit::MsgIdRepeats,
+            ServerFault::DuplicateCmdId => Edit::DuplicateCmdId,
+            ServerFault::EmptySource => Edit::EmptySource,
+            ServerFault::CredInCommand => Edit::CredInCommand,
+            ServerFault::SynchdrStatusLast => Edit::SynchdrStatusLast,
+            ServerFault::WrongMsgRef => Edit::WrongMsgRef,
+            ServerFault::WrongCmdRef => Edit::WrongCmdRef,
+            ServerFault::WrongStatusCmd => Edit::WrongStatusCmd,
+            ServerFault::MissingStatus => Edit::MissingStatus,
+            ServerFault::StatusForStatus => Edit::StatusForStatus,
+            ServerFault::StatusCodeText => Edit::StatusCodeText,
+            _ => return None,
+        })
+    }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerFault::EmptyReply => "empty-reply",
+    pub(crate) fn every_message(self) -> bool {
+        matches!(
+            self,
+            ServerFault::NoServerCred
+                | ServerFault::WrongEncodingLabel
+                | ServerFault::ContentTypeTextXml
+        )
+    }
+
+    /// Edit an outgoing message; true when the fault applied to it.
+    pub(crate) fn mutate(self, m: &mut SyncML, ctx: MutCtx) -> bool {
+        if let Some(e) = self.edit() {
+            return e.apply(m);
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    pub fn breaks(self) -> &'static [&'static str] {
+        let challenge = m
+            .synchdr_status()
+            .is_some_and(|s| matches!(s.code(), Some(401 | 407)));
         match self {
-            ServerFault::EmptyReply => &["session/server-answers-every-package"],
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            ServerFault::EmptyReply => {
-                "answers the first Package #3 with HTTP 200 and an empty body"
+            ServerFault::SessionIdMismatch => m.hdr.session_id.push('9'),
+            ServerFault::WrongTarget => m.hdr.target.loc_uri = "IMEI:000000000000000".into(),
+            ServerFault::Status200ForResults => {
+                let Some(peer) = ctx.peer else { return false };
+                let Some(Command::Results(r)) = peer
+                    .body
+                    .commands
+                    .iter()
+                    .find(|c| matches!(c, Command::Results(_)))
+                else {
+                    return false;
+                };
+                m.body.commands.insert(
+                    1.min(m.body.commands.len()),
+                    Command::Status(Status {
+                        msg_ref: peer.hdr.msg_id.clone(),
+                        cmd_ref: r.cmd_id.clone(),
+                        cmd: "Results".into(),
+                        data: "200".into(),
+                        ..Default::default()
+                    }),
+                );
+                renumber(m);
             }
+            ServerFault::InvalidAlertCode if m.operations().next().is_some() && !challenge => {
+                m.body.commands.push(Command::Alert(Alert {
+                    data: Some("1221".into()),
+                    ..Default::default()
+                }));
+                renumber(m);
+            }
+            ServerFault::FinalInNextMessage
+                if !m.body.final_ && m.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE) =>
+            {
+                m.body.final_ = true;
+            }
+            ServerFault::ChunkWithoutSize => {
+                let item = m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Add(x) | Command::Replace(x) => x
+                        .items
+                        .iter_mut()
+                        .find(|i| i.more_data && i.meta.as_ref().is_some_and(|m| m.size.is_some())),
+                    _ => None,
+                });
+                match item.and_then(|i| i.meta.as_mut()) {
+                    Some(meta) => meta.size = None,
+                    None => return false,
+                }
+            }
+            ServerFault::FinalWithChunk
+                if !m.body.final_
+                    && m.body.commands.iter().any(|c| match c {
+                        Command::Add(x) | Command::Replace(x) => {
+                            x.items.iter().any(|i| i.more_data)
+                        }
+                        _ => false,
+                    }) =>
+            {
+                m.body.final_ = true;
+            }
+            ServerFault::ChallengeWithoutChal if challenge => {
+                for c in &mut m.body.commands {
+                    if let Command::Status(s) = c {
+                        s.chal = None;
+                    }
+                }
+            }
+            ServerFault::ChalWithoutNonce => {
+                let chal = m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Status(s) => s.chal.as_mut().filter(|c| c.meta.next_nonce.is_some()),
+                    _ => None,
+                });
+                match chal {
+                    Some(c) => c.meta.next_nonce = None,
+                    None => return false,
+                }
+            }
+            ServerFault::Hmac212 => {
+                let s = m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Status(s)
+                        if s.is_for_synchdr()
+                            && s.code() == Some(200)
+                            && s.chal.as_ref().and_then(|c| c.meta.r#type.as_deref())
+                                == Some(Scheme::Hmac.meta_type()) =>
+                    {
+                        Some(s)
+                    }
+                    _ => None,
+                });
+                match s {
+                    Some(s) => s.data = "212".into(),
+                    None => return false,
+                }
+            }
+            ServerFault::CommandsWithChallenge if challenge => {
+                m.body.commands.push(Command::Get(ItemCmd {
+                    items: vec![Item {
+                        target: Some(LocRef::uri("./DevInfo/Mod")),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }));
+                renumber(m);
+            }
+            ServerFault::ChallengeStatuses200 if challenge => {
+                let mut any = false;
+                for c in &mut m.body.commands {
+                    if let Command::Status(s) = c
+                        && !s.is_for_synchdr()
+                    {
+                        s.data = "200".into();
+                        any = true;
+                    }
+                }
+                return any;
+            }
+            ServerFault::NoServerCred if m.hdr.cred.is_some() => m.hdr.cred = None,
+            _ => return false,
         }
+        true
     }
+
+    /// Edit the HTTP head (and status) of an outgoing answer.
+    pub(crate) fn mutate_http(self, status: &mut u16, headers: &mut Headers) -> bool {
+        match self {
+            ServerFault::ContentTypeTextXml => set(headers, "Content-Type", "text/xml"),
+            ServerFault::WrongEncodingLabel => {
+                let other = match headers.media_type().as_deref() {
+                    Some(CONTENT_TYPE_WBXML) => CONTENT_TYPE_XML,
+                    _ => CONTENT_TYPE_WBXML,
+                };
+                set(headers, "Content-Type", other);
+            }
+            ServerFault::Http500WithMessage => *status = 500,
+            ServerFault::NoServerCred => {
+                let before = headers.0.len();
+                headers
+                    .0
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case(HMAC_HEADER));
+                return headers.0.len() != before;
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+fn set(h: &mut Headers, name: &str, value: &str) {
+    h.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    h.push(name, value);
 }

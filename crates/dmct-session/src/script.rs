@@ -15,6 +15,14 @@ pub struct ServerScript {
     /// (a small one makes the client split its packages).
     #[serde(default)]
     pub max_msg_size: Option<u32>,
+    /// The SyncHdr Status that accepts the client's credentials: 212 (the default,
+    /// authenticated for the session) or 200 (send them again with every message).
+    #[serde(default)]
+    pub accept_status: Option<u16>,
+    /// The scheme asked of a client whose credentials are missing or wrong, when it
+    /// differs from the server's own setting.
+    #[serde(default)]
+    pub scheme: Option<Scheme>,
     #[serde(default, rename = "package")]
     pub packages: Vec<ServerStep>,
 }

@@ -6,7 +6,7 @@
 //! client's LocURI, so one server serves many clients at once.
 
 use crate::build::{self, MessageBuilder, Outbox};
-use crate::fault::ServerFault;
+use crate::fault::{MutCtx, ServerFault};
 use crate::script::ServerStep;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
@@ -59,6 +59,8 @@ struct SessionState {
     outbox: Outbox,
     /// The client's MaxMsgSize, which our messages must respect.
     client_max_msg: Option<usize>,
+    /// The client's MaxObjSize: larger objects are not sent.
+    client_max_obj: Option<usize>,
 }
 
 /// Above this many remembered sessions, finished ones are forgotten, so a long-running
@@ -93,7 +95,10 @@ impl Server {
     }
 
     fn fresh_nonce(&mut self) -> Nonce {
-        self.nonces_issued += 1;
+        // A faulty server keeps handing out its first nonce.
+        if !(self.has(ServerFault::ReusedNonce) && self.nonces_issued > 0) {
+            self.nonces_issued += 1;
+        }
         let mut h = Md5::new();
         h.update(self.config.nonce_seed.to_be_bytes());
         h.update(self.nonces_issued.to_be_bytes());
@@ -167,7 +172,7 @@ impl Server {
     ) -> HttpResponse {
         if !msg.is_session_setup()
             && st.authenticated
-            && self.config.faults.contains(&ServerFault::EmptyReply)
+            && self.has(ServerFault::EmptyReply)
             && st.spent.insert(ServerFault::EmptyReply)
         {
             let mut r = dm_response(
@@ -238,6 +243,18 @@ impl Server {
         {
             st.client_max_msg = Some(n);
         }
+        if let Some(n) = msg
+            .hdr
+            .meta
+            .as_ref()
+            .and_then(|m| m.max_obj_size.as_deref())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            st.client_max_obj = Some(n);
+        }
+        let max_msg = st
+            .client_max_msg
+            .filter(|_| !self.has(ServerFault::IgnoresMaxMsgSize));
 
         // Authentication of the client (DM Protocol §9).
         let auth = if let Some(ch) = step.challenge.filter(|_| !replay) {
@@ -260,7 +277,8 @@ impl Server {
                 }
                 Err(code) => {
                     st.authenticated = false;
-                    Auth::Challenge(code, st.expected.unwrap_or(self.config.scheme))
+                    let scheme = self.script.scheme.unwrap_or(self.config.scheme);
+                    Auth::Challenge(code, st.expected.unwrap_or(scheme))
                 }
             }
         };
@@ -285,10 +303,17 @@ impl Server {
                     st.step += 1;
                     self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
                 }
-                return self.reply(&b.finish(true), encoding, st);
+                return self.reply(&b.finish(true), msg, encoding, st);
             }
-            // 212: authenticated for the rest of the session, no Cred needed again.
-            Auth::Accepted => build::synchdr_status(&msg.hdr, 212, None),
+            // 212: authenticated for the rest of the session, no Cred needed again (a
+            // script may accept with 200: then Cred must come with every message).
+            Auth::Accepted => {
+                let code = self.script.accept_status.unwrap_or(212);
+                if code == 200 {
+                    st.authenticated = false;
+                }
+                build::synchdr_status(&msg.hdr, code, None)
+            }
             Auth::AcceptedHmac => {
                 let n = self.fresh_nonce();
                 st.expected = Some(Scheme::Hmac);
@@ -319,15 +344,15 @@ impl Server {
         // for its next message, without Final and without new commands (§2.1).
         let wants_next = msg.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE);
         if wants_next && !st.outbox.is_empty() && !replay {
-            let m = st.outbox.compose(b, st.client_max_msg, encoding);
-            return self.reply(&m, encoding, st);
+            let m = st.outbox.compose(b, max_msg, encoding);
+            return self.reply(&m, msg, encoding, st);
         }
         if !msg.body.final_ {
             b.push(Command::Alert(Alert {
                 data: Some(alert_code::NEXT_MESSAGE.into()),
                 ..Default::default()
             }));
-            return self.reply(&b.finish(false), encoding, st);
+            return self.reply(&b.finish(false), msg, encoding, st);
         }
         if replay || st.step < self.script.packages.len() {
             if !replay {
@@ -351,22 +376,42 @@ impl Server {
             let mut ids = 100;
             st.outbox = Outbox::default();
             for c in &step.commands {
-                st.outbox.push(script_command(c, &mut ids));
+                let cmd = script_command(c, &mut ids);
+                // An object larger than the client's MaxObjSize is not sent (§2.2).
+                let size = match &cmd {
+                    Command::Add(x) | Command::Replace(x) => x
+                        .items
+                        .iter()
+                        .filter_map(|i| i.data.as_ref().and_then(Data::as_text))
+                        .map(str::len)
+                        .max(),
+                    _ => None,
+                };
+                if let (Some(size), Some(max)) = (size, st.client_max_obj)
+                    && size > max
+                    && !self.has(ServerFault::IgnoresMaxObjSize)
+                {
+                    continue;
+                }
+                st.outbox.push(cmd);
             }
             st.last_step = Some(step);
-            let m = st.outbox.compose(b, st.client_max_msg, encoding);
-            return self.reply(&m, encoding, st);
+            let m = st.outbox.compose(b, max_msg, encoding);
+            return self.reply(&m, msg, encoding, st);
         }
         st.finished = true;
         st.last_step = None;
-        self.reply(&b.finish(true), encoding, st)
+        self.reply(&b.finish(true), msg, encoding, st)
     }
 
     /// Put the server's credentials in the SyncHdr, in the scheme the client asked for
     /// (MD5 needs the client's nonce; without one, Basic). HMAC goes in the HTTP header,
     /// added by `reply`.
     fn present(&self, b: &mut MessageBuilder, st: &mut SessionState, creds: &Credentials) {
-        match (st.client_wants, &st.client_nonce) {
+        let wants = st
+            .client_wants
+            .filter(|_| !self.has(ServerFault::AnswersChallengeWithBasic));
+        match (wants, &st.client_nonce) {
             (Some(Scheme::Hmac), Some(_)) => st.signing = Some(creds.clone()),
             (Some(Scheme::Md5), Some(n)) => {
                 b.hdr_mut().cred = build::cred(Scheme::Md5, creds, Some(n));
@@ -377,8 +422,29 @@ impl Server {
 
     /// The HTTP response for a message; HMAC-signed when the client asked the server
     /// for HMAC and gave it a nonce.
-    fn reply(&self, msg: &SyncML, encoding: Encoding, st: &mut SessionState) -> HttpResponse {
-        let mut r = dm_response(msg, encoding);
+    fn reply(
+        &self,
+        out: &SyncML,
+        peer: &SyncML,
+        encoding: Encoding,
+        st: &mut SessionState,
+    ) -> HttpResponse {
+        let mut out = out.clone();
+        let faults: Vec<ServerFault> = self.config.faults.iter().copied().collect();
+        for &f in &faults {
+            if (f.every_message() || !st.spent.contains(&f))
+                && f.mutate(&mut out, MutCtx { peer: Some(peer) })
+                && !f.every_message()
+            {
+                st.spent.insert(f);
+            }
+        }
+        let encoding = match (self.has(ServerFault::AnswersOtherEncoding), encoding) {
+            (false, e) => e,
+            (true, Encoding::Xml) => Encoding::Wbxml,
+            (true, Encoding::Wbxml) => Encoding::Xml,
+        };
+        let mut r = dm_response(&out, encoding);
         if let (Some(creds), Some(nonce)) = (st.signing.clone(), &st.client_nonce) {
             let header = HmacHeader {
                 algorithm: Some("MD5".into()),
@@ -387,7 +453,19 @@ impl Server {
             };
             r.headers.push(HMAC_HEADER, header.to_header_value());
         }
+        for &f in &faults {
+            if (f.every_message() || !st.spent.contains(&f))
+                && f.mutate_http(&mut r.status, &mut r.headers)
+                && !f.every_message()
+            {
+                st.spent.insert(f);
+            }
+        }
         r
+    }
+
+    fn has(&self, f: ServerFault) -> bool {
+        self.config.faults.contains(&f)
     }
 
     fn apply_resp_uri(&self, b: &mut MessageBuilder, on: &bool, msg: &SyncML, st: &SessionState) {

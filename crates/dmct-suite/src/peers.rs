@@ -48,7 +48,10 @@ pub fn client_config(
         server_creds: Some(default_server_creds()),
         // Basic, so the server's Package #2 credentials pass without a nonce; scenarios
         // and the matrix test ask for MD5 and HMAC.
-        server_scheme: dmct_proto::auth::Scheme::Basic,
+        server_scheme: scenario
+            .client
+            .server_scheme
+            .unwrap_or(dmct_proto::auth::Scheme::Basic),
         nonce_seed: 0x636c_6e74,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),

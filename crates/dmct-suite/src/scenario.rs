@@ -55,6 +55,9 @@ pub struct ClientSetup {
     /// Open with a Package 0: the session is server-initiated (Alert 1200).
     #[serde(default)]
     pub package0: bool,
+    /// The scheme the built-in client requires of the server (SRVCRED AAuthType).
+    #[serde(default)]
+    pub server_scheme: Option<Scheme>,
 }
 
 impl Default for ClientSetup {
@@ -65,6 +68,7 @@ impl Default for ClientSetup {
             max_msg_size: None,
             max_obj_size: None,
             package0: false,
+            server_scheme: None,
         }
     }
 }
@@ -95,8 +99,20 @@ pub enum ScenarioError {
 /// works from any directory; in file-name order, as [`load_dir`] reads them.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
+        "accept-200.toml",
+        include_str!("../../../testcases/scenarios/accept-200.toml"),
+    ),
+    (
+        "client-challenges-server.toml",
+        include_str!("../../../testcases/scenarios/client-challenges-server.toml"),
+    ),
+    (
         "credless-pkg2.toml",
         include_str!("../../../testcases/scenarios/credless-pkg2.toml"),
+    ),
+    (
+        "double-challenge.toml",
+        include_str!("../../../testcases/scenarios/double-challenge.toml"),
     ),
     (
         "every-command.toml",
@@ -111,8 +127,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../testcases/scenarios/get-replace.toml"),
     ),
     (
+        "hmac.toml",
+        include_str!("../../../testcases/scenarios/hmac.toml"),
+    ),
+    (
         "large-object.toml",
         include_str!("../../../testcases/scenarios/large-object.toml"),
+    ),
+    (
+        "max-obj-size.toml",
+        include_str!("../../../testcases/scenarios/max-obj-size.toml"),
+    ),
+    (
+        "package0.toml",
+        include_str!("../../../testcases/scenarios/package0.toml"),
     ),
     (
         "reauth-md5.toml",

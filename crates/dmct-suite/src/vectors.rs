@@ -47,9 +47,10 @@ impl RuleVector {
             self.faults.join("+")
         };
         format!(
-            "{}/{label}--{}--{who}.json",
+            "{}/{label}--{}--{}-{who}.json",
             self.rule.replace('/', "__"),
-            self.scenario.replace('/', "__")
+            self.scenario.replace('/', "__"),
+            self.role
         )
     }
 }
@@ -129,7 +130,16 @@ pub fn expected_passes(s: &Scenario, role: Role) -> Vec<String> {
     let mut rules: Vec<String> = dmct_rules::statements()
         .iter()
         .filter(|i| i.status == dmct_rules::RuleStatus::Testable && i.binds.binds(role))
-        .filter(|i| s.rules.contains(&i.id) || i.scenarios.contains(&s.id))
+        .filter(|i| {
+            s.rules.contains(&i.id)
+                || i.scenarios.iter().any(|x| {
+                    // `scenario@role` limits an entry to one side of the scenario.
+                    match x.split_once('@') {
+                        Some((id, r)) => id == s.id && r == role.as_str(),
+                        None => *x == s.id,
+                    }
+                })
+        })
         .map(|i| i.id.clone())
         .collect();
     rules.dedup();

@@ -123,17 +123,33 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         if !s.roles.contains(&dmct_rules::Role::Client) {
             continue;
         }
-        let case = async { srv.run_case(&s, &opts(), None).await };
+        // A server-initiated scenario is woken by its Package 0: a trigger that only
+        // writes it (the "device" below reads the same bytes).
+        let pkg0 = peers::package0_for(&s, &peers::default_server_creds());
+        let trigger = dmct_suite::runner::Trigger {
+            command: "true".into(),
+            dir: std::env::temp_dir().join(format!("dmct-external-{}", std::process::id())),
+            server_creds: peers::default_server_creds(),
+        };
+        let case = async {
+            srv.run_case(&s, &opts(), pkg0.as_ref().map(|_| &trigger))
+                .await
+        };
         let client = async {
-            let mut c =
-                dmct_session::Client::new(peers::client_config(&s, &srv.url, &BTreeSet::new()));
+            let mut config = peers::client_config(&s, &srv.url, &BTreeSet::new());
+            if let Some(bytes) = &pkg0 {
+                config = config.for_notification(bytes).unwrap();
+            }
+            let mut c = dmct_session::Client::new(config);
             let mut out = c.start();
             loop {
-                let ex = post(
+                let ex = dmct_net::request_with(
+                    &out.method,
                     &out.url,
                     out.headers.clone(),
                     out.body.clone(),
                     &opts().limits,
+                    None,
                 )
                 .await;
                 match c.on_response(ex.response.as_ref()) {

@@ -5,6 +5,13 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
+/// How many built-in scenarios test clients, and how many test servers.
+fn scenario_counts() -> (usize, usize) {
+    let all = dmct_suite::scenario::builtin().unwrap();
+    let n = |r| all.iter().filter(|s| s.roles.contains(&r)).count();
+    (n(dmct_rules::Role::Client), n(dmct_rules::Role::Server))
+}
+
 fn dmct(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmct"))
         .args(args)
@@ -125,7 +132,12 @@ fn run_target_server_passes_the_builtin_and_fails_a_faulty_server() {
     let out = tmp("target-builtin");
     let o = dmct(&["run", "--target-server", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("4 cases: 4 pass"), "{}", text(&o));
+    let (_, sv) = scenario_counts();
+    assert!(
+        text(&o).contains(&format!("{sv} cases: {sv} pass")),
+        "{}",
+        text(&o)
+    );
 
     let good = peer_server(&[]);
     let out = tmp("target-good");
@@ -136,7 +148,15 @@ fn run_target_server_passes_the_builtin_and_fails_a_faulty_server() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // An external server plays its own script, not the scenario's: cases whose
+    // situation it never creates are inconclusive (exit 2), and none fails.
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
+    assert!(text(&o).contains(" 0 fail,"), "{}", text(&o));
+    assert!(
+        text(&o).contains("PASS session/get-replace "),
+        "{}",
+        text(&o)
+    );
 
     let faulty = peer_server(&["--fault", "empty-reply"]);
     let out = tmp("target-faulty");
@@ -188,7 +208,12 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The "device" here is the reference client with its default account: it passes
+    // what it is asked, and scenarios that need another account setting are
+    // inconclusive, never failed.
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
+    assert!(text(&o).contains(" 0 fail,"), "{}", text(&o));
+    assert!(text(&o).contains("PASS session/package0 "), "{}", text(&o));
     let woken = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = woken.lines().collect();
     assert_eq!(
@@ -199,7 +224,8 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         lines.last().map(|l| l.split(' ').next()),
         Some(Some("sanity/after"))
     );
-    assert_eq!(lines.len(), 8, "{woken}");
+    let (c, _) = scenario_counts();
+    assert_eq!(lines.len(), c + 2, "{woken}");
     // Each Package 0 is kept as a file, and the transcript records it; the device's
     // Package #1 carried its SessionID with Alert 1200.
     let report: serde_json::Value =
@@ -220,7 +246,7 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         "{body}"
     );
     let pkg0_files = std::fs::read_dir(out.join("package0")).unwrap().count();
-    assert_eq!(pkg0_files, 8);
+    assert_eq!(pkg0_files, c + 2);
 }
 
 /// A device that never answers: the sanity session says so and the suite is not run;

@@ -87,3 +87,433 @@ impl Rule for NoSynchdrOnlyChallenge {
         out
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Challenges, credentials, nonces and HMAC (DM Protocol §9, DM Security).
+
+use super::{Msg, answered, sent};
+use dmct_proto::auth::{HMAC_HEADER, HmacHeader, Nonce, Scheme};
+
+/// The scheme a message authenticates with: the HMAC header, or its Cred's type.
+fn used_scheme(m: &Msg) -> Option<Scheme> {
+    if m.headers.get(HMAC_HEADER).is_some() {
+        return Some(Scheme::Hmac);
+    }
+    m.m.hdr
+        .cred
+        .as_ref()
+        .and_then(|c| c.meta.as_ref())
+        .and_then(|meta| meta.r#type.as_deref())
+        .and_then(Scheme::from_meta_type)
+}
+
+/// The challenge in a message's SyncHdr Status: (code, scheme asked for).
+fn hdr_challenge(m: &dmct_proto::SyncML) -> Option<(u16, Option<Scheme>)> {
+    let s = m.synchdr_status()?;
+    let code = s.code().filter(|c| matches!(c, 401 | 407))?;
+    let scheme = s
+        .chal
+        .as_ref()
+        .and_then(|c| c.meta.r#type.as_deref())
+        .and_then(Scheme::from_meta_type);
+    Some((code, scheme))
+}
+
+fn synchdr_index(m: &dmct_proto::SyncML) -> Option<usize> {
+    m.body
+        .commands
+        .iter()
+        .position(|c| matches!(c, Command::Status(s) if s.is_for_synchdr()))
+}
+
+rule!(
+    /// A 401 or 407 for the SyncHdr carries a Chal.
+    ChalWith401, "auth/chal-with-401-407", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            let Some(s) = m.m.synchdr_status() else { continue };
+            if !matches!(s.code(), Some(401 | 407)) {
+                continue;
+            }
+            if s.chal.is_some() {
+                out.push(m.pass("the 401/407 carries a Chal"));
+            } else {
+                out.push(m.fail(
+                    format!("Status {} for the SyncHdr carries no Chal", s.data.trim()),
+                    synchdr_index(m.m).and_then(|i| m.cmd_excerpt(i)),
+                ));
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// A Chal for MD5 or HMAC carries a base64 NextNonce, with Format b64.
+    ChalNonce, "auth/chal-nonce", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            for (i, c) in m.m.body.commands.iter().enumerate() {
+                let Command::Status(s) = c else { continue };
+                let Some(chal) = &s.chal else { continue };
+                let scheme = chal.meta.r#type.as_deref().and_then(Scheme::from_meta_type);
+                if !matches!(scheme, Some(Scheme::Md5 | Scheme::Hmac)) {
+                    continue;
+                }
+                let nonce_ok = chal
+                    .meta
+                    .next_nonce
+                    .as_deref()
+                    .is_some_and(|n| Nonce::from_b64(n).is_ok());
+                let b64 = chal.meta.format.as_deref().map(str::trim) == Some("b64");
+                if nonce_ok && b64 {
+                    out.push(m.pass("the Chal carries a base64 NextNonce"));
+                } else {
+                    out.push(m.fail(
+                        "a Chal for MD5 or HMAC lacks a base64 NextNonce or Format b64",
+                        m.cmd_excerpt(i),
+                    ));
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// Cred names its scheme (Meta Type) and, for MD5, Format b64.
+    CredType, "auth/cred-type", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            let Some(cred) = &m.m.hdr.cred else { continue };
+            let meta = cred.meta.as_ref();
+            let scheme = meta.and_then(|x| x.r#type.as_deref()).and_then(Scheme::from_meta_type);
+            let format_ok = meta.and_then(|x| x.format.as_deref()).map(str::trim) == Some("b64");
+            match scheme {
+                Some(Scheme::Basic) => out.push(m.pass("Cred of syncml:auth-basic")),
+                Some(Scheme::Md5) if format_ok => out.push(m.pass("Cred of syncml:auth-md5, b64")),
+                Some(Scheme::Md5) => out.push(m.fail("an MD5 Cred without Format b64", m.hdr_excerpt())),
+                Some(Scheme::Hmac) => out.push(m.fail("HMAC credentials in Cred; they belong in the x-syncml-hmac header", m.hdr_excerpt())),
+                None => out.push(m.fail("a Cred whose Meta Type names no known scheme", m.hdr_excerpt())),
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// MD5 credentials come with the user name in the SyncHdr's Source LocName.
+    Md5LocName, "auth/md5-locname", |view, role| {
+        sent(view, Role::Client)
+            .iter()
+            .filter(|m| used_scheme(m) == Some(Scheme::Md5))
+            .map(|m| {
+                if m.m.hdr.source.loc_name.as_deref().is_some_and(|n| !n.trim().is_empty()) {
+                    m.pass("MD5 Cred with the user name in LocName")
+                } else {
+                    m.fail("MD5 Cred, but no Source LocName to name the user", m.hdr_excerpt())
+                }
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// After the server's challenge, the client answers in the scheme asked for (or
+    /// ends the session).
+    ClientAnswersScheme, "auth/client-answers-scheme", |view, role| {
+        let mut out = Vec::new();
+        let clients = sent(view, Role::Client);
+        for s in sent(view, Role::Server) {
+            let Some((_, Some(asked))) = hdr_challenge(s.m) else { continue };
+            let Some(next) = clients.iter().find(|c| c.index > s.index && c.session() == s.session()) else {
+                continue;
+            };
+            match used_scheme(next) {
+                Some(x) if x == asked => out.push(next.pass(format!("answered the {asked} challenge with {asked}"))),
+                other => out.push(next.fail(
+                    format!("the server asked for {asked}; the client answered with {}", other.map_or("no credentials".to_owned(), |s| s.to_string())),
+                    next.hdr_excerpt(),
+                )),
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// When the client challenges the server, the server answers in the scheme asked
+    /// for.
+    ServerAnswersScheme, "auth/server-answers-scheme", |view, role| {
+        let mut out = Vec::new();
+        for s in sent(view, Role::Server) {
+            let Some(req) = answered(view, Role::Server, &s) else { continue };
+            let Some((_, Some(asked))) = hdr_challenge(req.m) else { continue };
+            match used_scheme(&s) {
+                Some(x) if x == asked => out.push(s.pass(format!("answered the client's {asked} challenge with {asked}"))),
+                other => out.push(s.fail(
+                    format!("the client asked the server for {asked}; it answered with {}", other.map_or("no credentials".to_owned(), |s| s.to_string())),
+                    s.hdr_excerpt(),
+                )),
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// Credentials answered 200 (not 212) are sent again in the next message.
+    ResendAfter200, "auth/resend-cred-after-200", |view, role| {
+        let mut out = Vec::new();
+        let clients = sent(view, Role::Client);
+        for (k, c) in clients.iter().enumerate() {
+            if c.m.hdr.cred.is_none() || used_scheme(c) == Some(Scheme::Hmac) {
+                continue;
+            }
+            let Some(s) = sent(view, Role::Server).into_iter().find(|s| s.index == c.index) else { continue };
+            if s.m.synchdr_status().and_then(|x| x.code()) != Some(200) {
+                continue;
+            }
+            let Some(next) = clients[k + 1..].iter().find(|n| n.session() == c.session()) else { continue };
+            if next.m.hdr.cred.is_some() {
+                out.push(next.pass("Cred sent again after a 200"));
+            } else {
+                out.push(next.fail("the server answered the Cred with 200, not 212; the next message must carry it again", next.hdr_excerpt()));
+            }
+        }
+        out
+    }
+);
+
+/// Requests that authenticated with HMAC and were accepted, with their answer.
+fn hmac_accepted<'a>(view: &'a crate::View) -> Vec<(Msg<'a>, Msg<'a>)> {
+    let servers = sent(view, Role::Server);
+    sent(view, Role::Client)
+        .into_iter()
+        .filter(|c| c.headers.get(HMAC_HEADER).is_some())
+        .filter_map(|c| {
+            let s = servers.iter().find(|s| s.index == c.index)?;
+            let code = s.m.synchdr_status()?.code()?;
+            (!matches!(code, 401 | 407)).then_some((c, *s))
+        })
+        .collect()
+}
+
+rule!(
+    /// A message authenticated by HMAC is answered 200 (never 212) with a NextNonce.
+    HmacStatus200, "auth/hmac-status-200", |view, role| {
+        hmac_accepted(view)
+            .into_iter()
+            .map(|(_, s)| {
+                let st = s.m.synchdr_status();
+                let code = st.and_then(|x| x.code());
+                let nonce = st.and_then(|x| x.chal.as_ref()).and_then(|c| c.meta.next_nonce.as_ref());
+                if code == Some(200) && nonce.is_some() {
+                    s.pass("HMAC accepted with 200 and a NextNonce")
+                } else {
+                    s.fail(
+                        format!("an HMAC-authenticated message answered {code:?}{}", if nonce.is_none() { " without a NextNonce" } else { "" }),
+                        synchdr_index(s.m).and_then(|i| s.cmd_excerpt(i)),
+                    )
+                }
+            })
+            .collect()
+    }
+);
+
+/// Every NextNonce the server gave in a session, in order, with the message.
+fn server_nonces<'a>(view: &'a crate::View) -> Vec<(Msg<'a>, String)> {
+    sent(view, Role::Server)
+        .into_iter()
+        .filter_map(|s| {
+            let n =
+                s.m.synchdr_status()?
+                    .chal
+                    .as_ref()?
+                    .meta
+                    .next_nonce
+                    .clone()?;
+            Some((s, n))
+        })
+        .collect()
+}
+
+rule!(
+    /// With HMAC, every answer brings a new nonce.
+    HmacNewNonce, "auth/hmac-new-nonce", |view, role| {
+        let accepted: Vec<usize> = hmac_accepted(view).iter().map(|(_, s)| s.index).collect();
+        let nonces = server_nonces(view);
+        let mut out = Vec::new();
+        for (k, (s, n)) in nonces.iter().enumerate() {
+            if !accepted.contains(&s.index) {
+                continue;
+            }
+            let reused = nonces[..k].iter().any(|(p, pn)| p.session() == s.session() && pn == n);
+            out.push(if reused {
+                s.fail(format!("NextNonce {n} was given before in this session"), s.hdr_excerpt())
+            } else {
+                s.pass("a new nonce for the next HMAC message")
+            });
+        }
+        out
+    }
+);
+
+rule!(
+    /// After a failed authentication, the new challenge brings a fresh nonce.
+    FreshNonceAfterFailure, "auth/fresh-nonce-after-failure", |view, role| {
+        let nonces = server_nonces(view);
+        let mut out = Vec::new();
+        for (k, (s, n)) in nonces.iter().enumerate() {
+            if hdr_challenge(s.m).is_none() {
+                continue;
+            }
+            let Some((_, prev)) = nonces[..k].iter().rev().find(|(p, _)| p.session() == s.session()) else {
+                continue;
+            };
+            out.push(if prev == n {
+                s.fail(format!("the new challenge repeats the nonce {n}"), s.hdr_excerpt())
+            } else {
+                s.pass("the new challenge brings a fresh nonce")
+            });
+        }
+        out
+    }
+);
+
+rule!(
+    /// The x-syncml-hmac header parses, and names the user of the SyncHdr's LocName.
+    HmacHeaderForm, "auth/hmac-header", |view, role| {
+        sent(view, Role::Client)
+            .iter()
+            .filter_map(|m| {
+                let v = m.headers.get(HMAC_HEADER)?;
+                Some(match HmacHeader::parse(v) {
+                    Err(e) => m.fail(format!("x-syncml-hmac does not parse: {e}"), Some(format!("{HMAC_HEADER}: {v}"))),
+                    Ok(h) => match m.m.hdr.source.loc_name.as_deref() {
+                        Some(n) if n.trim() != h.username => m.fail(
+                            format!("x-syncml-hmac names user {:?}; the SyncHdr's LocName is {n:?}", h.username),
+                            Some(format!("{HMAC_HEADER}: {v}")),
+                        ),
+                        _ => m.pass("x-syncml-hmac well formed"),
+                    },
+                })
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// Once HMAC is in use, every later message of the client carries it.
+    HmacEveryMessage, "auth/hmac-every-message", |view, role| {
+        let accepted = hmac_accepted(view);
+        let mut out = Vec::new();
+        for c in sent(view, Role::Client) {
+            let started = accepted.iter().any(|(a, _)| a.index < c.index && a.session() == c.session());
+            if !started {
+                continue;
+            }
+            out.push(if c.headers.get(HMAC_HEADER).is_some() {
+                c.pass("x-syncml-hmac present")
+            } else {
+                c.fail("HMAC is in use in this session, but this message has no x-syncml-hmac header", c.hdr_excerpt())
+            });
+        }
+        out
+    }
+);
+
+rule!(
+    /// The scheme stays the same for the session once the server accepted it.
+    SchemeConstant, "auth/scheme-constant", |view, role| {
+        let servers = sent(view, Role::Server);
+        let mut accepted: std::collections::BTreeMap<String, Scheme> = Default::default();
+        let mut out = Vec::new();
+        for c in sent(view, Role::Client) {
+            let used = used_scheme(&c);
+            if let (Some(u), Some(&a)) = (used, accepted.get(c.session())) {
+                out.push(if u == a {
+                    c.pass(format!("still {a}"))
+                } else {
+                    c.fail(format!("the session was authenticated with {a}; this message uses {u}"), c.hdr_excerpt())
+                });
+            }
+            let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
+            let challenged = hdr_challenge(s.m).is_some();
+            match (used, challenged) {
+                (Some(u), false) => {
+                    accepted.entry(c.session().to_owned()).or_insert(u);
+                }
+                // A challenge (the scripted scheme switch of setup) starts over.
+                (_, true) => {
+                    accepted.remove(c.session());
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// An authentication failure is answered with Status only.
+    FailureStatusOnly, "auth/failure-status-only", |view, role| {
+        sent(view, Role::Server)
+            .iter()
+            .filter(|s| hdr_challenge(s.m).is_some())
+            .map(|s| match s.m.operations().next() {
+                Some(c) => s.fail(format!("the challenge comes with a {} command", c.name()), s.excerpt_of(c)),
+                None => s.pass("the challenge holds Status only"),
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// On an authentication failure, every command's Status carries the SyncHdr's code.
+    FailureSameCode, "auth/failure-same-code", |view, role| {
+        sent(view, Role::Server)
+            .iter()
+            .filter_map(|s| {
+                let (code, _) = hdr_challenge(s.m)?;
+                let bad = s.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if !x.is_for_synchdr() && x.code() != Some(code)));
+                Some(match bad {
+                    Some(i) => s.fail(format!("the SyncHdr got {code}, but a command's Status has another code"), s.cmd_excerpt(i)),
+                    None => s.pass(format!("every Status carries {code}")),
+                })
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// Unless the transport authenticates the server, its answer to Package #1 carries
+    /// credentials when it sends commands.
+    ServerCredentials, "auth/server-credentials", |view, role| {
+        sent(view, Role::Server)
+            .iter()
+            .filter_map(|s| {
+                let req = answered(view, Role::Server, s)?;
+                if !req.m.is_session_setup() || s.m.operations().next().is_none() || hdr_challenge(s.m).is_some() {
+                    return None;
+                }
+                if used_scheme(s).is_some() {
+                    return Some(s.pass("the server's Package #2 authenticates the server"));
+                }
+                // Allowed: credentials in the next package, once the client challenged.
+                let later = sent(view, Role::Server)
+                    .into_iter()
+                    .find(|n| n.index > s.index && n.session() == s.session());
+                Some(match later {
+                    Some(n) if used_scheme(&n).is_some() => {
+                        n.pass("the server presented credentials when the client asked")
+                    }
+                    _ => s.fail(
+                        "Package #2 carries commands but no server credentials (Cred or x-syncml-hmac), and none came later",
+                        s.hdr_excerpt(),
+                    ),
+                })
+            })
+            .collect()
+    }
+);

@@ -1,9 +1,36 @@
-//! Rule checks, one module per area.
+//! Rule checks, one module per area, and the lookups they share.
+
+/// A rule: a unit struct, its catalog id, and its check.
+macro_rules! rule {
+    ($(#[$doc:meta])* $name:ident, $id:literal, |$view:ident, $role:ident| $body:block) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl $crate::Rule for $name {
+            fn id(&self) -> &'static str {
+                $id
+            }
+            #[allow(unused_variables)]
+            fn check(
+                &self,
+                $view: &$crate::View,
+                $role: $crate::Role,
+            ) -> Vec<$crate::Observation> $body
+        }
+    };
+}
 
 pub mod auth;
+pub mod http;
+pub mod large;
+pub mod msg;
+pub mod pkg;
 pub mod session;
+pub mod status;
 
-use crate::{Observation, Side, Verdict};
+use crate::{Observation, Role, Side, Verdict, View};
+use dmct_proto::transcript::Headers;
+use dmct_proto::xml::Decoded;
+use dmct_proto::{Command, SyncML};
 
 pub(crate) fn obs(
     verdict: Verdict,
@@ -33,4 +60,217 @@ pub(crate) fn clip(s: String) -> String {
         end -= 1;
     }
     format!("{}...", &s[..end])
+}
+
+/// One decoded message a role sent, and where it is in the transcript.
+#[derive(Clone, Copy)]
+pub(crate) struct Msg<'a> {
+    pub index: usize,
+    pub side: Side,
+    pub decoded: &'a Decoded,
+    pub m: &'a SyncML,
+    pub headers: &'a Headers,
+    pub body: &'a [u8],
+}
+
+impl<'a> Msg<'a> {
+    pub fn pass(&self, detail: impl Into<String>) -> Observation {
+        obs(Verdict::Pass, self.index, self.side, detail, None)
+    }
+
+    pub fn fail(&self, detail: impl Into<String>, excerpt: Option<String>) -> Observation {
+        obs(
+            Verdict::Fail,
+            self.index,
+            self.side,
+            detail,
+            excerpt.map(clip),
+        )
+    }
+
+    pub fn hdr_excerpt(&self) -> Option<String> {
+        Some(self.decoded.hdr_excerpt())
+    }
+
+    /// The wire text of top-level command `i`.
+    pub fn cmd_excerpt(&self, i: usize) -> Option<String> {
+        self.decoded.command_excerpt(i)
+    }
+
+    /// The wire text of the top-level command holding `target` (itself or a container).
+    pub fn excerpt_of(&self, target: &Command) -> Option<String> {
+        let i = self
+            .m
+            .body
+            .commands
+            .iter()
+            .position(|c| std::ptr::eq(c, target) || contains(c, target))?;
+        self.cmd_excerpt(i)
+    }
+
+    pub fn session(&self) -> &'a str {
+        self.m.hdr.session_id.trim()
+    }
+}
+
+fn contains(c: &Command, target: &Command) -> bool {
+    match c {
+        Command::Atomic(x) | Command::Sequence(x) => x
+            .commands
+            .iter()
+            .any(|i| std::ptr::eq(i, target) || contains(i, target)),
+        _ => false,
+    }
+}
+
+/// The messages `role` sent, in order: requests for the client, responses for the
+/// server. Bodies that are not DM messages are left to the HTTP rules.
+pub(crate) fn sent<'a>(view: &'a View, role: Role) -> Vec<Msg<'a>> {
+    view.exchanges
+        .iter()
+        .filter_map(|e| match role {
+            Role::Client => e.request.as_ref().ok().map(|d| Msg {
+                index: e.index,
+                side: Side::Request,
+                decoded: d,
+                m: &d.message,
+                headers: &e.exchange.request.headers,
+                body: e.exchange.request.body.as_bytes(),
+            }),
+            Role::Server => {
+                let r = e.exchange.response.as_ref()?;
+                let d = e.response.as_ref()?.as_ref().ok()?;
+                Some(Msg {
+                    index: e.index,
+                    side: Side::Response,
+                    decoded: d,
+                    m: &d.message,
+                    headers: &r.headers,
+                    body: r.body.as_bytes(),
+                })
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn other(role: Role) -> Role {
+    match role {
+        Role::Client => Role::Server,
+        Role::Server => Role::Client,
+    }
+}
+
+/// Is `m` the first message of a session (a Package #1 with MsgID 1)?
+pub(crate) fn opens_session(m: &SyncML) -> bool {
+    m.is_session_setup() && m.hdr.msg_id_number() == Some(1)
+}
+
+/// The peer message that `msg` (sent by `role`) answers: for a server response, the
+/// request of its exchange; for a client request, the server's last message before it
+/// in the same session (none for a Package #1 that opens a session).
+pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<Msg<'a>> {
+    match role {
+        Role::Server => sent(view, Role::Client)
+            .into_iter()
+            .find(|c| c.index == msg.index),
+        Role::Client => {
+            if opens_session(msg.m) {
+                return None;
+            }
+            sent(view, Role::Server)
+                .into_iter()
+                .rfind(|s| s.index < msg.index && s.session() == msg.session())
+        }
+    }
+}
+
+/// Every command of a message, containers first and then what they hold.
+pub(crate) fn flatten(m: &SyncML) -> Vec<&Command> {
+    fn walk<'a>(c: &'a Command, out: &mut Vec<&'a Command>) {
+        out.push(c);
+        if let Command::Atomic(x) | Command::Sequence(x) = c {
+            for i in &x.commands {
+                walk(i, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for c in &m.body.commands {
+        walk(c, &mut out);
+    }
+    out
+}
+
+/// The messages of `role` in the session of `msg`, up to and including index `upto`.
+pub(crate) fn session_msgs<'a>(view: &'a View, role: Role, session: &str) -> Vec<Msg<'a>> {
+    sent(view, role)
+        .into_iter()
+        .filter(|m| m.session() == session)
+        .collect()
+}
+
+/// The peer's message of this session with this MsgID.
+pub(crate) fn by_msg_id<'a>(
+    view: &'a View,
+    peer: Role,
+    session: &str,
+    msg_id: &str,
+) -> Option<Msg<'a>> {
+    session_msgs(view, peer, session)
+        .into_iter()
+        .rev()
+        .find(|m| m.m.hdr.msg_id.trim() == msg_id.trim())
+}
+
+/// The items of a command that carries them.
+pub(crate) fn items(c: &Command) -> &[dmct_proto::Item] {
+    match c {
+        Command::Add(x)
+        | Command::Copy(x)
+        | Command::Delete(x)
+        | Command::Exec(x)
+        | Command::Get(x)
+        | Command::Replace(x) => &x.items,
+        Command::Results(r) => &r.items,
+        Command::Alert(a) => &a.items,
+        Command::Status(s) => &s.items,
+        _ => &[],
+    }
+}
+
+/// Does a command ask for no Status (NoResp)?
+pub(crate) fn no_resp(c: &Command) -> bool {
+    match c {
+        Command::Add(x)
+        | Command::Copy(x)
+        | Command::Delete(x)
+        | Command::Exec(x)
+        | Command::Get(x)
+        | Command::Replace(x) => x.no_resp,
+        Command::Atomic(x) | Command::Sequence(x) => x.no_resp,
+        Command::Alert(a) => a.no_resp,
+        _ => false,
+    }
+}
+
+/// The MaxMsgSize / MaxObjSize a peer last announced in its SyncHdr before exchange
+/// `before` in `session`.
+pub(crate) fn announced(
+    view: &View,
+    peer: Role,
+    session: &str,
+    before: usize,
+    pick: fn(&dmct_proto::Meta) -> Option<&String>,
+) -> Option<usize> {
+    session_msgs(view, peer, session)
+        .into_iter()
+        .filter(|m| match peer {
+            // A request and its response share an index: the client's request comes
+            // first.
+            Role::Client => m.index <= before,
+            Role::Server => m.index < before,
+        })
+        .filter_map(|m| m.m.hdr.meta.as_ref().and_then(pick))
+        .filter_map(|v| v.trim().parse().ok())
+        .next_back()
 }

@@ -1,0 +1,159 @@
+//! The HTTP binding: method, media types, status codes.
+
+use super::obs;
+use crate::{Role, Side, Verdict};
+use dmct_proto::transcript::Headers;
+use dmct_proto::xml::Encoding;
+use dmct_proto::{CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
+
+/// Each DM message of `role`: (exchange, side, headers, decoded encoding and VerProto).
+fn messages<'a>(
+    view: &'a crate::View,
+    role: Role,
+) -> Vec<(usize, Side, &'a Headers, Encoding, &'a str)> {
+    view.exchanges
+        .iter()
+        .filter_map(|e| match role {
+            Role::Client => {
+                let d = e.request.as_ref().ok()?;
+                Some((
+                    e.index,
+                    Side::Request,
+                    &e.exchange.request.headers,
+                    d.encoding,
+                    d.message.hdr.ver_proto.as_str(),
+                ))
+            }
+            Role::Server => {
+                let d = e.response.as_ref()?.as_ref().ok()?;
+                let r = e.exchange.response.as_ref()?;
+                Some((
+                    e.index,
+                    Side::Response,
+                    &r.headers,
+                    d.encoding,
+                    d.message.hdr.ver_proto.as_str(),
+                ))
+            }
+        })
+        .collect()
+}
+
+fn header_excerpt(h: &Headers, name: &str) -> Option<String> {
+    Some(format!("{name}: {}", h.get(name).unwrap_or("(absent)")))
+}
+
+rule!(
+    /// DM messages are sent with POST.
+    Post, "http/post", |view, role| {
+        view.exchanges
+            .iter()
+            .filter(|e| e.request.is_ok())
+            .map(|e| {
+                let m = &e.exchange.request.method;
+                if m.eq_ignore_ascii_case("POST") {
+                    obs(Verdict::Pass, e.index, Side::Request, "POST", None)
+                } else {
+                    obs(Verdict::Fail, e.index, Side::Request, format!("a DM message sent with {m}, not POST"), Some(format!("{m} {}", e.exchange.request.target)))
+                }
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// A DM message is labelled with a DM media type.
+    ContentType, "http/content-type", |view, role| {
+        messages(view, role)
+            .into_iter()
+            .map(|(i, side, h, _, _)| match h.media_type().as_deref() {
+                Some(CONTENT_TYPE_XML | CONTENT_TYPE_WBXML) => obs(Verdict::Pass, i, side, "a DM media type", None),
+                other => obs(
+                    Verdict::Fail,
+                    i,
+                    side,
+                    format!("Content-Type {other:?} is not {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}"),
+                    header_excerpt(h, "Content-Type"),
+                ),
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// The media type says the encoding the body is in.
+    ContentTypeMatches, "http/content-type-matches-body", |view, role| {
+        messages(view, role)
+            .into_iter()
+            .filter_map(|(i, side, h, enc, _)| {
+                let label = match h.media_type().as_deref() {
+                    Some(CONTENT_TYPE_XML) => Encoding::Xml,
+                    Some(CONTENT_TYPE_WBXML) => Encoding::Wbxml,
+                    _ => return None,
+                };
+                Some(if label == enc {
+                    obs(Verdict::Pass, i, side, "the body is in the labelled encoding", None)
+                } else {
+                    obs(Verdict::Fail, i, side, format!("labelled {label:?}, but the body is {enc:?}"), header_excerpt(h, "Content-Type"))
+                })
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// A verproto parameter of the media type equals the message's VerProto.
+    VerProtoParam, "http/verproto-param", |view, role| {
+        messages(view, role)
+            .into_iter()
+            .filter_map(|(i, side, h, _, ver_proto)| {
+                let ct = h.get("content-type")?;
+                let param = ct.split(';').skip(1).find_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("verproto").then(|| v.trim().trim_matches('"').to_owned())
+                })?;
+                Some(if param == ver_proto.trim() {
+                    obs(Verdict::Pass, i, side, "verproto matches VerProto", None)
+                } else {
+                    obs(Verdict::Fail, i, side, format!("verproto={param} but VerProto is {ver_proto}"), header_excerpt(h, "Content-Type"))
+                })
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// The server carries its DM messages in HTTP 200.
+    Status200, "http/status-200", |view, role| {
+        view.exchanges
+            .iter()
+            .filter_map(|e| {
+                let r = e.exchange.response.as_ref()?;
+                e.response.as_ref()?.as_ref().ok()?;
+                Some(if r.status == 200 {
+                    obs(Verdict::Pass, e.index, Side::Response, "HTTP 200", None)
+                } else {
+                    obs(Verdict::Fail, e.index, Side::Response, format!("a DM message in HTTP {}", r.status), Some(format!("HTTP/1.1 {}", r.status)))
+                })
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// The server answers in the encoding the client used.
+    SameEncoding, "http/same-encoding", |view, role| {
+        view.exchanges
+            .iter()
+            .filter_map(|e| {
+                let req = e.request.as_ref().ok()?;
+                let resp = e.response.as_ref()?.as_ref().ok()?;
+                Some(if req.encoding == resp.encoding {
+                    obs(Verdict::Pass, e.index, Side::Response, "answered in the client's encoding", None)
+                } else {
+                    obs(Verdict::Fail, e.index, Side::Response, format!("the client wrote {:?}; the server answered {:?}", req.encoding, resp.encoding), None)
+                })
+            })
+            .collect()
+    }
+);

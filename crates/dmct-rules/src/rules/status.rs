@@ -1,0 +1,318 @@
+//! Status and Results (SyncML RepPro as profiled by DM 1.2): every command answered,
+//! the SyncHdr's Status first, references that point at what they answer.
+
+use super::{answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
+use crate::Role;
+use dmct_proto::{Command, Status};
+
+rule!(
+    /// A message answering the peer starts with the Status for its SyncHdr.
+    SynchdrFirst, "status/synchdr-first", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            if answered(view, role, &m).is_none() {
+                continue;
+            }
+            match m.m.body.commands.first() {
+                Some(Command::Status(s)) if s.is_for_synchdr() => {
+                    out.push(m.pass("the Status for the SyncHdr comes first"))
+                }
+                _ => out.push(m.fail(
+                    "the first command is not the Status for the peer's SyncHdr",
+                    m.cmd_excerpt(0),
+                )),
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// The SyncHdr's Status refers (MsgRef) to the message it answers.
+    SynchdrMsgRef, "status/synchdr-msgref", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            let Some(peer) = answered(view, role, &m) else { continue };
+            let Some(s) = m.m.synchdr_status() else { continue };
+            if s.msg_ref.trim() == peer.m.hdr.msg_id.trim() {
+                out.push(m.pass("MsgRef of the SyncHdr Status is the answered MsgID"));
+            } else {
+                let i = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
+                out.push(m.fail(
+                    format!(
+                        "the SyncHdr Status has MsgRef {:?}; the message it answers is MsgID {:?}",
+                        s.msg_ref, peer.m.hdr.msg_id
+                    ),
+                    i.and_then(|i| m.cmd_excerpt(i)),
+                ));
+            }
+        }
+        out
+    }
+);
+
+/// The command a Status or Results refers to, if the referenced message was seen.
+fn referenced<'a>(
+    view: &'a crate::View,
+    role: Role,
+    session: &str,
+    msg_ref: &str,
+    cmd_ref: &str,
+) -> Option<Option<&'a Command>> {
+    let peer = by_msg_id(view, other(role), session, msg_ref)?;
+    Some(
+        flatten(peer.m)
+            .into_iter()
+            .find(|c| c.cmd_id().map(str::trim) == Some(cmd_ref.trim())),
+    )
+}
+
+fn command_statuses(m: &dmct_proto::SyncML) -> impl Iterator<Item = &Status> {
+    m.statuses().filter(|s| !s.is_for_synchdr())
+}
+
+rule!(
+    /// A Status's MsgRef and CmdRef name a command the peer sent.
+    CmdRefValid, "status/cmdref-valid", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            for s in command_statuses(m.m) {
+                match referenced(view, role, m.session(), &s.msg_ref, &s.cmd_ref) {
+                    None => {}
+                    Some(Some(_)) => out.push(m.pass("the Status refers to a command the peer sent")),
+                    Some(None) => {
+                        let i = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
+                        out.push(m.fail(
+                            format!(
+                                "Status for {} refers to CmdRef {} of MsgID {}, and that message has no such command",
+                                s.cmd, s.cmd_ref, s.msg_ref
+                            ),
+                            i.and_then(|i| m.cmd_excerpt(i)),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// A Status's Cmd names the command it answers.
+    CmdName, "status/cmd-name", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            for s in command_statuses(m.m) {
+                let Some(Some(c)) = referenced(view, role, m.session(), &s.msg_ref, &s.cmd_ref) else {
+                    continue;
+                };
+                if s.cmd.trim() == c.name() {
+                    out.push(m.pass("Cmd names the command answered"));
+                } else {
+                    let i = m.m.body.commands.iter().position(|x| matches!(x, Command::Status(y) if std::ptr::eq(y, s)));
+                    out.push(m.fail(
+                        format!("Status says Cmd {:?} for a {} command", s.cmd, c.name()),
+                        i.and_then(|i| m.cmd_excerpt(i)),
+                    ));
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// Every command that needs one gets a Status (not Status and Results themselves,
+    /// nor commands with NoResp; commands inside an Atomic or Sequence once it ran).
+    EveryCommand, "status/every-command", |view, role| {
+        let mut out = Vec::new();
+        let peer = other(role);
+        for p in sent(view, peer) {
+            let mine: Vec<_> = session_msgs(view, role, p.session())
+                .into_iter()
+                .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
+                .collect();
+            // Only what the role went on to send can be judged.
+            if mine.is_empty() {
+                continue;
+            }
+            let answered_by = |c: &Command| {
+                let id = c.cmd_id().unwrap_or("").trim();
+                mine.iter().find_map(|m| {
+                    m.m.statuses()
+                        .find(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
+                        .map(|s| s.code())
+                })
+            };
+            let mut check = |c: &Command| {
+                if !c.is_operation() || no_resp(c) || c.cmd_id().is_none() {
+                    return;
+                }
+                match answered_by(c) {
+                    Some(_) => out.push(p.pass(format!("{} {} was answered", c.name(), c.cmd_id().unwrap_or("")))),
+                    None => {
+                        let last = mine.last().copied();
+                        if let Some(l) = last {
+                            out.push(l.fail(
+                                format!(
+                                    "{} (CmdID {}) of MsgID {} got no Status",
+                                    c.name(),
+                                    c.cmd_id().unwrap_or(""),
+                                    p.m.hdr.msg_id
+                                ),
+                                p.excerpt_of(c),
+                            ));
+                        }
+                    }
+                }
+            };
+            for c in &p.m.body.commands {
+                check(c);
+                // Inner commands are answered when the container ran (200, or 507 for
+                // a failed Atomic); a refused container answers for all of them.
+                if let Command::Atomic(x) | Command::Sequence(x) = c
+                    && matches!(answered_by(c), Some(Some(200 | 507)))
+                {
+                    for inner in &x.commands {
+                        check(inner);
+                    }
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// No Status answers a Status.
+    NotForStatus, "status/not-for-status", |view, role| {
+        sent(view, role)
+            .iter()
+            .map(|m| {
+                match m.m.body.commands.iter().position(|c| matches!(c, Command::Status(s) if s.cmd.trim() == "Status")) {
+                    Some(i) => m.fail("a Status answers a Status", m.cmd_excerpt(i)),
+                    None => m.pass("no Status answers a Status"),
+                }
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// Status codes are three-digit numbers from 100 to 599.
+    CodeValid, "status/code-valid", |view, role| {
+        sent(view, role)
+            .iter()
+            .map(|m| {
+                let bad = m.m.body.commands.iter().position(|c| match c {
+                    Command::Status(s) => {
+                        let d = s.data.trim();
+                        !(d.len() == 3 && s.code().is_some_and(|n| (100..600).contains(&n)))
+                    }
+                    _ => false,
+                });
+                match bad {
+                    Some(i) => m.fail("a Status whose Data is not a status code", m.cmd_excerpt(i)),
+                    None => m.pass("every Status code is well formed"),
+                }
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// No Status 200 answers a Results.
+    No200ForResults, "status/no-200-for-results", |view, role| {
+        sent(view, role)
+            .iter()
+            .filter(|m| m.m.statuses().any(|s| s.cmd.trim() == "Results"))
+            .map(|m| {
+                match m.m.body.commands.iter().position(|c| matches!(c, Command::Status(s) if s.cmd.trim() == "Results" && s.code() == Some(200))) {
+                    Some(i) => m.fail("Status 200 answers a Results", m.cmd_excerpt(i)),
+                    None => m.pass("Results are not acknowledged with 200"),
+                }
+            })
+            .collect()
+    }
+);
+
+rule!(
+    /// Results answer a Get.
+    ResultsForGet, "results/for-get-only", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            for (i, c) in m.m.body.commands.iter().enumerate() {
+                let Command::Results(r) = c else { continue };
+                let msg_ref = r.msg_ref.clone().or_else(|| answered(view, role, &m).map(|p| p.m.hdr.msg_id.clone()));
+                let Some(msg_ref) = msg_ref else { continue };
+                match referenced(view, role, m.session(), &msg_ref, &r.cmd_ref) {
+                    Some(Some(Command::Get(_))) => out.push(m.pass("the Results answer a Get")),
+                    Some(Some(other)) => out.push(m.fail(
+                        format!("Results refer to a {}, not a Get", other.name()),
+                        m.cmd_excerpt(i),
+                    )),
+                    Some(None) => out.push(m.fail(
+                        format!("Results refer to CmdRef {} that MsgID {msg_ref} does not have", r.cmd_ref),
+                        m.cmd_excerpt(i),
+                    )),
+                    None => {}
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// Each Item of Results names its node by Source LocURI.
+    ResultsSource, "results/source-locuri", |view, role| {
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            for (i, c) in m.m.body.commands.iter().enumerate() {
+                let Command::Results(r) = c else { continue };
+                if r.items.iter().all(|it| it.source.as_ref().is_some_and(|s| !s.loc_uri.trim().is_empty())) {
+                    out.push(m.pass("every Results Item has a Source LocURI"));
+                } else {
+                    out.push(m.fail("a Results Item has no Source LocURI", m.cmd_excerpt(i)));
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// A Get carried out (Status 200) is followed by its Results.
+    GetHasResults, "results/for-every-get", |view, role| {
+        let mut out = Vec::new();
+        for p in sent(view, other(role)) {
+            let mine = session_msgs(view, role, p.session());
+            for c in flatten(p.m) {
+                let Command::Get(g) = c else { continue };
+                let ok = mine.iter().any(|m| {
+                    m.m.statuses().any(|s| {
+                        s.msg_ref.trim() == p.m.hdr.msg_id.trim()
+                            && s.cmd_ref.trim() == g.cmd_id.trim()
+                            && s.code() == Some(200)
+                    })
+                });
+                if !ok {
+                    continue;
+                }
+                let has_results = mine.iter().any(|m| {
+                    m.m.body.commands.iter().any(|x| matches!(x, Command::Results(r) if r.cmd_ref.trim() == g.cmd_id.trim()))
+                });
+                let last = mine.last().copied();
+                match (has_results, last) {
+                    (true, _) => out.push(p.pass("the Get was answered with Results")),
+                    (false, Some(l)) => out.push(l.fail(
+                        format!("Get {} was answered 200 but no Results came", g.cmd_id),
+                        p.excerpt_of(c),
+                    )),
+                    (false, None) => {}
+                }
+            }
+        }
+        out
+    }
+);
