@@ -190,3 +190,59 @@ pub static CATALOG: &[&dyn Rule] = &[
 pub fn rule(id: &str) -> Option<&'static dyn Rule> {
     CATALOG.iter().copied().find(|r| r.id() == id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_file_is_whole_and_consistent() {
+        let all = statements();
+        let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "an id is listed twice");
+        // Every check has a testable entry, and every testable entry a check.
+        for r in CATALOG {
+            assert_eq!(
+                info(r.id()).map(|i| i.status),
+                Some(RuleStatus::Testable),
+                "{}",
+                r.id()
+            );
+        }
+        for i in all.iter().filter(|i| i.status == RuleStatus::Testable) {
+            assert!(rule(&i.id).is_some(), "{} has no check", i.id);
+            assert!(!i.scenarios.is_empty(), "{} names no scenario", i.id);
+        }
+        for i in all.iter().filter(|i| i.status != RuleStatus::Testable) {
+            assert!(i.reason.is_some(), "{} says not why it is not tested", i.id);
+        }
+        assert!(CATALOG.len() >= 60);
+    }
+
+    #[test]
+    fn a_deprecated_id_still_resolves() {
+        let file: CatalogFile = toml::from_str(
+            r#"
+            [[rule]]
+            id = "auth/old-name"
+            status = "deprecated"
+            clause = "[PRO] §9"
+            level = "MUST"
+            binds = "client"
+            summary = "Retired."
+            reason = "split in two"
+            replaced_by = "auth/new-name"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(file.rule[0].status, RuleStatus::Deprecated);
+        assert_eq!(file.rule[0].replaced_by.as_deref(), Some("auth/new-name"));
+        // Unknown fields are refused, so a typo cannot hide a statement.
+        assert!(
+            toml::from_str::<CatalogFile>("[[rule]]\nid = \"x\"\nstatu = \"testable\"").is_err()
+        );
+    }
+}

@@ -209,8 +209,9 @@ pub struct Profile {
 
 impl Profile {
     /// Apply the profile to findings: a rule about a lacking capability becomes
-    /// not-applicable, with the reason.
-    pub fn apply(&self, findings: &mut [Finding]) {
+    /// not-applicable, with the reason. Returns the rules it changed.
+    pub fn apply(&self, findings: &mut [Finding]) -> std::collections::BTreeSet<String> {
+        let mut changed = std::collections::BTreeSet::new();
         for f in findings {
             if let Some(cap) = info(&f.rule).and_then(|i| i.capability.as_ref())
                 && self.lacks.contains(cap)
@@ -218,7 +219,17 @@ impl Profile {
                 f.verdict = Verdict::NotApplicable;
                 f.detail = format!("not applicable: the peer's profile says it lacks {cap}");
                 f.excerpt = None;
+                changed.insert(f.rule.clone());
             }
         }
+        changed
+    }
+
+    /// The capability names the catalog knows.
+    pub fn known_capabilities() -> std::collections::BTreeSet<&'static str> {
+        statements()
+            .iter()
+            .filter_map(|i| i.capability.as_deref())
+            .collect()
     }
 }

@@ -27,10 +27,20 @@ pub fn tool() -> Tool {
 
 /// Assemble a report from judged cases.
 pub fn report(command: &str, runs: &[CaseRun], duration_ms: u64) -> RunReport {
+    report_with(command, runs, duration_ms, &dmct_rules::Profile::default())
+}
+
+/// [`report`] for a peer with a capability profile.
+pub fn report_with(
+    command: &str,
+    runs: &[CaseRun],
+    duration_ms: u64,
+    profile: &dmct_rules::Profile,
+) -> RunReport {
     let cases: Vec<CaseResult> = runs
         .iter()
         .map(|r| {
-            let mut c = judge(r);
+            let mut c = runner::judge_with(r, profile);
             c.transcript = Some(format!("transcripts/{}.json", r.file_stem()));
             c
         })

@@ -648,14 +648,22 @@ pub fn run_in_memory_with(
 /// that did not apply are left out, except those the scenario names: a scenario that
 /// did not reach its situation is inconclusive, never a silent pass.
 pub fn judge(run: &CaseRun) -> CaseResult {
+    judge_with(run, &dmct_rules::Profile::default())
+}
+
+/// [`judge`] for a peer whose capability profile lacks some optional features: rules
+/// about those are reported not-applicable, with the reason.
+pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
     // The rules this case is there to exercise: the scenario's own list and the
     // catalog entries that name it.
     let named = crate::vectors::expected_passes(&run.scenario, run.role);
-    let findings: Vec<_> = dmct_rules::check(&run.transcript)
+    let mut all = dmct_rules::check(&run.transcript);
+    let waived = profile.apply(&mut all);
+    let findings: Vec<_> = all
         .into_iter()
         .filter(|f| f.role == run.role)
         .filter_map(|mut f| {
-            if f.verdict != Verdict::NotApplicable {
+            if f.verdict != Verdict::NotApplicable || waived.contains(&f.rule) {
                 return Some(f);
             }
             if !named.contains(&f.rule) {

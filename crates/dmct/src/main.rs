@@ -47,6 +47,10 @@ struct Common {
     max_body: usize,
     #[command(flatten)]
     trust: Trust,
+    /// Capability profile of the peer under test (TOML: lacks = ["hmac", ...]); rules
+    /// about features it lacks are reported not-applicable
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
 }
 
 /// How dmct's client trusts https:// servers.
@@ -196,6 +200,9 @@ enum Command {
         /// Transcript files
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Capability profile of the peer (see `run --profile`)
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
     },
     /// Print a captured DM message (XML or WBXML, told apart by its bytes) as indented
     /// XML; FILE may be - for standard input
@@ -362,7 +369,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 if runs.is_empty() {
                     bail!("no scenario tests this role");
                 }
-                let report = dmct_suite::report("run", &runs, elapsed_ms(started));
+                let report = dmct_suite::report_with(
+                    "run",
+                    &runs,
+                    elapsed_ms(started),
+                    &profile(common.profile.as_deref())?,
+                );
                 finish(&common.out, &report, &runs)
             }
             Command::Selftest { common } => {
@@ -389,10 +401,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let started = Instant::now();
                 let run = runner::drive_external_server(&url, &opts).await;
                 let runs = vec![run];
-                let report = dmct_suite::report("drive", &runs, elapsed_ms(started));
+                let report = dmct_suite::report_with(
+                    "drive",
+                    &runs,
+                    elapsed_ms(started),
+                    &profile(common.profile.as_deref())?,
+                );
                 finish(&common.out, &report, &runs)
             }
-            Command::Check { files } => check(&files),
+            Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { file } => {
                 let msg = read_message(&file)?;
                 print!("{}", dmct_proto::xml::to_indented_string(&msg.message));
@@ -500,6 +517,29 @@ fn options(c: &Common) -> Result<Options> {
         client_tls: client_tls(&c.trust)?,
         ..Options::default()
     })
+}
+
+/// Read a capability profile; names the catalog does not know are refused, so a typo
+/// never waives nothing in silence.
+fn profile(file: Option<&Path>) -> Result<dmct_rules::Profile> {
+    let Some(file) = file else {
+        return Ok(dmct_rules::Profile::default());
+    };
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let p: dmct_rules::Profile = toml::from_str(&text)
+        .with_context(|| format!("{} is not a capability profile", file.display()))?;
+    let known = dmct_rules::Profile::known_capabilities();
+    for cap in &p.lacks {
+        if !known.contains(cap.as_str()) {
+            bail!(
+                "{}: unknown capability {cap:?} (known: {})",
+                file.display(),
+                known.iter().copied().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    Ok(p)
 }
 
 fn check_url(url: &str) -> Result<()> {
@@ -670,7 +710,7 @@ fn exit_code(verdicts: impl Iterator<Item = CaseVerdict>) -> ExitCode {
     }
 }
 
-fn check(files: &[PathBuf]) -> Result<ExitCode> {
+fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
     let mut worst = Vec::new();
     for f in files {
         let text =
@@ -678,9 +718,11 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
         let t: dmct_proto::transcript::Transcript = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
         println!("{}:", f.display());
-        let findings: Vec<_> = dmct_rules::check(&t)
+        let mut all = dmct_rules::check(&t);
+        let waived = profile.apply(&mut all);
+        let findings: Vec<_> = all
             .into_iter()
-            .filter(|x| x.verdict != dmct_rules::Verdict::NotApplicable)
+            .filter(|x| x.verdict != dmct_rules::Verdict::NotApplicable || waived.contains(&x.rule))
             .collect();
         for x in &findings {
             print!(
@@ -726,7 +768,7 @@ fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 println!(
-                    "{:<24} {:>10} {:>8} {:>11} {:>12} {:>12}",
+                    "{:<36} {:>10} {:>8} {:>11} {:>12} {:>12}",
                     "clause",
                     "statements",
                     "testable",
@@ -736,7 +778,7 @@ fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
                 );
                 for c in &clauses {
                     println!(
-                        "{:<24} {:>10} {:>8} {:>11} {:>12} {:>12}",
+                        "{:<36} {:>10} {:>8} {:>11} {:>12} {:>12}",
                         c.clause,
                         c.statements,
                         c.testable,

@@ -213,3 +213,74 @@ fn decode_errors_say_where_and_why() {
         "{err}"
     );
 }
+
+/// `dmct check` on a transcript a person wrote from the spec (not produced by dmct):
+/// the findings a reader of DM 1.2 expects, and exit 1 for the MUST violations.
+#[test]
+fn check_on_a_hand_written_transcript() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testcases/handwritten/pkg1-faults.json");
+    let o = dmct(&["check", file.to_str().unwrap()]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{s}");
+    for expected in [
+        // ./DevInfo/Lang is missing from Package #1.
+        "fail pkg1/devinfo [client MUST",
+        "Package #1 lacks ./DevInfo nodes: Lang",
+        // Alert and Replace both carry CmdID 1.
+        "fail msg/cmdid-unique [client MUST",
+        // The server's 401 has no Chal.
+        "fail auth/chal-with-401-407 [server MUST",
+        // What is right stays right.
+        "pass pkg1/alert [client MUST",
+        "pass msg/verdtd [client MUST",
+        "pass msg/verdtd [server MUST",
+        "pass auth/cred-type [client MUST",
+        "pass auth/failure-status-only [server MUST",
+        "pass status/synchdr-first [server MUST",
+        "pass http/content-type [client MUST",
+    ] {
+        assert!(s.contains(expected), "missing {expected:?} in\n{s}");
+    }
+    assert_eq!(s.matches("\n  fail ").count(), 3, "{s}");
+
+    // A profile that lacks HMAC turns the HMAC rules into not-applicable, said so.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("profile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let hmac = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testcases/vectors/rules/auth__hmac-status-200");
+    let vector = std::fs::read_dir(&hmac)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("conforming"))
+        .unwrap()
+        .path();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&vector).unwrap()).unwrap();
+    let transcript = dir.join("hmac.json");
+    std::fs::write(&transcript, v["transcript"].to_string()).unwrap();
+    let profile = dir.join("no-hmac.toml");
+    std::fs::write(&profile, "lacks = [\"hmac\"]\n").unwrap();
+    let o = dmct(&["check", transcript.to_str().unwrap()]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("pass auth/hmac-status-200"), "{s}");
+    let o = dmct(&[
+        "check",
+        "--profile",
+        profile.to_str().unwrap(),
+        transcript.to_str().unwrap(),
+    ]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("not-applicable auth/hmac-status-200"), "{s}");
+    assert!(s.contains("the peer's profile says it lacks hmac"), "{s}");
+    // An unknown capability is refused, not ignored.
+    std::fs::write(&profile, "lacks = [\"hmca\"]\n").unwrap();
+    let o = dmct(&[
+        "check",
+        "--profile",
+        profile.to_str().unwrap(),
+        transcript.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown capability"));
+}
