@@ -20,6 +20,24 @@ pub struct RunReport {
     /// Wall time of the run; kept out of the text report.
     #[serde(default)]
     pub duration_ms: u64,
+    /// Which rule catalog judged the run, so a lab can file the report as evidence.
+    #[serde(default)]
+    pub catalog: CatalogId,
+    /// Seeds of everything derived (reference peers' nonces, vector peers), by name.
+    #[serde(default)]
+    pub seeds: Vec<(String, u64)>,
+    /// Capabilities the peer's profile said it lacks (their rules are not-applicable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile_lacks: Vec<String>,
+}
+
+/// The rule catalog a report was judged with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogId {
+    /// MD5 of `testcases/rules.toml` as built in, in hex.
+    pub md5: String,
+    /// Testable rules in it.
+    pub rules: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

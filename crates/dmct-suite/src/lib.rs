@@ -2,12 +2,16 @@
 //! built-in or external peers over HTTP (or in memory), and the runs the CLI offers:
 //! [`run_builtin`], [`selftest`], and writing their outputs.
 
+pub mod baseline;
 pub mod coverage;
+pub mod deviations;
 pub mod output;
 pub mod peers;
 pub mod protovectors;
+pub mod redact;
 pub mod runner;
 pub mod scenario;
+pub mod select;
 pub mod vectors;
 
 pub use runner::{CaseRun, ExternalServer, Options, RunError, TargetServer, judge};
@@ -17,6 +21,16 @@ use dmct_report::{CaseResult, CaseVerdict, FaultCheck, RunReport, Selftest, Summ
 use dmct_rules::{Role, Verdict};
 use dmct_session::{ClientFault, ServerFault};
 use std::collections::BTreeSet;
+
+/// The catalog the run is judged with: a hash of the built-in rules.toml.
+pub fn catalog_id() -> dmct_report::CatalogId {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(dmct_rules::RULES_TOML.as_bytes());
+    dmct_report::CatalogId {
+        md5: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        rules: dmct_rules::CATALOG.len(),
+    }
+}
 
 pub fn tool() -> Tool {
     Tool {
@@ -53,6 +67,9 @@ pub fn report_with(
         cases,
         selftest: None,
         duration_ms,
+        catalog: catalog_id(),
+        seeds: peers::seeds(),
+        profile_lacks: profile.lacks.iter().cloned().collect(),
     }
 }
 

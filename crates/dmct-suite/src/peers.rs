@@ -52,7 +52,7 @@ pub fn client_config(
             .client
             .server_scheme
             .unwrap_or(dmct_proto::auth::Scheme::Basic),
-        nonce_seed: 0x636c_6e74,
+        nonce_seed: CLIENT_NONCE_SEED,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
         max_msg_size: scenario.client.max_msg_size.unwrap_or(16_000),
@@ -73,7 +73,7 @@ pub fn server_config(
         client_creds,
         server_creds: default_server_creds(),
         scheme: dmct_proto::auth::Scheme::Md5,
-        nonce_seed: 0x646d_6374,
+        nonce_seed: SERVER_NONCE_SEED,
         max_msg_size: 16_000,
         faults: faults.clone(),
     }
@@ -85,4 +85,16 @@ pub fn package0_for(scenario: &Scenario, server: &Credentials) -> Option<Vec<u8>
     scenario.client.package0.then(|| {
         dmct_session::client::notification_for(server, crate::runner::Trigger::session_id(scenario))
     })
+}
+
+/// Seeds of the reference peers' nonces.
+pub const CLIENT_NONCE_SEED: u64 = 0x636c_6e74;
+pub const SERVER_NONCE_SEED: u64 = 0x646d_6374;
+
+/// Every seed a run depends on, by name, for the report.
+pub fn seeds() -> Vec<(String, u64)> {
+    vec![
+        ("reference-client-nonce".into(), CLIENT_NONCE_SEED),
+        ("reference-server-nonce".into(), SERVER_NONCE_SEED),
+    ]
 }

@@ -4,6 +4,7 @@
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
 //! - 2: usage or harness error, or a case was inconclusive
+//! - 3: nothing was selected (a filter matched no case: never green)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
 
@@ -51,6 +52,43 @@ struct Common {
     /// about features it lacks are reported not-applicable
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+}
+
+/// What a run covers and what makes it fail: filters, a baseline, deviations.
+#[derive(clap::Args, Clone)]
+struct Gate {
+    /// Only cases whose id matches PATTERN (`*` matches anything); repeatable
+    #[arg(long = "case", value_name = "PATTERN")]
+    cases: Vec<String>,
+    /// Only cases that exercise rule ID, and only its findings; repeatable
+    #[arg(long = "rule", value_name = "ID")]
+    rules: Vec<String>,
+    /// Only findings of LEVEL: must (MUST and MUST NOT), should, may; repeatable
+    #[arg(long = "level", value_name = "LEVEL")]
+    levels: Vec<String>,
+    /// Compare with an earlier run's report.json: new failures, fixes, new cases
+    #[arg(long, value_name = "OLD.json")]
+    baseline: Option<PathBuf>,
+    /// What fails the run: any failure (default), or only regressions against
+    /// --baseline
+    #[arg(long, value_enum, default_value = "any")]
+    fail_on: FailOn,
+    /// Known deviations (TOML) that do not fail the run; an entry that no longer
+    /// happens does
+    #[arg(long, value_name = "FILE")]
+    deviations: Option<PathBuf>,
+    /// Write a deviations file listing every failure of this run, to start from
+    #[arg(long, value_name = "FILE")]
+    write_deviations: Option<PathBuf>,
+    /// Remove credentials, digests and nonces from transcripts and reports
+    #[arg(long)]
+    redact: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FailOn {
+    Any,
+    Regression,
 }
 
 /// How dmct's client trusts https:// servers.
@@ -133,6 +171,8 @@ impl Accounts {
     }
 }
 
+// One value per process, parsed once: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the scenarios against a DM client: the built-in one over loopback by default,
@@ -174,6 +214,8 @@ enum Command {
         accounts: Accounts,
         #[command(flatten)]
         listen: Listen,
+        #[command(flatten)]
+        gate: Gate,
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
@@ -215,6 +257,24 @@ enum Command {
         wbxml: bool,
         #[arg(long)]
         xml: bool,
+    },
+    /// Write a failing case of an earlier run as a transcript vector that `dmct check`
+    /// replays offline
+    Export {
+        /// The case id (e.g. session/get-replace)
+        case: String,
+        /// The earlier run's output directory (with report.json and transcripts/)
+        #[arg(long, default_value = "target/dmct")]
+        from: PathBuf,
+        /// The failing rule to export (default: the case's first failure)
+        #[arg(long, value_name = "ID")]
+        rule: Option<String>,
+        /// Where to write the vector (default: CASE--RULE.json here)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Remove credentials, digests and nonces
+        #[arg(long)]
+        redact: bool,
     },
     /// Run a built-in reference peer by hand: a DM server until stopped, or one session
     /// of the DM client
@@ -293,6 +353,7 @@ enum PeerCommand {
 enum ListWhat {
     Rules,
     Scenarios,
+    Cases,
     Faults,
 }
 
@@ -325,13 +386,19 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 target_server,
                 accounts,
                 listen,
+                gate,
             } => {
+                let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
                 opts.wait_first = Duration::from_secs(wait);
                 opts.idle = Duration::from_secs(idle);
                 opts.session_timeout = Duration::from_secs(session_timeout);
                 opts.client_creds = accounts.client();
-                let scenarios = scenarios(&common)?;
+                let scenarios = selection.scenarios(&scenarios(&common)?);
+                if scenarios.is_empty() {
+                    eprintln!("dmct: nothing selected: no case matches the filters");
+                    return Ok(ExitCode::from(3));
+                }
                 let started = Instant::now();
                 let runs = match (serve, target_server.as_deref()) {
                     (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
@@ -367,7 +434,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     }
                 };
                 if runs.is_empty() {
-                    bail!("no scenario tests this role");
+                    eprintln!("dmct: nothing selected: no selected case tests this role");
+                    return Ok(ExitCode::from(3));
                 }
                 let report = dmct_suite::report_with(
                     "run",
@@ -375,7 +443,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
                 );
-                finish(&common.out, &report, &runs)
+                gated_finish(&common.out, report, runs, &selection, &gate)
             }
             Command::Selftest { common } => {
                 let opts = options(&common)?;
@@ -433,6 +501,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 json,
                 coverage,
             } => list(what, json, coverage),
+            Command::Export {
+                case,
+                from,
+                rule,
+                out,
+                redact,
+            } => export(&case, &from, rule.as_deref(), out, redact),
             Command::Peer { which } => match which {
                 PeerCommand::Server {
                     listen,
@@ -702,6 +777,181 @@ fn finish(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<ExitCode> 
     Ok(exit_code(report.cases.iter().map(|c| c.verdict)))
 }
 
+/// `dmct export`: a failing case of an earlier run, as a vector file.
+fn export(
+    case: &str,
+    from: &Path,
+    rule: Option<&str>,
+    out: Option<PathBuf>,
+    redact: bool,
+) -> Result<ExitCode> {
+    let report_path = from.join("report.json");
+    let text = std::fs::read_to_string(&report_path)
+        .with_context(|| format!("cannot read {}", report_path.display()))?;
+    let report: RunReport = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a dmct report.json", report_path.display()))?;
+    let failing = |c: &&dmct_report::CaseResult| {
+        c.findings
+            .iter()
+            .any(|f| f.verdict == dmct_rules::Verdict::Fail && rule.is_none_or(|r| r == f.rule))
+    };
+    let Some(c) = report.cases.iter().filter(|c| c.id == case).find(failing) else {
+        bail!(
+            "{} has no failing case {case}{} (cases: {})",
+            report_path.display(),
+            rule.map(|r| format!(" for rule {r}")).unwrap_or_default(),
+            report
+                .cases
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let f = c
+        .findings
+        .iter()
+        .find(|f| f.verdict == dmct_rules::Verdict::Fail && rule.is_none_or(|r| r == f.rule))
+        .context("no failing finding")?;
+    let tpath = from.join(
+        c.transcript
+            .as_deref()
+            .context("the case has no transcript file")?,
+    );
+    let ttext = std::fs::read_to_string(&tpath)
+        .with_context(|| format!("cannot read {}", tpath.display()))?;
+    let mut transcript: dmct_proto::transcript::Transcript = serde_json::from_str(&ttext)
+        .with_context(|| format!("{} is not a dmct transcript", tpath.display()))?;
+    if redact {
+        transcript = dmct_suite::redact::transcript(&transcript).0;
+    }
+    let v = dmct_suite::vectors::RuleVector {
+        vector_format: dmct_suite::vectors::VECTOR_FORMAT,
+        rule: f.rule.clone(),
+        clause: f.clause.clone(),
+        level: f.level,
+        expected: dmct_rules::Verdict::Fail,
+        scenario: c.id.clone(),
+        role: c.role,
+        peer: c.peer.name.clone(),
+        faults: c.peer.faults.clone(),
+        transcript,
+    };
+    let path = out.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "{}--{}.json",
+            c.id.replace('/', "__"),
+            f.rule.replace('/', "__")
+        ))
+    });
+    std::fs::write(&path, dmct_suite::vectors::to_json(&v))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "dmct: {} ({} {}) written to {}; `dmct check {}` replays it",
+        f.rule,
+        c.id,
+        c.peer.label(),
+        path.display(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn selection(g: &Gate) -> Result<dmct_suite::select::Selection> {
+    let mut levels = Vec::new();
+    for l in &g.levels {
+        levels.extend(dmct_suite::select::parse_level(l).with_context(|| {
+            format!("unknown level {l:?}: use must, must-not, should, should-not or may")
+        })?);
+    }
+    for r in &g.rules {
+        if dmct_rules::info(r).is_none() {
+            bail!("unknown rule {r:?} (see `dmct list rules`)");
+        }
+    }
+    if g.fail_on == FailOn::Regression && g.baseline.is_none() {
+        bail!("--fail-on regression needs --baseline OLD.json");
+    }
+    Ok(dmct_suite::select::Selection {
+        cases: g.cases.clone(),
+        rules: g.rules.clone(),
+        levels,
+    })
+}
+
+/// Filters, deviations, baseline and redaction, then the outputs and the exit code.
+fn gated_finish(
+    out: &Path,
+    mut report: RunReport,
+    mut runs: Vec<CaseRun>,
+    selection: &dmct_suite::select::Selection,
+    gate: &Gate,
+) -> Result<ExitCode> {
+    selection.apply(&mut report);
+    if let Some(path) = &gate.write_deviations {
+        let f = dmct_suite::deviations::DeviationsFile::bootstrap(&report);
+        std::fs::write(path, f.to_toml())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "dmct: {} deviation{} written to {}",
+            f.deviations.len(),
+            if f.deviations.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
+    let mut stale = false;
+    let mut notes = String::new();
+    if let Some(path) = &gate.deviations {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let file = dmct_suite::deviations::DeviationsFile::parse(&text)
+            .with_context(|| format!("{} is not a deviations file", path.display()))?;
+        let outcome =
+            dmct_suite::deviations::apply(&file, &mut report, &dmct_suite::deviations::today());
+        stale = !outcome.stale.is_empty();
+        notes.push_str("deviations:\n");
+        notes.push_str(&outcome.render());
+    }
+    let mut regressions = false;
+    if let Some(path) = &gate.baseline {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let old: RunReport = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a dmct report.json", path.display()))?;
+        let diff = dmct_suite::baseline::diff(&old, &report);
+        regressions = diff.has_regressions();
+        notes.push_str(&diff.render());
+        let json = serde_json::to_string_pretty(&diff)?;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        std::fs::write(out.join("baseline-diff.json"), json + "\n").with_context(|| {
+            format!("cannot write {}", out.join("baseline-diff.json").display())
+        })?;
+    }
+    if gate.redact {
+        let mut secrets = Vec::new();
+        for r in &mut runs {
+            let (t, s) = dmct_suite::redact::transcript(&r.transcript);
+            r.transcript = t;
+            secrets.extend(s);
+        }
+        dmct_suite::redact::report(&mut report, &secrets);
+    }
+    write_and_print(out, &report, &runs)?;
+    if !notes.is_empty() {
+        print!("{notes}");
+    }
+    if report.cases.is_empty() {
+        return Ok(ExitCode::from(3));
+    }
+    if stale {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(match gate.fail_on {
+        FailOn::Regression => ExitCode::from(u8::from(regressions)),
+        FailOn::Any => exit_code(report.cases.iter().map(|c| c.verdict)),
+    })
+}
+
 fn exit_code(verdicts: impl Iterator<Item = CaseVerdict>) -> ExitCode {
     match verdicts.max() {
         Some(CaseVerdict::Fail) => ExitCode::from(1),
@@ -715,8 +965,18 @@ fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
     for f in files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let t: dmct_proto::transcript::Transcript = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
+        // A transcript, or a vector (`dmct export`, testcases/vectors/rules) holding one.
+        let value: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", f.display()))?;
+        let expected = value.get("vector_format").map(|_| {
+            (
+                value["rule"].as_str().unwrap_or("").to_owned(),
+                value["expected"].as_str().unwrap_or("").to_owned(),
+            )
+        });
+        let t: dmct_proto::transcript::Transcript =
+            serde_json::from_value(value.get("transcript").cloned().unwrap_or(value.clone()))
+                .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
         println!("{}:", f.display());
         let mut all = dmct_rules::check(&t);
         let waived = profile.apply(&mut all);
@@ -736,6 +996,27 @@ fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
             if x.verdict != dmct_rules::Verdict::Pass {
                 println!("      {}", x.detail);
             }
+        }
+        if let Some((rule, want)) = expected {
+            let got = findings
+                .iter()
+                .filter(|x| x.rule == rule)
+                .map(|x| x.verdict.as_str())
+                .max_by_key(|v| match *v {
+                    "fail" => 3,
+                    "inconclusive" => 2,
+                    "pass" => 1,
+                    _ => 0,
+                })
+                .unwrap_or("not-applicable");
+            println!(
+                "  vector: {rule} expected {want}, checker says {got}: {}",
+                if got == want {
+                    "reproduced"
+                } else {
+                    "NOT REPRODUCED"
+                }
+            );
         }
         worst.push(CaseVerdict::from_findings(&findings));
     }
@@ -826,6 +1107,32 @@ fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
             for s in dmct_suite::scenario::builtin()? {
                 let roles: Vec<_> = s.roles.iter().map(|r| r.as_str()).collect();
                 println!("{}\t{}\t{}", s.id, roles.join(","), s.title);
+            }
+        }
+        ListWhat::Cases => {
+            let mut cases = Vec::new();
+            for sc in dmct_suite::scenario::builtin()? {
+                for &role in &sc.roles {
+                    cases.push(serde_json::json!({
+                        "case": sc.id,
+                        "role": role,
+                        "title": sc.title,
+                        "rules": dmct_suite::vectors::expected_passes(&sc, role),
+                        "faults": sc.expect.faults.keys().collect::<Vec<_>>(),
+                    }));
+                }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cases)?);
+            } else {
+                for c in &cases {
+                    println!(
+                        "{}\t{}\t{}",
+                        c["case"].as_str().unwrap_or(""),
+                        c["role"].as_str().unwrap_or(""),
+                        c["title"].as_str().unwrap_or("")
+                    );
+                }
             }
         }
         ListWhat::Faults => {
