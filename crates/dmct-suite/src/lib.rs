@@ -77,11 +77,18 @@ pub fn report_with(
 /// scenario that tests clients against the reference client, then every scenario that
 /// tests servers against the reference server.
 pub async fn run_builtin(scenarios: &[Scenario], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
-    let mut runs = run_builtin_clients(scenarios, opts).await?;
-    for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
-        runs.push(runner::run_builtin_server(s, &BTreeSet::new(), opts).await?);
-    }
-    Ok(runs)
+    let plan: Vec<(&Scenario, Role)> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Client))
+        .map(|s| (s, Role::Client))
+        .chain(
+            scenarios
+                .iter()
+                .filter(|s| s.roles.contains(&Role::Server))
+                .map(|s| (s, Role::Server)),
+        )
+        .collect();
+    run_plan(&plan, opts).await
 }
 
 /// Every scenario that tests clients, against the conformant built-in client.
@@ -89,9 +96,35 @@ pub async fn run_builtin_clients(
     scenarios: &[Scenario],
     opts: &Options,
 ) -> Result<Vec<CaseRun>, RunError> {
+    let plan: Vec<(&Scenario, Role)> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Client))
+        .map(|s| (s, Role::Client))
+        .collect();
+    run_plan(&plan, opts).await
+}
+
+/// Every scenario that tests servers, against the conformant built-in server.
+pub async fn run_builtin_servers(
+    scenarios: &[Scenario],
+    opts: &Options,
+) -> Result<Vec<CaseRun>, RunError> {
+    let plan: Vec<(&Scenario, Role)> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Server))
+        .map(|s| (s, Role::Server))
+        .collect();
+    run_plan(&plan, opts).await
+}
+
+async fn run_plan(plan: &[(&Scenario, Role)], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
     let mut runs = Vec::new();
-    for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Client)) {
-        runs.push(runner::run_builtin_client(s, &BTreeSet::new(), opts).await?);
+    for (i, (s, role)) in plan.iter().enumerate() {
+        runs.push(match role {
+            Role::Client => runner::run_builtin_client(s, &BTreeSet::new(), opts).await?,
+            Role::Server => runner::run_builtin_server(s, &BTreeSet::new(), opts).await?,
+        });
+        opts.tick(i + 1, plan.len(), &s.id);
     }
     Ok(runs)
 }
@@ -102,9 +135,14 @@ pub async fn run_target_server(
     target: &TargetServer,
     opts: &Options,
 ) -> Vec<CaseRun> {
+    let todo: Vec<&Scenario> = scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Server))
+        .collect();
     let mut runs = Vec::new();
-    for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
+    for (i, s) in todo.iter().enumerate() {
         runs.push(runner::run_external_server(s, target, opts).await);
+        opts.tick(i + 1, todo.len(), &s.id);
     }
     runs
 }
@@ -114,12 +152,16 @@ pub async fn run_target_server(
 /// must pass every case; each fault must make every rule it breaks fail in at least one
 /// case.
 pub async fn selftest(scenarios: &[Scenario], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
-    let mut runs = Vec::new();
+    enum Peer {
+        Client(BTreeSet<ClientFault>),
+        Server(BTreeSet<ServerFault>),
+    }
+    let mut plan: Vec<(&Scenario, Peer)> = Vec::new();
     for s in scenarios {
         for &role in &s.roles {
-            runs.push(match role {
-                Role::Client => runner::run_builtin_client(s, &BTreeSet::new(), opts).await?,
-                Role::Server => runner::run_builtin_server(s, &BTreeSet::new(), opts).await?,
+            plan.push(match role {
+                Role::Client => (s, Peer::Client(BTreeSet::new())),
+                Role::Server => (s, Peer::Server(BTreeSet::new())),
             });
         }
     }
@@ -129,21 +171,25 @@ pub async fn selftest(scenarios: &[Scenario], opts: &Options) -> Result<Vec<Case
                 match role {
                     Role::Client => {
                         if let Some(f) = ClientFault::from_name(name) {
-                            runs.push(
-                                runner::run_builtin_client(s, &BTreeSet::from([f]), opts).await?,
-                            );
+                            plan.push((s, Peer::Client(BTreeSet::from([f]))));
                         }
                     }
                     Role::Server => {
                         if let Some(f) = ServerFault::from_name(name) {
-                            runs.push(
-                                runner::run_builtin_server(s, &BTreeSet::from([f]), opts).await?,
-                            );
+                            plan.push((s, Peer::Server(BTreeSet::from([f]))));
                         }
                     }
                 }
             }
         }
+    }
+    let mut runs = Vec::new();
+    for (i, (s, peer)) in plan.iter().enumerate() {
+        runs.push(match peer {
+            Peer::Client(f) => runner::run_builtin_client(s, f, opts).await?,
+            Peer::Server(f) => runner::run_builtin_server(s, f, opts).await?,
+        });
+        opts.tick(i + 1, plan.len(), &s.id);
     }
     Ok(runs)
 }

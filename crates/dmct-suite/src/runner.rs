@@ -39,6 +39,26 @@ pub struct Options {
     pub client_tls: Option<ClientTls>,
     /// dmct's listener speaks HTTPS with this certificate.
     pub server_tls: Option<ServerTls>,
+    /// Told of every case as it ends (the CLI's progress bar).
+    pub progress: Option<Progress>,
+}
+
+/// A callback told (cases done, cases planned, the case just ended).
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize, &str) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+impl Options {
+    pub(crate) fn tick(&self, done: usize, total: usize, case: &str) {
+        if let Some(p) = &self.progress {
+            (p.0)(done, total, case);
+        }
+    }
 }
 
 impl Default for Options {
@@ -52,6 +72,7 @@ impl Default for Options {
             client_creds: peers::default_client_creds(),
             client_tls: None,
             server_tls: None,
+            progress: None,
         }
     }
 }

@@ -8,6 +8,15 @@
 //! - `case::<role>::<scenario>::<peer>`: a scenario over loopback HTTP against a
 //!   built-in peer; conformant peers must pass, faulty ones must fail the rules the
 //!   scenario expects of them.
+//! - `target::server::<scenario>` when `DMCT_TARGET_SERVER=URL` is set: the scenario
+//!   against that DM server (`DMCT_USER`, `DMCT_SECRET`, `DMCT_AUTH`,
+//!   `DMCT_SERVER_SECRET`, `DMCT_CA_FILE`, `DMCT_INSECURE=1`).
+//! - `target::client::<scenario>` when `DMCT_SERVE=ADDR` is set: dmct listens on ADDR
+//!   for the device, waking it with `DMCT_EXEC` (a shell command given the Package 0,
+//!   as `dmct run --exec`); run with `--test-threads 1`, one listener at a time.
+//!
+//! A target case passes when its verdict is pass; inconclusive fails it too (a case
+//! that observed nothing must not look green) unless `DMCT_ALLOW_INCONCLUSIVE=1`.
 
 use dmct_rules::{Role, Verdict};
 use dmct_session::{ClientFault, ServerFault};
@@ -227,6 +236,127 @@ fn run_case(s: &dmct_suite::Scenario, role: Role, fault: Option<&str>) -> Result
     }
 }
 
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn target_options() -> Result<dmct_suite::Options, Failed> {
+    let mut opts = dmct_suite::Options::default();
+    opts.client_tls = match (env("DMCT_CA_FILE"), env("DMCT_INSECURE")) {
+        (Some(f), _) => Some(dmct_net::ClientTls::from_ca_file(f).map_err(|e| e.to_string())?),
+        (None, Some(_)) => Some(dmct_net::ClientTls::insecure().map_err(|e| e.to_string())?),
+        (None, None) => None,
+    };
+    if let Some(s) = env("DMCT_WAIT") {
+        opts.wait_first =
+            std::time::Duration::from_secs(s.parse().map_err(|_| "DMCT_WAIT: seconds")?);
+    }
+    Ok(opts)
+}
+
+fn judge_target(run: &dmct_suite::CaseRun) -> Result<(), Failed> {
+    let result = dmct_suite::judge(run);
+    let lines = result
+        .findings
+        .iter()
+        .filter(|f| f.verdict != Verdict::Pass)
+        .map(|f| {
+            format!(
+                "{} {} [{} {}]: {}",
+                f.verdict, f.rule, f.level, f.clause, f.detail
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    match result.verdict {
+        dmct_report::CaseVerdict::Pass => Ok(()),
+        dmct_report::CaseVerdict::Inconclusive if env("DMCT_ALLOW_INCONCLUSIVE").is_some() => {
+            Ok(())
+        }
+        v => Err(format!("{}: {}\n{lines}", v.as_str(), result.id).into()),
+    }
+}
+
+/// Cases against an external implementation named by environment variables.
+fn target_trials() -> Vec<Trial> {
+    let Ok(scenarios) = dmct_suite::scenario::builtin() else {
+        return Vec::new();
+    };
+    let mut trials = Vec::new();
+    if let Some(url) = env("DMCT_TARGET_SERVER") {
+        for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
+            let s = s.clone();
+            let url = url.clone();
+            trials.push(Trial::test(
+                format!("target::server::{}", s.id.replace('/', "::")),
+                move || {
+                    let target = dmct_suite::TargetServer {
+                        url,
+                        creds: dmct_proto::auth::Credentials {
+                            user: env("DMCT_USER").unwrap_or_else(|| "dmct-client".into()),
+                            secret: env("DMCT_SECRET")
+                                .unwrap_or_else(|| "dmct-client-secret".into()),
+                        },
+                        scheme: env("DMCT_AUTH")
+                            .map(|a| a.parse())
+                            .transpose()
+                            .map_err(|e| format!("DMCT_AUTH: {e}"))?,
+                        server_creds: env("DMCT_SERVER_SECRET").map(|secret| {
+                            dmct_proto::auth::Credentials {
+                                user: env("DMCT_SERVER_USER")
+                                    .unwrap_or_else(|| "dmct-server".into()),
+                                secret,
+                            }
+                        }),
+                    };
+                    let opts = target_options()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    let run =
+                        rt.block_on(dmct_suite::runner::run_external_server(&s, &target, &opts));
+                    judge_target(&run)
+                },
+            ));
+        }
+    }
+    if let Some(addr) = env("DMCT_SERVE") {
+        for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Client)) {
+            let s = s.clone();
+            let addr = addr.clone();
+            trials.push(Trial::test(
+                format!("target::client::{}", s.id.replace('/', "::")),
+                move || {
+                    let addr: std::net::SocketAddr =
+                        addr.parse().map_err(|e| format!("DMCT_SERVE: {e}"))?;
+                    let opts = target_options()?;
+                    let trigger = env("DMCT_EXEC").map(|command| dmct_suite::runner::Trigger {
+                        command,
+                        dir: std::env::temp_dir().join("dmct-package0"),
+                        server_creds: dmct_suite::peers::default_server_creds(),
+                    });
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    let run = rt.block_on(async {
+                        let srv =
+                            dmct_suite::ExternalServer::bind(addr, env("DMCT_PUBLIC_URL"), &opts)
+                                .await
+                                .map_err(|e| format!("{e} (run with --test-threads 1)"))?;
+                        let run = srv.run_case(&s, &opts, trigger.as_ref()).await;
+                        srv.shutdown().await;
+                        Ok::<_, String>(run)
+                    })?;
+                    judge_target(&run)
+                },
+            ));
+        }
+    }
+    trials
+}
+
 fn vectors_root() -> PathBuf {
     vectors_dir().join("..")
 }
@@ -426,5 +556,6 @@ fn main() {
     trials.push(up_to_date_trial());
     trials.push(coverage_trial());
     trials.extend(case_trials());
+    trials.extend(target_trials());
     libtest_mimic::run(&args, trials).exit();
 }

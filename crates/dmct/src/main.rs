@@ -413,13 +413,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                             .await?
                     }
                     (None, Some("builtin")) => {
-                        let mut runs = Vec::new();
-                        for s in scenarios.iter().filter(|s| s.roles.contains(&Role::Server)) {
-                            runs.push(
-                                runner::run_builtin_server(s, &Default::default(), &opts).await?,
-                            );
-                        }
-                        runs
+                        dmct_suite::run_builtin_servers(&scenarios, &opts).await?
                     }
                     (None, Some(url)) => {
                         check_url(url)?;
@@ -583,8 +577,33 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     })
 }
 
+/// A progress bar on standard error when it is a terminal; nothing otherwise.
+fn progress() -> Option<dmct_suite::runner::Progress> {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} cases {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    Some(dmct_suite::runner::Progress(std::sync::Arc::new(
+        move |done, total, case| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(case.to_owned());
+            if done == total {
+                bar.finish_and_clear();
+            }
+        },
+    )))
+}
+
 fn options(c: &Common) -> Result<Options> {
     Ok(Options {
+        progress: progress(),
         limits: dmct_net::Limits {
             max_body: c.max_body,
             exchange_timeout: Duration::from_secs(c.exchange_timeout),
@@ -762,8 +781,10 @@ async fn serve_external(
 }
 
 fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<()> {
+    use std::io::IsTerminal as _;
     output::write_all(out, report, runs)?;
     print!("{}", dmct_report::render_text(report));
+    print!("{}", summary_table(report, std::io::stdout().is_terminal()));
     eprintln!(
         "dmct: report written to {}",
         out.join("report.json").display()
@@ -950,6 +971,46 @@ fn gated_finish(
         FailOn::Regression => ExitCode::from(u8::from(regressions)),
         FailOn::Any => exit_code(report.cases.iter().map(|c| c.verdict)),
     })
+}
+
+/// Per area (the case id before its first `/`): cases passed, failed, inconclusive;
+/// coloured on a terminal.
+fn summary_table(report: &RunReport, colour: bool) -> String {
+    use std::fmt::Write as _;
+    let mut areas: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
+    for c in &report.cases {
+        let area = c.id.split('/').next().unwrap_or(&c.id);
+        let row = areas.entry(area).or_default();
+        match c.verdict {
+            CaseVerdict::Pass => row[0] += 1,
+            CaseVerdict::Fail => row[1] += 1,
+            CaseVerdict::Inconclusive => row[2] += 1,
+        }
+    }
+    let paint = |code: &str, text: String| {
+        if colour && !text.trim().starts_with('0') {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text
+        }
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n{:<12} {:>6} {:>6} {:>13}",
+        "area", "pass", "fail", "inconclusive"
+    );
+    for (area, [p, f, i]) in &areas {
+        let _ = writeln!(
+            s,
+            "{:<12} {} {} {}",
+            area,
+            paint("32", format!("{p:>6}")),
+            paint("1;31", format!("{f:>6}")),
+            paint("33", format!("{i:>13}"))
+        );
+    }
+    s
 }
 
 fn exit_code(verdicts: impl Iterator<Item = CaseVerdict>) -> ExitCode {
@@ -1155,4 +1216,32 @@ fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_table_is_coloured_only_when_asked() {
+        let mut report = dmct_suite::report("run", &[], 0);
+        report.cases.push(dmct_report::CaseResult {
+            id: "auth/x".into(),
+            title: String::new(),
+            role: Role::Client,
+            peer: dmct_report::Peer {
+                name: "p".into(),
+                faults: Vec::new(),
+                identity: Vec::new(),
+            },
+            verdict: CaseVerdict::Fail,
+            findings: Vec::new(),
+            exchanges: 1,
+            transcript: None,
+        });
+        let plain = summary_table(&report, false);
+        assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");
+        let coloured = summary_table(&report, true);
+        assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
+    }
 }

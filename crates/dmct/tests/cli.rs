@@ -40,9 +40,24 @@ fn run_against_the_builtin_client_passes_and_writes_reports() {
         stdout.contains(&format!("{n} cases: {n} pass, 0 fail, 0 inconclusive")),
         "{stdout}"
     );
+    // The per-area table closes the output; no colour when stdout is not a terminal.
+    assert!(
+        stdout.contains("area           pass   fail  inconclusive"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("session ")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "colour codes on a pipe");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["schema_version"], 1);
+    // What a lab files as evidence: version, catalog hash, seeds.
+    assert_eq!(json["tool"]["name"], "dmct");
+    assert_eq!(json["catalog"]["md5"].as_str().unwrap().len(), 32);
+    assert!(json["catalog"]["rules"].as_u64().unwrap() >= 60);
+    assert!(!json["seeds"].as_array().unwrap().is_empty());
     let case = &json["cases"][0];
     for key in ["id", "peer", "verdict", "findings"] {
         assert!(!case[key].is_null(), "case lacks {key}: {case}");
