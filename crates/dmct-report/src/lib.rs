@@ -3,9 +3,11 @@
 //!
 //! The text form holds no times, ports or random ids, so it can be snapshotted.
 
+mod junit;
 mod model;
 mod text;
 
+pub use junit::render_junit;
 pub use model::*;
 pub use text::render_text;
 
