@@ -82,6 +82,9 @@ fn report(command: &str, cases: Vec<CaseResult>, duration_ms: u64) -> RunReport 
         cases,
         selftest: None,
         duration_ms,
+        catalog: Default::default(),
+        seeds: Vec::new(),
+        profile_lacks: Vec::new(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Writing a run's outputs: `report.json`, `report.txt` and one transcript per case.
+//! Writing a run's outputs: `report.json`, `report.txt`, `report.xml` (JUnit) and one
+//! transcript per case.
 //! Transcripts are written even when the report cannot be, so nothing recorded is lost.
 
 use crate::CaseRun;
@@ -36,6 +37,10 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
     write(
         dir.join("report.txt"),
         dmct_report::render_text(report).as_bytes(),
+    )?;
+    write(
+        dir.join("report.xml"),
+        dmct_report::render_junit(report).as_bytes(),
     )?;
     Ok(())
 }

@@ -43,9 +43,12 @@ pub struct Options {
     pub progress: Option<Progress>,
 }
 
-/// A callback told (cases done, cases planned, the case just ended).
+/// What a progress callback is told: cases done, cases planned, the case just ended.
+pub type ProgressFn = dyn Fn(usize, usize, &str) + Send + Sync;
+
+/// A callback told of every case as it ends.
 #[derive(Clone)]
-pub struct Progress(pub Arc<dyn Fn(usize, usize, &str) + Send + Sync>);
+pub struct Progress(pub Arc<ProgressFn>);
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -241,11 +241,14 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn target_options() -> Result<dmct_suite::Options, Failed> {
-    let mut opts = dmct_suite::Options::default();
-    opts.client_tls = match (env("DMCT_CA_FILE"), env("DMCT_INSECURE")) {
+    let client_tls = match (env("DMCT_CA_FILE"), env("DMCT_INSECURE")) {
         (Some(f), _) => Some(dmct_net::ClientTls::from_ca_file(f).map_err(|e| e.to_string())?),
         (None, Some(_)) => Some(dmct_net::ClientTls::insecure().map_err(|e| e.to_string())?),
         (None, None) => None,
+    };
+    let mut opts = dmct_suite::Options {
+        client_tls,
+        ..Default::default()
     };
     if let Some(s) = env("DMCT_WAIT") {
         opts.wait_first =

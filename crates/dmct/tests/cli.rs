@@ -65,6 +65,11 @@ fn run_against_the_builtin_client_passes_and_writes_reports() {
     let transcript = out.join(case["transcript"].as_str().unwrap());
     assert!(transcript.exists(), "{transcript:?}");
     assert!(out.join("report.txt").exists());
+    let junit = std::fs::read_to_string(out.join("report.xml")).unwrap();
+    assert!(
+        junit.starts_with("<?xml") && junit.contains("<testsuites name=\"dmct\""),
+        "{junit}"
+    );
 }
 
 #[test]
