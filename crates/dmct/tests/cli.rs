@@ -304,3 +304,53 @@ fn check_on_a_hand_written_transcript() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown capability"));
 }
+
+/// Every key of a real report.json is described by testcases/schemas/report.schema.json,
+/// in the order the schema lists them, and every required key is there: the document
+/// and the output cannot drift apart.
+#[test]
+fn report_json_follows_its_documented_schema() {
+    fn walk(schema: &serde_json::Value, value: &serde_json::Value, path: &str) {
+        if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
+            let order: Vec<&String> = props.keys().collect();
+            let mut last = 0;
+            for (k, v) in obj {
+                let pos = order
+                    .iter()
+                    .position(|o| *o == k)
+                    .unwrap_or_else(|| panic!("{path}.{k} is not in the schema"));
+                assert!(pos >= last, "{path}.{k} is out of the documented order");
+                last = pos;
+                walk(&props[k], v, &format!("{path}.{k}"));
+            }
+            for r in schema["required"].as_array().into_iter().flatten() {
+                assert!(obj.contains_key(r.as_str().unwrap()), "{path} lacks {r}");
+            }
+        }
+        if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+            for (i, v) in arr.iter().enumerate() {
+                walk(items, v, &format!("{path}[{i}]"));
+            }
+        }
+        if let Some(allowed) = schema["enum"].as_array() {
+            assert!(
+                allowed.contains(value),
+                "{path} = {value} is not one of {allowed:?}"
+            );
+        }
+    }
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testcases/schemas/report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let out = out_dir("schema");
+    let o = dmct(&["selftest", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    walk(&schema, &report, "$");
+}
