@@ -1,27 +1,9 @@
 //! The CLI's contract: commands, output files and exit codes.
 
+mod common;
+
+use common::*;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-/// How many built-in scenarios test clients, and how many test servers.
-fn scenario_counts() -> (usize, usize) {
-    let all = dmct_suite::scenario::builtin().unwrap();
-    let n = |r| all.iter().filter(|s| s.roles.contains(&r)).count();
-    (n(dmct_rules::Role::Client), n(dmct_rules::Role::Server))
-}
-
-fn dmct(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dmct"))
-        .args(args)
-        .output()
-        .expect("dmct runs")
-}
-
-fn out_dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 #[test]
 fn run_against_the_builtin_client_passes_and_writes_reports() {

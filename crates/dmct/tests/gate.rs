@@ -1,62 +1,10 @@
 //! What a vendor's CI scripts against: filters and exit code 3, baselines and
 //! `--fail-on regression`, deviations files, `dmct export`, `--redact`.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::*;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-
-fn dmct(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dmct"))
-        .args(args)
-        .output()
-        .expect("dmct runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gate-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-struct PeerServer {
-    child: Child,
-    url: String,
-}
-
-impl Drop for PeerServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn peer_server(extra: &[&str]) -> PeerServer {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
-        .args(["peer", "server", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(rest) = line.strip_prefix("dmct: reference DM server at ") {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    PeerServer { child, url }
-}
 
 #[test]
 fn filters_select_cases_rules_and_levels_and_nothing_is_exit_3() {

@@ -1,71 +1,9 @@
 //! `dmct peer server` and `dmct peer client` as a lab runs them, and `dmct run
 //! --target-server` against them: real processes over loopback HTTP and HTTPS.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-/// How many built-in scenarios test clients, and how many test servers.
-fn scenario_counts() -> (usize, usize) {
-    let all = dmct_suite::scenario::builtin().unwrap();
-    let n = |r| all.iter().filter(|s| s.roles.contains(&r)).count();
-    (n(dmct_rules::Role::Client), n(dmct_rules::Role::Server))
-}
-
-fn dmct(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dmct"))
-        .args(args)
-        .output()
-        .expect("dmct runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A running `dmct peer server`; killed when dropped.
-struct PeerServer {
-    child: Child,
-    url: String,
-}
-
-impl Drop for PeerServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn peer_server(extra: &[&str]) -> PeerServer {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
-        .args(["peer", "server", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("dmct peer server starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("peer server output").unwrap();
-        if let Some(rest) = line.strip_prefix("dmct: reference DM server at ") {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep draining its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    PeerServer { child, url }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::*;
 
 #[test]
 fn peer_client_against_peer_server_over_https_in_every_scheme() {

@@ -1,0 +1,78 @@
+//! What the CLI tests share: running dmct, scratch directories, a `dmct peer server`
+//! process.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+/// How many built-in scenarios test clients, and how many test servers.
+pub fn scenario_counts() -> (usize, usize) {
+    let all = dmct_suite::scenario::builtin().unwrap();
+    let n = |r| all.iter().filter(|s| s.roles.contains(&r)).count();
+    (n(dmct_rules::Role::Client), n(dmct_rules::Role::Server))
+}
+
+pub fn dmct(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmct"))
+        .args(args)
+        .output()
+        .expect("dmct runs")
+}
+
+/// Standard output then standard error, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A fresh, existing directory below the test target directory.
+pub fn tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A path below the test target directory that does not exist yet.
+pub fn out_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// A running `dmct peer server`; killed when dropped.
+pub struct PeerServer {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn peer_server(extra: &[&str]) -> PeerServer {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
+        .args(["peer", "server", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("dmct peer server starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("peer server output").unwrap();
+        if let Some(rest) = line.strip_prefix("dmct: reference DM server at ") {
+            break rest.trim().to_owned();
+        }
+    };
+    // Keep draining its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    PeerServer { child, url }
+}
