@@ -3,9 +3,11 @@
 //!
 //! The text form holds no times, ports or random ids, so it can be snapshotted.
 
+mod html;
 mod model;
 mod text;
 
+pub use html::render_html;
 pub use model::*;
 pub use text::render_text;
 
