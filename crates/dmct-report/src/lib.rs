@@ -1,12 +1,15 @@
 //! Renders what a dmct run found: the report model, a text summary for people and the
-//! golden snapshots, and versioned JSON for machines.
+//! golden snapshots, versioned JSON for machines, JUnit XML for CI, and one
+//! self-contained HTML file for review.
 //!
 //! The text form holds no times, ports or random ids, so it can be snapshotted.
 
+mod html;
 mod junit;
 mod model;
 mod text;
 
+pub use html::render_html;
 pub use junit::render_junit;
 pub use model::*;
 pub use text::render_text;

@@ -1,5 +1,5 @@
-//! Writing a run's outputs: `report.json`, `report.txt`, `report.xml` (JUnit) and one
-//! transcript per case.
+//! Writing a run's outputs: `report.json`, `report.txt`, `report.xml` (JUnit),
+//! `report.html` (self-contained) and one transcript per case.
 //! Transcripts are written even when the report cannot be, so nothing recorded is lost.
 
 use crate::CaseRun;
@@ -41,6 +41,12 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
     write(
         dir.join("report.xml"),
         dmct_report::render_junit(report).as_bytes(),
+    )?;
+    // Report cases come from the runs in order, so transcripts line up with cases.
+    let transcripts: Vec<_> = runs.iter().map(|r| &r.transcript).collect();
+    write(
+        dir.join("report.html"),
+        dmct_report::render_html(report, &transcripts).as_bytes(),
     )?;
     Ok(())
 }

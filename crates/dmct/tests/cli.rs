@@ -52,6 +52,8 @@ fn run_against_the_builtin_client_passes_and_writes_reports() {
         junit.starts_with("<?xml") && junit.contains("<testsuites name=\"dmct\""),
         "{junit}"
     );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"summary\"") && html.contains("session/get-replace"));
 }
 
 #[test]

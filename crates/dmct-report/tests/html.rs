@@ -1,0 +1,478 @@
+//! The HTML report, built from a hand-made run: one passing case, one failing case with
+//! an excerpt, a WBXML body, a body that is not UTF-8 and an exchange that timed out.
+
+use dmct_proto::transcript::{
+    Body, Closing, Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
+};
+use dmct_proto::xml::Encoding;
+use dmct_report::*;
+use dmct_rules::{Finding, Level, Role, Side, Verdict};
+
+const HOSTILE: &str = "<script>alert(\"x\")</script> & 'q'";
+
+fn message(msg_id: u32, ver_dtd: &str, body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>{ver_dtd}</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>{msg_id}</MsgID><Target><LocURI>http://dm.example/dm?a=1&amp;b=2</LocURI></Target><Source><LocURI>IMEI:001010123456789</LocURI></Source></SyncHdr><SyncBody>{body}<Final/></SyncBody></SyncML>"#
+    )
+}
+
+const PKG1_BODY: &str = "<Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Replace><CmdID>2</CmdID><Item><Source><LocURI>./DevInfo/DevId</LocURI></Source><Data>IMEI:001010123456789</Data></Item></Replace>";
+const PKG2_BODY: &str = "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status><Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>1</CmdRef><Cmd>Alert</Cmd><Data>200</Data></Status><Get><CmdID>3</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>";
+
+fn xml_headers() -> Headers {
+    Headers(vec![
+        (
+            "Content-Type".into(),
+            "application/vnd.syncml.dm+xml".into(),
+        ),
+        ("X-Note".into(), HOSTILE.into()),
+    ])
+}
+
+fn request(body: Vec<u8>) -> HttpRequest {
+    HttpRequest {
+        method: "POST".into(),
+        target: "/dm?s=1".into(),
+        headers: xml_headers(),
+        body: Body(body),
+    }
+}
+
+fn response(status: u16, body: Vec<u8>) -> Option<HttpResponse> {
+    Some(HttpResponse {
+        status,
+        headers: xml_headers(),
+        body: Body(body),
+    })
+}
+
+fn finding(rule: &str, level: Level, verdict: Verdict, at: Option<(usize, Side)>) -> Finding {
+    Finding {
+        rule: rule.into(),
+        clause: "[REP] §5.1".into(),
+        level,
+        role: Role::Server,
+        verdict,
+        exchange: at.map(|(k, _)| k),
+        message: at.map(|(_, s)| s),
+        detail: format!("detail of {rule}"),
+        excerpt: None,
+    }
+}
+
+fn wbxml(xml: &str) -> Vec<u8> {
+    let decoded = dmct_proto::decode(xml.as_bytes()).unwrap();
+    let bytes = dmct_proto::encode(&decoded.message, Encoding::Wbxml);
+    assert_eq!(
+        dmct_proto::decode(&bytes).unwrap().encoding,
+        Encoding::Wbxml
+    );
+    bytes
+}
+
+/// The passing case's transcript: one clean exchange.
+fn passing_transcript() -> Transcript {
+    Transcript {
+        exchanges: vec![Exchange {
+            request: request(message(1, "1.2", PKG1_BODY).into_bytes()),
+            response: response(200, message(1, "1.2", PKG2_BODY).into_bytes()),
+            failure: None,
+        }],
+        closing: Closing::PeerDone,
+        ..Default::default()
+    }
+}
+
+/// The failing case's transcript: VerDTD 1.1 in a response, a WBXML request answered
+/// with bytes that are not UTF-8, then a request that never got an answer.
+fn failing_transcript() -> Transcript {
+    Transcript {
+        exchanges: vec![
+            Exchange {
+                request: request(message(1, "1.2", PKG1_BODY).into_bytes()),
+                response: response(200, message(1, "1.1", PKG2_BODY).into_bytes()),
+                failure: None,
+            },
+            Exchange {
+                request: request(wbxml(&message(2, "1.2", PKG1_BODY))),
+                response: response(200, vec![0xff, 0xfe, 0x00, 0x80, b'<', b'x', 0xc3]),
+                failure: None,
+            },
+            Exchange {
+                request: request(message(3, "1.2", PKG1_BODY).into_bytes()),
+                response: None,
+                failure: Some(ExchangeFailure::Timeout {
+                    after_ms: 5000,
+                    awaiting: "response".into(),
+                }),
+            },
+        ],
+        closing: Closing::SessionTimeout {
+            after_ms: 5000,
+            awaiting: "response".into(),
+        },
+        ..Default::default()
+    }
+}
+
+fn report() -> RunReport {
+    let passing = CaseResult {
+        id: "session/get-replace".into(),
+        title: "A management session".into(),
+        role: Role::Client,
+        peer: Peer {
+            name: "builtin-client".into(),
+            faults: vec![],
+            identity: vec![("DevId".into(), "IMEI:001010123456789".into())],
+        },
+        verdict: CaseVerdict::Pass,
+        findings: vec![
+            finding(
+                "pkg1/alert",
+                Level::Must,
+                Verdict::Pass,
+                Some((0, Side::Request)),
+            ),
+            finding(
+                "alert/valid-code",
+                Level::Must,
+                Verdict::NotApplicable,
+                None,
+            ),
+        ],
+        exchanges: 1,
+        transcript: Some("transcripts/a.json".into()),
+    };
+    let mut verdtd = finding(
+        "msg/verdtd",
+        Level::Must,
+        Verdict::Fail,
+        Some((0, Side::Response)),
+    );
+    verdtd.detail = format!("VerDTD is 1.1; {HOSTILE}");
+    verdtd.excerpt = Some("<SyncHdr><VerDTD>1.1</VerDTD><VerProto>DM/1.2</VerProto>".into());
+    let mut wb = finding(
+        "pkg1/alert",
+        Level::Should,
+        Verdict::Fail,
+        Some((1, Side::Request)),
+    );
+    wb.excerpt =
+        Some("[WBXML, shown as XML] <Alert><CmdID>1</CmdID><Data>1201</Data></Alert>".into());
+    let mut elsewhere = finding(
+        "status/every-command",
+        Level::MustNot,
+        Verdict::Fail,
+        Some((1, Side::Response)),
+    );
+    elsewhere.excerpt = Some("<Exec><CmdID>9</CmdID></Exec>".into());
+    let failing = CaseResult {
+        id: "session/get-replace".into(),
+        title: format!("Faulty server {HOSTILE}"),
+        role: Role::Server,
+        peer: Peer {
+            name: "builtin-server".into(),
+            faults: vec!["verdtd-1.1".into()],
+            identity: vec![],
+        },
+        verdict: CaseVerdict::Fail,
+        findings: vec![
+            finding(
+                "msg/verproto",
+                Level::Must,
+                Verdict::Pass,
+                Some((0, Side::Response)),
+            ),
+            verdtd,
+            finding(
+                "session/server-answers-every-package",
+                Level::Must,
+                Verdict::Inconclusive,
+                Some((2, Side::Response)),
+            ),
+            wb,
+            elsewhere,
+        ],
+        exchanges: 3,
+        transcript: Some("transcripts/b.json".into()),
+    };
+    let cases = vec![passing, failing];
+    RunReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: Tool {
+            name: "dmct".into(),
+            version: "0.1.0".into(),
+        },
+        command: "selftest".into(),
+        summary: Summary::of(&cases),
+        cases,
+        selftest: Some(Selftest {
+            mutation_score: 0.5,
+            faults: vec![
+                FaultCheck {
+                    peer: "builtin-server".into(),
+                    fault: "verdtd-1.1".into(),
+                    breaks: vec!["msg/verdtd".into()],
+                    caught: vec![("msg/verdtd".into(), "session/get-replace".into())],
+                    missed: vec![],
+                },
+                FaultCheck {
+                    peer: "builtin-server".into(),
+                    fault: "quiet-fault".into(),
+                    breaks: vec!["msg/never-seen".into()],
+                    caught: vec![],
+                    missed: vec!["msg/never-seen".into()],
+                },
+            ],
+            conformant_pass: true,
+        }),
+        duration_ms: 1234,
+        catalog: Default::default(),
+        seeds: Vec::new(),
+        profile_lacks: Vec::new(),
+    }
+}
+
+fn render() -> String {
+    let (a, b) = (passing_transcript(), failing_transcript());
+    render_html(&report(), &[&a, &b])
+}
+
+/// The values of every `name="..."` / `name='...'` attribute.
+fn attribute_values(html: &str, name: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&format!("{name}=")) {
+        let start = from + at + name.len() + 1;
+        from = start;
+        // Only a real attribute: preceded by white space.
+        if !html[..start - name.len() - 1].ends_with(char::is_whitespace) {
+            continue;
+        }
+        let rest = &html[start..];
+        let Some(q) = rest.chars().next() else { break };
+        let value = if q == '"' || q == '\'' {
+            rest[1..].split(q).next().unwrap_or_default()
+        } else {
+            rest.split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or_default()
+        };
+        values.push(value.to_string());
+    }
+    values
+}
+
+fn ids(html: &str) -> Vec<String> {
+    attribute_values(html, "id")
+}
+
+/// The HTML of the element that carries `id`, up to the next exchange or section.
+fn element_with_id<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!("id=\"{id}\"")).expect(id);
+    let rest = &html[at..];
+    let end = rest[1..]
+        .find("<div class=\"exchange")
+        .map(|e| e + 1)
+        .or_else(|| rest.find("</section>"))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn is_one_self_contained_file() {
+    let html = render();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    let lower = html.to_ascii_lowercase();
+    assert!(!lower.contains("<link"), "no stylesheet or icon links");
+    assert!(!lower.contains("<script src"), "no external script");
+    assert!(
+        !lower.contains("@import") && !lower.contains("url("),
+        "no CSS fetches"
+    );
+    assert!(!lower.contains("<img") && !lower.contains("<iframe"));
+    for attr in [
+        "src",
+        "href",
+        "xlink:href",
+        "action",
+        "srcset",
+        "poster",
+        "data",
+    ] {
+        for v in attribute_values(&html, attr) {
+            assert!(
+                v.starts_with('#'),
+                "{attr}=\"{v}\" is not an in-page anchor"
+            );
+            assert!(!v.contains("http://") && !v.contains("https://"));
+        }
+    }
+    // Bodies do hold URLs, but only as escaped text.
+    assert!(html.contains("http://dm.example/dm?a=1&amp;amp;b=2"));
+    // Exactly one script element: the inline one.
+    assert_eq!(lower.matches("<script").count(), 1);
+    assert!(lower.contains("<script>\n"));
+}
+
+#[test]
+fn escapes_everything_that_came_from_outside() {
+    let html = render();
+    assert!(
+        !html.contains("<script>alert"),
+        "peer text must not become markup"
+    );
+    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;"));
+    // In a header, a finding detail and a case title.
+    assert!(html.contains("X-Note: &lt;script&gt;"));
+    assert!(html.contains("VerDTD is 1.1; &lt;script&gt;"));
+    assert!(html.contains("Faulty server &lt;script&gt;"));
+}
+
+#[test]
+fn summary_counts_cases_levels_peers_and_the_selftest() {
+    let html = render();
+    let summary = element_with_id(&html, "summary");
+    let summary = &summary[..summary.find("</section>").unwrap()];
+    assert!(summary.contains("dmct 0.1.0"));
+    assert!(summary.contains("<code>selftest</code>"));
+    assert!(summary.contains("data-count=\"cases\">2<"));
+    assert!(summary.contains("data-count=\"pass\">1<"));
+    assert!(summary.contains("data-count=\"fail\">1<"));
+    assert!(summary.contains("data-count=\"inconclusive\">0<"));
+    // Failed findings per level: one MUST, one MUST NOT, one SHOULD; one inconclusive MUST.
+    assert!(summary.contains("data-level=\"MUST\"><td>MUST</td><td>1</td><td>1</td><td>1</td>"));
+    assert!(summary.contains("data-level=\"MUST NOT\"><td>MUST NOT</td><td>1</td>"));
+    assert!(summary.contains("data-level=\"SHOULD\"><td>SHOULD</td><td>1</td>"));
+    assert!(summary.contains("data-level=\"MAY\"><td>MAY</td><td>0</td>"));
+    assert!(summary.contains("duration 1.2 s"));
+    // Peers, with faults and DevInfo identity.
+    assert!(summary.contains("<code>builtin-client</code>"));
+    assert!(summary.contains("<code>verdtd-1.1</code>"));
+    assert!(summary.contains("DevId = <code>IMEI:001010123456789</code>"));
+    // The selftest: score, and the fault that was missed.
+    assert!(summary.contains("id=\"selftest\""));
+    assert!(summary.contains("Mutation score <strong>50.0%</strong>: 1 of 2 faults caught"));
+    assert!(summary.contains(
+        "<strong>MISSED</strong> <code>builtin-server</code> fault <code>quiet-fault</code>"
+    ));
+}
+
+#[test]
+fn failing_findings_come_first_and_link_to_their_exchange() {
+    let html = render();
+    let case = element_with_id(&html, "case-1");
+    assert!(case.starts_with("id=\"case-1\""));
+    let rows: Vec<&str> = case.split("<tr class=\"finding ").skip(1).collect();
+    let verdicts: Vec<&str> = rows.iter().map(|r| r.split('"').next().unwrap()).collect();
+    assert_eq!(verdicts, ["fail", "fail", "fail", "inconclusive", "pass"]);
+    let verdtd = rows.iter().find(|r| r.contains("msg/verdtd")).unwrap();
+    assert!(verdtd.contains("<a href=\"#case-1-ex-0\">exchange #0 response</a>"));
+    assert!(verdtd.contains("MUST"));
+    assert!(verdtd.contains("[REP] §5.1"));
+    // Every in-page link has its target.
+    let ids = ids(&html);
+    for href in attribute_values(&html, "href") {
+        let target = href.trim_start_matches('#');
+        assert!(
+            ids.iter().any(|i| i == target),
+            "no element with id {target}"
+        );
+    }
+    assert!(ids.iter().any(|i| i == "case-1-ex-0"));
+    assert!(ids.iter().any(|i| i == "case-1-ex-2"));
+}
+
+#[test]
+fn the_quoted_element_is_highlighted() {
+    let html = render();
+    let ex0 = element_with_id(&html, "case-1-ex-0");
+    let mark = ex0.find("<mark class=\"violation\"").expect("a highlight");
+    let marked = &ex0[mark..ex0[mark..].find("</mark>").unwrap() + mark];
+    assert!(marked.contains("title=\"evidence: msg/verdtd\""));
+    // The excerpt was compact wire XML; the mark spans it in the indented body.
+    assert!(marked.contains("&lt;SyncHdr&gt;\n    &lt;VerDTD&gt;1.1&lt;/VerDTD&gt;"));
+    assert!(marked.ends_with("&lt;VerProto&gt;DM/1.2&lt;/VerProto&gt;"));
+    // In the WBXML body, shown as XML.
+    let ex1 = element_with_id(&html, "case-1-ex-1");
+    assert!(ex1.contains(
+        "<mark class=\"violation\" title=\"evidence: pkg1/alert\">&lt;Alert&gt;\n      \
+         &lt;CmdID&gt;1&lt;/CmdID&gt;"
+    ));
+    // An excerpt that is not in the message is shown above its body, highlighted.
+    assert!(
+        ex1.contains(
+            "<pre class=\"evidence\"><mark class=\"violation\">&lt;Exec&gt;&lt;CmdID&gt;9"
+        )
+    );
+    // The passing case has no highlight.
+    assert!(!element_with_id(&html, "case-0").contains("<mark"));
+}
+
+#[test]
+fn bodies_are_decoded_or_shown_as_text_or_hex() {
+    let html = render();
+    let ex1 = element_with_id(&html, "case-1-ex-1");
+    let wbxml = ex1.find("WBXML, shown as XML").expect("WBXML label");
+    let after = &ex1[wbxml..];
+    assert!(after.contains("&lt;SyncML xmlns=&quot;SYNCML:SYNCML1.2&quot;&gt;"));
+    assert!(after.contains("&lt;MsgID&gt;2&lt;/MsgID&gt;"));
+    // The response is not UTF-8: a hex dump.
+    assert!(ex1.contains("not UTF-8, shown as hex"));
+    assert!(ex1.contains("00000000  ff fe 00 80 3c 78 c3"));
+    assert!(ex1.contains("|....&lt;x.|"));
+    // The exchange that timed out.
+    let ex2 = element_with_id(&html, "case-1-ex-2");
+    assert!(ex2.contains("No complete response: timed out after 5000 ms awaiting the response"));
+}
+
+#[test]
+fn sequence_diagram_has_an_arrow_per_message_and_red_for_failures() {
+    let html = render();
+    let case = element_with_id(&html, "case-1");
+    let svg = &case[case.find("<svg class=\"seq\"").unwrap()..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    let groups: Vec<&str> = svg.split("<g><title>").skip(1).collect();
+    // 2 + 2 + (request + failure).
+    assert_eq!(groups.len(), 6, "{svg}");
+    assert!(groups[0].starts_with("POST /dm?s=1 \u{2014} MsgID 1: Alert, Replace</title>"));
+    assert!(groups[1].starts_with("200 OK \u{2014} MsgID 1: Status\u{d7}2, Get</title>"));
+    assert!(groups[3].starts_with("200 OK \u{2014} (undecodable)</title>"));
+    assert!(groups[5].contains("timed out after 5000 ms"));
+    let red = "stroke=\"#b3261e\"";
+    assert!(!groups[0].contains(red), "clean request is not red");
+    assert!(groups[1].contains(red), "the VerDTD 1.1 response is red");
+    assert!(
+        groups[2].contains(red),
+        "the WBXML request carries a failing finding"
+    );
+    assert!(groups[5].contains(red) && groups[5].contains("stroke-dasharray"));
+    // Arrows lead to their exchange.
+    assert!(svg.contains("<a href=\"#case-1-ex-1\">"));
+}
+
+#[test]
+fn a_missing_transcript_is_said_so() {
+    let a = passing_transcript();
+    let html = render_html(&report(), &[&a]);
+    let case = element_with_id(&html, "case-1");
+    assert!(case.contains("Transcript not available"));
+    assert!(!html.contains("id=\"case-1-ex-0\""));
+    // Findings still list their place, without a dangling link.
+    assert!(case.contains("exchange #0 response <span class=\"muted\">(not in transcript)</span>"));
+    let ids = ids(&html);
+    for href in attribute_values(&html, "href") {
+        assert!(ids.iter().any(|i| *i == href[1..]), "dangling {href}");
+    }
+    // And no transcripts at all is fine too.
+    let html = render_html(&report(), &[]);
+    assert_eq!(html.matches("Transcript not available").count(), 2);
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(render(), render());
+}
