@@ -425,3 +425,56 @@ fn proxy_origin(_: &[dmct_proxy::SessionRecord], view: &[dmct_net::Exchange]) ->
         view[0].request.headers.get("host").unwrap_or_default()
     )
 }
+
+/// HTTPS on both sides: the device trusts the proxy's generated certificate, the proxy
+/// trusts the upstream's.
+#[tokio::test]
+async fn https_on_both_sides() {
+    let s = scenario("session/get-replace");
+    let server_tls = dmct_net::ServerTls::generate(&["127.0.0.1"]).unwrap();
+    let responder = std::sync::Arc::new(dmct_suite::runner::CaseResponder::default());
+    let server = dmct_net::serve_with(
+        loopback(),
+        responder.clone(),
+        limits(),
+        Some(server_tls.clone()),
+    )
+    .await
+    .unwrap();
+    let up = format!("{}/dm", server.url());
+    assert!(up.starts_with("https://"));
+    responder.install(Some(dmct_session::Server::new(
+        dmct_suite::peers::server_config(
+            &up,
+            dmct_suite::peers::default_client_creds(),
+            &BTreeSet::new(),
+        ),
+        s.server.clone(),
+    )));
+    let proxy_tls = dmct_net::ServerTls::generate(&["127.0.0.1"]).unwrap();
+    let (proxy, _) = proxy(&up, |c| {
+        c.upstream_tls =
+            Some(dmct_net::ClientTls::from_ca_pem(server_tls.cert_pem().as_bytes()).unwrap());
+        c.listen_tls = Some(proxy_tls.clone());
+    })
+    .await;
+    assert!(proxy.url().starts_with("https://"));
+    let mut c = client(&s, &format!("{}/dm", proxy.url()), &BTreeSet::new());
+    let mut o = opts();
+    o.client_tls = Some(dmct_net::ClientTls::from_ca_pem(proxy_tls.cert_pem().as_bytes()).unwrap());
+    let (view, _) = dmct_suite::runner::drive_client(&mut c, &o).await;
+    assert!(c.completed(), "{view:#?}");
+    let records = proxy.stop().await;
+    let r = only_session(&records);
+    same_bytes_as_client(&view, r);
+    assert!(failures(&findings(r)).is_empty());
+    server.shutdown().await;
+
+    // An https upstream without TLS settings is refused at start.
+    let mut config = dmct_proxy::ProxyConfig::new(loopback(), "https://127.0.0.1:1/dm");
+    config.live_check = false;
+    assert!(matches!(
+        dmct_proxy::start(config).await,
+        Err(dmct_proxy::ProxyError::UpstreamNeedsTls(_))
+    ));
+}
