@@ -430,3 +430,109 @@ fn empty() -> HttpRequest {
         body: Vec::new().into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Answers after a pause; `drop` in the target closes without an answer.
+    #[derive(Default)]
+    struct Later {
+        refused: Mutex<Vec<Exchange>>,
+    }
+
+    impl AsyncResponder for Later {
+        fn respond(&self, request: HttpRequest) -> AsyncAnswer {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if request.target.contains("drop") {
+                    return None;
+                }
+                Some(HttpResponse {
+                    status: 200,
+                    headers: Headers::default(),
+                    body: request
+                        .body
+                        .0
+                        .iter()
+                        .rev()
+                        .copied()
+                        .collect::<Vec<u8>>()
+                        .into(),
+                })
+            })
+        }
+
+        fn refused(&self, exchange: &Exchange) {
+            self.refused.lock().unwrap().push(exchange.clone());
+        }
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_body: 16,
+            exchange_timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn async_responders_answer_drop_and_hear_of_refusals() {
+        let logic = Arc::new(Later::default());
+        let h = serve_async(
+            "127.0.0.1:0".parse().unwrap(),
+            logic.clone(),
+            limits(),
+            None,
+        )
+        .await
+        .unwrap();
+        let url = h.url();
+        let ex = crate::post(
+            &format!("{url}/a"),
+            Headers::default(),
+            b"abc".to_vec(),
+            &limits(),
+        )
+        .await;
+        assert_eq!(ex.response.unwrap().body.as_bytes(), b"cba");
+        let ex = crate::post(
+            &format!("{url}/drop"),
+            Headers::default(),
+            b"x".to_vec(),
+            &limits(),
+        )
+        .await;
+        assert!(
+            matches!(ex.failure, Some(ExchangeFailure::ConnectionClosed { .. })),
+            "{ex:?}"
+        );
+        let ex = crate::post(
+            &format!("{url}/big"),
+            Headers::default(),
+            vec![0; 64],
+            &limits(),
+        )
+        .await;
+        assert_eq!(ex.response.map(|r| r.status), Some(413));
+        let rec = h.recorder().take();
+        assert_eq!(rec.len(), 3);
+        assert_eq!(rec[0].request.body.as_bytes(), b"abc");
+        assert!(rec[1].response.is_none() && rec[1].failure.is_some());
+        assert_eq!(logic.refused.lock().unwrap().len(), 1);
+        h.shutdown().await;
+
+        let h = serve_async_unrecorded(
+            "127.0.0.1:0".parse().unwrap(),
+            logic.clone(),
+            limits(),
+            None,
+        )
+        .await
+        .unwrap();
+        let ex = crate::post(&h.url(), Headers::default(), b"ab".to_vec(), &limits()).await;
+        assert_eq!(ex.response.unwrap().body.as_bytes(), b"ba");
+        assert!(h.recorder().is_empty());
+        h.shutdown().await;
+    }
+}
