@@ -2,6 +2,10 @@
 //! as DM client), both on hyper 1.x and tokio, both recording every exchange byte for
 //! byte.
 //!
+//! A listener's logic is a [`Responder`] (answers at once) or an [`AsyncResponder`]
+//! (awaits something first, as the proxy awaits its upstream); [`serve_async`] runs the
+//! latter on the same connection handling and recording.
+//!
 //! Both speak HTTPS too, through rustls with the ring provider: [`serve_with`] given a
 //! [`ServerTls`] (certificate files, or a self-signed one generated on the spot), and
 //! [`post_with`] given a [`ClientTls`] (a CA file, or `insecure` for lab devices whose
@@ -19,7 +23,10 @@ mod tls;
 
 pub use client::{post, post_with, request_with};
 pub use record::Recorder;
-pub use server::{Responder, ServeHandle, serve, serve_with};
+pub use server::{
+    AsyncAnswer, AsyncResponder, Responder, ServeHandle, serve, serve_async,
+    serve_async_unrecorded, serve_with,
+};
 pub use tls::{ClientTls, ServerTls, TlsError};
 
 pub use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};

@@ -1,5 +1,9 @@
 //! The harness as HTTP(S) server: one task per connection, HTTP/1.1 keep-alive, every
 //! request recorded with the response it got.
+//!
+//! The protocol logic is a [`Responder`] (synchronous: the reference engines) or an
+//! [`AsyncResponder`] (one that awaits something, such as the proxy awaiting its
+//! upstream). Both share the listener, the connection handling and the recording.
 
 use crate::tls::ServerTls;
 use crate::{BodyEnd, Limits, NetError, Recorder, headers_of, read_body};
@@ -11,8 +15,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -24,6 +29,32 @@ use tokio::task::JoinSet;
 pub trait Responder: Send + Sync + 'static {
     /// Called once per complete request. Must not block for long.
     fn respond(&self, request: &HttpRequest) -> HttpResponse;
+}
+
+/// What an [`AsyncResponder`] gives back: the response, or `None` to close the
+/// connection without answering (recorded as [`ExchangeFailure::ConnectionClosed`]).
+pub type AsyncAnswer = Pin<Box<dyn Future<Output = Option<HttpResponse>> + Send>>;
+
+/// Protocol logic that awaits something (an upstream server, a timer) before it answers.
+/// The listener reads the whole request first (within [`Limits`]), then awaits the
+/// answer; the connection's other requests wait (HTTP/1.1), other connections do not.
+pub trait AsyncResponder: Send + Sync + 'static {
+    /// Called once per complete request.
+    fn respond(&self, request: HttpRequest) -> AsyncAnswer;
+
+    /// Told of a request that never reached [`respond`](Self::respond) because its body
+    /// was not received (too large, broken off, too slow), with the answer the listener
+    /// gave. The default ignores it.
+    fn refused(&self, exchange: &Exchange) {
+        let _ = exchange;
+    }
+}
+
+/// The logic behind one listener.
+#[derive(Clone)]
+enum Logic {
+    Sync(Arc<dyn Responder>),
+    Async(Arc<dyn AsyncResponder>),
 }
 
 pub struct ServeHandle {
@@ -60,6 +91,8 @@ impl ServeHandle {
         format!("{}://{a}", self.scheme())
     }
 
+    /// What the listener recorded. Empty (and always so) for a listener started with
+    /// [`serve_async_unrecorded`].
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
     }
@@ -105,6 +138,39 @@ pub async fn serve_with(
     limits: Limits,
     tls: Option<ServerTls>,
 ) -> Result<ServeHandle, NetError> {
+    start(addr, Logic::Sync(responder), limits, tls, true)
+}
+
+/// As [`serve_with`], with logic that awaits before it answers; every exchange is
+/// recorded.
+pub async fn serve_async(
+    addr: SocketAddr,
+    responder: Arc<dyn AsyncResponder>,
+    limits: Limits,
+    tls: Option<ServerTls>,
+) -> Result<ServeHandle, NetError> {
+    start(addr, Logic::Async(responder), limits, tls, true)
+}
+
+/// As [`serve_async`], without the listener's own record: for logic that keeps its own
+/// (the proxy), so a long run does not hold every exchange twice. Requests refused
+/// before the logic saw them still reach [`AsyncResponder::refused`].
+pub async fn serve_async_unrecorded(
+    addr: SocketAddr,
+    responder: Arc<dyn AsyncResponder>,
+    limits: Limits,
+    tls: Option<ServerTls>,
+) -> Result<ServeHandle, NetError> {
+    start(addr, Logic::Async(responder), limits, tls, false)
+}
+
+fn start(
+    addr: SocketAddr,
+    logic: Logic,
+    limits: Limits,
+    tls: Option<ServerTls>,
+    record: bool,
+) -> Result<ServeHandle, NetError> {
     let bind_err = |source| NetError::Bind { addr, source };
     let listener = listen(addr).map_err(bind_err)?;
     let local_addr = listener.local_addr().map_err(bind_err)?;
@@ -115,9 +181,9 @@ pub async fn serve_with(
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
-        responder,
+        logic,
         limits,
-        recorder.clone(),
+        record.then(|| recorder.clone()),
         stop_rx,
     ));
     Ok(ServeHandle {
@@ -151,9 +217,9 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
-    responder: Arc<dyn Responder>,
+    logic: Logic,
     limits: Limits,
-    recorder: Recorder,
+    recorder: Option<Recorder>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
@@ -175,7 +241,7 @@ async fn accept_loop(
                         continue;
                     }
                 };
-                let responder = responder.clone();
+                let logic = logic.clone();
                 let limits = limits.clone();
                 let recorder = recorder.clone();
                 let acceptor = acceptor.clone();
@@ -183,14 +249,14 @@ async fn accept_loop(
                 // never finishes it holds up nobody else.
                 conns.spawn(async move {
                     match acceptor {
-                        None => serve_conn(stream, responder, limits, recorder).await,
+                        None => serve_conn(stream, logic, limits, recorder).await,
                         Some(acceptor) => {
                             let shake = tokio::time::timeout(
                                 limits.exchange_timeout,
                                 acceptor.accept(stream),
                             );
                             if let Ok(Ok(stream)) = shake.await {
-                                serve_conn(stream, responder, limits, recorder).await;
+                                serve_conn(stream, logic, limits, recorder).await;
                             }
                         }
                     }
@@ -206,13 +272,12 @@ async fn accept_loop(
     conns.abort_all();
 }
 
-async fn serve_conn<S>(stream: S, responder: Arc<dyn Responder>, limits: Limits, recorder: Recorder)
+async fn serve_conn<S>(stream: S, logic: Logic, limits: Limits, recorder: Option<Recorder>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let timeout = limits.exchange_timeout;
-    let svc =
-        service_fn(move |req| handle(req, responder.clone(), limits.clone(), recorder.clone()));
+    let svc = service_fn(move |req| handle(req, logic.clone(), limits.clone(), recorder.clone()));
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
@@ -249,12 +314,27 @@ fn plain(status: u16, text: &str) -> (Response<Full<Bytes>>, HttpResponse) {
     (resp, record)
 }
 
+/// The logic chose to close the connection without answering.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed without an answer")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// What the listener says when the logic closes a connection without answering.
+const DROPPED: &str = "the harness closed the connection without answering";
+
 async fn handle(
     req: Request<Incoming>,
-    responder: Arc<dyn Responder>,
+    logic: Logic,
     limits: Limits,
-    recorder: Recorder,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+    recorder: Option<Recorder>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_owned();
     let target = req
         .uri()
@@ -302,17 +382,157 @@ async fn handle(
         }
         Ok(BodyEnd::Complete) => {
             request.body = std::mem::take(&mut buf).into();
-            let record = responder.respond(&request);
+            let answer = match &logic {
+                Logic::Sync(r) => Some(r.respond(&request)),
+                // The request is handed over; a copy is kept only when it is recorded.
+                Logic::Async(r) => match &recorder {
+                    Some(_) => r.respond(request.clone()).await,
+                    None => r.respond(std::mem::replace(&mut request, empty())).await,
+                },
+            };
+            let Some(record) = answer else {
+                if let Some(rec) = &recorder {
+                    rec.push(Exchange {
+                        request,
+                        response: None,
+                        failure: Some(ExchangeFailure::ConnectionClosed {
+                            detail: DROPPED.into(),
+                        }),
+                    });
+                }
+                return Err(Dropped);
+            };
             (to_hyper(&record), record, None)
         }
     };
     if request.body.is_empty() && !buf.is_empty() {
         request.body = buf.into();
     }
-    recorder.push(Exchange {
+    let exchange = Exchange {
         request,
         response: Some(record),
         failure,
-    });
+    };
+    if let (Logic::Async(r), Some(_)) = (&logic, &exchange.failure) {
+        r.refused(&exchange);
+    }
+    if let Some(rec) = &recorder {
+        rec.push(exchange);
+    }
     Ok(response)
+}
+
+fn empty() -> HttpRequest {
+    HttpRequest {
+        method: String::new(),
+        target: String::new(),
+        headers: Headers::default(),
+        body: Vec::new().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Answers after a pause; `drop` in the target closes without an answer.
+    #[derive(Default)]
+    struct Later {
+        refused: Mutex<Vec<Exchange>>,
+    }
+
+    impl AsyncResponder for Later {
+        fn respond(&self, request: HttpRequest) -> AsyncAnswer {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if request.target.contains("drop") {
+                    return None;
+                }
+                Some(HttpResponse {
+                    status: 200,
+                    headers: Headers::default(),
+                    body: request
+                        .body
+                        .0
+                        .iter()
+                        .rev()
+                        .copied()
+                        .collect::<Vec<u8>>()
+                        .into(),
+                })
+            })
+        }
+
+        fn refused(&self, exchange: &Exchange) {
+            self.refused.lock().unwrap().push(exchange.clone());
+        }
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_body: 16,
+            exchange_timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn async_responders_answer_drop_and_hear_of_refusals() {
+        let logic = Arc::new(Later::default());
+        let h = serve_async(
+            "127.0.0.1:0".parse().unwrap(),
+            logic.clone(),
+            limits(),
+            None,
+        )
+        .await
+        .unwrap();
+        let url = h.url();
+        let ex = crate::post(
+            &format!("{url}/a"),
+            Headers::default(),
+            b"abc".to_vec(),
+            &limits(),
+        )
+        .await;
+        assert_eq!(ex.response.unwrap().body.as_bytes(), b"cba");
+        let ex = crate::post(
+            &format!("{url}/drop"),
+            Headers::default(),
+            b"x".to_vec(),
+            &limits(),
+        )
+        .await;
+        assert!(
+            matches!(ex.failure, Some(ExchangeFailure::ConnectionClosed { .. })),
+            "{ex:?}"
+        );
+        let ex = crate::post(
+            &format!("{url}/big"),
+            Headers::default(),
+            vec![0; 64],
+            &limits(),
+        )
+        .await;
+        assert_eq!(ex.response.map(|r| r.status), Some(413));
+        let rec = h.recorder().take();
+        assert_eq!(rec.len(), 3);
+        assert_eq!(rec[0].request.body.as_bytes(), b"abc");
+        assert!(rec[1].response.is_none() && rec[1].failure.is_some());
+        assert_eq!(logic.refused.lock().unwrap().len(), 1);
+        h.shutdown().await;
+
+        let h = serve_async_unrecorded(
+            "127.0.0.1:0".parse().unwrap(),
+            logic.clone(),
+            limits(),
+            None,
+        )
+        .await
+        .unwrap();
+        let ex = crate::post(&h.url(), Headers::default(), b"ab".to_vec(), &limits()).await;
+        assert_eq!(ex.response.unwrap().body.as_bytes(), b"ba");
+        assert!(h.recorder().is_empty());
+        h.shutdown().await;
+    }
 }

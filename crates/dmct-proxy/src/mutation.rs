@@ -1,0 +1,150 @@
+//! Mutations: deliberate changes the proxy makes to a real session, so the situations the
+//! rules are about happen even when neither real peer would create them.
+//!
+//! Each applies once per DM session (the first time its situation occurs), so a mutated
+//! session still ends. Each names the rules it provokes: the rules whose situation it
+//! creates, which a conformant peer then passes and a faulty one fails.
+
+/// A named mutation (`dmct proxy --mutate NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mutation {
+    /// Remove the server's credentials (SyncHdr Cred and the x-syncml-hmac header) and
+    /// every management command from Package #2, keeping the Statuses.
+    StripPkg2Cred,
+    /// Answer the first Package #1 with 401 and a Chal of another scheme, then check the
+    /// client's repeated Package #1 and forward it with the original credentials.
+    ChallengePkg1,
+    /// Replace the NextNonce of the server's first Chal with one the proxy makes.
+    RenewNonce,
+    /// Hold the first response of the session back for `ProxyConfig::delay`.
+    DelayResponse,
+    /// Close the connection instead of relaying the answer to the first Package #3.
+    DropResponse,
+    /// Flip one byte of the first WBXML response body.
+    CorruptWbxml,
+}
+
+impl Mutation {
+    pub const ALL: &'static [Mutation] = &[
+        Mutation::StripPkg2Cred,
+        Mutation::ChallengePkg1,
+        Mutation::RenewNonce,
+        Mutation::DelayResponse,
+        Mutation::DropResponse,
+        Mutation::CorruptWbxml,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::StripPkg2Cred => "strip-pkg2-cred",
+            Mutation::ChallengePkg1 => "challenge-pkg1",
+            Mutation::RenewNonce => "renew-nonce",
+            Mutation::DelayResponse => "delay-response",
+            Mutation::DropResponse => "drop-response",
+            Mutation::CorruptWbxml => "corrupt-wbxml",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Mutation> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// One line for `--help` and the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mutation::StripPkg2Cred => {
+                "removes the server's credentials (SyncHdr Cred, x-syncml-hmac header) and \
+                 every management command from Package #2, keeping its Statuses"
+            }
+            Mutation::ChallengePkg1 => {
+                "answers the first Package #1 itself with 401 and a Chal of another scheme \
+                 (MD5 with a nonce of the proxy's, or Basic when the client opened with MD5); \
+                 checks the repeated Package #1's credentials and forwards it with the \
+                 client's original ones, so the real session goes on"
+            }
+            Mutation::RenewNonce => {
+                "replaces the NextNonce of the server's first Chal with a fresh one the \
+                 server does not know: the client's next digest fails upstream, which must \
+                 challenge again with a fresh nonce"
+            }
+            Mutation::DelayResponse => {
+                "holds the session's first response back (ProxyConfig::delay, 2 s by default)"
+            }
+            Mutation::DropResponse => {
+                "closes the connection instead of relaying the answer to the session's first \
+                 Package #3 (the server did answer: its bytes are recorded)"
+            }
+            Mutation::CorruptWbxml => {
+                "flips every bit of the middle byte of the session's first WBXML response"
+            }
+        }
+    }
+
+    /// The rules whose situation this mutation creates. A conformant peer passes them; a
+    /// faulty one fails. Rules listed for the server judge what the proxy made the
+    /// client see, so they fail by design (the proxy broke them, not the server).
+    pub fn provokes(self) -> &'static [&'static str] {
+        match self {
+            Mutation::StripPkg2Cred => &[
+                "auth/no-synchdr-only-challenge",
+                "session/no-status-only-package",
+            ],
+            Mutation::ChallengePkg1 => &[
+                "session/reauth-continues",
+                "auth/client-answers-scheme",
+                "auth/md5-locname",
+                "auth/chal-with-401-407",
+                "auth/chal-nonce",
+                "auth/failure-status-only",
+                "auth/failure-same-code",
+            ],
+            Mutation::RenewNonce => &[
+                "auth/fresh-nonce-after-failure",
+                "session/reauth-continues",
+                "auth/client-answers-scheme",
+            ],
+            Mutation::DelayResponse => &["session/server-answers-every-package"],
+            Mutation::DropResponse => &["session/server-answers-every-package"],
+            Mutation::CorruptWbxml => &["session/server-answers-every-package"],
+        }
+    }
+}
+
+impl std::fmt::Display for Mutation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Mutation {
+    type Err = UnknownMutation;
+    fn from_str(s: &str) -> Result<Self, UnknownMutation> {
+        Mutation::from_name(s).ok_or_else(|| UnknownMutation(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown mutation {0:?}; known: strip-pkg2-cred, challenge-pkg1, renew-nonce, delay-response, drop-response, corrupt-wbxml"
+)]
+pub struct UnknownMutation(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_name_known_rules() {
+        for &m in Mutation::ALL {
+            assert_eq!(Mutation::from_name(m.name()), Some(m));
+            assert!(!m.describe().is_empty());
+            for r in m.provokes() {
+                assert!(dmct_rules::info(r).is_some(), "{m}: unknown rule {r}");
+            }
+        }
+        assert!("nope".parse::<Mutation>().is_err());
+    }
+}

@@ -1,0 +1,1025 @@
+//! The relay itself: one [`AsyncResponder`] on dmct-net's listener, the session records,
+//! the mutations and the RespURI map.
+
+use crate::check::Checker;
+use crate::upstream::{Upstream, Url};
+use crate::{
+    Event, EventSink, Mutation, Note, NoteKind, ProxyConfig, ProxyError, Relay, SessionKey,
+    SessionRecord, status_for,
+};
+use bytes::Bytes;
+use dmct_net::{AsyncAnswer, AsyncResponder, Limits, ServeHandle};
+use dmct_proto::auth::{self, Credentials, HMAC_HEADER, Nonce, Scheme};
+use dmct_proto::transcript::{
+    Closing, Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
+};
+use dmct_proto::xml::{Decoded, Encoding};
+use dmct_proto::{Command, Cred, LocRef, SyncML, alert_code};
+use dmct_rules::Role;
+use dmct_session::build::{self, MessageBuilder};
+use md5::{Digest, Md5};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A session's record and what the proxy keeps about it.
+pub(crate) struct Session {
+    pub record: SessionRecord,
+    spent: BTreeSet<Mutation>,
+    challenge: Option<Challenge>,
+    /// Exchanges (and completion) the checker last judged.
+    pub checked: usize,
+    pub checked_completed: bool,
+    /// Waiting in the checker's queue.
+    pub queued: bool,
+    /// (rule, role) failures already told.
+    pub reported: HashSet<(String, Role)>,
+}
+
+pub(crate) type SessionCell = Arc<Mutex<Session>>;
+
+/// A lock that a panic elsewhere cannot poison: nothing recorded is lost.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `challenge-pkg1`'s state in a session.
+struct Challenge {
+    scheme: Scheme,
+    nonce: Option<Nonce>,
+    /// The credentials of the client's first Package #1, put back for the upstream.
+    original: Option<Cred>,
+    /// MsgID of the proxy's challenge.
+    msg_id: String,
+    /// The repeated Package #1 has not come yet.
+    awaiting: bool,
+    /// Cred/Data of the client's answer: swapped for the original whenever it comes
+    /// again (a server that accepts with 200 gets Cred with every message).
+    answer: Option<String>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    order: Vec<SessionCell>,
+    by_key: HashMap<SessionKey, SessionCell>,
+}
+
+/// RespURIs handed to clients as `<proxy>/dmct-r/<n>`: `n` indexes `urls`.
+#[derive(Default)]
+struct RespUris {
+    by_url: HashMap<String, usize>,
+    urls: Vec<String>,
+}
+
+const RESP_PREFIX: &str = "/dmct-r/";
+
+pub(crate) struct Shared {
+    upstream: Upstream,
+    upstream_url: Url,
+    /// The upstream URL has no path: append the request's.
+    append_path: bool,
+    limits: Limits,
+    mutations: BTreeSet<Mutation>,
+    delay: Duration,
+    client_creds: Option<Credentials>,
+    max_exchanges: usize,
+    /// `scheme://authority` devices reach the proxy at.
+    public_origin: String,
+    sessions: Mutex<Sessions>,
+    resp_uris: Mutex<RespUris>,
+    completed: watch::Sender<usize>,
+    checker: Option<Checker>,
+    nonce_seed: u64,
+    nonces: AtomicU64,
+    on_event: Option<EventSink>,
+}
+
+/// What to do with a request before it is forwarded.
+enum Before {
+    /// Forward it; with other body bytes when given.
+    Forward(Option<Vec<u8>>),
+    /// The proxy answers it itself.
+    Answer(HttpResponse),
+}
+
+type Notes = Vec<(NoteKind, String)>;
+
+/// A running proxy.
+pub struct ProxyHandle {
+    serve: ServeHandle,
+    shared: Arc<Shared>,
+    url: String,
+}
+
+/// Start relaying: bind `config.listen`, forward to `config.upstream`.
+pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
+    let upstream_url = Url::parse(&config.upstream)
+        .ok_or_else(|| ProxyError::BadUpstream(config.upstream.clone()))?;
+    if upstream_url.https && config.upstream_tls.is_none() {
+        return Err(ProxyError::UpstreamNeedsTls(config.upstream.clone()));
+    }
+    let public = match &config.public_url {
+        Some(u) => Some(Url::parse(u).ok_or_else(|| ProxyError::BadPublicUrl(u.clone()))?),
+        None => None,
+    };
+    let seed = config.nonce_seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    // The listener is bound first: its address is the default public URL.
+    let slot: Arc<std::sync::OnceLock<Arc<Shared>>> = Arc::new(std::sync::OnceLock::new());
+    let responder = Arc::new(Proxy(slot.clone()));
+    let serve = dmct_net::serve_async_unrecorded(
+        config.listen,
+        responder,
+        config.limits.clone(),
+        config.listen_tls.clone(),
+    )
+    .await?;
+    let url = config.public_url.clone().unwrap_or_else(|| serve.url());
+    let public_origin = public.map(|u| u.origin()).unwrap_or_else(|| serve.url());
+    let shared = Arc::new(Shared {
+        upstream: Upstream::new(config.upstream_tls.as_ref()),
+        append_path: upstream_url.target == "/",
+        upstream_url,
+        limits: config.limits.clone(),
+        mutations: config.mutations.clone(),
+        delay: config.delay,
+        client_creds: config.client_creds.clone(),
+        max_exchanges: config.max_exchanges,
+        public_origin,
+        sessions: Mutex::new(Sessions::default()),
+        resp_uris: Mutex::new(RespUris::default()),
+        completed: watch::channel(0).0,
+        checker: config
+            .live_check
+            .then(|| Checker::start(config.on_event.clone())),
+        nonce_seed: seed,
+        nonces: AtomicU64::new(0),
+        on_event: config.on_event.clone(),
+    });
+    let _ = slot.set(shared.clone());
+    Ok(ProxyHandle { serve, shared, url })
+}
+
+impl ProxyHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.serve.local_addr()
+    }
+
+    /// The URL devices are given: [`ProxyConfig::public_url`], or the listener's
+    /// `http(s)://IP:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Every session so far, in the order each began (a copy; recording goes on).
+    pub fn sessions(&self) -> Vec<SessionRecord> {
+        let cells: Vec<SessionCell> = lock(&self.shared.sessions).order.clone();
+        cells.iter().map(|c| finished(&lock(c).record)).collect()
+    }
+
+    /// Sessions the server ended so far (a SessionID that comes back and ends again
+    /// counts again).
+    pub fn completed(&self) -> usize {
+        *self.shared.completed.borrow()
+    }
+
+    /// Wait until `n` sessions have ended (see [`completed`](Self::completed)).
+    pub async fn wait_completed(&self, n: usize) {
+        let mut rx = self.shared.completed.subscribe();
+        let _ = rx.wait_for(|c| *c >= n).await;
+    }
+
+    /// Hand over the sessions the server has ended, and forget them: a long-running
+    /// proxy stays small. A message that arrives later for such a session starts a new
+    /// record.
+    pub fn take_completed(&self) -> Vec<SessionRecord> {
+        let mut sessions = lock(&self.shared.sessions);
+        let mut taken = Vec::new();
+        let mut keep = Vec::new();
+        for cell in std::mem::take(&mut sessions.order) {
+            let done = lock(&cell).record.completed;
+            if done {
+                taken.push(cell);
+            } else {
+                keep.push(cell);
+            }
+        }
+        sessions.order = keep;
+        for cell in &taken {
+            let key = lock(cell).record.key.clone();
+            sessions.by_key.remove(&key);
+        }
+        drop(sessions);
+        taken.iter().map(|c| finished(&lock(c).record)).collect()
+    }
+
+    /// Stop listening (requests in flight get a moment to finish), stop the checker, and
+    /// return every session, each transcript closed `PeerDone` when the server ended it,
+    /// else `Stopped`.
+    pub async fn stop(self) -> Vec<SessionRecord> {
+        let ProxyHandle { serve, shared, .. } = self;
+        serve.shutdown().await;
+        if shared.checker.is_some() {
+            // Stopping joins the checker thread: not on the runtime's own threads.
+            let s = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(c) = &s.checker {
+                    c.stop();
+                }
+            })
+            .await;
+        }
+        shared.upstream.clear();
+        let cells = std::mem::take(&mut lock(&shared.sessions).order);
+        lock(&shared.sessions).by_key.clear();
+        cells.iter().map(|c| finished(&lock(c).record)).collect()
+    }
+}
+
+/// A record as handed out: its transcript closed as the session stands.
+fn finished(r: &SessionRecord) -> SessionRecord {
+    let mut r = r.clone();
+    r.transcript.closing = if r.completed {
+        Closing::PeerDone
+    } else {
+        Closing::Stopped
+    };
+    r
+}
+
+/// The listener's logic; the shared state is set right after the listener is bound.
+struct Proxy(Arc<std::sync::OnceLock<Arc<Shared>>>);
+
+impl AsyncResponder for Proxy {
+    fn respond(&self, request: HttpRequest) -> AsyncAnswer {
+        let shared = self.0.get().cloned();
+        Box::pin(async move {
+            match shared {
+                Some(s) => s.relay(request).await,
+                None => Some(plain(503, "dmct proxy is starting\n")),
+            }
+        })
+    }
+
+    fn refused(&self, exchange: &Exchange) {
+        if let Some(s) = self.0.get() {
+            let cell = s.session(&SessionKey::Undecodable);
+            let what = exchange
+                .failure
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string);
+            s.record(
+                &cell,
+                exchange.clone(),
+                None,
+                vec![(
+                    NoteKind::UpstreamFailure,
+                    format!("request refused before it was read whole ({what}); not forwarded"),
+                )],
+                false,
+            );
+        }
+    }
+}
+
+fn plain(status: u16, text: &str) -> HttpResponse {
+    let mut headers = Headers::default();
+    headers.push("Content-Type", "text/plain; charset=utf-8");
+    HttpResponse {
+        status,
+        headers,
+        body: text.as_bytes().to_vec().into(),
+    }
+}
+
+fn dm_response(msg: &SyncML, encoding: Encoding) -> HttpResponse {
+    let mut headers = Headers::default();
+    headers.push(
+        "Content-Type",
+        match encoding {
+            Encoding::Xml => dmct_proto::CONTENT_TYPE_XML,
+            Encoding::Wbxml => dmct_proto::CONTENT_TYPE_WBXML,
+        },
+    );
+    HttpResponse {
+        status: 200,
+        headers,
+        body: dmct_proto::encode(msg, encoding).into(),
+    }
+}
+
+/// Headers that concern one connection only, never relayed.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
+/// `headers` less the hop-by-hop ones (and those the Connection header names), and less
+/// `also`.
+fn relayable(headers: &Headers, also: &[&str]) -> Headers {
+    let named: Vec<String> = headers
+        .0
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()))
+        .collect();
+    Headers(
+        headers
+            .0
+            .iter()
+            .filter(|(n, _)| {
+                let n = n.to_ascii_lowercase();
+                !HOP_BY_HOP.contains(&n.as_str())
+                    && !also.contains(&n.as_str())
+                    && !named.contains(&n)
+            })
+            .cloned()
+            .collect(),
+    )
+}
+
+fn key_of(decoded: Option<&Decoded>) -> SessionKey {
+    match decoded {
+        Some(d) => SessionKey::Dm {
+            session_id: d.message.hdr.session_id.trim().to_owned(),
+            client: d.message.hdr.source.loc_uri.trim().to_owned(),
+        },
+        None => SessionKey::Undecodable,
+    }
+}
+
+/// A server package that ends the session: final, no operations (an Alert 1223 abort
+/// ends it too), no challenge.
+fn ends_session(m: &SyncML) -> bool {
+    let aborts = m.alert_codes().any(|c| c == alert_code::SESSION_ABORT);
+    aborts || (m.body.final_ && m.operations().next().is_none() && m.challenge().is_none())
+}
+
+impl Shared {
+    fn has(&self, m: Mutation) -> bool {
+        self.mutations.contains(&m)
+    }
+
+    fn nonce(&self) -> Nonce {
+        let n = self.nonces.fetch_add(1, Ordering::Relaxed);
+        let mut h = Md5::new();
+        h.update(b"dmct-proxy");
+        h.update(self.nonce_seed.to_be_bytes());
+        h.update(n.to_be_bytes());
+        Nonce(h.finalize().as_slice().to_vec())
+    }
+
+    fn session(&self, key: &SessionKey) -> SessionCell {
+        let mut sessions = lock(&self.sessions);
+        if let Some(c) = sessions.by_key.get(key) {
+            return c.clone();
+        }
+        let cell = Arc::new(Mutex::new(Session {
+            record: SessionRecord {
+                key: key.clone(),
+                transcript: Transcript::default(),
+                relays: Vec::new(),
+                not_kept: 0,
+                completed: false,
+                mutations: Vec::new(),
+                notes: Vec::new(),
+                live_failures: Vec::new(),
+            },
+            spent: BTreeSet::new(),
+            challenge: None,
+            checked: 0,
+            checked_completed: false,
+            queued: false,
+            reported: HashSet::new(),
+        }));
+        sessions.order.push(cell.clone());
+        sessions.by_key.insert(key.clone(), cell.clone());
+        cell
+    }
+
+    /// Where a request to `target` goes, and whether it is a mapped RespURI.
+    fn destination(&self, target: &str) -> (Url, Option<String>) {
+        if let Some(rest) = target.strip_prefix(RESP_PREFIX) {
+            let token: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let original = token
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| lock(&self.resp_uris).urls.get(n).cloned());
+            if let Some(original) = original
+                && let Some(url) = Url::parse(&original)
+            {
+                return (url, Some(original));
+            }
+        }
+        let mut url = self.upstream_url.clone();
+        if self.append_path {
+            url.target = target.to_owned();
+        }
+        (url, None)
+    }
+
+    /// The proxy's stand-in for a RespURI; `None` when it needs none (already the
+    /// proxy's, or not an absolute http(s) URL).
+    fn map_resp_uri(&self, original: &str) -> Option<String> {
+        Url::parse(original)?;
+        if original.starts_with(&format!("{}{RESP_PREFIX}", self.public_origin)) {
+            return None;
+        }
+        let mut map = lock(&self.resp_uris);
+        let n = match map.by_url.get(original) {
+            Some(&n) => n,
+            None => {
+                let n = map.urls.len();
+                map.urls.push(original.to_owned());
+                map.by_url.insert(original.to_owned(), n);
+                n
+            }
+        };
+        Some(format!("{}{RESP_PREFIX}{n}", self.public_origin))
+    }
+
+    async fn relay(self: Arc<Self>, request: HttpRequest) -> Option<HttpResponse> {
+        let decoded = dmct_proto::decode(request.body.as_bytes()).ok();
+        let key = key_of(decoded.as_ref());
+        let cell = self.session(&key);
+        let mut relay = Relay::default();
+        let mut notes: Notes = Vec::new();
+
+        let before = {
+            let mut s = lock(&cell);
+            self.before(&mut s, &request, decoded.as_ref(), &mut relay, &mut notes)
+        };
+        let rewritten = match before {
+            Before::Answer(resp) => {
+                let ex = Exchange {
+                    request,
+                    response: Some(resp.clone()),
+                    failure: None,
+                };
+                self.record(&cell, ex, Some(relay), notes, false);
+                return Some(resp);
+            }
+            Before::Forward(body) => body,
+        };
+
+        let (url, mapped) = self.destination(&request.target);
+        let body = rewritten
+            .clone()
+            .unwrap_or_else(|| request.body.as_bytes().to_vec());
+        let mut headers = Headers::default();
+        headers.push("Host", url.authority.clone());
+        headers
+            .0
+            .extend(relayable(&request.headers, &["host", "expect"]).0);
+        headers.push("Content-Length", body.len().to_string());
+        if let Some(original) = &mapped {
+            relay
+                .changes
+                .push(format!("sent to the RespURI the server gave: {original}"));
+        }
+        if let Some(b) = rewritten {
+            relay.request = Some(HttpRequest {
+                method: request.method.clone(),
+                target: url.target.clone(),
+                headers: headers.clone(),
+                body: b.into(),
+            });
+        }
+        relay.upstream_url = Some(format!("{}{}", url.origin(), url.target));
+        let reply = self
+            .upstream
+            .send(
+                &url,
+                &request.method,
+                &headers,
+                Bytes::from(body),
+                &self.limits,
+            )
+            .await;
+
+        let mut response = match (reply.response, reply.failure) {
+            (Some(r), None) => r,
+            (partial, failure) => {
+                let failure = failure.unwrap_or(ExchangeFailure::Transport {
+                    detail: "the upstream gave no response".into(),
+                });
+                let code = status_for(&failure);
+                let answer = plain(
+                    code,
+                    &format!(
+                        "dmct proxy: the DM server at {} failed: {failure}\n",
+                        url.origin()
+                    ),
+                );
+                relay.response = partial;
+                relay.proxy_response = Some(answer.clone());
+                relay
+                    .changes
+                    .push(format!("the upstream failed ({failure}); answered {code}"));
+                notes.push((
+                    NoteKind::UpstreamFailure,
+                    format!(
+                        "upstream {} failed ({failure}): answered {code}",
+                        url.origin()
+                    ),
+                ));
+                let ex = Exchange {
+                    request,
+                    response: None,
+                    failure: Some(failure),
+                };
+                self.record(&cell, ex, Some(relay), notes, false);
+                return Some(answer);
+            }
+        };
+        response.headers = relayable(&response.headers, &[]);
+
+        let decoded_resp = if response.body.is_empty() {
+            None
+        } else {
+            dmct_proto::decode(response.body.as_bytes()).ok()
+        };
+        let req_msg = decoded.as_ref().map(|d| &d.message);
+        let (completed, delay, drop_it) = {
+            let mut s = lock(&cell);
+            self.after(
+                &mut s,
+                req_msg,
+                &mut response,
+                decoded_resp,
+                &mut relay,
+                &mut notes,
+            )
+        };
+        if delay {
+            tokio::time::sleep(self.delay).await;
+        }
+        let relay = (!relay.changes.is_empty()).then_some(relay);
+        if drop_it {
+            let ex = Exchange {
+                request,
+                response: None,
+                failure: Some(ExchangeFailure::ConnectionClosed {
+                    detail: "dmct proxy closed the connection instead of relaying the \
+                             server's answer (mutation drop-response)"
+                        .into(),
+                }),
+            };
+            self.record(&cell, ex, relay, notes, false);
+            return None;
+        }
+        let ex = Exchange {
+            request,
+            response: Some(response.clone()),
+            failure: None,
+        };
+        self.record(&cell, ex, relay, notes, completed);
+        Some(response)
+    }
+
+    /// Mutations of the request: `challenge-pkg1`.
+    fn before(
+        &self,
+        s: &mut Session,
+        request: &HttpRequest,
+        decoded: Option<&Decoded>,
+        relay: &mut Relay,
+        notes: &mut Notes,
+    ) -> Before {
+        let Some(d) = decoded else {
+            return Before::Forward(None);
+        };
+        let m = &d.message;
+        let new_pkg1 = m.is_session_setup() && m.hdr.msg_id_number() == Some(1);
+        if new_pkg1 && s.record.completed {
+            // The SessionID came back: a new session in the same record.
+            s.record.completed = false;
+        }
+        if self.has(Mutation::ChallengePkg1) && new_pkg1 && s.spent.insert(Mutation::ChallengePkg1)
+        {
+            s.record.mutations.push(Mutation::ChallengePkg1);
+            let sent = m
+                .hdr
+                .cred
+                .as_ref()
+                .and_then(|c| build::scheme_of(c.meta.as_ref()));
+            let scheme = if sent == Some(Scheme::Md5) {
+                Scheme::Basic
+            } else {
+                Scheme::Md5
+            };
+            let nonce = (scheme == Scheme::Md5).then(|| self.nonce());
+            let code = if m.hdr.cred.is_none() && request.headers.get(HMAC_HEADER).is_none() {
+                407
+            } else {
+                401
+            };
+            let mut b = MessageBuilder::new(
+                &m.hdr.session_id,
+                1,
+                &m.hdr.source.loc_uri,
+                LocRef::uri(&m.hdr.target.loc_uri),
+            );
+            b.push(build::synchdr_status(
+                &m.hdr,
+                code,
+                Some(build::chal(scheme, nonce.as_ref())),
+            ));
+            for cmd in m.operations() {
+                b.push(build::command_status(&m.hdr.msg_id, cmd, code));
+            }
+            let answer = dm_response(&b.finish(true), d.encoding);
+            s.challenge = Some(Challenge {
+                scheme,
+                nonce,
+                original: m.hdr.cred.clone(),
+                msg_id: "1".into(),
+                awaiting: true,
+                answer: None,
+            });
+            let what = format!(
+                "challenge-pkg1: answered Package #1 itself with {code} and a Chal of {}; \
+                 not forwarded",
+                scheme.meta_type()
+            );
+            relay.changes.push(what.clone());
+            notes.push((NoteKind::Mutation, what));
+            return Before::Answer(answer);
+        }
+        if new_pkg1 && s.challenge.as_ref().is_some_and(|c| !c.awaiting) {
+            // A new session under the same SessionID: nothing to translate any more.
+            s.challenge = None;
+        }
+        let Some(ch) = s.challenge.as_mut() else {
+            return Before::Forward(None);
+        };
+        if ch.awaiting && m.is_session_setup() {
+            ch.awaiting = false;
+            let (verified, text) = self.verify_answer(ch, m.hdr.cred.as_ref());
+            notes.push((NoteKind::CredentialCheck { verified }, text));
+            ch.answer = m.hdr.cred.as_ref().map(|c| c.data.clone());
+            let mut out = m.clone();
+            out.hdr.cred = ch.original.clone();
+            let msg_id = ch.msg_id.clone();
+            out.body.commands.retain(|c| {
+                !matches!(c, Command::Status(st) if st.is_for_synchdr() && st.msg_ref.trim() == msg_id)
+            });
+            let what = "challenge-pkg1: forwarded the repeated Package #1 with the client's \
+                        original credentials and without its Status for the proxy's challenge"
+                .to_owned();
+            relay.changes.push(what.clone());
+            notes.push((NoteKind::Mutation, what));
+            return Before::Forward(Some(dmct_proto::encode(&out, d.encoding)));
+        }
+        if ch.awaiting {
+            return Before::Forward(None);
+        }
+        // The rest of the session: the client numbers the server's messages one above
+        // the server's own count (the proxy's challenge was its first), so references
+        // go back down by one; its answer to the proxy's challenge, if sent again, is
+        // replaced by the original credentials.
+        let mut out = m.clone();
+        let mut what = Vec::new();
+        if let (Some(answer), Some(cred)) = (&ch.answer, &out.hdr.cred)
+            && cred.data == *answer
+        {
+            out.hdr.cred = ch.original.clone();
+            what.push("its credentials for the proxy's challenge replaced by its original ones");
+        }
+        let mut shifted = false;
+        for c in &mut out.body.commands {
+            let slot = match c {
+                Command::Status(st) => Some(&mut st.msg_ref),
+                Command::Results(r) => r.msg_ref.as_mut(),
+                _ => None,
+            };
+            if let Some(r) = slot
+                && let Ok(n) = r.trim().parse::<u64>()
+                && n >= 2
+            {
+                *r = (n - 1).to_string();
+                shifted = true;
+            }
+        }
+        if shifted {
+            what.push("MsgRefs to the server's messages lowered by one (the server's count)");
+        }
+        if what.is_empty() {
+            return Before::Forward(None);
+        }
+        relay
+            .changes
+            .push(format!("challenge-pkg1: {}", what.join("; ")));
+        Before::Forward(Some(dmct_proto::encode(&out, d.encoding)))
+    }
+
+    /// What `challenge-pkg1` can tell of the client's answer.
+    fn verify_answer(&self, ch: &Challenge, cred: Option<&Cred>) -> (Option<bool>, String) {
+        let asked = ch.scheme.meta_type();
+        let Some(cred) = cred else {
+            return (
+                Some(false),
+                format!(
+                    "challenge-pkg1: the repeated Package #1 carries no Cred; {asked} was asked for"
+                ),
+            );
+        };
+        match build::scheme_of(cred.meta.as_ref()) {
+            Some(s) if s == ch.scheme => match &self.client_creds {
+                Some(creds) => match auth::verify(s, &cred.data, creds, ch.nonce.as_ref()) {
+                    Ok(()) => (
+                        Some(true),
+                        format!(
+                            "challenge-pkg1: the repeated Package #1 carries {asked} credentials \
+                             that verify against the configured client secret"
+                        ),
+                    ),
+                    Err(e) => (
+                        Some(false),
+                        format!(
+                            "challenge-pkg1: the repeated Package #1 carries {asked} credentials \
+                             that do not verify against the configured client secret ({e})"
+                        ),
+                    ),
+                },
+                None => (
+                    None,
+                    format!(
+                        "challenge-pkg1: the repeated Package #1 carries {asked} credentials \
+                         (not verified: no client secret configured)"
+                    ),
+                ),
+            },
+            _ => (
+                Some(false),
+                format!(
+                    "challenge-pkg1: the repeated Package #1 carries Cred of type {:?}; {asked} \
+                     was asked for",
+                    cred.meta
+                        .as_ref()
+                        .and_then(|m| m.r#type.as_deref())
+                        .unwrap_or("(none)")
+                ),
+            ),
+        }
+    }
+
+    /// Rewrites and mutations of the response. Returns (the session ended, delay it,
+    /// drop it).
+    fn after(
+        &self,
+        s: &mut Session,
+        req_msg: Option<&SyncML>,
+        response: &mut HttpResponse,
+        decoded: Option<Decoded>,
+        relay: &mut Relay,
+        notes: &mut Notes,
+    ) -> (bool, bool, bool) {
+        let original = response.clone();
+        let mut changed = false;
+        let mut msg = decoded.map(|d| (d.message, d.encoding));
+        if let Some((m, encoding)) = msg.as_mut() {
+            let mut model_changed = false;
+            if let Some(uri) = m.hdr.resp_uri.clone()
+                && let Some(mapped) = self.map_resp_uri(&uri)
+            {
+                m.hdr.resp_uri = Some(mapped.clone());
+                model_changed = true;
+                let what = format!("RespURI {uri} rewritten to {mapped}");
+                relay.changes.push(what.clone());
+                notes.push((NoteKind::RespUri, what));
+            }
+            if let Some(ch) = &s.challenge
+                && !ch.awaiting
+                && let Some(n) = m.hdr.msg_id_number()
+            {
+                // challenge-pkg1: the proxy's challenge was the server's MsgID 1 as the
+                // client sees it, so the server's own count goes up by one.
+                m.hdr.msg_id = (n + 1).to_string();
+                model_changed = true;
+                relay.changes.push(format!(
+                    "challenge-pkg1: the server's MsgID {n} shown as {} (the proxy's \
+                     challenge was MsgID 1)",
+                    n + 1
+                ));
+            }
+            let setup = req_msg.is_some_and(SyncML::is_session_setup);
+            if self.has(Mutation::StripPkg2Cred)
+                && setup
+                && m.challenge().is_none()
+                && s.spent.insert(Mutation::StripPkg2Cred)
+            {
+                s.record.mutations.push(Mutation::StripPkg2Cred);
+                let had_cred = m.hdr.cred.take().is_some();
+                let before = m.body.commands.len();
+                m.body.commands.retain(|c| !c.is_operation());
+                let removed = before - m.body.commands.len();
+                let had_hmac = response.headers.get(HMAC_HEADER).is_some();
+                response
+                    .headers
+                    .0
+                    .retain(|(n, _)| !n.eq_ignore_ascii_case(HMAC_HEADER));
+                model_changed = true;
+                let what = format!(
+                    "strip-pkg2-cred: removed from Package #2 the server's {}and {removed} \
+                     management command(s)",
+                    match (had_cred, had_hmac) {
+                        (true, true) => "Cred, its x-syncml-hmac header ",
+                        (true, false) => "Cred ",
+                        (false, true) => "x-syncml-hmac header ",
+                        (false, false) => "credentials (there were none) ",
+                    }
+                );
+                relay.changes.push(what.clone());
+                notes.push((NoteKind::Mutation, what));
+            }
+            if self.has(Mutation::RenewNonce) && !s.spent.contains(&Mutation::RenewNonce) {
+                let slot = m.body.commands.iter_mut().find_map(|c| match c {
+                    Command::Status(st) => {
+                        st.chal.as_mut().and_then(|ch| ch.meta.next_nonce.as_mut())
+                    }
+                    _ => None,
+                });
+                if let Some(n) = slot {
+                    s.spent.insert(Mutation::RenewNonce);
+                    s.record.mutations.push(Mutation::RenewNonce);
+                    let fresh = self.nonce().to_b64();
+                    let what = format!(
+                        "renew-nonce: the server's NextNonce {} replaced by {fresh}, which the \
+                         server does not know",
+                        n.trim()
+                    );
+                    *n = fresh;
+                    model_changed = true;
+                    relay.changes.push(what.clone());
+                    notes.push((NoteKind::Mutation, what));
+                }
+            }
+            if model_changed {
+                response.body = dmct_proto::encode(m, *encoding).into();
+                changed = true;
+                if response.headers.get(HMAC_HEADER).is_some() {
+                    let what = "the server's x-syncml-hmac mac was over the original body; the \
+                                rewritten body no longer matches it (the proxy does not re-sign)"
+                        .to_owned();
+                    relay.changes.push(what.clone());
+                    notes.push((NoteKind::HmacInvalidated, what));
+                }
+            }
+        }
+        let mut corrupted = false;
+        if self.has(Mutation::CorruptWbxml)
+            && matches!(response.body.as_bytes().first(), Some(0x01..=0x03))
+            && s.spent.insert(Mutation::CorruptWbxml)
+        {
+            s.record.mutations.push(Mutation::CorruptWbxml);
+            let i = response.body.len() / 2;
+            if let Some(b) = response.body.0.get_mut(i) {
+                let was = *b;
+                *b ^= 0xFF;
+                let what = format!(
+                    "corrupt-wbxml: byte {i} of the WBXML body flipped from {was:#04x} to {:#04x}",
+                    *b
+                );
+                relay.changes.push(what.clone());
+                notes.push((NoteKind::Mutation, what));
+            }
+            corrupted = true;
+            changed = true;
+        }
+        if changed {
+            relay.response = Some(original);
+        }
+        let completed = response.status == 200
+            && !corrupted
+            && msg.as_ref().is_some_and(|(m, _)| ends_session(m));
+        let delay = self.has(Mutation::DelayResponse) && s.spent.insert(Mutation::DelayResponse);
+        if delay {
+            s.record.mutations.push(Mutation::DelayResponse);
+            let what = format!(
+                "delay-response: the response held back {} ms",
+                self.delay.as_millis()
+            );
+            relay.changes.push(what.clone());
+            notes.push((NoteKind::Mutation, what));
+        }
+        let drop_it = self.has(Mutation::DropResponse)
+            && req_msg.is_some_and(|m| !m.is_session_setup())
+            && s.spent.insert(Mutation::DropResponse);
+        if drop_it {
+            s.record.mutations.push(Mutation::DropResponse);
+            let what = "drop-response: the connection was closed instead of relaying the \
+                        server's answer to Package #3"
+                .to_owned();
+            relay.changes.push(what.clone());
+            notes.push((NoteKind::Mutation, what));
+            if relay.response.is_none() {
+                relay.response = Some(response.clone());
+            }
+        }
+        (completed, delay, drop_it)
+    }
+
+    /// Keep an exchange (or count it past the cap), queue a check, tell what happened.
+    fn record(
+        &self,
+        cell: &SessionCell,
+        exchange: Exchange,
+        relay: Option<Relay>,
+        notes: Notes,
+        completed: bool,
+    ) {
+        let (key, index, newly_completed, kept_notes, queue) = {
+            let mut s = lock(cell);
+            let index = if s.record.transcript.exchanges.len() < self.max_exchanges {
+                s.record.transcript.exchanges.push(exchange);
+                s.record.relays.push(relay);
+                Some(s.record.transcript.exchanges.len() - 1)
+            } else {
+                s.record.not_kept += 1;
+                None
+            };
+            let mut kept = Vec::new();
+            for (kind, text) in notes {
+                let note = Note {
+                    exchange: index,
+                    kind,
+                    text,
+                };
+                // Notes are bounded like exchanges.
+                if s.record.notes.len() < self.max_exchanges {
+                    s.record.notes.push(note.clone());
+                }
+                kept.push(note);
+            }
+            let newly = completed && !s.record.completed;
+            if completed {
+                s.record.completed = true;
+            }
+            let queue = self.checker.is_some() && (index.is_some() || newly) && !s.queued;
+            if queue {
+                s.queued = true;
+            }
+            (s.record.key.clone(), index, newly, kept, queue)
+        };
+        if queue && let Some(c) = &self.checker {
+            c.queue(cell.clone());
+        }
+        if newly_completed {
+            self.completed.send_modify(|n| *n += 1);
+        }
+        if let Some(sink) = &self.on_event {
+            for note in kept_notes {
+                sink(Event::Note {
+                    session: key.clone(),
+                    note,
+                });
+            }
+            if newly_completed {
+                sink(Event::SessionEnded {
+                    session: key,
+                    exchanges: index.map_or(self.max_exchanges, |i| i + 1),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_are_not_relayed() {
+        let h = Headers(vec![
+            (
+                "Content-Type".into(),
+                "application/vnd.syncml.dm+xml".into(),
+            ),
+            ("Connection".into(), "keep-alive, X-Private".into()),
+            ("x-private".into(), "1".into()),
+            ("Transfer-Encoding".into(), "chunked".into()),
+            ("Content-Length".into(), "3".into()),
+            (
+                "x-syncml-hmac".into(),
+                "algorithm=MD5, username=\"u\", mac=m".into(),
+            ),
+            ("Host".into(), "proxy:1".into()),
+        ]);
+        let out = relayable(&h, &["host"]);
+        let names: Vec<&str> = out.0.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Content-Type", "x-syncml-hmac"]);
+    }
+}
