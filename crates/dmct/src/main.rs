@@ -16,6 +16,7 @@ use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod peer;
+mod proxy;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -276,6 +277,42 @@ enum Command {
         #[arg(long)]
         redact: bool,
     },
+    /// Sit between a real device and a real DM server: relay byte for byte, record one
+    /// transcript per DM session, check both sides live, optionally mutate
+    Proxy {
+        #[command(flatten)]
+        common: Common,
+        /// Where devices connect
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+        /// The real DM server (http:// or https://)
+        #[arg(long, value_name = "URL")]
+        upstream: String,
+        /// The proxy's URL as devices reach it (base of rewritten RespURIs)
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Provoke a situation the rules are about (see `dmct list mutations`);
+        /// repeatable
+        #[arg(long = "mutate", value_name = "NAME")]
+        mutations: Vec<String>,
+        /// Milliseconds delay-response holds a response
+        #[arg(long, default_value_t = 2000)]
+        delay_ms: u64,
+        /// Stop after N DM sessions ended (else at Ctrl-C)
+        #[arg(long, value_name = "N")]
+        sessions: Option<usize>,
+        /// The device's secret, for challenge-pkg1 to verify its MD5 answer
+        #[arg(long)]
+        client_secret: Option<String>,
+        /// The device's user name (with --client-secret)
+        #[arg(long, default_value = "dmct-client")]
+        client_user: String,
+        #[command(flatten)]
+        listen_tls: Listen,
+        /// Remove credentials, digests and nonces from what is written
+        #[arg(long)]
+        redact: bool,
+    },
     /// Run a built-in reference peer by hand: a DM server until stopped, or one session
     /// of the DM client
     Peer {
@@ -355,6 +392,7 @@ enum ListWhat {
     Scenarios,
     Cases,
     Faults,
+    Mutations,
 }
 
 fn main() -> ExitCode {
@@ -502,6 +540,66 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 out,
                 redact,
             } => export(&case, &from, rule.as_deref(), out, redact),
+            Command::Proxy {
+                common,
+                listen,
+                upstream,
+                public_url,
+                mutations,
+                delay_ms,
+                sessions,
+                client_secret,
+                client_user,
+                listen_tls,
+                redact,
+            } => {
+                check_url(&upstream)?;
+                let mut config = dmct_proxy::ProxyConfig::new(listen, upstream);
+                config.limits = dmct_net::Limits {
+                    max_body: common.max_body,
+                    exchange_timeout: Duration::from_secs(common.exchange_timeout),
+                };
+                config.upstream_tls = client_tls(&common.trust)?;
+                config.listen_tls = server_tls(&listen_tls)?;
+                config.public_url = public_url;
+                config.mutations = proxy::parse_mutations(&mutations)?;
+                config.delay = Duration::from_millis(delay_ms);
+                config.client_creds = client_secret.map(|secret| Credentials {
+                    user: client_user,
+                    secret,
+                });
+                let started = Instant::now();
+                let sessions = proxy::run(proxy::ProxyArgs { config, sessions }).await?;
+                let (records, runs): (Vec<_>, Vec<Vec<CaseRun>>) = sessions.into_iter().unzip();
+                let mut runs: Vec<CaseRun> = runs.into_iter().flatten().collect();
+                let mut records = records;
+                let mut report = dmct_suite::report_with(
+                    "proxy",
+                    &runs,
+                    elapsed_ms(started),
+                    &profile(common.profile.as_deref())?,
+                );
+                if redact {
+                    let mut secrets = Vec::new();
+                    for r in &mut runs {
+                        let (t, s) = dmct_suite::redact::transcript(&r.transcript);
+                        r.transcript = t;
+                        secrets.extend(s);
+                    }
+                    for rec in &mut records {
+                        rec.transcript = dmct_suite::redact::transcript(&rec.transcript).0;
+                        rec.relays.clear();
+                    }
+                    dmct_suite::redact::report(&mut report, &secrets);
+                }
+                proxy::write_sessions(&common.out, &records)?;
+                if runs.is_empty() {
+                    eprintln!("dmct: the proxy saw no DM session");
+                    write_and_print(&common.out, &report, &runs)?;
+                    return Ok(ExitCode::from(3));
+                }
+                finish(&common.out, &report, &runs)
+            }
             Command::Peer { which } => match which {
                 PeerCommand::Server {
                     listen,
@@ -1194,6 +1292,16 @@ fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
                         c["title"].as_str().unwrap_or("")
                     );
                 }
+            }
+        }
+        ListWhat::Mutations => {
+            for m in dmct_proxy::Mutation::ALL {
+                println!(
+                    "{}\t{}\tprovokes {}",
+                    m.name(),
+                    m.describe(),
+                    m.provokes().join(", ")
+                );
             }
         }
         ListWhat::Faults => {

@@ -1,0 +1,138 @@
+//! `dmct proxy`: dmct between a real device and a real DM server. Prints new failures as
+//! they happen, and when stopped (Ctrl-C, or `--sessions N` sessions ended) writes the
+//! same reports as `dmct run`: each recorded DM session is two cases, one judging the
+//! client, one judging the server.
+
+use anyhow::{Context, Result};
+use dmct_proxy::{Event, Mutation, ProxyConfig, SessionKey, SessionRecord};
+use dmct_report::Peer;
+use dmct_rules::Role;
+use dmct_suite::CaseRun;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct ProxyArgs {
+    pub config: ProxyConfig,
+    pub sessions: Option<usize>,
+}
+
+pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> {
+    let mut config = args.config;
+    config.on_event = Some(Arc::new(|e: Event| match e {
+        Event::Finding { session, finding } => eprintln!(
+            "[{session}] {} {} [{} {}, {}]{}: {}",
+            finding.verdict.as_str().to_uppercase(),
+            finding.rule,
+            finding.role,
+            finding.level,
+            finding.clause,
+            finding
+                .exchange
+                .map(|i| format!(" @ exchange {i}"))
+                .unwrap_or_default(),
+            finding.detail
+        ),
+        Event::Note { session, note } => eprintln!("[{session}] {}", note.text),
+        Event::SessionEnded { session, exchanges } => {
+            eprintln!("[{session}] ended by the server after {exchanges} exchanges")
+        }
+    }));
+    let mutations: Vec<String> = config
+        .mutations
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let upstream = config.upstream.clone();
+    let handle = dmct_proxy::start(config)
+        .await
+        .context("cannot start the proxy")?;
+    eprintln!(
+        "dmct: proxy at {} -> {upstream}{}\n      point the device's DM account at {}; Ctrl-C stops and writes the reports",
+        handle.url(),
+        if mutations.is_empty() {
+            String::new()
+        } else {
+            format!(" (mutations: {})", mutations.join(", "))
+        },
+        handle.url()
+    );
+    match args.sessions {
+        Some(n) => {
+            tokio::select! {
+                () = handle.wait_completed(n) => {}
+                r = tokio::signal::ctrl_c() => { r.context("cannot wait for Ctrl-C")?; }
+            }
+        }
+        None => tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?,
+    }
+    // Everything recorded comes back, finished or not.
+    let records = handle.stop().await;
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            let runs = cases_of(&r, &upstream, &mutations);
+            (r, runs)
+        })
+        .collect())
+}
+
+/// A recorded session as two cases: the client judged, the server judged.
+fn cases_of(r: &SessionRecord, upstream: &str, mutations: &[String]) -> Vec<CaseRun> {
+    let id = match &r.key {
+        SessionKey::Dm { session_id, .. } => format!("proxy/session-{session_id}"),
+        SessionKey::Undecodable => "proxy/undecodable".to_owned(),
+    };
+    let client = match &r.key {
+        SessionKey::Dm { client, .. } => client.clone(),
+        SessionKey::Undecodable => "unknown client".into(),
+    };
+    let scenario = dmct_suite::Scenario {
+        id: id.clone(),
+        title: format!("{} through the proxy", r.key),
+        roles: vec![Role::Client, Role::Server],
+        rules: Vec::new(),
+        client: Default::default(),
+        server: Default::default(),
+        expect: Default::default(),
+    };
+    [(Role::Client, client), (Role::Server, upstream.to_owned())]
+        .into_iter()
+        .map(|(role, name)| CaseRun {
+            scenario: scenario.clone(),
+            role,
+            peer: Peer {
+                name,
+                // A mutated session says so: its server did not send what the client saw.
+                faults: mutations
+                    .iter()
+                    .filter(|m| r.mutations.iter().any(|x| x.name() == m.as_str()))
+                    .map(|m| format!("proxy:{m}"))
+                    .collect(),
+                identity: Vec::new(),
+            },
+            transcript: r.transcript.clone(),
+        })
+        .collect()
+}
+
+/// The proxy's own record of every session (relays, notes, what was not kept), beside
+/// the transcripts.
+pub fn write_sessions(out: &Path, records: &[SessionRecord]) -> Result<()> {
+    let dir = out.join("sessions");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (i, r) in records.iter().enumerate() {
+        let path = dir.join(format!("{i:04}.json"));
+        let json = serde_json::to_string_pretty(r).context("cannot serialise a session")?;
+        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+pub fn parse_mutations(names: &[String]) -> Result<std::collections::BTreeSet<Mutation>> {
+    names
+        .iter()
+        .map(|n| n.parse::<Mutation>().map_err(anyhow::Error::from))
+        .collect()
+}
