@@ -63,6 +63,7 @@
 mod check;
 mod mutation;
 mod proxy;
+mod scan;
 mod upstream;
 
 pub use mutation::{Mutation, UnknownMutation};
