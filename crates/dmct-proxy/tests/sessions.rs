@@ -107,6 +107,15 @@ async fn mutated(
     server.shutdown().await;
     let r = only_session(&records).clone();
     assert_eq!(r.mutations, vec![mutation], "{:#?}", r.notes);
+    // Every rule the mutation provokes applied (for the role it binds).
+    let f = findings(&r);
+    for rule in mutation.provokes() {
+        assert!(
+            f.iter()
+                .any(|x| x.rule == *rule && x.verdict != Verdict::NotApplicable),
+            "{mutation}: {rule} did not apply"
+        );
+    }
     (r, c.completed(), events)
 }
 
@@ -222,17 +231,39 @@ async fn challenge_pkg1_provokes_reauth_and_the_real_session_goes_on() {
     );
     assert!(failures(&f).is_empty(), "{:#?}", failures(&f));
 
+    // A proxy told another client secret says the answer does not verify; the real
+    // session still goes on with the client's original credentials.
+    let s = scenario("session/get-replace");
+    let (server, up) = upstream(&s, &BTreeSet::new()).await;
+    let (wrong, _) = proxy(&up, |c| {
+        c.mutations.insert(Mutation::ChallengePkg1);
+        c.client_creds = Some(dmct_proxy::Credentials {
+            user: "dmct-client".into(),
+            secret: "another-secret".into(),
+        });
+    })
+    .await;
+    let mut c = client(&s, &format!("{}/dm", wrong.url()), &BTreeSet::new());
+    let _ = drive(&mut c).await;
+    assert!(c.completed());
+    let records = wrong.stop().await;
+    server.shutdown().await;
+    assert!(only_session(&records).notes.iter().any(|n| n.kind
+        == NoteKind::CredentialCheck {
+            verified: Some(false)
+        }));
+
     // A client that starts a new session instead is caught.
     let faults = BTreeSet::from([ClientFault::ReauthNewSession]);
     let s = scenario("session/get-replace");
     let (server, up) = upstream(&s, &BTreeSet::new()).await;
-    let (proxy, _) = proxy(&up, |c| {
+    let (p, _) = proxy(&up, |c| {
         c.mutations.insert(Mutation::ChallengePkg1);
     })
     .await;
-    let mut c = client(&s, &format!("{}/dm", proxy.url()), &faults);
+    let mut c = client(&s, &format!("{}/dm", p.url()), &faults);
     let _ = drive(&mut c).await;
-    let records = proxy.stop().await;
+    let records = p.stop().await;
     server.shutdown().await;
     let first = records
         .iter()
