@@ -2,6 +2,8 @@
 //! `testcases/vectors/` (or checks they are up to date);
 //! `cargo xtask props [CASES]` runs the codec properties over 10,000 cases each;
 //! `cargo xtask bench codec` measures the codecs against libwbxml;
+//! `cargo xtask bench proxy [SECONDS]` measures wrk against a fixed upstream directly and
+//! through the proxy (recording and live checking on), with the ratios;
 //! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
 //! loopback HTTP against one server and reports sessions/s and peak memory;
 //! `cargo xtask ci` runs what `.ci/run` runs.
@@ -12,6 +14,7 @@ use std::process::Command;
 
 mod bench;
 mod load;
+mod proxy_bench;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,9 +30,12 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
         Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
+        Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
+            proxy_bench::proxy(&root(), args.get(2).map(String::as_str).unwrap_or("10"))
+        }
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
-            "usage: cargo xtask vectors [--check] | props [CASES] | bench codec | load [SESSIONS] | ci"
+            "usage: cargo xtask vectors [--check] | props [CASES] | bench codec | bench proxy [SECONDS] | load [SESSIONS] | ci"
         ),
     }
 }

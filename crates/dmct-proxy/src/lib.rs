@@ -35,11 +35,11 @@
 //! # Recording
 //!
 //! Each exchange lands in the record of its DM session, keyed by the SessionID and the
-//! client's Source LocURI read from the request ([`SessionKey::Dm`]); a request whose
-//! body is not a DM message (or that was refused before its body was read) lands in one
-//! [`SessionKey::Undecodable`] record. A SessionID that comes back (a new Package #1 with
-//! MsgID 1 after the earlier session ended) continues the same record; the rules tell the
-//! sessions apart by the MsgID restart. When the proxy changed bytes (a mutation, a
+//! client's Source LocURI of the request's SyncHdr ([`SessionKey::Dm`]); a request whose
+//! SyncHdr cannot be read (not a DM message, or refused before its body was read whole)
+//! lands in one [`SessionKey::Undecodable`] record. A SessionID that comes back (a new
+//! Package #1 after the earlier session ended) continues the same record; the rules tell
+//! the sessions apart by the MsgID restart. When the proxy changed bytes (a mutation, a
 //! RespURI rewrite), the exchange's [`Relay`] keeps what the upstream saw and returned
 //! beside the transcript's client-side bytes.
 //!
@@ -50,19 +50,32 @@
 //! The number of records is not bounded: a long-running proxy hands finished sessions
 //! over with [`ProxyHandle::take_completed`].
 //!
-//! # Live checking
+//! # The request path stays light
 //!
-//! After each recorded exchange, the session's transcript so far is judged with
-//! [`dmct_rules::check`] on a checker thread (off the request path; when it falls behind,
-//! checks of one session coalesce into one of its latest state), and every (rule, role)
-//! that newly fails is told through [`ProxyConfig::on_event`] as [`Event::Finding`].
-//! While a session is in progress its transcript closes as [`Closing::Stopped`], so
-//! silence is inconclusive, never a failure; once the server ended the session (a final
-//! package without operations or challenge) it closes as [`Closing::PeerDone`].
+//! Decoding a whole DM message costs more than relaying it. Without mutations the relay
+//! reads only an XML request's SyncHdr (up to `</SyncHdr>`, for the session key; WBXML
+//! and anything unusual go to the full decoder), and decodes a response only when it may
+//! carry a RespURI (the element name, or a byte that could be its WBXML tag, occurs in
+//! it). Everything else about the messages is read on the checker thread.
+//!
+//! # Live checking and the end of a session
+//!
+//! One checker thread reads each session after its exchanges are recorded (off the
+//! request path; when it falls behind, the checks of one session coalesce into one of
+//! its latest state). It first settles whether the server has ended the session: the
+//! last response is a final package without operations or challenge, or an Alert 1223
+//! ([`SessionRecord::completed`], [`ProxyHandle::wait_completed`],
+//! [`Event::SessionEnded`]). Then, with [`ProxyConfig::live_check`], it judges the
+//! transcript so far with [`dmct_rules::check`] and tells every (rule, role) that newly
+//! fails as [`Event::Finding`]. While a session is in progress its transcript closes as
+//! [`Closing::Stopped`], so silence is inconclusive, never a failure; once the server
+//! ended it, as [`Closing::PeerDone`]. Records handed out ([`ProxyHandle::sessions`],
+//! [`ProxyHandle::stop`]) are closed the same way, settled afresh from their transcript.
 
 mod check;
 mod mutation;
 mod proxy;
+mod scan;
 mod upstream;
 
 pub use mutation::{Mutation, UnknownMutation};

@@ -11,10 +11,26 @@ pub enum Mutation {
     /// Remove the server's credentials (SyncHdr Cred and the x-syncml-hmac header) and
     /// every management command from Package #2, keeping the Statuses.
     StripPkg2Cred,
-    /// Answer the first Package #1 with 401 and a Chal of another scheme, then check the
-    /// client's repeated Package #1 and forward it with the original credentials.
+    /// Answer the first Package #1 with 401 (407 when it carried no credentials) and a
+    /// Chal of another scheme: MD5 with a nonce the proxy makes, or Basic when the
+    /// client opened with MD5. Nothing goes upstream. When the client repeats Package #1,
+    /// the proxy checks that it carries Cred of the scheme asked for and, given
+    /// `ProxyConfig::client_creds`, that the digest (MD5 over the proxy's nonce) or the
+    /// Basic user and password verify; the result is a
+    /// [`NoteKind::CredentialCheck`](crate::NoteKind::CredentialCheck). It then forwards
+    /// the repeated Package #1 with the client's credentials of its first Package #1
+    /// and without the Status for the proxy's challenge, so the real session goes on.
+    /// For the rest of the session the server's MsgIDs are shown one higher (the
+    /// proxy's challenge was MsgID 1) and the client's MsgRefs lowered by one on the way
+    /// up, and the client's answer to the proxy's challenge, if it comes again, is
+    /// replaced by the original credentials. A client that authenticates with HMAC only
+    /// (no Cred) is forwarded without credentials and the server challenges it itself.
     ChallengePkg1,
-    /// Replace the NextNonce of the server's first Chal with one the proxy makes.
+    /// Replace the NextNonce of the server's first Chal with one the proxy makes. The
+    /// client's next MD5 or HMAC digest is then keyed with a nonce the server never
+    /// gave, so the server refuses it and must challenge again with a fresh nonce: a real
+    /// pair of peers recovers only through that second challenge (the proxy does not
+    /// re-compute digests).
     RenewNonce,
     /// Hold the first response of the session back for `ProxyConfig::delay`.
     DelayResponse,

@@ -1,7 +1,8 @@
 //! The relay itself: one [`AsyncResponder`] on dmct-net's listener, the session records,
 //! the mutations and the RespURI map.
 
-use crate::check::Checker;
+use crate::check::{Checker, ended};
+use crate::scan;
 use crate::upstream::{Upstream, Url};
 use crate::{
     Event, EventSink, Mutation, Note, NoteKind, ProxyConfig, ProxyError, Relay, SessionKey,
@@ -14,7 +15,7 @@ use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
 };
 use dmct_proto::xml::{Decoded, Encoding};
-use dmct_proto::{Command, Cred, LocRef, SyncML, alert_code};
+use dmct_proto::{Command, Cred, LocRef, SyncML};
 use dmct_rules::Role;
 use dmct_session::build::{self, MessageBuilder};
 use md5::{Digest, Md5};
@@ -30,9 +31,12 @@ pub(crate) struct Session {
     pub record: SessionRecord,
     spent: BTreeSet<Mutation>,
     challenge: Option<Challenge>,
-    /// Exchanges (and completion) the checker last judged.
+    /// Exchanges the checker last judged.
     pub checked: usize,
-    pub checked_completed: bool,
+    /// Exchanges whose last one the checker read for the session's end.
+    pub settled: usize,
+    /// The end of the session has been told (cleared when it goes on).
+    pub ended_told: bool,
     /// Waiting in the checker's queue.
     pub queued: bool,
     /// (rule, role) failures already told.
@@ -90,8 +94,8 @@ pub(crate) struct Shared {
     public_origin: String,
     sessions: Mutex<Sessions>,
     resp_uris: Mutex<RespUris>,
-    completed: watch::Sender<usize>,
-    checker: Option<Checker>,
+    completed: Arc<watch::Sender<usize>>,
+    checker: Checker,
     nonce_seed: u64,
     nonces: AtomicU64,
     on_event: Option<EventSink>,
@@ -142,6 +146,7 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     .await?;
     let url = config.public_url.clone().unwrap_or_else(|| serve.url());
     let public_origin = public.map(|u| u.origin()).unwrap_or_else(|| serve.url());
+    let completed = Arc::new(watch::channel(0).0);
     let shared = Arc::new(Shared {
         upstream: Upstream::new(config.upstream_tls.as_ref()),
         append_path: upstream_url.target == "/",
@@ -154,10 +159,8 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
         public_origin,
         sessions: Mutex::new(Sessions::default()),
         resp_uris: Mutex::new(RespUris::default()),
-        completed: watch::channel(0).0,
-        checker: config
-            .live_check
-            .then(|| Checker::start(config.on_event.clone())),
+        completed: completed.clone(),
+        checker: Checker::start(config.on_event.clone(), completed, config.live_check),
         nonce_seed: seed,
         nonces: AtomicU64::new(0),
         on_event: config.on_event.clone(),
@@ -203,7 +206,7 @@ impl ProxyHandle {
         let mut taken = Vec::new();
         let mut keep = Vec::new();
         for cell in std::mem::take(&mut sessions.order) {
-            let done = lock(&cell).record.completed;
+            let done = ended(&lock(&cell).record.transcript);
             if done {
                 taken.push(cell);
             } else {
@@ -225,16 +228,9 @@ impl ProxyHandle {
     pub async fn stop(self) -> Vec<SessionRecord> {
         let ProxyHandle { serve, shared, .. } = self;
         serve.shutdown().await;
-        if shared.checker.is_some() {
-            // Stopping joins the checker thread: not on the runtime's own threads.
-            let s = shared.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                if let Some(c) = &s.checker {
-                    c.stop();
-                }
-            })
-            .await;
-        }
+        // Stopping joins the checker thread: not on the runtime's own threads.
+        let s = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || s.checker.stop()).await;
         shared.upstream.clear();
         let cells = std::mem::take(&mut lock(&shared.sessions).order);
         lock(&shared.sessions).by_key.clear();
@@ -245,6 +241,7 @@ impl ProxyHandle {
 /// A record as handed out: its transcript closed as the session stands.
 fn finished(r: &SessionRecord) -> SessionRecord {
     let mut r = r.clone();
+    r.completed = ended(&r.transcript);
     r.transcript.closing = if r.completed {
         Closing::PeerDone
     } else {
@@ -276,13 +273,14 @@ impl AsyncResponder for Proxy {
                 .map_or_else(String::new, ToString::to_string);
             s.record(
                 &cell,
-                exchange.clone(),
+                exchange.request.clone(),
+                exchange.response.as_ref(),
+                exchange.failure.clone(),
                 None,
                 vec![(
                     NoteKind::UpstreamFailure,
                     format!("request refused before it was read whole ({what}); not forwarded"),
                 )],
-                false,
             );
         }
     }
@@ -329,22 +327,23 @@ const HOP_BY_HOP: &[&str] = &[
 /// `headers` less the hop-by-hop ones (and those the Connection header names), and less
 /// `also`.
 fn relayable(headers: &Headers, also: &[&str]) -> Headers {
-    let named: Vec<String> = headers
-        .0
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()))
-        .collect();
+    let hop = |n: &str| {
+        HOP_BY_HOP
+            .iter()
+            .chain(also)
+            .any(|h| h.eq_ignore_ascii_case(n))
+    };
+    let mut named: Vec<&str> = Vec::new();
+    for (n, v) in &headers.0 {
+        if n.eq_ignore_ascii_case("connection") {
+            named.extend(v.split(',').map(str::trim));
+        }
+    }
     Headers(
         headers
             .0
             .iter()
-            .filter(|(n, _)| {
-                let n = n.to_ascii_lowercase();
-                !HOP_BY_HOP.contains(&n.as_str())
-                    && !also.contains(&n.as_str())
-                    && !named.contains(&n)
-            })
+            .filter(|(n, _)| !hop(n) && !named.iter().any(|t| t.eq_ignore_ascii_case(n)))
             .cloned()
             .collect(),
     )
@@ -358,13 +357,6 @@ fn key_of(decoded: Option<&Decoded>) -> SessionKey {
         },
         None => SessionKey::Undecodable,
     }
-}
-
-/// A server package that ends the session: final, no operations (an Alert 1223 abort
-/// ends it too), no challenge.
-fn ends_session(m: &SyncML) -> bool {
-    let aborts = m.alert_codes().any(|c| c == alert_code::SESSION_ABORT);
-    aborts || (m.body.final_ && m.operations().next().is_none() && m.challenge().is_none())
 }
 
 impl Shared {
@@ -400,7 +392,8 @@ impl Shared {
             spent: BTreeSet::new(),
             challenge: None,
             checked: 0,
-            checked_completed: false,
+            settled: 0,
+            ended_told: false,
             queued: false,
             reported: HashSet::new(),
         }));
@@ -451,38 +444,50 @@ impl Shared {
     }
 
     async fn relay(self: Arc<Self>, request: HttpRequest) -> Option<HttpResponse> {
-        let decoded = dmct_proto::decode(request.body.as_bytes()).ok();
-        let key = key_of(decoded.as_ref());
+        // The whole message is decoded only when a mutation needs its model or the
+        // header scan cannot place it; relaying alone needs the session key.
+        let mutating = !self.mutations.is_empty();
+        let (key, decoded) = match scan::head(request.body.as_bytes()).filter(|_| !mutating) {
+            Some(h) => (
+                SessionKey::Dm {
+                    session_id: h.session_id,
+                    client: h.client,
+                },
+                None,
+            ),
+            None => {
+                let d = dmct_proto::decode(request.body.as_bytes()).ok();
+                (key_of(d.as_ref()), d)
+            }
+        };
         let cell = self.session(&key);
         let mut relay = Relay::default();
         let mut notes: Notes = Vec::new();
 
-        let before = {
+        let before = if mutating {
             let mut s = lock(&cell);
             self.before(&mut s, &request, decoded.as_ref(), &mut relay, &mut notes)
+        } else {
+            Before::Forward(None)
         };
         let rewritten = match before {
             Before::Answer(resp) => {
-                let ex = Exchange {
-                    request,
-                    response: Some(resp.clone()),
-                    failure: None,
-                };
-                self.record(&cell, ex, Some(relay), notes, false);
+                self.record(&cell, request, Some(&resp), None, Some(relay), notes);
                 return Some(resp);
             }
             Before::Forward(body) => body,
         };
 
         let (url, mapped) = self.destination(&request.target);
-        let body = rewritten
-            .clone()
-            .unwrap_or_else(|| request.body.as_bytes().to_vec());
         let mut headers = Headers::default();
         headers.push("Host", url.authority.clone());
         headers
             .0
             .extend(relayable(&request.headers, &["host", "expect"]).0);
+        let body = match &rewritten {
+            Some(b) => b.clone(),
+            None => request.body.as_bytes().to_vec(),
+        };
         headers.push("Content-Length", body.len().to_string());
         if let Some(original) = &mapped {
             relay
@@ -497,7 +502,6 @@ impl Shared {
                 body: b.into(),
             });
         }
-        relay.upstream_url = Some(format!("{}{}", url.origin(), url.target));
         let reply = self
             .upstream
             .send(
@@ -508,6 +512,7 @@ impl Shared {
                 &self.limits,
             )
             .await;
+        let upstream_url = || Some(format!("{}{}", url.origin(), url.target));
 
         let mut response = match (reply.response, reply.failure) {
             (Some(r), None) => r,
@@ -523,6 +528,7 @@ impl Shared {
                         url.origin()
                     ),
                 );
+                relay.upstream_url = upstream_url();
                 relay.response = partial;
                 relay.proxy_response = Some(answer.clone());
                 relay
@@ -535,28 +541,23 @@ impl Shared {
                         url.origin()
                     ),
                 ));
-                let ex = Exchange {
-                    request,
-                    response: None,
-                    failure: Some(failure),
-                };
-                self.record(&cell, ex, Some(relay), notes, false);
+                self.record(&cell, request, None, Some(failure), Some(relay), notes);
                 return Some(answer);
             }
         };
         response.headers = relayable(&response.headers, &[]);
 
-        let decoded_resp = if response.body.is_empty() {
-            None
-        } else {
+        // The response's model, when a rewrite or a mutation may need it.
+        let decoded_resp = if mutating || scan::may_have_resp_uri(response.body.as_bytes()) {
             dmct_proto::decode(response.body.as_bytes()).ok()
+        } else {
+            None
         };
-        let req_msg = decoded.as_ref().map(|d| &d.message);
-        let (completed, delay, drop_it) = {
+        let (delay, drop_it) = {
             let mut s = lock(&cell);
             self.after(
                 &mut s,
-                req_msg,
+                decoded.as_ref().map(|d| &d.message),
                 &mut response,
                 decoded_resp,
                 &mut relay,
@@ -566,26 +567,20 @@ impl Shared {
         if delay {
             tokio::time::sleep(self.delay).await;
         }
-        let relay = (!relay.changes.is_empty()).then_some(relay);
+        let relay = (!relay.changes.is_empty()).then(|| Relay {
+            upstream_url: upstream_url(),
+            ..relay
+        });
         if drop_it {
-            let ex = Exchange {
-                request,
-                response: None,
-                failure: Some(ExchangeFailure::ConnectionClosed {
-                    detail: "dmct proxy closed the connection instead of relaying the \
-                             server's answer (mutation drop-response)"
-                        .into(),
-                }),
+            let failure = ExchangeFailure::ConnectionClosed {
+                detail: "dmct proxy closed the connection instead of relaying the server's \
+                         answer (mutation drop-response)"
+                    .into(),
             };
-            self.record(&cell, ex, relay, notes, false);
+            self.record(&cell, request, None, Some(failure), relay, notes);
             return None;
         }
-        let ex = Exchange {
-            request,
-            response: Some(response.clone()),
-            failure: None,
-        };
-        self.record(&cell, ex, relay, notes, completed);
+        self.record(&cell, request, Some(&response), None, relay, notes);
         Some(response)
     }
 
@@ -603,10 +598,6 @@ impl Shared {
         };
         let m = &d.message;
         let new_pkg1 = m.is_session_setup() && m.hdr.msg_id_number() == Some(1);
-        if new_pkg1 && s.record.completed {
-            // The SessionID came back: a new session in the same record.
-            s.record.completed = false;
-        }
         if self.has(Mutation::ChallengePkg1) && new_pkg1 && s.spent.insert(Mutation::ChallengePkg1)
         {
             s.record.mutations.push(Mutation::ChallengePkg1);
@@ -776,8 +767,7 @@ impl Shared {
         }
     }
 
-    /// Rewrites and mutations of the response. Returns (the session ended, delay it,
-    /// drop it).
+    /// Rewrites and mutations of the response. Returns (delay it, drop it).
     fn after(
         &self,
         s: &mut Session,
@@ -786,12 +776,12 @@ impl Shared {
         decoded: Option<Decoded>,
         relay: &mut Relay,
         notes: &mut Notes,
-    ) -> (bool, bool, bool) {
-        let original = response.clone();
-        let mut changed = false;
-        let mut msg = decoded.map(|d| (d.message, d.encoding));
-        if let Some((m, encoding)) = msg.as_mut() {
+    ) -> (bool, bool) {
+        let mut original: Option<HttpResponse> = None;
+        if let Some(d) = decoded {
+            let (mut m, encoding) = (d.message, d.encoding);
             let mut model_changed = false;
+            let mut drop_hmac = false;
             if let Some(uri) = m.hdr.resp_uri.clone()
                 && let Some(mapped) = self.map_resp_uri(&uri)
             {
@@ -826,16 +816,12 @@ impl Shared {
                 let before = m.body.commands.len();
                 m.body.commands.retain(|c| !c.is_operation());
                 let removed = before - m.body.commands.len();
-                let had_hmac = response.headers.get(HMAC_HEADER).is_some();
-                response
-                    .headers
-                    .0
-                    .retain(|(n, _)| !n.eq_ignore_ascii_case(HMAC_HEADER));
+                drop_hmac = response.headers.get(HMAC_HEADER).is_some();
                 model_changed = true;
                 let what = format!(
                     "strip-pkg2-cred: removed from Package #2 the server's {}and {removed} \
                      management command(s)",
-                    match (had_cred, had_hmac) {
+                    match (had_cred, drop_hmac) {
                         (true, true) => "Cred, its x-syncml-hmac header ",
                         (true, false) => "Cred ",
                         (false, true) => "x-syncml-hmac header ",
@@ -868,9 +854,14 @@ impl Shared {
                 }
             }
             if model_changed {
-                response.body = dmct_proto::encode(m, *encoding).into();
-                changed = true;
-                if response.headers.get(HMAC_HEADER).is_some() {
+                original.get_or_insert_with(|| response.clone());
+                response.body = dmct_proto::encode(&m, encoding).into();
+                if drop_hmac {
+                    response
+                        .headers
+                        .0
+                        .retain(|(n, _)| !n.eq_ignore_ascii_case(HMAC_HEADER));
+                } else if response.headers.get(HMAC_HEADER).is_some() {
                     let what = "the server's x-syncml-hmac mac was over the original body; the \
                                 rewritten body no longer matches it (the proxy does not re-sign)"
                         .to_owned();
@@ -879,12 +870,12 @@ impl Shared {
                 }
             }
         }
-        let mut corrupted = false;
         if self.has(Mutation::CorruptWbxml)
             && matches!(response.body.as_bytes().first(), Some(0x01..=0x03))
             && s.spent.insert(Mutation::CorruptWbxml)
         {
             s.record.mutations.push(Mutation::CorruptWbxml);
+            original.get_or_insert_with(|| response.clone());
             let i = response.body.len() / 2;
             if let Some(b) = response.body.0.get_mut(i) {
                 let was = *b;
@@ -896,15 +887,7 @@ impl Shared {
                 relay.changes.push(what.clone());
                 notes.push((NoteKind::Mutation, what));
             }
-            corrupted = true;
-            changed = true;
         }
-        if changed {
-            relay.response = Some(original);
-        }
-        let completed = response.status == 200
-            && !corrupted
-            && msg.as_ref().is_some_and(|(m, _)| ends_session(m));
         let delay = self.has(Mutation::DelayResponse) && s.spent.insert(Mutation::DelayResponse);
         if delay {
             s.record.mutations.push(Mutation::DelayResponse);
@@ -925,26 +908,31 @@ impl Shared {
                 .to_owned();
             relay.changes.push(what.clone());
             notes.push((NoteKind::Mutation, what));
-            if relay.response.is_none() {
-                relay.response = Some(response.clone());
-            }
+            original.get_or_insert_with(|| response.clone());
         }
-        (completed, delay, drop_it)
+        relay.response = original;
+        (delay, drop_it)
     }
 
-    /// Keep an exchange (or count it past the cap), queue a check, tell what happened.
+    /// Keep an exchange (or count it past the cap), queue it for the checker, tell the
+    /// notes.
     fn record(
         &self,
         cell: &SessionCell,
-        exchange: Exchange,
+        request: HttpRequest,
+        response: Option<&HttpResponse>,
+        failure: Option<ExchangeFailure>,
         relay: Option<Relay>,
         notes: Notes,
-        completed: bool,
     ) {
-        let (key, index, newly_completed, kept_notes, queue) = {
+        let (key, index, kept_notes, queue) = {
             let mut s = lock(cell);
             let index = if s.record.transcript.exchanges.len() < self.max_exchanges {
-                s.record.transcript.exchanges.push(exchange);
+                s.record.transcript.exchanges.push(Exchange {
+                    request,
+                    response: response.cloned(),
+                    failure,
+                });
                 s.record.relays.push(relay);
                 Some(s.record.transcript.exchanges.len() - 1)
             } else {
@@ -964,33 +952,21 @@ impl Shared {
                 }
                 kept.push(note);
             }
-            let newly = completed && !s.record.completed;
-            if completed {
-                s.record.completed = true;
-            }
-            let queue = self.checker.is_some() && (index.is_some() || newly) && !s.queued;
+            let queue = index.is_some() && !s.queued;
             if queue {
                 s.queued = true;
             }
-            (s.record.key.clone(), index, newly, kept, queue)
+            (s.record.key.clone(), index, kept, queue)
         };
-        if queue && let Some(c) = &self.checker {
-            c.queue(cell.clone());
-        }
-        if newly_completed {
-            self.completed.send_modify(|n| *n += 1);
+        let _ = index;
+        if queue {
+            self.checker.queue(cell.clone());
         }
         if let Some(sink) = &self.on_event {
             for note in kept_notes {
                 sink(Event::Note {
                     session: key.clone(),
                     note,
-                });
-            }
-            if newly_completed {
-                sink(Event::SessionEnded {
-                    session: key,
-                    exchanges: index.map_or(self.max_exchanges, |i| i + 1),
                 });
             }
         }

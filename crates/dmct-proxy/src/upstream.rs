@@ -15,7 +15,11 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 /// An absolute `http(s)://` URL taken apart.
@@ -26,6 +30,8 @@ pub struct Url {
     pub authority: String,
     /// Origin-form request target: path and query, at least `/`.
     pub target: String,
+    /// `host:port`, the port written or the scheme's default.
+    socket: String,
 }
 
 impl Url {
@@ -57,6 +63,7 @@ impl Url {
             https,
             authority: authority.to_owned(),
             target,
+            socket: socket_authority(authority, https),
         })
     }
 
@@ -69,19 +76,6 @@ impl Url {
         )
     }
 
-    /// `host:port`, with the scheme's default port when none is written.
-    fn socket_authority(&self) -> String {
-        let has_port = match self.authority.rfind(']') {
-            Some(i) => self.authority[i..].contains(':'),
-            None => self.authority.contains(':'),
-        };
-        if has_port {
-            self.authority.clone()
-        } else {
-            format!("{}:{}", self.authority, if self.https { 443 } else { 80 })
-        }
-    }
-
     /// The host, IPv6 brackets removed: what a certificate must name.
     fn host(&self) -> &str {
         let a = self.authority.as_str();
@@ -89,6 +83,19 @@ impl Url {
             return rest.split(']').next().unwrap_or(rest);
         }
         a.rsplit_once(':').map_or(a, |(h, _)| h)
+    }
+}
+
+/// `host:port`, with the scheme's default port when none is written.
+fn socket_authority(authority: &str, https: bool) -> String {
+    let has_port = match authority.rfind(']') {
+        Some(i) => authority[i..].contains(':'),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:{}", if https { 443 } else { 80 })
     }
 }
 
@@ -101,12 +108,56 @@ pub struct Reply {
 
 type Sender = SendRequest<Full<Bytes>>;
 
+/// hyper's connection task, driven by the request that uses the connection (no task of
+/// its own: one wake-up less per hop, which counts when the proxy shares two cores with
+/// its peers).
+type Driver = Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>;
+
+/// One HTTP/1.1 connection to the upstream.
+struct Conn {
+    sender: Sender,
+    driver: Driver,
+    /// Since when it is idle in the pool.
+    idle_since: Instant,
+}
+
 /// Idle connections kept per origin; more are closed when they come back.
 const MAX_IDLE: usize = 256;
 
+/// An idle connection older than this is not reused: a server may have closed it in the
+/// meantime (keep-alive timeouts are seldom below 5 s).
+const MAX_IDLE_AGE: Duration = Duration::from_secs(2);
+
 pub struct Upstream {
     tls: Option<tokio_rustls::TlsConnector>,
-    idle: Mutex<HashMap<(bool, String), Vec<Sender>>>,
+    idle: Mutex<HashMap<(bool, String), Vec<Conn>>>,
+}
+
+/// Poll `f` and the connection's driver together until `f` is done (the driver may
+/// finish first, when the server closes after the response).
+async fn driven<F: Future>(driver: &mut Driver, done: &mut bool, f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(x) = f.as_mut().poll(cx) {
+            return Poll::Ready(x);
+        }
+        if !*done && driver.as_mut().poll(cx).is_ready() {
+            *done = true;
+            return f.as_mut().poll(cx);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// An idle connection is usable when its driver, polled once, has not ended (the server
+/// closed it, or sent something unasked).
+fn still_open(c: &mut Conn) -> bool {
+    if c.idle_since.elapsed() > MAX_IDLE_AGE || c.sender.is_closed() {
+        return false;
+    }
+    let mut cx = Context::from_waker(Waker::noop());
+    c.driver.as_mut().poll(&mut cx).is_pending() && !c.sender.is_closed()
 }
 
 fn transport(detail: String) -> ExchangeFailure {
@@ -121,25 +172,26 @@ impl Upstream {
         }
     }
 
-    fn take_idle(&self, key: &(bool, String)) -> Option<Sender> {
+    fn take_idle(&self, key: &(bool, String)) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.get_mut(key)?;
-        while let Some(s) = list.pop() {
-            if !s.is_closed() {
-                return Some(s);
+        while let Some(mut c) = list.pop() {
+            if still_open(&mut c) {
+                return Some(c);
             }
         }
         None
     }
 
-    fn put_idle(&self, key: (bool, String), sender: Sender) {
-        if sender.is_closed() {
+    fn put_idle(&self, key: (bool, String), mut conn: Conn) {
+        if conn.sender.is_closed() {
             return;
         }
+        conn.idle_since = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.entry(key).or_default();
         if list.len() < MAX_IDLE {
-            list.push(sender);
+            list.push(conn);
         }
     }
 
@@ -148,8 +200,8 @@ impl Upstream {
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    async fn connect(&self, url: &Url) -> Result<Sender, ExchangeFailure> {
-        let addr = url.socket_authority();
+    async fn connect(&self, url: &Url) -> Result<Conn, ExchangeFailure> {
+        let addr = url.socket.clone();
         let tcp = TcpStream::connect(&addr)
             .await
             .map_err(|e| transport(format!("cannot connect to {addr}: {e}")))?;
@@ -228,7 +280,7 @@ impl Upstream {
         partial: &mut Option<HttpResponse>,
         buf: &mut Vec<u8>,
     ) -> Result<(), ExchangeFailure> {
-        let key = (url.https, url.socket_authority());
+        let key = (url.https, url.socket.clone());
         let build = || {
             let mut b = hyper::Request::builder()
                 .method(method)
@@ -242,26 +294,22 @@ impl Upstream {
         let mut request = build()?;
         // One retry, on a fresh connection, when a reused one was found closed before
         // the request went out.
-        let mut reused_left = 1;
-        let resp = loop {
-            let (mut sender, reused) = match self.take_idle(&key).filter(|_| reused_left > 0) {
-                Some(s) => (s, true),
+        let mut reuse_left = 1;
+        let (resp, mut conn, mut done) = loop {
+            let (mut conn, reused) = match self.take_idle(&key).filter(|_| reuse_left > 0) {
+                Some(c) => (c, true),
                 None => (self.connect(url).await?, false),
             };
-            if sender.ready().await.is_err() {
-                if reused {
-                    reused_left -= 1;
-                    continue;
-                }
-                return Err(ExchangeFailure::ConnectionClosed {
-                    detail: "the upstream closed the connection at once".into(),
-                });
-            }
-            match sender.try_send_request(request).await {
-                Ok(resp) => break (resp, sender),
+            let mut done = false;
+            let sent = {
+                let send = conn.sender.try_send_request(request);
+                driven(&mut conn.driver, &mut done, send).await
+            };
+            match sent {
+                Ok(resp) => break (resp, conn, done),
                 Err(mut e) => match e.take_message() {
                     Some(back) if reused => {
-                        reused_left -= 1;
+                        reuse_left -= 1;
                         request = back;
                     }
                     _ => {
@@ -279,7 +327,6 @@ impl Upstream {
                 },
             }
         };
-        let (resp, sender) = resp;
         *partial = Some(HttpResponse {
             status: resp.status().as_u16(),
             headers: headers_of(resp.headers()),
@@ -290,10 +337,16 @@ impl Upstream {
             .get_all(http::header::CONNECTION)
             .iter()
             .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-        match read_body(resp.into_body(), buf, max_body).await {
+        let end = driven(
+            &mut conn.driver,
+            &mut done,
+            read_body(resp.into_body(), buf, max_body),
+        )
+        .await;
+        match end {
             End::Complete => {
-                if keep {
-                    self.put_idle(key, sender);
+                if keep && !done {
+                    self.put_idle(key, conn);
                 }
                 Ok(())
             }
@@ -305,18 +358,18 @@ impl Upstream {
     }
 }
 
-async fn handshake<S>(io: TokioIo<S>, addr: &str) -> Result<Sender, ExchangeFailure>
+async fn handshake<S>(io: TokioIo<S>, addr: &str) -> Result<Conn, ExchangeFailure>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| transport(format!("HTTP handshake with {addr} failed: {e}")))?;
-    // The connection task ends when the last sender is dropped or the peer closes.
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
+    Ok(Conn {
+        sender,
+        driver: Box::pin(conn),
+        idle_since: Instant::now(),
+    })
 }
 
 fn server_name(host: &str) -> Result<ServerName<'static>, ExchangeFailure> {
@@ -382,11 +435,8 @@ mod tests {
         assert_eq!(Url::parse("http://h?x").unwrap().target, "/?x");
         assert_eq!(Url::parse("http://h/p#frag").unwrap().target, "/p");
         assert_eq!(Url::parse("http://[::1]/").unwrap().host(), "::1");
-        assert_eq!(
-            Url::parse("http://[::1]").unwrap().socket_authority(),
-            "[::1]:80"
-        );
-        assert_eq!(Url::parse("https://h").unwrap().socket_authority(), "h:443");
+        assert_eq!(Url::parse("http://[::1]").unwrap().socket, "[::1]:80");
+        assert_eq!(Url::parse("https://h").unwrap().socket, "h:443");
         assert!(Url::parse("ftp://h/").is_none());
         assert!(Url::parse("http:///x").is_none());
         assert!(Url::parse("http://u@h/").is_none());

@@ -107,6 +107,15 @@ async fn mutated(
     server.shutdown().await;
     let r = only_session(&records).clone();
     assert_eq!(r.mutations, vec![mutation], "{:#?}", r.notes);
+    // Every rule the mutation provokes applied (for the role it binds).
+    let f = findings(&r);
+    for rule in mutation.provokes() {
+        assert!(
+            f.iter()
+                .any(|x| x.rule == *rule && x.verdict != Verdict::NotApplicable),
+            "{mutation}: {rule} did not apply"
+        );
+    }
     (r, c.completed(), events)
 }
 
@@ -222,17 +231,39 @@ async fn challenge_pkg1_provokes_reauth_and_the_real_session_goes_on() {
     );
     assert!(failures(&f).is_empty(), "{:#?}", failures(&f));
 
+    // A proxy told another client secret says the answer does not verify; the real
+    // session still goes on with the client's original credentials.
+    let s = scenario("session/get-replace");
+    let (server, up) = upstream(&s, &BTreeSet::new()).await;
+    let (wrong, _) = proxy(&up, |c| {
+        c.mutations.insert(Mutation::ChallengePkg1);
+        c.client_creds = Some(dmct_proxy::Credentials {
+            user: "dmct-client".into(),
+            secret: "another-secret".into(),
+        });
+    })
+    .await;
+    let mut c = client(&s, &format!("{}/dm", wrong.url()), &BTreeSet::new());
+    let _ = drive(&mut c).await;
+    assert!(c.completed());
+    let records = wrong.stop().await;
+    server.shutdown().await;
+    assert!(only_session(&records).notes.iter().any(|n| n.kind
+        == NoteKind::CredentialCheck {
+            verified: Some(false)
+        }));
+
     // A client that starts a new session instead is caught.
     let faults = BTreeSet::from([ClientFault::ReauthNewSession]);
     let s = scenario("session/get-replace");
     let (server, up) = upstream(&s, &BTreeSet::new()).await;
-    let (proxy, _) = proxy(&up, |c| {
+    let (p, _) = proxy(&up, |c| {
         c.mutations.insert(Mutation::ChallengePkg1);
     })
     .await;
-    let mut c = client(&s, &format!("{}/dm", proxy.url()), &faults);
+    let mut c = client(&s, &format!("{}/dm", p.url()), &faults);
     let _ = drive(&mut c).await;
-    let records = proxy.stop().await;
+    let records = p.stop().await;
     server.shutdown().await;
     let first = records
         .iter()
@@ -477,4 +508,59 @@ async fn https_on_both_sides() {
         dmct_proxy::start(config).await,
         Err(dmct_proxy::ProxyError::UpstreamNeedsTls(_))
     ));
+}
+
+/// One SessionID sent over and over (a load generator): the record keeps the first
+/// `max_exchanges` and counts the rest; a body over the limit is refused before it is
+/// read whole and still lands on record; finished sessions can be handed over.
+#[tokio::test]
+async fn records_stay_bounded_and_finished_sessions_can_be_taken() {
+    let s = scenario("session/get-replace");
+    let (server, up) = upstream(&s, &BTreeSet::new()).await;
+    let (proxy, _) = proxy(&up, |c| {
+        c.max_exchanges = 5;
+        c.limits.max_body = 64 * 1024;
+    })
+    .await;
+    let url = format!("{}/dm", proxy.url());
+    let pkg1 = client(&s, &url, &BTreeSet::new()).start();
+    for _ in 0..12 {
+        let ex = dmct_net::post(&url, pkg1.headers.clone(), pkg1.body.clone(), &limits()).await;
+        assert_eq!(ex.response.map(|r| r.status), Some(200));
+    }
+    let big = dmct_net::post(
+        &url,
+        pkg1.headers.clone(),
+        vec![b'<'; 100 * 1024],
+        &limits(),
+    )
+    .await;
+    assert_eq!(big.response.map(|r| r.status), Some(413));
+    // A whole session of another device, which the server ends.
+    let mut config = dmct_suite::peers::client_config(&s, &url, &BTreeSet::new());
+    config.session_id = "77".into();
+    let mut c = dmct_session::Client::new(config);
+    let _ = drive(&mut c).await;
+    assert!(c.completed());
+    proxy.wait_completed(1).await;
+    let taken = proxy.take_completed();
+    assert_eq!(taken.len(), 1, "{taken:#?}");
+    assert!(matches!(&taken[0].key, SessionKey::Dm { session_id, .. } if session_id == "77"));
+    assert_eq!(taken[0].transcript.closing, dmct_proxy::Closing::PeerDone);
+    let records = proxy.stop().await;
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let repeated = &records[0];
+    assert_eq!(repeated.transcript.exchanges.len(), 5);
+    assert_eq!(repeated.not_kept, 7);
+    assert!(!repeated.completed);
+    assert_eq!(repeated.transcript.closing, dmct_proxy::Closing::Stopped);
+    assert_eq!(records[1].key, SessionKey::Undecodable);
+    assert_eq!(
+        records[1].transcript.exchanges[0]
+            .response
+            .as_ref()
+            .map(|r| r.status),
+        Some(413)
+    );
+    server.shutdown().await;
 }
