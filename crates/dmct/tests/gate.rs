@@ -6,6 +6,21 @@ mod common;
 use common::*;
 use std::path::PathBuf;
 
+/// `dmct run` of the session/get-replace case against a server URL.
+fn get_replace(url: &str, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        "--target-server",
+        url,
+        "--case",
+        "session/get-replace",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    dmct(&args)
+}
+
 #[test]
 fn filters_select_cases_rules_and_levels_and_nothing_is_exit_3() {
     let out = tmp("filters");
@@ -170,17 +185,11 @@ fn deviations_waive_listed_failures_and_go_stale_when_fixed() {
     let dir = tmp("deviations");
     let file = dir.join("deviations.toml");
     let out = dir.join("a");
-    let o = dmct(&[
-        "run",
-        "--target-server",
+    let o = get_replace(
         &faulty.url,
-        "--case",
-        "session/get-replace",
-        "--out",
-        out.to_str().unwrap(),
-        "--write-deviations",
-        file.to_str().unwrap(),
-    ]);
+        &out,
+        &["--write-deviations", file.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(
@@ -188,17 +197,7 @@ fn deviations_waive_listed_failures_and_go_stale_when_fixed() {
         "{written}"
     );
     // With the file, the known failure no longer fails the run.
-    let o = dmct(&[
-        "run",
-        "--target-server",
-        &faulty.url,
-        "--case",
-        "session/get-replace",
-        "--out",
-        out.to_str().unwrap(),
-        "--deviations",
-        file.to_str().unwrap(),
-    ]);
+    let o = get_replace(&faulty.url, &out, &["--deviations", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         text(&o).contains("deviation   session/get-replace msg/target-is-client"),
@@ -206,33 +205,13 @@ fn deviations_waive_listed_failures_and_go_stale_when_fixed() {
         text(&o)
     );
     // Once the server is fixed the entry is stale, and that fails the run.
-    let o = dmct(&[
-        "run",
-        "--target-server",
-        &good.url,
-        "--case",
-        "session/get-replace",
-        "--out",
-        out.to_str().unwrap(),
-        "--deviations",
-        file.to_str().unwrap(),
-    ]);
+    let o = get_replace(&good.url, &out, &["--deviations", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("STALE"), "{}", text(&o));
     // An expired entry is not applied.
     let expired = written.replace("reason = ", "expires = \"2000-01-01\"\nreason = ");
     std::fs::write(&file, expired).unwrap();
-    let o = dmct(&[
-        "run",
-        "--target-server",
-        &faulty.url,
-        "--case",
-        "session/get-replace",
-        "--out",
-        out.to_str().unwrap(),
-        "--deviations",
-        file.to_str().unwrap(),
-    ]);
+    let o = get_replace(&faulty.url, &out, &["--deviations", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("EXPIRED"), "{}", text(&o));
 }
@@ -242,17 +221,7 @@ fn export_writes_a_vector_check_replays_and_redact_hides_secrets() {
     let faulty = peer_server(&["--fault", "wrong-target"]);
     let dir = tmp("export");
     let out = dir.join("run");
-    let o = dmct(&[
-        "run",
-        "--target-server",
-        &faulty.url,
-        "--case",
-        "session/get-replace",
-        "--auth",
-        "md5",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = get_replace(&faulty.url, &out, &["--auth", "md5"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let vector = dir.join("v.json");
     let o = dmct(&[
@@ -278,18 +247,7 @@ fn export_writes_a_vector_check_replays_and_redact_hides_secrets() {
     // --redact: the client's MD5 digest, the server's Basic credentials and the
     // nonces are gone from every file written.
     let red = dir.join("redacted");
-    let o = dmct(&[
-        "run",
-        "--target-server",
-        &faulty.url,
-        "--case",
-        "session/get-replace",
-        "--auth",
-        "md5",
-        "--redact",
-        "--out",
-        red.to_str().unwrap(),
-    ]);
+    let o = get_replace(&faulty.url, &red, &["--auth", "md5", "--redact"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let mut all = String::new();
     for e in std::fs::read_dir(red.join("transcripts"))
