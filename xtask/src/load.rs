@@ -46,7 +46,7 @@ impl Responder for Shared {
 }
 
 /// A line of /proc/self/status, in KiB (`VmHWM`: peak resident set; `VmRSS`: now).
-fn status_kib(field: &str) -> Option<u64> {
+pub fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
@@ -58,7 +58,7 @@ fn status_kib(field: &str) -> Option<u64> {
         .ok()
 }
 
-fn mib(kib: Option<u64>) -> String {
+pub fn mib(kib: Option<u64>) -> String {
     kib.map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 

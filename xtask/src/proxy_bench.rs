@@ -136,19 +136,6 @@ async fn wrk(script: &Path, url: &str, threads: u32, conns: u32, secs: u64) -> R
     parse_wrk(&text)
 }
 
-/// A line of /proc/self/status, in KiB.
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
 pub fn proxy(root: &Path, seconds: &str) -> Result<()> {
     let secs: u64 = seconds
         .parse()
@@ -243,7 +230,7 @@ async fn run(root: &Path, secs: u64) -> Result<()> {
         pkg1.body.len(),
         pkg2.body.len()
     );
-    let hwm_start = status_kib("VmHWM");
+    let hwm_start = crate::load::status_kib("VmHWM");
 
     // Warm both paths (connections, caches) for a second each.
     wrk(&script, &up_url, 1, 4, 1).await?;
@@ -253,7 +240,7 @@ async fn run(root: &Path, secs: u64) -> Result<()> {
     let proxied = wrk(&script, &proxy_url, 2, 32, secs).await?;
     let direct_1 = wrk(&script, &up_url, 1, 1, secs.div_ceil(2)).await?;
     let proxied_1 = wrk(&script, &proxy_url, 1, 1, secs.div_ceil(2)).await?;
-    let hwm_end = status_kib("VmHWM");
+    let hwm_end = crate::load::status_kib("VmHWM");
 
     let records = proxy.sessions();
     let kept: usize = records.iter().map(|r| r.transcript.exchanges.len()).sum();
@@ -302,16 +289,12 @@ async fn run(root: &Path, secs: u64) -> Result<()> {
     );
     println!(
         "peak RSS (VmHWM): {} before the runs, {} after",
-        mib(hwm_start),
-        mib(hwm_end)
+        crate::load::mib(hwm_start),
+        crate::load::mib(hwm_end)
     );
     let errors = direct.bad + proxied.bad + direct_1.bad + proxied_1.bad;
     ensure!(errors == 0, "{errors} wrk requests failed or were not 2xx");
     Ok(())
-}
-
-fn mib(kib: Option<u64>) -> String {
-    kib.map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
 #[cfg(test)]

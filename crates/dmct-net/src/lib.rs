@@ -62,7 +62,9 @@ pub enum NetError {
     },
 }
 
-fn headers_of(map: &http::HeaderMap) -> Headers {
+/// The headers of a hyper message, as recorded (wire order; values read as UTF-8,
+/// lossily).
+pub fn headers_of(map: &http::HeaderMap) -> Headers {
     Headers(
         map.iter()
             .map(|(n, v)| {
@@ -76,7 +78,7 @@ fn headers_of(map: &http::HeaderMap) -> Headers {
 }
 
 /// How reading a body ended.
-enum BodyEnd {
+pub enum BodyEnd {
     Complete,
     TooLarge,
     Broken(String),
@@ -84,7 +86,7 @@ enum BodyEnd {
 
 /// Read a body into `buf`, at most `max` bytes. `buf` is filled as data arrives, so a
 /// caller whose timeout fires still has what came.
-async fn read_body<B>(mut body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
+pub async fn read_body<B>(mut body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
     B::Error: std::fmt::Display,

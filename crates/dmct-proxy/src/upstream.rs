@@ -8,7 +8,7 @@
 //! reached the server).
 
 use bytes::Bytes;
-use dmct_net::{ClientTls, Limits};
+use dmct_net::{BodyEnd, ClientTls, Limits, headers_of, read_body};
 use dmct_proto::transcript::{ExchangeFailure, Headers, HttpResponse};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
@@ -344,14 +344,14 @@ impl Upstream {
         )
         .await;
         match end {
-            End::Complete => {
+            BodyEnd::Complete => {
                 if keep && !done {
                     self.put_idle(key, conn);
                 }
                 Ok(())
             }
-            End::TooLarge => Err(ExchangeFailure::BodyTooLarge { limit: max_body }),
-            End::Broken(detail) => Err(ExchangeFailure::ConnectionClosed {
+            BodyEnd::TooLarge => Err(ExchangeFailure::BodyTooLarge { limit: max_body }),
+            BodyEnd::Broken(detail) => Err(ExchangeFailure::ConnectionClosed {
                 detail: format!("upstream body broken off: {detail}"),
             }),
         }
@@ -379,45 +379,6 @@ fn server_name(host: &str) -> Result<ServerName<'static>, ExchangeFailure> {
     ServerName::try_from(host)
         .map(|n| n.to_owned())
         .map_err(|_| transport(format!("{host} is not a valid TLS server name")))
-}
-
-pub(crate) fn headers_of(map: &http::HeaderMap) -> Headers {
-    Headers(
-        map.iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-    )
-}
-
-enum End {
-    Complete,
-    TooLarge,
-    Broken(String),
-}
-
-async fn read_body(mut body: hyper::body::Incoming, buf: &mut Vec<u8>, max: usize) -> End {
-    use http_body_util::BodyExt as _;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(frame) => {
-                if let Ok(data) = frame.into_data() {
-                    if buf.len() + data.len() > max {
-                        let room = max.saturating_sub(buf.len());
-                        buf.extend_from_slice(&data[..room]);
-                        return End::TooLarge;
-                    }
-                    buf.extend_from_slice(&data);
-                }
-            }
-            Err(e) => return End::Broken(e.to_string()),
-        }
-    }
-    End::Complete
 }
 
 #[cfg(test)]

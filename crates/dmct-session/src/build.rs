@@ -129,6 +129,15 @@ pub fn cred(scheme: Scheme, creds: &Credentials, nonce: Option<&Nonce>) -> Optio
     })
 }
 
+/// A size a peer announces in its SyncHdr Meta (MaxMsgSize, MaxObjSize); it stays in
+/// force until the peer announces another.
+pub fn announced(hdr: &SyncHdr, pick: fn(&Meta) -> Option<&String>) -> Option<usize> {
+    hdr.meta
+        .as_ref()
+        .and_then(pick)
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// The scheme a Cred or Chal names in its Meta Type.
 pub fn scheme_of(meta: Option<&Meta>) -> Option<Scheme> {
     meta.and_then(|m| m.r#type.as_deref())

@@ -150,15 +150,7 @@ impl Outgoing {
     }
 }
 
-/// `http://host:port/p?q` -> (`host:port`, `/p?q`).
-pub fn split_url(url: &str) -> (String, String) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find(['/', '?']) {
-        Some(i) if rest[i..].starts_with('/') => (rest[..i].into(), rest[i..].into()),
-        Some(i) => (rest[..i].into(), format!("/{}", &rest[i..])),
-        None => (rest.into(), "/".into()),
-    }
-}
+pub use dmct_proto::split_url;
 
 /// What the client does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -548,13 +540,7 @@ impl Client {
             Err(code) => return self.challenge_server(&msg, code),
         };
         // MaxMsgSize stays in force until the server changes it.
-        if let Some(n) = msg
-            .hdr
-            .meta
-            .as_ref()
-            .and_then(|m| m.max_msg_size.as_deref())
-            .and_then(|v| v.trim().parse().ok())
-        {
+        if let Some(n) = build::announced(&msg.hdr, |m| m.max_msg_size.as_ref()) {
             self.server_max_msg = Some(n);
         }
         let mut b = self.begin();

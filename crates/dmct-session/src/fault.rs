@@ -35,6 +35,26 @@ enum Edit {
 }
 
 impl Edit {
+    /// The shared edit a fault of either peer stands for: both engines name it alike.
+    fn for_fault(name: &str) -> Option<Edit> {
+        Some(match name {
+            "verdtd-1.1" => Edit::VerDtd,
+            "verproto-1.1" => Edit::VerProto,
+            "msgid-repeats" => Edit::MsgIdRepeats,
+            "duplicate-cmdid" => Edit::DuplicateCmdId,
+            "empty-source" => Edit::EmptySource,
+            "cred-in-command" => Edit::CredInCommand,
+            "synchdr-status-last" => Edit::SynchdrStatusLast,
+            "wrong-msgref" => Edit::WrongMsgRef,
+            "wrong-cmdref" => Edit::WrongCmdRef,
+            "wrong-status-cmd" => Edit::WrongStatusCmd,
+            "missing-status" => Edit::MissingStatus,
+            "status-for-status" => Edit::StatusForStatus,
+            "status-code-text" => Edit::StatusCodeText,
+            _ => return None,
+        })
+    }
+
     fn apply(self, m: &mut SyncML) -> bool {
         let cmds = &mut m.body.commands;
         let first_cmd_status = cmds
@@ -336,25 +356,6 @@ faults!(
 );
 
 impl ClientFault {
-    fn edit(self) -> Option<Edit> {
-        Some(match self {
-            ClientFault::VerDtd => Edit::VerDtd,
-            ClientFault::VerProto => Edit::VerProto,
-            ClientFault::MsgIdRepeats => Edit::MsgIdRepeats,
-            ClientFault::DuplicateCmdId => Edit::DuplicateCmdId,
-            ClientFault::EmptySource => Edit::EmptySource,
-            ClientFault::CredInCommand => Edit::CredInCommand,
-            ClientFault::SynchdrStatusLast => Edit::SynchdrStatusLast,
-            ClientFault::WrongMsgRef => Edit::WrongMsgRef,
-            ClientFault::WrongCmdRef => Edit::WrongCmdRef,
-            ClientFault::WrongStatusCmd => Edit::WrongStatusCmd,
-            ClientFault::MissingStatus => Edit::MissingStatus,
-            ClientFault::StatusForStatus => Edit::StatusForStatus,
-            ClientFault::StatusCodeText => Edit::StatusCodeText,
-            _ => return None,
-        })
-    }
-
     /// Faults that must hold for every message to be seen (else once per session).
     pub(crate) fn every_message(self) -> bool {
         matches!(
@@ -365,7 +366,7 @@ impl ClientFault {
 
     /// Edit an outgoing message; true when the fault applied to it.
     pub(crate) fn mutate(self, m: &mut SyncML, ctx: MutCtx) -> bool {
-        if let Some(e) = self.edit() {
+        if let Some(e) = Edit::for_fault(self.name()) {
             return e.apply(m);
         }
         let setup = m.is_session_setup();
@@ -527,25 +528,6 @@ impl ClientFault {
 }
 
 impl ServerFault {
-    fn edit(self) -> Option<Edit> {
-        Some(match self {
-            ServerFault::VerDtd => Edit::VerDtd,
-            ServerFault::VerProto => Edit::VerProto,
-            ServerFault::MsgIdRepeats => Edit::MsgIdRepeats,
-            ServerFault::DuplicateCmdId => Edit::DuplicateCmdId,
-            ServerFault::EmptySource => Edit::EmptySource,
-            ServerFault::CredInCommand => Edit::CredInCommand,
-            ServerFault::SynchdrStatusLast => Edit::SynchdrStatusLast,
-            ServerFault::WrongMsgRef => Edit::WrongMsgRef,
-            ServerFault::WrongCmdRef => Edit::WrongCmdRef,
-            ServerFault::WrongStatusCmd => Edit::WrongStatusCmd,
-            ServerFault::MissingStatus => Edit::MissingStatus,
-            ServerFault::StatusForStatus => Edit::StatusForStatus,
-            ServerFault::StatusCodeText => Edit::StatusCodeText,
-            _ => return None,
-        })
-    }
-
     pub(crate) fn every_message(self) -> bool {
         matches!(
             self,
@@ -557,7 +539,7 @@ impl ServerFault {
 
     /// Edit an outgoing message; true when the fault applied to it.
     pub(crate) fn mutate(self, m: &mut SyncML, ctx: MutCtx) -> bool {
-        if let Some(e) = self.edit() {
+        if let Some(e) = Edit::for_fault(self.name()) {
             return e.apply(m);
         }
         let challenge = m

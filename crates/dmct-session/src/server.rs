@@ -234,22 +234,10 @@ impl Server {
             ..Default::default()
         });
         // MaxMsgSize stays in force until the client changes it.
-        if let Some(n) = msg
-            .hdr
-            .meta
-            .as_ref()
-            .and_then(|m| m.max_msg_size.as_deref())
-            .and_then(|v| v.trim().parse().ok())
-        {
+        if let Some(n) = build::announced(&msg.hdr, |m| m.max_msg_size.as_ref()) {
             st.client_max_msg = Some(n);
         }
-        if let Some(n) = msg
-            .hdr
-            .meta
-            .as_ref()
-            .and_then(|m| m.max_obj_size.as_deref())
-            .and_then(|v| v.trim().parse().ok())
-        {
+        if let Some(n) = build::announced(&msg.hdr, |m| m.max_obj_size.as_ref()) {
             st.client_max_obj = Some(n);
         }
         let max_msg = st

@@ -229,7 +229,7 @@ rule!(
                 continue;
             };
             let target = &view.exchanges[next.index].exchange.request.target;
-            let (_, want) = dmct_proto_split(uri);
+            let (_, want) = dmct_proto::split_url(uri);
             if *target == want || target == uri {
                 out.push(next.pass("the message went to the RespURI"));
             } else {
@@ -242,16 +242,6 @@ rule!(
         out
     }
 );
-
-/// `http://h:p/path?q` -> (`h:p`, `/path?q`).
-fn dmct_proto_split(url: &str) -> (String, String) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find(['/', '?']) {
-        Some(i) if rest[i..].starts_with('/') => (rest[..i].into(), rest[i..].into()),
-        Some(i) => (rest[..i].into(), format!("/{}", &rest[i..])),
-        None => (rest.into(), "/".into()),
-    }
-}
 
 rule!(
     /// Atomic is all or nothing: a failed Atomic (507) leaves no inner command

@@ -86,7 +86,7 @@ fn reauth_problems(
         p.push("no Replace of ./DevInfo: the device information was not sent again".into());
     }
     if let Some(resp_uri) = &challenge.hdr.resp_uri {
-        let (_, wanted) = split_target(resp_uri);
+        let (_, wanted) = dmct_proto::split_url(resp_uri);
         if target != wanted {
             p.push(format!(
                 "sent to {target}, not to the RespURI {resp_uri} the server gave"
@@ -94,16 +94,6 @@ fn reauth_problems(
         }
     }
     p
-}
-
-/// The origin-form target of an absolute URL (`http://h/p?q` -> `/p?q`).
-fn split_target(url: &str) -> (&str, String) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find(['/', '?']) {
-        Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
-        Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
-        None => (rest, "/".to_owned()),
-    }
 }
 
 impl Rule for ReauthContinues {
