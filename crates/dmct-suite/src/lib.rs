@@ -41,15 +41,22 @@ pub fn tool() -> Tool {
 
 /// Assemble a report from judged cases.
 pub fn report(command: &str, runs: &[CaseRun], duration_ms: u64) -> RunReport {
-    report_with(command, runs, duration_ms, &dmct_rules::Profile::default())
+    report_with(
+        command,
+        runs,
+        duration_ms,
+        &dmct_rules::Profile::default(),
+        peers::FIXED_SEED,
+    )
 }
 
-/// [`report`] for a peer with a capability profile.
+/// [`report`] for a peer with a capability profile, from a run of `seed`.
 pub fn report_with(
     command: &str,
     runs: &[CaseRun],
     duration_ms: u64,
     profile: &dmct_rules::Profile,
+    seed: u64,
 ) -> RunReport {
     let cases: Vec<CaseResult> = runs
         .iter()
@@ -68,7 +75,7 @@ pub fn report_with(
         selftest: None,
         duration_ms,
         catalog: catalog_id(),
-        seeds: peers::seeds(),
+        seeds: peers::seeds(seed),
         profile_lacks: profile.lacks.iter().cloned().collect(),
     }
 }

@@ -52,7 +52,7 @@ pub fn client_config(
             .client
             .server_scheme
             .unwrap_or(dmct_proto::auth::Scheme::Basic),
-        nonce_seed: CLIENT_NONCE_SEED,
+        nonce_seed: SessionIds::new(FIXED_SEED, "").client_nonce_seed,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
         max_msg_size: scenario.client.max_msg_size.unwrap_or(16_000),
@@ -73,28 +73,73 @@ pub fn server_config(
         client_creds,
         server_creds: default_server_creds(),
         scheme: dmct_proto::auth::Scheme::Md5,
-        nonce_seed: SERVER_NONCE_SEED,
+        nonce_seed: SessionIds::new(FIXED_SEED, "").server_nonce_seed,
         max_msg_size: 16_000,
         faults: faults.clone(),
     }
 }
 
 /// The Package 0 that opens a scenario's session when it asks for a server-initiated
-/// one: SessionID from the case id, keyed with the server's secret.
-pub fn package0_for(scenario: &Scenario, server: &Credentials) -> Option<Vec<u8>> {
-    scenario.client.package0.then(|| {
-        dmct_session::client::notification_for(server, crate::runner::Trigger::session_id(scenario))
-    })
+/// one: the session's SessionID, keyed with the server's secret.
+pub fn package0_for(scenario: &Scenario, server: &Credentials, session_id: u16) -> Option<Vec<u8>> {
+    scenario
+        .client
+        .package0
+        .then(|| dmct_session::client::notification_for(server, session_id))
 }
 
-/// Seeds of the reference peers' nonces.
-pub const CLIENT_NONCE_SEED: u64 = 0x636c_6e74;
-pub const SERVER_NONCE_SEED: u64 = 0x646d_6374;
+/// The run seed of tests, golden snapshots and vectors, so their bytes are stable. A
+/// CLI run draws a fresh one at the edge unless `--seed` replays one.
+pub const FIXED_SEED: u64 = 0x646d_6374;
 
-/// Every seed a run depends on, by name, for the report.
-pub fn seeds() -> Vec<(String, u64)> {
-    vec![
-        ("reference-client-nonce".into(), CLIENT_NONCE_SEED),
-        ("reference-server-nonce".into(), SERVER_NONCE_SEED),
-    ]
+/// One value derived from the run seed for one purpose (`label`: the case, the peer
+/// and what the value is for). Every SessionID and nonce seed dmct generates comes
+/// from here, so two runs differ ([NOT] §6.2.10, [SEC] §5.3.3) and one seed replays a
+/// run exactly.
+pub fn derive(seed: u64, label: &str) -> u64 {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update(seed.to_be_bytes());
+    h.update(label.as_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b)
+}
+
+/// A 16-bit SessionID derived from the run seed: never 0, so its upper-case hex form
+/// has no leading zeros and fits a Package 0 ([NOT] §6.2.10).
+pub fn session_id(seed: u64, label: &str) -> u16 {
+    (derive(seed, label) % 0xFFFF) as u16 + 1
+}
+
+/// What one session of a run is known by, fresh per session and per run: its
+/// SessionID and the seeds of the nonces each reference peer issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionIds {
+    pub session_id: u16,
+    pub client_nonce_seed: u64,
+    pub server_nonce_seed: u64,
+}
+
+impl SessionIds {
+    /// The identities of the session `label` names (case, peer, faults) in the run of
+    /// `seed`.
+    pub fn new(seed: u64, label: &str) -> Self {
+        SessionIds {
+            session_id: session_id(seed, &format!("{label}|session-id")),
+            client_nonce_seed: derive(seed, &format!("{label}|client-nonce")),
+            server_nonce_seed: derive(seed, &format!("{label}|server-nonce")),
+        }
+    }
+
+    /// The SessionID as the SyncHdr carries it: upper-case hex, no leading zeros.
+    pub fn session_id_hex(&self) -> String {
+        format!("{:X}", self.session_id)
+    }
+}
+
+/// The seeds a run depends on, by name, for the report.
+pub fn seeds(seed: u64) -> Vec<(String, u64)> {
+    vec![("run".into(), seed)]
 }

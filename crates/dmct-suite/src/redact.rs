@@ -110,8 +110,10 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
     out
 }
 
-/// Scrub a report's details and excerpts.
+/// Scrub a report's details and excerpts, and leave out the run seed: with it, the
+/// nonces of the run could be derived again.
 pub fn report(r: &mut RunReport, secrets: &[String]) {
+    r.seeds.clear();
     for c in &mut r.cases {
         for f in &mut c.findings {
             f.detail = scrub(&f.detail, secrets);

@@ -41,6 +41,12 @@ pub struct Options {
     pub server_tls: Option<ServerTls>,
     /// Told of every case as it ends (the CLI's progress bar).
     pub progress: Option<Progress>,
+    /// The run seed: every SessionID and nonce dmct generates derives from it
+    /// ([`peers::SessionIds`]), so runs differ and one seed replays a run.
+    pub seed: u64,
+    /// The encoding dmct's client speaks to a server under test; the scenario's when
+    /// `None`.
+    pub client_encoding: Option<dmct_proto::xml::Encoding>,
 }
 
 /// What a progress callback is told: cases done, cases planned, the case just ended.
@@ -76,6 +82,8 @@ impl Default for Options {
             client_tls: None,
             server_tls: None,
             progress: None,
+            seed: peers::FIXED_SEED,
+            client_encoding: None,
         }
     }
 }
@@ -242,12 +250,26 @@ async fn loopback_session(
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
     let url = format!("http://{}/dm", handle.local_addr());
-    responder.install(Some(Server::new(
-        peers::server_config(&url, opts.client_creds.clone(), server_faults),
-        scenario.server.clone(),
-    )));
+    // Each session of the run its own identities: the case and which peers play it.
+    let faults: Vec<&str> = client_faults
+        .iter()
+        .map(|f| f.name())
+        .chain(server_faults.iter().map(|f| f.name()))
+        .collect();
+    let ids = peers::SessionIds::new(
+        opts.seed,
+        &format!("loopback|{}|{}", scenario.id, faults.join(",")),
+    );
+    let mut server_config = peers::server_config(&url, opts.client_creds.clone(), server_faults);
+    server_config.nonce_seed = ids.server_nonce_seed;
+    responder.install(Some(Server::new(server_config, scenario.server.clone())));
     let mut config = peers::client_config(scenario, &url, client_faults);
-    let package0 = peers::package0_for(scenario, &peers::default_server_creds());
+    config.session_id = ids.session_id_hex();
+    config.nonce_seed = ids.client_nonce_seed;
+    if let Some(e) = opts.client_encoding {
+        config.encoding = e;
+    }
+    let package0 = peers::package0_for(scenario, &peers::default_server_creds(), ids.session_id);
     if let Some(bytes) = &package0 {
         config = config
             .for_notification(bytes)
@@ -334,11 +356,14 @@ pub async fn run_external_server(
         config.scheme = s;
     }
     config.server_creds = target.server_creds.clone();
-    // A SessionID of its own per case, stable across runs (FNV-1a of the case id).
-    let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    config.session_id = format!("{:X}", h & 0xFFFF);
+    if let Some(e) = opts.client_encoding {
+        config.encoding = e;
+    }
+    // A SessionID of its own per case and per run: a server that keys sessions on it
+    // must not take one run's case for the last run's.
+    let ids = peers::SessionIds::new(opts.seed, &format!("target|{}", scenario.id));
+    config.session_id = ids.session_id_hex();
+    config.nonce_seed = ids.client_nonce_seed;
     let mut client = Client::new(config);
     let (exchanges, closing) = drive_client(&mut client, opts).await;
     CaseRun {
@@ -411,6 +436,13 @@ impl ExternalServer {
         self.handle.local_addr()
     }
 
+    /// The identities of a case's session in this run: the SessionID its Package 0
+    /// announces and the seed of the nonces dmct's server issues in it. A re-trigger
+    /// of the same case keeps them ([NOT] §6.2.10 recommends keeping the SessionID).
+    pub fn session_ids(scenario: &Scenario, opts: &Options) -> peers::SessionIds {
+        peers::SessionIds::new(opts.seed, &format!("serve|{}", scenario.id))
+    }
+
     /// Play one scenario with whatever client connects: wake it with `trigger` (if
     /// any), wait for its first package, then until it has been quiet for `opts.idle`,
     /// within the session time limit.
@@ -423,14 +455,19 @@ impl ExternalServer {
         let started = tokio::time::Instant::now();
         let rec: &Recorder = self.handle.recorder();
         rec.take();
-        self.responder.install(Some(Server::new(
-            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new()),
-            scenario.server.clone(),
-        )));
+        let ids = Self::session_ids(scenario, opts);
+        let mut config =
+            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
+        config.nonce_seed = ids.server_nonce_seed;
+        self.responder
+            .install(Some(Server::new(config, scenario.server.clone())));
         let mut package0 = None;
         let mut closing = None;
         if let Some(t) = trigger {
-            match t.fire(scenario, &self.url, opts.wait_first).await {
+            match t
+                .fire(scenario, ids.session_id, &self.url, opts.wait_first)
+                .await
+            {
                 Ok(bytes) => package0 = Some(bytes.into()),
                 Err(detail) => closing = Some(Closing::TriggerFailed { detail }),
             }
@@ -517,23 +554,15 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    /// The SessionID a case's Package 0 announces: stable per case id (FNV-1a).
-    pub fn session_id(scenario: &Scenario) -> u16 {
-        let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-        });
-        (h & 0xFFFF) as u16
-    }
-
-    /// Write the case's Package 0 and run the command with it; the Package 0 bytes,
-    /// or why the device could not be woken.
+    /// Write the case's Package 0 (announcing session `sid`) and run the command with
+    /// it; the Package 0 bytes, or why the device could not be woken.
     pub async fn fire(
         &self,
         scenario: &Scenario,
+        sid: u16,
         server_url: &str,
         timeout: Duration,
     ) -> Result<Vec<u8>, String> {
-        let sid = Self::session_id(scenario);
         let pkg0 = dmct_session::client::notification_for(&self.server_creds, sid);
         let file = self
             .dir
@@ -645,7 +674,8 @@ pub fn run_in_memory_with(
         sc.server_creds = p.server.clone();
         sc.nonce_seed = p.nonce_seed ^ 0x5eed;
     }
-    let package0 = peers::package0_for(scenario, &sc.server_creds);
+    let ids = peers::SessionIds::new(peers::FIXED_SEED, &format!("memory|{}", scenario.id));
+    let package0 = peers::package0_for(scenario, &sc.server_creds, ids.session_id);
     if let Some(bytes) = &package0 {
         // The scenario's own Package 0 always verifies against its own server.
         cc = cc

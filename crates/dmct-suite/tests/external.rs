@@ -125,7 +125,8 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         }
         // A server-initiated scenario is woken by its Package 0: a trigger that only
         // writes it (the "device" below reads the same bytes).
-        let pkg0 = peers::package0_for(&s, &peers::default_server_creds());
+        let sid = dmct_suite::ExternalServer::session_ids(&s, &opts()).session_id;
+        let pkg0 = peers::package0_for(&s, &peers::default_server_creds(), sid);
         let trigger = dmct_suite::runner::Trigger {
             command: "true".into(),
             dir: std::env::temp_dir().join(format!("dmct-external-{}", std::process::id())),

@@ -53,6 +53,45 @@ struct Common {
     /// about features it lacks are reported not-applicable
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    #[command(flatten)]
+    seed: Seed,
+}
+
+/// Where the SessionIDs and nonces dmct generates come from.
+#[derive(clap::Args, Clone)]
+struct Seed {
+    /// Seed of every SessionID and nonce dmct generates, recorded in report.json (left
+    /// out under --redact); the same seed replays a run byte for byte. Default: a
+    /// fresh one per run, so a server that keys sessions on SessionID never mixes one
+    /// run into the last
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+impl Seed {
+    /// The given seed, or a fresh one from the operating system.
+    fn value(&self) -> Result<u64> {
+        match self.seed {
+            Some(s) => Ok(s),
+            None => getrandom::u64().context("cannot draw a fresh seed from the system"),
+        }
+    }
+}
+
+/// The encoding dmct's client speaks ([REP] §5: a server may speak only one).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WireEncoding {
+    Xml,
+    Wbxml,
+}
+
+impl From<WireEncoding> for dmct_proto::xml::Encoding {
+    fn from(e: WireEncoding) -> Self {
+        match e {
+            WireEncoding::Xml => dmct_proto::xml::Encoding::Xml,
+            WireEncoding::Wbxml => dmct_proto::xml::Encoding::Wbxml,
+        }
+    }
 }
 
 /// What a run covers and what makes it fail: filters, a baseline, deviations.
@@ -211,6 +250,10 @@ enum Command {
             default_missing_value = "builtin"
         )]
         target_server: Option<String>,
+        /// The encoding dmct's client speaks in every server-side scenario (xml or
+        /// wbxml); the scenario's by default
+        #[arg(long, value_enum, conflicts_with = "serve")]
+        encoding: Option<WireEncoding>,
         #[command(flatten)]
         accounts: Accounts,
         #[command(flatten)]
@@ -237,6 +280,9 @@ enum Command {
         /// Secret the built-in client authenticates with
         #[arg(long, default_value = "dmct-client-secret")]
         secret: String,
+        /// The encoding the built-in client speaks (xml or wbxml)
+        #[arg(long, value_enum, default_value = "xml")]
+        encoding: WireEncoding,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -360,6 +406,8 @@ enum PeerCommand {
         /// Break a rule on purpose, once per session (see `dmct list faults`)
         #[arg(long, value_name = "NAME")]
         fault: Vec<String>,
+        #[command(flatten)]
+        seed: Seed,
     },
     /// One session of the reference DM client; exits 0 when the session ended well
     Client {
@@ -368,9 +416,14 @@ enum PeerCommand {
         url: String,
         #[command(flatten)]
         accounts: Accounts,
-        /// Speak WBXML instead of XML
-        #[arg(long)]
+        /// The encoding the client speaks (xml or wbxml)
+        #[arg(long, value_enum, default_value = "xml")]
+        encoding: WireEncoding,
+        /// Speak WBXML: the same as --encoding wbxml
+        #[arg(long, conflicts_with = "encoding")]
         wbxml: bool,
+        #[command(flatten)]
+        seed: Seed,
         /// Answer this Package 0 (server-initiated session, Alert 1200): its digest is
         /// checked with the server's secret
         #[arg(long, value_name = "FILE", requires = "server_secret")]
@@ -422,12 +475,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 session_timeout,
                 idle,
                 target_server,
+                encoding,
                 accounts,
                 listen,
                 gate,
             } => {
                 let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
+                opts.client_encoding = encoding.map(Into::into);
                 opts.wait_first = Duration::from_secs(wait);
                 opts.idle = Duration::from_secs(idle);
                 opts.session_timeout = Duration::from_secs(session_timeout);
@@ -474,6 +529,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
+                    opts.seed,
                 );
                 gated_finish(&common.out, report, runs, &selection, &gate)
             }
@@ -482,7 +538,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let scenarios = scenarios(&common)?;
                 let started = Instant::now();
                 let runs = dmct_suite::selftest(&scenarios, &opts).await?;
-                let mut report = dmct_suite::report("selftest", &runs, elapsed_ms(started));
+                let mut report = dmct_suite::report_with(
+                    "selftest",
+                    &runs,
+                    elapsed_ms(started),
+                    &dmct_rules::Profile::default(),
+                    opts.seed,
+                );
                 let st = dmct_suite::selftest_summary(&report.cases);
                 let ok = st.conformant_pass && st.faults.iter().all(|f| f.is_caught());
                 report.selftest = Some(st);
@@ -494,10 +556,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 url,
                 user,
                 secret,
+                encoding,
             } => {
                 check_url(&url)?;
                 let mut opts = options(&common)?;
                 opts.client_creds = dmct_proto::auth::Credentials { user, secret };
+                opts.client_encoding = Some(encoding.into());
                 let started = Instant::now();
                 let run = runner::drive_external_server(&url, &opts).await;
                 let runs = vec![run];
@@ -506,6 +570,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
+                    opts.seed,
                 );
                 finish(&common.out, &report, &runs)
             }
@@ -573,11 +638,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let (records, runs): (Vec<_>, Vec<Vec<CaseRun>>) = sessions.into_iter().unzip();
                 let mut runs: Vec<CaseRun> = runs.into_iter().flatten().collect();
                 let mut records = records;
+                // The proxy generates no identities; its seed is recorded all the same.
                 let mut report = dmct_suite::report_with(
                     "proxy",
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
+                    common.seed.value()?,
                 );
                 if redact {
                     let mut secrets = Vec::new();
@@ -610,6 +677,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     exchange_timeout,
                     max_body,
                     fault,
+                    seed,
                 } => {
                     let tls = server_tls(&listen_tls)?;
                     let faults = fault
@@ -638,12 +706,23 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         max_body,
                         exchange_timeout: Duration::from_secs(exchange_timeout),
                     };
-                    peer::server(listen, public_url, script, &accounts, tls, limits, faults).await
+                    let peer = peer::ServerPeer {
+                        listen,
+                        public_url,
+                        script,
+                        tls,
+                        limits,
+                        faults,
+                        seed: seed.value()?,
+                    };
+                    peer::server(peer, &accounts).await
                 }
                 PeerCommand::Client {
                     url,
                     accounts,
+                    encoding,
                     wbxml,
+                    seed,
                     package0,
                     transcript,
                     trust,
@@ -653,6 +732,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     let mut opts = Options::default();
                     opts.limits.exchange_timeout = Duration::from_secs(exchange_timeout);
                     opts.client_tls = client_tls(&trust)?;
+                    opts.seed = seed.value()?;
+                    opts.client_encoding = Some(if wbxml {
+                        dmct_proto::xml::Encoding::Wbxml
+                    } else {
+                        encoding.into()
+                    });
                     let pkg0 = match &package0 {
                         Some(f) => Some(
                             std::fs::read(f)
@@ -663,7 +748,6 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     peer::client(
                         &url,
                         &accounts,
-                        wbxml,
                         pkg0.as_deref(),
                         transcript.as_deref(),
                         &opts,
@@ -707,6 +791,7 @@ fn options(c: &Common) -> Result<Options> {
             exchange_timeout: Duration::from_secs(c.exchange_timeout),
         },
         client_tls: client_tls(&c.trust)?,
+        seed: c.seed.value()?,
         ..Options::default()
     })
 }

@@ -15,22 +15,37 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How `dmct peer server` runs.
+pub struct ServerPeer {
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub script: ServerScript,
+    pub tls: Option<ServerTls>,
+    pub limits: Limits,
+    pub faults: BTreeSet<ServerFault>,
+    /// The run seed its NextNonces derive from.
+    pub seed: u64,
+}
+
 /// The reference server on `listen`, any number of concurrent sessions, until Ctrl-C.
-pub async fn server(
-    listen: SocketAddr,
-    public_url: Option<String>,
-    script: ServerScript,
-    accounts: &Accounts,
-    tls: Option<ServerTls>,
-    limits: Limits,
-    faults: BTreeSet<ServerFault>,
-) -> Result<ExitCode> {
+pub async fn server(peer: ServerPeer, accounts: &Accounts) -> Result<ExitCode> {
+    let ServerPeer {
+        listen,
+        public_url,
+        script,
+        tls,
+        limits,
+        faults,
+        seed,
+    } = peer;
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve_with(listen, responder.clone(), limits, tls)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
     let mut config = peers::server_config(&url, accounts.client(), &faults);
+    // Fresh NextNonces per run ([SEC] §5.3.3); one counter makes them fresh per session.
+    config.nonce_seed = peers::SessionIds::new(seed, "peer-server").server_nonce_seed;
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
@@ -92,7 +107,6 @@ pub async fn server(
 pub async fn client(
     url: &str,
     accounts: &Accounts,
-    wbxml: bool,
     package0: Option<&[u8]>,
     transcript: Option<&Path>,
     opts: &Options,
@@ -107,18 +121,16 @@ pub async fn client(
         expect: Default::default(),
     };
     let mut config = peers::client_config(&scenario, url, &Default::default());
-    // Each run is a new session to the server: a SessionID (and nonce seed) from the
-    // clock, taken here at the edge since the engine has no clock.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    config.session_id = format!("{:X}", now.as_millis() & 0xFFFF);
-    config.nonce_seed = now.as_nanos() as u64;
+    // Each run is a new session to the server: a SessionID and nonce seed from the
+    // run seed, drawn at the edge since the engine has no randomness.
+    let ids = peers::SessionIds::new(opts.seed, "peer-client");
+    config.session_id = ids.session_id_hex();
+    config.nonce_seed = ids.client_nonce_seed;
     config.creds = accounts.client();
     config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
     config.server_creds = accounts.server();
-    if wbxml {
-        config.encoding = dmct_proto::xml::Encoding::Wbxml;
+    if let Some(e) = opts.client_encoding {
+        config.encoding = e;
     }
     if let Some(bytes) = package0 {
         config = config

@@ -226,3 +226,62 @@ fn run_serve_exec_with_a_dead_device_is_inconclusive() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no gateway"), "{}", text(&o));
 }
+
+#[test]
+fn encoding_flag_switches_run_drive_and_peer_client() {
+    let server = peer_server(&[]);
+    let dir = tmp("encoding-flag");
+    let wbxml_only = |t: &serde_json::Value, what: &str| {
+        let exchanges = t["exchanges"].as_array().unwrap();
+        assert!(!exchanges.is_empty(), "{what}");
+        for ex in exchanges {
+            let ct = ex["request"]["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h[0].as_str().unwrap().eq_ignore_ascii_case("content-type"))
+                .map(|h| h[1].as_str().unwrap().to_owned())
+                .unwrap();
+            assert!(
+                ct.starts_with(dmct_proto::CONTENT_TYPE_WBXML),
+                "{what}: {ct}"
+            );
+        }
+    };
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    for cmd in ["run", "drive"] {
+        let out = dir.join(cmd);
+        let mut args = vec![cmd];
+        if cmd == "run" {
+            args.extend([
+                "--target-server",
+                &server.url,
+                "--case",
+                "session/get-replace",
+            ]);
+        } else {
+            args.push(&server.url);
+        }
+        args.extend(["--encoding", "wbxml", "--out", out.to_str().unwrap()]);
+        let o = dmct(&args);
+        assert!(
+            matches!(o.status.code(), Some(0 | 2)),
+            "{cmd}: {}",
+            text(&o)
+        );
+        for e in std::fs::read_dir(out.join("transcripts")).unwrap() {
+            wbxml_only(&read(&e.unwrap().path()), cmd);
+        }
+    }
+    for flag in [&["--encoding", "wbxml"][..], &["--wbxml"][..]] {
+        let t = dir.join("peer-client.json");
+        let mut args = vec!["peer", "client", "--url", &server.url];
+        args.extend(flag);
+        args.extend(["--transcript", t.to_str().unwrap()]);
+        let o = dmct(&args);
+        assert_eq!(o.status.code(), Some(0), "{flag:?}: {}", text(&o));
+        wbxml_only(&read(&t), "peer client");
+    }
+}

@@ -58,8 +58,14 @@ impl Drop for PeerServer {
 }
 
 pub fn peer_server(extra: &[&str]) -> PeerServer {
+    peer_server_on("127.0.0.1:0", extra)
+}
+
+/// A `dmct peer server` on a given address (a fixed port, for runs that must see the
+/// same URL twice).
+pub fn peer_server_on(listen: &str, extra: &[&str]) -> PeerServer {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
-        .args(["peer", "server", "--listen", "127.0.0.1:0"])
+        .args(["peer", "server", "--listen", listen])
         .args(extra)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
