@@ -629,6 +629,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 config.public_url = public_url;
                 config.mutations = proxy::parse_mutations(&mutations)?;
                 config.delay = Duration::from_millis(delay_ms);
+                // The nonces of its challenge-pkg1 come from the run seed, like a run's.
+                let seed = common.seed.value()?;
+                config.nonce_seed = Some(seed);
                 config.client_creds = client_secret.map(|secret| Credentials {
                     user: client_user,
                     secret,
@@ -638,13 +641,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let (records, runs): (Vec<_>, Vec<Vec<CaseRun>>) = sessions.into_iter().unzip();
                 let mut runs: Vec<CaseRun> = runs.into_iter().flatten().collect();
                 let mut records = records;
-                // The proxy generates no identities; its seed is recorded all the same.
                 let mut report = dmct_suite::report_with(
                     "proxy",
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
-                    common.seed.value()?,
+                    seed,
                 );
                 if redact {
                     let mut secrets = Vec::new();
