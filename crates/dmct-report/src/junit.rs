@@ -194,6 +194,10 @@ fn write_properties(s: &mut String, report: &RunReport) {
             "dmct.selftest.conformant_pass",
             st.conformant_pass.to_string(),
         ));
+        props.push((
+            "dmct.selftest.harness_pass",
+            st.harness_failures.is_empty().to_string(),
+        ));
     }
     s.push_str("    <properties>\n");
     for (name, value) in props {

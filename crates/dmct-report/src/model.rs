@@ -149,6 +149,21 @@ pub struct Selftest {
     pub faults: Vec<FaultCheck>,
     /// Every case of the conformant peers passed.
     pub conformant_pass: bool,
+    /// Rules that dmct's own side broke in the conformant cases (the harness and the
+    /// reference peers judged role reversed): each is a bug in dmct's peer or in the
+    /// rule. Empty when dmct's messages pass its own catalog.
+    #[serde(default)]
+    pub harness_failures: Vec<HarnessFailure>,
+}
+
+/// A rule dmct's own side of a case broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HarnessFailure {
+    pub case: String,
+    /// The role dmct played in that case (the one judged here).
+    pub role: Role,
+    pub rule: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

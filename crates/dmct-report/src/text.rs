@@ -135,6 +135,21 @@ pub fn render_text(r: &RunReport) -> String {
                 "DO NOT pass every case"
             }
         );
+        if st.harness_failures.is_empty() {
+            let _ = writeln!(s, "dmct's own messages pass its catalog, role reversed");
+        } else {
+            let _ = writeln!(s, "dmct's own messages BREAK its catalog:");
+            for h in &st.harness_failures {
+                let _ = writeln!(
+                    s,
+                    "  {} (dmct as {}): {} {}",
+                    h.case,
+                    h.role.as_str(),
+                    h.rule,
+                    h.detail
+                );
+            }
+        }
     }
     s
 }

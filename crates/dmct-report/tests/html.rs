@@ -226,6 +226,7 @@ fn report() -> RunReport {
                 },
             ],
             conformant_pass: true,
+            harness_failures: Vec::new(),
         }),
         duration_ms: 1234,
         catalog: Default::default(),

@@ -683,6 +683,7 @@ fn big_report() -> RunReport {
         mutation_score: 0.75,
         faults: Vec::new(),
         conformant_pass: false,
+        harness_failures: Vec::new(),
     });
     r
 }

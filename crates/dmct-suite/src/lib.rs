@@ -17,7 +17,9 @@ pub mod vectors;
 pub use runner::{CaseRun, ExternalServer, Options, RunError, TargetServer, judge};
 pub use scenario::Scenario;
 
-use dmct_report::{CaseResult, CaseVerdict, FaultCheck, RunReport, Selftest, Summary, Tool};
+use dmct_report::{
+    CaseResult, CaseVerdict, FaultCheck, HarnessFailure, RunReport, Selftest, Summary, Tool,
+};
 use dmct_rules::{Role, Verdict};
 use dmct_session::{ClientFault, ServerFault};
 use std::collections::BTreeSet;
@@ -243,5 +245,32 @@ pub fn selftest_summary(cases: &[CaseResult]) -> Selftest {
         mutation_score: caught as f64 / faults.len().max(1) as f64,
         faults,
         conformant_pass,
+        harness_failures: Vec::new(),
     }
+}
+
+/// dmct judged by its own catalog: in every case without a deliberate fault, the side
+/// dmct played (the harness's server against a client under test, its client against
+/// a server under test, or a reference peer) judged role reversed. dmct must be the
+/// most conformant party on the wire; a rule it cannot pass is a bug in its peer or in
+/// the rule.
+pub fn judge_harness(runs: &[CaseRun]) -> Vec<HarnessFailure> {
+    runs.iter()
+        .filter(|r| r.peer.faults.is_empty())
+        .flat_map(|r| {
+            let dmct_role = match r.role {
+                Role::Client => Role::Server,
+                Role::Server => Role::Client,
+            };
+            dmct_rules::check(&r.transcript)
+                .into_iter()
+                .filter(move |f| f.role == dmct_role && f.verdict == Verdict::Fail)
+                .map(move |f| HarnessFailure {
+                    case: r.scenario.id.clone(),
+                    role: dmct_role,
+                    rule: f.rule,
+                    detail: f.detail,
+                })
+        })
+        .collect()
 }

@@ -545,8 +545,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     &dmct_rules::Profile::default(),
                     opts.seed,
                 );
-                let st = dmct_suite::selftest_summary(&report.cases);
-                let ok = st.conformant_pass && st.faults.iter().all(|f| f.is_caught());
+                let mut st = dmct_suite::selftest_summary(&report.cases);
+                st.harness_failures = dmct_suite::judge_harness(&runs);
+                let ok = st.conformant_pass
+                    && st.faults.iter().all(|f| f.is_caught())
+                    && st.harness_failures.is_empty();
                 report.selftest = Some(st);
                 write_and_print(&common.out, &report, &runs)?;
                 Ok(ExitCode::from(if ok { 0 } else { 1 }))

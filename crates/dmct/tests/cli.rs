@@ -67,6 +67,10 @@ fn selftest_catches_every_fault_and_names_rule_clause_and_exchange() {
         stdout.contains(&format!("mutation score: {faults}/{faults} faults caught")),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("dmct's own messages pass its catalog, role reversed"),
+        "{stdout}"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let cases = json["cases"].as_array().unwrap();
