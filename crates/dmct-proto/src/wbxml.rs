@@ -3,6 +3,8 @@
 //!
 //! Like the XML codec, this is only a syntax layer: bytes <-> [`Element`] tree, then the
 //! model's own mapping. Both encodings of one message therefore decode to one model.
+//! The decoded [`Document`] keeps the header the bytes carried (WBXML version, public
+//! identifier) and the tree in wire order, so evidence can show what was sent.
 
 use crate::model::{NS_METINF, NS_SYNCML_1_2, SyncML};
 use crate::tree::{Element, Node};
@@ -12,7 +14,82 @@ use crate::xml::{DecodeError, Decoded, Encoding, MAX_DEPTH};
 pub const PUBLIC_ID_SYNCML_1_2: u32 = 0x1201;
 /// Public identifier of `-//SYNCML//DTD SyncML 1.1//EN`.
 pub const PUBLIC_ID_SYNCML_1_1: u32 = 0x0FD3;
+/// Public identifier of `-//SYNCML//DTD SyncML 1.0//EN`.
+pub const PUBLIC_ID_SYNCML_1_0: u32 = 0x0FD1;
 const CHARSET_UTF8: u32 = 0x6A;
+
+/// The SyncML public identifiers: number, formal text, and the namespace of the
+/// version each declares ([REP] §5, `shared/spec/omadm-facts.md` §5.1).
+const SYNCML_IDS: &[(u32, &str, &str)] = &[
+    (
+        PUBLIC_ID_SYNCML_1_2,
+        "-//SYNCML//DTD SyncML 1.2//EN",
+        NS_SYNCML_1_2,
+    ),
+    (
+        PUBLIC_ID_SYNCML_1_1,
+        "-//SYNCML//DTD SyncML 1.1//EN",
+        "SYNCML:SYNCML1.1",
+    ),
+    (
+        PUBLIC_ID_SYNCML_1_0,
+        "-//SYNCML//DTD SyncML 1.0//EN",
+        "SYNCML:SYNCML1.0",
+    ),
+];
+
+/// The document public identifier of a WBXML header, as it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicId {
+    /// A well-known number (mb_u_int32).
+    Numeric(u32),
+    /// A formal public identifier in the string table (number 0 in the header).
+    Literal(String),
+}
+
+impl PublicId {
+    fn known(&self) -> Option<&'static (u32, &'static str, &'static str)> {
+        SYNCML_IDS.iter().find(|(n, fpi, _)| match self {
+            PublicId::Numeric(v) => v == n,
+            PublicId::Literal(s) => s == fpi,
+        })
+    }
+
+    /// The formal public identifier, where the number is a known one.
+    pub fn fpi(&self) -> Option<&str> {
+        match self {
+            PublicId::Literal(s) => Some(s),
+            PublicId::Numeric(_) => self.known().map(|k| k.1),
+        }
+    }
+
+    /// Namespace of code page 0: the SyncML version the identifier names. Code page 0 is
+    /// SyncML 1.2's token table either way; an identifier dmct does not know is read as
+    /// 1.2, and still shown as it was.
+    pub fn syncml_namespace(&self) -> &'static str {
+        self.known().map_or(NS_SYNCML_1_2, |k| k.2)
+    }
+}
+
+impl std::fmt::Display for PublicId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self, self.fpi()) {
+            (PublicId::Numeric(n), Some(fpi)) => write!(f, "{n:#06X} ({fpi})"),
+            (PublicId::Numeric(n), None) => write!(f, "{n:#06X} (not a SyncML identifier)"),
+            (PublicId::Literal(s), _) => write!(f, "{s:?} (in the string table)"),
+        }
+    }
+}
+
+/// A WBXML document as decoded from its bytes: the header it carried and its element
+/// tree in wire order (spans into the bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The version byte: 0x01 to 0x03 for WBXML 1.1 to 1.3.
+    pub version: u8,
+    pub public_id: PublicId,
+    pub root: Element,
+}
 
 const SWITCH_PAGE: u8 = 0x00;
 const END: u8 = 0x01;
@@ -106,9 +183,11 @@ const PAGE_METINF: &[&str] = &[
     "FieldLevel",
 ];
 
-fn page(p: u8) -> Option<(&'static [&'static str], &'static str)> {
+/// Token table and namespace of code page `p`; page 0's namespace is the version the
+/// document's public identifier names.
+fn page(p: u8, syncml_ns: &'static str) -> Option<(&'static [&'static str], &'static str)> {
     match p {
-        0 => Some((PAGE_SYNCML, NS_SYNCML_1_2)),
+        0 => Some((PAGE_SYNCML, syncml_ns)),
         1 => Some((PAGE_METINF, NS_METINF)),
         _ => None,
     }
@@ -123,7 +202,10 @@ fn token_of(table: &[&str], name: &str) -> Option<u8> {
 
 /// Decode one SyncML DM message from WBXML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    Decoded::from_tree(bytes, &parse_tree(bytes)?, Encoding::Wbxml)
+    let doc = parse_document(bytes)?;
+    let mut decoded = Decoded::from_tree(bytes, &doc.root, Encoding::Wbxml)?;
+    decoded.wbxml = Some(doc);
+    Ok(decoded)
 }
 
 struct Reader<'a> {
@@ -131,6 +213,8 @@ struct Reader<'a> {
     pos: usize,
     strtbl: &'a [u8],
     page: u8,
+    /// Namespace of code page 0, from the public identifier.
+    syncml_ns: &'static str,
     /// Names of the open elements, for error paths.
     path: Vec<std::borrow::Cow<'static, str>>,
 }
@@ -217,6 +301,11 @@ impl<'a> Reader<'a> {
 
 /// Parse WBXML bytes into an element tree.
 pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
+    parse_document(bytes).map(|d| d.root)
+}
+
+/// Parse WBXML bytes into their header and element tree.
+pub fn parse_document(bytes: &[u8]) -> Result<Document, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -225,6 +314,7 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
         pos: 0,
         strtbl: &[],
         page: 0,
+        syncml_ns: NS_SYNCML_1_2,
         path: Vec::new(),
     };
     let version = r.byte()?;
@@ -246,17 +336,26 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
     }
     let len = r.mb_u32()? as usize;
     r.strtbl = r.take(len)?;
-    if let Some(i) = literal_id {
-        let fpi = r.table_str(i)?;
-        if !fpi.contains("SyncML") {
-            return Err(r.err(format!("public identifier {fpi:?} is not SyncML")));
+    let public_id = match literal_id {
+        Some(i) => {
+            let fpi = r.table_str(i)?;
+            if !fpi.contains("SyncML") {
+                return Err(r.err(format!("public identifier {fpi:?} is not SyncML")));
+            }
+            PublicId::Literal(fpi)
         }
-    }
+        None => PublicId::Numeric(public_id),
+    };
+    r.syncml_ns = public_id.syncml_namespace();
     let root = element(&mut r, None)?;
     if r.pos != bytes.len() {
         return Err(r.err("bytes after the root element"));
     }
-    Ok(root)
+    Ok(Document {
+        version,
+        public_id,
+        root,
+    })
 }
 
 fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeError> {
@@ -274,7 +373,8 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
         tag_at = r.pos;
         tag = r.byte()?;
     }
-    let (table, ns) = page(r.page).ok_or_else(|| r.err(format!("unknown code page {}", r.page)))?;
+    let (table, ns) =
+        page(r.page, r.syncml_ns).ok_or_else(|| r.err(format!("unknown code page {}", r.page)))?;
     let id = tag & 0x3F;
     let name: std::borrow::Cow<'static, str> = if id == LITERAL {
         let i = r.mb_u32()?;
@@ -363,13 +463,30 @@ fn push_text(el: &mut Element, s: &str) {
 /// strings; elements outside the two code pages as LITERAL tags named in the string
 /// table.
 pub fn encode(message: &SyncML) -> Vec<u8> {
-    let root = message.to_element();
+    encode_document(&Document {
+        version: 0x03,
+        public_id: PublicId::Numeric(PUBLIC_ID_SYNCML_1_2),
+        root: message.to_element(),
+    })
+}
+
+/// Encode an element tree as it stands (its order, not the model's) under the given
+/// header: for fixtures that need another version or public identifier, or elements
+/// out of order. Namespaces other than MetInf go to code page 0.
+pub fn encode_document(doc: &Document) -> Vec<u8> {
     let mut strtbl = Vec::new();
+    let mut out = vec![doc.version];
+    match &doc.public_id {
+        PublicId::Numeric(n) => mb_u32(*n, &mut out),
+        PublicId::Literal(fpi) => {
+            out.push(0);
+            let i = string_index(&mut strtbl, fpi);
+            mb_u32(i, &mut out);
+        }
+    }
     let mut body = Vec::new();
     let mut page = 0u8;
-    write_element(&root, None, &mut page, &mut body, &mut strtbl);
-    let mut out = vec![0x03];
-    mb_u32(PUBLIC_ID_SYNCML_1_2, &mut out);
+    write_element(&doc.root, None, &mut page, &mut body, &mut strtbl);
     mb_u32(CHARSET_UTF8, &mut out);
     mb_u32(strtbl.len() as u32, &mut out);
     out.extend_from_slice(&strtbl);
@@ -492,6 +609,123 @@ mod tests {
         assert_eq!(m.alert_codes().collect::<Vec<_>>(), ["1201"]);
         assert!(m.body.final_);
         assert_eq!(encode(m), LIBWBXML_PKG1);
+    }
+
+    /// A SyncML 1.1 message whose Status children are out of DTD order, as its XML text.
+    const STATUS_1_1_XML: &str = concat!(
+        r#"<SyncML xmlns="SYNCML:SYNCML1.1"><SyncHdr><VerDTD>1.1</VerDTD>"#,
+        "<VerProto>DM/1.1</VerProto><SessionID>1</SessionID><MsgID>2</MsgID>",
+        "<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s</LocURI></Source>",
+        "</SyncHdr><SyncBody><Status><Data>200</Data><Cmd>SyncHdr</Cmd><CmdRef>0</CmdRef>",
+        "<MsgRef>1</MsgRef><CmdID>1</CmdID></Status><Final/></SyncBody></SyncML>"
+    );
+
+    /// The same message as libwbxml's `xml2wbxml -n` 0.11.8 wrote it from that text under
+    /// the SyncML 1.1 DOCTYPE: public id 0x0FD3 (`9F 53`), wire order kept.
+    fn status_1_1_libwbxml() -> Vec<u8> {
+        [
+            &b"\x03\x9F\x53\x6A\x00"[..], // WBXML 1.3, id 0x0FD3, UTF-8, no string table
+            b"\x6D\x6C",                  // <SyncML><SyncHdr>
+            b"\x71\x031.1\x00\x01\x72\x03DM/1.1\x00\x01", // VerDTD, VerProto
+            b"\x65\x031\x00\x01\x5B\x032\x00\x01", // SessionID, MsgID
+            b"\x6E\x57\x03IMEI:1\x00\x01\x01\x67\x57\x03http://s\x00\x01\x01\x01", // Target, Source, </SyncHdr>
+            b"\x6B\x69",                                   // <SyncBody><Status>
+            b"\x4F\x03200\x00\x01\x4A\x03SyncHdr\x00\x01", // Data, Cmd
+            b"\x4C\x030\x00\x01\x5C\x031\x00\x01\x4B\x031\x00\x01\x01", // CmdRef, MsgRef, CmdID, </Status>
+            b"\x12\x01\x01", // <Final/></SyncBody></SyncML>
+        ]
+        .concat()
+    }
+
+    const STATUS_AS_SENT: &str = "<Status><Data>200</Data><Cmd>SyncHdr</Cmd><CmdRef>0</CmdRef><MsgRef>1</MsgRef><CmdID>1</CmdID></Status>";
+
+    #[test]
+    fn a_syncml_1_1_document_is_shown_as_1_1_in_wire_order() {
+        let root = crate::xml::parse_tree(STATUS_1_1_XML.as_bytes()).unwrap();
+        let bytes = encode_document(&Document {
+            version: 0x03,
+            public_id: PublicId::Numeric(PUBLIC_ID_SYNCML_1_1),
+            root,
+        });
+        assert_eq!(bytes, status_1_1_libwbxml());
+        let d = decode(&bytes).unwrap();
+        let doc = d.wbxml.as_ref().unwrap();
+        assert_eq!(doc.public_id, PublicId::Numeric(PUBLIC_ID_SYNCML_1_1));
+        assert_eq!(doc.root.namespace.as_deref(), Some("SYNCML:SYNCML1.1"));
+        let text = d.wire_text();
+        assert!(
+            text.contains("<!-- WBXML 1.3, public id 0x0FD3 (-//SYNCML//DTD SyncML 1.1//EN)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<SyncML xmlns=\"SYNCML:SYNCML1.1\">"),
+            "{text}"
+        );
+        assert!(!text.contains("SYNCML1.2"), "{text}");
+        let order: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| *l != "<Status>")
+            .take(6)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "<Status>",
+                "<Data>200</Data>",
+                "<Cmd>SyncHdr</Cmd>",
+                "<CmdRef>0</CmdRef>",
+                "<MsgRef>1</MsgRef>",
+                "<CmdID>1</CmdID>"
+            ]
+        );
+        assert_eq!(
+            d.command_excerpt(0).unwrap(),
+            format!("{} {STATUS_AS_SENT}", crate::xml::WBXML_EXCERPT_LABEL)
+        );
+        assert!(
+            d.hdr_excerpt()
+                .starts_with("[WBXML, shown as XML] <SyncHdr><VerDTD>1.1")
+        );
+        // The model would have put CmdID first: the excerpt is not written from it.
+        let from_model = crate::xml::encode(&d.message);
+        assert!(!String::from_utf8_lossy(&from_model).contains(STATUS_AS_SENT));
+    }
+
+    #[test]
+    fn a_literal_public_id_is_kept_and_names_the_version() {
+        let root = crate::xml::parse_tree(STATUS_1_1_XML.as_bytes()).unwrap();
+        let fpi = "-//SYNCML//DTD SyncML 1.1//EN";
+        let bytes = encode_document(&Document {
+            version: 0x02,
+            public_id: PublicId::Literal(fpi.into()),
+            root,
+        });
+        // Public id 0 = "the string at string-table index 0".
+        assert_eq!(&bytes[..4], [0x02, 0x00, 0x00, 0x6A]);
+        let d = decode(&bytes).unwrap();
+        assert_eq!(
+            d.wbxml.as_ref().unwrap().public_id,
+            PublicId::Literal(fpi.into())
+        );
+        let text = d.wire_text();
+        assert!(
+            text.contains(&format!(
+                "WBXML 1.2, public id \"{fpi}\" (in the string table)"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("xmlns=\"SYNCML:SYNCML1.1\""), "{text}");
+        // An identifier dmct does not know is shown as the number it was.
+        let mut odd = bytes.clone();
+        odd.splice(1..3, [0x7F]);
+        odd.drain(4..4 + fpi.len() + 1);
+        odd[3] = 0x00;
+        let d = decode(&odd).unwrap();
+        assert!(
+            d.wire_text()
+                .contains("public id 0x007F (not a SyncML identifier)")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use quick_xml::writer::Writer;
+use std::ops::Range;
 
 /// Deeper nesting than this is refused: no DM message needs it, and it bounds the
 /// recursion of everything that walks the tree.
@@ -32,49 +33,77 @@ pub struct Decoded {
     pub encoding: Encoding,
     pub message: SyncML,
     pub spans: Spans,
+    /// For WBXML, the document as decoded from `raw` (header and tree in wire order):
+    /// what the wire view is written from. `None` for XML, whose text is its own view.
+    pub wbxml: Option<crate::wbxml::Document>,
 }
 
-impl Decoded {
-    /// The `index`-th SyncBody command as evidence: its wire bytes for XML; for WBXML,
-    /// the element shown as XML (and said so).
-    pub fn command_excerpt(&self, index: usize) -> Option<String> {
-        let span = self.spans.commands.get(index)?;
-        match self.encoding {
-            Encoding::Xml => self
-                .raw
-                .get(span.clone())
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-            Encoding::Wbxml => self
-                .message
-                .body
-                .commands
-                .get(index)
-                .map(|c| shown_as_xml(&c.to_element())),
-        }
-    }
+/// What WBXML excerpts start with, so a reader knows the bytes were not text.
+pub const WBXML_EXCERPT_LABEL: &str = "[WBXML, shown as XML]";
 
-    pub fn hdr_excerpt(&self) -> String {
-        match self.encoding {
-            Encoding::Xml => self
-                .raw
-                .get(self.spans.hdr.clone())
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default(),
-            Encoding::Wbxml => {
-                let root = self.message.to_element();
-                root.elements().next().map(shown_as_xml).unwrap_or_default()
+impl Decoded {
+    /// The whole message as it was sent, for people (`dmct decode`, report bodies): XML
+    /// as its own text; WBXML as indented XML written from the tree decoded from the
+    /// bytes, under a comment naming the header it carried. Never written from the
+    /// model, so element order and version are the sender's.
+    pub fn wire_text(&self) -> String {
+        match &self.wbxml {
+            None => {
+                let text = self.raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.raw);
+                String::from_utf8_lossy(text).into_owned()
+            }
+            Some(doc) => {
+                // The version byte holds major - 1 and minor in its two nibbles.
+                let (major, minor) = ((doc.version >> 4) + 1, doc.version & 0x0F);
+                let comment = format!(
+                    "WBXML {major}.{minor}, public id {}, {} bytes, shown as XML",
+                    doc.public_id,
+                    self.raw.len()
+                );
+                indented_xml(&doc.root, Some(&comment))
             }
         }
     }
+
+    /// The wire text of the element at `span`: its bytes for XML; for WBXML, its
+    /// subtree of the decoded tree written as XML, and labelled so.
+    fn excerpt(&self, span: &Range<usize>) -> Option<String> {
+        match &self.wbxml {
+            None => self
+                .raw
+                .get(span.clone())
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            Some(doc) => {
+                let el = subtree(&doc.root, span)?;
+                let mut w = Writer::new(Vec::new());
+                write_element(&mut w, el);
+                Some(format!(
+                    "{WBXML_EXCERPT_LABEL} {}",
+                    String::from_utf8_lossy(&w.into_inner())
+                ))
+            }
+        }
+    }
+
+    /// The `index`-th SyncBody command as evidence, as it was on the wire.
+    pub fn command_excerpt(&self, index: usize) -> Option<String> {
+        self.excerpt(self.spans.commands.get(index)?)
+    }
+
+    /// The SyncHdr as evidence, as it was on the wire.
+    pub fn hdr_excerpt(&self) -> String {
+        self.excerpt(&self.spans.hdr).unwrap_or_default()
+    }
 }
 
-fn shown_as_xml(el: &Element) -> String {
-    let mut w = Writer::new(Vec::new());
-    write_element(&mut w, el);
-    format!(
-        "[WBXML, shown as XML] {}",
-        String::from_utf8_lossy(&w.into_inner())
-    )
+/// The element of the tree that spans exactly `span`.
+fn subtree<'a>(el: &'a Element, span: &Range<usize>) -> Option<&'a Element> {
+    if el.span == *span {
+        return Some(el);
+    }
+    el.elements()
+        .filter(|c| c.span.start <= span.start && span.end <= c.span.end)
+        .find_map(|c| subtree(c, span))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,6 +163,7 @@ impl Decoded {
             encoding,
             message,
             spans,
+            wbxml: None,
         })
     }
 }
@@ -351,9 +381,9 @@ fn write_text(w: &mut Writer<Vec<u8>>, t: &str) {
     let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
 }
 
-/// The message as indented XML for people (`dmct decode`). Indentation adds white space,
-/// so this is for reading, not for the wire.
-pub fn to_indented_string(message: &SyncML) -> String {
+/// An element tree as indented XML for people, in the tree's order, after an optional
+/// comment. Indentation adds white space, so this is for reading, not for the wire.
+pub fn indented_xml(root: &Element, comment: Option<&str>) -> String {
     fn go(el: &Element, depth: usize, out: &mut String) {
         let pad = "  ".repeat(depth);
         let leaf = !el.has_element_children();
@@ -396,7 +426,15 @@ pub fn to_indented_string(message: &SyncML) -> String {
         out.push_str(&format!("</{}>\n", el.name));
     }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    go(&message.to_element(), 0, &mut out);
+    if let Some(c) = comment {
+        // "--" cannot sit in an XML comment (peers' literal public ids may hold it).
+        let mut c = c.to_owned();
+        while c.contains("--") {
+            c = c.replace("--", "- -");
+        }
+        out.push_str(&format!("<!-- {c} -->\n"));
+    }
+    go(root, 0, &mut out);
     out
 }
 
@@ -584,8 +622,21 @@ mod tests {
             r#"<Meta><MaxMsgSize xmlns="syncml:metinf">5000</MaxMsgSize></Meta>"#,
             r#"<Meta xmlns:mi="syncml:metinf"><mi:MaxMsgSize>5000</mi:MaxMsgSize></Meta>"#,
         );
-        let m2 = decode(prefixed.as_bytes()).unwrap().message;
-        assert_eq!(m2.hdr.meta.unwrap().max_msg_size.as_deref(), Some("5000"));
+        let d2 = decode(prefixed.as_bytes()).unwrap();
+        assert_eq!(
+            d2.message
+                .hdr
+                .meta
+                .as_ref()
+                .unwrap()
+                .max_msg_size
+                .as_deref(),
+            Some("5000")
+        );
+        // The wire view of XML is its own text: namespace, prefixes and layout as sent.
+        assert_eq!(d2.wire_text(), prefixed);
+        let with_bom = [&b"\xEF\xBB\xBF"[..], xml.as_bytes()].concat();
+        assert_eq!(decode(&with_bom).unwrap().wire_text(), xml);
     }
 
     #[test]

@@ -394,7 +394,8 @@ fn index(out: &mut String, r: &RunReport) {
 struct BodyView {
     /// "XML", "WBXML, shown as XML", "undecodable ...", "empty".
     label: String,
-    /// What is shown (indented XML, text or hex), already cut to the limit.
+    /// What is shown (the wire view of a decoded body, text or hex), already cut to the
+    /// limit.
     text: String,
     /// Set when `text` is cut.
     cut_note: Option<String>,
@@ -417,10 +418,9 @@ fn body_view(body: &Body) -> BodyView {
     }
     match dmct_proto::decode(bytes) {
         Ok(decoded) => {
-            let xml = dmct_proto::xml::to_indented_string(&decoded.message);
-            let (text, cut_note) = cut_text(&xml);
+            let (text, cut_note) = cut_text(&decoded.wire_text());
             let label = match decoded.encoding {
-                Encoding::Xml => format!("XML, {} bytes, indented for reading", bytes.len()),
+                Encoding::Xml => format!("XML, {} bytes, as sent", bytes.len()),
                 Encoding::Wbxml => {
                     format!("WBXML, shown as XML ({} bytes on the wire)", bytes.len())
                 }
@@ -1064,7 +1064,10 @@ struct Highlight {
 /// WBXML label in front, and the `...` of an excerpt cut at its length limit (reported
 /// as `true`).
 fn excerpt_core(e: &str) -> (&str, bool) {
-    let e = e.strip_prefix("[WBXML, shown as XML]").unwrap_or(e).trim();
+    let e = e
+        .strip_prefix(dmct_proto::xml::WBXML_EXCERPT_LABEL)
+        .unwrap_or(e)
+        .trim();
     match e.strip_suffix("...") {
         Some(prefix) => (prefix.trim_end(), true),
         None => (e, false),

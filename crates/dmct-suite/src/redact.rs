@@ -4,6 +4,7 @@
 
 use dmct_proto::auth::HMAC_HEADER;
 use dmct_proto::transcript::{Body, Transcript};
+use dmct_proto::tree::{Element, Node};
 use dmct_proto::{Command, SyncML};
 use dmct_report::RunReport;
 
@@ -49,6 +50,9 @@ fn redact_message(m: &mut SyncML, secrets: &mut Vec<String>) {
     }
 }
 
+/// The model finds the secrets; they are replaced in the tree the bytes were decoded
+/// from, so the redacted body keeps the sender's element order, version and namespaces
+/// (a body re-encoded from the model would show dmct's).
 fn redact_body(body: &mut Body, secrets: &mut Vec<String>) {
     let Ok(d) = dmct_proto::decode(body.as_bytes()) else {
         return;
@@ -56,8 +60,35 @@ fn redact_body(body: &mut Body, secrets: &mut Vec<String>) {
     let mut m = d.message;
     let before = secrets.len();
     redact_message(&mut m, secrets);
-    if secrets.len() != before {
-        *body = dmct_proto::encode(&m, d.encoding).into();
+    let found = &secrets[before..];
+    if found.is_empty() {
+        return;
+    }
+    let bytes = match d.wbxml {
+        Some(mut doc) => {
+            replace_text(&mut doc.root, found);
+            dmct_proto::wbxml::encode_document(&doc)
+        }
+        None => match dmct_proto::xml::parse_tree(body.as_bytes()) {
+            Ok(mut root) => {
+                replace_text(&mut root, found);
+                dmct_proto::xml::encode_element(&root)
+            }
+            // It decoded a moment ago; should it not, keep nothing rather than a secret.
+            Err(_) => b"REDACTED".to_vec(),
+        },
+    };
+    *body = bytes.into();
+}
+
+/// Every text node that is one of `secrets` becomes the placeholder.
+fn replace_text(el: &mut Element, secrets: &[String]) {
+    for n in &mut el.children {
+        match n {
+            Node::Text(t) if secrets.contains(t) => *t = PLACEHOLDER.into(),
+            Node::Element(c) => replace_text(c, secrets),
+            Node::Text(_) | Node::Opaque(_) => {}
+        }
     }
 }
 
@@ -119,6 +150,66 @@ pub fn report(r: &mut RunReport, secrets: &[String]) {
             f.detail = scrub(&f.detail, secrets);
             if let Some(e) = &mut f.excerpt {
                 *e = scrub(e, secrets);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dmct_proto::transcript::{Exchange, Headers, HttpRequest};
+    use dmct_proto::wbxml::{Document, PUBLIC_ID_SYNCML_1_1, PublicId};
+
+    /// A SyncML 1.1 Package #1 with its Cred before VerDTD, out of the DTD's order.
+    const PKG1: &str = concat!(
+        r#"<SyncML xmlns="SYNCML:SYNCML1.1"><SyncHdr><Cred><Meta>"#,
+        r#"<Type xmlns="syncml:metinf">syncml:auth-basic</Type></Meta>"#,
+        "<Data>c2VjcmV0LXVzZXI6cHc=</Data></Cred><VerDTD>1.1</VerDTD>",
+        "<VerProto>DM/1.1</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>",
+        "<Target><LocURI>http://s</LocURI></Target><Source><LocURI>IMEI:1</LocURI></Source>",
+        "</SyncHdr><SyncBody><Alert><Data>1201</Data><CmdID>1</CmdID></Alert><Final/>",
+        "</SyncBody></SyncML>"
+    );
+
+    fn one_request(body: Vec<u8>) -> Transcript {
+        Transcript {
+            exchanges: vec![Exchange {
+                request: HttpRequest {
+                    method: "POST".into(),
+                    target: "/".into(),
+                    headers: Headers(vec![]),
+                    body: body.into(),
+                },
+                response: None,
+                failure: None,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn redacted_bodies_keep_wire_order_and_version() {
+        let wbxml = dmct_proto::wbxml::encode_document(&Document {
+            version: 0x02,
+            public_id: PublicId::Numeric(PUBLIC_ID_SYNCML_1_1),
+            root: dmct_proto::xml::parse_tree(PKG1.as_bytes()).unwrap(),
+        });
+        for body in [PKG1.as_bytes().to_vec(), wbxml] {
+            let (t, secrets) = transcript(&one_request(body));
+            assert_eq!(secrets, ["c2VjcmV0LXVzZXI6cHc="]);
+            let d = dmct_proto::decode(t.exchanges[0].request.body.as_bytes()).unwrap();
+            let text = d.wire_text();
+            assert!(!text.contains("c2VjcmV0LXVzZXI6cHc="), "{text}");
+            assert!(text.contains("SYNCML:SYNCML1.1"), "{text}");
+            let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in {text}"));
+            assert!(at(PLACEHOLDER) < at("<VerDTD>1.1</VerDTD>"), "{text}");
+            assert!(at("<Data>1201</Data>") < at("<CmdID>1</CmdID>"), "{text}");
+            if let Some(doc) = &d.wbxml {
+                assert_eq!(
+                    (doc.version, &doc.public_id),
+                    (0x02, &PublicId::Numeric(PUBLIC_ID_SYNCML_1_1))
+                );
             }
         }
     }

@@ -293,8 +293,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         profile: Option<PathBuf>,
     },
-    /// Print a captured DM message (XML or WBXML, told apart by its bytes) as indented
-    /// XML; FILE may be - for standard input
+    /// Print a captured DM message as it was sent: XML as is, WBXML as indented XML in
+    /// wire order under a comment naming its header (told apart by their bytes); FILE may
+    /// be - for standard input
     Decode { file: PathBuf },
     /// Convert a DM message to WBXML (--wbxml) or XML (--xml); the result goes to
     /// standard output
@@ -580,7 +581,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { file } => {
                 let msg = read_message(&file)?;
-                print!("{}", dmct_proto::xml::to_indented_string(&msg.message));
+                print!("{}", msg.wire_text());
                 Ok(ExitCode::SUCCESS)
             }
             Command::Encode { file, wbxml, .. } => {

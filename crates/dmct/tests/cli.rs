@@ -207,6 +207,93 @@ fn decode_prints_wbxml_as_indented_xml_and_encode_converts_back() {
     );
 }
 
+/// A Package #2 whose SyncHdr Status has its children out of DTD order (the DTD wants
+/// CmdID, MsgRef, CmdRef, Cmd, ..., Data), in the namespace of `ver`.
+fn status_out_of_order(ver: &str) -> String {
+    format!(
+        concat!(
+            r#"<SyncML xmlns="SYNCML:SYNCML{v}"><SyncHdr><VerDTD>{v}</VerDTD>"#,
+            "<VerProto>DM/{v}</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>",
+            "<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s</LocURI></Source>",
+            "</SyncHdr><SyncBody><Status><Data>212</Data><Cmd>SyncHdr</Cmd><CmdRef>0</CmdRef>",
+            "<MsgRef>1</MsgRef><CmdID>1</CmdID></Status><Final/></SyncBody></SyncML>"
+        ),
+        v = ver
+    )
+}
+
+/// The Status lines of `dmct decode`'s output, trimmed, in the order printed.
+fn printed_status(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .skip_while(|l| *l != "<Status>")
+        .take_while(|l| *l != "</Status>")
+        .collect()
+}
+
+const STATUS_AS_SENT: [&str; 6] = [
+    "<Status>",
+    "<Data>212</Data>",
+    "<Cmd>SyncHdr</Cmd>",
+    "<CmdRef>0</CmdRef>",
+    "<MsgRef>1</MsgRef>",
+    "<CmdID>1</CmdID>",
+];
+
+#[test]
+fn decode_prints_xml_as_it_was_sent() {
+    let xml = status_out_of_order("1.1");
+    let f = out_dir("out-of-order").with_extension("xml");
+    std::fs::write(&f, &xml).unwrap();
+    let o = dmct(&["decode", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Order, namespace and version as the sender wrote them, not as dmct would.
+    assert_eq!(String::from_utf8_lossy(&o.stdout), xml);
+}
+
+#[test]
+fn decode_prints_wbxml_in_wire_order_with_the_version_of_its_public_id() {
+    use dmct_proto::wbxml::{Document, PUBLIC_ID_SYNCML_1_1, PUBLIC_ID_SYNCML_1_2, PublicId};
+    // The tree as written, encoded under each public id (the encoder is held against
+    // libwbxml's bytes in dmct-proto's tests).
+    for (ver, id, id_bytes, fpi) in [
+        (
+            "1.2",
+            PUBLIC_ID_SYNCML_1_2,
+            [0xA4, 0x01],
+            "0x1201 (-//SYNCML//DTD SyncML 1.2//EN)",
+        ),
+        (
+            "1.1",
+            PUBLIC_ID_SYNCML_1_1,
+            [0x9F, 0x53],
+            "0x0FD3 (-//SYNCML//DTD SyncML 1.1//EN)",
+        ),
+    ] {
+        let bytes = dmct_proto::wbxml::encode_document(&Document {
+            version: 0x03,
+            public_id: PublicId::Numeric(id),
+            root: dmct_proto::xml::parse_tree(status_out_of_order(ver).as_bytes()).unwrap(),
+        });
+        assert_eq!(bytes[1..3], id_bytes);
+        let f = out_dir(&format!("out-of-order-{ver}")).with_extension("wbxml");
+        std::fs::write(&f, &bytes).unwrap();
+        let o = dmct(&["decode", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(printed_status(&out), STATUS_AS_SENT, "{out}");
+        assert!(
+            out.contains(&format!("<!-- WBXML 1.3, public id {fpi}, ")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("<SyncML xmlns=\"SYNCML:SYNCML{ver}\">")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("<VerDTD>{ver}</VerDTD>")), "{out}");
+    }
+}
+
 #[test]
 fn decode_errors_say_where_and_why() {
     let bad = out_dir("truncated").with_extension("wbxml");
