@@ -31,6 +31,7 @@ fn server(scheme: Scheme, script: &str) -> Server {
             scheme,
             nonce_seed: 1,
             max_msg_size: 16_000,
+            verproto_param: Default::default(),
             faults: Default::default(),
         },
         toml::from_str(script).expect("script"),
@@ -185,9 +186,9 @@ fn check_every_command(t: &Transcript, c: &Client, encoding: Encoding) {
             Encoding::Xml => dmct_proto::CONTENT_TYPE_XML,
             Encoding::Wbxml => dmct_proto::CONTENT_TYPE_WBXML,
         };
-        assert_eq!(e.request.headers.media_type().as_deref(), Some(want));
+        assert_eq!(e.request.headers.media_type(), Some(Ok(want.into())));
         let r = e.response.as_ref().unwrap();
-        assert_eq!(r.headers.media_type().as_deref(), Some(want));
+        assert_eq!(r.headers.media_type(), Some(Ok(want.into())));
         let d = dmct_proto::decode(r.body.as_bytes()).unwrap();
         assert_eq!(d.encoding, encoding);
     }
@@ -555,6 +556,7 @@ fn config(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> ClientCo
         max_msg_size: 10_000,
         max_obj_size: Some(100_000),
         encoding,
+        verproto_param: Default::default(),
         faults: Default::default(),
     }
 }

@@ -9,6 +9,7 @@ use crate::peers;
 use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
 use dmct_proto::auth::{Credentials, Scheme};
+use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript,
 };
@@ -41,6 +42,8 @@ pub struct Options {
     pub server_tls: Option<ServerTls>,
     /// Told of every case as it ends (the CLI's progress bar).
     pub progress: Option<Progress>,
+    /// How the harness's and the built-in peers' DM Content-Types carry verproto.
+    pub verproto_param: VerProtoParam,
 }
 
 /// What a progress callback is told: cases done, cases planned, the case just ended.
@@ -76,6 +79,7 @@ impl Default for Options {
             client_tls: None,
             server_tls: None,
             progress: None,
+            verproto_param: VerProtoParam::default(),
         }
     }
 }
@@ -242,11 +246,11 @@ async fn loopback_session(
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
     let url = format!("http://{}/dm", handle.local_addr());
-    responder.install(Some(Server::new(
-        peers::server_config(&url, opts.client_creds.clone(), server_faults),
-        scenario.server.clone(),
-    )));
+    let mut server_config = peers::server_config(&url, opts.client_creds.clone(), server_faults);
+    server_config.verproto_param = opts.verproto_param;
+    responder.install(Some(Server::new(server_config, scenario.server.clone())));
     let mut config = peers::client_config(scenario, &url, client_faults);
+    config.verproto_param = opts.verproto_param;
     let package0 = peers::package0_for(scenario, &peers::default_server_creds());
     if let Some(bytes) = &package0 {
         config = config
@@ -329,6 +333,7 @@ pub async fn run_external_server(
     opts: &Options,
 ) -> CaseRun {
     let mut config = peers::client_config(scenario, &target.url, &BTreeSet::new());
+    config.verproto_param = opts.verproto_param;
     config.creds = target.creds.clone();
     if let Some(s) = target.scheme {
         config.scheme = s;
@@ -423,10 +428,11 @@ impl ExternalServer {
         let started = tokio::time::Instant::now();
         let rec: &Recorder = self.handle.recorder();
         rec.take();
-        self.responder.install(Some(Server::new(
-            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new()),
-            scenario.server.clone(),
-        )));
+        let mut config =
+            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
+        config.verproto_param = opts.verproto_param;
+        self.responder
+            .install(Some(Server::new(config, scenario.server.clone())));
         let mut package0 = None;
         let mut closing = None;
         if let Some(t) = trigger {

@@ -55,6 +55,34 @@ struct Common {
     profile: Option<PathBuf>,
 }
 
+/// How the DM messages dmct writes label themselves.
+#[derive(clap::Args, Clone)]
+struct Wire {
+    /// How Content-Type carries the media type's verproto parameter. quoted (default):
+    /// verproto="DM/1.2"; '/' is not a token character, so RFC 7231 allows the value
+    /// only as a quoted-string, which every strict HTTP parser reads, and the version
+    /// stays in the head as the registration offers. omit: no parameter (it is
+    /// optional), for a peer whose parser does not unquote
+    #[arg(long, value_enum, default_value = "quoted", value_name = "FORM")]
+    verproto_param: VerProtoArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum VerProtoArg {
+    Quoted,
+    Omit,
+}
+
+impl Wire {
+    fn verproto(&self) -> dmct_proto::media_type::VerProtoParam {
+        use dmct_proto::media_type::VerProtoParam;
+        match self.verproto_param {
+            VerProtoArg::Quoted => VerProtoParam::Quoted,
+            VerProtoArg::Omit => VerProtoParam::Omit,
+        }
+    }
+}
+
 /// What a run covers and what makes it fail: filters, a baseline, deviations.
 #[derive(clap::Args, Clone)]
 struct Gate {
@@ -217,6 +245,8 @@ enum Command {
         listen: Listen,
         #[command(flatten)]
         gate: Gate,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
@@ -237,6 +267,8 @@ enum Command {
         /// Secret the built-in client authenticates with
         #[arg(long, default_value = "dmct-client-secret")]
         secret: String,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -312,6 +344,8 @@ enum Command {
         /// Remove credentials, digests and nonces from what is written
         #[arg(long)]
         redact: bool,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// Run a built-in reference peer by hand: a DM server until stopped, or one session
     /// of the DM client
@@ -360,6 +394,8 @@ enum PeerCommand {
         /// Break a rule on purpose, once per session (see `dmct list faults`)
         #[arg(long, value_name = "NAME")]
         fault: Vec<String>,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// One session of the reference DM client; exits 0 when the session ended well
     Client {
@@ -383,6 +419,8 @@ enum PeerCommand {
         /// Seconds one HTTP exchange may take
         #[arg(long, default_value_t = 30)]
         exchange_timeout: u64,
+        #[command(flatten)]
+        wire: Wire,
     },
 }
 
@@ -425,9 +463,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 accounts,
                 listen,
                 gate,
+                wire,
             } => {
                 let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
+                opts.verproto_param = wire.verproto();
                 opts.wait_first = Duration::from_secs(wait);
                 opts.idle = Duration::from_secs(idle);
                 opts.session_timeout = Duration::from_secs(session_timeout);
@@ -494,9 +534,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 url,
                 user,
                 secret,
+                wire,
             } => {
                 check_url(&url)?;
                 let mut opts = options(&common)?;
+                opts.verproto_param = wire.verproto();
                 opts.client_creds = dmct_proto::auth::Credentials { user, secret };
                 let started = Instant::now();
                 let run = runner::drive_external_server(&url, &opts).await;
@@ -552,6 +594,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 client_user,
                 listen_tls,
                 redact,
+                wire,
             } => {
                 check_url(&upstream)?;
                 let mut config = dmct_proxy::ProxyConfig::new(listen, upstream);
@@ -564,6 +607,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 config.public_url = public_url;
                 config.mutations = proxy::parse_mutations(&mutations)?;
                 config.delay = Duration::from_millis(delay_ms);
+                config.verproto_param = wire.verproto();
                 config.client_creds = client_secret.map(|secret| Credentials {
                     user: client_user,
                     secret,
@@ -610,6 +654,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     exchange_timeout,
                     max_body,
                     fault,
+                    wire,
                 } => {
                     let tls = server_tls(&listen_tls)?;
                     let faults = fault
@@ -634,11 +679,16 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                             .map(|s| s.server)
                             .context("the built-in session/every-command scenario is missing")?,
                     };
-                    let limits = dmct_net::Limits {
-                        max_body,
-                        exchange_timeout: Duration::from_secs(exchange_timeout),
+                    let opts = Options {
+                        limits: dmct_net::Limits {
+                            max_body,
+                            exchange_timeout: Duration::from_secs(exchange_timeout),
+                        },
+                        server_tls: tls,
+                        verproto_param: wire.verproto(),
+                        ..Options::default()
                     };
-                    peer::server(listen, public_url, script, &accounts, tls, limits, faults).await
+                    peer::server(listen, public_url, script, &accounts, &opts, faults).await
                 }
                 PeerCommand::Client {
                     url,
@@ -648,11 +698,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     transcript,
                     trust,
                     exchange_timeout,
+                    wire,
                 } => {
                     check_url(&url)?;
-                    let mut opts = Options::default();
+                    let mut opts = Options {
+                        verproto_param: wire.verproto(),
+                        client_tls: client_tls(&trust)?,
+                        ..Options::default()
+                    };
                     opts.limits.exchange_timeout = Duration::from_secs(exchange_timeout);
-                    opts.client_tls = client_tls(&trust)?;
                     let pkg0 = match &package0 {
                         Some(f) => Some(
                             std::fs::read(f)

@@ -3,7 +3,6 @@
 
 use crate::Accounts;
 use anyhow::{Context, Result};
-use dmct_net::{Limits, ServerTls};
 use dmct_proto::transcript::{Closing, Transcript};
 use dmct_session::{Client, ServerFault, ServerScript};
 use dmct_suite::runner::{self, CaseResponder};
@@ -21,16 +20,21 @@ pub async fn server(
     public_url: Option<String>,
     script: ServerScript,
     accounts: &Accounts,
-    tls: Option<ServerTls>,
-    limits: Limits,
+    opts: &Options,
     faults: BTreeSet<ServerFault>,
 ) -> Result<ExitCode> {
     let responder = Arc::new(CaseResponder::default());
-    let handle = dmct_net::serve_with(listen, responder.clone(), limits, tls)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let handle = dmct_net::serve_with(
+        listen,
+        responder.clone(),
+        opts.limits.clone(),
+        opts.server_tls.clone(),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {listen}"))?;
     let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
     let mut config = peers::server_config(&url, accounts.client(), &faults);
+    config.verproto_param = opts.verproto_param;
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
@@ -114,6 +118,7 @@ pub async fn client(
         .unwrap_or_default();
     config.session_id = format!("{:X}", now.as_millis() & 0xFFFF);
     config.nonce_seed = now.as_nanos() as u64;
+    config.verproto_param = opts.verproto_param;
     config.creds = accounts.client();
     config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
     config.server_creds = accounts.server();
