@@ -423,11 +423,15 @@ impl Client {
             Encoding::Xml => CONTENT_TYPE_XML,
             Encoding::Wbxml => CONTENT_TYPE_WBXML,
         };
-        // The registration's verproto parameter says which DM version the body speaks;
-        // quoted, since '/' is not a token character.
+        // The registration's verproto parameter says which DM version the body speaks
+        // (its own VerProto, so a label never contradicts the body it is on).
         headers.push(
             "Content-Type",
-            dm_content_type(self.config.encoding, VER_PROTO, self.config.verproto_param),
+            dm_content_type(
+                self.config.encoding,
+                &msg.hdr.ver_proto,
+                self.config.verproto_param,
+            ),
         );
         headers.push("Accept", media);
         let body = dmct_proto::encode(&msg, self.config.encoding);

@@ -607,7 +607,7 @@ fn dm_response(msg: &SyncML, encoding: Encoding, verproto: VerProtoParam) -> Htt
     let mut headers = Headers::default();
     headers.push(
         "Content-Type",
-        dm_content_type(encoding, VER_PROTO, verproto),
+        dm_content_type(encoding, &msg.hdr.ver_proto, verproto),
     );
     HttpResponse {
         status: 200,
