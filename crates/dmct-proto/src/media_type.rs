@@ -9,8 +9,8 @@
 //! lower-cased; a parameter value is kept as it was meant (a quoted-string unquoted),
 //! so `verproto="DM/1.2"` and `verproto=DM12` read alike. This is the one reader of
 //! Content-Type in dmct: the engines and the rules use it, none splits strings its own
-//! way. Writing quotes a value that is not a token, so what dmct sends parses in any
-//! RFC 7231 stack.
+//! way. Writing quotes any value that is not plainly a token, so what dmct sends parses
+//! in any RFC 7231 stack.
 
 use crate::xml::Encoding;
 use crate::{CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
@@ -41,13 +41,8 @@ pub enum MediaTypeError {
 }
 
 /// RFC 7230 §3.2.6 tchar.
-pub fn is_tchar(b: u8) -> bool {
+fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// A header field name (RFC 7230 §3.2: `field-name = token`).
-pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
 }
 
 struct Cursor<'a> {
@@ -211,11 +206,16 @@ impl MediaType {
 }
 
 impl fmt::Display for MediaType {
-    /// `type/subtype; name=value`, a value quoted when it is not a token.
+    /// `type/subtype; name=value`, the value bare only when it is made of RFC 6838
+    /// restricted-name characters (a subset of tchar that parsers of either RFC read),
+    /// else quoted, which RFC 7231 makes equivalent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.essence)?;
         for (n, v) in &self.params {
-            if is_token(v) {
+            let bare = !v.is_empty()
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+            if bare {
                 write!(f, "; {n}={v}")?;
             } else {
                 write!(f, "; {n}=\"")?;
