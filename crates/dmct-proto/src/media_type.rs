@@ -7,7 +7,7 @@
 //!
 //! Type, subtype and parameter names compare case-insensitively and are kept
 //! lower-cased; a parameter value is kept as it was meant (a quoted-string unquoted),
-//! so `verproto="DM/1.2"` and `verproto=DM12` read alike. This is the one reader of
+//! so `charset="utf-8"` and `charset=utf-8` read alike. This is the one reader of
 //! Content-Type in dmct: the engines and the rules use it, none splits strings its own
 //! way. Writing quotes any value that is not plainly a token, so what dmct sends parses
 //! in any RFC 7231 stack.
