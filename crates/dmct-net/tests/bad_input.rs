@@ -401,7 +401,7 @@ async fn a_content_type_no_dm_peer_sends_is_recorded_as_sent() {
         got.get("content-type"),
         Some("Text/HTML; charset=ISO-8859-1")
     );
-    assert_eq!(got.media_type().as_deref(), Some("text/html"));
+    assert_eq!(got.media_type(), Some(Ok("text/html".into())));
     assert_eq!(seen[0].request.body.as_bytes(), b"<html/>");
     assert_eq!(seen[0].failure, None);
 

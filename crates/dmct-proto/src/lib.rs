@@ -1,11 +1,12 @@
 //! The SyncML DM 1.2 protocol core of dmct: a typed message model, its XML and WBXML
 //! codecs, credentials (Basic, MD5 digest, the `x-syncml-hmac` digest), Package 0, HTTP
-//! content types and the [`transcript`] of what crossed the wire.
+//! content types ([`media_type`]) and the [`transcript`] of what crossed the wire.
 //!
 //! Sans-IO: nothing here opens a socket, reads a clock or draws a random number. Nonces
 //! and identifiers come in from the caller.
 
 pub mod auth;
+pub mod media_type;
 pub mod model;
 pub mod package0;
 pub mod transcript;

@@ -5,6 +5,7 @@
 //! serialised as versioned JSON (see `TRANSCRIPT_FORMAT`); bodies that are valid UTF-8 are
 //! stored as text so a person can read them, anything else as base64, so no byte is lost.
 
+use crate::media_type::{MediaType, MediaTypeError};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -82,15 +83,15 @@ impl Headers {
         self.0.push((name.into(), value.into()));
     }
 
-    /// The media type of `Content-Type` without parameters, lower-cased.
-    pub fn media_type(&self) -> Option<String> {
-        self.get("content-type").map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+    /// The media type of `Content-Type` without parameters, lower-cased (parameters
+    /// are not read, so a malformed one does not hide the type); `None` when absent.
+    pub fn media_type(&self) -> Option<Result<String, MediaTypeError>> {
+        self.get("content-type").map(MediaType::essence_of)
+    }
+
+    /// `Content-Type` read whole, parameters too (RFC 7231 §3.1.1.1); `None` when absent.
+    pub fn content_type(&self) -> Option<Result<MediaType, MediaTypeError>> {
+        self.get("content-type").map(MediaType::parse)
     }
 }
 
@@ -241,9 +242,10 @@ mod tests {
             "content-TYPE".into(),
             "Application/Vnd.SyncML.DM+XML; charset=utf-8".into(),
         )]);
+        assert_eq!(h.media_type(), Some(Ok(crate::CONTENT_TYPE_XML.into())));
         assert_eq!(
-            h.media_type().as_deref(),
-            Some("application/vnd.syncml.dm+xml")
+            h.content_type().unwrap().unwrap().param("charset"),
+            Some("utf-8")
         );
         assert_eq!(h.get("missing"), None);
     }

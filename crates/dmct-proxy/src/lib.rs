@@ -86,6 +86,7 @@ pub use dmct_proto::auth::Credentials;
 pub use dmct_proto::transcript::{Closing, Transcript};
 pub use dmct_rules::Finding;
 
+use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::transcript::{ExchangeFailure, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -122,6 +123,8 @@ pub struct ProxyConfig {
     /// verify the client's answer to its challenge. `None`: the scheme is checked, the
     /// digest is not.
     pub client_creds: Option<Credentials>,
+    /// How the DM messages the proxy writes itself (challenge-pkg1) carry verproto.
+    pub verproto_param: VerProtoParam,
     /// Exchanges kept per session; later ones are relayed and counted only.
     pub max_exchanges: usize,
     /// Judge each session as it goes (on a checker thread).
@@ -144,6 +147,7 @@ impl ProxyConfig {
             mutations: BTreeSet::new(),
             delay: Duration::from_secs(2),
             client_creds: None,
+            verproto_param: VerProtoParam::default(),
             max_exchanges: DEFAULT_MAX_EXCHANGES,
             live_check: true,
             nonce_seed: None,

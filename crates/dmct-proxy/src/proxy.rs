@@ -11,6 +11,7 @@ use crate::{
 use bytes::Bytes;
 use dmct_net::{AsyncAnswer, AsyncResponder, Limits, ServeHandle};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, Nonce, Scheme};
+use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
 };
@@ -89,6 +90,7 @@ pub(crate) struct Shared {
     mutations: BTreeSet<Mutation>,
     delay: Duration,
     client_creds: Option<Credentials>,
+    verproto_param: VerProtoParam,
     max_exchanges: usize,
     /// `scheme://authority` devices reach the proxy at.
     public_origin: String,
@@ -155,6 +157,7 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
         mutations: config.mutations.clone(),
         delay: config.delay,
         client_creds: config.client_creds.clone(),
+        verproto_param: config.verproto_param,
         max_exchanges: config.max_exchanges,
         public_origin,
         sessions: Mutex::new(Sessions::default()),
@@ -296,14 +299,12 @@ fn plain(status: u16, text: &str) -> HttpResponse {
     }
 }
 
-fn dm_response(msg: &SyncML, encoding: Encoding) -> HttpResponse {
+/// A DM message the proxy writes itself (challenge-pkg1's challenge).
+fn dm_response(msg: &SyncML, encoding: Encoding, verproto: VerProtoParam) -> HttpResponse {
     let mut headers = Headers::default();
     headers.push(
         "Content-Type",
-        match encoding {
-            Encoding::Xml => dmct_proto::CONTENT_TYPE_XML,
-            Encoding::Wbxml => dmct_proto::CONTENT_TYPE_WBXML,
-        },
+        dm_content_type(encoding, &msg.hdr.ver_proto, verproto),
     );
     HttpResponse {
         status: 200,
@@ -631,7 +632,7 @@ impl Shared {
             for cmd in m.operations() {
                 b.push(build::command_status(&m.hdr.msg_id, cmd, code));
             }
-            let answer = dm_response(&b.finish(true), d.encoding);
+            let answer = dm_response(&b.finish(true), d.encoding, self.verproto_param);
             s.challenge = Some(Challenge {
                 scheme,
                 nonce,

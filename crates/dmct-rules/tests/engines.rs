@@ -39,6 +39,7 @@ fn session(
         max_msg_size: 10_000,
         max_obj_size: Some(100_000),
         encoding: Default::default(),
+        verproto_param: Default::default(),
         faults: client_faults.iter().copied().collect(),
     });
     let mut server = Server::new(
@@ -49,6 +50,7 @@ fn session(
             scheme: Scheme::Md5,
             nonce_seed: 1,
             max_msg_size: 16_000,
+            verproto_param: Default::default(),
             faults: server_faults.iter().copied().collect::<BTreeSet<_>>(),
         },
         script,
@@ -183,4 +185,61 @@ fn a_client_gone_silent_after_a_challenge_is_judged_by_how_recording_ended() {
     );
     t.closing = dmct_proto::transcript::Closing::PeerDone;
     assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Fail);
+}
+
+/// The http rules read Content-Type with dmct-proto's media-type parser: parameters in
+/// either value form, any case and white space; a bare `verproto=DM/1.2` cannot be read.
+#[test]
+fn http_rules_read_every_form_of_content_type() {
+    let base = session(credless(), &[], &[]);
+    let judged = |ct: &str| {
+        let mut t = base.clone();
+        for e in &mut t.exchanges {
+            e.request
+                .headers
+                .0
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            e.request.headers.push("content-TYPE", ct);
+        }
+        let of = |rule: &str| {
+            check(&t)
+                .into_iter()
+                .find(|f| f.rule == rule && f.role == dmct_rules::Role::Client)
+                .map(|f| f.verdict)
+                .unwrap()
+        };
+        [
+            of("http/content-type"),
+            of("http/content-type-matches-body"),
+            of("http/verproto-param"),
+        ]
+    };
+    use Verdict::*;
+    for (ct, want) in [
+        ("application/vnd.syncml.dm+xml", [Pass, Pass, NotApplicable]),
+        (
+            "Application/VND.SyncML.DM+XML ;\tverproto=\"DM/1.2\"; charset=utf-8",
+            [Pass, Pass, Pass],
+        ),
+        (
+            "application/vnd.syncml.dm+xml; VerProto=\"DM/1.1\"",
+            [Pass, Pass, Fail],
+        ),
+        // Parameters are not findings of http/content-type, even malformed ones.
+        (
+            "application/vnd.syncml.dm+xml; verproto=DM/1.2",
+            [Pass, Pass, Inconclusive],
+        ),
+        (
+            "application/vnd.syncml.dm+wbxml",
+            [Pass, Fail, NotApplicable],
+        ),
+        (
+            "application/vnd.syncml+xml",
+            [Fail, NotApplicable, NotApplicable],
+        ),
+        ("text xml", [Fail, NotApplicable, Inconclusive]),
+    ] {
+        assert_eq!(judged(ct), want, "{ct}");
+    }
 }

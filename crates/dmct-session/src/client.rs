@@ -6,6 +6,7 @@ use crate::build::{self, MessageBuilder, Outbox};
 use crate::fault::{ClientFault, MutCtx};
 use crate::tree::{Access, GetResult, MgmtTree};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
+use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
@@ -64,6 +65,8 @@ pub struct ClientConfig {
     pub max_obj_size: Option<u32>,
     /// XML or WBXML on the wire.
     pub encoding: Encoding,
+    /// Whether Content-Type carries `verproto="DM/1.2"` or no parameter.
+    pub verproto_param: VerProtoParam,
     pub faults: BTreeSet<ClientFault>,
 }
 
@@ -420,9 +423,16 @@ impl Client {
             Encoding::Xml => CONTENT_TYPE_XML,
             Encoding::Wbxml => CONTENT_TYPE_WBXML,
         };
-        // The verproto parameter of the media type registration says which DM version
-        // the body speaks.
-        headers.push("Content-Type", format!("{media}; verproto={VER_PROTO}"));
+        // The registration's verproto parameter says which DM version the body speaks
+        // (its own VerProto, so a label never contradicts the body it is on).
+        headers.push(
+            "Content-Type",
+            dm_content_type(
+                self.config.encoding,
+                &msg.hdr.ver_proto,
+                self.config.verproto_param,
+            ),
+        );
         headers.push("Accept", media);
         let body = dmct_proto::encode(&msg, self.config.encoding);
         // HMAC: every message carries a mac over its exact bytes, keyed with the latest

@@ -7,6 +7,7 @@
 //! hold for every message; a few change what the engine decides.
 
 use dmct_proto::auth::{FORMAT_B64, HMAC_HEADER, Scheme};
+use dmct_proto::media_type::MediaType;
 use dmct_proto::transcript::Headers;
 use dmct_proto::*;
 
@@ -494,15 +495,14 @@ impl ClientFault {
             ClientFault::HttpPut => *method = "PUT".into(),
             ClientFault::ContentTypeTextXml => set(headers, "Content-Type", "text/xml"),
             ClientFault::VerProtoParamWrong => {
-                let ct = headers
-                    .get("Content-Type")
-                    .unwrap_or(CONTENT_TYPE_XML)
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_owned();
-                set(headers, "Content-Type", &format!("{ct}; verproto=DM/1.1"));
+                // A wrong version, in valid syntax (quoted), whether or not the
+                // engine sent the parameter: the fault is the value, not the form.
+                let mut ct = match headers.content_type() {
+                    Some(Ok(ct)) => ct,
+                    _ => MediaType::new(CONTENT_TYPE_XML),
+                };
+                ct.set_param("verproto", "DM/1.1");
+                set(headers, "Content-Type", &ct.to_string());
             }
             ClientFault::HmacHeaderNoUsername if headers.get(HMAC_HEADER).is_some() => {
                 let v = headers.get(HMAC_HEADER).unwrap_or("").to_owned();
@@ -673,8 +673,8 @@ impl ServerFault {
         match self {
             ServerFault::ContentTypeTextXml => set(headers, "Content-Type", "text/xml"),
             ServerFault::WrongEncodingLabel => {
-                let other = match headers.media_type().as_deref() {
-                    Some(CONTENT_TYPE_WBXML) => CONTENT_TYPE_XML,
+                let other = match headers.media_type() {
+                    Some(Ok(t)) if t == CONTENT_TYPE_WBXML => CONTENT_TYPE_XML,
                     _ => CONTENT_TYPE_WBXML,
                 };
                 set(headers, "Content-Type", other);

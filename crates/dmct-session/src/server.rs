@@ -10,6 +10,7 @@ use crate::fault::{MutCtx, ServerFault};
 use crate::script::ServerStep;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
+use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{Body, Headers, HttpRequest, HttpResponse};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
@@ -30,6 +31,8 @@ pub struct ServerConfig {
     pub nonce_seed: u64,
     /// Largest message this server accepts, announced as MaxMsgSize in its SyncHdr.
     pub max_msg_size: u32,
+    /// Whether Content-Type carries `verproto="DM/1.2"` or no parameter.
+    pub verproto_param: VerProtoParam,
     pub faults: BTreeSet<ServerFault>,
 }
 
@@ -112,10 +115,19 @@ impl Server {
             r.headers.push("Allow", "POST");
             return r;
         }
-        let encoding = match req.headers.media_type().as_deref() {
-            Some(CONTENT_TYPE_XML) => Encoding::Xml,
-            Some(CONTENT_TYPE_WBXML) => Encoding::Wbxml,
-            Some(other) => {
+        // Only the type decides: a parameter this server cannot read (a bare
+        // `verproto=DM/1.2`) is no reason to refuse a message it can.
+        let encoding = match req.headers.media_type() {
+            Some(Ok(t)) if t == CONTENT_TYPE_XML => Encoding::Xml,
+            Some(Ok(t)) if t == CONTENT_TYPE_WBXML => Encoding::Wbxml,
+            Some(Err(e)) => {
+                let raw = req.headers.get("content-type").unwrap_or_default();
+                return plain(
+                    415,
+                    &format!("Content-Type {raw:?} is not a media type: {e}\n"),
+                );
+            }
+            Some(Ok(other)) => {
                 return plain(
                     415,
                     &format!(
@@ -181,6 +193,7 @@ impl Server {
                     body: SyncBody::default(),
                 },
                 encoding,
+                self.config.verproto_param,
             );
             r.body = Body::default();
             return r;
@@ -432,7 +445,7 @@ impl Server {
             (true, Encoding::Xml) => Encoding::Wbxml,
             (true, Encoding::Wbxml) => Encoding::Xml,
         };
-        let mut r = dm_response(&out, encoding);
+        let mut r = dm_response(&out, encoding, self.config.verproto_param);
         if let (Some(creds), Some(nonce)) = (st.signing.clone(), &st.client_nonce) {
             let header = HmacHeader {
                 algorithm: Some("MD5".into()),
@@ -590,14 +603,11 @@ fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
 }
 
 /// A DM message in the encoding the client used.
-fn dm_response(msg: &SyncML, encoding: Encoding) -> HttpResponse {
+fn dm_response(msg: &SyncML, encoding: Encoding, verproto: VerProtoParam) -> HttpResponse {
     let mut headers = Headers::default();
     headers.push(
         "Content-Type",
-        match encoding {
-            Encoding::Xml => CONTENT_TYPE_XML,
-            Encoding::Wbxml => CONTENT_TYPE_WBXML,
-        },
+        dm_content_type(encoding, &msg.hdr.ver_proto, verproto),
     );
     HttpResponse {
         status: 200,

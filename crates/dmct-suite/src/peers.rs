@@ -58,6 +58,7 @@ pub fn client_config(
         max_msg_size: scenario.client.max_msg_size.unwrap_or(16_000),
         max_obj_size: Some(scenario.client.max_obj_size.unwrap_or(1024 * 1024)),
         encoding: scenario.client.encoding,
+        verproto_param: Default::default(),
         faults: faults.clone(),
     }
 }
@@ -75,6 +76,7 @@ pub fn server_config(
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: SessionIds::new(FIXED_SEED, "").server_nonce_seed,
         max_msg_size: 16_000,
+        verproto_param: Default::default(),
         faults: faults.clone(),
     }
 }

@@ -9,6 +9,7 @@ use crate::peers;
 use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
 use dmct_proto::auth::{Credentials, Scheme};
+use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript,
 };
@@ -47,6 +48,8 @@ pub struct Options {
     /// The encoding dmct's client speaks to a server under test; the scenario's when
     /// `None`.
     pub client_encoding: Option<dmct_proto::xml::Encoding>,
+    /// How the harness's and the built-in peers' DM Content-Types carry verproto.
+    pub verproto_param: VerProtoParam,
 }
 
 /// What a progress callback is told: cases done, cases planned, the case just ended.
@@ -84,6 +87,7 @@ impl Default for Options {
             progress: None,
             seed: peers::FIXED_SEED,
             client_encoding: None,
+            verproto_param: VerProtoParam::default(),
         }
     }
 }
@@ -262,10 +266,12 @@ async fn loopback_session(
     );
     let mut server_config = peers::server_config(&url, opts.client_creds.clone(), server_faults);
     server_config.nonce_seed = ids.server_nonce_seed;
+    server_config.verproto_param = opts.verproto_param;
     responder.install(Some(Server::new(server_config, scenario.server.clone())));
     let mut config = peers::client_config(scenario, &url, client_faults);
     config.session_id = ids.session_id_hex();
     config.nonce_seed = ids.client_nonce_seed;
+    config.verproto_param = opts.verproto_param;
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
     }
@@ -351,6 +357,7 @@ pub async fn run_external_server(
     opts: &Options,
 ) -> CaseRun {
     let mut config = peers::client_config(scenario, &target.url, &BTreeSet::new());
+    config.verproto_param = opts.verproto_param;
     config.creds = target.creds.clone();
     if let Some(s) = target.scheme {
         config.scheme = s;
@@ -459,6 +466,7 @@ impl ExternalServer {
         let mut config =
             peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
         config.nonce_seed = ids.server_nonce_seed;
+        config.verproto_param = opts.verproto_param;
         self.responder
             .install(Some(Server::new(config, scenario.server.clone())));
         let mut package0 = None;

@@ -94,6 +94,34 @@ impl From<WireEncoding> for dmct_proto::xml::Encoding {
     }
 }
 
+/// How the DM messages dmct writes label themselves.
+#[derive(clap::Args, Clone)]
+struct Wire {
+    /// How Content-Type carries the media type's verproto parameter. quoted (default):
+    /// verproto="DM/1.2"; '/' is not a token character, so RFC 7231 allows the value
+    /// only as a quoted-string, which every strict HTTP parser reads, and the version
+    /// stays in the head as the registration offers. omit: no parameter (it is
+    /// optional), for a peer whose parser does not unquote
+    #[arg(long, value_enum, default_value = "quoted", value_name = "FORM")]
+    verproto_param: VerProtoArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum VerProtoArg {
+    Quoted,
+    Omit,
+}
+
+impl Wire {
+    fn verproto(&self) -> dmct_proto::media_type::VerProtoParam {
+        use dmct_proto::media_type::VerProtoParam;
+        match self.verproto_param {
+            VerProtoArg::Quoted => VerProtoParam::Quoted,
+            VerProtoArg::Omit => VerProtoParam::Omit,
+        }
+    }
+}
+
 /// What a run covers and what makes it fail: filters, a baseline, deviations.
 #[derive(clap::Args, Clone)]
 struct Gate {
@@ -260,6 +288,8 @@ enum Command {
         listen: Listen,
         #[command(flatten)]
         gate: Gate,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
@@ -283,6 +313,8 @@ enum Command {
         /// The encoding the built-in client speaks (xml or wbxml)
         #[arg(long, value_enum, default_value = "xml")]
         encoding: WireEncoding,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -359,6 +391,8 @@ enum Command {
         /// Remove credentials, digests and nonces from what is written
         #[arg(long)]
         redact: bool,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// Run a built-in reference peer by hand: a DM server until stopped, or one session
     /// of the DM client
@@ -409,6 +443,8 @@ enum PeerCommand {
         fault: Vec<String>,
         #[command(flatten)]
         seed: Seed,
+        #[command(flatten)]
+        wire: Wire,
     },
     /// One session of the reference DM client; exits 0 when the session ended well
     Client {
@@ -437,6 +473,8 @@ enum PeerCommand {
         /// Seconds one HTTP exchange may take
         #[arg(long, default_value_t = 30)]
         exchange_timeout: u64,
+        #[command(flatten)]
+        wire: Wire,
     },
 }
 
@@ -480,10 +518,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 accounts,
                 listen,
                 gate,
+                wire,
             } => {
                 let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
                 opts.client_encoding = encoding.map(Into::into);
+                opts.verproto_param = wire.verproto();
                 opts.wait_first = Duration::from_secs(wait);
                 opts.idle = Duration::from_secs(idle);
                 opts.session_timeout = Duration::from_secs(session_timeout);
@@ -561,9 +601,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 user,
                 secret,
                 encoding,
+                wire,
             } => {
                 check_url(&url)?;
                 let mut opts = options(&common)?;
+                opts.verproto_param = wire.verproto();
                 opts.client_creds = dmct_proto::auth::Credentials { user, secret };
                 opts.client_encoding = Some(encoding.into());
                 let started = Instant::now();
@@ -621,6 +663,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 client_user,
                 listen_tls,
                 redact,
+                wire,
             } => {
                 check_url(&upstream)?;
                 let mut config = dmct_proxy::ProxyConfig::new(listen, upstream);
@@ -636,6 +679,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 // The nonces of its challenge-pkg1 come from the run seed, like a run's.
                 let seed = common.seed.value()?;
                 config.nonce_seed = Some(seed);
+                config.verproto_param = wire.verproto();
                 config.client_creds = client_secret.map(|secret| Credentials {
                     user: client_user,
                     secret,
@@ -684,6 +728,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     max_body,
                     fault,
                     seed,
+                    wire,
                 } => {
                     let tls = server_tls(&listen_tls)?;
                     let faults = fault
@@ -708,20 +753,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                             .map(|s| s.server)
                             .context("the built-in session/every-command scenario is missing")?,
                     };
-                    let limits = dmct_net::Limits {
-                        max_body,
-                        exchange_timeout: Duration::from_secs(exchange_timeout),
-                    };
-                    let peer = peer::ServerPeer {
-                        listen,
-                        public_url,
-                        script,
-                        tls,
-                        limits,
-                        faults,
+                    let opts = Options {
+                        limits: dmct_net::Limits {
+                            max_body,
+                            exchange_timeout: Duration::from_secs(exchange_timeout),
+                        },
+                        server_tls: tls,
+                        verproto_param: wire.verproto(),
                         seed: seed.value()?,
+                        ..Options::default()
                     };
-                    peer::server(peer, &accounts).await
+                    peer::server(listen, public_url, script, &accounts, &opts, faults).await
                 }
                 PeerCommand::Client {
                     url,
@@ -733,11 +775,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     transcript,
                     trust,
                     exchange_timeout,
+                    wire,
                 } => {
                     check_url(&url)?;
-                    let mut opts = Options::default();
+                    let mut opts = Options {
+                        verproto_param: wire.verproto(),
+                        client_tls: client_tls(&trust)?,
+                        ..Options::default()
+                    };
                     opts.limits.exchange_timeout = Duration::from_secs(exchange_timeout);
-                    opts.client_tls = client_tls(&trust)?;
                     opts.seed = seed.value()?;
                     opts.client_encoding = Some(if wbxml {
                         dmct_proto::xml::Encoding::Wbxml

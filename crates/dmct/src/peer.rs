@@ -3,7 +3,6 @@
 
 use crate::Accounts;
 use anyhow::{Context, Result};
-use dmct_net::{Limits, ServerTls};
 use dmct_proto::transcript::{Closing, Transcript};
 use dmct_session::{Client, ServerFault, ServerScript};
 use dmct_suite::runner::{self, CaseResponder};
@@ -15,37 +14,29 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How `dmct peer server` runs.
-pub struct ServerPeer {
-    pub listen: SocketAddr,
-    pub public_url: Option<String>,
-    pub script: ServerScript,
-    pub tls: Option<ServerTls>,
-    pub limits: Limits,
-    pub faults: BTreeSet<ServerFault>,
-    /// The run seed its NextNonces derive from.
-    pub seed: u64,
-}
-
 /// The reference server on `listen`, any number of concurrent sessions, until Ctrl-C.
-pub async fn server(peer: ServerPeer, accounts: &Accounts) -> Result<ExitCode> {
-    let ServerPeer {
-        listen,
-        public_url,
-        script,
-        tls,
-        limits,
-        faults,
-        seed,
-    } = peer;
+pub async fn server(
+    listen: SocketAddr,
+    public_url: Option<String>,
+    script: ServerScript,
+    accounts: &Accounts,
+    opts: &Options,
+    faults: BTreeSet<ServerFault>,
+) -> Result<ExitCode> {
     let responder = Arc::new(CaseResponder::default());
-    let handle = dmct_net::serve_with(listen, responder.clone(), limits, tls)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let handle = dmct_net::serve_with(
+        listen,
+        responder.clone(),
+        opts.limits.clone(),
+        opts.server_tls.clone(),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {listen}"))?;
     let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
     let mut config = peers::server_config(&url, accounts.client(), &faults);
     // Fresh NextNonces per run ([SEC] §5.3.3); one counter makes them fresh per session.
-    config.nonce_seed = peers::SessionIds::new(seed, "peer-server").server_nonce_seed;
+    config.nonce_seed = peers::SessionIds::new(opts.seed, "peer-server").server_nonce_seed;
+    config.verproto_param = opts.verproto_param;
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
@@ -126,6 +117,7 @@ pub async fn client(
     let ids = peers::SessionIds::new(opts.seed, "peer-client");
     config.session_id = ids.session_id_hex();
     config.nonce_seed = ids.client_nonce_seed;
+    config.verproto_param = opts.verproto_param;
     config.creds = accounts.client();
     config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
     config.server_creds = accounts.server();

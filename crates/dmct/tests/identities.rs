@@ -130,7 +130,7 @@ fn the_same_seed_replays_a_run_byte_for_byte() {
     let listen = format!("127.0.0.1:{port}");
     let mut runs = Vec::new();
     for name in ["replay-a", "replay-b"] {
-        let server = peer_server_on(&listen, &["--seed", "7"]);
+        let server = peer_server_at(&listen, &["--seed", "7"]);
         let out = out_dir(name);
         let o = dmct(&[
             "run",
@@ -166,7 +166,7 @@ fn the_same_seed_replays_a_run_byte_for_byte() {
         }
     }
     // Another seed, other SessionIDs.
-    let server = peer_server_on(&listen, &["--seed", "7"]);
+    let server = peer_server_at(&listen, &["--seed", "7"]);
     let other = out_dir("replay-c");
     let o = dmct(&[
         "run",

@@ -66,13 +66,22 @@ rule!(
     ContentType, "http/content-type", |view, role| {
         messages(view, role)
             .into_iter()
-            .map(|(i, side, h, _, _)| match h.media_type().as_deref() {
-                Some(CONTENT_TYPE_XML | CONTENT_TYPE_WBXML) => obs(Verdict::Pass, i, side, "a DM media type", None),
+            // Only the type is judged: parameters (charset, verproto, verdtd) are not
+            // findings of this rule, even malformed ones.
+            .map(|(i, side, h, _, _)| match h.media_type() {
+                Some(Ok(t)) if t == CONTENT_TYPE_XML || t == CONTENT_TYPE_WBXML => obs(Verdict::Pass, i, side, "a DM media type", None),
+                Some(Err(e)) => obs(
+                    Verdict::Fail,
+                    i,
+                    side,
+                    format!("Content-Type is not a media type ({e}), so not {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}"),
+                    header_excerpt(h, "Content-Type"),
+                ),
                 other => obs(
                     Verdict::Fail,
                     i,
                     side,
-                    format!("Content-Type {other:?} is not {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}"),
+                    format!("Content-Type {:?} is not {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}", other.and_then(Result::ok)),
                     header_excerpt(h, "Content-Type"),
                 ),
             })
@@ -86,9 +95,9 @@ rule!(
         messages(view, role)
             .into_iter()
             .filter_map(|(i, side, h, enc, _)| {
-                let label = match h.media_type().as_deref() {
-                    Some(CONTENT_TYPE_XML) => Encoding::Xml,
-                    Some(CONTENT_TYPE_WBXML) => Encoding::Wbxml,
+                let label = match h.media_type()?.ok()?.as_str() {
+                    CONTENT_TYPE_XML => Encoding::Xml,
+                    CONTENT_TYPE_WBXML => Encoding::Wbxml,
                     _ => return None,
                 };
                 Some(if label == enc {
@@ -107,11 +116,19 @@ rule!(
         messages(view, role)
             .into_iter()
             .filter_map(|(i, side, h, _, ver_proto)| {
-                let ct = h.get("content-type")?;
-                let param = ct.split(';').skip(1).find_map(|p| {
-                    let (k, v) = p.split_once('=')?;
-                    k.trim().eq_ignore_ascii_case("verproto").then(|| v.trim().trim_matches('"').to_owned())
-                })?;
+                let ct = match h.content_type()? {
+                    Ok(ct) => ct,
+                    // A bare `verproto=DM/1.2` is no parameter at all in RFC 7231 syntax
+                    // ('/' is not a token character): what it says cannot be read.
+                    Err(e) => return Some(obs(
+                        Verdict::Inconclusive,
+                        i,
+                        side,
+                        format!("the Content-Type is not RFC 7231 syntax ({e}), so no verproto can be read"),
+                        header_excerpt(h, "Content-Type"),
+                    )),
+                };
+                let param = ct.param("verproto")?;
                 Some(if param == ver_proto.trim() {
                     obs(Verdict::Pass, i, side, "verproto matches VerProto", None)
                 } else {

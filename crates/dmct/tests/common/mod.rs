@@ -58,12 +58,12 @@ impl Drop for PeerServer {
 }
 
 pub fn peer_server(extra: &[&str]) -> PeerServer {
-    peer_server_on("127.0.0.1:0", extra)
+    peer_server_at("127.0.0.1:0", extra)
 }
 
-/// A `dmct peer server` on a given address (a fixed port, for runs that must see the
-/// same URL twice).
-pub fn peer_server_on(listen: &str, extra: &[&str]) -> PeerServer {
+/// A `dmct peer server` on `listen`: for a test that must know the address before the
+/// server says it (a `--public-url` in front of it).
+pub fn peer_server_at(listen: &str, extra: &[&str]) -> PeerServer {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
         .args(["peer", "server", "--listen", listen])
         .args(extra)
