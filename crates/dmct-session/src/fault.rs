@@ -242,6 +242,9 @@ faults!(
             "sends Results Items without a Source LocURI";
         GetWithoutResults = "get-without-results", breaks ["results/for-every-get"],
             "answers a Get 200 but sends no Results";
+        ResultsForFailedGet = "results-for-failed-get",
+            breaks ["results/only-for-successful-get"],
+            "answers a Get of several nodes, one missing, with 404 and Results for the others";
         Pkg1WithoutAlert = "pkg1-without-alert", breaks ["pkg1/alert"],
             "opens the session without Alert 1200/1201";
         Pkg1PartialDevInfo = "pkg1-partial-devinfo", breaks ["pkg1/devinfo"],
@@ -342,6 +345,9 @@ faults!(
             "sends a command along with its challenge";
         ChallengeStatuses200 = "challenge-statuses-200", breaks ["auth/failure-same-code"],
             "answers the commands of a refused message with 200";
+        AcceptsMissingCred = "accepts-missing-cred",
+            breaks ["auth/server-refuses-missing-cred"],
+            "accepts a Package #1 without credentials with 212";
         NoServerCred = "no-server-cred", breaks ["auth/server-credentials"],
             "never presents server credentials";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
