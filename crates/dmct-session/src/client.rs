@@ -649,8 +649,8 @@ impl Client {
             code,
             Some(build::chal(scheme, nonce.as_ref())),
         ));
-        for cmd in msg.operations() {
-            b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
+        for status in build::refusal_statuses(msg, code) {
+            b.push(status);
         }
         let m = b.finish(true);
         ClientStep::Send(self.send(m))

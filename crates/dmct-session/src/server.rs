@@ -296,8 +296,8 @@ impl Server {
                 ));
                 // An authentication failure is answered with Status only, one per
                 // command, carrying the same code.
-                for cmd in msg.body.commands.iter().filter(|c| c.is_operation()) {
-                    b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
+                for status in build::refusal_statuses(msg, code) {
+                    b.push(status);
                 }
                 if step.challenge.is_some() && !replay {
                     // A scripted challenge is a package of its own.

@@ -886,3 +886,50 @@ cred = "valid"
     assert_eq!(first_code(Scheme::Basic), Some(401));
     assert_eq!(first_code(Scheme::Hmac), Some(407));
 }
+
+/// A message refused for authentication gets a Status for every command it holds,
+/// Results included ([PRO] §9.1), each with the refusal's code, and none for a Status.
+#[test]
+fn a_refused_message_gets_a_status_for_every_command_results_included() {
+    let mut b =
+        dmct_session::build::MessageBuilder::new("42", 1, URL, dmct_proto::LocRef::uri("IMEI:1"));
+    b.push(Command::Alert(dmct_proto::Alert {
+        data: Some("1201".into()),
+        ..Default::default()
+    }));
+    b.push(Command::Results(dmct_proto::Results {
+        msg_ref: Some("1".into()),
+        cmd_ref: "9".into(),
+        ..Default::default()
+    }));
+    b.push(dmct_session::build::synchdr_status(
+        &dmct_proto::SyncHdr {
+            msg_id: "1".into(),
+            ..Default::default()
+        },
+        200,
+        None,
+    ));
+    let body = dmct_proto::encode(&b.finish(true), Encoding::Xml);
+    let mut headers = dmct_proto::transcript::Headers::default();
+    headers.push("Content-Type", dmct_proto::CONTENT_TYPE_XML);
+    let req = dmct_proto::transcript::HttpRequest {
+        method: "POST".into(),
+        target: "/dm".into(),
+        headers,
+        body: body.into(),
+    };
+    let answer = decode(server(Scheme::Basic, "").respond(&req).body.as_bytes());
+    let got: Vec<(String, u16)> = answer
+        .statuses()
+        .map(|s| (s.cmd.clone(), s.code().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("SyncHdr".into(), 407),
+            ("Alert".into(), 407),
+            ("Results".into(), 407)
+        ]
+    );
+}
