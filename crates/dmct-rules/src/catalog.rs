@@ -153,7 +153,6 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::HmacEveryMessage,
     &auth::SchemeConstant,
     &auth::FailureStatusOnly,
-    &auth::FailureSameCode,
     &auth::RefusesMissingCred,
     &auth::ServerCredentials,
     &msg::VerDtd,

@@ -122,7 +122,7 @@ fn a_request_without_cred_may_be_refused_with_407_or_401() {
             ("auth/server-refuses-missing-cred", Role::Server),
             ("auth/chal-with-401-407", Role::Server),
             ("auth/failure-status-only", Role::Server),
-            ("auth/failure-same-code", Role::Server),
+            ("status/every-command", Role::Server),
             ("session/reauth-continues", Role::Client),
             ("auth/client-answers-scheme", Role::Client),
         ] {

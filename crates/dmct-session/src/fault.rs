@@ -343,8 +343,6 @@ faults!(
             "gives the same nonce again";
         CommandsWithChallenge = "commands-with-challenge", breaks ["auth/failure-status-only"],
             "sends a command along with its challenge";
-        ChallengeStatuses200 = "challenge-statuses-200", breaks ["auth/failure-same-code"],
-            "answers the commands of a refused message with 200";
         AcceptsMissingCred = "accepts-missing-cred",
             breaks ["auth/server-refuses-missing-cred"],
             "accepts a Package #1 without credentials with 212";
@@ -655,18 +653,6 @@ impl ServerFault {
                     ..Default::default()
                 }));
                 renumber(m);
-            }
-            ServerFault::ChallengeStatuses200 if challenge => {
-                let mut any = false;
-                for c in &mut m.body.commands {
-                    if let Command::Status(s) = c
-                        && !s.is_for_synchdr()
-                    {
-                        s.data = "200".into();
-                        any = true;
-                    }
-                }
-                return any;
             }
             ServerFault::NoServerCred if m.hdr.cred.is_some() => m.hdr.cred = None,
             _ => return false,

@@ -470,23 +470,6 @@ rule!(
 );
 
 rule!(
-    /// On an authentication failure, every command's Status carries the SyncHdr's code.
-    FailureSameCode, "auth/failure-same-code", |view, role| {
-        sent(view, Role::Server)
-            .iter()
-            .filter_map(|s| {
-                let (code, _) = hdr_challenge(s.m)?;
-                let bad = s.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if !x.is_for_synchdr() && x.code() != Some(code)));
-                Some(match bad {
-                    Some(i) => s.fail(format!("the SyncHdr got {code}, but a command's Status has another code"), s.cmd_excerpt(i)),
-                    None => s.pass(format!("every Status carries {code}")),
-                })
-            })
-            .collect()
-    }
-);
-
-rule!(
     /// Unless the transport authenticates the server, its answer to Package #1 carries
     /// credentials when it sends commands.
     ServerCredentials, "auth/server-credentials", |view, role| {
