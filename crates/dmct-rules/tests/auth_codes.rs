@@ -4,21 +4,11 @@
 //! [PRO] §9.1 calls both 401 and 407 "the request requires authentication"; the example
 //! uses 407. Accepting the request without credentials (200, 212) is refusing nothing.
 
-use dmct_proto::transcript::{
-    Body, Closing, Exchange, Headers, HttpRequest, HttpResponse, Transcript,
-};
-use dmct_rules::{Finding, Role, Verdict, check};
+mod common;
 
-const SERVER: &str = "http://www.syncml.org/mgmt-server";
-const DEVICE: &str = "IMEI:493005100592800";
-
-fn hdr(msg_id: u32, target: &str, source: &str, cred: &str) -> String {
-    format!(
-        "<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID>\
-         <MsgID>{msg_id}</MsgID><Target><LocURI>{target}</LocURI></Target>\
-         <Source><LocURI>{source}</LocURI></Source>{cred}</SyncHdr>"
-    )
-}
+use common::{DEVICE, SERVER, exchange, finding, hdr};
+use dmct_proto::transcript::{Closing, Transcript};
+use dmct_rules::{Role, Verdict};
 
 /// A Package #1 (Alert 1201, the DevInfo Replace), with `extra` before the Alert (the
 /// Status for the server's SyncHdr when it is sent again).
@@ -64,25 +54,6 @@ fn pkg2(msg_id: u32, msg_ref: u32, code: u16) -> String {
     )
 }
 
-fn exchange(request: String, response: String) -> Exchange {
-    let mut headers = Headers::default();
-    headers.push("Content-Type", "application/vnd.syncml.dm+xml");
-    Exchange {
-        request: HttpRequest {
-            method: "POST".into(),
-            target: "/mgmt-server".into(),
-            headers: headers.clone(),
-            body: Body(request.into_bytes()),
-        },
-        response: Some(HttpResponse {
-            status: 200,
-            headers,
-            body: Body(response.into_bytes()),
-        }),
-        failure: None,
-    }
-}
-
 /// The §9.4.1 session with `code` as the server's answer to the Package #1 without
 /// Cred; after a refusal, the client sends Package #1 again with Basic credentials and
 /// the server accepts them with 212.
@@ -104,14 +75,6 @@ fn session(code: u16) -> Transcript {
         closing: Closing::PeerDone,
         ..Default::default()
     }
-}
-
-/// The finding of `rule` for the peer playing `role`.
-fn finding(t: &Transcript, rule: &str, role: Role) -> Finding {
-    check(t)
-        .into_iter()
-        .find(|f| f.rule == rule && f.role == role)
-        .unwrap_or_else(|| panic!("{rule} gave no finding for the {role}"))
 }
 
 #[test]

@@ -293,15 +293,24 @@ fn get_status_code(mine: &[Msg], p: &Msg, g: &ItemCmd) -> Option<u16> {
 }
 
 /// The first of `mine` holding Results for the Get `g` of the peer's message `p`, and
-/// the index of those Results. A Results without MsgRef refers to the peer's message.
-fn results_for<'a>(mine: &[Msg<'a>], p: &Msg, g: &ItemCmd) -> Option<(Msg<'a>, usize)> {
+/// the index of those Results. A Results without MsgRef counts when `unreferenced`
+/// says its message may answer `p`.
+fn results_for<'a>(
+    mine: &[Msg<'a>],
+    p: &Msg,
+    g: &ItemCmd,
+    unreferenced: impl Fn(&Msg) -> bool,
+) -> Option<(Msg<'a>, usize)> {
     mine.iter().find_map(|m| {
         m.m.body
             .commands
             .iter()
             .position(|x| {
                 matches!(x, Command::Results(r) if r.cmd_ref.trim() == g.cmd_id.trim()
-                    && r.msg_ref.as_deref().is_none_or(|id| id.trim() == p.m.hdr.msg_id.trim()))
+                && match r.msg_ref.as_deref() {
+                    Some(id) => id.trim() == p.m.hdr.msg_id.trim(),
+                    None => unreferenced(m),
+                })
             })
             .map(|i| (*m, i))
     })
@@ -318,7 +327,9 @@ rule!(
                 if get_status_code(&mine, &p, g) != Some(200) {
                     continue;
                 }
-                match (results_for(&mine, &p, g), mine.last()) {
+                // Lenient: a Results without MsgRef anywhere in the session counts, so
+                // a missing one is never claimed by mistake.
+                match (results_for(&mine, &p, g, |_| true), mine.last()) {
                     (Some(_), _) => out.push(p.pass("the Get was answered with Results")),
                     (None, Some(l)) => out.push(l.fail(
                         format!("Get {} was answered 200 but no Results came", g.cmd_id),
@@ -345,7 +356,10 @@ rule!(
                 if (200..300).contains(&code) {
                     continue;
                 }
-                match results_for(&mine, &p, g) {
+                // Strict: a Results without MsgRef is this Get's only when its message
+                // answers `p`, so another Get with the same CmdID is never blamed.
+                let answers_p = |m: &Msg| answered(view, role, m).is_some_and(|a| a.index == p.index);
+                match results_for(&mine, &p, g, answers_p) {
                     Some((m, i)) => out.push(m.fail(
                         format!("Get {} was answered {code}, yet Results for it came", g.cmd_id),
                         m.cmd_excerpt(i),
