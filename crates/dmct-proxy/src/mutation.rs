@@ -115,7 +115,6 @@ impl Mutation {
                 "auth/chal-with-401-407",
                 "auth/chal-nonce",
                 "auth/failure-status-only",
-                "auth/failure-same-code",
             ],
             Mutation::RenewNonce => &[
                 "auth/fresh-nonce-after-failure",

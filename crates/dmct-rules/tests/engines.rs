@@ -96,6 +96,7 @@ fn reauth() -> ServerScript {
                 cred: ServerCred::Valid,
                 commands: vec![ScriptCommand::Get {
                     target: "./DevInfo/Mod".into(),
+                    more_targets: Vec::new(),
                 }],
                 ..Default::default()
             },
@@ -158,6 +159,7 @@ fn server_fault_is_caught() {
         packages: vec![ServerStep {
             commands: vec![ScriptCommand::Get {
                 target: "./DevInfo/Mod".into(),
+                more_targets: Vec::new(),
             }],
             ..Default::default()
         }],

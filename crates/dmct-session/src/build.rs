@@ -103,6 +103,17 @@ pub fn command_status(msg_id: &str, cmd: &Command, code: u16) -> Command {
     })
 }
 
+/// The Statuses of a message refused for authentication: `code` for every command it
+/// holds, Results included ([PRO] §9.1: "A Status command MUST be provided for every
+/// command received in the request"), except Statuses, which nothing answers.
+pub fn refusal_statuses<'a>(msg: &'a SyncML, code: u16) -> impl Iterator<Item = Command> + 'a {
+    msg.body
+        .commands
+        .iter()
+        .filter(|c| !matches!(c, Command::Status(_)))
+        .map(move |c| command_status(&msg.hdr.msg_id, c, code))
+}
+
 /// A Chal asking for `scheme`; MD5 and HMAC carry a NextNonce (DM Protocol §9).
 pub fn chal(scheme: Scheme, nonce: Option<&Nonce>) -> Chal {
     Chal {

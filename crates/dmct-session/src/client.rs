@@ -659,8 +659,8 @@ impl Client {
             code,
             Some(build::chal(scheme, nonce.as_ref())),
         ));
-        for cmd in msg.operations() {
-            b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
+        for status in build::refusal_statuses(msg, code) {
+            b.push(status);
         }
         let m = b.finish(true);
         ClientStep::Send(self.send(m))
@@ -922,6 +922,10 @@ impl Client {
     /// Carry out one plain command: its Status code and the Items of its Results.
     fn run(&mut self, cmd: &Command) -> (u16, Vec<Item>) {
         match cmd {
+            // One Status answers the whole Get: the first failure (a missing node is
+            // 404), else 200. Results go only with a Get that succeeded ([PRO] §8.5
+            // item 4: "Results MUST be returned ... for successful Get operations"), so
+            // a 404 never comes with the values of the nodes that were found.
             Command::Get(c) => {
                 let mut code = 200;
                 let mut results = Vec::new();
@@ -943,8 +947,16 @@ impl Client {
                                 ..Default::default()
                             });
                         }
-                        Err(c) => code = c,
+                        Err(c) if code == 200 => code = c,
+                        Err(_) => {}
                     }
+                }
+                if c.items.is_empty() {
+                    // A Get without an Item names nothing to read.
+                    code = 400;
+                }
+                if code != 200 && !self.fault(ClientFault::ResultsForFailedGet) {
+                    results.clear();
                 }
                 (code, results)
             }

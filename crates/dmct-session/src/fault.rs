@@ -243,6 +243,9 @@ faults!(
             "sends Results Items without a Source LocURI";
         GetWithoutResults = "get-without-results", breaks ["results/for-every-get"],
             "answers a Get 200 but sends no Results";
+        ResultsForFailedGet = "results-for-failed-get",
+            breaks ["results/only-for-successful-get"],
+            "answers a Get of several nodes, one missing, with 404 and Results for the others";
         Pkg1WithoutAlert = "pkg1-without-alert", breaks ["pkg1/alert"],
             "opens the session without Alert 1200/1201";
         Pkg1PartialDevInfo = "pkg1-partial-devinfo", breaks ["pkg1/devinfo"],
@@ -341,8 +344,9 @@ faults!(
             "gives the same nonce again";
         CommandsWithChallenge = "commands-with-challenge", breaks ["auth/failure-status-only"],
             "sends a command along with its challenge";
-        ChallengeStatuses200 = "challenge-statuses-200", breaks ["auth/failure-same-code"],
-            "answers the commands of a refused message with 200";
+        AcceptsMissingCred = "accepts-missing-cred",
+            breaks ["auth/server-refuses-missing-cred"],
+            "accepts a Package #1 without credentials with 212";
         NoServerCred = "no-server-cred", breaks ["auth/server-credentials"],
             "never presents server credentials";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
@@ -649,18 +653,6 @@ impl ServerFault {
                     ..Default::default()
                 }));
                 renumber(m);
-            }
-            ServerFault::ChallengeStatuses200 if challenge => {
-                let mut any = false;
-                for c in &mut m.body.commands {
-                    if let Command::Status(s) = c
-                        && !s.is_for_synchdr()
-                    {
-                        s.data = "200".into();
-                        any = true;
-                    }
-                }
-                return any;
             }
             ServerFault::NoServerCred if m.hdr.cred.is_some() => m.hdr.cred = None,
             _ => return false,

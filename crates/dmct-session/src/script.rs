@@ -60,7 +60,8 @@ pub enum ServerCred {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
-    /// 401 (invalid credentials) or 407 (credentials missing).
+    /// 401 (invalid credentials) or 407 (credentials missing), for a request that
+    /// carries credentials; one without any is answered 407 ([PRO] §9.4.1).
     pub status: u16,
     pub scheme: Scheme,
 }
@@ -71,6 +72,9 @@ pub struct Challenge {
 pub enum ScriptCommand {
     Get {
         target: String,
+        /// Further nodes the same Get reads, one Item each.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more_targets: Vec<String>,
     },
     Replace {
         target: String,

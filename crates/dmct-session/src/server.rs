@@ -259,12 +259,25 @@ impl Server {
 
         // Authentication of the client (DM Protocol §9).
         let auth = if let Some(ch) = step.challenge.filter(|_| !replay) {
-            // The script asks for other credentials, whatever the client sent.
+            // The script asks for other credentials, whatever the client sent. A request
+            // without any gets 407, as in the §9.4.1 example: the script's code (401,
+            // "refused for those credentials", §9.1) needs credentials to refuse.
             st.authenticated = false;
             st.hmac = false;
-            Auth::Challenge(ch.status, ch.scheme)
+            let code = if has_credentials(req, msg) {
+                ch.status
+            } else {
+                407
+            };
+            Auth::Challenge(code, ch.scheme)
         } else if st.authenticated && !st.hmac {
             Auth::AlreadyAuthenticated
+        } else if !has_credentials(req, msg)
+            && self.has(ServerFault::AcceptsMissingCred)
+            && st.spent.insert(ServerFault::AcceptsMissingCred)
+        {
+            st.authenticated = true;
+            Auth::Accepted
         } else {
             match self.check_cred(req, msg, st) {
                 Ok(Scheme::Hmac) => {
@@ -296,8 +309,8 @@ impl Server {
                 ));
                 // An authentication failure is answered with Status only, one per
                 // command, carrying the same code.
-                for cmd in msg.body.commands.iter().filter(|c| c.is_operation()) {
-                    b.push(build::command_status(&msg.hdr.msg_id, cmd, code));
+                for status in build::refusal_statuses(msg, code) {
+                    b.push(status);
                 }
                 if step.challenge.is_some() && !replay {
                     // A scripted challenge is a package of its own.
@@ -530,6 +543,12 @@ impl Server {
     }
 }
 
+/// Whether a request carries client credentials at all: a Cred in its SyncHdr or the
+/// HMAC header.
+fn has_credentials(req: &HttpRequest, msg: &SyncML) -> bool {
+    msg.hdr.cred.is_some() || req.headers.get(HMAC_HEADER).is_some()
+}
+
 /// The command a script line stands for. CmdIDs of nested commands are numbered here;
 /// the builder numbers top-level ones.
 fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
@@ -559,7 +578,16 @@ fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
         ..Default::default()
     };
     match c {
-        ScriptCommand::Get { target } => Command::Get(cmd(item(target, None, None))),
+        ScriptCommand::Get {
+            target,
+            more_targets,
+        } => Command::Get(ItemCmd {
+            items: std::iter::once(target)
+                .chain(more_targets)
+                .map(|t| item(t, None, None))
+                .collect(),
+            ..Default::default()
+        }),
         ScriptCommand::Replace {
             target,
             data,

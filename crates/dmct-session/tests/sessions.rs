@@ -825,3 +825,163 @@ fn server_accepts_every_form_of_the_dm_media_type() {
         Some(dmct_proto::CONTENT_TYPE_WBXML)
     );
 }
+
+fn get(cmd_id: &str, targets: &[&str]) -> Command {
+    Command::Get(dmct_proto::ItemCmd {
+        cmd_id: cmd_id.into(),
+        items: targets
+            .iter()
+            .map(|t| dmct_proto::Item {
+                target: Some(dmct_proto::LocRef::uri(*t)),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    })
+}
+
+/// A Get of several nodes gets one Status: 404 when one is missing, and then no Results
+/// at all ([PRO] §8.5 item 4: Results for successful Gets); 200 with one Results Item
+/// per node when all exist.
+#[test]
+fn a_get_with_a_missing_node_fails_whole_and_has_no_results() {
+    let mut c = client(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+    c.start();
+    let answer = feed(
+        &mut c,
+        &server_msg(
+            1,
+            vec![
+                get("2", &["./DevInfo/Mod", "./DevInfo/Nope", "./DevInfo/Man"]),
+                get("3", &["./DevInfo/Mod", "./DevInfo/Man"]),
+            ],
+            true,
+        ),
+    )
+    .expect("the client answers");
+    let get_codes: Vec<(String, u16)> = answer
+        .statuses()
+        .filter(|s| s.cmd == "Get")
+        .map(|s| (s.cmd_ref.clone(), s.code().unwrap_or(0)))
+        .collect();
+    assert_eq!(get_codes, [("2".into(), 404), ("3".into(), 200)]);
+    let results: Vec<(String, Vec<String>)> = answer
+        .body
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Results(r) => Some((
+                r.cmd_ref.clone(),
+                r.items
+                    .iter()
+                    .filter_map(|i| i.source.as_ref().map(|s| s.loc_uri.clone()))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [(
+            "3".into(),
+            vec!["./DevInfo/Mod".into(), "./DevInfo/Man".into()]
+        )]
+    );
+}
+
+/// The fault that reproduces the old answer: 404 for the Get and Results for the nodes
+/// that were found.
+#[test]
+fn results_for_failed_get_fault_sends_the_contradiction() {
+    let mut cfg = config(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+    cfg.faults = [ClientFault::ResultsForFailedGet].into();
+    let mut c = Client::new(cfg);
+    c.start();
+    let answer = feed(
+        &mut c,
+        &server_msg(
+            1,
+            vec![get("2", &["./DevInfo/Mod", "./DevInfo/Nope"])],
+            true,
+        ),
+    )
+    .expect("the client answers");
+    assert_eq!(status_of(&answer, "Get"), [404]);
+    assert!(
+        answer
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Results(r) if r.cmd_ref == "2" && r.items.len() == 1))
+    );
+}
+
+/// A scripted challenge is 407 for a request without credentials ([PRO] §9.4.1) and the
+/// script's 401 for one whose credentials it refuses ([PRO] §9.1).
+#[test]
+fn scripted_challenge_is_407_without_credentials_and_401_with_them() {
+    let script = r#"
+[[package]]
+challenge = { status = 401, scheme = "md5" }
+[[package]]
+cred = "valid"
+"#;
+    let first_code = |scheme: Scheme| {
+        let mut c = client(scheme, Scheme::Basic, Encoding::Xml);
+        let mut s = server(Scheme::Md5, script);
+        let resp = s.respond(&c.start().to_request());
+        decode(resp.body.as_bytes())
+            .synchdr_status()
+            .and_then(|st| st.code())
+    };
+    // Basic opens with Cred; HMAC without a nonce opens with none.
+    assert_eq!(first_code(Scheme::Basic), Some(401));
+    assert_eq!(first_code(Scheme::Hmac), Some(407));
+}
+
+/// A message refused for authentication gets a Status for every command it holds,
+/// Results included ([PRO] §9.1), each with the refusal's code, and none for a Status.
+#[test]
+fn a_refused_message_gets_a_status_for_every_command_results_included() {
+    let mut b =
+        dmct_session::build::MessageBuilder::new("42", 1, URL, dmct_proto::LocRef::uri("IMEI:1"));
+    b.push(Command::Alert(dmct_proto::Alert {
+        data: Some("1201".into()),
+        ..Default::default()
+    }));
+    b.push(Command::Results(dmct_proto::Results {
+        msg_ref: Some("1".into()),
+        cmd_ref: "9".into(),
+        ..Default::default()
+    }));
+    b.push(dmct_session::build::synchdr_status(
+        &dmct_proto::SyncHdr {
+            msg_id: "1".into(),
+            ..Default::default()
+        },
+        200,
+        None,
+    ));
+    let body = dmct_proto::encode(&b.finish(true), Encoding::Xml);
+    let mut headers = dmct_proto::transcript::Headers::default();
+    headers.push("Content-Type", dmct_proto::CONTENT_TYPE_XML);
+    let req = dmct_proto::transcript::HttpRequest {
+        method: "POST".into(),
+        target: "/dm".into(),
+        headers,
+        body: body.into(),
+    };
+    let answer = decode(server(Scheme::Basic, "").respond(&req).body.as_bytes());
+    let got: Vec<(String, u16)> = answer
+        .statuses()
+        .map(|s| (s.cmd.clone(), s.code().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("SyncHdr".into(), 407),
+            ("Alert".into(), 407),
+            ("Results".into(), 407)
+        ]
+    );
+}

@@ -119,6 +119,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../testcases/scenarios/every-command.toml"),
     ),
     (
+        "get-missing-node.toml",
+        include_str!("../../../testcases/scenarios/get-missing-node.toml"),
+    ),
+    (
         "get-replace-wbxml.toml",
         include_str!("../../../testcases/scenarios/get-replace-wbxml.toml"),
     ),

@@ -20,7 +20,8 @@ struct WbxmlOnly {
 
 impl Responder for WbxmlOnly {
     fn respond(&self, request: &HttpRequest) -> HttpResponse {
-        if request.headers.media_type().and_then(Result::ok).as_deref() != Some(CONTENT_TYPE_WBXML) {
+        if request.headers.media_type().and_then(Result::ok).as_deref() != Some(CONTENT_TYPE_WBXML)
+        {
             let mut headers = Headers::default();
             headers.push("Content-Type", "text/plain; charset=utf-8");
             return HttpResponse {
@@ -97,13 +98,20 @@ async fn every_server_side_scenario_runs_in_wbxml_against_a_wbxml_only_server() 
         assert!(!run.transcript.exchanges.is_empty(), "{id}");
         for ex in &run.transcript.exchanges {
             assert_eq!(
-                ex.request.headers.media_type().and_then(Result::ok).as_deref(),
+                ex.request
+                    .headers
+                    .media_type()
+                    .and_then(Result::ok)
+                    .as_deref(),
                 Some(CONTENT_TYPE_WBXML),
                 "{id}: the client spoke another encoding"
             );
             let r = ex.response.as_ref().expect("answered");
             assert_eq!(r.status, 200, "{id}: {:?}", r.body);
-            assert_eq!(r.headers.media_type().and_then(Result::ok).as_deref(), Some(CONTENT_TYPE_WBXML));
+            assert_eq!(
+                r.headers.media_type().and_then(Result::ok).as_deref(),
+                Some(CONTENT_TYPE_WBXML)
+            );
             assert!(dmct_proto::wbxml::decode(ex.request.body.as_bytes()).is_ok());
         }
         // The script is not the scenario's, so some rules may stay inconclusive; none
@@ -120,7 +128,12 @@ async fn every_server_side_scenario_runs_in_wbxml_against_a_wbxml_only_server() 
     for run in &runs {
         let first = &run.transcript.exchanges[0];
         assert_eq!(
-            first.request.headers.media_type().and_then(Result::ok).as_deref(),
+            first
+                .request
+                .headers
+                .media_type()
+                .and_then(Result::ok)
+                .as_deref(),
             Some(CONTENT_TYPE_XML)
         );
         assert_eq!(first.response.as_ref().map(|r| r.status), Some(415));

@@ -470,23 +470,6 @@ rule!(
 );
 
 rule!(
-    /// On an authentication failure, every command's Status carries the SyncHdr's code.
-    FailureSameCode, "auth/failure-same-code", |view, role| {
-        sent(view, Role::Server)
-            .iter()
-            .filter_map(|s| {
-                let (code, _) = hdr_challenge(s.m)?;
-                let bad = s.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if !x.is_for_synchdr() && x.code() != Some(code)));
-                Some(match bad {
-                    Some(i) => s.fail(format!("the SyncHdr got {code}, but a command's Status has another code"), s.cmd_excerpt(i)),
-                    None => s.pass(format!("every Status carries {code}")),
-                })
-            })
-            .collect()
-    }
-);
-
-rule!(
     /// Unless the transport authenticates the server, its answer to Package #1 carries
     /// credentials when it sends commands.
     ServerCredentials, "auth/server-credentials", |view, role| {
@@ -515,5 +498,40 @@ rule!(
                 })
             })
             .collect()
+    }
+);
+
+rule!(
+    /// A server refuses a request that carries no credentials (no Cred, no HMAC header)
+    /// before it has accepted the client for the session (212): 401 or 407, never 200 or
+    /// 212. [PRO] §9.1 names both codes "the request requires authentication", so either
+    /// passes; the §9.4.1 example uses 407.
+    RefusesMissingCred, "auth/server-refuses-missing-cred", |view, role| {
+        let servers = sent(view, Role::Server);
+        let mut out = Vec::new();
+        for c in sent(view, Role::Client) {
+            if used_scheme(&c).is_some() || c.m.hdr.cred.is_some() {
+                continue;
+            }
+            // After 212 no further authentication is needed in the session (§9.1).
+            let accepted = servers.iter().any(|s| {
+                s.index < c.index
+                    && s.session() == c.session()
+                    && s.m.synchdr_status().and_then(|x| x.code()) == Some(212)
+            });
+            if accepted {
+                continue;
+            }
+            let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
+            match s.m.synchdr_status().and_then(|x| x.code()) {
+                Some(code @ (401 | 407)) => out.push(s.pass(format!("a request without credentials was refused with {code}"))),
+                Some(code @ (200 | 212)) => out.push(s.fail(
+                    format!("a request without credentials (no Cred, no x-syncml-hmac) was accepted with {code}"),
+                    synchdr_index(s.m).and_then(|i| s.cmd_excerpt(i)),
+                )),
+                _ => {}
+            }
+        }
+        out
     }
 );

@@ -1,9 +1,9 @@
 //! Status and Results (SyncML RepPro as profiled by DM 1.2): every command answered,
 //! the SyncHdr's Status first, references that point at what they answer.
 
-use super::{answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
+use super::{Msg, answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
 use crate::Role;
-use dmct_proto::{Command, Status};
+use dmct_proto::{Command, ItemCmd, Status};
 
 rule!(
     /// A message answering the peer starts with the Status for its SyncHdr.
@@ -281,6 +281,41 @@ rule!(
     }
 );
 
+/// The code of the Status `mine` gave the Get `g` of the peer's message `p`.
+fn get_status_code(mine: &[Msg], p: &Msg, g: &ItemCmd) -> Option<u16> {
+    mine.iter().find_map(|m| {
+        m.m.statuses()
+            .find(|s| {
+                s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == g.cmd_id.trim()
+            })
+            .and_then(Status::code)
+    })
+}
+
+/// The first of `mine` holding Results for the Get `g` of the peer's message `p`, and
+/// the index of those Results. A Results without MsgRef counts when `unreferenced`
+/// says its message may answer `p`.
+fn results_for<'a>(
+    mine: &[Msg<'a>],
+    p: &Msg,
+    g: &ItemCmd,
+    unreferenced: impl Fn(&Msg) -> bool,
+) -> Option<(Msg<'a>, usize)> {
+    mine.iter().find_map(|m| {
+        m.m.body
+            .commands
+            .iter()
+            .position(|x| {
+                matches!(x, Command::Results(r) if r.cmd_ref.trim() == g.cmd_id.trim()
+                && match r.msg_ref.as_deref() {
+                    Some(id) => id.trim() == p.m.hdr.msg_id.trim(),
+                    None => unreferenced(m),
+                })
+            })
+            .map(|i| (*m, i))
+    })
+}
+
 rule!(
     /// A Get carried out (Status 200) is followed by its Results.
     GetHasResults, "results/for-every-get", |view, role| {
@@ -289,27 +324,47 @@ rule!(
             let mine = session_msgs(view, role, p.session());
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
-                let ok = mine.iter().any(|m| {
-                    m.m.statuses().any(|s| {
-                        s.msg_ref.trim() == p.m.hdr.msg_id.trim()
-                            && s.cmd_ref.trim() == g.cmd_id.trim()
-                            && s.code() == Some(200)
-                    })
-                });
-                if !ok {
+                if get_status_code(&mine, &p, g) != Some(200) {
                     continue;
                 }
-                let has_results = mine.iter().any(|m| {
-                    m.m.body.commands.iter().any(|x| matches!(x, Command::Results(r) if r.cmd_ref.trim() == g.cmd_id.trim()))
-                });
-                let last = mine.last().copied();
-                match (has_results, last) {
-                    (true, _) => out.push(p.pass("the Get was answered with Results")),
-                    (false, Some(l)) => out.push(l.fail(
+                // Lenient: a Results without MsgRef anywhere in the session counts, so
+                // a missing one is never claimed by mistake.
+                match (results_for(&mine, &p, g, |_| true), mine.last()) {
+                    (Some(_), _) => out.push(p.pass("the Get was answered with Results")),
+                    (None, Some(l)) => out.push(l.fail(
                         format!("Get {} was answered 200 but no Results came", g.cmd_id),
                         p.excerpt_of(c),
                     )),
-                    (false, None) => {}
+                    (None, None) => {}
+                }
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// A Get answered with a failure code gets no Results: a Status 404 with the values
+    /// of the nodes that were found contradicts itself.
+    ResultsOnlyForSuccess, "results/only-for-successful-get", |view, role| {
+        let mut out = Vec::new();
+        for p in sent(view, other(role)) {
+            let mine = session_msgs(view, role, p.session());
+            for c in flatten(p.m) {
+                let Command::Get(g) = c else { continue };
+                let Some(code) = get_status_code(&mine, &p, g) else { continue };
+                if (200..300).contains(&code) {
+                    continue;
+                }
+                // Strict: a Results without MsgRef is this Get's only when its message
+                // answers `p`, so another Get with the same CmdID is never blamed.
+                let answers_p = |m: &Msg| answered(view, role, m).is_some_and(|a| a.index == p.index);
+                match results_for(&mine, &p, g, answers_p) {
+                    Some((m, i)) => out.push(m.fail(
+                        format!("Get {} was answered {code}, yet Results for it came", g.cmd_id),
+                        m.cmd_excerpt(i),
+                    )),
+                    None => out.push(p.pass(format!("the Get that failed ({code}) got no Results"))),
                 }
             }
         }
