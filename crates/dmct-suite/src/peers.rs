@@ -3,6 +3,7 @@
 
 use crate::scenario::Scenario;
 use dmct_proto::auth::Credentials;
+use dmct_proto::package0::Package0Error;
 use dmct_session::{ClientConfig, ClientFault, DevInfo, ServerConfig, ServerFault};
 use std::collections::BTreeSet;
 
@@ -22,6 +23,10 @@ pub fn default_server_creds() -> Credentials {
         secret: "dmct-server-secret".into(),
     }
 }
+
+/// The ServerID of dmct's DM account (DMAcc ServerID): what dmct's server names in its
+/// Package 0, and what the built-in client's account holds. `--server-id` replaces it.
+pub const DEFAULT_SERVER_ID: &str = "dmct";
 
 pub fn reference_dev_info() -> DevInfo {
     DevInfo {
@@ -52,6 +57,7 @@ pub fn client_config(
             .client
             .server_scheme
             .unwrap_or(dmct_proto::auth::Scheme::Basic),
+        server_id: DEFAULT_SERVER_ID.into(),
         nonce_seed: CLIENT_NONCE_SEED,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
@@ -72,6 +78,7 @@ pub fn server_config(
         url: url.into(),
         client_creds,
         server_creds: default_server_creds(),
+        server_id: DEFAULT_SERVER_ID.into(),
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: SERVER_NONCE_SEED,
         max_msg_size: 16_000,
@@ -80,11 +87,15 @@ pub fn server_config(
 }
 
 /// The Package 0 that opens a scenario's session when it asks for a server-initiated
-/// one: SessionID from the case id, keyed with the server's secret.
-pub fn package0_for(scenario: &Scenario, server: &Credentials) -> Option<Vec<u8>> {
-    scenario.client.package0.then(|| {
-        dmct_session::client::notification_for(server, crate::runner::Trigger::session_id(scenario))
-    })
+/// one: `server`'s, with the SessionID from the case id.
+pub fn package0_for(
+    scenario: &Scenario,
+    server: &ServerConfig,
+) -> Option<Result<Vec<u8>, Package0Error>> {
+    scenario
+        .client
+        .package0
+        .then(|| server.package0(crate::runner::Trigger::session_id(scenario)))
 }
 
 /// Seeds of the reference peers' nonces.

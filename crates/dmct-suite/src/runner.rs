@@ -14,7 +14,9 @@ use dmct_proto::transcript::{
 };
 use dmct_report::{CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
-use dmct_session::{Client, ClientFault, ClientStep, Server, ServerFault, pair};
+use dmct_session::{
+    Client, ClientConfig, ClientFault, ClientStep, Server, ServerConfig, ServerFault, pair,
+};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -35,6 +37,9 @@ pub struct Options {
     pub session_timeout: Duration,
     /// What dmct's server expects clients to authenticate with.
     pub client_creds: Credentials,
+    /// The ServerID of the DM account (DMAcc ServerID): what dmct's server names in its
+    /// Package 0, and what dmct's client holds for the server it talks to.
+    pub server_id: String,
     /// How dmct's client trusts `https://` servers (a CA file, or insecure).
     pub client_tls: Option<ClientTls>,
     /// dmct's listener speaks HTTPS with this certificate.
@@ -73,6 +78,7 @@ impl Default for Options {
             max_exchanges: 32,
             session_timeout: Duration::from_secs(300),
             client_creds: peers::default_client_creds(),
+            server_id: peers::DEFAULT_SERVER_ID.into(),
             client_tls: None,
             server_tls: None,
             progress: None,
@@ -84,6 +90,8 @@ impl Default for Options {
 pub enum RunError {
     #[error(transparent)]
     Net(#[from] dmct_net::NetError),
+    #[error("cannot build Package 0: {0}")]
+    Package0(#[from] dmct_proto::package0::Package0Error),
 }
 
 /// One scenario played against one peer: what was recorded.
@@ -242,19 +250,16 @@ async fn loopback_session(
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
     let url = format!("http://{}/dm", handle.local_addr());
-    responder.install(Some(Server::new(
-        peers::server_config(&url, opts.client_creds.clone(), server_faults),
-        scenario.server.clone(),
-    )));
+    let mut sc = peers::server_config(&url, opts.client_creds.clone(), server_faults);
+    sc.server_id = opts.server_id.clone();
+    let package0 = peers::package0_for(scenario, &sc).transpose()?;
+    responder.install(Some(Server::new(sc, scenario.server.clone())));
     let mut config = peers::client_config(scenario, &url, client_faults);
-    let package0 = peers::package0_for(scenario, &peers::default_server_creds());
-    if let Some(bytes) = &package0 {
-        config = config
-            .for_notification(bytes)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-    }
-    let mut client = Client::new(config);
-    let (driven, closing) = drive_client(&mut client, opts).await;
+    config.server_id = opts.server_id.clone();
+    let (driven, closing) = match woken(config, package0.as_deref()) {
+        Some(config) => drive_client(&mut Client::new(config), opts).await,
+        None => (Vec::new(), Closing::PeerDone),
+    };
     let served = handle.recorder().take();
     handle.shutdown().await;
     Ok(Loopback {
@@ -263,6 +268,15 @@ async fn loopback_session(
         closing,
         package0,
     })
+}
+
+/// The reference client woken by `package0`, if there is one; `None` when it refuses it
+/// as a strict device does (a faulty server's), so no session follows.
+fn woken(config: ClientConfig, package0: Option<&[u8]>) -> Option<ClientConfig> {
+    match package0 {
+        Some(bytes) => config.for_notification(bytes).ok(),
+        None => Some(config),
+    }
 }
 
 /// A client under test that is built in: dmct's server (the scenario's script) on a
@@ -328,12 +342,34 @@ pub async fn run_external_server(
     target: &TargetServer,
     opts: &Options,
 ) -> CaseRun {
+    let peer = Peer {
+        name: target.url.clone(),
+        faults: Vec::new(),
+        identity: vec![("URL".into(), target.url.clone())],
+    };
+    if scenario.client.package0 {
+        // Judged inconclusive with why, never a silent pass.
+        return CaseRun {
+            scenario: scenario.clone(),
+            role: Role::Server,
+            peer,
+            transcript: Transcript {
+                closing: Closing::Skipped {
+                    reason: "the case judges the server's Package 0, which an external server \
+                             sends over its push channel to the device, not to dmct's client"
+                        .into(),
+                },
+                ..Transcript::default()
+            },
+        };
+    }
     let mut config = peers::client_config(scenario, &target.url, &BTreeSet::new());
     config.creds = target.creds.clone();
     if let Some(s) = target.scheme {
         config.scheme = s;
     }
     config.server_creds = target.server_creds.clone();
+    config.server_id = opts.server_id.clone();
     // A SessionID of its own per case, stable across runs (FNV-1a of the case id).
     let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
@@ -344,11 +380,7 @@ pub async fn run_external_server(
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
-        peer: Peer {
-            name: target.url.clone(),
-            faults: Vec::new(),
-            identity: vec![("URL".into(), target.url.clone())],
-        },
+        peer,
         transcript: Transcript {
             exchanges,
             closing,
@@ -423,14 +455,16 @@ impl ExternalServer {
         let started = tokio::time::Instant::now();
         let rec: &Recorder = self.handle.recorder();
         rec.take();
-        self.responder.install(Some(Server::new(
-            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new()),
-            scenario.server.clone(),
-        )));
+        let mut config =
+            peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
+        config.server_id = opts.server_id.clone();
+        // Serving before the device is woken: it may connect at once.
+        self.responder
+            .install(Some(Server::new(config.clone(), scenario.server.clone())));
         let mut package0 = None;
         let mut closing = None;
         if let Some(t) = trigger {
-            match t.fire(scenario, &self.url, opts.wait_first).await {
+            match t.fire(scenario, &config, opts.wait_first).await {
                 Ok(bytes) => package0 = Some(bytes.into()),
                 Err(detail) => closing = Some(Closing::TriggerFailed { detail }),
             }
@@ -512,8 +546,6 @@ pub struct Trigger {
     pub command: String,
     /// Where the Package 0 files are written.
     pub dir: std::path::PathBuf,
-    /// The server's credentials that key the Package 0 digest (the device's SRVCRED).
-    pub server_creds: Credentials,
 }
 
 impl Trigger {
@@ -525,16 +557,18 @@ impl Trigger {
         (h & 0xFFFF) as u16
     }
 
-    /// Write the case's Package 0 and run the command with it; the Package 0 bytes,
-    /// or why the device could not be woken.
+    /// Write `server`'s Package 0 for the case (its ServerID, keyed with its secret: the
+    /// device's SRVCRED) and run the command with it; the Package 0 bytes, or why the
+    /// device could not be woken.
     pub async fn fire(
         &self,
         scenario: &Scenario,
-        server_url: &str,
+        server: &ServerConfig,
         timeout: Duration,
     ) -> Result<Vec<u8>, String> {
         let sid = Self::session_id(scenario);
-        let pkg0 = dmct_session::client::notification_for(&self.server_creds, sid);
+        let server_url = &server.url;
+        let pkg0 = server.package0(sid).map_err(|e| e.to_string())?;
         let file = self
             .dir
             .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
@@ -645,16 +679,20 @@ pub fn run_in_memory_with(
         sc.server_creds = p.server.clone();
         sc.nonce_seed = p.nonce_seed ^ 0x5eed;
     }
-    let package0 = peers::package0_for(scenario, &sc.server_creds);
-    if let Some(bytes) = &package0 {
-        // The scenario's own Package 0 always verifies against its own server.
-        cc = cc
-            .for_notification(bytes)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-    }
-    let mut client = Client::new(cc);
+    // The built-in ServerID always fits a Package 0.
+    let package0 = peers::package0_for(scenario, &sc).and_then(Result::ok);
     let mut server = Server::new(sc, scenario.server.clone());
-    let mut transcript = pair::run(&mut client, &mut server, Options::default().max_exchanges);
+    let mut transcript = match woken(cc, package0.as_deref()) {
+        Some(cc) => pair::run(
+            &mut Client::new(cc),
+            &mut server,
+            Options::default().max_exchanges,
+        ),
+        None => Transcript {
+            closing: Closing::PeerDone,
+            ..Transcript::default()
+        },
+    };
     transcript.package0 = package0.map(Into::into);
     let peer = match role {
         Role::Client => client_peer(client_faults),
@@ -718,13 +756,16 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             Some(f)
         })
         .collect();
+    let observed = !run.transcript.exchanges.is_empty()
+        || (run.role == Role::Server && run.transcript.package0.is_some());
     CaseResult {
         id: run.scenario.id.clone(),
         title: run.scenario.title.clone(),
         role: run.role,
         peer: run.peer.clone(),
-        // Nothing observed is never a pass.
-        verdict: if run.transcript.exchanges.is_empty() || findings.is_empty() {
+        // Nothing observed is never a pass. A server's Package 0 alone is observed: a
+        // strict client refuses a faulty one, so no exchange follows.
+        verdict: if !observed || findings.is_empty() {
             CaseVerdict::Inconclusive
         } else {
             CaseVerdict::from_findings(&findings)

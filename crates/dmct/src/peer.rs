@@ -31,6 +31,7 @@ pub async fn server(
         .with_context(|| format!("cannot listen on {listen}"))?;
     let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
     let mut config = peers::server_config(&url, accounts.client(), &faults);
+    config.server_id = accounts.server_id.clone();
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
@@ -117,6 +118,7 @@ pub async fn client(
     config.creds = accounts.client();
     config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
     config.server_creds = accounts.server();
+    config.server_id = accounts.server_id.clone();
     if wbxml {
         config.encoding = dmct_proto::xml::Encoding::Wbxml;
     }
