@@ -112,6 +112,8 @@ pub enum Package0Error {
     ServerIdNotText,
     #[error("server identifier is longer than 255 bytes")]
     ServerIdTooLong,
+    #[error("session identifier 0 is outside 1 through FFFF ([NOT] §6.2.10)")]
+    SessionIdZero,
 }
 
 /// The digest over a trigger (raw 16 bytes).
@@ -142,6 +144,9 @@ pub fn encode(n: &Notification, password: &str, nonce: &[u8]) -> Result<Vec<u8>,
     // <server-identifier> is CHARs ([NOT] §6.1; RFC 2234: %x01-7F).
     if !n.server_id.bytes().all(|b| (0x01..=0x7F).contains(&b)) {
         return Err(Package0Error::ServerIdNotText);
+    }
+    if n.session_id == 0 {
+        return Err(Package0Error::SessionIdZero);
     }
     let trigger = n.trigger();
     let mut out = digest(&n.server_id, password, nonce, &trigger).to_vec();
@@ -290,5 +295,7 @@ mod tests {
         assert_eq!(encode(&n, "s", b""), Err(Package0Error::ServerIdNotText));
         n.server_id = "x".repeat(256);
         assert_eq!(encode(&n, "s", b""), Err(Package0Error::ServerIdTooLong));
+        let n = Notification::new("dmct", 0);
+        assert_eq!(encode(&n, "s", b""), Err(Package0Error::SessionIdZero));
     }
 }

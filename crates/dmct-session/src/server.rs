@@ -90,8 +90,8 @@ pub struct Server {
 impl ServerConfig {
     /// The Package 0 that wakes a device for session `session_id` ([NOT] §6.1):
     /// server-initiated, no ui-mode recommendation, signed with SRVCRED's secret and
-    /// the empty nonce (none has been exchanged yet). Faults may edit it. Fails only
-    /// for a ServerID the trigger cannot carry (over 255 bytes, or not ASCII).
+    /// the empty nonce (none has been exchanged yet). Faults may edit it. Fails for a
+    /// ServerID the trigger cannot carry (over 255 bytes, or not ASCII) and for session 0.
     pub fn package0(&self, session_id: u16) -> Result<Vec<u8>, package0::Package0Error> {
         let mut n = package0::Notification::new(self.server_id.clone(), session_id);
         for f in &self.faults {

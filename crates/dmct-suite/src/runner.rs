@@ -549,12 +549,13 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    /// The SessionID a case's Package 0 announces: stable per case id (FNV-1a).
+    /// The SessionID a case's Package 0 announces: stable per case id (FNV-1a), in
+    /// 1..=FFFF ([NOT] §6.2.10).
     pub fn session_id(scenario: &Scenario) -> u16 {
         let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
             (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
         });
-        (h & 0xFFFF) as u16
+        ((h & 0xFFFF) as u16).max(1)
     }
 
     /// Write `server`'s Package 0 for the case (its ServerID, keyed with its secret: the
