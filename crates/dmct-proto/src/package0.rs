@@ -11,8 +11,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use md5::{Digest, Md5};
 
-/// Version field of a DM 1.2 notification: 11, read as 1.1.
-pub const VERSION_1_1: u16 = 11;
+/// The `<version>` field every Package 0 of DM 1.2 carries ([NOT] §6.2.6: "MUST have
+/// <version> field 10-bit binary value '0000001011'"). The field counts tenths, so 11
+/// is notification version 1.1, not DM 1.1.
+pub const NOTIFICATION_VERSION: u16 = 11;
 
 const DIGEST_LEN: usize = 16;
 /// Bytes after the digest before the server identifier.
@@ -57,6 +59,20 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// A trigger as DM 1.2 writes it ([NOT] §6.1): this version, future-use bits 0, no
+    /// vendor data, server-initiated with no ui-mode recommendation.
+    pub fn new(server_id: impl Into<String>, session_id: u16) -> Self {
+        Notification {
+            version: NOTIFICATION_VERSION,
+            ui_mode: UiMode::NotSpecified,
+            initiator: Initiator::Server,
+            future: 0,
+            session_id,
+            server_id: server_id.into(),
+            vendor: Vec::new(),
+        }
+    }
+
     /// The trigger bytes, as they follow the digest.
     pub fn trigger(&self) -> Vec<u8> {
         let head: u64 = (u64::from(self.version & 0x3FF) << 30)
@@ -96,6 +112,8 @@ pub enum Package0Error {
     ServerIdNotText,
     #[error("server identifier is longer than 255 bytes")]
     ServerIdTooLong,
+    #[error("session identifier 0 is outside 1 through FFFF ([NOT] §6.2.10)")]
+    SessionIdZero,
 }
 
 /// The digest over a trigger (raw 16 bytes).
@@ -122,6 +140,13 @@ pub fn digest(server_id: &str, password: &str, nonce: &[u8], trigger: &[u8]) -> 
 pub fn encode(n: &Notification, password: &str, nonce: &[u8]) -> Result<Vec<u8>, Package0Error> {
     if n.server_id.len() > 255 {
         return Err(Package0Error::ServerIdTooLong);
+    }
+    // <server-identifier> is CHARs ([NOT] §6.1; RFC 2234: %x01-7F).
+    if !n.server_id.bytes().all(|b| (0x01..=0x7F).contains(&b)) {
+        return Err(Package0Error::ServerIdNotText);
+    }
+    if n.session_id == 0 {
+        return Err(Package0Error::SessionIdZero);
     }
     let trigger = n.trigger();
     let mut out = digest(&n.server_id, password, nonce, &trigger).to_vec();
@@ -176,6 +201,11 @@ pub fn decode(bytes: &[u8]) -> Result<Package0, Package0Error> {
 }
 
 impl Package0 {
+    /// The bytes the digest covers: trigger-hdr and trigger-body ([NOT] §6.1).
+    pub fn trigger(&self) -> &[u8] {
+        &self.raw[DIGEST_LEN..]
+    }
+
     /// Does the digest hold for this password and nonce? Compares without stopping at
     /// the first differing byte.
     pub fn verify(&self, password: &str, nonce: &[u8]) -> bool {
@@ -183,7 +213,7 @@ impl Package0 {
             &self.notification.server_id,
             password,
             nonce,
-            &self.raw[DIGEST_LEN..],
+            self.trigger(),
         );
         want.iter()
             .zip(self.digest.iter())
@@ -200,13 +230,9 @@ mod tests {
         // The fields of the DM Notification appendix example: version 1.1, ui-mode 1,
         // initiator 0, session 0x1234, server "com.mgmtsrv.manage".
         Notification {
-            version: VERSION_1_1,
             ui_mode: UiMode::Background,
             initiator: Initiator::Client,
-            future: 0,
-            session_id: 0x1234,
-            server_id: "com.mgmtsrv.manage".into(),
-            vendor: Vec::new(),
+            ..Notification::new("com.mgmtsrv.manage", 0x1234)
         }
     }
 
@@ -264,5 +290,12 @@ mod tests {
         let mut b = encode(&spec_example(), "s", b"").unwrap();
         b[16 + 8] = 0xFF;
         assert_eq!(decode(&b), Err(Package0Error::ServerIdNotText));
+        let mut n = spec_example();
+        n.server_id = "dmct\u{e9}".into();
+        assert_eq!(encode(&n, "s", b""), Err(Package0Error::ServerIdNotText));
+        n.server_id = "x".repeat(256);
+        assert_eq!(encode(&n, "s", b""), Err(Package0Error::ServerIdTooLong));
+        let n = Notification::new("dmct", 0);
+        assert_eq!(encode(&n, "s", b""), Err(Package0Error::SessionIdZero));
     }
 }

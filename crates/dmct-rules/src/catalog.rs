@@ -133,6 +133,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &pkg::Pkg1DevInfo,
     &pkg::Pkg0Alert,
     &pkg::Pkg0SessionId,
+    &pkg::Pkg0Version,
     &pkg::ClientCommands,
     &pkg::AlertCode,
     &pkg::NextMessageResponse,

@@ -53,6 +53,9 @@ pub struct ClientConfig {
     /// The scheme the server must use (SRVCRED AAuthType): asked of a server whose
     /// credentials are missing or wrong, and the only one accepted.
     pub server_scheme: Scheme,
+    /// The DMAcc ServerID: the server-identifier a Package 0 must name, and the key of
+    /// its digest ([NOT] §6.2.2, §6.2.12).
+    pub server_id: String,
     /// Seed of the nonces this client gives the server; a counter makes them fresh, so
     /// runs stay reproducible (the engine has no randomness of its own).
     pub nonce_seed: u64,
@@ -70,16 +73,21 @@ pub struct ClientConfig {
     pub faults: BTreeSet<ClientFault>,
 }
 
-/// The DMAcc ServerID of the reference peers' account: Package 0 names it, and its
-/// digest is keyed with it.
-pub const SERVER_ID: &str = "dmct";
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotificationError {
     #[error("Package 0 does not decode: {0}")]
     Decode(#[from] package0::Package0Error),
-    #[error("Package 0 names server {0:?}, not this account's {SERVER_ID:?}")]
-    UnknownServer(String),
+    /// [NOT] §6.2.6: a DM 1.2 notification MUST have version '0000001011'.
+    #[error(
+        "Package 0 has version {found} (notification {}.{}); DM 1.2 notifications carry {} \
+         ([NOT] §6.2.6)",
+        found / 10,
+        found % 10,
+        package0::NOTIFICATION_VERSION
+    )]
+    Version { found: u16 },
+    #[error("Package 0 names server {found:?}, not this account's {expected:?}")]
+    UnknownServer { found: String, expected: String },
     #[error("Package 0 digest does not match the server's credentials")]
     BadDigest,
     #[error("the client has no server credentials (SRVCRED) to check Package 0 with")]
@@ -87,15 +95,21 @@ pub enum NotificationError {
 }
 
 impl ClientConfig {
-    /// Answer a Package 0: check its digest with the server's password (SRVCRED) and
-    /// the stored server nonce (none yet: empty), then open with Alert 1200 and the
-    /// notification's SessionID (DM Notification §6).
+    /// Answer a Package 0 as a strict device does: refuse a version other than DM
+    /// 1.2's and a server other than its account's, check the digest with the server's
+    /// password (SRVCRED) and the stored server nonce (none yet: empty), then open with
+    /// Alert 1200 and the notification's SessionID (DM Notification §6).
     pub fn for_notification(mut self, bytes: &[u8]) -> Result<ClientConfig, NotificationError> {
         let pkg0 = package0::decode(bytes)?;
-        if pkg0.notification.server_id != SERVER_ID {
-            return Err(NotificationError::UnknownServer(
-                pkg0.notification.server_id.clone(),
-            ));
+        let n = &pkg0.notification;
+        if n.version != package0::NOTIFICATION_VERSION {
+            return Err(NotificationError::Version { found: n.version });
+        }
+        if n.server_id != self.server_id {
+            return Err(NotificationError::UnknownServer {
+                found: n.server_id.clone(),
+                expected: self.server_id.clone(),
+            });
         }
         let creds = self
             .server_creds
@@ -104,26 +118,10 @@ impl ClientConfig {
         if !pkg0.verify(&creds.secret, b"") {
             return Err(NotificationError::BadDigest);
         }
-        self.session_id = pkg0.notification.session_id_hex();
+        self.session_id = n.session_id_hex();
         self.alert = alert_code::SERVER_INITIATED_MGMT.into();
         Ok(self)
     }
-}
-
-/// Package 0 for the reference client's account: server-initiated, session `session_id`,
-/// keyed with the server's password and an empty nonce.
-pub fn notification_for(server: &Credentials, session_id: u16) -> Vec<u8> {
-    let n = package0::Notification {
-        version: 12,
-        ui_mode: package0::UiMode::NotSpecified,
-        initiator: package0::Initiator::Server,
-        future: 0,
-        session_id,
-        server_id: SERVER_ID.into(),
-        vendor: Vec::new(),
-    };
-    // The server id is short: encoding cannot fail.
-    package0::encode(&n, &server.secret, b"").unwrap_or_default()
 }
 
 /// An HTTP request the client wants sent (a POST, unless a fault says otherwise).
@@ -236,7 +234,7 @@ impl Client {
         ro(&mut tree, "./DevDetail/URI/MaxSegLen", "0");
         // The DM 1.2 DMAcc (urn:oma:mo:oma-dm-dmacc:1.0).
         ro(&mut tree, "./DMAcc/dmct/AppID", "w7");
-        ro(&mut tree, "./DMAcc/dmct/ServerID", SERVER_ID);
+        ro(&mut tree, "./DMAcc/dmct/ServerID", &config.server_id);
         rw(&mut tree, "./DMAcc/dmct/Name", "dmct reference");
         rw(&mut tree, "./DMAcc/dmct/AppAddr/1/Addr", &config.server_url);
         rw(&mut tree, "./DMAcc/dmct/AppAddr/1/AddrType", "URI");

@@ -357,6 +357,8 @@ faults!(
             "carries its DM message in HTTP 500";
         AnswersOtherEncoding = "answers-other-encoding", breaks ["http/same-encoding"],
             "answers XML with WBXML and WBXML with XML";
+        Pkg0Version12 = "pkg0-version-12", breaks ["pkg0/version"],
+            "writes version 12 (1.2) into Package 0, not 11";
     }
 );
 
@@ -655,6 +657,16 @@ impl ServerFault {
                 renumber(m);
             }
             ServerFault::NoServerCred if m.hdr.cred.is_some() => m.hdr.cred = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Edit an outgoing Package 0 before it is signed; true when the fault applied.
+    pub(crate) fn mutate_notification(self, n: &mut package0::Notification) -> bool {
+        match self {
+            // The DM version, where [NOT] §6.2.6 wants the notification's own (1.1).
+            ServerFault::Pkg0Version12 => n.version = 12,
             _ => return false,
         }
         true

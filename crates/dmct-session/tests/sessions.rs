@@ -22,24 +22,28 @@ fn client(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> Client {
     Client::new(config(scheme, server_scheme, encoding))
 }
 
-fn server(scheme: Scheme, script: &str) -> Server {
-    Server::new(
-        server_config(scheme),
-        toml::from_str(script).expect("script"),
-    )
-}
+/// A ServerID other than the CLI's default, so nothing depends on "dmct".
+const SERVER_ID: &str = "lab.example";
 
 fn server_config(scheme: Scheme) -> ServerConfig {
     ServerConfig {
         url: URL.into(),
         client_creds: creds("c"),
         server_creds: creds("s"),
+        server_id: SERVER_ID.into(),
         scheme,
         nonce_seed: 1,
         max_msg_size: 16_000,
         verproto_param: Default::default(),
         faults: Default::default(),
     }
+}
+
+fn server(scheme: Scheme, script: &str) -> Server {
+    Server::new(
+        server_config(scheme),
+        toml::from_str(script).expect("script"),
+    )
 }
 
 /// Every command kind; the Atomic fails (Replace of a read-only node) and rolls back,
@@ -554,6 +558,7 @@ fn config(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> ClientCo
         nonce: None,
         server_creds: Some(creds("s")),
         server_scheme,
+        server_id: SERVER_ID.into(),
         nonce_seed: 9,
         session_id: "42".into(),
         alert: "1201".into(),
@@ -563,6 +568,63 @@ fn config(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> ClientCo
         verproto_param: Default::default(),
         faults: Default::default(),
     }
+}
+
+/// The reference client answers its server's Package 0 (Alert 1200, the notification's
+/// SessionID) and, as a strict device does, refuses one of another version ([NOT]
+/// §6.2.6), of another server, or signed with another secret.
+#[test]
+fn client_answers_package0_and_refuses_a_nonconforming_one() {
+    use dmct_session::client::NotificationError;
+    let sc = server_config(Scheme::Basic);
+    let client = || config(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+    let refused = |sc: ServerConfig| {
+        let bytes = sc.package0(0x00AB).expect("encodable");
+        client().for_notification(&bytes).expect_err("refused")
+    };
+    let faulty = ServerConfig {
+        faults: [ServerFault::Pkg0Version12].into(),
+        ..sc.clone()
+    };
+    assert_eq!(refused(faulty), NotificationError::Version { found: 12 });
+    let other = ServerConfig {
+        server_id: "other.example".into(),
+        ..sc.clone()
+    };
+    assert_eq!(
+        refused(other),
+        NotificationError::UnknownServer {
+            found: "other.example".into(),
+            expected: SERVER_ID.into(),
+        }
+    );
+    let wrong_secret = ServerConfig {
+        server_creds: creds("x"),
+        ..sc.clone()
+    };
+    assert_eq!(refused(wrong_secret), NotificationError::BadDigest);
+
+    let answered = client()
+        .for_notification(&sc.package0(0x00AB).expect("encodable"))
+        .expect("a conformant Package 0 is answered");
+    let script = "[[package]]\ncred = \"valid\"\ncommands = [{ op = \"get\", target = \"./DMAcc/dmct/ServerID\" }]";
+    let mut s = Server::new(sc, toml::from_str(script).expect("script"));
+    let mut c = Client::new(answered);
+    let t = run(&mut c, &mut s);
+    let pkg1 = decode(t.exchanges[0].request.body.as_bytes());
+    assert_eq!(pkg1.hdr.session_id, "AB");
+    assert!(
+        pkg1.alert_codes().any(|a| a == "1200"),
+        "{}",
+        summary(&pkg1)
+    );
+    assert_eq!(
+        c.tree()
+            .leaf("./DMAcc/dmct/ServerID")
+            .map(|l| l.value.as_str()),
+        Some(SERVER_ID),
+        "the DMAcc names the configured server"
+    );
 }
 
 /// A package of many commands whose answer does not fit the server's MaxMsgSize: the

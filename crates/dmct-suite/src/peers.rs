@@ -3,6 +3,7 @@
 
 use crate::scenario::Scenario;
 use dmct_proto::auth::Credentials;
+use dmct_proto::package0::Package0Error;
 use dmct_session::{ClientConfig, ClientFault, DevInfo, ServerConfig, ServerFault};
 use std::collections::BTreeSet;
 
@@ -22,6 +23,10 @@ pub fn default_server_creds() -> Credentials {
         secret: "dmct-server-secret".into(),
     }
 }
+
+/// The ServerID of dmct's DM account (DMAcc ServerID): what dmct's server names in its
+/// Package 0, and what the built-in client's account holds. `--server-id` replaces it.
+pub const DEFAULT_SERVER_ID: &str = "dmct";
 
 pub fn reference_dev_info() -> DevInfo {
     DevInfo {
@@ -52,6 +57,7 @@ pub fn client_config(
             .client
             .server_scheme
             .unwrap_or(dmct_proto::auth::Scheme::Basic),
+        server_id: DEFAULT_SERVER_ID.into(),
         nonce_seed: SessionIds::new(FIXED_SEED, "").client_nonce_seed,
         session_id: "1".into(),
         alert: dmct_proto::alert_code::CLIENT_INITIATED_MGMT.into(),
@@ -73,6 +79,7 @@ pub fn server_config(
         url: url.into(),
         client_creds,
         server_creds: default_server_creds(),
+        server_id: DEFAULT_SERVER_ID.into(),
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: SessionIds::new(FIXED_SEED, "").server_nonce_seed,
         max_msg_size: 16_000,
@@ -82,12 +89,16 @@ pub fn server_config(
 }
 
 /// The Package 0 that opens a scenario's session when it asks for a server-initiated
-/// one: the session's SessionID, keyed with the server's secret.
-pub fn package0_for(scenario: &Scenario, server: &Credentials, session_id: u16) -> Option<Vec<u8>> {
+/// one: `server`'s (its ServerID, keyed with its secret), announcing `session_id`.
+pub fn package0_for(
+    scenario: &Scenario,
+    server: &ServerConfig,
+    session_id: u16,
+) -> Option<Result<Vec<u8>, Package0Error>> {
     scenario
         .client
         .package0
-        .then(|| dmct_session::client::notification_for(server, session_id))
+        .then(|| server.package0(session_id))
 }
 
 /// The run seed of tests, golden snapshots and vectors, so their bytes are stable. A

@@ -212,13 +212,10 @@ pub fn package0_vectors() -> Vec<(Package0Vector, Vec<u8>)> {
         .into_iter()
         .map(|Case { name, session_id, ui_mode, initiator, server_id, password, nonce, vendor }| {
             let n = Notification {
-                version: package0::VERSION_1_1,
                 ui_mode,
                 initiator,
-                future: 0,
-                session_id,
-                server_id: server_id.into(),
                 vendor: vendor.to_vec(),
+                ..Notification::new(server_id, session_id)
             };
             let bytes = package0::encode(&n, password, nonce).unwrap_or_default();
             let trigger = n.trigger();

@@ -15,7 +15,9 @@ use dmct_proto::transcript::{
 };
 use dmct_report::{CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
-use dmct_session::{Client, ClientFault, ClientStep, Server, ServerFault, pair};
+use dmct_session::{
+    Client, ClientConfig, ClientFault, ClientStep, Server, ServerConfig, ServerFault, pair,
+};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,9 @@ pub struct Options {
     pub session_timeout: Duration,
     /// What dmct's server expects clients to authenticate with.
     pub client_creds: Credentials,
+    /// The ServerID of the DM account (DMAcc ServerID): what dmct's server names in its
+    /// Package 0, and what dmct's client holds for the server it talks to.
+    pub server_id: String,
     /// How dmct's client trusts `https://` servers (a CA file, or insecure).
     pub client_tls: Option<ClientTls>,
     /// dmct's listener speaks HTTPS with this certificate.
@@ -82,6 +87,7 @@ impl Default for Options {
             max_exchanges: 32,
             session_timeout: Duration::from_secs(300),
             client_creds: peers::default_client_creds(),
+            server_id: peers::DEFAULT_SERVER_ID.into(),
             client_tls: None,
             server_tls: None,
             progress: None,
@@ -96,6 +102,8 @@ impl Default for Options {
 pub enum RunError {
     #[error(transparent)]
     Net(#[from] dmct_net::NetError),
+    #[error("cannot build Package 0: {0}")]
+    Package0(#[from] dmct_proto::package0::Package0Error),
 }
 
 /// One scenario played against one peer: what was recorded.
@@ -264,25 +272,24 @@ async fn loopback_session(
         opts.seed,
         &format!("loopback|{}|{}", scenario.id, faults.join(",")),
     );
-    let mut server_config = peers::server_config(&url, opts.client_creds.clone(), server_faults);
-    server_config.nonce_seed = ids.server_nonce_seed;
-    server_config.verproto_param = opts.verproto_param;
-    responder.install(Some(Server::new(server_config, scenario.server.clone())));
+    let mut sc = peers::server_config(&url, opts.client_creds.clone(), server_faults);
+    sc.server_id = opts.server_id.clone();
+    sc.nonce_seed = ids.server_nonce_seed;
+    sc.verproto_param = opts.verproto_param;
+    let package0 = peers::package0_for(scenario, &sc, ids.session_id).transpose()?;
+    responder.install(Some(Server::new(sc, scenario.server.clone())));
     let mut config = peers::client_config(scenario, &url, client_faults);
+    config.server_id = opts.server_id.clone();
     config.session_id = ids.session_id_hex();
     config.nonce_seed = ids.client_nonce_seed;
     config.verproto_param = opts.verproto_param;
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
     }
-    let package0 = peers::package0_for(scenario, &peers::default_server_creds(), ids.session_id);
-    if let Some(bytes) = &package0 {
-        config = config
-            .for_notification(bytes)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-    }
-    let mut client = Client::new(config);
-    let (driven, closing) = drive_client(&mut client, opts).await;
+    let (driven, closing) = match woken(config, package0.as_deref()) {
+        Some(config) => drive_client(&mut Client::new(config), opts).await,
+        None => (Vec::new(), Closing::PeerDone),
+    };
     let served = handle.recorder().take();
     handle.shutdown().await;
     Ok(Loopback {
@@ -291,6 +298,15 @@ async fn loopback_session(
         closing,
         package0,
     })
+}
+
+/// The reference client woken by `package0`, if there is one; `None` when it refuses it
+/// as a strict device does (a faulty server's), so no session follows.
+fn woken(config: ClientConfig, package0: Option<&[u8]>) -> Option<ClientConfig> {
+    match package0 {
+        Some(bytes) => config.for_notification(bytes).ok(),
+        None => Some(config),
+    }
 }
 
 /// A client under test that is built in: dmct's server (the scenario's script) on a
@@ -356,6 +372,27 @@ pub async fn run_external_server(
     target: &TargetServer,
     opts: &Options,
 ) -> CaseRun {
+    let peer = Peer {
+        name: target.url.clone(),
+        faults: Vec::new(),
+        identity: vec![("URL".into(), target.url.clone())],
+    };
+    if scenario.client.package0 {
+        // Judged inconclusive with why, never a silent pass.
+        return CaseRun {
+            scenario: scenario.clone(),
+            role: Role::Server,
+            peer,
+            transcript: Transcript {
+                closing: Closing::Skipped {
+                    reason: "the case judges the server's Package 0, which an external server \
+                             sends over its push channel to the device, not to dmct's client"
+                        .into(),
+                },
+                ..Transcript::default()
+            },
+        };
+    }
     let mut config = peers::client_config(scenario, &target.url, &BTreeSet::new());
     config.verproto_param = opts.verproto_param;
     config.creds = target.creds.clone();
@@ -363,6 +400,7 @@ pub async fn run_external_server(
         config.scheme = s;
     }
     config.server_creds = target.server_creds.clone();
+    config.server_id = opts.server_id.clone();
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
     }
@@ -376,11 +414,7 @@ pub async fn run_external_server(
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
-        peer: Peer {
-            name: target.url.clone(),
-            faults: Vec::new(),
-            identity: vec![("URL".into(), target.url.clone())],
-        },
+        peer,
         transcript: Transcript {
             exchanges,
             closing,
@@ -465,15 +499,17 @@ impl ExternalServer {
         let ids = Self::session_ids(scenario, opts);
         let mut config =
             peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
+        config.server_id = opts.server_id.clone();
         config.nonce_seed = ids.server_nonce_seed;
         config.verproto_param = opts.verproto_param;
+        // Serving before the device is woken: it may connect at once.
         self.responder
-            .install(Some(Server::new(config, scenario.server.clone())));
+            .install(Some(Server::new(config.clone(), scenario.server.clone())));
         let mut package0 = None;
         let mut closing = None;
         if let Some(t) = trigger {
             match t
-                .fire(scenario, ids.session_id, &self.url, opts.wait_first)
+                .fire(scenario, &config, ids.session_id, opts.wait_first)
                 .await
             {
                 Ok(bytes) => package0 = Some(bytes.into()),
@@ -557,21 +593,21 @@ pub struct Trigger {
     pub command: String,
     /// Where the Package 0 files are written.
     pub dir: std::path::PathBuf,
-    /// The server's credentials that key the Package 0 digest (the device's SRVCRED).
-    pub server_creds: Credentials,
 }
 
 impl Trigger {
-    /// Write the case's Package 0 (announcing session `sid`) and run the command with
-    /// it; the Package 0 bytes, or why the device could not be woken.
+    /// Write `server`'s Package 0 for the case, announcing session `sid` (its ServerID,
+    /// keyed with its secret: the device's SRVCRED), and run the command with it; the
+    /// Package 0 bytes, or why the device could not be woken.
     pub async fn fire(
         &self,
         scenario: &Scenario,
+        server: &ServerConfig,
         sid: u16,
-        server_url: &str,
         timeout: Duration,
     ) -> Result<Vec<u8>, String> {
-        let pkg0 = dmct_session::client::notification_for(&self.server_creds, sid);
+        let server_url = &server.url;
+        let pkg0 = server.package0(sid).map_err(|e| e.to_string())?;
         let file = self
             .dir
             .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
@@ -683,16 +719,20 @@ pub fn run_in_memory_with(
         sc.nonce_seed = p.nonce_seed ^ 0x5eed;
     }
     let ids = peers::SessionIds::new(peers::FIXED_SEED, &format!("memory|{}", scenario.id));
-    let package0 = peers::package0_for(scenario, &sc.server_creds, ids.session_id);
-    if let Some(bytes) = &package0 {
-        // The scenario's own Package 0 always verifies against its own server.
-        cc = cc
-            .for_notification(bytes)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-    }
-    let mut client = Client::new(cc);
+    // The built-in ServerID always fits a Package 0.
+    let package0 = peers::package0_for(scenario, &sc, ids.session_id).and_then(Result::ok);
     let mut server = Server::new(sc, scenario.server.clone());
-    let mut transcript = pair::run(&mut client, &mut server, Options::default().max_exchanges);
+    let mut transcript = match woken(cc, package0.as_deref()) {
+        Some(cc) => pair::run(
+            &mut Client::new(cc),
+            &mut server,
+            Options::default().max_exchanges,
+        ),
+        None => Transcript {
+            closing: Closing::PeerDone,
+            ..Transcript::default()
+        },
+    };
     transcript.package0 = package0.map(Into::into);
     let peer = match role {
         Role::Client => client_peer(client_faults),
@@ -756,13 +796,16 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             Some(f)
         })
         .collect();
+    let observed = !run.transcript.exchanges.is_empty()
+        || (run.role == Role::Server && run.transcript.package0.is_some());
     CaseResult {
         id: run.scenario.id.clone(),
         title: run.scenario.title.clone(),
         role: run.role,
         peer: run.peer.clone(),
-        // Nothing observed is never a pass.
-        verdict: if run.transcript.exchanges.is_empty() || findings.is_empty() {
+        // Nothing observed is never a pass. A server's Package 0 alone is observed: a
+        // strict client refuses a faulty one, so no exchange follows.
+        verdict: if !observed || findings.is_empty() {
             CaseVerdict::Inconclusive
         } else {
             CaseVerdict::from_findings(&findings)

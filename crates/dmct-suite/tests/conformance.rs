@@ -337,7 +337,6 @@ fn target_trials() -> Vec<Trial> {
                     let trigger = env("DMCT_EXEC").map(|command| dmct_suite::runner::Trigger {
                         command,
                         dir: std::env::temp_dir().join("dmct-package0"),
-                        server_creds: dmct_suite::peers::default_server_creds(),
                     });
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
@@ -465,7 +464,8 @@ fn package0_trial(path: PathBuf) -> Trial {
             v.session_id_hex.clone(),
             v.ui_mode,
             v.initiator,
-            11,
+            // [NOT] §6.2.6's '0000001011', written out so a changed constant shows here.
+            0b00_0000_1011,
         );
         if got != want {
             return Err(format!("decoded {got:?}, the vector says {want:?}").into());

@@ -126,11 +126,14 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         // A server-initiated scenario is woken by its Package 0: a trigger that only
         // writes it (the "device" below reads the same bytes).
         let sid = dmct_suite::ExternalServer::session_ids(&s, &opts()).session_id;
-        let pkg0 = peers::package0_for(&s, &peers::default_server_creds(), sid);
+        let served_by =
+            peers::server_config(&srv.url, peers::default_client_creds(), &BTreeSet::new());
+        let pkg0 = peers::package0_for(&s, &served_by, sid)
+            .transpose()
+            .unwrap();
         let trigger = dmct_suite::runner::Trigger {
             command: "true".into(),
             dir: std::env::temp_dir().join(format!("dmct-external-{}", std::process::id())),
-            server_creds: peers::default_server_creds(),
         };
         let case = async {
             srv.run_case(&s, &opts(), pkg0.as_ref().map(|_| &trigger))

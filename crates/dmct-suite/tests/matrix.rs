@@ -9,7 +9,7 @@ use dmct_proto::auth::Scheme;
 use dmct_proto::transcript::{Closing, Transcript};
 use dmct_proto::xml::Encoding;
 use dmct_rules::Verdict;
-use dmct_session::client::{EXEC_NODE, notification_for};
+use dmct_session::client::EXEC_NODE;
 use dmct_session::{Client, Server};
 use dmct_suite::runner::{CaseResponder, drive_client};
 use dmct_suite::{Options, Scenario, peers};
@@ -72,6 +72,7 @@ async fn session(c: Combo) {
     let mut server_config =
         peers::server_config(&url, peers::default_client_creds(), &Default::default());
     server_config.scheme = c.scheme;
+    let pkg0 = server_config.package0(0x1A2B).unwrap();
     responder.install(Some(Server::new(server_config, scenario.server.clone())));
 
     let mut config = peers::client_config(&scenario, &url, &Default::default());
@@ -79,7 +80,6 @@ async fn session(c: Combo) {
     config.scheme = c.scheme;
     config.server_scheme = c.scheme;
     if c.pkg0 {
-        let pkg0 = notification_for(&peers::default_server_creds(), 0x1A2B);
         config = config.for_notification(&pkg0).unwrap();
     }
     let mut client = Client::new(config);

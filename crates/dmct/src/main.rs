@@ -221,6 +221,10 @@ struct Accounts {
     /// challenges with (basic, md5 or hmac)
     #[arg(long, value_name = "SCHEME")]
     auth: Option<Scheme>,
+    /// The server's ServerID (DMAcc ServerID): what dmct's server names in Package 0
+    /// and keys its digest with, or what dmct's client holds for the server
+    #[arg(long, value_name = "ID", default_value = dmct_suite::peers::DEFAULT_SERVER_ID)]
+    server_id: String,
 }
 
 impl Accounts {
@@ -528,6 +532,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 opts.idle = Duration::from_secs(idle);
                 opts.session_timeout = Duration::from_secs(session_timeout);
                 opts.client_creds = accounts.client();
+                opts.server_id = accounts.server_id.clone();
                 let scenarios = selection.scenarios(&scenarios(&common)?);
                 if scenarios.is_empty() {
                     eprintln!("dmct: nothing selected: no case matches the filters");
@@ -541,7 +546,6 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         let trigger = exec.map(|command| runner::Trigger {
                             command,
                             dir: common.out.join("package0"),
-                            server_creds: dmct_suite::peers::default_server_creds(),
                         });
                         serve_external(addr, public_url, &scenarios, &opts, trigger.as_ref())
                             .await?

@@ -37,6 +37,7 @@ pub async fn server(
     // Fresh NextNonces per run ([SEC] §5.3.3); one counter makes them fresh per session.
     config.nonce_seed = peers::SessionIds::new(opts.seed, "peer-server").server_nonce_seed;
     config.verproto_param = opts.verproto_param;
+    config.server_id = accounts.server_id.clone();
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
@@ -121,6 +122,7 @@ pub async fn client(
     config.creds = accounts.client();
     config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
     config.server_creds = accounts.server();
+    config.server_id = accounts.server_id.clone();
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
     }

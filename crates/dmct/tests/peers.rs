@@ -121,14 +121,15 @@ fn run_target_server_passes_the_builtin_and_fails_a_faulty_server() {
 
 /// `dmct run --serve --exec`: each case's Package 0 wakes "the device", here the
 /// reference client run by the lab's command, which answers it with Alert 1200 and the
-/// notification's SessionID. Sanity sessions frame the suite.
+/// notification's SessionID. Sanity sessions frame the suite. Both ends are given the
+/// same `--server-id`: the device refuses a Package 0 naming another server.
 #[test]
 fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
     let out = tmp("exec-device");
     let log = out.join("woken.txt");
     let exec = format!(
         "{} peer client --url \"$DMCT_SERVER_URL\" --package0 \"$DMCT_PKG0_FILE\" \
-         --server-secret dmct-server-secret 2>/dev/null; \
+         --server-secret dmct-server-secret --server-id lab.example 2>/dev/null; \
          echo \"$DMCT_CASE $DMCT_SESSION_ID ${{#DMCT_PKG0_HEX}}\" >> {}",
         env!("CARGO_BIN_EXE_dmct"),
         log.display()
@@ -143,6 +144,8 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         "20",
         "--idle",
         "1",
+        "--server-id",
+        "lab.example",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -183,8 +186,14 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         body.contains(&format!("<SessionID>{sid}</SessionID>")),
         "{body}"
     );
-    let pkg0_files = std::fs::read_dir(out.join("package0")).unwrap().count();
-    assert_eq!(pkg0_files, c + 2);
+    let pkg0_files: Vec<_> = std::fs::read_dir(out.join("package0"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(pkg0_files.len(), c + 2);
+    // After the digest (16 bytes) and the fixed trigger-hdr fields (8): the ServerID.
+    let pkg0 = std::fs::read(pkg0_files[0].path()).unwrap();
+    assert_eq!(&pkg0[24..], b"lab.example");
 }
 
 /// A device that never answers: the sanity session says so and the suite is not run;

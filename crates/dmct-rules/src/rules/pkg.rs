@@ -114,6 +114,39 @@ rule!(
 );
 
 rule!(
+    /// The server's Package 0 carries the version DM 1.2 notifications carry.
+    Pkg0Version, "pkg0/version", |view, role| {
+        let Some(p) = notification(view) else { return Vec::new() };
+        let found = p.notification.version;
+        let want = dmct_proto::package0::NOTIFICATION_VERSION;
+        // The Package 0 is no exchange: the evidence is its version field, bit by bit.
+        let (verdict, detail) = if found == want {
+            (crate::Verdict::Pass, format!("Package 0 has version {found:010b} ({found})"))
+        } else {
+            (
+                crate::Verdict::Fail,
+                format!("Package 0 has version {found:010b} ({found}); DM 1.2 notifications carry {want:010b} ({want})"),
+            )
+        };
+        vec![crate::Observation {
+            verdict,
+            exchange: None,
+            message: None,
+            detail,
+            excerpt: (verdict == crate::Verdict::Fail).then(|| trigger_head_hex(&p)),
+        }]
+    }
+);
+
+/// The trigger's first 8 bytes (version, ui-mode, initiator, future use, session id,
+/// length of the server identifier), as hex.
+fn trigger_head_hex(p: &dmct_proto::package0::Package0) -> String {
+    let head = p.trigger().get(..8).unwrap_or_default();
+    let hex: Vec<String> = head.iter().map(|b| format!("{b:02X}")).collect();
+    format!("Package 0 after the digest: {}", hex.join(" "))
+}
+
+rule!(
     /// A client sends no commands but Alert, Replace (DevInfo, in Package #1), Results
     /// and Status.
     ClientCommands, "client/allowed-commands", |view, role| {
