@@ -95,6 +95,11 @@ async fn every_server_side_scenario_runs_in_wbxml_against_a_wbxml_only_server() 
     assert_eq!(runs.len(), n);
     for run in &runs {
         let id = &run.scenario.id;
+        if let dmct_proto::transcript::Closing::Skipped { .. } = run.transcript.closing {
+            // An external server's Package 0 goes to the device, never to dmct.
+            assert!(run.scenario.client.package0, "{id} was not run");
+            continue;
+        }
         assert!(!run.transcript.exchanges.is_empty(), "{id}");
         for ex in &run.transcript.exchanges {
             assert_eq!(
@@ -125,7 +130,7 @@ async fn every_server_side_scenario_runs_in_wbxml_against_a_wbxml_only_server() 
         ..Options::default()
     };
     let runs = dmct_suite::run_target_server(&scenarios, &target(&url), &opts).await;
-    for run in &runs {
+    for run in runs.iter().filter(|r| !r.scenario.client.package0) {
         let first = &run.transcript.exchanges[0];
         assert_eq!(
             first
