@@ -8,7 +8,7 @@
 use crate::peers;
 use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
-use dmct_proto::auth::{Credentials, Scheme};
+use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript,
 };
@@ -315,8 +315,29 @@ pub struct TargetServer {
     pub creds: Credentials,
     /// The scheme to open with; the scenario's when `None`.
     pub scheme: Option<Scheme>,
+    /// Package #1 carries credentials before any challenge; false sends none and
+    /// answers the server's challenges only (`--auth none`).
+    pub unprompted: bool,
+    /// The nonce unprompted MD5 or HMAC credentials are keyed with (the account's
+    /// stored AAuthData).
+    pub nonce: Option<Nonce>,
     /// What the server must present to the client; `None` trusts the transport.
     pub server_creds: Option<Credentials>,
+}
+
+impl TargetServer {
+    /// The server at `url`, authenticated to as the scenario says, unprompted, with
+    /// the nonce the text gives a client that has stored none.
+    pub fn new(url: &str, creds: Credentials) -> Self {
+        TargetServer {
+            url: url.into(),
+            creds,
+            scheme: None,
+            unprompted: true,
+            nonce: Some(Nonce::resync()),
+            server_creds: None,
+        }
+    }
 }
 
 /// One scenario against an external DM server: the reference client plays the
@@ -333,6 +354,8 @@ pub async fn run_external_server(
     if let Some(s) = target.scheme {
         config.scheme = s;
     }
+    config.unprompted = target.unprompted;
+    config.nonce = target.nonce.clone();
     config.server_creds = target.server_creds.clone();
     // A SessionID of its own per case, stable across runs (FNV-1a of the case id).
     let h = scenario.id.bytes().fold(0x811c_9dc5u32, |h, b| {
@@ -357,8 +380,8 @@ pub async fn run_external_server(
     }
 }
 
-/// One session of the reference client against an external DM server at `url`.
-pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
+/// One session of the reference client against an external DM server.
+pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> CaseRun {
     let scenario = Scenario {
         id: "server/session".into(),
         title: "One DM session driven by dmct's reference client".into(),
@@ -368,13 +391,7 @@ pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
         server: Default::default(),
         expect: Default::default(),
     };
-    let target = TargetServer {
-        url: url.into(),
-        creds: opts.client_creds.clone(),
-        scheme: None,
-        server_creds: None,
-    };
-    run_external_server(&scenario, &target, opts).await
+    run_external_server(&scenario, target, opts).await
 }
 
 /// dmct's DM server on an operator-chosen address, waiting for an external client.

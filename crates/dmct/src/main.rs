@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use dmct_proto::auth::{Credentials, Scheme};
+use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
@@ -150,10 +150,41 @@ struct Accounts {
     /// The server's secret (SRVCRED)
     #[arg(long)]
     server_secret: Option<String>,
-    /// Authentication scheme: what dmct's client opens with, or what dmct's server
-    /// challenges with (basic, md5 or hmac)
-    #[arg(long, value_name = "SCHEME")]
-    auth: Option<Scheme>,
+    /// Authentication scheme: what dmct's client opens Package #1 with (none: no
+    /// credentials until challenged; a challenge is answered either way), or what
+    /// dmct's server challenges with (basic, md5 or hmac)
+    #[arg(long, value_name = "SCHEME", value_enum)]
+    auth: Option<Auth>,
+    /// The nonce (base64) the client holds from its account or an earlier session
+    /// (CLCRED AAuthData): dmct's client keys unprompted MD5 and HMAC with it, dmct's
+    /// server checks a client's first unprompted MD5 or HMAC with it. Default: the
+    /// special nonce value 0x00000000 (four zero bytes, AAAAAA==)
+    #[arg(long, value_name = "B64", value_parser = parse_nonce)]
+    nonce: Option<Nonce>,
+}
+
+/// `--auth`: a scheme, or none.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Auth {
+    None,
+    Basic,
+    Md5,
+    Hmac,
+}
+
+impl Auth {
+    fn scheme(self) -> Option<Scheme> {
+        match self {
+            Auth::None => None,
+            Auth::Basic => Some(Scheme::Basic),
+            Auth::Md5 => Some(Scheme::Md5),
+            Auth::Hmac => Some(Scheme::Hmac),
+        }
+    }
+}
+
+fn parse_nonce(s: &str) -> std::result::Result<Nonce, String> {
+    Nonce::from_b64(s).map_err(|_| format!("{s:?} is not base64"))
 }
 
 impl Accounts {
@@ -169,6 +200,29 @@ impl Accounts {
             user: self.server_user.clone(),
             secret: secret.clone(),
         })
+    }
+
+    /// The DM server at `url` as dmct's client authenticates to it.
+    fn target(&self, url: &str) -> dmct_suite::TargetServer {
+        let mut t = dmct_suite::TargetServer::new(url, self.client());
+        t.scheme = self.auth.and_then(Auth::scheme);
+        t.unprompted = self.auth != Some(Auth::None);
+        if let Some(n) = &self.nonce {
+            t.nonce = Some(n.clone());
+        }
+        t.server_creds = self.server();
+        t
+    }
+
+    /// The scheme dmct's server challenges with; a server always asks for one.
+    fn challenge_scheme(&self) -> Result<Option<Scheme>> {
+        match self.auth {
+            Some(Auth::None) => bail!(
+                "--auth none is for dmct's client; dmct's server challenges with basic, md5 \
+                 or hmac"
+            ),
+            a => Ok(a.and_then(Auth::scheme)),
+        }
     }
 }
 
@@ -231,12 +285,8 @@ enum Command {
         common: Common,
         /// The DM server's URL (http://...)
         url: String,
-        /// User name the built-in client authenticates with
-        #[arg(long, default_value = "dmct-client")]
-        user: String,
-        /// Secret the built-in client authenticates with
-        #[arg(long, default_value = "dmct-client-secret")]
-        secret: String,
+        #[command(flatten)]
+        accounts: Accounts,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -455,12 +505,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     }
                     (None, Some(url)) => {
                         check_url(url)?;
-                        let target = dmct_suite::TargetServer {
-                            url: url.to_owned(),
-                            creds: accounts.client(),
-                            scheme: accounts.auth,
-                            server_creds: accounts.server(),
-                        };
+                        let target = accounts.target(url);
                         eprintln!("dmct: driving the DM server at {url}");
                         dmct_suite::run_target_server(&scenarios, &target, &opts).await
                     }
@@ -492,14 +537,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Command::Drive {
                 common,
                 url,
-                user,
-                secret,
+                accounts,
             } => {
                 check_url(&url)?;
                 let mut opts = options(&common)?;
-                opts.client_creds = dmct_proto::auth::Credentials { user, secret };
+                opts.client_creds = accounts.client();
                 let started = Instant::now();
-                let run = runner::drive_external_server(&url, &opts).await;
+                let run = runner::drive_external_server(&accounts.target(&url), &opts).await;
                 let runs = vec![run];
                 let report = dmct_suite::report_with(
                     "drive",

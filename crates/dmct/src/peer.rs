@@ -34,8 +34,11 @@ pub async fn server(
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
-    if let Some(scheme) = accounts.auth {
+    if let Some(scheme) = accounts.challenge_scheme()? {
         config.scheme = scheme;
+    }
+    if let Some(n) = &accounts.nonce {
+        config.client_nonce = Some(n.clone());
     }
     eprintln!(
         "dmct: reference DM server at {url}\n      clients authenticate as {:?} ({} challenge); \
@@ -114,9 +117,12 @@ pub async fn client(
         .unwrap_or_default();
     config.session_id = format!("{:X}", now.as_millis() & 0xFFFF);
     config.nonce_seed = now.as_nanos() as u64;
-    config.creds = accounts.client();
-    config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
-    config.server_creds = accounts.server();
+    let target = accounts.target(url);
+    config.creds = target.creds;
+    config.scheme = target.scheme.unwrap_or(dmct_proto::auth::Scheme::Basic);
+    config.unprompted = target.unprompted;
+    config.nonce = target.nonce;
+    config.server_creds = target.server_creds;
     if wbxml {
         config.encoding = dmct_proto::xml::Encoding::Wbxml;
     }
