@@ -256,6 +256,15 @@ async fn accept_loop(
                                 acceptor.accept(stream),
                             );
                             if let Ok(Ok(stream)) = shake.await {
+                                // A certificate here was verified by the handshake
+                                // (ServerTls::requiring_client_cert).
+                                let client_cert = stream
+                                    .get_ref()
+                                    .1
+                                    .peer_certificates()
+                                    .and_then(|c| c.first())
+                                    .and_then(crate::tls::subject_of);
+                                let recorder = recorder.map(|r| r.on_connection(client_cert));
                                 serve_conn(stream, logic, limits, recorder).await;
                             }
                         }

@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
 use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::transcript::{
-    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript,
+    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
 };
 use dmct_report::{CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
@@ -364,6 +364,7 @@ pub async fn run_external_server(
     config.session_id = format!("{:X}", h & 0xFFFF);
     let mut client = Client::new(config);
     let (exchanges, closing) = drive_client(&mut client, opts).await;
+    let transport = client_transport(&target.url, opts, &exchanges);
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
@@ -375,8 +376,31 @@ pub async fn run_external_server(
         transcript: Transcript {
             exchanges,
             closing,
+            transport,
             ..Transcript::default()
         },
+    }
+}
+
+/// What dmct's client saw of TLS authentication in a session with the server at
+/// `url`: the server's certificate if it was verified, and dmct's own if the server
+/// asked for it and then answered.
+pub fn client_transport(url: &str, opts: &Options, exchanges: &[Exchange]) -> TransportAuth {
+    let Some(tls) = opts
+        .client_tls
+        .as_ref()
+        .filter(|_| url.starts_with("https://"))
+    else {
+        return TransportAuth::default();
+    };
+    let seen = tls.observed();
+    let answered = exchanges.iter().any(|e| e.response.is_some());
+    TransportAuth {
+        client: tls
+            .client_subject()
+            .filter(|_| seen.client_cert_requested && answered)
+            .map(str::to_owned),
+        server: seen.server_subject,
     }
 }
 
@@ -480,6 +504,10 @@ impl ExternalServer {
             },
         };
         self.responder.install(None);
+        let transport = TransportAuth {
+            client: rec.client_certs().into_iter().next(),
+            server: None,
+        };
         let exchanges = rec.take();
         CaseRun {
             scenario: scenario.clone(),
@@ -493,6 +521,7 @@ impl ExternalServer {
                 exchanges,
                 closing,
                 package0,
+                transport,
                 ..Transcript::default()
             },
         }

@@ -102,6 +102,13 @@ struct Trust {
     /// certificates); the connection is encrypted but the server is not verified
     #[arg(long, conflicts_with = "ca_file")]
     insecure: bool,
+    /// Present this TLS client certificate (PEM, leaf first) to https:// servers that
+    /// ask for one: transport-layer client authentication, with --client-key
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM)
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
 }
 
 /// HTTPS on dmct's listener.
@@ -123,6 +130,10 @@ struct Listen {
     /// Extra names (host names or IP addresses) for the generated certificate
     #[arg(long, value_name = "NAME")]
     cert_name: Vec<String>,
+    /// Require a TLS client certificate issued by a CA in this PEM file (with --tls):
+    /// transport-layer client authentication; a client without one fails the handshake
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    client_ca: Option<PathBuf>,
 }
 
 /// Credentials of the DM client's account and of the server.
@@ -786,10 +797,18 @@ fn check_url(url: &str) -> Result<()> {
 }
 
 fn client_tls(t: &Trust) -> Result<Option<dmct_net::ClientTls>> {
-    Ok(match (&t.ca_file, t.insecure) {
+    let tls = match (&t.ca_file, t.insecure) {
         (Some(f), _) => Some(dmct_net::ClientTls::from_ca_file(f)?),
         (None, true) => Some(dmct_net::ClientTls::insecure()?),
         (None, false) => None,
+    };
+    Ok(match (tls, &t.client_cert, &t.client_key) {
+        (Some(tls), Some(cert), Some(key)) => Some(tls.with_client_cert(cert, key)?),
+        (None, Some(_), _) => bail!(
+            "--client-cert is presented over https only: say which servers to trust with \
+             --ca-file or --insecure"
+        ),
+        (tls, _, _) => tls,
     })
 }
 
@@ -799,8 +818,23 @@ fn server_tls(l: &Listen) -> Result<Option<dmct_net::ServerTls>> {
     if !l.tls {
         return Ok(None);
     }
+    let tls = server_identity(l)?;
+    Ok(Some(match &l.client_ca {
+        Some(ca) => {
+            eprintln!(
+                "dmct: clients must present a TLS certificate issued by a CA in {}",
+                ca.display()
+            );
+            tls.requiring_client_cert(ca)?
+        }
+        None => tls,
+    }))
+}
+
+/// The listener's own certificate and key.
+fn server_identity(l: &Listen) -> Result<dmct_net::ServerTls> {
     if let (Some(cert), Some(key)) = (&l.cert, &l.key) {
-        return Ok(Some(dmct_net::ServerTls::from_pem_files(cert, key)?));
+        return Ok(dmct_net::ServerTls::from_pem_files(cert, key)?);
     }
     let mut names = vec!["localhost", "127.0.0.1"];
     names.extend(l.cert_name.iter().map(String::as_str));
@@ -815,7 +849,7 @@ fn server_tls(l: &Listen) -> Result<Option<dmct_net::ServerTls>> {
         names.join(", "),
         l.ca_out.display()
     );
-    Ok(Some(tls))
+    Ok(tls)
 }
 
 fn scenarios(c: &Common) -> Result<Vec<Scenario>> {

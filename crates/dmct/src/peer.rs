@@ -151,6 +151,7 @@ pub async fn client(
         );
     }
     let t = Transcript {
+        transport: runner::client_transport(url, opts, &exchanges),
         exchanges,
         closing: closing.clone(),
         ..Transcript::default()

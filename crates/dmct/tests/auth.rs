@@ -140,3 +140,131 @@ fn drive_takes_auth_and_opens_with_hmac() {
         text(&o)
     );
 }
+
+/// A CA and a client certificate it issued, as PEM files in `dir`: (ca, cert, key).
+fn client_pki(dir: &Path, cn: &str) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{cn} CA"));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let write = |name: &str, pem: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, pem).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    (
+        write(&format!("{cn}-ca.pem"), ca_cert.pem()),
+        write(&format!("{cn}.pem"), cert.pem()),
+        write(&format!("{cn}-key.pem"), key.serialize_pem()),
+    )
+}
+
+fn only_transcript(out: &Path) -> Transcript {
+    let file = std::fs::read_dir(out.join("transcripts"))
+        .unwrap()
+        .next()
+        .expect("a transcript")
+        .unwrap()
+        .path();
+    read_transcript(&file)
+}
+
+#[test]
+fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
+    let dir = tmp("auth-tls");
+    let (client_ca, cert, key) = client_pki(&dir, "device-1");
+    let server_ca = dir.join("server-ca.pem");
+    let server = peer_server(&[
+        "--tls",
+        "--ca-out",
+        server_ca.to_str().unwrap(),
+        "--client-ca",
+        &client_ca,
+    ]);
+    let server_ca = server_ca.to_str().unwrap();
+
+    // DM-level auth none: the certificate authenticates the device.
+    let out = out_dir("auth-tls-drive");
+    let o = dmct(&[
+        "drive",
+        &server.url,
+        "--ca-file",
+        server_ca,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+        "--auth",
+        "none",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = only_transcript(&out);
+    assert_eq!(t.transport.client.as_deref(), Some("CN=device-1"));
+    assert!(
+        t.transport
+            .server
+            .as_deref()
+            .is_some_and(|s| s.contains("CN=localhost")),
+        "{:?}",
+        t.transport
+    );
+
+    // Without the certificate the handshake fails, and dmct says why, promptly.
+    let out = out_dir("auth-tls-nocert");
+    let started = std::time::Instant::now();
+    let o = dmct(&[
+        "drive",
+        &server.url,
+        "--ca-file",
+        server_ca,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+    let t = only_transcript(&out);
+    let failure = t.exchanges[0].failure.as_ref().expect("a recorded failure");
+    assert!(failure.to_string().contains("--client-cert"), "{failure}");
+    assert!(t.transport.client.is_none());
+
+    // A certificate from another CA is refused too.
+    let (_, other, other_key) = client_pki(&dir, "stranger");
+    let out = out_dir("auth-tls-stranger");
+    let o = dmct(&[
+        "drive",
+        &server.url,
+        "--ca-file",
+        server_ca,
+        "--client-cert",
+        &other,
+        "--client-key",
+        &other_key,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(only_transcript(&out).exchanges[0].failure.is_some());
+
+    // A certificate needs https trust settings to be presented at all.
+    let o = dmct(&[
+        "drive",
+        &server.url,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--ca-file or --insecure"), "{}", text(&o));
+}
