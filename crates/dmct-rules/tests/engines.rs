@@ -186,3 +186,27 @@ fn a_client_gone_silent_after_a_challenge_is_judged_by_how_recording_ended() {
     t.closing = dmct_proto::transcript::Closing::PeerDone;
     assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Fail);
 }
+
+/// [SEC] §5.3: DM-level credentials are for when the transport does not authenticate.
+/// A server without Cred fails auth/server-credentials, unless the client verified its
+/// TLS certificate; then the rule does not apply.
+#[test]
+fn a_tls_authenticated_server_needs_no_dm_credentials() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testcases/vectors/rules/auth__server-credentials/",
+        "violating--session__get-replace--server-no-server-cred.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut t: dmct_proto::transcript::Transcript =
+        serde_json::from_value(v["transcript"].clone()).unwrap();
+    assert_eq!(verdict(&t, "auth/server-credentials"), Verdict::Fail);
+    t.transport.server = Some("CN=dm.example".into());
+    assert_eq!(
+        verdict(&t, "auth/server-credentials"),
+        Verdict::NotApplicable
+    );
+    // Only the server's side is vouched for by its certificate.
+    assert!(t.transport.client.is_none());
+}
