@@ -297,9 +297,7 @@ where
         .await
         .map_err(|e| transport(format!("HTTP handshake with {addr} failed: {e}")))?;
     // The connection task ends with the exchange (or when the peer closes).
-    let conn_task = tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let mut conn_task = tokio::spawn(conn);
 
     let mut b = Request::builder()
         .method(request.method.as_str())
@@ -310,22 +308,32 @@ where
     let req = b
         .body(Full::new(Bytes::from(request.body.0.clone())))
         .map_err(|e| transport(format!("cannot build the request: {e}")))?;
-    let resp = sender.send_request(req).await.map_err(|e| {
-        if let Some(cause) = rustls_cause(&e) {
-            transport(format!("TLS with {addr} failed: {cause}{}", tls_hint(&e)))
-        } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
-            ExchangeFailure::ConnectionClosed {
-                detail: e.to_string(),
-            }
-        } else {
-            transport(e.to_string())
-        }
-    });
-    let resp = match resp {
+    let resp = match sender.send_request(req).await {
         Ok(r) => r,
-        Err(f) => {
+        Err(e) => {
+            // The request's error may only say "canceled": why the connection died (a
+            // TLS alert, such as a refused client certificate) is the connection's.
+            let conn_err =
+                match tokio::time::timeout(std::time::Duration::from_millis(500), &mut conn_task)
+                    .await
+                {
+                    Ok(Ok(Err(ce))) => Some(ce),
+                    _ => None,
+                };
             conn_task.abort();
-            return Err(f);
+            let tls = rustls_cause(&e).map(|c| (c, tls_hint(&e))).or_else(|| {
+                let ce = conn_err.as_ref()?;
+                rustls_cause(ce).map(|c| (c, tls_hint(ce)))
+            });
+            return Err(if let Some((cause, hint)) = tls {
+                transport(format!("TLS with {addr} failed: {cause}{hint}"))
+            } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+                ExchangeFailure::ConnectionClosed {
+                    detail: e.to_string(),
+                }
+            } else {
+                transport(e.to_string())
+            });
         }
     };
     *partial = Some(HttpResponse {

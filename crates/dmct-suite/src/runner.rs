@@ -12,7 +12,7 @@ use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
 };
-use dmct_report::{CaseResult, CaseVerdict, Peer};
+use dmct_report::{AuthLayer, Authentication, CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
 use dmct_session::{Client, ClientFault, ClientStep, Server, ServerFault, pair};
 use std::collections::BTreeSet;
@@ -778,5 +778,50 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         findings,
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
+        authentication: authentication(&run.transcript),
+    }
+}
+
+/// Which layer authenticated each side: a TLS certificate the other side verified, and
+/// DM credentials the other side accepted (its SyncHdr Status 200 or 212).
+pub fn authentication(t: &Transcript) -> Authentication {
+    use dmct_proto::auth::HMAC_HEADER;
+    let accepted = |m: &dmct_proto::SyncML| {
+        m.synchdr_status()
+            .and_then(|s| s.code())
+            .is_some_and(|c| c == 200 || c == 212)
+    };
+    let decode = |b: &dmct_proto::transcript::Body| dmct_proto::decode(b.as_bytes()).ok();
+    let mut client_dm = false;
+    let mut server_dm = false;
+    for (i, e) in t.exchanges.iter().enumerate() {
+        let Some(resp) = &e.response else { continue };
+        let (Some(req), Some(answer)) = (decode(&e.request.body), decode(&resp.body)) else {
+            continue;
+        };
+        let offered =
+            req.message.hdr.cred.is_some() || e.request.headers.get(HMAC_HEADER).is_some();
+        client_dm |= offered && accepted(&answer.message);
+        let presented =
+            answer.message.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
+        // The client's verdict on the server's credentials is in its next message.
+        let next = t.exchanges.get(i + 1).and_then(|n| decode(&n.request.body));
+        server_dm |= presented && next.is_some_and(|n| accepted(&n.message));
+    }
+    let layers = |tls: bool, dm: bool| {
+        let mut v = Vec::new();
+        if tls {
+            v.push(AuthLayer::Transport);
+        }
+        if dm {
+            v.push(AuthLayer::Dm);
+        }
+        v
+    };
+    Authentication {
+        client: layers(t.transport.client.is_some(), client_dm),
+        server: layers(t.transport.server.is_some(), server_dm),
+        client_cert: t.transport.client.clone(),
+        server_cert: t.transport.server.clone(),
     }
 }

@@ -1424,6 +1424,7 @@ mod tests {
             findings: Vec::new(),
             exchanges: 1,
             transcript: None,
+            authentication: Default::default(),
         });
         let plain = summary_table(&report, false);
         assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");

@@ -218,6 +218,18 @@ fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
         "{:?}",
         t.transport
     );
+    // The report says which layer authenticated each side.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let a = &report["cases"][0]["authentication"];
+    assert_eq!(a["client"][0], "transport", "{a}");
+    assert_eq!(a["client_cert"], "CN=device-1", "{a}");
+    assert_eq!(a["server"][0], "transport", "{a}");
+    let txt = std::fs::read_to_string(out.join("report.txt")).unwrap();
+    assert!(
+        txt.contains("authentication - client: TLS certificate (CN=device-1)"),
+        "{txt}"
+    );
 
     // Without the certificate the handshake fails, and dmct says why, promptly.
     let out = out_dir("auth-tls-nocert");
@@ -234,6 +246,12 @@ fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
     let t = only_transcript(&out);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["cases"][0]["authentication"]["client"],
+        serde_json::json!([])
+    );
     let failure = t.exchanges[0].failure.as_ref().expect("a recorded failure");
     assert!(failure.to_string().contains("--client-cert"), "{failure}");
     assert!(t.transport.client.is_none());
