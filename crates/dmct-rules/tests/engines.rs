@@ -210,3 +210,25 @@ fn a_tls_authenticated_server_needs_no_dm_credentials() {
     // Only the server's side is vouched for by its certificate.
     assert!(t.transport.client.is_none());
 }
+
+/// [SEC] §5.3: "OMA DM clients that do not support client authentication at the
+/// transport layer MUST support ... syncml:auth-md5"; a certificate-authenticated client
+/// that ends the session after an MD5 challenge does what the text asks of it.
+#[test]
+fn a_tls_authenticated_client_may_end_the_session_after_an_md5_challenge() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testcases/vectors/rules/session__reauth-continues/",
+        "conforming--session__reauth-md5--client-conformant.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut t: dmct_proto::transcript::Transcript =
+        serde_json::from_value(v["transcript"].clone()).unwrap();
+    // The client goes quiet after the challenge to its Package #1.
+    t.exchanges.truncate(1);
+    t.closing = dmct_proto::transcript::Closing::PeerDone;
+    assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Fail);
+    t.transport.client = Some("CN=device-1".into());
+    assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Pass);
+}
