@@ -231,6 +231,23 @@ fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
         "{txt}"
     );
 
+    // peer client takes the same flags.
+    let (t, code) = peer_client(
+        &server.url,
+        &dir,
+        "peer-client-cert",
+        &[
+            "--ca-file",
+            server_ca,
+            "--client-cert",
+            &cert,
+            "--client-key",
+            &key,
+        ],
+    );
+    assert_eq!(code, Some(0), "{t:#?}");
+    assert_eq!(t.transport.client.as_deref(), Some("CN=device-1"));
+
     // Without the certificate the handshake fails, and dmct says why, promptly.
     let out = out_dir("auth-tls-nocert");
     let started = std::time::Instant::now();
