@@ -88,6 +88,9 @@ pub struct Server {
     script: ServerScript,
     sessions: BTreeMap<(String, String), SessionState>,
     nonces_issued: u64,
+    /// The request being answered came over TLS from a client whose certificate the
+    /// handshake verified.
+    transport_client: bool,
 }
 
 impl Server {
@@ -97,6 +100,7 @@ impl Server {
             script,
             sessions: BTreeMap::new(),
             nonces_issued: 0,
+            transport_client: false,
         }
     }
 
@@ -109,6 +113,18 @@ impl Server {
         h.update(self.config.nonce_seed.to_be_bytes());
         h.update(self.nonces_issued.to_be_bytes());
         Nonce(h.finalize().as_slice().to_vec())
+    }
+
+    /// Answer one HTTP request that came over a connection whose client the TLS
+    /// handshake authenticated with this certificate (`None`: it did not). Such a
+    /// client sending no credentials is not challenged: a server "MAY choose not to
+    /// authenticate" a client the transport authenticated ([SEC] §5.4.5); a scripted
+    /// challenge still comes, as [SEC] §5.3 allows.
+    pub fn respond_on(&mut self, req: &HttpRequest, client_cert: Option<&str>) -> HttpResponse {
+        self.transport_client = client_cert.is_some();
+        let r = self.respond(req);
+        self.transport_client = false;
+        r
     }
 
     /// Answer one HTTP request.
@@ -262,6 +278,12 @@ impl Server {
             st.hmac = false;
             Auth::Challenge(ch.status, ch.scheme)
         } else if st.authenticated && !st.hmac {
+            Auth::AlreadyAuthenticated
+        } else if self.transport_client
+            && msg.hdr.cred.is_none()
+            && req.headers.get(HMAC_HEADER).is_none()
+        {
+            st.authenticated = true;
             Auth::AlreadyAuthenticated
         } else {
             match self.check_cred(req, msg, st) {

@@ -146,9 +146,13 @@ impl CaseResponder {
 
 impl Responder for CaseResponder {
     fn respond(&self, request: &HttpRequest) -> HttpResponse {
+        self.respond_on(request, None)
+    }
+
+    fn respond_on(&self, request: &HttpRequest, client_cert: Option<&str>) -> HttpResponse {
         let mut guard = self.server.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_mut() {
-            Some(server) => server.respond(request),
+            Some(server) => server.respond_on(request, client_cert),
             None => {
                 let mut headers = dmct_proto::transcript::Headers::default();
                 headers.push("Content-Type", "text/plain; charset=utf-8");

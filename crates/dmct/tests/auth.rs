@@ -221,8 +221,12 @@ fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
     // The report says which layer authenticated each side.
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    // DM-level auth none: the server takes the certificate ([SEC] §5.4.5) and asks for
+    // no credentials, so none are ever sent.
+    assert!(t.exchanges.iter().all(|e| !has_cred(e)));
+    assert_eq!(hdr_code(&t.exchanges[0]), Some(200));
     let a = &report["cases"][0]["authentication"];
-    assert_eq!(a["client"][0], "transport", "{a}");
+    assert_eq!(a["client"], serde_json::json!(["transport"]), "{a}");
     assert_eq!(a["client_cert"], "CN=device-1", "{a}");
     assert_eq!(a["server"][0], "transport", "{a}");
     let txt = std::fs::read_to_string(out.join("report.txt")).unwrap();
@@ -247,6 +251,9 @@ fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
     );
     assert_eq!(code, Some(0), "{t:#?}");
     assert_eq!(t.transport.client.as_deref(), Some("CN=device-1"));
+    // Credentials given anyway are still checked: Basic, accepted with 212.
+    assert!(has_cred(&t.exchanges[0]));
+    assert_eq!(hdr_code(&t.exchanges[0]), Some(212));
 
     // Without the certificate the handshake fails, and dmct says why, promptly.
     let out = out_dir("auth-tls-nocert");
