@@ -743,6 +743,21 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             if !named.contains(&f.rule) {
                 return None;
             }
+            // Credentials the transport made needless ([SEC] §5.3: DM-level
+            // authentication is for when the transport's is not strong enough): a DM
+            // authentication rule with nothing to judge stays not-applicable, and says so.
+            let by_transport = match run.role {
+                Role::Client => run.transcript.transport.client.as_ref(),
+                Role::Server => run.transcript.transport.server.as_ref(),
+            };
+            if let Some(subject) = by_transport.filter(|_| f.rule.starts_with("auth/")) {
+                f.detail = format!(
+                    "not applicable: the transport authenticated the {} (TLS certificate \
+                     {subject}), so no DM-level credentials were needed ([SEC] §5.3)",
+                    run.role
+                );
+                return Some(f);
+            }
             f.verdict = Verdict::Inconclusive;
             f.detail = if run.transcript.exchanges.is_empty() {
                 match &run.transcript.closing {

@@ -310,3 +310,69 @@ fn drive_with_a_client_certificate_reaches_a_server_that_requires_one() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--ca-file or --insecure"), "{}", text(&o));
 }
+
+/// `run --serve --tls --client-ca`: the device authenticates with its certificate only;
+/// dmct's server takes it, and the report says the transport authenticated the client.
+#[test]
+fn run_serve_with_client_ca_judges_a_certificate_only_device() {
+    let dir = tmp("auth-serve-tls");
+    let (client_ca, cert, key) = client_pki(&dir, "device-2");
+    let server_ca = dir.join("server-ca.pem");
+    let out = dir.join("out");
+    let exec = format!(
+        "{} peer client --url \"$DMCT_SERVER_URL\" --package0 \"$DMCT_PKG0_FILE\" \
+         --server-secret dmct-server-secret --ca-file {} --client-cert {cert} \
+         --client-key {key} --auth none 2>/dev/null",
+        env!("CARGO_BIN_EXE_dmct"),
+        server_ca.display()
+    );
+    let o = dmct(&[
+        "run",
+        "--serve",
+        "127.0.0.1:0",
+        "--tls",
+        "--ca-out",
+        server_ca.to_str().unwrap(),
+        "--client-ca",
+        &client_ca,
+        "--exec",
+        &exec,
+        "--case",
+        "session/get-replace",
+        "--wait",
+        "20",
+        "--idle",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let case = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "session/get-replace")
+        .expect("the case ran");
+    assert_eq!(case["verdict"], "pass", "{case}");
+    let a = &case["authentication"];
+    assert_eq!(a["client"], serde_json::json!(["transport"]), "{a}");
+    assert_eq!(a["client_cert"], "CN=device-2", "{a}");
+    // The case's Cred rule had nothing to judge, because the certificate made Cred
+    // needless: not applicable, saying why, never inconclusive or failed.
+    let cred = case["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "auth/cred-type")
+        .expect("the scenario names auth/cred-type");
+    assert_eq!(cred["verdict"], "not-applicable", "{cred}");
+    assert!(
+        cred["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the transport authenticated the client"),
+        "{cred}"
+    );
+}
