@@ -167,9 +167,9 @@ struct Accounts {
     #[arg(long, value_name = "SCHEME", value_enum)]
     auth: Option<Auth>,
     /// The nonce (base64) the client holds from its account or an earlier session
-    /// (CLCRED AAuthData): dmct's client keys unprompted MD5 and HMAC with it, dmct's
-    /// server checks a client's first unprompted MD5 or HMAC with it. Default: the
-    /// special nonce value 0x00000000 (four zero bytes, AAAAAA==)
+    /// (CLCRED AAuthData): dmct's client keys unprompted MD5 and HMAC with it; `peer
+    /// server` checks the unprompted MD5 or HMAC that opens a session with it. Default:
+    /// the special nonce value 0x00000000 (four zero bytes, AAAAAA==)
     #[arg(long, value_name = "B64", value_parser = parse_nonce)]
     nonce: Option<Nonce>,
 }
