@@ -233,13 +233,50 @@ async fn exchange(
 }
 
 fn handshake_failure(addr: &str, e: &std::io::Error) -> String {
-    let hint = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+    format!("TLS handshake with {addr} failed: {e}{}", tls_hint(e))
+}
+
+/// The TLS error behind `e`, if any: rustls errors come wrapped in io errors, which
+/// `source()` skips, so each link is looked into.
+fn rustls_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut link = Some(e);
+    while let Some(err) = link {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(r) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>())
+        {
+            return Some(r);
+        }
+        link = err.source();
+    }
+    None
+}
+
+/// What a person can do about a TLS failure, for the recorded detail.
+fn tls_hint(e: &(dyn std::error::Error + 'static)) -> &'static str {
+    use rustls::AlertDescription as A;
+    match rustls_cause(e) {
         Some(rustls::Error::InvalidCertificate(_)) => {
             " (the server's certificate is not trusted: give its CA with --ca-file, or use --insecure)"
         }
+        // TLS 1.3 sends the client's certificate after the client's handshake is done,
+        // so the server's refusal arrives with the first read.
+        Some(rustls::Error::AlertReceived(A::CertificateRequired | A::HandshakeFailure)) => {
+            " (the server requires a TLS client certificate: give one with --client-cert \
+             and --client-key)"
+        }
+        Some(rustls::Error::AlertReceived(
+            A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::AccessDenied,
+        )) => {
+            " (the server refused the TLS client certificate of --client-cert: is it issued \
+             by a CA the server trusts?)"
+        }
         _ => "",
-    };
-    format!("TLS handshake with {addr} failed: {e}{hint}")
+    }
 }
 
 /// One request and its response over an open stream, plain or TLS.
@@ -260,9 +297,7 @@ where
         .await
         .map_err(|e| transport(format!("HTTP handshake with {addr} failed: {e}")))?;
     // The connection task ends with the exchange (or when the peer closes).
-    let conn_task = tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let mut conn_task = tokio::spawn(conn);
 
     let mut b = Request::builder()
         .method(request.method.as_str())
@@ -273,20 +308,32 @@ where
     let req = b
         .body(Full::new(Bytes::from(request.body.0.clone())))
         .map_err(|e| transport(format!("cannot build the request: {e}")))?;
-    let resp = sender.send_request(req).await.map_err(|e| {
-        if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
-            ExchangeFailure::ConnectionClosed {
-                detail: e.to_string(),
-            }
-        } else {
-            transport(e.to_string())
-        }
-    });
-    let resp = match resp {
+    let resp = match sender.send_request(req).await {
         Ok(r) => r,
-        Err(f) => {
+        Err(e) => {
+            // The request's error may only say "canceled": why the connection died (a
+            // TLS alert, such as a refused client certificate) is the connection's.
+            let conn_err =
+                match tokio::time::timeout(std::time::Duration::from_millis(500), &mut conn_task)
+                    .await
+                {
+                    Ok(Ok(Err(ce))) => Some(ce),
+                    _ => None,
+                };
             conn_task.abort();
-            return Err(f);
+            let tls = rustls_cause(&e).map(|c| (c, tls_hint(&e))).or_else(|| {
+                let ce = conn_err.as_ref()?;
+                rustls_cause(ce).map(|c| (c, tls_hint(ce)))
+            });
+            return Err(if let Some((cause, hint)) = tls {
+                transport(format!("TLS with {addr} failed: {cause}{hint}"))
+            } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+                ExchangeFailure::ConnectionClosed {
+                    detail: e.to_string(),
+                }
+            } else {
+                transport(e.to_string())
+            });
         }
     };
     *partial = Some(HttpResponse {

@@ -27,7 +27,7 @@ pub use server::{
     AsyncAnswer, AsyncResponder, Responder, ServeHandle, serve, serve_async,
     serve_async_unrecorded, serve_with,
 };
-pub use tls::{ClientTls, ServerTls, TlsError};
+pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};
 
 pub use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 

@@ -9,10 +9,15 @@ use tokio::sync::watch;
 #[derive(Clone)]
 pub struct Recorder {
     inner: Arc<Inner>,
+    /// The verified client certificate's subject on the connection this clone
+    /// records for ([`on_connection`](Self::on_connection)).
+    client_cert: Option<Arc<str>>,
 }
 
 struct Inner {
     exchanges: Mutex<Vec<Exchange>>,
+    /// Subjects of the verified client certificates of the recorded exchanges' connections.
+    client_certs: Mutex<Vec<String>>,
     /// How many exchanges are held; waiters watch it.
     count: watch::Sender<usize>,
 }
@@ -22,8 +27,10 @@ impl Default for Recorder {
         Recorder {
             inner: Arc::new(Inner {
                 exchanges: Mutex::new(Vec::new()),
+                client_certs: Mutex::new(Vec::new()),
                 count: watch::channel(0).0,
             }),
+            client_cert: None,
         }
     }
 }
@@ -37,6 +44,28 @@ impl Recorder {
             .unwrap_or_else(|p| p.into_inner())
     }
 
+    fn certs(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.inner
+            .client_certs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The same record, for one connection whose client authenticated with the
+    /// certificate of this subject (TLS), if any: exchanges pushed through it note it.
+    pub fn on_connection(&self, client_cert: Option<String>) -> Recorder {
+        Recorder {
+            inner: self.inner.clone(),
+            client_cert: client_cert.map(Arc::from),
+        }
+    }
+
+    /// Subjects of the verified TLS client certificates of the exchanges held, each once,
+    /// in the order first seen.
+    pub fn client_certs(&self) -> Vec<String> {
+        self.certs().clone()
+    }
+
     pub fn len(&self) -> usize {
         self.lock().len()
     }
@@ -46,6 +75,12 @@ impl Recorder {
     }
 
     pub fn push(&self, e: Exchange) {
+        if let Some(subject) = &self.client_cert {
+            let mut certs = self.certs();
+            if !certs.iter().any(|c| **c == **subject) {
+                certs.push(subject.to_string());
+            }
+        }
         let mut v = self.lock();
         v.push(e);
         self.inner.count.send_replace(v.len());
@@ -57,6 +92,7 @@ impl Recorder {
 
     /// Drain the record (between test cases on one listener).
     pub fn take(&self) -> Vec<Exchange> {
+        self.certs().clear();
         let mut v = self.lock();
         let out = std::mem::take(&mut *v);
         self.inner.count.send_replace(0);

@@ -29,6 +29,14 @@ use tokio::task::JoinSet;
 pub trait Responder: Send + Sync + 'static {
     /// Called once per complete request. Must not block for long.
     fn respond(&self, request: &HttpRequest) -> HttpResponse;
+
+    /// As [`respond`](Self::respond), told the subject of the client certificate the TLS
+    /// handshake verified, if any (transport-layer client authentication). The default
+    /// ignores it.
+    fn respond_on(&self, request: &HttpRequest, client_cert: Option<&str>) -> HttpResponse {
+        let _ = client_cert;
+        self.respond(request)
+    }
 }
 
 /// What an [`AsyncResponder`] gives back: the response, or `None` to close the
@@ -249,14 +257,25 @@ async fn accept_loop(
                 // never finishes it holds up nobody else.
                 conns.spawn(async move {
                     match acceptor {
-                        None => serve_conn(stream, logic, limits, recorder).await,
+                        None => serve_conn(stream, logic, limits, recorder, None).await,
                         Some(acceptor) => {
                             let shake = tokio::time::timeout(
                                 limits.exchange_timeout,
                                 acceptor.accept(stream),
                             );
                             if let Ok(Ok(stream)) = shake.await {
-                                serve_conn(stream, logic, limits, recorder).await;
+                                // A certificate here was verified by the handshake
+                                // (ServerTls::requiring_client_cert).
+                                let client_cert = stream
+                                    .get_ref()
+                                    .1
+                                    .peer_certificates()
+                                    .and_then(|c| c.first())
+                                    .and_then(crate::tls::subject_of);
+                                let client_cert: Option<Arc<str>> = client_cert.map(Arc::from);
+                                let recorder = recorder
+                                    .map(|r| r.on_connection(client_cert.as_deref().map(str::to_owned)));
+                                serve_conn(stream, logic, limits, recorder, client_cert).await;
                             }
                         }
                     }
@@ -272,12 +291,25 @@ async fn accept_loop(
     conns.abort_all();
 }
 
-async fn serve_conn<S>(stream: S, logic: Logic, limits: Limits, recorder: Option<Recorder>)
-where
+async fn serve_conn<S>(
+    stream: S,
+    logic: Logic,
+    limits: Limits,
+    recorder: Option<Recorder>,
+    client_cert: Option<Arc<str>>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let timeout = limits.exchange_timeout;
-    let svc = service_fn(move |req| handle(req, logic.clone(), limits.clone(), recorder.clone()));
+    let svc = service_fn(move |req| {
+        handle(
+            req,
+            logic.clone(),
+            limits.clone(),
+            recorder.clone(),
+            client_cert.clone(),
+        )
+    });
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
@@ -334,6 +366,7 @@ async fn handle(
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
+    client_cert: Option<Arc<str>>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_owned();
     let target = req
@@ -383,7 +416,7 @@ async fn handle(
         Ok(BodyEnd::Complete) => {
             request.body = std::mem::take(&mut buf).into();
             let answer = match &logic {
-                Logic::Sync(r) => Some(r.respond(&request)),
+                Logic::Sync(r) => Some(r.respond_on(&request, client_cert.as_deref())),
                 // The request is handed over; a copy is kept only when it is recorded.
                 Logic::Async(r) => match &recorder {
                     Some(_) => r.respond(request.clone()).await,

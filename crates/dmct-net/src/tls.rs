@@ -5,9 +5,12 @@
 //! installed and nothing depends on which crate did so first.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::WebPkiClientVerifier;
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +38,8 @@ pub enum TlsError {
     },
     #[error("cannot generate a self-signed certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    #[error("{what} cannot verify client certificates: {detail}")]
+    ClientVerifier { what: String, detail: String },
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -80,6 +85,26 @@ fn key_in(pem: &[u8], what: &str) -> Result<PrivateKeyDer<'static>, TlsError> {
     })
 }
 
+/// A certificate's subject as RFC 4514 text (`CN=device-1, O=Lab`), what a transcript
+/// names a TLS-authenticated peer by; `None` for a certificate that does not parse.
+pub fn subject_of(cert: &CertificateDer<'_>) -> Option<String> {
+    x509_parser::parse_x509_certificate(cert.as_ref())
+        .ok()
+        .map(|(_, c)| c.subject().to_string())
+}
+
+/// Trust anchors from a PEM file's certificates.
+fn roots_in(pem: &[u8], what: &str) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for (i, cert) in certs_in(pem, what)?.into_iter().enumerate() {
+        roots.add(cert).map_err(rustls_err(format!(
+            "certificate {} in {what} cannot be used as a trust anchor",
+            i + 1
+        )))?;
+    }
+    Ok(roots)
+}
+
 /// DER certificates back to PEM, 64 columns as RFC 7468 asks.
 fn to_pem(certs: &[CertificateDer<'_>]) -> String {
     use base64::Engine as _;
@@ -96,11 +121,15 @@ fn to_pem(certs: &[CertificateDer<'_>]) -> String {
     out
 }
 
-/// The harness's identity as an HTTPS server.
+/// The harness's identity as an HTTPS server, and whether it requires client
+/// certificates.
 #[derive(Clone)]
 pub struct ServerTls {
     config: Arc<ServerConfig>,
     cert_pem: String,
+    certs: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
+    requires_client_cert: bool,
 }
 
 impl std::fmt::Debug for ServerTls {
@@ -167,19 +196,71 @@ impl ServerTls {
         key: PrivateKeyDer<'static>,
         context: &str,
     ) -> Result<Self, TlsError> {
-        let cert_pem = to_pem(&certs);
-        let mut config = ServerConfig::builder_with_provider(provider())
+        let config = Self::config_for(&certs, &key, None, context)?;
+        Ok(ServerTls {
+            config,
+            cert_pem: to_pem(&certs),
+            certs,
+            key: Arc::new(key),
+            requires_client_cert: false,
+        })
+    }
+
+    fn config_for(
+        certs: &[CertificateDer<'static>],
+        key: &PrivateKeyDer<'static>,
+        clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+        context: &str,
+    ) -> Result<Arc<ServerConfig>, TlsError> {
+        let builder = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
-            .map_err(rustls_err(context))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
+            .map_err(rustls_err(context))?;
+        let builder = match clients {
+            Some(v) => builder.with_client_cert_verifier(v),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder
+            .with_single_cert(certs.to_vec(), key.clone_key())
             .map_err(rustls_err(context))?;
         // DM over HTTP/1.1 only; a client offering just h2 fails the handshake cleanly.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+
+    /// Require every client to present a certificate that chains to a CA in this PEM
+    /// file: transport-layer client authentication ([SEC] §5.3). A client without one
+    /// fails the handshake.
+    pub fn requiring_client_cert(self, ca_file: impl AsRef<Path>) -> Result<Self, TlsError> {
+        let path = ca_file.as_ref();
+        self.requiring_client_cert_pem(&read(path)?, &path.display().to_string())
+    }
+
+    /// As [`requiring_client_cert`](Self::requiring_client_cert), from PEM text; `what`
+    /// names it in errors.
+    pub fn requiring_client_cert_pem(self, ca_pem: &[u8], what: &str) -> Result<Self, TlsError> {
+        let roots = roots_in(ca_pem, what)?;
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| TlsError::ClientVerifier {
+                what: what.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let config = Self::config_for(
+            &self.certs,
+            &self.key,
+            Some(verifier),
+            &format!("client certificates from {what} cannot be required"),
+        )?;
         Ok(ServerTls {
-            config: Arc::new(config),
-            cert_pem,
+            config,
+            requires_client_cert: true,
+            ..self
         })
+    }
+
+    /// Whether clients must present a certificate.
+    pub fn requires_client_cert(&self) -> bool {
+        self.requires_client_cert
     }
 
     /// The certificate chain served, as PEM. For a generated certificate this is what a
@@ -193,10 +274,39 @@ impl ServerTls {
     }
 }
 
-/// Which servers the harness trusts when it is the HTTPS client.
+/// Which servers the harness trusts when it is the HTTPS client, and the certificate it
+/// presents, if any.
 #[derive(Clone)]
 pub struct ClientTls {
     config: Arc<ClientConfig>,
+    trust: Trust,
+    identity: Option<Identity>,
+    observed: Arc<std::sync::Mutex<Observed>>,
+}
+
+/// What dmct's client saw of the transport layer over its connections, for the
+/// transcript's record of who authenticated at which layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Subject of the last server certificate verified against the trust anchors (never
+    /// set by `insecure`, which verifies nothing).
+    pub server_subject: Option<String>,
+    /// A server asked for the client certificate and was given it.
+    pub client_cert_requested: bool,
+}
+
+#[derive(Clone)]
+enum Trust {
+    Roots(Arc<RootCertStore>),
+    AnyServer,
+}
+
+/// The client certificate presented: chain, key and the leaf's subject.
+#[derive(Clone)]
+struct Identity {
+    certs: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
+    subject: String,
 }
 
 impl std::fmt::Debug for ClientTls {
@@ -218,43 +328,191 @@ impl ClientTls {
     }
 
     fn trusting(pem: &[u8], what: &str) -> Result<Self, TlsError> {
-        let mut roots = RootCertStore::empty();
-        for (i, cert) in certs_in(pem, what)?.into_iter().enumerate() {
-            roots.add(cert).map_err(rustls_err(format!(
-                "certificate {} in {what} cannot be used as a trust anchor",
-                i + 1
-            )))?;
-        }
-        let config = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(rustls_err("TLS client setup failed"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Self::finish(config))
+        Self::build(Trust::Roots(Arc::new(roots_in(pem, what)?)), None)
     }
 
     /// Accept any server certificate: no chain, name or validity check. Handshake
     /// signatures are still verified, so the peer must hold the key it presents.
     pub fn insecure() -> Result<Self, TlsError> {
-        let provider = provider();
-        let config = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(rustls_err("TLS client setup failed"))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
-            .with_no_client_auth();
-        Ok(Self::finish(config))
+        Self::build(Trust::AnyServer, None)
     }
 
-    fn finish(mut config: ClientConfig) -> Self {
+    /// Present this certificate chain (leaf first) and key, both PEM, to servers that
+    /// ask for one: transport-layer client authentication ([SEC] §5.3).
+    pub fn with_client_cert(
+        self,
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Result<Self, TlsError> {
+        let (cert, key) = (cert.as_ref(), key.as_ref());
+        let certs = certs_in(&read(cert)?, &cert.display().to_string())?;
+        let key_der = key_in(&read(key)?, &key.display().to_string())?;
+        self.identified(certs, key_der)
+    }
+
+    /// As [`with_client_cert`](Self::with_client_cert), from PEM text in memory.
+    pub fn with_client_cert_pem(self, cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsError> {
+        let certs = certs_in(cert_pem, "the client certificate PEM")?;
+        let key = key_in(key_pem, "the client key PEM")?;
+        self.identified(certs, key)
+    }
+
+    fn identified(
+        self,
+        certs: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Self, TlsError> {
+        let subject = subject_of(&certs[0]).unwrap_or_else(|| "(unparsable certificate)".into());
+        let identity = Identity {
+            certs,
+            key: Arc::new(key),
+            subject,
+        };
+        Self::build(self.trust, Some(identity))
+    }
+
+    fn build(trust: Trust, identity: Option<Identity>) -> Result<Self, TlsError> {
+        let provider = provider();
+        let observed = Arc::new(std::sync::Mutex::new(Observed::default()));
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(rustls_err("TLS client setup failed"))?;
+        let verifier: Arc<dyn ServerCertVerifier> = match &trust {
+            Trust::Roots(roots) => Arc::new(Observing {
+                inner: WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                    .build()
+                    .map_err(|e| TlsError::ClientVerifier {
+                        what: "the CA file".into(),
+                        detail: e.to_string(),
+                    })?,
+                observed: observed.clone(),
+            }),
+            Trust::AnyServer => Arc::new(AcceptAnyCert(provider.clone())),
+        };
+        let builder = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match &identity {
+            None => builder.with_no_client_auth(),
+            Some(id) => {
+                let key = CertifiedKey::from_der(id.certs.clone(), id.key.clone_key(), &provider)
+                    .map_err(rustls_err(
+                    "the client certificate and key do not make a usable TLS client identity",
+                ))?;
+                builder.with_client_cert_resolver(Arc::new(Presenting {
+                    key: Arc::new(key),
+                    observed: observed.clone(),
+                }))
+            }
+        };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        ClientTls {
+        Ok(ClientTls {
             config: Arc::new(config),
-        }
+            trust,
+            identity,
+            observed,
+        })
+    }
+
+    /// What the connections made so far showed of the transport layer.
+    pub fn observed(&self) -> Observed {
+        self.observed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The subject of the client certificate presented, if any.
+    pub fn client_subject(&self) -> Option<&str> {
+        self.identity.as_ref().map(|i| i.subject.as_str())
+    }
+
+    /// Whether server certificates are checked against trust anchors (not `insecure`).
+    pub fn verifies_server(&self) -> bool {
+        matches!(self.trust, Trust::Roots(_))
     }
 
     pub fn config(&self) -> Arc<ClientConfig> {
         self.config.clone()
+    }
+}
+
+/// The web PKI check of the server's certificate, noting the subject it verified.
+#[derive(Debug)]
+struct Observing {
+    inner: Arc<WebPkiServerVerifier>,
+    observed: Arc<std::sync::Mutex<Observed>>,
+}
+
+impl ServerCertVerifier for Observing {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let ok = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        self.observed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .server_subject = subject_of(end_entity);
+        Ok(ok)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The client certificate, given when a server asks (rustls asks the resolver only
+/// then), noting that it was asked.
+#[derive(Debug)]
+struct Presenting {
+    key: Arc<CertifiedKey>,
+    observed: Arc<std::sync::Mutex<Observed>>,
+}
+
+impl ResolvesClientCert for Presenting {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.observed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .client_cert_requested = true;
+        Some(self.key.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 

@@ -352,3 +352,103 @@ async fn a_plain_server_says_http() {
     assert_eq!(srv.url(), format!("http://{}", srv.local_addr()));
     srv.shutdown().await;
 }
+
+/// A CA and a client certificate (CN `cn`) it issued: (CA PEM, cert PEM, key PEM).
+fn client_pki(cn: &str) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{cn} CA"));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    leaf.distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Lab");
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn a_required_client_certificate_is_verified_recorded_and_its_absence_explained() {
+    let (ca, cert, key) = client_pki("device-1");
+    let server = ServerTls::generate(&names())
+        .unwrap()
+        .requiring_client_cert_pem(ca.as_bytes(), "the test CA")
+        .unwrap();
+    assert!(server.requires_client_cert());
+    let trust = server.cert_pem().to_owned();
+    let srv = tls_server(server, limits(5000)).await;
+    let url = format!("{}/dm", srv.url());
+
+    let with_cert = ClientTls::from_ca_pem(trust.as_bytes())
+        .unwrap()
+        .with_client_cert_pem(cert.as_bytes(), key.as_bytes())
+        .unwrap();
+    assert_eq!(with_cert.client_subject(), Some("CN=device-1, O=Lab"));
+    ok_post(&url, &with_cert).await;
+    // The server side knows who the transport authenticated; the client side saw the
+    // request for its certificate and verified the server's.
+    assert_eq!(srv.recorder().client_certs(), vec!["CN=device-1, O=Lab"]);
+    let seen = with_cert.observed();
+    assert!(seen.client_cert_requested);
+    assert!(
+        seen.server_subject
+            .is_some_and(|s| s.contains("CN=localhost"))
+    );
+
+    // Without a certificate: a recorded failure that says what to give, no panic.
+    let bare = ClientTls::from_ca_pem(trust.as_bytes()).unwrap();
+    let ex = post_with(
+        &url,
+        dm_headers(),
+        binary_body(),
+        &limits(5000),
+        Some(&bare),
+    )
+    .await;
+    let failure = ex.failure.expect("the exchange fails").to_string();
+    assert!(failure.contains("--client-cert"), "{failure}");
+    assert!(ex.response.is_none());
+
+    // A certificate of another CA is refused and named as refused.
+    let (_, other, other_key) = client_pki("stranger");
+    let stranger = ClientTls::from_ca_pem(trust.as_bytes())
+        .unwrap()
+        .with_client_cert_pem(other.as_bytes(), other_key.as_bytes())
+        .unwrap();
+    let ex = post_with(
+        &url,
+        dm_headers(),
+        binary_body(),
+        &limits(5000),
+        Some(&stranger),
+    )
+    .await;
+    let failure = ex.failure.expect("the exchange fails").to_string();
+    assert!(
+        failure.contains("refused the TLS client certificate"),
+        "{failure}"
+    );
+    assert!(ex.response.is_none());
+    // Nothing more was recorded as authenticated.
+    assert_eq!(srv.recorder().client_certs().len(), 1);
+
+    srv.shutdown().await;
+
+    // A server that does not ask never gets the certificate, and the client knows it.
+    let plain = ServerTls::generate(&names()).unwrap();
+    let plain_trust = plain.cert_pem().to_owned();
+    let plain = tls_server(plain, limits(5000)).await;
+    let offering = ClientTls::from_ca_pem(plain_trust.as_bytes())
+        .unwrap()
+        .with_client_cert_pem(cert.as_bytes(), key.as_bytes())
+        .unwrap();
+    ok_post(&format!("{}/dm", plain.url()), &offering).await;
+    assert!(!offering.observed().client_cert_requested);
+    assert!(plain.recorder().client_certs().is_empty());
+    plain.shutdown().await;
+}

@@ -79,6 +79,14 @@ pub struct Credentials {
 pub struct Nonce(pub Vec<u8>);
 
 impl Nonce {
+    /// The "special nonce value 0x00000000" of [NOT] §5.1, read as four zero bytes: the
+    /// one nonce the text gives both sides without any exchange, so what credentials
+    /// sent before any challenge are keyed with when no earlier nonce is stored
+    /// ([SEC] §5.3.3: "the last nonce used shall be reused").
+    pub fn resync() -> Nonce {
+        Nonce(vec![0; 4])
+    }
+
     pub fn from_b64(s: &str) -> Result<Nonce, AuthError> {
         B64.decode(s.trim())
             .map(Nonce)

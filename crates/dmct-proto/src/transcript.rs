@@ -11,6 +11,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Version of the JSON transcript format. Readers keep accepting every older version.
+/// Fields added since are optional and left out when empty (`transport`), so a
+/// transcript without them is still exactly format 1.
 pub const TRANSCRIPT_FORMAT: u32 = 1;
 
 /// The exchanges of one test case, in the order they happened, and how observation ended.
@@ -25,6 +27,10 @@ pub struct Transcript {
     /// compare Package #1 with it (SessionID, Alert 1200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package0: Option<Body>,
+    /// Who authenticated at the transport layer, as the recording side saw it: either
+    /// layer may authenticate a peer ([SEC] §5.3).
+    #[serde(default, skip_serializing_if = "TransportAuth::is_empty")]
+    pub transport: TransportAuth,
 }
 
 impl Default for Transcript {
@@ -34,7 +40,25 @@ impl Default for Transcript {
             exchanges: Vec::new(),
             closing: Closing::Stopped,
             package0: None,
+            transport: TransportAuth::default(),
         }
+    }
+}
+
+/// The TLS certificates that authenticated each side, by subject (RFC 4514 text).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportAuth {
+    /// The DM client's certificate, verified by the server (TLS client authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The DM server's certificate, verified by the client against its trust anchors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+impl TransportAuth {
+    pub fn is_empty(&self) -> bool {
+        self.client.is_none() && self.server.is_none()
     }
 }
 
@@ -228,12 +252,35 @@ mod tests {
             }],
             closing: Closing::IdleTimeout { after_ms: 1500 },
             package0: None,
+            transport: TransportAuth::default(),
         };
         let json = serde_json::to_string(&t).unwrap();
         assert!(json.contains(r#""body":{"text":"<SyncML/>"}"#), "{json}");
         assert!(json.contains(r#""body":{"base64":"A6QB/w=="}"#), "{json}");
+        // Nothing authenticated at the transport layer: the format-1 shape, unchanged.
+        assert!(!json.contains("transport"), "{json}");
         let back: Transcript = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);
+    }
+
+    #[test]
+    fn transport_authentication_round_trips_and_older_files_read_as_none() {
+        let t = Transcript {
+            transport: TransportAuth {
+                client: Some("CN=device-1".into()),
+                server: None,
+            },
+            ..Transcript::default()
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            json.contains(r#""transport":{"client":"CN=device-1"}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Transcript>(&json).unwrap(), t);
+        let old = r#"{"format":1,"exchanges":[],"closing":{"kind":"stopped"}}"#;
+        let back: Transcript = serde_json::from_str(old).unwrap();
+        assert!(back.transport.is_empty());
     }
 
     #[test]

@@ -118,6 +118,52 @@ pub struct CaseResult {
     /// Transcript file, relative to the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<String>,
+    /// Which layer authenticated each side.
+    #[serde(default)]
+    pub authentication: Authentication,
+}
+
+/// Which layer authenticated each side of a case ([SEC] §5.3: "Authentication can be
+/// performed at different layers").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authentication {
+    /// The layers that authenticated the DM client; empty: none did.
+    pub client: Vec<AuthLayer>,
+    /// The layers that authenticated the DM server; empty: none did.
+    pub server: Vec<AuthLayer>,
+    /// Subject of the client's TLS certificate, when the transport authenticated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// Subject of the server's TLS certificate, when the client verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cert: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthLayer {
+    /// A TLS certificate, verified by the other side.
+    Transport,
+    /// DM credentials (Cred, or the x-syncml-hmac header) the other side accepted.
+    Dm,
+}
+
+impl Authentication {
+    /// One side's layers as words, for the text report.
+    pub fn describe(layers: &[AuthLayer], cert: Option<&str>) -> String {
+        if layers.is_empty() {
+            return "none".into();
+        }
+        layers
+            .iter()
+            .map(|l| match (l, cert) {
+                (AuthLayer::Transport, Some(c)) => format!("TLS certificate ({c})"),
+                (AuthLayer::Transport, None) => "TLS certificate".into(),
+                (AuthLayer::Dm, _) => "DM credentials".into(),
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

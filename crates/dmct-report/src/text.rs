@@ -39,6 +39,13 @@ pub fn render_text(r: &RunReport) -> String {
             if c.exchanges == 1 { "" } else { "s" }
         );
         let _ = writeln!(s, "  {}", c.title);
+        let a = &c.authentication;
+        let _ = writeln!(
+            s,
+            "  authentication - client: {}; server: {}",
+            Authentication::describe(&a.client, a.client_cert.as_deref()),
+            Authentication::describe(&a.server, a.server_cert.as_deref())
+        );
         // Passing rules are counted; what did not pass is shown with its evidence.
         let passed = c
             .findings

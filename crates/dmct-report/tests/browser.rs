@@ -105,6 +105,7 @@ fn failing_run() -> (RunReport, Vec<Transcript>) {
         findings,
         exchanges: 2,
         transcript: None,
+        authentication: Default::default(),
     };
     let cases = vec![
         case(

@@ -143,6 +143,7 @@ fn report() -> RunReport {
         ],
         exchanges: 1,
         transcript: Some("transcripts/a.json".into()),
+        authentication: Default::default(),
     };
     let mut verdtd = finding(
         "msg/verdtd",
@@ -196,6 +197,7 @@ fn report() -> RunReport {
         ],
         exchanges: 3,
         transcript: Some("transcripts/b.json".into()),
+        authentication: Default::default(),
     };
     let cases = vec![passing, failing];
     RunReport {

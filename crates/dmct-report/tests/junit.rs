@@ -67,6 +67,7 @@ fn case(id: &str, role: Role, peer: &str, faults: &[&str], findings: Vec<Finding
         findings,
         exchanges: 3,
         transcript: Some(format!("transcripts/{}.json", id.replace('/', "-"))),
+        authentication: Default::default(),
     }
 }
 

@@ -69,6 +69,7 @@ fn report(t: &Transcript) -> RunReport {
         findings,
         exchanges: 1,
         transcript: Some("transcripts/a.json".into()),
+        authentication: Default::default(),
     }];
     RunReport {
         schema_version: REPORT_SCHEMA_VERSION,

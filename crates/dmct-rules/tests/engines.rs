@@ -31,6 +31,7 @@ fn session(
         creds: creds("c"),
         scheme: Scheme::Basic,
         nonce: None,
+        unprompted: true,
         server_creds: Some(creds("s")),
         server_scheme: Scheme::Basic,
         server_id: "dmct".into(),
@@ -51,6 +52,7 @@ fn session(
             server_id: "dmct".into(),
             scheme: Scheme::Md5,
             nonce_seed: 1,
+            client_nonce: None,
             max_msg_size: 16_000,
             verproto_param: Default::default(),
             faults: server_faults.iter().copied().collect::<BTreeSet<_>>(),
@@ -246,4 +248,50 @@ fn http_rules_read_every_form_of_content_type() {
     ] {
         assert_eq!(judged(ct), want, "{ct}");
     }
+}
+
+/// [SEC] §5.3: DM-level credentials are for when the transport does not authenticate.
+/// A server without Cred fails auth/server-credentials, unless the client verified its
+/// TLS certificate; then the rule does not apply.
+#[test]
+fn a_tls_authenticated_server_needs_no_dm_credentials() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testcases/vectors/rules/auth__server-credentials/",
+        "violating--session__get-replace--server-no-server-cred.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut t: dmct_proto::transcript::Transcript =
+        serde_json::from_value(v["transcript"].clone()).unwrap();
+    assert_eq!(verdict(&t, "auth/server-credentials"), Verdict::Fail);
+    t.transport.server = Some("CN=dm.example".into());
+    assert_eq!(
+        verdict(&t, "auth/server-credentials"),
+        Verdict::NotApplicable
+    );
+    // Only the server's side is vouched for by its certificate.
+    assert!(t.transport.client.is_none());
+}
+
+/// [SEC] §5.3: "OMA DM clients that do not support client authentication at the
+/// transport layer MUST support ... syncml:auth-md5"; a certificate-authenticated client
+/// that ends the session after an MD5 challenge does what the text asks of it.
+#[test]
+fn a_tls_authenticated_client_may_end_the_session_after_an_md5_challenge() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testcases/vectors/rules/session__reauth-continues/",
+        "conforming--session__reauth-md5--client-conformant.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut t: dmct_proto::transcript::Transcript =
+        serde_json::from_value(v["transcript"].clone()).unwrap();
+    // The client goes quiet after the challenge to its Package #1.
+    t.exchanges.truncate(1);
+    t.closing = dmct_proto::transcript::Closing::PeerDone;
+    assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Fail);
+    t.transport.client = Some("CN=device-1".into());
+    assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Pass);
 }

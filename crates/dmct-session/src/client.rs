@@ -45,8 +45,12 @@ pub struct ClientConfig {
     pub creds: Credentials,
     /// The scheme Package #1 uses (DMAcc AAuthPref).
     pub scheme: Scheme,
-    /// A nonce kept from an earlier session, needed to open with MD5 or HMAC.
+    /// A nonce kept from an earlier session (CLCRED AAuthData), needed to open with MD5
+    /// or HMAC: "the last nonce used shall be reused" ([SEC] §5.3.3).
     pub nonce: Option<Nonce>,
+    /// Package #1 carries credentials before any challenge ([SEC] §5.3: either side
+    /// "MAY send credentials"); false waits for the server to challenge.
+    pub unprompted: bool,
     /// What the server must present (DMAcc AppAuth SRVCRED). `None` when the transport
     /// authenticates the server, so DM-level server credentials are not checked.
     pub server_creds: Option<Credentials>,
@@ -180,6 +184,9 @@ pub struct Client {
     /// Send Cred again in the next message (the server answered our Cred with 200, not
     /// 212, or has not authenticated us yet).
     resend_cred: bool,
+    /// Credentials were offered this session (unprompted, or after a challenge): from
+    /// then on HMAC signs every message.
+    offered: bool,
     challenges: u32,
     /// The server proved itself with Basic or MD5 and got 212: no more checks.
     server_accepted: bool,
@@ -261,6 +268,13 @@ impl Client {
             }
             tree.set_leaf(&format!("{base}/AAuthData"), "", Access::WRITE_ONLY);
         }
+        if let Some(n) = &config.nonce {
+            tree.set_leaf(
+                "./DMAcc/dmct/AppAuth/1/AAuthData",
+                &n.to_b64(),
+                Access::WRITE_ONLY,
+            );
+        }
         tree.set_leaf(EXEC_NODE, "0", Access::EXECUTABLE);
         Client {
             session_id: config.session_id.clone(),
@@ -270,7 +284,8 @@ impl Client {
             tree,
             msg_id: 0,
             phase: Phase::Setup,
-            resend_cred: true,
+            resend_cred: config.unprompted,
+            offered: config.unprompted,
             challenges: 0,
             server_accepted: false,
             server_nonce: None,
@@ -438,6 +453,7 @@ impl Client {
         // server's challenge will bring one.
         let dropped = n >= 3 && self.config.faults.contains(&ClientFault::HmacHeaderDropped);
         if self.scheme == Scheme::Hmac
+            && self.offered
             && !to_basic
             && !dropped
             && let Some(nonce) = &self.nonce
@@ -687,6 +703,7 @@ impl Client {
             self.store_nonce(n);
         }
         self.resend_cred = true;
+        self.offered = true;
         if let Some(uri) = &msg.hdr.resp_uri
             && !self.fault(ClientFault::ReauthIgnoresRespUri)
         {

@@ -50,6 +50,7 @@ pub fn client_config(
         creds: default_client_creds(),
         scheme: scenario.client.scheme,
         nonce: None,
+        unprompted: true,
         server_creds: Some(default_server_creds()),
         // Basic, so the server's Package #2 credentials pass without a nonce; scenarios
         // and the matrix test ask for MD5 and HMAC.
@@ -82,6 +83,8 @@ pub fn server_config(
         server_id: DEFAULT_SERVER_ID.into(),
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: SessionIds::new(FIXED_SEED, "").server_nonce_seed,
+        // What dmct's client opens MD5 and HMAC with when told no other nonce.
+        client_nonce: Some(dmct_proto::auth::Nonce::resync()),
         max_msg_size: 16_000,
         verproto_param: Default::default(),
         faults: faults.clone(),

@@ -8,12 +8,12 @@
 use crate::peers;
 use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
-use dmct_proto::auth::{Credentials, Scheme};
+use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::transcript::{
-    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript,
+    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
 };
-use dmct_report::{CaseResult, CaseVerdict, Peer};
+use dmct_report::{AuthLayer, Authentication, CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
 use dmct_session::{
     Client, ClientConfig, ClientFault, ClientStep, Server, ServerConfig, ServerFault, pair,
@@ -166,9 +166,13 @@ impl CaseResponder {
 
 impl Responder for CaseResponder {
     fn respond(&self, request: &HttpRequest) -> HttpResponse {
+        self.respond_on(request, None)
+    }
+
+    fn respond_on(&self, request: &HttpRequest, client_cert: Option<&str>) -> HttpResponse {
         let mut guard = self.server.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_mut() {
-            Some(server) => server.respond(request),
+            Some(server) => server.respond_on(request, client_cert),
             None => {
                 let mut headers = dmct_proto::transcript::Headers::default();
                 headers.push("Content-Type", "text/plain; charset=utf-8");
@@ -359,8 +363,29 @@ pub struct TargetServer {
     pub creds: Credentials,
     /// The scheme to open with; the scenario's when `None`.
     pub scheme: Option<Scheme>,
+    /// Package #1 carries credentials before any challenge; false sends none and
+    /// answers the server's challenges only (`--auth none`).
+    pub unprompted: bool,
+    /// The nonce unprompted MD5 or HMAC credentials are keyed with (the account's
+    /// stored AAuthData).
+    pub nonce: Option<Nonce>,
     /// What the server must present to the client; `None` trusts the transport.
     pub server_creds: Option<Credentials>,
+}
+
+impl TargetServer {
+    /// The server at `url`, authenticated to as the scenario says, unprompted, with
+    /// the nonce the text gives a client that has stored none.
+    pub fn new(url: &str, creds: Credentials) -> Self {
+        TargetServer {
+            url: url.into(),
+            creds,
+            scheme: None,
+            unprompted: true,
+            nonce: Some(Nonce::resync()),
+            server_creds: None,
+        }
+    }
 }
 
 /// One scenario against an external DM server: the reference client plays the
@@ -399,6 +424,8 @@ pub async fn run_external_server(
     if let Some(s) = target.scheme {
         config.scheme = s;
     }
+    config.unprompted = target.unprompted;
+    config.nonce = target.nonce.clone();
     config.server_creds = target.server_creds.clone();
     config.server_id = opts.server_id.clone();
     if let Some(e) = opts.client_encoding {
@@ -411,6 +438,7 @@ pub async fn run_external_server(
     config.nonce_seed = ids.client_nonce_seed;
     let mut client = Client::new(config);
     let (exchanges, closing) = drive_client(&mut client, opts).await;
+    let transport = client_transport(&target.url, opts, &exchanges);
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
@@ -418,13 +446,36 @@ pub async fn run_external_server(
         transcript: Transcript {
             exchanges,
             closing,
+            transport,
             ..Transcript::default()
         },
     }
 }
 
-/// One session of the reference client against an external DM server at `url`.
-pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
+/// What dmct's client saw of TLS authentication in a session with the server at
+/// `url`: the server's certificate if it was verified, and dmct's own if the server
+/// asked for it and then answered.
+pub fn client_transport(url: &str, opts: &Options, exchanges: &[Exchange]) -> TransportAuth {
+    let Some(tls) = opts
+        .client_tls
+        .as_ref()
+        .filter(|_| url.starts_with("https://"))
+    else {
+        return TransportAuth::default();
+    };
+    let seen = tls.observed();
+    let answered = exchanges.iter().any(|e| e.response.is_some());
+    TransportAuth {
+        client: tls
+            .client_subject()
+            .filter(|_| seen.client_cert_requested && answered)
+            .map(str::to_owned),
+        server: seen.server_subject,
+    }
+}
+
+/// One session of the reference client against an external DM server.
+pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> CaseRun {
     let scenario = Scenario {
         id: "server/session".into(),
         title: "One DM session driven by dmct's reference client".into(),
@@ -434,13 +485,7 @@ pub async fn drive_external_server(url: &str, opts: &Options) -> CaseRun {
         server: Default::default(),
         expect: Default::default(),
     };
-    let target = TargetServer {
-        url: url.into(),
-        creds: opts.client_creds.clone(),
-        scheme: None,
-        server_creds: None,
-    };
-    run_external_server(&scenario, &target, opts).await
+    run_external_server(&scenario, target, opts).await
 }
 
 /// dmct's DM server on an operator-chosen address, waiting for an external client.
@@ -544,6 +589,10 @@ impl ExternalServer {
             },
         };
         self.responder.install(None);
+        let transport = TransportAuth {
+            client: rec.client_certs().into_iter().next(),
+            server: None,
+        };
         let exchanges = rec.take();
         CaseRun {
             scenario: scenario.clone(),
@@ -557,6 +606,7 @@ impl ExternalServer {
                 exchanges,
                 closing,
                 package0,
+                transport,
                 ..Transcript::default()
             },
         }
@@ -771,6 +821,21 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             if !named.contains(&f.rule) {
                 return None;
             }
+            // Credentials the transport made needless ([SEC] §5.3: DM-level
+            // authentication is for when the transport's is not strong enough): a DM
+            // authentication rule with nothing to judge stays not-applicable, and says so.
+            let by_transport = match run.role {
+                Role::Client => run.transcript.transport.client.as_ref(),
+                Role::Server => run.transcript.transport.server.as_ref(),
+            };
+            if let Some(subject) = by_transport.filter(|_| f.rule.starts_with("auth/")) {
+                f.detail = format!(
+                    "not applicable: the transport authenticated the {} (TLS certificate \
+                     {subject}), so no DM-level credentials were needed ([SEC] §5.3)",
+                    run.role
+                );
+                return Some(f);
+            }
             f.verdict = Verdict::Inconclusive;
             f.detail = if run.transcript.exchanges.is_empty() {
                 match &run.transcript.closing {
@@ -813,5 +878,50 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         findings,
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
+        authentication: authentication(&run.transcript),
+    }
+}
+
+/// Which layer authenticated each side: a TLS certificate the other side verified, and
+/// DM credentials the other side accepted (its SyncHdr Status 200 or 212).
+pub fn authentication(t: &Transcript) -> Authentication {
+    use dmct_proto::auth::HMAC_HEADER;
+    let accepted = |m: &dmct_proto::SyncML| {
+        m.synchdr_status()
+            .and_then(|s| s.code())
+            .is_some_and(|c| c == 200 || c == 212)
+    };
+    let decode = |b: &dmct_proto::transcript::Body| dmct_proto::decode(b.as_bytes()).ok();
+    let mut client_dm = false;
+    let mut server_dm = false;
+    for (i, e) in t.exchanges.iter().enumerate() {
+        let Some(resp) = &e.response else { continue };
+        let (Some(req), Some(answer)) = (decode(&e.request.body), decode(&resp.body)) else {
+            continue;
+        };
+        let offered =
+            req.message.hdr.cred.is_some() || e.request.headers.get(HMAC_HEADER).is_some();
+        client_dm |= offered && accepted(&answer.message);
+        let presented =
+            answer.message.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
+        // The client's verdict on the server's credentials is in its next message.
+        let next = t.exchanges.get(i + 1).and_then(|n| decode(&n.request.body));
+        server_dm |= presented && next.is_some_and(|n| accepted(&n.message));
+    }
+    let layers = |tls: bool, dm: bool| {
+        let mut v = Vec::new();
+        if tls {
+            v.push(AuthLayer::Transport);
+        }
+        if dm {
+            v.push(AuthLayer::Dm);
+        }
+        v
+    };
+    Authentication {
+        client: layers(t.transport.client.is_some(), client_dm),
+        server: layers(t.transport.server.is_some(), server_dm),
+        client_cert: t.transport.client.clone(),
+        server_cert: t.transport.server.clone(),
     }
 }

@@ -304,6 +304,8 @@ fn target_trials() -> Vec<Trial> {
                             .map(|a| a.parse())
                             .transpose()
                             .map_err(|e| format!("DMCT_AUTH: {e}"))?,
+                        unprompted: true,
+                        nonce: Some(dmct_proto::auth::Nonce::resync()),
                         server_creds: env("DMCT_SERVER_SECRET").map(|secret| {
                             dmct_proto::auth::Credentials {
                                 user: env("DMCT_SERVER_USER")

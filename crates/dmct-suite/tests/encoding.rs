@@ -71,12 +71,7 @@ async fn wbxml_only_server() -> (dmct_net::ServeHandle, String) {
 }
 
 fn target(url: &str) -> TargetServer {
-    TargetServer {
-        url: url.into(),
-        creds: peers::default_client_creds(),
-        scheme: None,
-        server_creds: None,
-    }
+    TargetServer::new(url, peers::default_client_creds())
 }
 
 #[tokio::test]

@@ -200,12 +200,7 @@ async fn a_stalling_server_runs_into_the_session_limit_and_is_inconclusive() {
         session_timeout: Duration::from_millis(300),
         ..opts()
     };
-    let target = dmct_suite::TargetServer {
-        url,
-        creds: peers::default_client_creds(),
-        scheme: None,
-        server_creds: None,
-    };
+    let target = dmct_suite::TargetServer::new(&url, peers::default_client_creds());
     let started = std::time::Instant::now();
     let run =
         dmct_suite::runner::run_external_server(&scenario("session/get-replace"), &target, &opts)

@@ -52,7 +52,8 @@ async fn drive_passes_its_own_catalog() {
             client_encoding: Some(encoding),
             ..Options::default()
         };
-        let run = runner::drive_external_server(&url, &opts).await;
+        let target = dmct_suite::TargetServer::new(&url, peers::default_client_creds());
+        let run = runner::drive_external_server(&target, &opts).await;
         assert!(run.transcript.exchanges.len() > 1, "{encoding:?}");
         let broken = judge_harness(std::slice::from_ref(&run));
         assert!(broken.is_empty(), "{encoding:?}: {broken:#?}");

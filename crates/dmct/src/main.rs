@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use dmct_proto::auth::{Credentials, Scheme};
+use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
@@ -169,6 +169,13 @@ struct Trust {
     /// certificates); the connection is encrypted but the server is not verified
     #[arg(long, conflicts_with = "ca_file")]
     insecure: bool,
+    /// Present this TLS client certificate (PEM, leaf first) to https:// servers that
+    /// ask for one: transport-layer client authentication, with --client-key
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM)
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
 }
 
 /// HTTPS on dmct's listener.
@@ -190,6 +197,10 @@ struct Listen {
     /// Extra names (host names or IP addresses) for the generated certificate
     #[arg(long, value_name = "NAME")]
     cert_name: Vec<String>,
+    /// Require a TLS client certificate issued by a CA in this PEM file (with --tls):
+    /// transport-layer client authentication; a client without one fails the handshake
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    client_ca: Option<PathBuf>,
 }
 
 /// Credentials of the DM client's account and of the server.
@@ -217,14 +228,45 @@ struct Accounts {
     /// The server's secret (SRVCRED)
     #[arg(long)]
     server_secret: Option<String>,
-    /// Authentication scheme: what dmct's client opens with, or what dmct's server
-    /// challenges with (basic, md5 or hmac)
-    #[arg(long, value_name = "SCHEME")]
-    auth: Option<Scheme>,
+    /// Authentication scheme: what dmct's client opens Package #1 with (none: no
+    /// credentials until challenged; a challenge is answered either way), or what
+    /// dmct's server challenges with (basic, md5 or hmac)
+    #[arg(long, value_name = "SCHEME", value_enum)]
+    auth: Option<Auth>,
+    /// The nonce (base64) the client holds from its account or an earlier session
+    /// (CLCRED AAuthData): dmct's client keys unprompted MD5 and HMAC with it; `peer
+    /// server` checks the unprompted MD5 or HMAC that opens a session with it. Default:
+    /// the special nonce value 0x00000000 (four zero bytes, AAAAAA==)
+    #[arg(long, value_name = "B64", value_parser = parse_nonce)]
+    nonce: Option<Nonce>,
     /// The server's ServerID (DMAcc ServerID): what dmct's server names in Package 0
     /// and keys its digest with, or what dmct's client holds for the server
     #[arg(long, value_name = "ID", default_value = dmct_suite::peers::DEFAULT_SERVER_ID)]
     server_id: String,
+}
+
+/// `--auth`: a scheme, or none.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Auth {
+    None,
+    Basic,
+    Md5,
+    Hmac,
+}
+
+impl Auth {
+    fn scheme(self) -> Option<Scheme> {
+        match self {
+            Auth::None => None,
+            Auth::Basic => Some(Scheme::Basic),
+            Auth::Md5 => Some(Scheme::Md5),
+            Auth::Hmac => Some(Scheme::Hmac),
+        }
+    }
+}
+
+fn parse_nonce(s: &str) -> std::result::Result<Nonce, String> {
+    Nonce::from_b64(s).map_err(|_| format!("{s:?} is not base64"))
 }
 
 impl Accounts {
@@ -240,6 +282,29 @@ impl Accounts {
             user: self.server_user.clone(),
             secret: secret.clone(),
         })
+    }
+
+    /// The DM server at `url` as dmct's client authenticates to it.
+    fn target(&self, url: &str) -> dmct_suite::TargetServer {
+        let mut t = dmct_suite::TargetServer::new(url, self.client());
+        t.scheme = self.auth.and_then(Auth::scheme);
+        t.unprompted = self.auth != Some(Auth::None);
+        if let Some(n) = &self.nonce {
+            t.nonce = Some(n.clone());
+        }
+        t.server_creds = self.server();
+        t
+    }
+
+    /// The scheme dmct's server challenges with; a server always asks for one.
+    fn challenge_scheme(&self) -> Result<Option<Scheme>> {
+        match self.auth {
+            Some(Auth::None) => bail!(
+                "--auth none is for dmct's client; dmct's server challenges with basic, md5 \
+                 or hmac"
+            ),
+            a => Ok(a.and_then(Auth::scheme)),
+        }
     }
 }
 
@@ -308,12 +373,8 @@ enum Command {
         common: Common,
         /// The DM server's URL (http://...)
         url: String,
-        /// User name the built-in client authenticates with
-        #[arg(long, default_value = "dmct-client")]
-        user: String,
-        /// Secret the built-in client authenticates with
-        #[arg(long, default_value = "dmct-client-secret")]
-        secret: String,
+        #[command(flatten)]
+        accounts: Accounts,
         /// The encoding the built-in client speaks (xml or wbxml)
         #[arg(long, value_enum, default_value = "xml")]
         encoding: WireEncoding,
@@ -555,12 +616,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     }
                     (None, Some(url)) => {
                         check_url(url)?;
-                        let target = dmct_suite::TargetServer {
-                            url: url.to_owned(),
-                            creds: accounts.client(),
-                            scheme: accounts.auth,
-                            server_creds: accounts.server(),
-                        };
+                        let target = accounts.target(url);
                         eprintln!("dmct: driving the DM server at {url}");
                         dmct_suite::run_target_server(&scenarios, &target, &opts).await
                     }
@@ -602,18 +658,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Command::Drive {
                 common,
                 url,
-                user,
-                secret,
+                accounts,
                 encoding,
                 wire,
             } => {
                 check_url(&url)?;
                 let mut opts = options(&common)?;
                 opts.verproto_param = wire.verproto();
-                opts.client_creds = dmct_proto::auth::Credentials { user, secret };
+                opts.client_creds = accounts.client();
                 opts.client_encoding = Some(encoding.into());
                 let started = Instant::now();
-                let run = runner::drive_external_server(&url, &opts).await;
+                let run = runner::drive_external_server(&accounts.target(&url), &opts).await;
                 let runs = vec![run];
                 let report = dmct_suite::report_with(
                     "drive",
@@ -883,10 +938,18 @@ fn check_url(url: &str) -> Result<()> {
 }
 
 fn client_tls(t: &Trust) -> Result<Option<dmct_net::ClientTls>> {
-    Ok(match (&t.ca_file, t.insecure) {
+    let tls = match (&t.ca_file, t.insecure) {
         (Some(f), _) => Some(dmct_net::ClientTls::from_ca_file(f)?),
         (None, true) => Some(dmct_net::ClientTls::insecure()?),
         (None, false) => None,
+    };
+    Ok(match (tls, &t.client_cert, &t.client_key) {
+        (Some(tls), Some(cert), Some(key)) => Some(tls.with_client_cert(cert, key)?),
+        (None, Some(_), _) => bail!(
+            "--client-cert is presented over https only: say which servers to trust with \
+             --ca-file or --insecure"
+        ),
+        (tls, _, _) => tls,
     })
 }
 
@@ -896,8 +959,23 @@ fn server_tls(l: &Listen) -> Result<Option<dmct_net::ServerTls>> {
     if !l.tls {
         return Ok(None);
     }
+    let tls = server_identity(l)?;
+    Ok(Some(match &l.client_ca {
+        Some(ca) => {
+            eprintln!(
+                "dmct: clients must present a TLS certificate issued by a CA in {}",
+                ca.display()
+            );
+            tls.requiring_client_cert(ca)?
+        }
+        None => tls,
+    }))
+}
+
+/// The listener's own certificate and key.
+fn server_identity(l: &Listen) -> Result<dmct_net::ServerTls> {
     if let (Some(cert), Some(key)) = (&l.cert, &l.key) {
-        return Ok(Some(dmct_net::ServerTls::from_pem_files(cert, key)?));
+        return Ok(dmct_net::ServerTls::from_pem_files(cert, key)?);
     }
     let mut names = vec!["localhost", "127.0.0.1"];
     names.extend(l.cert_name.iter().map(String::as_str));
@@ -912,7 +990,7 @@ fn server_tls(l: &Listen) -> Result<Option<dmct_net::ServerTls>> {
         names.join(", "),
         l.ca_out.display()
     );
-    Ok(Some(tls))
+    Ok(tls)
 }
 
 fn scenarios(c: &Common) -> Result<Vec<Scenario>> {
@@ -1487,6 +1565,7 @@ mod tests {
             findings: Vec::new(),
             exchanges: 1,
             transcript: None,
+            authentication: Default::default(),
         });
         let plain = summary_table(&report, false);
         assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");

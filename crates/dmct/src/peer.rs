@@ -41,8 +41,11 @@ pub async fn server(
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
-    if let Some(scheme) = accounts.auth {
+    if let Some(scheme) = accounts.challenge_scheme()? {
         config.scheme = scheme;
+    }
+    if let Some(n) = &accounts.nonce {
+        config.client_nonce = Some(n.clone());
     }
     eprintln!(
         "dmct: reference DM server at {url}\n      clients authenticate as {:?} ({} challenge); \
@@ -119,9 +122,12 @@ pub async fn client(
     config.session_id = ids.session_id_hex();
     config.nonce_seed = ids.client_nonce_seed;
     config.verproto_param = opts.verproto_param;
-    config.creds = accounts.client();
-    config.scheme = accounts.auth.unwrap_or(dmct_proto::auth::Scheme::Basic);
-    config.server_creds = accounts.server();
+    let target = accounts.target(url);
+    config.creds = target.creds;
+    config.scheme = target.scheme.unwrap_or(dmct_proto::auth::Scheme::Basic);
+    config.unprompted = target.unprompted;
+    config.nonce = target.nonce;
+    config.server_creds = target.server_creds;
     config.server_id = accounts.server_id.clone();
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
@@ -151,6 +157,7 @@ pub async fn client(
         );
     }
     let t = Transcript {
+        transport: runner::client_transport(url, opts, &exchanges),
         exchanges,
         closing: closing.clone(),
         ..Transcript::default()

@@ -221,10 +221,8 @@ async fn the_harness_as_client_and_as_server_writes_heads_strict_parsers_accept(
         .unwrap();
         let rec = relay(listener, server.local_addr());
         let target = TargetServer {
-            url: format!("{url}/dm"),
-            creds: peers::default_client_creds(),
-            scheme: None,
             server_creds: Some(peers::default_server_creds()),
+            ..TargetServer::new(&format!("{url}/dm"), peers::default_client_creds())
         };
         for id in [
             "session/get-replace",

@@ -473,6 +473,12 @@ rule!(
     /// Unless the transport authenticates the server, its answer to Package #1 carries
     /// credentials when it sends commands.
     ServerCredentials, "auth/server-credentials", |view, role| {
+        // DM-level credentials are needed only "if the transport layer does not have a
+        // sufficiently strong authentication feature" ([SEC] §5.3): a server whose
+        // certificate the client verified is authenticated, and the rule does not apply.
+        if view.transcript.transport.server.is_some() {
+            return Vec::new();
+        }
         sent(view, Role::Server)
             .iter()
             .filter_map(|s| {

@@ -168,6 +168,23 @@ impl Rule for ReauthContinues {
 impl ReauthContinues {
     /// No client message after the challenge.
     fn silence(&self, view: &View, at: usize, asked: Option<Scheme>) -> Observation {
+        // [SEC] §5.3: only clients without transport-layer client authentication must
+        // support MD5, and one that does not answer with the requested type ends the
+        // session, as the text demands.
+        if asked == Some(Scheme::Md5)
+            && let Some(subject) = &view.transcript.transport.client
+        {
+            return obs(
+                Verdict::Pass,
+                at,
+                Side::Response,
+                format!(
+                    "the client ended the session after an MD5 challenge; it authenticated with \
+                     a TLS certificate ({subject}), so it need not support MD5 ([SEC] §5.3)"
+                ),
+                None,
+            );
+        }
         if asked != Some(Scheme::Md5) {
             return obs(
                 Verdict::Pass,
