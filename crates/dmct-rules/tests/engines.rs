@@ -295,3 +295,28 @@ fn a_tls_authenticated_client_may_end_the_session_after_an_md5_challenge() {
     t.transport.client = Some("CN=device-1".into());
     assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Pass);
 }
+
+/// [SEC] §5.4.5: a server MAY choose not to authenticate a client its transport
+/// authenticated. Accepting a Cred-less request fails auth/server-refuses-missing-cred,
+/// unless the client presented a verified TLS certificate.
+#[test]
+fn a_server_may_accept_a_certificate_authenticated_client_without_cred() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testcases/vectors/rules/auth__server-refuses-missing-cred/",
+        "violating--auth__hmac--server-accepts-missing-cred.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut t: dmct_proto::transcript::Transcript =
+        serde_json::from_value(v["transcript"].clone()).unwrap();
+    assert_eq!(
+        verdict(&t, "auth/server-refuses-missing-cred"),
+        Verdict::Fail
+    );
+    t.transport.client = Some("CN=device-1".into());
+    assert_eq!(
+        verdict(&t, "auth/server-refuses-missing-cred"),
+        Verdict::NotApplicable
+    );
+}

@@ -513,6 +513,12 @@ rule!(
     /// 212. [PRO] §9.1 names both codes "the request requires authentication", so either
     /// passes; the §9.4.1 example uses 407.
     RefusesMissingCred, "auth/server-refuses-missing-cred", |view, role| {
+        // A server "MAY choose not to authenticate" a client its transport already
+        // authenticated ([SEC] §5.4.5, §5.3): a verified client certificate leaves
+        // nothing to refuse.
+        if view.transcript.transport.client.is_some() {
+            return Vec::new();
+        }
         let servers = sent(view, Role::Server);
         let mut out = Vec::new();
         for c in sent(view, Role::Client) {
