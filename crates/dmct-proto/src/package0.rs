@@ -7,14 +7,98 @@
 //! MD5(B64(MD5("server-id:password")) ":" nonce ":" B64(MD5(trigger))), raw, where the
 //! trigger is every byte after the digest.
 
+use crate::auth::Nonce;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use md5::{Digest, Md5};
+use std::fmt;
+use std::str::FromStr;
 
 /// The `<version>` field every Package 0 of DM 1.2 carries ([NOT] §6.2.6: "MUST have
 /// <version> field 10-bit binary value '0000001011'"). The field counts tenths, so 11
 /// is notification version 1.1, not DM 1.1.
 pub const NOTIFICATION_VERSION: u16 = 11;
+
+/// The "special nonce value, 0x00000000" a device SHOULD re-verify a Package 0 with
+/// when its stored server nonce fails ([NOT] §5.1), read as the 32-bit value the
+/// notation writes: four zero bytes.
+pub const RESYNC_NONCE: [u8; 4] = [0; 4];
+
+/// The same notation read as its 10 ASCII characters, as some clients do. Which
+/// reading the text means is unconfirmed.
+pub const RESYNC_NONCE_ASCII: &[u8; 10] = b"0x00000000";
+
+/// The nonce a server signs its Package 0 with. The digest must use the server nonce
+/// the device holds (SRVCRED AAuthData); a server that does not know it can only count
+/// on the resync nonce of [NOT] §5.1, hence the default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Package0Nonce {
+    /// [`RESYNC_NONCE`]: four zero bytes.
+    #[default]
+    Resync,
+    /// [`RESYNC_NONCE_ASCII`]: the ten characters `0x00000000`.
+    ResyncAscii,
+    /// No bytes at all.
+    Empty,
+    /// The device's stored server nonce: what a lab provisioned, or what the device
+    /// last issued to the server in a Chal.
+    Stored(Nonce),
+}
+
+impl Package0Nonce {
+    /// The bytes that go between the colons of the digest.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Package0Nonce::Resync => &RESYNC_NONCE,
+            Package0Nonce::ResyncAscii => RESYNC_NONCE_ASCII,
+            Package0Nonce::Empty => &[],
+            Package0Nonce::Stored(n) => n.as_bytes(),
+        }
+    }
+
+    pub fn to_nonce(&self) -> Nonce {
+        Nonce(self.bytes().to_vec())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Package0NonceError {
+    #[error("unknown Package 0 nonce {0:?} (expected resync, resync-ascii, empty or b64:VALUE)")]
+    Unknown(String),
+    #[error("the Package 0 nonce after b64: is not valid base64")]
+    BadBase64,
+}
+
+/// `resync`, `resync-ascii`, `empty` or `b64:VALUE` (the stored nonce as NextNonce
+/// carries it).
+impl FromStr for Package0Nonce {
+    type Err = Package0NonceError;
+    fn from_str(s: &str) -> Result<Self, Package0NonceError> {
+        match s.trim() {
+            "resync" => Ok(Package0Nonce::Resync),
+            "resync-ascii" => Ok(Package0Nonce::ResyncAscii),
+            "empty" => Ok(Package0Nonce::Empty),
+            other => match other.strip_prefix("b64:") {
+                Some(v) => Nonce::from_b64(v)
+                    .map(Package0Nonce::Stored)
+                    .map_err(|_| Package0NonceError::BadBase64),
+                None => Err(Package0NonceError::Unknown(s.to_owned())),
+            },
+        }
+    }
+}
+
+/// The form [`FromStr`] reads.
+impl fmt::Display for Package0Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Package0Nonce::Resync => f.write_str("resync"),
+            Package0Nonce::ResyncAscii => f.write_str("resync-ascii"),
+            Package0Nonce::Empty => f.write_str("empty"),
+            Package0Nonce::Stored(n) => write!(f, "b64:{}", n.to_b64()),
+        }
+    }
+}
 
 const DIGEST_LEN: usize = 16;
 /// Bytes after the digest before the server identifier.
@@ -250,13 +334,41 @@ mod tests {
         // a=$(printf 'com.mgmtsrv.manage:secret' | openssl md5 -binary | base64)
         // t=$(openssl md5 -binary trig | base64)
         // { printf '%s:' "$a"; printf '\x00\x00\x00\x00'; printf ':%s' "$t"; } | openssl md5 -binary | xxd -p
-        let pkg = encode(&spec_example(), "secret", &[0, 0, 0, 0]).unwrap();
+        let pkg = encode(&spec_example(), "secret", Package0Nonce::Resync.bytes()).unwrap();
         let hex: String = pkg[..16].iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, "4e94c58c36a8c50aabcdbe0c296b2ba7");
         // { printf '%s:0x00000000:%s' "$a" "$t"; } | openssl md5 -binary | xxd -p
-        let pkg = encode(&spec_example(), "secret", b"0x00000000").unwrap();
+        let pkg = encode(
+            &spec_example(),
+            "secret",
+            Package0Nonce::ResyncAscii.bytes(),
+        )
+        .unwrap();
         let hex: String = pkg[..16].iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, "ed2be65e9e73d7dc3826b3141edf462f");
+    }
+
+    #[test]
+    fn nonce_settings_read_and_print() {
+        for (text, bytes) in [
+            ("resync", &[0u8, 0, 0, 0][..]),
+            ("resync-ascii", b"0x00000000"),
+            ("empty", b""),
+            ("b64:bGFiLW5vbmNl", b"lab-nonce"),
+        ] {
+            let n: Package0Nonce = text.parse().unwrap();
+            assert_eq!(n.bytes(), bytes, "{text}");
+            assert_eq!(n.to_string(), text);
+        }
+        assert_eq!(Package0Nonce::default(), Package0Nonce::Resync);
+        assert_eq!(
+            "zero".parse::<Package0Nonce>(),
+            Err(Package0NonceError::Unknown("zero".into()))
+        );
+        assert_eq!(
+            "b64:not base64!".parse::<Package0Nonce>(),
+            Err(Package0NonceError::BadBase64)
+        );
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub struct ClientConfig {
     /// The scheme the server must use (SRVCRED AAuthType): asked of a server whose
     /// credentials are missing or wrong, and the only one accepted.
     pub server_scheme: Scheme,
+    /// The stored server nonce (SRVCRED AAuthData): a Package 0's digest is checked
+    /// with it first, then with the resync nonce ([NOT] §5.1).
+    pub stored_server_nonce: Nonce,
+    /// Which nonce verified the Package 0 that woke this client; set by
+    /// [`ClientConfig::for_notification`], `None` for a session not woken by one.
+    pub package0_nonce: Option<Package0Verified>,
     /// The DMAcc ServerID: the server-identifier a Package 0 must name, and the key of
     /// its digest ([NOT] §6.2.2, §6.2.12).
     pub server_id: String,
@@ -92,17 +98,32 @@ pub enum NotificationError {
     Version { found: u16 },
     #[error("Package 0 names server {found:?}, not this account's {expected:?}")]
     UnknownServer { found: String, expected: String },
-    #[error("Package 0 digest does not match the server's credentials")]
+    #[error(
+        "Package 0 digest matches the server's secret (SRVCRED) with neither the stored \
+         server nonce nor the resync nonce 0x00000000 ([NOT] §5.1): ignored"
+    )]
     BadDigest,
     #[error("the client has no server credentials (SRVCRED) to check Package 0 with")]
     NoServerCredentials,
 }
 
+/// The nonce a Package 0's digest held with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Package0Verified {
+    /// The stored server nonce (SRVCRED AAuthData).
+    StoredNonce,
+    /// Only the resync nonce, four zero bytes ([NOT] §5.1 step 2). The text then wants
+    /// Package #1 credentials based on it and Chals in Packages #2 and #3 to agree on new
+    /// nonces (steps 3 to 6); this client does not play those yet.
+    ResyncNonce,
+}
+
 impl ClientConfig {
     /// Answer a Package 0 as a strict device does: refuse a version other than DM
     /// 1.2's and a server other than its account's, check the digest with the server's
-    /// password (SRVCRED) and the stored server nonce (none yet: empty), then open with
-    /// Alert 1200 and the notification's SessionID (DM Notification §6).
+    /// password (SRVCRED) and the stored server nonce, then with the resync nonce
+    /// ([NOT] §5.1), and open with Alert 1200 and the notification's SessionID (DM
+    /// Notification §6). Which nonce held is kept in `package0_nonce`.
     pub fn for_notification(mut self, bytes: &[u8]) -> Result<ClientConfig, NotificationError> {
         let pkg0 = package0::decode(bytes)?;
         let n = &pkg0.notification;
@@ -119,9 +140,14 @@ impl ClientConfig {
             .server_creds
             .as_ref()
             .ok_or(NotificationError::NoServerCredentials)?;
-        if !pkg0.verify(&creds.secret, b"") {
+        let verified = if pkg0.verify(&creds.secret, self.stored_server_nonce.as_bytes()) {
+            Package0Verified::StoredNonce
+        } else if pkg0.verify(&creds.secret, &package0::RESYNC_NONCE) {
+            Package0Verified::ResyncNonce
+        } else {
             return Err(NotificationError::BadDigest);
-        }
+        };
+        self.package0_nonce = Some(verified);
         self.session_id = n.session_id_hex();
         self.alert = alert_code::SERVER_INITIATED_MGMT.into();
         Ok(self)
@@ -250,11 +276,12 @@ impl Client {
             "./DMAcc/dmct/AAuthPref",
             scheme_node(config.scheme),
         );
-        let mut auths = vec![("1", "CLCRED", config.scheme, Some(&config.creds))];
+        let mut auths = vec![("1", "CLCRED", config.scheme, Some(&config.creds), None)];
         if let Some(sc) = &config.server_creds {
-            auths.push(("2", "SRVCRED", config.server_scheme, Some(sc)));
+            let stored = Some(&config.stored_server_nonce);
+            auths.push(("2", "SRVCRED", config.server_scheme, Some(sc), stored));
         }
-        for (n, level, scheme, creds) in auths {
+        for (n, level, scheme, creds, nonce) in auths {
             let base = format!("./DMAcc/dmct/AppAuth/{n}");
             ro(&mut tree, &format!("{base}/AAuthLevel"), level);
             rw(&mut tree, &format!("{base}/AAuthType"), scheme_node(scheme));
@@ -266,7 +293,8 @@ impl Client {
                     Access::WRITE_ONLY,
                 );
             }
-            tree.set_leaf(&format!("{base}/AAuthData"), "", Access::WRITE_ONLY);
+            let data = nonce.map(Nonce::to_b64).unwrap_or_default();
+            tree.set_leaf(&format!("{base}/AAuthData"), &data, Access::WRITE_ONLY);
         }
         if let Some(n) = &config.nonce {
             tree.set_leaf(

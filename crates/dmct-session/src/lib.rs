@@ -16,7 +16,7 @@ pub mod script;
 pub mod server;
 pub mod tree;
 
-pub use client::{Client, ClientConfig, ClientStep, DevInfo, Outgoing};
+pub use client::{Client, ClientConfig, ClientStep, DevInfo, Outgoing, Package0Verified};
 pub use fault::{ClientFault, ServerFault};
 pub use script::{ScriptCommand, ServerScript, ServerStep};
 pub use server::{Server, ServerConfig};

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     /// The server's ServerID (DMAcc ServerID on the device): Package 0 names it as its
     /// server-identifier and keys the digest with it ([NOT] §6.2.2, §6.2.12).
     pub server_id: String,
+    /// The nonce Package 0's digest is keyed with: the device's stored server nonce if
+    /// the lab knows it, by default the resync nonce of [NOT] §5.1.
+    pub package0_nonce: package0::Package0Nonce,
     /// The scheme asked for when a client must be challenged and no script step says.
     pub scheme: Scheme,
     /// Nonces are derived from this seed and a counter, so runs are reproducible.
@@ -102,14 +105,14 @@ pub struct Server {
 impl ServerConfig {
     /// The Package 0 that wakes a device for session `session_id` ([NOT] §6.1):
     /// server-initiated, no ui-mode recommendation, signed with SRVCRED's secret and
-    /// the empty nonce (none has been exchanged yet). Faults may edit it. Fails for a
+    /// [`ServerConfig::package0_nonce`]. Faults may edit it. Fails for a
     /// ServerID the trigger cannot carry (over 255 bytes, or not ASCII) and for session 0.
     pub fn package0(&self, session_id: u16) -> Result<Vec<u8>, package0::Package0Error> {
         let mut n = package0::Notification::new(self.server_id.clone(), session_id);
         for f in &self.faults {
             f.mutate_notification(&mut n);
         }
-        package0::encode(&n, &self.server_creds.secret, b"")
+        package0::encode(&n, &self.server_creds.secret, self.package0_nonce.bytes())
     }
 }
 

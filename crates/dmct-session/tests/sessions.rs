@@ -25,12 +25,16 @@ fn client(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> Client {
 /// A ServerID other than the CLI's default, so nothing depends on "dmct".
 const SERVER_ID: &str = "lab.example";
 
+/// The server nonce the test device holds in SRVCRED AAuthData.
+const STORED_SERVER_NONCE: &[u8] = b"nonce the device issued";
+
 fn server_config(scheme: Scheme) -> ServerConfig {
     ServerConfig {
         url: URL.into(),
         client_creds: creds("c"),
         server_creds: creds("s"),
         server_id: SERVER_ID.into(),
+        package0_nonce: Default::default(),
         scheme,
         nonce_seed: 1,
         client_nonce: None,
@@ -560,6 +564,9 @@ fn config(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> ClientCo
         unprompted: true,
         server_creds: Some(creds("s")),
         server_scheme,
+        // Not the resync nonce: a device that has been managed before holds its own.
+        stored_server_nonce: Nonce(STORED_SERVER_NONCE.to_vec()),
+        package0_nonce: None,
         server_id: SERVER_ID.into(),
         nonce_seed: 9,
         session_id: "42".into(),
@@ -627,6 +634,45 @@ fn client_answers_package0_and_refuses_a_nonconforming_one() {
         Some(SERVER_ID),
         "the DMAcc names the configured server"
     );
+}
+
+/// [NOT] §5.1: a device checks Package 0 with its stored server nonce, then with the
+/// resync nonce 0x00000000 (four zero bytes), and ignores the trigger when both fail.
+#[test]
+fn client_checks_package0_with_its_stored_nonce_then_the_resync_nonce() {
+    use dmct_proto::package0::Package0Nonce;
+    use dmct_session::client::NotificationError;
+    let signed = |nonce: Package0Nonce| {
+        let sc = ServerConfig {
+            package0_nonce: nonce,
+            ..server_config(Scheme::Basic)
+        };
+        config(Scheme::Basic, Scheme::Basic, Encoding::Xml)
+            .for_notification(&sc.package0(0x1234).expect("encodable"))
+    };
+    let stored = Package0Nonce::Stored(Nonce(STORED_SERVER_NONCE.to_vec()));
+    assert_eq!(
+        signed(stored).expect("stored nonce").package0_nonce,
+        Some(Package0Verified::StoredNonce)
+    );
+    let resync = signed(Package0Nonce::Resync).expect("resync nonce");
+    assert_eq!(resync.package0_nonce, Some(Package0Verified::ResyncNonce));
+    assert_eq!(resync.session_id, "1234");
+    for wrong in [
+        Package0Nonce::Stored(Nonce(b"a nonce the device never issued".to_vec())),
+        Package0Nonce::Empty,
+        // The reference client reads 0x00000000 as four zero bytes only.
+        Package0Nonce::ResyncAscii,
+    ] {
+        assert_eq!(
+            signed(wrong.clone()).map(|c| c.package0_nonce),
+            Err(NotificationError::BadDigest),
+            "{wrong}"
+        );
+    }
+    // Not woken by a Package 0: nothing to note.
+    let plain = config(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+    assert_eq!(plain.package0_nonce, None);
 }
 
 /// A package of many commands whose answer does not fit the server's MaxMsgSize: the

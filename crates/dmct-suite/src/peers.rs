@@ -3,7 +3,7 @@
 
 use crate::scenario::Scenario;
 use dmct_proto::auth::Credentials;
-use dmct_proto::package0::Package0Error;
+use dmct_proto::package0::{Package0Error, Package0Nonce};
 use dmct_session::{ClientConfig, ClientFault, DevInfo, ServerConfig, ServerFault};
 use std::collections::BTreeSet;
 
@@ -58,6 +58,10 @@ pub fn client_config(
             .client
             .server_scheme
             .unwrap_or(dmct_proto::auth::Scheme::Basic),
+        // What dmct's server signs Package 0 with unless told otherwise, so a built-in
+        // trigger verifies with the stored nonce and the resync path stays the fallback.
+        stored_server_nonce: Package0Nonce::default().to_nonce(),
+        package0_nonce: None,
         server_id: DEFAULT_SERVER_ID.into(),
         nonce_seed: SessionIds::new(FIXED_SEED, "").client_nonce_seed,
         session_id: "1".into(),
@@ -81,6 +85,7 @@ pub fn server_config(
         client_creds,
         server_creds: default_server_creds(),
         server_id: DEFAULT_SERVER_ID.into(),
+        package0_nonce: Package0Nonce::default(),
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: SessionIds::new(FIXED_SEED, "").server_nonce_seed,
         // What dmct's client opens MD5 and HMAC with when told no other nonce.

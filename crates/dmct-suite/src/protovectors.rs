@@ -185,8 +185,9 @@ pub fn package0_vectors() -> Vec<(Package0Vector, Vec<u8>)> {
         vendor: b"",
     };
     let cases = [
-        spec("spec-example-zero-nonce", &[0, 0, 0, 0]),
-        spec("spec-example-ascii-nonce", b"0x00000000"),
+        // The two readings of [NOT] §5.1's resync nonce, as dmct signs with them.
+        spec("spec-example-zero-nonce", &package0::RESYNC_NONCE),
+        spec("spec-example-ascii-nonce", package0::RESYNC_NONCE_ASCII),
         Case {
             name: "server-initiated-ui",
             session_id: 0x00AB,

@@ -10,6 +10,7 @@ use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
 use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::media_type::VerProtoParam;
+use dmct_proto::package0::Package0Nonce;
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
 };
@@ -41,6 +42,9 @@ pub struct Options {
     /// The ServerID of the DM account (DMAcc ServerID): what dmct's server names in its
     /// Package 0, and what dmct's client holds for the server it talks to.
     pub server_id: String,
+    /// The nonce dmct's server keys its Package 0 digest with (`run --serve --exec`):
+    /// the device's stored server nonce when the lab knows it, else the resync nonce.
+    pub package0_nonce: Package0Nonce,
     /// How dmct's client trusts `https://` servers (a CA file, or insecure).
     pub client_tls: Option<ClientTls>,
     /// dmct's listener speaks HTTPS with this certificate.
@@ -88,6 +92,7 @@ impl Default for Options {
             session_timeout: Duration::from_secs(300),
             client_creds: peers::default_client_creds(),
             server_id: peers::DEFAULT_SERVER_ID.into(),
+            package0_nonce: Package0Nonce::default(),
             client_tls: None,
             server_tls: None,
             progress: None,
@@ -545,6 +550,7 @@ impl ExternalServer {
         let mut config =
             peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
         config.server_id = opts.server_id.clone();
+        config.package0_nonce = opts.package0_nonce.clone();
         config.nonce_seed = ids.server_nonce_seed;
         config.verproto_param = opts.verproto_param;
         // Serving before the device is woken: it may connect at once.
@@ -647,7 +653,7 @@ pub struct Trigger {
 
 impl Trigger {
     /// Write `server`'s Package 0 for the case, announcing session `sid` (its ServerID,
-    /// keyed with its secret: the device's SRVCRED), and run the command with it; the
+    /// keyed with its secret and its Package 0 nonce: the device's SRVCRED), and run the command with it; the
     /// Package 0 bytes, or why the device could not be woken.
     pub async fn fire(
         &self,

@@ -4,12 +4,18 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use dmct_proto::auth::Nonce;
+use dmct_proto::package0::Package0Nonce;
 use dmct_session::{ServerConfig, ServerFault};
 use dmct_suite::peers;
 use dmct_suite::runner::Trigger;
 use md5::{Digest, Md5};
 use std::collections::BTreeSet;
 use std::time::Duration;
+
+/// "the special nonce value, 0x00000000" ([NOT] §5.1) read as a 32-bit value: what
+/// dmct signs with by default.
+const RESYNC: &[u8] = &[0, 0, 0, 0];
 
 fn server(server_id: &str, faults: &[ServerFault]) -> ServerConfig {
     let mut c = peers::server_config(
@@ -31,14 +37,15 @@ fn dmcts_package0_is_the_hand_worked_bytes() {
     let trigger = [
         0x02, 0xC8, 0x00, 0x00, 0x00, 0x1A, 0x2B, 0x04, 0x64, 0x6D, 0x63, 0x74,
     ];
-    // Digest = H(B64(H("dmct:dmct-server-secret")):nonce:B64(H(trigger))), nonce empty:
+    // Digest = H(B64(H("dmct:dmct-server-secret")):nonce:B64(H(trigger))), nonce the
+    // resync nonce of [NOT] §5.1 as four zero bytes (the default):
     // printf '\x02\xc8\x00\x00\x00\x1a\x2b\x04dmct' > trig.bin
     // a=$(printf 'dmct:dmct-server-secret' | openssl md5 -binary | base64)
     // t=$(openssl md5 -binary trig.bin | base64)
-    // printf '%s::%s' "$a" "$t" | openssl md5 -binary | od -An -tx1
+    // { printf '%s:' "$a"; printf '\x00\x00\x00\x00'; printf ':%s' "$t"; } | openssl md5 -binary | od -An -tx1
     let digest = [
-        0xc8, 0xc1, 0xd2, 0x72, 0x1e, 0xb3, 0x76, 0xca, 0x26, 0x96, 0xf2, 0x7e, 0xb5, 0xa6, 0x39,
-        0x1c,
+        0x9f, 0xcf, 0xd0, 0xde, 0x30, 0x6c, 0xc1, 0xd8, 0x53, 0x45, 0xd9, 0xd3, 0x2d, 0xa7, 0xa8,
+        0x79,
     ];
     let want: Vec<u8> = digest.iter().chain(&trigger).copied().collect();
     let got = server(peers::DEFAULT_SERVER_ID, &[])
@@ -162,7 +169,7 @@ async fn a_strict_decoder_accepts_the_trigger_dmct_fires() {
         file, bytes,
         "the file handed to the command is what was judged"
     );
-    let got = strict_decode(&bytes, "lab.example", &secret, b"").unwrap();
+    let got = strict_decode(&bytes, "lab.example", &secret, RESYNC).unwrap();
     assert_eq!(
         got,
         Accepted {
@@ -173,17 +180,31 @@ async fn a_strict_decoder_accepts_the_trigger_dmct_fires() {
         }
     );
     assert_eq!(
-        strict_decode(&bytes, peers::DEFAULT_SERVER_ID, &secret, b""),
+        strict_decode(&bytes, peers::DEFAULT_SERVER_ID, &secret, RESYNC),
         Err(Refusal::OtherServer("lab.example".into()))
     );
     assert_eq!(
-        strict_decode(&bytes, "lab.example", "another secret", b""),
+        strict_decode(&bytes, "lab.example", "another secret", RESYNC),
+        Err(Refusal::Digest)
+    );
+
+    // A lab that knows the device's stored server nonce signs with it instead.
+    let stored = b"nonce the device issued";
+    let with_stored = fire(ServerConfig {
+        package0_nonce: Package0Nonce::Stored(Nonce(stored.to_vec())),
+        ..server("lab.example", &[])
+    })
+    .await;
+    assert_eq!(&with_stored[16..], &bytes[16..], "only the digest differs");
+    assert!(strict_decode(&with_stored, "lab.example", &secret, stored).is_ok());
+    assert_eq!(
+        strict_decode(&with_stored, "lab.example", &secret, RESYNC),
         Err(Refusal::Digest)
     );
 
     let faulty = fire(server("lab.example", &[ServerFault::Pkg0Version12])).await;
     assert_eq!(
-        strict_decode(&faulty, "lab.example", &secret, b""),
+        strict_decode(&faulty, "lab.example", &secret, RESYNC),
         Err(Refusal::Version(12))
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -197,11 +218,11 @@ fn the_strict_decoder_refuses_what_the_text_forbids() {
     let broken = |at: usize, value: u8| {
         let mut b = good.clone();
         b[16 + at] = value;
-        strict_decode(&b, "dmct", &secret, b"")
+        strict_decode(&b, "dmct", &secret, RESYNC)
     };
-    assert!(strict_decode(&good, "dmct", &secret, b"").is_ok());
+    assert!(strict_decode(&good, "dmct", &secret, RESYNC).is_ok());
     assert_eq!(
-        strict_decode(&good[..23], "dmct", &secret, b""),
+        strict_decode(&good[..23], "dmct", &secret, RESYNC),
         Err(Refusal::TooShort(23))
     );
     // The lowest future-use bit (bit 39 of the trigger).
@@ -219,7 +240,7 @@ fn the_strict_decoder_refuses_what_the_text_forbids() {
     let mut b = good.clone();
     b[0] ^= 1;
     assert_eq!(
-        strict_decode(&b, "dmct", &secret, b""),
+        strict_decode(&b, "dmct", &secret, RESYNC),
         Err(Refusal::Digest)
     );
 }

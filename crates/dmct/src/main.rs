@@ -11,6 +11,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use dmct_proto::auth::{Credentials, Nonce, Scheme};
+use dmct_proto::package0::Package0Nonce;
 use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
@@ -329,6 +330,20 @@ enum Command {
         /// a sanity session runs before and after the suite
         #[arg(long, value_name = "CMD", requires = "serve")]
         exec: Option<String>,
+        /// The nonce of Package 0's digest. A device checks it with its stored server
+        /// nonce (SRVCRED AAuthData), then SHOULD retry with 0x00000000 ([NOT] §5.1).
+        /// resync: that notation read as a 32-bit value, four zero bytes (the default,
+        /// as it needs nothing known of the device); resync-ascii: its 10-character
+        /// reading, which some clients use (which the text means is unconfirmed); empty:
+        /// no bytes; b64:VALUE: the device's stored server nonce (what the lab
+        /// provisioned, or what the device last issued to the server in a Chal)
+        #[arg(
+            long,
+            value_name = "resync|resync-ascii|empty|b64:VALUE",
+            default_value = "resync",
+            requires = "serve"
+        )]
+        pkg0_nonce: Package0Nonce,
         /// Seconds to wait for the client's first package of each scenario
         #[arg(long, default_value_t = 300)]
         wait: u64,
@@ -575,6 +590,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 serve,
                 public_url,
                 exec,
+                pkg0_nonce,
                 wait,
                 session_timeout,
                 idle,
@@ -594,6 +610,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 opts.session_timeout = Duration::from_secs(session_timeout);
                 opts.client_creds = accounts.client();
                 opts.server_id = accounts.server_id.clone();
+                opts.package0_nonce = pkg0_nonce;
                 let scenarios = selection.scenarios(&scenarios(&common)?);
                 if scenarios.is_empty() {
                     eprintln!("dmct: nothing selected: no case matches the filters");
@@ -1040,6 +1057,17 @@ async fn serve_external(
     // With a trigger the device is woken automatically, so a sanity session before and
     // after the suite costs nothing and tells a dead device from a failing one.
     if let Some(t) = trigger {
+        let nonce = match &opts.package0_nonce {
+            Package0Nonce::Resync => "0x00000000 as four zero bytes",
+            Package0Nonce::ResyncAscii => "0x00000000 as ten ASCII characters",
+            Package0Nonce::Empty => "no bytes",
+            Package0Nonce::Stored(_) => "the device's stored server nonce",
+        };
+        eprintln!(
+            "dmct: each Package 0 names ServerID {:?} and is signed with SRVCRED's secret and \
+             nonce {} ({nonce})",
+            opts.server_id, opts.package0_nonce
+        );
         eprintln!(
             "dmct: sanity session before the suite (waking the device with `{}`)",
             t.command

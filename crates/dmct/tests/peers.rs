@@ -194,6 +194,53 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
     // After the digest (16 bytes) and the fixed trigger-hdr fields (8): the ServerID.
     let pkg0 = std::fs::read(pkg0_files[0].path()).unwrap();
     assert_eq!(&pkg0[24..], b"lab.example");
+    // Signed by default with the resync nonce of [NOT] §5.1, four zero bytes.
+    let p = dmct_proto::package0::decode(&pkg0).unwrap();
+    assert!(p.verify("dmct-server-secret", &[0, 0, 0, 0]));
+    assert!(!p.verify("dmct-server-secret", b""));
+}
+
+/// `--pkg0-nonce` chooses the nonce of the digest `run --serve --exec` writes: the
+/// device's stored server nonce here, and nothing else verifies it.
+#[test]
+fn run_serve_exec_signs_package0_with_the_chosen_nonce() {
+    let signed_with = |nonce: &str| {
+        let out = tmp(&format!("exec-nonce-{}", nonce.replace(':', "-")));
+        let o = dmct(&[
+            "run",
+            "--serve",
+            "127.0.0.1:0",
+            "--exec",
+            "true",
+            "--wait",
+            "1",
+            "--pkg0-nonce",
+            nonce,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        // Nobody answers the sanity session: inconclusive, and its Package 0 is kept.
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains(&format!("nonce {nonce} (")),
+            "{}",
+            text(&o)
+        );
+        let bytes = std::fs::read(out.join("package0/sanity__before.pkg0")).unwrap();
+        dmct_proto::package0::decode(&bytes).unwrap()
+    };
+    let secret = "dmct-server-secret";
+    // b64 of "lab-nonce".
+    let p = signed_with("b64:bGFiLW5vbmNl");
+    assert!(p.verify(secret, b"lab-nonce"));
+    assert!(!p.verify(secret, &[0, 0, 0, 0]));
+    let p = signed_with("resync-ascii");
+    assert!(p.verify(secret, b"0x00000000"));
+    assert!(!p.verify(secret, &[0, 0, 0, 0]));
+
+    let o = dmct(&["run", "--serve", "127.0.0.1:0", "--pkg0-nonce", "zeros"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("b64:VALUE"), "{}", text(&o));
 }
 
 /// A device that never answers: the sanity session says so and the suite is not run;
