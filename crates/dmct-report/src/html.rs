@@ -178,6 +178,9 @@ fn summary(out: &mut String, r: &RunReport) {
         "</tbody></table>\n<p class=\"note\">A failed MUST or MUST NOT rule fails its case; \
          a failed SHOULD, SHOULD NOT or MAY rule is reported as a deviation.</p>\n",
     );
+    if failed.iter().any(|&n| n > 0) {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(DISPUTE_HINT));
+    }
 
     peers(out, r);
     if let Some(st) = &r.selftest {
@@ -803,10 +806,20 @@ fn findings_table(out: &mut String, i: usize, c: &CaseResult, n_ex: usize, open:
             ),
             None => String::new(),
         };
+        // A failure carries what it is held against, so it can be disputed on its own.
+        let requirement = if f.verdict == Verdict::Fail {
+            let lines: String = requirement_lines(f)
+                .iter()
+                .map(|l| format!("<li>{}</li>", escape(l)))
+                .collect();
+            format!("<ul class=\"requirement\">{lines}</ul>")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
             "<tr class=\"finding {v}\" id=\"case-{i}-f-{j}\"><td>{}</td><td><code>{}</code></td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{place}</td><td>{}{excerpt}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{place}</td><td>{}{requirement}{excerpt}</td></tr>",
             badge(v, v),
             escape(&f.rule),
             escape(&f.clause),
@@ -1560,6 +1573,7 @@ section.case h2 .num{color:var(--muted);font-weight:400;font-size:13px}
 .meta{margin:4px 0;color:var(--muted)}
 .meta span{margin-right:14px}
 tr.finding.fail td{background:var(--fail-bg)}
+ul.requirement{margin:.3em 0;padding-left:1.2em;font-size:.9em}
 tr.finding.fail td:nth-child(2) code{color:var(--fail);font-weight:700}
 tr.finding.inconclusive td{background:var(--inco-bg)}
 tr.finding.not-applicable td{color:var(--na)}

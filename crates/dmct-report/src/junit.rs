@@ -271,7 +271,10 @@ fn write_failure(s: &mut String, case: &CaseResult) {
     s.push_str("\" type=\"");
     push_attr(s, kind);
     s.push_str("\">");
-    push_text(s, &findings_text(failing.iter().copied()));
+    let mut text = findings_text(failing.iter().copied());
+    text.push_str(DISPUTE_HINT);
+    text.push('\n');
+    push_text(s, &text);
     s.push_str("</failure>\n");
 }
 
@@ -299,6 +302,9 @@ fn write_skipped(s: &mut String, case: &CaseResult) {
 ///
 /// ```text
 /// FAIL <rule> [<role> <level>, <clause>] @ exchange <n> <request|response>
+///   requirement: <summary>           (failures only, with the lines below)
+///   allowed: <behaviour>             (one line each)
+///   clause unconfirmed: <why>        (when the catalog says so)
 ///   <detail>
 ///   | <excerpt line>
 /// ```
@@ -322,6 +328,11 @@ fn findings_text<'a>(findings: impl Iterator<Item = &'a Finding>) -> String {
             }
         }
         s.push('\n');
+        if f.verdict == Verdict::Fail {
+            for line in requirement_lines(f) {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
         let _ = writeln!(s, "  {}", f.detail);
         if let Some(e) = &f.excerpt {
             for line in e.lines() {

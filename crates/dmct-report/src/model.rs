@@ -79,6 +79,32 @@ impl CaseVerdict {
     }
 }
 
+/// The lines that let a failure be held against the text: the requirement in dmct's
+/// words, the behaviours the text allows (all of which the check accepts), and why the
+/// clause is unconfirmed when it is. The level and the clause are on the finding's own
+/// line. Every rendering of a failure shows them.
+pub fn requirement_lines(f: &Finding) -> Vec<String> {
+    let mut lines = Vec::new();
+    if !f.summary.is_empty() {
+        lines.push(format!("requirement: {}", f.summary));
+    }
+    if f.allowed.is_empty() {
+        lines.push("allowed: nothing beyond the requirement".into());
+    }
+    for a in &f.allowed {
+        lines.push(format!("allowed: {a}"));
+    }
+    if let Some(u) = &f.unconfirmed {
+        lines.push(format!("clause unconfirmed: {u}"));
+    }
+    lines
+}
+
+/// Where a lab reads how to dispute a finding or report a wrong rule.
+pub const DISPUTE_HINT: &str = "To dispute a failure, hold its requirement, clause and allowed \
+behaviours against the text; testcases/README.md (Disputing a rule) says how to record an \
+accepted deviation or report a wrong rule.";
+
 /// The implementation a case ran against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Peer {

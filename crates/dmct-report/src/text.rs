@@ -91,6 +91,11 @@ pub fn render_text(r: &RunReport) -> String {
                 }
             }
             let _ = writeln!(s);
+            if f.verdict == Verdict::Fail {
+                for line in requirement_lines(f) {
+                    let _ = writeln!(s, "       {line}");
+                }
+            }
             let _ = writeln!(s, "       {}", f.detail);
             if let Some(e) = &f.excerpt {
                 for line in e.lines() {
@@ -110,6 +115,14 @@ pub fn render_text(r: &RunReport) -> String {
         sm.fail,
         sm.inconclusive
     );
+    let failed = r
+        .cases
+        .iter()
+        .flat_map(|c| &c.findings)
+        .any(|f| f.verdict == Verdict::Fail);
+    if failed {
+        let _ = writeln!(s, "{DISPUTE_HINT}");
+    }
     if let Some(st) = &r.selftest {
         let _ = writeln!(s);
         let _ = writeln!(

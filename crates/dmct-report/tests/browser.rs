@@ -65,8 +65,11 @@ fn exchange(req: Vec<u8>, resp: Vec<u8>) -> Exchange {
 fn finding(rule: &str, verdict: Verdict, at: (usize, Side), excerpt: Option<&str>) -> Finding {
     Finding {
         rule: rule.into(),
+        unconfirmed: None,
         clause: "[REP] §5.1 (SyncHdr), [PRO] §6.1".into(),
         level: Level::Must,
+        summary: format!("what {rule} requires"),
+        allowed: vec![format!("what {rule} allows")],
         role: Role::Server,
         verdict,
         exchange: Some(at.0),

@@ -50,8 +50,11 @@ fn response(status: u16, body: Vec<u8>) -> Option<HttpResponse> {
 fn finding(rule: &str, level: Level, verdict: Verdict, at: Option<(usize, Side)>) -> Finding {
     Finding {
         rule: rule.into(),
+        unconfirmed: None,
         clause: "[REP] §5.1".into(),
         level,
+        summary: format!("what {rule} requires"),
+        allowed: vec![format!("what {rule} allows")],
         role: Role::Server,
         verdict,
         exchange: at.map(|(k, _)| k),

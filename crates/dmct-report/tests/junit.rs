@@ -29,8 +29,11 @@ fn finding(
 ) -> Finding {
     Finding {
         rule: rule.into(),
+        unconfirmed: None,
         clause: clause.into(),
         level,
+        summary: format!("what {rule} requires"),
+        allowed: vec![format!("what {rule} allows")],
         role,
         verdict,
         exchange: at.map(|(x, _)| x),
@@ -505,12 +508,21 @@ fn failure_names_the_rule_and_lists_every_failing_finding() {
         format!("auth/resend-cred-after-200 [MUST, [PRO] §9]: {FAIL_DETAIL} (and 1 more)")
     );
     assert_eq!(failure.attr("type"), "auth/resend-cred-after-200");
-    // Escaping round-trips; the control character comes back as its escape.
-    let expected = "FAIL session/should-x [client SHOULD, [PRO] §7 <a>]\n  deviation\n\
+    // Escaping round-trips; the control character comes back as its escape. Each
+    // failure says what it is held against: requirement, allowed behaviours; the text
+    // ends with where to dispute it.
+    let expected = format!(
+        "FAIL session/should-x [client SHOULD, [PRO] §7 <a>]\n  \
+         requirement: what session/should-x requires\n  \
+         allowed: what session/should-x allows\n  deviation\n\
          FAIL auth/resend-cred-after-200 [client MUST, [PRO] §9] @ exchange 1 request\n  \
+         requirement: what auth/resend-cred-after-200 requires\n  \
+         allowed: what auth/resend-cred-after-200 allows\n  \
          the server answered the Cred with 200 & not 212; the next message must carry it \"again\"\n  \
-         | <Cred><Meta a='1'>x & y \"z\"</Meta>\\u{1}</Cred>\n  \
-         | <Next/>\n";
+         | <Cred><Meta a='1'>x & y \"z\"</Meta>\\u{{1}}</Cred>\n  \
+         | <Next/>\n{}\n",
+        dmct_report::DISPUTE_HINT
+    );
     assert_eq!(failure.text, expected);
     // What is neither passed nor in the failure goes to system-out.
     let out = &c.one("system-out").text;

@@ -3,6 +3,7 @@
 
 use crate::rules::{auth, http, large, msg, pkg, session, status};
 use crate::{Level, Observation, Role, View};
+use dmct_proto::transcript::Transcript;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -66,6 +67,11 @@ pub struct RuleInfo {
     pub status: RuleStatus,
     /// Document and clause the statement comes from.
     pub clause: String,
+    /// Why the clause or the statement could not be confirmed against the DM 1.2.1
+    /// texts (its basis is a document not readable there, or the clause number is
+    /// inferred); absent when both are confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<String>,
     pub level: Level,
     pub binds: Binds,
     /// The statement, paraphrased.
@@ -73,9 +79,10 @@ pub struct RuleInfo {
     /// Every behaviour the spec allows in this situation: what the check accepts.
     #[serde(default)]
     pub allowed: Vec<String>,
-    /// Transport or configuration conditions the statement depends on.
+    /// Conditions of the run the statement holds under; when one does not hold, the
+    /// rule is not applicable, with the reason ([`judge`](crate::judge)).
     #[serde(default)]
-    pub conditions: Vec<String>,
+    pub conditions: Vec<Condition>,
     /// An optional feature the statement is about (see [`Profile`](crate::Profile)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capability: Option<String>,
@@ -88,6 +95,55 @@ pub struct RuleInfo {
     /// The id that took over from a deprecated one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<String>,
+}
+
+/// A condition of the run that a statement holds under. A name in the catalog that is
+/// not one of these fails to parse, so no condition is declared that no code evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Condition {
+    /// A Package 0 is in the transcript: dmct's own server's, a package0 scenario's or a
+    /// lab-supplied trigger (`run --serve --exec`).
+    Package0Delivered,
+    /// No TLS client certificate authenticated the DM client ([SEC] §5.3: DM-level
+    /// authentication is for when the transport's is not strong enough; §5.4.5).
+    ClientNotTransportAuthenticated,
+}
+
+impl Condition {
+    pub const ALL: [Condition; 2] = [
+        Condition::Package0Delivered,
+        Condition::ClientNotTransportAuthenticated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Package0Delivered => "package0-delivered",
+            Condition::ClientNotTransportAuthenticated => "client-not-transport-authenticated",
+        }
+    }
+
+    /// Why the condition does not hold for this transcript; `None` when it holds.
+    pub fn unmet(self, t: &Transcript) -> Option<String> {
+        match self {
+            Condition::Package0Delivered => t
+                .package0
+                .is_none()
+                .then(|| "no Package 0 preceded the session (nothing woke the device)".into()),
+            Condition::ClientNotTransportAuthenticated => t.transport.client.as_ref().map(|s| {
+                format!(
+                    "the transport authenticated the client (TLS certificate {s}), so DM-level \
+                     client authentication is not required ([SEC] §5.3, §5.4.5)"
+                )
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -143,7 +199,6 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::ChalWith401,
     &auth::ChalNonce,
     &auth::CredType,
-    &auth::Md5LocName,
     &auth::ClientAnswersScheme,
     &auth::ServerAnswersScheme,
     &auth::ResendAfter200,
@@ -155,7 +210,6 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::SchemeConstant,
     &auth::FailureStatusOnly,
     &auth::RefusesMissingCred,
-    &auth::ServerCredentials,
     &msg::VerDtd,
     &msg::VerProto,
     &msg::SessionIdConstant,
@@ -222,6 +276,173 @@ mod tests {
             assert!(i.reason.is_some(), "{} says not why it is not tested", i.id);
         }
         assert!(CATALOG.len() >= 60);
+    }
+
+    /// No field of a rule is decorative: each is read by the code named here, and the
+    /// test shows it. The destructuring names every field, so a field added to
+    /// `RuleInfo` does not compile here until its reader is shown too.
+    #[test]
+    fn every_field_of_every_rule_is_read_by_code() {
+        let empty = Transcript::default();
+        let view = View::new(&empty);
+        for i in statements() {
+            let RuleInfo {
+                id,
+                status,
+                clause,
+                unconfirmed,
+                level,
+                binds,
+                summary,
+                allowed,
+                conditions,
+                capability,
+                scenarios,
+                reason,
+                replaced_by,
+            } = i;
+            // id: the lookup of findings, baselines and deviations.
+            assert_eq!(info(id).map(|x| &x.id), Some(id));
+            assert!(!summary.trim().is_empty(), "{id} states nothing");
+            // A '?' marks a clause the texts could not confirm; the rule says why.
+            assert_eq!(
+                clause.contains('?'),
+                unconfirmed.is_some(),
+                "{id}: a '?' in the clause and `unconfirmed` go together"
+            );
+            // reason: why it is not checked (list rules, coverage); replaced_by: where
+            // an old baseline's failure of it goes now.
+            assert_eq!(
+                reason.is_some(),
+                *status != RuleStatus::Testable,
+                "{id}: a reason is for rules that are not checked, and they need one"
+            );
+            if let Some(new) = replaced_by {
+                assert_eq!(*status, RuleStatus::Deprecated, "{id}");
+                assert_eq!(
+                    info(new).map(|x| x.status),
+                    Some(RuleStatus::Testable),
+                    "{id}"
+                );
+            }
+            if *status != RuleStatus::Testable {
+                // Nothing judges a rule that is not checked: these would say nothing.
+                assert!(
+                    allowed.is_empty() && conditions.is_empty() && capability.is_none(),
+                    "{id} is not checked, so allowed/conditions/capability are decorative"
+                );
+                assert!(
+                    scenarios.is_empty(),
+                    "{id} is not checked; no scenario exercises it"
+                );
+                assert!(rule(id).is_none(), "{id} is not testable but has a check");
+                continue;
+            }
+            let r = rule(id).unwrap_or_else(|| panic!("{id} has no check"));
+            // binds: `check` judges exactly the roles it binds.
+            let roles: Vec<Role> = check_rule(r, &view).iter().map(|f| f.role).collect();
+            assert_eq!(roles, binds.roles(), "{id}");
+            // clause, unconfirmed, level, summary, allowed: every finding carries them
+            // into every report.
+            for f in check_rule(r, &view) {
+                assert_eq!(
+                    (&f.clause, &f.unconfirmed, f.level, &f.summary, &f.allowed),
+                    (clause, unconfirmed, *level, summary, allowed),
+                    "{id}"
+                );
+            }
+            // conditions: `judge` evaluates each; unmet, the rule is not applicable and
+            // the finding gives the reason.
+            for c in conditions {
+                let mut t = Transcript::default();
+                make_unmet(*c, &mut t);
+                let why = c.unmet(&t).unwrap_or_else(|| panic!("{c} holds"));
+                let f = crate::judge(r, &View::new(&t), binds.roles()[0]);
+                assert_eq!(f.verdict, crate::Verdict::NotApplicable, "{id}");
+                assert_eq!(f.detail, format!("not applicable: {why}"), "{id}");
+            }
+            // capability: a known one, and a profile lacking it waives the rule.
+            if let Some(cap) = capability {
+                assert!(
+                    crate::Profile::known_capabilities().contains(cap.as_str()),
+                    "{id}: capability {cap} is not one a profile can declare"
+                );
+                let mut fs = check_rule(r, &view);
+                for f in &mut fs {
+                    f.verdict = crate::Verdict::Fail;
+                }
+                let profile = crate::Profile {
+                    lacks: [cap.clone()].into(),
+                };
+                assert!(profile.apply(&mut fs).contains(id), "{id}");
+                assert!(
+                    fs.iter()
+                        .all(|f| f.verdict == crate::Verdict::NotApplicable)
+                );
+            }
+            // scenarios: the suite's vectors and case judging read them
+            // (dmct-suite checks that each names a scenario that exists).
+            assert!(!scenarios.is_empty(), "{id} names no scenario");
+        }
+    }
+
+    fn check_rule(r: &dyn Rule, view: &View) -> Vec<crate::Finding> {
+        r.info()
+            .binds
+            .roles()
+            .iter()
+            .map(|&role| crate::judge(r, view, role))
+            .collect()
+    }
+
+    /// Make `c` fail for `t`; the match is exhaustive, so a new condition needs a case.
+    fn make_unmet(c: Condition, t: &mut Transcript) {
+        match c {
+            Condition::Package0Delivered => t.package0 = None,
+            Condition::ClientNotTransportAuthenticated => {
+                t.transport.client = Some("CN=device".into())
+            }
+        }
+    }
+
+    /// Every condition and every capability the code knows is one a testable rule
+    /// declares, and none is declared that the code does not know (a condition name it
+    /// does not know fails to parse).
+    #[test]
+    fn conditions_and_capabilities_are_all_in_use() {
+        let testable = || {
+            statements()
+                .iter()
+                .filter(|i| i.status == RuleStatus::Testable)
+        };
+        for c in Condition::ALL {
+            assert!(
+                testable().any(|i| i.conditions.contains(&c)),
+                "no rule holds under {c}"
+            );
+            let mut t = Transcript {
+                package0: Some(dmct_proto::transcript::Body(vec![0])),
+                ..Transcript::default()
+            };
+            assert_eq!(
+                c.unmet(&t),
+                None,
+                "{c} holds for a recorded Package 0 without TLS"
+            );
+            make_unmet(c, &mut t);
+            assert!(c.unmet(&t).is_some(), "{c}");
+        }
+        let declared: std::collections::BTreeSet<&str> =
+            testable().filter_map(|i| i.capability.as_deref()).collect();
+        assert_eq!(declared, crate::Profile::known_capabilities());
+        assert!(
+            toml::from_str::<CatalogFile>(
+                "[[rule]]\nid = \"x\"\nstatus = \"testable\"\nclause = \"c\"\nlevel = \"MUST\"\n\
+                 binds = \"client\"\nsummary = \"s\"\nconditions = [\"the moon is full\"]"
+            )
+            .is_err(),
+            "a condition no code evaluates is refused"
+        );
     }
 
     #[test]

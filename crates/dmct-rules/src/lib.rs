@@ -9,7 +9,9 @@ mod catalog;
 mod rules;
 mod view;
 
-pub use catalog::{Binds, CATALOG, RULES_TOML, Rule, RuleInfo, RuleStatus, info, rule, statements};
+pub use catalog::{
+    Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, info, rule, statements,
+};
 pub use view::{ExchangeView, View};
 
 use dmct_proto::transcript::Transcript;
@@ -126,12 +128,23 @@ pub enum Side {
     Response,
 }
 
-/// A rule's verdict over a transcript, with the evidence.
+/// A rule's verdict over a transcript, with the evidence, and the requirement as the
+/// catalog states it, so a finding can be held against the text on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub clause: String,
+    /// Why the clause or the statement is not confirmed against the DM texts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<String>,
     pub level: Level,
+    /// The requirement in dmct's words (the catalog's summary). Empty in reports
+    /// written before it was recorded.
+    #[serde(default)]
+    pub summary: String,
+    /// The behaviours the text allows in that situation, all of which the check accepts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
     pub role: Role,
     pub verdict: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,7 +161,10 @@ impl Finding {
         Finding {
             rule: info.id.clone(),
             clause: info.clause.clone(),
+            unconfirmed: info.unconfirmed.clone(),
             level: info.level,
+            summary: info.summary.clone(),
+            allowed: info.allowed.clone(),
             role,
             verdict: o.verdict,
             exchange: o.exchange,
@@ -159,10 +175,29 @@ impl Finding {
     }
 }
 
-/// Judge a transcript with one rule for the peer in `role`: the worst observation
-/// decides (fail, then inconclusive, then pass); no observation means not applicable.
+/// Judge a transcript with one rule for the peer in `role`: a rule one of whose
+/// conditions does not hold is not applicable, with the reason; otherwise the worst
+/// observation decides (fail, then inconclusive, then pass), and no observation means
+/// not applicable.
 pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
     let info = rule.info();
+    if let Some(why) = info
+        .conditions
+        .iter()
+        .find_map(|c| c.unmet(view.transcript))
+    {
+        return Finding::from_observation(
+            info,
+            role,
+            Observation {
+                verdict: Verdict::NotApplicable,
+                exchange: None,
+                message: None,
+                detail: format!("not applicable: {why}"),
+                excerpt: None,
+            },
+        );
+    }
     let mut observations = rule.check(view, role);
     observations.sort_by_key(|o| std::cmp::Reverse(o.verdict));
     match observations.into_iter().next() {
@@ -198,6 +233,22 @@ pub fn check(transcript: &Transcript) -> Vec<Finding> {
         .collect()
 }
 
+/// The optional features (and the one deployment choice) a profile can declare lacking,
+/// with what each means. The catalog test keeps this list and the catalog's
+/// `capability` fields equal, so neither names one the other does not.
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("atomic", "the Atomic command ([REP] §6.6.3)"),
+    (
+        "hmac",
+        "HMAC integrity, the x-syncml-hmac header ([SEC] §5.4)",
+    ),
+    ("large-objects", "large objects sent in chunks ([PRO] §7)"),
+    (
+        "dm-client-auth",
+        "DM-level client authentication, for a server that authenticates its clients at the transport ([SEC] §5.4.5)",
+    ),
+];
+
 /// The optional features a peer has. Rules about a feature the peer lacks are
 /// not-applicable for it, and said to be so, never skipped in silence.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,11 +276,8 @@ impl Profile {
         changed
     }
 
-    /// The capability names the catalog knows.
+    /// The capability names a profile may declare lacking ([`CAPABILITIES`]).
     pub fn known_capabilities() -> std::collections::BTreeSet<&'static str> {
-        statements()
-            .iter()
-            .filter_map(|i| i.capability.as_deref())
-            .collect()
+        CAPABILITIES.iter().map(|(name, _)| *name).collect()
     }
 }

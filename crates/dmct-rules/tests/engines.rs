@@ -253,30 +253,6 @@ fn http_rules_read_every_form_of_content_type() {
     }
 }
 
-/// [SEC] §5.3: DM-level credentials are for when the transport does not authenticate.
-/// A server without Cred fails auth/server-credentials, unless the client verified its
-/// TLS certificate; then the rule does not apply.
-#[test]
-fn a_tls_authenticated_server_needs_no_dm_credentials() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../testcases/vectors/rules/auth__server-credentials/",
-        "violating--session__get-replace--server-no-server-cred.json"
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let mut t: dmct_proto::transcript::Transcript =
-        serde_json::from_value(v["transcript"].clone()).unwrap();
-    assert_eq!(verdict(&t, "auth/server-credentials"), Verdict::Fail);
-    t.transport.server = Some("CN=dm.example".into());
-    assert_eq!(
-        verdict(&t, "auth/server-credentials"),
-        Verdict::NotApplicable
-    );
-    // Only the server's side is vouched for by its certificate.
-    assert!(t.transport.client.is_none());
-}
-
 /// [SEC] §5.3: "OMA DM clients that do not support client authentication at the
 /// transport layer MUST support ... syncml:auth-md5"; a certificate-authenticated client
 /// that ends the session after an MD5 challenge does what the text asks of it.

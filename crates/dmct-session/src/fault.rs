@@ -99,7 +99,10 @@ impl Edit {
                 }
             }
             Edit::SynchdrStatusLast => {
-                if cmds.len() < 2 || !matches!(&cmds[0], Command::Status(s) if s.is_for_synchdr()) {
+                // Only where another Status follows: the rule orders Statuses.
+                if !matches!(cmds.first(), Some(Command::Status(s)) if s.is_for_synchdr())
+                    || !cmds.iter().skip(1).any(|c| matches!(c, Command::Status(_)))
+                {
                     return false;
                 }
                 let s = cmds.remove(0);
@@ -265,8 +268,6 @@ faults!(
             "answers a chunk with 200 instead of 213";
         CredWithoutType = "cred-without-type", breaks ["auth/cred-type"],
             "sends a Cred without Meta Type";
-        NoLocName = "no-locname", breaks ["auth/md5-locname"],
-            "sends MD5 credentials without Source LocName";
         DropsCredAfter200 = "drops-cred-after-200", breaks ["auth/resend-cred-after-200"],
             "stops sending Cred after the server answered it 200";
         HmacHeaderNoUsername = "hmac-header-no-username", breaks ["auth/hmac-header"],
@@ -347,8 +348,6 @@ faults!(
         AcceptsMissingCred = "accepts-missing-cred",
             breaks ["auth/server-refuses-missing-cred"],
             "accepts a Package #1 without credentials with 212";
-        NoServerCred = "no-server-cred", breaks ["auth/server-credentials"],
-            "never presents server credentials";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
             "labels its messages text/xml";
         WrongEncodingLabel = "wrong-encoding-label", breaks ["http/content-type-matches-body"],
@@ -471,16 +470,6 @@ impl ClientFault {
                 Some(meta) => meta.r#type = None,
                 None => return false,
             },
-            ClientFault::NoLocName
-                if m.hdr
-                    .cred
-                    .as_ref()
-                    .and_then(|c| c.meta.as_ref())
-                    .and_then(|x| x.r#type.as_deref())
-                    == Some(Scheme::Md5.meta_type()) =>
-            {
-                m.hdr.source.loc_name = None;
-            }
             ClientFault::DropsCredAfter200 if later && !setup && m.hdr.cred.is_some() => {
                 m.hdr.cred = None;
             }
@@ -537,9 +526,7 @@ impl ServerFault {
     pub(crate) fn every_message(self) -> bool {
         matches!(
             self,
-            ServerFault::NoServerCred
-                | ServerFault::WrongEncodingLabel
-                | ServerFault::ContentTypeTextXml
+            ServerFault::WrongEncodingLabel | ServerFault::ContentTypeTextXml
         )
     }
 
@@ -656,7 +643,6 @@ impl ServerFault {
                 }));
                 renumber(m);
             }
-            ServerFault::NoServerCred if m.hdr.cred.is_some() => m.hdr.cred = None,
             _ => return false,
         }
         true
@@ -684,13 +670,6 @@ impl ServerFault {
                 set(headers, "Content-Type", other);
             }
             ServerFault::Http500WithMessage => *status = 500,
-            ServerFault::NoServerCred => {
-                let before = headers.0.len();
-                headers
-                    .0
-                    .retain(|(k, _)| !k.eq_ignore_ascii_case(HMAC_HEADER));
-                return headers.0.len() != before;
-            }
             _ => return false,
         }
         true

@@ -42,10 +42,14 @@ pub struct ClauseCoverage {
     pub with_caught_fault: usize,
 }
 
-/// `[PRO] §9 (Authentication)` -> `[PRO] §9`.
+/// The first reference of a clause, document and number: `[PRO] §9 (intro), §9.1;
+/// [SEC] §5.3` -> `[PRO] §9`, `[PRO] §8.3 items 2 and 4` -> `[PRO] §8.3`. References
+/// are separated by ';' between documents and ',' within one.
 pub fn clause_key(clause: &str) -> String {
-    let head = clause.split(" (").next().unwrap_or(clause);
-    head.split(',').next().unwrap_or(head).trim().to_owned()
+    let first = clause.split([';', ',']).next().unwrap_or(clause);
+    let first = first.split(" (").next().unwrap_or(first);
+    let first = first.split(" item").next().unwrap_or(first);
+    first.trim().to_owned()
 }
 
 pub fn rules(scenarios: &[Scenario]) -> Vec<RuleCoverage> {
@@ -125,4 +129,23 @@ pub fn by_clause(rules: &[RuleCoverage]) -> Vec<ClauseCoverage> {
         }
     }
     map.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_clause_is_counted_under_its_first_reference() {
+        for (clause, key) in [
+            ("[PRO] §9 (intro), §9.1; [SEC] §5.3, §5.4.1", "[PRO] §9"),
+            ("[PRO] §8.3 items 2 and 4", "[PRO] §8.3"),
+            ("[REP] §6.1.2; [SEC] §5.3.3", "[REP] §6.1.2"),
+            (
+                "SyncML RepPro Status ?; [PRO] §9.4 (examples)",
+                "SyncML RepPro Status ?",
+            ),
+            ("[SEC] §5.4.1", "[SEC] §5.4.1"),
+        ] {
+            assert_eq!(super::clause_key(clause), key);
+        }
+    }
 }

@@ -262,6 +262,46 @@ mod tests {
         assert_eq!(on_disk.len(), BUILTIN.len());
     }
 
+    /// The catalog's `scenarios` are read by the suite (the rules a case must pass):
+    /// each names a built-in scenario, a `@role` suffix a role that scenario plays and
+    /// the rule binds, so none is a name that exercises nothing.
+    #[test]
+    fn every_scenario_the_catalog_names_exists_and_plays_that_role() {
+        let all = builtin().unwrap();
+        for i in dmct_rules::statements() {
+            for name in &i.scenarios {
+                let (id, role) = match name.split_once('@') {
+                    Some((id, r)) => (id, Some(r)),
+                    None => (name.as_str(), None),
+                };
+                let s = all
+                    .iter()
+                    .find(|s| s.id == id)
+                    .unwrap_or_else(|| panic!("{}: no scenario {id:?}", i.id));
+                let roles: Vec<Role> = match role {
+                    Some(r) => {
+                        let r = s.roles.iter().copied().find(|x| x.as_str() == r);
+                        vec![r.unwrap_or_else(|| panic!("{}: {id} plays no {name:?}", i.id))]
+                    }
+                    None => s.roles.clone(),
+                };
+                assert!(
+                    roles.iter().any(|r| i.binds.binds(*r)),
+                    "{}: {name} tests no role the rule binds",
+                    i.id
+                );
+                // And the suite does judge the rule in that scenario.
+                assert!(
+                    roles
+                        .iter()
+                        .any(|r| crate::vectors::expected_passes(s, *r).contains(&i.id)),
+                    "{}: {name}",
+                    i.id
+                );
+            }
+        }
+    }
+
     #[test]
     fn bad_scenarios_are_refused_with_their_name() {
         let e = parse(

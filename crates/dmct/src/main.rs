@@ -1505,7 +1505,15 @@ fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
                                 .unwrap_or_default()
                         ),
                     };
-                    println!("{}\t{}\t{}\t{}{status}", i.id, i.level, i.binds, i.clause);
+                    let unconfirmed = if i.unconfirmed.is_some() {
+                        "\t(clause unconfirmed)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}{status}{unconfirmed}",
+                        i.id, i.level, i.binds, i.clause
+                    );
                 }
             }
         }

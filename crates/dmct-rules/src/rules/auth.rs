@@ -202,23 +202,6 @@ rule!(
 );
 
 rule!(
-    /// MD5 credentials come with the user name in the SyncHdr's Source LocName.
-    Md5LocName, "auth/md5-locname", |view, role| {
-        sent(view, Role::Client)
-            .iter()
-            .filter(|m| used_scheme(m) == Some(Scheme::Md5))
-            .map(|m| {
-                if m.m.hdr.source.loc_name.as_deref().is_some_and(|n| !n.trim().is_empty()) {
-                    m.pass("MD5 Cred with the user name in LocName")
-                } else {
-                    m.fail("MD5 Cred, but no Source LocName to name the user", m.hdr_excerpt())
-                }
-            })
-            .collect()
-    }
-);
-
-rule!(
     /// After the server's challenge, the client answers in the scheme asked for (or
     /// ends the session).
     ClientAnswersScheme, "auth/client-answers-scheme", |view, role| {
@@ -464,44 +447,6 @@ rule!(
             .map(|s| match s.m.operations().next() {
                 Some(c) => s.fail(format!("the challenge comes with a {} command", c.name()), s.excerpt_of(c)),
                 None => s.pass("the challenge holds Status only"),
-            })
-            .collect()
-    }
-);
-
-rule!(
-    /// Unless the transport authenticates the server, its answer to Package #1 carries
-    /// credentials when it sends commands.
-    ServerCredentials, "auth/server-credentials", |view, role| {
-        // DM-level credentials are needed only "if the transport layer does not have a
-        // sufficiently strong authentication feature" ([SEC] §5.3): a server whose
-        // certificate the client verified is authenticated, and the rule does not apply.
-        if view.transcript.transport.server.is_some() {
-            return Vec::new();
-        }
-        sent(view, Role::Server)
-            .iter()
-            .filter_map(|s| {
-                let req = answered(view, Role::Server, s)?;
-                if !req.m.is_session_setup() || s.m.operations().next().is_none() || hdr_challenge(s.m).is_some() {
-                    return None;
-                }
-                if used_scheme(s).is_some() {
-                    return Some(s.pass("the server's Package #2 authenticates the server"));
-                }
-                // Allowed: credentials in the next package, once the client challenged.
-                let later = sent(view, Role::Server)
-                    .into_iter()
-                    .find(|n| n.index > s.index && n.session() == s.session());
-                Some(match later {
-                    Some(n) if used_scheme(&n).is_some() => {
-                        n.pass("the server presented credentials when the client asked")
-                    }
-                    _ => s.fail(
-                        "Package #2 carries commands but no server credentials (Cred or x-syncml-hmac), and none came later",
-                        s.hdr_excerpt(),
-                    ),
-                })
             })
             .collect()
     }

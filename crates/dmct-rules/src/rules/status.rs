@@ -6,20 +6,27 @@ use crate::Role;
 use dmct_proto::{Command, ItemCmd, Status};
 
 rule!(
-    /// A message answering the peer starts with the Status for its SyncHdr.
+    /// In a message answering the peer, the first Status is the one for its SyncHdr.
+    /// SyncML RepPro orders Statuses, not commands: what comes before the first Status
+    /// is not judged.
     SynchdrFirst, "status/synchdr-first", |view, role| {
         let mut out = Vec::new();
         for m in sent(view, role) {
             if answered(view, role, &m).is_none() {
                 continue;
             }
-            match m.m.body.commands.first() {
+            let first = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(_)));
+            match first.and_then(|i| m.m.body.commands.get(i)) {
                 Some(Command::Status(s)) if s.is_for_synchdr() => {
-                    out.push(m.pass("the Status for the SyncHdr comes first"))
+                    out.push(m.pass("the Status for the SyncHdr is the first Status"))
                 }
-                _ => out.push(m.fail(
-                    "the first command is not the Status for the peer's SyncHdr",
-                    m.cmd_excerpt(0),
+                Some(_) => out.push(m.fail(
+                    "the first Status is not the one for the peer's SyncHdr",
+                    first.and_then(|i| m.cmd_excerpt(i)),
+                )),
+                None => out.push(m.fail(
+                    "the message answers the peer but holds no Status, so none for its SyncHdr",
+                    m.hdr_excerpt(),
                 )),
             }
         }
