@@ -265,8 +265,6 @@ faults!(
             "answers a chunk with 200 instead of 213";
         CredWithoutType = "cred-without-type", breaks ["auth/cred-type"],
             "sends a Cred without Meta Type";
-        NoLocName = "no-locname", breaks ["auth/md5-locname"],
-            "sends MD5 credentials without Source LocName";
         DropsCredAfter200 = "drops-cred-after-200", breaks ["auth/resend-cred-after-200"],
             "stops sending Cred after the server answered it 200";
         HmacHeaderNoUsername = "hmac-header-no-username", breaks ["auth/hmac-header"],
@@ -471,16 +469,6 @@ impl ClientFault {
                 Some(meta) => meta.r#type = None,
                 None => return false,
             },
-            ClientFault::NoLocName
-                if m.hdr
-                    .cred
-                    .as_ref()
-                    .and_then(|c| c.meta.as_ref())
-                    .and_then(|x| x.r#type.as_deref())
-                    == Some(Scheme::Md5.meta_type()) =>
-            {
-                m.hdr.source.loc_name = None;
-            }
             ClientFault::DropsCredAfter200 if later && !setup && m.hdr.cred.is_some() => {
                 m.hdr.cred = None;
             }

@@ -261,8 +261,15 @@ impl Rule for NoStatusOnlyPackage {
         let mut out = Vec::new();
         for e in &view.exchanges {
             let Some(pkg) = e.server_msg() else { continue };
-            // Only a complete package (Final) can end the session.
-            if !pkg.body.final_ || pkg.operations().next().is_some() || pkg.challenge().is_some() {
+            // Only a complete package (Final) can end the session. [PRO] §8: "when a
+            // package from server to client does not contain management operations or
+            // a challenge". A Chal in any Status keeps it going: with a success code it
+            // hands the client a new nonce ([NOT] §5.1 step 4), which the client
+            // answers with Status and a Chal of its own (step 5).
+            if !pkg.body.final_
+                || pkg.operations().next().is_some()
+                || pkg.statuses().any(|s| s.chal.is_some())
+            {
                 continue;
             }
             match view.next_in_session(e.index) {
@@ -329,6 +336,23 @@ impl Rule for ServerAnswersEveryPackage {
                 continue;
             };
             let i = e.index;
+            // [PRO] §8.1.2: "A server receiving this alert SHOULD respond", and §8.1.1:
+            // "If a recipient of a Session Abort sends a response to this message, the
+            // response is ignored". After the client's 1223 nothing is owed.
+            if client
+                .alert_codes()
+                .any(|c| c == dmct_proto::alert_code::SESSION_ABORT)
+            {
+                out.push(obs(
+                    Verdict::Pass,
+                    i,
+                    Side::Response,
+                    "the client aborted the session (Alert 1223): an answer is only \
+                     recommended ([PRO] §8.1.2)",
+                    None,
+                ));
+                continue;
+            }
             let Some(resp) = &e.exchange.response else {
                 let o = match &e.exchange.failure {
                     Some(ExchangeFailure::ConnectionClosed { detail }) => obs(

@@ -121,6 +121,12 @@ rule!(
     }
 );
 
+/// Does this message carry a Session Abort (Alert 1223)?
+fn aborts(m: &dmct_proto::SyncML) -> bool {
+    m.alert_codes()
+        .any(|c| c == dmct_proto::alert_code::SESSION_ABORT)
+}
+
 rule!(
     /// Every command that needs one gets a Status (not Status and Results themselves,
     /// nor commands with NoResp; commands inside an Atomic or Sequence once it ran).
@@ -136,6 +142,18 @@ rule!(
             if mine.is_empty() {
                 continue;
             }
+            // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond", and a
+            // response is ignored (§8.1.1): nothing in an abort is owed a Status.
+            if role == Role::Client && aborts(p.m) {
+                continue;
+            }
+            // The role aborted in the package that answers `p`: the sender of 1223 "MAY
+            // also include Status and Results of all the management commands that the
+            // aborting party executed" (§8.1.2), so the ones it did not run owe none.
+            let aborted = mine
+                .iter()
+                .find(|m| m.m.body.final_)
+                .is_some_and(|m| aborts(m.m));
             let answered_by = |c: &Command| {
                 let id = c.cmd_id().unwrap_or("").trim();
                 mine.iter().find_map(|m| {
@@ -150,6 +168,11 @@ rule!(
                 }
                 match answered_by(c) {
                     Some(_) => out.push(p.pass(format!("{} {} was answered", c.name(), c.cmd_id().unwrap_or("")))),
+                    None if aborted => out.push(p.pass(format!(
+                        "{} {} got no Status: the {role} aborted the session (Alert 1223) first",
+                        c.name(),
+                        c.cmd_id().unwrap_or("")
+                    ))),
                     None => {
                         let last = mine.last().copied();
                         if let Some(l) = last {
