@@ -267,6 +267,17 @@ fn server_ignores_challenge() -> Transcript {
 /// server's success with a Chal (a new client nonce); the client's success with a
 /// Chal (a new server nonce); the server's closing Status.
 fn nonce_resync() -> Transcript {
+    nonce_handed_over(&chal(MD5, "U2VydmVyTm9uY2U="))
+}
+
+fn nonce_answered_status_only() -> Transcript {
+    // A success Chal asks for nothing (HMAC hands one over in every message): a reply
+    // of a bare Status is the package §8 forbids.
+    nonce_handed_over("")
+}
+
+/// The server's success with a Chal, answered by the client's Status with `reply_chal`.
+fn nonce_handed_over(reply_chal: &str) -> Transcript {
     Session::new()
         .exchange(
             Msg::client(1)
@@ -278,7 +289,7 @@ fn nonce_resync() -> Transcript {
                 .status(1, 1, "Alert", 200),
         )
         .exchange(
-            Msg::client(2).status_with(1, 0, "SyncHdr", 200, &chal(MD5, "U2VydmVyTm9uY2U=")),
+            Msg::client(2).status_with(1, 0, "SyncHdr", 200, reply_chal),
             Msg::server(2).hdr_status(2, 200),
         )
         .done()
@@ -557,6 +568,14 @@ const FIXTURES: &[Fixture] = &[
         ),
         verdict: Verdict::Pass,
         build: nonce_resync,
+    },
+    Fixture {
+        name: "nonce hand-over answered with a bare Status",
+        rule: "session/no-status-only-package",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: nonce_answered_status_only,
     },
     Fixture {
         name: "nothing more after a package without operations",

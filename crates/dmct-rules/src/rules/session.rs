@@ -263,15 +263,16 @@ impl Rule for NoStatusOnlyPackage {
             let Some(pkg) = e.server_msg() else { continue };
             // Only a complete package (Final) can end the session. [PRO] §8: "when a
             // package from server to client does not contain management operations or
-            // a challenge". A Chal in any Status keeps it going: with a success code it
-            // hands the client a new nonce ([NOT] §5.1 step 4), which the client
-            // answers with Status and a Chal of its own (step 5).
-            if !pkg.body.final_
-                || pkg.operations().next().is_some()
-                || pkg.statuses().any(|s| s.chal.is_some())
-            {
+            // a challenge".
+            if !pkg.body.final_ || pkg.operations().next().is_some() || pkg.challenge().is_some() {
                 continue;
             }
+            // A Chal in a success Status hands the client a new nonce ([NOT] §5.1 step
+            // 4: "server sends a success Status code with a Chal"), which the client
+            // answers with "success Status code with a Chal" of its own (step 5). A
+            // success Chal alone is no challenge (HMAC hands one over in every
+            // message, [SEC] §5.4.4), so only a reply with a Chal is let through.
+            let hands_nonce = pkg.statuses().any(|s| s.chal.is_some());
             match view.next_in_session(e.index) {
                 None => out.push(obs(
                     Verdict::Pass,
@@ -284,7 +285,16 @@ impl Rule for NoStatusOnlyPackage {
                     let Some(reply) = next.client_msg() else {
                         continue;
                     };
-                    if status_only(reply) {
+                    if hands_nonce && reply.statuses().any(|s| s.chal.is_some()) {
+                        out.push(obs(
+                            Verdict::Pass,
+                            next.index,
+                            Side::Request,
+                            "the server's package handed over a nonce (Chal); the client \
+                             answered with Status and a Chal of its own ([NOT] §5.1)",
+                            None,
+                        ));
+                    } else if status_only(reply) {
                         let excerpt = next
                             .request
                             .as_ref()
