@@ -111,7 +111,6 @@ impl Mutation {
             Mutation::ChallengePkg1 => &[
                 "session/reauth-continues",
                 "auth/client-answers-scheme",
-                "auth/md5-locname",
                 "auth/chal-with-401-407",
                 "auth/chal-nonce",
                 "auth/failure-status-only",

@@ -143,7 +143,6 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::ChalWith401,
     &auth::ChalNonce,
     &auth::CredType,
-    &auth::Md5LocName,
     &auth::ClientAnswersScheme,
     &auth::ServerAnswersScheme,
     &auth::ResendAfter200,

@@ -202,27 +202,6 @@ rule!(
 );
 
 rule!(
-    /// MD5 credentials may name their user in the SyncHdr's Source LocName. [REP]
-    /// §6.1.9 only describes LocName as "used for sending userid for MD5
-    /// authentication", with no requirement, so a client without it is not failed; the
-    /// MUST tied to LocName (the x-syncml-hmac username, [SEC] §5.4.3) is
-    /// auth/hmac-header's.
-    Md5LocName, "auth/md5-locname", |view, role| {
-        sent(view, Role::Client)
-            .iter()
-            .filter(|m| used_scheme(m) == Some(Scheme::Md5))
-            .map(|m| {
-                if m.m.hdr.source.loc_name.as_deref().is_some_and(|n| !n.trim().is_empty()) {
-                    m.pass("MD5 Cred with the user name in LocName")
-                } else {
-                    m.pass("MD5 Cred without Source LocName: [REP] §6.1.9 describes LocName, it does not require it")
-                }
-            })
-            .collect()
-    }
-);
-
-rule!(
     /// After the server's challenge, the client answers in the scheme asked for (or
     /// ends the session).
     ClientAnswersScheme, "auth/client-answers-scheme", |view, role| {
