@@ -79,6 +79,12 @@ impl Msg {
         self
     }
 
+    /// A SyncHdr Meta (MaxMsgSize, MaxObjSize).
+    pub fn hdr_meta(mut self, fields: &[(&str, &str)]) -> Self {
+        self.hdr_extra += &meta(fields);
+        self
+    }
+
     fn next_id(&self) -> usize {
         self.body.len() + 1
     }
