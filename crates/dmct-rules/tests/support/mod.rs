@@ -33,6 +33,7 @@ pub struct Msg {
     target: &'static str,
     source: &'static str,
     loc_name: Option<String>,
+    /// SyncHdr children after Source, in call order: the DTD wants Cred before Meta.
     hdr_extra: String,
     body: Vec<String>,
     final_: bool,
@@ -82,6 +83,11 @@ impl Msg {
     /// A SyncHdr Meta (MaxMsgSize, MaxObjSize).
     pub fn hdr_meta(mut self, fields: &[(&str, &str)]) -> Self {
         self.hdr_extra += &meta(fields);
+        self
+    }
+
+    pub fn resp_uri(mut self, uri: &str) -> Self {
+        self.hdr_extra = format!("<RespURI>{uri}</RespURI>{}", self.hdr_extra);
         self
     }
 
