@@ -48,6 +48,16 @@ fn pkg2() -> Msg {
 /// and `first_item` are the Metas of the first chunk's Replace and Item, `later_cmd`
 /// the later chunk's Replace Meta.
 fn chunked(first_cmd: &str, first_item: &str, later_cmd: &str) -> Transcript {
+    chunked_after(
+        Msg::client(1).setup("1201"),
+        first_cmd,
+        first_item,
+        later_cmd,
+    )
+}
+
+/// [`chunked`], the session opened by `pkg1`.
+fn chunked_after(pkg1: Msg, first_cmd: &str, first_item: &str, later_cmd: &str) -> Transcript {
     let uri = "./Ext/Blob";
     let first = pkg2()
         .cmd(
@@ -62,7 +72,8 @@ fn chunked(first_cmd: &str, first_item: &str, later_cmd: &str) -> Transcript {
         "Replace",
         &format!("{later_cmd}{}", item("Target", uri, "", "world", false)),
     );
-    opened(first)
+    Session::new()
+        .exchange(pkg1, first)
         .exchange(
             Msg::client(2)
                 .hdr_status(1, 200)
@@ -936,6 +947,170 @@ fn verproto_other() -> Transcript {
     client_labelled("application/vnd.syncml.dm+xml; verproto=\"DM/1.1\"")
 }
 
+// ------------------------------------------------------------------ atomic/all-or-nothing
+
+/// The server's Atomic (CmdID 3) holding `inner` (CmdIDs 4, 5), answered `atomic` and
+/// `codes` by the client.
+fn atomic_answered(inner: [&str; 2], atomic: u16, codes: [u16; 2]) -> Transcript {
+    let cmds: String = inner
+        .iter()
+        .zip(4..)
+        .map(|(name, id)| {
+            format!(
+                "<{name}><CmdID>{id}</CmdID>{}</{name}>",
+                item("Target", &format!("./Ext/N{id}"), "", "v", false)
+            )
+        })
+        .collect();
+    opened(pkg2().raw(&format!("<Atomic><CmdID>3</CmdID>{cmds}</Atomic>")))
+        .exchange(
+            Msg::client(2)
+                .hdr_status(1, 200)
+                .status(1, 3, "Atomic", atomic)
+                .status(1, 4, inner[0], codes[0])
+                .status(1, 5, inner[1], codes[1]),
+            Msg::server(2).hdr_status(2, 200),
+        )
+        .done()
+}
+
+fn atomic_rolled_back() -> Transcript {
+    atomic_answered(["Add", "Replace"], 507, [216, 404])
+}
+
+fn atomic_with_get() -> Transcript {
+    atomic_answered(["Add", "Get"], 500, [500, 500])
+}
+
+fn atomic_half_kept() -> Transcript {
+    atomic_answered(["Add", "Replace"], 507, [200, 404])
+}
+
+// ------------------------------------------------------- auth/fresh-nonce-after-failure
+
+/// Package #1 challenged for MD5 (nonce 1), repeated with MD5 credentials, and
+/// challenged again for `scheme` with `nonce`.
+fn challenged_twice(scheme: &str, nonce: &str) -> Transcript {
+    Session::new()
+        .exchange(
+            Msg::client(1).setup("1201"),
+            Msg::server(1)
+                .status_with(1, 0, "SyncHdr", 401, &chal(MD5, "Tm9uY2Ux"))
+                .status(1, 1, "Alert", 401),
+        )
+        .exchange(
+            Msg::client(2)
+                .loc_name("Bruce2")
+                .cred(MD5, "ZGlnZXN0")
+                .hdr_status(1, 200)
+                .setup("1201"),
+            Msg::server(2)
+                .status_with(2, 0, "SyncHdr", 401, &chal(scheme, nonce))
+                .status(2, 2, "Alert", 401),
+        )
+        .done()
+}
+
+fn rechallenged_for_hmac() -> Transcript {
+    challenged_twice(dmct_proto::auth::Scheme::Hmac.meta_type(), "Tm9uY2Uy")
+}
+
+fn rechallenged_same_nonce() -> Transcript {
+    challenged_twice(MD5, "Tm9uY2Ux")
+}
+
+// -------------------------------------------------------------- auth/server-credentials
+
+fn server_authenticated_by_tls() -> Transcript {
+    let mut t = server_ignores_challenge();
+    t.transport.server = Some("CN=dm.example.net".into());
+    t
+}
+
+// --------------------------------------------------------------------- msg/max-msg-size
+
+/// The server's Get of two nodes answered in two messages; the server announced, in
+/// Package #2, the size of the larger plus `slack` bytes as its MaxMsgSize.
+fn split_under(slack: isize) -> Transcript {
+    let first = Msg::client(2)
+        .hdr_status(1, 200)
+        .status(1, 3, "Get", 200)
+        .status(1, 4, "Get", 200)
+        .results(1, 3, "./DevInfo/Mod", &"M".repeat(300))
+        .more();
+    let second = Msg::client(3)
+        .hdr_status(2, 200)
+        .status(2, 2, "Alert", 200)
+        .results(1, 4, "./DevInfo/Man", &"N".repeat(300));
+    let largest = first.xml().len().max(second.xml().len());
+    let max = (largest as isize + slack).to_string();
+    opened(
+        pkg2()
+            .hdr_meta(&[("MaxMsgSize", &max)])
+            .get("./DevInfo/Mod")
+            .get("./DevInfo/Man"),
+    )
+    .exchange(
+        first,
+        Msg::server(2).hdr_status(2, 200).alert("1222").more(),
+    )
+    .exchange(second, Msg::server(3).hdr_status(3, 200))
+    .done()
+}
+
+fn split_package() -> Transcript {
+    split_under(0)
+}
+
+fn message_over_max() -> Transcript {
+    split_under(-1)
+}
+
+fn chunks_under_max() -> Transcript {
+    let pkg1 = Msg::client(1)
+        .hdr_meta(&[("MaxMsgSize", "2000")])
+        .setup("1201");
+    chunked_after(pkg1, "", &meta(&[("Size", "10")]), "")
+}
+
+fn results_chunk_answered_213() -> Transcript {
+    // The client's Results for the Get is a large object in two chunks.
+    let chunk = |data, more| item("Source", "./DevInfo/Mod", "", data, more);
+    opened(pkg2().get("./DevInfo/Mod"))
+        .exchange(
+            Msg::client(2)
+                .hdr_status(1, 200)
+                .status(1, 3, "Get", 200)
+                .cmd(
+                    "Results",
+                    &format!(
+                        "<MsgRef>1</MsgRef><CmdRef>3</CmdRef>{}",
+                        chunk("hello", true)
+                    ),
+                )
+                .more(),
+            Msg::server(2)
+                .hdr_status(2, 200)
+                .status(2, 3, "Results", 213)
+                .alert("1222")
+                .more(),
+        )
+        .exchange(
+            Msg::client(3)
+                .hdr_status(2, 200)
+                .status(2, 3, "Alert", 200)
+                .cmd(
+                    "Results",
+                    &format!(
+                        "<MsgRef>1</MsgRef><CmdRef>3</CmdRef>{}",
+                        chunk("world", false)
+                    ),
+                ),
+            Msg::server(3).hdr_status(3, 200),
+        )
+        .done()
+}
+
 // ------------------------------------------------------------------------ the table
 
 const FIXTURES: &[Fixture] = &[
@@ -1739,19 +1914,109 @@ const FIXTURES: &[Fixture] = &[
         verdict: Verdict::Fail,
         build: verproto_other,
     },
+    Fixture {
+        name: "a failed Atomic: 216 and the command's own error",
+        rule: "atomic/all-or-nothing",
+        role: Role::Client,
+        allowed: Some("216 or the command's own error code for inner commands of a failed Atomic"),
+        verdict: Verdict::Pass,
+        build: atomic_rolled_back,
+    },
+    Fixture {
+        name: "an Atomic holding a Get answered 500",
+        rule: "atomic/all-or-nothing",
+        role: Role::Client,
+        allowed: Some("500 for a Get or a nested Atomic inside"),
+        verdict: Verdict::Pass,
+        build: atomic_with_get,
+    },
+    Fixture {
+        name: "a failed Atomic keeps an Add",
+        rule: "atomic/all-or-nothing",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: atomic_half_kept,
+    },
+    Fixture {
+        name: "a second challenge for HMAC with its own nonce",
+        rule: "auth/fresh-nonce-after-failure",
+        role: Role::Server,
+        allowed: Some("a new scheme with its own nonce"),
+        verdict: Verdict::Pass,
+        build: rechallenged_for_hmac,
+    },
+    Fixture {
+        name: "a second challenge repeating the nonce",
+        rule: "auth/fresh-nonce-after-failure",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: rechallenged_same_nonce,
+    },
+    Fixture {
+        name: "server credentials once the client challenges",
+        rule: "auth/server-credentials",
+        role: Role::Server,
+        allowed: Some("credentials in a later package once the client challenges it"),
+        verdict: Verdict::Pass,
+        build: server_answers_md5,
+    },
+    Fixture {
+        name: "no server Cred over a TLS-authenticated server",
+        rule: "auth/server-credentials",
+        role: Role::Server,
+        allowed: Some("no DM-level credentials when the transport authenticates the server (TLS)"),
+        verdict: Verdict::NotApplicable,
+        build: server_authenticated_by_tls,
+    },
+    Fixture {
+        name: "no server credentials at all",
+        rule: "auth/server-credentials",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: server_ignores_challenge,
+    },
+    Fixture {
+        name: "Package #3 split to fit MaxMsgSize",
+        rule: "msg/max-msg-size",
+        role: Role::Client,
+        allowed: Some("split the package into several messages (Alert 1222)"),
+        verdict: Verdict::Pass,
+        build: split_package,
+    },
+    Fixture {
+        name: "a large object in chunks within MaxMsgSize",
+        rule: "msg/max-msg-size",
+        role: Role::Server,
+        allowed: Some("cut a large object into chunks"),
+        verdict: Verdict::Pass,
+        build: chunks_under_max,
+    },
+    Fixture {
+        name: "a message one byte over MaxMsgSize",
+        rule: "msg/max-msg-size",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: message_over_max,
+    },
+    Fixture {
+        name: "213 for a chunk of the client's Results",
+        rule: "status/no-200-for-results",
+        role: Role::Server,
+        allowed: Some("213 for a chunk of a large Results"),
+        verdict: Verdict::Pass,
+        build: results_chunk_answered_213,
+    },
 ];
 
 /// Rules whose `allowed` entries have no fixture here yet: the work left, in plain
-/// sight. Remove a rule as soon as all its entries have one.
-const KNOWN_MISSING: &[&str] = &[
-    "session/reauth-continues",
-    "atomic/all-or-nothing",
-    "auth/client-answers-scheme",
-    "auth/fresh-nonce-after-failure",
-    "auth/server-credentials",
-    "msg/max-msg-size",
-    "status/no-200-for-results",
-];
+/// sight. Remove a rule as soon as all its entries have one. These two wait for the
+/// reauth-continues work (a client that ends the session after a challenge, or opens a
+/// new one), whose checks are being changed beside this file.
+const KNOWN_MISSING: &[&str] = &["session/reauth-continues", "auth/client-answers-scheme"];
 
 #[test]
 fn every_fixture_gets_its_verdict() {
