@@ -228,8 +228,7 @@ rule!(
 /// §8.1.2), or a complete package with no management operation and no challenge,
 /// which [PRO] §8 makes the last of the session.
 fn ends_session(m: &SyncML) -> bool {
-    m.alert_codes()
-        .any(|c| c == dmct_proto::alert_code::SESSION_ABORT)
+    super::aborts(m)
         || (m.body.final_ && m.operations().next().is_none() && m.challenge().is_none())
 }
 

@@ -349,10 +349,7 @@ impl Rule for ServerAnswersEveryPackage {
             // [PRO] §8.1.2: "A server receiving this alert SHOULD respond", and §8.1.1:
             // "If a recipient of a Session Abort sends a response to this message, the
             // response is ignored". After the client's 1223 nothing is owed.
-            if client
-                .alert_codes()
-                .any(|c| c == dmct_proto::alert_code::SESSION_ABORT)
-            {
+            if super::aborts(client) {
                 out.push(obs(
                     Verdict::Pass,
                     i,

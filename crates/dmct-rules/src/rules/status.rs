@@ -1,7 +1,7 @@
 //! Status and Results (SyncML RepPro as profiled by DM 1.2): every command answered,
 //! the SyncHdr's Status first, references that point at what they answer.
 
-use super::{Msg, answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
+use super::{Msg, aborts, answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
 use crate::Role;
 use dmct_proto::{Command, ItemCmd, Status};
 
@@ -120,12 +120,6 @@ rule!(
         out
     }
 );
-
-/// Does this message carry a Session Abort (Alert 1223)?
-fn aborts(m: &dmct_proto::SyncML) -> bool {
-    m.alert_codes()
-        .any(|c| c == dmct_proto::alert_code::SESSION_ABORT)
-}
 
 rule!(
     /// Every command that needs one gets a Status (not Status and Results themselves,
