@@ -224,9 +224,18 @@ rule!(
     }
 );
 
+/// Does this server message end the session? A Session Abort (Alert 1223, [PRO]
+/// §8.1.2), or a complete package with no management operation and no challenge,
+/// which [PRO] §8 makes the last of the session.
+fn ends_session(m: &SyncML) -> bool {
+    super::aborts(m)
+        || (m.body.final_ && m.operations().next().is_none() && m.challenge().is_none())
+}
+
 rule!(
     /// When the client challenges the server, the server answers in the scheme asked
-    /// for.
+    /// for, or ends the session: [SEC] §5.4.1, the recipient of a challenge answers
+    /// with the requested type or the session is terminated.
     ServerAnswersScheme, "auth/server-answers-scheme", |view, role| {
         let mut out = Vec::new();
         for s in sent(view, Role::Server) {
@@ -234,6 +243,9 @@ rule!(
             let Some((_, Some(asked))) = hdr_challenge(req.m) else { continue };
             match used_scheme(&s) {
                 Some(x) if x == asked => out.push(s.pass(format!("answered the client's {asked} challenge with {asked}"))),
+                _ if ends_session(s.m) => out.push(s.pass(format!(
+                    "the client asked the server for {asked}; the server ended the session instead ([SEC] §5.4.1)"
+                ))),
                 other => out.push(s.fail(
                     format!("the client asked the server for {asked}; it answered with {}", other.map_or("no credentials".to_owned(), |s| s.to_string())),
                     s.hdr_excerpt(),

@@ -3,8 +3,16 @@
 use super::{announced, items, other, sent, session_msgs};
 use dmct_proto::Command;
 
-/// (target or source URI, the Item) of every object-carrying Item of a message.
-fn objects(m: &dmct_proto::SyncML) -> Vec<(usize, String, &dmct_proto::Item)> {
+/// (command index, target or source URI, the Item, the command's Meta) of every
+/// object-carrying Item of a message.
+type Object<'a> = (
+    usize,
+    String,
+    &'a dmct_proto::Item,
+    Option<&'a dmct_proto::Meta>,
+);
+
+fn objects(m: &dmct_proto::SyncML) -> Vec<Object<'_>> {
     let mut out = Vec::new();
     for (i, c) in m.body.commands.iter().enumerate() {
         if !matches!(
@@ -13,6 +21,11 @@ fn objects(m: &dmct_proto::SyncML) -> Vec<(usize, String, &dmct_proto::Item)> {
         ) {
             continue;
         }
+        let cmd_meta = match c {
+            Command::Add(x) | Command::Replace(x) => x.meta.as_ref(),
+            Command::Results(r) => r.meta.as_ref(),
+            _ => None,
+        };
         for it in items(c) {
             let uri = it
                 .target
@@ -20,14 +33,23 @@ fn objects(m: &dmct_proto::SyncML) -> Vec<(usize, String, &dmct_proto::Item)> {
                 .or(it.source.as_ref())
                 .map(|l| l.loc_uri.trim().to_owned())
                 .unwrap_or_default();
-            out.push((i, uri, it));
+            out.push((i, uri, it, cmd_meta));
         }
     }
     out
 }
 
-fn size_of(it: &dmct_proto::Item) -> Option<&String> {
-    it.meta.as_ref().and_then(|m| m.size.as_ref())
+/// The object's Size: the Item's Meta, else the command's. [PRO] §7: "the <Size>
+/// element of the Meta information MUST be used"; it names no level, and a command's
+/// Meta applies to its Items, so either place carries it.
+fn size_of<'a>(
+    it: &'a dmct_proto::Item,
+    cmd_meta: Option<&'a dmct_proto::Meta>,
+) -> Option<&'a String> {
+    it.meta
+        .as_ref()
+        .and_then(|m| m.size.as_ref())
+        .or_else(|| cmd_meta.and_then(|m| m.size.as_ref()))
 }
 
 rule!(
@@ -36,12 +58,12 @@ rule!(
         let mut out = Vec::new();
         let mut open: Option<String> = None;
         for m in sent(view, role) {
-            for (i, uri, it) in objects(m.m) {
+            for (i, uri, it, cmd_meta) in objects(m.m) {
                 let first = open.as_deref() != Some(uri.as_str());
                 if first && !it.more_data {
                     continue; // a whole object, not chunked
                 }
-                match (first, size_of(it).is_some()) {
+                match (first, size_of(it, cmd_meta).is_some()) {
                     (true, true) | (false, false) => out.push(m.pass("Size on the first chunk only")),
                     (true, false) => out.push(m.fail(
                         format!("the first chunk of {uri} carries no Meta Size"),
@@ -104,13 +126,13 @@ rule!(
             let Some(max) = announced(view, other(role), m.session(), m.index, |meta| meta.max_obj_size.as_ref()) else {
                 continue;
             };
-            for (i, uri, it) in objects(m.m) {
+            for (i, uri, it, cmd_meta) in objects(m.m) {
                 let first = open.as_deref() != Some(uri.as_str());
                 open = it.more_data.then_some(uri.clone());
                 if !first {
                     continue;
                 }
-                let size = size_of(it)
+                let size = size_of(it, cmd_meta)
                     .and_then(|s| s.trim().parse::<usize>().ok())
                     .or_else(|| it.data.as_ref().and_then(|d| d.as_text()).map(str::len));
                 let Some(size) = size else { continue };
@@ -133,7 +155,7 @@ rule!(
     NoFinalMidObject, "lrgobj/no-final-mid-object", |view, role| {
         sent(view, role)
             .iter()
-            .filter(|m| objects(m.m).last().is_some_and(|(_, _, it)| it.more_data))
+            .filter(|m| objects(m.m).last().is_some_and(|(_, _, it, _)| it.more_data))
             .map(|m| {
                 if m.m.body.final_ {
                     m.fail("a message ending with a chunk (MoreData) carries Final", m.hdr_excerpt())

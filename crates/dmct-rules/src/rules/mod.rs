@@ -184,6 +184,12 @@ pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<
     }
 }
 
+/// Does this message carry a Session Abort (Alert 1223, [PRO] §8.1)?
+pub(crate) fn aborts(m: &SyncML) -> bool {
+    m.alert_codes()
+        .any(|c| c == dmct_proto::alert_code::SESSION_ABORT)
+}
+
 /// Every command of a message, containers first and then what they hold.
 pub(crate) fn flatten(m: &SyncML) -> Vec<&Command> {
     fn walk<'a>(c: &'a Command, out: &mut Vec<&'a Command>) {

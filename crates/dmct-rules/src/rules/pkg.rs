@@ -94,22 +94,28 @@ rule!(
 );
 
 rule!(
-    /// The Package #1 answering a Package 0 uses the notification's SessionID.
+    /// The Package #1 answering a Package 0 uses the notification's SessionID, written
+    /// as [NOT] §6.2.10 says: "a string of hexadecimal digits (chosen from the numeric
+    /// digits '0'-'9' and the upper-case letters 'A'-'F') ... Leading zeros MUST NOT be
+    /// included."
     Pkg0SessionId, "pkg0/session-id", |view, role| {
         let Some(n) = notification(view) else { return Vec::new() };
         let Some(m) = package1s(view).into_iter().next() else { return Vec::new() };
-        let want = n.notification.session_id;
-        if u16::from_str_radix(m.session(), 16).ok() == Some(want) {
-            vec![m.pass(format!("SessionID {} is the notification's", m.session()))]
-        } else {
-            vec![m.fail(
-                format!(
-                    "SessionID {:?} is not the Package 0 session id {:X} (hexadecimal)",
-                    m.m.hdr.session_id, want
-                ),
-                m.hdr_excerpt(),
-            )]
+        let want = n.notification.session_id_hex();
+        let got = m.session();
+        if got == want {
+            return vec![m.pass(format!("SessionID {got} is the notification's"))];
         }
+        // Same number, other spelling: named apart so the report says what to fix.
+        let detail = if u16::from_str_radix(got, 16).ok() == Some(n.notification.session_id) {
+            format!(
+                "SessionID {got:?} is the Package 0 session id written otherwise: [NOT] §6.2.10 \
+                 wants {want:?} (upper-case hexadecimal, no leading zeros)"
+            )
+        } else {
+            format!("SessionID {:?} is not the Package 0 session id {want} (hexadecimal)", m.m.hdr.session_id)
+        };
+        vec![m.fail(detail, m.hdr_excerpt())]
     }
 );
 
@@ -201,10 +207,50 @@ fn asks_next(m: &dmct_proto::SyncML) -> bool {
     m.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE)
 }
 
+/// Why a server message is not an allowed answer to a client message of a package that
+/// goes on, if it is not.
+fn not_next_message(m: &dmct_proto::SyncML) -> Option<&'static str> {
+    // [PRO] §6.2: "The \"Next Message\" response contains Alert code 1222 (or 1223 to
+    // abort), status to the SyncHdr, no other commands, and no Final flag."
+    let codes: Vec<&str> = m
+        .operations()
+        .filter_map(|c| c.as_alert()?.data.as_deref().map(str::trim))
+        .collect();
+    if m.operations().count() != codes.len() {
+        return Some("it carries a command other than Alert 1222 or 1223");
+    }
+    let abort = codes.contains(&alert_code::SESSION_ABORT);
+    if codes
+        .iter()
+        .any(|c| *c != alert_code::NEXT_MESSAGE && *c != alert_code::SESSION_ABORT)
+    {
+        return Some("it carries an Alert other than 1222 or 1223");
+    }
+    if m.synchdr_status().is_none() {
+        return Some("it has no Status for the client's SyncHdr");
+    }
+    // [PRO] §8.1.2: the sender of a Session Abort "MUST include a Final flag", which
+    // §6.2's "no Final" cannot overrule for the abort it allows: with 1223, either.
+    if m.body.final_ && !abort {
+        return Some("it carries Final");
+    }
+    // [PRO] §6.2: "If there are SyncML commands to be sent as a response to a preceding
+    // message, i.e. Results, the Alert command with the 1222 alert code MAY be omitted."
+    let results = m
+        .body
+        .commands
+        .iter()
+        .any(|c| matches!(c, Command::Results(_)));
+    if codes.is_empty() && !results {
+        return Some("it asks for the next message with no Alert 1222 (and sends no Results)");
+    }
+    None
+}
+
 rule!(
     /// While the client's package goes on (a message without Final that asks for
-    /// nothing), the server answers with a Next Message response: Status, Alert 1222, no
-    /// other command, no Final.
+    /// nothing), the server answers with a Next Message response: Status, Alert 1222
+    /// (or 1223 to abort), no other command, no Final.
     NextMessageResponse, "multimsg/next-message-response", |view, role| {
         let mut out = Vec::new();
         for m in sent(view, Role::Server) {
@@ -212,17 +258,12 @@ rule!(
             if req.m.body.final_ || asks_next(req.m) {
                 continue;
             }
-            let ops: Vec<&Command> = m.m.operations().collect();
-            let ok = !m.m.body.final_
-                && asks_next(m.m)
-                && ops.iter().all(|c| c.as_alert().is_some_and(|a| a.data.as_deref().map(str::trim) == Some(alert_code::NEXT_MESSAGE)));
-            if ok {
-                out.push(m.pass("a Next Message response while the client's package goes on"));
-            } else {
-                out.push(m.fail(
-                    "the client's package had not ended (no Final), yet the answer is not a Next Message response (Status, Alert 1222, no other command, no Final)",
+            match not_next_message(m.m) {
+                None => out.push(m.pass("a Next Message response while the client's package goes on")),
+                Some(why) => out.push(m.fail(
+                    format!("the client's package had not ended (no Final), yet the answer is not a Next Message response: {why}"),
                     m.hdr_excerpt(),
-                ));
+                )),
             }
         }
         out

@@ -261,10 +261,18 @@ impl Rule for NoStatusOnlyPackage {
         let mut out = Vec::new();
         for e in &view.exchanges {
             let Some(pkg) = e.server_msg() else { continue };
-            // Only a complete package (Final) can end the session.
+            // Only a complete package (Final) can end the session. [PRO] §8: "when a
+            // package from server to client does not contain management operations or
+            // a challenge".
             if !pkg.body.final_ || pkg.operations().next().is_some() || pkg.challenge().is_some() {
                 continue;
             }
+            // A Chal in a success Status hands the client a new nonce ([NOT] §5.1 step
+            // 4: "server sends a success Status code with a Chal"), which the client
+            // answers with "success Status code with a Chal" of its own (step 5). A
+            // success Chal alone is no challenge (HMAC hands one over in every
+            // message, [SEC] §5.4.4), so only a reply with a Chal is let through.
+            let hands_nonce = pkg.statuses().any(|s| s.chal.is_some());
             match view.next_in_session(e.index) {
                 None => out.push(obs(
                     Verdict::Pass,
@@ -277,7 +285,16 @@ impl Rule for NoStatusOnlyPackage {
                     let Some(reply) = next.client_msg() else {
                         continue;
                     };
-                    if status_only(reply) {
+                    if hands_nonce && reply.statuses().any(|s| s.chal.is_some()) {
+                        out.push(obs(
+                            Verdict::Pass,
+                            next.index,
+                            Side::Request,
+                            "the server's package handed over a nonce (Chal); the client \
+                             answered with Status and a Chal of its own ([NOT] §5.1)",
+                            None,
+                        ));
+                    } else if status_only(reply) {
                         let excerpt = next
                             .request
                             .as_ref()
@@ -329,6 +346,20 @@ impl Rule for ServerAnswersEveryPackage {
                 continue;
             };
             let i = e.index;
+            // [PRO] §8.1.2: "A server receiving this alert SHOULD respond", and §8.1.1:
+            // "If a recipient of a Session Abort sends a response to this message, the
+            // response is ignored". After the client's 1223 nothing is owed.
+            if super::aborts(client) {
+                out.push(obs(
+                    Verdict::Pass,
+                    i,
+                    Side::Response,
+                    "the client aborted the session (Alert 1223): an answer is only \
+                     recommended ([PRO] §8.1.2)",
+                    None,
+                ));
+                continue;
+            }
             let Some(resp) = &e.exchange.response else {
                 let o = match &e.exchange.failure {
                     Some(ExchangeFailure::ConnectionClosed { detail }) => obs(

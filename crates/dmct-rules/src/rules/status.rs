@@ -1,7 +1,7 @@
 //! Status and Results (SyncML RepPro as profiled by DM 1.2): every command answered,
 //! the SyncHdr's Status first, references that point at what they answer.
 
-use super::{Msg, answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
+use super::{Msg, aborts, answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
 use crate::Role;
 use dmct_proto::{Command, ItemCmd, Status};
 
@@ -143,6 +143,18 @@ rule!(
             if mine.is_empty() {
                 continue;
             }
+            // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond", and a
+            // response is ignored (§8.1.1): nothing in an abort is owed a Status.
+            if role == Role::Client && aborts(p.m) {
+                continue;
+            }
+            // The role aborted in the package that answers `p`: the sender of 1223 "MAY
+            // also include Status and Results of all the management commands that the
+            // aborting party executed" (§8.1.2), so the ones it did not run owe none.
+            let aborted = mine
+                .iter()
+                .find(|m| m.m.body.final_)
+                .is_some_and(|m| aborts(m.m));
             let answered_by = |c: &Command| {
                 let id = c.cmd_id().unwrap_or("").trim();
                 mine.iter().find_map(|m| {
@@ -157,6 +169,11 @@ rule!(
                 }
                 match answered_by(c) {
                     Some(_) => out.push(p.pass(format!("{} {} was answered", c.name(), c.cmd_id().unwrap_or("")))),
+                    None if aborted => out.push(p.pass(format!(
+                        "{} {} got no Status: the {role} aborted the session (Alert 1223) first",
+                        c.name(),
+                        c.cmd_id().unwrap_or("")
+                    ))),
                     None => {
                         let last = mine.last().copied();
                         if let Some(l) = last {
