@@ -870,7 +870,18 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             } else if let Some(f) = run.transcript.exchanges.iter().find_map(|e| e.failure.as_ref()) {
                 format!("the session broke off ({f}) before the situation this scenario sets up for this rule")
             } else {
-                "the session never reached the situation this scenario sets up for this rule".into()
+                let n = run.transcript.exchanges.len();
+                let ended = match &run.transcript.closing {
+                    Closing::PeerDone => format!("the session ended after {n} exchange(s)"),
+                    Closing::IdleTimeout { after_ms } => format!(
+                        "nothing more came within {after_ms} ms of idle after {n} exchange(s)"
+                    ),
+                    Closing::ExchangeLimit { limit } => {
+                        format!("the harness's limit of {limit} exchanges was reached")
+                    }
+                    _ => format!("recording stopped after {n} exchange(s)"),
+                };
+                format!("{ended}, before the situation this scenario sets up for this rule")
             };
             Some(f)
         })
