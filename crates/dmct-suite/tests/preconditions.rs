@@ -180,3 +180,32 @@ fn an_hmac_case_whose_device_never_used_hmac_is_inconclusive_and_says_so() {
     let (_, why) = detail(&run("auth/hmac", t), rule);
     assert!(!why.contains("never used HMAC"), "{why}");
 }
+
+#[test]
+fn a_wbxml_server_case_answered_in_xml_is_inconclusive_and_says_so() {
+    // dmct's client spoke WBXML (the hand-typed requests re-encoded); the server under
+    // test answered in XML.
+    let mut t = xml_session("1201");
+    for e in &mut t.exchanges {
+        let m = dmct_proto::decode(e.request.body.as_bytes())
+            .unwrap()
+            .message;
+        e.request.body = Body(dmct_proto::encode(&m, dmct_proto::xml::Encoding::Wbxml));
+    }
+    let mut case = run("session/get-replace-wbxml", t);
+    case.role = Role::Server;
+    let result = judge(&case);
+    let f = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "session/server-answers-every-package")
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.detail);
+    assert!(
+        f.detail
+            .contains("the server answered in XML (exchange 0); this case needs WBXML"),
+        "{}",
+        f.detail
+    );
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
+}
