@@ -22,7 +22,7 @@ mod server;
 mod tls;
 
 pub use client::{post, post_with, request_with};
-pub use record::Recorder;
+pub use record::{InFlight, Recorder};
 pub use server::{
     AsyncAnswer, AsyncResponder, Responder, ServeHandle, serve, serve_async,
     serve_async_unrecorded, serve_with,

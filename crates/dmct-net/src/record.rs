@@ -1,6 +1,7 @@
 //! The shared, append-only record of exchanges a listener saw.
 
 use dmct_proto::transcript::Exchange;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -20,6 +21,18 @@ struct Inner {
     client_certs: Mutex<Vec<String>>,
     /// How many exchanges are held; waiters watch it.
     count: watch::Sender<usize>,
+    /// Requests whose head arrived and whose exchange is not recorded yet: a peer in the
+    /// middle of sending is not idle.
+    in_flight: AtomicUsize,
+}
+
+/// A request being received and answered; recorded (or dropped) when this drops.
+pub struct InFlight(Arc<Inner>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Default for Recorder {
@@ -29,6 +42,7 @@ impl Default for Recorder {
                 exchanges: Mutex::new(Vec::new()),
                 client_certs: Mutex::new(Vec::new()),
                 count: watch::channel(0).0,
+                in_flight: AtomicUsize::new(0),
             }),
             client_cert: None,
         }
@@ -64,6 +78,17 @@ impl Recorder {
     /// in the order first seen.
     pub fn client_certs(&self) -> Vec<String> {
         self.certs().clone()
+    }
+
+    /// Note a request whose head arrived, until the guard drops.
+    pub fn begin(&self) -> InFlight {
+        self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.inner.clone())
+    }
+
+    /// Requests begun and not yet recorded.
+    pub fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
     }
 
     pub fn len(&self) -> usize {

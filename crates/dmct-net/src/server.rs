@@ -368,6 +368,8 @@ async fn handle(
     recorder: Option<Recorder>,
     client_cert: Option<Arc<str>>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
+    // Held until the exchange is recorded: a peer still sending is not idle.
+    let _in_flight = recorder.as_ref().map(Recorder::begin);
     let method = req.method().as_str().to_owned();
     let target = req
         .uri()

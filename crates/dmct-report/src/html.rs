@@ -595,13 +595,19 @@ fn head_text(first_line: &str, headers: &Headers) -> String {
 fn closing_text(c: &Closing) -> String {
     match c {
         Closing::PeerDone => "the peer under test finished".into(),
-        Closing::IdleTimeout { after_ms } => {
-            format!("no new request for {after_ms} ms (the peer may be finished or slow)")
+        // The one wait rules may fail on (where the text requires an answer), told
+        // apart from the harness's own limits.
+        Closing::IdleTimeout { after_ms } => format!(
+            "the peer sent nothing for {after_ms} ms of idle (--idle) after its last \
+             package: taken as stopped, so a rule that needed its answer fails"
+        ),
+        Closing::ExchangeLimit { limit } => {
+            format!("we gave up waiting: the harness's limit of {limit} exchanges was reached")
         }
-        Closing::ExchangeLimit { limit } => format!("the limit of {limit} exchanges was reached"),
-        Closing::SessionTimeout { after_ms, awaiting } => {
-            format!("the session time limit ({after_ms} ms) ran out awaiting the {awaiting}")
-        }
+        Closing::SessionTimeout { after_ms, awaiting } => format!(
+            "we gave up waiting: the harness's session time limit ({after_ms} ms) ran out \
+             awaiting {awaiting}"
+        ),
         Closing::TriggerFailed { detail } => format!("the trigger (Package 0) failed: {detail}"),
         Closing::Skipped { reason } => format!("the case was skipped: {reason}"),
         Closing::Stopped => "recording was stopped".into(),
@@ -1697,5 +1703,21 @@ mod tests {
         let d = hex_dump(&[0x03, 0xff, b'A']);
         assert!(d.starts_with("00000000  03 ff 41"), "{d}");
         assert!(d.ends_with("|..A|\n"), "{d}");
+    }
+
+    #[test]
+    fn the_idle_wait_is_told_apart_from_the_harness_limits() {
+        let idle = closing_text(&Closing::IdleTimeout { after_ms: 10_000 });
+        assert!(idle.contains("10000 ms of idle (--idle)"), "{idle}");
+        assert!(!idle.contains("gave up"), "{idle}");
+        let limit = closing_text(&Closing::SessionTimeout {
+            after_ms: 300_000,
+            awaiting: "the client's next package".into(),
+        });
+        assert!(limit.starts_with("we gave up waiting"), "{limit}");
+        assert!(
+            limit.contains("awaiting the client's next package"),
+            "{limit}"
+        );
     }
 }

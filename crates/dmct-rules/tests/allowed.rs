@@ -6,7 +6,7 @@
 mod support;
 
 use dmct_proto::package0::{Notification, encode};
-use dmct_proto::transcript::{ExchangeFailure, Transcript};
+use dmct_proto::transcript::{Closing, ExchangeFailure, Transcript};
 use dmct_rules::{Role, RuleStatus, Verdict, statements};
 use support::{Msg, Session, finding, item, meta};
 
@@ -180,6 +180,14 @@ fn server_aborts_client_answers() -> Transcript {
             Msg::server(2).hdr_status(2, 200),
         )
         .done()
+}
+
+fn server_aborts_client_silent() -> Transcript {
+    // The server's Get comes with its Alert 1223: the client "SHOULD NOT respond"
+    // (§8.1.2), so its silence leaves the Get unanswered and conforms.
+    let mut t = opened(pkg2().get("./DevInfo/Mod").alert("1223")).done();
+    t.closing = Closing::IdleTimeout { after_ms: 10_000 };
+    t
 }
 
 fn status_in_later_message() -> Transcript {
@@ -1191,6 +1199,16 @@ const FIXTURES: &[Fixture] = &[
         ),
         verdict: Verdict::NotApplicable,
         build: server_aborts_client_answers,
+    },
+    Fixture {
+        name: "the client stays silent after a Get that came with the server's abort",
+        rule: "status/every-command",
+        role: Role::Client,
+        allowed: Some(
+            "no answer to a server package that also carries Alert 1223 ([PRO] §8.1.2: a client receiving it should not respond)",
+        ),
+        verdict: Verdict::NotApplicable,
+        build: server_aborts_client_silent,
     },
     Fixture {
         name: "the Get's Status in the second message of Package #3",

@@ -144,6 +144,7 @@ fn each_client_fault_is_caught() {
     assert_eq!(verdict(&t, "session/no-status-only-package"), Verdict::Fail);
     for f in [
         ClientFault::ReauthNewSession,
+        ClientFault::QuitsAfterChallenge,
         ClientFault::ReauthWithoutSetup,
         ClientFault::ReauthSameScheme,
         ClientFault::ReauthIgnoresRespUri,
@@ -185,15 +186,36 @@ fn server_fault_is_caught() {
 
 #[test]
 fn a_client_gone_silent_after_a_challenge_is_judged_by_how_recording_ended() {
+    use dmct_proto::transcript::Closing;
     let mut t = session(reauth(), &[], &[]);
     t.exchanges.truncate(1);
-    t.closing = dmct_proto::transcript::Closing::IdleTimeout { after_ms: 500 };
-    assert_eq!(
-        verdict(&t, "session/reauth-continues"),
-        Verdict::Inconclusive
-    );
-    t.closing = dmct_proto::transcript::Closing::PeerDone;
-    assert_eq!(verdict(&t, "session/reauth-continues"), Verdict::Fail);
+    let finding = |t: &dmct_proto::transcript::Transcript| {
+        check(t)
+            .into_iter()
+            .find(|f| f.rule == "session/reauth-continues")
+            .unwrap()
+    };
+    // Idle past --idle after an MD5 challenge: the client quit where it had to answer,
+    // and the finding names the wait so a lab can dispute it.
+    t.closing = Closing::IdleTimeout { after_ms: 1500 };
+    let f = finding(&t);
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+    assert!(f.detail.contains("1.5 s of idle (--idle)"), "{}", f.detail);
+    t.closing = Closing::PeerDone;
+    assert_eq!(finding(&t).verdict, Verdict::Fail);
+    // The harness's own limits: we gave up waiting.
+    for closing in [
+        Closing::SessionTimeout {
+            after_ms: 300_000,
+            awaiting: "the client's next package".into(),
+        },
+        Closing::ExchangeLimit { limit: 1 },
+        Closing::Stopped,
+    ] {
+        t.closing = closing.clone();
+        let f = finding(&t);
+        assert_eq!(f.verdict, Verdict::Inconclusive, "{closing:?}");
+    }
 }
 
 /// The http rules read Content-Type with dmct-proto's media-type parser: parameters in

@@ -719,7 +719,13 @@ impl Client {
                 "challenge names an unknown scheme: ending the session".into(),
             );
         };
-        if !self.fault(ClientFault::ReauthSameScheme) {
+        if was_setup && self.fault(ClientFault::QuitsAfterChallenge) {
+            return ClientStep::Done("quits after the server's challenge (fault)".into());
+        }
+        // Starting over with the credentials asked for is allowed; the fault starts over
+        // with its old ones.
+        let new_session = was_setup && self.fault(ClientFault::ReauthNewSession);
+        if !new_session && !self.fault(ClientFault::ReauthSameScheme) {
             self.scheme = scheme;
         }
         if let Some(n) = chal
@@ -737,7 +743,7 @@ impl Client {
         {
             self.url = uri.clone();
         }
-        if was_setup && self.fault(ClientFault::ReauthNewSession) {
+        if new_session {
             self.session_id = format!("{}1", self.session_id);
             self.msg_id = 0;
             self.url = self.config.server_url.clone();

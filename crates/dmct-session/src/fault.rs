@@ -203,7 +203,9 @@ faults!(
         StatusOnlyReply = "status-only-reply", breaks ["session/no-status-only-package"],
             "sends a Status-only package after a package without operations";
         ReauthNewSession = "reauth-new-session", breaks ["session/reauth-continues"],
-            "starts a new session when challenged during setup";
+            "starts over in a new session with its old credentials when challenged during setup";
+        QuitsAfterChallenge = "quits-after-challenge", breaks ["session/reauth-continues"],
+            "ends the session when challenged during setup, sending nothing more";
         ReauthWithoutSetup = "reauth-without-setup", breaks ["session/reauth-continues"],
             "re-authenticates without repeating Alert and DevInfo";
         ReauthSameScheme = "reauth-same-scheme",

@@ -584,6 +584,14 @@ impl ExternalServer {
                     break session_timeout(opts, "the client's next package");
                 }
                 if !rec.wait_beyond(seen, opts.idle.min(left)).await {
+                    // A request still arriving is not silence: wait for it (within the
+                    // session's time).
+                    if rec.in_flight() > 0 && opts.idle <= left {
+                        continue;
+                    }
+                    // Idle after the client's last package: the client stopped (rules
+                    // may fail it where it had to answer), told apart from the harness's
+                    // own session limit.
                     break if opts.idle <= left {
                         Closing::IdleTimeout {
                             after_ms: opts.idle.as_millis() as u64,
@@ -862,11 +870,40 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             } else if let Some(f) = run.transcript.exchanges.iter().find_map(|e| e.failure.as_ref()) {
                 format!("the session broke off ({f}) before the situation this scenario sets up for this rule")
             } else {
-                "the session never reached the situation this scenario sets up for this rule".into()
+                let n = run.transcript.exchanges.len();
+                let ended = match &run.transcript.closing {
+                    Closing::PeerDone => format!("the session ended after {n} exchange(s)"),
+                    Closing::IdleTimeout { after_ms } => format!(
+                        "nothing more came within {after_ms} ms of idle after {n} exchange(s)"
+                    ),
+                    Closing::ExchangeLimit { limit } => {
+                        format!("the harness's limit of {limit} exchanges was reached")
+                    }
+                    _ => format!("recording stopped after {n} exchange(s)"),
+                };
+                format!("{ended}, before the situation this scenario sets up for this rule")
             };
             Some(f)
         })
         .collect();
+    // A case whose situation did not happen does not pass, whatever its rules saw:
+    // what they saw did not test what the case is for.
+    let unmet = unmet_precondition(run);
+    let mut findings = findings;
+    if let Some(why) = &unmet {
+        for f in findings.iter_mut().filter(|f| named.contains(&f.rule)) {
+            match f.verdict {
+                Verdict::Pass => {
+                    f.verdict = Verdict::Inconclusive;
+                    f.detail = format!("{why}; what was observed held ({})", f.detail);
+                }
+                Verdict::Inconclusive if !waived.contains(&f.rule) => {
+                    f.detail = format!("{why}; {}", f.detail);
+                }
+                _ => {}
+            }
+        }
+    }
     let observed = !run.transcript.exchanges.is_empty()
         || (run.role == Role::Server && run.transcript.package0.is_some());
     CaseResult {
@@ -876,16 +913,83 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         peer: run.peer.clone(),
         // Nothing observed is never a pass. A server's Package 0 alone is observed: a
         // strict client refuses a faulty one, so no exchange follows.
-        verdict: if !observed || findings.is_empty() {
-            CaseVerdict::Inconclusive
-        } else {
-            CaseVerdict::from_findings(&findings)
+        verdict: match CaseVerdict::from_findings(&findings) {
+            _ if !observed || findings.is_empty() => CaseVerdict::Inconclusive,
+            CaseVerdict::Pass if unmet.is_some() => CaseVerdict::Inconclusive,
+            v => v,
         },
         findings,
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
         authentication: authentication(&run.transcript),
     }
+}
+
+/// The first thing the case needed to happen that did not, in words for the report:
+/// a WBXML case whose messages were XML, a Package 0 case without a Package 0, an
+/// HMAC case whose peer never used HMAC. `None` when nothing was recorded (judged
+/// inconclusive already) or every precondition held.
+fn unmet_precondition(run: &CaseRun) -> Option<String> {
+    use dmct_proto::auth::HMAC_HEADER;
+    use dmct_proto::xml::Encoding;
+    let t = &run.transcript;
+    if t.exchanges.is_empty() {
+        return None;
+    }
+    let (peer, peer_verb) = match run.role {
+        Role::Client => ("device", "sent"),
+        Role::Server => ("server", "answered"),
+    };
+    let setup = &run.scenario.client;
+    if setup.package0 && t.package0.is_none() {
+        return Some(
+            "no Package 0 was sent, so the session was not server-initiated as this case \
+             needs (give a trigger: --exec)"
+                .into(),
+        );
+    }
+    if setup.encoding == Encoding::Wbxml {
+        for (i, e) in t.exchanges.iter().enumerate() {
+            let request = dmct_proto::decode(e.request.body.as_bytes()).ok();
+            let response = e
+                .response
+                .as_ref()
+                .and_then(|r| dmct_proto::decode(r.body.as_bytes()).ok());
+            let (peers, ours) = match run.role {
+                Role::Client => (request, response),
+                Role::Server => (response, request),
+            };
+            if peers.is_some_and(|d| d.encoding == Encoding::Xml) {
+                return Some(format!(
+                    "the {peer} {peer_verb} in XML (exchange {i}); this case needs WBXML"
+                ));
+            }
+            if ours.is_some_and(|d| d.encoding == Encoding::Xml) {
+                return Some(format!(
+                    "dmct's own message was XML (exchange {i}, --encoding); this case needs WBXML"
+                ));
+            }
+        }
+    }
+    let hmac_case = setup.scheme == Scheme::Hmac
+        || setup.server_scheme == Some(Scheme::Hmac)
+        || run.scenario.server.scheme == Some(Scheme::Hmac);
+    if hmac_case {
+        let used = t.exchanges.iter().any(|e| match run.role {
+            Role::Client => e.request.headers.get(HMAC_HEADER).is_some(),
+            Role::Server => e
+                .response
+                .as_ref()
+                .is_some_and(|r| r.headers.get(HMAC_HEADER).is_some()),
+        });
+        if !used {
+            return Some(format!(
+                "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); this \
+                 case needs it"
+            ));
+        }
+    }
+    None
 }
 
 /// Which layer authenticated each side: a TLS certificate the other side verified, and

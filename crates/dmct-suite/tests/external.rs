@@ -91,19 +91,146 @@ async fn bad_bodies_and_content_types_get_a_4xx_and_are_recorded() {
     srv.shutdown().await;
 }
 
+/// A client that is not dmct's: Package #1 typed by hand, posted over a raw socket;
+/// the HTTP status and the body of the answer.
+async fn raw_package1(addr: std::net::SocketAddr, url: &str) -> (String, String) {
+    raw_post(addr, &package1(url, 1), None).await
+}
+
+/// Package #1 typed by hand, as message `msg_id` of session 42.
+fn package1(url: &str, msg_id: u32) -> String {
+    format!(
+        "<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD>\
+         <VerProto>DM/1.2</VerProto><SessionID>42</SessionID><MsgID>{msg_id}</MsgID>\
+         <Target><LocURI>{url}</LocURI></Target><Source><LocURI>IMEI:493005100592800</LocURI>\
+         </Source></SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert>\
+         <Replace><CmdID>2</CmdID>\
+         <Item><Source><LocURI>./DevInfo/DevId</LocURI></Source><Data>IMEI:493005100592800</Data></Item>\
+         <Item><Source><LocURI>./DevInfo/Man</LocURI></Source><Data>Acme</Data></Item>\
+         <Item><Source><LocURI>./DevInfo/Mod</LocURI></Source><Data>A1</Data></Item>\
+         <Item><Source><LocURI>./DevInfo/DmV</LocURI></Source><Data>1.2</Data></Item>\
+         <Item><Source><LocURI>./DevInfo/Lang</LocURI></Source><Data>en-US</Data></Item>\
+         </Replace><Final/></SyncBody></SyncML>"
+    )
+}
+
+/// POST `body` over a raw socket, pausing `pause` in the middle of the body when given;
+/// the HTTP status and the body of the answer.
+async fn raw_post(
+    addr: std::net::SocketAddr,
+    body: &str,
+    pause: Option<Duration>,
+) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let head = format!(
+        "POST /dm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.syncml.dm+xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let (a, b) = body.split_at(body.len() / 2);
+    sock.write_all(a.as_bytes()).await.unwrap();
+    if let Some(p) = pause {
+        tokio::time::sleep(p).await;
+    }
+    sock.write_all(b.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    sock.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).unwrap_or("").to_owned();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
 #[tokio::test]
-async fn a_client_that_goes_quiet_after_a_challenge_is_inconclusive() {
+async fn a_client_that_quits_after_the_challenge_fails_with_the_idle_wait() {
+    let srv = server().await;
+    let s = scenario("session/reauth-md5");
+    let case = async { srv.run_case(&s, &opts(), None).await };
+    // Package #1, the challenge, then nothing: the socket is closed.
+    let (run, (status, body)) = tokio::join!(case, raw_package1(srv.local_addr(), &srv.url));
+    assert_eq!(status, "200", "{body}");
+    // Credentials missing: 407 with an MD5 Chal for the SyncHdr ([PRO] §9.1).
+    assert!(
+        body.contains("syncml:auth-md5") && body.contains("<Data>407</Data>"),
+        "{body}"
+    );
+    assert_eq!(
+        run.transcript.closing,
+        Closing::IdleTimeout { after_ms: 400 }
+    );
+    let result = judge(&run);
+    let reauth = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "session/reauth-continues")
+        .unwrap();
+    assert_eq!(reauth.verdict, Verdict::Fail, "{}", reauth.detail);
+    assert!(
+        reauth.detail.contains("0.4 s of idle (--idle)"),
+        "{}",
+        reauth.detail
+    );
+    assert_eq!(result.verdict, CaseVerdict::Fail);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_still_sending_when_idle_runs_out_is_not_taken_for_silent() {
     let srv = server().await;
     let s = scenario("session/reauth-md5");
     let case = async { srv.run_case(&s, &opts(), None).await };
     let client = async {
-        let mut c = dmct_session::Client::new(peers::client_config(&s, &srv.url, &BTreeSet::new()));
-        let out = c.start();
-        // Package #1, then silence: no answer to the challenge.
-        post(&out.url, out.headers, out.body, &opts().limits).await
+        let first = raw_package1(srv.local_addr(), &srv.url).await;
+        // The next package's body takes twice --idle to arrive.
+        let slow = raw_post(
+            srv.local_addr(),
+            &package1(&srv.url, 2),
+            Some(Duration::from_millis(800)),
+        )
+        .await;
+        (first, slow)
     };
-    let (run, first) = tokio::join!(case, client);
-    assert_eq!(first.response.as_ref().map(|r| r.status), Some(200));
+    let (run, (first, slow)) = tokio::join!(case, client);
+    assert_eq!(first.0, "200");
+    assert_eq!(slow.0, "200", "{}", slow.1);
+    assert_eq!(
+        run.transcript.exchanges.len(),
+        2,
+        "{:?}",
+        run.transcript.closing
+    );
+    assert!(
+        String::from_utf8_lossy(run.transcript.exchanges[1].request.body.as_bytes())
+            .ends_with("</SyncML>")
+    );
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_session_limit_running_out_after_the_challenge_is_inconclusive() {
+    let srv = server().await;
+    let s = scenario("session/reauth-md5");
+    // The session's time ends before --idle could: the harness gave up first.
+    let short = Options {
+        session_timeout: Duration::from_millis(300),
+        ..opts()
+    };
+    let case = async { srv.run_case(&s, &short, None).await };
+    let (run, (status, _)) = tokio::join!(case, raw_package1(srv.local_addr(), &srv.url));
+    assert_eq!(status, "200");
+    assert!(
+        matches!(
+            run.transcript.closing,
+            Closing::SessionTimeout { after_ms: 300, .. }
+        ),
+        "{:?}",
+        run.transcript.closing
+    );
     let result = judge(&run);
     let reauth = result
         .findings
@@ -111,7 +238,11 @@ async fn a_client_that_goes_quiet_after_a_challenge_is_inconclusive() {
         .find(|f| f.rule == "session/reauth-continues")
         .unwrap();
     assert_eq!(reauth.verdict, Verdict::Inconclusive, "{}", reauth.detail);
-    assert!(reauth.detail.contains("400 ms"), "{}", reauth.detail);
+    assert!(
+        reauth.detail.contains("we gave up waiting"),
+        "{}",
+        reauth.detail
+    );
     assert_eq!(result.verdict, CaseVerdict::Inconclusive);
     srv.shutdown().await;
 }

@@ -8,11 +8,46 @@ use dmct_proto::{Command, SyncML};
 
 // ---------------------------------------------------------------------------------
 
-/// §8 (seed CR) and §9 (DM 1.2.1): a challenge during setup does not end the session;
-/// the client goes back to Package #1 with the credentials asked for.
+/// [PRO] §9 (DM 1.2.1, the seed CR's text): a challenge during setup does not end the
+/// session; the client goes back to Package #1 with the credentials asked for.
 pub struct ReauthContinues;
 
-/// Where the repeated Package #1 went wrong, if it did.
+/// Does a message carry Alert 1223 (Session Abort, [PRO] §8.1)?
+pub(crate) fn aborts(m: &SyncML) -> bool {
+    m.alert_codes()
+        .any(|c| c == dmct_proto::model::alert_code::SESSION_ABORT)
+}
+
+/// Why `reply` does not carry credentials of the scheme asked for, if it does not.
+fn credentials_problem(asked: Option<Scheme>, reply: &SyncML, hmac_header: bool) -> Option<String> {
+    match asked {
+        Some(Scheme::Hmac) if !hmac_header => {
+            Some("no x-syncml-hmac header although HMAC was asked for".into())
+        }
+        Some(Scheme::Hmac) | None => None,
+        Some(scheme) => {
+            let sent = reply
+                .hdr
+                .cred
+                .as_ref()
+                .and_then(|c| c.meta.as_ref())
+                .and_then(|m| m.r#type.as_deref());
+            match sent {
+                None => Some(format!(
+                    "no Cred in the SyncHdr; {} was asked for",
+                    scheme.meta_type()
+                )),
+                Some(t) if Scheme::from_meta_type(t) != Some(scheme) => Some(format!(
+                    "Cred of type {t}; {} was asked for",
+                    scheme.meta_type()
+                )),
+                Some(_) => None,
+            }
+        }
+    }
+}
+
+/// Where the repeated Package #1 of the same session went wrong, if it did.
 fn reauth_problems(
     challenge: &SyncML,
     asked: Option<Scheme>,
@@ -22,13 +57,6 @@ fn reauth_problems(
     hmac_header: bool,
 ) -> Vec<String> {
     let mut p = Vec::new();
-    if reply.hdr.session_id.trim() != first.hdr.session_id.trim() {
-        p.push(format!(
-            "started a new session (SessionID {:?}, was {:?}) instead of continuing",
-            reply.hdr.session_id, first.hdr.session_id
-        ));
-        return p;
-    }
     match (first.hdr.msg_id_number(), reply.hdr.msg_id_number()) {
         (Some(a), Some(b)) if b > a => {}
         _ => p.push(format!(
@@ -36,32 +64,7 @@ fn reauth_problems(
             reply.hdr.msg_id, first.hdr.msg_id
         )),
     }
-    match asked {
-        Some(Scheme::Hmac) if !hmac_header => {
-            p.push("no x-syncml-hmac header although HMAC was asked for".into());
-        }
-        Some(Scheme::Hmac) => {}
-        Some(scheme) => {
-            let sent = reply
-                .hdr
-                .cred
-                .as_ref()
-                .and_then(|c| c.meta.as_ref())
-                .and_then(|m| m.r#type.as_deref());
-            match sent {
-                None => p.push(format!(
-                    "no Cred in the SyncHdr; {} was asked for",
-                    scheme.meta_type()
-                )),
-                Some(t) if Scheme::from_meta_type(t) != Some(scheme) => p.push(format!(
-                    "Cred of type {t}; {} was asked for",
-                    scheme.meta_type()
-                )),
-                Some(_) => {}
-            }
-        }
-        None => {}
-    }
+    p.extend(credentials_problem(asked, reply, hmac_header));
     let answers_hdr = reply
         .synchdr_status()
         .is_some_and(|s| s.msg_ref.trim() == challenge.hdr.msg_id.trim());
@@ -96,6 +99,12 @@ fn reauth_problems(
     p
 }
 
+/// The text the failures rest on, quoted in their details so a reader can hold them
+/// against it.
+const REVERT: &str = "[PRO] §9: \"If the server challenged the client in Pkg 2, the client \
+                      MUST revert to pkg 1 and MUST resend the Alert and DevInfo along with \
+                      the credentials requested by the server\"";
+
 impl Rule for ReauthContinues {
     fn id(&self) -> &'static str {
         "session/reauth-continues"
@@ -118,22 +127,80 @@ impl Rule for ReauthContinues {
                 continue;
             };
             let asked = chal.meta.r#type.as_deref().and_then(Scheme::from_meta_type);
+            let asked_name = asked.map_or("an unknown scheme", Scheme::meta_type);
             let Some(next) = view.next_client_msg(e.index) else {
-                out.push(self.silence(view, e.index, asked));
+                out.push(self.silence(view, e.index, asked, aborts(pkg2)));
                 continue;
             };
             let Some(reply) = next.client_msg() else {
                 continue;
             };
+            let hmac_header = next.exchange.request.headers.get("x-syncml-hmac").is_some();
+            let excerpt = next.request.as_ref().ok().map(|d| clip(d.hdr_excerpt()));
+            let same_session = reply.hdr.session_id.trim() == first.hdr.session_id.trim();
+            if same_session && aborts(reply) {
+                // [PRO] §8.1.1: "Either the client or the server may decide to abort the
+                // session at any time."
+                out.push(obs(
+                    Verdict::Pass,
+                    next.index,
+                    Side::Request,
+                    format!(
+                        "challenged in exchange {}; the client aborted the session with Alert \
+                         1223 ([PRO] §8.1.1 allows either side to abort at any time)",
+                        e.index
+                    ),
+                    None,
+                ));
+                continue;
+            }
+            if !same_session {
+                // §9.1's requirements hold "in case the session is continued"; ending it
+                // and opening a new one with the credentials asked for is not forbidden.
+                let problem = if reply.is_session_setup() {
+                    credentials_problem(asked, reply, hmac_header)
+                } else {
+                    Some("its first message is no Package #1 (no Alert 1200/1201)".into())
+                };
+                out.push(match problem {
+                    None => obs(
+                        Verdict::Pass,
+                        next.index,
+                        Side::Request,
+                        format!(
+                            "challenged in exchange {} for {asked_name}; the client ended that \
+                             session and opened a new one (SessionID {:?}) with the \
+                             credentials asked for",
+                            e.index, reply.hdr.session_id
+                        ),
+                        None,
+                    ),
+                    Some(why) => obs(
+                        Verdict::Fail,
+                        next.index,
+                        Side::Request,
+                        format!(
+                            "challenged in exchange {} ({} with {asked_name}): the client \
+                             started over in a new session (SessionID {:?}, was {:?}) without \
+                             answering the challenge: {why}; {REVERT}",
+                            e.index,
+                            hdr_status.data.trim(),
+                            reply.hdr.session_id,
+                            first.hdr.session_id
+                        ),
+                        excerpt,
+                    ),
+                });
+                continue;
+            }
             let problems = reauth_problems(
                 pkg2,
                 asked,
                 first,
                 reply,
                 &next.exchange.request.target,
-                next.exchange.request.headers.get("x-syncml-hmac").is_some(),
+                hmac_header,
             );
-            let excerpt = next.request.as_ref().ok().map(|d| clip(d.hdr_excerpt()));
             if problems.is_empty() {
                 out.push(obs(
                     Verdict::Pass,
@@ -151,10 +218,9 @@ impl Rule for ReauthContinues {
                     next.index,
                     Side::Request,
                     format!(
-                        "challenged in exchange {} ({} with {}): {}",
+                        "challenged in exchange {} ({} with {asked_name}): {}",
                         e.index,
                         hdr_status.data.trim(),
-                        asked.map_or("an unknown scheme", Scheme::meta_type),
                         problems.join("; ")
                     ),
                     excerpt,
@@ -166,8 +232,27 @@ impl Rule for ReauthContinues {
 }
 
 impl ReauthContinues {
-    /// No client message after the challenge.
-    fn silence(&self, view: &View, at: usize, asked: Option<Scheme>) -> Observation {
+    /// No client message after the challenge in exchange `at`: the client quit where
+    /// it had to answer (fail), or the harness stopped waiting first (inconclusive).
+    fn silence(&self, view: &View, at: usize, asked: Option<Scheme>, aborted: bool) -> Observation {
+        let inconclusive =
+            |detail: String| obs(Verdict::Inconclusive, at, Side::Response, detail, None);
+        if view.exchanges.len() > at + 1 {
+            return inconclusive(
+                "the client's later requests are not SyncML DM messages, so whether it \
+                 repeated Package #1 cannot be read"
+                    .into(),
+            );
+        }
+        if aborted {
+            // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond."
+            return inconclusive(
+                "the server aborted the session (Alert 1223) along with its challenge; a \
+                 client receiving Alert 1223 should not respond ([PRO] §8.1.2), so its silence \
+                 says nothing about re-authentication"
+                    .into(),
+            );
+        }
         // [SEC] §5.3: only clients without transport-layer client authentication must
         // support MD5, and one that does not answer with the requested type ends the
         // session, as the text demands.
@@ -191,49 +276,49 @@ impl ReauthContinues {
                 at,
                 Side::Response,
                 "the client ended the session after a challenge for a scheme it need not \
-                 support (allowed by §9)",
+                 support ([SEC] §5.3: answer with the requested type or the session is \
+                 terminated)",
                 None,
             );
         }
-        match view.transcript.closing {
-            Closing::PeerDone => obs(
-                Verdict::Fail,
-                at,
-                Side::Response,
-                "the client ended the session after the server's MD5 challenge in setup \
-                 instead of repeating Package #1",
-                None,
-            ),
-            Closing::IdleTimeout { after_ms } => obs(
-                Verdict::Inconclusive,
-                at,
-                Side::Response,
-                format!(
-                    "awaited the repeated Package #1 after the challenge; nothing came within \
-                     {after_ms} ms (the spec sets no timeout, so this is not a failure)"
-                ),
-                None,
-            ),
-            Closing::SessionTimeout { after_ms, .. } => obs(
-                Verdict::Inconclusive,
-                at,
-                Side::Response,
-                format!(
-                    "awaited the repeated Package #1 after the challenge; the session's                      {after_ms} ms ran out first (the spec sets no timeout, so this is not a                      failure)"
-                ),
-                None,
-            ),
-            Closing::ExchangeLimit { .. }
-            | Closing::Stopped
-            | Closing::TriggerFailed { .. }
-            | Closing::Skipped { .. } => obs(
-                Verdict::Inconclusive,
-                at,
-                Side::Response,
-                "recording stopped before the client answered the challenge",
-                None,
-            ),
+        let fail = |detail: String| obs(Verdict::Fail, at, Side::Response, detail, None);
+        match &view.transcript.closing {
+            Closing::PeerDone => fail(format!(
+                "the peer quit where it had to answer: it ended the session after the \
+                 server's MD5 challenge in exchange {at} and opened no new one; {REVERT}"
+            )),
+            Closing::IdleTimeout { after_ms } => fail(format!(
+                "the peer quit where it had to answer: no repeated Package #1 (nor any other \
+                 request) within {} of idle (--idle) after the server's MD5 challenge in \
+                 exchange {at}; {REVERT}. A device that needs longer: raise --idle and run \
+                 again",
+                seconds(*after_ms)
+            )),
+            Closing::SessionTimeout { after_ms, awaiting } => inconclusive(format!(
+                "we gave up waiting: the session's time limit ({}) ran out awaiting {awaiting} \
+                 after the challenge in exchange {at} (a harness limit, not the client's \
+                 failure)",
+                seconds(*after_ms)
+            )),
+            Closing::ExchangeLimit { limit } => inconclusive(format!(
+                "we gave up waiting: the harness's limit of {limit} exchanges per case was \
+                 reached right after the challenge in exchange {at}"
+            )),
+            Closing::Stopped | Closing::TriggerFailed { .. } | Closing::Skipped { .. } => {
+                inconclusive(format!(
+                    "recording stopped before the client answered the challenge in exchange {at}"
+                ))
+            }
         }
+    }
+}
+
+/// A wait as people read it: seconds, with the milliseconds when they matter.
+pub(crate) fn seconds(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
     }
 }
 

@@ -139,8 +139,12 @@ rule!(
                 .into_iter()
                 .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
                 .collect();
-            // Only what the role went on to send can be judged.
+            // Only what the role went on to send can be judged, unless the client quit
+            // where it had to answer.
             if mine.is_empty() {
+                if role == Role::Client {
+                    out.extend(client_silence(view, &p));
+                }
                 continue;
             }
             // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond", and a
@@ -206,6 +210,79 @@ rule!(
         out
     }
 );
+
+/// The client sent nothing after the server's message `p`: a failure when `p` carried
+/// operations that need its answer and the client is known to have stopped (it ended,
+/// or stayed idle past `--idle`), inconclusive when the harness stopped waiting first.
+fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
+    use crate::rules::session::{aborts, seconds};
+    use dmct_proto::transcript::Closing;
+    // A later request of any kind (another session, an undecodable body) is not silence.
+    if p.index + 1 != view.exchanges.len() {
+        return None;
+    }
+    // A challenge is session/reauth-continues' to judge; after a Session Abort the
+    // client should not respond ([PRO] §8.1.2).
+    if p.m.challenge().is_some() || aborts(p.m) {
+        return None;
+    }
+    let pending: Vec<String> =
+        p.m.body
+            .commands
+            .iter()
+            .filter(|c| c.is_operation() && !no_resp(c) && c.cmd_id().is_some())
+            .map(|c| format!("{} {}", c.name(), c.cmd_id().unwrap_or("").trim()))
+            .collect();
+    if pending.is_empty() {
+        return None;
+    }
+    let what = format!(
+        "the server's package (exchange {}) carried operations that need the client's \
+         answer ({})",
+        p.index,
+        pending.join(", ")
+    );
+    const CONTINUES: &str = "[PRO] §8: \"If the server sends management operations in a \
+                             package that need responses (Status or Results) from the client, \
+                             the management phase of the protocol continues with a new package \
+                             from client to server containing the client's responses\"";
+    let (verdict, detail) = match &view.transcript.closing {
+        Closing::PeerDone => (
+            crate::Verdict::Fail,
+            format!(
+                "the peer quit where it had to answer: {what}; the client ended the session instead; {CONTINUES}"
+            ),
+        ),
+        Closing::IdleTimeout { after_ms } => (
+            crate::Verdict::Fail,
+            format!(
+                "the peer quit where it had to answer: {what}; no package of the client's \
+                 followed within {} of idle (--idle); {CONTINUES}. A device that needs \
+                 longer: raise --idle and run again",
+                seconds(*after_ms)
+            ),
+        ),
+        Closing::SessionTimeout { after_ms, awaiting } => (
+            crate::Verdict::Inconclusive,
+            format!(
+                "we gave up waiting: {what}; the session's time limit ({}) ran out awaiting \
+                 {awaiting}",
+                seconds(*after_ms)
+            ),
+        ),
+        Closing::ExchangeLimit { limit } => (
+            crate::Verdict::Inconclusive,
+            format!(
+                "we gave up waiting: {what}; the harness's limit of {limit} exchanges was reached"
+            ),
+        ),
+        Closing::Stopped | Closing::TriggerFailed { .. } | Closing::Skipped { .. } => (
+            crate::Verdict::Inconclusive,
+            format!("{what}; recording stopped before the client answered"),
+        ),
+    };
+    Some(super::obs(verdict, p.index, p.side, detail, None))
+}
 
 rule!(
     /// No Status answers a Status.
