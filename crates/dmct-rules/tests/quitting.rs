@@ -25,63 +25,37 @@ fn msg(hdr: String, body: &str) -> String {
 
 const MD5_CRED: &str = "<Cred><Meta><Type xmlns='syncml:metinf'>syncml:auth-md5</Type>\
      <Format xmlns='syncml:metinf'>b64</Format></Meta><Data>bWQ1ZGlnZXN0</Data></Cred>";
-const BASIC_CRED: &str = "<Cred><Meta><Type xmlns='syncml:metinf'>syncml:auth-basic</Type>\
-     <Format xmlns='syncml:metinf'>b64</Format></Meta><Data>dXNlcjpwYXNz</Data></Cred>";
 
-/// Package #1 of session `sid`, message `msg_id`, with `cred` in its SyncHdr and a
-/// Status for the server's message 1 when it repeats Package #1.
-fn pkg1(sid: &str, msg_id: u32, cred: &str, answers_server: bool) -> String {
-    let status = if answers_server {
-        "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
-         <TargetRef>IMEI:493005100592800</TargetRef><SourceRef>http://www.syncml.org/mgmt-server</SourceRef>\
-         <Data>200</Data></Status>"
-    } else {
-        ""
-    };
-    let mut h = hdr(sid, msg_id, SERVER, DEVICE, "<LocName>dev</LocName>");
+/// Package #1 (session 1, MsgID 1) with `cred` in its SyncHdr.
+fn pkg1(cred: &str) -> String {
+    let mut h = hdr("1", 1, SERVER, DEVICE, "<LocName>dev</LocName>");
     h = h.replace("</SyncHdr>", &format!("{cred}</SyncHdr>"));
     msg(
         h,
-        &format!(
-            "{status}<Alert><CmdID>2</CmdID><Data>1201</Data></Alert>\
+        "<Alert><CmdID>2</CmdID><Data>1201</Data></Alert>\
              <Replace><CmdID>3</CmdID>\
              <Item><Source><LocURI>./DevInfo/DevId</LocURI></Source><Data>IMEI:493005100592800</Data></Item>\
              <Item><Source><LocURI>./DevInfo/Man</LocURI></Source><Data>Acme</Data></Item>\
              <Item><Source><LocURI>./DevInfo/Mod</LocURI></Source><Data>A1</Data></Item>\
              <Item><Source><LocURI>./DevInfo/DmV</LocURI></Source><Data>1.2</Data></Item>\
              <Item><Source><LocURI>./DevInfo/Lang</LocURI></Source><Data>en-US</Data></Item>\
-             </Replace>"
-        ),
+             </Replace>",
     )
 }
 
-/// Package #2 of session `sid`: Status 401 for the SyncHdr with a Chal of `scheme`,
-/// the statuses of the Alert and the Replace, and `more` (an Alert 1223, commands).
-fn challenge(sid: &str, scheme: &str, more: &str) -> String {
+/// Package #2: Status 401 for the SyncHdr with a Chal for MD5, and the statuses of the
+/// Alert and the Replace.
+fn md5_challenge() -> String {
     msg(
-        hdr(sid, 1, DEVICE, SERVER, ""),
-        &format!(
-            "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
+        hdr("1", 1, DEVICE, SERVER, ""),
+        "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
              <TargetRef>http://www.syncml.org/mgmt-server</TargetRef><SourceRef>IMEI:493005100592800</SourceRef>\
-             <Chal><Meta><Type xmlns='syncml:metinf'>syncml:auth-{scheme}</Type>\
+             <Chal><Meta><Type xmlns='syncml:metinf'>syncml:auth-md5</Type>\
              <Format xmlns='syncml:metinf'>b64</Format>\
              <NextNonce xmlns='syncml:metinf'>ZG1jdG5vbmNl</NextNonce></Meta></Chal>\
              <Data>401</Data></Status>\
              <Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>2</CmdRef><Cmd>Alert</Cmd><Data>401</Data></Status>\
-             <Status><CmdID>3</CmdID><MsgRef>1</MsgRef><CmdRef>3</CmdRef><Cmd>Replace</Cmd><Data>401</Data></Status>\
-             {more}"
-        ),
-    )
-}
-
-/// The server accepting the client and ending the session (no operations).
-fn accepted(sid: &str, msg_id: u32) -> String {
-    msg(
-        hdr(sid, msg_id, DEVICE, SERVER, ""),
-        &format!(
-            "<Status><CmdID>1</CmdID><MsgRef>{msg_id}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
-             <Data>212</Data></Status>"
-        ),
+             <Status><CmdID>3</CmdID><MsgRef>1</MsgRef><CmdRef>3</CmdRef><Cmd>Replace</Cmd><Data>401</Data></Status>",
     )
 }
 
@@ -95,10 +69,7 @@ fn transcript(exchanges: Vec<Exchange>, closing: Closing) -> Transcript {
 
 /// Package #1 without credentials, challenged for MD5, and nothing after it.
 fn challenged_then(closing: Closing) -> Transcript {
-    transcript(
-        vec![exchange(pkg1("1", 1, "", false), challenge("1", "md5", ""))],
-        closing,
-    )
+    transcript(vec![exchange(pkg1(""), md5_challenge())], closing)
 }
 
 const REAUTH: &str = "session/reauth-continues";
@@ -142,128 +113,6 @@ fn the_harness_giving_up_first_is_inconclusive() {
     assert!(f.detail.contains("300 s"), "{}", f.detail);
 }
 
-#[test]
-fn aborting_with_alert_1223_instead_passes() {
-    // [PRO] §8.1.1: either side may abort at any time.
-    let abort = msg(
-        hdr("1", 2, SERVER, DEVICE, ""),
-        "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
-         <Data>200</Data></Status><Alert><CmdID>2</CmdID><Data>1223</Data></Alert>",
-    );
-    let t = transcript(
-        vec![
-            exchange(pkg1("1", 1, "", false), challenge("1", "md5", "")),
-            exchange(abort, accepted("1", 2)),
-        ],
-        Closing::PeerDone,
-    );
-    let f = finding(&t, REAUTH, Role::Client);
-    assert_eq!(f.verdict, Verdict::Pass, "{f:?}");
-    assert!(f.detail.contains("1223"), "{}", f.detail);
-}
-
-#[test]
-fn a_new_session_with_the_requested_credentials_passes() {
-    let t = transcript(
-        vec![
-            exchange(pkg1("1", 1, "", false), challenge("1", "md5", "")),
-            exchange(pkg1("2", 1, MD5_CRED, false), accepted("2", 1)),
-        ],
-        Closing::PeerDone,
-    );
-    let f = finding(&t, REAUTH, Role::Client);
-    assert_eq!(f.verdict, Verdict::Pass, "{f:?}");
-    assert!(f.detail.contains("opened a new one"), "{}", f.detail);
-}
-
-#[test]
-fn starting_over_without_the_requested_credentials_fails() {
-    let t = transcript(
-        vec![
-            exchange(pkg1("1", 1, "", false), challenge("1", "md5", "")),
-            exchange(pkg1("2", 1, BASIC_CRED, false), accepted("2", 1)),
-        ],
-        Closing::PeerDone,
-    );
-    let f = finding(&t, REAUTH, Role::Client);
-    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
-    assert!(
-        f.detail.contains("started over in a new session"),
-        "{}",
-        f.detail
-    );
-}
-
-#[test]
-fn silence_after_the_servers_session_abort_is_inconclusive() {
-    // [PRO] §8.1.2: a client receiving Alert 1223 should not respond.
-    let t = transcript(
-        vec![exchange(
-            pkg1("1", 1, "", false),
-            challenge(
-                "1",
-                "md5",
-                "<Alert><CmdID>4</CmdID><Data>1223</Data></Alert>",
-            ),
-        )],
-        Closing::IdleTimeout { after_ms: 10_000 },
-    );
-    let f = finding(&t, REAUTH, Role::Client);
-    assert_eq!(f.verdict, Verdict::Inconclusive, "{f:?}");
-    assert!(f.detail.contains("Alert 1223"), "{}", f.detail);
-}
-
-#[test]
-fn ending_after_a_challenge_for_a_scheme_the_client_need_not_support_passes() {
-    // [SEC] §5.3 makes only MD5 mandatory; the recipient answers with the requested
-    // type or the session is terminated.
-    let t = transcript(
-        vec![exchange(
-            pkg1("1", 1, "", false),
-            challenge("1", "basic", ""),
-        )],
-        Closing::IdleTimeout { after_ms: 10_000 },
-    );
-    assert_eq!(finding(&t, REAUTH, Role::Client).verdict, Verdict::Pass);
-}
-
-#[test]
-fn answering_md5_with_basic_breaks_both_rules() {
-    // Errata item 6: two distinct requirements, two failures.
-    let t = transcript(
-        vec![
-            exchange(pkg1("1", 1, "", false), challenge("1", "md5", "")),
-            exchange(pkg1("1", 2, BASIC_CRED, true), accepted("1", 2)),
-        ],
-        Closing::PeerDone,
-    );
-    let reauth = finding(&t, REAUTH, Role::Client);
-    assert_eq!(reauth.verdict, Verdict::Fail, "{reauth:?}");
-    assert!(
-        reauth.detail.contains("syncml:auth-md5 was asked for"),
-        "{}",
-        reauth.detail
-    );
-    let scheme = finding(&t, "auth/client-answers-scheme", Role::Client);
-    assert_eq!(scheme.verdict, Verdict::Fail, "{scheme:?}");
-}
-
-#[test]
-fn the_same_repeat_with_md5_passes_both() {
-    let t = transcript(
-        vec![
-            exchange(pkg1("1", 1, "", false), challenge("1", "md5", "")),
-            exchange(pkg1("1", 2, MD5_CRED, true), accepted("1", 2)),
-        ],
-        Closing::PeerDone,
-    );
-    assert_eq!(finding(&t, REAUTH, Role::Client).verdict, Verdict::Pass);
-    assert_eq!(
-        finding(&t, "auth/client-answers-scheme", Role::Client).verdict,
-        Verdict::Pass
-    );
-}
-
 // ------------------------------------------------------------ a Package #2 with commands
 
 const EVERY: &str = "status/every-command";
@@ -280,7 +129,7 @@ fn get_then(more: &str, closing: Closing) -> Transcript {
              <Get><CmdID>4</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>{more}"
         ),
     );
-    transcript(vec![exchange(pkg1("1", 1, MD5_CRED, false), pkg2)], closing)
+    transcript(vec![exchange(pkg1(MD5_CRED), pkg2)], closing)
 }
 
 #[test]

@@ -93,6 +93,7 @@ impl Rule for NoSynchdrOnlyChallenge {
 
 use super::{Msg, answered, sent};
 use dmct_proto::auth::{HMAC_HEADER, HmacHeader, Nonce, Scheme};
+use dmct_proto::transcript::Closing;
 
 /// The scheme a message authenticates with: the HMAC header, or its Cred's type.
 fn used_scheme(m: &Msg) -> Option<Scheme> {
@@ -210,10 +211,21 @@ rule!(
         for s in sent(view, Role::Server) {
             let Some((_, Some(asked))) = hdr_challenge(s.m) else { continue };
             let Some(next) = clients.iter().find(|c| c.index > s.index && c.session() == s.session()) else {
+                // Nothing more in this session: it was terminated, which [SEC] §5.4.1
+                // allows ("or the session MUST be terminated"). A harness limit leaves
+                // it unknown whether the client would have answered.
+                if matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }) {
+                    out.push(s.pass(format!("challenged for {asked}; the client sent nothing more in this session (terminated, [SEC] §5.4.1)")));
+                }
                 continue;
             };
             match used_scheme(next) {
                 Some(x) if x == asked => out.push(next.pass(format!("answered the {asked} challenge with {asked}"))),
+                // A Session Abort terminates the session ([PRO] §8.1.1: either side may
+                // abort at any time); it needs no credentials.
+                None if super::aborts(next.m) => out.push(next.pass(format!(
+                    "challenged for {asked}; the client aborted the session with Alert 1223 ([PRO] §8.1.1, [SEC] §5.4.1)"
+                ))),
                 other => out.push(next.fail(
                     format!("the server asked for {asked}; the client answered with {}", other.map_or("no credentials".to_owned(), |s| s.to_string())),
                     next.hdr_excerpt(),
@@ -434,16 +446,14 @@ rule!(
                 });
             }
             let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
-            let challenged = hdr_challenge(s.m).is_some();
-            match (used, challenged) {
-                (Some(u), false) => {
-                    accepted.entry(c.session().to_owned()).or_insert(u);
-                }
-                // A challenge (the scripted scheme switch of setup) starts over.
-                (_, true) => {
-                    accepted.remove(c.session());
-                }
-                _ => {}
+            // Authentication has occurred when the server accepts credentials (200 or
+            // 212 for the SyncHdr). Before that a challenge may switch the scheme
+            // (setup); after it, not even a new challenge may: [PRO] §9.1 "Once
+            // authentication has occurred, the authentication type ... MUST be kept
+            // same for the whole session", with no exception.
+            let ok = matches!(s.m.synchdr_status().and_then(|x| x.code()), Some(200 | 212));
+            if let (Some(u), true) = (used, ok) {
+                accepted.entry(c.session().to_owned()).or_insert(u);
             }
         }
         out

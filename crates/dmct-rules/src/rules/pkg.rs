@@ -335,7 +335,11 @@ rule!(
                     let inner: Vec<u16> = a.commands.iter().filter_map(|c| c.cmd_id().and_then(code_of)).collect();
                     let bad = match atomic {
                         200 => inner.iter().any(|c| !(200..300).contains(c)),
-                        507 => inner.contains(&200),
+                        // 507: an inner command failed; 517: the responses would not
+                        // fit one message ([REP] §6.6.3: "Previously executed commands
+                        // in Atomic command MUST be rolled back"). Either way none keeps
+                        // a 200.
+                        507 | 517 => inner.contains(&200),
                         _ => false,
                     };
                     let i = m.m.body.commands.iter().position(|x| matches!(x, Command::Status(s) if s.cmd_ref.trim() == a.cmd_id.trim()));

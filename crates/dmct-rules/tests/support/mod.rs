@@ -200,10 +200,10 @@ impl Msg {
     }
 }
 
-fn request(m: &Msg) -> HttpRequest {
+fn request(m: &Msg, target: &str) -> HttpRequest {
     HttpRequest {
         method: "POST".into(),
-        target: "/mgmt-server".into(),
+        target: target.into(),
         headers: dm_headers(),
         body: Body(m.xml().into_bytes()),
     }
@@ -232,9 +232,14 @@ impl Session {
     }
 
     /// A client message and the server's answer.
-    pub fn exchange(mut self, client: Msg, server: Msg) -> Self {
+    pub fn exchange(self, client: Msg, server: Msg) -> Self {
+        self.exchange_at("/mgmt-server", client, server)
+    }
+
+    /// [`Session::exchange`], the request posted to `path` (a RespURI's, say).
+    pub fn exchange_at(mut self, path: &str, client: Msg, server: Msg) -> Self {
         self.t.exchanges.push(Exchange {
-            request: request(&client),
+            request: request(&client, path),
             response: Some(HttpResponse {
                 status: 200,
                 headers: dm_headers(),
@@ -248,7 +253,7 @@ impl Session {
     /// A client message the server closed the connection on.
     pub fn unanswered(mut self, client: Msg) -> Self {
         self.t.exchanges.push(Exchange {
-            request: request(&client),
+            request: request(&client, "/mgmt-server"),
             response: None,
             failure: Some(ExchangeFailure::ConnectionClosed {
                 detail: "closed before a response".into(),
@@ -260,6 +265,12 @@ impl Session {
     /// The Package 0 that woke the client.
     pub fn package0(mut self, bytes: Vec<u8>) -> Self {
         self.t.package0 = Some(Body(bytes));
+        self
+    }
+
+    /// How recording ended (`PeerDone` unless told).
+    pub fn closing(mut self, closing: Closing) -> Self {
+        self.t.closing = closing;
         self
     }
 
