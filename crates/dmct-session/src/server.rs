@@ -58,6 +58,9 @@ struct SessionState {
     hmac: bool,
     /// Scheme and nonce the client was last challenged with (or, for HMAC, handed).
     expected: Option<Scheme>,
+    /// The scheme the client authenticated with in this session: a later challenge
+    /// asks for it again, as [PRO] §9.1 keeps the type "same for the whole session".
+    accepted: Option<Scheme>,
     nonce: Option<Nonce>,
     /// What the client asked of the server when it challenged it, and its nonce.
     client_wants: Option<Scheme>,
@@ -338,14 +341,15 @@ impl Server {
                     st.hmac = true;
                     Auth::AcceptedHmac
                 }
-                Ok(_) => {
+                Ok(scheme) => {
                     st.authenticated = true;
+                    st.accepted = Some(scheme);
                     Auth::Accepted
                 }
                 Err(code) => {
                     st.authenticated = false;
                     let scheme = self.script.scheme.unwrap_or(self.config.scheme);
-                    Auth::Challenge(code, st.expected.unwrap_or(scheme))
+                    Auth::Challenge(code, st.accepted.or(st.expected).unwrap_or(scheme))
                 }
             }
         };
