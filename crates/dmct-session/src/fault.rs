@@ -139,7 +139,14 @@ impl Edit {
                 }
             }
             Edit::StatusForStatus => {
-                let Some(msg_ref) = m.synchdr_status().map(|s| s.msg_ref.clone()) else {
+                // CmdRef 1 names the peer's SyncHdr Status in every message but the
+                // client's Package #1 (MsgID 1), where it is the Alert: answering that
+                // would also misname the command (status/cmd-name), a second fault.
+                let Some(msg_ref) = m
+                    .synchdr_status()
+                    .map(|s| s.msg_ref.clone())
+                    .filter(|r| r.trim() != "1")
+                else {
                     return false;
                 };
                 m.body.commands.push(Command::Status(Status {
@@ -242,7 +249,7 @@ faults!(
             "answers a Status with a Status";
         StatusCodeText = "status-code-text", breaks ["status/code-valid"],
             "writes a Status code as the text OK";
-        ResultsForReplace = "results-for-replace", breaks ["results/for-get-only"],
+        ResultsForReplace = "results-for-replace", breaks ["results/for-get-only", "results/for-every-get"],
             "points the Results of a Get at a Replace";
         ResultsWithoutSource = "results-without-source", breaks ["results/source-locuri"],
             "sends Results Items without a Source LocURI";
@@ -274,9 +281,9 @@ faults!(
             "stops sending Cred after the server answered it 200";
         HmacHeaderNoUsername = "hmac-header-no-username", breaks ["auth/hmac-header"],
             "sends an x-syncml-hmac header without username";
-        HmacHeaderDropped = "hmac-header-dropped", breaks ["auth/hmac-every-message"],
+        HmacHeaderDropped = "hmac-header-dropped", breaks ["auth/hmac-every-message", "auth/client-answers-scheme"],
             "stops sending the x-syncml-hmac header in the middle of the session";
-        SwitchesToBasic = "switches-to-basic", breaks ["auth/scheme-constant"],
+        SwitchesToBasic = "switches-to-basic", breaks ["auth/scheme-constant", "auth/hmac-every-message", "auth/client-answers-scheme"],
             "switches from HMAC to Basic in the middle of the session";
         HttpPut = "http-put", breaks ["http/post"], "sends a message with PUT";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],

@@ -1,0 +1,134 @@
+//! No cascades (issue 12 item 6): one peer fault is reported once, by its own rule.
+
+mod support;
+
+use dmct_proto::transcript::Transcript;
+use dmct_rules::{Role, Verdict, check};
+use support::{Msg, Session, finding};
+
+/// The (role, rule) pairs that fail.
+fn failures(t: &Transcript) -> Vec<(Role, String)> {
+    check(t)
+        .into_iter()
+        .filter(|f| f.verdict == Verdict::Fail)
+        .map(|f| (f.role, f.rule))
+        .collect()
+}
+
+/// The rules that follow a Status's or Results' CmdRef back to the command it answers.
+const CORRELATING: &[&str] = &[
+    "status/cmdref-valid",
+    "status/cmd-name",
+    "status/every-command",
+    "results/for-get-only",
+    "results/for-every-get",
+];
+
+/// Package #1 with Basic credentials ("Bruce1:OhBehave"), so accepting it is right.
+fn pkg1() -> Msg {
+    Msg::client(1)
+        .cred("syncml:auth-basic", "QnJ1Y2UxOk9oQmVoYXZl")
+        .setup("1201")
+}
+
+/// Package #1 answered by `pkg2`, then the client's answer `pkg3` and the server's
+/// closing message.
+fn session(pkg2: Msg, pkg3: Msg) -> Transcript {
+    Session::new()
+        .exchange(pkg1(), pkg2)
+        .exchange(pkg3, Msg::server(2).hdr_status(2, 200))
+        .done()
+}
+
+/// The Statuses for Package #1's SyncHdr, Alert and Replace (CmdIDs 1-3).
+fn pkg2() -> Msg {
+    Msg::server(1)
+        .hdr_status(1, 212)
+        .status(1, 1, "Alert", 200)
+        .status(1, 2, "Replace", 200)
+}
+
+#[test]
+fn a_repeated_cmdid_fails_only_the_cmdid_rule() {
+    // The server's Get and Replace both carry CmdID 4; the client answers each.
+    let uri = "./DevInfo/Mod";
+    let target = format!("<Item><Target><LocURI>{uri}</LocURI></Target></Item>");
+    let t = session(
+        pkg2()
+            .raw(&format!("<Get><CmdID>4</CmdID>{target}</Get>"))
+            .raw(
+                "<Replace><CmdID>4</CmdID><Item><Target><LocURI>./Ext/A</LocURI></Target><Data>1</Data></Item></Replace>",
+            ),
+        Msg::client(2)
+            .hdr_status(1, 200)
+            .status(1, 4, "Get", 200)
+            .results(1, 4, uri, "X1")
+            .status(1, 4, "Replace", 200),
+    );
+    assert_eq!(
+        failures(&t),
+        [(Role::Server, "msg/cmdid-unique".to_owned())]
+    );
+    for rule in CORRELATING {
+        let f = finding(&t, rule, Role::Client);
+        assert_eq!(f.verdict, Verdict::Inconclusive, "{rule}: {}", f.detail);
+        assert_eq!(
+            f.detail, "CmdRef 4 names two commands of message 1 (msg/cmdid-unique)",
+            "{rule}"
+        );
+    }
+}
+
+#[test]
+fn a_cmdid_reused_in_another_message_is_no_ambiguity() {
+    // [REP] §6.1.4: CmdID is unique within one message. The server's second message
+    // uses CmdID 2 again, for a Replace; the client's Status names it by MsgRef 2.
+    let t = Session::new()
+        .exchange(pkg1(), pkg2().get("./DevInfo/Mod"))
+        .exchange(
+            Msg::client(2)
+                .hdr_status(1, 200)
+                .status(1, 4, "Get", 200)
+                .results(1, 4, "./DevInfo/Mod", "X1"),
+            Msg::server(2).hdr_status(2, 200).cmd(
+                "Replace",
+                "<Item><Target><LocURI>./Ext/A</LocURI></Target><Data>1</Data></Item>",
+            ),
+        )
+        .exchange(
+            Msg::client(3)
+                .hdr_status(2, 200)
+                .status(2, 2, "Replace", 200),
+            Msg::server(3).hdr_status(3, 200),
+        )
+        .done();
+    assert_eq!(failures(&t), []);
+    for rule in CORRELATING {
+        let f = finding(&t, rule, Role::Client);
+        assert_eq!(f.verdict, Verdict::Pass, "{rule}: {}", f.detail);
+    }
+}
+
+#[test]
+fn an_undecodable_client_body_fails_only_its_own_rule() {
+    // The client's second message is cut short; the server refuses it with HTTP 400 and
+    // the client sends its answer again, whole, as MsgID 3.
+    let t = Session::new()
+        .exchange(pkg1(), pkg2().get("./DevInfo/Mod"))
+        .undecodable("<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2")
+        .exchange(
+            Msg::client(3)
+                .hdr_status(1, 200)
+                .status(1, 4, "Get", 200)
+                .results(1, 4, "./DevInfo/Mod", "X1"),
+            Msg::server(2).hdr_status(3, 200),
+        )
+        .done();
+    assert_eq!(
+        failures(&t),
+        [(Role::Client, "http/content-type-matches-body".to_owned())]
+    );
+    let f = finding(&t, "http/content-type-matches-body", Role::Client);
+    assert_eq!(f.exchange, Some(1));
+    assert!(f.detail.contains("does not decode"), "{}", f.detail);
+}
