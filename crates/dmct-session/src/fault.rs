@@ -139,16 +139,17 @@ impl Edit {
                 }
             }
             Edit::StatusForStatus => {
-                // CmdRef 1 names the peer's SyncHdr Status in every message but the
-                // client's Package #1 (MsgID 1), where it is the Alert: answering that
-                // would also misname the command (status/cmd-name), a second fault.
-                let Some(msg_ref) = m
-                    .synchdr_status()
-                    .map(|s| s.msg_ref.clone())
-                    .filter(|r| r.trim() != "1")
-                else {
+                let Some(msg_ref) = m.synchdr_status().map(|s| s.msg_ref.clone()) else {
                     return false;
                 };
+                // CmdRef 1 is the peer's SyncHdr Status unless this message answers it
+                // with a Status (the Alert of a Package #1): a Status naming that one
+                // "Status" would also misname it (status/cmd-name), a second fault.
+                if m.statuses()
+                    .any(|s| s.msg_ref.trim() == msg_ref.trim() && s.cmd_ref.trim() == "1")
+                {
+                    return false;
+                }
                 m.body.commands.push(Command::Status(Status {
                     msg_ref,
                     cmd_ref: "1".into(),
