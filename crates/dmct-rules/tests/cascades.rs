@@ -4,7 +4,75 @@ mod support;
 
 use dmct_proto::transcript::Transcript;
 use dmct_rules::{Role, Verdict, check};
+use dmct_session::fault::{ClientFault, ServerFault};
+use std::collections::{BTreeMap, BTreeSet};
 use support::{Msg, Session, finding};
+
+/// Every built-in fault's violating vector fails only the rules the fault declares it
+/// breaks: a behaviour that breaks a second requirement declares both, and a rule that
+/// fails only because another rule's fault broke its correlation is a cascade to fix.
+#[test]
+fn violating_vectors_fail_only_what_their_faults_break() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testcases/vectors/rules");
+    // One transcript per (role, faults): a fault's vector sits under every rule it breaks.
+    let mut seen: BTreeMap<(String, Vec<String>), Transcript> = BTreeMap::new();
+    for rule_dir in std::fs::read_dir(dir).unwrap() {
+        for f in std::fs::read_dir(rule_dir.unwrap().path()).unwrap() {
+            let path = f.unwrap().path();
+            if !path
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("violating--")
+            {
+                continue;
+            }
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let role = v["role"].as_str().unwrap().to_owned();
+            let faults: Vec<String> = v["faults"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_owned())
+                .collect();
+            let t: Transcript = serde_json::from_value(v["transcript"].clone()).unwrap();
+            seen.entry((role, faults)).or_insert(t);
+        }
+    }
+    assert!(
+        seen.len() > 40,
+        "only {} violating vectors found",
+        seen.len()
+    );
+    let mut wrong = Vec::new();
+    for ((role, faults), t) in &seen {
+        let role = if role == "client" {
+            Role::Client
+        } else {
+            Role::Server
+        };
+        let mut allowed: BTreeSet<&str> = BTreeSet::new();
+        for name in faults {
+            let breaks = match role {
+                Role::Client => ClientFault::from_name(name).map(ClientFault::breaks),
+                Role::Server => ServerFault::from_name(name).map(ServerFault::breaks),
+            };
+            allowed.extend(breaks.unwrap_or_else(|| panic!("unknown fault {name}")));
+        }
+        for f in check(t) {
+            if f.role == role && f.verdict == Verdict::Fail && !allowed.contains(f.rule.as_str()) {
+                wrong.push(format!("{role} {faults:?}: {} ({})", f.rule, f.detail));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "failures no fault declares:\n{}",
+        wrong.join("\n")
+    );
+}
 
 /// The (role, rule) pairs that fail.
 fn failures(t: &Transcript) -> Vec<(Role, String)> {
@@ -131,4 +199,23 @@ fn an_undecodable_client_body_fails_only_its_own_rule() {
     let f = finding(&t, "http/content-type-matches-body", Role::Client);
     assert_eq!(f.exchange, Some(1));
     assert!(f.detail.contains("does not decode"), "{}", f.detail);
+}
+
+#[test]
+fn an_undecodable_server_answer_fails_only_its_own_rule() {
+    let t = Session::new()
+        .answered_with(pkg1(), "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>")
+        .done();
+    assert_eq!(
+        failures(&t),
+        [(Role::Server, "http/content-type-matches-body".to_owned())]
+    );
+    // Whether the server answered Package #1 cannot be read from that body.
+    let f = finding(&t, "session/server-answers-every-package", Role::Server);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.detail);
+    assert!(
+        f.detail.contains("http/content-type-matches-body"),
+        "{}",
+        f.detail
+    );
 }

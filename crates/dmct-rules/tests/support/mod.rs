@@ -278,6 +278,20 @@ impl Session {
         self
     }
 
+    /// A client message answered, in HTTP 200 labelled as a DM message, by `body`.
+    pub fn answered_with(mut self, client: Msg, body: &str) -> Self {
+        self.t.exchanges.push(Exchange {
+            request: request(&client),
+            response: Some(HttpResponse {
+                status: 200,
+                headers: dm_headers(),
+                body: Body(body.as_bytes().to_vec()),
+            }),
+            failure: None,
+        });
+        self
+    }
+
     /// The Package 0 that woke the client.
     pub fn package0(mut self, bytes: Vec<u8>) -> Self {
         self.t.package0 = Some(Body(bytes));
