@@ -219,3 +219,27 @@ fn an_undecodable_server_answer_fails_only_its_own_rule() {
         f.detail
     );
 }
+
+#[test]
+fn a_client_answering_an_undecodable_server_message_is_not_judged_against_an_older_one() {
+    // The server's second message is garbled; the client's next message answers it
+    // (MsgRef 2), which must not be read as a wrong answer to the server's MsgID 1.
+    let t = Session::new()
+        .exchange(pkg1(), pkg2().get("./DevInfo/Mod"))
+        .answered_with(
+            Msg::client(2)
+                .hdr_status(1, 200)
+                .status(1, 4, "Get", 200)
+                .results(1, 4, "./DevInfo/Mod", "X1"),
+            "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>",
+        )
+        .exchange(
+            Msg::client(3).hdr_status(2, 400),
+            Msg::server(3).hdr_status(3, 200),
+        )
+        .done();
+    assert_eq!(
+        failures(&t),
+        [(Role::Server, "http/content-type-matches-body".to_owned())]
+    );
+}

@@ -167,7 +167,9 @@ pub(crate) fn opens_session(m: &SyncML) -> bool {
 
 /// The peer message that `msg` (sent by `role`) answers: for a server response, the
 /// request of its exchange; for a client request, the server's last message before it
-/// in the same session (none for a Package #1 that opens a session).
+/// in the same session (none for a Package #1 that opens a session, or when the last
+/// answer before it did not decode: what the client answers cannot be read, and
+/// http/content-type-matches-body judges that body).
 pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<Msg<'a>> {
     match role {
         Role::Server => sent(view, Role::Client)
@@ -175,6 +177,17 @@ pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<
             .find(|c| c.index == msg.index),
         Role::Client => {
             if opens_session(msg.m) {
+                return None;
+            }
+            let garbled = msg.index.checked_sub(1).is_some_and(|k| {
+                let e = &view.exchanges[k];
+                matches!(e.response, Some(Err(_)))
+                    && e.exchange
+                        .response
+                        .as_ref()
+                        .is_some_and(|r| !r.body.as_bytes().is_empty())
+            });
+            if garbled {
                 return None;
             }
             sent(view, Role::Server)
