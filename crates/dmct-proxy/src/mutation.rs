@@ -122,7 +122,9 @@ impl Mutation {
             ],
             Mutation::DelayResponse => &["session/server-answers-every-package"],
             Mutation::DropResponse => &["session/server-answers-every-package"],
-            Mutation::CorruptWbxml => &["session/server-answers-every-package"],
+            // An undecodable body labelled as DM fails the rule about its encoding only;
+            // whether it answered cannot be read (issue 12 item 6).
+            Mutation::CorruptWbxml => &["http/content-type-matches-body"],
         }
     }
 }

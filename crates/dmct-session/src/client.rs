@@ -213,6 +213,9 @@ pub struct Client {
     /// Credentials were offered this session (unprompted, or after a challenge): from
     /// then on HMAC signs every message.
     offered: bool,
+    /// The scheme the server accepted our credentials with (200 or 212): kept for the
+    /// whole session ([PRO] §9.1).
+    authenticated: Option<Scheme>,
     challenges: u32,
     /// The server proved itself with Basic or MD5 and got 212: no more checks.
     server_accepted: bool,
@@ -314,6 +317,7 @@ impl Client {
             phase: Phase::Setup,
             resend_cred: config.unprompted,
             offered: config.unprompted,
+            authenticated: None,
             challenges: 0,
             server_accepted: false,
             server_nonce: None,
@@ -556,6 +560,9 @@ impl Client {
         if code == Some(212) {
             self.resend_cred = false;
         }
+        if matches!(code, Some(200 | 212)) && self.offered {
+            self.authenticated.get_or_insert(self.scheme);
+        }
         self.phase = Phase::Management;
         if let Some(uri) = &msg.hdr.resp_uri {
             self.url = uri.clone();
@@ -719,6 +726,14 @@ impl Client {
                 "challenge names an unknown scheme: ending the session".into(),
             );
         };
+        // "Once authentication has occurred, the authentication type ... MUST be kept
+        // same for the whole session" ([PRO] §9.1): a challenge for another scheme can
+        // only be answered by ending the session ([SEC] §5.4.1).
+        if let Some(a) = self.authenticated.filter(|a| *a != scheme) {
+            return ClientStep::Done(format!(
+                "challenged for {scheme} after the session authenticated with {a}: ending the session"
+            ));
+        }
         if was_setup && self.fault(ClientFault::QuitsAfterChallenge) {
             return ClientStep::Done("quits after the server's challenge (fault)".into());
         }

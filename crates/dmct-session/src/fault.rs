@@ -142,6 +142,14 @@ impl Edit {
                 let Some(msg_ref) = m.synchdr_status().map(|s| s.msg_ref.clone()) else {
                     return false;
                 };
+                // CmdRef 1 is the peer's SyncHdr Status unless this message answers it
+                // with a Status (the Alert of a Package #1): a Status naming that one
+                // "Status" would also misname it (status/cmd-name), a second fault.
+                if m.statuses()
+                    .any(|s| s.msg_ref.trim() == msg_ref.trim() && s.cmd_ref.trim() == "1")
+                {
+                    return false;
+                }
                 m.body.commands.push(Command::Status(Status {
                     msg_ref,
                     cmd_ref: "1".into(),
@@ -242,7 +250,7 @@ faults!(
             "answers a Status with a Status";
         StatusCodeText = "status-code-text", breaks ["status/code-valid"],
             "writes a Status code as the text OK";
-        ResultsForReplace = "results-for-replace", breaks ["results/for-get-only"],
+        ResultsForReplace = "results-for-replace", breaks ["results/for-get-only", "results/for-every-get"],
             "points the Results of a Get at a Replace";
         ResultsWithoutSource = "results-without-source", breaks ["results/source-locuri"],
             "sends Results Items without a Source LocURI";
@@ -274,9 +282,9 @@ faults!(
             "stops sending Cred after the server answered it 200";
         HmacHeaderNoUsername = "hmac-header-no-username", breaks ["auth/hmac-header"],
             "sends an x-syncml-hmac header without username";
-        HmacHeaderDropped = "hmac-header-dropped", breaks ["auth/hmac-every-message"],
+        HmacHeaderDropped = "hmac-header-dropped", breaks ["auth/hmac-every-message", "auth/client-answers-scheme"],
             "stops sending the x-syncml-hmac header in the middle of the session";
-        SwitchesToBasic = "switches-to-basic", breaks ["auth/scheme-constant"],
+        SwitchesToBasic = "switches-to-basic", breaks ["auth/scheme-constant", "auth/hmac-every-message", "auth/client-answers-scheme"],
             "switches from HMAC to Basic in the middle of the session";
         HttpPut = "http-put", breaks ["http/post"], "sends a message with PUT";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],

@@ -409,10 +409,13 @@ fn client_refuses_wrong_server_credentials() {
     assert_eq!(c.tree().leaf("./DMAcc/dmct/Name").unwrap().value, "lab");
 }
 
-/// The server switches scheme on request: a scripted challenge for MD5 after a Basic
-/// Package #1, then HMAC; the client follows each time and the session continues.
+/// The server switches scheme on request during setup: a scripted challenge for MD5
+/// after a Basic Package #1; the client follows and the session continues (the seed's
+/// rule). A later challenge for HMAC, once MD5 was accepted, cannot be followed: "Once
+/// authentication has occurred, the authentication type ... MUST be kept same for the
+/// whole session" ([PRO] §9.1), so the client ends the session ([SEC] §5.4.1).
 #[test]
-fn server_switches_scheme_and_the_session_continues() {
+fn server_switches_scheme_in_setup_and_the_session_continues_but_not_after() {
     let script = r#"
         [[package]]
         challenge = { status = 401, scheme = "md5" }
@@ -448,10 +451,18 @@ fn server_switches_scheme_and_the_session_continues() {
     assert_eq!(schemes[0].as_deref(), Some(auth::AUTH_BASIC));
     assert_eq!(schemes[1].as_deref(), Some(auth::AUTH_MD5));
     assert!(
-        schemes.iter().any(|s| s.as_deref() == Some("hmac")),
-        "{schemes:?}"
+        schemes.iter().all(|s| s.as_deref() != Some("hmac")),
+        "the client switched scheme after authentication: {schemes:?}"
     );
-    assert_eq!(c.tree().leaf("./DMAcc/dmct/Name").unwrap().value, "after");
+    // The session ended at the HMAC challenge: it is the last thing the server sent,
+    // and the Replace scripted after it never ran.
+    let last = t.exchanges.last().unwrap().response.as_ref().unwrap();
+    let chal = decode(last.body.as_bytes())
+        .synchdr_status()
+        .and_then(|s| s.chal.clone())
+        .expect("the last server message is the challenge");
+    assert_eq!(chal.meta.r#type.as_deref(), Some(Scheme::Hmac.meta_type()));
+    assert_ne!(c.tree().leaf("./DMAcc/dmct/Name").unwrap().value, "after");
 }
 
 /// A large object in both directions: the server's Add is cut into chunks that fit the

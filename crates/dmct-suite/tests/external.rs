@@ -77,16 +77,25 @@ async fn bad_bodies_and_content_types_get_a_4xx_and_are_recorded() {
         run.transcript.closing,
         Closing::IdleTimeout { .. }
     ));
-    // The scenario never got going: its rules cannot be settled.
+    // A body labelled as DM XML that is not SyncML fails the encoding rule, once, at
+    // its exchange (the empty body and the text/plain one are no DM messages); the
+    // scenario never got going, so every other rule cannot be settled.
     let result = judge(&run);
-    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
-    assert!(
-        result
-            .findings
+    assert_eq!(result.verdict, CaseVerdict::Fail);
+    let (failed, rest): (Vec<_>, Vec<_>) = result
+        .findings
+        .iter()
+        .partition(|f| f.verdict == Verdict::Fail);
+    assert_eq!(
+        failed
             .iter()
-            .all(|f| f.verdict == Verdict::Inconclusive),
-        "{:?}",
-        result.findings
+            .map(|f| (f.rule.as_str(), f.exchange))
+            .collect::<Vec<_>>(),
+        [("http/content-type-matches-body", Some(0))]
+    );
+    assert!(
+        rest.iter().all(|f| f.verdict == Verdict::Inconclusive),
+        "{rest:?}"
     );
     srv.shutdown().await;
 }

@@ -436,8 +436,19 @@ rule!(
         let servers = sent(view, Role::Server);
         let mut accepted: std::collections::BTreeMap<String, Scheme> = Default::default();
         let mut out = Vec::new();
-        for c in sent(view, Role::Client) {
+        let clients = sent(view, Role::Client);
+        for c in clients.iter().copied() {
             let used = used_scheme(&c);
+            // A message answering a challenge to a message of another SessionID (the
+            // peer changed it: msg/sessionid-constant's fault) starts that session's
+            // authentication over; within one session a re-challenge changes nothing
+            // (§9.1 below).
+            let challenged_elsewhere = c.index > 0
+                && servers.iter().any(|s| s.index == c.index - 1 && hdr_challenge(s.m).is_some())
+                && clients.iter().any(|p| p.index == c.index - 1 && p.session() != c.session());
+            if challenged_elsewhere {
+                accepted.remove(c.session());
+            }
             if let (Some(u), Some(&a)) = (used, accepted.get(c.session())) {
                 out.push(if u == a {
                     c.pass(format!("still {a}"))
@@ -487,15 +498,18 @@ rule!(
             return Vec::new();
         }
         let servers = sent(view, Role::Server);
+        let clients = sent(view, Role::Client);
         let mut out = Vec::new();
-        for c in sent(view, Role::Client) {
-            if used_scheme(&c).is_some() || c.m.hdr.cred.is_some() {
+        for c in &clients {
+            if used_scheme(c).is_some() || c.m.hdr.cred.is_some() {
                 continue;
             }
-            // After 212 no further authentication is needed in the session (§9.1).
+            // After 212 no further authentication is needed in the session (§9.1). The
+            // session is the one of the request the 212 answers: a server answering
+            // with another SessionID fails msg/sessionid-constant, not this rule.
             let accepted = servers.iter().any(|s| {
                 s.index < c.index
-                    && s.session() == c.session()
+                    && clients.iter().any(|r| r.index == s.index && r.session() == c.session())
                     && s.m.synchdr_status().and_then(|x| x.code()) == Some(212)
             });
             if accepted {

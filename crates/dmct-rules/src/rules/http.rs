@@ -89,9 +89,49 @@ rule!(
     }
 );
 
+/// Each body of `role` labelled with a DM media type that does not decode as a SyncML
+/// DM message: (exchange, side, headers, the decoder's reason).
+fn undecodable<'a>(view: &'a crate::View, role: Role) -> Vec<(usize, Side, &'a Headers, String)> {
+    view.exchanges
+        .iter()
+        .filter_map(|e| {
+            let (side, headers, decoded) = match role {
+                Role::Client => (Side::Request, &e.exchange.request.headers, &e.request),
+                Role::Server => (
+                    Side::Response,
+                    &e.exchange.response.as_ref()?.headers,
+                    e.response.as_ref()?,
+                ),
+            };
+            // An empty body is no message at all: whether one was owed is for the
+            // session rules.
+            let err = decoded.as_ref().err().filter(|_| !body_empty(e, side))?;
+            let t = headers.media_type()?.ok()?;
+            (t == CONTENT_TYPE_XML || t == CONTENT_TYPE_WBXML)
+                .then(|| (e.index, side, headers, err.to_string()))
+        })
+        .collect()
+}
+
+fn body_empty(e: &crate::ExchangeView, side: Side) -> bool {
+    match side {
+        Side::Request => e.exchange.request.body.as_bytes().is_empty(),
+        Side::Response => e
+            .exchange
+            .response
+            .as_ref()
+            .is_none_or(|r| r.body.as_bytes().is_empty()),
+    }
+}
+
 rule!(
-    /// The media type says the encoding the body is in.
+    /// The media type says the encoding the body is in: a body labelled as a DM message
+    /// that does not decode as one is in neither encoding. This is the one rule such a
+    /// body fails; rules about what a message says have no message to judge there.
     ContentTypeMatches, "http/content-type-matches-body", |view, role| {
+        let garbled = undecodable(view, role).into_iter().map(|(i, side, h, why)| {
+            obs(Verdict::Fail, i, side, format!("labelled a DM message, but the body does not decode as SyncML DM: {why}"), header_excerpt(h, "Content-Type"))
+        });
         messages(view, role)
             .into_iter()
             .filter_map(|(i, side, h, enc, _)| {
@@ -106,6 +146,7 @@ rule!(
                     obs(Verdict::Fail, i, side, format!("labelled {label:?}, but the body is {enc:?}"), header_excerpt(h, "Content-Type"))
                 })
             })
+            .chain(garbled)
             .collect()
     }
 );

@@ -97,6 +97,10 @@ rule!(
                         .find(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
                         .map(|s| (m, s.code()))
                 });
+                if let (Some(_), Some(why)) = (answer, super::ambiguous(&p, c)) {
+                    out.push(super::unresolved(&p, why));
+                    continue;
+                }
                 match answer {
                     Some((_, Some(213))) => out.push(p.pass("the chunk was answered 213")),
                     // An error (413 over MaxObjSize, 424, an authentication failure)

@@ -167,7 +167,9 @@ pub(crate) fn opens_session(m: &SyncML) -> bool {
 
 /// The peer message that `msg` (sent by `role`) answers: for a server response, the
 /// request of its exchange; for a client request, the server's last message before it
-/// in the same session (none for a Package #1 that opens a session).
+/// in the same session (none for a Package #1 that opens a session, or when the last
+/// answer before it did not decode: what the client answers cannot be read, and
+/// http/content-type-matches-body judges that body).
 pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<Msg<'a>> {
     match role {
         Role::Server => sent(view, Role::Client)
@@ -175,6 +177,17 @@ pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<
             .find(|c| c.index == msg.index),
         Role::Client => {
             if opens_session(msg.m) {
+                return None;
+            }
+            let garbled = msg.index.checked_sub(1).is_some_and(|k| {
+                let e = &view.exchanges[k];
+                matches!(e.response, Some(Err(_)))
+                    && e.exchange
+                        .response
+                        .as_ref()
+                        .is_some_and(|r| !r.body.as_bytes().is_empty())
+            });
+            if garbled {
                 return None;
             }
             sent(view, Role::Server)
@@ -215,17 +228,46 @@ pub(crate) fn session_msgs<'a>(view: &'a View, role: Role, session: &str) -> Vec
         .collect()
 }
 
-/// The peer's message of this session with this MsgID.
-pub(crate) fn by_msg_id<'a>(
-    view: &'a View,
-    peer: Role,
-    session: &str,
-    msg_id: &str,
-) -> Option<Msg<'a>> {
-    session_msgs(view, peer, session)
+/// The peer's message of this session with this MsgID that `m` (of the other role) can
+/// refer to: the latest one sent before `m`. A request and its response share an
+/// index, the request first, so a server message may refer to the request it answers.
+pub(crate) fn by_msg_id<'a>(view: &'a View, peer: Role, m: &Msg, msg_id: &str) -> Option<Msg<'a>> {
+    session_msgs(view, peer, m.session())
         .into_iter()
-        .rev()
-        .find(|m| m.m.hdr.msg_id.trim() == msg_id.trim())
+        .filter(|p| match peer {
+            Role::Client => p.index <= m.index,
+            Role::Server => p.index < m.index,
+        })
+        .rfind(|p| p.m.hdr.msg_id.trim() == msg_id.trim())
+}
+
+/// The command of message `p` whose CmdID is `id`, or why a reference to `id` cannot
+/// be resolved: CmdIDs are unique only where msg/cmdid-unique holds, and a peer that
+/// repeats one is failed there, not again by every rule that follows a CmdRef.
+pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>, String> {
+    let mut found = flatten(p.m)
+        .into_iter()
+        .filter(|c| c.cmd_id().map(str::trim) == Some(id.trim()));
+    let first = found.next();
+    match found.next() {
+        None => Ok(first),
+        Some(_) => Err(format!(
+            "CmdRef {} names two commands of message {} (msg/cmdid-unique)",
+            id.trim(),
+            p.m.hdr.msg_id.trim()
+        )),
+    }
+}
+
+/// Why an answer to command `c` of `p` cannot be told apart from an answer to another
+/// command of `p` (the two share its CmdID), if they cannot.
+pub(crate) fn ambiguous(p: &Msg, c: &Command) -> Option<String> {
+    by_cmd_id(p, c.cmd_id()?).err()
+}
+
+/// Inconclusive, at `p`: the correlation the rule needs is broken by another fault.
+pub(crate) fn unresolved(p: &Msg, why: String) -> Observation {
+    obs(Verdict::Inconclusive, p.index, p.side, why, None)
 }
 
 /// The items of a command that carries them.

@@ -6,12 +6,18 @@ use crate::Role;
 use dmct_proto::{Command, alert_code};
 
 /// The client's first message of each session it opens (MsgID 1), or the first message
-/// of the transcript.
+/// of the transcript. A MsgID 1 after other messages of its session is Package #1 only
+/// when it sets the session up: otherwise it is a repeated MsgID (msg/msgid-sequence's
+/// to judge), not a Package #1 that lacks its Alert and DevInfo.
 fn package1s<'a>(view: &'a crate::View) -> Vec<super::Msg<'a>> {
     let msgs = sent(view, Role::Client);
     msgs.iter()
         .enumerate()
-        .filter(|(i, m)| m.m.hdr.msg_id_number() == Some(1) || (*i == 0 && m.m.is_session_setup()))
+        .filter(|(i, m)| {
+            let first_of_session = !msgs[..*i].iter().any(|p| p.session() == m.session());
+            (m.m.hdr.msg_id_number() == Some(1) && (first_of_session || m.m.is_session_setup()))
+                || (*i == 0 && m.m.is_session_setup())
+        })
         .map(|(_, m)| *m)
         .collect()
 }
@@ -156,12 +162,15 @@ rule!(
     /// A client sends no commands but Alert, Replace (DevInfo, in Package #1), Results
     /// and Status.
     ClientCommands, "client/allowed-commands", |view, role| {
+        // A Package #1 that lacks its Alert is pkg1/alert's failure; its DevInfo
+        // Replace is still in Package #1.
+        let pkg1: Vec<usize> = package1s(view).iter().map(|m| m.index).collect();
         sent(view, Role::Client)
             .iter()
             .map(|m| {
                 let bad = m.m.body.commands.iter().position(|c| match c {
                     Command::Alert(_) | Command::Results(_) | Command::Status(_) => false,
-                    Command::Replace(_) => !m.m.is_session_setup(),
+                    Command::Replace(_) => !m.m.is_session_setup() && !pkg1.contains(&m.index),
                     _ => true,
                 });
                 match bad {
@@ -325,6 +334,12 @@ rule!(
         for p in sent(view, super::other(role)) {
             for c in flatten(p.m) {
                 let Command::Atomic(a) = c else { continue };
+                // The Atomic's inner statuses are found by CmdRef: a repeated CmdID
+                // among them leaves the verdict to msg/cmdid-unique.
+                if let Some(why) = std::iter::once(c).chain(&a.commands).find_map(|x| super::ambiguous(&p, x)) {
+                    out.push(super::unresolved(&p, why));
+                    continue;
+                }
                 for m in super::session_msgs(view, role, p.session()).into_iter().filter(|m| m.index >= p.index) {
                     let code_of = |id: &str| {
                         m.m.statuses()

@@ -498,7 +498,10 @@ impl Rule for ServerAnswersEveryPackage {
                     String::from_utf8_lossy(resp.body.as_bytes()).into_owned(),
                 ))
             };
-            let verdict = if status != 200 {
+            // A DM message in another HTTP status still answers the package: the
+            // status code is http/status-200's to judge.
+            let dm_answer = matches!(&e.response, Some(Ok(_)));
+            let verdict = if status != 200 && !dm_answer {
                 Err((
                     format!("answered HTTP {status} instead of a DM package"),
                     body_text(),
@@ -510,26 +513,33 @@ impl Rule for ServerAnswersEveryPackage {
                 ))
             } else {
                 match &e.response {
+                    // Labelled as DM but undecodable: http/content-type-matches-body
+                    // fails it; whether it answers cannot be read.
+                    Some(Err(err)) if labelled_dm(h) => Ok(Some(format!(
+                        "the answer does not decode as SyncML DM ({err}; \
+                         http/content-type-matches-body), so whether it answers cannot be told"
+                    ))),
                     Some(Err(err)) => Err((
                         format!("the answer is not a SyncML DM message: {err}"),
                         body_text(),
                     )),
+                    // The response of the exchange is the answer; its SessionID is
+                    // msg/sessionid-constant's failure.
                     Some(Ok(d))
                         if d.message.hdr.session_id.trim() != client.hdr.session_id.trim() =>
                     {
-                        Err((
-                            format!(
-                                "the answer belongs to session {:?}, not {:?}",
-                                d.message.hdr.session_id, client.hdr.session_id
-                            ),
-                            Some(clip(d.hdr_excerpt())),
-                        ))
+                        Ok(Some(format!(
+                            "the answer carries SessionID {:?}, not {:?} (msg/sessionid-constant), \
+                             so whether it answers this session's package cannot be told",
+                            d.message.hdr.session_id, client.hdr.session_id
+                        )))
                     }
-                    _ => Ok(()),
+                    _ => Ok(None),
                 }
             };
             out.push(match verdict {
-                Ok(()) => obs(
+                Ok(Some(why)) => obs(Verdict::Inconclusive, i, Side::Response, why, None),
+                Ok(None) => obs(
                     Verdict::Pass,
                     i,
                     Side::Response,
@@ -541,4 +551,11 @@ impl Rule for ServerAnswersEveryPackage {
         }
         out
     }
+}
+
+/// Is this head's Content-Type one of the DM media types?
+fn labelled_dm(h: &dmct_proto::transcript::Headers) -> bool {
+    h.media_type()
+        .and_then(Result::ok)
+        .is_some_and(|t| t == dmct_proto::CONTENT_TYPE_XML || t == dmct_proto::CONTENT_TYPE_WBXML)
 }

@@ -1,7 +1,10 @@
 //! Status and Results (SyncML RepPro as profiled by DM 1.2): every command answered,
 //! the SyncHdr's Status first, references that point at what they answer.
 
-use super::{Msg, aborts, answered, by_msg_id, flatten, no_resp, other, sent, session_msgs};
+use super::{
+    Msg, aborts, ambiguous, answered, by_cmd_id, by_msg_id, flatten, no_resp, other, sent,
+    session_msgs, unresolved,
+};
 use crate::Role;
 use dmct_proto::{Command, ItemCmd, Status};
 
@@ -58,20 +61,17 @@ rule!(
     }
 );
 
-/// The command a Status or Results refers to, if the referenced message was seen.
+/// The command a Status or Results in `m` refers to, if the referenced message was
+/// seen: `Err` says why the reference names more than one command.
 fn referenced<'a>(
     view: &'a crate::View,
     role: Role,
-    session: &str,
+    m: &Msg,
     msg_ref: &str,
     cmd_ref: &str,
-) -> Option<Option<&'a Command>> {
-    let peer = by_msg_id(view, other(role), session, msg_ref)?;
-    Some(
-        flatten(peer.m)
-            .into_iter()
-            .find(|c| c.cmd_id().map(str::trim) == Some(cmd_ref.trim())),
-    )
+) -> Option<Result<Option<&'a Command>, String>> {
+    let peer = by_msg_id(view, other(role), m, msg_ref)?;
+    Some(by_cmd_id(&peer, cmd_ref))
 }
 
 fn command_statuses(m: &dmct_proto::SyncML) -> impl Iterator<Item = &Status> {
@@ -84,10 +84,11 @@ rule!(
         let mut out = Vec::new();
         for m in sent(view, role) {
             for s in command_statuses(m.m) {
-                match referenced(view, role, m.session(), &s.msg_ref, &s.cmd_ref) {
+                match referenced(view, role, &m, &s.msg_ref, &s.cmd_ref) {
                     None => {}
-                    Some(Some(_)) => out.push(m.pass("the Status refers to a command the peer sent")),
-                    Some(None) => {
+                    Some(Err(why)) => out.push(unresolved(&m, why)),
+                    Some(Ok(Some(_))) => out.push(m.pass("the Status refers to a command the peer sent")),
+                    Some(Ok(None)) => {
                         let i = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
                         out.push(m.fail(
                             format!(
@@ -110,8 +111,13 @@ rule!(
         let mut out = Vec::new();
         for m in sent(view, role) {
             for s in command_statuses(m.m) {
-                let Some(Some(c)) = referenced(view, role, m.session(), &s.msg_ref, &s.cmd_ref) else {
-                    continue;
+                let c = match referenced(view, role, &m, &s.msg_ref, &s.cmd_ref) {
+                    Some(Ok(Some(c))) => c,
+                    Some(Err(why)) => {
+                        out.push(unresolved(&m, why));
+                        continue;
+                    }
+                    _ => continue,
                 };
                 if s.cmd.trim() == c.name() {
                     out.push(m.pass("Cmd names the command answered"));
@@ -135,6 +141,24 @@ rule!(
         let mut out = Vec::new();
         let peer = other(role);
         for p in sent(view, peer) {
+            // The role's answer to `p` (the server's response of the exchange, the
+            // client's next request) under another SessionID is msg/sessionid-constant's
+            // failure; which session it answers cannot be told.
+            let next = match role {
+                Role::Server => view.exchanges[p.index].server_msg(),
+                Role::Client => view.exchanges.get(p.index + 1).and_then(|e| e.client_msg()),
+            };
+            if let Some(n) = next
+                && n.hdr.session_id.trim() != p.session()
+                && !(role == Role::Client && super::opens_session(n))
+            {
+                out.push(unresolved(&p, format!(
+                    "the {role}'s answer carries SessionID {:?}, not {:?} (msg/sessionid-constant)",
+                    n.hdr.session_id.trim(),
+                    p.session()
+                )));
+                continue;
+            }
             let mine: Vec<_> = session_msgs(view, role, p.session())
                 .into_iter()
                 .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
@@ -171,7 +195,14 @@ rule!(
                 if !c.is_operation() || no_resp(c) || c.cmd_id().is_none() {
                     return;
                 }
-                match answered_by(c) {
+                let answer = answered_by(c);
+                // Two commands share the CmdID: a Status for it answers one of them,
+                // which one cannot be told. None at all still leaves both unanswered.
+                if let (Some(_), Some(why)) = (answer, ambiguous(&p, c)) {
+                    out.push(unresolved(&p, why));
+                    return;
+                }
+                match answer {
                     Some(_) => out.push(p.pass(format!("{} {} was answered", c.name(), c.cmd_id().unwrap_or("")))),
                     None if aborted => out.push(p.pass(format!(
                         "{} {} got no Status: the {role} aborted the session (Alert 1223) first",
@@ -346,13 +377,14 @@ rule!(
                 let Command::Results(r) = c else { continue };
                 let msg_ref = r.msg_ref.clone().or_else(|| answered(view, role, &m).map(|p| p.m.hdr.msg_id.clone()));
                 let Some(msg_ref) = msg_ref else { continue };
-                match referenced(view, role, m.session(), &msg_ref, &r.cmd_ref) {
-                    Some(Some(Command::Get(_))) => out.push(m.pass("the Results answer a Get")),
-                    Some(Some(other)) => out.push(m.fail(
+                match referenced(view, role, &m, &msg_ref, &r.cmd_ref) {
+                    Some(Err(why)) => out.push(unresolved(&m, why)),
+                    Some(Ok(Some(Command::Get(_)))) => out.push(m.pass("the Results answer a Get")),
+                    Some(Ok(Some(other))) => out.push(m.fail(
                         format!("Results refer to a {}, not a Get", other.name()),
                         m.cmd_excerpt(i),
                     )),
-                    Some(None) => out.push(m.fail(
+                    Some(Ok(None)) => out.push(m.fail(
                         format!("Results refer to CmdRef {} that MsgID {msg_ref} does not have", r.cmd_ref),
                         m.cmd_excerpt(i),
                     )),
@@ -428,6 +460,10 @@ rule!(
                 if get_status_code(&mine, &p, g) != Some(200) {
                     continue;
                 }
+                if let Some(why) = ambiguous(&p, c) {
+                    out.push(unresolved(&p, why));
+                    continue;
+                }
                 // Lenient: a Results without MsgRef anywhere in the session counts, so
                 // a missing one is never claimed by mistake.
                 match (results_for(&mine, &p, g, |_| true), mine.last()) {
@@ -455,6 +491,10 @@ rule!(
                 let Command::Get(g) = c else { continue };
                 let Some(code) = get_status_code(&mine, &p, g) else { continue };
                 if (200..300).contains(&code) {
+                    continue;
+                }
+                if let Some(why) = ambiguous(&p, c) {
+                    out.push(unresolved(&p, why));
                     continue;
                 }
                 // Strict: a Results without MsgRef is this Get's only when its message

@@ -3,6 +3,9 @@
 //! dmct's reference peers, so a fixture holds the checker against the text, not against
 //! dmct's own engines.
 
+// Each test binary that includes this module uses part of it.
+#![allow(dead_code)]
+
 use dmct_proto::transcript::{
     Body, Closing, Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
 };
@@ -258,6 +261,38 @@ impl Session {
             failure: Some(ExchangeFailure::ConnectionClosed {
                 detail: "closed before a response".into(),
             }),
+        });
+        self
+    }
+
+    /// A client body labelled as a DM message that is not one, refused with an HTTP 400
+    /// without a body.
+    pub fn undecodable(mut self, body: &str) -> Self {
+        self.t.exchanges.push(Exchange {
+            request: HttpRequest {
+                body: Body(body.as_bytes().to_vec()),
+                ..request(&Msg::client(0), "/mgmt-server")
+            },
+            response: Some(HttpResponse {
+                status: 400,
+                headers: Headers::default(),
+                body: Body(Vec::new()),
+            }),
+            failure: None,
+        });
+        self
+    }
+
+    /// A client message answered, in HTTP 200 labelled as a DM message, by `body`.
+    pub fn answered_with(mut self, client: Msg, body: &str) -> Self {
+        self.t.exchanges.push(Exchange {
+            request: request(&client, "/mgmt-server"),
+            response: Some(HttpResponse {
+                status: 200,
+                headers: dm_headers(),
+                body: Body(body.as_bytes().to_vec()),
+            }),
+            failure: None,
         });
         self
     }
