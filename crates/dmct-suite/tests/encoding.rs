@@ -8,15 +8,16 @@ use dmct_proto::xml::Encoding;
 use dmct_proto::{CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 use dmct_report::CaseVerdict;
 use dmct_rules::Role;
+use dmct_suite::runner::CaseResponder;
 use dmct_suite::{Options, TargetServer, peers};
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+mod common;
 
 /// A DM server that refuses anything but WBXML with 415, as a WBXML-only server does,
 /// and otherwise lets the reference server answer.
-struct WbxmlOnly {
-    server: Mutex<dmct_session::Server>,
-}
+#[derive(Default)]
+struct WbxmlOnly(CaseResponder);
 
 impl Responder for WbxmlOnly {
     fn respond(&self, request: &HttpRequest) -> HttpResponse {
@@ -30,43 +31,24 @@ impl Responder for WbxmlOnly {
                 body: b"this server speaks WBXML only\n".to_vec().into(),
             };
         }
-        self.server.lock().unwrap().respond(request)
+        self.0.respond(request)
     }
 }
 
 async fn wbxml_only_server() -> (dmct_net::ServeHandle, String) {
-    // Any address first: the reference server needs its own URL for RespURI.
-    let slot = Arc::new(Mutex::new(None::<Arc<WbxmlOnly>>));
-    struct Late(Arc<Mutex<Option<Arc<WbxmlOnly>>>>);
-    impl Responder for Late {
-        fn respond(&self, request: &HttpRequest) -> HttpResponse {
-            let inner = self.0.lock().unwrap().clone();
-            inner.expect("installed before use").respond(request)
-        }
-    }
+    let responder = Arc::new(WbxmlOnly::default());
     let handle = dmct_net::serve(
         "127.0.0.1:0".parse().unwrap(),
-        Arc::new(Late(slot.clone())),
+        responder.clone(),
         dmct_net::Limits::default(),
     )
     .await
     .unwrap();
+    // The reference server needs its own URL (RespURI), known once bound.
     let url = format!("http://{}/dm", handle.local_addr());
-    // The server's script is the scenario's part; the every-command one exercises the
-    // most. Its sessions are keyed by SessionID, so one server serves every case.
-    let script = dmct_suite::scenario::builtin()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.id == "session/every-command")
-        .unwrap()
-        .server;
-    let server = dmct_session::Server::new(
-        peers::server_config(&url, peers::default_client_creds(), &BTreeSet::new()),
-        script,
-    );
-    *slot.lock().unwrap() = Some(Arc::new(WbxmlOnly {
-        server: Mutex::new(server),
-    }));
+    responder
+        .0
+        .install(Some(common::every_command_server(&url)));
     (handle, url)
 }
 

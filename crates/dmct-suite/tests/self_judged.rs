@@ -10,6 +10,8 @@ use dmct_suite::{Options, judge_harness, peers};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+mod common;
+
 #[tokio::test]
 async fn the_builtin_run_in_both_directions_passes_its_own_catalog() {
     let scenarios = dmct_suite::scenario::builtin().unwrap();
@@ -34,16 +36,7 @@ async fn drive_passes_its_own_catalog() {
     .await
     .unwrap();
     let url = format!("http://{}/dm", handle.local_addr());
-    let script = dmct_suite::scenario::builtin()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.id == "session/every-command")
-        .unwrap()
-        .server;
-    responder.install(Some(dmct_session::Server::new(
-        peers::server_config(&url, peers::default_client_creds(), &BTreeSet::new()),
-        script,
-    )));
+    responder.install(Some(common::every_command_server(&url)));
     for encoding in [
         dmct_proto::xml::Encoding::Xml,
         dmct_proto::xml::Encoding::Wbxml,
