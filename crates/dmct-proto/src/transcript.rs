@@ -31,6 +31,11 @@ pub struct Transcript {
     /// layer may authenticate a peer ([SEC] §5.3).
     #[serde(default, skip_serializing_if = "TransportAuth::is_empty")]
     pub transport: TransportAuth,
+    /// The recording server demanded no DM-level credentials of the client (a lab's
+    /// `--auth none`, for a device whose account holds none): the client's DM
+    /// authentication rules have nothing to judge.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_credentials_waived: bool,
 }
 
 impl Default for Transcript {
@@ -41,6 +46,7 @@ impl Default for Transcript {
             closing: Closing::Stopped,
             package0: None,
             transport: TransportAuth::default(),
+            client_credentials_waived: false,
         }
     }
 }
@@ -221,6 +227,11 @@ pub enum Closing {
     TriggerFailed { detail: String },
     /// The case was not run (e.g. the device did not answer the sanity session).
     Skipped { reason: String },
+    /// The case cannot apply to this peer as the run is configured (a server-initiated
+    /// case for a device that only starts sessions itself, a challenge case when dmct
+    /// demands no credentials), so no session was started for it: not-applicable, with
+    /// the reason, never a pass and never a failure.
+    NotApplicable { reason: String },
     /// The harness stopped recording for another reason (operator, shutdown).
     Stopped,
 }
@@ -253,6 +264,7 @@ mod tests {
             closing: Closing::IdleTimeout { after_ms: 1500 },
             package0: None,
             transport: TransportAuth::default(),
+            client_credentials_waived: false,
         };
         let json = serde_json::to_string(&t).unwrap();
         assert!(json.contains(r#""body":{"text":"<SyncML/>"}"#), "{json}");

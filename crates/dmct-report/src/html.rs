@@ -191,7 +191,7 @@ fn summary(out: &mut String, r: &RunReport) {
 
 fn overall_word(v: CaseVerdict) -> &'static str {
     match v {
-        CaseVerdict::Pass => "ALL PASS",
+        CaseVerdict::Pass | CaseVerdict::NotApplicable => "ALL PASS",
         CaseVerdict::Inconclusive => "INCONCLUSIVE",
         CaseVerdict::Fail => "FAILURES",
     }
@@ -610,6 +610,7 @@ fn closing_text(c: &Closing) -> String {
         ),
         Closing::TriggerFailed { detail } => format!("the trigger (Package 0) failed: {detail}"),
         Closing::Skipped { reason } => format!("the case was skipped: {reason}"),
+        Closing::NotApplicable { reason } => format!("the case does not apply: {reason}"),
         Closing::Stopped => "recording was stopped".into(),
     }
 }
@@ -664,7 +665,7 @@ fn verdict_rank(v: Verdict) -> u8 {
 
 fn case_section(out: &mut String, i: usize, c: &CaseResult, t: Option<&Transcript>) {
     let v = c.verdict.as_str();
-    let open = c.verdict != CaseVerdict::Pass;
+    let open = !matches!(c.verdict, CaseVerdict::Pass | CaseVerdict::NotApplicable);
     let _ = writeln!(out, "<section class=\"case {v}\" id=\"case-{i}\">");
     let _ = writeln!(
         out,

@@ -160,7 +160,7 @@ impl Counts {
             match case.verdict {
                 CaseVerdict::Pass => {}
                 CaseVerdict::Fail => c.failures += 1,
-                CaseVerdict::Inconclusive => c.skipped += 1,
+                CaseVerdict::Inconclusive | CaseVerdict::NotApplicable => c.skipped += 1,
             }
         }
         c
@@ -223,11 +223,13 @@ fn write_case(s: &mut String, area: &str, name: &str, case: &CaseResult, ms: u64
         CaseVerdict::Pass => None,
         CaseVerdict::Fail => Some(Verdict::Fail),
         CaseVerdict::Inconclusive => Some(Verdict::Inconclusive),
+        CaseVerdict::NotApplicable => Some(Verdict::NotApplicable),
     };
     match case.verdict {
         CaseVerdict::Pass => {}
         CaseVerdict::Fail => write_failure(s, case),
-        CaseVerdict::Inconclusive => write_skipped(s, case),
+        CaseVerdict::Inconclusive => write_skipped(s, case, Verdict::Inconclusive),
+        CaseVerdict::NotApplicable => write_skipped(s, case, Verdict::NotApplicable),
     }
 
     s.push_str("      <system-out>");
@@ -278,18 +280,16 @@ fn write_failure(s: &mut String, case: &CaseResult) {
     s.push_str("</failure>\n");
 }
 
-fn write_skipped(s: &mut String, case: &CaseResult) {
-    let open: Vec<&Finding> = case
-        .findings
-        .iter()
-        .filter(|f| f.verdict == Verdict::Inconclusive)
-        .collect();
+/// A case JUnit cannot call passed or failed: inconclusive, or not applicable.
+fn write_skipped(s: &mut String, case: &CaseResult, why: Verdict) {
+    let open: Vec<&Finding> = case.findings.iter().filter(|f| f.verdict == why).collect();
     let message = match open.first() {
         Some(f) => format!(
-            "inconclusive: {}",
+            "{}: {}",
+            why.as_str(),
             summary_line(f, open.len().saturating_sub(1))
         ),
-        None => "inconclusive".to_string(),
+        None => why.as_str().to_string(),
     };
     s.push_str("      <skipped message=\"");
     push_attr(s, &message);

@@ -47,8 +47,11 @@ pub struct Tool {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum CaseVerdict {
+    /// The case cannot apply to this peer as the run was configured (no session was
+    /// started for it); its reason is in its findings. Neither a pass nor a failure.
+    NotApplicable,
     Pass,
     Inconclusive,
     Fail,
@@ -56,7 +59,8 @@ pub enum CaseVerdict {
 
 impl CaseVerdict {
     /// A MUST or MUST NOT rule that failed fails the case; otherwise anything
-    /// inconclusive makes it inconclusive.
+    /// inconclusive makes it inconclusive; a case none of whose rules applied is not
+    /// applicable.
     pub fn from_findings(findings: &[Finding]) -> CaseVerdict {
         if findings
             .iter()
@@ -65,6 +69,11 @@ impl CaseVerdict {
             CaseVerdict::Fail
         } else if findings.iter().any(|f| f.verdict == Verdict::Inconclusive) {
             CaseVerdict::Inconclusive
+        } else if !findings.is_empty()
+            && findings.iter().all(|f| f.verdict == Verdict::NotApplicable)
+        {
+            // Nothing this case is about applied to the peer: not a pass.
+            CaseVerdict::NotApplicable
         } else {
             CaseVerdict::Pass
         }
@@ -72,6 +81,7 @@ impl CaseVerdict {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            CaseVerdict::NotApplicable => "not-applicable",
             CaseVerdict::Pass => "pass",
             CaseVerdict::Inconclusive => "inconclusive",
             CaseVerdict::Fail => "fail",
@@ -198,6 +208,9 @@ pub struct Summary {
     pub pass: usize,
     pub fail: usize,
     pub inconclusive: usize,
+    /// Cases that cannot apply to the peer as the run was configured.
+    #[serde(default)]
+    pub not_applicable: usize,
 }
 
 impl Summary {
@@ -208,6 +221,7 @@ impl Summary {
             pass: count(CaseVerdict::Pass),
             fail: count(CaseVerdict::Fail),
             inconclusive: count(CaseVerdict::Inconclusive),
+            not_applicable: count(CaseVerdict::NotApplicable),
         }
     }
 }

@@ -15,6 +15,7 @@ fn verdict_tag(v: Verdict) -> &'static str {
 
 fn case_tag(v: CaseVerdict) -> &'static str {
     match v {
+        CaseVerdict::NotApplicable => "NOT APPLICABLE",
         CaseVerdict::Pass => "PASS",
         CaseVerdict::Inconclusive => "INCONCLUSIVE",
         CaseVerdict::Fail => "FAIL",
@@ -115,6 +116,9 @@ pub fn render_text(r: &RunReport) -> String {
         sm.fail,
         sm.inconclusive
     );
+    if sm.not_applicable > 0 {
+        let _ = writeln!(s, "{} not applicable to this peer", sm.not_applicable);
+    }
     let failed = r
         .cases
         .iter()

@@ -31,6 +31,14 @@ pub struct ServerConfig {
     /// The nonce Package 0's digest is keyed with: the device's stored server nonce if
     /// the lab knows it, by default the resync nonce of [NOT] §5.1.
     pub package0_nonce: package0::Package0Nonce,
+    /// Package 0's ui-mode and initiator ([NOT] §6.2.7, §6.2.8): what the lab wants the
+    /// device told (a device SHOULD follow them).
+    pub package0_ui_mode: package0::UiMode,
+    pub package0_initiator: package0::Initiator,
+    /// Whether the client must authenticate at the DM level. `false` (`--auth none`,
+    /// a device whose account has no client credentials): no message is challenged and
+    /// credentials sent anyway are not checked; every SyncHdr is answered 200.
+    pub authenticate_client: bool,
     /// The scheme asked for when a client must be challenged and no script step says.
     pub scheme: Scheme,
     /// Nonces are derived from this seed and a counter, so runs are reproducible.
@@ -112,6 +120,8 @@ impl ServerConfig {
     /// ServerID the trigger cannot carry (over 255 bytes, or not ASCII) and for session 0.
     pub fn package0(&self, session_id: u16) -> Result<Vec<u8>, package0::Package0Error> {
         let mut n = package0::Notification::new(self.server_id.clone(), session_id);
+        n.ui_mode = self.package0_ui_mode;
+        n.initiator = self.package0_initiator;
         for f in &self.faults {
             f.mutate_notification(&mut n);
         }
@@ -320,11 +330,13 @@ impl Server {
                 407
             };
             Auth::Challenge(code, ch.scheme)
-        } else if st.authenticated && !st.hmac {
-            Auth::AlreadyAuthenticated
-        } else if self.transport_client
-            && msg.hdr.cred.is_none()
-            && req.headers.get(HMAC_HEADER).is_none()
+        } else if (st.authenticated && !st.hmac)
+            // No DM credentials demanded (--auth none), or none needed from a client
+            // the transport authenticated.
+            || !self.config.authenticate_client
+            || (self.transport_client
+                && msg.hdr.cred.is_none()
+                && req.headers.get(HMAC_HEADER).is_none())
         {
             st.authenticated = true;
             Auth::AlreadyAuthenticated

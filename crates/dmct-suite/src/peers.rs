@@ -86,6 +86,9 @@ pub fn server_config(
         server_creds: default_server_creds(),
         server_id: DEFAULT_SERVER_ID.into(),
         package0_nonce: Package0Nonce::default(),
+        package0_ui_mode: dmct_proto::package0::UiMode::NotSpecified,
+        package0_initiator: dmct_proto::package0::Initiator::Server,
+        authenticate_client: true,
         scheme: dmct_proto::auth::Scheme::Md5,
         nonce_seed: SessionIds::new(FIXED_SEED, "").server_nonce_seed,
         // What dmct's client opens MD5 and HMAC with when told no other nonce.

@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
 use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::media_type::VerProtoParam;
-use dmct_proto::package0::Package0Nonce;
+use dmct_proto::package0::{Initiator, Package0Nonce, UiMode};
 use dmct_proto::transcript::{
     Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
 };
@@ -45,6 +45,21 @@ pub struct Options {
     /// The nonce dmct's server keys its Package 0 digest with (`run --serve --exec`):
     /// the device's stored server nonce when the lab knows it, else the resync nonce.
     pub package0_nonce: Package0Nonce,
+    /// Package 0's ui-mode and initiator fields ([NOT] §6.2.7, §6.2.8).
+    pub package0_ui_mode: UiMode,
+    pub package0_initiator: Initiator,
+    /// External client: what dmct's server presents (the device's SRVCRED).
+    pub server_creds: Credentials,
+    /// External client: the scheme dmct's server asks of a client whose credentials
+    /// are missing or wrong; `None` (`--auth none`): it demands none, and cases about
+    /// the client's authentication are not applicable.
+    pub client_auth: Option<Scheme>,
+    /// External client: the nonce the device holds for its unprompted MD5 or HMAC
+    /// credentials (CLCRED AAuthData), when the lab knows it; else the resync nonce.
+    pub client_nonce: Option<Nonce>,
+    /// External client: the device starts its sessions itself (no Package 0 reaches
+    /// it), so server-initiated cases are not applicable.
+    pub client_initiated: bool,
     /// How dmct's client trusts `https://` servers (a CA file, or insecure).
     pub client_tls: Option<ClientTls>,
     /// dmct's listener speaks HTTPS with this certificate.
@@ -93,6 +108,12 @@ impl Default for Options {
             client_creds: peers::default_client_creds(),
             server_id: peers::DEFAULT_SERVER_ID.into(),
             package0_nonce: Package0Nonce::default(),
+            package0_ui_mode: UiMode::NotSpecified,
+            package0_initiator: Initiator::Server,
+            server_creds: peers::default_server_creds(),
+            client_auth: Some(Scheme::Md5),
+            client_nonce: None,
+            client_initiated: false,
             client_tls: None,
             server_tls: None,
             progress: None,
@@ -549,8 +570,19 @@ impl ExternalServer {
         let ids = Self::session_ids(scenario, opts);
         let mut config =
             peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
+        // The device's account as the lab provisioned it: dmct adapts to it.
         config.server_id = opts.server_id.clone();
+        config.server_creds = opts.server_creds.clone();
         config.package0_nonce = opts.package0_nonce.clone();
+        config.package0_ui_mode = opts.package0_ui_mode;
+        config.package0_initiator = opts.package0_initiator;
+        if let Some(n) = &opts.client_nonce {
+            config.client_nonce = Some(n.clone());
+        }
+        match opts.client_auth {
+            Some(scheme) => config.scheme = scheme,
+            None => config.authenticate_client = false,
+        }
         config.nonce_seed = ids.server_nonce_seed;
         config.verproto_param = opts.verproto_param;
         // Serving before the device is woken: it may connect at once.
@@ -563,7 +595,7 @@ impl ExternalServer {
                 .fire(scenario, &config, ids.session_id, opts.wait_first)
                 .await
             {
-                Ok(bytes) => package0 = Some(bytes.into()),
+                Ok(bytes) => package0 = bytes.map(Into::into),
                 Err(detail) => closing = Some(Closing::TriggerFailed { detail }),
             }
         }
@@ -621,6 +653,7 @@ impl ExternalServer {
                 closing,
                 package0,
                 transport,
+                client_credentials_waived: opts.client_auth.is_none(),
                 ..Transcript::default()
             },
         }
@@ -631,8 +664,53 @@ impl ExternalServer {
     }
 }
 
+/// Why `scenario` cannot apply to an external client as the run is configured, if it
+/// cannot: no session is started for it, and it is reported not-applicable.
+pub fn inapplicable(scenario: &Scenario, opts: &Options) -> Option<String> {
+    if scenario.client.package0 && opts.client_initiated {
+        return Some(
+            "--client-initiated: the device starts its sessions itself, and this case needs \
+             a server-initiated session (a Package 0)"
+                .into(),
+        );
+    }
+    let script = &scenario.server;
+    let about_client_auth = script.scheme.is_some()
+        || script.accept_status.is_some()
+        || script.packages.iter().any(|p| p.challenge.is_some());
+    if opts.client_auth.is_none() && about_client_auth {
+        return Some(
+            "--auth none: dmct demands no client credentials, and this case is about how \
+             the client authenticates (a challenge, or a scheme or status the server \
+             authenticates it with)"
+                .into(),
+        );
+    }
+    None
+}
+
 /// A case that was not run, with why: judged inconclusive, never a silent pass.
 pub fn skipped(scenario: &Scenario, reason: &str) -> CaseRun {
+    not_run(
+        scenario,
+        Closing::Skipped {
+            reason: reason.into(),
+        },
+    )
+}
+
+/// A case that cannot apply to the device as the run is configured, with why: judged
+/// not-applicable, and no session is started for it.
+pub fn not_applicable(scenario: &Scenario, reason: &str) -> CaseRun {
+    not_run(
+        scenario,
+        Closing::NotApplicable {
+            reason: reason.into(),
+        },
+    )
+}
+
+fn not_run(scenario: &Scenario, closing: Closing) -> CaseRun {
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Client,
@@ -642,9 +720,7 @@ pub fn skipped(scenario: &Scenario, reason: &str) -> CaseRun {
             identity: Vec::new(),
         },
         transcript: Transcript {
-            closing: Closing::Skipped {
-                reason: reason.into(),
-            },
+            closing,
             ..Transcript::default()
         },
     }
@@ -657,38 +733,47 @@ pub struct Trigger {
     pub command: String,
     /// Where the Package 0 files are written.
     pub dir: std::path::PathBuf,
+    /// Hand the command a Package 0. `false` for a device that starts its sessions
+    /// itself (`--client-initiated`): the command makes it start one (a lab's UI
+    /// automation, adb) and gets no Package 0.
+    pub package0: bool,
 }
 
 impl Trigger {
     /// Write `server`'s Package 0 for the case, announcing session `sid` (its ServerID,
-    /// keyed with its secret and its Package 0 nonce: the device's SRVCRED), and run the command with it; the
-    /// Package 0 bytes, or why the device could not be woken.
+    /// keyed with its secret and its Package 0 nonce: the device's SRVCRED), and run
+    /// the command with it; the Package 0 bytes (`None` when the trigger hands over
+    /// none), or why the device could not be woken.
     pub async fn fire(
         &self,
         scenario: &Scenario,
         server: &ServerConfig,
         sid: u16,
         timeout: Duration,
-    ) -> Result<Vec<u8>, String> {
-        let server_url = &server.url;
-        let pkg0 = server.package0(sid).map_err(|e| e.to_string())?;
-        let file = self
-            .dir
-            .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
-        std::fs::create_dir_all(&self.dir)
-            .and_then(|()| std::fs::write(&file, &pkg0))
-            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-        let hex: String = pkg0.iter().map(|b| format!("{b:02x}")).collect();
+    ) -> Result<Option<Vec<u8>>, String> {
         let mut cmd = tokio::process::Command::new("sh");
         cmd.arg("-c")
             .arg(&self.command)
-            .env("DMCT_PKG0_FILE", &file)
-            .env("DMCT_PKG0_HEX", &hex)
-            .env("DMCT_SERVER_URL", server_url)
-            .env("DMCT_SESSION_ID", format!("{sid:X}"))
+            .env("DMCT_SERVER_URL", &server.url)
             .env("DMCT_CASE", &scenario.id)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
+        let pkg0 = if self.package0 {
+            let pkg0 = server.package0(sid).map_err(|e| e.to_string())?;
+            let file = self
+                .dir
+                .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
+            std::fs::create_dir_all(&self.dir)
+                .and_then(|()| std::fs::write(&file, &pkg0))
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            let hex: String = pkg0.iter().map(|b| format!("{b:02x}")).collect();
+            cmd.env("DMCT_PKG0_FILE", &file)
+                .env("DMCT_PKG0_HEX", &hex)
+                .env("DMCT_SESSION_ID", format!("{sid:X}"));
+            Some(pkg0)
+        } else {
+            None
+        };
         let out = match tokio::time::timeout(timeout, cmd.output()).await {
             Err(_) => {
                 return Err(format!(
@@ -842,6 +927,19 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
                 Role::Client => run.transcript.transport.client.as_ref(),
                 Role::Server => run.transcript.transport.server.as_ref(),
             };
+            if let Closing::NotApplicable { reason } = &run.transcript.closing {
+                f.detail = format!("not applicable: {reason}");
+                return Some(f);
+            }
+            if run.role == Role::Client
+                && run.transcript.client_credentials_waived
+                && f.rule.starts_with("auth/")
+            {
+                f.detail = "not applicable: dmct demanded no DM-level credentials of the \
+                            client (--auth none), so it had none to present"
+                    .into();
+                return Some(f);
+            }
             if let Some(subject) = by_transport.filter(|_| f.rule.starts_with("auth/")) {
                 f.detail = format!(
                     "not applicable: the transport authenticated the {} (TLS certificate \
@@ -914,6 +1012,9 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         // Nothing observed is never a pass. A server's Package 0 alone is observed: a
         // strict client refuses a faulty one, so no exchange follows.
         verdict: match CaseVerdict::from_findings(&findings) {
+            _ if matches!(run.transcript.closing, Closing::NotApplicable { .. }) => {
+                CaseVerdict::NotApplicable
+            }
             _ if !observed || findings.is_empty() => CaseVerdict::Inconclusive,
             CaseVerdict::Pass if unmet.is_some() => CaseVerdict::Inconclusive,
             v => v,

@@ -339,6 +339,7 @@ fn target_trials() -> Vec<Trial> {
                     let trigger = env("DMCT_EXEC").map(|command| dmct_suite::runner::Trigger {
                         command,
                         dir: std::env::temp_dir().join("dmct-package0"),
+                        package0: true,
                     });
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()

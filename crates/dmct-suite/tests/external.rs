@@ -274,6 +274,7 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         let trigger = dmct_suite::runner::Trigger {
             command: "true".into(),
             dir: std::env::temp_dir().join(format!("dmct-external-{}", std::process::id())),
+            package0: true,
         };
         let case = async {
             srv.run_case(&s, &opts(), pkg0.as_ref().map(|_| &trigger))

@@ -151,6 +151,7 @@ async fn a_strict_decoder_accepts_the_trigger_dmct_fires() {
     let trigger = Trigger {
         command: "true".into(),
         dir: dir.clone(),
+        package0: true,
     };
     let secret = peers::default_server_creds().secret;
     let fire = |sc: ServerConfig| {
@@ -160,6 +161,7 @@ async fn a_strict_decoder_accepts_the_trigger_dmct_fires() {
                 .fire(scenario, &sc, 0x1F2E, Duration::from_secs(30))
                 .await
                 .unwrap()
+                .expect("a trigger with package0 hands one over")
         }
     };
 

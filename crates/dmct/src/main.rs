@@ -16,6 +16,7 @@ use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
+mod modes;
 mod peer;
 mod proxy;
 use std::net::SocketAddr;
@@ -246,6 +247,44 @@ struct Accounts {
     server_id: String,
 }
 
+/// `--pkg0-ui-mode`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Pkg0UiMode {
+    NotSpecified,
+    Background,
+    Informative,
+    UserInteraction,
+}
+
+impl From<Pkg0UiMode> for dmct_proto::package0::UiMode {
+    fn from(m: Pkg0UiMode) -> Self {
+        use dmct_proto::package0::UiMode;
+        match m {
+            Pkg0UiMode::NotSpecified => UiMode::NotSpecified,
+            Pkg0UiMode::Background => UiMode::Background,
+            Pkg0UiMode::Informative => UiMode::Informative,
+            Pkg0UiMode::UserInteraction => UiMode::UserInteraction,
+        }
+    }
+}
+
+/// `--pkg0-initiator`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Pkg0Initiator {
+    Server,
+    User,
+}
+
+impl From<Pkg0Initiator> for dmct_proto::package0::Initiator {
+    fn from(i: Pkg0Initiator) -> Self {
+        use dmct_proto::package0::Initiator;
+        match i {
+            Pkg0Initiator::Server => Initiator::Server,
+            Pkg0Initiator::User => Initiator::Client,
+        }
+    }
+}
+
 /// `--auth`: a scheme, or none.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Auth {
@@ -297,14 +336,24 @@ impl Accounts {
         t
     }
 
-    /// The scheme dmct's server challenges with; a server always asks for one.
-    fn challenge_scheme(&self) -> Result<Option<Scheme>> {
+    /// What dmct's server presents (the device's SRVCRED): --server-user with
+    /// --server-secret, each defaulting to the built-in account's.
+    fn srvcred(&self) -> Credentials {
+        Credentials {
+            user: self.server_user.clone(),
+            secret: self
+                .server_secret
+                .clone()
+                .unwrap_or_else(|| dmct_suite::peers::default_server_creds().secret),
+        }
+    }
+
+    /// The scheme dmct's server asks of a client whose credentials are missing or
+    /// wrong (MD5 unless told); `None` for `--auth none`: it demands none.
+    fn client_auth(&self) -> Option<Scheme> {
         match self.auth {
-            Some(Auth::None) => bail!(
-                "--auth none is for dmct's client; dmct's server challenges with basic, md5 \
-                 or hmac"
-            ),
-            a => Ok(a.and_then(Auth::scheme)),
+            Some(a) => a.scheme(),
+            None => Some(Scheme::Md5),
         }
     }
 }
@@ -344,6 +393,17 @@ enum Command {
             requires = "serve"
         )]
         pkg0_nonce: Package0Nonce,
+        /// Package 0's ui-mode ([NOT] §6.2.7), which the device SHOULD follow
+        #[arg(long, value_enum, default_value = "not-specified", requires = "exec")]
+        pkg0_ui_mode: Pkg0UiMode,
+        /// Package 0's initiator ([NOT] §6.2.8): the server, or a user at the server
+        #[arg(long, value_enum, default_value = "server", requires = "exec")]
+        pkg0_initiator: Pkg0Initiator,
+        /// The device starts its sessions itself (no Package 0 can reach it): each case
+        /// asks the operator, or runs --exec without a Package 0, to start a session;
+        /// cases that need a server-initiated session are not applicable
+        #[arg(long, requires = "serve")]
+        client_initiated: bool,
         /// Seconds to wait for the client's first package of each scenario
         #[arg(long, default_value_t = 300)]
         wait: u64,
@@ -568,8 +628,12 @@ enum ListWhat {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match real_main(cli) {
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match real_main(cli, &matches) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dmct: error: {e:#}");
@@ -578,7 +642,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn real_main(cli: Cli) -> Result<ExitCode> {
+fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -591,6 +655,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 public_url,
                 exec,
                 pkg0_nonce,
+                pkg0_ui_mode,
+                pkg0_initiator,
+                client_initiated,
                 wait,
                 session_timeout,
                 idle,
@@ -601,6 +668,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 gate,
                 wire,
             } => {
+                let mode = match (serve, target_server.as_deref()) {
+                    (Some(_), _) => modes::RunMode::Serve,
+                    (None, None) => modes::RunMode::Builtin,
+                    (None, Some("builtin")) => modes::RunMode::BuiltinServer,
+                    (None, Some(_)) => modes::RunMode::TargetServer,
+                };
+                if let Some(m) = matches.subcommand_matches("run") {
+                    modes::check_run(m, mode)?;
+                }
                 let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
                 opts.client_encoding = encoding.map(Into::into);
@@ -611,6 +687,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 opts.client_creds = accounts.client();
                 opts.server_id = accounts.server_id.clone();
                 opts.package0_nonce = pkg0_nonce;
+                opts.package0_ui_mode = pkg0_ui_mode.into();
+                opts.package0_initiator = pkg0_initiator.into();
+                opts.client_initiated = client_initiated;
+                // The device's account as provisioned: what dmct's server presents and
+                // asks for (only --serve reads them; the other modes refuse the flags).
+                opts.server_creds = accounts.srvcred();
+                opts.client_auth = accounts.client_auth();
+                opts.client_nonce = accounts.nonce.clone();
                 let scenarios = selection.scenarios(&scenarios(&common)?);
                 if scenarios.is_empty() {
                     eprintln!("dmct: nothing selected: no case matches the filters");
@@ -624,9 +708,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         let trigger = exec.map(|command| runner::Trigger {
                             command,
                             dir: common.out.join("package0"),
+                            package0: !client_initiated,
                         });
-                        serve_external(addr, public_url, &scenarios, &opts, trigger.as_ref())
-                            .await?
+                        serve_external(
+                            addr,
+                            public_url,
+                            &scenarios,
+                            &opts,
+                            trigger.as_ref(),
+                            gate.redact,
+                        )
+                        .await?
                     }
                     (None, Some("builtin")) => {
                         dmct_suite::run_builtin_servers(&scenarios, &opts).await?
@@ -683,6 +775,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let mut opts = options(&common)?;
                 opts.verproto_param = wire.verproto();
                 opts.client_creds = accounts.client();
+                opts.server_id = accounts.server_id.clone();
                 opts.client_encoding = Some(encoding.into());
                 let started = Instant::now();
                 let run = runner::drive_external_server(&accounts.target(&url), &opts).await;
@@ -1021,12 +1114,44 @@ fn elapsed_ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
+/// What to provision in the device's DM account (DMAcc) for dmct to be its server: a
+/// lab configures it once, or checks it against the device's.
+fn account_sheet(url: &str, opts: &Options, redact: bool) -> String {
+    let secret = |s: &str| {
+        if redact {
+            "(given, redacted)".to_owned()
+        } else {
+            format!("{s:?}")
+        }
+    };
+    let client = match opts.client_auth {
+        Some(scheme) => format!(
+            "user {:?}, secret {}; a client without valid credentials is challenged for {}",
+            opts.client_creds.user,
+            secret(&opts.client_creds.secret),
+            scheme.name()
+        ),
+        None => "none demanded (--auth none): no client is challenged".to_owned(),
+    };
+    format!(
+        "dmct: the device's DM account for this server:\n\
+         \x20     server address:      {url}\n\
+         \x20     ServerID:            {:?}\n\
+         \x20     server credentials:  user {:?}, secret {} (SRVCRED: what dmct presents)\n\
+         \x20     client credentials:  {client} (CLCRED)\n",
+        opts.server_id,
+        opts.server_creds.user,
+        secret(&opts.server_creds.secret),
+    )
+}
+
 async fn serve_external(
     addr: SocketAddr,
     public_url: Option<String>,
     scenarios: &[Scenario],
     opts: &Options,
     trigger: Option<&runner::Trigger>,
+    redact: bool,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
@@ -1048,11 +1173,7 @@ async fn serve_external(
             addr.ip()
         );
     }
-    eprintln!(
-        "dmct: the device must authenticate as {:?}; dmct presents itself as {:?}",
-        opts.client_creds.user,
-        dmct_suite::peers::default_server_creds().user
-    );
+    eprint!("{}", account_sheet(&server.url, opts, redact));
     let mut runs = Vec::new();
     // With a trigger the device is woken automatically, so a sanity session before and
     // after the suite costs nothing and tells a dead device from a failing one.
@@ -1090,6 +1211,31 @@ async fn serve_external(
         }
     }
     for (i, s) in todo.iter().enumerate() {
+        let not_run = match runner::inapplicable(s, opts) {
+            Some(why) => Some(runner::not_applicable(s, &why)),
+            // Asking the operator for a session a Package 0 should have started would
+            // only ever give an inconclusive case.
+            None if s.client.package0 && trigger.is_none() => Some(runner::skipped(
+                s,
+                "this case needs a server-initiated session and no Package 0 can be sent \
+                 without --exec (a device that cannot be woken: --client-initiated)",
+            )),
+            None => None,
+        };
+        if let Some(run) = not_run {
+            let verdict = dmct_suite::judge(&run).verdict;
+            eprintln!(
+                "[{}/{}] {}: {}
+      {}: not run",
+                i + 1,
+                todo.len(),
+                s.id,
+                s.title,
+                verdict.as_str()
+            );
+            runs.push(run);
+            continue;
+        }
         let how = match trigger {
             Some(_) => "waking the device".to_owned(),
             None => format!(
@@ -1330,6 +1476,7 @@ fn summary_table(report: &RunReport, colour: bool) -> String {
             CaseVerdict::Pass => row[0] += 1,
             CaseVerdict::Fail => row[1] += 1,
             CaseVerdict::Inconclusive => row[2] += 1,
+            CaseVerdict::NotApplicable => {}
         }
     }
     let paint = |code: &str, text: String| {

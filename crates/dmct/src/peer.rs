@@ -38,19 +38,26 @@ pub async fn server(
     config.nonce_seed = peers::SessionIds::new(opts.seed, "peer-server").server_nonce_seed;
     config.verproto_param = opts.verproto_param;
     config.server_id = accounts.server_id.clone();
-    if let Some(s) = accounts.server() {
-        config.server_creds = s;
-    }
-    if let Some(scheme) = accounts.challenge_scheme()? {
-        config.scheme = scheme;
+    config.server_creds = accounts.srvcred();
+    match accounts.client_auth() {
+        Some(scheme) => config.scheme = scheme,
+        None => config.authenticate_client = false,
     }
     if let Some(n) = &accounts.nonce {
         config.client_nonce = Some(n.clone());
     }
+    let clients = if config.authenticate_client {
+        format!(
+            "clients authenticate as {:?} ({} challenge)",
+            config.client_creds.user, config.scheme
+        )
+    } else {
+        "no client credentials are demanded (--auth none)".to_owned()
+    };
     eprintln!(
-        "dmct: reference DM server at {url}\n      clients authenticate as {:?} ({} challenge); \
-         the server presents itself as {:?}\n      Ctrl-C stops it",
-        config.client_creds.user, config.scheme, config.server_creds.user
+        "dmct: reference DM server at {url}\n      {clients}; the server presents itself as \
+         {:?}\n      Ctrl-C stops it",
+        config.server_creds.user
     );
     responder.install(Some(dmct_session::Server::new(config, script)));
     let rec = handle.recorder().clone();

@@ -130,14 +130,20 @@ fn drive_takes_auth_and_opens_with_hmac() {
     let t = read_transcript(&file);
     assert!(t.exchanges[0].request.headers.get(HMAC_HEADER).is_some());
     assert_eq!(hdr_code(&t.exchanges[0]), Some(200));
+}
 
-    // The server side has no "none": it always names a scheme to challenge with.
-    let o = dmct(&["peer", "server", "--auth", "none"]);
-    assert_eq!(o.status.code(), Some(2));
+/// `peer server --auth none` demands no client credentials: a client that sends none
+/// is answered 200, never challenged.
+#[test]
+fn peer_server_auth_none_challenges_nobody() {
+    let server = peer_server(&["--auth", "none"]);
+    let dir = tmp("auth-server-none");
+    let (t, code) = peer_client(&server.url, &dir, "none", &["--auth", "none"]);
+    assert_eq!(code, Some(0), "{t:#?}");
+    assert!(t.exchanges.iter().all(|e| !has_cred(e)));
     assert!(
-        text(&o).contains("--auth none is for dmct's client"),
-        "{}",
-        text(&o)
+        t.exchanges.iter().all(|e| hdr_code(e) == Some(200)),
+        "{t:#?}"
     );
 }
 

@@ -304,11 +304,12 @@ impl ReauthContinues {
                 "we gave up waiting: the harness's limit of {limit} exchanges per case was \
                  reached right after the challenge in exchange {at}"
             )),
-            Closing::Stopped | Closing::TriggerFailed { .. } | Closing::Skipped { .. } => {
-                inconclusive(format!(
-                    "recording stopped before the client answered the challenge in exchange {at}"
-                ))
-            }
+            Closing::Stopped
+            | Closing::TriggerFailed { .. }
+            | Closing::Skipped { .. }
+            | Closing::NotApplicable { .. } => inconclusive(format!(
+                "recording stopped before the client answered the challenge in exchange {at}"
+            )),
         }
     }
 }

@@ -307,7 +307,10 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
                 "we gave up waiting: {what}; the harness's limit of {limit} exchanges was reached"
             ),
         ),
-        Closing::Stopped | Closing::TriggerFailed { .. } | Closing::Skipped { .. } => (
+        Closing::Stopped
+        | Closing::TriggerFailed { .. }
+        | Closing::Skipped { .. }
+        | Closing::NotApplicable { .. } => (
             crate::Verdict::Inconclusive,
             format!("{what}; recording stopped before the client answered"),
         ),
