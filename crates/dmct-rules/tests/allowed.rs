@@ -446,14 +446,25 @@ fn refused_with(chal: &str) -> Transcript {
     refused(401, chal)
 }
 
-/// Package #1 (without Cred) refused `code` with `chal`.
+/// Package #1 (without Cred) refused `code` with `chal`, for the SyncHdr and the Alert.
 fn refused(code: u16, chal: &str) -> Transcript {
+    refused_cmd_chal(code, chal, chal)
+}
+
+/// Package #1 refused `code`: `hdr_chal` in the SyncHdr's Status, `cmd_chal` in the
+/// Alert's.
+fn refused_cmd_chal(code: u16, hdr_chal: &str, cmd_chal: &str) -> Transcript {
     opened(
         Msg::server(1)
-            .status_with(1, 0, "SyncHdr", code, chal)
-            .status(1, 1, "Alert", code),
+            .status_with(1, 0, "SyncHdr", code, hdr_chal)
+            .status_with(1, 1, "Alert", code, cmd_chal),
     )
     .done()
+}
+
+fn command_refused_without_chal() -> Transcript {
+    // [PRO] §9.1: "request (message or command)": the Alert's 407 needs a Chal too.
+    refused_cmd_chal(407, &chal(MD5, "Tm9uY2Ux"), "")
 }
 
 fn basic_chal_without_nonce() -> Transcript {
@@ -1715,6 +1726,14 @@ const FIXTURES: &[Fixture] = &[
         allowed: Some("send them in every later message"),
         verdict: Verdict::Pass,
         build: cred_in_every_message,
+    },
+    Fixture {
+        name: "407 for a command without a Chal",
+        rule: "auth/chal-with-401-407",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: command_refused_without_chal,
     },
     Fixture {
         name: "Cred dropped after 200",

@@ -703,12 +703,9 @@ impl Client {
         let scheme = self.config.server_scheme;
         let nonce = (scheme != Scheme::Basic).then(|| self.fresh_server_nonce());
         let mut b = self.begin();
-        b.push(build::synchdr_status(
-            &msg.hdr,
-            code,
-            Some(build::chal(scheme, nonce.as_ref())),
-        ));
-        for status in build::refusal_statuses(msg, code) {
+        let chal = build::chal(scheme, nonce.as_ref());
+        b.push(build::synchdr_status(&msg.hdr, code, Some(chal.clone())));
+        for status in build::refusal_statuses(msg, code, &chal) {
             b.push(status);
         }
         let m = b.finish(true);

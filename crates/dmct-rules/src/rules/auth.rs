@@ -128,21 +128,26 @@ fn synchdr_index(m: &dmct_proto::SyncML) -> Option<usize> {
 }
 
 rule!(
-    /// A 401 or 407 for the SyncHdr carries a Chal.
+    /// A 401 or 407 carries a Chal, for the SyncHdr or for a command: [PRO] §9.1 "If
+    /// the response code to a request (message or command) is 401 ... or 407 ..., the
+    /// Status command to the request MUST include a Chal element".
     ChalWith401, "auth/chal-with-401-407", |view, role| {
         let mut out = Vec::new();
         for m in sent(view, role) {
-            let Some(s) = m.m.synchdr_status() else { continue };
-            if !matches!(s.code(), Some(401 | 407)) {
-                continue;
-            }
-            if s.chal.is_some() {
-                out.push(m.pass("the 401/407 carries a Chal"));
-            } else {
-                out.push(m.fail(
-                    format!("Status {} for the SyncHdr carries no Chal", s.data.trim()),
-                    synchdr_index(m.m).and_then(|i| m.cmd_excerpt(i)),
-                ));
+            for (i, c) in m.m.body.commands.iter().enumerate() {
+                let Command::Status(s) = c else { continue };
+                if !matches!(s.code(), Some(401 | 407)) {
+                    continue;
+                }
+                let what = if s.is_for_synchdr() { "the SyncHdr".to_owned() } else { format!("{} {}", s.cmd.trim(), s.cmd_ref.trim()) };
+                if s.chal.is_some() {
+                    out.push(m.pass(format!("the {} for {what} carries a Chal", s.data.trim())));
+                } else {
+                    out.push(m.fail(
+                        format!("Status {} for {what} carries no Chal", s.data.trim()),
+                        m.cmd_excerpt(i),
+                    ));
+                }
             }
         }
         out
@@ -477,7 +482,8 @@ rule!(
         sent(view, Role::Server)
             .iter()
             .filter(|s| hdr_challenge(s.m).is_some())
-            .map(|s| match s.m.operations().next() {
+            // "contains only Status commands": a Results is no Status either.
+            .map(|s| match s.m.body.commands.iter().find(|c| !matches!(c, Command::Status(_))) {
                 Some(c) => s.fail(format!("the challenge comes with a {} command", c.name()), s.excerpt_of(c)),
                 None => s.pass("the challenge holds Status only"),
             })
