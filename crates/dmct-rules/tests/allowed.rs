@@ -1692,7 +1692,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "auth/chal-nonce",
         role: Role::Server,
         allowed: Some("a Chal for Basic without NextNonce"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: basic_chal_without_nonce,
     },
     Fixture {
@@ -1748,7 +1748,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "auth/scheme-constant",
         role: Role::Client,
         allowed: Some("no more credentials after 212"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: no_cred_after_212,
     },
     Fixture {
@@ -1836,7 +1836,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "results/only-for-successful-get",
         role: Role::Client,
         allowed: Some("a successful Get (2xx) answered with Results"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: get_with_results,
     },
     Fixture {
@@ -2026,7 +2026,7 @@ const FIXTURES: &[Fixture] = &[
         allowed: Some(
             "no credentials after the server answered 212 earlier in the session (§9.1: no further authentication is needed)",
         ),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: no_cred_after_212,
     },
     Fixture {
@@ -2052,7 +2052,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "session/respuri-followed",
         role: Role::Client,
         allowed: Some("end the session instead of sending more"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: respuri_then_nothing,
     },
     Fixture {
@@ -2108,7 +2108,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "http/verproto-param",
         role: Role::Client,
         allowed: Some("no verproto parameter at all"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: content_type_mixed_case,
     },
     Fixture {
