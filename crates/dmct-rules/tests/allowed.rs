@@ -192,6 +192,16 @@ fn server_aborts_client_silent() -> Transcript {
     t
 }
 
+fn client_starts_over() -> Transcript {
+    // The client leaves the Get and opens another session: quitting is an answer.
+    opened(pkg2().get("./DevInfo/Mod"))
+        .exchange(
+            Msg::client(1).session("2").setup("1201"),
+            pkg2().session("2"),
+        )
+        .done()
+}
+
 fn status_in_later_message() -> Transcript {
     opened(pkg2().get("./DevInfo/Mod"))
         .exchange(
@@ -1456,6 +1466,14 @@ const FIXTURES: &[Fixture] = &[
         ),
         verdict: Verdict::Inconclusive,
         build: server_slow,
+    },
+    Fixture {
+        name: "the client opens a new session instead of answering the Get",
+        rule: "status/every-command",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: client_starts_over,
     },
     Fixture {
         name: "no answer to the client's Session Abort",

@@ -242,16 +242,23 @@ rule!(
     }
 );
 
-/// The client sent nothing after the server's message `p`: a failure when `p` carried
-/// operations that need its answer and the client is known to have stopped (it ended,
-/// or stayed idle past `--idle`), inconclusive when the harness stopped waiting first.
+/// The client sent nothing more in the session of the server's message `p`: a failure
+/// when `p` carried operations that need its answer and the client is known to have
+/// stopped (it ended, stayed idle past `--idle`, or opened a new session instead),
+/// inconclusive when the harness stopped waiting first.
 fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     use crate::rules::session::{aborts, seconds};
     use dmct_proto::transcript::Closing;
-    // A later request of any kind (another session, an undecodable body) is not silence.
-    if p.index + 1 != view.exchanges.len() {
-        return None;
-    }
+    // What came next: nothing, or a request; only a decoded Package #1 opening a
+    // session shows the client left this one (an undecodable body, or another
+    // SessionID mid-session (msg/sessionid-constant), says nothing about it).
+    let started_over = match view.exchanges.get(p.index + 1) {
+        None => None,
+        Some(e) => match e.client_msg() {
+            Some(n) if super::opens_session(n) => Some((e.index, n)),
+            _ => return None,
+        },
+    };
     // A challenge is session/reauth-continues' to judge; after a Session Abort the
     // client should not respond ([PRO] §8.1.2).
     if p.m.challenge().is_some() || aborts(p.m) {
@@ -277,6 +284,22 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
                              package that need responses (Status or Results) from the client, \
                              the management phase of the protocol continues with a new package \
                              from client to server containing the client's responses\"";
+    if let Some((index, n)) = started_over {
+        // Quitting is an answer: the operations of this session are left unanswered
+        // whatever the new session does.
+        return Some(super::obs(
+            crate::Verdict::Fail,
+            index,
+            crate::Side::Request,
+            format!(
+                "the peer quit where it had to answer: {what}; the client opened a new \
+                 session instead (Package #1, SessionID {:?}, MsgID {}); {CONTINUES}",
+                n.hdr.session_id.trim(),
+                n.hdr.msg_id.trim()
+            ),
+            None,
+        ));
+    }
     let (verdict, detail) = match &view.transcript.closing {
         Closing::PeerDone => (
             crate::Verdict::Fail,
