@@ -683,6 +683,30 @@ fn results_answered_200() -> Transcript {
 }
 
 /// The server's Get answered by a Package #3 of two messages, the Results in the second.
+/// The server's Package #2 carries Results (for the client's Alert; a server may send
+/// Results, [PRO] §8.6); the client's next message answers them with `status`.
+fn server_results_answered(status: Option<u16>) -> Transcript {
+    let reply = Msg::client(2).hdr_status(1, 200).alert("1226");
+    let reply = match status {
+        Some(c) => reply.status(1, 3, "Results", c),
+        None => reply,
+    };
+    opened(pkg2().results(1, 1, "./Vendor/dmct/Info", "X1"))
+        .exchange(
+            reply,
+            Msg::server(2).hdr_status(2, 200).status(2, 2, "Alert", 200),
+        )
+        .done()
+}
+
+fn client_leaves_results_without_status() -> Transcript {
+    server_results_answered(None)
+}
+
+fn client_answers_results_200() -> Transcript {
+    server_results_answered(Some(200))
+}
+
 fn results_in_later_message() -> Transcript {
     next_message_1222()
 }
@@ -1870,7 +1894,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "status/no-200-for-results",
         role: Role::Server,
         allowed: Some("no Status for Results at all"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: get_with_results,
     },
     Fixture {
@@ -1880,6 +1904,22 @@ const FIXTURES: &[Fixture] = &[
         allowed: None,
         verdict: Verdict::Fail,
         build: results_answered_200,
+    },
+    Fixture {
+        name: "no Status for the server's Results",
+        rule: "status/no-200-for-results",
+        role: Role::Client,
+        allowed: Some("no Status for Results at all"),
+        verdict: Verdict::Pass,
+        build: client_leaves_results_without_status,
+    },
+    Fixture {
+        name: "Status 200 for the server's Results",
+        rule: "status/no-200-for-results",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: client_answers_results_200,
     },
     Fixture {
         name: "DevInfo Items in reverse order",

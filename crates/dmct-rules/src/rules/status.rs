@@ -376,18 +376,45 @@ rule!(
 );
 
 rule!(
-    /// No Status 200 answers a Results.
+    /// No Status 200 answers a Results: [REP] §6.5.1 "A Status command MUST NOT be sent
+    /// in response to a Results command if the Status code is 200", whoever received
+    /// the Results. A Results the role answered with no Status at all is the catalog's
+    /// allowed behaviour, judged and passed once the role went on in its session.
     No200ForResults, "status/no-200-for-results", |view, role| {
-        sent(view, role)
-            .iter()
-            .filter(|m| m.m.statuses().any(|s| s.cmd.trim() == "Results"))
-            .map(|m| {
-                match m.m.body.commands.iter().position(|c| matches!(c, Command::Status(s) if s.cmd.trim() == "Results" && s.code() == Some(200))) {
-                    Some(i) => m.fail("Status 200 answers a Results", m.cmd_excerpt(i)),
-                    None => m.pass("Results are not acknowledged with 200"),
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            let statuses = m.m.body.commands.iter().enumerate().filter_map(|(i, c)| match c {
+                Command::Status(s) if s.cmd.trim() == "Results" => Some((i, s)),
+                _ => None,
+            });
+            for (i, s) in statuses {
+                out.push(if s.code() == Some(200) {
+                    m.fail("Status 200 answers a Results", m.cmd_excerpt(i))
+                } else {
+                    m.pass(format!("the Results got Status {}, not 200", s.data.trim()))
+                });
+            }
+        }
+        for p in sent(view, other(role)) {
+            let mine: Vec<_> = session_msgs(view, role, p.session())
+                .into_iter()
+                .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            for c in &p.m.body.commands {
+                let Command::Results(r) = c else { continue };
+                let id = r.cmd_id.trim();
+                let acknowledged = mine.iter().any(|m| {
+                    m.m.statuses().any(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
+                });
+                if !acknowledged {
+                    out.push(p.pass(format!("Results {id} got no Status (a 200 outcome is not acknowledged)")));
                 }
-            })
-            .collect()
+            }
+        }
+        out
     }
 );
 
