@@ -472,6 +472,19 @@ fn refused_cmd_chal(code: u16, hdr_chal: &str, cmd_chal: &str) -> Transcript {
     .done()
 }
 
+fn refused_with_results() -> Transcript {
+    // [PRO] §9.1: the failure response "contains only Status commands"; a Results is
+    // none.
+    let c = chal(MD5, "Tm9uY2Ux");
+    opened(
+        Msg::server(1)
+            .status_with(1, 0, "SyncHdr", 401, &c)
+            .status_with(1, 1, "Alert", 401, &c)
+            .results(1, 1, "./DevInfo/Mod", "X1"),
+    )
+    .done()
+}
+
 fn command_refused_without_chal() -> Transcript {
     // [PRO] §9.1: "request (message or command)": the Alert's 407 needs a Chal too.
     refused_cmd_chal(407, &chal(MD5, "Tm9uY2Ux"), "")
@@ -1464,6 +1477,14 @@ const FIXTURES: &[Fixture] = &[
         build: client_ignores_get,
     },
     Fixture {
+        name: "the client opens a new session instead of answering the Get",
+        rule: "status/every-command",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: client_starts_over,
+    },
+    Fixture {
         name: "a DM package answers",
         rule: "session/server-answers-every-package",
         role: Role::Server,
@@ -1490,14 +1511,6 @@ const FIXTURES: &[Fixture] = &[
         ),
         verdict: Verdict::Inconclusive,
         build: server_slow,
-    },
-    Fixture {
-        name: "the client opens a new session instead of answering the Get",
-        rule: "status/every-command",
-        role: Role::Client,
-        allowed: None,
-        verdict: Verdict::Fail,
-        build: client_starts_over,
     },
     Fixture {
         name: "no answer to the client's Session Abort",
@@ -1730,6 +1743,30 @@ const FIXTURES: &[Fixture] = &[
         build: refused_without_chal,
     },
     Fixture {
+        name: "407 for a command without a Chal",
+        rule: "auth/chal-with-401-407",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: command_refused_without_chal,
+    },
+    Fixture {
+        name: "a challenge holding only Statuses",
+        rule: "auth/failure-status-only",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Pass,
+        build: refused_401,
+    },
+    Fixture {
+        name: "a challenge that also carries Results",
+        rule: "auth/failure-status-only",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: refused_with_results,
+    },
+    Fixture {
         name: "a Basic Chal without NextNonce",
         rule: "auth/chal-nonce",
         role: Role::Server,
@@ -1768,14 +1805,6 @@ const FIXTURES: &[Fixture] = &[
         allowed: Some("send them in every later message"),
         verdict: Verdict::Pass,
         build: cred_in_every_message,
-    },
-    Fixture {
-        name: "407 for a command without a Chal",
-        rule: "auth/chal-with-401-407",
-        role: Role::Server,
-        allowed: None,
-        verdict: Verdict::Fail,
-        build: command_refused_without_chal,
     },
     Fixture {
         name: "Cred dropped after 200",
