@@ -202,6 +202,16 @@ fn client_starts_over() -> Transcript {
         .done()
 }
 
+fn server_aborts_client_starts_over() -> Transcript {
+    // Nothing more in the aborted session; a new one later is a new conversation.
+    opened(pkg2().alert("1223"))
+        .exchange(
+            Msg::client(1).session("2").setup("1201"),
+            pkg2().session("2"),
+        )
+        .done()
+}
+
 fn status_in_later_message() -> Transcript {
     opened(pkg2().get("./DevInfo/Mod"))
         .exchange(
@@ -1451,6 +1461,30 @@ const FIXTURES: &[Fixture] = &[
         ),
         verdict: Verdict::NotApplicable,
         build: server_aborts_client_silent,
+    },
+    Fixture {
+        name: "the client is silent after the server's abort",
+        rule: "session/abort-no-response",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Pass,
+        build: server_aborts_client_silent,
+    },
+    Fixture {
+        name: "the client opens a new session after the server's abort",
+        rule: "session/abort-no-response",
+        role: Role::Client,
+        allowed: Some("send nothing more in the session, and open a new session later"),
+        verdict: Verdict::Pass,
+        build: server_aborts_client_starts_over,
+    },
+    Fixture {
+        name: "the client answers the server's abort",
+        rule: "session/abort-no-response",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: server_aborts_client_answers,
     },
     Fixture {
         name: "the Get's Status in the second message of Package #3",

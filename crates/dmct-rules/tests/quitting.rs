@@ -198,3 +198,19 @@ fn starting_over_in_a_new_session_after_a_package_2_with_commands_fails() {
     let f = finding(&get_then_new_session("1"), EVERY, Role::Client);
     assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
 }
+
+#[test]
+fn silence_after_a_session_abort_is_judged_only_once_the_client_is_known_to_have_stopped() {
+    // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond": silence passes
+    // once the client finished or idled past --idle; a harness limit leaves it unknown.
+    let abort = "<Alert><CmdID>5</CmdID><Data>1223</Data></Alert>";
+    let rule = "session/abort-no-response";
+    let f = finding(&get_then(abort, Closing::PeerDone), rule, Role::Client);
+    assert_eq!(f.verdict, Verdict::Pass, "{f:?}");
+    let f = finding(
+        &get_then(abort, Closing::ExchangeLimit { limit: 1 }),
+        rule,
+        Role::Client,
+    );
+    assert_eq!(f.verdict, Verdict::NotApplicable, "{f:?}");
+}
