@@ -624,13 +624,16 @@ impl Shared {
                 &m.hdr.source.loc_uri,
                 LocRef::uri(&m.hdr.target.loc_uri),
             );
-            b.push(build::synchdr_status(
-                &m.hdr,
-                code,
-                Some(build::chal(scheme, nonce.as_ref())),
-            ));
+            let chal = build::chal(scheme, nonce.as_ref());
+            b.push(build::synchdr_status(&m.hdr, code, Some(chal.clone())));
+            // A 401/407 to a command carries the Chal too ([PRO] §9.1: "request (message
+            // or command)").
             for cmd in m.operations() {
-                b.push(build::command_status(&m.hdr.msg_id, cmd, code));
+                let mut st = build::command_status(&m.hdr.msg_id, cmd, code);
+                if let Command::Status(x) = &mut st {
+                    x.chal = Some(chal.clone());
+                }
+                b.push(st);
             }
             let answer = dm_response(&b.finish(true), d.encoding, self.verproto_param);
             s.challenge = Some(Challenge {

@@ -184,6 +184,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &session::ReauthContinues,
     &session::NoStatusOnlyPackage,
     &session::ServerAnswersEveryPackage,
+    &session::AbortNoResponse,
     &pkg::RespUriFollowed,
     &pkg::Pkg1Alert,
     &pkg::Pkg1DevInfo,

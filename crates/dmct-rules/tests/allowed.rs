@@ -192,6 +192,26 @@ fn server_aborts_client_silent() -> Transcript {
     t
 }
 
+fn client_starts_over() -> Transcript {
+    // The client leaves the Get and opens another session: quitting is an answer.
+    opened(pkg2().get("./DevInfo/Mod"))
+        .exchange(
+            Msg::client(1).session("2").setup("1201"),
+            pkg2().session("2"),
+        )
+        .done()
+}
+
+fn server_aborts_client_starts_over() -> Transcript {
+    // Nothing more in the aborted session; a new one later is a new conversation.
+    opened(pkg2().alert("1223"))
+        .exchange(
+            Msg::client(1).session("2").setup("1201"),
+            pkg2().session("2"),
+        )
+        .done()
+}
+
 fn status_in_later_message() -> Transcript {
     opened(pkg2().get("./DevInfo/Mod"))
         .exchange(
@@ -446,14 +466,38 @@ fn refused_with(chal: &str) -> Transcript {
     refused(401, chal)
 }
 
-/// Package #1 (without Cred) refused `code` with `chal`.
+/// Package #1 (without Cred) refused `code` with `chal`, for the SyncHdr and the Alert.
 fn refused(code: u16, chal: &str) -> Transcript {
+    refused_cmd_chal(code, chal, chal)
+}
+
+/// Package #1 refused `code`: `hdr_chal` in the SyncHdr's Status, `cmd_chal` in the
+/// Alert's.
+fn refused_cmd_chal(code: u16, hdr_chal: &str, cmd_chal: &str) -> Transcript {
     opened(
         Msg::server(1)
-            .status_with(1, 0, "SyncHdr", code, chal)
-            .status(1, 1, "Alert", code),
+            .status_with(1, 0, "SyncHdr", code, hdr_chal)
+            .status_with(1, 1, "Alert", code, cmd_chal),
     )
     .done()
+}
+
+fn refused_with_results() -> Transcript {
+    // [PRO] §9.1: the failure response "contains only Status commands"; a Results is
+    // none.
+    let c = chal(MD5, "Tm9uY2Ux");
+    opened(
+        Msg::server(1)
+            .status_with(1, 0, "SyncHdr", 401, &c)
+            .status_with(1, 1, "Alert", 401, &c)
+            .results(1, 1, "./DevInfo/Mod", "X1"),
+    )
+    .done()
+}
+
+fn command_refused_without_chal() -> Transcript {
+    // [PRO] §9.1: "request (message or command)": the Alert's 407 needs a Chal too.
+    refused_cmd_chal(407, &chal(MD5, "Tm9uY2Ux"), "")
 }
 
 fn basic_chal_without_nonce() -> Transcript {
@@ -662,6 +706,30 @@ fn results_answered_200() -> Transcript {
 }
 
 /// The server's Get answered by a Package #3 of two messages, the Results in the second.
+/// The server's Package #2 carries Results (for the client's Alert; a server may send
+/// Results, [PRO] §8.6); the client's next message answers them with `status`.
+fn server_results_answered(status: Option<u16>) -> Transcript {
+    let reply = Msg::client(2).hdr_status(1, 200).alert("1226");
+    let reply = match status {
+        Some(c) => reply.status(1, 3, "Results", c),
+        None => reply,
+    };
+    opened(pkg2().results(1, 1, "./Vendor/dmct/Info", "X1"))
+        .exchange(
+            reply,
+            Msg::server(2).hdr_status(2, 200).status(2, 2, "Alert", 200),
+        )
+        .done()
+}
+
+fn client_leaves_results_without_status() -> Transcript {
+    server_results_answered(None)
+}
+
+fn client_answers_results_200() -> Transcript {
+    server_results_answered(Some(200))
+}
+
 fn results_in_later_message() -> Transcript {
     next_message_1222()
 }
@@ -1395,6 +1463,30 @@ const FIXTURES: &[Fixture] = &[
         build: server_aborts_client_silent,
     },
     Fixture {
+        name: "the client is silent after the server's abort",
+        rule: "session/abort-no-response",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Pass,
+        build: server_aborts_client_silent,
+    },
+    Fixture {
+        name: "the client opens a new session after the server's abort",
+        rule: "session/abort-no-response",
+        role: Role::Client,
+        allowed: Some("send nothing more in the session, and open a new session later"),
+        verdict: Verdict::Pass,
+        build: server_aborts_client_starts_over,
+    },
+    Fixture {
+        name: "the client answers the server's abort",
+        rule: "session/abort-no-response",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: server_aborts_client_answers,
+    },
+    Fixture {
         name: "the Get's Status in the second message of Package #3",
         rule: "status/every-command",
         role: Role::Client,
@@ -1417,6 +1509,14 @@ const FIXTURES: &[Fixture] = &[
         allowed: None,
         verdict: Verdict::Fail,
         build: client_ignores_get,
+    },
+    Fixture {
+        name: "the client opens a new session instead of answering the Get",
+        rule: "status/every-command",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: client_starts_over,
     },
     Fixture {
         name: "a DM package answers",
@@ -1677,11 +1777,35 @@ const FIXTURES: &[Fixture] = &[
         build: refused_without_chal,
     },
     Fixture {
+        name: "407 for a command without a Chal",
+        rule: "auth/chal-with-401-407",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: command_refused_without_chal,
+    },
+    Fixture {
+        name: "a challenge holding only Statuses",
+        rule: "auth/failure-status-only",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Pass,
+        build: refused_401,
+    },
+    Fixture {
+        name: "a challenge that also carries Results",
+        rule: "auth/failure-status-only",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: refused_with_results,
+    },
+    Fixture {
         name: "a Basic Chal without NextNonce",
         rule: "auth/chal-nonce",
         role: Role::Server,
         allowed: Some("a Chal for Basic without NextNonce"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: basic_chal_without_nonce,
     },
     Fixture {
@@ -1729,7 +1853,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "auth/scheme-constant",
         role: Role::Client,
         allowed: Some("no more credentials after 212"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: no_cred_after_212,
     },
     Fixture {
@@ -1817,7 +1941,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "results/only-for-successful-get",
         role: Role::Client,
         allowed: Some("a successful Get (2xx) answered with Results"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: get_with_results,
     },
     Fixture {
@@ -1833,7 +1957,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "status/no-200-for-results",
         role: Role::Server,
         allowed: Some("no Status for Results at all"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: get_with_results,
     },
     Fixture {
@@ -1843,6 +1967,22 @@ const FIXTURES: &[Fixture] = &[
         allowed: None,
         verdict: Verdict::Fail,
         build: results_answered_200,
+    },
+    Fixture {
+        name: "no Status for the server's Results",
+        rule: "status/no-200-for-results",
+        role: Role::Client,
+        allowed: Some("no Status for Results at all"),
+        verdict: Verdict::Pass,
+        build: client_leaves_results_without_status,
+    },
+    Fixture {
+        name: "Status 200 for the server's Results",
+        rule: "status/no-200-for-results",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: client_answers_results_200,
     },
     Fixture {
         name: "DevInfo Items in reverse order",
@@ -2007,7 +2147,7 @@ const FIXTURES: &[Fixture] = &[
         allowed: Some(
             "no credentials after the server answered 212 earlier in the session (§9.1: no further authentication is needed)",
         ),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: no_cred_after_212,
     },
     Fixture {
@@ -2033,7 +2173,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "session/respuri-followed",
         role: Role::Client,
         allowed: Some("end the session instead of sending more"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: respuri_then_nothing,
     },
     Fixture {
@@ -2089,7 +2229,7 @@ const FIXTURES: &[Fixture] = &[
         rule: "http/verproto-param",
         role: Role::Client,
         allowed: Some("no verproto parameter at all"),
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         build: content_type_mixed_case,
     },
     Fixture {

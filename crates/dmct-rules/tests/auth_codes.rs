@@ -34,7 +34,8 @@ fn pkg1(msg_id: u32, cred: &str, extra: &str) -> String {
 }
 
 /// The server's answer to Package #1 number `msg_ref`: `code` for the SyncHdr (with a
-/// Basic Chal when it refuses), the same code for the Alert and the Replace.
+/// Basic Chal when it refuses), the same code and Chal for the Alert and the Replace (a
+/// 401/407 to a command needs its Chal too, [PRO] §9.1: "request (message or command)").
 fn pkg2(msg_id: u32, msg_ref: u32, code: u16) -> String {
     let chal = if matches!(code, 401 | 407) {
         "<Chal><Meta><Type xmlns=\"syncml:metinf\">syncml:auth-basic</Type>\
@@ -47,8 +48,8 @@ fn pkg2(msg_id: u32, msg_ref: u32, code: u16) -> String {
         "<SyncML xmlns=\"SYNCML:SYNCML1.2\">{}<SyncBody>\
          <Status><CmdID>1</CmdID><MsgRef>{msg_ref}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
          <TargetRef>{SERVER}</TargetRef><SourceRef>{DEVICE}</SourceRef>{chal}<Data>{code}</Data></Status>\
-         <Status><CmdID>2</CmdID><MsgRef>{msg_ref}</MsgRef><CmdRef>2</CmdRef><Cmd>Alert</Cmd><Data>{cmd_code}</Data></Status>\
-         <Status><CmdID>3</CmdID><MsgRef>{msg_ref}</MsgRef><CmdRef>3</CmdRef><Cmd>Replace</Cmd><Data>{cmd_code}</Data></Status>\
+         <Status><CmdID>2</CmdID><MsgRef>{msg_ref}</MsgRef><CmdRef>2</CmdRef><Cmd>Alert</Cmd>{chal}<Data>{cmd_code}</Data></Status>\
+         <Status><CmdID>3</CmdID><MsgRef>{msg_ref}</MsgRef><CmdRef>3</CmdRef><Cmd>Replace</Cmd>{chal}<Data>{cmd_code}</Data></Status>\
          <Final/></SyncBody></SyncML>",
         hdr(msg_id, DEVICE, SERVER, "")
     )

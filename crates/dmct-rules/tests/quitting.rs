@@ -166,3 +166,51 @@ fn silence_after_commands_and_a_session_abort_is_not_a_failure() {
     let f = finding(&t, EVERY, Role::Client);
     assert_eq!(f.verdict, Verdict::NotApplicable, "{f:?}");
 }
+
+/// [`get_then`], and the client's next request opens session `sid` with a new Package
+/// #1 instead of answering the Get.
+fn get_then_new_session(sid: &str) -> Transcript {
+    let mut t = get_then("", Closing::PeerDone);
+    let again = pkg1(MD5_CRED).replace(
+        "<SessionID>1</SessionID>",
+        &format!("<SessionID>{sid}</SessionID>"),
+    );
+    let answer = msg(
+        hdr(sid, 1, DEVICE, SERVER, ""),
+        "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
+             <Data>212</Data></Status>\
+             <Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>2</CmdRef><Cmd>Alert</Cmd><Data>200</Data></Status>\
+             <Status><CmdID>3</CmdID><MsgRef>1</MsgRef><CmdRef>3</CmdRef><Cmd>Replace</Cmd><Data>200</Data></Status>",
+    );
+    t.exchanges.push(exchange(again, answer));
+    t
+}
+
+#[test]
+fn starting_over_in_a_new_session_after_a_package_2_with_commands_fails() {
+    // Quitting is an answer: the Get of session 1 stays unanswered whatever session 2
+    // does ([PRO] §8: the management phase continues with the client's responses).
+    let f = finding(&get_then_new_session("2"), EVERY, Role::Client);
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+    assert!(f.detail.contains("opened a new session"), "{}", f.detail);
+    assert!(f.detail.contains("Get 4"), "{}", f.detail);
+    // A new Package #1 under the old SessionID leaves the Get unanswered too.
+    let f = finding(&get_then_new_session("1"), EVERY, Role::Client);
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+}
+
+#[test]
+fn silence_after_a_session_abort_is_judged_only_once_the_client_is_known_to_have_stopped() {
+    // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond": silence passes
+    // once the client finished or idled past --idle; a harness limit leaves it unknown.
+    let abort = "<Alert><CmdID>5</CmdID><Data>1223</Data></Alert>";
+    let rule = "session/abort-no-response";
+    let f = finding(&get_then(abort, Closing::PeerDone), rule, Role::Client);
+    assert_eq!(f.verdict, Verdict::Pass, "{f:?}");
+    let f = finding(
+        &get_then(abort, Closing::ExchangeLimit { limit: 1 }),
+        rule,
+        Role::Client,
+    );
+    assert_eq!(f.verdict, Verdict::NotApplicable, "{f:?}");
+}

@@ -105,13 +105,26 @@ pub fn command_status(msg_id: &str, cmd: &Command, code: u16) -> Command {
 
 /// The Statuses of a message refused for authentication: `code` for every command it
 /// holds, Results included ([PRO] §9.1: "A Status command MUST be provided for every
-/// command received in the request"), except Statuses, which nothing answers.
-pub fn refusal_statuses<'a>(msg: &'a SyncML, code: u16) -> impl Iterator<Item = Command> + 'a {
+/// command received in the request"), except Statuses, which nothing answers. Each
+/// carries `chal`: a 401 or 407 to a command must include one as well ([PRO] §9.1:
+/// "If the response code to a request (message or command) is 401 ... or 407 ..., the
+/// Status command to the request MUST include a Chal element").
+pub fn refusal_statuses<'a>(
+    msg: &'a SyncML,
+    code: u16,
+    chal: &'a Chal,
+) -> impl Iterator<Item = Command> + 'a {
     msg.body
         .commands
         .iter()
         .filter(|c| !matches!(c, Command::Status(_)))
-        .map(move |c| command_status(&msg.hdr.msg_id, c, code))
+        .map(move |c| {
+            let mut s = command_status(&msg.hdr.msg_id, c, code);
+            if let Command::Status(x) = &mut s {
+                x.chal = Some(chal.clone());
+            }
+            s
+        })
 }
 
 /// A Chal asking for `scheme`; MD5 and HMAC carry a NextNonce (DM Protocol §9).

@@ -529,6 +529,22 @@ impl Client {
         self.last_server = Some(msg.clone());
         // §8: a client receiving Session Abort does not answer.
         if msg.alert_codes().any(|c| c == alert_code::SESSION_ABORT) {
+            if self.fault(ClientFault::AnswersAbort) {
+                // The response §8.1.2 asks a client not to send: Statuses for the
+                // server's SyncHdr and its Alerts.
+                let mut b = self.begin();
+                b.push(build::synchdr_status(&msg.hdr, 200, None));
+                for c in msg
+                    .body
+                    .commands
+                    .iter()
+                    .filter(|c| matches!(c, Command::Alert(_)))
+                {
+                    b.push(build::command_status(&msg.hdr.msg_id, c, 200));
+                }
+                let m = b.finish(true);
+                return ClientStep::Send(self.send(m));
+            }
             return ClientStep::Done("server aborted the session (Alert 1223)".into());
         }
         let was_setup = self.phase == Phase::Setup;
@@ -703,12 +719,9 @@ impl Client {
         let scheme = self.config.server_scheme;
         let nonce = (scheme != Scheme::Basic).then(|| self.fresh_server_nonce());
         let mut b = self.begin();
-        b.push(build::synchdr_status(
-            &msg.hdr,
-            code,
-            Some(build::chal(scheme, nonce.as_ref())),
-        ));
-        for status in build::refusal_statuses(msg, code) {
+        let chal = build::chal(scheme, nonce.as_ref());
+        b.push(build::synchdr_status(&msg.hdr, code, Some(chal.clone())));
+        for status in build::refusal_statuses(msg, code, &chal) {
             b.push(status);
         }
         let m = b.finish(true);

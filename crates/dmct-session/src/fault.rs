@@ -291,6 +291,8 @@ faults!(
             "labels its messages text/xml";
         VerProtoParamWrong = "verproto-param-wrong", breaks ["http/verproto-param"],
             "labels its messages verproto=DM/1.1";
+        AnswersAbort = "answers-abort", breaks ["session/abort-no-response"],
+            "answers the server's Session Abort (Alert 1223) with Statuses for it";
     }
 );
 

@@ -371,14 +371,11 @@ impl Server {
                 let nonce = (scheme != Scheme::Basic).then(|| self.fresh_nonce());
                 st.expected = Some(scheme);
                 st.nonce = nonce.clone();
-                b.push(build::synchdr_status(
-                    &msg.hdr,
-                    code,
-                    Some(build::chal(scheme, nonce.as_ref())),
-                ));
+                let chal = build::chal(scheme, nonce.as_ref());
+                b.push(build::synchdr_status(&msg.hdr, code, Some(chal.clone())));
                 // An authentication failure is answered with Status only, one per
-                // command, carrying the same code.
-                for status in build::refusal_statuses(msg, code) {
+                // command, carrying the same code and challenge.
+                for status in build::refusal_statuses(msg, code, &chal) {
                     b.push(status);
                 }
                 if step.challenge.is_some() && !replay {

@@ -150,6 +150,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "reauth-md5.toml",
         include_str!("../../../testcases/scenarios/reauth-md5.toml"),
     ),
+    (
+        "server-abort.toml",
+        include_str!("../../../testcases/scenarios/server-abort.toml"),
+    ),
 ];
 
 /// The short session run before and after a suite on an external device: one Get.

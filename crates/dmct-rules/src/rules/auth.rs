@@ -128,21 +128,26 @@ fn synchdr_index(m: &dmct_proto::SyncML) -> Option<usize> {
 }
 
 rule!(
-    /// A 401 or 407 for the SyncHdr carries a Chal.
+    /// A 401 or 407 carries a Chal, for the SyncHdr or for a command: [PRO] §9.1 "If
+    /// the response code to a request (message or command) is 401 ... or 407 ..., the
+    /// Status command to the request MUST include a Chal element".
     ChalWith401, "auth/chal-with-401-407", |view, role| {
         let mut out = Vec::new();
         for m in sent(view, role) {
-            let Some(s) = m.m.synchdr_status() else { continue };
-            if !matches!(s.code(), Some(401 | 407)) {
-                continue;
-            }
-            if s.chal.is_some() {
-                out.push(m.pass("the 401/407 carries a Chal"));
-            } else {
-                out.push(m.fail(
-                    format!("Status {} for the SyncHdr carries no Chal", s.data.trim()),
-                    synchdr_index(m.m).and_then(|i| m.cmd_excerpt(i)),
-                ));
+            for (i, c) in m.m.body.commands.iter().enumerate() {
+                let Command::Status(s) = c else { continue };
+                if !matches!(s.code(), Some(401 | 407)) {
+                    continue;
+                }
+                let what = if s.is_for_synchdr() { "the SyncHdr".to_owned() } else { format!("{} {}", s.cmd.trim(), s.cmd_ref.trim()) };
+                if s.chal.is_some() {
+                    out.push(m.pass(format!("the {} for {what} carries a Chal", s.data.trim())));
+                } else {
+                    out.push(m.fail(
+                        format!("Status {} for {what} carries no Chal", s.data.trim()),
+                        m.cmd_excerpt(i),
+                    ));
+                }
             }
         }
         out
@@ -158,6 +163,12 @@ rule!(
                 let Command::Status(s) = c else { continue };
                 let Some(chal) = &s.chal else { continue };
                 let scheme = chal.meta.r#type.as_deref().and_then(Scheme::from_meta_type);
+                // A Basic Chal needs no nonce (the catalog's allowed behaviour): judged
+                // and conforming, not "nothing to judge".
+                if scheme == Some(Scheme::Basic) {
+                    out.push(m.pass("a Chal for Basic, which needs no NextNonce"));
+                    continue;
+                }
                 if !matches!(scheme, Some(Scheme::Md5 | Scheme::Hmac)) {
                     continue;
                 }
@@ -435,6 +446,10 @@ rule!(
     SchemeConstant, "auth/scheme-constant", |view, role| {
         let servers = sent(view, Role::Server);
         let mut accepted: std::collections::BTreeMap<String, Scheme> = Default::default();
+        // Sessions whose credentials the server accepted with 212: no further
+        // authentication is needed there (§9.1), so a message without credentials keeps
+        // to the type (the catalog's allowed "no more credentials after 212").
+        let mut done: std::collections::BTreeSet<String> = Default::default();
         let mut out = Vec::new();
         let clients = sent(view, Role::Client);
         for c in clients.iter().copied() {
@@ -448,13 +463,18 @@ rule!(
                 && clients.iter().any(|p| p.index == c.index - 1 && p.session() != c.session());
             if challenged_elsewhere {
                 accepted.remove(c.session());
+                done.remove(c.session());
             }
-            if let (Some(u), Some(&a)) = (used, accepted.get(c.session())) {
-                out.push(if u == a {
+            match (used, accepted.get(c.session())) {
+                (Some(u), Some(&a)) => out.push(if u == a {
                     c.pass(format!("still {a}"))
                 } else {
                     c.fail(format!("the session was authenticated with {a}; this message uses {u}"), c.hdr_excerpt())
-                });
+                }),
+                (None, Some(&a)) if done.contains(c.session()) => out.push(c.pass(format!(
+                    "no credentials after {a} was accepted with 212 ([PRO] §9.1: no further authentication is needed)"
+                ))),
+                _ => {}
             }
             let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
             // Authentication has occurred when the server accepts credentials (200 or
@@ -462,9 +482,12 @@ rule!(
             // (setup); after it, not even a new challenge may: [PRO] §9.1 "Once
             // authentication has occurred, the authentication type ... MUST be kept
             // same for the whole session", with no exception.
-            let ok = matches!(s.m.synchdr_status().and_then(|x| x.code()), Some(200 | 212));
-            if let (Some(u), true) = (used, ok) {
+            let code = s.m.synchdr_status().and_then(|x| x.code());
+            if let (Some(u), Some(200 | 212)) = (used, code) {
                 accepted.entry(c.session().to_owned()).or_insert(u);
+                if code == Some(212) {
+                    done.insert(c.session().to_owned());
+                }
             }
         }
         out
@@ -477,7 +500,8 @@ rule!(
         sent(view, Role::Server)
             .iter()
             .filter(|s| hdr_challenge(s.m).is_some())
-            .map(|s| match s.m.operations().next() {
+            // "contains only Status commands": a Results is no Status either.
+            .map(|s| match s.m.body.commands.iter().find(|c| !matches!(c, Command::Status(_))) {
                 Some(c) => s.fail(format!("the challenge comes with a {} command", c.name()), s.excerpt_of(c)),
                 None => s.pass("the challenge holds Status only"),
             })
@@ -512,10 +536,13 @@ rule!(
                     && clients.iter().any(|r| r.index == s.index && r.session() == c.session())
                     && s.m.synchdr_status().and_then(|x| x.code()) == Some(212)
             });
+            let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
+            // The catalog's allowed behaviour: judged, and it conforms whatever the
+            // server answered (nothing was left to refuse).
             if accepted {
+                out.push(s.pass("a request without credentials after the server's 212 in this session ([PRO] §9.1: no further authentication is needed)"));
                 continue;
             }
-            let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
             match s.m.synchdr_status().and_then(|x| x.code()) {
                 Some(code @ (401 | 407)) => out.push(s.pass(format!("a request without credentials was refused with {code}"))),
                 Some(code @ (200 | 212)) => out.push(s.fail(

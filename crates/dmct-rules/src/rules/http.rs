@@ -169,7 +169,11 @@ rule!(
                         header_excerpt(h, "Content-Type"),
                     )),
                 };
-                let param = ct.param("verproto")?;
+                // No parameter is the catalog's allowed behaviour: the message is
+                // judged and conforms, so a case naming the rule passes, not inconclusive.
+                let Some(param) = ct.param("verproto") else {
+                    return Some(obs(Verdict::Pass, i, side, "no verproto parameter (allowed)", None));
+                };
                 Some(if param == ver_proto.trim() {
                     obs(Verdict::Pass, i, side, "verproto matches VerProto", None)
                 } else {

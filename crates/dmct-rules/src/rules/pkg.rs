@@ -3,6 +3,7 @@
 
 use super::{answered, flatten, sent};
 use crate::Role;
+use dmct_proto::transcript::Closing;
 use dmct_proto::{Command, alert_code};
 
 /// The client's first message of each session it opens (MsgID 1), or the first message
@@ -309,6 +310,17 @@ rule!(
         for s in sent(view, Role::Server) {
             let Some(uri) = s.m.hdr.resp_uri.as_deref() else { continue };
             let Some(next) = clients.iter().find(|c| c.index > s.index && c.session() == s.session()) else {
+                // The catalog's allowed "end the session instead of sending more": known
+                // when the client went on in another session, finished, or stayed idle
+                // past --idle; a harness limit leaves it unknown.
+                let ended = match view.exchanges.get(s.index + 1) {
+                    // Only a decoded request of another session shows this one ended.
+                    Some(e) => e.client_msg().is_some(),
+                    None => matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }),
+                };
+                if ended {
+                    out.push(s.pass("the server gave a RespURI; the client sent nothing more in this session (it ended)"));
+                }
                 continue;
             };
             let target = &view.exchanges[next.index].exchange.request.target;

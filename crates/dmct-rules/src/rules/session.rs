@@ -560,3 +560,36 @@ fn labelled_dm(h: &dmct_proto::transcript::Headers) -> bool {
         .and_then(Result::ok)
         .is_some_and(|t| t == dmct_proto::CONTENT_TYPE_XML || t == dmct_proto::CONTENT_TYPE_WBXML)
 }
+
+rule!(
+    /// After a server message carrying a Session Abort, the client sends nothing more in
+    /// that session: [PRO] §8.1.2 "A client receiving Alert 1223 SHOULD NOT respond".
+    AbortNoResponse, "session/abort-no-response", |view, role| {
+        let clients = super::sent(view, Role::Client);
+        let mut out = Vec::new();
+        for s in super::sent(view, Role::Server).into_iter().filter(|s| aborts(s.m)) {
+            if let Some(c) = clients.iter().find(|c| c.index > s.index && c.session() == s.session()) {
+                out.push(c.fail(
+                    format!(
+                        "the server aborted the session with Alert 1223 (exchange {}), yet the client \
+                         responded; [PRO] §8.1.2: \"A client receiving Alert 1223 SHOULD NOT respond\"",
+                        s.index
+                    ),
+                    c.hdr_excerpt(),
+                ));
+                continue;
+            }
+            // Not responding is known once the client went on in another session,
+            // finished, or stayed idle past --idle; a harness limit leaves it unknown, and
+            // an undecodable request says nothing of its session.
+            let quiet = match view.exchanges.get(s.index + 1) {
+                Some(e) => e.client_msg().is_some(),
+                None => matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }),
+            };
+            if quiet {
+                out.push(s.pass("the server aborted the session with Alert 1223; the client sent nothing more in it"));
+            }
+        }
+        out
+    }
+);

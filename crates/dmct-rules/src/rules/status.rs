@@ -242,16 +242,23 @@ rule!(
     }
 );
 
-/// The client sent nothing after the server's message `p`: a failure when `p` carried
-/// operations that need its answer and the client is known to have stopped (it ended,
-/// or stayed idle past `--idle`), inconclusive when the harness stopped waiting first.
+/// The client sent nothing more in the session of the server's message `p`: a failure
+/// when `p` carried operations that need its answer and the client is known to have
+/// stopped (it ended, stayed idle past `--idle`, or opened a new session instead),
+/// inconclusive when the harness stopped waiting first.
 fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     use crate::rules::session::{aborts, seconds};
     use dmct_proto::transcript::Closing;
-    // A later request of any kind (another session, an undecodable body) is not silence.
-    if p.index + 1 != view.exchanges.len() {
-        return None;
-    }
+    // What came next: nothing, or a request; only a decoded Package #1 opening a
+    // session shows the client left this one (an undecodable body, or another
+    // SessionID mid-session (msg/sessionid-constant), says nothing about it).
+    let started_over = match view.exchanges.get(p.index + 1) {
+        None => None,
+        Some(e) => match e.client_msg() {
+            Some(n) if super::opens_session(n) => Some((e.index, n)),
+            _ => return None,
+        },
+    };
     // A challenge is session/reauth-continues' to judge; after a Session Abort the
     // client should not respond ([PRO] §8.1.2).
     if p.m.challenge().is_some() || aborts(p.m) {
@@ -277,6 +284,22 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
                              package that need responses (Status or Results) from the client, \
                              the management phase of the protocol continues with a new package \
                              from client to server containing the client's responses\"";
+    if let Some((index, n)) = started_over {
+        // Quitting is an answer: the operations of this session are left unanswered
+        // whatever the new session does.
+        return Some(super::obs(
+            crate::Verdict::Fail,
+            index,
+            crate::Side::Request,
+            format!(
+                "the peer quit where it had to answer: {what}; the client opened a new \
+                 session instead (Package #1, SessionID {:?}, MsgID {}); {CONTINUES}",
+                n.hdr.session_id.trim(),
+                n.hdr.msg_id.trim()
+            ),
+            None,
+        ));
+    }
     let (verdict, detail) = match &view.transcript.closing {
         Closing::PeerDone => (
             crate::Verdict::Fail,
@@ -356,18 +379,45 @@ rule!(
 );
 
 rule!(
-    /// No Status 200 answers a Results.
+    /// No Status 200 answers a Results: [REP] §6.5.1 "A Status command MUST NOT be sent
+    /// in response to a Results command if the Status code is 200", whoever received
+    /// the Results. A Results the role answered with no Status at all is the catalog's
+    /// allowed behaviour, judged and passed once the role went on in its session.
     No200ForResults, "status/no-200-for-results", |view, role| {
-        sent(view, role)
-            .iter()
-            .filter(|m| m.m.statuses().any(|s| s.cmd.trim() == "Results"))
-            .map(|m| {
-                match m.m.body.commands.iter().position(|c| matches!(c, Command::Status(s) if s.cmd.trim() == "Results" && s.code() == Some(200))) {
-                    Some(i) => m.fail("Status 200 answers a Results", m.cmd_excerpt(i)),
-                    None => m.pass("Results are not acknowledged with 200"),
+        let mut out = Vec::new();
+        for m in sent(view, role) {
+            let statuses = m.m.body.commands.iter().enumerate().filter_map(|(i, c)| match c {
+                Command::Status(s) if s.cmd.trim() == "Results" => Some((i, s)),
+                _ => None,
+            });
+            for (i, s) in statuses {
+                out.push(if s.code() == Some(200) {
+                    m.fail("Status 200 answers a Results", m.cmd_excerpt(i))
+                } else {
+                    m.pass(format!("the Results got Status {}, not 200", s.data.trim()))
+                });
+            }
+        }
+        for p in sent(view, other(role)) {
+            let mine: Vec<_> = session_msgs(view, role, p.session())
+                .into_iter()
+                .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            for c in &p.m.body.commands {
+                let Command::Results(r) = c else { continue };
+                let id = r.cmd_id.trim();
+                let acknowledged = mine.iter().any(|m| {
+                    m.m.statuses().any(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
+                });
+                if !acknowledged {
+                    out.push(p.pass(format!("Results {id} got no Status (a 200 outcome is not acknowledged)")));
                 }
-            })
-            .collect()
+            }
+        }
+        out
     }
 );
 
@@ -493,7 +543,10 @@ rule!(
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
                 let Some(code) = get_status_code(&mine, &p, g) else { continue };
+                // The catalog's allowed "a successful Get (2xx) answered with Results":
+                // the rule forbids Results only for a failed Get.
                 if (200..300).contains(&code) {
+                    out.push(p.pass(format!("Get {} succeeded ({code}); Results may follow", g.cmd_id.trim())));
                     continue;
                 }
                 if let Some(why) = ambiguous(&p, c) {
