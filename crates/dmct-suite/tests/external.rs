@@ -564,3 +564,55 @@ async fn a_client_with_a_wrong_or_missing_content_type_gets_its_whole_session() 
     }
     srv.shutdown().await;
 }
+
+/// A device whose Package #1 starts at MsgID 5 and carries an element and a command dmct
+/// does not know: the codec keeps them, dmct's server answers with its Package #2, and
+/// none of it is failed (the start of MsgIDs rests on SyncML RepPro, not readable here).
+#[tokio::test]
+async fn unknown_elements_and_an_odd_msgid_do_not_end_a_session() {
+    use base64::Engine as _;
+    let srv = server().await;
+    let s = scenario("session/get-replace");
+    let creds = peers::default_client_creds();
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", creds.user, creds.secret));
+    let pkg1 = package1(&srv.url, 5)
+        .replace(
+            "</Source></SyncHdr>",
+            &format!(
+                "</Source><Cred><Meta><Type xmlns='syncml:metinf'>syncml:auth-basic</Type>\
+                 </Meta><Data>{basic}</Data></Cred><VendorHint>fast-path</VendorHint></SyncHdr>"
+            ),
+        )
+        .replace(
+            "<Final/>",
+            "<VendorPing><CmdID>3</CmdID></VendorPing><Final/>",
+        );
+    let case = async { srv.run_case(&s, &opts(), None).await };
+    let device = raw_post(srv.local_addr(), &pkg1, None);
+    let (run, (status, body)) = tokio::join!(case, device);
+    assert_eq!(status, "200", "{body}");
+    let pkg2 = dmct_proto::decode(body.as_bytes()).unwrap().message;
+    assert_eq!(
+        pkg2.operations().map(|c| c.name()).collect::<Vec<_>>(),
+        ["Get", "Replace"],
+        "{body}"
+    );
+    // Its Status answers the device's MsgID as sent.
+    assert_eq!(pkg2.synchdr_status().unwrap().msg_ref, "5");
+    let recorded = dmct_proto::decode(run.transcript.exchanges[0].request.body.as_bytes()).unwrap();
+    assert!(
+        recorded
+            .message
+            .hdr
+            .extensions
+            .iter()
+            .any(|e| e.name == "VendorHint")
+    );
+    let result = judge(&run);
+    for rule in ["msg/msgid-sequence", "http/content-type"] {
+        let f = result.findings.iter().find(|f| f.rule == rule).unwrap();
+        assert_ne!(f.verdict, Verdict::Fail, "{rule}: {}", f.detail);
+    }
+    srv.shutdown().await;
+}
