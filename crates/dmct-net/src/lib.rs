@@ -21,7 +21,7 @@ mod record;
 mod server;
 mod tls;
 
-pub use client::{post, post_with, request_with};
+pub use client::{io_words, post, post_with, request_with};
 pub use record::{InFlight, Recorder};
 pub use server::{
     AsyncAnswer, AsyncResponder, Responder, ServeHandle, serve, serve_async,
@@ -108,4 +108,13 @@ where
         }
     }
     BodyEnd::Complete
+}
+
+/// The reason phrase HTTP gives a status code ("Not Found"); empty for one it does not
+/// name.
+pub fn reason_phrase(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }

@@ -13,10 +13,13 @@ use std::sync::Arc;
 
 mod common;
 
+/// How a scripted server changes an answer of the reference server.
+type Edit = fn(&mut HttpResponse);
+
 /// The reference server's answers, edited on the way out as another server's would be.
 struct Scripted {
     inner: CaseResponder,
-    edit: fn(&mut HttpResponse),
+    edit: Edit,
 }
 
 impl Responder for Scripted {
@@ -27,7 +30,7 @@ impl Responder for Scripted {
     }
 }
 
-async fn scripted_server(edit: fn(&mut HttpResponse)) -> (dmct_net::ServeHandle, String) {
+async fn scripted_server(edit: Edit) -> (dmct_net::ServeHandle, String) {
     let responder = Arc::new(Scripted {
         inner: CaseResponder::default(),
         edit,
@@ -74,7 +77,7 @@ fn failed_but(result: &dmct_report::CaseResult, rule: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_server_with_a_wrong_or_missing_content_type_gets_its_whole_session() {
-    let cases: [(fn(&mut HttpResponse), &str); 3] = [
+    let cases: [(Edit, &str); 3] = [
         (
             |r| relabel(r, Some("application/vnd.syncml+xml")),
             "Content-Type application/vnd.syncml+xml is the SyncML Data Synchronization type",

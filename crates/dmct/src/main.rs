@@ -3,7 +3,8 @@
 //! Exit codes (labs script against them):
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
-//! - 2: usage or harness error, or a case was inconclusive
+//! - 2: usage or harness error, a server URL that is no DM server, or a case was
+//!   inconclusive
 //! - 3: nothing was selected (a filter matched no case: never green)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
@@ -17,6 +18,7 @@ use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod peer;
+mod preflight;
 mod proxy;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -625,8 +627,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                             command,
                             dir: common.out.join("package0"),
                         });
-                        serve_external(addr, public_url, &scenarios, &opts, trigger.as_ref())
-                            .await?
+                        serve_external(
+                            addr,
+                            public_url,
+                            &scenarios,
+                            &opts,
+                            trigger.as_ref(),
+                            gate.redact,
+                        )
+                        .await?
                     }
                     (None, Some("builtin")) => {
                         dmct_suite::run_builtin_servers(&scenarios, &opts).await?
@@ -634,6 +643,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     (None, Some(url)) => {
                         check_url(url)?;
                         let target = accounts.target(url);
+                        if let Some(code) = preflight::probe(&target, &opts).await {
+                            return Ok(code);
+                        }
                         eprintln!("dmct: driving the DM server at {url}");
                         dmct_suite::run_target_server(&scenarios, &target, &opts).await
                     }
@@ -684,8 +696,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 opts.verproto_param = wire.verproto();
                 opts.client_creds = accounts.client();
                 opts.client_encoding = Some(encoding.into());
+                let target = accounts.target(&url);
+                if let Some(code) = preflight::probe(&target, &opts).await {
+                    return Ok(code);
+                }
                 let started = Instant::now();
-                let run = runner::drive_external_server(&accounts.target(&url), &opts).await;
+                let run = runner::drive_external_server(&target, &opts).await;
                 let runs = vec![run];
                 let report = dmct_suite::report_with(
                     "drive",
@@ -1027,6 +1043,7 @@ async fn serve_external(
     scenarios: &[Scenario],
     opts: &Options,
     trigger: Option<&runner::Trigger>,
+    redact: bool,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
@@ -1048,10 +1065,25 @@ async fn serve_external(
             addr.ip()
         );
     }
+    // What each case's server is configured with (the runner uses the same).
+    let served = dmct_suite::peers::server_config(
+        &server.url,
+        opts.client_creds.clone(),
+        &Default::default(),
+    );
     eprintln!(
-        "dmct: the device must authenticate as {:?}; dmct presents itself as {:?}",
-        opts.client_creds.user,
-        dmct_suite::peers::default_server_creds().user
+        "{}",
+        preflight::describe(
+            &preflight::DeviceAccount {
+                server_url: &server.url,
+                server_id: &opts.server_id,
+                client: &opts.client_creds,
+                challenge: served.scheme,
+                server: &served.server_creds,
+                tls: opts.server_tls.is_some(),
+            },
+            redact,
+        )
     );
     let mut runs = Vec::new();
     // With a trigger the device is woken automatically, so a sanity session before and

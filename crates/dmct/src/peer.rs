@@ -174,7 +174,10 @@ pub async fn client(
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("dmct: the session did not end well ({closing:?})");
+        eprintln!(
+            "dmct: the session did not end well: {}",
+            dmct_report::closing_text(&closing)
+        );
         Ok(ExitCode::from(1))
     }
 }
