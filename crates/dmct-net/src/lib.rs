@@ -55,11 +55,10 @@ impl Default for Limits {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    /// The operating system's reason in words (`address already in use`), kept as text
+    /// so a message for people says it once.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
 }
 
 /// The headers of a hyper message, as recorded (wire order; values read as UTF-8,

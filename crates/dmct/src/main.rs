@@ -1046,9 +1046,7 @@ async fn serve_external(
     redact: bool,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
-    let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let server = dmct_suite::ExternalServer::bind(addr, public_url, opts).await?;
     let todo: Vec<_> = scenarios
         .iter()
         .filter(|s| s.roles.contains(&Role::Client))

@@ -23,6 +23,8 @@ pub async fn server(
     opts: &Options,
     faults: BTreeSet<ServerFault>,
 ) -> Result<ExitCode> {
+    // A flag this mode cannot use is refused before anything listens.
+    let challenge = accounts.challenge_scheme()?;
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve_with(
         listen,
@@ -30,8 +32,7 @@ pub async fn server(
         opts.limits.clone(),
         opts.server_tls.clone(),
     )
-    .await
-    .with_context(|| format!("cannot listen on {listen}"))?;
+    .await?;
     let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
     let mut config = peers::server_config(&url, accounts.client(), &faults);
     // Fresh NextNonces per run ([SEC] §5.3.3); one counter makes them fresh per session.
@@ -41,7 +42,7 @@ pub async fn server(
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
-    if let Some(scheme) = accounts.challenge_scheme()? {
+    if let Some(scheme) = challenge {
         config.scheme = scheme;
     }
     if let Some(n) = &accounts.nonce {
