@@ -252,7 +252,14 @@ pub fn io_words(e: &std::io::Error) -> String {
 }
 
 fn handshake_failure(addr: &str, e: &std::io::Error) -> String {
-    format!("TLS handshake with {addr} failed: {e}{}", tls_hint(e))
+    // rustls names this one by its enum variant; people get what it means.
+    let what = match rustls_cause(e) {
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+            "what came back is not TLS".to_owned()
+        }
+        _ => e.to_string(),
+    };
+    format!("TLS handshake with {addr} failed: {what}{}", tls_hint(e))
 }
 
 /// The TLS error behind `e`, if any: rustls errors come wrapped in io errors, which
