@@ -27,6 +27,19 @@ pub enum ProbeError {
         /// `text/html`, or `no Content-Type`, and what the body was when it is short.
         content: String,
     },
+    /// A server error or a refusal of the request as malformed, without a DM message: a
+    /// DM server failing on Package #1 looks like this too, so both readings are given.
+    #[error(
+        "{url} answered dmct's Package #1 with {status} {reason} and {content}, no SyncML DM \
+         message: it is not a DM server, or it failed on dmct's first message; the suite is \
+         not run"
+    )]
+    Refused {
+        url: String,
+        status: u16,
+        reason: &'static str,
+        content: String,
+    },
     /// A redirect: DM clients do not follow them, so the URL to test is the other one.
     #[error(
         "{url} is not a DM server: it answered {status} {reason}, redirecting to {location}; \
@@ -138,11 +151,21 @@ pub fn classify(url: &str, exchange: &Exchange) -> Result<ProbeOk, ProbeError> {
                 .map_or("nowhere (no Location header)".into(), str::to_owned),
         });
     }
-    Err(ProbeError::NotDm {
-        url: url.into(),
-        status: r.status,
-        reason,
-        content: content_of(r),
+    let (url, status, content) = (url.to_owned(), r.status, content_of(r));
+    Err(if r.status == 400 || r.status >= 500 {
+        ProbeError::Refused {
+            url,
+            status,
+            reason,
+            content,
+        }
+    } else {
+        ProbeError::NotDm {
+            url,
+            status,
+            reason,
+            content,
+        }
     })
 }
 
@@ -261,6 +284,21 @@ mod tests {
             e.to_string(),
             "http://127.0.0.1:8080/dm is not a DM server: it answered 200 OK with no \
              Content-Type (5 bytes, not SyncML DM)"
+        );
+    }
+
+    #[test]
+    fn a_server_error_is_not_called_a_web_server() {
+        let e = classify(
+            URL,
+            &answered(500, &[("Content-Type", "text/html")], b"<h1>Oops</h1>"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "http://127.0.0.1:8080/dm answered dmct's Package #1 with 500 Internal Server \
+             Error and text/html, no SyncML DM message: it is not a DM server, or it failed on \
+             dmct's first message; the suite is not run"
         );
     }
 
