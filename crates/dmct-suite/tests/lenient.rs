@@ -1,7 +1,7 @@
 //! dmct's client against a DM server that is not dmct's (issue 13 item 3): one fault
-//! never hides the others. A server that labels its answers wrongly, adds elements dmct
-//! does not know or numbers its messages oddly is judged for that, and the session goes
-//! on to its end.
+//! never hides the others. A server that labels its answers wrongly, carries them in
+//! another status than 200, adds elements dmct does not know or numbers its messages
+//! oddly is judged for that, and the session goes on to its end.
 
 use dmct_net::Responder;
 use dmct_proto::transcript::{Closing, HttpRequest, HttpResponse};
@@ -196,5 +196,24 @@ async fn unknown_elements_and_an_odd_msgid_do_not_end_a_session() {
     let failed = failed_but(&result, "");
     assert!(failed.is_empty(), "{failed:#?}");
     assert_eq!(result.verdict, CaseVerdict::Pass, "{:#?}", result.findings);
+    handle.shutdown().await;
+}
+
+/// A server that carries its DM messages in HTTP 500: the client reads them by their
+/// bytes and plays the session to its end; the status is http/status-200's finding only.
+#[tokio::test]
+async fn a_dm_message_in_http_500_is_read_and_answered() {
+    let (handle, url) = scripted_server(|r| r.status = 500).await;
+    let (run, result) = session(&url).await;
+    assert_eq!(run.transcript.closing, Closing::PeerDone);
+    assert!(run.transcript.exchanges.len() >= 3);
+    let f = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "http/status-200")
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::Fail, "{}", f.detail);
+    let others = failed_but(&result, "http/status-200");
+    assert!(others.is_empty(), "{others:#?}");
     handle.shutdown().await;
 }
