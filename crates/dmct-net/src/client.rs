@@ -218,7 +218,7 @@ async fn exchange(
 ) -> Result<(), ExchangeFailure> {
     let stream = TcpStream::connect(addr)
         .await
-        .map_err(|e| transport(format!("cannot connect to {addr}: {e}")))?;
+        .map_err(|e| transport(format!("cannot connect to {addr}: {}", io_words(&e))))?;
     match tls {
         None => send(stream, addr, request, max_body, stage, partial, buf).await,
         Some((connector, name)) => {
@@ -232,8 +232,34 @@ async fn exchange(
     }
 }
 
+/// An I/O error as a sentence for people: the operating system's words without the
+/// error number ("connection refused", not "Connection refused (os error 111)").
+pub fn io_words(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => &text[..i],
+        _ => &text,
+    };
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        // Lower-case a leading capital unless it starts an acronym ("TLS ...").
+        (Some(c), second) if c.is_uppercase() && !second.is_some_and(char::is_uppercase) => c
+            .to_lowercase()
+            .chain(text[c.len_utf8()..].chars())
+            .collect(),
+        _ => text.to_owned(),
+    }
+}
+
 fn handshake_failure(addr: &str, e: &std::io::Error) -> String {
-    format!("TLS handshake with {addr} failed: {e}{}", tls_hint(e))
+    // rustls names this one by its enum variant; people get what it means.
+    let what = match rustls_cause(e) {
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+            "what came back is not TLS".to_owned()
+        }
+        _ => e.to_string(),
+    };
+    format!("TLS handshake with {addr} failed: {what}{}", tls_hint(e))
 }
 
 /// The TLS error behind `e`, if any: rustls errors come wrapped in io errors, which
@@ -274,6 +300,11 @@ fn tls_hint(e: &(dyn std::error::Error + 'static)) -> &'static str {
         )) => {
             " (the server refused the TLS client certificate of --client-cert: is it issued \
              by a CA the server trusts?)"
+        }
+        // What came back was no TLS record: the port speaks something else, most
+        // likely plain HTTP.
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+            " (the server does not speak TLS on that port: is its URL http://?)"
         }
         _ => "",
     }
@@ -371,6 +402,20 @@ mod tests {
         assert_eq!(with_port("h", 443), "h:443");
         assert_eq!(with_port("[::1]", 80), "[::1]:80");
         assert_eq!(with_port("[::1]:8", 80), "[::1]:8");
+    }
+
+    #[test]
+    fn io_errors_are_written_in_words() {
+        // ECONNREFUSED as Linux numbers it.
+        #[cfg(target_os = "linux")]
+        {
+            let refused = std::io::Error::from_raw_os_error(111);
+            assert_eq!(io_words(&refused), "connection refused");
+        }
+        let custom = std::io::Error::other("TLS alert received");
+        assert_eq!(io_words(&custom), "TLS alert received");
+        let plain = std::io::Error::other("Name or service not known");
+        assert_eq!(io_words(&plain), "name or service not known");
     }
 
     #[test]

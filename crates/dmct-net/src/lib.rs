@@ -21,7 +21,7 @@ mod record;
 mod server;
 mod tls;
 
-pub use client::{post, post_with, request_with};
+pub use client::{io_words, post, post_with, request_with};
 pub use record::{InFlight, Recorder};
 pub use server::{
     AsyncAnswer, AsyncResponder, Responder, ServeHandle, serve, serve_async,
@@ -55,11 +55,10 @@ impl Default for Limits {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    /// The operating system's reason in words (`address already in use`), kept as text
+    /// so a message for people says it once.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
 }
 
 /// The headers of a hyper message, as recorded (wire order; values read as UTF-8,
@@ -108,4 +107,13 @@ where
         }
     }
     BodyEnd::Complete
+}
+
+/// The reason phrase HTTP gives a status code ("Not Found"); empty for one it does not
+/// name.
+pub fn reason_phrase(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }

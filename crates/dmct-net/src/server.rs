@@ -179,7 +179,10 @@ fn start(
     tls: Option<ServerTls>,
     record: bool,
 ) -> Result<ServeHandle, NetError> {
-    let bind_err = |source| NetError::Bind { addr, source };
+    let bind_err = |e: std::io::Error| NetError::Bind {
+        addr,
+        reason: crate::io_words(&e),
+    };
     let listener = listen(addr).map_err(bind_err)?;
     let local_addr = listener.local_addr().map_err(bind_err)?;
     let recorder = Recorder::default();

@@ -202,9 +202,12 @@ impl Upstream {
 
     async fn connect(&self, url: &Url) -> Result<Conn, ExchangeFailure> {
         let addr = url.socket.clone();
-        let tcp = TcpStream::connect(&addr)
-            .await
-            .map_err(|e| transport(format!("cannot connect to {addr}: {e}")))?;
+        let tcp = TcpStream::connect(&addr).await.map_err(|e| {
+            transport(format!(
+                "cannot connect to {addr}: {}",
+                dmct_net::io_words(&e)
+            ))
+        })?;
         let _ = tcp.set_nodelay(true);
         if !url.https {
             return handshake(TokioIo::new(tcp), &addr).await;

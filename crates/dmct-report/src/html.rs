@@ -592,7 +592,8 @@ fn head_text(first_line: &str, headers: &Headers) -> String {
     s
 }
 
-fn closing_text(c: &Closing) -> String {
+/// How recording of a session ended, in words for people.
+pub fn closing_text(c: &Closing) -> String {
     match c {
         Closing::PeerDone => "the peer under test finished".into(),
         // The one wait rules may fail on (where the text requires an answer), told

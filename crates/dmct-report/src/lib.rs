@@ -9,7 +9,7 @@ mod junit;
 mod model;
 mod text;
 
-pub use html::render_html;
+pub use html::{closing_text, render_html};
 pub use junit::render_junit;
 pub use model::*;
 pub use text::render_text;

@@ -243,3 +243,52 @@ fn a_client_answering_an_undecodable_server_message_is_not_judged_against_an_old
         [(Role::Server, "http/content-type-matches-body".to_owned())]
     );
 }
+
+/// A client whose stack labels every message with the SyncML DS type, or none at all
+/// (issue 13 item 3): the label is http/content-type's finding, with the type named, and
+/// nothing else fails, as dmct's server read every body by its bytes and went on.
+#[test]
+fn a_wrong_or_missing_label_fails_only_the_media_type_rule() {
+    let relabel = |label: Option<&str>| {
+        let mut t = session(
+            pkg2().get("./DevInfo/Mod"),
+            Msg::client(2)
+                .hdr_status(1, 200)
+                .status(1, 4, "Get", 200)
+                .results(1, 4, "./DevInfo/Mod", "X1"),
+        );
+        for e in &mut t.exchanges {
+            let h = &mut e.request.headers.0;
+            h.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            if let Some(l) = label {
+                h.push(("Content-Type".into(), l.into()));
+            }
+        }
+        t
+    };
+    for (label, says) in [
+        (
+            Some("application/vnd.syncml+xml"),
+            "Content-Type application/vnd.syncml+xml is the SyncML Data Synchronization type, \
+             not a DM one; a DM message in XML is labelled application/vnd.syncml.dm+xml",
+        ),
+        (
+            None,
+            "no Content-Type: a DM message in XML is labelled application/vnd.syncml.dm+xml",
+        ),
+    ] {
+        let t = relabel(label);
+        assert_eq!(
+            failures(&t),
+            [(Role::Client, "http/content-type".to_owned())],
+            "{label:?}"
+        );
+        let f = finding(&t, "http/content-type", Role::Client);
+        assert_eq!(f.detail, says);
+        // The first message is the one quoted; each message was judged.
+        assert_eq!(f.exchange, Some(0));
+    }
+    // A charset parameter is no finding at all.
+    let t = relabel(Some("application/vnd.syncml.dm+xml; charset=utf-8"));
+    assert_eq!(failures(&t), []);
+}

@@ -519,11 +519,17 @@ impl Client {
         let Some(resp) = response else {
             return ClientStep::Done("no response from the server".into());
         };
-        if resp.status != 200 {
-            return ClientStep::Done(format!("server answered HTTP {}", resp.status));
-        }
+        // The bytes decide, not the head: a DM message under a wrong Content-Type, or in
+        // another status than 200, is read and answered (the HTTP rules judge the head);
+        // only an answer that is no DM message ends the session.
         let msg = match dmct_proto::decode(resp.body.as_bytes()) {
             Ok(d) => d.message,
+            Err(_) if resp.status != 200 => {
+                return ClientStep::Done(format!(
+                    "server answered HTTP {} without a DM message",
+                    resp.status
+                ));
+            }
             Err(e) => return ClientStep::Done(format!("undecodable server message: {e}")),
         };
         self.last_server = Some(msg.clone());

@@ -904,36 +904,54 @@ fn large_object_errors_424_1225_413() {
     assert_eq!(c.tree().leaf(node).unwrap().value, "0123456789abcdefghij");
 }
 
-/// The server reads the media type whatever form its parameters take (the bare
-/// `verproto=DM/1.2` of older clients too: a parameter it cannot read is no reason to
-/// refuse a message it can), and labels its answers in the configured form.
+/// The server reads a message whatever its label says (issue 13 item 3): the DM type
+/// with parameters in any form (the bare `verproto=DM/1.2` of older clients too), the
+/// SyncML DS type, a malformed type or none. The bytes tell the encoding; it answers
+/// in that encoding under the proper DM type and in the configured form. Labels are for
+/// the HTTP binding rules to judge, not a reason to end a session.
 #[test]
-fn server_accepts_every_form_of_the_dm_media_type() {
-    for (ct, status) in [
-        ("application/vnd.syncml.dm+xml", 200),
-        ("application/vnd.syncml.dm+xml; verproto=\"DM/1.2\"", 200),
+fn server_reads_a_message_by_its_bytes_whatever_its_label() {
+    for (ct, encoding) in [
+        (Some("application/vnd.syncml.dm+xml"), Encoding::Xml),
         (
-            "Application/VND.SyncML.DM+XML ;charset=utf-8;\tverproto=DM/1.2",
-            200,
+            Some("application/vnd.syncml.dm+xml; verproto=\"DM/1.2\""),
+            Encoding::Xml,
         ),
-        ("text xml", 415),
-        ("application/vnd.syncml.ds+xml", 415),
+        (
+            Some("Application/VND.SyncML.DM+XML ;charset=utf-8;\tverproto=DM/1.2"),
+            Encoding::Xml,
+        ),
+        (Some("text xml"), Encoding::Xml),
+        (Some("application/vnd.syncml+xml"), Encoding::Xml),
+        (None, Encoding::Xml),
+        (Some("application/vnd.syncml+wbxml"), Encoding::Wbxml),
+        // The other DM type: the body, not the label, is answered.
+        (Some("application/vnd.syncml.dm+xml"), Encoding::Wbxml),
+        (None, Encoding::Wbxml),
     ] {
-        let mut c = client(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+        let mut c = client(Scheme::Basic, Scheme::Basic, encoding);
         let mut s = server(Scheme::Basic, EVERY_COMMAND);
         let mut req = c.start().to_request();
         req.headers
             .0
             .retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
-        req.headers.push("Content-Type", ct);
-        let r = s.respond(&req);
-        assert_eq!(r.status, status, "{ct}");
-        if status == 200 {
-            assert_eq!(
-                r.headers.get("content-type"),
-                Some("application/vnd.syncml.dm+xml; verproto=\"DM/1.2\"")
-            );
+        if let Some(ct) = ct {
+            req.headers.push("Content-Type", ct);
         }
+        let r = s.respond(&req);
+        assert_eq!(r.status, 200, "{ct:?} {encoding:?}");
+        let want = match encoding {
+            Encoding::Xml => "application/vnd.syncml.dm+xml; verproto=\"DM/1.2\"",
+            Encoding::Wbxml => "application/vnd.syncml.dm+wbxml; verproto=\"DM/1.2\"",
+        };
+        assert_eq!(r.headers.get("content-type"), Some(want), "{ct:?}");
+        let answer = dmct_proto::decode(r.body.as_bytes()).unwrap();
+        assert_eq!(answer.encoding, encoding, "{ct:?}");
+        // The session goes on: Package #2 carries the script's commands.
+        assert!(
+            answer.message.operations().next().is_some(),
+            "{ct:?} {encoding:?}"
+        );
     }
     let mut s = Server::new(
         ServerConfig {
@@ -948,6 +966,39 @@ fn server_accepts_every_form_of_the_dm_media_type() {
         r.headers.get("content-type"),
         Some(dmct_proto::CONTENT_TYPE_WBXML)
     );
+}
+
+/// Only a body that is no DM message is refused: 400 with what it was, in words; 405
+/// when it did not even come with POST.
+#[test]
+fn server_refuses_only_an_undecodable_body() {
+    let mut s = server(Scheme::Basic, EVERY_COMMAND);
+    let mut c = client(Scheme::Basic, Scheme::Basic, Encoding::Xml);
+    let mut req = c.start().to_request();
+    req.body = b"<html><body>hello</body></html>".to_vec().into();
+    req.headers
+        .0
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+    req.headers
+        .push("Content-Type", "application/vnd.syncml+xml");
+    let r = s.respond(&req);
+    assert_eq!(r.status, 400);
+    let text = String::from_utf8(r.body.as_bytes().to_vec()).unwrap();
+    assert!(
+        text.starts_with(
+            "the body (31 bytes, labelled application/vnd.syncml+xml) is not a SyncML DM \
+             message in XML or WBXML: "
+        ),
+        "{text}"
+    );
+    req.method = "GET".into();
+    let r = s.respond(&req);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.headers.get("allow"), Some("POST"));
+    // A DM message sent with another method is still answered (http/post judges it).
+    let mut req = c.start().to_request();
+    req.method = "PUT".into();
+    assert_eq!(s.respond(&req).status, 200);
 }
 
 fn get(cmd_id: &str, targets: &[&str]) -> Command {

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod deviations;
 pub mod output;
 pub mod peers;
+pub mod probe;
 pub mod protovectors;
 pub mod redact;
 pub mod runner;

@@ -414,6 +414,30 @@ impl TargetServer {
     }
 }
 
+impl TargetServer {
+    /// The reference client that plays `scenario` against this server, with the
+    /// SessionID and nonce seed the run seed gives the session `label` names.
+    pub fn client_config(&self, scenario: &Scenario, opts: &Options, label: &str) -> ClientConfig {
+        let mut config = peers::client_config(scenario, &self.url, &BTreeSet::new());
+        config.verproto_param = opts.verproto_param;
+        config.creds = self.creds.clone();
+        if let Some(s) = self.scheme {
+            config.scheme = s;
+        }
+        config.unprompted = self.unprompted;
+        config.nonce = self.nonce.clone();
+        config.server_creds = self.server_creds.clone();
+        config.server_id = opts.server_id.clone();
+        if let Some(e) = opts.client_encoding {
+            config.encoding = e;
+        }
+        let ids = peers::SessionIds::new(opts.seed, label);
+        config.session_id = ids.session_id_hex();
+        config.nonce_seed = ids.client_nonce_seed;
+        config
+    }
+}
+
 /// One scenario against an external DM server: the reference client plays the
 /// scenario's client side. The scenario's server script is the built-in server's part
 /// and cannot be imposed on an external server, so rules whose situation the server
@@ -444,24 +468,9 @@ pub async fn run_external_server(
             },
         };
     }
-    let mut config = peers::client_config(scenario, &target.url, &BTreeSet::new());
-    config.verproto_param = opts.verproto_param;
-    config.creds = target.creds.clone();
-    if let Some(s) = target.scheme {
-        config.scheme = s;
-    }
-    config.unprompted = target.unprompted;
-    config.nonce = target.nonce.clone();
-    config.server_creds = target.server_creds.clone();
-    config.server_id = opts.server_id.clone();
-    if let Some(e) = opts.client_encoding {
-        config.encoding = e;
-    }
     // A SessionID of its own per case and per run: a server that keys sessions on it
     // must not take one run's case for the last run's.
-    let ids = peers::SessionIds::new(opts.seed, &format!("target|{}", scenario.id));
-    config.session_id = ids.session_id_hex();
-    config.nonce_seed = ids.client_nonce_seed;
+    let config = target.client_config(scenario, opts, &format!("target|{}", scenario.id));
     let mut client = Client::new(config);
     let (exchanges, closing) = drive_client(&mut client, opts).await;
     let transport = client_transport(&target.url, opts, &exchanges);

@@ -3,7 +3,8 @@
 //! Exit codes (labs script against them):
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
-//! - 2: usage or harness error, or a case was inconclusive
+//! - 2: usage or harness error, a server URL that is no DM server, or a case was
+//!   inconclusive
 //! - 3: nothing was selected (a filter matched no case: never green)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
@@ -18,6 +19,7 @@ use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod modes;
 mod peer;
+mod preflight;
 mod proxy;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -726,6 +728,9 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     (None, Some(url)) => {
                         check_url(url)?;
                         let target = accounts.target(url);
+                        if let Some(code) = preflight::probe(&target, &opts).await {
+                            return Ok(code);
+                        }
                         eprintln!("dmct: driving the DM server at {url}");
                         dmct_suite::run_target_server(&scenarios, &target, &opts).await
                     }
@@ -777,8 +782,12 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.client_creds = accounts.client();
                 opts.server_id = accounts.server_id.clone();
                 opts.client_encoding = Some(encoding.into());
+                let target = accounts.target(&url);
+                if let Some(code) = preflight::probe(&target, &opts).await {
+                    return Ok(code);
+                }
                 let started = Instant::now();
-                let run = runner::drive_external_server(&accounts.target(&url), &opts).await;
+                let run = runner::drive_external_server(&target, &opts).await;
                 let runs = vec![run];
                 let report = dmct_suite::report_with(
                     "drive",
@@ -1114,37 +1123,6 @@ fn elapsed_ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-/// What to provision in the device's DM account (DMAcc) for dmct to be its server: a
-/// lab configures it once, or checks it against the device's.
-fn account_sheet(url: &str, opts: &Options, redact: bool) -> String {
-    let secret = |s: &str| {
-        if redact {
-            "(given, redacted)".to_owned()
-        } else {
-            format!("{s:?}")
-        }
-    };
-    let client = match opts.client_auth {
-        Some(scheme) => format!(
-            "user {:?}, secret {}; a client without valid credentials is challenged for {}",
-            opts.client_creds.user,
-            secret(&opts.client_creds.secret),
-            scheme.name()
-        ),
-        None => "none demanded (--auth none): no client is challenged".to_owned(),
-    };
-    format!(
-        "dmct: the device's DM account for this server:\n\
-         \x20     server address:      {url}\n\
-         \x20     ServerID:            {:?}\n\
-         \x20     server credentials:  user {:?}, secret {} (SRVCRED: what dmct presents)\n\
-         \x20     client credentials:  {client} (CLCRED)\n",
-        opts.server_id,
-        opts.server_creds.user,
-        secret(&opts.server_creds.secret),
-    )
-}
-
 async fn serve_external(
     addr: SocketAddr,
     public_url: Option<String>,
@@ -1154,9 +1132,7 @@ async fn serve_external(
     redact: bool,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
-    let server = dmct_suite::ExternalServer::bind(addr, public_url, opts)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let server = dmct_suite::ExternalServer::bind(addr, public_url, opts).await?;
     let todo: Vec<_> = scenarios
         .iter()
         .filter(|s| s.roles.contains(&Role::Client))
@@ -1173,7 +1149,20 @@ async fn serve_external(
             addr.ip()
         );
     }
-    eprint!("{}", account_sheet(&server.url, opts, redact));
+    eprintln!(
+        "{}",
+        preflight::describe(
+            &preflight::DeviceAccount {
+                server_url: &server.url,
+                server_id: &opts.server_id,
+                client: &opts.client_creds,
+                challenge: opts.client_auth,
+                server: &opts.server_creds,
+                tls: opts.server_tls.is_some(),
+            },
+            redact,
+        )
+    );
     let mut runs = Vec::new();
     // With a trigger the device is woken automatically, so a sanity session before and
     // after the suite costs nothing and tells a dead device from a failing one.

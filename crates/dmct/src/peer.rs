@@ -30,8 +30,7 @@ pub async fn server(
         opts.limits.clone(),
         opts.server_tls.clone(),
     )
-    .await
-    .with_context(|| format!("cannot listen on {listen}"))?;
+    .await?;
     let url = public_url.unwrap_or_else(|| format!("{}/dm", handle.url()));
     let mut config = peers::server_config(&url, accounts.client(), &faults);
     // Fresh NextNonces per run ([SEC] §5.3.3); one counter makes them fresh per session.
@@ -181,7 +180,10 @@ pub async fn client(
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("dmct: the session did not end well ({closing:?})");
+        eprintln!(
+            "dmct: the session did not end well: {}",
+            dmct_report::closing_text(&closing)
+        );
         Ok(ExitCode::from(1))
     }
 }

@@ -68,7 +68,7 @@ rule!(
             .into_iter()
             // Only the type is judged: parameters (charset, verproto, verdtd) are not
             // findings of this rule, even malformed ones.
-            .map(|(i, side, h, _, _)| match h.media_type() {
+            .map(|(i, side, h, enc, _)| match h.media_type() {
                 Some(Ok(t)) if t == CONTENT_TYPE_XML || t == CONTENT_TYPE_WBXML => obs(Verdict::Pass, i, side, "a DM media type", None),
                 Some(Err(e)) => obs(
                     Verdict::Fail,
@@ -77,17 +77,53 @@ rule!(
                     format!("Content-Type is not a media type ({e}), so not {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}"),
                     header_excerpt(h, "Content-Type"),
                 ),
-                other => obs(
+                Some(Ok(t)) => obs(
                     Verdict::Fail,
                     i,
                     side,
-                    format!("Content-Type {:?} is not {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}", other.and_then(Result::ok)),
+                    wrong_type(&t, enc),
+                    header_excerpt(h, "Content-Type"),
+                ),
+                None => obs(
+                    Verdict::Fail,
+                    i,
+                    side,
+                    format!("no Content-Type: a DM message in {} is labelled {}", encoding_name(enc), dm_type(enc)),
                     header_excerpt(h, "Content-Type"),
                 ),
             })
             .collect()
     }
 );
+
+/// Why a media type that is not a DM one fails http/content-type, for a body in
+/// `enc`; the SyncML DS types (what a DS stack sends by mistake) are named as such.
+fn wrong_type(t: &str, enc: Encoding) -> String {
+    let (name, dm) = (encoding_name(enc), dm_type(enc));
+    if t == "application/vnd.syncml+xml" || t == "application/vnd.syncml+wbxml" {
+        format!(
+            "Content-Type {t} is the SyncML Data Synchronization type, not a DM one; a DM message in {name} is labelled {dm}"
+        )
+    } else {
+        format!("Content-Type {t} is not a DM type; a DM message in {name} is labelled {dm}")
+    }
+}
+
+/// The DM media type of an encoding.
+fn dm_type(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Xml => CONTENT_TYPE_XML,
+        Encoding::Wbxml => CONTENT_TYPE_WBXML,
+    }
+}
+
+/// An encoding as people name it.
+fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Xml => "XML",
+        Encoding::Wbxml => "WBXML",
+    }
+}
 
 /// Each body of `role` labelled with a DM media type that does not decode as a SyncML
 /// DM message: (exchange, side, headers, the decoder's reason).
@@ -143,7 +179,7 @@ rule!(
                 Some(if label == enc {
                     obs(Verdict::Pass, i, side, "the body is in the labelled encoding", None)
                 } else {
-                    obs(Verdict::Fail, i, side, format!("labelled {label:?}, but the body is {enc:?}"), header_excerpt(h, "Content-Type"))
+                    obs(Verdict::Fail, i, side, format!("labelled as {}, but the body is {}", encoding_name(label), encoding_name(enc)), header_excerpt(h, "Content-Type"))
                 })
             })
             .chain(garbled)
