@@ -117,3 +117,24 @@ pub fn reason_phrase(status: u16) -> &'static str {
         .and_then(|s| s.canonical_reason())
         .unwrap_or("")
 }
+
+/// Now, as RFC 3339 UTC with whole seconds (`2026-12-07T02:41:09Z`): when a session's
+/// recording started or stopped, for reports a lab correlates with device logs.
+pub fn wall_clock() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod clock_tests {
+    #[test]
+    fn wall_clock_is_rfc3339_utc() {
+        let t = super::wall_clock();
+        // 2026-12-07T02:41:09Z
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+        assert!(t[..4].parse::<u32>().unwrap() >= 2024, "{t}");
+    }
+}

@@ -36,6 +36,12 @@ pub struct Transcript {
     /// authentication rules have nothing to judge.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub client_credentials_waived: bool,
+    /// Wall-clock time (RFC 3339, UTC) recording started and stopped, where the
+    /// recording side measured it (never in vectors, which are made in memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
 }
 
 impl Default for Transcript {
@@ -47,6 +53,8 @@ impl Default for Transcript {
             package0: None,
             transport: TransportAuth::default(),
             client_credentials_waived: false,
+            started: None,
+            ended: None,
         }
     }
 }
@@ -265,6 +273,8 @@ mod tests {
             package0: None,
             transport: TransportAuth::default(),
             client_credentials_waived: false,
+            started: None,
+            ended: None,
         };
         let json = serde_json::to_string(&t).unwrap();
         assert!(json.contains(r#""body":{"text":"<SyncML/>"}"#), "{json}");

@@ -382,7 +382,10 @@ impl Shared {
         let cell = Arc::new(Mutex::new(Session {
             record: SessionRecord {
                 key: key.clone(),
-                transcript: Transcript::default(),
+                transcript: Transcript {
+                    started: Some(dmct_net::wall_clock()),
+                    ..Transcript::default()
+                },
                 relays: Vec::new(),
                 not_kept: 0,
                 completed: false,
@@ -931,6 +934,8 @@ impl Shared {
     ) {
         let (key, index, kept_notes, queue) = {
             let mut s = lock(cell);
+            // The session's last exchange so far: when it ended, as far as anyone knows.
+            s.record.transcript.ended = Some(dmct_net::wall_clock());
             let index = if s.record.transcript.exchanges.len() < self.max_exchanges {
                 s.record.transcript.exchanges.push(Exchange {
                     request,

@@ -691,7 +691,17 @@ fn case_section(out: &mut String, i: usize, c: &CaseResult, t: Option<&Transcrip
             escape(file)
         );
     }
-    if let Some(t) = t {
+    if let Some(e) = &c.ended {
+        let _ = write!(
+            out,
+            " <span>Session ended ({}): {}{}</span>",
+            e.how.as_str(),
+            escape(&e.detail),
+            e.at.as_deref()
+                .map(|at| format!(", at {}", escape(at)))
+                .unwrap_or_default()
+        );
+    } else if let Some(t) = t {
         let _ = write!(
             out,
             " <span>Observation ended: {}</span>",

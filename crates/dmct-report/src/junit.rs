@@ -362,6 +362,13 @@ fn system_out(case: &CaseResult, shown: Option<Verdict>) -> String {
         case.exchanges,
         if case.exchanges == 1 { "" } else { "s" }
     );
+    if let Some(e) = &case.ended {
+        let at =
+            e.at.as_deref()
+                .map(|a| format!(" at {a}"))
+                .unwrap_or_default();
+        let _ = writeln!(s, "ended ({}){at}: {}", e.how.as_str(), e.detail);
+    }
     if let Some(t) = &case.transcript {
         let _ = writeln!(s, "transcript: {t}");
     }

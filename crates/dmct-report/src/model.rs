@@ -157,6 +157,66 @@ pub struct CaseResult {
     /// Which layer authenticated each side.
     #[serde(default)]
     pub authentication: Authentication,
+    /// How the session ended, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<SessionEnd>,
+}
+
+/// How a case's session ended, as the harness saw it, in words, and when: what a lab
+/// reads first when a case is inconclusive or a device misbehaved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEnd {
+    pub how: EndKind,
+    /// The same in words, with the exchange and the wait involved.
+    pub detail: String,
+    /// Wall-clock time recording stopped (RFC 3339, UTC), when it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndKind {
+    /// The server's package without management operations or a challenge: the end
+    /// the protocol prescribes ([PRO] §8).
+    ServerFinal,
+    /// The client under test finished (a built-in client returned), or dmct's client
+    /// sent its last package.
+    ClientFinished,
+    /// The client sent nothing for `--idle` after its last package.
+    ClientIdle,
+    /// The peer closed or reset the connection in the middle of an exchange.
+    ConnectionReset,
+    /// A harness limit: the exchange or session timeout, the exchange limit, the body
+    /// size limit ("we gave up waiting").
+    HarnessLimit,
+    /// The transport failed (connection refused, TLS, DNS...).
+    TransportError,
+    /// The command that was to wake the device failed.
+    TriggerFailed,
+    /// The case was not run.
+    NotRun,
+    /// The case does not apply to the peer as the run was configured.
+    NotApplicable,
+    /// Recording was stopped (the operator, a shutdown).
+    Stopped,
+}
+
+impl EndKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndKind::ServerFinal => "server-final",
+            EndKind::ClientFinished => "client-finished",
+            EndKind::ClientIdle => "client-idle",
+            EndKind::ConnectionReset => "connection-reset",
+            EndKind::HarnessLimit => "harness-limit",
+            EndKind::TransportError => "transport-error",
+            EndKind::TriggerFailed => "trigger-failed",
+            EndKind::NotRun => "not-run",
+            EndKind::NotApplicable => "not-applicable",
+            EndKind::Stopped => "stopped",
+        }
+    }
 }
 
 /// Which layer authenticated each side of a case ([SEC] §5.3: "Authentication can be

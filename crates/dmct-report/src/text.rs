@@ -47,6 +47,10 @@ pub fn render_text(r: &RunReport) -> String {
             Authentication::describe(&a.client, a.client_cert.as_deref()),
             Authentication::describe(&a.server, a.server_cert.as_deref())
         );
+        // No time here: the text report is deterministic (golden snapshots).
+        if let Some(e) = &c.ended {
+            let _ = writeln!(s, "  ended ({}): {}", e.how.as_str(), e.detail);
+        }
         // Passing rules are counted; what did not pass is shown with its evidence.
         let passed = c
             .findings

@@ -109,6 +109,7 @@ fn failing_run() -> (RunReport, Vec<Transcript>) {
         exchanges: 2,
         transcript: None,
         authentication: Default::default(),
+        ended: None,
     };
     let cases = vec![
         case(

@@ -51,6 +51,7 @@ fn report(findings: Vec<Finding>) -> RunReport {
         exchanges: 1,
         transcript: None,
         authentication: Authentication::default(),
+        ended: None,
     };
     RunReport {
         schema_version: REPORT_SCHEMA_VERSION,

@@ -147,6 +147,7 @@ fn report() -> RunReport {
         exchanges: 1,
         transcript: Some("transcripts/a.json".into()),
         authentication: Default::default(),
+        ended: None,
     };
     let mut verdtd = finding(
         "msg/verdtd",
@@ -201,6 +202,7 @@ fn report() -> RunReport {
         exchanges: 3,
         transcript: Some("transcripts/b.json".into()),
         authentication: Default::default(),
+        ended: None,
     };
     let cases = vec![passing, failing];
     RunReport {

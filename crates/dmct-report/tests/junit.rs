@@ -71,6 +71,7 @@ fn case(id: &str, role: Role, peer: &str, faults: &[&str], findings: Vec<Finding
         exchanges: 3,
         transcript: Some(format!("transcripts/{}.json", id.replace('/', "-"))),
         authentication: Default::default(),
+        ended: None,
     }
 }
 

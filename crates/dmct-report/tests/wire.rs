@@ -70,6 +70,7 @@ fn report(t: &Transcript) -> RunReport {
         exchanges: 1,
         transcript: Some("transcripts/a.json".into()),
         authentication: Default::default(),
+        ended: None,
     }];
     RunReport {
         schema_version: REPORT_SCHEMA_VERSION,

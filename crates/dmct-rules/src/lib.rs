@@ -12,6 +12,7 @@ mod view;
 pub use catalog::{
     Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, info, rule, statements,
 };
+pub use rules::session::seconds;
 pub use view::{ExchangeView, View};
 
 use dmct_proto::transcript::Transcript;

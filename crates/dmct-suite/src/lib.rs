@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod coverage;
 pub mod deviations;
+pub mod ending;
 pub mod output;
 pub mod peers;
 pub mod probe;

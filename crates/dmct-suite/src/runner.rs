@@ -279,6 +279,9 @@ struct Loopback {
     driven: Vec<Exchange>,
     closing: Closing,
     package0: Option<Vec<u8>>,
+    /// Wall-clock start and end of the session.
+    started: String,
+    ended: String,
 }
 
 /// The reference server (playing the scenario) on a loopback listener, the reference
@@ -289,6 +292,7 @@ async fn loopback_session(
     server_faults: &BTreeSet<ServerFault>,
     opts: &Options,
 ) -> Result<Loopback, RunError> {
+    let started = dmct_net::wall_clock();
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve(loopback(), responder.clone(), opts.limits.clone()).await?;
     let url = format!("http://{}/dm", handle.local_addr());
@@ -327,6 +331,8 @@ async fn loopback_session(
         driven,
         closing,
         package0,
+        started,
+        ended: dmct_net::wall_clock(),
     })
 }
 
@@ -355,6 +361,8 @@ pub async fn run_builtin_client(
             exchanges: l.served,
             closing: l.closing,
             package0: l.package0.map(Into::into),
+            started: Some(l.started),
+            ended: Some(l.ended),
             ..Transcript::default()
         },
     })
@@ -376,6 +384,8 @@ pub async fn run_builtin_server(
             exchanges: l.driven,
             closing: l.closing,
             package0: l.package0.map(Into::into),
+            started: Some(l.started),
+            ended: Some(l.ended),
             ..Transcript::default()
         },
     })
@@ -472,6 +482,7 @@ pub async fn run_external_server(
     // must not take one run's case for the last run's.
     let config = target.client_config(scenario, opts, &format!("target|{}", scenario.id));
     let mut client = Client::new(config);
+    let started = dmct_net::wall_clock();
     let (exchanges, closing) = drive_client(&mut client, opts).await;
     let transport = client_transport(&target.url, opts, &exchanges);
     CaseRun {
@@ -482,6 +493,8 @@ pub async fn run_external_server(
             exchanges,
             closing,
             transport,
+            started: Some(started),
+            ended: Some(dmct_net::wall_clock()),
             ..Transcript::default()
         },
     }
@@ -574,6 +587,7 @@ impl ExternalServer {
         trigger: Option<&Trigger>,
     ) -> CaseRun {
         let started = tokio::time::Instant::now();
+        let started_at = dmct_net::wall_clock();
         let rec: &Recorder = self.handle.recorder();
         rec.take();
         let ids = Self::session_ids(scenario, opts);
@@ -663,6 +677,8 @@ impl ExternalServer {
                 package0,
                 transport,
                 client_credentials_waived: opts.client_auth.is_none(),
+                started: Some(started_at),
+                ended: Some(dmct_net::wall_clock()),
                 ..Transcript::default()
             },
         }
@@ -1032,6 +1048,7 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
         authentication: authentication(&run.transcript),
+        ended: Some(crate::ending::session_end(&run.transcript, run.role)),
     }
 }
 

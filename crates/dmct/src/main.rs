@@ -1738,6 +1738,7 @@ mod tests {
             exchanges: 1,
             transcript: None,
             authentication: Default::default(),
+            ended: None,
         });
         let plain = summary_table(&report, false);
         assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");

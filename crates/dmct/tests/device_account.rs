@@ -167,6 +167,25 @@ fn client_initiated_device_runs_without_package0() {
     assert_eq!(case_verdict(&r, "session/package0"), "not-applicable");
     assert_eq!(case_verdict(&r, "session/get-replace"), "pass");
     assert_eq!(r["summary"]["not_applicable"], 1, "{}", r["summary"]);
+    // How each session ended, and when, in report.json and the JUnit report.
+    let ended = |id: &str| {
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["ended"]
+            .clone()
+    };
+    assert_eq!(ended("session/get-replace")["how"], "server-final");
+    let at = ended("session/get-replace")["at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
+    assert_eq!(ended("session/package0")["how"], "not-applicable");
+    let junit = std::fs::read_to_string(out.join("report.xml")).unwrap();
+    assert!(junit.contains("ended (server-final) at "), "{junit}");
     let na = r["cases"]
         .as_array()
         .unwrap()

@@ -315,7 +315,7 @@ impl ReauthContinues {
 }
 
 /// A wait as people read it: seconds, with the milliseconds when they matter.
-pub(crate) fn seconds(ms: u64) -> String {
+pub fn seconds(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
