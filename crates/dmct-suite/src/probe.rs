@@ -31,8 +31,7 @@ pub enum ProbeError {
     /// DM server failing on Package #1 looks like this too, so both readings are given.
     #[error(
         "{url} answered dmct's Package #1 with {status} {reason} and {content}, no SyncML DM \
-         message: it is not a DM server, or it failed on dmct's first message; the suite is \
-         not run"
+         message: it is not a DM server, or it failed on dmct's first message"
     )]
     Refused {
         url: String,
@@ -64,6 +63,15 @@ pub enum ProbeError {
         secs: u64,
         awaiting: String,
     },
+}
+
+impl ProbeError {
+    /// Whether the run stops here. A server error or a refusal of Package #1 may be a
+    /// DM server failing: the suite still runs, so each case records what the server
+    /// answered as a finding, and one fault never hides the others.
+    pub fn stops_the_run(&self) -> bool {
+        !matches!(self, ProbeError::Refused { .. })
+    }
 }
 
 /// What the probe saw of a DM server.
@@ -298,8 +306,9 @@ mod tests {
             e.to_string(),
             "http://127.0.0.1:8080/dm answered dmct's Package #1 with 500 Internal Server \
              Error and text/html, no SyncML DM message: it is not a DM server, or it failed on \
-             dmct's first message; the suite is not run"
+             dmct's first message"
         );
+        assert!(!e.stops_the_run());
     }
 
     #[test]

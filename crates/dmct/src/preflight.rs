@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 /// Probe the server at `target` before the suite. On a DM server, say so and go on
 /// (`None`); otherwise print one line saying what answered instead and give exit code 2,
-/// with no report: a page of MUST failures against a web server helps nobody.
+/// with no report: a page of MUST failures against a web server helps nobody. A server
+/// error on Package #1 is only a warning: a failing DM server's faults are findings.
 pub async fn probe(target: &TargetServer, opts: &Options) -> Option<ExitCode> {
     match dmct_suite::probe::probe(target, opts).await {
         Ok(ok) => {
@@ -17,9 +18,13 @@ pub async fn probe(target: &TargetServer, opts: &Options) -> Option<ExitCode> {
             );
             None
         }
-        Err(e) => {
+        Err(e) if e.stops_the_run() => {
             eprintln!("dmct: {e}");
             Some(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("dmct: warning: {e}; running the suite: each case records what it answers");
+            None
         }
     }
 }

@@ -207,6 +207,38 @@ fn the_reference_server_passes_the_probe() {
     assert_eq!(report["cases"].as_array().unwrap().len(), 1);
 }
 
+/// A server that answers 500 to everything may be a DM server failing: the probe only
+/// warns, the suite runs, and every case records the failure as a finding (the run
+/// fails, exit 1); one fault never hides the others, and no case is skipped.
+#[test]
+fn a_server_error_is_judged_case_by_case() {
+    let url = web_server(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n\
+         Content-Length: 5\r\nConnection: close\r\n\r\noops\n",
+    );
+    let out = out_dir("probe-500");
+    let o = dmct(&[
+        "run",
+        "--target-server",
+        &url,
+        "--exchange-timeout",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("warning:"), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let (_, server_cases) = common::scenario_counts();
+    let cases = report["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), server_cases, "every case ran");
+    // Each case that exchanged anything failed on the 500 (http/status-200 or the
+    // server's answer), none passed.
+    assert!(cases.iter().all(|c| c["verdict"] != "pass"), "{report}");
+    assert!(cases.iter().any(|c| c["verdict"] == "fail"), "{report}");
+}
+
 /// `run --serve` names every field of the DM account the device must hold, and with
 /// `--redact` none of the secrets.
 #[test]
