@@ -1250,14 +1250,39 @@ async fn serve_external(
     }
     if let Some(t) = trigger {
         eprintln!("dmct: sanity session after the suite");
-        runs.push(
-            server
-                .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
-                .await,
-        );
+        let after = server
+            .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
+            .await;
+        if after.transcript.exchanges.is_empty() {
+            eprintln!("dmct: {}", died_during_suite(&runs));
+        }
+        runs.push(after);
     }
     server.shutdown().await;
     Ok(runs)
+}
+
+/// The device answered the sanity session before the suite and not the one after: when
+/// it was last heard of, so the operator knows which cases it never saw.
+fn died_during_suite(runs: &[CaseRun]) -> String {
+    let last = runs
+        .iter()
+        .rev()
+        .find(|r| !r.transcript.exchanges.is_empty());
+    match last {
+        Some(r) => format!(
+            "the device did not answer the sanity session after the suite: it stopped \
+             answering during the suite; the last case it answered was {}{}, and the cases \
+             after it saw no device",
+            r.scenario.id,
+            r.transcript
+                .ended
+                .as_deref()
+                .map(|at| format!(" (its session ended at {at})"))
+                .unwrap_or_default()
+        ),
+        None => "the device did not answer the sanity session after the suite".into(),
+    }
 }
 
 fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<()> {

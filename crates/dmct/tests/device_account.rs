@@ -324,3 +324,66 @@ fn flags_a_mode_cannot_use_are_refused() {
     );
     refused(&["run", "--client-initiated"], "--serve");
 }
+
+/// A device that stops answering after its third session (the sanity session and two
+/// cases): the cases it never saw are inconclusive, not failed, the run goes on to the
+/// end, and the operator is told that it died and the last case it answered.
+#[test]
+fn a_device_that_dies_mid_suite_is_named_with_its_last_case() {
+    let out = tmp("account-dies");
+    let count = out.join("count");
+    let exec = format!(
+        "n=$(cat {count} 2>/dev/null || echo 0); echo $((n+1)) > {count}; \
+         [ \"$n\" -lt 3 ] && {bin} peer client --url \"$DMCT_SERVER_URL\" \
+         --package0 \"$DMCT_PKG0_FILE\" --server-secret dmct-server-secret 2>/dev/null; true",
+        count = count.display(),
+        bin = env!("CARGO_BIN_EXE_dmct"),
+    );
+    let o = dmct(&[
+        "run",
+        "--serve",
+        "127.0.0.1:0",
+        "--exec",
+        &exec,
+        "--wait",
+        "2",
+        "--idle",
+        "1",
+        "--case",
+        "session/get-replace",
+        "--case",
+        "auth/accept-200",
+        "--case",
+        "results/get-missing-node",
+        "--case",
+        "session/every-command",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("stopped answering during the suite; the last case it answered was"),
+        "{stderr}"
+    );
+    let r = report(&out);
+    let verdicts: Vec<&str> = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    // sanity/before and two cases answered; two cases and sanity/after saw nobody.
+    assert_eq!(verdicts.len(), 6, "{verdicts:?}");
+    assert_eq!(&verdicts[3..], ["inconclusive"; 3], "{verdicts:?}");
+    assert!(!verdicts.contains(&"fail"), "{verdicts:?}");
+    let silent = &r["cases"][3]["ended"];
+    assert_eq!(silent["how"], "client-idle", "{silent}");
+    assert!(
+        silent["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no client connected"),
+        "{silent}"
+    );
+}
