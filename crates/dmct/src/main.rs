@@ -776,6 +776,9 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 encoding,
                 wire,
             } => {
+                if let Some(m) = matches.subcommand_matches("drive") {
+                    modes::check_client_account(m)?;
+                }
                 check_url(&url)?;
                 let mut opts = options(&common)?;
                 opts.verproto_param = wire.verproto();

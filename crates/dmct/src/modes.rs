@@ -72,11 +72,8 @@ pub fn check_run(m: &ArgMatches, mode: RunMode) -> Result<()> {
     if let Some(id) = ignored.into_iter().find(|id| given(id)) {
         bail!("{} has no effect {why}", flag(id));
     }
-    if mode == RunMode::TargetServer && given("server_user") && !given("server_secret") {
-        bail!(
-            "--server-user needs --server-secret: dmct's client checks a server's credentials \
-             only when it knows the server's secret (SRVCRED)"
-        );
+    if mode == RunMode::TargetServer {
+        check_client_account(m)?;
     }
     let package0 = ["pkg0_nonce", "pkg0_ui_mode", "pkg0_initiator"];
     if let Some(id) = package0.into_iter().find(|id| given(id)) {
@@ -94,6 +91,19 @@ pub fn check_run(m: &ArgMatches, mode: RunMode) -> Result<()> {
                 flag(id)
             );
         }
+    }
+    Ok(())
+}
+
+/// dmct as the client of a server under test (`run --target-server URL`, `drive`):
+/// a server user name alone says nothing, since only its secret lets dmct check it.
+pub fn check_client_account(m: &ArgMatches) -> Result<()> {
+    let given = |id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    if given("server_user") && !given("server_secret") {
+        bail!(
+            "--server-user needs --server-secret: dmct's client checks a server's credentials \
+             only when it knows the server's secret (SRVCRED)"
+        );
     }
     Ok(())
 }

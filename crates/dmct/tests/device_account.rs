@@ -323,6 +323,10 @@ fn flags_a_mode_cannot_use_are_refused() {
         "no Package 0 is sent",
     );
     refused(&["run", "--client-initiated"], "--serve");
+    refused(
+        &["drive", "http://127.0.0.1:9/dm", "--server-user", "s"],
+        "--server-user needs --server-secret",
+    );
 }
 
 /// A device that stops answering after its third session (the sanity session and two
