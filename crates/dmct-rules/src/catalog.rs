@@ -201,6 +201,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::ChalNonce,
     &auth::CredType,
     &auth::ClientAnswersScheme,
+    &auth::Md5ClientSupport,
     &auth::ServerAnswersScheme,
     &auth::ResendAfter200,
     &auth::HmacStatus200,

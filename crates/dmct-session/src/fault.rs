@@ -210,14 +210,20 @@ faults!(
             "challenges a credential-less, command-less Package #2 with a SyncHdr-only Status";
         StatusOnlyReply = "status-only-reply", breaks ["session/no-status-only-package"],
             "sends a Status-only package after a package without operations";
-        ReauthNewSession = "reauth-new-session", breaks ["session/reauth-continues"],
+        ReauthNewSession = "reauth-new-session",
+            breaks ["session/reauth-continues", "auth/md5-client-support"],
             "starts over in a new session with its old credentials when challenged during setup";
-        QuitsAfterChallenge = "quits-after-challenge", breaks ["session/reauth-continues"],
+        QuitsAfterChallenge = "quits-after-challenge",
+            breaks ["session/reauth-continues", "auth/md5-client-support"],
             "ends the session when challenged during setup, sending nothing more";
         ReauthWithoutSetup = "reauth-without-setup", breaks ["session/reauth-continues"],
             "re-authenticates without repeating Alert and DevInfo";
         ReauthSameScheme = "reauth-same-scheme",
-            breaks ["session/reauth-continues", "auth/client-answers-scheme"],
+            breaks [
+                "session/reauth-continues",
+                "auth/client-answers-scheme",
+                "auth/md5-client-support"
+            ],
             "re-authenticates with its old scheme, not the one asked for";
         ReauthIgnoresRespUri = "reauth-ignores-respuri",
             breaks ["session/reauth-continues", "session/respuri-followed"],

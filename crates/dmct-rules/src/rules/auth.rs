@@ -247,6 +247,64 @@ rule!(
     }
 );
 
+rule!(
+    /// A client the transport did not authenticate supports syncml:auth-md5 ([SEC]
+    /// §5.3): challenged for MD5, it answers with MD5 credentials, in the session or in
+    /// the new session it opens instead ([PRO] §9.1 binds only a continued session).
+    Md5ClientSupport, "auth/md5-client-support", |view, role| {
+        let mut out = Vec::new();
+        let clients = sent(view, Role::Client);
+        for s in sent(view, Role::Server) {
+            let Some((_, Some(Scheme::Md5))) = hdr_challenge(s.m) else { continue };
+            // A challenge that came with the server's Session Abort asks for no answer
+            // ([PRO] §8.1.2).
+            if super::aborts(s.m) {
+                continue;
+            }
+            // Judged where the answer is certain to be owed: the challenge to a
+            // Package #1 in setup ([PRO] §9), as session/reauth-continues judges it. A
+            // challenge later on may follow another fault (a SessionID the server no
+            // longer knows), whose own rule reports it.
+            if !answered(view, Role::Server, &s).is_some_and(|req| req.m.is_session_setup()) {
+                continue;
+            }
+            let Some(next) = clients.iter().find(|c| c.index > s.index) else {
+                if matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }) {
+                    out.push(s.fail(
+                        "challenged for MD5, the client sent nothing more: no MD5 credentials \
+                         ([SEC] §5.3: a client without transport-layer authentication MUST \
+                         support syncml:auth-md5)",
+                        s.hdr_excerpt(),
+                    ));
+                }
+                continue;
+            };
+            match used_scheme(next) {
+                Some(Scheme::Md5) => out.push(next.pass("answered the MD5 challenge with MD5 credentials")),
+                // Aborting is any party's right ([PRO] §8.1.1); it shows neither support
+                // nor its lack.
+                None if super::aborts(next.m) => out.push(super::obs(
+                    Verdict::Inconclusive,
+                    next.index,
+                    next.side,
+                    "challenged for MD5, the client aborted the session with Alert 1223: MD5 \
+                     support was not shown either way",
+                    None,
+                )),
+                other => out.push(next.fail(
+                    format!(
+                        "challenged for MD5, the client answered with {} ([SEC] §5.3: a client \
+                         without transport-layer authentication MUST support syncml:auth-md5)",
+                        other.map_or("no credentials".to_owned(), |s| s.to_string())
+                    ),
+                    next.hdr_excerpt(),
+                )),
+            }
+        }
+        out
+    }
+);
+
 /// Does this server message end the session? A Session Abort (Alert 1223, [PRO]
 /// §8.1.2), or a complete package with no management operation and no challenge,
 /// which [PRO] §8 makes the last of the session.
