@@ -23,6 +23,8 @@ pub async fn server(
     opts: &Options,
     faults: BTreeSet<ServerFault>,
 ) -> Result<ExitCode> {
+    // A scheme the server cannot challenge with is refused before anything listens.
+    let challenge = accounts.challenge_scheme()?;
     let responder = Arc::new(CaseResponder::default());
     let handle = dmct_net::serve_with(
         listen,
@@ -41,7 +43,7 @@ pub async fn server(
     if let Some(s) = accounts.server() {
         config.server_creds = s;
     }
-    if let Some(scheme) = accounts.challenge_scheme()? {
+    if let Some(scheme) = challenge {
         config.scheme = scheme;
     }
     if let Some(n) = &accounts.nonce {
