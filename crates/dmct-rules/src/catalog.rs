@@ -1,7 +1,7 @@
 //! The catalog: what every rule is (from `testcases/rules.toml`, built in) and the
 //! checks dmct has for the testable ones, in a fixed order.
 
-use crate::rules::{auth, http, large, msg, pkg, session, status};
+use crate::rules::{auth, http, large, msg, pkg, probe, session, status};
 use crate::{Level, Observation, Role, View};
 use dmct_proto::transcript::Transcript;
 use serde::{Deserialize, Serialize};
@@ -210,6 +210,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::SchemeConstant,
     &auth::FailureStatusOnly,
     &auth::RefusesMissingCred,
+    &probe::RefusesWrongCred,
     &msg::VerDtd,
     &msg::VerProto,
     &msg::SessionIdConstant,

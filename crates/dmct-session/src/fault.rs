@@ -358,6 +358,12 @@ faults!(
         AcceptsMissingCred = "accepts-missing-cred",
             breaks ["auth/server-refuses-missing-cred"],
             "accepts a Package #1 without credentials with 212";
+        AcceptsAnyPassword = "accepts-any-password",
+            breaks ["auth/server-refuses-wrong-cred"],
+            "accepts credentials that do not verify with 212 (200 for HMAC)";
+        AcceptsStaleNonce = "accepts-stale-nonce",
+            breaks ["auth/server-refuses-wrong-cred"],
+            "accepts an MD5 digest or HMAC mac keyed with a nonce it has replaced";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
             "labels its messages text/xml";
         WrongEncodingLabel = "wrong-encoding-label", breaks ["http/content-type-matches-body"],

@@ -62,6 +62,8 @@ struct SessionState {
     /// asks for it again, as [PRO] §9.1 keeps the type "same for the whole session".
     accepted: Option<Scheme>,
     nonce: Option<Nonce>,
+    /// Every nonce handed to the client in this session, the latest last.
+    given: Vec<Nonce>,
     /// What the client asked of the server when it challenged it, and its nonce.
     client_wants: Option<Scheme>,
     client_nonce: Option<Nonce>,
@@ -308,57 +310,95 @@ impl Server {
             .filter(|_| !self.has(ServerFault::IgnoresMaxMsgSize));
 
         // Authentication of the client (DM Protocol §9).
-        let auth = if let Some(ch) = step.challenge.filter(|_| !replay) {
-            // The script asks for other credentials, whatever the client sent. A request
-            // without any gets 407, as in the §9.4.1 example: the script's code (401,
-            // "refused for those credentials", §9.1) needs credentials to refuse.
-            st.authenticated = false;
-            st.hmac = false;
-            let code = if has_credentials(req, msg) {
-                ch.status
+        let auth =
+            if let Some(ch) = step.challenge.filter(|_| !replay) {
+                // The script asks for other credentials, whatever the client sent. A request
+                // without any gets 407, as in the §9.4.1 example: the script's code (401,
+                // "refused for those credentials", §9.1) needs credentials to refuse.
+                st.authenticated = false;
+                st.hmac = false;
+                let code = if has_credentials(req, msg) {
+                    ch.status
+                } else {
+                    407
+                };
+                Auth::Challenge(code, ch.scheme)
+            } else if st.authenticated && !st.hmac {
+                Auth::AlreadyAuthenticated
+            } else if self.transport_client
+                && msg.hdr.cred.is_none()
+                && req.headers.get(HMAC_HEADER).is_none()
+            {
+                st.authenticated = true;
+                Auth::AlreadyAuthenticated
+            } else if !has_credentials(req, msg)
+                && self.has(ServerFault::AcceptsMissingCred)
+                && st.spent.insert(ServerFault::AcceptsMissingCred)
+            {
+                st.authenticated = true;
+                Auth::Accepted
             } else {
-                407
+                match self.check_cred(req, msg, st.expected, st.nonce.as_ref()) {
+                    Ok(Scheme::Hmac) => {
+                        st.authenticated = true;
+                        st.hmac = true;
+                        Auth::AcceptedHmac
+                    }
+                    Ok(scheme) => {
+                        st.authenticated = true;
+                        st.accepted = Some(scheme);
+                        Auth::Accepted
+                    }
+                    // The fault takes credentials that do not verify for good ones.
+                    Err(401)
+                        if has_credentials(req, msg)
+                            && self.has(ServerFault::AcceptsAnyPassword)
+                            && st.spent.insert(ServerFault::AcceptsAnyPassword) =>
+                    {
+                        st.authenticated = true;
+                        if req.headers.get(HMAC_HEADER).is_some() {
+                            st.hmac = true;
+                            Auth::AcceptedHmac
+                        } else {
+                            st.accepted = msg
+                                .hdr
+                                .cred
+                                .as_ref()
+                                .and_then(|c| build::scheme_of(c.meta.as_ref()));
+                            Auth::Accepted
+                        }
+                    }
+                    // The fault takes credentials keyed with a nonce it has replaced.
+                    Err(401)
+                        if self.has(ServerFault::AcceptsStaleNonce)
+                            && st.given.iter().rev().skip(1).any(|n| {
+                                self.check_cred(req, msg, st.expected, Some(n)).is_ok()
+                            })
+                            && st.spent.insert(ServerFault::AcceptsStaleNonce) =>
+                    {
+                        st.authenticated = true;
+                        if req.headers.get(HMAC_HEADER).is_some() {
+                            st.hmac = true;
+                            Auth::AcceptedHmac
+                        } else {
+                            st.accepted = st.expected;
+                            Auth::Accepted
+                        }
+                    }
+                    Err(code) => {
+                        st.authenticated = false;
+                        let scheme = self.script.scheme.unwrap_or(self.config.scheme);
+                        Auth::Challenge(code, st.accepted.or(st.expected).unwrap_or(scheme))
+                    }
+                }
             };
-            Auth::Challenge(code, ch.scheme)
-        } else if st.authenticated && !st.hmac {
-            Auth::AlreadyAuthenticated
-        } else if self.transport_client
-            && msg.hdr.cred.is_none()
-            && req.headers.get(HMAC_HEADER).is_none()
-        {
-            st.authenticated = true;
-            Auth::AlreadyAuthenticated
-        } else if !has_credentials(req, msg)
-            && self.has(ServerFault::AcceptsMissingCred)
-            && st.spent.insert(ServerFault::AcceptsMissingCred)
-        {
-            st.authenticated = true;
-            Auth::Accepted
-        } else {
-            match self.check_cred(req, msg, st) {
-                Ok(Scheme::Hmac) => {
-                    st.authenticated = true;
-                    st.hmac = true;
-                    Auth::AcceptedHmac
-                }
-                Ok(scheme) => {
-                    st.authenticated = true;
-                    st.accepted = Some(scheme);
-                    Auth::Accepted
-                }
-                Err(code) => {
-                    st.authenticated = false;
-                    let scheme = self.script.scheme.unwrap_or(self.config.scheme);
-                    Auth::Challenge(code, st.accepted.or(st.expected).unwrap_or(scheme))
-                }
-            }
-        };
 
         let hdr_status = match auth {
             Auth::Challenge(code, scheme) => {
                 let nonce = (scheme != Scheme::Basic).then(|| self.fresh_nonce());
                 st.expected = Some(scheme);
                 st.nonce = nonce.clone();
+                st.given.extend(nonce.clone());
                 b.push(build::synchdr_status(
                     &msg.hdr,
                     code,
@@ -368,6 +408,12 @@ impl Server {
                 // command, carrying the same code.
                 for status in build::refusal_statuses(msg, code) {
                     b.push(status);
+                }
+                // The client challenged us in the same message: our answer carries our
+                // credentials even while refusing its own ([SEC] §5.4.1: the recipient
+                // of a challenge answers with the requested type).
+                if refused {
+                    self.present(&mut b, st, &self.config.server_creds.clone());
                 }
                 if step.challenge.is_some() && !replay {
                     // A scripted challenge is a package of its own.
@@ -389,6 +435,7 @@ impl Server {
                 let n = self.fresh_nonce();
                 st.expected = Some(Scheme::Hmac);
                 st.nonce = Some(n.clone());
+                st.given.push(n.clone());
                 build::synchdr_status(&msg.hdr, 200, Some(build::chal(Scheme::Hmac, Some(&n))))
             }
             Auth::AlreadyAuthenticated => build::synchdr_status(&msg.hdr, 200, None),
@@ -560,14 +607,15 @@ impl Server {
         &self,
         req: &HttpRequest,
         msg: &SyncML,
-        st: &SessionState,
+        expected: Option<Scheme>,
+        nonce: Option<&Nonce>,
     ) -> Result<Scheme, u16> {
         if let Some(value) = req.headers.get(HMAC_HEADER) {
-            if st.expected.is_some_and(|e| e != Scheme::Hmac) {
+            if expected.is_some_and(|e| e != Scheme::Hmac) {
                 return Err(401);
             }
             let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
-            let nonce = st.nonce.as_ref().ok_or(401u16)?;
+            let nonce = nonce.ok_or(401u16)?;
             let want = auth::hmac_mac(
                 &self.config.client_creds,
                 nonce.as_bytes(),
@@ -586,17 +634,12 @@ impl Server {
         let Some(scheme) = build::scheme_of(cred.meta.as_ref()) else {
             return Err(401);
         };
-        if st.expected.is_some_and(|e| e != scheme) || scheme == Scheme::Hmac {
+        if expected.is_some_and(|e| e != scheme) || scheme == Scheme::Hmac {
             return Err(401);
         }
-        auth::verify(
-            scheme,
-            &cred.data,
-            &self.config.client_creds,
-            st.nonce.as_ref(),
-        )
-        .map(|()| scheme)
-        .map_err(|_| 401)
+        auth::verify(scheme, &cred.data, &self.config.client_creds, nonce)
+            .map(|()| scheme)
+            .map_err(|_| 401)
     }
 }
 

@@ -12,7 +12,7 @@ use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::package0::Package0Nonce;
 use dmct_proto::transcript::{
-    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
+    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Probe, Transcript, TransportAuth,
 };
 use dmct_report::{AuthLayer, Authentication, CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
@@ -258,6 +258,8 @@ struct Loopback {
     driven: Vec<Exchange>,
     closing: Closing,
     package0: Option<Vec<u8>>,
+    /// The negative probes among the reference client's requests.
+    probes: Vec<Probe>,
 }
 
 /// The reference server (playing the scenario) on a loopback listener, the reference
@@ -295,9 +297,14 @@ async fn loopback_session(
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
     }
-    let (driven, closing) = match woken(config, package0.as_deref()) {
-        Some(config) => drive_client(&mut Client::new(config), opts).await,
-        None => (Vec::new(), Closing::PeerDone),
+    let (driven, closing, probes) = match woken(config, package0.as_deref()) {
+        Some(config) => {
+            let mut client = Client::new(config);
+            let (driven, closing) = drive_client(&mut client, opts).await;
+            let probes = sent_probes(&client, &driven);
+            (driven, closing, probes)
+        }
+        None => (Vec::new(), Closing::PeerDone, Vec::new()),
     };
     let served = handle.recorder().take();
     handle.shutdown().await;
@@ -306,7 +313,19 @@ async fn loopback_session(
         driven,
         closing,
         package0,
+        probes,
     })
+}
+
+/// The client's probes that went on the wire (a request the harness's limits stopped
+/// before it was posted is no exchange).
+fn sent_probes(client: &Client, exchanges: &[Exchange]) -> Vec<Probe> {
+    client
+        .probes()
+        .iter()
+        .filter(|p| p.exchange < exchanges.len())
+        .cloned()
+        .collect()
 }
 
 /// The reference client woken by `package0`, if there is one; `None` when it refuses it
@@ -355,6 +374,7 @@ pub async fn run_builtin_server(
             exchanges: l.driven,
             closing: l.closing,
             package0: l.package0.map(Into::into),
+            probes: l.probes,
             ..Transcript::default()
         },
     })
@@ -429,7 +449,9 @@ pub async fn run_external_server(
     if let Some(s) = target.scheme {
         config.scheme = s;
     }
-    config.unprompted = target.unprompted;
+    // A scenario that waits for the challenge (a probe needs the server's nonce) opens
+    // without credentials whatever the lab chose.
+    config.unprompted = target.unprompted && !scenario.client.wait_for_challenge;
     config.nonce = target.nonce.clone();
     config.server_creds = target.server_creds.clone();
     config.server_id = opts.server_id.clone();
@@ -444,6 +466,7 @@ pub async fn run_external_server(
     let mut client = Client::new(config);
     let (exchanges, closing) = drive_client(&mut client, opts).await;
     let transport = client_transport(&target.url, opts, &exchanges);
+    let probes = sent_probes(&client, &exchanges);
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
@@ -452,6 +475,7 @@ pub async fn run_external_server(
             exchanges,
             closing,
             transport,
+            probes,
             ..Transcript::default()
         },
     }

@@ -1,0 +1,133 @@
+//! A server's refusal of credentials dmct's client made wrong on purpose (negative
+//! probes, issue 13 item 6): [SEC] §5.3 "Both OMA DM Protocol client and Server MUST be
+//! authenticated to each other", and [PRO] §9.1 names 401 and 407 as the SyncHdr codes
+//! of a request that "requires authentication".
+//!
+//! The transcript holds no secrets, so the checker cannot recompute a Cred or an HMAC
+//! mac. It judges only the requests the transcript marks as probes (`probes`: which
+//! exchange, what was wrong), and holds against the wire what the wire can show: that
+//! the probe carries credentials, and for a stale nonce that the server gave that nonce
+//! earlier in the session and replaced it with another NextNonce since.
+
+use super::auth::{synchdr_index, used_scheme};
+use super::{Msg, obs, sent};
+use crate::{Observation, Role, Side, Verdict};
+use dmct_proto::auth::Nonce;
+use dmct_proto::transcript::{Probe, ProbeKind};
+
+/// Two base64 nonces name the same bytes (a peer may write padding or line breaks
+/// differently); text that does not decode is compared as written.
+fn same_nonce(a: &str, b: &str) -> bool {
+    match (Nonce::from_b64(a), Nonce::from_b64(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+/// The NextNonces the server gave in `session` before exchange `before`, in order.
+fn nonces_before(servers: &[Msg], session: &str, before: usize) -> Vec<String> {
+    servers
+        .iter()
+        .filter(|s| s.index < before && s.session() == session)
+        .filter_map(|s| s.m.synchdr_status()?.chal.as_ref()?.meta.next_nonce.clone())
+        .collect()
+}
+
+/// Why the transcript does not show the probe's nonce as stale, if it does not: the
+/// server must have given it in this session and replaced it since. A nonce still in
+/// force keys valid credentials ([PRO] §9.1: after 200 without a new Chal "the same
+/// credentials MUST be sent within the next request").
+fn not_stale(servers: &[Msg], c: &Msg, p: &Probe) -> Option<String> {
+    let Some(used) = p.nonce.as_deref() else {
+        return Some("the probe does not record the nonce it used".into());
+    };
+    let given = nonces_before(servers, c.session(), c.index);
+    if !given.iter().any(|n| same_nonce(n, used)) {
+        return Some(format!(
+            "the server gave no NextNonce {used} earlier in this session"
+        ));
+    }
+    match given.last() {
+        Some(last) if same_nonce(last, used) => Some(format!(
+            "{used} is still the server's latest NextNonce, so it is in force"
+        )),
+        _ => None,
+    }
+}
+
+/// Did the server accept the client for this session (212) before exchange `index`?
+fn accepted_212_before(servers: &[Msg], clients: &[Msg], session: &str, index: usize) -> bool {
+    servers.iter().any(|s| {
+        s.index < index
+            && clients
+                .iter()
+                .any(|r| r.index == s.index && r.session() == session)
+            && s.m.synchdr_status().and_then(|x| x.code()) == Some(212)
+    })
+}
+
+rule!(
+    /// A server refuses credentials that do not verify: a probe of dmct's client is
+    /// answered 401 or 407 for the SyncHdr, never 200 or 212.
+    RefusesWrongCred, "auth/server-refuses-wrong-cred", |view, role| {
+        // A server "MAY choose not to authenticate" a client its transport already
+        // authenticated ([SEC] §5.4.5, §5.3).
+        if view.transcript.transport.client.is_some() {
+            return Vec::new();
+        }
+        let clients = sent(view, Role::Client);
+        let servers = sent(view, Role::Server);
+        let mut out: Vec<Observation> = Vec::new();
+        for p in &view.transcript.probes {
+            let Some(c) = clients.iter().find(|c| c.index == p.exchange) else { continue };
+            // After 212 no further authentication is needed in the session ([PRO]
+            // §9.1): credentials sent then have nothing to pass.
+            if accepted_212_before(&servers, &clients, c.session(), c.index) {
+                continue;
+            }
+            if used_scheme(c).is_none() && c.m.hdr.cred.is_none() {
+                out.push(obs(
+                    Verdict::Inconclusive,
+                    c.index,
+                    Side::Request,
+                    format!("exchange {} is marked as a probe ({}) but carries no credentials", c.index, p.detail),
+                    None,
+                ));
+                continue;
+            }
+            // Only a nonce the wire shows replaced makes stale credentials.
+            if p.kind == ProbeKind::StaleNonce && not_stale(&servers, c, p).is_some() {
+                continue;
+            }
+            let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
+            match s.m.synchdr_status().and_then(|x| x.code()) {
+                Some(code @ (401 | 407)) => out.push(s.pass(format!(
+                    "dmct's client sent {}; the server refused it with {code}",
+                    p.detail
+                ))),
+                Some(code @ (200 | 212)) => out.push(s.fail(
+                    format!(
+                        "as a deliberate negative probe, dmct's client sent {}; the server \
+                         accepted it with {code}",
+                        p.detail
+                    ),
+                    synchdr_index(s.m).and_then(|i| s.cmd_excerpt(i)),
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::same_nonce;
+
+    #[test]
+    fn nonces_compare_as_bytes() {
+        assert!(same_nonce("Tm9uY2Ux", " Tm9uY2Ux\n"));
+        assert!(!same_nonce("Tm9uY2Ux", "Tm9uY2Uy"));
+        assert!(same_nonce("not base64!", "not base64!"));
+    }
+}

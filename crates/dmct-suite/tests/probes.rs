@@ -1,0 +1,116 @@
+//! Negative probes (issue 13 item 6): dmct's client sends credentials it made wrong on
+//! purpose, the transcript marks them, and auth/server-refuses-wrong-cred judges the
+//! server's answer. The reference server refuses every probe; the accepts-any-password
+//! fault is caught in every probe scenario.
+
+use dmct_proto::transcript::ProbeKind;
+use dmct_rules::{Role, Verdict};
+use dmct_session::ServerFault;
+use dmct_suite::runner::{judge, run_in_memory};
+use dmct_suite::scenario::{Scenario, builtin};
+use std::collections::BTreeSet;
+
+const RULE: &str = "auth/server-refuses-wrong-cred";
+
+fn probe_scenarios() -> Vec<Scenario> {
+    let all: Vec<Scenario> = builtin()
+        .unwrap()
+        .into_iter()
+        .filter(|s| !s.client.probes.is_empty())
+        .collect();
+    let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "auth/hmac-replayed-nonce",
+            "auth/hmac-wrong-mac",
+            "auth/md5-stale-nonce",
+            "auth/wrong-basic-password",
+            "auth/wrong-md5-digest",
+        ]
+    );
+    all
+}
+
+#[test]
+fn the_reference_server_refuses_every_probe_and_the_session_goes_on() {
+    for s in probe_scenarios() {
+        let run = run_in_memory(&s, Role::Server, &BTreeSet::new(), &BTreeSet::new());
+        let t = &run.transcript;
+        // Every probe the scenario asks for went on the wire, in order.
+        let kinds: Vec<ProbeKind> = t.probes.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, s.client.probes, "{}: {:#?}", s.id, t.probes);
+        let result = judge(&run);
+        let f = result.findings.iter().find(|f| f.rule == RULE).unwrap();
+        assert_eq!(f.verdict, Verdict::Pass, "{}: {}", s.id, f.detail);
+        // Each probe itself was refused: 401 or 407 for its SyncHdr.
+        for p in &t.probes {
+            let r = t.exchanges[p.exchange].response.as_ref().unwrap();
+            let m = dmct_proto::decode(r.body.as_bytes()).unwrap().message;
+            let code = m.synchdr_status().and_then(|x| x.code());
+            assert!(
+                matches!(code, Some(401 | 407)),
+                "{}: {p:?} got {code:?}",
+                s.id
+            );
+        }
+        assert_eq!(
+            result.verdict,
+            dmct_report::CaseVerdict::Pass,
+            "{}: {:#?}",
+            s.id,
+            result.findings
+        );
+        // After the refusals the client authenticated and the server's commands ran:
+        // the last exchange ends the session with a package without commands.
+        let last = t.exchanges.last().unwrap();
+        let body = String::from_utf8_lossy(last.response.as_ref().unwrap().body.as_bytes());
+        assert!(!body.contains("<Get>"), "{}: {body}", s.id);
+        assert!(t.exchanges.len() > t.probes.len() + 1, "{}", s.id);
+    }
+}
+
+#[test]
+fn a_server_that_accepts_any_password_fails_with_the_probe_as_evidence() {
+    for s in probe_scenarios() {
+        let faults = BTreeSet::from([ServerFault::AcceptsAnyPassword]);
+        let run = run_in_memory(&s, Role::Server, &BTreeSet::new(), &faults);
+        let result = judge(&run);
+        let f = result.findings.iter().find(|f| f.rule == RULE).unwrap();
+        assert_eq!(f.verdict, Verdict::Fail, "{}: {}", s.id, f.detail);
+        assert!(
+            f.detail.contains("deliberate negative probe") && f.detail.contains("accepted it with"),
+            "{}: {}",
+            s.id,
+            f.detail
+        );
+    }
+}
+
+#[test]
+fn a_server_that_keeps_replaced_nonces_fails_at_the_stale_probe() {
+    let stale: Vec<Scenario> = probe_scenarios()
+        .into_iter()
+        .filter(|s| s.client.probes.contains(&ProbeKind::StaleNonce))
+        .collect();
+    assert_eq!(stale.len(), 2);
+    for s in stale {
+        let faults = BTreeSet::from([ServerFault::AcceptsStaleNonce]);
+        let run = run_in_memory(&s, Role::Server, &BTreeSet::new(), &faults);
+        let probe = run
+            .transcript
+            .probes
+            .iter()
+            .find(|p| p.kind == ProbeKind::StaleNonce)
+            .unwrap();
+        let result = judge(&run);
+        let f = result.findings.iter().find(|f| f.rule == RULE).unwrap();
+        assert_eq!(f.verdict, Verdict::Fail, "{}: {}", s.id, f.detail);
+        assert_eq!(f.exchange, Some(probe.exchange), "{}", s.id);
+        assert!(
+            f.detail.contains("replaced") || f.detail.contains("already used"),
+            "{}",
+            f.detail
+        );
+    }
+}
