@@ -53,10 +53,12 @@ impl Default for Transcript {
 }
 
 /// One negative probe: the request of exchange `exchange` carried credentials dmct's
-/// client made wrong on purpose ([SEC] §5.3: the server MUST authenticate the client).
+/// client made wrong on purpose ([SEC] §5.3: the server MUST authenticate the client),
+/// or, for [`ProbeKind::WrongServerSecret`], its response carried dmct's server's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probe {
-    /// Index of the exchange whose request is the probe.
+    /// Index of the exchange whose request (response, for a server's probe) is the
+    /// probe.
     pub exchange: usize,
     pub kind: ProbeKind,
     /// What was wrong, in words, for the report.
@@ -78,6 +80,9 @@ pub enum ProbeKind {
     /// session and has since replaced with a NextNonce (for HMAC: a nonce already
     /// used, [SEC] §5.4.4).
     StaleNonce,
+    /// dmct's server presented its own credentials made with a wrong password: the
+    /// probe is the exchange's response, and the client under test must refuse it.
+    WrongServerSecret,
 }
 
 impl ProbeKind {
@@ -85,6 +90,7 @@ impl ProbeKind {
         match self {
             ProbeKind::WrongSecret => "wrong-secret",
             ProbeKind::StaleNonce => "stale-nonce",
+            ProbeKind::WrongServerSecret => "wrong-server-secret",
         }
     }
 }
@@ -98,11 +104,15 @@ pub struct TransportAuth {
     /// The DM server's certificate, verified by the client against its trust anchors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// dmct, as the DM server, served the session over TLS: the device may have
+    /// authenticated it by its certificate, which the serving side cannot see.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub served_over_tls: bool,
 }
 
 impl TransportAuth {
     pub fn is_empty(&self) -> bool {
-        self.client.is_none() && self.server.is_none()
+        self.client.is_none() && self.server.is_none() && !self.served_over_tls
     }
 }
 
@@ -316,6 +326,7 @@ mod tests {
             transport: TransportAuth {
                 client: Some("CN=device-1".into()),
                 server: None,
+                served_over_tls: false,
             },
             ..Transcript::default()
         };

@@ -108,18 +108,24 @@ pub enum Condition {
     /// No TLS client certificate authenticated the DM client ([SEC] §5.3: DM-level
     /// authentication is for when the transport's is not strong enough; §5.4.5).
     ClientNotTransportAuthenticated,
+    /// Nothing may have authenticated dmct's DM server at the transport: no verified
+    /// server certificate, and dmct did not serve the client over TLS ([PRO] §8.4 item
+    /// 1: the server's authentication "MAY be accomplished at the transport level").
+    ServerNotTransportAuthenticated,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 2] = [
+    pub const ALL: [Condition; 3] = [
         Condition::Package0Delivered,
         Condition::ClientNotTransportAuthenticated,
+        Condition::ServerNotTransportAuthenticated,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Condition::Package0Delivered => "package0-delivered",
             Condition::ClientNotTransportAuthenticated => "client-not-transport-authenticated",
+            Condition::ServerNotTransportAuthenticated => "server-not-transport-authenticated",
         }
     }
 
@@ -136,6 +142,18 @@ impl Condition {
                      client authentication is not required ([SEC] §5.3, §5.4.5)"
                 )
             }),
+            Condition::ServerNotTransportAuthenticated => match &t.transport.server {
+                Some(s) => Some(format!(
+                    "the transport authenticated the server (TLS certificate {s}), so DM-level \
+                     server authentication is not required ([PRO] §8.4 item 1)"
+                )),
+                None => t.transport.served_over_tls.then(|| {
+                    "dmct served the device over TLS, where the device may authenticate the \
+                     server by its certificate ([PRO] §8.4 item 1: \"MAY be accomplished at \
+                     the transport level\")"
+                        .into()
+                }),
+            },
         }
     }
 }
@@ -211,6 +229,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::FailureStatusOnly,
     &auth::RefusesMissingCred,
     &probe::RefusesWrongCred,
+    &probe::RefusesWrongServerCred,
     &msg::VerDtd,
     &msg::VerProto,
     &msg::SessionIdConstant,
@@ -403,6 +422,7 @@ mod tests {
             Condition::ClientNotTransportAuthenticated => {
                 t.transport.client = Some("CN=device".into())
             }
+            Condition::ServerNotTransportAuthenticated => t.transport.served_over_tls = true,
         }
     }
 

@@ -688,7 +688,9 @@ impl Client {
             let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
             let nonce = self.server_nonce.clone().ok_or(401u16)?;
             let mac = auth::hmac_mac(&expected, nonce.as_bytes(), resp.body.as_bytes());
-            if header.username != expected.user || header.mac.trim() != mac {
+            if (header.username != expected.user || header.mac.trim() != mac)
+                && !self.fault(ClientFault::AcceptsWrongServerCred)
+            {
                 return Err(401);
             }
             // HMAC: 200, never 212, and a new nonce for the next message.
@@ -704,8 +706,10 @@ impl Client {
             if scheme != want {
                 return Err(401);
             }
-            auth::verify(scheme, &cred.data, &expected, self.server_nonce.as_ref())
-                .map_err(|_| 401u16)?;
+            let verified = auth::verify(scheme, &cred.data, &expected, self.server_nonce.as_ref());
+            if verified.is_err() && !self.fault(ClientFault::AcceptsWrongServerCred) {
+                return Err(401);
+            }
             self.server_accepted = true;
             return Ok(build::synchdr_status(&msg.hdr, 212, None));
         }

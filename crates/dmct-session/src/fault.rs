@@ -212,6 +212,9 @@ faults!(
             "sends a Status-only package after a package without operations";
         ReauthNewSession = "reauth-new-session", breaks ["session/reauth-continues"],
             "starts over in a new session with its old credentials when challenged during setup";
+        AcceptsWrongServerCred = "accepts-wrong-server-cred",
+            breaks ["auth/client-refuses-wrong-server-cred"],
+            "accepts server credentials that do not verify with 212 and runs the server's commands";
         QuitsAfterChallenge = "quits-after-challenge", breaks ["session/reauth-continues"],
             "ends the session when challenged during setup, sending nothing more";
         ReauthWithoutSetup = "reauth-without-setup", breaks ["session/reauth-continues"],

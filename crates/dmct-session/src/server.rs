@@ -11,7 +11,9 @@ use crate::script::ServerStep;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::media_type::{VerProtoParam, dm_content_type};
-use dmct_proto::transcript::{Body, Headers, HttpRequest, HttpResponse};
+use dmct_proto::transcript::{
+    Body, Exchange, Headers, HttpRequest, HttpResponse, Probe, ProbeKind,
+};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
 use md5::{Digest, Md5};
@@ -105,6 +107,8 @@ pub struct Server {
     /// The request being answered came over TLS from a client whose certificate the
     /// handshake verified.
     transport_client: bool,
+    /// Responses with credentials made wrong on purpose: (SessionID, MsgID, what).
+    probes: Vec<(String, u32, String)>,
 }
 
 impl ServerConfig {
@@ -129,6 +133,7 @@ impl Server {
             sessions: BTreeMap::new(),
             nonces_issued: 0,
             transport_client: false,
+            probes: Vec::new(),
         }
     }
 
@@ -480,13 +485,20 @@ impl Server {
             let cred = if replay { ServerCred::Valid } else { step.cred };
             match cred {
                 ServerCred::None => {}
-                ServerCred::Valid => self.present(&mut b, st, &self.config.server_creds.clone()),
+                ServerCred::Valid => {
+                    self.present(&mut b, st, &self.config.server_creds.clone());
+                }
                 ServerCred::Invalid => {
                     let wrong = Credentials {
                         user: self.config.server_creds.user.clone(),
                         secret: format!("{}-wrong", self.config.server_creds.secret),
                     };
-                    self.present(&mut b, st, &wrong);
+                    let scheme = self.present(&mut b, st, &wrong);
+                    self.probes.push((
+                        msg.hdr.session_id.trim().to_owned(),
+                        st.msg_id,
+                        format!("its credentials ({scheme}) made with a wrong password"),
+                    ));
                 }
             }
             self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
@@ -525,17 +537,55 @@ impl Server {
     /// Put the server's credentials in the SyncHdr, in the scheme the client asked for
     /// (MD5 needs the client's nonce; without one, Basic). HMAC goes in the HTTP header,
     /// added by `reply`.
-    fn present(&self, b: &mut MessageBuilder, st: &mut SessionState, creds: &Credentials) {
+    /// Returns the scheme used.
+    fn present(
+        &self,
+        b: &mut MessageBuilder,
+        st: &mut SessionState,
+        creds: &Credentials,
+    ) -> Scheme {
         let wants = st
             .client_wants
             .filter(|_| !self.has(ServerFault::AnswersChallengeWithBasic));
         match (wants, &st.client_nonce) {
-            (Some(Scheme::Hmac), Some(_)) => st.signing = Some(creds.clone()),
+            (Some(Scheme::Hmac), Some(_)) => {
+                st.signing = Some(creds.clone());
+                Scheme::Hmac
+            }
             (Some(Scheme::Md5), Some(n)) => {
                 b.hdr_mut().cred = build::cred(Scheme::Md5, creds, Some(n));
+                Scheme::Md5
             }
-            _ => b.hdr_mut().cred = build::cred(Scheme::Basic, creds, None),
+            _ => {
+                b.hdr_mut().cred = build::cred(Scheme::Basic, creds, None);
+                Scheme::Basic
+            }
         }
+    }
+
+    /// The responses among `exchanges` that carried server credentials this server
+    /// made wrong on purpose (`cred = "invalid"`), as negative probes of the client.
+    pub fn probes_in(&self, exchanges: &[Exchange]) -> Vec<Probe> {
+        self.probes
+            .iter()
+            .filter_map(|(session, msg_id, detail)| {
+                let exchange = exchanges.iter().position(|e| {
+                    e.response
+                        .as_ref()
+                        .and_then(|r| dmct_proto::decode(r.body.as_bytes()).ok())
+                        .is_some_and(|d| {
+                            d.message.hdr.session_id.trim() == session
+                                && d.message.hdr.msg_id_number() == Some(u64::from(*msg_id))
+                        })
+                })?;
+                Some(Probe {
+                    exchange,
+                    kind: ProbeKind::WrongServerSecret,
+                    detail: detail.clone(),
+                    nonce: None,
+                })
+            })
+            .collect()
     }
 
     /// The HTTP response for a message; HMAC-signed when the client asked the server

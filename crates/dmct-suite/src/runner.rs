@@ -167,6 +167,11 @@ impl CaseResponder {
     pub fn install(&self, server: Option<Server>) {
         *self.server.lock().unwrap_or_else(|p| p.into_inner()) = server;
     }
+
+    /// Stop serving the case; the server that played it, for what it recorded.
+    pub fn take(&self) -> Option<Server> {
+        self.server.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 impl Responder for CaseResponder {
@@ -260,6 +265,8 @@ struct Loopback {
     package0: Option<Vec<u8>>,
     /// The negative probes among the reference client's requests.
     probes: Vec<Probe>,
+    /// The negative probes among dmct's server's responses (`served`).
+    server_probes: Vec<Probe>,
 }
 
 /// The reference server (playing the scenario) on a loopback listener, the reference
@@ -307,6 +314,10 @@ async fn loopback_session(
         None => (Vec::new(), Closing::PeerDone, Vec::new()),
     };
     let served = handle.recorder().take();
+    let server_probes = responder
+        .take()
+        .map(|s| s.probes_in(&served))
+        .unwrap_or_default();
     handle.shutdown().await;
     Ok(Loopback {
         served,
@@ -314,6 +325,7 @@ async fn loopback_session(
         closing,
         package0,
         probes,
+        server_probes,
     })
 }
 
@@ -353,6 +365,7 @@ pub async fn run_builtin_client(
             exchanges: l.served,
             closing: l.closing,
             package0: l.package0.map(Into::into),
+            probes: l.server_probes,
             ..Transcript::default()
         },
     })
@@ -500,6 +513,7 @@ pub fn client_transport(url: &str, opts: &Options, exchanges: &[Exchange]) -> Tr
             .filter(|_| seen.client_cert_requested && answered)
             .map(str::to_owned),
         server: seen.server_subject,
+        served_over_tls: false,
     }
 }
 
@@ -626,12 +640,14 @@ impl ExternalServer {
                 }
             },
         };
-        self.responder.install(None);
+        let server = self.responder.take();
         let transport = TransportAuth {
             client: rec.client_certs().into_iter().next(),
             server: None,
+            served_over_tls: opts.server_tls.is_some(),
         };
         let exchanges = rec.take();
+        let probes = server.map(|s| s.probes_in(&exchanges)).unwrap_or_default();
         CaseRun {
             scenario: scenario.clone(),
             role: Role::Client,
@@ -645,6 +661,7 @@ impl ExternalServer {
                 closing,
                 package0,
                 transport,
+                probes,
                 ..Transcript::default()
             },
         }
@@ -822,6 +839,10 @@ pub fn run_in_memory_with(
         },
     };
     transcript.package0 = package0.map(Into::into);
+    // The probes of the side dmct plays: its server's against a client under test.
+    if role == Role::Client {
+        transcript.probes = server.probes_in(&transcript.exchanges);
+    }
     let peer = match role {
         Role::Client => client_peer(client_faults),
         Role::Server => server_peer(server_faults),

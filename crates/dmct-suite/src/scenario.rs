@@ -107,6 +107,10 @@ pub enum ScenarioError {
         "{name}: probes are sent by dmct's client to a server under test; the roles must be [\"server\"]"
     )]
     ProbesNeedServerRole { name: String },
+    #[error(
+        "{name}: wrong-server-secret is not a client probe; give the server package cred = \"invalid\""
+    )]
+    ServerProbeInClient { name: String },
     #[error("two scenarios have the id {0:?}")]
     DuplicateId(String),
 }
@@ -157,6 +161,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "hmac.toml",
         include_str!("../../../testcases/scenarios/hmac.toml"),
+    ),
+    (
+        "invalid-server-cred.toml",
+        include_str!("../../../testcases/scenarios/invalid-server-cred.toml"),
     ),
     (
         "large-object.toml",
@@ -242,6 +250,10 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     // never plays it.
     if !s.client.probes.is_empty() && s.roles != [Role::Server] {
         return Err(ScenarioError::ProbesNeedServerRole { name: name.into() });
+    }
+    // dmct's server probes a client with `cred = "invalid"` in its script.
+    if s.client.probes.contains(&ProbeKind::WrongServerSecret) {
+        return Err(ScenarioError::ServerProbeInClient { name: name.into() });
     }
     Ok(s)
 }

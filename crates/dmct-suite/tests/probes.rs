@@ -114,3 +114,40 @@ fn a_server_that_keeps_replaced_nonces_fails_at_the_stale_probe() {
         );
     }
 }
+
+/// As the server, dmct presents wrong server credentials with its commands
+/// (`cred = "invalid"`); the reference client challenges, a faulty one runs them.
+#[test]
+fn a_client_must_refuse_wrong_server_credentials() {
+    const CLIENT_RULE: &str = "auth/client-refuses-wrong-server-cred";
+    let s = builtin()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == "auth/invalid-server-cred")
+        .unwrap();
+    let run = run_in_memory(&s, Role::Client, &BTreeSet::new(), &BTreeSet::new());
+    let kinds: Vec<ProbeKind> = run.transcript.probes.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [ProbeKind::WrongServerSecret]);
+    assert_eq!(run.transcript.probes[0].exchange, 0);
+    let result = judge(&run);
+    let f = result
+        .findings
+        .iter()
+        .find(|f| f.rule == CLIENT_RULE)
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::Pass, "{}", f.detail);
+    assert!(f.detail.contains("challenged it with 401"), "{}", f.detail);
+    assert_eq!(result.verdict, dmct_report::CaseVerdict::Pass);
+    // The harness's own side broke nothing but its deliberate probe, and is not judged.
+    assert!(dmct_suite::judge_harness(std::slice::from_ref(&run)).is_empty());
+
+    let faults = BTreeSet::from([dmct_session::ClientFault::AcceptsWrongServerCred]);
+    let run = run_in_memory(&s, Role::Client, &faults, &BTreeSet::new());
+    let f = judge(&run)
+        .findings
+        .into_iter()
+        .find(|f| f.rule == CLIENT_RULE)
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::Fail, "{}", f.detail);
+    assert!(f.detail.contains("accepted them with 212"), "{}", f.detail);
+}

@@ -13,7 +13,7 @@ use super::auth::{synchdr_index, used_scheme};
 use super::{Msg, obs, sent};
 use crate::{Observation, Role, Side, Verdict};
 use dmct_proto::auth::Nonce;
-use dmct_proto::transcript::{Probe, ProbeKind};
+use dmct_proto::transcript::{Closing, Probe, ProbeKind};
 
 /// Two base64 nonces name the same bytes (a peer may write padding or line breaks
 /// differently); text that does not decode is compared as written.
@@ -78,7 +78,8 @@ rule!(
         let clients = sent(view, Role::Client);
         let servers = sent(view, Role::Server);
         let mut out: Vec<Observation> = Vec::new();
-        for p in &view.transcript.probes {
+        let client_probes = view.transcript.probes.iter().filter(|p| p.kind != ProbeKind::WrongServerSecret);
+        for p in client_probes {
             let Some(c) = clients.iter().find(|c| c.index == p.exchange) else { continue };
             // After 212 no further authentication is needed in the session ([PRO]
             // §9.1): credentials sent then have nothing to pass.
@@ -112,6 +113,70 @@ rule!(
                         p.detail
                     ),
                     synchdr_index(s.m).and_then(|i| s.cmd_excerpt(i)),
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+);
+
+rule!(
+    /// A client refuses a server whose credentials do not verify: after a package of
+    /// management commands carrying server credentials dmct's server made wrong on
+    /// purpose, the client challenges (401 or 407 for the server's SyncHdr) or ends the
+    /// session, never accepts them with 200 or 212. [SEC] §5.3: "Both OMA DM Protocol
+    /// client and Server MUST be authenticated to each other"; the errata to issue 13
+    /// item 6: "a client refuses invalid server credentials by challenging or by ending
+    /// the session". A package without commands is left to
+    /// auth/no-synchdr-only-challenge ([PRO] §9: ending is the refusal there).
+    RefusesWrongServerCred, "auth/client-refuses-wrong-server-cred", |view, role| {
+        // The transport may have authenticated the server ([PRO] §8.4 item 1).
+        let t = &view.transcript.transport;
+        if t.server.is_some() || t.served_over_tls {
+            return Vec::new();
+        }
+        let servers = sent(view, Role::Server);
+        let mut out: Vec<Observation> = Vec::new();
+        for p in view.transcript.probes.iter().filter(|p| p.kind == ProbeKind::WrongServerSecret) {
+            let Some(s) = servers.iter().find(|s| s.index == p.exchange) else { continue };
+            if s.m.operations().next().is_none() {
+                continue;
+            }
+            let Some(next) = view.next_in_session(s.index) else {
+                // Nothing more in this session: the client ended it, if it is known to
+                // have stopped (or went on in another session).
+                let later = view.next_client_msg(s.index).is_some();
+                if later || matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }) {
+                    out.push(s.pass(format!("dmct's server sent {}; the client ended the session", p.detail)));
+                }
+                continue;
+            };
+            let Some(reply) = next.request.as_ref().ok() else { continue };
+            let c = Msg {
+                index: next.index,
+                side: Side::Request,
+                decoded: reply,
+                m: &reply.message,
+                headers: &next.exchange.request.headers,
+                body: next.exchange.request.body.as_bytes(),
+            };
+            if super::aborts(c.m) {
+                out.push(c.pass(format!("dmct's server sent {}; the client aborted the session (Alert 1223)", p.detail)));
+                continue;
+            }
+            match c.m.synchdr_status().and_then(|x| x.code()) {
+                Some(code @ (401 | 407)) => out.push(c.pass(format!(
+                    "dmct's server sent {}; the client challenged it with {code}",
+                    p.detail
+                ))),
+                Some(code @ (200 | 212)) => out.push(c.fail(
+                    format!(
+                        "as a deliberate negative probe, dmct's server sent {} with management \
+                         commands (exchange {}); the client accepted them with {code}",
+                        p.detail, s.index
+                    ),
+                    synchdr_index(c.m).and_then(|i| c.cmd_excerpt(i)),
                 )),
                 _ => {}
             }
