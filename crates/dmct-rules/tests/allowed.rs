@@ -1068,6 +1068,41 @@ fn server_cred_without_commands() -> Transcript {
     })
 }
 
+/// The server authenticated with 212 in Package #3; its next package's Cred is marked
+/// as a probe and answered 200.
+fn server_cred_probe_after_212() -> Transcript {
+    let mut t = Session::new()
+        .exchange(
+            Msg::client(1).setup("1201"),
+            pkg2().cred(BASIC, "ZG1jdDpwdw==").get("./DevInfo/Mod"),
+        )
+        .exchange(
+            Msg::client(2)
+                .hdr_status(1, 212)
+                .status(1, 3, "Get", 200)
+                .results(1, 3, "./DevInfo/Mod", "X1"),
+            Msg::server(2)
+                .cred(BASIC, "ZG1jdDp3cm9uZw==")
+                .hdr_status(2, 200)
+                .get("./DevInfo/Man"),
+        )
+        .exchange(
+            Msg::client(3)
+                .hdr_status(2, 200)
+                .status(2, 2, "Get", 200)
+                .results(2, 2, "./DevInfo/Man", "dmct"),
+            Msg::server(3).hdr_status(3, 200),
+        )
+        .done();
+    t.probes.push(Probe {
+        exchange: 1,
+        kind: ProbeKind::WrongServerSecret,
+        detail: "its credentials (basic) made with a wrong password".into(),
+        nonce: None,
+    });
+    t
+}
+
 fn server_cred_accepted() -> Transcript {
     wrong_server_cred(true, |s| server_cred_answered(s, 212))
 }
@@ -2347,6 +2382,16 @@ const FIXTURES: &[Fixture] = &[
         ),
         verdict: Verdict::NotApplicable,
         build: server_cred_without_commands,
+    },
+    Fixture {
+        name: "wrong server credentials after the client's 212, answered 200",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some(
+            "server credentials after the client answered 212 earlier in the session are not judged (§9.1: no further authentication is needed)",
+        ),
+        verdict: Verdict::NotApplicable,
+        build: server_cred_probe_after_212,
     },
     Fixture {
         name: "wrong server credentials accepted over TLS",

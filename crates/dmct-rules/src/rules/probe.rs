@@ -143,6 +143,16 @@ rule!(
             if s.m.operations().next().is_none() {
                 continue;
             }
+            // Once the client accepted the server for the session (212), no further
+            // authentication is needed ([PRO] §9.1): a Cred after that is not judged.
+            let accepted = sent(view, Role::Client).iter().any(|c| {
+                c.index <= s.index
+                    && c.session() == s.session()
+                    && c.m.synchdr_status().and_then(|x| x.code()) == Some(212)
+            });
+            if accepted {
+                continue;
+            }
             let Some(next) = view.next_in_session(s.index) else {
                 // Nothing more in this session: the client ended it, if it is known to
                 // have stopped (or went on in another session).
