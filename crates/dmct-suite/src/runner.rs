@@ -1020,18 +1020,36 @@ fn unmet_precondition(run: &CaseRun) -> Option<String> {
         || setup.server_scheme == Some(Scheme::Hmac)
         || run.scenario.server.scheme == Some(Scheme::Hmac);
     if hmac_case {
-        let used = t.exchanges.iter().any(|e| match run.role {
-            Role::Client => e.request.headers.get(HMAC_HEADER).is_some(),
-            Role::Server => e
-                .response
+        let in_requests = t
+            .exchanges
+            .iter()
+            .any(|e| e.request.headers.get(HMAC_HEADER).is_some());
+        let in_responses = t.exchanges.iter().any(|e| {
+            e.response
                 .as_ref()
-                .is_some_and(|r| r.headers.get(HMAC_HEADER).is_some()),
+                .is_some_and(|r| r.headers.get(HMAC_HEADER).is_some())
         });
-        if !used {
-            return Some(format!(
-                "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); this \
-                 case needs it"
-            ));
+        match run.role {
+            Role::Client if !in_requests => {
+                return Some(format!(
+                    "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); \
+                     this case needs it"
+                ));
+            }
+            // The server signs its own messages only when the client asks it to.
+            Role::Server if setup.server_scheme == Some(Scheme::Hmac) && !in_responses => {
+                return Some(format!(
+                    "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); \
+                     this case needs it"
+                ));
+            }
+            Role::Server if !in_requests => {
+                return Some(format!(
+                    "the {peer} never took HMAC from dmct's client (no {HMAC_HEADER} header \
+                     on dmct's requests: it asked for another scheme); this case needs it"
+                ));
+            }
+            _ => {}
         }
     }
     None

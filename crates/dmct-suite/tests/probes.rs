@@ -151,3 +151,108 @@ fn a_client_must_refuse_wrong_server_credentials() {
     assert_eq!(f.verdict, Verdict::Fail, "{}", f.detail);
     assert!(f.detail.contains("accepted them with 212"), "{}", f.detail);
 }
+
+/// `run --target-server`: the probes go over HTTP to a server dmct does not script
+/// (here the reference server with its default settings), and the transcript of
+/// every case marks them.
+#[tokio::test]
+async fn run_target_server_records_and_judges_the_probes() {
+    use dmct_suite::runner::{CaseResponder, TargetServer, run_external_server};
+    use dmct_suite::{Options, peers};
+    let responder = std::sync::Arc::new(CaseResponder::default());
+    let handle = dmct_net::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        responder.clone(),
+        dmct_net::Limits::default(),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/dm", handle.local_addr());
+    for s in probe_scenarios() {
+        let config = peers::server_config(&url, peers::default_client_creds(), &BTreeSet::new());
+        responder.install(Some(dmct_session::Server::new(config, s.server.clone())));
+        let target = TargetServer::new(&url, peers::default_client_creds());
+        let run = run_external_server(&s, &target, &Options::default()).await;
+        let kinds: Vec<ProbeKind> = run.transcript.probes.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, s.client.probes, "{}", s.id);
+        let f = judge(&run)
+            .findings
+            .into_iter()
+            .find(|f| f.rule == RULE)
+            .unwrap();
+        assert_eq!(f.verdict, Verdict::Pass, "{}: {}", s.id, f.detail);
+    }
+    handle.shutdown().await;
+}
+
+/// `run --serve`: dmct's listener probes a client it does not control (here the
+/// reference client over HTTP), and the case's transcript marks the probe.
+#[tokio::test]
+async fn run_serve_records_the_server_probe() {
+    use dmct_suite::{ExternalServer, Options, peers, runner};
+    let opts = Options {
+        wait_first: std::time::Duration::from_secs(10),
+        idle: std::time::Duration::from_millis(400),
+        ..Options::default()
+    };
+    let srv = ExternalServer::bind("127.0.0.1:0".parse().unwrap(), None, &opts)
+        .await
+        .unwrap();
+    let s = builtin()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == "auth/invalid-server-cred")
+        .unwrap();
+    let case = srv.run_case(&s, &opts, None);
+    let client = async {
+        let config = peers::client_config(&s, &srv.url, &BTreeSet::new());
+        runner::drive_client(&mut dmct_session::Client::new(config), &opts).await
+    };
+    let (run, _) = tokio::join!(case, client);
+    assert_eq!(
+        run.transcript.probes.len(),
+        1,
+        "{:#?}",
+        run.transcript.probes
+    );
+    assert_eq!(run.transcript.probes[0].kind, ProbeKind::WrongServerSecret);
+    let f = judge(&run)
+        .findings
+        .into_iter()
+        .find(|f| f.rule == "auth/client-refuses-wrong-server-cred")
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::Pass, "{}", f.detail);
+    srv.shutdown().await;
+}
+
+/// A client that challenges the server in a message whose own credentials fail gets a
+/// refusal that still answers its challenge: the server signs it ([SEC] §5.4.1).
+#[test]
+fn a_refusal_answers_the_clients_challenge_too() {
+    let s = builtin()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == "auth/hmac")
+        .unwrap();
+    let faults = BTreeSet::from([dmct_session::ClientFault::HmacHeaderDropped]);
+    let run = run_in_memory(&s, Role::Server, &faults, &BTreeSet::new());
+    let both = run.transcript.exchanges.iter().find(|e| {
+        let req = dmct_proto::decode(e.request.body.as_bytes())
+            .unwrap()
+            .message;
+        let resp = dmct_proto::decode(e.response.as_ref().unwrap().body.as_bytes())
+            .unwrap()
+            .message;
+        let code = |m: &dmct_proto::SyncML| m.synchdr_status().and_then(|x| x.code());
+        matches!(code(&req), Some(401 | 407)) && matches!(code(&resp), Some(401 | 407))
+    });
+    let both = both.expect("an exchange where each side refuses the other");
+    let headers = &both.response.as_ref().unwrap().headers;
+    assert!(headers.get("x-syncml-hmac").is_some(), "{headers:?}");
+    let f = judge(&run)
+        .findings
+        .into_iter()
+        .find(|f| f.rule == "auth/server-answers-scheme")
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::Pass, "{}", f.detail);
+}
