@@ -80,6 +80,10 @@ pub enum ProbeKind {
     /// session and has since replaced with a NextNonce (for HMAC: a nonce already
     /// used, [SEC] §5.4.4).
     StaleNonce,
+    /// No x-syncml-hmac header on a message after the server accepted HMAC in the
+    /// session ([SEC] §5.4.3: a missing header is an authentication failure); judged
+    /// from the wire as missing credentials.
+    MissingHmac,
     /// dmct's server presented its own credentials made with a wrong password: the
     /// probe is the exchange's response, and the client under test must refuse it.
     WrongServerSecret,
@@ -90,6 +94,7 @@ impl ProbeKind {
         match self {
             ProbeKind::WrongSecret => "wrong-secret",
             ProbeKind::StaleNonce => "stale-nonce",
+            ProbeKind::MissingHmac => "missing-hmac",
             ProbeKind::WrongServerSecret => "wrong-server-secret",
         }
     }

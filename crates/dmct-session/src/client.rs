@@ -503,7 +503,11 @@ impl Client {
         // HMAC: every message carries a mac over its exact bytes, keyed with the latest
         // nonce from the server. Without a nonce there is nothing to key it with, and the
         // server's challenge will bring one.
-        let dropped = n >= 3 && self.config.faults.contains(&ClientFault::HmacHeaderDropped);
+        let dropped = (n >= 3 && self.config.faults.contains(&ClientFault::HmacHeaderDropped))
+            || (self.scheme == Scheme::Hmac
+                && self
+                    .probes
+                    .drops_hmac(self.authenticated == Some(Scheme::Hmac)));
         if self.scheme == Scheme::Hmac
             && self.offered
             && !to_basic

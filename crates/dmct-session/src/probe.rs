@@ -102,6 +102,19 @@ impl Probes {
         (c, n)
     }
 
+    /// Whether this message goes without its x-syncml-hmac header, as the next probe,
+    /// now that the server has accepted HMAC in the session (`accepted`).
+    pub fn drops_hmac(&mut self, accepted: bool) -> bool {
+        if !accepted || self.todo.front() != Some(&ProbeKind::MissingHmac) {
+            return false;
+        }
+        self.todo.pop_front();
+        let what = "a message without the x-syncml-hmac header after the server accepted \
+                    HMAC in this session";
+        self.pending = Some((ProbeKind::MissingHmac, what.into(), None));
+        true
+    }
+
     /// The message being built was sent as the client's `exchange`-th request.
     pub fn sent(&mut self, exchange: usize) {
         if let Some((kind, detail, nonce)) = self.pending.take() {
@@ -154,6 +167,19 @@ mod tests {
         assert!(p.recorded()[0].nonce.is_none());
         // Spent: the account's credentials from now on.
         assert_eq!(p.keying(Scheme::Md5, &creds(), Some(&n)).0, creds());
+    }
+
+    #[test]
+    fn the_hmac_header_goes_only_once_hmac_was_accepted() {
+        let mut p = Probes::new(&[ProbeKind::MissingHmac]);
+        assert!(!p.drops_hmac(false));
+        p.sent(0);
+        assert!(p.recorded().is_empty());
+        assert!(p.drops_hmac(true));
+        p.sent(2);
+        assert_eq!(p.recorded()[0].kind, ProbeKind::MissingHmac);
+        assert_eq!(p.recorded()[0].exchange, 2);
+        assert!(!p.drops_hmac(true), "once");
     }
 
     #[test]

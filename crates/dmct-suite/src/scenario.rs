@@ -64,8 +64,9 @@ pub struct ClientSetup {
     #[serde(default)]
     pub wait_for_challenge: bool,
     /// Negative probes dmct's client sends, once each and in order (`wrong-secret`,
-    /// `stale-nonce`): credentials made wrong on purpose, which the server under test
-    /// must refuse. Only for scenarios whose role is `server`.
+    /// `stale-nonce`, `missing-hmac`): credentials made wrong or left out on purpose,
+    /// which the server under test must refuse. Only for scenarios whose role is
+    /// `server`.
     #[serde(default)]
     pub probes: Vec<ProbeKind>,
 }
@@ -149,6 +150,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "get-replace.toml",
         include_str!("../../../testcases/scenarios/get-replace.toml"),
+    ),
+    (
+        "hmac-missing-header.toml",
+        include_str!("../../../testcases/scenarios/hmac-missing-header.toml"),
     ),
     (
         "hmac-replayed-nonce.toml",

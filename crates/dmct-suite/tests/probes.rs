@@ -1,7 +1,8 @@
-//! Negative probes (issue 13 item 6): dmct's client sends credentials it made wrong on
-//! purpose, the transcript marks them, and auth/server-refuses-wrong-cred judges the
-//! server's answer. The reference server refuses every probe; the accepts-any-password
-//! fault is caught in every probe scenario.
+//! Negative probes (issue 13 item 6): dmct's client sends credentials it made wrong (or
+//! leaves out) on purpose, the transcript marks them, and auth/server-refuses-wrong-cred
+//! (auth/server-refuses-missing-cred for a missing HMAC header) judges the server's
+//! answer. The reference server refuses every probe; the accepts-any-password fault is
+//! caught in every wrong-credentials scenario.
 
 use dmct_proto::transcript::ProbeKind;
 use dmct_rules::{Role, Verdict};
@@ -22,6 +23,7 @@ fn probe_scenarios() -> Vec<Scenario> {
     assert_eq!(
         ids,
         [
+            "auth/hmac-missing-header",
             "auth/hmac-replayed-nonce",
             "auth/hmac-wrong-mac",
             "auth/md5-stale-nonce",
@@ -41,7 +43,12 @@ fn the_reference_server_refuses_every_probe_and_the_session_goes_on() {
         let kinds: Vec<ProbeKind> = t.probes.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, s.client.probes, "{}: {:#?}", s.id, t.probes);
         let result = judge(&run);
-        let f = result.findings.iter().find(|f| f.rule == RULE).unwrap();
+        // The rule the scenario exists for: wrong credentials, or a missing header.
+        let f = result
+            .findings
+            .iter()
+            .find(|f| f.rule == s.rules[0])
+            .unwrap();
         assert_eq!(f.verdict, Verdict::Pass, "{}: {}", s.id, f.detail);
         // Each probe itself was refused: 401 or 407 for its SyncHdr.
         for p in &t.probes {
@@ -72,7 +79,7 @@ fn the_reference_server_refuses_every_probe_and_the_session_goes_on() {
 
 #[test]
 fn a_server_that_accepts_any_password_fails_with_the_probe_as_evidence() {
-    for s in probe_scenarios() {
+    for s in probe_scenarios().into_iter().filter(|s| s.rules == [RULE]) {
         let faults = BTreeSet::from([ServerFault::AcceptsAnyPassword]);
         let run = run_in_memory(&s, Role::Server, &BTreeSet::new(), &faults);
         let result = judge(&run);
@@ -169,6 +176,7 @@ async fn run_target_server_records_and_judges_the_probes() {
     .unwrap();
     let url = format!("http://{}/dm", handle.local_addr());
     for s in probe_scenarios() {
+        let rule = s.rules[0].as_str();
         let config = peers::server_config(&url, peers::default_client_creds(), &BTreeSet::new());
         responder.install(Some(dmct_session::Server::new(config, s.server.clone())));
         let target = TargetServer::new(&url, peers::default_client_creds());
@@ -178,7 +186,7 @@ async fn run_target_server_records_and_judges_the_probes() {
         let f = judge(&run)
             .findings
             .into_iter()
-            .find(|f| f.rule == RULE)
+            .find(|f| f.rule == rule)
             .unwrap();
         assert_eq!(f.verdict, Verdict::Pass, "{}: {}", s.id, f.detail);
     }

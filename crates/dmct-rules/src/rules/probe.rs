@@ -78,7 +78,8 @@ rule!(
         let clients = sent(view, Role::Client);
         let servers = sent(view, Role::Server);
         let mut out: Vec<Observation> = Vec::new();
-        let client_probes = view.transcript.probes.iter().filter(|p| p.kind != ProbeKind::WrongServerSecret);
+        // Credentials that are wrong; missing ones are auth/server-refuses-missing-cred's.
+        let client_probes = view.transcript.probes.iter().filter(|p| matches!(p.kind, ProbeKind::WrongSecret | ProbeKind::StaleNonce));
         for p in client_probes {
             let Some(c) = clients.iter().find(|c| c.index == p.exchange) else { continue };
             // After 212 no further authentication is needed in the session ([PRO]
