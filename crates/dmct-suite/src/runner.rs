@@ -12,7 +12,8 @@ use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::package0::Package0Nonce;
 use dmct_proto::transcript::{
-    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Probe, Transcript, TransportAuth,
+    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Probe, ProbeKind, Transcript,
+    TransportAuth,
 };
 use dmct_report::{AuthLayer, Authentication, CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
@@ -409,6 +410,9 @@ pub struct TargetServer {
     pub nonce: Option<Nonce>,
     /// What the server must present to the client; `None` trusts the transport.
     pub server_creds: Option<Credentials>,
+    /// Negative probes for the one session `drive` runs (`drive --probe`); the
+    /// scenarios of `run --target-server` bring their own.
+    pub probes: Vec<ProbeKind>,
 }
 
 impl TargetServer {
@@ -422,6 +426,7 @@ impl TargetServer {
             unprompted: true,
             nonce: Some(Nonce::resync()),
             server_creds: None,
+            probes: Vec::new(),
         }
     }
 }
@@ -524,7 +529,13 @@ pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> Cas
         title: "One DM session driven by dmct's reference client".into(),
         roles: vec![Role::Server],
         rules: vec!["session/server-answers-every-package".into()],
-        client: Default::default(),
+        client: crate::scenario::ClientSetup {
+            probes: target.probes.clone(),
+            // A stale nonce is one the server gave and replaced: open without
+            // credentials, so the first nonce comes from the server's challenge.
+            wait_for_challenge: target.probes.contains(&ProbeKind::StaleNonce),
+            ..Default::default()
+        },
         server: Default::default(),
         expect: Default::default(),
     };

@@ -86,6 +86,28 @@ enum WireEncoding {
     Wbxml,
 }
 
+/// A negative probe `drive` sends: credentials made wrong or left out on purpose.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ProbeArg {
+    /// A wrong password in the Cred or the HMAC mac
+    WrongSecret,
+    /// An MD5 digest or HMAC mac keyed with a nonce the server has replaced
+    StaleNonce,
+    /// No x-syncml-hmac header once the server accepted HMAC
+    MissingHmac,
+}
+
+impl From<ProbeArg> for dmct_proto::transcript::ProbeKind {
+    fn from(p: ProbeArg) -> Self {
+        use dmct_proto::transcript::ProbeKind;
+        match p {
+            ProbeArg::WrongSecret => ProbeKind::WrongSecret,
+            ProbeArg::StaleNonce => ProbeKind::StaleNonce,
+            ProbeArg::MissingHmac => ProbeKind::MissingHmac,
+        }
+    }
+}
+
 impl From<WireEncoding> for dmct_proto::xml::Encoding {
     fn from(e: WireEncoding) -> Self {
         match e {
@@ -395,6 +417,11 @@ enum Command {
         encoding: WireEncoding,
         #[command(flatten)]
         wire: Wire,
+        /// Send this negative probe (repeatable, in order; each once); the server must
+        /// refuse it with 401 or 407 and a Chal. With stale-nonce, Package #1 goes without
+        /// credentials, so the nonce comes from the server's challenge
+        #[arg(long, value_enum, value_name = "PROBE")]
+        probe: Vec<ProbeArg>,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -678,6 +705,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 accounts,
                 encoding,
                 wire,
+                probe,
             } => {
                 check_url(&url)?;
                 let mut opts = options(&common)?;
@@ -685,7 +713,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 opts.client_creds = accounts.client();
                 opts.client_encoding = Some(encoding.into());
                 let started = Instant::now();
-                let run = runner::drive_external_server(&accounts.target(&url), &opts).await;
+                let mut target = accounts.target(&url);
+                target.probes = probe.into_iter().map(Into::into).collect();
+                let run = runner::drive_external_server(&target, &opts).await;
                 let runs = vec![run];
                 let report = dmct_suite::report_with(
                     "drive",
