@@ -891,6 +891,17 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             if !named.contains(&f.rule) {
                 return None;
             }
+            // A transport that may have authenticated the other side (served over TLS,
+            // [PRO] §8.4 item 1; a client certificate, [SEC] §5.4.5): the rule's unmet
+            // condition says so, in words.
+            let t = &run.transcript.transport;
+            let other_by_transport = match run.role {
+                Role::Client => t.served_over_tls,
+                Role::Server => t.client.is_some(),
+            };
+            if other_by_transport && f.detail.starts_with("not applicable:") {
+                return Some(f);
+            }
             // Credentials the transport made needless ([SEC] §5.3: DM-level
             // authentication is for when the transport's is not strong enough): a DM
             // authentication rule with nothing to judge stays not-applicable, and says so.

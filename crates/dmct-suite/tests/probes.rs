@@ -264,3 +264,47 @@ fn a_refusal_answers_the_clients_challenge_too() {
         .unwrap();
     assert_eq!(f.verdict, Verdict::Pass, "{}", f.detail);
 }
+
+/// Served over TLS (`run --serve --tls`), a device may authenticate dmct's server by
+/// its certificate ([PRO] §8.4 item 1): even one that takes wrong DM credentials is not
+/// failed, and the finding says why.
+#[test]
+fn over_tls_a_client_is_not_judged_on_server_credentials() {
+    const CLIENT_RULE: &str = "auth/client-refuses-wrong-server-cred";
+    let s = builtin()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == "auth/invalid-server-cred")
+        .unwrap();
+    let faults = BTreeSet::from([dmct_session::ClientFault::AcceptsWrongServerCred]);
+    let mut run = run_in_memory(&s, Role::Client, &faults, &BTreeSet::new());
+    run.transcript.transport.served_over_tls = true;
+    let f = judge(&run)
+        .findings
+        .into_iter()
+        .find(|f| f.rule == CLIENT_RULE)
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::NotApplicable, "{}", f.detail);
+    assert!(f.detail.contains("over TLS"), "{}", f.detail);
+}
+
+/// A client the transport authenticated (a TLS client certificate) needs no DM
+/// credentials ([SEC] §5.4.5: a server "MAY choose not to authenticate" it): a server
+/// that takes wrong ones is not failed, and the finding says why.
+#[test]
+fn over_client_tls_a_server_is_not_judged_on_wrong_credentials() {
+    let s = probe_scenarios()
+        .into_iter()
+        .find(|s| s.id == "auth/wrong-basic-password")
+        .unwrap();
+    let faults = BTreeSet::from([ServerFault::AcceptsAnyPassword]);
+    let mut run = run_in_memory(&s, Role::Server, &BTreeSet::new(), &faults);
+    run.transcript.transport.client = Some("CN=device-1".into());
+    let f = judge(&run)
+        .findings
+        .into_iter()
+        .find(|f| f.rule == RULE)
+        .unwrap();
+    assert_eq!(f.verdict, Verdict::NotApplicable, "{}", f.detail);
+    assert!(f.detail.contains("CN=device-1"), "{}", f.detail);
+}
