@@ -315,88 +315,51 @@ impl Server {
             .filter(|_| !self.has(ServerFault::IgnoresMaxMsgSize));
 
         // Authentication of the client (DM Protocol §9).
-        let auth =
-            if let Some(ch) = step.challenge.filter(|_| !replay) {
-                // The script asks for other credentials, whatever the client sent. A request
-                // without any gets 407, as in the §9.4.1 example: the script's code (401,
-                // "refused for those credentials", §9.1) needs credentials to refuse.
-                st.authenticated = false;
-                st.hmac = false;
-                let code = if has_credentials(req, msg) {
-                    ch.status
-                } else {
-                    407
-                };
-                Auth::Challenge(code, ch.scheme)
-            } else if st.authenticated && !st.hmac {
-                Auth::AlreadyAuthenticated
-            } else if self.transport_client
-                && msg.hdr.cred.is_none()
-                && req.headers.get(HMAC_HEADER).is_none()
-            {
-                st.authenticated = true;
-                Auth::AlreadyAuthenticated
-            } else if !has_credentials(req, msg)
-                && self.has(ServerFault::AcceptsMissingCred)
-                && st.spent.insert(ServerFault::AcceptsMissingCred)
-            {
-                st.authenticated = true;
-                Auth::Accepted
+        let auth = if let Some(ch) = step.challenge.filter(|_| !replay) {
+            // The script asks for other credentials, whatever the client sent. A request
+            // without any gets 407, as in the §9.4.1 example: the script's code (401,
+            // "refused for those credentials", §9.1) needs credentials to refuse.
+            st.authenticated = false;
+            st.hmac = false;
+            let code = if has_credentials(req, msg) {
+                ch.status
             } else {
-                match self.check_cred(req, msg, st.expected, st.nonce.as_ref()) {
-                    Ok(Scheme::Hmac) => {
-                        st.authenticated = true;
-                        st.hmac = true;
-                        Auth::AcceptedHmac
-                    }
-                    Ok(scheme) => {
-                        st.authenticated = true;
-                        st.accepted = Some(scheme);
-                        Auth::Accepted
-                    }
-                    // The fault takes credentials that do not verify for good ones.
-                    Err(401)
-                        if has_credentials(req, msg)
-                            && self.has(ServerFault::AcceptsAnyPassword)
-                            && st.spent.insert(ServerFault::AcceptsAnyPassword) =>
-                    {
-                        st.authenticated = true;
-                        if req.headers.get(HMAC_HEADER).is_some() {
-                            st.hmac = true;
-                            Auth::AcceptedHmac
-                        } else {
-                            st.accepted = msg
-                                .hdr
-                                .cred
-                                .as_ref()
-                                .and_then(|c| build::scheme_of(c.meta.as_ref()));
-                            Auth::Accepted
-                        }
-                    }
-                    // The fault takes credentials keyed with a nonce it has replaced.
-                    Err(401)
-                        if self.has(ServerFault::AcceptsStaleNonce)
-                            && st.given.iter().rev().skip(1).any(|n| {
-                                self.check_cred(req, msg, st.expected, Some(n)).is_ok()
-                            })
-                            && st.spent.insert(ServerFault::AcceptsStaleNonce) =>
-                    {
-                        st.authenticated = true;
-                        if req.headers.get(HMAC_HEADER).is_some() {
-                            st.hmac = true;
-                            Auth::AcceptedHmac
-                        } else {
-                            st.accepted = st.expected;
-                            Auth::Accepted
-                        }
-                    }
-                    Err(code) => {
-                        st.authenticated = false;
-                        let scheme = self.script.scheme.unwrap_or(self.config.scheme);
-                        Auth::Challenge(code, st.accepted.or(st.expected).unwrap_or(scheme))
-                    }
-                }
+                407
             };
+            Auth::Challenge(code, ch.scheme)
+        } else if st.authenticated && !st.hmac {
+            Auth::AlreadyAuthenticated
+        } else if self.transport_client
+            && msg.hdr.cred.is_none()
+            && req.headers.get(HMAC_HEADER).is_none()
+        {
+            st.authenticated = true;
+            Auth::AlreadyAuthenticated
+        } else if !has_credentials(req, msg)
+            && self.has(ServerFault::AcceptsMissingCred)
+            && st.spent.insert(ServerFault::AcceptsMissingCred)
+        {
+            st.authenticated = true;
+            Auth::Accepted
+        } else {
+            match self.check_cred(req, msg, st.expected, st.nonce.as_ref()) {
+                Ok(Scheme::Hmac) => {
+                    st.authenticated = true;
+                    st.hmac = true;
+                    Auth::AcceptedHmac
+                }
+                Ok(scheme) => {
+                    st.authenticated = true;
+                    st.accepted = Some(scheme);
+                    Auth::Accepted
+                }
+                Err(code) => self.fault_accepts(req, msg, st, code).unwrap_or_else(|| {
+                    st.authenticated = false;
+                    let scheme = self.script.scheme.unwrap_or(self.config.scheme);
+                    Auth::Challenge(code, st.accepted.or(st.expected).unwrap_or(scheme))
+                }),
+            }
+        };
 
         let hdr_status = match auth {
             Auth::Challenge(code, scheme) => {
@@ -648,6 +611,48 @@ impl Server {
                 self.config.url, msg.hdr.session_id, st.msg_id
             ));
         }
+    }
+
+    /// A faulty server's acceptance of credentials that failed with `code`: any that
+    /// do not verify (accepts-any-password), or those keyed with a nonce it has replaced
+    /// (accepts-stale-nonce); once a session each.
+    fn fault_accepts(
+        &self,
+        req: &HttpRequest,
+        msg: &SyncML,
+        st: &mut SessionState,
+        code: u16,
+    ) -> Option<Auth> {
+        if code != 401 || !has_credentials(req, msg) {
+            return None;
+        }
+        let stale = st
+            .given
+            .iter()
+            .rev()
+            .skip(1)
+            .any(|n| self.check_cred(req, msg, st.expected, Some(n)).is_ok());
+        let fault = if self.has(ServerFault::AcceptsAnyPassword) {
+            ServerFault::AcceptsAnyPassword
+        } else if self.has(ServerFault::AcceptsStaleNonce) && stale {
+            ServerFault::AcceptsStaleNonce
+        } else {
+            return None;
+        };
+        if !st.spent.insert(fault) {
+            return None;
+        }
+        st.authenticated = true;
+        if req.headers.get(HMAC_HEADER).is_some() {
+            st.hmac = true;
+            return Some(Auth::AcceptedHmac);
+        }
+        st.accepted = msg
+            .hdr
+            .cred
+            .as_ref()
+            .and_then(|c| build::scheme_of(c.meta.as_ref()));
+        Some(Auth::Accepted)
     }
 
     /// Check the client's credentials (Cred, or the HMAC header) against what this
