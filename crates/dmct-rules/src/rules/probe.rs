@@ -33,26 +33,17 @@ fn nonces_before(servers: &[Msg], session: &str, before: usize) -> Vec<String> {
         .collect()
 }
 
-/// Why the transcript does not show the probe's nonce as stale, if it does not: the
-/// server must have given it in this session and replaced it since. A nonce still in
-/// force keys valid credentials ([PRO] §9.1: after 200 without a new Chal "the same
-/// credentials MUST be sent within the next request").
-fn not_stale(servers: &[Msg], c: &Msg, p: &Probe) -> Option<String> {
+/// Does the transcript show the probe's nonce stale: given by the server in this
+/// session and replaced by a later NextNonce? A nonce still in force keys valid
+/// credentials ([PRO] §9.1: after 200 without a new Chal "the same credentials MUST be
+/// sent within the next request").
+fn shown_stale(servers: &[Msg], c: &Msg, p: &Probe) -> bool {
     let Some(used) = p.nonce.as_deref() else {
-        return Some("the probe does not record the nonce it used".into());
+        return false;
     };
     let given = nonces_before(servers, c.session(), c.index);
-    if !given.iter().any(|n| same_nonce(n, used)) {
-        return Some(format!(
-            "the server gave no NextNonce {used} earlier in this session"
-        ));
-    }
-    match given.last() {
-        Some(last) if same_nonce(last, used) => Some(format!(
-            "{used} is still the server's latest NextNonce, so it is in force"
-        )),
-        _ => None,
-    }
+    given.iter().any(|n| same_nonce(n, used))
+        && given.last().is_some_and(|last| !same_nonce(last, used))
 }
 
 /// Did the server accept the client for this session (212) before exchange `index`?
@@ -79,7 +70,11 @@ rule!(
         let servers = sent(view, Role::Server);
         let mut out: Vec<Observation> = Vec::new();
         // Credentials that are wrong; missing ones are auth/server-refuses-missing-cred's.
-        let client_probes = view.transcript.probes.iter().filter(|p| matches!(p.kind, ProbeKind::WrongSecret | ProbeKind::StaleNonce));
+        let client_probes = view
+            .transcript
+            .probes
+            .iter()
+            .filter(|p| matches!(p.kind, ProbeKind::WrongSecret | ProbeKind::StaleNonce));
         for p in client_probes {
             let Some(c) = clients.iter().find(|c| c.index == p.exchange) else { continue };
             // After 212 no further authentication is needed in the session ([PRO]
@@ -92,13 +87,16 @@ rule!(
                     Verdict::Inconclusive,
                     c.index,
                     Side::Request,
-                    format!("exchange {} is marked as a probe ({}) but carries no credentials", c.index, p.detail),
+                    format!(
+                        "exchange {} is marked as a probe ({}) but carries no credentials",
+                        c.index, p.detail
+                    ),
                     None,
                 ));
                 continue;
             }
             // Only a nonce the wire shows replaced makes stale credentials.
-            if p.kind == ProbeKind::StaleNonce && not_stale(&servers, c, p).is_some() {
+            if p.kind == ProbeKind::StaleNonce && !shown_stale(&servers, c, p) {
                 continue;
             }
             let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
@@ -158,8 +156,15 @@ rule!(
                 // Nothing more in this session: the client ended it, if it is known to
                 // have stopped (or went on in another session).
                 let later = view.next_client_msg(s.index).is_some();
-                if later || matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }) {
-                    out.push(s.pass(format!("dmct's server sent {}; the client ended the session", p.detail)));
+                let stopped = matches!(
+                    view.transcript.closing,
+                    Closing::PeerDone | Closing::IdleTimeout { .. }
+                );
+                if later || stopped {
+                    out.push(s.pass(format!(
+                        "dmct's server sent {}; the client ended the session",
+                        p.detail
+                    )));
                 }
                 continue;
             };
@@ -173,7 +178,10 @@ rule!(
                 body: next.exchange.request.body.as_bytes(),
             };
             if super::aborts(c.m) {
-                out.push(c.pass(format!("dmct's server sent {}; the client aborted the session (Alert 1223)", p.detail)));
+                out.push(c.pass(format!(
+                    "dmct's server sent {}; the client aborted the session (Alert 1223)",
+                    p.detail
+                )));
                 continue;
             }
             match c.m.synchdr_status().and_then(|x| x.code()) {
