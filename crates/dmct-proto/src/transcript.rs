@@ -42,6 +42,12 @@ pub struct Transcript {
     pub started: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<String>,
+    /// Requests dmct's client made wrong on purpose (negative probes of the server's
+    /// authentication), each with what was wrong with it. A transcript holds no
+    /// secrets, so the checker cannot recompute credentials: the sender says which
+    /// exchange was a probe, and the checker holds what it can against the wire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<Probe>,
 }
 
 impl Default for Transcript {
@@ -55,6 +61,55 @@ impl Default for Transcript {
             client_credentials_waived: false,
             started: None,
             ended: None,
+            probes: Vec::new(),
+        }
+    }
+}
+
+/// One negative probe: the request of exchange `exchange` carried credentials dmct's
+/// client made wrong on purpose ([SEC] §5.3: the server MUST authenticate the client),
+/// or, for [`ProbeKind::WrongServerSecret`], its response carried dmct's server's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// Index of the exchange whose request (response, for a server's probe) is the
+    /// probe.
+    pub exchange: usize,
+    pub kind: ProbeKind,
+    /// What was wrong, in words, for the report.
+    pub detail: String,
+    /// For [`ProbeKind::StaleNonce`]: the nonce (base64) the credentials were keyed
+    /// with, which the checker holds against the server's NextNonces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// How a probe's credentials are wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKind {
+    /// Made with a wrong password: a Basic Cred, an MD5 digest or an HMAC mac that does
+    /// not verify.
+    WrongSecret,
+    /// An MD5 digest or HMAC mac keyed with a nonce the server gave earlier in the
+    /// session and has since replaced with a NextNonce (for HMAC: a nonce already
+    /// used, [SEC] §5.4.4).
+    StaleNonce,
+    /// No x-syncml-hmac header on a message after the server accepted HMAC in the
+    /// session ([SEC] §5.4.3: a missing header is an authentication failure); judged
+    /// from the wire as missing credentials.
+    MissingHmac,
+    /// dmct's server presented its own credentials made with a wrong password: the
+    /// probe is the exchange's response, and the client under test must refuse it.
+    WrongServerSecret,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::WrongSecret => "wrong-secret",
+            ProbeKind::StaleNonce => "stale-nonce",
+            ProbeKind::MissingHmac => "missing-hmac",
+            ProbeKind::WrongServerSecret => "wrong-server-secret",
         }
     }
 }
@@ -68,11 +123,15 @@ pub struct TransportAuth {
     /// The DM server's certificate, verified by the client against its trust anchors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// dmct, as the DM server, served the session over TLS: the device may have
+    /// authenticated it by its certificate, which the serving side cannot see.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub served_over_tls: bool,
 }
 
 impl TransportAuth {
     pub fn is_empty(&self) -> bool {
-        self.client.is_none() && self.server.is_none()
+        self.client.is_none() && self.server.is_none() && !self.served_over_tls
     }
 }
 
@@ -275,12 +334,15 @@ mod tests {
             client_credentials_waived: false,
             started: None,
             ended: None,
+            probes: Vec::new(),
         };
         let json = serde_json::to_string(&t).unwrap();
         assert!(json.contains(r#""body":{"text":"<SyncML/>"}"#), "{json}");
         assert!(json.contains(r#""body":{"base64":"A6QB/w=="}"#), "{json}");
-        // Nothing authenticated at the transport layer: the format-1 shape, unchanged.
+        // Nothing authenticated at the transport layer and no probe: the format-1
+        // shape, unchanged.
         assert!(!json.contains("transport"), "{json}");
+        assert!(!json.contains("probes"), "{json}");
         let back: Transcript = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);
     }
@@ -291,6 +353,7 @@ mod tests {
             transport: TransportAuth {
                 client: Some("CN=device-1".into()),
                 server: None,
+                served_over_tls: false,
             },
             ..Transcript::default()
         };
@@ -303,6 +366,32 @@ mod tests {
         let old = r#"{"format":1,"exchanges":[],"closing":{"kind":"stopped"}}"#;
         let back: Transcript = serde_json::from_str(old).unwrap();
         assert!(back.transport.is_empty());
+    }
+
+    #[test]
+    fn probes_round_trip_and_older_files_read_as_none() {
+        let t = Transcript {
+            probes: vec![Probe {
+                exchange: 2,
+                kind: ProbeKind::StaleNonce,
+                detail: "an MD5 digest keyed with a replaced nonce".into(),
+                nonce: Some("Tm9uY2Ux".into()),
+            }],
+            ..Transcript::default()
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            json.contains(r#""kind":"stale-nonce""#) && json.contains(r#""nonce":"Tm9uY2Ux""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Transcript>(&json).unwrap(), t);
+        let old = r#"{"format":1,"exchanges":[],"closing":{"kind":"stopped"}}"#;
+        assert!(
+            serde_json::from_str::<Transcript>(old)
+                .unwrap()
+                .probes
+                .is_empty()
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The catalog: what every rule is (from `testcases/rules.toml`, built in) and the
 //! checks dmct has for the testable ones, in a fixed order.
 
-use crate::rules::{auth, http, large, msg, pkg, session, status};
+use crate::rules::{auth, http, large, msg, pkg, probe, session, status};
 use crate::{Level, Observation, Role, View};
 use dmct_proto::transcript::Transcript;
 use serde::{Deserialize, Serialize};
@@ -108,18 +108,24 @@ pub enum Condition {
     /// No TLS client certificate authenticated the DM client ([SEC] §5.3: DM-level
     /// authentication is for when the transport's is not strong enough; §5.4.5).
     ClientNotTransportAuthenticated,
+    /// Nothing may have authenticated dmct's DM server at the transport: no verified
+    /// server certificate, and dmct did not serve the client over TLS ([PRO] §8.4 item
+    /// 1: the server's authentication "MAY be accomplished at the transport level").
+    ServerNotTransportAuthenticated,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 2] = [
+    pub const ALL: [Condition; 3] = [
         Condition::Package0Delivered,
         Condition::ClientNotTransportAuthenticated,
+        Condition::ServerNotTransportAuthenticated,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Condition::Package0Delivered => "package0-delivered",
             Condition::ClientNotTransportAuthenticated => "client-not-transport-authenticated",
+            Condition::ServerNotTransportAuthenticated => "server-not-transport-authenticated",
         }
     }
 
@@ -136,6 +142,18 @@ impl Condition {
                      client authentication is not required ([SEC] §5.3, §5.4.5)"
                 )
             }),
+            Condition::ServerNotTransportAuthenticated => match &t.transport.server {
+                Some(s) => Some(format!(
+                    "the transport authenticated the server (TLS certificate {s}), so DM-level \
+                     server authentication is not required ([PRO] §8.4 item 1)"
+                )),
+                None => t.transport.served_over_tls.then(|| {
+                    "dmct served the device over TLS, where the device may authenticate the \
+                     server by its certificate ([PRO] §8.4 item 1: \"MAY be accomplished at \
+                     the transport level\")"
+                        .into()
+                }),
+            },
         }
     }
 }
@@ -212,6 +230,8 @@ pub static CATALOG: &[&dyn Rule] = &[
     &auth::SchemeConstant,
     &auth::FailureStatusOnly,
     &auth::RefusesMissingCred,
+    &probe::RefusesWrongCred,
+    &probe::RefusesWrongServerCred,
     &msg::VerDtd,
     &msg::VerProto,
     &msg::SessionIdConstant,
@@ -404,6 +424,7 @@ mod tests {
             Condition::ClientNotTransportAuthenticated => {
                 t.transport.client = Some("CN=device".into())
             }
+            Condition::ServerNotTransportAuthenticated => t.transport.served_over_tls = true,
         }
     }
 

@@ -6,7 +6,7 @@
 mod support;
 
 use dmct_proto::package0::{Notification, encode};
-use dmct_proto::transcript::{Closing, ExchangeFailure, Transcript};
+use dmct_proto::transcript::{Closing, ExchangeFailure, Probe, ProbeKind, Transcript};
 use dmct_rules::{Role, RuleStatus, Verdict, statements};
 use support::{Msg, Session, finding, item, meta};
 
@@ -973,6 +973,257 @@ fn refused_401() -> Transcript {
 
 fn credless_pkg1_accepted() -> Transcript {
     server_answers()
+}
+
+// ------------------------------------------------------ auth/server-refuses-wrong-cred
+
+/// Mark the request of exchange `exchange` as a negative probe of dmct's client.
+fn probed(mut t: Transcript, exchange: usize, kind: ProbeKind, nonce: Option<&str>) -> Transcript {
+    t.probes.push(Probe {
+        exchange,
+        kind,
+        detail: format!("a {} probe", kind.as_str()),
+        nonce: nonce.map(str::to_owned),
+    });
+    t
+}
+
+/// Package #1 with Basic credentials made with a wrong password, answered `hdr_code`
+/// (with `extra` before the Data of the SyncHdr Status).
+fn wrong_basic_answered(hdr_code: u16, extra: &str) -> Transcript {
+    let t = Session::new()
+        .exchange(
+            Msg::client(1)
+                .loc_name("Bruce2")
+                .cred(BASIC, "QnJ1Y2UyOndyb25n")
+                .setup("1201"),
+            Msg::server(1)
+                .status_with(1, 0, "SyncHdr", hdr_code, extra)
+                .status(1, 1, "Alert", if hdr_code >= 400 { hdr_code } else { 200 }),
+        )
+        .done();
+    probed(t, 0, ProbeKind::WrongSecret, None)
+}
+
+fn wrong_password_refused_401() -> Transcript {
+    wrong_basic_answered(401, &chal(MD5, "Tm9uY2Ux"))
+}
+
+fn wrong_password_refused_407() -> Transcript {
+    wrong_basic_answered(407, &chal(MD5, "Tm9uY2Ux"))
+}
+
+fn wrong_password_accepted_212() -> Transcript {
+    wrong_basic_answered(212, "")
+}
+
+/// A session accepted with 212; the client's next message carries a Cred marked as a
+/// probe, answered 200.
+fn probe_after_212() -> Transcript {
+    let t = Session::new()
+        .exchange(
+            Msg::client(1)
+                .loc_name("Bruce2")
+                .cred(MD5, "ZGlnZXN0")
+                .setup("1201"),
+            pkg2().get("./DevInfo/Mod"),
+        )
+        .exchange(
+            Msg::client(2)
+                .loc_name("Bruce2")
+                .cred(MD5, "d3Jvbmc=")
+                .hdr_status(1, 200)
+                .status(1, 3, "Get", 200)
+                .results(1, 3, "./DevInfo/Mod", "X1"),
+            Msg::server(2).hdr_status(2, 200),
+        )
+        .done();
+    probed(t, 1, ProbeKind::WrongSecret, None)
+}
+
+/// Package #1 without credentials challenged with nonce `Tm9uY2Ux` (exchange 0); then,
+/// when `replaced`, a second challenge hands `Tm9uY2Uy` (exchange 1); then an MD5
+/// digest keyed with `Tm9uY2Ux`, marked as a stale-nonce probe, answered `code`.
+fn md5_keyed_with_first_nonce(replaced: bool, code: u16) -> Transcript {
+    let refused = |id: u32, nonce: &str| {
+        Msg::server(id)
+            .status_with(id, 0, "SyncHdr", 401, &chal(MD5, nonce))
+            .status(id, 1, "Alert", 401)
+    };
+    let mut s = Session::new().exchange(Msg::client(1).setup("1201"), refused(1, "Tm9uY2Ux"));
+    let mut id = 2;
+    if replaced {
+        s = s.exchange(
+            Msg::client(2)
+                .loc_name("Bruce2")
+                .cred(MD5, "d3Jvbmc=")
+                .setup("1201"),
+            refused(2, "Tm9uY2Uy"),
+        );
+        id = 3;
+    }
+    let answer = Msg::server(id)
+        .status_with(id, 0, "SyncHdr", code, "")
+        .status(id, 1, "Alert", 200);
+    let t = s
+        .exchange(
+            Msg::client(id)
+                .loc_name("Bruce2")
+                .cred(MD5, "c3RhbGU=")
+                .setup("1201"),
+            answer,
+        )
+        .done();
+    let at = t.exchanges.len() - 1;
+    probed(t, at, ProbeKind::StaleNonce, Some("Tm9uY2Ux"))
+}
+
+fn nonce_in_force_accepted() -> Transcript {
+    md5_keyed_with_first_nonce(false, 200)
+}
+
+fn replaced_nonce_refused() -> Transcript {
+    md5_keyed_with_first_nonce(true, 401)
+}
+
+fn replaced_nonce_accepted() -> Transcript {
+    md5_keyed_with_first_nonce(true, 212)
+}
+
+fn probe_over_authenticated_transport() -> Transcript {
+    let mut t = wrong_password_accepted_212();
+    t.transport.client = Some("CN=device-1".into());
+    t
+}
+
+// ------------------------------------------------ auth/client-refuses-wrong-server-cred
+
+/// Package #1 answered by a Package #2 whose server Cred (Basic, a wrong password) is
+/// marked as dmct's server's probe, with a Get when `commands`; then `then` adds the
+/// client's answer.
+fn wrong_server_cred(commands: bool, then: fn(Session) -> Session) -> Transcript {
+    let mut pkg2 = Msg::server(1)
+        .cred(BASIC, "ZG1jdDp3cm9uZw==")
+        .hdr_status(1, 212)
+        .status(1, 1, "Alert", 200);
+    if commands {
+        pkg2 = pkg2.get("./DevInfo/Mod");
+    }
+    let mut t = then(Session::new().exchange(Msg::client(1).setup("1201"), pkg2)).done();
+    t.probes.push(Probe {
+        exchange: 0,
+        kind: ProbeKind::WrongServerSecret,
+        detail: "its credentials (basic) made with a wrong password".into(),
+        nonce: None,
+    });
+    t
+}
+
+/// The client's answer to the probe: `code` for the server's SyncHdr (with a Basic Chal
+/// when refusing), the same code for the Get, Results only when accepting.
+fn server_cred_answered(s: Session, code: u16) -> Session {
+    let mut c = Msg::client(2);
+    if code >= 400 {
+        c = c
+            .status_with(
+                1,
+                0,
+                "SyncHdr",
+                code,
+                &format!(
+                    "<Chal>{}</Chal>",
+                    meta(&[("Type", BASIC), ("Format", "b64")])
+                ),
+            )
+            .status(1, 3, "Get", code);
+    } else {
+        c = c
+            .hdr_status(1, code)
+            .status(1, 3, "Get", 200)
+            .results(1, 3, "./DevInfo/Mod", "X1");
+    }
+    s.exchange(c, Msg::server(2).hdr_status(2, 200))
+}
+
+fn server_cred_challenged_401() -> Transcript {
+    wrong_server_cred(true, |s| server_cred_answered(s, 401))
+}
+
+fn server_cred_challenged_407() -> Transcript {
+    wrong_server_cred(true, |s| server_cred_answered(s, 407))
+}
+
+fn server_cred_session_ended() -> Transcript {
+    wrong_server_cred(true, |s| s)
+}
+
+fn server_cred_session_aborted() -> Transcript {
+    wrong_server_cred(true, |s| {
+        s.exchange(
+            Msg::client(2).hdr_status(1, 200).alert("1223"),
+            Msg::server(2).hdr_status(2, 200),
+        )
+    })
+}
+
+fn server_cred_without_commands() -> Transcript {
+    wrong_server_cred(false, |s| {
+        s.exchange(
+            Msg::client(2).hdr_status(1, 212),
+            Msg::server(2).hdr_status(2, 200),
+        )
+    })
+}
+
+/// The server authenticated with 212 in Package #3; its next package's Cred is marked
+/// as a probe and answered 200.
+fn server_cred_probe_after_212() -> Transcript {
+    let mut t = Session::new()
+        .exchange(
+            Msg::client(1).setup("1201"),
+            pkg2().cred(BASIC, "ZG1jdDpwdw==").get("./DevInfo/Mod"),
+        )
+        .exchange(
+            Msg::client(2)
+                .hdr_status(1, 212)
+                .status(1, 3, "Get", 200)
+                .results(1, 3, "./DevInfo/Mod", "X1"),
+            Msg::server(2)
+                .cred(BASIC, "ZG1jdDp3cm9uZw==")
+                .hdr_status(2, 200)
+                .get("./DevInfo/Man"),
+        )
+        .exchange(
+            Msg::client(3)
+                .hdr_status(2, 200)
+                .status(2, 2, "Get", 200)
+                .results(2, 2, "./DevInfo/Man", "dmct"),
+            Msg::server(3).hdr_status(3, 200),
+        )
+        .done();
+    t.probes.push(Probe {
+        exchange: 1,
+        kind: ProbeKind::WrongServerSecret,
+        detail: "its credentials (basic) made with a wrong password".into(),
+        nonce: None,
+    });
+    t
+}
+
+fn server_cred_accepted() -> Transcript {
+    wrong_server_cred(true, |s| server_cred_answered(s, 212))
+}
+
+fn server_cred_accepted_over_tls() -> Transcript {
+    let mut t = server_cred_accepted();
+    t.transport.served_over_tls = true;
+    t
+}
+
+fn server_cred_ended_then_harness_limit() -> Transcript {
+    let mut t = server_cred_session_ended();
+    t.closing = Closing::ExchangeLimit { limit: 1 };
+    t
 }
 
 // -------------------------------------------------------------- session/respuri-followed
@@ -2212,6 +2463,154 @@ const FIXTURES: &[Fixture] = &[
         allowed: None,
         verdict: Verdict::Fail,
         build: credless_pkg1_accepted,
+    },
+    Fixture {
+        name: "wrong Basic password refused 401",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: Some("401 ([PRO] §9.1: the credentials were refused)"),
+        verdict: Verdict::Pass,
+        build: wrong_password_refused_401,
+    },
+    Fixture {
+        name: "wrong Basic password refused 407",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: Some("407 ([PRO] §9.1: either code means the request requires authentication)"),
+        verdict: Verdict::Pass,
+        build: wrong_password_refused_407,
+    },
+    Fixture {
+        name: "a probe after 212, answered 200",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: Some(
+            "credentials after the server answered 212 earlier in the session are not judged (§9.1: no further authentication is needed)",
+        ),
+        verdict: Verdict::NotApplicable,
+        build: probe_after_212,
+    },
+    Fixture {
+        name: "a digest keyed with the nonce still in force, accepted 200",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: Some(
+            "credentials keyed with the nonce still in force are valid: the same credentials again after a 200 without a new Chal ([PRO] §9.1: \"the same credentials MUST be sent within the next request\")",
+        ),
+        verdict: Verdict::NotApplicable,
+        build: nonce_in_force_accepted,
+    },
+    Fixture {
+        name: "a digest keyed with a replaced nonce, refused 401",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Pass,
+        build: replaced_nonce_refused,
+    },
+    Fixture {
+        name: "a wrong password over a TLS-authenticated client, accepted 212",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::NotApplicable,
+        build: probe_over_authenticated_transport,
+    },
+    Fixture {
+        name: "wrong Basic password accepted with 212",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: wrong_password_accepted_212,
+    },
+    Fixture {
+        name: "a digest keyed with a replaced nonce, accepted 212",
+        rule: "auth/server-refuses-wrong-cred",
+        role: Role::Server,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: replaced_nonce_accepted,
+    },
+    Fixture {
+        name: "wrong server credentials challenged 401",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some("401 ([PRO] §9.1: the credentials were refused)"),
+        verdict: Verdict::Pass,
+        build: server_cred_challenged_401,
+    },
+    Fixture {
+        name: "wrong server credentials challenged 407",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some("407 ([PRO] §9.1: either code means the request requires authentication)"),
+        verdict: Verdict::Pass,
+        build: server_cred_challenged_407,
+    },
+    Fixture {
+        name: "wrong server credentials: the client sends nothing more",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some(
+            "end the session: send nothing more in it, or abort it with Alert 1223 ([PRO] §8.1.1)",
+        ),
+        verdict: Verdict::Pass,
+        build: server_cred_session_ended,
+    },
+    Fixture {
+        name: "wrong server credentials: the client aborts",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some(
+            "end the session: send nothing more in it, or abort it with Alert 1223 ([PRO] §8.1.1)",
+        ),
+        verdict: Verdict::Pass,
+        build: server_cred_session_aborted,
+    },
+    Fixture {
+        name: "wrong server credentials without commands, accepted",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some(
+            "a package without management commands is not judged here: ending is the refusal there, and a SyncHdr-only challenge is auth/no-synchdr-only-challenge's ([PRO] §9)",
+        ),
+        verdict: Verdict::NotApplicable,
+        build: server_cred_without_commands,
+    },
+    Fixture {
+        name: "wrong server credentials after the client's 212, answered 200",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: Some(
+            "server credentials after the client answered 212 earlier in the session are not judged (§9.1: no further authentication is needed)",
+        ),
+        verdict: Verdict::NotApplicable,
+        build: server_cred_probe_after_212,
+    },
+    Fixture {
+        name: "wrong server credentials accepted over TLS",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::NotApplicable,
+        build: server_cred_accepted_over_tls,
+    },
+    Fixture {
+        name: "wrong server credentials, then the harness's limit",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::NotApplicable,
+        build: server_cred_ended_then_harness_limit,
+    },
+    Fixture {
+        name: "wrong server credentials accepted with 212, the Get run",
+        rule: "auth/client-refuses-wrong-server-cred",
+        role: Role::Client,
+        allowed: None,
+        verdict: Verdict::Fail,
+        build: server_cred_accepted,
     },
     Fixture {
         name: "RespURI on another host, the path followed",

@@ -45,6 +45,7 @@ fn session(
         encoding: Default::default(),
         verproto_param: Default::default(),
         faults: client_faults.iter().copied().collect(),
+        probes: Vec::new(),
     });
     let mut server = Server::new(
         ServerConfig {

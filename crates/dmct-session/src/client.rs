@@ -4,10 +4,11 @@
 
 use crate::build::{self, MessageBuilder, Outbox};
 use crate::fault::{ClientFault, MutCtx};
+use crate::probe::Probes;
 use crate::tree::{Access, GetResult, MgmtTree};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::media_type::{VerProtoParam, dm_content_type};
-use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse};
+use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse, Probe, ProbeKind};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
 use md5::{Digest, Md5};
@@ -81,6 +82,9 @@ pub struct ClientConfig {
     /// Whether Content-Type carries `verproto="DM/1.2"` or no parameter.
     pub verproto_param: VerProtoParam,
     pub faults: BTreeSet<ClientFault>,
+    /// Negative probes of the server's authentication, sent once each and in order
+    /// ([`crate::probe`]); empty for a client that only sends its real credentials.
+    pub probes: Vec<ProbeKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -237,6 +241,10 @@ pub struct Client {
     last_server: Option<SyncML>,
     /// Faults already played (each fires once, so faulty sessions still end).
     spent: BTreeSet<ClientFault>,
+    /// Negative probes: to send, being sent, sent.
+    probes: Probes,
+    /// Requests sent so far: the index of the next one's exchange.
+    sent: usize,
 }
 
 /// A client that keeps being challenged gives up after this many challenges.
@@ -330,6 +338,8 @@ impl Client {
             refused_object: None,
             last_server: None,
             spent: BTreeSet::new(),
+            probes: Probes::new(&config.probes),
+            sent: 0,
             config,
         }
     }
@@ -342,6 +352,12 @@ impl Client {
     /// operations. A session cut short (HTTP error, refused credentials, abort) is not.
     pub fn completed(&self) -> bool {
         self.completed
+    }
+
+    /// The negative probes sent so far, by exchange (the client's requests counted from
+    /// 0, one exchange each): what the transcript's `probes` records.
+    pub fn probes(&self) -> &[Probe] {
+        self.probes.recorded()
     }
 
     /// Package #1.
@@ -372,6 +388,7 @@ impl Client {
     }
 
     fn store_nonce(&mut self, n: Nonce) {
+        self.probes.nonce_from_server(self.nonce.as_ref(), &n);
         self.tree.set_leaf(
             "./DMAcc/dmct/AppAuth/1/AAuthData",
             &n.to_b64(),
@@ -397,8 +414,11 @@ impl Client {
             ..Default::default()
         });
         // HMAC never travels in Cred: `send` puts it in the HTTP header.
-        if self.resend_cred {
-            b.hdr_mut().cred = build::cred(self.scheme, &self.config.creds, self.nonce.as_ref());
+        if self.resend_cred && self.scheme != Scheme::Hmac {
+            let (creds, nonce) =
+                self.probes
+                    .keying(self.scheme, &self.config.creds, self.nonce.as_ref());
+            b.hdr_mut().cred = build::cred(self.scheme, &creds, nonce.as_ref());
         }
         b
     }
@@ -483,17 +503,24 @@ impl Client {
         // HMAC: every message carries a mac over its exact bytes, keyed with the latest
         // nonce from the server. Without a nonce there is nothing to key it with, and the
         // server's challenge will bring one.
-        let dropped = n >= 3 && self.config.faults.contains(&ClientFault::HmacHeaderDropped);
+        let dropped = (n >= 3 && self.config.faults.contains(&ClientFault::HmacHeaderDropped))
+            || (self.scheme == Scheme::Hmac
+                && self
+                    .probes
+                    .drops_hmac(self.authenticated == Some(Scheme::Hmac)));
         if self.scheme == Scheme::Hmac
             && self.offered
             && !to_basic
             && !dropped
-            && let Some(nonce) = &self.nonce
+            && self.nonce.is_some()
+            && let (creds, Some(nonce)) =
+                self.probes
+                    .keying(Scheme::Hmac, &self.config.creds, self.nonce.as_ref())
         {
             let header = HmacHeader {
                 algorithm: Some("MD5".into()),
-                username: self.config.creds.user.clone(),
-                mac: auth::hmac_mac(&self.config.creds, nonce.as_bytes(), &body),
+                username: creds.user.clone(),
+                mac: auth::hmac_mac(&creds, nonce.as_bytes(), &body),
             };
             headers.push(HMAC_HEADER, header.to_header_value());
         }
@@ -506,6 +533,8 @@ impl Client {
                 self.spent.insert(f);
             }
         }
+        self.probes.sent(self.sent);
+        self.sent += 1;
         Outgoing {
             method,
             url: self.url.clone(),
@@ -685,7 +714,9 @@ impl Client {
             let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
             let nonce = self.server_nonce.clone().ok_or(401u16)?;
             let mac = auth::hmac_mac(&expected, nonce.as_bytes(), resp.body.as_bytes());
-            if header.username != expected.user || header.mac.trim() != mac {
+            if (header.username != expected.user || header.mac.trim() != mac)
+                && !self.fault(ClientFault::AcceptsWrongServerCred)
+            {
                 return Err(401);
             }
             // HMAC: 200, never 212, and a new nonce for the next message.
@@ -701,8 +732,10 @@ impl Client {
             if scheme != want {
                 return Err(401);
             }
-            auth::verify(scheme, &cred.data, &expected, self.server_nonce.as_ref())
-                .map_err(|_| 401u16)?;
+            let verified = auth::verify(scheme, &cred.data, &expected, self.server_nonce.as_ref());
+            if verified.is_err() && !self.fault(ClientFault::AcceptsWrongServerCred) {
+                return Err(401);
+            }
             self.server_accepted = true;
             return Ok(build::synchdr_status(&msg.hdr, 212, None));
         }
@@ -736,7 +769,8 @@ impl Client {
 
     fn reauthenticate(&mut self, msg: &SyncML, chal: &Chal, was_setup: bool) -> ClientStep {
         self.challenges += 1;
-        if self.challenges > MAX_CHALLENGES {
+        // Each probe is refused once more than the account's credentials would be.
+        if self.challenges as usize > MAX_CHALLENGES as usize + self.probes.planned() {
             return ClientStep::Done(format!("challenged {} times: giving up", self.challenges));
         }
         let Some(scheme) = build::scheme_of(Some(&chal.meta)) else {

@@ -213,6 +213,9 @@ faults!(
         ReauthNewSession = "reauth-new-session",
             breaks ["session/reauth-continues", "auth/md5-client-support"],
             "starts over in a new session with its old credentials when challenged during setup";
+        AcceptsWrongServerCred = "accepts-wrong-server-cred",
+            breaks ["auth/client-refuses-wrong-server-cred"],
+            "accepts server credentials that do not verify with 212 and runs the server's commands";
         QuitsAfterChallenge = "quits-after-challenge",
             breaks ["session/reauth-continues", "auth/md5-client-support"],
             "ends the session when challenged during setup, sending nothing more";
@@ -366,6 +369,12 @@ faults!(
         AcceptsMissingCred = "accepts-missing-cred",
             breaks ["auth/server-refuses-missing-cred"],
             "accepts a Package #1 without credentials with 212";
+        AcceptsAnyPassword = "accepts-any-password",
+            breaks ["auth/server-refuses-wrong-cred"],
+            "accepts credentials that do not verify with 212 (200 for HMAC)";
+        AcceptsStaleNonce = "accepts-stale-nonce",
+            breaks ["auth/server-refuses-wrong-cred"],
+            "accepts an MD5 digest or HMAC mac keyed with a nonce it has replaced";
         ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
             "labels its messages text/xml";
         WrongEncodingLabel = "wrong-encoding-label", breaks ["http/content-type-matches-body"],

@@ -12,6 +12,7 @@ pub mod build;
 pub mod client;
 pub mod fault;
 pub mod pair;
+pub mod probe;
 pub mod script;
 pub mod server;
 pub mod tree;

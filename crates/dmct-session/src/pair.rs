@@ -4,7 +4,17 @@
 
 use crate::client::{Client, ClientStep};
 use crate::server::Server;
-use dmct_proto::transcript::{Closing, Exchange, Transcript};
+use dmct_proto::transcript::{Closing, Exchange, Probe, Transcript};
+
+/// The client's probes that went on the wire (a request never posted is no exchange).
+fn sent_probes(client: &Client, t: &Transcript) -> Vec<Probe> {
+    client
+        .probes()
+        .iter()
+        .filter(|p| p.exchange < t.exchanges.len())
+        .cloned()
+        .collect()
+}
 
 /// Run one session to its end (or `max_exchanges`).
 pub fn run(client: &mut Client, server: &mut Server, max_exchanges: usize) -> Transcript {
@@ -15,6 +25,7 @@ pub fn run(client: &mut Client, server: &mut Server, max_exchanges: usize) -> Tr
             t.closing = Closing::ExchangeLimit {
                 limit: max_exchanges,
             };
+            t.probes = sent_probes(client, &t);
             return t;
         }
         let request = out.to_request();
@@ -29,6 +40,7 @@ pub fn run(client: &mut Client, server: &mut Server, max_exchanges: usize) -> Tr
             ClientStep::Send(next) => out = next,
             ClientStep::Done(_) => {
                 t.closing = Closing::PeerDone;
+                t.probes = sent_probes(client, &t);
                 return t;
             }
         }

@@ -11,7 +11,9 @@ use crate::script::ServerStep;
 use crate::script::{ScriptCommand, ServerCred, ServerScript};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::media_type::{VerProtoParam, dm_content_type};
-use dmct_proto::transcript::{Body, Headers, HttpRequest, HttpResponse};
+use dmct_proto::transcript::{
+    Body, Exchange, Headers, HttpRequest, HttpResponse, Probe, ProbeKind,
+};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
 use md5::{Digest, Md5};
@@ -70,6 +72,8 @@ struct SessionState {
     /// asks for it again, as [PRO] §9.1 keeps the type "same for the whole session".
     accepted: Option<Scheme>,
     nonce: Option<Nonce>,
+    /// Every nonce handed to the client in this session, the latest last.
+    given: Vec<Nonce>,
     /// What the client asked of the server when it challenged it, and its nonce.
     client_wants: Option<Scheme>,
     client_nonce: Option<Nonce>,
@@ -111,6 +115,8 @@ pub struct Server {
     /// The request being answered came over TLS from a client whose certificate the
     /// handshake verified.
     transport_client: bool,
+    /// Responses with credentials made wrong on purpose: (SessionID, MsgID, what).
+    probes: Vec<(String, u32, String)>,
 }
 
 impl ServerConfig {
@@ -137,6 +143,7 @@ impl Server {
             sessions: BTreeMap::new(),
             nonces_issued: 0,
             transport_client: false,
+            probes: Vec::new(),
         }
     }
 
@@ -331,7 +338,7 @@ impl Server {
             st.authenticated = true;
             Auth::Accepted
         } else {
-            match self.check_cred(req, msg, st) {
+            match self.check_cred(req, msg, st.expected, st.nonce.as_ref()) {
                 Ok(Scheme::Hmac) => {
                     st.authenticated = true;
                     st.hmac = true;
@@ -342,11 +349,11 @@ impl Server {
                     st.accepted = Some(scheme);
                     Auth::Accepted
                 }
-                Err(code) => {
+                Err(code) => self.fault_accepts(req, msg, st, code).unwrap_or_else(|| {
                     st.authenticated = false;
                     let scheme = self.script.scheme.unwrap_or(self.config.scheme);
                     Auth::Challenge(code, st.accepted.or(st.expected).unwrap_or(scheme))
-                }
+                }),
             }
         };
 
@@ -355,12 +362,19 @@ impl Server {
                 let nonce = (scheme != Scheme::Basic).then(|| self.fresh_nonce());
                 st.expected = Some(scheme);
                 st.nonce = nonce.clone();
+                st.given.extend(nonce.clone());
                 let chal = build::chal(scheme, nonce.as_ref());
                 b.push(build::synchdr_status(&msg.hdr, code, Some(chal.clone())));
                 // An authentication failure is answered with Status only, one per
                 // command, carrying the same code and challenge.
                 for status in build::refusal_statuses(msg, code, &chal) {
                     b.push(status);
+                }
+                // The client challenged us in the same message: our answer carries our
+                // credentials even while refusing its own ([SEC] §5.4.1: the recipient
+                // of a challenge answers with the requested type).
+                if refused {
+                    self.present(&mut b, st, &self.config.server_creds.clone());
                 }
                 if step.challenge.is_some() && !replay {
                     // A scripted challenge is a package of its own.
@@ -382,6 +396,7 @@ impl Server {
                 let n = self.fresh_nonce();
                 st.expected = Some(Scheme::Hmac);
                 st.nonce = Some(n.clone());
+                st.given.push(n.clone());
                 build::synchdr_status(&msg.hdr, 200, Some(build::chal(Scheme::Hmac, Some(&n))))
             }
             Auth::AlreadyAuthenticated => build::synchdr_status(&msg.hdr, 200, None),
@@ -426,13 +441,20 @@ impl Server {
             let cred = if replay { ServerCred::Valid } else { step.cred };
             match cred {
                 ServerCred::None => {}
-                ServerCred::Valid => self.present(&mut b, st, &self.config.server_creds.clone()),
+                ServerCred::Valid => {
+                    self.present(&mut b, st, &self.config.server_creds.clone());
+                }
                 ServerCred::Invalid => {
                     let wrong = Credentials {
                         user: self.config.server_creds.user.clone(),
                         secret: format!("{}-wrong", self.config.server_creds.secret),
                     };
-                    self.present(&mut b, st, &wrong);
+                    let scheme = self.present(&mut b, st, &wrong);
+                    self.probes.push((
+                        msg.hdr.session_id.trim().to_owned(),
+                        st.msg_id,
+                        format!("its credentials ({scheme}) made with a wrong password"),
+                    ));
                 }
             }
             self.apply_resp_uri(&mut b, &step.resp_uri, msg, st);
@@ -471,17 +493,55 @@ impl Server {
     /// Put the server's credentials in the SyncHdr, in the scheme the client asked for
     /// (MD5 needs the client's nonce; without one, Basic). HMAC goes in the HTTP header,
     /// added by `reply`.
-    fn present(&self, b: &mut MessageBuilder, st: &mut SessionState, creds: &Credentials) {
+    /// Returns the scheme used.
+    fn present(
+        &self,
+        b: &mut MessageBuilder,
+        st: &mut SessionState,
+        creds: &Credentials,
+    ) -> Scheme {
         let wants = st
             .client_wants
             .filter(|_| !self.has(ServerFault::AnswersChallengeWithBasic));
         match (wants, &st.client_nonce) {
-            (Some(Scheme::Hmac), Some(_)) => st.signing = Some(creds.clone()),
+            (Some(Scheme::Hmac), Some(_)) => {
+                st.signing = Some(creds.clone());
+                Scheme::Hmac
+            }
             (Some(Scheme::Md5), Some(n)) => {
                 b.hdr_mut().cred = build::cred(Scheme::Md5, creds, Some(n));
+                Scheme::Md5
             }
-            _ => b.hdr_mut().cred = build::cred(Scheme::Basic, creds, None),
+            _ => {
+                b.hdr_mut().cred = build::cred(Scheme::Basic, creds, None);
+                Scheme::Basic
+            }
         }
+    }
+
+    /// The responses among `exchanges` that carried server credentials this server
+    /// made wrong on purpose (`cred = "invalid"`), as negative probes of the client.
+    pub fn probes_in(&self, exchanges: &[Exchange]) -> Vec<Probe> {
+        self.probes
+            .iter()
+            .filter_map(|(session, msg_id, detail)| {
+                let exchange = exchanges.iter().position(|e| {
+                    e.response
+                        .as_ref()
+                        .and_then(|r| dmct_proto::decode(r.body.as_bytes()).ok())
+                        .is_some_and(|d| {
+                            d.message.hdr.session_id.trim() == session
+                                && d.message.hdr.msg_id_number() == Some(u64::from(*msg_id))
+                        })
+                })?;
+                Some(Probe {
+                    exchange,
+                    kind: ProbeKind::WrongServerSecret,
+                    detail: detail.clone(),
+                    nonce: None,
+                })
+            })
+            .collect()
     }
 
     /// The HTTP response for a message; HMAC-signed when the client asked the server
@@ -546,6 +606,48 @@ impl Server {
         }
     }
 
+    /// A faulty server's acceptance of credentials that failed with `code`: any that
+    /// do not verify (accepts-any-password), or those keyed with a nonce it has replaced
+    /// (accepts-stale-nonce); once a session each.
+    fn fault_accepts(
+        &self,
+        req: &HttpRequest,
+        msg: &SyncML,
+        st: &mut SessionState,
+        code: u16,
+    ) -> Option<Auth> {
+        if code != 401 || !has_credentials(req, msg) {
+            return None;
+        }
+        let stale = st
+            .given
+            .iter()
+            .rev()
+            .skip(1)
+            .any(|n| self.check_cred(req, msg, st.expected, Some(n)).is_ok());
+        let fault = if self.has(ServerFault::AcceptsAnyPassword) {
+            ServerFault::AcceptsAnyPassword
+        } else if self.has(ServerFault::AcceptsStaleNonce) && stale {
+            ServerFault::AcceptsStaleNonce
+        } else {
+            return None;
+        };
+        if !st.spent.insert(fault) {
+            return None;
+        }
+        st.authenticated = true;
+        if req.headers.get(HMAC_HEADER).is_some() {
+            st.hmac = true;
+            return Some(Auth::AcceptedHmac);
+        }
+        st.accepted = msg
+            .hdr
+            .cred
+            .as_ref()
+            .and_then(|c| build::scheme_of(c.meta.as_ref()));
+        Some(Auth::Accepted)
+    }
+
     /// Check the client's credentials (Cred, or the HMAC header) against what this
     /// session expects; Ok is the scheme that passed, Err the Status code to challenge
     /// with (407 missing, 401 refused).
@@ -553,14 +655,15 @@ impl Server {
         &self,
         req: &HttpRequest,
         msg: &SyncML,
-        st: &SessionState,
+        expected: Option<Scheme>,
+        nonce: Option<&Nonce>,
     ) -> Result<Scheme, u16> {
         if let Some(value) = req.headers.get(HMAC_HEADER) {
-            if st.expected.is_some_and(|e| e != Scheme::Hmac) {
+            if expected.is_some_and(|e| e != Scheme::Hmac) {
                 return Err(401);
             }
             let header = HmacHeader::parse(value).map_err(|_| 401u16)?;
-            let nonce = st.nonce.as_ref().ok_or(401u16)?;
+            let nonce = nonce.ok_or(401u16)?;
             let want = auth::hmac_mac(
                 &self.config.client_creds,
                 nonce.as_bytes(),
@@ -579,17 +682,12 @@ impl Server {
         let Some(scheme) = build::scheme_of(cred.meta.as_ref()) else {
             return Err(401);
         };
-        if st.expected.is_some_and(|e| e != scheme) || scheme == Scheme::Hmac {
+        if expected.is_some_and(|e| e != scheme) || scheme == Scheme::Hmac {
             return Err(401);
         }
-        auth::verify(
-            scheme,
-            &cred.data,
-            &self.config.client_creds,
-            st.nonce.as_ref(),
-        )
-        .map(|()| scheme)
-        .map_err(|_| 401)
+        auth::verify(scheme, &cred.data, &self.config.client_creds, nonce)
+            .map(|()| scheme)
+            .map_err(|_| 401)
     }
 }
 

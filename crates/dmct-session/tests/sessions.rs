@@ -590,6 +590,7 @@ fn config(scheme: Scheme, server_scheme: Scheme, encoding: Encoding) -> ClientCo
         encoding,
         verproto_param: Default::default(),
         faults: Default::default(),
+        probes: Vec::new(),
     }
 }
 

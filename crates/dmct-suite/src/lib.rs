@@ -251,14 +251,15 @@ pub fn selftest_summary(cases: &[CaseResult]) -> Selftest {
     }
 }
 
-/// dmct judged by its own catalog: in every case without a deliberate fault, the side
-/// dmct played (the harness's server against a client under test, its client against
-/// a server under test, or a reference peer) judged role reversed. dmct must be the
-/// most conformant party on the wire; a rule it cannot pass is a bug in its peer or in
-/// the rule.
+/// dmct judged by its own catalog: in every case without a deliberate fault or a
+/// negative probe (credentials dmct's client made wrong on purpose), the side dmct
+/// played (the harness's server against a client under test, its client against a
+/// server under test, or a reference peer) judged role reversed. dmct must be the most
+/// conformant party on the wire; a rule it cannot pass is a bug in its peer or in the
+/// rule.
 pub fn judge_harness(runs: &[CaseRun]) -> Vec<HarnessFailure> {
     runs.iter()
-        .filter(|r| r.peer.faults.is_empty())
+        .filter(|r| r.peer.faults.is_empty() && r.transcript.probes.is_empty())
         .flat_map(|r| {
             let dmct_role = match r.role {
                 Role::Client => Role::Server,

@@ -50,7 +50,7 @@ pub fn client_config(
         creds: default_client_creds(),
         scheme: scenario.client.scheme,
         nonce: None,
-        unprompted: true,
+        unprompted: !scenario.client.wait_for_challenge,
         server_creds: Some(default_server_creds()),
         // Basic, so the server's Package #2 credentials pass without a nonce; scenarios
         // and the matrix test ask for MD5 and HMAC.
@@ -71,6 +71,7 @@ pub fn client_config(
         encoding: scenario.client.encoding,
         verproto_param: Default::default(),
         faults: faults.clone(),
+        probes: scenario.client.probes.clone(),
     }
 }
 

@@ -126,6 +126,13 @@ pub fn transcript(t: &Transcript) -> (Transcript, Vec<String>) {
     secrets.retain(|s| s.len() >= 4 && s != PLACEHOLDER);
     secrets.sort();
     secrets.dedup();
+    // A probe names the nonce it was keyed with.
+    for p in &mut t.probes {
+        p.detail = scrub(&p.detail, &secrets);
+        if let Some(n) = &mut p.nonce {
+            *n = scrub(n, &secrets);
+        }
+    }
     (t, secrets)
 }
 
@@ -186,6 +193,21 @@ mod tests {
             }],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn probes_lose_the_nonces_the_bodies_held() {
+        let mut t = one_request(PKG1.as_bytes().to_vec());
+        let cred = "c2VjcmV0LXVzZXI6cHc=";
+        t.probes.push(dmct_proto::transcript::Probe {
+            exchange: 0,
+            kind: dmct_proto::transcript::ProbeKind::StaleNonce,
+            detail: format!("an MD5 digest keyed with the nonce {cred}"),
+            nonce: Some(cred.into()),
+        });
+        let (t, _) = transcript(&t);
+        assert_eq!(t.probes[0].nonce.as_deref(), Some(PLACEHOLDER));
+        assert!(!t.probes[0].detail.contains(cred), "{}", t.probes[0].detail);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::package0::{Initiator, Package0Nonce, UiMode};
 use dmct_proto::transcript::{
-    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Transcript, TransportAuth,
+    Closing, Exchange, ExchangeFailure, HttpRequest, HttpResponse, Probe, ProbeKind, Transcript,
+    TransportAuth,
 };
 use dmct_report::{AuthLayer, Authentication, CaseResult, CaseVerdict, Peer};
 use dmct_rules::{Role, Verdict};
@@ -188,6 +189,11 @@ impl CaseResponder {
     pub fn install(&self, server: Option<Server>) {
         *self.server.lock().unwrap_or_else(|p| p.into_inner()) = server;
     }
+
+    /// Stop serving the case; the server that played it, for what it recorded.
+    pub fn take(&self) -> Option<Server> {
+        self.server.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 impl Responder for CaseResponder {
@@ -282,6 +288,10 @@ struct Loopback {
     /// Wall-clock start and end of the session.
     started: String,
     ended: String,
+    /// The negative probes among the reference client's requests.
+    probes: Vec<Probe>,
+    /// The negative probes among dmct's server's responses (`served`).
+    server_probes: Vec<Probe>,
 }
 
 /// The reference server (playing the scenario) on a loopback listener, the reference
@@ -320,11 +330,20 @@ async fn loopback_session(
     if let Some(e) = opts.client_encoding {
         config.encoding = e;
     }
-    let (driven, closing) = match woken(config, package0.as_deref()) {
-        Some(config) => drive_client(&mut Client::new(config), opts).await,
-        None => (Vec::new(), Closing::PeerDone),
+    let (driven, closing, probes) = match woken(config, package0.as_deref()) {
+        Some(config) => {
+            let mut client = Client::new(config);
+            let (driven, closing) = drive_client(&mut client, opts).await;
+            let probes = sent_probes(&client, &driven);
+            (driven, closing, probes)
+        }
+        None => (Vec::new(), Closing::PeerDone, Vec::new()),
     };
     let served = handle.recorder().take();
+    let server_probes = responder
+        .take()
+        .map(|s| s.probes_in(&served))
+        .unwrap_or_default();
     handle.shutdown().await;
     Ok(Loopback {
         served,
@@ -333,7 +352,20 @@ async fn loopback_session(
         package0,
         started,
         ended: dmct_net::wall_clock(),
+        probes,
+        server_probes,
     })
+}
+
+/// The client's probes that went on the wire (a request the harness's limits stopped
+/// before it was posted is no exchange).
+fn sent_probes(client: &Client, exchanges: &[Exchange]) -> Vec<Probe> {
+    client
+        .probes()
+        .iter()
+        .filter(|p| p.exchange < exchanges.len())
+        .cloned()
+        .collect()
 }
 
 /// The reference client woken by `package0`, if there is one; `None` when it refuses it
@@ -363,6 +395,7 @@ pub async fn run_builtin_client(
             package0: l.package0.map(Into::into),
             started: Some(l.started),
             ended: Some(l.ended),
+            probes: l.server_probes,
             ..Transcript::default()
         },
     })
@@ -386,6 +419,7 @@ pub async fn run_builtin_server(
             package0: l.package0.map(Into::into),
             started: Some(l.started),
             ended: Some(l.ended),
+            probes: l.probes,
             ..Transcript::default()
         },
     })
@@ -407,6 +441,9 @@ pub struct TargetServer {
     pub nonce: Option<Nonce>,
     /// What the server must present to the client; `None` trusts the transport.
     pub server_creds: Option<Credentials>,
+    /// Negative probes for the one session `drive` runs (`drive --probe`); the
+    /// scenarios of `run --target-server` bring their own.
+    pub probes: Vec<ProbeKind>,
 }
 
 impl TargetServer {
@@ -420,6 +457,7 @@ impl TargetServer {
             unprompted: true,
             nonce: Some(Nonce::resync()),
             server_creds: None,
+            probes: Vec::new(),
         }
     }
 }
@@ -434,7 +472,9 @@ impl TargetServer {
         if let Some(s) = self.scheme {
             config.scheme = s;
         }
-        config.unprompted = self.unprompted;
+        // A scenario that waits for the challenge (a probe needs the server's nonce)
+        // opens without credentials whatever the lab chose.
+        config.unprompted = self.unprompted && !scenario.client.wait_for_challenge;
         config.nonce = self.nonce.clone();
         config.server_creds = self.server_creds.clone();
         config.server_id = opts.server_id.clone();
@@ -485,6 +525,7 @@ pub async fn run_external_server(
     let started = dmct_net::wall_clock();
     let (exchanges, closing) = drive_client(&mut client, opts).await;
     let transport = client_transport(&target.url, opts, &exchanges);
+    let probes = sent_probes(&client, &exchanges);
     CaseRun {
         scenario: scenario.clone(),
         role: Role::Server,
@@ -495,6 +536,7 @@ pub async fn run_external_server(
             transport,
             started: Some(started),
             ended: Some(dmct_net::wall_clock()),
+            probes,
             ..Transcript::default()
         },
     }
@@ -519,6 +561,7 @@ pub fn client_transport(url: &str, opts: &Options, exchanges: &[Exchange]) -> Tr
             .filter(|_| seen.client_cert_requested && answered)
             .map(str::to_owned),
         server: seen.server_subject,
+        served_over_tls: false,
     }
 }
 
@@ -529,7 +572,13 @@ pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> Cas
         title: "One DM session driven by dmct's reference client".into(),
         roles: vec![Role::Server],
         rules: vec!["session/server-answers-every-package".into()],
-        client: Default::default(),
+        client: crate::scenario::ClientSetup {
+            probes: target.probes.clone(),
+            // A stale nonce is one the server gave and replaced: open without
+            // credentials, so the first nonce comes from the server's challenge.
+            wait_for_challenge: target.probes.contains(&ProbeKind::StaleNonce),
+            ..Default::default()
+        },
         server: Default::default(),
         expect: Default::default(),
     };
@@ -657,12 +706,14 @@ impl ExternalServer {
                 }
             },
         };
-        self.responder.install(None);
+        let server = self.responder.take();
         let transport = TransportAuth {
             client: rec.client_certs().into_iter().next(),
             server: None,
+            served_over_tls: opts.server_tls.is_some(),
         };
         let exchanges = rec.take();
+        let probes = server.map(|s| s.probes_in(&exchanges)).unwrap_or_default();
         CaseRun {
             scenario: scenario.clone(),
             role: Role::Client,
@@ -679,6 +730,7 @@ impl ExternalServer {
                 client_credentials_waived: opts.client_auth.is_none(),
                 started: Some(started_at),
                 ended: Some(dmct_net::wall_clock()),
+                probes,
                 ..Transcript::default()
             },
         }
@@ -908,6 +960,10 @@ pub fn run_in_memory_with(
         },
     };
     transcript.package0 = package0.map(Into::into);
+    // The probes of the side dmct plays: its server's against a client under test.
+    if role == Role::Client {
+        transcript.probes = server.probes_in(&transcript.exchanges);
+    }
     let peer = match role {
         Role::Client => client_peer(client_faults),
         Role::Server => server_peer(server_faults),
@@ -944,6 +1000,17 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             }
             if !named.contains(&f.rule) {
                 return None;
+            }
+            // A transport that may have authenticated the other side (served over TLS,
+            // [PRO] §8.4 item 1; a client certificate, [SEC] §5.4.5): the rule's unmet
+            // condition says so, in words.
+            let t = &run.transcript.transport;
+            let other_by_transport = match run.role {
+                Role::Client => t.served_over_tls,
+                Role::Server => t.client.is_some(),
+            };
+            if other_by_transport && f.detail.starts_with("not applicable:") {
+                return Some(f);
             }
             // Credentials the transport made needless ([SEC] §5.3: DM-level
             // authentication is for when the transport's is not strong enough): a DM
@@ -1102,18 +1169,36 @@ fn unmet_precondition(run: &CaseRun) -> Option<String> {
         || setup.server_scheme == Some(Scheme::Hmac)
         || run.scenario.server.scheme == Some(Scheme::Hmac);
     if hmac_case {
-        let used = t.exchanges.iter().any(|e| match run.role {
-            Role::Client => e.request.headers.get(HMAC_HEADER).is_some(),
-            Role::Server => e
-                .response
+        let in_requests = t
+            .exchanges
+            .iter()
+            .any(|e| e.request.headers.get(HMAC_HEADER).is_some());
+        let in_responses = t.exchanges.iter().any(|e| {
+            e.response
                 .as_ref()
-                .is_some_and(|r| r.headers.get(HMAC_HEADER).is_some()),
+                .is_some_and(|r| r.headers.get(HMAC_HEADER).is_some())
         });
-        if !used {
-            return Some(format!(
-                "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); this \
-                 case needs it"
-            ));
+        match run.role {
+            Role::Client if !in_requests => {
+                return Some(format!(
+                    "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); \
+                     this case needs it"
+                ));
+            }
+            // The server signs its own messages only when the client asks it to.
+            Role::Server if setup.server_scheme == Some(Scheme::Hmac) && !in_responses => {
+                return Some(format!(
+                    "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); \
+                     this case needs it"
+                ));
+            }
+            Role::Server if !in_requests => {
+                return Some(format!(
+                    "the {peer} never took HMAC from dmct's client (no {HMAC_HEADER} header \
+                     on dmct's requests: it asked for another scheme); this case needs it"
+                ));
+            }
+            _ => {}
         }
     }
     None

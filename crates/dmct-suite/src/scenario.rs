@@ -1,6 +1,7 @@
 //! Scenarios: data files in `testcases/scenarios/`, each naming the rules it exercises.
 
 use dmct_proto::auth::Scheme;
+use dmct_proto::transcript::ProbeKind;
 use dmct_proto::xml::Encoding;
 use dmct_rules::Role;
 use dmct_session::ServerScript;
@@ -58,6 +59,16 @@ pub struct ClientSetup {
     /// The scheme the built-in client requires of the server (SRVCRED AAuthType).
     #[serde(default)]
     pub server_scheme: Option<Scheme>,
+    /// Package #1 carries no credentials: the client waits for the server's challenge
+    /// and the nonce it brings.
+    #[serde(default)]
+    pub wait_for_challenge: bool,
+    /// Negative probes dmct's client sends, once each and in order (`wrong-secret`,
+    /// `stale-nonce`, `missing-hmac`): credentials made wrong or left out on purpose,
+    /// which the server under test must refuse. Only for scenarios whose role is
+    /// `server`.
+    #[serde(default)]
+    pub probes: Vec<ProbeKind>,
 }
 
 impl Default for ClientSetup {
@@ -69,6 +80,8 @@ impl Default for ClientSetup {
             max_obj_size: None,
             package0: false,
             server_scheme: None,
+            wait_for_challenge: false,
+            probes: Vec::new(),
         }
     }
 }
@@ -91,6 +104,14 @@ pub enum ScenarioError {
     UnknownFault { name: String, fault: String },
     #[error("{name}: roles must not be empty")]
     NoRole { name: String },
+    #[error(
+        "{name}: probes are sent by dmct's client to a server under test; the roles must be [\"server\"]"
+    )]
+    ProbesNeedServerRole { name: String },
+    #[error(
+        "{name}: wrong-server-secret is not a client probe; give the server package cred = \"invalid\""
+    )]
+    ServerProbeInClient { name: String },
     #[error("two scenarios have the id {0:?}")]
     DuplicateId(String),
 }
@@ -131,8 +152,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../testcases/scenarios/get-replace.toml"),
     ),
     (
+        "hmac-missing-header.toml",
+        include_str!("../../../testcases/scenarios/hmac-missing-header.toml"),
+    ),
+    (
+        "hmac-replayed-nonce.toml",
+        include_str!("../../../testcases/scenarios/hmac-replayed-nonce.toml"),
+    ),
+    (
+        "hmac-wrong-mac.toml",
+        include_str!("../../../testcases/scenarios/hmac-wrong-mac.toml"),
+    ),
+    (
         "hmac.toml",
         include_str!("../../../testcases/scenarios/hmac.toml"),
+    ),
+    (
+        "invalid-server-cred.toml",
+        include_str!("../../../testcases/scenarios/invalid-server-cred.toml"),
     ),
     (
         "large-object.toml",
@@ -141,6 +178,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "max-obj-size.toml",
         include_str!("../../../testcases/scenarios/max-obj-size.toml"),
+    ),
+    (
+        "md5-stale-nonce.toml",
+        include_str!("../../../testcases/scenarios/md5-stale-nonce.toml"),
     ),
     (
         "package0.toml",
@@ -153,6 +194,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "server-abort.toml",
         include_str!("../../../testcases/scenarios/server-abort.toml"),
+    ),
+    (
+        "wrong-basic-password.toml",
+        include_str!("../../../testcases/scenarios/wrong-basic-password.toml"),
+    ),
+    (
+        "wrong-md5-digest.toml",
+        include_str!("../../../testcases/scenarios/wrong-md5-digest.toml"),
     ),
 ];
 
@@ -205,6 +254,15 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     }
     if s.roles.is_empty() {
         return Err(ScenarioError::NoRole { name: name.into() });
+    }
+    // A probe breaks the client's own credentials on purpose: a client under test
+    // never plays it.
+    if !s.client.probes.is_empty() && s.roles != [Role::Server] {
+        return Err(ScenarioError::ProbesNeedServerRole { name: name.into() });
+    }
+    // dmct's server probes a client with `cred = "invalid"` in its script.
+    if s.client.probes.contains(&ProbeKind::WrongServerSecret) {
+        return Err(ScenarioError::ServerProbeInClient { name: name.into() });
     }
     Ok(s)
 }
@@ -314,6 +372,16 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.to_string(), "x.toml: names unknown rule \"no/such-rule\"");
+        let e = parse(
+            "p.toml",
+            "id = 'a'\ntitle = 't'\nroles = ['client', 'server']\nrules = []\n\
+             [client]\nscheme = 'md5'\nprobes = ['wrong-secret']",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ScenarioError::ProbesNeedServerRole { .. }),
+            "{e}"
+        );
         assert!(
             parse("y.toml", "id = 'a'")
                 .unwrap_err()

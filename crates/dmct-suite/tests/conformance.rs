@@ -313,6 +313,7 @@ fn target_trials() -> Vec<Trial> {
                                 secret,
                             }
                         }),
+                        probes: Vec::new(),
                     };
                     let opts = target_options()?;
                     let rt = tokio::runtime::Builder::new_current_thread()

@@ -89,6 +89,28 @@ enum WireEncoding {
     Wbxml,
 }
 
+/// A negative probe `drive` sends: credentials made wrong or left out on purpose.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ProbeArg {
+    /// A wrong password in the Cred or the HMAC mac
+    WrongSecret,
+    /// An MD5 digest or HMAC mac keyed with a nonce the server has replaced
+    StaleNonce,
+    /// No x-syncml-hmac header once the server accepted HMAC
+    MissingHmac,
+}
+
+impl From<ProbeArg> for dmct_proto::transcript::ProbeKind {
+    fn from(p: ProbeArg) -> Self {
+        use dmct_proto::transcript::ProbeKind;
+        match p {
+            ProbeArg::WrongSecret => ProbeKind::WrongSecret,
+            ProbeArg::StaleNonce => ProbeKind::StaleNonce,
+            ProbeArg::MissingHmac => ProbeKind::MissingHmac,
+        }
+    }
+}
+
 impl From<WireEncoding> for dmct_proto::xml::Encoding {
     fn from(e: WireEncoding) -> Self {
         match e {
@@ -457,6 +479,11 @@ enum Command {
         encoding: WireEncoding,
         #[command(flatten)]
         wire: Wire,
+        /// Send this negative probe (repeatable, in order; each once); the server must
+        /// refuse it with 401 or 407 and a Chal. With stale-nonce, Package #1 goes without
+        /// credentials, so the nonce comes from the server's challenge
+        #[arg(long, value_enum, value_name = "PROBE")]
+        probe: Vec<ProbeArg>,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -775,6 +802,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 accounts,
                 encoding,
                 wire,
+                probe,
             } => {
                 if let Some(m) = matches.subcommand_matches("drive") {
                     modes::check_client_account(m)?;
@@ -790,6 +818,8 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     return Ok(code);
                 }
                 let started = Instant::now();
+                let mut target = target;
+                target.probes = probe.into_iter().map(Into::into).collect();
                 let run = runner::drive_external_server(&target, &opts).await;
                 let runs = vec![run];
                 let report = dmct_suite::report_with(

@@ -147,6 +147,46 @@ fn peer_server_auth_none_challenges_nobody() {
     );
 }
 
+#[test]
+fn drive_sends_the_probes_it_is_given_and_the_server_refuses_them() {
+    let server = peer_server(&["--auth", "md5"]);
+    let out = out_dir("auth-drive-probe");
+    let o = dmct(&[
+        "drive",
+        &server.url,
+        "--auth",
+        "md5",
+        "--probe",
+        "wrong-secret",
+        "--probe",
+        "stale-nonce",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let file = std::fs::read_dir(out.join("transcripts"))
+        .unwrap()
+        .next()
+        .expect("a transcript")
+        .unwrap()
+        .path();
+    let t = read_transcript(&file);
+    let kinds: Vec<&str> = t.probes.iter().map(|p| p.kind.as_str()).collect();
+    assert_eq!(kinds, ["wrong-secret", "stale-nonce"], "{:#?}", t.probes);
+    for p in &t.probes {
+        assert_eq!(hdr_code(&t.exchanges[p.exchange]), Some(401), "{p:?}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let verdict = report["cases"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "auth/server-refuses-wrong-cred")
+        .map(|f| f["verdict"].clone());
+    assert_eq!(verdict, Some(serde_json::json!("pass")), "{report}");
+}
+
 /// A CA and a client certificate it issued, as PEM files in `dir`: (ca, cert, key).
 fn client_pki(dir: &Path, cn: &str) -> (String, String, String) {
     let ca_key = rcgen::KeyPair::generate().unwrap();

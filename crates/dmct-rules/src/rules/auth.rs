@@ -96,7 +96,7 @@ use dmct_proto::auth::{HMAC_HEADER, HmacHeader, Nonce, Scheme};
 use dmct_proto::transcript::Closing;
 
 /// The scheme a message authenticates with: the HMAC header, or its Cred's type.
-fn used_scheme(m: &Msg) -> Option<Scheme> {
+pub(crate) fn used_scheme(m: &Msg) -> Option<Scheme> {
     if m.headers.get(HMAC_HEADER).is_some() {
         return Some(Scheme::Hmac);
     }
@@ -120,7 +120,7 @@ fn hdr_challenge(m: &dmct_proto::SyncML) -> Option<(u16, Option<Scheme>)> {
     Some((code, scheme))
 }
 
-fn synchdr_index(m: &dmct_proto::SyncML) -> Option<usize> {
+pub(crate) fn synchdr_index(m: &dmct_proto::SyncML) -> Option<usize> {
     m.body
         .commands
         .iter()

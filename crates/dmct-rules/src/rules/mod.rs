@@ -24,6 +24,7 @@ pub mod http;
 pub mod large;
 pub mod msg;
 pub mod pkg;
+pub mod probe;
 pub mod session;
 pub mod status;
 
