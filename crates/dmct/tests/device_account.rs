@@ -15,6 +15,29 @@ const SRV_SECRET: &str = "lab-server-secret";
 const CLI_USER: &str = "device-0042";
 const CLI_SECRET: &str = "device-secret";
 
+/// The account flags that tell dmct all of the above.
+const ACCOUNT: [&str; 10] = [
+    "--server-id",
+    SERVER_ID,
+    "--server-user",
+    SRV_USER,
+    "--server-secret",
+    SRV_SECRET,
+    "--client-user",
+    CLI_USER,
+    "--client-secret",
+    CLI_SECRET,
+];
+
+/// `dmct run --serve` on a free loopback port with the device's account and `extra`.
+fn serve(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "--serve", "127.0.0.1:0"];
+    args.extend(ACCOUNT);
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    dmct(&args)
+}
+
 /// The lab's command: the device (the reference client) with its own account, woken by
 /// the case's Package 0 when there is one. It records what it was handed.
 fn device(log: &std::path::Path, auth: &str) -> String {
@@ -54,35 +77,23 @@ fn case_verdict(r: &serde_json::Value, id: &str) -> String {
 fn run_serve_adapts_to_the_provisioned_account() {
     let out = tmp("account-provisioned");
     let log = out.join("woken.txt");
-    let o = dmct(&[
-        "run",
-        "--serve",
-        "127.0.0.1:0",
-        "--exec",
-        &device(&log, "md5"),
-        "--wait",
-        "20",
-        "--idle",
-        "1",
-        "--case",
-        "session/package0",
-        "--case",
-        "session/get-replace",
-        "--server-id",
-        SERVER_ID,
-        "--server-user",
-        SRV_USER,
-        "--server-secret",
-        SRV_SECRET,
-        "--client-user",
-        CLI_USER,
-        "--client-secret",
-        CLI_SECRET,
-        "--auth",
-        "md5",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = serve(
+        &out,
+        &[
+            "--exec",
+            &device(&log, "md5"),
+            "--wait",
+            "20",
+            "--idle",
+            "1",
+            "--case",
+            "session/package0",
+            "--case",
+            "session/get-replace",
+            "--auth",
+            "md5",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The account sheet tells the lab what to provision or check.
     for want in [SERVER_ID, SRV_USER, CLI_USER, "md5"] {
@@ -134,34 +145,22 @@ fn run_serve_account_sheet_hides_secrets_under_redact() {
 fn client_initiated_device_runs_without_package0() {
     let out = tmp("account-client-initiated");
     let log = out.join("woken.txt");
-    let o = dmct(&[
-        "run",
-        "--serve",
-        "127.0.0.1:0",
-        "--client-initiated",
-        "--exec",
-        &device(&log, "md5"),
-        "--wait",
-        "20",
-        "--idle",
-        "1",
-        "--case",
-        "session/package0",
-        "--case",
-        "session/get-replace",
-        "--server-id",
-        SERVER_ID,
-        "--server-user",
-        SRV_USER,
-        "--server-secret",
-        SRV_SECRET,
-        "--client-user",
-        CLI_USER,
-        "--client-secret",
-        CLI_SECRET,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = serve(
+        &out,
+        &[
+            "--client-initiated",
+            "--exec",
+            &device(&log, "md5"),
+            "--wait",
+            "20",
+            "--idle",
+            "1",
+            "--case",
+            "session/package0",
+            "--case",
+            "session/get-replace",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let r = report(&out);
     assert_eq!(case_verdict(&r, "session/package0"), "not-applicable");
