@@ -299,6 +299,33 @@ async fn a_device_that_crashes_on_a_command() {
         "{:#?}",
         failed(&result)
     );
+
+    // The same device reboots after the crash and opens a new session (4E) that runs
+    // to its end: the commands of the first are still unanswered ([PRO] §8), and only
+    // that fails.
+    let dev = device(&srv).crash_on("Exec");
+    let rebooted = async {
+        let first = dev.run().await;
+        let second = device(&srv).session_id("4E").run().await;
+        (first, second)
+    };
+    let (run, (first, second)) = tokio::join!(srv.run_case(&s, &o, None), rebooted);
+    assert_eq!(first.end, DeviceEnd::Crashed("Exec".into()));
+    assert_eq!(second.end, DeviceEnd::Finished);
+    let result = judge(&run);
+    let every = finding(&result, "status/every-command");
+    assert_eq!(every.verdict, Verdict::Fail, "{}", every.detail);
+    assert!(
+        every.detail.contains("opened a new session"),
+        "{}",
+        every.detail
+    );
+    assert_eq!(
+        failed_rules(&result),
+        ["status/every-command"],
+        "{:#?}",
+        failed(&result)
+    );
     srv.shutdown().await;
 }
 
