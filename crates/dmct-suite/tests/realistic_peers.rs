@@ -150,12 +150,16 @@ async fn a_device_with_its_own_server_id_and_srvcred() {
     let _ = std::fs::remove_file(&file);
     let dev = async {
         // The device reads what the trigger handed over, as a lab's push script would.
-        let bytes = loop {
-            if let Ok(b) = std::fs::read(&file) {
-                break b;
+        let bytes = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(b) = std::fs::read(&file) {
+                    break b;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        })
+        .await
+        .expect("the trigger handed over a Package 0");
         // Not the account's: refused.
         assert!(
             device(&srv)
