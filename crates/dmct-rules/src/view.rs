@@ -25,6 +25,17 @@ impl ExchangeView<'_> {
             .map(|d| &d.message)
     }
 
+    /// The client's request never arrived whole: the connection closed in the middle
+    /// of its body (a device that crashed or reset the connection mid-request). Such a
+    /// request is no message of the client's, and the client sent nothing in it.
+    pub fn broke_off(&self) -> bool {
+        self.request.is_err()
+            && matches!(
+                self.exchange.failure,
+                Some(dmct_proto::transcript::ExchangeFailure::ConnectionClosed { .. })
+            )
+    }
+
     pub fn server_decoded(&self) -> Option<&Decoded> {
         self.response.as_ref().and_then(|r| r.as_ref().ok())
     }

@@ -214,3 +214,89 @@ fn silence_after_a_session_abort_is_judged_only_once_the_client_is_known_to_have
     );
     assert_eq!(f.verdict, Verdict::NotApplicable, "{f:?}");
 }
+
+// ------------------------------------------------------------ a request that broke off
+
+/// The client's request whose connection closed in the middle of its body: half of
+/// `body` arrived, the listener answered 400 to nobody and recorded the break.
+fn broke_off(body: &str) -> Exchange {
+    let mut e = exchange(body[..body.len() / 2].to_owned(), String::new());
+    e.response = Some(dmct_proto::transcript::HttpResponse {
+        status: 400,
+        headers: Default::default(),
+        body: dmct_proto::transcript::Body(b"request body broken off\n".to_vec()),
+    });
+    e.failure = Some(dmct_proto::transcript::ExchangeFailure::ConnectionClosed {
+        detail: "error reading a body from connection".into(),
+    });
+    e
+}
+
+/// Package #3 answering [`get_then`]'s Get 4.
+fn pkg3() -> String {
+    msg(
+        hdr("1", 2, SERVER, DEVICE, ""),
+        "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
+             <Data>200</Data></Status>\
+             <Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef><Cmd>Get</Cmd><Data>200</Data></Status>\
+             <Results><CmdID>3</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>\
+             <Item><Source><LocURI>./DevInfo/Mod</LocURI></Source><Data>A1</Data></Item></Results>",
+    )
+}
+
+#[test]
+fn a_client_that_crashes_mid_answer_and_goes_silent_fails() {
+    // Half of Package #3 arrived, then the connection closed, then nothing within
+    // --idle: the Get was never answered ([PRO] §8), as for any other silence.
+    let mut t = get_then("", Closing::IdleTimeout { after_ms: 400 });
+    t.exchanges.push(broke_off(&pkg3()));
+    let f = finding(&t, EVERY, Role::Client);
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+    assert!(f.detail.contains("Get 4"), "{}", f.detail);
+    assert!(f.detail.contains("exchange 1 broke off"), "{}", f.detail);
+    assert!(f.detail.contains("0.4 s of idle (--idle)"), "{}", f.detail);
+    // The half body is not what the client labelled: no label finding (no cascade).
+    let f = finding(&t, "http/content-type-matches-body", Role::Client);
+    assert_eq!(f.verdict, Verdict::Pass, "{f:?}");
+    let mut whole = t.clone();
+    whole.exchanges[1].failure = None;
+    let f = finding(&whole, "http/content-type-matches-body", Role::Client);
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+    // The harness giving up first leaves it open.
+    t.closing = Closing::ExchangeLimit { limit: 2 };
+    let f = finding(&t, EVERY, Role::Client);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{f:?}");
+}
+
+#[test]
+fn a_client_that_crashes_mid_answer_and_sends_it_again_passes() {
+    // The Status in a later message of the same package is allowed: the whole Package
+    // #3 again, after the broken request.
+    let mut t = get_then("", Closing::PeerDone);
+    t.exchanges.push(broke_off(&pkg3()));
+    t.exchanges.push(exchange(
+        pkg3(),
+        msg(
+            hdr("1", 2, DEVICE, SERVER, ""),
+            "<Status><CmdID>1</CmdID><MsgRef>2</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>\
+             <Data>200</Data></Status>",
+        ),
+    ));
+    let f = finding(&t, EVERY, Role::Client);
+    assert_eq!(f.verdict, Verdict::Pass, "{f:?}");
+}
+
+#[test]
+fn a_client_that_crashes_re_sending_package_1_after_an_md5_challenge_fails() {
+    let mut t = challenged_then(Closing::IdleTimeout { after_ms: 400 });
+    t.exchanges.push(broke_off(&pkg1(MD5_CRED)));
+    let f = finding(&t, REAUTH, Role::Client);
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+    assert!(f.detail.contains("0.4 s of idle (--idle)"), "{}", f.detail);
+    // A complete request that is no DM message still says nothing either way.
+    let mut t = challenged_then(Closing::IdleTimeout { after_ms: 400 });
+    t.exchanges
+        .push(exchange("not a message".into(), String::new()));
+    let f = finding(&t, REAUTH, Role::Client);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{f:?}");
+}

@@ -139,6 +139,11 @@ fn undecodable<'a>(view: &'a crate::View, role: Role) -> Vec<(usize, Side, &'a H
                     e.response.as_ref()?,
                 ),
             };
+            // A body cut short by the connection closing or a harness limit is not the
+            // body its sender labelled: what it would have been cannot be told.
+            if e.exchange.failure.is_some() {
+                return None;
+            }
             // An empty body is no message at all: whether one was owed is for the
             // session rules.
             let err = decoded.as_ref().err().filter(|_| !body_empty(e, side))?;

@@ -237,7 +237,9 @@ impl ReauthContinues {
     fn silence(&self, view: &View, at: usize, asked: Option<Scheme>, aborted: bool) -> Observation {
         let inconclusive =
             |detail: String| obs(Verdict::Inconclusive, at, Side::Response, detail, None);
-        if view.exchanges.len() > at + 1 {
+        // A request that broke off mid-body (the device crashed or reset the
+        // connection) delivered nothing: it is no answer, and no sign of one.
+        if view.exchanges[at + 1..].iter().any(|e| !e.broke_off()) {
             return inconclusive(
                 "the client's later requests are not SyncML DM messages, so whether it \
                  repeated Package #1 cannot be read"

@@ -252,7 +252,14 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     // What came next: nothing, or a request; only a decoded Package #1 opening a
     // session shows the client left this one (an undecodable body, or another
     // SessionID mid-session (msg/sessionid-constant), says nothing about it).
-    let started_over = match view.exchanges.get(p.index + 1) {
+    // A request that broke off mid-body (the device crashed or reset the connection)
+    // delivered nothing: it is no answer, and no sign of one.
+    let broken: Vec<usize> = view.exchanges[p.index + 1..]
+        .iter()
+        .take_while(|e| e.broke_off())
+        .map(|e| e.index)
+        .collect();
+    let started_over = match view.exchanges.get(p.index + 1 + broken.len()) {
         None => None,
         Some(e) => match e.client_msg() {
             Some(n) if super::opens_session(n) => Some((e.index, n)),
@@ -274,12 +281,18 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     if pending.is_empty() {
         return None;
     }
-    let what = format!(
+    let mut what = format!(
         "the server's package (exchange {}) carried operations that need the client's \
          answer ({})",
         p.index,
         pending.join(", ")
     );
+    if let Some(first) = broken.first() {
+        what += &format!(
+            "; the client's request in exchange {first} broke off before its body was \
+             complete (the connection closed), so it delivered no answer"
+        );
+    }
     const CONTINUES: &str = "[PRO] §8: \"If the server sends management operations in a \
                              package that need responses (Status or Results) from the client, \
                              the management phase of the protocol continues with a new package \

@@ -1,0 +1,3 @@
+//! Test-support code of the suite's integration tests.
+
+pub mod realistic;
