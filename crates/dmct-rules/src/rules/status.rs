@@ -293,6 +293,15 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
              complete (the connection closed), so it delivered no answer"
         );
     }
+    // A device may refuse server credentials it cannot verify by ending the session
+    // (errata to issue 13, item 6): when this package carried some, say what to check
+    // before the failure is disputed.
+    if p.m.hdr.cred.is_some() || p.headers.get(dmct_proto::auth::HMAC_HEADER).is_some() {
+        what += "; the package carried the server's credentials: a device whose SRVCRED \
+                 differs from what the server presented may refuse them by ending the \
+                 session, so check the account (dmct: --server-user, --server-secret) \
+                 before disputing";
+    }
     const CONTINUES: &str = "[PRO] §8: \"If the server sends management operations in a \
                              package that need responses (Status or Results) from the client, \
                              the management phase of the protocol continues with a new package \
