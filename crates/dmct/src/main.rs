@@ -656,7 +656,31 @@ enum ListWhat {
     Mutations,
 }
 
+/// The status a shell reports for a process a closed pipe stopped (128 + SIGPIPE).
+const CLOSED_PIPE: i32 = 141;
+
+/// `dmct list rules | head -1`: the reader closed the pipe and wants no more. `print!`
+/// panics on that write error; that one panic becomes a quiet exit with the status a
+/// pipe-stopped process has, never a success that could hide a failing run (reports
+/// are written to files before anything is printed).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -1565,9 +1589,11 @@ fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
     for f in files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        // A transcript, or a vector (`dmct export`, testcases/vectors/rules) holding one.
+        // A transcript, or a vector (`dmct export`, testcases/vectors/rules) holding one;
+        // an editor's UTF-8 byte order mark is no reason to refuse it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let value: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", f.display()))?;
+            serde_json::from_str(text).with_context(|| format!("{} is not JSON", f.display()))?;
         let expected = value.get("vector_format").map(|_| {
             (
                 value["rule"].as_str().unwrap_or("").to_owned(),
@@ -1577,6 +1603,25 @@ fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
         let t: dmct_proto::transcript::Transcript =
             serde_json::from_value(value.get("transcript").cloned().unwrap_or(value.clone()))
                 .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
+        // A Package 0 alone is something to judge (a device refused it: no exchange).
+        if t.exchanges.is_empty() && t.package0.is_none() {
+            bail!(
+                "{} holds no exchanges and no Package 0: there is nothing to judge",
+                f.display()
+            );
+        }
+        let mut bodies = t.exchanges.iter().flat_map(|e| {
+            std::iter::once(e.request.body.as_bytes())
+                .chain(e.response.as_ref().map(|r| r.body.as_bytes()))
+        });
+        if !t.exchanges.is_empty() && !bodies.any(|b| dmct_proto::decode(b).is_ok()) {
+            bail!(
+                "{} is not a DM session: none of its {} exchange(s) carries a SyncML DM \
+                 message, in XML or WBXML",
+                f.display(),
+                t.exchanges.len()
+            );
+        }
         println!("{}:", f.display());
         let mut all = dmct_rules::check(&t);
         let waived = profile.apply(&mut all);

@@ -126,6 +126,32 @@ fn check_judges_a_violating_vector_offline_with_exit_1() {
         stdout.contains("fail session/no-status-only-package"),
         "{stdout}"
     );
+
+    // The same transcript saved by an editor that writes a UTF-8 byte order mark.
+    let bom = out_dir("check-bom").with_extension("json");
+    std::fs::write(&bom, format!("\u{feff}{}", v["transcript"])).unwrap();
+    let o = dmct(&["check", bom.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("fail session/no-status-only-package"));
+
+    // Nothing to judge, or nothing DM to judge: exit 2 with one clear line.
+    let mut empty = v["transcript"].clone();
+    empty["exchanges"] = serde_json::json!([]);
+    let file = out_dir("check-empty").with_extension("json");
+    std::fs::write(&file, empty.to_string()).unwrap();
+    let o = dmct(&["check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("holds no exchanges"), "{}", text(&o));
+    let mut web = v["transcript"].clone();
+    for ex in web["exchanges"].as_array_mut().unwrap() {
+        ex["request"]["body"] = serde_json::json!({"text": "GET / HTTP/1.1"});
+        ex["response"]["body"] = serde_json::json!({"text": "<html>hello</html>"});
+    }
+    let file = out_dir("check-not-dm").with_extension("json");
+    std::fs::write(&file, web.to_string()).unwrap();
+    let o = dmct(&["check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is not a DM session"), "{}", text(&o));
 }
 
 #[test]
@@ -161,6 +187,46 @@ fn serve_with_no_client_is_inconclusive_not_hung() {
         stdout.contains("did not connect within 1000 ms"),
         "{stdout}"
     );
+}
+
+/// `dmct check ... | head -1`: the reader closes the pipe after one line; dmct stops
+/// quietly with the status of a pipe-stopped process (141), never a panic (101).
+#[test]
+fn a_closed_pipe_stops_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    // Every rule vector: far more output (over a megabyte) than a pipe buffers, so
+    // dmct is still writing when the reader leaves.
+    let vectors: Vec<PathBuf> = std::fs::read_dir(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors/rules"),
+    )
+    .unwrap()
+    .flatten()
+    .flat_map(|d| {
+        std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .map(|f| f.path())
+    })
+    .collect();
+    assert!(vectors.len() > 100);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
+        .arg("check")
+        .args(&vectors)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The read end is closed here (dropped), long before dmct has written everything.
+    let o = child.wait_with_output().unwrap();
+    assert!(first.ends_with(":\n"), "{first}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(o.status.code(), Some(141), "{stderr}");
 }
 
 #[test]
