@@ -10,8 +10,8 @@
 
 use crate::proxy::{SessionCell, lock};
 use crate::{Event, EventSink};
+use dmct_proto::SyncML;
 use dmct_proto::transcript::{Closing, Transcript};
-use dmct_proto::{SyncML, alert_code};
 use dmct_rules::Verdict;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +23,7 @@ use tokio::sync::watch;
 /// A server package that ends the session: final, no operations, no challenge; or an
 /// Alert 1223 (abort).
 pub(crate) fn ends_session(m: &SyncML) -> bool {
-    let aborts = m.alert_codes().any(|c| c == alert_code::SESSION_ABORT);
-    aborts || (m.body.final_ && m.operations().next().is_none() && m.challenge().is_none())
+    m.ends_session()
 }
 
 /// The session stands ended: its last exchange's response (HTTP 200) ends it.

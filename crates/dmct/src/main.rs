@@ -1185,6 +1185,7 @@ async fn serve_external(
         let before = server
             .run_case(&dmct_suite::scenario::sanity("before"), opts, Some(t))
             .await;
+        tell_apart(&server);
         let alive = !before.transcript.exchanges.is_empty();
         runs.push(before);
         if !alive {
@@ -1240,6 +1241,7 @@ async fn serve_external(
             s.title
         );
         let run = server.run_case(s, opts, trigger).await;
+        tell_apart(&server);
         let verdict = dmct_suite::judge(&run).verdict;
         eprintln!(
             "      {} ({} exchanges)",
@@ -1253,6 +1255,7 @@ async fn serve_external(
         let after = server
             .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
             .await;
+        tell_apart(&server);
         if after.transcript.exchanges.is_empty() {
             eprintln!("dmct: {}", died_during_suite(&runs));
         }
@@ -1260,6 +1263,14 @@ async fn serve_external(
     }
     server.shutdown().await;
     Ok(runs)
+}
+
+/// Tell the operator of requests no case took (a second device, a late retry, a new
+/// session after the case's ended): answered 503, never judged.
+fn tell_apart(server: &dmct_suite::ExternalServer) {
+    for a in server.take_apart() {
+        eprintln!("      left out of every case: {a}");
+    }
 }
 
 /// The device answered the sanity session before the suite and not the one after: when
