@@ -46,6 +46,8 @@ pub(crate) struct Checker {
 struct Ctx {
     on_event: Option<EventSink>,
     completed: Arc<watch::Sender<usize>>,
+    /// Sessions ended by the server or in silence, each once.
+    ended: Arc<watch::Sender<usize>>,
     /// Judge with the rules (not only settle the end).
     live: bool,
 }
@@ -54,6 +56,7 @@ impl Checker {
     pub fn start(
         on_event: Option<EventSink>,
         completed: Arc<watch::Sender<usize>>,
+        ended: Arc<watch::Sender<usize>>,
         live: bool,
     ) -> Checker {
         let (tx, rx) = mpsc::channel::<SessionCell>();
@@ -62,6 +65,7 @@ impl Checker {
         let ctx = Ctx {
             on_event,
             completed,
+            ended,
             live,
         };
         let thread = std::thread::Builder::new()
@@ -143,14 +147,19 @@ fn settle(cell: &SessionCell, ctx: &Ctx) {
     let ends = last.is_some_and(|(status, body)| {
         status == 200 && dmct_proto::decode(body.as_bytes()).is_ok_and(|d| ends_session(&d.message))
     });
-    let (key, newly) = {
+    let (key, newly, first_end) = {
         let mut s = lock(cell);
         s.settled = n;
         s.record.completed = ends;
         let newly = ends && !s.ended_told;
         s.ended_told = ends;
-        (s.record.key.clone(), newly)
+        let first_end = newly && !s.end_counted;
+        s.end_counted |= newly;
+        (s.record.key.clone(), newly, first_end)
     };
+    if first_end {
+        ctx.ended.send_modify(|c| *c += 1);
+    }
     if newly {
         ctx.completed.send_modify(|c| *c += 1);
         if let Some(sink) = &ctx.on_event {

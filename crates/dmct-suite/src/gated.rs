@@ -143,7 +143,11 @@ impl Responder for GatedResponder {
             return response;
         };
         let decoded = dmct_proto::decode(request.body.as_bytes()).ok();
-        match case.gate.admit(decoded.as_ref().map(|d| &d.message), ip) {
+        let msg = decoded.as_ref().map(|d| &d.message);
+        match case
+            .gate
+            .admit_request(Some(request.body.as_bytes()), msg, ip)
+        {
             Admission::Case => {
                 let response = case.server.respond_on(request, conn.client_cert.as_deref());
                 case.gate.answered(&response);

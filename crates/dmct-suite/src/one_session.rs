@@ -15,7 +15,9 @@
 //! - A session ends with the server's final package without operations or challenge, or
 //!   an abort ([PRO] §8); whatever the device sends after that is no longer the case's
 //!   session. A new Package #1 with MsgID 1 while the server had answered with a package
-//!   that asked for no repetition (no challenge) is a new session too.
+//!   that asked for no repetition (no challenge) is a new session too, unless it repeats
+//!   the device's last request byte for byte (a retransmission: it did not get the
+//!   answer).
 //! - Two exceptions keep a device's own behaviour in its case, where the rules judge it:
 //!   after a challenge, a client may end the session and open a new one with the
 //!   credentials asked for (errata, issue 12 item 5: `session/reauth-continues` judges
@@ -68,6 +70,8 @@ pub struct OneSession {
     ended: bool,
     /// What dmct's server last answered.
     last: Last,
+    /// A digest of the last admitted request's bytes: a retransmission repeats them.
+    last_body: Option<u64>,
     /// Requests the case holds.
     admitted: usize,
     /// The case holds at most this many exchanges.
@@ -127,14 +131,33 @@ impl OneSession {
 
     /// Decide on a request: `msg` is its DM message when it decodes, `ip` its sender.
     pub fn admit(&mut self, msg: Option<&SyncML>, ip: Option<IpAddr>) -> Admission {
-        let verdict = self.decide(msg, ip);
+        self.admit_request(None, msg, ip)
+    }
+
+    /// As [`admit`](Self::admit), given the request's bytes too, so a retransmission
+    /// is told from a new session.
+    pub fn admit_request(
+        &mut self,
+        body: Option<&[u8]>,
+        msg: Option<&SyncML>,
+        ip: Option<IpAddr>,
+    ) -> Admission {
+        let digest = body.map(|b| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            b.hash(&mut h);
+            h.finish()
+        });
+        let repeated = digest.is_some() && digest == self.last_body;
+        let verdict = self.decide(msg, ip, repeated);
         if verdict == Admission::Case {
             self.admitted += 1;
+            self.last_body = digest;
         }
         verdict
     }
 
-    fn decide(&mut self, msg: Option<&SyncML>, ip: Option<IpAddr>) -> Admission {
+    fn decide(&mut self, msg: Option<&SyncML>, ip: Option<IpAddr>, repeated: bool) -> Admission {
         if self.ended {
             return Admission::Apart(match &self.identity {
                 Some(id) => format!("the case's {id} had ended"),
@@ -175,7 +198,7 @@ impl OneSession {
             ));
         }
         if *id == seen {
-            if new_package1(msg) && self.last == Last::Package {
+            if new_package1(msg) && self.last == Last::Package && !repeated {
                 return Admission::Apart(format!(
                     "a new Package #1 (MsgID 1) of {id} after dmct's server answered its \
                      session without a challenge: a new session"
@@ -328,6 +351,26 @@ mod tests {
             Admission::Apart(why) if why.contains("ended")
         ));
         assert!(matches!(g.admit(None, ip(1)), Admission::Apart(_)));
+    }
+
+    #[test]
+    fn a_retransmitted_package1_is_the_same_session() {
+        let mut g = OneSession::new(10, Vec::new());
+        let bytes = b"<SyncML>the same bytes</SyncML>";
+        let m = pkg1("1", "IMEI:1", 1);
+        assert_eq!(
+            g.admit_request(Some(bytes), Some(&m), ip(1)),
+            Admission::Case
+        );
+        g.answered(&answer(false, false));
+        assert_eq!(
+            g.admit_request(Some(bytes), Some(&m), ip(1)),
+            Admission::Case
+        );
+        assert!(matches!(
+            g.admit_request(Some(b"<SyncML>other</SyncML>"), Some(&m), ip(1)),
+            Admission::Apart(_)
+        ));
     }
 
     #[test]

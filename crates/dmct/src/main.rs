@@ -519,9 +519,14 @@ enum Command {
         /// Milliseconds delay-response holds a response
         #[arg(long, default_value_t = 2000)]
         delay_ms: u64,
-        /// Stop after N DM sessions ended (else at Ctrl-C)
+        /// Stop after N DM sessions ended: by the server, or in silence (the device
+        /// quiet past --idle after the server's answer); else at Ctrl-C
         #[arg(long, value_name = "N")]
         sessions: Option<usize>,
+        /// Seconds a device may stay quiet after the server's answer before its session
+        /// counts as ended in silence
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        idle: u64,
         /// The device's secret, for challenge-pkg1 to verify its MD5 answer
         #[arg(long)]
         client_secret: Option<String>,
@@ -837,6 +842,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 mutations,
                 delay_ms,
                 sessions,
+                idle,
                 client_secret,
                 client_user,
                 listen_tls,
@@ -854,6 +860,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 config.public_url = public_url;
                 config.mutations = proxy::parse_mutations(&mutations)?;
                 config.delay = Duration::from_millis(delay_ms);
+                config.idle = Duration::from_secs(idle);
                 // The nonces of its challenge-pkg1 come from the run seed, like a run's.
                 let seed = common.seed.value()?;
                 config.nonce_seed = Some(seed);
