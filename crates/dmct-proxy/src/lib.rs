@@ -72,6 +72,12 @@
 //! [`Closing::Stopped`], so silence is inconclusive, never a failure; once the server
 //! ended it, as [`Closing::PeerDone`]. Records handed out ([`ProxyHandle::sessions`],
 //! [`ProxyHandle::stop`]) are closed the same way, settled afresh from their transcript.
+//!
+//! A session also ends in silence: its device sends nothing for [`ProxyConfig::idle`]
+//! after the server's answer. It is told once ([`Event::SessionSilent`]), counted with
+//! the server-ended ones ([`ProxyHandle::wait_ended`], what `proxy --sessions N` waits
+//! for), and handed out closed as [`Closing::IdleTimeout`] (if the device comes back,
+//! the session goes on).
 
 mod apart;
 mod check;

@@ -29,7 +29,7 @@ struct LiveCase {
 }
 
 /// A request left out of every case, with why.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Apart {
     /// The case that was running, if any.
     pub case: Option<String>,
