@@ -19,6 +19,9 @@ pub struct GatedResponder {
     apart: Mutex<Vec<Apart>>,
 }
 
+/// Requests kept apart with their bodies between two [`GatedResponder::take_apart`].
+const KEPT_WHOLE: usize = 1_000;
+
 /// The case being served.
 struct LiveCase {
     id: String,
@@ -109,8 +112,23 @@ impl GatedResponder {
         std::mem::take(&mut *lock(&self.apart))
     }
 
-    fn keep_apart(&self, case: Option<String>, conn: &Connection, why: String, exchange: Exchange) {
-        lock(&self.apart).push(Apart {
+    fn keep_apart(
+        &self,
+        case: Option<String>,
+        conn: &Connection,
+        why: String,
+        mut exchange: Exchange,
+    ) {
+        let mut apart = lock(&self.apart);
+        // A device hammering the listener must not fill memory: past a bound only the
+        // heads are kept.
+        if apart.len() >= KEPT_WHOLE {
+            exchange.request.body = Vec::new().into();
+            if let Some(r) = &mut exchange.response {
+                r.body = Vec::new().into();
+            }
+        }
+        apart.push(Apart {
             case,
             remote: conn.remote,
             why,
