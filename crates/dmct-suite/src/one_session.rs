@@ -182,9 +182,9 @@ impl OneSession {
         let seen = identity_of(msg, ip);
         let Some(id) = &self.identity else {
             // A late message of an earlier case's session must not become this case's
-            // session; a new Package #1 is a new session even with the same identity (a
-            // device that reuses its SessionID).
-            if !new_package1(msg)
+            // session; a Package #1 is a new session even with the same identity (a
+            // device that reuses its SessionID, and maybe does not restart its MsgID).
+            if !msg.is_session_setup()
                 && let Some(why) = self.earlier_session(&seen)
             {
                 return Admission::Apart(why);
@@ -409,9 +409,10 @@ mod tests {
             Admission::Apart(why) if why.contains("case a/b")
         ));
         assert!(g.identity().is_none());
-        // The same device's new session (it reuses its SessionID) is the case's.
+        // The same device's new session (it reuses its SessionID, and here goes on
+        // counting its MsgIDs) is the case's.
         assert_eq!(
-            g.admit(Some(&pkg1("1", "IMEI:1", 1)), ip(1)),
+            g.admit(Some(&pkg1("1", "IMEI:1", 7)), ip(1)),
             Admission::Case
         );
     }
