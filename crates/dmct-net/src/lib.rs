@@ -24,7 +24,7 @@ mod tls;
 pub use client::{io_words, post, post_with, request_with};
 pub use record::{InFlight, Recorder};
 pub use server::{
-    AsyncAnswer, AsyncResponder, Responder, ServeHandle, serve, serve_async,
+    AsyncAnswer, AsyncResponder, Connection, Responder, ServeHandle, serve, serve_async,
     serve_async_unrecorded, serve_with,
 };
 pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};

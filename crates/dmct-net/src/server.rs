@@ -25,6 +25,15 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+/// The connection a request came on: who sent it, as far as the listener knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// The peer's address (IP and port) as accepted.
+    pub remote: Option<SocketAddr>,
+    /// The subject of the client certificate the TLS handshake verified, if any.
+    pub client_cert: Option<Arc<str>>,
+}
+
 /// The protocol logic behind the listener.
 pub trait Responder: Send + Sync + 'static {
     /// Called once per complete request. Must not block for long.
@@ -36,6 +45,19 @@ pub trait Responder: Send + Sync + 'static {
     fn respond_on(&self, request: &HttpRequest, client_cert: Option<&str>) -> HttpResponse {
         let _ = client_cert;
         self.respond(request)
+    }
+
+    /// As [`respond_on`](Self::respond_on), told the whole [`Connection`] (the peer's
+    /// address too). The default ignores the address.
+    fn respond_from(&self, request: &HttpRequest, conn: &Connection) -> HttpResponse {
+        self.respond_on(request, conn.client_cert.as_deref())
+    }
+
+    /// Told of a request that never reached the responder because its body was not
+    /// received (too large, broken off, too slow), with the answer the listener gave.
+    /// The default ignores it.
+    fn refused(&self, exchange: &Exchange, conn: &Connection) {
+        let _ = (exchange, conn);
     }
 }
 
@@ -49,6 +71,13 @@ pub type AsyncAnswer = Pin<Box<dyn Future<Output = Option<HttpResponse>> + Send>
 pub trait AsyncResponder: Send + Sync + 'static {
     /// Called once per complete request.
     fn respond(&self, request: HttpRequest) -> AsyncAnswer;
+
+    /// As [`respond`](Self::respond), told the [`Connection`] the request came on. The
+    /// default ignores it.
+    fn respond_from(&self, request: HttpRequest, conn: &Connection) -> AsyncAnswer {
+        let _ = conn;
+        self.respond(request)
+    }
 
     /// Told of a request that never reached [`respond`](Self::respond) because its body
     /// was not received (too large, broken off, too slow), with the answer the listener
@@ -237,8 +266,8 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, remote) = match accepted {
+                    Ok((stream, remote)) => (stream, remote),
                     // A peer that reset during the handshake costs its connection only.
                     Err(e) if is_connection_error(&e) => continue,
                     // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays
@@ -260,7 +289,10 @@ async fn accept_loop(
                 // never finishes it holds up nobody else.
                 conns.spawn(async move {
                     match acceptor {
-                        None => serve_conn(stream, logic, limits, recorder, None).await,
+                        None => {
+                            let conn = Connection { remote: Some(remote), client_cert: None };
+                            serve_conn(stream, logic, limits, recorder, conn).await
+                        }
                         Some(acceptor) => {
                             let shake = tokio::time::timeout(
                                 limits.exchange_timeout,
@@ -278,7 +310,8 @@ async fn accept_loop(
                                 let client_cert: Option<Arc<str>> = client_cert.map(Arc::from);
                                 let recorder = recorder
                                     .map(|r| r.on_connection(client_cert.as_deref().map(str::to_owned)));
-                                serve_conn(stream, logic, limits, recorder, client_cert).await;
+                                let conn = Connection { remote: Some(remote), client_cert };
+                                serve_conn(stream, logic, limits, recorder, conn).await;
                             }
                         }
                     }
@@ -299,7 +332,7 @@ async fn serve_conn<S>(
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
-    client_cert: Option<Arc<str>>,
+    conn: Connection,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -310,7 +343,7 @@ async fn serve_conn<S>(
             logic.clone(),
             limits.clone(),
             recorder.clone(),
-            client_cert.clone(),
+            conn.clone(),
         )
     });
     let _ = http1::Builder::new()
@@ -369,7 +402,7 @@ async fn handle(
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
-    client_cert: Option<Arc<str>>,
+    conn: Connection,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     // Held until the exchange is recorded: a peer still sending is not idle.
     let _in_flight = recorder.as_ref().map(Recorder::begin);
@@ -421,11 +454,14 @@ async fn handle(
         Ok(BodyEnd::Complete) => {
             request.body = std::mem::take(&mut buf).into();
             let answer = match &logic {
-                Logic::Sync(r) => Some(r.respond_on(&request, client_cert.as_deref())),
+                Logic::Sync(r) => Some(r.respond_from(&request, &conn)),
                 // The request is handed over; a copy is kept only when it is recorded.
                 Logic::Async(r) => match &recorder {
-                    Some(_) => r.respond(request.clone()).await,
-                    None => r.respond(std::mem::replace(&mut request, empty())).await,
+                    Some(_) => r.respond_from(request.clone(), &conn).await,
+                    None => {
+                        r.respond_from(std::mem::replace(&mut request, empty()), &conn)
+                            .await
+                    }
                 },
             };
             let Some(record) = answer else {
@@ -451,8 +487,11 @@ async fn handle(
         response: Some(record),
         failure,
     };
-    if let (Logic::Async(r), Some(_)) = (&logic, &exchange.failure) {
-        r.refused(&exchange);
+    if exchange.failure.is_some() {
+        match &logic {
+            Logic::Async(r) => r.refused(&exchange),
+            Logic::Sync(r) => r.refused(&exchange, &conn),
+        }
     }
     if let Some(rec) = &recorder {
         rec.push(exchange);

@@ -325,6 +325,16 @@ impl SyncML {
             .filter_map(|a| a.data.as_deref().map(str::trim))
     }
 
+    /// Does this server package end the session ([PRO] §8): final, without management
+    /// operations or a challenge, or carrying a Session Abort (Alert 1223)?
+    pub fn ends_session(&self) -> bool {
+        let aborts = self.alert_codes().any(|c| c == alert_code::SESSION_ABORT);
+        aborts
+            || (self.body.final_
+                && self.operations().next().is_none()
+                && self.challenge().is_none())
+    }
+
     /// Is this message a Package #1 (or its repetition): does it carry Alert 1200/1201?
     pub fn is_session_setup(&self) -> bool {
         self.alert_codes().any(|c| {

@@ -10,8 +10,8 @@
 
 use crate::proxy::{SessionCell, lock};
 use crate::{Event, EventSink};
+use dmct_proto::SyncML;
 use dmct_proto::transcript::{Closing, Transcript};
-use dmct_proto::{SyncML, alert_code};
 use dmct_rules::Verdict;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +23,7 @@ use tokio::sync::watch;
 /// A server package that ends the session: final, no operations, no challenge; or an
 /// Alert 1223 (abort).
 pub(crate) fn ends_session(m: &SyncML) -> bool {
-    let aborts = m.alert_codes().any(|c| c == alert_code::SESSION_ABORT);
-    aborts || (m.body.final_ && m.operations().next().is_none() && m.challenge().is_none())
+    m.ends_session()
 }
 
 /// The session stands ended: its last exchange's response (HTTP 200) ends it.
@@ -47,6 +46,8 @@ pub(crate) struct Checker {
 struct Ctx {
     on_event: Option<EventSink>,
     completed: Arc<watch::Sender<usize>>,
+    /// Sessions ended by the server or in silence, each once.
+    ended: Arc<watch::Sender<usize>>,
     /// Judge with the rules (not only settle the end).
     live: bool,
 }
@@ -55,6 +56,7 @@ impl Checker {
     pub fn start(
         on_event: Option<EventSink>,
         completed: Arc<watch::Sender<usize>>,
+        ended: Arc<watch::Sender<usize>>,
         live: bool,
     ) -> Checker {
         let (tx, rx) = mpsc::channel::<SessionCell>();
@@ -63,6 +65,7 @@ impl Checker {
         let ctx = Ctx {
             on_event,
             completed,
+            ended,
             live,
         };
         let thread = std::thread::Builder::new()
@@ -144,14 +147,19 @@ fn settle(cell: &SessionCell, ctx: &Ctx) {
     let ends = last.is_some_and(|(status, body)| {
         status == 200 && dmct_proto::decode(body.as_bytes()).is_ok_and(|d| ends_session(&d.message))
     });
-    let (key, newly) = {
+    let (key, newly, first_end) = {
         let mut s = lock(cell);
         s.settled = n;
         s.record.completed = ends;
         let newly = ends && !s.ended_told;
         s.ended_told = ends;
-        (s.record.key.clone(), newly)
+        let first_end = newly && !s.end_counted;
+        s.end_counted |= newly;
+        (s.record.key.clone(), newly, first_end)
     };
+    if first_end {
+        ctx.ended.send_modify(|c| *c += 1);
+    }
     if newly {
         ctx.completed.send_modify(|c| *c += 1);
         if let Some(sink) = &ctx.on_event {

@@ -37,9 +37,10 @@
 //! Each exchange lands in the record of its DM session, keyed by the SessionID and the
 //! client's Source LocURI of the request's SyncHdr ([`SessionKey::Dm`]); a request whose
 //! SyncHdr cannot be read (not a DM message, or refused before its body was read whole)
-//! lands in one [`SessionKey::Undecodable`] record. A SessionID that comes back (a new
-//! Package #1 after the earlier session ended) continues the same record; the rules tell
-//! the sessions apart by the MsgID restart. When the proxy changed bytes (a mutation, a
+//! lands in one [`SessionKey::Undecodable`] record. Records sharing a key are told apart
+//! by the device's address, its connection, and a new Package #1 (MsgID 1), which opens
+//! a new session unless the last answer asked for it again (a challenge); see `apart`.
+//! When the proxy changed bytes (a mutation, a
 //! RespURI rewrite), the exchange's [`Relay`] keeps what the upstream saw and returned
 //! beside the transcript's client-side bytes.
 //!
@@ -71,7 +72,14 @@
 //! [`Closing::Stopped`], so silence is inconclusive, never a failure; once the server
 //! ended it, as [`Closing::PeerDone`]. Records handed out ([`ProxyHandle::sessions`],
 //! [`ProxyHandle::stop`]) are closed the same way, settled afresh from their transcript.
+//!
+//! A session also ends in silence: its device sends nothing for [`ProxyConfig::idle`]
+//! after the server's answer. It is told once ([`Event::SessionSilent`]), counted with
+//! the server-ended ones ([`ProxyHandle::wait_ended`], what `proxy --sessions N` waits
+//! for), and handed out closed as [`Closing::IdleTimeout`] (if the device comes back,
+//! the session goes on).
 
+mod apart;
 mod check;
 mod mutation;
 mod proxy;
@@ -131,6 +139,11 @@ pub struct ProxyConfig {
     pub live_check: bool,
     /// Seed of the nonces the proxy makes; `None`: from the clock at start.
     pub nonce_seed: Option<u64>,
+    /// A session whose device stays quiet this long after the server's last answer
+    /// ended in silence: it counts among the ended sessions
+    /// ([`ProxyHandle::wait_ended`]) and its transcript closes as
+    /// [`Closing::IdleTimeout`].
+    pub idle: Duration,
     pub on_event: Option<EventSink>,
 }
 
@@ -151,6 +164,7 @@ impl ProxyConfig {
             max_exchanges: DEFAULT_MAX_EXCHANGES,
             live_check: true,
             nonce_seed: None,
+            idle: DEFAULT_IDLE,
             on_event: None,
         }
     }
@@ -171,9 +185,14 @@ impl std::fmt::Debug for ProxyConfig {
             .field("max_exchanges", &self.max_exchanges)
             .field("live_check", &self.live_check)
             .field("nonce_seed", &self.nonce_seed)
+            .field("idle", &self.idle)
             .finish_non_exhaustive()
     }
 }
+
+/// How long a device may stay quiet after the server's answer before its session counts
+/// as ended in silence, by default (as `dmct run --idle`).
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(10);
 
 /// Exchanges kept per session by default.
 pub const DEFAULT_MAX_EXCHANGES: usize = 1_000;
@@ -263,6 +282,9 @@ pub enum NoteKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub key: SessionKey,
+    /// The device's address: records sharing a key are told apart by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<std::net::IpAddr>,
     /// What the client sent and got, in order; closing `PeerDone` when the server ended
     /// the session, else `Stopped`.
     pub transcript: Transcript,
@@ -294,6 +316,13 @@ pub enum Event {
     SessionEnded {
         session: SessionKey,
         exchanges: usize,
+    },
+    /// The device stayed quiet `after_ms` after the server's last answer: the session
+    /// ended in silence (told once; it goes on if the device comes back).
+    SessionSilent {
+        session: SessionKey,
+        exchanges: usize,
+        after_ms: u64,
     },
 }
 

@@ -1,6 +1,7 @@
 //! The relay itself: one [`AsyncResponder`] on dmct-net's listener, the session records,
 //! the mutations and the RespURI map.
 
+use crate::apart::finished;
 use crate::check::{Checker, ended};
 use crate::scan;
 use crate::upstream::{Upstream, Url};
@@ -9,11 +10,11 @@ use crate::{
     SessionRecord, status_for,
 };
 use bytes::Bytes;
-use dmct_net::{AsyncAnswer, AsyncResponder, Limits, ServeHandle};
+use dmct_net::{AsyncAnswer, AsyncResponder, Connection, Limits, ServeHandle};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, Nonce, Scheme};
 use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{
-    Closing, Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
+    Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
 };
 use dmct_proto::xml::{Decoded, Encoding};
 use dmct_proto::{Command, Cred, LocRef, SyncML};
@@ -21,10 +22,10 @@ use dmct_rules::Role;
 use dmct_session::build::{self, MessageBuilder};
 use md5::{Digest, Md5};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// A session's record and what the proxy keeps about it.
@@ -42,6 +43,18 @@ pub(crate) struct Session {
     pub queued: bool,
     /// (rule, role) failures already told.
     pub reported: HashSet<(String, Role)>,
+    /// The connection of the latest request, and its MsgID: which of the records
+    /// sharing a key a request continues (`apart`).
+    pub remote: Option<SocketAddr>,
+    pub last_msg_id: Option<u64>,
+    /// When a request last arrived or was answered.
+    pub activity: Instant,
+    /// Requests being relayed.
+    pub in_flight: usize,
+    /// The device stayed quiet past the idle bound (cleared when it goes on).
+    pub silent: bool,
+    /// Counted among the ended sessions (by the server's end or by silence), once.
+    pub end_counted: bool,
 }
 
 pub(crate) type SessionCell = Arc<Mutex<Session>>;
@@ -67,9 +80,11 @@ struct Challenge {
 }
 
 #[derive(Default)]
-struct Sessions {
-    order: Vec<SessionCell>,
-    by_key: HashMap<SessionKey, SessionCell>,
+pub(crate) struct Sessions {
+    pub order: Vec<SessionCell>,
+    /// The records sharing a key, oldest first: sessions of several devices, or one
+    /// device's sessions one after another (`apart`).
+    pub by_key: HashMap<SessionKey, Vec<SessionCell>>,
 }
 
 /// RespURIs handed to clients as `<proxy>/dmct-r/<n>`: `n` indexes `urls`.
@@ -94,13 +109,18 @@ pub(crate) struct Shared {
     max_exchanges: usize,
     /// `scheme://authority` devices reach the proxy at.
     public_origin: String,
-    sessions: Mutex<Sessions>,
+    pub(crate) sessions: Mutex<Sessions>,
     resp_uris: Mutex<RespUris>,
     completed: Arc<watch::Sender<usize>>,
+    /// Sessions ended by the server or by silence, each counted once.
+    pub(crate) ended: Arc<watch::Sender<usize>>,
+    /// Quiet this long after the server's answer, a session ended in silence.
+    pub(crate) idle: Duration,
+    pub(crate) stopped: AtomicBool,
     checker: Checker,
     nonce_seed: u64,
     nonces: AtomicU64,
-    on_event: Option<EventSink>,
+    pub(crate) on_event: Option<EventSink>,
 }
 
 /// What to do with a request before it is forwarded.
@@ -149,6 +169,7 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     let url = config.public_url.clone().unwrap_or_else(|| serve.url());
     let public_origin = public.map(|u| u.origin()).unwrap_or_else(|| serve.url());
     let completed = Arc::new(watch::channel(0).0);
+    let ended_count = Arc::new(watch::channel(0).0);
     let shared = Arc::new(Shared {
         upstream: Upstream::new(config.upstream_tls.as_ref()),
         append_path: upstream_url.target == "/",
@@ -163,12 +184,21 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
         sessions: Mutex::new(Sessions::default()),
         resp_uris: Mutex::new(RespUris::default()),
         completed: completed.clone(),
-        checker: Checker::start(config.on_event.clone(), completed, config.live_check),
+        ended: ended_count.clone(),
+        idle: config.idle,
+        stopped: AtomicBool::new(false),
+        checker: Checker::start(
+            config.on_event.clone(),
+            completed,
+            ended_count,
+            config.live_check,
+        ),
         nonce_seed: seed,
         nonces: AtomicU64::new(0),
         on_event: config.on_event.clone(),
     });
     let _ = slot.set(shared.clone());
+    shared.watch_idle();
     Ok(ProxyHandle { serve, shared, url })
 }
 
@@ -186,7 +216,23 @@ impl ProxyHandle {
     /// Every session so far, in the order each began (a copy; recording goes on).
     pub fn sessions(&self) -> Vec<SessionRecord> {
         let cells: Vec<SessionCell> = lock(&self.shared.sessions).order.clone();
-        cells.iter().map(|c| finished(&lock(c).record)).collect()
+        cells
+            .iter()
+            .map(|c| finished(&lock(c), self.shared.idle))
+            .collect()
+    }
+
+    /// Sessions ended so far, by the server or in silence (quiet past
+    /// [`ProxyConfig::idle`] after the server's answer), each once: what
+    /// `proxy --sessions N` counts.
+    pub fn ended(&self) -> usize {
+        *self.shared.ended.borrow()
+    }
+
+    /// Wait until `n` sessions have ended (see [`ended`](Self::ended)).
+    pub async fn wait_ended(&self, n: usize) {
+        let mut rx = self.shared.ended.subscribe();
+        let _ = rx.wait_for(|c| *c >= n).await;
     }
 
     /// Sessions the server ended so far (a SessionID that comes back and ends again
@@ -219,10 +265,18 @@ impl ProxyHandle {
         sessions.order = keep;
         for cell in &taken {
             let key = lock(cell).record.key.clone();
-            sessions.by_key.remove(&key);
+            if let Some(list) = sessions.by_key.get_mut(&key) {
+                list.retain(|c| !Arc::ptr_eq(c, cell));
+                if list.is_empty() {
+                    sessions.by_key.remove(&key);
+                }
+            }
         }
         drop(sessions);
-        taken.iter().map(|c| finished(&lock(c).record)).collect()
+        taken
+            .iter()
+            .map(|c| finished(&lock(c), self.shared.idle))
+            .collect()
     }
 
     /// Stop listening (requests in flight get a moment to finish), stop the checker, and
@@ -231,26 +285,18 @@ impl ProxyHandle {
     pub async fn stop(self) -> Vec<SessionRecord> {
         let ProxyHandle { serve, shared, .. } = self;
         serve.shutdown().await;
+        shared.stopped.store(true, Ordering::SeqCst);
         // Stopping joins the checker thread: not on the runtime's own threads.
         let s = shared.clone();
         let _ = tokio::task::spawn_blocking(move || s.checker.stop()).await;
         shared.upstream.clear();
         let cells = std::mem::take(&mut lock(&shared.sessions).order);
         lock(&shared.sessions).by_key.clear();
-        cells.iter().map(|c| finished(&lock(c).record)).collect()
+        cells
+            .iter()
+            .map(|c| finished(&lock(c), shared.idle))
+            .collect()
     }
-}
-
-/// A record as handed out: its transcript closed as the session stands.
-fn finished(r: &SessionRecord) -> SessionRecord {
-    let mut r = r.clone();
-    r.completed = ended(&r.transcript);
-    r.transcript.closing = if r.completed {
-        Closing::PeerDone
-    } else {
-        Closing::Stopped
-    };
-    r
 }
 
 /// The listener's logic; the shared state is set right after the listener is bound.
@@ -258,10 +304,15 @@ struct Proxy(Arc<std::sync::OnceLock<Arc<Shared>>>);
 
 impl AsyncResponder for Proxy {
     fn respond(&self, request: HttpRequest) -> AsyncAnswer {
+        self.respond_from(request, &Connection::default())
+    }
+
+    fn respond_from(&self, request: HttpRequest, conn: &Connection) -> AsyncAnswer {
         let shared = self.0.get().cloned();
+        let remote = conn.remote;
         Box::pin(async move {
             match shared {
-                Some(s) => s.relay(request).await,
+                Some(s) => s.relay(request, remote).await,
                 None => Some(plain(503, "dmct proxy is starting\n")),
             }
         })
@@ -374,14 +425,28 @@ impl Shared {
         Nonce(h.finalize().as_slice().to_vec())
     }
 
-    fn session(&self, key: &SessionKey) -> SessionCell {
+    /// The one record of `key` (the undecodable requests'), made when first needed.
+    pub(crate) fn session(&self, key: &SessionKey) -> SessionCell {
         let mut sessions = lock(&self.sessions);
-        if let Some(c) = sessions.by_key.get(key) {
+        if let Some(c) = sessions.by_key.get(key).and_then(|l| l.last()) {
             return c.clone();
         }
-        let cell = Arc::new(Mutex::new(Session {
+        let cell = Self::new_session(key, None);
+        sessions.order.push(cell.clone());
+        sessions
+            .by_key
+            .entry(key.clone())
+            .or_default()
+            .push(cell.clone());
+        cell
+    }
+
+    /// A new, empty record of a session with `key`, of the device at `peer`.
+    pub(crate) fn new_session(key: &SessionKey, peer: Option<IpAddr>) -> SessionCell {
+        Arc::new(Mutex::new(Session {
             record: SessionRecord {
                 key: key.clone(),
+                peer,
                 transcript: Transcript {
                     started: Some(dmct_net::wall_clock()),
                     ..Transcript::default()
@@ -400,10 +465,13 @@ impl Shared {
             ended_told: false,
             queued: false,
             reported: HashSet::new(),
-        }));
-        sessions.order.push(cell.clone());
-        sessions.by_key.insert(key.clone(), cell.clone());
-        cell
+            remote: None,
+            last_msg_id: None,
+            activity: Instant::now(),
+            in_flight: 0,
+            silent: false,
+            end_counted: false,
+        }))
     }
 
     /// Where a request to `target` goes, and whether it is a mapped RespURI.
@@ -447,24 +515,44 @@ impl Shared {
         Some(format!("{}{RESP_PREFIX}{n}", self.public_origin))
     }
 
-    async fn relay(self: Arc<Self>, request: HttpRequest) -> Option<HttpResponse> {
-        // The whole message is decoded only when a mutation needs its model or the
-        // header scan cannot place it; relaying alone needs the session key.
+    async fn relay(
+        self: Arc<Self>,
+        request: HttpRequest,
+        remote: Option<SocketAddr>,
+    ) -> Option<HttpResponse> {
+        // The whole message is decoded only when a mutation needs its model, the header
+        // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
+        // the session key.
         let mutating = !self.mutations.is_empty();
-        let (key, decoded) = match scan::head(request.body.as_bytes()).filter(|_| !mutating) {
-            Some(h) => (
-                SessionKey::Dm {
+        let (key, msg_id, decoded) = match scan::head(request.body.as_bytes()).filter(|_| !mutating)
+        {
+            Some(h) => {
+                let msg_id = h.msg_id.parse::<u64>().ok();
+                let decoded = (msg_id == Some(1))
+                    .then(|| dmct_proto::decode(request.body.as_bytes()).ok())
+                    .flatten();
+                let key = SessionKey::Dm {
                     session_id: h.session_id,
                     client: h.client,
-                },
-                None,
-            ),
+                };
+                (key, msg_id, decoded)
+            }
             None => {
                 let d = dmct_proto::decode(request.body.as_bytes()).ok();
-                (key_of(d.as_ref()), d)
+                let msg_id = d.as_ref().and_then(|d| d.message.hdr.msg_id_number());
+                (key_of(d.as_ref()), msg_id, d)
             }
         };
-        let cell = self.session(&key);
+        let new_package1 = msg_id == Some(1)
+            && decoded
+                .as_ref()
+                .is_some_and(|d| d.message.is_session_setup());
+        let (cell, _busy) = self.session_for(
+            &key,
+            remote,
+            msg_id,
+            new_package1.then(|| request.body.as_bytes()),
+        );
         let mut relay = Relay::default();
         let mut notes: Notes = Vec::new();
 
@@ -936,6 +1024,7 @@ impl Shared {
             let mut s = lock(cell);
             // The session's last exchange so far: when it ended, as far as anyone knows.
             s.record.transcript.ended = Some(dmct_net::wall_clock());
+            s.activity = Instant::now();
             let index = if s.record.transcript.exchanges.len() < self.max_exchanges {
                 s.record.transcript.exchanges.push(Exchange {
                     request,

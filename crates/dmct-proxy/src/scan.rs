@@ -14,6 +14,8 @@ use quick_xml::events::Event;
 pub struct Head {
     pub session_id: String,
     pub client: String,
+    /// The MsgID as written (trimmed): a new session's first message is told by it.
+    pub msg_id: String,
 }
 
 /// Where the scanner is in the SyncHdr.
@@ -21,9 +23,10 @@ pub struct Head {
 enum Field {
     SessionId = 0,
     SourceLocUri = 1,
+    MsgId = 2,
 }
 
-/// The SyncHdr's SessionID and Source LocURI, trimmed, read from XML up to
+/// The SyncHdr's SessionID, Source LocURI and MsgID, trimmed, read from XML up to
 /// `</SyncHdr>`; `None` when the body is WBXML or anything is unusual (the caller then
 /// decodes the whole message).
 pub fn head(body: &[u8]) -> Option<Head> {
@@ -35,20 +38,21 @@ pub fn head(body: &[u8]) -> Option<Head> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     let mut path: Vec<String> = Vec::new();
-    // SessionID, Source LocURI.
-    let mut found: [Option<String>; 2] = [None, None];
+    // SessionID, Source LocURI, MsgID.
+    let mut found: [Option<String>; 3] = [None, None, None];
     let field = |path: &[String]| -> Option<Field> {
         match path {
             [a, b, c] if a == "SyncML" && b == "SyncHdr" && c == "SessionID" => {
                 Some(Field::SessionId)
             }
+            [a, b, c] if a == "SyncML" && b == "SyncHdr" && c == "MsgID" => Some(Field::MsgId),
             [a, b, c, d] if a == "SyncML" && b == "SyncHdr" && c == "Source" && d == "LocURI" => {
                 Some(Field::SourceLocUri)
             }
             _ => None,
         }
     };
-    let push = |found: &mut [Option<String>; 2], path: &[String], s: &str| {
+    let push = |found: &mut [Option<String>; 3], path: &[String], s: &str| {
         if let Some(f) = field(path) {
             found[f as usize]
                 .get_or_insert_with(String::new)
@@ -112,10 +116,11 @@ pub fn head(body: &[u8]) -> Option<Head> {
             Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
-    let [session_id, client] = found;
+    let [session_id, client, msg_id] = found;
     Some(Head {
         session_id: session_id?.trim().to_owned(),
         client: client?.trim().to_owned(),
+        msg_id: msg_id?.trim().to_owned(),
     })
 }
 
@@ -138,6 +143,7 @@ mod tests {
         Some(Head {
             session_id: m.hdr.session_id.trim().to_owned(),
             client: m.hdr.source.loc_uri.trim().to_owned(),
+            msg_id: m.hdr.msg_id.trim().to_owned(),
         })
     }
 

@@ -6,6 +6,8 @@ pub mod baseline;
 pub mod coverage;
 pub mod deviations;
 pub mod ending;
+pub mod gated;
+pub mod one_session;
 pub mod output;
 pub mod peers;
 pub mod probe;

@@ -5,6 +5,8 @@
 //! engines paired directly, for vectors and fast tests). All three are judged by the
 //! same [`judge`].
 
+use crate::gated::{Apart, GatedResponder, lock};
+use crate::one_session::Identity;
 use crate::peers;
 use crate::scenario::Scenario;
 use dmct_net::{ClientTls, Limits, Recorder, Responder, ServeHandle, ServerTls};
@@ -588,7 +590,9 @@ pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> Cas
 /// dmct's DM server on an operator-chosen address, waiting for an external client.
 pub struct ExternalServer {
     handle: ServeHandle,
-    responder: Arc<CaseResponder>,
+    responder: Arc<GatedResponder>,
+    /// The sessions of the cases run so far, with their case ids.
+    earlier: Mutex<Vec<(Identity, String)>>,
     /// The URL the device must be told (its DM account's server address).
     pub url: String,
 }
@@ -599,7 +603,7 @@ impl ExternalServer {
         public_url: Option<String>,
         opts: &Options,
     ) -> Result<Self, RunError> {
-        let responder = Arc::new(CaseResponder::default());
+        let responder = Arc::new(GatedResponder::default());
         let handle = dmct_net::serve_with(
             addr,
             responder.clone(),
@@ -611,12 +615,20 @@ impl ExternalServer {
         Ok(ExternalServer {
             handle,
             responder,
+            earlier: Mutex::new(Vec::new()),
             url,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.handle.local_addr()
+    }
+
+    /// The requests no case took (another device, a late retry, a session begun after
+    /// the case's ended, anything between cases), each answered 503, since last asked:
+    /// the operator is told of them; they are never judged.
+    pub fn take_apart(&self) -> Vec<Apart> {
+        self.responder.take_apart()
     }
 
     /// The identities of a case's session in this run: the SessionID its Package 0
@@ -637,8 +649,10 @@ impl ExternalServer {
     ) -> CaseRun {
         let started = tokio::time::Instant::now();
         let started_at = dmct_net::wall_clock();
-        let rec: &Recorder = self.handle.recorder();
-        rec.take();
+        // The listener's own record only tells of requests in flight; the case's
+        // exchanges are the gate's.
+        let listener: &Recorder = self.handle.recorder();
+        listener.take();
         let ids = Self::session_ids(scenario, opts);
         let mut config =
             peers::server_config(&self.url, opts.client_creds.clone(), &BTreeSet::new());
@@ -658,8 +672,14 @@ impl ExternalServer {
         config.nonce_seed = ids.server_nonce_seed;
         config.verproto_param = opts.verproto_param;
         // Serving before the device is woken: it may connect at once.
-        self.responder
-            .install(Some(Server::new(config.clone(), scenario.server.clone())));
+        let earlier = lock(&self.earlier).clone();
+        let rec = self.responder.begin(
+            &scenario.id,
+            Server::new(config.clone(), scenario.server.clone()),
+            opts.max_exchanges,
+            earlier,
+        );
+        let rec = &rec;
         let mut package0 = None;
         let mut closing = None;
         if let Some(t) = trigger {
@@ -690,7 +710,7 @@ impl ExternalServer {
                 if !rec.wait_beyond(seen, opts.idle.min(left)).await {
                     // A request still arriving is not silence: wait for it (within the
                     // session's time).
-                    if rec.in_flight() > 0 && opts.idle <= left {
+                    if listener.in_flight() > 0 && opts.idle <= left {
                         continue;
                     }
                     // Idle after the client's last package: the client stopped (rules
@@ -706,7 +726,11 @@ impl ExternalServer {
                 }
             },
         };
-        let server = self.responder.take();
+        let (ids, server) = self.responder.end();
+        for id in ids {
+            lock(&self.earlier).push((id, scenario.id.clone()));
+        }
+        listener.take();
         let transport = TransportAuth {
             client: rec.client_certs().into_iter().next(),
             server: None,

@@ -546,9 +546,14 @@ enum Command {
         /// Milliseconds delay-response holds a response
         #[arg(long, default_value_t = 2000)]
         delay_ms: u64,
-        /// Stop after N DM sessions ended (else at Ctrl-C)
+        /// Stop after N DM sessions ended: by the server, or in silence (the device
+        /// quiet past --idle after the server's answer); else at Ctrl-C
         #[arg(long, value_name = "N")]
         sessions: Option<usize>,
+        /// Seconds a device may stay quiet after the server's answer before its session
+        /// counts as ended in silence
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        idle: u64,
         /// The device's secret, for challenge-pkg1 to verify its MD5 answer
         #[arg(long)]
         client_secret: Option<String>,
@@ -770,6 +775,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                             &opts,
                             trigger.as_ref(),
                             gate.redact,
+                            &common.out,
                         )
                         .await?
                     }
@@ -894,6 +900,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 mutations,
                 delay_ms,
                 sessions,
+                idle,
                 client_secret,
                 client_user,
                 listen_tls,
@@ -911,6 +918,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 config.public_url = public_url;
                 config.mutations = proxy::parse_mutations(&mutations)?;
                 config.delay = Duration::from_millis(delay_ms);
+                config.idle = Duration::from_secs(idle);
                 // The nonces of its challenge-pkg1 come from the run seed, like a run's.
                 let seed = common.seed.value()?;
                 config.nonce_seed = Some(seed);
@@ -1187,6 +1195,64 @@ async fn serve_external(
     opts: &Options,
     trigger: Option<&runner::Trigger>,
     redact: bool,
+    out: &Path,
+) -> Result<Vec<CaseRun>> {
+    let mut left_out = Vec::new();
+    let runs = serve_cases(
+        addr,
+        public_url,
+        scenarios,
+        opts,
+        trigger,
+        redact,
+        &mut left_out,
+    )
+    .await;
+    write_left_out(out, &left_out, redact)?;
+    runs
+}
+
+/// The requests no case took, kept in OUT/left-out.json (redacted with --redact).
+fn write_left_out(out: &Path, left: &[dmct_suite::gated::Apart], redact: bool) -> Result<()> {
+    if left.is_empty() {
+        return Ok(());
+    }
+    let left: Vec<dmct_suite::gated::Apart> = left
+        .iter()
+        .cloned()
+        .map(|mut a| {
+            if redact {
+                let t = dmct_proto::transcript::Transcript {
+                    exchanges: vec![a.exchange.clone()],
+                    ..Default::default()
+                };
+                if let Some(e) = dmct_suite::redact::transcript(&t).0.exchanges.pop() {
+                    a.exchange = e;
+                }
+            }
+            a
+        })
+        .collect();
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join("left-out.json");
+    let json = serde_json::to_string_pretty(&left).context("cannot serialise left-out requests")?;
+    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "dmct: {} request(s) left out of every case are in {}",
+        left.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+async fn serve_cases(
+    addr: SocketAddr,
+    public_url: Option<String>,
+    scenarios: &[Scenario],
+    opts: &Options,
+    trigger: Option<&runner::Trigger>,
+    redact: bool,
+    left_out: &mut Vec<dmct_suite::gated::Apart>,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts).await?;
@@ -1242,6 +1308,7 @@ async fn serve_external(
         let before = server
             .run_case(&dmct_suite::scenario::sanity("before"), opts, Some(t))
             .await;
+        tell_apart(&server, left_out);
         let alive = !before.transcript.exchanges.is_empty();
         runs.push(before);
         if !alive {
@@ -1297,6 +1364,7 @@ async fn serve_external(
             s.title
         );
         let run = server.run_case(s, opts, trigger).await;
+        tell_apart(&server, left_out);
         let verdict = dmct_suite::judge(&run).verdict;
         eprintln!(
             "      {} ({} exchanges)",
@@ -1310,6 +1378,7 @@ async fn serve_external(
         let after = server
             .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
             .await;
+        tell_apart(&server, left_out);
         if after.transcript.exchanges.is_empty() {
             eprintln!("dmct: {}", died_during_suite(&runs));
         }
@@ -1317,6 +1386,15 @@ async fn serve_external(
     }
     server.shutdown().await;
     Ok(runs)
+}
+
+/// Tell the operator of requests no case took (a second device, a late retry, a new
+/// session after the case's ended): answered 503, never judged.
+fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &mut Vec<dmct_suite::gated::Apart>) {
+    for a in server.take_apart() {
+        eprintln!("      left out of every case: {a}");
+        left_out.push(a);
+    }
 }
 
 /// The device answered the sanity session before the suite and not the one after: when

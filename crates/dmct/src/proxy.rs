@@ -1,5 +1,6 @@
 //! `dmct proxy`: dmct between a real device and a real DM server. Prints new failures as
-//! they happen, and when stopped (Ctrl-C, or `--sessions N` sessions ended) writes the
+//! they happen, and when stopped (Ctrl-C, or `--sessions N` sessions ended, by the
+//! server or in silence past `--idle`) writes the
 //! same reports as `dmct run`: each recorded DM session is two cases, one judging the
 //! client, one judging the server.
 
@@ -36,6 +37,15 @@ pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> 
         Event::SessionEnded { session, exchanges } => {
             eprintln!("[{session}] ended by the server after {exchanges} exchanges")
         }
+        Event::SessionSilent {
+            session,
+            exchanges,
+            after_ms,
+        } => eprintln!(
+            "[{session}] ended in silence: the device sent nothing for {} s after the \
+             server's answer ({exchanges} exchanges)",
+            after_ms / 1000
+        ),
     }));
     let mutations: Vec<String> = config
         .mutations
@@ -59,7 +69,7 @@ pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> 
     match args.sessions {
         Some(n) => {
             tokio::select! {
-                () = handle.wait_completed(n) => {}
+                () = handle.wait_ended(n) => {}
                 r = tokio::signal::ctrl_c() => { r.context("cannot wait for Ctrl-C")?; }
             }
         }
@@ -69,28 +79,40 @@ pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> 
     }
     // Everything recorded comes back, finished or not.
     let records = handle.stop().await;
+    // Sessions sharing a SessionID and LocURI (two devices, or one device's sessions one
+    // after another) are numbered, so their cases and files stay apart.
+    let mut seen: std::collections::HashMap<SessionKey, usize> = Default::default();
     Ok(records
         .into_iter()
         .map(|r| {
-            let runs = cases_of(&r, &upstream, &mutations);
+            let nth = seen.entry(r.key.clone()).or_default();
+            *nth += 1;
+            let runs = cases_of(&r, *nth, &upstream, &mutations);
             (r, runs)
         })
         .collect())
 }
 
-/// A recorded session as two cases: the client judged, the server judged.
-fn cases_of(r: &SessionRecord, upstream: &str, mutations: &[String]) -> Vec<CaseRun> {
-    let id = match &r.key {
+/// A recorded session as two cases: the client judged, the server judged. `nth`: the
+/// how-manieth record of its key.
+fn cases_of(r: &SessionRecord, nth: usize, upstream: &str, mutations: &[String]) -> Vec<CaseRun> {
+    let mut id = match &r.key {
         SessionKey::Dm { session_id, .. } => format!("proxy/session-{session_id}"),
         SessionKey::Undecodable => "proxy/undecodable".to_owned(),
     };
+    if nth > 1 {
+        id.push_str(&format!("-{nth}"));
+    }
     let client = match &r.key {
         SessionKey::Dm { client, .. } => client.clone(),
         SessionKey::Undecodable => "unknown client".into(),
     };
     let scenario = dmct_suite::Scenario {
         id: id.clone(),
-        title: format!("{} through the proxy", r.key),
+        title: match r.peer {
+            Some(ip) => format!("{} from {ip} through the proxy", r.key),
+            None => format!("{} through the proxy", r.key),
+        },
         roles: vec![Role::Client, Role::Server],
         rules: Vec::new(),
         client: Default::default(),

@@ -183,3 +183,86 @@ fn a_plain_relay_passes_every_rule_both_ways_and_unknown_mutations_are_refused()
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("unknown mutation"), "{}", text(&o));
 }
+
+/// `--sessions 1` counts a session that ended in silence: a device that sends its
+/// Package #1 and nothing more after the server's answer. The proxy stops by itself
+/// after `--idle`, and the report says the client went quiet.
+#[test]
+fn sessions_n_counts_a_session_that_went_silent() {
+    use std::io::{Read, Write};
+    let server = peer_server(&[]);
+    let out = tmp("proxy-silent");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dmct"));
+    cmd.args([
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &server.url,
+    ])
+    .args([
+        "--out",
+        out.to_str().unwrap(),
+        "--sessions",
+        "1",
+        "--idle",
+        "1",
+    ]);
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("proxy output").unwrap();
+        if let Some(rest) = line.strip_prefix("dmct: proxy at ") {
+            break rest.split(" -> ").next().unwrap().trim().to_owned();
+        }
+    };
+    let told = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let body = "<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD>\
+        <VerProto>DM/1.2</VerProto><SessionID>3A</SessionID><MsgID>1</MsgID>\
+        <Target><LocURI>http://dm</LocURI></Target><Source><LocURI>IMEI:1</LocURI></Source>\
+        </SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>\
+        </SyncBody></SyncML>";
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /dm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.syncml.dm+xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Then silence: the proxy must end by itself, without Ctrl-C.
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the proxy did not stop after a silent session");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(matches!(code, 0..=2), "exit {code}");
+    let told = told.join().unwrap().join("\n");
+    assert!(told.contains("ended in silence"), "{told}");
+    let r = report(&out);
+    let closings: Vec<String> = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ended"]["how"].to_string())
+        .collect();
+    assert_eq!(closings.len(), 2, "{closings:?}");
+    assert!(
+        closings.iter().all(|c| c == "\"client-idle\""),
+        "the session ended in the client's silence: {closings:?}"
+    );
+}
