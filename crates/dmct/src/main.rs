@@ -17,6 +17,7 @@ use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
+mod interrupt;
 mod modes;
 mod peer;
 mod preflight;
@@ -758,52 +759,78 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     eprintln!("dmct: nothing selected: no case matches the filters");
                     return Ok(ExitCode::from(3));
                 }
+                if serve.is_some() {
+                    opts.server_tls = server_tls(&listen)?;
+                }
+                // Caught before anything is announced: a signal on "listening" is ours.
+                let mut signals = interrupt::Signals::catch()?;
+                let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
+                opts.collector = Some(collector.clone());
                 let started = Instant::now();
-                let runs = match (serve, target_server.as_deref()) {
-                    (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
-                    (Some(addr), _) => {
-                        opts.server_tls = server_tls(&listen)?;
-                        let trigger = exec.map(|command| runner::Trigger {
-                            command,
-                            dir: common.out.join("package0"),
-                            package0: !client_initiated,
-                        });
-                        serve_external(
-                            addr,
-                            public_url,
-                            &scenarios,
-                            &opts,
-                            trigger.as_ref(),
-                            gate.redact,
-                            &common.out,
-                        )
-                        .await?
-                    }
-                    (None, Some("builtin")) => {
-                        dmct_suite::run_builtin_servers(&scenarios, &opts).await?
-                    }
-                    (None, Some(url)) => {
-                        check_url(url)?;
-                        let target = accounts.target(url);
-                        if let Some(code) = preflight::probe(&target, &opts).await {
-                            return Ok(code);
+                let work = async {
+                    let runs = match (serve, target_server.as_deref()) {
+                        (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
+                        (Some(addr), _) => {
+                            let trigger = exec.map(|command| runner::Trigger {
+                                command,
+                                dir: common.out.join("package0"),
+                                package0: !client_initiated,
+                            });
+                            serve_external(
+                                addr,
+                                public_url,
+                                &scenarios,
+                                &opts,
+                                trigger.as_ref(),
+                                gate.redact,
+                                &common.out,
+                            )
+                            .await?
                         }
-                        eprintln!("dmct: driving the DM server at {url}");
-                        dmct_suite::run_target_server(&scenarios, &target, &opts).await
+                        (None, Some("builtin")) => {
+                            dmct_suite::run_builtin_servers(&scenarios, &opts).await?
+                        }
+                        (None, Some(url)) => {
+                            check_url(url)?;
+                            let target = accounts.target(url);
+                            if let Some(code) = preflight::probe(&target, &opts).await {
+                                return Ok(Err(code));
+                            }
+                            eprintln!("dmct: driving the DM server at {url}");
+                            dmct_suite::run_target_server(&scenarios, &target, &opts).await
+                        }
+                    };
+                    anyhow::Ok(Ok(runs))
+                };
+                let (runs, interrupted) = match signals.race(work).await {
+                    Ok(done) => match done? {
+                        Ok(runs) => (runs, None),
+                        Err(code) => return Ok(code),
+                    },
+                    Err(signal) => {
+                        interrupt::announce(signal);
+                        signals.exit_on_next();
+                        let (runs, running) = collector.take();
+                        (runs, Some((signal, running)))
                     }
                 };
-                if runs.is_empty() {
+                if runs.is_empty() && interrupted.is_none() {
                     eprintln!("dmct: nothing selected: no selected case tests this role");
                     return Ok(ExitCode::from(3));
                 }
-                let report = dmct_suite::report_with(
+                let mut report = dmct_suite::report_with(
                     "run",
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
-                gated_finish(&common.out, report, runs, &selection, &gate)
+                let Some((signal, running)) = interrupted else {
+                    return gated_finish(&common.out, report, runs, &selection, &gate);
+                };
+                dmct_suite::interrupted::mark(&mut report, running, signal);
+                gated_finish(&common.out, report, runs, &selection, &gate)?;
+                Ok(ExitCode::from(interrupt::INTERRUPTED))
             }
             Command::Selftest { common } => {
                 let opts = options(&common)?;
@@ -927,8 +954,16 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     user: client_user,
                     secret,
                 });
+                output::check_dir(&common.out).context("--out cannot take the reports")?;
+                let mut signals = interrupt::Signals::catch()?;
                 let started = Instant::now();
-                let sessions = proxy::run(proxy::ProxyArgs { config, sessions }).await?;
+                let (sessions, interrupted) =
+                    proxy::run(proxy::ProxyArgs { config, sessions }, &mut signals).await?;
+                // A second signal while the reports are written exits at once.
+                signals.exit_on_next();
+                if let Some(signal) = interrupted {
+                    interrupt::announce(signal);
+                }
                 let (records, runs): (Vec<_>, Vec<Vec<CaseRun>>) = sessions.into_iter().unzip();
                 let mut runs: Vec<CaseRun> = runs.into_iter().flatten().collect();
                 let mut records = records;
@@ -939,6 +974,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     seed,
                 );
+                report.interrupted = interrupted.is_some();
                 if redact {
                     let mut secrets = Vec::new();
                     for r in &mut runs {
@@ -956,9 +992,17 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 if runs.is_empty() {
                     eprintln!("dmct: the proxy saw no DM session");
                     write_and_print(&common.out, &report, &runs)?;
-                    return Ok(ExitCode::from(3));
+                    return Ok(ExitCode::from(if interrupted.is_some() {
+                        interrupt::INTERRUPTED
+                    } else {
+                        3
+                    }));
                 }
-                finish(&common.out, &report, &runs)
+                let code = finish(&common.out, &report, &runs)?;
+                Ok(match interrupted {
+                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
+                    None => code,
+                })
             }
             Command::Peer { which } => match which {
                 PeerCommand::Server {
@@ -1078,7 +1122,10 @@ fn progress() -> Option<dmct_suite::runner::Progress> {
     )))
 }
 
+/// The run's options; `--out` is checked first, so a run never ends unable to write
+/// what it found.
 fn options(c: &Common) -> Result<Options> {
+    output::check_dir(&c.out).context("--out cannot take the reports")?;
     Ok(Options {
         progress: progress(),
         limits: dmct_net::Limits {
@@ -1236,7 +1283,7 @@ fn write_left_out(out: &Path, left: &[dmct_suite::gated::Apart], redact: bool) -
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join("left-out.json");
     let json = serde_json::to_string_pretty(&left).context("cannot serialise left-out requests")?;
-    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    output::write_atomic(&path, json.as_bytes())?;
     eprintln!(
         "dmct: {} request(s) left out of every case are in {}",
         left.len(),
@@ -1305,19 +1352,22 @@ async fn serve_cases(
             "dmct: sanity session before the suite (waking the device with `{}`)",
             t.command
         );
-        let before = server
-            .run_case(&dmct_suite::scenario::sanity("before"), opts, Some(t))
-            .await;
+        let sanity = dmct_suite::scenario::sanity("before");
+        opts.starting(&sanity, Role::Client, "external-client");
+        let before = server.run_case(&sanity, opts, Some(t)).await;
         tell_apart(&server, left_out);
         let alive = !before.transcript.exchanges.is_empty();
+        opts.finished(&before);
         runs.push(before);
         if !alive {
             eprintln!("dmct: the device did not answer the sanity session: the suite is not run");
             for s in &todo {
-                runs.push(runner::skipped(
+                let run = runner::skipped(
                     s,
                     "the device did not answer the sanity session before the suite",
-                ));
+                );
+                opts.finished(&run);
+                runs.push(run);
             }
             server.shutdown().await;
             return Ok(runs);
@@ -1346,6 +1396,7 @@ async fn serve_cases(
                 s.title,
                 verdict.as_str()
             );
+            opts.finished(&run);
             runs.push(run);
             continue;
         }
@@ -1363,8 +1414,10 @@ async fn serve_cases(
             s.id,
             s.title
         );
+        opts.starting(s, Role::Client, "external-client");
         let run = server.run_case(s, opts, trigger).await;
         tell_apart(&server, left_out);
+        opts.finished(&run);
         let verdict = dmct_suite::judge(&run).verdict;
         eprintln!(
             "      {} ({} exchanges)",
@@ -1375,10 +1428,11 @@ async fn serve_cases(
     }
     if let Some(t) = trigger {
         eprintln!("dmct: sanity session after the suite");
-        let after = server
-            .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
-            .await;
+        let sanity = dmct_suite::scenario::sanity("after");
+        opts.starting(&sanity, Role::Client, "external-client");
+        let after = server.run_case(&sanity, opts, Some(t)).await;
         tell_apart(&server, left_out);
+        opts.finished(&after);
         if after.transcript.exchanges.is_empty() {
             eprintln!("dmct: {}", died_during_suite(&runs));
         }
@@ -1551,8 +1605,7 @@ fn gated_finish(
     selection.apply(&mut report);
     if let Some(path) = &gate.write_deviations {
         let f = dmct_suite::deviations::DeviationsFile::bootstrap(&report);
-        std::fs::write(path, f.to_toml())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        output::write_atomic(path, f.to_toml().as_bytes())?;
         eprintln!(
             "dmct: {} deviation{} written to {}",
             f.deviations.len(),
@@ -1584,9 +1637,7 @@ fn gated_finish(
         notes.push_str(&diff.render());
         let json = serde_json::to_string_pretty(&diff)?;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        std::fs::write(out.join("baseline-diff.json"), json + "\n").with_context(|| {
-            format!("cannot write {}", out.join("baseline-diff.json").display())
-        })?;
+        output::write_atomic(&out.join("baseline-diff.json"), (json + "\n").as_bytes())?;
     }
     if gate.redact {
         let mut secrets = Vec::new();
