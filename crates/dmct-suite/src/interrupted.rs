@@ -8,13 +8,21 @@ use dmct_report::{CaseVerdict, EndKind, Peer, RunReport, SessionEnd, Summary};
 use dmct_rules::Role;
 use std::sync::Mutex;
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Collector(Mutex<State>);
 
-#[derive(Debug, Default)]
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Collector(..)")
+    }
+}
+
+#[derive(Default)]
 struct State {
     done: Vec<CaseRun>,
     running: Option<CaseRun>,
+    /// Where the running case's exchanges are recorded, when the runner says.
+    recording: Option<dmct_net::Recorder>,
 }
 
 impl Collector {
@@ -24,7 +32,9 @@ impl Collector {
 
     /// A case begins against the peer named `peer`.
     pub fn starting(&self, scenario: &Scenario, role: Role, peer: &str) {
-        self.state().running = Some(CaseRun {
+        let mut s = self.state();
+        s.recording = None;
+        s.running = Some(CaseRun {
             scenario: scenario.clone(),
             role,
             peer: Peer {
@@ -39,19 +49,28 @@ impl Collector {
         });
     }
 
+    /// The running case's exchanges are recorded in `record`: an interruption keeps
+    /// what it holds.
+    pub fn recording(&self, record: &dmct_net::Recorder) {
+        self.state().recording = Some(record.clone());
+    }
+
     /// A case ended (or was not run): it is kept.
     pub fn finished(&self, run: &CaseRun) {
         let mut s = self.state();
         s.running = None;
+        s.recording = None;
         s.done.push(run.clone());
     }
 
-    /// Every case so far, the one that was running last (recording stopped, nothing
-    /// judged from it), and its index.
+    /// Every case so far, the one that was running last (with what was recorded of it
+    /// until then, recording stopped), and its index.
     pub fn take(&self) -> (Vec<CaseRun>, Option<usize>) {
         let mut s = self.state();
         let mut runs = std::mem::take(&mut s.done);
-        let running = s.running.take().map(|r| {
+        let recorded = s.recording.take().map(|r| r.snapshot()).unwrap_or_default();
+        let running = s.running.take().map(|mut r| {
+            r.transcript.exchanges = recorded;
             runs.push(r);
             runs.len() - 1
         });

@@ -696,6 +696,9 @@ impl ExternalServer {
             opts.max_exchanges,
             earlier,
         );
+        if let Some(c) = &opts.collector {
+            c.recording(&rec);
+        }
         let rec = &rec;
         let mut package0 = None;
         let mut closing = None;

@@ -6,6 +6,8 @@
 //! - 2: usage or harness error, a server URL that is no DM server, or a case was
 //!   inconclusive
 //! - 3: nothing was selected (a filter matched no case: never green)
+//! - 130: interrupted by Ctrl-C, SIGTERM or SIGHUP (`run`, `proxy --sessions N`); the
+//!   reports of what happened until then are written (`interrupt.rs`)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
 

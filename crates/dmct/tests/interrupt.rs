@@ -242,3 +242,44 @@ fn an_out_dir_that_is_a_file_is_refused_before_anything_runs() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
     }
 }
+
+#[test]
+fn the_interrupted_case_keeps_the_exchanges_recorded_until_then() {
+    let out = out_dir("interrupt-serve-partial");
+    let o = out.to_str().unwrap();
+    // A long --idle keeps the case open after the device's session.
+    let (child, line, _log) = start(
+        &[
+            "run",
+            "--serve",
+            "127.0.0.1:0",
+            "--wait",
+            "30",
+            "--idle",
+            "60",
+            "--out",
+            o,
+        ],
+        "dmct: DM server listening on",
+    );
+    let url = line
+        .split("(tell the device: ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .to_owned();
+    let c = dmct(&["peer", "client", "--url", &url]);
+    assert!(c.status.code().is_some(), "{}", text(&c));
+    signal(&child, "TERM");
+    assert_eq!(exit_code(child), Some(130));
+    let r = report(&out);
+    let case = &r["cases"][0];
+    assert_eq!(case["verdict"], "inconclusive", "{case:#}");
+    assert_eq!(case["ended"]["how"], "stopped");
+    assert!(case["exchanges"].as_u64().unwrap() >= 1, "{case:#}");
+    let t: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(case["transcript"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    assert!(!t["exchanges"].as_array().unwrap().is_empty());
+}
