@@ -768,6 +768,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 let mut signals = interrupt::Signals::catch()?;
                 let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
                 opts.collector = Some(collector.clone());
+                let left_out = LeftOut::default();
                 let started = Instant::now();
                 let work = async {
                     let runs = match (serve, target_server.as_deref()) {
@@ -778,16 +779,18 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                                 dir: common.out.join("package0"),
                                 package0: !client_initiated,
                             });
-                            serve_external(
+                            let runs = serve_cases(
                                 addr,
                                 public_url,
                                 &scenarios,
                                 &opts,
                                 trigger.as_ref(),
                                 gate.redact,
-                                &common.out,
+                                &left_out,
                             )
-                            .await?
+                            .await;
+                            write_left_out(&common.out, &lock(&left_out), gate.redact)?;
+                            runs?
                         }
                         (None, Some("builtin")) => {
                             dmct_suite::run_builtin_servers(&scenarios, &opts).await?
@@ -812,6 +815,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     Err(signal) => {
                         interrupt::announce(signal);
                         signals.exit_on_next();
+                        write_left_out(&common.out, &lock(&left_out), gate.redact)?;
                         let (runs, running) = collector.take();
                         (runs, Some((signal, running)))
                     }
@@ -1237,28 +1241,11 @@ fn elapsed_ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-async fn serve_external(
-    addr: SocketAddr,
-    public_url: Option<String>,
-    scenarios: &[Scenario],
-    opts: &Options,
-    trigger: Option<&runner::Trigger>,
-    redact: bool,
-    out: &Path,
-) -> Result<Vec<CaseRun>> {
-    let mut left_out = Vec::new();
-    let runs = serve_cases(
-        addr,
-        public_url,
-        scenarios,
-        opts,
-        trigger,
-        redact,
-        &mut left_out,
-    )
-    .await;
-    write_left_out(out, &left_out, redact)?;
-    runs
+/// The requests no case took, shared with the CLI so an interrupted run writes them too.
+type LeftOut = std::sync::Mutex<Vec<dmct_suite::gated::Apart>>;
+
+fn lock(left_out: &LeftOut) -> std::sync::MutexGuard<'_, Vec<dmct_suite::gated::Apart>> {
+    left_out.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The requests no case took, kept in OUT/left-out.json (redacted with --redact).
@@ -1301,7 +1288,7 @@ async fn serve_cases(
     opts: &Options,
     trigger: Option<&runner::Trigger>,
     redact: bool,
-    left_out: &mut Vec<dmct_suite::gated::Apart>,
+    left_out: &LeftOut,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts).await?;
@@ -1446,10 +1433,10 @@ async fn serve_cases(
 
 /// Tell the operator of requests no case took (a second device, a late retry, a new
 /// session after the case's ended): answered 503, never judged.
-fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &mut Vec<dmct_suite::gated::Apart>) {
+fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &LeftOut) {
     for a in server.take_apart() {
         eprintln!("      left out of every case: {a}");
-        left_out.push(a);
+        lock(left_out).push(a);
     }
 }
 
