@@ -283,3 +283,69 @@ fn the_interrupted_case_keeps_the_exchanges_recorded_until_then() {
     .unwrap();
     assert!(!t["exchanges"].as_array().unwrap().is_empty());
 }
+
+/// Kills the process when the test ends, passed or not.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sigint_while_driving_a_server_writes_the_cases_so_far() {
+    // A proxy holding the first answer of every session 4 s keeps the first case
+    // running long enough for the signal to land inside it.
+    let server = peer_server(&[]);
+    let proxy_out = out_dir("interrupt-target-proxy");
+    let (proxy, line, _plog) = start(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &server.url,
+            "--mutate",
+            "delay-response",
+            "--delay-ms",
+            "4000",
+            "--out",
+            proxy_out.to_str().unwrap(),
+        ],
+        "dmct: proxy at ",
+    );
+    let _proxy = Reaped(proxy);
+    let url = line["dmct: proxy at ".len()..]
+        .split(" -> ")
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = out_dir("interrupt-target");
+    let (child, _, _log) = start(
+        &[
+            "run",
+            "--target-server",
+            &url,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "dmct: driving the DM server at",
+    );
+    signal(&child, "INT");
+    assert_eq!(exit_code(child), Some(130));
+    let r = report(&out);
+    assert_eq!(r["interrupted"], true);
+    let cases = r["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{r:#}");
+    assert_eq!(cases[0]["role"], "server");
+    assert_eq!(cases[0]["verdict"], "inconclusive");
+    assert!(
+        cases[0]["ended"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SIGINT")
+    );
+    no_temporaries(&out);
+}
