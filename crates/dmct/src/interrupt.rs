@@ -67,12 +67,15 @@ impl Signals {
         }
     }
 
-    /// From now on, a signal ends the process at once with [`INTERRUPTED`]: the
-    /// operator asked twice.
+    /// From now on (the reports are being written), a signal ends the process at once
+    /// with [`INTERRUPTED`]: the operator asked twice, or asked while the run ended.
     pub fn exit_on_next(mut self) {
         tokio::spawn(async move {
             let name = self.next().await;
-            eprintln!("dmct: {name} again: stopping now; the reports already written are whole");
+            eprintln!(
+                "dmct: {name} while the reports were written: stopping now; the files \
+                 already written are whole"
+            );
             std::process::exit(i32::from(INTERRUPTED));
         });
     }

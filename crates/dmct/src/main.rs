@@ -807,14 +807,16 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     };
                     anyhow::Ok(Ok(runs))
                 };
-                let (runs, interrupted) = match signals.race(work).await {
+                let ended = signals.race(work).await;
+                // From here on, while the reports are written, a signal exits at once.
+                signals.exit_on_next();
+                let (runs, interrupted) = match ended {
                     Ok(done) => match done? {
                         Ok(runs) => (runs, None),
                         Err(code) => return Ok(code),
                     },
                     Err(signal) => {
                         interrupt::announce(signal);
-                        signals.exit_on_next();
                         write_left_out(&common.out, &lock(&left_out), gate.redact)?;
                         let (runs, running) = collector.take();
                         (runs, Some((signal, running)))
