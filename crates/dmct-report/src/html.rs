@@ -115,6 +115,12 @@ fn summary(out: &mut String, r: &RunReport) {
         plural(s.cases),
         duration(r.duration_ms)
     );
+    if r.interrupted {
+        out.push_str(
+            "<p class=\"lead\"><strong>Interrupted</strong>: the run was stopped by a signal; \
+             these are the cases until then.</p>\n",
+        );
+    }
 
     // Case counts, as tiles and as a bar.
     out.push_str("<div class=\"tiles\">\n");

@@ -185,6 +185,9 @@ fn write_properties(s: &mut String, report: &RunReport) {
         ("dmct.command", report.command.clone()),
         ("dmct.schema_version", report.schema_version.to_string()),
     ];
+    if report.interrupted {
+        props.push(("dmct.interrupted", "true".into()));
+    }
     if let Some(st) = &report.selftest {
         props.push((
             "dmct.selftest.mutation_score",

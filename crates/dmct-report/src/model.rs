@@ -12,6 +12,10 @@ pub struct RunReport {
     pub tool: Tool,
     /// `run`, `selftest`, `drive`.
     pub command: String,
+    /// The run was stopped by a signal (Ctrl-C, SIGTERM, SIGHUP): the report holds
+    /// what happened until then, and the case that was running is inconclusive.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub summary: Summary,
     pub cases: Vec<CaseResult>,
     /// Present for `selftest`: did each faulty peer trip the rules it breaks?

@@ -123,6 +123,12 @@ pub fn render_text(r: &RunReport) -> String {
     if sm.not_applicable > 0 {
         let _ = writeln!(s, "{} not applicable to this peer", sm.not_applicable);
     }
+    if r.interrupted {
+        let _ = writeln!(
+            s,
+            "interrupted: the run was stopped by a signal; these are the cases until then"
+        );
+    }
     let failed = r
         .cases
         .iter()

@@ -143,6 +143,7 @@ fn failing_run() -> (RunReport, Vec<Transcript>) {
             version: "0.1.0".into(),
         },
         command: "run".into(),
+        interrupted: false,
         summary: Summary::of(&cases),
         cases,
         selftest: None,

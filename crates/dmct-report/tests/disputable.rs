@@ -60,6 +60,7 @@ fn report(findings: Vec<Finding>) -> RunReport {
             version: "0.1.0".into(),
         },
         command: "run".into(),
+        interrupted: false,
         summary: Summary::of(std::slice::from_ref(&case)),
         cases: vec![case],
         selftest: None,

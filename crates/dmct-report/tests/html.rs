@@ -212,6 +212,7 @@ fn report() -> RunReport {
             version: "0.1.0".into(),
         },
         command: "selftest".into(),
+        interrupted: false,
         summary: Summary::of(&cases),
         cases,
         selftest: Some(Selftest {

@@ -83,6 +83,7 @@ fn report(command: &str, cases: Vec<CaseResult>, duration_ms: u64) -> RunReport 
             version: "0.1.0".into(),
         },
         command: command.into(),
+        interrupted: false,
         summary: Summary::of(&cases),
         cases,
         selftest: None,

@@ -79,6 +79,7 @@ fn report(t: &Transcript) -> RunReport {
             version: "0.1.0".into(),
         },
         command: "check".into(),
+        interrupted: false,
         summary: Summary::of(&cases),
         cases,
         selftest: None,

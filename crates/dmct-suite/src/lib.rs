@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod deviations;
 pub mod ending;
 pub mod gated;
+pub mod interrupted;
 pub mod one_session;
 pub mod output;
 pub mod peers;
@@ -76,6 +77,7 @@ pub fn report_with(
         schema_version: dmct_report::REPORT_SCHEMA_VERSION,
         tool: tool(),
         command: command.into(),
+        interrupted: false,
         summary: Summary::of(&cases),
         cases,
         selftest: None,
@@ -133,10 +135,17 @@ pub async fn run_builtin_servers(
 async fn run_plan(plan: &[(&Scenario, Role)], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
     let mut runs = Vec::new();
     for (i, (s, role)) in plan.iter().enumerate() {
-        runs.push(match role {
+        let peer = match role {
+            Role::Client => "builtin-client",
+            Role::Server => "builtin-server",
+        };
+        opts.starting(s, *role, peer);
+        let run = match role {
             Role::Client => runner::run_builtin_client(s, &BTreeSet::new(), opts).await?,
             Role::Server => runner::run_builtin_server(s, &BTreeSet::new(), opts).await?,
-        });
+        };
+        opts.finished(&run);
+        runs.push(run);
         opts.tick(i + 1, plan.len(), &s.id);
     }
     Ok(runs)
@@ -154,7 +163,10 @@ pub async fn run_target_server(
         .collect();
     let mut runs = Vec::new();
     for (i, s) in todo.iter().enumerate() {
-        runs.push(runner::run_external_server(s, target, opts).await);
+        opts.starting(s, Role::Server, &target.url);
+        let run = runner::run_external_server(s, target, opts).await;
+        opts.finished(&run);
+        runs.push(run);
         opts.tick(i + 1, todo.len(), &s.id);
     }
     runs

@@ -77,6 +77,8 @@ pub struct Options {
     pub client_encoding: Option<dmct_proto::xml::Encoding>,
     /// How the harness's and the built-in peers' DM Content-Types carry verproto.
     pub verproto_param: VerProtoParam,
+    /// Told of every case as it starts and ends, so an interrupted run keeps them.
+    pub collector: Option<Arc<crate::interrupted::Collector>>,
 }
 
 /// What a progress callback is told: cases done, cases planned, the case just ended.
@@ -93,6 +95,20 @@ impl std::fmt::Debug for Progress {
 }
 
 impl Options {
+    /// A case begins against the peer named `peer` (for the collector, if any).
+    pub fn starting(&self, scenario: &Scenario, role: Role, peer: &str) {
+        if let Some(c) = &self.collector {
+            c.starting(scenario, role, peer);
+        }
+    }
+
+    /// A case ended or was not run (for the collector, if any).
+    pub fn finished(&self, run: &CaseRun) {
+        if let Some(c) = &self.collector {
+            c.finished(run);
+        }
+    }
+
     pub(crate) fn tick(&self, done: usize, total: usize, case: &str) {
         if let Some(p) = &self.progress {
             (p.0)(done, total, case);
@@ -123,6 +139,7 @@ impl Default for Options {
             seed: peers::FIXED_SEED,
             client_encoding: None,
             verproto_param: VerProtoParam::default(),
+            collector: None,
         }
     }
 }
@@ -679,6 +696,9 @@ impl ExternalServer {
             opts.max_exchanges,
             earlier,
         );
+        if let Some(c) = &opts.collector {
+            c.recording(&rec);
+        }
         let rec = &rec;
         let mut package0 = None;
         let mut closing = None;

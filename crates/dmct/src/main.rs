@@ -6,6 +6,8 @@
 //! - 2: usage or harness error, a server URL that is no DM server, or a case was
 //!   inconclusive
 //! - 3: nothing was selected (a filter matched no case: never green)
+//! - 130: interrupted by Ctrl-C, SIGTERM or SIGHUP (`run`, `proxy --sessions N`); the
+//!   reports of what happened until then are written (`interrupt.rs`)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
 
@@ -17,6 +19,7 @@ use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
+mod interrupt;
 mod modes;
 mod peer;
 mod preflight;
@@ -758,52 +761,84 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     eprintln!("dmct: nothing selected: no case matches the filters");
                     return Ok(ExitCode::from(3));
                 }
+                if serve.is_some() {
+                    opts.server_tls = server_tls(&listen)?;
+                }
+                // Caught before anything is announced: a signal on "listening" is ours.
+                let mut signals = interrupt::Signals::catch()?;
+                let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
+                opts.collector = Some(collector.clone());
+                let left_out = LeftOut::default();
                 let started = Instant::now();
-                let runs = match (serve, target_server.as_deref()) {
-                    (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
-                    (Some(addr), _) => {
-                        opts.server_tls = server_tls(&listen)?;
-                        let trigger = exec.map(|command| runner::Trigger {
-                            command,
-                            dir: common.out.join("package0"),
-                            package0: !client_initiated,
-                        });
-                        serve_external(
-                            addr,
-                            public_url,
-                            &scenarios,
-                            &opts,
-                            trigger.as_ref(),
-                            gate.redact,
-                            &common.out,
-                        )
-                        .await?
-                    }
-                    (None, Some("builtin")) => {
-                        dmct_suite::run_builtin_servers(&scenarios, &opts).await?
-                    }
-                    (None, Some(url)) => {
-                        check_url(url)?;
-                        let target = accounts.target(url);
-                        if let Some(code) = preflight::probe(&target, &opts).await {
-                            return Ok(code);
+                let work = async {
+                    let runs = match (serve, target_server.as_deref()) {
+                        (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
+                        (Some(addr), _) => {
+                            let trigger = exec.map(|command| runner::Trigger {
+                                command,
+                                dir: common.out.join("package0"),
+                                package0: !client_initiated,
+                            });
+                            let runs = serve_cases(
+                                addr,
+                                public_url,
+                                &scenarios,
+                                &opts,
+                                trigger.as_ref(),
+                                gate.redact,
+                                &left_out,
+                            )
+                            .await;
+                            write_left_out(&common.out, &lock(&left_out), gate.redact)?;
+                            runs?
                         }
-                        eprintln!("dmct: driving the DM server at {url}");
-                        dmct_suite::run_target_server(&scenarios, &target, &opts).await
+                        (None, Some("builtin")) => {
+                            dmct_suite::run_builtin_servers(&scenarios, &opts).await?
+                        }
+                        (None, Some(url)) => {
+                            check_url(url)?;
+                            let target = accounts.target(url);
+                            if let Some(code) = preflight::probe(&target, &opts).await {
+                                return Ok(Err(code));
+                            }
+                            eprintln!("dmct: driving the DM server at {url}");
+                            dmct_suite::run_target_server(&scenarios, &target, &opts).await
+                        }
+                    };
+                    anyhow::Ok(Ok(runs))
+                };
+                let ended = signals.race(work).await;
+                // From here on, while the reports are written, a signal exits at once.
+                signals.exit_on_next();
+                let (runs, interrupted) = match ended {
+                    Ok(done) => match done? {
+                        Ok(runs) => (runs, None),
+                        Err(code) => return Ok(code),
+                    },
+                    Err(signal) => {
+                        interrupt::announce(signal);
+                        write_left_out(&common.out, &lock(&left_out), gate.redact)?;
+                        let (runs, running) = collector.take();
+                        (runs, Some((signal, running)))
                     }
                 };
-                if runs.is_empty() {
+                if runs.is_empty() && interrupted.is_none() {
                     eprintln!("dmct: nothing selected: no selected case tests this role");
                     return Ok(ExitCode::from(3));
                 }
-                let report = dmct_suite::report_with(
+                let mut report = dmct_suite::report_with(
                     "run",
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
-                gated_finish(&common.out, report, runs, &selection, &gate)
+                let Some((signal, running)) = interrupted else {
+                    return gated_finish(&common.out, report, runs, &selection, &gate);
+                };
+                dmct_suite::interrupted::mark(&mut report, running, signal);
+                gated_finish(&common.out, report, runs, &selection, &gate)?;
+                Ok(ExitCode::from(interrupt::INTERRUPTED))
             }
             Command::Selftest { common } => {
                 let opts = options(&common)?;
@@ -927,8 +962,16 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     user: client_user,
                     secret,
                 });
+                output::check_dir(&common.out).context("--out cannot take the reports")?;
+                let mut signals = interrupt::Signals::catch()?;
                 let started = Instant::now();
-                let sessions = proxy::run(proxy::ProxyArgs { config, sessions }).await?;
+                let (sessions, interrupted) =
+                    proxy::run(proxy::ProxyArgs { config, sessions }, &mut signals).await?;
+                // A second signal while the reports are written exits at once.
+                signals.exit_on_next();
+                if let Some(signal) = interrupted {
+                    interrupt::announce(signal);
+                }
                 let (records, runs): (Vec<_>, Vec<Vec<CaseRun>>) = sessions.into_iter().unzip();
                 let mut runs: Vec<CaseRun> = runs.into_iter().flatten().collect();
                 let mut records = records;
@@ -939,6 +982,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     seed,
                 );
+                report.interrupted = interrupted.is_some();
                 if redact {
                     let mut secrets = Vec::new();
                     for r in &mut runs {
@@ -956,9 +1000,17 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 if runs.is_empty() {
                     eprintln!("dmct: the proxy saw no DM session");
                     write_and_print(&common.out, &report, &runs)?;
-                    return Ok(ExitCode::from(3));
+                    return Ok(ExitCode::from(if interrupted.is_some() {
+                        interrupt::INTERRUPTED
+                    } else {
+                        3
+                    }));
                 }
-                finish(&common.out, &report, &runs)
+                let code = finish(&common.out, &report, &runs)?;
+                Ok(match interrupted {
+                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
+                    None => code,
+                })
             }
             Command::Peer { which } => match which {
                 PeerCommand::Server {
@@ -1078,7 +1130,10 @@ fn progress() -> Option<dmct_suite::runner::Progress> {
     )))
 }
 
+/// The run's options; `--out` is checked first, so a run never ends unable to write
+/// what it found.
 fn options(c: &Common) -> Result<Options> {
+    output::check_dir(&c.out).context("--out cannot take the reports")?;
     Ok(Options {
         progress: progress(),
         limits: dmct_net::Limits {
@@ -1188,28 +1243,11 @@ fn elapsed_ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-async fn serve_external(
-    addr: SocketAddr,
-    public_url: Option<String>,
-    scenarios: &[Scenario],
-    opts: &Options,
-    trigger: Option<&runner::Trigger>,
-    redact: bool,
-    out: &Path,
-) -> Result<Vec<CaseRun>> {
-    let mut left_out = Vec::new();
-    let runs = serve_cases(
-        addr,
-        public_url,
-        scenarios,
-        opts,
-        trigger,
-        redact,
-        &mut left_out,
-    )
-    .await;
-    write_left_out(out, &left_out, redact)?;
-    runs
+/// The requests no case took, shared with the CLI so an interrupted run writes them too.
+type LeftOut = std::sync::Mutex<Vec<dmct_suite::gated::Apart>>;
+
+fn lock(left_out: &LeftOut) -> std::sync::MutexGuard<'_, Vec<dmct_suite::gated::Apart>> {
+    left_out.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The requests no case took, kept in OUT/left-out.json (redacted with --redact).
@@ -1236,7 +1274,7 @@ fn write_left_out(out: &Path, left: &[dmct_suite::gated::Apart], redact: bool) -
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join("left-out.json");
     let json = serde_json::to_string_pretty(&left).context("cannot serialise left-out requests")?;
-    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    output::write_atomic(&path, json.as_bytes())?;
     eprintln!(
         "dmct: {} request(s) left out of every case are in {}",
         left.len(),
@@ -1252,7 +1290,7 @@ async fn serve_cases(
     opts: &Options,
     trigger: Option<&runner::Trigger>,
     redact: bool,
-    left_out: &mut Vec<dmct_suite::gated::Apart>,
+    left_out: &LeftOut,
 ) -> Result<Vec<CaseRun>> {
     let public_url_missing = public_url.is_none();
     let server = dmct_suite::ExternalServer::bind(addr, public_url, opts).await?;
@@ -1305,19 +1343,22 @@ async fn serve_cases(
             "dmct: sanity session before the suite (waking the device with `{}`)",
             t.command
         );
-        let before = server
-            .run_case(&dmct_suite::scenario::sanity("before"), opts, Some(t))
-            .await;
+        let sanity = dmct_suite::scenario::sanity("before");
+        opts.starting(&sanity, Role::Client, "external-client");
+        let before = server.run_case(&sanity, opts, Some(t)).await;
         tell_apart(&server, left_out);
         let alive = !before.transcript.exchanges.is_empty();
+        opts.finished(&before);
         runs.push(before);
         if !alive {
             eprintln!("dmct: the device did not answer the sanity session: the suite is not run");
             for s in &todo {
-                runs.push(runner::skipped(
+                let run = runner::skipped(
                     s,
                     "the device did not answer the sanity session before the suite",
-                ));
+                );
+                opts.finished(&run);
+                runs.push(run);
             }
             server.shutdown().await;
             return Ok(runs);
@@ -1346,6 +1387,7 @@ async fn serve_cases(
                 s.title,
                 verdict.as_str()
             );
+            opts.finished(&run);
             runs.push(run);
             continue;
         }
@@ -1363,8 +1405,10 @@ async fn serve_cases(
             s.id,
             s.title
         );
+        opts.starting(s, Role::Client, "external-client");
         let run = server.run_case(s, opts, trigger).await;
         tell_apart(&server, left_out);
+        opts.finished(&run);
         let verdict = dmct_suite::judge(&run).verdict;
         eprintln!(
             "      {} ({} exchanges)",
@@ -1375,10 +1419,11 @@ async fn serve_cases(
     }
     if let Some(t) = trigger {
         eprintln!("dmct: sanity session after the suite");
-        let after = server
-            .run_case(&dmct_suite::scenario::sanity("after"), opts, Some(t))
-            .await;
+        let sanity = dmct_suite::scenario::sanity("after");
+        opts.starting(&sanity, Role::Client, "external-client");
+        let after = server.run_case(&sanity, opts, Some(t)).await;
         tell_apart(&server, left_out);
+        opts.finished(&after);
         if after.transcript.exchanges.is_empty() {
             eprintln!("dmct: {}", died_during_suite(&runs));
         }
@@ -1390,10 +1435,10 @@ async fn serve_cases(
 
 /// Tell the operator of requests no case took (a second device, a late retry, a new
 /// session after the case's ended): answered 503, never judged.
-fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &mut Vec<dmct_suite::gated::Apart>) {
+fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &LeftOut) {
     for a in server.take_apart() {
         eprintln!("      left out of every case: {a}");
-        left_out.push(a);
+        lock(left_out).push(a);
     }
 }
 
@@ -1551,8 +1596,7 @@ fn gated_finish(
     selection.apply(&mut report);
     if let Some(path) = &gate.write_deviations {
         let f = dmct_suite::deviations::DeviationsFile::bootstrap(&report);
-        std::fs::write(path, f.to_toml())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        output::write_atomic(path, f.to_toml().as_bytes())?;
         eprintln!(
             "dmct: {} deviation{} written to {}",
             f.deviations.len(),
@@ -1584,9 +1628,7 @@ fn gated_finish(
         notes.push_str(&diff.render());
         let json = serde_json::to_string_pretty(&diff)?;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        std::fs::write(out.join("baseline-diff.json"), json + "\n").with_context(|| {
-            format!("cannot write {}", out.join("baseline-diff.json").display())
-        })?;
+        output::write_atomic(&out.join("baseline-diff.json"), (json + "\n").as_bytes())?;
     }
     if gate.redact {
         let mut secrets = Vec::new();

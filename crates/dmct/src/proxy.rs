@@ -1,5 +1,5 @@
 //! `dmct proxy`: dmct between a real device and a real DM server. Prints new failures as
-//! they happen, and when stopped (Ctrl-C, or `--sessions N` sessions ended, by the
+//! they happen, and when stopped (Ctrl-C, SIGTERM or SIGHUP, or `--sessions N` sessions ended, by the
 //! server or in silence past `--idle`) writes the
 //! same reports as `dmct run`: each recorded DM session is two cases, one judging the
 //! client, one judging the server.
@@ -17,7 +17,12 @@ pub struct ProxyArgs {
     pub sessions: Option<usize>,
 }
 
-pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> {
+/// The proxy until it is stopped; every session it recorded as cases, and the signal
+/// that interrupted `--sessions N`, if one did.
+pub async fn run(
+    args: ProxyArgs,
+    signals: &mut crate::interrupt::Signals,
+) -> Result<(Vec<(SessionRecord, Vec<CaseRun>)>, Option<&'static str>)> {
     let mut config = args.config;
     config.on_event = Some(Arc::new(|e: Event| match e {
         Event::Finding { session, finding } => eprintln!(
@@ -66,23 +71,26 @@ pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> 
         },
         handle.url()
     );
-    match args.sessions {
+    // Any of the signals stops the proxy as Ctrl-C does. Waiting for `--sessions N`, it
+    // is an interruption: the report says so and the exit code is 130.
+    let interrupted = match args.sessions {
         Some(n) => {
             tokio::select! {
-                () = handle.wait_ended(n) => {}
-                r = tokio::signal::ctrl_c() => { r.context("cannot wait for Ctrl-C")?; }
+                () = handle.wait_ended(n) => None,
+                name = signals.next() => Some(name),
             }
         }
-        None => tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?,
-    }
+        None => {
+            signals.next().await;
+            None
+        }
+    };
     // Everything recorded comes back, finished or not.
     let records = handle.stop().await;
     // Sessions sharing a SessionID and LocURI (two devices, or one device's sessions one
     // after another) are numbered, so their cases and files stay apart.
     let mut seen: std::collections::HashMap<SessionKey, usize> = Default::default();
-    Ok(records
+    let sessions = records
         .into_iter()
         .map(|r| {
             let nth = seen.entry(r.key.clone()).or_default();
@@ -90,7 +98,8 @@ pub async fn run(args: ProxyArgs) -> Result<Vec<(SessionRecord, Vec<CaseRun>)>> 
             let runs = cases_of(&r, *nth, &upstream, &mutations);
             (r, runs)
         })
-        .collect())
+        .collect();
+    Ok((sessions, interrupted))
 }
 
 /// A recorded session as two cases: the client judged, the server judged. `nth`: the
@@ -147,7 +156,7 @@ pub fn write_sessions(out: &Path, records: &[SessionRecord]) -> Result<()> {
     for (i, r) in records.iter().enumerate() {
         let path = dir.join(format!("{i:04}.json"));
         let json = serde_json::to_string_pretty(r).context("cannot serialise a session")?;
-        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        dmct_suite::output::write_atomic(&path, json.as_bytes())?;
     }
     Ok(())
 }
