@@ -875,7 +875,20 @@ impl Trigger {
         } else {
             None
         };
-        let out = match tokio::time::timeout(timeout, cmd.output()).await {
+        let written = self.package0.then(|| {
+            self.dir
+                .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")))
+        });
+        let out = tokio::time::timeout(timeout, cmd.output()).await;
+        // Under --redact no digest stays under OUT: the file lives while the command
+        // runs (DMCT_PKG0_HEX holds the same bytes).
+        if crate::redact::active()
+            && let Some(f) = &written
+        {
+            let _ = std::fs::remove_file(f);
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+        let out = match out {
             Err(_) => {
                 return Err(format!(
                     "`{}` did not finish within {} s",
