@@ -22,6 +22,8 @@ const CLI_USER: &str = "redact-user-7";
 const CLI_SECRET: &str = "cli-Secret-Q7x9w2";
 /// The nonce the client holds, as bytes (given base64 on the command line).
 const NONCE: &[u8] = b"nonce-Z4v6b1";
+/// The device's stored server nonce, which keys a Package 0 (`--pkg0-nonce b64:`).
+const PKG0_NONCE: &[u8] = b"pkg0-nonce-R2d8";
 
 fn nonce_b64() -> String {
     B64.encode(NONCE)
@@ -101,6 +103,9 @@ fn secrets() -> Vec<(String, Vec<u8>)> {
     for f in forms_of(NONCE) {
         s.push(("the client's nonce".into(), f));
     }
+    for f in forms_of(PKG0_NONCE) {
+        s.push(("the Package 0 nonce".into(), f));
+    }
     s.retain(|(_, f)| f.len() >= 6);
     s
 }
@@ -128,12 +133,49 @@ fn hits(bytes: &[u8], secrets: &[(String, Vec<u8>)]) -> Vec<String> {
         .collect()
 }
 
+/// The HMAC macs of every body the transcripts under `out` hold, keyed with each
+/// account and the known nonce: computable wherever redaction left a body as sent.
+fn macs(files: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
+    let accounts = [
+        (CLI_USER, CLI_SECRET),
+        (SRV_USER, SRV_SECRET),
+        ("dmct-client", "dmct-client-secret"),
+        ("dmct-server", "dmct-server-secret"),
+    ];
+    let mut out = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json"))
+    {
+        let Ok(t) = serde_json::from_str::<dmct_proto::transcript::Transcript>(
+            &std::fs::read_to_string(f).unwrap_or_default(),
+        ) else {
+            continue;
+        };
+        for e in &t.exchanges {
+            let bodies = std::iter::once(&e.request.body).chain(e.response.iter().map(|r| &r.body));
+            for b in bodies {
+                for (user, secret) in accounts {
+                    let c = Credentials {
+                        user: user.into(),
+                        secret: secret.into(),
+                    };
+                    let mac = dmct_proto::auth::hmac_mac(&c, NONCE, b.as_bytes());
+                    out.push((format!("HMAC mac of {user}"), mac.into_bytes()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// No secret in any file under `out` nor in what was printed.
 fn assert_clean(mode: &str, out: &Path, printed: &[&[u8]]) {
-    let secrets = secrets();
     let mut found = Vec::new();
     let mut files = Vec::new();
     files_under(out, &mut files);
+    let mut secrets = secrets();
+    secrets.extend(macs(&files));
     assert!(
         !files.is_empty(),
         "{mode}: nothing written under {}",
@@ -206,6 +248,8 @@ fn builtin_run_leaks_nothing() {
         "session/package0",
         "--case",
         "auth/wrong-md5-digest",
+        "--case",
+        "session/get-replace-wbxml",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -252,9 +296,12 @@ fn run_serve_exec_leaks_nothing() {
     // in the report and on the terminal, without the command or what it printed.
     let out = out_dir("redact-serve-failing");
     let failing = format!("echo {CLI_SECRET} {SRV_SECRET} >&2; exit 3");
+    let pkg0_nonce = format!("b64:{}", B64.encode(PKG0_NONCE));
     let args = with_account(
         &["run", "--serve", "127.0.0.1:0", "--redact"],
         &[
+            "--pkg0-nonce",
+            &pkg0_nonce,
             "--exec",
             &failing,
             "--wait",
@@ -400,22 +447,30 @@ fn the_search_finds_secrets_without_redact() {
     let server_args = with_account(&[], &[]);
     let sa: Vec<&str> = server_args.iter().map(String::as_str).collect();
     let server = peer_server(&sa);
-    let out = out_dir("redact-control");
-    let mut args = with_account(&["drive", &server.url], &[]);
-    args.extend(["--out".to_owned(), out.to_str().unwrap().to_owned()]);
-    let o = run(&args);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
-    let mut files = Vec::new();
-    files_under(&out, &mut files);
-    let all: Vec<u8> = files
-        .iter()
-        .flat_map(|f| std::fs::read(f).unwrap())
-        .collect();
-    let found = hits(&all, &secrets());
-    assert!(
-        found
+    for (auth, want) in [
+        ("basic", "Basic"),
+        ("md5", "MD5 digest"),
+        ("hmac", "HMAC mac"),
+    ] {
+        let out = out_dir(&format!("redact-control-{auth}"));
+        let mut args = with_account(&["drive", &server.url], &[]);
+        let at = args.iter().position(|a| a == "md5").unwrap();
+        args[at] = auth.to_owned();
+        args.extend(["--out".to_owned(), out.to_str().unwrap().to_owned()]);
+        let o = run(&args);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+        let mut files = Vec::new();
+        files_under(&out, &mut files);
+        let all: Vec<u8> = files
             .iter()
-            .any(|h| h.starts_with("Basic") || h.starts_with("MD5 digest")),
-        "{found:?}"
-    );
+            .flat_map(|f| std::fs::read(f).unwrap())
+            .collect();
+        let mut secrets = secrets();
+        secrets.extend(macs(&files));
+        let found = hits(&all, &secrets);
+        assert!(
+            found.iter().any(|h| h.starts_with(want)),
+            "{auth}: {found:?}"
+        );
+    }
 }
