@@ -290,19 +290,23 @@ fn scrub_json(v: &mut serde_json::Value, secrets: &[String], skip: &[&str]) {
     }
 }
 
-/// `value` with every string scrubbed (through its JSON form); unchanged should the
-/// round trip fail.
+/// `value` with every string scrubbed (through its JSON form); `false`, and `value`
+/// unchanged, should the round trip fail.
 fn scrub_serde<T: serde::Serialize + serde::de::DeserializeOwned>(
     value: &mut T,
     secrets: &[String],
     skip: &[&str],
-) {
+) -> bool {
     let Ok(mut v) = serde_json::to_value(&*value) else {
-        return;
+        return false;
     };
     scrub_json(&mut v, secrets, skip);
-    if let Ok(t) = serde_json::from_value(v) {
-        *value = t;
+    match serde_json::from_value(v) {
+        Ok(t) => {
+            *value = t;
+            true
+        }
+        Err(_) => false,
     }
 }
 
@@ -368,7 +372,15 @@ pub fn transcript(t: &Transcript) -> (Transcript, Vec<String>) {
     }
     // What is left: probes naming the nonce they were keyed with, why recording
     // stopped (a failed --exec command), failures, the transport.
-    scrub_serde(&mut t, &secrets, &["body", "package0"]);
+    if !scrub_serde(&mut t, &secrets, &["body", "package0"]) {
+        // Never expected; should it happen, the probes still lose their nonces.
+        for p in &mut t.probes {
+            p.detail = scrub(&p.detail, &secrets);
+            if let Some(n) = &mut p.nonce {
+                *n = scrub(n, &secrets);
+            }
+        }
+    }
     (t, secrets)
 }
 
@@ -395,7 +407,17 @@ pub fn report(r: &mut RunReport, secrets: &[String]) {
     let mut all = secrets.to_vec();
     all.extend(known());
     let all = tidy(all);
-    scrub_serde(r, &all, &[]);
+    if !scrub_serde(r, &all, &[]) {
+        // Never expected; should it happen, details and excerpts still lose them.
+        for c in &mut r.cases {
+            for f in &mut c.findings {
+                f.detail = scrub(&f.detail, &all);
+                if let Some(e) = &mut f.excerpt {
+                    *e = scrub(e, &all);
+                }
+            }
+        }
+    }
 }
 
 /// Redact the runs' transcripts and the report made from them, in place.
@@ -541,5 +563,34 @@ mod tests {
             UNDECODABLE.as_bytes()
         );
         assert!(t.exchanges[0].response.as_ref().unwrap().body.is_empty());
+    }
+
+    /// Every string of a report and of its transcripts goes through the scrub: why a
+    /// case was not run quotes a secret here; the report keeps its cases and loses
+    /// its seed.
+    #[test]
+    fn reports_and_transcripts_lose_secrets_in_every_string() {
+        let sc = crate::scenario::builtin()
+            .unwrap()
+            .into_iter()
+            .find(|s| s.id == "session/get-replace")
+            .unwrap();
+        let secret = "why-Secret-5t6y";
+        let mut runs = vec![crate::runner::skipped(
+            &sc,
+            &format!("`run {secret}` failed"),
+        )];
+        let mut r = crate::report_with("run", &runs, 1, &Default::default(), 7);
+        assert!(serde_json::to_string(&r).unwrap().contains(secret));
+        let cases = r.cases.len();
+        let (t, _) = transcript(&runs[0].transcript);
+        runs[0].transcript = t;
+        report(&mut r, &[secret.to_owned()]);
+        assert_eq!(r.cases.len(), cases);
+        assert!(r.seeds.is_empty());
+        assert!(!serde_json::to_string(&r).unwrap().contains(secret));
+        let mut t = runs[0].transcript.clone();
+        assert!(scrub_serde(&mut t, &[secret.to_owned()], &["body"]));
+        assert!(!serde_json::to_string(&t).unwrap().contains(secret));
     }
 }
