@@ -131,7 +131,7 @@ fn md5(parts: &[&[u8]]) -> [u8; 16] {
 }
 
 /// B64(MD5("user:secret")), the inner value of both digests.
-fn inner(c: &Credentials) -> String {
+pub fn inner_digest(c: &Credentials) -> String {
     B64.encode(md5(&[c.user.as_bytes(), b":", c.secret.as_bytes()]))
 }
 
@@ -155,7 +155,7 @@ pub fn decode_basic(data: &str) -> Result<Credentials, AuthError> {
 
 /// `syncml:auth-md5`: B64(MD5(B64(MD5("user:secret")) ":" nonce)).
 pub fn md5_digest(c: &Credentials, nonce: &[u8]) -> String {
-    B64.encode(md5(&[inner(c).as_bytes(), b":", nonce]))
+    B64.encode(md5(&[inner_digest(c).as_bytes(), b":", nonce]))
 }
 
 /// The `mac` of the `x-syncml-hmac` header (DM Security). Despite the name it is not
@@ -163,7 +163,7 @@ pub fn md5_digest(c: &Credentials, nonce: &[u8]) -> String {
 pub fn hmac_mac(c: &Credentials, nonce: &[u8], body: &[u8]) -> String {
     let body_digest = B64.encode(md5(&[body]));
     B64.encode(md5(&[
-        inner(c).as_bytes(),
+        inner_digest(c).as_bytes(),
         b":",
         nonce,
         b":",
@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn md5_known_answer_from_the_spec() {
         // printf 'Bruce2:OhBehave' | openssl md5 -binary | base64
-        assert_eq!(inner(&bruce()), "PtEdr8lBQ45IbT1bZIkrOQ==");
+        assert_eq!(inner_digest(&bruce()), "PtEdr8lBQ45IbT1bZIkrOQ==");
         // inner=$(printf 'Bruce2:OhBehave' | openssl md5 -binary | base64)
         // printf '%s:Nonce' "$inner" | openssl md5 -binary | base64
         assert_eq!(md5_digest(&bruce(), b"Nonce"), "Zz6EivR3yeaaENcRN6lpAQ==");
@@ -341,7 +341,7 @@ mod tests {
             user: "dmct-client".into(),
             secret: "dmct-client-secret".into(),
         };
-        assert_eq!(inner(&c), "P/DBiD2a3mCUuJ9kz20PkQ==");
+        assert_eq!(inner_digest(&c), "P/DBiD2a3mCUuJ9kz20PkQ==");
         assert_eq!(
             md5_digest(&c, &[0x00, 0x01, 0xff, 0x3a]),
             "9X/v3MsEIC8adKz15Q9eqg=="

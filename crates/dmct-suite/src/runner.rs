@@ -852,7 +852,8 @@ fn not_run(scenario: &Scenario, closing: Closing) -> CaseRun {
 #[derive(Debug, Clone)]
 pub struct Trigger {
     pub command: String,
-    /// Where the Package 0 files are written.
+    /// Where the Package 0 files are written (under `--redact`, each is removed once
+    /// its command returned: its digest is keyed with the server's secret).
     pub dir: std::path::PathBuf,
     /// Hand the command a Package 0. `false` for a device that starts its sessions
     /// itself (`--client-initiated`): the command makes it start one (a lab's UI
@@ -879,11 +880,11 @@ impl Trigger {
             .env("DMCT_CASE", &scenario.id)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
+        let file = self
+            .dir
+            .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
         let pkg0 = if self.package0 {
             let pkg0 = server.package0(sid).map_err(|e| e.to_string())?;
-            let file = self
-                .dir
-                .join(format!("{}.pkg0", scenario.id.replace(['/', '\\'], "__")));
             std::fs::create_dir_all(&self.dir)
                 .and_then(|()| std::fs::write(&file, &pkg0))
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
@@ -895,7 +896,14 @@ impl Trigger {
         } else {
             None
         };
-        let out = match tokio::time::timeout(timeout, cmd.output()).await {
+        let out = tokio::time::timeout(timeout, cmd.output()).await;
+        // Under --redact no digest stays under OUT: the file lives while the command
+        // runs (DMCT_PKG0_HEX holds the same bytes).
+        if crate::redact::active() && pkg0.is_some() {
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+        let out = match out {
             Err(_) => {
                 return Err(format!(
                     "`{}` did not finish within {} s",

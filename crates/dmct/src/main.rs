@@ -24,6 +24,7 @@ mod modes;
 mod peer;
 mod preflight;
 mod proxy;
+mod redacting;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -487,6 +488,9 @@ enum Command {
         /// credentials, so the nonce comes from the server's challenge
         #[arg(long, value_enum, value_name = "PROBE")]
         probe: Vec<ProbeArg>,
+        /// Remove credentials, digests and nonces from what is written and printed
+        #[arg(long)]
+        redact: bool,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
     Check {
@@ -694,6 +698,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    redacting::remember(&matches);
     match real_main(cli, &matches) {
         Ok(code) => code,
         Err(e) => {
@@ -868,6 +873,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 encoding,
                 wire,
                 probe,
+                redact,
             } => {
                 if let Some(m) = matches.subcommand_matches("drive") {
                     modes::check_client_account(m)?;
@@ -886,14 +892,17 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 let mut target = target;
                 target.probes = probe.into_iter().map(Into::into).collect();
                 let run = runner::drive_external_server(&target, &opts).await;
-                let runs = vec![run];
-                let report = dmct_suite::report_with(
+                let mut runs = vec![run];
+                let mut report = dmct_suite::report_with(
                     "drive",
                     &runs,
                     elapsed_ms(started),
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
+                if redact {
+                    dmct_suite::redact::outputs(&mut report, &mut runs);
+                }
                 finish(&common.out, &report, &runs)
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
@@ -1337,11 +1346,16 @@ async fn serve_cases(
         eprintln!(
             "dmct: each Package 0 names ServerID {:?} and is signed with SRVCRED's secret and \
              nonce {} ({nonce})",
-            opts.server_id, opts.package0_nonce
+            opts.server_id,
+            dmct_suite::redact::scrub_known(&opts.package0_nonce.to_string())
         );
         eprintln!(
-            "dmct: sanity session before the suite (waking the device with `{}`)",
-            t.command
+            "dmct: sanity session before the suite (waking the device with {})",
+            if redact {
+                "the --exec command, not shown under --redact".to_owned()
+            } else {
+                format!("`{}`", t.command)
+            }
         );
         let sanity = dmct_suite::scenario::sanity("before");
         opts.starting(&sanity, Role::Client, "external-client");

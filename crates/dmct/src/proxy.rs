@@ -36,9 +36,19 @@ pub async fn run(
                 .exchange
                 .map(|i| format!(" @ exchange {i}"))
                 .unwrap_or_default(),
-            finding.detail
+            // A detail may quote what was on the wire.
+            if dmct_suite::redact::active() {
+                "(detail in the report, redacted)".to_owned()
+            } else {
+                finding.detail
+            }
         ),
-        Event::Note { session, note } => eprintln!("[{session}] {}", note.text),
+        Event::Note { session, note } => {
+            eprintln!(
+                "[{session}] {}",
+                dmct_suite::redact::scrub_known(&note.text)
+            )
+        }
         Event::SessionEnded { session, exchanges } => {
             eprintln!("[{session}] ended by the server after {exchanges} exchanges")
         }
