@@ -68,6 +68,9 @@ pub type AsyncAnswer = Pin<Box<dyn Future<Output = Option<HttpResponse>> + Send>
 /// Protocol logic that awaits something (an upstream server, a timer) before it answers.
 /// The listener reads the whole request first (within [`Limits`]), then awaits the
 /// answer; the connection's other requests wait (HTTP/1.1), other connections do not.
+/// When the peer closes its connection before the answer is ready, the answer's future
+/// is dropped: work that must finish whatever the peer does (recording, as the proxy's)
+/// belongs in a task of its own.
 pub trait AsyncResponder: Send + Sync + 'static {
     /// Called once per complete request.
     fn respond(&self, request: HttpRequest) -> AsyncAnswer;

@@ -44,6 +44,13 @@
 //! RespURI rewrite), the exchange's [`Relay`] keeps what the upstream saw and returned
 //! beside the transcript's client-side bytes.
 //!
+//! **Nothing seen is dropped.** Each request is relayed in a task of its own, so a
+//! device that closes its connection while the proxy awaits the upstream does not cancel
+//! the relay: the exchange is recorded with the upstream's answer, its failure
+//! [`ExchangeFailure::ConnectionClosed`](dmct_proto::transcript::ExchangeFailure)
+//! "client gone: ..." (the device never got the answer), and a [`NoteKind::ClientGone`]
+//! note says so.
+//!
 //! **Memory is bounded per session**: the first [`ProxyConfig::max_exchanges`] exchanges
 //! of a record are kept, later ones are relayed and counted
 //! ([`SessionRecord::not_kept`]) but not kept or checked. A load generator that sends
@@ -81,6 +88,7 @@
 
 mod apart;
 mod check;
+mod delivery;
 mod mutation;
 mod proxy;
 mod scan;
@@ -276,6 +284,9 @@ pub enum NoteKind {
     CredentialCheck { verified: Option<bool> },
     /// The upstream failed; the client got 502 or 504.
     UpstreamFailure,
+    /// The device closed its connection before the proxy could deliver the answer: the
+    /// exchange is kept with what the upstream answered, its failure "client gone".
+    ClientGone,
 }
 
 /// One DM session as the proxy recorded it.

@@ -3,6 +3,7 @@
 
 use crate::apart::finished;
 use crate::check::{Checker, ended};
+use crate::delivery::{self, Relayed};
 use crate::scan;
 use crate::upstream::{Upstream, Url};
 use crate::{
@@ -106,7 +107,7 @@ pub(crate) struct Shared {
     delay: Duration,
     client_creds: Option<Credentials>,
     verproto_param: VerProtoParam,
-    max_exchanges: usize,
+    pub(crate) max_exchanges: usize,
     /// `scheme://authority` devices reach the proxy at.
     public_origin: String,
     pub(crate) sessions: Mutex<Sessions>,
@@ -131,7 +132,7 @@ enum Before {
     Answer(HttpResponse),
 }
 
-type Notes = Vec<(NoteKind, String)>;
+pub(crate) type Notes = Vec<(NoteKind, String)>;
 
 /// A running proxy.
 pub struct ProxyHandle {
@@ -312,7 +313,8 @@ impl AsyncResponder for Proxy {
         let remote = conn.remote;
         Box::pin(async move {
             match shared {
-                Some(s) => s.relay(request, remote).await,
+                // Relayed in a task of its own: recorded even if the device goes.
+                Some(s) => delivery::relay_detached(s, request, remote).await,
                 None => Some(plain(503, "dmct proxy is starting\n")),
             }
         })
@@ -515,11 +517,11 @@ impl Shared {
         Some(format!("{}{RESP_PREFIX}{n}", self.public_origin))
     }
 
-    async fn relay(
+    pub(crate) async fn relay(
         self: Arc<Self>,
         request: HttpRequest,
         remote: Option<SocketAddr>,
-    ) -> Option<HttpResponse> {
+    ) -> Relayed {
         // The whole message is decoded only when a mutation needs its model, the header
         // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
         // the session key.
@@ -564,8 +566,8 @@ impl Shared {
         };
         let rewritten = match before {
             Before::Answer(resp) => {
-                self.record(&cell, request, Some(&resp), None, Some(relay), notes);
-                return Some(resp);
+                let i = self.record(&cell, request, Some(&resp), None, Some(relay), notes);
+                return Relayed::new(Some(resp), &cell, i);
             }
             Before::Forward(body) => body,
         };
@@ -633,8 +635,8 @@ impl Shared {
                         url.origin()
                     ),
                 ));
-                self.record(&cell, request, None, Some(failure), Some(relay), notes);
-                return Some(answer);
+                let i = self.record(&cell, request, None, Some(failure), Some(relay), notes);
+                return Relayed::new(Some(answer), &cell, i);
             }
         };
         response.headers = relayable(&response.headers, &[]);
@@ -669,11 +671,11 @@ impl Shared {
                          answer (mutation drop-response)"
                     .into(),
             };
-            self.record(&cell, request, None, Some(failure), relay, notes);
-            return None;
+            let i = self.record(&cell, request, None, Some(failure), relay, notes);
+            return Relayed::new(None, &cell, i);
         }
-        self.record(&cell, request, Some(&response), None, relay, notes);
-        Some(response)
+        let i = self.record(&cell, request, Some(&response), None, relay, notes);
+        Relayed::new(Some(response), &cell, i)
     }
 
     /// Mutations of the request: `challenge-pkg1`.
@@ -1010,8 +1012,8 @@ impl Shared {
     }
 
     /// Keep an exchange (or count it past the cap), queue it for the checker, tell the
-    /// notes.
-    fn record(
+    /// notes. The index of the exchange, when it was kept.
+    pub(crate) fn record(
         &self,
         cell: &SessionCell,
         request: HttpRequest,
@@ -1019,7 +1021,7 @@ impl Shared {
         failure: Option<ExchangeFailure>,
         relay: Option<Relay>,
         notes: Notes,
-    ) {
+    ) -> Option<usize> {
         let (key, index, kept_notes, queue) = {
             let mut s = lock(cell);
             // The session's last exchange so far: when it ended, as far as anyone knows.
@@ -1056,7 +1058,6 @@ impl Shared {
             }
             (s.record.key.clone(), index, kept, queue)
         };
-        let _ = index;
         if queue {
             self.checker.queue(cell.clone());
         }
@@ -1068,6 +1069,7 @@ impl Shared {
                 });
             }
         }
+        index
     }
 }
 

@@ -65,11 +65,13 @@ pub fn report_with(
     profile: &dmct_rules::Profile,
     seed: u64,
 ) -> RunReport {
+    let names = output::transcript_names(runs);
     let cases: Vec<CaseResult> = runs
         .iter()
-        .map(|r| {
+        .zip(names)
+        .map(|(r, name)| {
             let mut c = runner::judge_with(r, profile);
-            c.transcript = Some(format!("transcripts/{}.json", r.file_stem()));
+            c.transcript = Some(format!("transcripts/{name}.json"));
             c
         })
         .collect();

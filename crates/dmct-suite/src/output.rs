@@ -3,6 +3,11 @@
 //! Transcripts are written even when the report cannot be, so nothing recorded is lost.
 //! Every file is written whole or not at all ([`write_atomic`]): a full disk or a kill
 //! leaves the previous file or none, never a truncated one.
+//!
+//! A transcript's name is its case's identity sanitised and cut to [`MAX_STEM`]
+//! characters; where that would not tell it apart from another case of the run (a cut,
+//! identities that sanitise alike, the same identity twice) a stable hash of the full
+//! identity, then a counter, is appended. The full identity stays inside the files.
 
 use crate::CaseRun;
 use dmct_report::RunReport;
@@ -63,18 +68,97 @@ pub fn check_dir(dir: &Path) -> Result<(), OutputError> {
     })
 }
 
+/// The longest transcript file stem, in characters (all ASCII): far below the 255 bytes
+/// file systems allow a name, and readable in a listing.
+pub const MAX_STEM: usize = 80;
+
+/// A name part keeps ASCII letters, digits and '-'; anything else becomes '_'.
+fn sanitise(identity: &str) -> String {
+    identity
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// FNV-1a, 64 bits: stable across runs, platforms and Rust versions (std's hasher is
+/// not promised to be), and enough to tell a run's few cases apart.
+fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `sanitised` cut so that `suffix` fits within [`MAX_STEM`].
+fn with_suffix(sanitised: &str, suffix: &str) -> String {
+    let keep = MAX_STEM.saturating_sub(suffix.len());
+    format!("{}{suffix}", &sanitised[..sanitised.len().min(keep)])
+}
+
+fn hashed(identity: &str) -> String {
+    with_suffix(
+        &sanitise(identity),
+        &format!("-{:08x}", stable_hash(identity) as u32),
+    )
+}
+
+/// `identity` sanitised; when longer than [`MAX_STEM`], cut with a hash of the whole.
+pub fn bounded_stem(identity: &str) -> String {
+    let s = sanitise(identity);
+    if s.len() <= MAX_STEM {
+        s
+    } else {
+        hashed(identity)
+    }
+}
+
+/// The transcript file stem of each run, in order: bounded and distinct, also where file
+/// names are case-insensitive; the same runs always give the same names.
+pub fn transcript_names(runs: &[CaseRun]) -> Vec<String> {
+    let identities: Vec<String> = runs.iter().map(CaseRun::identity).collect();
+    let stems: Vec<String> = identities.iter().map(|i| bounded_stem(i)).collect();
+    let mut count: std::collections::HashMap<String, usize> = Default::default();
+    for s in &stems {
+        *count.entry(s.to_ascii_lowercase()).or_default() += 1;
+    }
+    let mut used = std::collections::HashSet::new();
+    stems
+        .into_iter()
+        .zip(&identities)
+        .map(|(stem, identity)| {
+            // Stems shared by different identities each take their identity's hash.
+            let stem = if count[&stem.to_ascii_lowercase()] > 1 {
+                hashed(identity)
+            } else {
+                stem
+            };
+            // The same identity twice (or a hash collision): numbered in run order.
+            let mut name = stem.clone();
+            let mut n = 1;
+            while !used.insert(name.to_ascii_lowercase()) {
+                n += 1;
+                name = with_suffix(&stem, &format!("-{n}"));
+            }
+            name
+        })
+        .collect()
+}
+
 pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(), OutputError> {
     let tdir = dir.join("transcripts");
     std::fs::create_dir_all(&tdir).map_err(|source| OutputError {
         path: tdir.clone(),
         source,
     })?;
-    for r in runs {
+    // The same names as the report's `transcript` fields ([`crate::report_with`]).
+    for (r, name) in runs.iter().zip(transcript_names(runs)) {
         let json = serde_json::to_string_pretty(&r.transcript).unwrap_or_default();
-        write_atomic(
-            &tdir.join(format!("{}.json", r.file_stem())),
-            json.as_bytes(),
-        )?;
+        write_atomic(&tdir.join(format!("{name}.json")), json.as_bytes())?;
     }
     write_atomic(
         &dir.join("report.json"),
@@ -100,6 +184,62 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dmct_report::Peer;
+    use dmct_rules::Role;
+
+    fn run(id: &str, peer: &str) -> CaseRun {
+        CaseRun {
+            scenario: crate::Scenario {
+                id: id.into(),
+                title: String::new(),
+                roles: vec![Role::Client],
+                rules: Vec::new(),
+                client: Default::default(),
+                server: Default::default(),
+                expect: Default::default(),
+            },
+            role: Role::Client,
+            peer: Peer {
+                name: peer.into(),
+                faults: Vec::new(),
+                identity: Vec::new(),
+            },
+            transcript: Default::default(),
+        }
+    }
+
+    #[test]
+    fn names_are_bounded_distinct_and_stable() {
+        let long = format!("http://device.example/{}", "x".repeat(300));
+        let runs = vec![
+            run("session/basic", "builtin-client"),
+            run("proxy/session-1", "http://a/b"),
+            run("proxy/session-1", "http://a_b"),
+            run("proxy/session-1", "HTTP://A/B"),
+            run("proxy/session-1", &long),
+            run("proxy/session-1", &format!("{long}y")),
+            run("same", "twice"),
+            run("same", "twice"),
+        ];
+        let names = transcript_names(&runs);
+        // A name that cannot collide stays as readable as before.
+        assert_eq!(names[0], "session_basic--builtin-client");
+        let lower: std::collections::HashSet<_> =
+            names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        assert_eq!(lower.len(), names.len(), "{names:?}");
+        for n in &names {
+            assert!(n.len() <= MAX_STEM, "{n}");
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            );
+        }
+        assert!(names[1].starts_with("proxy_session-1--http___a_b-"));
+        assert!(names[4].starts_with("proxy_session-1--http___device_example_xxx"));
+        assert_eq!(names[6], hashed("same--twice"));
+        assert_eq!(names[7], format!("{}-2", hashed("same--twice")));
+        assert_eq!(names, transcript_names(&runs));
+    }
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("dmct-output-{name}-{}", std::process::id()));

@@ -163,22 +163,22 @@ pub struct CaseRun {
 }
 
 impl CaseRun {
-    /// A file-system-safe name for this case's files.
+    /// A file-system-safe name for this case's files, of at most
+    /// [`MAX_STEM`](crate::output::MAX_STEM) characters. Unique within a run only through
+    /// [`output::transcript_names`](crate::output::transcript_names), which also tells
+    /// apart identities that sanitise alike.
     pub fn file_stem(&self) -> String {
+        crate::output::bounded_stem(&self.identity())
+    }
+
+    /// Everything that tells this case apart: scenario, peer and faults, unsanitised.
+    pub fn identity(&self) -> String {
         let mut s = format!("{}--{}", self.scenario.id, self.peer.name);
         for f in &self.peer.faults {
             s.push('-');
             s.push_str(f);
         }
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+        s
     }
 }
 
