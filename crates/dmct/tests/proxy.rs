@@ -189,7 +189,6 @@ fn a_plain_relay_passes_every_rule_both_ways_and_unknown_mutations_are_refused()
 /// after `--idle`, and the report says the client went quiet.
 #[test]
 fn sessions_n_counts_a_session_that_went_silent() {
-    use std::io::{Read, Write};
     let server = peer_server(&[]);
     let out = tmp("proxy-silent");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dmct"));
@@ -227,29 +226,14 @@ fn sessions_n_counts_a_session_that_went_silent() {
         <Target><LocURI>http://dm</LocURI></Target><Source><LocURI>IMEI:1</LocURI></Source>\
         </SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>\
         </SyncBody></SyncML>";
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST /dm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.syncml.dm+xml\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
+    let answer = post_dm_xml(addr, body);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     // Then silence: the proxy must end by itself, without Ctrl-C.
-    let started = std::time::Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code().unwrap_or(-1);
-        }
-        if started.elapsed() > std::time::Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("the proxy did not stop after a silent session");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let code = exits_by_itself(
+        &mut child,
+        30,
+        "the proxy did not stop after a silent session",
+    );
     assert!(matches!(code, 0..=2), "exit {code}");
     let told = told.join().unwrap().join("\n");
     assert!(told.contains("ended in silence"), "{told}");

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 fn package1(session: &str, loc: &str) -> String {
@@ -59,30 +59,11 @@ fn colliding_and_long_session_names_each_get_their_own_file() {
         .to_owned();
     for (session, loc) in &sessions {
         let body = package1(session, loc);
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "POST /dm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.syncml.dm+xml\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
+        let answer = post_dm_xml(&addr, &body);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
     // Each session then ends in silence; the proxy stops by itself.
-    let started = std::time::Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code().unwrap_or(-1);
-        }
-        if started.elapsed() > std::time::Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("the proxy did not stop");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let code = exits_by_itself(&mut child, 30, "the proxy did not stop");
     let told = told.join().unwrap().join("\n");
     assert!(matches!(code, 0 | 1), "exit {code}: {told}");
 

@@ -82,3 +82,36 @@ pub fn peer_server_at(listen: &str, extra: &[&str]) -> PeerServer {
     std::thread::spawn(move || for _ in lines {});
     PeerServer { child, url }
 }
+
+/// POST `body` as a DM XML message to `addr` (host:port) over a fresh connection, as a
+/// hand-typed device does; the whole raw answer.
+pub fn post_dm_xml(addr: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /dm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.syncml.dm+xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// The exit code of `child`, which must stop by itself within `secs` seconds (else it
+/// is killed and the test fails with `what`).
+pub fn exits_by_itself(child: &mut Child, secs: u64, what: &str) -> i32 {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("{what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
