@@ -691,6 +691,27 @@ fn quiet_on_closed_pipe() {
     }));
 }
 
+/// The longest unbroken run of an error message shown whole: a 100,000-character
+/// element name or body quoted by an error is cut, so the message stays one that a
+/// person can read.
+const LONGEST_WORD: usize = 120;
+
+/// `msg` with every run longer than [`LONGEST_WORD`] characters (no spaces) cut, saying
+/// how much was left out.
+fn readable(msg: &str) -> String {
+    msg.split(' ')
+        .map(|word| {
+            let n = word.chars().count();
+            if n <= LONGEST_WORD {
+                return word.to_owned();
+            }
+            let head: String = word.chars().take(LONGEST_WORD).collect();
+            format!("{head}... [{} more characters]", n - LONGEST_WORD)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
@@ -702,7 +723,7 @@ fn main() -> ExitCode {
     match real_main(cli, &matches) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("dmct: error: {e:#}");
+            eprintln!("dmct: error: {}", readable(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -154,6 +154,21 @@ fn check_judges_a_violating_vector_offline_with_exit_1() {
     assert!(text(&o).contains("is not a DM session"), "{}", text(&o));
 }
 
+/// An error that quotes a huge name stays readable: the name is cut, and the message
+/// says how much was left out.
+#[test]
+fn an_error_about_a_huge_name_is_cut_to_a_readable_size() {
+    let name = "A".repeat(100_000);
+    let file = out_dir("huge-name").with_extension("xml");
+    std::fs::write(&file, format!("<SyncML><{name}>x</{name}></SyncML>")).unwrap();
+    let o = dmct(&["decode", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.len() < 2_000, "{} bytes", stderr.len());
+    assert!(stderr.contains("is not a SyncML DM message"), "{stderr}");
+    assert!(stderr.contains("more characters]"), "{stderr}");
+}
+
 #[test]
 fn usage_errors_and_unreadable_input_exit_2() {
     assert_eq!(dmct(&["run", "--no-such-flag"]).status.code(), Some(2));
