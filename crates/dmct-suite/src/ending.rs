@@ -18,16 +18,10 @@ pub fn session_end(t: &Transcript, role: Role) -> SessionEnd {
 }
 
 fn how_it_ended(t: &Transcript, role: Role) -> (EndKind, String) {
-    match &t.closing {
-        Closing::NotApplicable { reason } => return (EndKind::NotApplicable, reason.clone()),
-        Closing::Skipped { reason } => return (EndKind::NotRun, reason.clone()),
-        Closing::TriggerFailed { detail } => {
-            return (
-                EndKind::TriggerFailed,
-                format!("the device was not woken: {detail}"),
-            );
-        }
-        _ => {}
+    // A device that was not woken says most even if something came in meanwhile; a
+    // case that was not run has no exchange, and its closing says so below.
+    if matches!(t.closing, Closing::TriggerFailed { .. }) {
+        return by_closing(t, role);
     }
     let n = t.exchanges.len();
     if let Some(last) = t.exchanges.last() {
@@ -76,6 +70,12 @@ fn how_it_ended(t: &Transcript, role: Role) -> (EndKind, String) {
             }
         }
     }
+    by_closing(t, role)
+}
+
+/// The end as the recording's closing tells it.
+fn by_closing(t: &Transcript, role: Role) -> (EndKind, String) {
+    let n = t.exchanges.len();
     match &t.closing {
         Closing::PeerDone => (
             EndKind::ClientFinished,
@@ -117,11 +117,12 @@ fn how_it_ended(t: &Transcript, role: Role) -> (EndKind, String) {
             ),
         ),
         Closing::Stopped => (EndKind::Stopped, "recording was stopped".into()),
-        // Told above.
-        Closing::NotApplicable { reason } | Closing::Skipped { reason } => {
-            (EndKind::NotRun, reason.clone())
-        }
-        Closing::TriggerFailed { detail } => (EndKind::TriggerFailed, detail.clone()),
+        Closing::NotApplicable { reason } => (EndKind::NotApplicable, reason.clone()),
+        Closing::Skipped { reason } => (EndKind::NotRun, reason.clone()),
+        Closing::TriggerFailed { detail } => (
+            EndKind::TriggerFailed,
+            format!("the device was not woken: {detail}"),
+        ),
     }
 }
 

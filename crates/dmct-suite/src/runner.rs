@@ -1079,8 +1079,11 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
                 && run.transcript.client_credentials_waived
                 && f.rule.starts_with("auth/")
             {
+                // The rule saw nothing to judge; say why without claiming more (some
+                // auth/ rules are about the client checking the server).
                 f.detail = "not applicable: dmct demanded no DM-level credentials of the \
-                            client (--auth none), so it had none to present"
+                            client (--auth none), and the authentication this rule judges \
+                            did not take place"
                     .into();
                 return Some(f);
             }
