@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod media_type;
 pub mod model;
+pub mod namespace;
 pub mod package0;
 pub mod transcript;
 pub mod tree;

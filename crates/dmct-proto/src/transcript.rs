@@ -286,8 +286,9 @@ pub enum Closing {
     IdleTimeout { after_ms: u64 },
     /// The per-case exchange limit was reached (a peer looping).
     ExchangeLimit { limit: usize },
-    /// The per-session time limit ran out while `awaiting` (slowness is never a
-    /// failure by itself: the spec sets no timeouts between packages).
+    /// A time limit of the harness ran out while `awaiting`: the session's, or, for
+    /// dmct's own client, one exchange's (slowness is never a failure by itself: the
+    /// spec sets no timeouts between packages).
     SessionTimeout { after_ms: u64, awaiting: String },
     /// The command that was to wake the device (deliver Package 0) failed, so no
     /// session was observed.

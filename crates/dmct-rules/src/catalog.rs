@@ -240,6 +240,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &msg::SourceTarget,
     &msg::TargetIsClient,
     &msg::NoCredInCommands,
+    &msg::SyncmlNamespace,
     &msg::MaxMsgSize,
     &status::SynchdrFirst,
     &status::SynchdrMsgRef,

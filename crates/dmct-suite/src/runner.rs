@@ -241,8 +241,13 @@ impl Responder for CaseResponder {
 }
 
 /// Drive the reference client through one session over HTTP(S); its own view of the
-/// exchanges, and why it stopped.
-pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>, Closing) {
+/// exchanges, and why it stopped. Each exchange is also pushed to `record` as it
+/// completes, so a run stopped by a signal keeps the ones it had.
+pub async fn drive_client(
+    client: &mut Client,
+    opts: &Options,
+    record: Option<&dmct_net::Recorder>,
+) -> (Vec<Exchange>, Closing) {
     let started = tokio::time::Instant::now();
     let mut exchanges = Vec::new();
     let mut out = client.start();
@@ -272,15 +277,34 @@ pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>
         )
         .await;
         let step = client.on_response(ex.response.as_ref());
-        let out_of_time = matches!(ex.failure, Some(ExchangeFailure::Timeout { .. }))
-            && started.elapsed() >= opts.session_timeout;
+        let timed_out = match &ex.failure {
+            Some(ExchangeFailure::Timeout { after_ms, .. }) => Some(*after_ms),
+            _ => None,
+        };
+        if let Some(r) = record {
+            r.push(ex.clone());
+        }
         exchanges.push(ex);
-        if out_of_time {
+        if timed_out.is_some() && started.elapsed() >= opts.session_timeout {
             return (exchanges, session_timeout(opts, "the server's response"));
         }
         match step {
             ClientStep::Send(next) => out = next,
-            ClientStep::Done(_) => return (exchanges, Closing::PeerDone),
+            // dmct's client stops when an answer never came, but the session did not end
+            // by the server's doing: the record says the harness gave up waiting.
+            ClientStep::Done(_) => {
+                let closing = match timed_out {
+                    Some(after_ms) => Closing::SessionTimeout {
+                        after_ms,
+                        awaiting: format!(
+                            "the server's response to exchange {} (--exchange-timeout)",
+                            exchanges.len() - 1
+                        ),
+                    },
+                    None => Closing::PeerDone,
+                };
+                return (exchanges, closing);
+            }
         }
     }
 }
@@ -352,7 +376,7 @@ async fn loopback_session(
     let (driven, closing, probes) = match woken(config, package0.as_deref()) {
         Some(config) => {
             let mut client = Client::new(config);
-            let (driven, closing) = drive_client(&mut client, opts).await;
+            let (driven, closing) = drive_client(&mut client, opts, None).await;
             let probes = sent_probes(&client, &driven);
             (driven, closing, probes)
         }
@@ -542,7 +566,13 @@ pub async fn run_external_server(
     let config = target.client_config(scenario, opts, &format!("target|{}", scenario.id));
     let mut client = Client::new(config);
     let started = dmct_net::wall_clock();
-    let (exchanges, closing) = drive_client(&mut client, opts).await;
+    // An interruption keeps the exchanges done so far (the collector reads them).
+    let record = opts.collector.as_ref().map(|c| {
+        let r = dmct_net::Recorder::default();
+        c.recording(&r);
+        r
+    });
+    let (exchanges, closing) = drive_client(&mut client, opts, record.as_ref()).await;
     let transport = client_transport(&target.url, opts, &exchanges);
     let probes = sent_probes(&client, &exchanges);
     CaseRun {
@@ -601,7 +631,10 @@ pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> Cas
         server: Default::default(),
         expect: Default::default(),
     };
-    run_external_server(&scenario, target, opts).await
+    opts.starting(&scenario, Role::Server, &target.url);
+    let run = run_external_server(&scenario, target, opts).await;
+    opts.finished(&run);
+    run
 }
 
 /// dmct's DM server on an operator-chosen address, waiting for an external client.

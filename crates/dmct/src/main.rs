@@ -867,10 +867,27 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 Ok(ExitCode::from(interrupt::INTERRUPTED))
             }
             Command::Selftest { common } => {
-                let opts = options(&common)?;
+                let mut opts = options(&common)?;
                 let scenarios = scenarios(&common)?;
+                let mut signals = interrupt::Signals::catch()?;
+                let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
+                opts.collector = Some(collector.clone());
+                // Said once the signals are caught: a signal from here on is ours.
+                eprintln!(
+                    "dmct: selftest running: the built-in peers, conformant and faulty, in \
+                     every scenario"
+                );
                 let started = Instant::now();
-                let runs = dmct_suite::selftest(&scenarios, &opts).await?;
+                let ended = signals.race(dmct_suite::selftest(&scenarios, &opts)).await;
+                signals.exit_on_next();
+                let (runs, interrupted) = match ended {
+                    Ok(runs) => (runs?, None),
+                    Err(signal) => {
+                        interrupt::announce(signal);
+                        let (runs, running) = collector.take();
+                        (runs, Some((signal, running)))
+                    }
+                };
                 let mut report = dmct_suite::report_with(
                     "selftest",
                     &runs,
@@ -878,6 +895,12 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &dmct_rules::Profile::default(),
                     opts.seed,
                 );
+                if let Some((signal, running)) = interrupted {
+                    // A self-test cut short proves nothing: its reports say how far it got.
+                    dmct_suite::interrupted::mark(&mut report, running, signal);
+                    write_and_print(&common.out, &report, &runs)?;
+                    return Ok(ExitCode::from(interrupt::INTERRUPTED));
+                }
                 let mut st = dmct_suite::selftest_summary(&report.cases);
                 st.harness_failures = dmct_suite::judge_harness(&runs);
                 let ok = st.conformant_pass
@@ -909,11 +932,25 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 if let Some(code) = preflight::probe(&target, &opts).await {
                     return Ok(code);
                 }
+                let mut signals = interrupt::Signals::catch()?;
+                let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
+                opts.collector = Some(collector.clone());
+                eprintln!("dmct: driving the DM server at {url}");
                 let started = Instant::now();
                 let mut target = target;
                 target.probes = probe.into_iter().map(Into::into).collect();
-                let run = runner::drive_external_server(&target, &opts).await;
-                let mut runs = vec![run];
+                let ended = signals
+                    .race(runner::drive_external_server(&target, &opts))
+                    .await;
+                signals.exit_on_next();
+                let (mut runs, interrupted) = match ended {
+                    Ok(run) => (vec![run], None),
+                    Err(signal) => {
+                        interrupt::announce(signal);
+                        let (runs, running) = collector.take();
+                        (runs, Some((signal, running)))
+                    }
+                };
                 let mut report = dmct_suite::report_with(
                     "drive",
                     &runs,
@@ -921,10 +958,17 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
+                if let Some((signal, running)) = interrupted {
+                    dmct_suite::interrupted::mark(&mut report, running, signal);
+                }
                 if redact {
                     dmct_suite::redact::outputs(&mut report, &mut runs);
                 }
-                finish(&common.out, &report, &runs)
+                let code = finish(&common.out, &report, &runs)?;
+                Ok(match interrupted {
+                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
+                    None => code,
+                })
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { file } => {

@@ -144,7 +144,7 @@ pub async fn client(
             .context("the Package 0 is refused")?;
     }
     let mut client = Client::new(config);
-    let (exchanges, closing) = runner::drive_client(&mut client, opts).await;
+    let (exchanges, closing) = runner::drive_client(&mut client, opts, None).await;
     for (i, ex) in exchanges.iter().enumerate() {
         let status = ex.response.as_ref().map_or_else(
             || "no response".to_owned(),

@@ -98,7 +98,7 @@ pub fn client(scenario: &Scenario, url: &str, faults: &BTreeSet<ClientFault>) ->
 
 /// One session of `client`: its own view of the exchanges, and how it ended.
 pub async fn drive(client: &mut Client) -> (Vec<Exchange>, Closing) {
-    runner::drive_client(client, &opts()).await
+    runner::drive_client(client, &opts(), None).await
 }
 
 /// The one DM session the proxy recorded.
