@@ -207,12 +207,12 @@ pub const DEFAULT_MAX_EXCHANGES: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    #[error("the upstream {0:?} is not an http:// or https:// URL with a host")]
-    BadUpstream(String),
+    #[error("the upstream {0:?} is not usable: {1}")]
+    BadUpstream(String, dmct_proto::url::UrlError),
     #[error("the upstream {0} is https: it needs TLS settings (a CA file or insecure)")]
     UpstreamNeedsTls(String),
-    #[error("the public URL {0:?} is not an http:// or https:// URL with a host")]
-    BadPublicUrl(String),
+    #[error("the public URL {0:?} is not usable: {1}")]
+    BadPublicUrl(String, dmct_proto::url::UrlError),
     #[error(transparent)]
     Listen(#[from] dmct_net::NetError),
 }

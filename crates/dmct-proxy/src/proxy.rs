@@ -21,7 +21,7 @@ use dmct_proto::xml::{Decoded, Encoding};
 use dmct_proto::{Command, Cred, LocRef, SyncML};
 use dmct_rules::Role;
 use dmct_session::build::{self, MessageBuilder};
-use md5::{Digest, Md5};
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -144,12 +144,12 @@ pub struct ProxyHandle {
 /// Start relaying: bind `config.listen`, forward to `config.upstream`.
 pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     let upstream_url = Url::parse(&config.upstream)
-        .ok_or_else(|| ProxyError::BadUpstream(config.upstream.clone()))?;
+        .map_err(|e| ProxyError::BadUpstream(config.upstream.clone(), e))?;
     if upstream_url.https && config.upstream_tls.is_none() {
         return Err(ProxyError::UpstreamNeedsTls(config.upstream.clone()));
     }
     let public = match &config.public_url {
-        Some(u) => Some(Url::parse(u).ok_or_else(|| ProxyError::BadPublicUrl(u.clone()))?),
+        Some(u) => Some(Url::parse(u).map_err(|e| ProxyError::BadPublicUrl(u.clone(), e))?),
         None => None,
     };
     let seed = config.nonce_seed.unwrap_or_else(|| {
@@ -420,11 +420,7 @@ impl Shared {
 
     fn nonce(&self) -> Nonce {
         let n = self.nonces.fetch_add(1, Ordering::Relaxed);
-        let mut h = Md5::new();
-        h.update(b"dmct-proxy");
-        h.update(self.nonce_seed.to_be_bytes());
-        h.update(n.to_be_bytes());
-        Nonce(h.finalize().as_slice().to_vec())
+        Nonce::derive(b"dmct-proxy", self.nonce_seed, n)
     }
 
     /// The one record of `key` (the undecodable requests'), made when first needed.
@@ -485,7 +481,7 @@ impl Shared {
                 .ok()
                 .and_then(|n| lock(&self.resp_uris).urls.get(n).cloned());
             if let Some(original) = original
-                && let Some(url) = Url::parse(&original)
+                && let Ok(url) = Url::parse(&original)
             {
                 return (url, Some(original));
             }
@@ -500,7 +496,7 @@ impl Shared {
     /// The proxy's stand-in for a RespURI; `None` when it needs none (already the
     /// proxy's, or not an absolute http(s) URL).
     fn map_resp_uri(&self, original: &str) -> Option<String> {
-        Url::parse(original)?;
+        Url::parse(original).ok()?;
         if original.starts_with(&format!("{}{RESP_PREFIX}", self.public_origin)) {
             return None;
         }

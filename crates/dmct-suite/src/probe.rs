@@ -195,7 +195,7 @@ fn essence(value: &str) -> String {
 }
 
 fn no_response(url: &str, failure: Option<&ExchangeFailure>) -> ProbeError {
-    let plain = url.starts_with("http://");
+    let plain = dmct_proto::url::Url::parse(url).is_ok_and(|u| !u.https);
     match failure {
         Some(ExchangeFailure::Timeout { after_ms, awaiting }) => ProbeError::Timeout {
             url: url.into(),

@@ -598,7 +598,7 @@ pub fn client_transport(url: &str, opts: &Options, exchanges: &[Exchange]) -> Tr
     let Some(tls) = opts
         .client_tls
         .as_ref()
-        .filter(|_| url.starts_with("https://"))
+        .filter(|_| dmct_proto::url::Url::parse(url).is_ok_and(|u| u.https))
     else {
         return TransportAuth::default();
     };

@@ -1244,8 +1244,8 @@ fn profile(file: Option<&Path>) -> Result<dmct_rules::Profile> {
 }
 
 fn check_url(url: &str) -> Result<()> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        bail!("not an http:// or https:// URL: {url}");
+    if let Err(e) = dmct_proto::url::Url::parse(url) {
+        bail!("{e}: {url}");
     }
     Ok(())
 }
