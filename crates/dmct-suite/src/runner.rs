@@ -987,16 +987,7 @@ fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Who the peers are in an in-memory session: the vectors vary these (from proptest
-/// strategies with fixed seeds) so the checker is not tested on one set of names only.
-#[derive(Debug, Clone)]
-pub struct PeerParams {
-    pub dev_id: String,
-    pub client: Credentials,
-    pub server: Credentials,
-    pub session_id: String,
-    pub nonce_seed: u64,
-}
+pub use dmct_session::PeerParams;
 
 /// The engines paired in memory: the same sessions without sockets (deterministic;
 /// used for vectors and fast tests). `role` says which side is under test.
