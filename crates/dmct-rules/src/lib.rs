@@ -10,7 +10,8 @@ mod rules;
 mod view;
 
 pub use catalog::{
-    Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, info, rule, statements,
+    Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, UnknownRule, info, known,
+    rule, statements,
 };
 pub use rules::session::seconds;
 pub use view::{ExchangeView, View};
