@@ -32,9 +32,10 @@ pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};
 pub use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Bounds on what one exchange may cost.
+/// Bounds on what one exchange, and one listener, may cost.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest body read, either direction.
@@ -42,6 +43,16 @@ pub struct Limits {
     /// Time for one whole exchange: connecting, sending, reading the answer (client), or
     /// reading a request's head and body (server).
     pub exchange_timeout: Duration,
+    /// Bytes of request bodies one listener holds at once, all its connections together,
+    /// from the first byte read until the exchange is answered. A body that would pass
+    /// it is refused with 503 and `Retry-After`, never buffered
+    /// ([`ExchangeFailure::HarnessRefused`]). Listeners only.
+    pub max_inflight: usize,
+    /// Connections one listener keeps open at once; past it a new connection is answered
+    /// 503 and closed. Listeners only.
+    pub max_connections: usize,
+    /// Where a listener tells people of its refusals at these limits.
+    pub notices: Notices,
 }
 
 impl Default for Limits {
@@ -49,7 +60,46 @@ impl Default for Limits {
         Limits {
             max_body: 16 * 1024 * 1024,
             exchange_timeout: Duration::from_secs(30),
+            max_inflight: 256 * 1024 * 1024,
+            max_connections: 1024,
+            notices: Notices::default(),
         }
+    }
+}
+
+/// Where a listener says, in one line for people, that it refused work at its limits:
+/// once when a burst of refusals starts and once, with the count, when it ends. Silent
+/// by default, so a library does not write to a terminal it was not given.
+#[derive(Clone, Default)]
+pub struct Notices(Option<Arc<Say>>);
+
+type Say = dyn Fn(&str) + Send + Sync;
+
+impl Notices {
+    /// Each notice as a line on standard error.
+    pub fn stderr() -> Self {
+        Notices::to(|line| eprintln!("{line}"))
+    }
+
+    /// Each notice to `f`.
+    pub fn to(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Notices(Some(Arc::new(f)))
+    }
+
+    pub(crate) fn say(&self, line: &str) {
+        if let Some(f) = &self.0 {
+            f(line);
+        }
+    }
+}
+
+impl std::fmt::Debug for Notices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notices(on)"
+        } else {
+            "Notices(off)"
+        })
     }
 }
 

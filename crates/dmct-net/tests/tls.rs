@@ -24,6 +24,7 @@ fn limits(ms: u64) -> Limits {
     Limits {
         max_body: 64 * 1024,
         exchange_timeout: Duration::from_millis(ms),
+        ..Limits::default()
     }
 }
 
