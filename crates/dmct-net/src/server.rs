@@ -776,7 +776,7 @@ async fn handle(
         }
         Ok(Read::OverCap) => {
             let (resp, rec) = busy(&format!(
-                "dmct has {} connections open, its limit; try again later\n",
+                "dmct is at its limit of open connections ({}); try again later\n",
                 shared.max_connections
             ));
             let failure = ExchangeFailure::HarnessRefused {

@@ -249,7 +249,10 @@ async fn connections_past_the_cap_get_a_clear_503_and_the_burst_is_told_once() {
     for out in tasks.join_all().await {
         assert!(out.starts_with("HTTP/1.1 503"), "{out:?}");
         assert!(out.contains("connection: close"), "{out:?}");
-        assert!(out.contains("4 connections open, its limit"), "{out:?}");
+        assert!(
+            out.contains("at its limit of open connections (4)"),
+            "{out:?}"
+        );
     }
     assert_eq!(srv.refused_connections(), BEYOND);
     let seen = srv.recorder().take();
