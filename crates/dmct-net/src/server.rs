@@ -719,18 +719,24 @@ async fn handle(
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .map(|n| n.min(limits.max_body));
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    // What would be kept of it: the first max_body bytes of one too large, as evidence.
+    let keep = declared.map(|n| n.min(limits.max_body));
     let mut buf = Vec::new();
     // Given back when this returns: after the answer, whatever the logic did with the body.
     let mut held = Held::default();
     let read = if refuse {
         Ok(Read::OverCap)
-    } else if declared.is_some_and(|n| !shared.take(&mut held, n)) {
-        // Refused on its declared length, before a byte of it is read.
-        Ok(Read::OverBudget)
+    } else if keep.is_some_and(|n| !shared.take(&mut held, n)) {
+        // Refused on its declared length, before a byte of it is read; a body over
+        // max_body is told so (413), which is the peer's to fix, not the harness's.
+        Ok(if declared > keep {
+            Read::TooLarge
+        } else {
+            Read::OverBudget
+        })
     } else {
-        buf.reserve_exact(declared.unwrap_or(0));
+        buf.reserve_exact(keep.unwrap_or(0));
         tokio::time::timeout(
             limits.exchange_timeout,
             read_within(

@@ -274,3 +274,57 @@ async fn connections_past_the_cap_get_a_clear_503_and_the_burst_is_told_once() {
     );
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_body_being_received_holds_its_declared_length_until_answered() {
+    let said = Said::default();
+    let srv = server(limits(1024, 1024, 1024, &said)).await;
+    // Declares the whole budget and sends half: the listener holds 1024 bytes for it.
+    let mut slow = TcpStream::connect(srv.local_addr()).await.unwrap();
+    slow.write_all(b"POST /dm/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n")
+        .await
+        .unwrap();
+    slow.write_all(&[b's'; 512]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while srv.bytes_in_flight() < 1024 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(srv.bytes_in_flight(), 1024);
+    let raw = |target: &'static str, len: usize| {
+        let addr = srv.local_addr();
+        async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let head =
+                format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n");
+            s.write_all(head.as_bytes()).await.unwrap();
+            // The answer comes on the head alone: nothing of the body is sent.
+            read_all(&mut s, Duration::from_secs(5)).await
+        }
+    };
+    // Too large for any budget: the peer's to know (413), not a refusal of the harness's.
+    let big = raw("/dm/big", 4096).await;
+    assert!(big.starts_with("HTTP/1.1 413"), "{big:?}");
+    // Within max_body, but the budget is taken: 503, come back later.
+    let small = raw("/dm/small", 100).await;
+    assert!(small.starts_with("HTTP/1.1 503"), "{small:?}");
+    assert!(
+        small.to_ascii_lowercase().contains("retry-after: 5"),
+        "{small:?}"
+    );
+    // The first body, once whole, is answered, and its budget comes back.
+    slow.write_all(&[b's'; 512]).await.unwrap();
+    let answer = read_all(&mut slow, Duration::from_millis(1500)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(answer.ends_with("1024\n"), "{answer:?}");
+    assert_eq!(srv.bytes_in_flight(), 0);
+    let seen = srv.recorder().take();
+    let by = |t: &str| seen.iter().find(|e| e.request.target == t).unwrap();
+    assert_eq!(
+        by("/dm/big").failure,
+        Some(ExchangeFailure::BodyTooLarge { limit: 1024 })
+    );
+    assert!(is_refusal(by("/dm/small")));
+    assert_eq!(by("/dm/slow").failure, None);
+    serves(&srv, 1024).await;
+    srv.shutdown().await;
+}
