@@ -24,7 +24,7 @@ mod tls;
 pub use client::{io_words, post, post_with, request_with};
 pub use record::{InFlight, Recorder};
 pub use server::{
-    AsyncAnswer, AsyncResponder, Connection, Responder, ServeHandle, serve, serve_async,
+    AsyncAnswer, AsyncResponder, Connection, HeldBytes, Responder, ServeHandle, serve, serve_async,
     serve_async_unrecorded, serve_with,
 };
 pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};
@@ -130,27 +130,53 @@ pub fn headers_of(map: &http::HeaderMap) -> Headers {
 pub enum BodyEnd {
     Complete,
     TooLarge,
+    /// The listener's budget for bodies in flight could not hold more of it.
+    OverBudget,
     Broken(String),
 }
 
 /// Read a body into `buf`, at most `max` bytes. `buf` is filled as data arrives, so a
 /// caller whose timeout fires still has what came.
-pub async fn read_body<B>(mut body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
+pub async fn read_body<B>(body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    read_body_held(body, buf, max, &mut HeldBytes::default(), 0).await
+}
+
+/// As [`read_body`], each byte kept taken first from `held`'s budget, beyond the
+/// `reserved` bytes it already holds for this body (its declared length): past the
+/// budget, [`BodyEnd::OverBudget`].
+pub async fn read_body_held<B>(
+    mut body: B,
+    buf: &mut Vec<u8>,
+    max: usize,
+    held: &mut HeldBytes,
+    reserved: usize,
+) -> BodyEnd
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
     use http_body_util::BodyExt as _;
+    let start = buf.len();
+    let mut covered = reserved;
     while let Some(frame) = body.frame().await {
         match frame {
             Ok(frame) => {
                 if let Ok(data) = frame.into_data() {
-                    if buf.len() + data.len() > max {
-                        let room = max - buf.len();
-                        buf.extend_from_slice(&data[..room]);
+                    let keep = (buf.len() + data.len()).min(max);
+                    let more = (keep - start).saturating_sub(covered);
+                    if more > 0 && !held.take(more) {
+                        return BodyEnd::OverBudget;
+                    }
+                    covered += more;
+                    let room = keep.saturating_sub(buf.len());
+                    buf.extend_from_slice(&data[..room]);
+                    if room < data.len() {
                         return BodyEnd::TooLarge;
                     }
-                    buf.extend_from_slice(&data);
                 }
             }
             Err(e) => return BodyEnd::Broken(e.to_string()),

@@ -6,7 +6,7 @@
 //! upstream). Both share the listener, the connection handling and the recording.
 
 use crate::tls::ServerTls;
-use crate::{Limits, NetError, Notices, Recorder, headers_of};
+use crate::{BodyEnd, Limits, NetError, Notices, Recorder, headers_of, read_body_held};
 use bytes::Bytes;
 use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 use http_body_util::Full;
@@ -81,6 +81,24 @@ pub trait AsyncResponder: Send + Sync + 'static {
     fn respond_from(&self, request: HttpRequest, conn: &Connection) -> AsyncAnswer {
         let _ = conn;
         self.respond(request)
+    }
+
+    /// As [`respond_from`](Self::respond_from), handed the budget the request's body
+    /// holds ([`Limits::max_inflight`]): work that outlives the connection (a relay in a
+    /// task of its own) keeps it until done, so a peer that hangs up does not free
+    /// budget whose bytes are still held. The default holds it until the answer is ready.
+    fn respond_holding(
+        &self,
+        request: HttpRequest,
+        conn: &Connection,
+        held: HeldBytes,
+    ) -> AsyncAnswer {
+        let answer = self.respond_from(request, conn);
+        Box::pin(async move {
+            let answer = answer.await;
+            drop(held);
+            answer
+        })
     }
 
     /// Told of a request that never reached [`respond`](Self::respond) because its body
@@ -360,32 +378,6 @@ impl Shared {
         }
     }
 
-    /// Take `n` more bytes of budget into `held`, at once or not at all.
-    fn take(&self, held: &mut Held, n: usize) -> bool {
-        let mut got: Option<OwnedSemaphorePermit> = None;
-        let mut left = n;
-        while left > 0 {
-            let chunk = left.min(u32::MAX as usize);
-            // u32: what tokio takes at once; the cast cannot truncate.
-            match self.budget.clone().try_acquire_many_owned(chunk as u32) {
-                Ok(p) => match &mut got {
-                    Some(g) => g.merge(p),
-                    None => got = Some(p),
-                },
-                // What was taken so far goes back as `got` drops.
-                Err(_) => return false,
-            }
-            left -= chunk;
-        }
-        if let Some(p) = got {
-            match &mut held.0 {
-                Some(h) => h.merge(p),
-                None => held.0 = Some(p),
-            }
-        }
-        true
-    }
-
     fn body_refused(&self) {
         if self.over_budget.hit() {
             self.notices.say(&format!(
@@ -429,13 +421,58 @@ impl Shared {
     }
 }
 
-/// Budget held by one request's body, given back when it drops.
+/// The bytes of a listener's budget for bodies in flight ([`Limits::max_inflight`]) that
+/// one request holds, given back when this drops.
 #[derive(Default)]
-struct Held(Option<OwnedSemaphorePermit>);
+pub struct HeldBytes {
+    budget: Option<Arc<Semaphore>>,
+    permit: Option<OwnedSemaphorePermit>,
+}
 
-impl Held {
-    fn bytes(&self) -> usize {
-        self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+impl HeldBytes {
+    fn of(budget: &Arc<Semaphore>) -> Self {
+        HeldBytes {
+            budget: Some(budget.clone()),
+            permit: None,
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.permit
+            .as_ref()
+            .map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Take `n` more bytes (a body read on the request's behalf, as the proxy reads its
+    /// upstream's answer), at once or not at all: false when the budget cannot hold them.
+    /// Holding no budget (`default`), it takes anything.
+    pub fn take(&mut self, n: usize) -> bool {
+        let Some(budget) = &self.budget else {
+            return true;
+        };
+        let mut got: Option<OwnedSemaphorePermit> = None;
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(u32::MAX as usize);
+            // u32: what tokio takes at once; the cast cannot truncate.
+            match budget.clone().try_acquire_many_owned(chunk as u32) {
+                Ok(p) => match &mut got {
+                    Some(g) => g.merge(p),
+                    None => got = Some(p),
+                },
+                // What was taken so far goes back as `got` drops.
+                Err(_) => return false,
+            }
+            left -= chunk;
+        }
+        if let Some(p) = got {
+            match &mut self.permit {
+                Some(h) => h.merge(p),
+                None => self.permit = Some(p),
+            }
+        }
+        true
     }
 }
 
@@ -650,37 +687,15 @@ enum Read {
     Broken(String),
 }
 
-/// Read a body into `buf`, at most `max` bytes, each byte taken from the budget (beyond
-/// what `held` already holds) before it is kept. `buf` is filled as data arrives, so a
-/// caller whose timeout fires still has what came.
-async fn read_within(
-    mut body: Incoming,
-    buf: &mut Vec<u8>,
-    max: usize,
-    shared: &Shared,
-    held: &mut Held,
-) -> Read {
-    use http_body_util::BodyExt as _;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(frame) => {
-                if let Ok(data) = frame.into_data() {
-                    let keep = (buf.len() + data.len()).min(max);
-                    let more = keep.saturating_sub(held.bytes());
-                    if more > 0 && !shared.take(held, more) {
-                        return Read::OverBudget;
-                    }
-                    let room = keep.saturating_sub(buf.len());
-                    buf.extend_from_slice(&data[..room]);
-                    if room < data.len() {
-                        return Read::TooLarge;
-                    }
-                }
-            }
-            Err(e) => return Read::Broken(e.to_string()),
+impl From<BodyEnd> for Read {
+    fn from(end: BodyEnd) -> Self {
+        match end {
+            BodyEnd::Complete => Read::Complete,
+            BodyEnd::TooLarge => Read::TooLarge,
+            BodyEnd::OverBudget => Read::OverBudget,
+            BodyEnd::Broken(detail) => Read::Broken(detail),
         }
     }
-    Read::Complete
 }
 
 /// A refusal at a limit of the listener's own: 503, come back later, and this connection
@@ -724,10 +739,10 @@ async fn handle(
     let keep = declared.map(|n| n.min(limits.max_body));
     let mut buf = Vec::new();
     // Given back when this returns: after the answer, whatever the logic did with the body.
-    let mut held = Held::default();
+    let mut held = HeldBytes::of(&shared.budget);
     let read = if refuse {
         Ok(Read::OverCap)
-    } else if keep.is_some_and(|n| !shared.take(&mut held, n)) {
+    } else if keep.is_some_and(|n| !held.take(n)) {
         // Refused on its declared length, before a byte of it is read; a body over
         // max_body is told so (413), which is the peer's to fix, not the harness's.
         Ok(if declared > keep {
@@ -737,17 +752,19 @@ async fn handle(
         })
     } else {
         buf.reserve_exact(keep.unwrap_or(0));
+        let reserved = held.bytes();
         tokio::time::timeout(
             limits.exchange_timeout,
-            read_within(
+            read_body_held(
                 req.into_body(),
                 &mut buf,
                 limits.max_body,
-                &shared,
                 &mut held,
+                reserved,
             ),
         )
         .await
+        .map(Read::from)
     };
     let mut request = HttpRequest {
         method,
@@ -817,13 +834,16 @@ async fn handle(
             let answer = match &logic {
                 Logic::Sync(r) => Some(r.respond_from(&request, &conn)),
                 // The request is handed over; a copy is kept only when it is recorded.
-                Logic::Async(r) => match &recorder {
-                    Some(_) => r.respond_from(request.clone(), &conn).await,
-                    None => {
-                        r.respond_from(std::mem::replace(&mut request, empty()), &conn)
-                            .await
+                Logic::Async(r) => {
+                    let held = std::mem::take(&mut held);
+                    match &recorder {
+                        Some(_) => r.respond_holding(request.clone(), &conn, held).await,
+                        None => {
+                            r.respond_holding(std::mem::replace(&mut request, empty()), &conn, held)
+                                .await
+                        }
                     }
-                },
+                }
             };
             let Some(record) = answer else {
                 if let Some(rec) = &recorder {
