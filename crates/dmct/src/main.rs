@@ -1527,9 +1527,25 @@ async fn serve_cases(
 /// Tell the operator of requests no case took (a second device, a late retry, a new
 /// session after the case's ended): answered 503, never judged.
 fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &LeftOut) {
+    let mut refused = 0;
     for a in server.take_apart() {
-        eprintln!("      left out of every case: {a}");
+        // The listener's own refusals (a flood past its limits) are told by count, not
+        // one line each; left-out.json keeps them all.
+        if matches!(
+            a.exchange.failure,
+            Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused { .. })
+        ) {
+            refused += 1;
+        } else {
+            eprintln!("      left out of every case: {a}");
+        }
         lock(left_out).push(a);
+    }
+    if refused > 0 {
+        eprintln!(
+            "      left out of every case: {refused} request(s) refused (503) at dmct's limits \
+             (--max-inflight-bytes, --max-connections); see left-out.json"
+        );
     }
 }
 
