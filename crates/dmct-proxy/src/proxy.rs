@@ -337,16 +337,27 @@ impl AsyncResponder for Proxy {
                 .failure
                 .as_ref()
                 .map_or_else(String::new, ToString::to_string);
+            // The listener's own refusals (past its budget or cap) are told by count, once
+            // per burst, by the listener: recorded here, not told one by one.
+            let own = matches!(
+                exchange.failure,
+                Some(ExchangeFailure::HarnessRefused { .. })
+            );
+            let notes = if own {
+                Vec::new()
+            } else {
+                vec![(
+                    NoteKind::UpstreamFailure,
+                    format!("request refused before it was read whole ({what}); not forwarded"),
+                )]
+            };
             s.record(
                 &cell,
                 exchange.request.clone(),
                 exchange.response.as_ref(),
                 exchange.failure.clone(),
                 None,
-                vec![(
-                    NoteKind::UpstreamFailure,
-                    format!("request refused before it was read whole ({what}); not forwarded"),
-                )],
+                notes,
             );
         }
     }
