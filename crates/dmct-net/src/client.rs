@@ -330,6 +330,10 @@ where
     match end {
         BodyEnd::Complete => Ok(()),
         BodyEnd::TooLarge => Err(ExchangeFailure::BodyTooLarge { limit: max_body }),
+        // A client's read holds no listener's budget; kept for completeness.
+        BodyEnd::OverBudget => Err(ExchangeFailure::HarnessRefused {
+            detail: "no budget left for the response body".into(),
+        }),
         BodyEnd::Broken(detail) => Err(ExchangeFailure::ConnectionClosed { detail }),
     }
 }

@@ -256,6 +256,9 @@ pub enum ExchangeFailure {
     BodyTooLarge { limit: usize },
     /// Anything else the transport reported (refused connection, bad URL, ...).
     Transport { detail: String },
+    /// The harness refused the exchange at a limit of its own (its budget for bodies in
+    /// flight, its cap on open connections): the harness's limit, never the peer's.
+    HarnessRefused { detail: String },
 }
 
 impl std::fmt::Display for ExchangeFailure {
@@ -271,6 +274,9 @@ impl std::fmt::Display for ExchangeFailure {
                 write!(f, "body larger than the {limit}-byte limit")
             }
             ExchangeFailure::Transport { detail } => write!(f, "transport failure: {detail}"),
+            ExchangeFailure::HarnessRefused { detail } => {
+                write!(f, "refused by the harness: {detail}")
+            }
         }
     }
 }

@@ -355,6 +355,8 @@ impl<'de> Deserialize<'de> for Mutation {
 pub(crate) fn status_for(failure: &ExchangeFailure) -> u16 {
     match failure {
         ExchangeFailure::Timeout { .. } => 504,
+        // The proxy's own limit, not the upstream's failure.
+        ExchangeFailure::HarnessRefused { .. } => 503,
         _ => 502,
     }
 }

@@ -11,7 +11,7 @@ use crate::{
     SessionRecord, status_for,
 };
 use bytes::Bytes;
-use dmct_net::{AsyncAnswer, AsyncResponder, Connection, Limits, ServeHandle};
+use dmct_net::{AsyncAnswer, AsyncResponder, Connection, HeldBytes, Limits, ServeHandle};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, Nonce, Scheme};
 use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{
@@ -309,12 +309,22 @@ impl AsyncResponder for Proxy {
     }
 
     fn respond_from(&self, request: HttpRequest, conn: &Connection) -> AsyncAnswer {
+        self.respond_holding(request, conn, HeldBytes::default())
+    }
+
+    fn respond_holding(
+        &self,
+        request: HttpRequest,
+        conn: &Connection,
+        held: HeldBytes,
+    ) -> AsyncAnswer {
         let shared = self.0.get().cloned();
         let remote = conn.remote;
         Box::pin(async move {
             match shared {
-                // Relayed in a task of its own: recorded even if the device goes.
-                Some(s) => delivery::relay_detached(s, request, remote).await,
+                // Relayed in a task of its own: recorded even if the device goes, and
+                // holding the body's budget until done.
+                Some(s) => delivery::relay_detached(s, request, remote, held).await,
                 None => Some(plain(503, "dmct proxy is starting\n")),
             }
         })
@@ -327,16 +337,27 @@ impl AsyncResponder for Proxy {
                 .failure
                 .as_ref()
                 .map_or_else(String::new, ToString::to_string);
+            // The listener's own refusals (past its budget or cap) are told by count, once
+            // per burst, by the listener: recorded here, not told one by one.
+            let own = matches!(
+                exchange.failure,
+                Some(ExchangeFailure::HarnessRefused { .. })
+            );
+            let notes = if own {
+                Vec::new()
+            } else {
+                vec![(
+                    NoteKind::UpstreamFailure,
+                    format!("request refused before it was read whole ({what}); not forwarded"),
+                )]
+            };
             s.record(
                 &cell,
                 exchange.request.clone(),
                 exchange.response.as_ref(),
                 exchange.failure.clone(),
                 None,
-                vec![(
-                    NoteKind::UpstreamFailure,
-                    format!("request refused before it was read whole ({what}); not forwarded"),
-                )],
+                notes,
             );
         }
     }
@@ -517,6 +538,7 @@ impl Shared {
         self: Arc<Self>,
         request: HttpRequest,
         remote: Option<SocketAddr>,
+        held: &mut HeldBytes,
     ) -> Relayed {
         // The whole message is decoded only when a mutation needs its model, the header
         // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
@@ -600,6 +622,7 @@ impl Shared {
                 &headers,
                 Bytes::from(body),
                 &self.limits,
+                held,
             )
             .await;
         let upstream_url = || Some(format!("{}{}", url.origin(), url.target));
@@ -611,13 +634,17 @@ impl Shared {
                     detail: "the upstream gave no response".into(),
                 });
                 let code = status_for(&failure);
-                let answer = plain(
+                let mut answer = plain(
                     code,
                     &format!(
                         "dmct proxy: the DM server at {} failed: {failure}\n",
                         url.origin()
                     ),
                 );
+                if code == 503 {
+                    // The proxy's own limit: the device may come back.
+                    answer.headers.push("Retry-After", "5");
+                }
                 relay.upstream_url = upstream_url();
                 relay.response = partial;
                 relay.proxy_response = Some(answer.clone());

@@ -8,7 +8,7 @@
 //! reached the server).
 
 use bytes::Bytes;
-use dmct_net::{BodyEnd, ClientTls, Limits, headers_of, read_body};
+use dmct_net::{BodyEnd, ClientTls, HeldBytes, Limits, headers_of, read_body_held};
 use dmct_proto::transcript::{ExchangeFailure, Headers, HttpResponse};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
@@ -152,7 +152,8 @@ impl Upstream {
     }
 
     /// Send one request to `url` (its target is the request-target), within
-    /// `limits.exchange_timeout`, reading at most `limits.max_body`.
+    /// `limits.exchange_timeout`, reading at most `limits.max_body`, each byte of the
+    /// answer taken from the budget of bodies in flight `held` belongs to.
     pub async fn send(
         &self,
         url: &Url,
@@ -160,6 +161,7 @@ impl Upstream {
         headers: &Headers,
         body: Bytes,
         limits: &Limits,
+        held: &mut HeldBytes,
     ) -> Reply {
         let mut partial: Option<HttpResponse> = None;
         let mut buf = Vec::new();
@@ -173,6 +175,7 @@ impl Upstream {
                 limits.max_body,
                 &mut partial,
                 &mut buf,
+                held,
             ),
         )
         .await;
@@ -207,6 +210,7 @@ impl Upstream {
         max_body: usize,
         partial: &mut Option<HttpResponse>,
         buf: &mut Vec<u8>,
+        held: &mut HeldBytes,
     ) -> Result<(), ExchangeFailure> {
         let key = (url.https, url.socket());
         let build = || {
@@ -268,7 +272,7 @@ impl Upstream {
         let end = driven(
             &mut conn.driver,
             &mut done,
-            read_body(resp.into_body(), buf, max_body),
+            read_body_held(resp.into_body(), buf, max_body, held, 0),
         )
         .await;
         match end {
@@ -279,6 +283,11 @@ impl Upstream {
                 Ok(())
             }
             BodyEnd::TooLarge => Err(ExchangeFailure::BodyTooLarge { limit: max_body }),
+            BodyEnd::OverBudget => Err(ExchangeFailure::HarnessRefused {
+                detail: "the proxy's budget for bodies in flight could not hold the \
+                         upstream's answer"
+                    .into(),
+            }),
             BodyEnd::Broken(detail) => Err(ExchangeFailure::ConnectionClosed {
                 detail: format!("upstream body broken off: {detail}"),
             }),

@@ -233,6 +233,11 @@ fn no_response(url: &str, failure: Option<&ExchangeFailure>) -> ProbeError {
             ),
             hint: "",
         },
+        // A listener's refusal; dmct's client makes none, but says so if it ever did.
+        Some(f @ ExchangeFailure::HarnessRefused { .. }) => ProbeError::Transport {
+            detail: format!("{url}: {f}"),
+            hint: "",
+        },
         None => ProbeError::Transport {
             detail: format!("{url} gave no answer"),
             hint: "",

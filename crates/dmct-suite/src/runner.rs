@@ -1173,6 +1173,22 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             }
         }
     }
+    // A request dmct refused at a limit of its own (503): from there on the case saw less
+    // than the peer did, so nothing after it counts against the peer.
+    let refused = harness_refusal(&run.transcript);
+    if let Some((at, why)) = &refused {
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.verdict == Verdict::Fail && f.exchange.is_none_or(|i| i >= *at))
+        {
+            f.verdict = Verdict::Inconclusive;
+            f.detail = format!(
+                "dmct refused exchange {at} at a limit of its own ({why}), so what the peer did \
+                 after it was not all seen; {}",
+                f.detail
+            );
+        }
+    }
     let observed = !run.transcript.exchanges.is_empty()
         || (run.role == Role::Server && run.transcript.package0.is_some());
     CaseResult {
@@ -1188,6 +1204,9 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             }
             _ if !observed || findings.is_empty() => CaseVerdict::Inconclusive,
             CaseVerdict::Pass if unmet.is_some() => CaseVerdict::Inconclusive,
+            CaseVerdict::Pass | CaseVerdict::NotApplicable if refused.is_some() => {
+                CaseVerdict::Inconclusive
+            }
             v => v,
         },
         findings,
@@ -1196,6 +1215,17 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         authentication: authentication(&run.transcript),
         ended: Some(crate::ending::session_end(&run.transcript, run.role)),
     }
+}
+
+/// The first exchange the harness refused at a limit of its own, with why.
+fn harness_refusal(t: &Transcript) -> Option<(usize, String)> {
+    t.exchanges
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match &e.failure {
+            Some(ExchangeFailure::HarnessRefused { detail }) => Some((i, detail.clone())),
+            _ => None,
+        })
 }
 
 /// The first thing the case needed to happen that did not, in words for the report:

@@ -19,6 +19,7 @@ use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
+mod fdlimit;
 mod interrupt;
 mod modes;
 mod peer;
@@ -63,6 +64,40 @@ struct Common {
     profile: Option<PathBuf>,
     #[command(flatten)]
     seed: Seed,
+}
+
+/// What dmct's listener takes on at once, all connections together (README: Limits).
+#[derive(clap::Args, Clone)]
+struct Capacity {
+    /// Bytes of request bodies dmct's listener holds at once, all connections together;
+    /// a body past it is answered 503 with Retry-After and recorded as refused by the
+    /// harness (its case inconclusive)
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    max_inflight_bytes: usize,
+    /// Connections dmct's listener keeps open at once; a new one past it is answered 503
+    /// and closed (lowered to fit the open-file limit)
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+}
+
+impl Capacity {
+    /// Set a listener's limits; `fds_each` is the descriptors one connection costs.
+    fn apply(&self, limits: &mut dmct_net::Limits, fds_each: u64) -> Result<()> {
+        if self.max_inflight_bytes < limits.max_body {
+            bail!(
+                "--max-inflight-bytes {} is below --max-body {}: a body the harness accepts \
+                 could never be held",
+                self.max_inflight_bytes,
+                limits.max_body
+            );
+        }
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        limits.max_inflight = self.max_inflight_bytes;
+        limits.max_connections = fdlimit::cap(self.max_connections, fds_each);
+        Ok(())
+    }
 }
 
 /// Where the SessionIDs and nonces dmct generates come from.
@@ -459,6 +494,8 @@ enum Command {
         #[command(flatten)]
         listen: Listen,
         #[command(flatten)]
+        capacity: Capacity,
+        #[command(flatten)]
         gate: Gate,
         #[command(flatten)]
         wire: Wire,
@@ -569,6 +606,8 @@ enum Command {
         client_user: String,
         #[command(flatten)]
         listen_tls: Listen,
+        #[command(flatten)]
+        capacity: Capacity,
         /// Remove credentials, digests and nonces from what is written
         #[arg(long)]
         redact: bool,
@@ -619,6 +658,8 @@ enum PeerCommand {
         /// Largest HTTP body accepted, in bytes (larger ones are answered 413)
         #[arg(long, default_value_t = 16 * 1024 * 1024)]
         max_body: usize,
+        #[command(flatten)]
+        capacity: Capacity,
         /// Break a rule on purpose, once per session (see `dmct list faults`)
         #[arg(long, value_name = "NAME")]
         fault: Vec<String>,
@@ -714,6 +755,7 @@ fn readable(msg: &str) -> String {
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
+    fdlimit::raise();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -752,6 +794,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 encoding,
                 accounts,
                 listen,
+                capacity,
                 gate,
                 wire,
             } => {
@@ -766,6 +809,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 }
                 let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
+                capacity.apply(&mut opts.limits, 1)?;
                 opts.client_encoding = encoding.map(Into::into);
                 opts.verproto_param = wire.verproto();
                 opts.wait_first = Duration::from_secs(wait);
@@ -1013,6 +1057,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 client_secret,
                 client_user,
                 listen_tls,
+                capacity,
                 redact,
                 wire,
             } => {
@@ -1021,7 +1066,11 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 config.limits = dmct_net::Limits {
                     max_body: common.max_body,
                     exchange_timeout: Duration::from_secs(common.exchange_timeout),
+                    notices: dmct_net::Notices::stderr(),
+                    ..dmct_net::Limits::default()
                 };
+                // A device's connection and the proxy's own to the upstream.
+                capacity.apply(&mut config.limits, 2)?;
                 config.upstream_tls = client_tls(&common.trust)?;
                 config.listen_tls = server_tls(&listen_tls)?;
                 config.public_url = public_url;
@@ -1095,6 +1144,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     listen_tls,
                     exchange_timeout,
                     max_body,
+                    capacity,
                     fault,
                     seed,
                     wire,
@@ -1122,11 +1172,15 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                             .map(|s| s.server)
                             .context("the built-in session/every-command scenario is missing")?,
                     };
+                    let mut limits = dmct_net::Limits {
+                        max_body,
+                        exchange_timeout: Duration::from_secs(exchange_timeout),
+                        notices: dmct_net::Notices::stderr(),
+                        ..dmct_net::Limits::default()
+                    };
+                    capacity.apply(&mut limits, 1)?;
                     let opts = Options {
-                        limits: dmct_net::Limits {
-                            max_body,
-                            exchange_timeout: Duration::from_secs(exchange_timeout),
-                        },
+                        limits,
                         server_tls: tls,
                         verproto_param: wire.verproto(),
                         seed: seed.value()?,
@@ -1213,6 +1267,8 @@ fn options(c: &Common) -> Result<Options> {
         limits: dmct_net::Limits {
             max_body: c.max_body,
             exchange_timeout: Duration::from_secs(c.exchange_timeout),
+            notices: dmct_net::Notices::stderr(),
+            ..dmct_net::Limits::default()
         },
         client_tls: client_tls(&c.trust)?,
         seed: c.seed.value()?,
@@ -1515,9 +1571,25 @@ async fn serve_cases(
 /// Tell the operator of requests no case took (a second device, a late retry, a new
 /// session after the case's ended): answered 503, never judged.
 fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &LeftOut) {
+    let mut refused = 0;
     for a in server.take_apart() {
-        eprintln!("      left out of every case: {a}");
+        // The listener's own refusals (a flood past its limits) are told by count, not
+        // one line each; left-out.json keeps them all.
+        if matches!(
+            a.exchange.failure,
+            Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused { .. })
+        ) {
+            refused += 1;
+        } else {
+            eprintln!("      left out of every case: {a}");
+        }
         lock(left_out).push(a);
+    }
+    if refused > 0 {
+        eprintln!(
+            "      left out of every case: {refused} request(s) refused (503) at dmct's limits \
+             (--max-inflight-bytes, --max-connections); see left-out.json"
+        );
     }
 }
 

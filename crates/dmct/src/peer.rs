@@ -66,6 +66,13 @@ pub async fn server(
             // Print and drop what was recorded, so a long-running peer stays small.
             rec.wait_beyond(0, Duration::from_secs(3600)).await;
             for ex in rec.take() {
+                // The listener's own refusals are told by count, once per burst.
+                if matches!(
+                    ex.failure,
+                    Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused { .. })
+                ) {
+                    continue;
+                }
                 n += 1;
                 let status = ex
                     .response

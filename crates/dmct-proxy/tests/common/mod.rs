@@ -29,6 +29,7 @@ pub fn limits() -> Limits {
     Limits {
         max_body: 1024 * 1024,
         exchange_timeout: Duration::from_secs(10),
+        ..Limits::default()
     }
 }
 
