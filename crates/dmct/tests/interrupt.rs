@@ -416,8 +416,13 @@ fn sigterm_during_selftest_writes_what_ran_and_is_not_a_pass() {
     assert_eq!(exit_code(child), Some(130));
     let r = report(&out);
     assert_eq!(r["interrupted"], true);
+    // The signal may land before the first case began; a case that was running is
+    // inconclusive, never a pass.
     let cases = r["cases"].as_array().unwrap();
-    assert!(!cases.is_empty(), "{r:#}");
-    assert_eq!(cases.last().unwrap()["verdict"], "inconclusive");
+    if let Some(last) = cases.last() {
+        assert_eq!(last["verdict"], "inconclusive", "{r:#}");
+    }
+    // No self-test verdict is claimed for a run cut short.
+    assert!(r.get("selftest").is_none_or(|s| s.is_null()), "{r:#}");
     no_temporaries(&out);
 }
