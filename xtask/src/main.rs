@@ -27,6 +27,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("vectors") => vectors(args.iter().any(|a| a == "--check")),
+        Some("catalog") => catalog(),
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
         Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
@@ -35,9 +36,21 @@ fn main() -> Result<()> {
         }
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
-            "usage: cargo xtask vectors [--check] | props [CASES] | bench codec | bench proxy [SECONDS] | load [SESSIONS] | ci"
+            "usage: cargo xtask vectors [--check] | catalog | props [CASES] | bench codec | bench proxy [SECONDS] | load [SESSIONS] | ci"
         ),
     }
+}
+
+fn catalog() -> Result<()> {
+    let path = root().join("testcases/rules.toml");
+    std::fs::write(&path, dmct_rules::catalog_toml())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "{} written ({} statements)",
+        path.display(),
+        dmct_rules::statements().len()
+    );
+    Ok(())
 }
 
 fn vectors(check: bool) -> Result<()> {

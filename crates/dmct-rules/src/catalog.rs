@@ -1,5 +1,7 @@
-//! The catalog: what every rule is (from `testcases/rules.toml`, built in) and the
-//! checks dmct has for the testable ones, in a fixed order.
+//! The catalog: every statement as declared beside its check ([`Decl`]), the checks
+//! in a fixed order, and `testcases/rules.toml`, the language-neutral copy generated
+//! from the declarations for people who do not read Rust (a test fails when it drifts;
+//! `cargo xtask catalog` writes it).
 
 use crate::rules::{auth, http, large, msg, pkg, probe, session, status};
 use crate::{Level, Observation, Role, View};
@@ -7,8 +9,45 @@ use dmct_proto::transcript::Transcript;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
-/// The catalog file, built into every binary.
-pub const RULES_TOML: &str = include_str!("../../../testcases/rules.toml");
+/// A statement as declared in the source, beside its check: the one place its id,
+/// clause, level, role, requirement and allowed behaviours are written.
+#[derive(Debug, Clone, Copy)]
+pub struct Decl {
+    pub id: &'static str,
+    pub status: RuleStatus,
+    pub clause: &'static str,
+    pub unconfirmed: Option<&'static str>,
+    pub level: Level,
+    pub binds: Binds,
+    pub summary: &'static str,
+    pub allowed: &'static [&'static str],
+    pub conditions: &'static [Condition],
+    pub capability: Option<&'static str>,
+    pub scenarios: &'static [&'static str],
+    pub reason: Option<&'static str>,
+    pub replaced_by: Option<&'static str>,
+}
+
+impl From<&Decl> for RuleInfo {
+    fn from(d: &Decl) -> Self {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        RuleInfo {
+            id: d.id.into(),
+            status: d.status,
+            clause: d.clause.into(),
+            unconfirmed: d.unconfirmed.map(Into::into),
+            level: d.level,
+            binds: d.binds,
+            summary: d.summary.into(),
+            allowed: strings(d.allowed),
+            conditions: d.conditions.to_vec(),
+            capability: d.capability.map(Into::into),
+            scenarios: strings(d.scenarios),
+            reason: d.reason.map(Into::into),
+            replaced_by: d.replaced_by.map(Into::into),
+        }
+    }
+}
 
 /// Whether dmct can check a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,21 +203,40 @@ impl std::fmt::Display for Condition {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     rule: Vec<RuleInfo>,
 }
 
-/// Every statement of the catalog file, testable or not, in file order.
+/// Every statement, testable or not: the checks in catalog order, then the statements
+/// dmct does not check.
 pub fn statements() -> &'static [RuleInfo] {
     static ALL: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
-        // The file is part of the source; the catalog test keeps it valid.
-        toml::from_str::<CatalogFile>(RULES_TOML)
-            .map(|c| c.rule)
-            .unwrap_or_else(|e| panic!("testcases/rules.toml is invalid: {e}"))
+        CATALOG
+            .iter()
+            .map(|r| r.decl())
+            .chain(crate::rules::untested::UNTESTED)
+            .map(RuleInfo::from)
+            .collect()
     });
     &ALL
+}
+
+/// The catalog as TOML: what `testcases/rules.toml` holds, and what a run's catalog
+/// hash is taken over.
+pub fn catalog_toml() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        let file = CatalogFile {
+            rule: statements().to_vec(),
+        };
+        let body = toml::to_string_pretty(&file).unwrap_or_else(|e| panic!("{e}"));
+        format!(
+            "# The dmct rule catalog: generated from the declarations beside each check\n\
+             # (crates/dmct-rules/src/rules/). Do not edit: run `cargo xtask catalog`.\n\n{body}"
+        )
+    });
+    &TEXT
 }
 
 /// The statement with this id, whatever its status.
@@ -189,10 +247,17 @@ pub fn info(id: &str) -> Option<&'static RuleInfo> {
 /// An id that names no statement of the catalog, with the nearest one that does, so a
 /// typo in a scenario, deviations or baseline file is told with its fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown rule {id:?}{}", nearest.as_ref().map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default())]
+#[error("unknown rule {id:?}{}", did_you_mean(nearest))]
 pub struct UnknownRule {
     pub id: String,
     pub nearest: Option<String>,
+}
+
+fn did_you_mean(nearest: &Option<String>) -> String {
+    nearest
+        .as_ref()
+        .map(|n| format!(" (did you mean {n:?}?)"))
+        .unwrap_or_default()
 }
 
 /// The statement `id` names; or why none does, with the nearest known id.
@@ -210,13 +275,18 @@ pub fn known(id: &str) -> Result<&'static RuleInfo, UnknownRule> {
 }
 
 pub trait Rule: Sync {
-    fn id(&self) -> &'static str;
+    /// What the rule is: its one declaration.
+    fn decl(&self) -> &'static Decl;
     /// One observation per occurrence of the situation the rule is about, judging the
     /// peer in `role`.
     fn check(&self, view: &View, role: Role) -> Vec<Observation>;
 
+    fn id(&self) -> &'static str {
+        self.decl().id
+    }
+
     fn info(&self) -> &'static RuleInfo {
-        info(self.id()).unwrap_or_else(|| panic!("rule {} is not in rules.toml", self.id()))
+        info(self.id()).unwrap_or_else(|| unreachable!("every check is a statement"))
     }
 }
 
@@ -490,6 +560,20 @@ mod tests {
             .is_err(),
             "a condition no code evaluates is refused"
         );
+    }
+
+    /// `testcases/rules.toml` is the declarations' copy for people: it must not drift.
+    #[test]
+    fn rules_toml_is_generated_from_the_declarations() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testcases/rules.toml");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == catalog_toml(),
+            "testcases/rules.toml differs from the declarations: run `cargo xtask catalog`"
+        );
+        // And it reads back as the same statements.
+        let back: CatalogFile = toml::from_str(catalog_toml()).unwrap();
+        assert_eq!(back.rule, statements());
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod rules;
 mod view;
 
 pub use catalog::{
-    Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, UnknownRule, info, known,
-    rule, statements,
+    Binds, CATALOG, Condition, Decl, Rule, RuleInfo, RuleStatus, UnknownRule, catalog_toml, info,
+    known, rule, statements,
 };
 pub use rules::session::seconds;
 pub use view::{ExchangeView, View};
@@ -264,7 +264,8 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("large-objects", "large objects sent in chunks ([PRO] §7)"),
     (
         "dm-client-auth",
-        "DM-level client authentication, for a server that authenticates its clients at the transport ([SEC] §5.4.5)",
+        "DM-level client authentication, for a server that authenticates its clients at the \
+         transport ([SEC] §5.4.5)",
     ),
 ];
 

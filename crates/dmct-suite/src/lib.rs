@@ -29,10 +29,10 @@ use dmct_rules::{Role, Verdict};
 use dmct_session::{ClientFault, ServerFault};
 use std::collections::BTreeSet;
 
-/// The catalog the run is judged with: a hash of the built-in rules.toml.
+/// The catalog the run is judged with: a hash of its TOML (what rules.toml holds).
 pub fn catalog_id() -> dmct_report::CatalogId {
     use md5::{Digest, Md5};
-    let digest = Md5::digest(dmct_rules::RULES_TOML.as_bytes());
+    let digest = Md5::digest(dmct_rules::catalog_toml().as_bytes());
     dmct_report::CatalogId {
         md5: digest.iter().map(|b| format!("{b:02x}")).collect(),
         rules: dmct_rules::CATALOG.len(),

@@ -1,6 +1,7 @@
 //! Large objects (DM Protocol §2.2): chunks, Size, 213, MaxObjSize.
 
 use super::{announced, items, other, sent, session_msgs};
+use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::Command;
 
 /// (command index, target or source URI, the Item, the command's Meta) of every
@@ -52,9 +53,33 @@ fn size_of<'a>(
         .or_else(|| cmd_meta.and_then(|m| m.size.as_ref()))
 }
 
-rule!(
-    /// The first chunk of an object carries Meta Size; later chunks do not.
-    SizeFirstChunk, "lrgobj/size-first-chunk", |view, role| {
+/// The first chunk of an object carries Meta Size; later chunks do not.
+pub struct SizeFirstChunk;
+
+impl Rule for SizeFirstChunk {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "lrgobj/size-first-chunk",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §7",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "The first chunk of a large object carries the object's total size in Meta \
+                Size; later chunks do not.",
+            allowed: &[
+                "Size in the first chunk's Item Meta",
+                "Size in the Meta of the command that carries the first chunk",
+            ],
+            conditions: &[],
+            capability: Some("large-objects"),
+            scenarios: &["session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         let mut open: Option<String> = None;
         for m in sent(view, role) {
@@ -64,7 +89,9 @@ rule!(
                     continue; // a whole object, not chunked
                 }
                 match (first, size_of(it, cmd_meta).is_some()) {
-                    (true, true) | (false, false) => out.push(m.pass("Size on the first chunk only")),
+                    (true, true) | (false, false) => {
+                        out.push(m.pass("Size on the first chunk only"))
+                    }
                     (true, false) => out.push(m.fail(
                         format!("the first chunk of {uri} carries no Meta Size"),
                         m.cmd_excerpt(i),
@@ -79,11 +106,32 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// A chunk that is not the last (MoreData) is answered 213.
-    ChunkAnswered213, "lrgobj/213-for-chunk", |view, role| {
+/// A chunk that is not the last (MoreData) is answered 213.
+pub struct ChunkAnswered213;
+
+impl Rule for ChunkAnswered213 {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "lrgobj/213-for-chunk",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §7",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "The receiver answers every chunk but the last (Item with MoreData) with \
+                Status 213.",
+            allowed: &["refuse the object with an error (413 over MaxObjSize, 424 size mismatch)"],
+            conditions: &[],
+            capability: Some("large-objects"),
+            scenarios: &["session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
             let mine = session_msgs(view, role, p.session());
@@ -94,7 +142,9 @@ rule!(
                 let id = c.cmd_id().unwrap_or("").trim();
                 let answer = mine.iter().find_map(|m| {
                     m.m.statuses()
-                        .find(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
+                        .find(|s| {
+                            s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
+                        })
                         .map(|s| (m, s.code()))
                 });
                 if let (Some(_), Some(why)) = (answer, super::ambiguous(&p, c)) {
@@ -105,9 +155,16 @@ rule!(
                     Some((_, Some(213))) => out.push(p.pass("the chunk was answered 213")),
                     // An error (413 over MaxObjSize, 424, an authentication failure)
                     // refuses the object; that is allowed.
-                    Some((_, Some(c))) if c >= 300 => out.push(p.pass(format!("the chunk was refused with {c}"))),
+                    Some((_, Some(c))) if c >= 300 => {
+                        out.push(p.pass(format!("the chunk was refused with {c}")))
+                    }
                     Some((m, code)) => {
-                        let i = m.m.body.commands.iter().position(|x| matches!(x, Command::Status(s) if s.cmd_ref.trim() == id && s.msg_ref.trim() == p.m.hdr.msg_id.trim()));
+                        let answers_chunk = |x: &Command| {
+                            matches!(x, Command::Status(s)
+                                if s.cmd_ref.trim() == id
+                                    && s.msg_ref.trim() == p.m.hdr.msg_id.trim())
+                        };
+                        let i = m.m.body.commands.iter().position(answers_chunk);
                         out.push(m.fail(
                             format!("a chunk (MoreData) was answered {code:?}, not 213"),
                             i.and_then(|i| m.cmd_excerpt(i)),
@@ -119,15 +176,37 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// No object larger than the MaxObjSize the peer announced.
-    MaxObjSize, "lrgobj/max-obj-size", |view, role| {
+/// No object larger than the MaxObjSize the peer announced.
+pub struct MaxObjSize;
+
+impl Rule for MaxObjSize {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "lrgobj/max-obj-size",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §7",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "No object is larger than the MaxObjSize the peer announced.",
+            allowed: &["leave the object out of the package"],
+            conditions: &[],
+            capability: Some("large-objects"),
+            scenarios: &["session/large-object@server", "session/max-obj-size"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         let mut open: Option<String> = None;
         for m in sent(view, role) {
-            let Some(max) = announced(view, other(role), m.session(), m.index, |meta| meta.max_obj_size.as_ref()) else {
+            let Some(max) = announced(view, other(role), m.session(), m.index, |meta| {
+                meta.max_obj_size.as_ref()
+            }) else {
                 continue;
             };
             for (i, uri, it, cmd_meta) in objects(m.m) {
@@ -152,21 +231,49 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// A message that ends with a chunk (MoreData) does not carry Final.
-    NoFinalMidObject, "lrgobj/no-final-mid-object", |view, role| {
+/// A message that ends with a chunk (MoreData) does not carry Final.
+pub struct NoFinalMidObject;
+
+impl Rule for NoFinalMidObject {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "lrgobj/no-final-mid-object",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §6.1, §6.2, §7",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Both,
+            summary: "A message that ends in the middle of an object (its last Item has MoreData) \
+                does not carry Final.",
+            allowed: &[],
+            conditions: &[],
+            capability: Some("large-objects"),
+            scenarios: &["session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
-            .filter(|m| objects(m.m).last().is_some_and(|(_, _, it, _)| it.more_data))
+            .filter(|m| {
+                objects(m.m)
+                    .last()
+                    .is_some_and(|(_, _, it, _)| it.more_data)
+            })
             .map(|m| {
                 if m.m.body.final_ {
-                    m.fail("a message ending with a chunk (MoreData) carries Final", m.hdr_excerpt())
+                    m.fail(
+                        "a message ending with a chunk (MoreData) carries Final",
+                        m.hdr_excerpt(),
+                    )
                 } else {
                     m.pass("no Final in the middle of an object")
                 }
             })
             .collect()
     }
-);
+}

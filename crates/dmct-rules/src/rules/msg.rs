@@ -1,12 +1,32 @@
 //! Message structure (SyncML RepPro as profiled by DM 1.2): the SyncHdr and CmdIDs.
 
 use super::{announced, answered, flatten, sent};
-use crate::Role;
+use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use std::collections::{BTreeMap, BTreeSet};
 
-rule!(
-    /// VerDTD is 1.2 in every message.
-    VerDtd, "msg/verdtd", |view, role| {
+/// VerDTD is 1.2 in every message.
+pub struct VerDtd;
+
+impl Rule for VerDtd {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/verdtd",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3-§8.6 item 1; [REP] §6.1.24",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "VerDTD is 1.2 in every message.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| match m.m.hdr.ver_dtd.trim() {
@@ -15,29 +35,75 @@ rule!(
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// VerProto is DM/1.2 in every message.
-    VerProto, "msg/verproto", |view, role| {
+/// VerProto is DM/1.2 in every message.
+pub struct VerProto;
+
+impl Rule for VerProto {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/verproto",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3-§8.6 item 1; [REP] §6.1.25",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "VerProto is DM/1.2 in every message.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| match m.m.hdr.ver_proto.trim() {
                 "DM/1.2" => m.pass("VerProto DM/1.2"),
-                other => m.fail(format!("VerProto is {other:?}, not \"DM/1.2\""), m.hdr_excerpt()),
+                other => m.fail(
+                    format!("VerProto is {other:?}, not \"DM/1.2\""),
+                    m.hdr_excerpt(),
+                ),
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// One SessionID for the whole session.
-    SessionIdConstant, "msg/sessionid-constant", |view, role| {
+/// One SessionID for the whole session.
+pub struct SessionIdConstant;
+
+impl Rule for SessionIdConstant {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/sessionid-constant",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3 item 1, §9.1; [NOT] §5",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "A session keeps one SessionID: the client uses it in all its messages, the \
+                server answers with it.",
+            allowed: &["a new SessionID for a new session (Package #1 with MsgID 1)"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/reauth-md5"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         match role {
             Role::Server => {
                 for m in sent(view, Role::Server) {
-                    let Some(req) = answered(view, role, &m) else { continue };
+                    let Some(req) = answered(view, role, &m) else {
+                        continue;
+                    };
                     if m.session() == req.session() {
                         out.push(m.pass("the answer keeps the request's SessionID"));
                     } else {
@@ -76,20 +142,53 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// A sender's MsgIDs identify its messages unambiguously within a session: none
-    /// repeats. The DM text asks no more ([PRO] §8.3-§8.6 item 1): the start at 1 and the
-    /// increase rest on SyncML RepPro, which is not readable here, so another start, a
-    /// gap or a MsgID that is not a number is no finding (errata to issue 13, item 3).
-    MsgIdSequence, "msg/msgid-sequence", |view, role| {
+/// A sender's MsgIDs identify its messages unambiguously within a session: none
+/// repeats. The DM text asks no more ([PRO] §8.3-§8.6 item 1): the start at 1 and the
+/// increase rest on SyncML RepPro, which is not readable here, so another start, a
+/// gap or a MsgID that is not a number is no finding (errata to issue 13, item 3).
+pub struct MsgIdSequence;
+
+impl Rule for MsgIdSequence {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/msgid-sequence",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3-§8.6 item 1; SyncML RepPro MsgID ?",
+            unconfirmed: Some(
+                "the DM text only requires MsgID to identify the message unambiguously within the \
+                    session; the start at 1 and the increase rest on SyncML RepPro, which is not \
+                    among the DM 1.2.1 documents dmct's audit could read, so only a repeat is \
+                    judged",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "The MsgIDs a sender uses in a session identify its messages unambiguously: \
+                none repeats within the session.",
+            allowed: &[
+                "gaps between MsgIDs",
+                "a first MsgID other than 1",
+                "a MsgID lower than the previous one, not used before in the session",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         // Per session, the MsgIDs the sender has used (numbers compared as numbers).
         let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for m in sent(view, role) {
             let id = m.m.hdr.msg_id.trim();
-            let key = m.m.hdr.msg_id_number().map_or_else(|| id.to_owned(), |n| n.to_string());
+            let key =
+                m.m.hdr
+                    .msg_id_number()
+                    .map_or_else(|| id.to_owned(), |n| n.to_string());
             // MsgID 1 starts the count again only where a session starts (SessionIDs
             // come back in time): the client's Package #1 and the server's answer to it.
             let opens = match role {
@@ -114,11 +213,32 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// CmdIDs are unique within a message (nested commands included).
-    CmdIdUnique, "msg/cmdid-unique", |view, role| {
+/// CmdIDs are unique within a message (nested commands included).
+pub struct CmdIdUnique;
+
+impl Rule for CmdIdUnique {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/cmdid-unique",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6.1.4, §6.6",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "CmdIDs are unique within a message, commands inside Atomic and Sequence \
+                included.",
+            allowed: &["any numbering, not necessarily from 1 or contiguous"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| {
@@ -137,31 +257,77 @@ rule!(
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// Target and Source LocURI in every SyncHdr.
-    SourceTarget, "msg/source-target", |view, role| {
+/// Target and Source LocURI in every SyncHdr.
+pub struct SourceTarget;
+
+impl Rule for SourceTarget {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/source-target",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3-§8.6 item 1; [REP] §6.2.2",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "Every SyncHdr carries a Target and a Source with a LocURI.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| {
                 let h = &m.m.hdr;
                 if h.target.loc_uri.trim().is_empty() || h.source.loc_uri.trim().is_empty() {
-                    m.fail("the SyncHdr lacks a Target or Source LocURI", m.hdr_excerpt())
+                    m.fail(
+                        "the SyncHdr lacks a Target or Source LocURI",
+                        m.hdr_excerpt(),
+                    )
                 } else {
                     m.pass("Target and Source LocURI present")
                 }
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// The server addresses the device: Target LocURI is the client's Source LocURI.
-    TargetIsClient, "msg/target-is-client", |view, role| {
+/// The server addresses the device: Target LocURI is the client's Source LocURI.
+pub struct TargetIsClient;
+
+impl Rule for TargetIsClient {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/target-is-client",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.4 and §8.6 item 1; [PRO] §9.4 (examples)",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Server,
+            summary: "The server's message is addressed to the device: its Target LocURI is the \
+                client's Source LocURI.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, Role::Server) {
-            let Some(req) = answered(view, role, &m) else { continue };
+            let Some(req) = answered(view, role, &m) else {
+                continue;
+            };
             let want = req.m.hdr.source.loc_uri.trim();
             if m.m.hdr.target.loc_uri.trim() == want {
                 out.push(m.pass("Target LocURI is the device's"));
@@ -177,11 +343,31 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// Cred only in the SyncHdr.
-    NoCredInCommands, "msg/no-cred-in-commands", |view, role| {
+/// Cred only in the SyncHdr.
+pub struct NoCredInCommands;
+
+impl Rule for NoCredInCommands {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/no-cred-in-commands",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6.1.6, §6.6",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Both,
+            summary: "Cred appears only in the SyncHdr, never inside a command.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| {
@@ -199,7 +385,10 @@ rule!(
                     };
                     if has {
                         return m.fail(
-                            format!("{} carries a Cred; Cred belongs in the SyncHdr only", c.name()),
+                            format!(
+                                "{} carries a Cred; Cred belongs in the SyncHdr only",
+                                c.name()
+                            ),
                             m.excerpt_of(c),
                         );
                     }
@@ -208,14 +397,44 @@ rule!(
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// Every element outside Data content is SyncML's or MetInf's: a foreign
-    /// namespace where a SyncML element stands makes the message no SyncML document
-    /// (errata to issue 14, item 7). WBXML cannot carry a namespace outside its code
-    /// pages, so only XML can break this.
-    SyncmlNamespace, "msg/syncml-namespace", |view, role| {
+/// Every element outside Data content is SyncML's or MetInf's: a foreign
+/// namespace where a SyncML element stands makes the message no SyncML document
+/// (errata to issue 14, item 7). WBXML cannot carry a namespace outside its code
+/// pages, so only XML can break this.
+pub struct SyncmlNamespace;
+
+impl Rule for SyncmlNamespace {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/syncml-namespace",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6; SyncML RepPro DTD ?",
+            unconfirmed: Some(
+                "the element set and its namespace (SYNCML:SYNCML1.2, MetInf's syncml:metinf) are \
+                    declared by the SyncML RepPro DTD and SyncML Meta Information, which are not \
+                    among the documents dmct's audit could read; [REP] §6 adds the DM \
+                    restrictions to them",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "Every element outside Data content is in SyncML's namespace (or MetInf's, \
+                inside Meta): no element of a foreign XML namespace stands where a SyncML element \
+                belongs.",
+            allowed: &[
+                "content of another vocabulary inside Data (a TNDS MgmtTree in syncml:dmddf1.2)",
+                "a message that declares no namespace (the DTD fixes it)",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| {
@@ -237,25 +456,61 @@ rule!(
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// No message larger than the MaxMsgSize the peer announced.
-    MaxMsgSize, "msg/max-msg-size", |view, role| {
+/// No message larger than the MaxMsgSize the peer announced.
+pub struct MaxMsgSize;
+
+impl Rule for MaxMsgSize {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "msg/max-msg-size",
+            status: RuleStatus::Testable,
+            clause: "SyncML MetaInfo MaxMsgSize ?",
+            unconfirmed: Some(
+                "no DM 1.2 text states a MaxMsgSize rule (it appears only in examples); the rule \
+                    rests on SyncML Meta Information 1.2 and SyncML RepPro, which are not among \
+                    the documents dmct's audit could read",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "No message is larger than the MaxMsgSize the peer announced in its SyncHdr \
+                (in force until it announces another).",
+            allowed: &[
+                "split the package into several messages (Alert 1222)",
+                "cut a large object into chunks",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/large-object", "session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let peer = super::other(role);
         sent(view, role)
             .iter()
             .filter_map(|m| {
-                let max = announced(view, peer, m.session(), m.index, |meta| meta.max_msg_size.as_ref())?;
+                let max = announced(view, peer, m.session(), m.index, |meta| {
+                    meta.max_msg_size.as_ref()
+                })?;
                 Some(if m.body.len() <= max {
-                    m.pass(format!("{} bytes, within the peer's MaxMsgSize {max}", m.body.len()))
+                    m.pass(format!(
+                        "{} bytes, within the peer's MaxMsgSize {max}",
+                        m.body.len()
+                    ))
                 } else {
                     m.fail(
-                        format!("the message is {} bytes; the peer's MaxMsgSize is {max}", m.body.len()),
+                        format!(
+                            "the message is {} bytes; the peer's MaxMsgSize is {max}",
+                            m.body.len()
+                        ),
                         m.hdr_excerpt(),
                     )
                 })
             })
             .collect()
     }
-);
+}

@@ -2,7 +2,7 @@
 //! codes, packages of several messages (Alert 1222), RespURI, and Atomic.
 
 use super::{answered, flatten, sent};
-use crate::Role;
+use crate::{Binds, Condition, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::transcript::Closing;
 use dmct_proto::{Command, alert_code};
 
@@ -23,42 +23,95 @@ fn package1s<'a>(view: &'a crate::View) -> Vec<super::Msg<'a>> {
         .collect()
 }
 
-rule!(
-    /// Package #1 carries Alert 1200 or 1201.
-    Pkg1Alert, "pkg1/alert", |view, role| {
+/// Package #1 carries Alert 1200 or 1201.
+pub struct Pkg1Alert;
+
+impl Rule for Pkg1Alert {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "pkg1/alert",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3 items 2 and 4",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "Package #1 carries an Alert: 1200 when the session answers a Package 0, \
+                1201 when the client starts it.",
+            allowed: &["either code, with other client Alerts (1224, 1226) beside it"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/package0"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         package1s(view)
             .iter()
             .map(|m| {
                 if m.m.is_session_setup() {
                     m.pass("Package #1 carries Alert 1200 or 1201")
                 } else {
-                    m.fail("Package #1 (MsgID 1) carries no Alert 1200 or 1201", m.hdr_excerpt())
+                    m.fail(
+                        "Package #1 (MsgID 1) carries no Alert 1200 or 1201",
+                        m.hdr_excerpt(),
+                    )
                 }
             })
             .collect()
     }
-);
+}
 
 const DEVINFO: [&str; 5] = ["DevId", "Man", "Mod", "DmV", "Lang"];
 
-rule!(
-    /// Package #1 sends ./DevInfo in a Replace: DevId, Man, Mod, DmV and Lang.
-    Pkg1DevInfo, "pkg1/devinfo", |view, role| {
+/// Package #1 sends ./DevInfo in a Replace: DevId, Man, Mod, DmV and Lang.
+pub struct Pkg1DevInfo;
+
+impl Rule for Pkg1DevInfo {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "pkg1/devinfo",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3 item 3; [STDOBJ] DevInfo",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "Package #1 sends the device information in a Replace: one Item per \
+                ./DevInfo node, at least DevId, Man, Mod, DmV and Lang, with the node in Source \
+                LocURI.",
+            allowed: &[
+                "any order of Items",
+                "more DevInfo nodes (Ext) than the five",
+                "the Items in one Replace or several",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/package0"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         package1s(view)
             .iter()
             .map(|m| {
-                let sent_nodes: Vec<String> = m
-                    .m
-                    .body
-                    .commands
-                    .iter()
-                    .filter_map(|c| match c {
-                        Command::Replace(r) => Some(r),
-                        _ => None,
-                    })
-                    .flat_map(|r| r.items.iter())
-                    .filter_map(|i| i.source.as_ref().map(|s| s.loc_uri.trim().trim_start_matches("./").to_owned()))
-                    .collect();
+                let sent_nodes: Vec<String> =
+                    m.m.body
+                        .commands
+                        .iter()
+                        .filter_map(|c| match c {
+                            Command::Replace(r) => Some(r),
+                            _ => None,
+                        })
+                        .flat_map(|r| r.items.iter())
+                        .filter_map(|i| {
+                            i.source
+                                .as_ref()
+                                .map(|s| s.loc_uri.trim().trim_start_matches("./").to_owned())
+                        })
+                        .collect();
                 let missing: Vec<_> = DEVINFO
                     .iter()
                     .filter(|n| !sent_nodes.iter().any(|s| *s == format!("DevInfo/{n}")))
@@ -66,48 +119,113 @@ rule!(
                 if missing.is_empty() {
                     m.pass("the DevInfo Replace holds DevId, Man, Mod, DmV and Lang")
                 } else {
-                    let i = m.m.body.commands.iter().position(|c| matches!(c, Command::Replace(_)));
+                    let i =
+                        m.m.body
+                            .commands
+                            .iter()
+                            .position(|c| matches!(c, Command::Replace(_)));
                     m.fail(
-                        format!("Package #1 lacks ./DevInfo nodes: {}", missing.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+                        format!(
+                            "Package #1 lacks ./DevInfo nodes: {}",
+                            missing
+                                .iter()
+                                .map(|s| s.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                         i.and_then(|i| m.cmd_excerpt(i)).or_else(|| m.hdr_excerpt()),
                     )
                 }
             })
             .collect()
     }
-);
+}
 
 fn notification(view: &crate::View) -> Option<dmct_proto::package0::Package0> {
     let bytes = view.transcript.package0.as_ref()?;
     dmct_proto::package0::decode(bytes.as_bytes()).ok()
 }
 
-rule!(
-    /// The Package #1 answering a Package 0 carries Alert 1200.
-    Pkg0Alert, "pkg0/alert-1200", |view, role| {
-        let Some(_) = notification(view) else { return Vec::new() };
-        let Some(m) = package1s(view).into_iter().next() else { return Vec::new() };
+/// The Package #1 answering a Package 0 carries Alert 1200.
+pub struct Pkg0Alert;
+
+impl Rule for Pkg0Alert {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "pkg0/alert-1200",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.3 items 1-2; [NOT] §5",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "A session that answers a Package 0 (server-initiated) opens with Alert 1200.",
+            allowed: &["other client Alerts beside 1200"],
+            conditions: &[Condition::Package0Delivered],
+            capability: None,
+            scenarios: &["session/package0"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+        let Some(_) = notification(view) else {
+            return Vec::new();
+        };
+        let Some(m) = package1s(view).into_iter().next() else {
+            return Vec::new();
+        };
         let codes: Vec<&str> = m.m.alert_codes().collect();
         if codes.contains(&alert_code::SERVER_INITIATED_MGMT) {
             vec![m.pass("the session answering Package 0 opens with Alert 1200")]
         } else {
-            let i = m.m.body.commands.iter().position(|c| c.as_alert().is_some());
+            let i =
+                m.m.body
+                    .commands
+                    .iter()
+                    .position(|c| c.as_alert().is_some());
             vec![m.fail(
                 format!("the session answering Package 0 opens with Alert {codes:?}, not 1200"),
                 i.and_then(|i| m.cmd_excerpt(i)),
             )]
         }
     }
-);
+}
 
-rule!(
-    /// The Package #1 answering a Package 0 uses the notification's SessionID, written
-    /// as [NOT] §6.2.10 says: "a string of hexadecimal digits (chosen from the numeric
-    /// digits '0'-'9' and the upper-case letters 'A'-'F') ... Leading zeros MUST NOT be
-    /// included."
-    Pkg0SessionId, "pkg0/session-id", |view, role| {
-        let Some(n) = notification(view) else { return Vec::new() };
-        let Some(m) = package1s(view).into_iter().next() else { return Vec::new() };
+/// The Package #1 answering a Package 0 uses the notification's SessionID, written
+/// as [NOT] §6.2.10 says: "a string of hexadecimal digits (chosen from the numeric
+/// digits '0'-'9' and the upper-case letters 'A'-'F') ... Leading zeros MUST NOT be
+/// included."
+pub struct Pkg0SessionId;
+
+impl Rule for Pkg0SessionId {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "pkg0/session-id",
+            status: RuleStatus::Testable,
+            clause: "[NOT] §6.2.10; [PRO] §8.3 item 1",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "A session that answers a Package 0 uses the notification's session \
+                identifier as SessionID, written in hexadecimal with upper-case A-F and no \
+                leading zeros ([NOT] §6.2.10).",
+            allowed: &[],
+            conditions: &[Condition::Package0Delivered],
+            capability: None,
+            scenarios: &["session/package0"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+        let Some(n) = notification(view) else {
+            return Vec::new();
+        };
+        let Some(m) = package1s(view).into_iter().next() else {
+            return Vec::new();
+        };
         let want = n.notification.session_id_hex();
         let got = m.session();
         if got == want {
@@ -120,25 +238,57 @@ rule!(
                  wants {want:?} (upper-case hexadecimal, no leading zeros)"
             )
         } else {
-            format!("SessionID {:?} is not the Package 0 session id {want} (hexadecimal)", m.m.hdr.session_id)
+            format!(
+                "SessionID {:?} is not the Package 0 session id {want} (hexadecimal)",
+                m.m.hdr.session_id
+            )
         };
         vec![m.fail(detail, m.hdr_excerpt())]
     }
-);
+}
 
-rule!(
-    /// The server's Package 0 carries the version DM 1.2 notifications carry.
-    Pkg0Version, "pkg0/version", |view, role| {
-        let Some(p) = notification(view) else { return Vec::new() };
+/// The server's Package 0 carries the version DM 1.2 notifications carry.
+pub struct Pkg0Version;
+
+impl Rule for Pkg0Version {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "pkg0/version",
+            status: RuleStatus::Testable,
+            clause: "[NOT] §6.2.6",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Server,
+            summary: "A Package 0 of DM 1.2 has the <version> field 10-bit binary value \
+                0000001011 (11, notification version 1.1).",
+            allowed: &["any ui-mode, initiator, session identifier and vendor-specific data"],
+            conditions: &[Condition::Package0Delivered],
+            capability: None,
+            scenarios: &["session/package0"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+        let Some(p) = notification(view) else {
+            return Vec::new();
+        };
         let found = p.notification.version;
         let want = dmct_proto::package0::NOTIFICATION_VERSION;
         // The Package 0 is no exchange: the evidence is its version field, bit by bit.
         let (verdict, detail) = if found == want {
-            (crate::Verdict::Pass, format!("Package 0 has version {found:010b} ({found})"))
+            (
+                crate::Verdict::Pass,
+                format!("Package 0 has version {found:010b} ({found})"),
+            )
         } else {
             (
                 crate::Verdict::Fail,
-                format!("Package 0 has version {found:010b} ({found}); DM 1.2 notifications carry {want:010b} ({want})"),
+                format!(
+                    "Package 0 has version {found:010b} ({found}); DM 1.2 notifications carry \
+                        {want:010b} ({want})"
+                ),
             )
         };
         vec![crate::Observation {
@@ -149,7 +299,7 @@ rule!(
             excerpt: (verdict == crate::Verdict::Fail).then(|| trigger_head_hex(&p)),
         }]
     }
-);
+}
 
 /// The trigger's first 8 bytes (version, ui-mode, initiator, future use, session id,
 /// length of the server identifier), as hex.
@@ -159,10 +309,34 @@ fn trigger_head_hex(p: &dmct_proto::package0::Package0) -> String {
     format!("Package 0 after the digest: {}", hex.join(" "))
 }
 
-rule!(
-    /// A client sends no commands but Alert, Replace (DevInfo, in Package #1), Results
-    /// and Status.
-    ClientCommands, "client/allowed-commands", |view, role| {
+/// A client sends no commands but Alert, Replace (DevInfo, in Package #1), Results
+/// and Status.
+pub struct ClientCommands;
+
+impl Rule for ClientCommands {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "client/allowed-commands",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8 (intro)",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Client,
+            summary: "A client sends no commands but Alert, Replace (DevInfo, in Package #1), \
+                Results and Status: it does not manage the server.",
+            allowed: &[
+                "Alerts of any DM code (1222, 1223, 1224, 1226)",
+                "Replace of DevInfo when Package #1 is repeated after a challenge",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         // A Package #1 that lacks its Alert is pkg1/alert's failure; its DevInfo
         // Replace is still in Package #1.
         let pkg1: Vec<usize> = package1s(view).iter().map(|m| m.index).collect();
@@ -184,7 +358,7 @@ rule!(
             })
             .collect()
     }
-);
+}
 
 /// The alert codes DM 1.2 defines.
 fn dm_alert(code: &str) -> bool {
@@ -194,9 +368,37 @@ fn dm_alert(code: &str) -> bool {
     )
 }
 
-rule!(
-    /// Alert Data is an alert code DM 1.2 defines.
-    AlertCode, "alert/valid-code", |view, role| {
+/// Alert Data is an alert code DM 1.2 defines.
+pub struct AlertCode;
+
+impl Rule for AlertCode {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "alert/valid-code",
+            status: RuleStatus::Testable,
+            clause: "[REP] Alert Codes (§7 ?)",
+            unconfirmed: Some(
+                "the Alert Codes chapter of [REP] is read from a renumbered copy; its own number \
+                    (§7) is not confirmed",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "Alert Data is one of the alert codes DM 1.2 defines: 1100-1104, 1200, 1201, \
+                1222-1226.",
+            allowed: &["any defined code"],
+            conditions: &[],
+            capability: None,
+            scenarios: &[
+                "session/get-replace@client",
+                "session/every-command",
+                "session/large-object",
+            ],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
@@ -205,13 +407,16 @@ rule!(
                 if dm_alert(code) {
                     out.push(m.pass(format!("Alert {code} is a DM alert")));
                 } else {
-                    out.push(m.fail(format!("Alert code {code:?} is not one DM 1.2 defines"), m.cmd_excerpt(i)));
+                    out.push(m.fail(
+                        format!("Alert code {code:?} is not one DM 1.2 defines"),
+                        m.cmd_excerpt(i),
+                    ));
                 }
             }
         }
         out
     }
-);
+}
 
 fn asks_next(m: &dmct_proto::SyncML) -> bool {
     m.alert_codes().any(|c| c == alert_code::NEXT_MESSAGE)
@@ -257,41 +462,99 @@ fn not_next_message(m: &dmct_proto::SyncML) -> Option<&'static str> {
     None
 }
 
-rule!(
-    /// While the client's package goes on (a message without Final that asks for
-    /// nothing), the server answers with a Next Message response: Status, Alert 1222
-    /// (or 1223 to abort), no other command, no Final.
-    NextMessageResponse, "multimsg/next-message-response", |view, role| {
+/// While the client's package goes on (a message without Final that asks for
+/// nothing), the server answers with a Next Message response: Status, Alert 1222
+/// (or 1223 to abort), no other command, no Final.
+pub struct NextMessageResponse;
+
+impl Rule for NextMessageResponse {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "multimsg/next-message-response",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §6.2, §6.1",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Server,
+            summary: "While the client's package goes on (its message has no Final and asks for \
+                nothing), the server answers with a Next Message response: Status for the SyncHdr \
+                (and the client's commands), Alert 1222, no other command, no Final.",
+            allowed: &[
+                "Alert 1223 instead of 1222 to abort the session",
+                "Results in place of the Alert 1222 ([PRO] §6.2: the Alert MAY be omitted when \
+                    Results are sent)",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, Role::Server) {
-            let Some(req) = answered(view, Role::Server, &m) else { continue };
+            let Some(req) = answered(view, Role::Server, &m) else {
+                continue;
+            };
             if req.m.body.final_ || asks_next(req.m) {
                 continue;
             }
             match not_next_message(m.m) {
-                None => out.push(m.pass("a Next Message response while the client's package goes on")),
+                None => out.push(m.pass(
+                    "a Next Message response while the client's package goes \
+                    on",
+                )),
                 Some(why) => out.push(m.fail(
-                    format!("the client's package had not ended (no Final), yet the answer is not a Next Message response: {why}"),
+                    format!(
+                        "the client's package had not ended (no Final), yet the answer is not \
+                        a Next Message response: {why}"
+                    ),
                     m.hdr_excerpt(),
                 )),
             }
         }
         out
     }
-);
+}
 
-rule!(
-    /// A client does not close its package while the server's goes on.
-    NoEarlyFinal, "multimsg/no-early-final", |view, role| {
+/// A client does not close its package while the server's goes on.
+pub struct NoEarlyFinal;
+
+impl Rule for NoEarlyFinal {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "multimsg/no-early-final",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §6.2",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Client,
+            summary: "While the server's package goes on (its message has no Final and is not a \
+                Next Message response), the client does not close its own package with Final.",
+            allowed: &["ask for the next message with Alert 1222, with Status for what it got"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, Role::Client) {
-            let Some(s) = answered(view, Role::Client, &m) else { continue };
+            let Some(s) = answered(view, Role::Client, &m) else {
+                continue;
+            };
             if s.m.body.final_ || asks_next(s.m) {
                 continue;
             }
             if m.m.body.final_ {
                 out.push(m.fail(
-                    "the server's package had not ended (no Final), yet the client closed its own with Final",
+                    "the server's package had not ended (no Final), yet the client closed its own \
+                        with Final",
                     m.hdr_excerpt(),
                 ));
             } else {
@@ -300,26 +563,66 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// After a RespURI, the client's next message goes there.
-    RespUriFollowed, "session/respuri-followed", |view, role| {
+/// After a RespURI, the client's next message goes there.
+pub struct RespUriFollowed;
+
+impl Rule for RespUriFollowed {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "session/respuri-followed",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §9.1; SyncML RepPro RespURI ?",
+            unconfirmed: Some(
+                "the general rule that the next message goes to RespURI is worded in SyncML \
+                    RepPro, which is not among the DM 1.2.1 documents dmct's audit could read; \
+                    the DM text states it only for the message re-sent after an authentication \
+                    failure ([PRO] §9.1)",
+            ),
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "After a server message that gives a RespURI, the client sends its next \
+                message of the session to that URI.",
+            allowed: &[
+                "send to RespURI, with or without the host part matching the server's own address",
+                "end the session instead of sending more",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/reauth-md5"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         let clients = sent(view, Role::Client);
         for s in sent(view, Role::Server) {
-            let Some(uri) = s.m.hdr.resp_uri.as_deref() else { continue };
-            let Some(next) = clients.iter().find(|c| c.index > s.index && c.session() == s.session()) else {
+            let Some(uri) = s.m.hdr.resp_uri.as_deref() else {
+                continue;
+            };
+            let Some(next) = clients
+                .iter()
+                .find(|c| c.index > s.index && c.session() == s.session())
+            else {
                 // The catalog's allowed "end the session instead of sending more": known
                 // when the client went on in another session, finished, or stayed idle
                 // past --idle; a harness limit leaves it unknown.
                 let ended = match view.exchanges.get(s.index + 1) {
                     // Only a decoded request of another session shows this one ended.
                     Some(e) => e.client_msg().is_some(),
-                    None => matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }),
+                    None => matches!(
+                        view.transcript.closing,
+                        Closing::PeerDone | Closing::IdleTimeout { .. }
+                    ),
                 };
                 if ended {
-                    out.push(s.pass("the server gave a RespURI; the client sent nothing more in this session (it ended)"));
+                    out.push(s.pass(
+                        "the server gave a RespURI; the client sent nothing more in \
+                        this session (it ended)",
+                    ));
                 }
                 continue;
             };
@@ -336,30 +639,72 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// Atomic is all or nothing: a failed Atomic (507) leaves no inner command
-    /// succeeded (216 rolled back, or its error); a successful one has no failures.
-    AtomicRollback, "atomic/all-or-nothing", |view, role| {
+/// Atomic is all or nothing: a failed Atomic (507) leaves no inner command
+/// succeeded (216 rolled back, or its error); a successful one has no failures.
+pub struct AtomicRollback;
+
+impl Rule for AtomicRollback {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "atomic/all-or-nothing",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6.6.3",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "Atomic is all or nothing: when one of its commands fails the whole Atomic \
+                fails (507) and no inner command keeps a success (rolled back, 216); an Atomic \
+                answered 200 has no failed inner command.",
+            allowed: &[
+                "216 or the command's own error code for inner commands of a failed Atomic",
+                "500 for a Get or a nested Atomic inside",
+                "517 for an Atomic whose responses would not fit one message, its commands rolled \
+                    back",
+            ],
+            conditions: &[],
+            capability: Some("atomic"),
+            scenarios: &["session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, super::other(role)) {
             for c in flatten(p.m) {
                 let Command::Atomic(a) = c else { continue };
                 // The Atomic's inner statuses are found by CmdRef: a repeated CmdID
                 // among them leaves the verdict to msg/cmdid-unique.
-                if let Some(why) = std::iter::once(c).chain(&a.commands).find_map(|x| super::ambiguous(&p, x)) {
+                if let Some(why) = std::iter::once(c)
+                    .chain(&a.commands)
+                    .find_map(|x| super::ambiguous(&p, x))
+                {
                     out.push(super::unresolved(&p, why));
                     continue;
                 }
-                for m in super::session_msgs(view, role, p.session()).into_iter().filter(|m| m.index >= p.index) {
+                for m in super::session_msgs(view, role, p.session())
+                    .into_iter()
+                    .filter(|m| m.index >= p.index)
+                {
                     let code_of = |id: &str| {
                         m.m.statuses()
-                            .find(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id.trim())
+                            .find(|s| {
+                                s.msg_ref.trim() == p.m.hdr.msg_id.trim()
+                                    && s.cmd_ref.trim() == id.trim()
+                            })
                             .and_then(|s| s.code())
                     };
-                    let Some(atomic) = code_of(&a.cmd_id) else { continue };
-                    let inner: Vec<u16> = a.commands.iter().filter_map(|c| c.cmd_id().and_then(code_of)).collect();
+                    let Some(atomic) = code_of(&a.cmd_id) else {
+                        continue;
+                    };
+                    let inner: Vec<u16> = a
+                        .commands
+                        .iter()
+                        .filter_map(|c| c.cmd_id().and_then(code_of))
+                        .collect();
                     let bad = match atomic {
                         200 => inner.iter().any(|c| !(200..300).contains(c)),
                         // 507: an inner command failed; 517: the responses would not
@@ -369,10 +714,15 @@ rule!(
                         507 | 517 => inner.contains(&200),
                         _ => false,
                     };
-                    let i = m.m.body.commands.iter().position(|x| matches!(x, Command::Status(s) if s.cmd_ref.trim() == a.cmd_id.trim()));
+                    let i = m.m.body.commands.iter().position(
+                        |x| matches!(x, Command::Status(s) if s.cmd_ref.trim() == a.cmd_id.trim()),
+                    );
                     out.push(if bad {
                         m.fail(
-                            format!("Atomic answered {atomic} with inner statuses {inner:?}: not all or nothing"),
+                            format!(
+                                "Atomic answered {atomic} with inner statuses {inner:?}: not \
+                                all or nothing"
+                            ),
                             i.and_then(|i| m.cmd_excerpt(i)),
                         )
                     } else {
@@ -384,4 +734,4 @@ rule!(
         }
         out
     }
-);
+}

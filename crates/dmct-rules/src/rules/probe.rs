@@ -11,7 +11,9 @@
 
 use super::auth::{synchdr_index, used_scheme};
 use super::{Msg, obs, sent};
-use crate::{Observation, Role, Side, Verdict};
+use crate::{
+    Binds, Condition, Decl, Level, Observation, Role, Rule, RuleStatus, Side, Verdict, View,
+};
 use dmct_proto::auth::Nonce;
 use dmct_proto::transcript::{Closing, Probe, ProbeKind};
 
@@ -57,10 +59,50 @@ fn accepted_212_before(servers: &[Msg], clients: &[Msg], session: &str, index: u
     })
 }
 
-rule!(
-    /// A server refuses credentials that do not verify: a probe of dmct's client is
-    /// answered 401 or 407 for the SyncHdr, never 200 or 212.
-    RefusesWrongCred, "auth/server-refuses-wrong-cred", |view, role| {
+/// A server refuses credentials that do not verify: a probe of dmct's client is
+/// answered 401 or 407 for the SyncHdr, never 200 or 212.
+pub struct RefusesWrongCred;
+
+impl Rule for RefusesWrongCred {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "auth/server-refuses-wrong-cred",
+            status: RuleStatus::Testable,
+            clause: "[SEC] §5.3, §5.3.3, §5.4.4; [PRO] §9.1",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Server,
+            summary: "A server refuses credentials that do not verify. dmct's client sends them \
+                on purpose as negative probes, and the transcript marks each probe and what was \
+                wrong: Basic credentials or an MD5 digest made with a wrong password, an MD5 \
+                digest keyed with a nonce the server had replaced with a NextNonce, an HMAC mac \
+                made with a wrong password or keyed with a nonce already used ([SEC] §5.4.4: a \
+                new nonce for every message). The server's Status for the SyncHdr is 401 or 407 \
+                with a Chal, never 200 or 212.",
+            allowed: &[
+                "401 ([PRO] §9.1: the credentials were refused)",
+                "407 ([PRO] §9.1: either code means the request requires authentication)",
+                "credentials after the server answered 212 earlier in the session are not judged \
+                    (§9.1: no further authentication is needed)",
+                "credentials keyed with the nonce still in force are valid: the same credentials \
+                    again after a 200 without a new Chal ([PRO] §9.1: \"the same credentials MUST \
+                    be sent within the next request\")",
+            ],
+            conditions: &[Condition::ClientNotTransportAuthenticated],
+            capability: Some("dm-client-auth"),
+            scenarios: &[
+                "auth/wrong-basic-password",
+                "auth/wrong-md5-digest",
+                "auth/md5-stale-nonce",
+                "auth/hmac-wrong-mac",
+                "auth/hmac-replayed-nonce",
+            ],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         // A server "MAY choose not to authenticate" a client its transport already
         // authenticated ([SEC] §5.4.5, §5.3).
         if view.transcript.transport.client.is_some() {
@@ -76,7 +118,9 @@ rule!(
             .iter()
             .filter(|p| matches!(p.kind, ProbeKind::WrongSecret | ProbeKind::StaleNonce));
         for p in client_probes {
-            let Some(c) = clients.iter().find(|c| c.index == p.exchange) else { continue };
+            let Some(c) = clients.iter().find(|c| c.index == p.exchange) else {
+                continue;
+            };
             // After 212 no further authentication is needed in the session ([PRO]
             // §9.1): credentials sent then have nothing to pass.
             if accepted_212_before(&servers, &clients, c.session(), c.index) {
@@ -99,7 +143,9 @@ rule!(
             if p.kind == ProbeKind::StaleNonce && !shown_stale(&servers, c, p) {
                 continue;
             }
-            let Some(s) = servers.iter().find(|s| s.index == c.index) else { continue };
+            let Some(s) = servers.iter().find(|s| s.index == c.index) else {
+                continue;
+            };
             match s.m.synchdr_status().and_then(|x| x.code()) {
                 Some(code @ (401 | 407)) => out.push(s.pass(format!(
                     "dmct's client sent {}; the server refused it with {code}",
@@ -118,18 +164,52 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// A client refuses a server whose credentials do not verify: after a package of
-    /// management commands carrying server credentials dmct's server made wrong on
-    /// purpose, the client challenges (401 or 407 for the server's SyncHdr) or ends the
-    /// session, never accepts them with 200 or 212. [SEC] §5.3: "Both OMA DM Protocol
-    /// client and Server MUST be authenticated to each other"; the errata to issue 13
-    /// item 6: "a client refuses invalid server credentials by challenging or by ending
-    /// the session". A package without commands is left to
-    /// auth/no-synchdr-only-challenge ([PRO] §9: ending is the refusal there).
-    RefusesWrongServerCred, "auth/client-refuses-wrong-server-cred", |view, role| {
+/// A client refuses a server whose credentials do not verify: after a package of
+/// management commands carrying server credentials dmct's server made wrong on
+/// purpose, the client challenges (401 or 407 for the server's SyncHdr) or ends the
+/// session, never accepts them with 200 or 212. [SEC] §5.3: "Both OMA DM Protocol
+/// client and Server MUST be authenticated to each other"; the errata to issue 13
+/// item 6: "a client refuses invalid server credentials by challenging or by ending
+/// the session". A package without commands is left to
+/// auth/no-synchdr-only-challenge ([PRO] §9: ending is the refusal there).
+pub struct RefusesWrongServerCred;
+
+impl Rule for RefusesWrongServerCred {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "auth/client-refuses-wrong-server-cred",
+            status: RuleStatus::Testable,
+            clause: "[SEC] §5.3; [PRO] §9.1",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "A client refuses a server whose credentials do not verify ([SEC] §5.3: \
+                client and server \"MUST be authenticated to each other\"). dmct's server sends \
+                them on purpose as negative probes, with management commands, and the transcript \
+                marks each: the client challenges the server (401 or 407 for its SyncHdr, with a \
+                Chal) or ends the session, never accepts them with 200 or 212.",
+            allowed: &[
+                "401 ([PRO] §9.1: the credentials were refused)",
+                "407 ([PRO] §9.1: either code means the request requires authentication)",
+                "end the session: send nothing more in it, or abort it with Alert 1223 ([PRO] \
+                    §8.1.1)",
+                "a package without management commands is not judged here: ending is the refusal \
+                    there, and a SyncHdr-only challenge is auth/no-synchdr-only-challenge's \
+                    ([PRO] §9)",
+                "server credentials after the client answered 212 earlier in the session are not \
+                    judged (§9.1: no further authentication is needed)",
+            ],
+            conditions: &[Condition::ServerNotTransportAuthenticated],
+            capability: None,
+            scenarios: &["auth/invalid-server-cred"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         // The transport may have authenticated the server ([PRO] §8.4 item 1).
         let t = &view.transcript.transport;
         if t.server.is_some() || t.served_over_tls {
@@ -137,8 +217,15 @@ rule!(
         }
         let servers = sent(view, Role::Server);
         let mut out: Vec<Observation> = Vec::new();
-        for p in view.transcript.probes.iter().filter(|p| p.kind == ProbeKind::WrongServerSecret) {
-            let Some(s) = servers.iter().find(|s| s.index == p.exchange) else { continue };
+        for p in view
+            .transcript
+            .probes
+            .iter()
+            .filter(|p| p.kind == ProbeKind::WrongServerSecret)
+        {
+            let Some(s) = servers.iter().find(|s| s.index == p.exchange) else {
+                continue;
+            };
             if s.m.operations().next().is_none() {
                 continue;
             }
@@ -168,7 +255,9 @@ rule!(
                 }
                 continue;
             };
-            let Some(reply) = next.request.as_ref().ok() else { continue };
+            let Some(reply) = next.request.as_ref().ok() else {
+                continue;
+            };
             let c = Msg {
                 index: next.index,
                 side: Side::Request,
@@ -202,7 +291,7 @@ rule!(
         }
         out
     }
-);
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! Session and package rules (DM Protocol §8, with the seed CR and DM 1.2.1 wording).
 
 use super::{clip, obs};
-use crate::{Observation, Role, Rule, Side, Verdict, View};
+use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, Side, Verdict, View};
 use dmct_proto::auth::Scheme;
 use dmct_proto::transcript::{Closing, ExchangeFailure};
 use dmct_proto::{Command, SyncML};
@@ -106,8 +106,39 @@ const REVERT: &str = "[PRO] §9: \"If the server challenged the client in Pkg 2,
                       the credentials requested by the server\"";
 
 impl Rule for ReauthContinues {
-    fn id(&self) -> &'static str {
-        "session/reauth-continues"
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "session/reauth-continues",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §9 (intro), §9.1; [SEC] §5.3, §5.4.1",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "When the server answers Package #1 with Status 401 or 407 and a Chal, the \
+                session goes on: the client sends Package #1 again in the same session (same \
+                SessionID, a later MsgID) with credentials of the scheme asked for, a Status for \
+                the server's SyncHdr, the Alert 1200/1201 and the DevInfo Replace, to RespURI if \
+                the server gave one. A client that ends, or stays silent past --idle, after an \
+                MD5 challenge (mandatory for a client the transport did not authenticate, [SEC] \
+                §5.3) quits where it had to answer; a harness limit reached first is inconclusive.",
+            allowed: &[
+                "re-send Package #1 as described, to RespURI when given",
+                "end the session when the scheme asked for is one the client does not support \
+                    (§9: answer with the requested type or terminate); MD5 support is mandatory",
+                "a MsgID that grows by more than one",
+                "abort the session with Alert 1223 instead ([PRO] §8.1.1: either side may abort \
+                    at any time)",
+                "end the session and open a new one whose Package #1 carries the credentials \
+                    asked for (§9.1 binds only a continued session)",
+                "not answer when the server aborted the session (Alert 1223) along with its \
+                    challenge ([PRO] §8.1.2)",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/reauth-md5", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
     }
 
     fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
@@ -207,7 +238,8 @@ impl Rule for ReauthContinues {
                     next.index,
                     Side::Request,
                     format!(
-                        "challenged in exchange {}; the client repeated Package #1 in the same session",
+                        "challenged in exchange {}; the client repeated Package #1 in the same \
+                            session",
                         e.index
                     ),
                     None,
@@ -341,8 +373,34 @@ fn status_only(m: &SyncML) -> bool {
 }
 
 impl Rule for NoStatusOnlyPackage {
-    fn id(&self) -> &'static str {
-        "session/no-status-only-package"
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "session/no-status-only-package",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8 (intro)",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Client,
+            summary: "When a server package holds no management operations and no challenge, the \
+                client's reply would hold only Status for the SyncHdr: it must not be sent, and \
+                the session ends.",
+            allowed: &[
+                "send nothing more: the session ends",
+                "start new work with a package that carries operations (for instance a Generic \
+                    Alert 1226)",
+                "answer a server package whose Status carries a Chal (a new nonce, [NOT] §5.1 \
+                    steps 4-5) with Status and a Chal",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &[
+                "auth/credless-pkg2",
+                "session/get-replace",
+                "session/every-command",
+            ],
+            reason: None,
+            replaced_by: None,
+        }
     }
 
     fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
@@ -423,8 +481,31 @@ impl Rule for NoStatusOnlyPackage {
 pub struct ServerAnswersEveryPackage;
 
 impl Rule for ServerAnswersEveryPackage {
-    fn id(&self) -> &'static str {
-        "session/server-answers-every-package"
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "session/server-answers-every-package",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8 (intro), §8.1.2",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Server,
+            summary: "The server answers every client package with a package of its own: an HTTP \
+                response carrying a SyncML DM message of the same session.",
+            allowed: &[
+                "answer with a SyncML DM message (HTTP 200) of the same session",
+                "challenge at the transport level (HTTP 401/407 with WWW-Authenticate or \
+                    Proxy-Authenticate), when the account uses HTTP authentication",
+                "take any time to answer: the spec sets no timeouts, so a slow answer is \
+                    inconclusive, never a failure",
+                "no answer to the client's Session Abort (Alert 1223): [PRO] §8.1.2 only \
+                    recommends one",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
     }
 
     fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
@@ -563,18 +644,48 @@ fn labelled_dm(h: &dmct_proto::transcript::Headers) -> bool {
         .is_some_and(|t| t == dmct_proto::CONTENT_TYPE_XML || t == dmct_proto::CONTENT_TYPE_WBXML)
 }
 
-rule!(
-    /// After a server message carrying a Session Abort, the client sends nothing more in
-    /// that session: [PRO] §8.1.2 "A client receiving Alert 1223 SHOULD NOT respond".
-    AbortNoResponse, "session/abort-no-response", |view, role| {
+/// After a server message carrying a Session Abort, the client sends nothing more in
+/// that session: [PRO] §8.1.2 "A client receiving Alert 1223 SHOULD NOT respond".
+pub struct AbortNoResponse;
+
+impl Rule for AbortNoResponse {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "session/abort-no-response",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.1.2",
+            unconfirmed: None,
+            level: Level::ShouldNot,
+            binds: Binds::Client,
+            summary: "A client that receives Alert 1223 (session abort) sends no response: after \
+                a server message carrying it, the client sends nothing more in that session \
+                ([PRO] §8.1.2: \"A client receiving Alert 1223 SHOULD NOT respond\"; a response \
+                \"is ignored\", §8.1.1).",
+            allowed: &["send nothing more in the session, and open a new session later"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/server-abort"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
         let clients = super::sent(view, Role::Client);
         let mut out = Vec::new();
-        for s in super::sent(view, Role::Server).into_iter().filter(|s| aborts(s.m)) {
-            if let Some(c) = clients.iter().find(|c| c.index > s.index && c.session() == s.session()) {
+        for s in super::sent(view, Role::Server)
+            .into_iter()
+            .filter(|s| aborts(s.m))
+        {
+            if let Some(c) = clients
+                .iter()
+                .find(|c| c.index > s.index && c.session() == s.session())
+            {
                 out.push(c.fail(
                     format!(
-                        "the server aborted the session with Alert 1223 (exchange {}), yet the client \
-                         responded; [PRO] §8.1.2: \"A client receiving Alert 1223 SHOULD NOT respond\"",
+                        "the server aborted the session with Alert 1223 (exchange {}), yet the \
+                         client responded; [PRO] §8.1.2: \"A client receiving Alert 1223 SHOULD \
+                         NOT respond\"",
                         s.index
                     ),
                     c.hdr_excerpt(),
@@ -586,12 +697,18 @@ rule!(
             // an undecodable request says nothing of its session.
             let quiet = match view.exchanges.get(s.index + 1) {
                 Some(e) => e.client_msg().is_some(),
-                None => matches!(view.transcript.closing, Closing::PeerDone | Closing::IdleTimeout { .. }),
+                None => matches!(
+                    view.transcript.closing,
+                    Closing::PeerDone | Closing::IdleTimeout { .. }
+                ),
             };
             if quiet {
-                out.push(s.pass("the server aborted the session with Alert 1223; the client sent nothing more in it"));
+                out.push(s.pass(
+                    "the server aborted the session with Alert 1223; the client sent \
+                    nothing more in it",
+                ));
             }
         }
         out
     }
-);
+}

@@ -5,20 +5,49 @@ use super::{
     Msg, aborts, ambiguous, answered, by_cmd_id, by_msg_id, flatten, no_resp, other, sent,
     session_msgs, unresolved,
 };
-use crate::Role;
+use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::{Command, ItemCmd, Status};
 
-rule!(
-    /// In a message answering the peer, the first Status is the one for its SyncHdr.
-    /// SyncML RepPro orders Statuses, not commands: what comes before the first Status
-    /// is not judged.
-    SynchdrFirst, "status/synchdr-first", |view, role| {
+/// In a message answering the peer, the first Status is the one for its SyncHdr.
+/// SyncML RepPro orders Statuses, not commands: what comes before the first Status
+/// is not judged.
+pub struct SynchdrFirst;
+
+impl Rule for SynchdrFirst {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/synchdr-first",
+            status: RuleStatus::Testable,
+            clause: "SyncML RepPro Status ?",
+            unconfirmed: Some(
+                "nothing in the DM texts orders Status; the rule rests on SyncML RepPro (read \
+                    only through secondary copies), which is not among the DM 1.2.1 documents \
+                    dmct's audit could read",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "In a message that answers the peer, the first Status is the one for the \
+                peer's SyncHdr (other commands may come before it).",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
             if answered(view, role, &m).is_none() {
                 continue;
             }
-            let first = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(_)));
+            let first =
+                m.m.body
+                    .commands
+                    .iter()
+                    .position(|c| matches!(c, Command::Status(_)));
             match first.and_then(|i| m.m.body.commands.get(i)) {
                 Some(Command::Status(s)) if s.is_for_synchdr() => {
                     out.push(m.pass("the Status for the SyncHdr is the first Status"))
@@ -35,19 +64,52 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// The SyncHdr's Status refers (MsgRef) to the message it answers.
-    SynchdrMsgRef, "status/synchdr-msgref", |view, role| {
+/// The SyncHdr's Status refers (MsgRef) to the message it answers.
+pub struct SynchdrMsgRef;
+
+impl Rule for SynchdrMsgRef {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/synchdr-msgref",
+            status: RuleStatus::Testable,
+            clause: "SyncML RepPro Status ?; [PRO] §9.4 (examples)",
+            unconfirmed: Some(
+                "the normative wording is in SyncML RepPro, which is not among the DM 1.2.1 \
+                    documents dmct's audit could read; the DM examples answer the SyncHdr with \
+                    MsgRef = the MsgID, CmdRef 0",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "The Status for the SyncHdr refers (MsgRef, CmdRef 0) to the message it \
+                answers.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
-            let Some(peer) = answered(view, role, &m) else { continue };
-            let Some(s) = m.m.synchdr_status() else { continue };
+            let Some(peer) = answered(view, role, &m) else {
+                continue;
+            };
+            let Some(s) = m.m.synchdr_status() else {
+                continue;
+            };
             if s.msg_ref.trim() == peer.m.hdr.msg_id.trim() {
                 out.push(m.pass("MsgRef of the SyncHdr Status is the answered MsgID"));
             } else {
-                let i = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
+                let i =
+                    m.m.body
+                        .commands
+                        .iter()
+                        .position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
                 out.push(m.fail(
                     format!(
                         "the SyncHdr Status has MsgRef {:?}; the message it answers is MsgID {:?}",
@@ -59,7 +121,7 @@ rule!(
         }
         out
     }
-);
+}
 
 /// The command a Status or Results in `m` refers to, if the referenced message was
 /// seen: `Err` says why the reference names more than one command.
@@ -78,21 +140,50 @@ fn command_statuses(m: &dmct_proto::SyncML) -> impl Iterator<Item = &Status> {
     m.statuses().filter(|s| !s.is_for_synchdr())
 }
 
-rule!(
-    /// A Status's MsgRef and CmdRef name a command the peer sent.
-    CmdRefValid, "status/cmdref-valid", |view, role| {
+/// A Status's MsgRef and CmdRef name a command the peer sent.
+pub struct CmdRefValid;
+
+impl Rule for CmdRefValid {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/cmdref-valid",
+            status: RuleStatus::Testable,
+            clause: "SyncML RepPro Status ?; [REP] §6.1.5, §6.1.13",
+            unconfirmed: Some(
+                "the normative wording is in SyncML RepPro, which is not among the DM 1.2.1 \
+                    documents dmct's audit could read",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "Every Status's MsgRef and CmdRef name a command the peer sent.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
             for s in command_statuses(m.m) {
                 match referenced(view, role, &m, &s.msg_ref, &s.cmd_ref) {
                     None => {}
                     Some(Err(why)) => out.push(unresolved(&m, why)),
-                    Some(Ok(Some(_))) => out.push(m.pass("the Status refers to a command the peer sent")),
+                    Some(Ok(Some(_))) => {
+                        out.push(m.pass("the Status refers to a command the peer sent"))
+                    }
                     Some(Ok(None)) => {
-                        let i = m.m.body.commands.iter().position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
+                        let i =
+                            m.m.body.commands.iter().position(
+                                |c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)),
+                            );
                         out.push(m.fail(
                             format!(
-                                "Status for {} refers to CmdRef {} of MsgID {}, and that message has no such command",
+                                "Status for {} refers to CmdRef {} of MsgID {}, and that message \
+                                    has no such command",
                                 s.cmd, s.cmd_ref, s.msg_ref
                             ),
                             i.and_then(|i| m.cmd_excerpt(i)),
@@ -103,11 +194,34 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// A Status's Cmd names the command it answers.
-    CmdName, "status/cmd-name", |view, role| {
+/// A Status's Cmd names the command it answers.
+pub struct CmdName;
+
+impl Rule for CmdName {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/cmd-name",
+            status: RuleStatus::Testable,
+            clause: "SyncML RepPro Status ?; [REP] §6.1.3",
+            unconfirmed: Some(
+                "the normative wording is in SyncML RepPro, which is not among the DM 1.2.1 \
+                    documents dmct's audit could read",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "A Status's Cmd names the command it answers.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
             for s in command_statuses(m.m) {
@@ -122,7 +236,11 @@ rule!(
                 if s.cmd.trim() == c.name() {
                     out.push(m.pass("Cmd names the command answered"));
                 } else {
-                    let i = m.m.body.commands.iter().position(|x| matches!(x, Command::Status(y) if std::ptr::eq(y, s)));
+                    let i =
+                        m.m.body
+                            .commands
+                            .iter()
+                            .position(|x| matches!(x, Command::Status(y) if std::ptr::eq(y, s)));
                     out.push(m.fail(
                         format!("Status says Cmd {:?} for a {} command", s.cmd, c.name()),
                         i.and_then(|i| m.cmd_excerpt(i)),
@@ -132,12 +250,45 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// Every command that needs one gets a Status (not Status and Results themselves,
-    /// nor commands with NoResp; commands inside an Atomic or Sequence once it ran).
-    EveryCommand, "status/every-command", |view, role| {
+/// Every command that needs one gets a Status (not Status and Results themselves,
+/// nor commands with NoResp; commands inside an Atomic or Sequence once it ran).
+pub struct EveryCommand;
+
+impl Rule for EveryCommand {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/every-command",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.4 item 2, §8.5 items 2-3, §8.6 item 2, §9.1, §8.1.2; [REP] §6.5.1, \
+                §6.6.14",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "Every command that asks for an answer gets a Status: not Status and Results \
+                themselves, nor commands with NoResp; commands inside an Atomic or Sequence once \
+                it ran. A client that ends the session, stays silent past --idle, or opens a new \
+                session (a new Package #1) after a server package of such commands has not \
+                answered them ([PRO] §8: the management phase continues with a new package from \
+                the client); a harness limit reached first is inconclusive.",
+            allowed: &[
+                "the Status in a later message of the same package",
+                "one Status per command even when they share a code",
+                "no Status for the commands the aborting party did not run, nor for those in a \
+                    Session Abort it received ([PRO] §8.1.2)",
+                "no answer to a server package that also carries Alert 1223 ([PRO] §8.1.2: a \
+                    client receiving it should not respond)",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         let peer = other(role);
         for p in sent(view, peer) {
@@ -187,7 +338,9 @@ rule!(
                 let id = c.cmd_id().unwrap_or("").trim();
                 mine.iter().find_map(|m| {
                     m.m.statuses()
-                        .find(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
+                        .find(|s| {
+                            s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
+                        })
                         .map(|s| s.code())
                 })
             };
@@ -203,7 +356,11 @@ rule!(
                     return;
                 }
                 match answer {
-                    Some(_) => out.push(p.pass(format!("{} {} was answered", c.name(), c.cmd_id().unwrap_or("")))),
+                    Some(_) => out.push(p.pass(format!(
+                        "{} {} was answered",
+                        c.name(),
+                        c.cmd_id().unwrap_or("")
+                    ))),
                     None if aborted => out.push(p.pass(format!(
                         "{} {} got no Status: the {role} aborted the session (Alert 1223) first",
                         c.name(),
@@ -240,7 +397,7 @@ rule!(
         }
         out
     }
-);
+}
 
 /// The client sent nothing more in the session of the server's message `p`: a failure
 /// when `p` carried operations that need its answer and the client is known to have
@@ -326,7 +483,8 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
         Closing::PeerDone => (
             crate::Verdict::Fail,
             format!(
-                "the peer quit where it had to answer: {what}; the client ended the session instead; {CONTINUES}"
+                "the peer quit where it had to answer: {what}; the client ended the session \
+                    instead; {CONTINUES}"
             ),
         ),
         Closing::IdleTimeout { after_ms } => (
@@ -363,24 +521,77 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     Some(super::obs(verdict, p.index, p.side, detail, None))
 }
 
-rule!(
-    /// No Status answers a Status.
-    NotForStatus, "status/not-for-status", |view, role| {
+/// No Status answers a Status.
+pub struct NotForStatus;
+
+impl Rule for NotForStatus {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/not-for-status",
+            status: RuleStatus::Testable,
+            clause: "SyncML RepPro Status ?",
+            unconfirmed: Some(
+                "not stated in the DM texts; the rule rests on SyncML RepPro, which is not among \
+                    the DM 1.2.1 documents dmct's audit could read",
+            ),
+            level: Level::MustNot,
+            binds: Binds::Both,
+            summary: "No Status answers a Status.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| {
-                match m.m.body.commands.iter().position(|c| matches!(c, Command::Status(s) if s.cmd.trim() == "Status")) {
+                match m
+                    .m
+                    .body
+                    .commands
+                    .iter()
+                    .position(|c| matches!(c, Command::Status(s) if s.cmd.trim() == "Status"))
+                {
                     Some(i) => m.fail("a Status answers a Status", m.cmd_excerpt(i)),
                     None => m.pass("no Status answers a Status"),
                 }
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// Status codes are three-digit numbers from 100 to 599.
-    CodeValid, "status/code-valid", |view, role| {
+/// Status codes are three-digit numbers from 100 to 599.
+pub struct CodeValid;
+
+impl Rule for CodeValid {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/code-valid",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6.6; SyncML RepPro status codes ?",
+            unconfirmed: Some(
+                "[REP] §6.6 requires a valid status code \"as defined in [REPPRO]\"; the code \
+                    table is in SyncML RepPro, which is not among the DM 1.2.1 documents dmct's \
+                    audit could read",
+            ),
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "A Status's Data is a three-digit status code from 100 to 599.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         sent(view, role)
             .iter()
             .map(|m| {
@@ -398,20 +609,50 @@ rule!(
             })
             .collect()
     }
-);
+}
 
-rule!(
-    /// No Status 200 answers a Results: [REP] §6.5.1 "A Status command MUST NOT be sent
-    /// in response to a Results command if the Status code is 200", whoever received
-    /// the Results. A Results the role answered with no Status at all is the catalog's
-    /// allowed behaviour, judged and passed once the role went on in its session.
-    No200ForResults, "status/no-200-for-results", |view, role| {
+/// No Status 200 answers a Results: [REP] §6.5.1 "A Status command MUST NOT be sent
+/// in response to a Results command if the Status code is 200", whoever received
+/// the Results. A Results the role answered with no Status at all is the catalog's
+/// allowed behaviour, judged and passed once the role went on in its session.
+pub struct No200ForResults;
+
+impl Rule for No200ForResults {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/no-200-for-results",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6.5.1; [PRO] §6.1",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Both,
+            summary: "Results are not acknowledged with Status 200, by whichever side receives \
+                them ([REP] §6.5.1: \"A Status command MUST NOT be sent in response to a Results \
+                command if the Status code is 200\"; a server may send Results too, [PRO] §8.6).",
+            allowed: &[
+                "no Status for Results at all",
+                "213 for a chunk of a large Results",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/large-object@server"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
-            let statuses = m.m.body.commands.iter().enumerate().filter_map(|(i, c)| match c {
-                Command::Status(s) if s.cmd.trim() == "Results" => Some((i, s)),
-                _ => None,
-            });
+            let statuses =
+                m.m.body
+                    .commands
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| match c {
+                        Command::Status(s) if s.cmd.trim() == "Results" => Some((i, s)),
+                        _ => None,
+                    });
             for (i, s) in statuses {
                 out.push(if s.code() == Some(200) {
                     m.fail("Status 200 answers a Results", m.cmd_excerpt(i))
@@ -432,25 +673,52 @@ rule!(
                 let Command::Results(r) = c else { continue };
                 let id = r.cmd_id.trim();
                 let acknowledged = mine.iter().any(|m| {
-                    m.m.statuses().any(|s| s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id)
+                    m.m.statuses().any(|s| {
+                        s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
+                    })
                 });
                 if !acknowledged {
-                    out.push(p.pass(format!("Results {id} got no Status (a 200 outcome is not acknowledged)")));
+                    out.push(p.pass(format!(
+                        "Results {id} got no Status (a 200 outcome is not acknowledged)"
+                    )));
                 }
             }
         }
         out
     }
-);
+}
 
-rule!(
-    /// Results answer a Get.
-    ResultsForGet, "results/for-get-only", |view, role| {
+/// Results answer a Get.
+pub struct ResultsForGet;
+
+impl Rule for ResultsForGet {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "results/for-get-only",
+            status: RuleStatus::Testable,
+            clause: "[REP] §6.6.7, §6.6.12",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "Results answer a Get: their CmdRef (and MsgRef) name a Get of the server.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
                 let Command::Results(r) = c else { continue };
-                let msg_ref = r.msg_ref.clone().or_else(|| answered(view, role, &m).map(|p| p.m.hdr.msg_id.clone()));
+                let msg_ref = r
+                    .msg_ref
+                    .clone()
+                    .or_else(|| answered(view, role, &m).map(|p| p.m.hdr.msg_id.clone()));
                 let Some(msg_ref) = msg_ref else { continue };
                 match referenced(view, role, &m, &msg_ref, &r.cmd_ref) {
                     Some(Err(why)) => out.push(unresolved(&m, why)),
@@ -460,7 +728,10 @@ rule!(
                         m.cmd_excerpt(i),
                     )),
                     Some(Ok(None)) => out.push(m.fail(
-                        format!("Results refer to CmdRef {} that MsgID {msg_ref} does not have", r.cmd_ref),
+                        format!(
+                            "Results refer to CmdRef {} that MsgID {msg_ref} does not have",
+                            r.cmd_ref
+                        ),
                         m.cmd_excerpt(i),
                     )),
                     None => {}
@@ -469,16 +740,40 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// Each Item of Results names its node by Source LocURI.
-    ResultsSource, "results/source-locuri", |view, role| {
+/// Each Item of Results names its node by Source LocURI.
+pub struct ResultsSource;
+
+impl Rule for ResultsSource {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "results/source-locuri",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.5 item 4",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "Each Item of Results names its node by Source LocURI.",
+            allowed: &[],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
                 let Command::Results(r) = c else { continue };
-                if r.items.iter().all(|it| it.source.as_ref().is_some_and(|s| !s.loc_uri.trim().is_empty())) {
+                if r.items.iter().all(|it| {
+                    it.source
+                        .as_ref()
+                        .is_some_and(|s| !s.loc_uri.trim().is_empty())
+                }) {
                     out.push(m.pass("every Results Item has a Source LocURI"));
                 } else {
                     out.push(m.fail("a Results Item has no Source LocURI", m.cmd_excerpt(i)));
@@ -487,7 +782,7 @@ rule!(
         }
         out
     }
-);
+}
 
 /// The code of the Status `mine` gave the Get `g` of the peer's message `p`.
 fn get_status_code(mine: &[Msg], p: &Msg, g: &ItemCmd) -> Option<u16> {
@@ -524,9 +819,30 @@ fn results_for<'a>(
     })
 }
 
-rule!(
-    /// A Get carried out (Status 200) is followed by its Results.
-    GetHasResults, "results/for-every-get", |view, role| {
+/// A Get carried out (Status 200) is followed by its Results.
+pub struct GetHasResults;
+
+impl Rule for GetHasResults {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "results/for-every-get",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.5 item 4; [REP] §6.6.7, §6.6.12",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "A Get the client carried out (Status 200) is followed by its Results in the \
+                same package.",
+            allowed: &["Results in a later message of the same package"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
             let mine = session_msgs(view, role, p.session());
@@ -553,22 +869,53 @@ rule!(
         }
         out
     }
-);
+}
 
-rule!(
-    /// A Get answered with a failure code gets no Results: a Status 404 with the values
-    /// of the nodes that were found contradicts itself.
-    ResultsOnlyForSuccess, "results/only-for-successful-get", |view, role| {
+/// A Get answered with a failure code gets no Results: a Status 404 with the values
+/// of the nodes that were found contradicts itself.
+pub struct ResultsOnlyForSuccess;
+
+impl Rule for ResultsOnlyForSuccess {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "results/only-for-successful-get",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.5 item 4",
+            unconfirmed: None,
+            level: Level::MustNot,
+            binds: Binds::Client,
+            summary: "Results are returned for successful Get operations (\"Results MUST be \
+                returned in the SyncBody for successful Get operations\"): a Get whose Status is \
+                a failure code (404 when a node it names is missing) gets no Results, not even \
+                for the nodes that were found.",
+            allowed: &[
+                "one Status for the whole Get with a failure code and no Results",
+                "a successful Get (2xx) answered with Results",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["results/get-missing-node"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
             let mine = session_msgs(view, role, p.session());
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
-                let Some(code) = get_status_code(&mine, &p, g) else { continue };
+                let Some(code) = get_status_code(&mine, &p, g) else {
+                    continue;
+                };
                 // The catalog's allowed "a successful Get (2xx) answered with Results":
                 // the rule forbids Results only for a failed Get.
                 if (200..300).contains(&code) {
-                    out.push(p.pass(format!("Get {} succeeded ({code}); Results may follow", g.cmd_id.trim())));
+                    out.push(p.pass(format!(
+                        "Get {} succeeded ({code}); Results may follow",
+                        g.cmd_id.trim()
+                    )));
                     continue;
                 }
                 if let Some(why) = ambiguous(&p, c) {
@@ -577,16 +924,22 @@ rule!(
                 }
                 // Strict: a Results without MsgRef is this Get's only when its message
                 // answers `p`, so another Get with the same CmdID is never blamed.
-                let answers_p = |m: &Msg| answered(view, role, m).is_some_and(|a| a.index == p.index);
+                let answers_p =
+                    |m: &Msg| answered(view, role, m).is_some_and(|a| a.index == p.index);
                 match results_for(&mine, &p, g, answers_p) {
                     Some((m, i)) => out.push(m.fail(
-                        format!("Get {} was answered {code}, yet Results for it came", g.cmd_id),
+                        format!(
+                            "Get {} was answered {code}, yet Results for it came",
+                            g.cmd_id
+                        ),
                         m.cmd_excerpt(i),
                     )),
-                    None => out.push(p.pass(format!("the Get that failed ({code}) got no Results"))),
+                    None => {
+                        out.push(p.pass(format!("the Get that failed ({code}) got no Results")))
+                    }
                 }
             }
         }
         out
     }
-);
+}
