@@ -5,6 +5,9 @@
 //! session still ends. Each names the rules it provokes: the rules whose situation it
 //! creates, which a conformant peer then passes and a faulty one fails.
 
+// Rules are named by their types, so a mutation cannot name a rule that does not exist.
+use dmct_rules::{Rule, rules};
+
 /// A named mutation (`dmct proxy --mutate NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mutation {
@@ -102,29 +105,30 @@ impl Mutation {
     /// The rules whose situation this mutation creates. A conformant peer passes them; a
     /// faulty one fails. Rules listed for the server judge what the proxy made the
     /// client see, so they fail by design (the proxy broke them, not the server).
-    pub fn provokes(self) -> &'static [&'static str] {
+    pub fn provokes(self) -> Vec<&'static str> {
+        let ids = |rules: &[&dyn Rule]| rules.iter().map(|r| r.id()).collect();
         match self {
-            Mutation::StripPkg2Cred => &[
-                "auth/no-synchdr-only-challenge",
-                "session/no-status-only-package",
-            ],
-            Mutation::ChallengePkg1 => &[
-                "session/reauth-continues",
-                "auth/client-answers-scheme",
-                "auth/chal-with-401-407",
-                "auth/chal-nonce",
-                "auth/failure-status-only",
-            ],
-            Mutation::RenewNonce => &[
-                "auth/fresh-nonce-after-failure",
-                "session/reauth-continues",
-                "auth/client-answers-scheme",
-            ],
-            Mutation::DelayResponse => &["session/server-answers-every-package"],
-            Mutation::DropResponse => &["session/server-answers-every-package"],
+            Mutation::StripPkg2Cred => ids(&[
+                &rules::auth::NoSynchdrOnlyChallenge,
+                &rules::session::NoStatusOnlyPackage,
+            ]),
+            Mutation::ChallengePkg1 => ids(&[
+                &rules::session::ReauthContinues,
+                &rules::auth::ClientAnswersScheme,
+                &rules::auth::ChalWith401,
+                &rules::auth::ChalNonce,
+                &rules::auth::FailureStatusOnly,
+            ]),
+            Mutation::RenewNonce => ids(&[
+                &rules::auth::FreshNonceAfterFailure,
+                &rules::session::ReauthContinues,
+                &rules::auth::ClientAnswersScheme,
+            ]),
+            Mutation::DelayResponse => ids(&[&rules::session::ServerAnswersEveryPackage]),
+            Mutation::DropResponse => ids(&[&rules::session::ServerAnswersEveryPackage]),
             // An undecodable body labelled as DM fails the rule about its encoding only;
             // whether it answered cannot be read (issue 12 item 6).
-            Mutation::CorruptWbxml => &["http/content-type-matches-body"],
+            Mutation::CorruptWbxml => ids(&[&rules::http::ContentTypeMatches]),
         }
     }
 }

@@ -6,7 +6,7 @@
 //! the same rules judge a live run, a proxy session or a file read back later.
 
 mod catalog;
-mod rules;
+pub mod rules;
 mod view;
 
 pub use catalog::{

@@ -10,6 +10,8 @@ use dmct_proto::auth::{FORMAT_B64, HMAC_HEADER, Scheme};
 use dmct_proto::media_type::MediaType;
 use dmct_proto::transcript::Headers;
 use dmct_proto::*;
+// Rules are named by their types, so a fault cannot name a rule that does not exist.
+use dmct_rules::{Rule, rules};
 
 /// What a message edit may look at: the peer's message being answered.
 #[derive(Debug, Clone, Copy, Default)]
@@ -180,7 +182,7 @@ fn renumber(m: &mut SyncML) {
 }
 
 macro_rules! faults {
-    ($(#[$doc:meta])* $enum:ident { $($(#[$vdoc:meta])* $variant:ident = $name:literal, breaks [$($rule:literal),* $(,)?], $desc:literal;)* }) => {
+    ($(#[$doc:meta])* $enum:ident { $($(#[$vdoc:meta])* $variant:ident = $name:literal, breaks [$($rule:path),* $(,)?], $desc:literal;)* }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $enum {
@@ -199,8 +201,8 @@ macro_rules! faults {
             }
 
             /// Rule ids this fault must make fail.
-            pub fn breaks(self) -> &'static [&'static str] {
-                match self { $($enum::$variant => &[$($rule,)*],)* }
+            pub fn breaks(self) -> Vec<&'static str> {
+                match self { $($enum::$variant => vec![$(Rule::id(&$rule),)*],)* }
             }
 
             pub fn describe(self) -> &'static str {
@@ -214,103 +216,103 @@ faults!(
     /// Faults of the reference client.
     ClientFault {
         SynchdrOnlyChallenge = "synchdr-only-challenge",
-            breaks ["auth/no-synchdr-only-challenge", "session/no-status-only-package"],
+            breaks [rules::auth::NoSynchdrOnlyChallenge, rules::session::NoStatusOnlyPackage],
             "challenges a credential-less, command-less Package #2 with a SyncHdr-only Status";
-        StatusOnlyReply = "status-only-reply", breaks ["session/no-status-only-package"],
+        StatusOnlyReply = "status-only-reply", breaks [rules::session::NoStatusOnlyPackage],
             "sends a Status-only package after a package without operations";
         ReauthNewSession = "reauth-new-session",
-            breaks ["session/reauth-continues", "auth/md5-client-support"],
+            breaks [rules::session::ReauthContinues, rules::auth::Md5ClientSupport],
             "starts over in a new session with its old credentials when challenged during setup";
         AcceptsWrongServerCred = "accepts-wrong-server-cred",
-            breaks ["auth/client-refuses-wrong-server-cred"],
+            breaks [rules::probe::RefusesWrongServerCred],
             "accepts server credentials that do not verify with 212 and runs the server's commands";
         QuitsAfterChallenge = "quits-after-challenge",
-            breaks ["session/reauth-continues", "auth/md5-client-support"],
+            breaks [rules::session::ReauthContinues, rules::auth::Md5ClientSupport],
             "ends the session when challenged during setup, sending nothing more";
-        ReauthWithoutSetup = "reauth-without-setup", breaks ["session/reauth-continues"],
+        ReauthWithoutSetup = "reauth-without-setup", breaks [rules::session::ReauthContinues],
             "re-authenticates without repeating Alert and DevInfo";
         ReauthSameScheme = "reauth-same-scheme",
             breaks [
-                "session/reauth-continues",
-                "auth/client-answers-scheme",
-                "auth/md5-client-support"
+                rules::session::ReauthContinues,
+                rules::auth::ClientAnswersScheme,
+                rules::auth::Md5ClientSupport
             ],
             "re-authenticates with its old scheme, not the one asked for";
         ReauthIgnoresRespUri = "reauth-ignores-respuri",
-            breaks ["session/reauth-continues", "session/respuri-followed"],
+            breaks [rules::session::ReauthContinues, rules::pkg::RespUriFollowed],
             "re-authenticates to the old URL instead of RespURI";
-        VerDtd = "verdtd-1.1", breaks ["msg/verdtd"], "writes VerDTD 1.1";
-        VerProto = "verproto-1.1", breaks ["msg/verproto"], "writes VerProto DM/1.1";
-        SessionIdChanges = "sessionid-changes", breaks ["msg/sessionid-constant"],
+        VerDtd = "verdtd-1.1", breaks [rules::msg::VerDtd], "writes VerDTD 1.1";
+        VerProto = "verproto-1.1", breaks [rules::msg::VerProto], "writes VerProto DM/1.1";
+        SessionIdChanges = "sessionid-changes", breaks [rules::msg::SessionIdConstant],
             "changes its SessionID in the middle of the session";
-        MsgIdRepeats = "msgid-repeats", breaks ["msg/msgid-sequence"],
+        MsgIdRepeats = "msgid-repeats", breaks [rules::msg::MsgIdSequence],
             "reuses the MsgID of its previous message";
-        DuplicateCmdId = "duplicate-cmdid", breaks ["msg/cmdid-unique"],
+        DuplicateCmdId = "duplicate-cmdid", breaks [rules::msg::CmdIdUnique],
             "gives two commands of a message the same CmdID";
-        EmptySource = "empty-source", breaks ["msg/source-target"],
+        EmptySource = "empty-source", breaks [rules::msg::SourceTarget],
             "leaves the SyncHdr's Source LocURI empty";
-        CredInCommand = "cred-in-command", breaks ["msg/no-cred-in-commands"],
+        CredInCommand = "cred-in-command", breaks [rules::msg::NoCredInCommands],
             "puts a Cred inside a command";
-        ForeignElement = "foreign-element", breaks ["msg/syncml-namespace"],
+        ForeignElement = "foreign-element", breaks [rules::msg::SyncmlNamespace],
             "puts an element of its own XML namespace in the SyncHdr";
-        IgnoresMaxMsgSize = "ignores-max-msg-size", breaks ["msg/max-msg-size"],
+        IgnoresMaxMsgSize = "ignores-max-msg-size", breaks [rules::msg::MaxMsgSize],
             "sends its package in one message whatever the server's MaxMsgSize";
-        SynchdrStatusLast = "synchdr-status-last", breaks ["status/synchdr-first"],
+        SynchdrStatusLast = "synchdr-status-last", breaks [rules::status::SynchdrFirst],
             "puts the Status for the server's SyncHdr last";
-        WrongMsgRef = "wrong-msgref", breaks ["status/synchdr-msgref"],
+        WrongMsgRef = "wrong-msgref", breaks [rules::status::SynchdrMsgRef],
             "gives the SyncHdr Status a MsgRef of a message that does not exist";
-        WrongCmdRef = "wrong-cmdref", breaks ["status/cmdref-valid", "status/every-command"],
+        WrongCmdRef = "wrong-cmdref", breaks [rules::status::CmdRefValid, rules::status::EveryCommand],
             "answers a command with a Status whose CmdRef names no command";
-        WrongStatusCmd = "wrong-status-cmd", breaks ["status/cmd-name"],
+        WrongStatusCmd = "wrong-status-cmd", breaks [rules::status::CmdName],
             "names the wrong command in a Status's Cmd";
-        MissingStatus = "missing-status", breaks ["status/every-command"],
+        MissingStatus = "missing-status", breaks [rules::status::EveryCommand],
             "leaves a command without a Status";
-        StatusForStatus = "status-for-status", breaks ["status/not-for-status"],
+        StatusForStatus = "status-for-status", breaks [rules::status::NotForStatus],
             "answers a Status with a Status";
-        StatusCodeText = "status-code-text", breaks ["status/code-valid"],
+        StatusCodeText = "status-code-text", breaks [rules::status::CodeValid],
             "writes a Status code as the text OK";
-        ResultsForReplace = "results-for-replace", breaks ["results/for-get-only", "results/for-every-get"],
+        ResultsForReplace = "results-for-replace", breaks [rules::status::ResultsForGet, rules::status::GetHasResults],
             "points the Results of a Get at a Replace";
-        ResultsWithoutSource = "results-without-source", breaks ["results/source-locuri"],
+        ResultsWithoutSource = "results-without-source", breaks [rules::status::ResultsSource],
             "sends Results Items without a Source LocURI";
-        GetWithoutResults = "get-without-results", breaks ["results/for-every-get"],
+        GetWithoutResults = "get-without-results", breaks [rules::status::GetHasResults],
             "answers a Get 200 but sends no Results";
         ResultsForFailedGet = "results-for-failed-get",
-            breaks ["results/only-for-successful-get"],
+            breaks [rules::status::ResultsOnlyForSuccess],
             "answers a Get of several nodes, one missing, with 404 and Results for the others";
-        Pkg1WithoutAlert = "pkg1-without-alert", breaks ["pkg1/alert"],
+        Pkg1WithoutAlert = "pkg1-without-alert", breaks [rules::pkg::Pkg1Alert],
             "opens the session without Alert 1200/1201";
-        Pkg1PartialDevInfo = "pkg1-partial-devinfo", breaks ["pkg1/devinfo"],
+        Pkg1PartialDevInfo = "pkg1-partial-devinfo", breaks [rules::pkg::Pkg1DevInfo],
             "leaves ./DevInfo/Lang out of Package #1";
-        Pkg0Answered1201 = "pkg0-answered-1201", breaks ["pkg0/alert-1200"],
+        Pkg0Answered1201 = "pkg0-answered-1201", breaks [rules::pkg::Pkg0Alert],
             "answers a Package 0 with Alert 1201";
-        Pkg0OwnSessionId = "pkg0-own-sessionid", breaks ["pkg0/session-id"],
+        Pkg0OwnSessionId = "pkg0-own-sessionid", breaks [rules::pkg::Pkg0SessionId],
             "answers a Package 0 with a SessionID of its own";
-        SendsGet = "sends-get", breaks ["client/allowed-commands"],
+        SendsGet = "sends-get", breaks [rules::pkg::ClientCommands],
             "sends a Get to the server";
         FinalWhileServerContinues = "final-while-server-continues",
-            breaks ["multimsg/no-early-final"],
+            breaks [rules::pkg::NoEarlyFinal],
             "closes its package with Final while the server's package goes on";
-        AtomicNoRollback = "atomic-no-rollback", breaks ["atomic/all-or-nothing"],
+        AtomicNoRollback = "atomic-no-rollback", breaks [rules::pkg::AtomicRollback],
             "keeps the effects of a failed Atomic";
-        ChunkStatus200 = "chunk-status-200", breaks ["lrgobj/213-for-chunk"],
+        ChunkStatus200 = "chunk-status-200", breaks [rules::large::ChunkAnswered213],
             "answers a chunk with 200 instead of 213";
-        CredWithoutType = "cred-without-type", breaks ["auth/cred-type"],
+        CredWithoutType = "cred-without-type", breaks [rules::auth::CredType],
             "sends a Cred without Meta Type";
-        DropsCredAfter200 = "drops-cred-after-200", breaks ["auth/resend-cred-after-200"],
+        DropsCredAfter200 = "drops-cred-after-200", breaks [rules::auth::ResendAfter200],
             "stops sending Cred after the server answered it 200";
-        HmacHeaderNoUsername = "hmac-header-no-username", breaks ["auth/hmac-header"],
+        HmacHeaderNoUsername = "hmac-header-no-username", breaks [rules::auth::HmacHeaderForm],
             "sends an x-syncml-hmac header without username";
-        HmacHeaderDropped = "hmac-header-dropped", breaks ["auth/hmac-every-message", "auth/client-answers-scheme"],
+        HmacHeaderDropped = "hmac-header-dropped", breaks [rules::auth::HmacEveryMessage, rules::auth::ClientAnswersScheme],
             "stops sending the x-syncml-hmac header in the middle of the session";
-        SwitchesToBasic = "switches-to-basic", breaks ["auth/scheme-constant", "auth/hmac-every-message", "auth/client-answers-scheme"],
+        SwitchesToBasic = "switches-to-basic", breaks [rules::auth::SchemeConstant, rules::auth::HmacEveryMessage, rules::auth::ClientAnswersScheme],
             "switches from HMAC to Basic in the middle of the session";
-        HttpPut = "http-put", breaks ["http/post"], "sends a message with PUT";
-        ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
+        HttpPut = "http-put", breaks [rules::http::Post], "sends a message with PUT";
+        ContentTypeTextXml = "content-type-text-xml", breaks [rules::http::ContentType],
             "labels its messages text/xml";
-        VerProtoParamWrong = "verproto-param-wrong", breaks ["http/verproto-param"],
+        VerProtoParamWrong = "verproto-param-wrong", breaks [rules::http::VerProtoParam],
             "labels its messages verproto=DM/1.1";
-        AnswersAbort = "answers-abort", breaks ["session/abort-no-response"],
+        AnswersAbort = "answers-abort", breaks [rules::session::AbortNoResponse],
             "answers the server's Session Abort (Alert 1223) with Statuses for it";
     }
 );
@@ -318,84 +320,84 @@ faults!(
 faults!(
     /// Faults of the reference server.
     ServerFault {
-        EmptyReply = "empty-reply", breaks ["session/server-answers-every-package"],
+        EmptyReply = "empty-reply", breaks [rules::session::ServerAnswersEveryPackage],
             "answers the first Package #3 with HTTP 200 and an empty body";
-        VerDtd = "verdtd-1.1", breaks ["msg/verdtd"], "writes VerDTD 1.1";
-        VerProto = "verproto-1.1", breaks ["msg/verproto"], "writes VerProto DM/1.1";
-        SessionIdMismatch = "sessionid-mismatch", breaks ["msg/sessionid-constant"],
+        VerDtd = "verdtd-1.1", breaks [rules::msg::VerDtd], "writes VerDTD 1.1";
+        VerProto = "verproto-1.1", breaks [rules::msg::VerProto], "writes VerProto DM/1.1";
+        SessionIdMismatch = "sessionid-mismatch", breaks [rules::msg::SessionIdConstant],
             "answers with another SessionID";
-        MsgIdRepeats = "msgid-repeats", breaks ["msg/msgid-sequence"],
+        MsgIdRepeats = "msgid-repeats", breaks [rules::msg::MsgIdSequence],
             "reuses the MsgID of its previous message";
-        DuplicateCmdId = "duplicate-cmdid", breaks ["msg/cmdid-unique"],
+        DuplicateCmdId = "duplicate-cmdid", breaks [rules::msg::CmdIdUnique],
             "gives two commands of a message the same CmdID";
-        EmptySource = "empty-source", breaks ["msg/source-target"],
+        EmptySource = "empty-source", breaks [rules::msg::SourceTarget],
             "leaves the SyncHdr's Source LocURI empty";
-        WrongTarget = "wrong-target", breaks ["msg/target-is-client"],
+        WrongTarget = "wrong-target", breaks [rules::msg::TargetIsClient],
             "addresses its answer to another device";
-        CredInCommand = "cred-in-command", breaks ["msg/no-cred-in-commands"],
+        CredInCommand = "cred-in-command", breaks [rules::msg::NoCredInCommands],
             "puts a Cred inside a command";
-        ForeignElement = "foreign-element", breaks ["msg/syncml-namespace"],
+        ForeignElement = "foreign-element", breaks [rules::msg::SyncmlNamespace],
             "puts an element of its own XML namespace in the SyncHdr";
-        IgnoresMaxMsgSize = "ignores-max-msg-size", breaks ["msg/max-msg-size"],
+        IgnoresMaxMsgSize = "ignores-max-msg-size", breaks [rules::msg::MaxMsgSize],
             "sends its package in one message whatever the client's MaxMsgSize";
-        SynchdrStatusLast = "synchdr-status-last", breaks ["status/synchdr-first"],
+        SynchdrStatusLast = "synchdr-status-last", breaks [rules::status::SynchdrFirst],
             "puts the Status for the client's SyncHdr last";
-        WrongMsgRef = "wrong-msgref", breaks ["status/synchdr-msgref"],
+        WrongMsgRef = "wrong-msgref", breaks [rules::status::SynchdrMsgRef],
             "gives the SyncHdr Status a MsgRef of a message that does not exist";
-        WrongCmdRef = "wrong-cmdref", breaks ["status/cmdref-valid", "status/every-command"],
+        WrongCmdRef = "wrong-cmdref", breaks [rules::status::CmdRefValid, rules::status::EveryCommand],
             "answers a command with a Status whose CmdRef names no command";
-        WrongStatusCmd = "wrong-status-cmd", breaks ["status/cmd-name"],
+        WrongStatusCmd = "wrong-status-cmd", breaks [rules::status::CmdName],
             "names the wrong command in a Status's Cmd";
-        MissingStatus = "missing-status", breaks ["status/every-command"],
+        MissingStatus = "missing-status", breaks [rules::status::EveryCommand],
             "leaves a command without a Status";
-        StatusForStatus = "status-for-status", breaks ["status/not-for-status"],
+        StatusForStatus = "status-for-status", breaks [rules::status::NotForStatus],
             "answers a Status with a Status";
-        StatusCodeText = "status-code-text", breaks ["status/code-valid"],
+        StatusCodeText = "status-code-text", breaks [rules::status::CodeValid],
             "writes a Status code as the text OK";
-        Status200ForResults = "status-200-for-results", breaks ["status/no-200-for-results"],
+        Status200ForResults = "status-200-for-results", breaks [rules::status::No200ForResults],
             "acknowledges Results with Status 200";
-        InvalidAlertCode = "invalid-alert-code", breaks ["alert/valid-code"],
+        InvalidAlertCode = "invalid-alert-code", breaks [rules::pkg::AlertCode],
             "sends Alert 1221, a code DM does not define";
-        FinalInNextMessage = "final-in-next-message", breaks ["multimsg/next-message-response"],
+        FinalInNextMessage = "final-in-next-message", breaks [rules::pkg::NextMessageResponse],
             "closes its Next Message response with Final";
-        ChunkWithoutSize = "chunk-without-size", breaks ["lrgobj/size-first-chunk"],
+        ChunkWithoutSize = "chunk-without-size", breaks [rules::large::SizeFirstChunk],
             "leaves Meta Size out of an object's first chunk";
-        IgnoresMaxObjSize = "ignores-max-obj-size", breaks ["lrgobj/max-obj-size"],
+        IgnoresMaxObjSize = "ignores-max-obj-size", breaks [rules::large::MaxObjSize],
             "sends an object larger than the client's MaxObjSize";
-        FinalWithChunk = "final-with-chunk", breaks ["lrgobj/no-final-mid-object"],
+        FinalWithChunk = "final-with-chunk", breaks [rules::large::NoFinalMidObject],
             "puts Final on a message that ends in the middle of an object";
-        ChallengeWithoutChal = "challenge-without-chal", breaks ["auth/chal-with-401-407"],
+        ChallengeWithoutChal = "challenge-without-chal", breaks [rules::auth::ChalWith401],
             "sends 401/407 without a Chal";
-        ChalWithoutNonce = "chal-without-nonce", breaks ["auth/chal-nonce"],
+        ChalWithoutNonce = "chal-without-nonce", breaks [rules::auth::ChalNonce],
             "sends an MD5 Chal without NextNonce";
         AnswersChallengeWithBasic = "answers-challenge-with-basic",
-            breaks ["auth/server-answers-scheme"],
+            breaks [rules::auth::ServerAnswersScheme],
             "answers the client's challenge with Basic credentials whatever was asked";
-        Hmac212 = "hmac-212", breaks ["auth/hmac-status-200"],
+        Hmac212 = "hmac-212", breaks [rules::auth::HmacStatus200],
             "answers an HMAC-authenticated message with 212";
         ReusedNonce = "reused-nonce",
-            breaks ["auth/hmac-new-nonce", "auth/fresh-nonce-after-failure"],
+            breaks [rules::auth::HmacNewNonce, rules::auth::FreshNonceAfterFailure],
             "gives the same nonce again";
-        CommandsWithChallenge = "commands-with-challenge", breaks ["auth/failure-status-only"],
+        CommandsWithChallenge = "commands-with-challenge", breaks [rules::auth::FailureStatusOnly],
             "sends a command along with its challenge";
         AcceptsMissingCred = "accepts-missing-cred",
-            breaks ["auth/server-refuses-missing-cred"],
+            breaks [rules::auth::RefusesMissingCred],
             "accepts a Package #1 without credentials with 212";
         AcceptsAnyPassword = "accepts-any-password",
-            breaks ["auth/server-refuses-wrong-cred"],
+            breaks [rules::probe::RefusesWrongCred],
             "accepts credentials that do not verify with 212 (200 for HMAC)";
         AcceptsStaleNonce = "accepts-stale-nonce",
-            breaks ["auth/server-refuses-wrong-cred"],
+            breaks [rules::probe::RefusesWrongCred],
             "accepts an MD5 digest or HMAC mac keyed with a nonce it has replaced";
-        ContentTypeTextXml = "content-type-text-xml", breaks ["http/content-type"],
+        ContentTypeTextXml = "content-type-text-xml", breaks [rules::http::ContentType],
             "labels its messages text/xml";
-        WrongEncodingLabel = "wrong-encoding-label", breaks ["http/content-type-matches-body"],
+        WrongEncodingLabel = "wrong-encoding-label", breaks [rules::http::ContentTypeMatches],
             "labels XML as WBXML and WBXML as XML";
-        Http500WithMessage = "http-500-with-message", breaks ["http/status-200"],
+        Http500WithMessage = "http-500-with-message", breaks [rules::http::Status200],
             "carries its DM message in HTTP 500";
-        AnswersOtherEncoding = "answers-other-encoding", breaks ["http/same-encoding"],
+        AnswersOtherEncoding = "answers-other-encoding", breaks [rules::http::SameEncoding],
             "answers XML with WBXML and WBXML with XML";
-        Pkg0Version12 = "pkg0-version-12", breaks ["pkg0/version"],
+        Pkg0Version12 = "pkg0-version-12", breaks [rules::pkg::Pkg0Version],
             "writes version 12 (1.2) into Package 0, not 11";
     }
 );

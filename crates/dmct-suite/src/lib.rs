@@ -261,10 +261,10 @@ pub fn selftest_summary(cases: &[CaseResult]) -> Selftest {
         });
     };
     for f in ClientFault::ALL {
-        check("builtin-client", f.name(), f.breaks());
+        check("builtin-client", f.name(), &f.breaks());
     }
     for f in ServerFault::ALL {
-        check("builtin-server", f.name(), f.breaks());
+        check("builtin-server", f.name(), &f.breaks());
     }
     let caught = faults.iter().filter(|f| f.is_caught()).count();
     Selftest {

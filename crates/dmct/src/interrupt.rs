@@ -62,6 +62,9 @@ impl Signals {
     /// is dropped where it stood.
     pub async fn race<T>(&mut self, work: impl Future<Output = T>) -> Result<T, &'static str> {
         tokio::select! {
+            // The work first: its first poll registers the case it starts, so a signal
+            // already waiting still finds that case to mark stopped.
+            biased;
             t = work => Ok(t),
             name = self.next() => Err(name),
         }
