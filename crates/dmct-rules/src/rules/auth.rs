@@ -1,5 +1,6 @@
 //! Authentication rules (DM Protocol §9).
 
+use super::other;
 use super::{clip, obs};
 use crate::{
     Binds, Condition, Decl, Level, Observation, Role, Rule, RuleStatus, Side, Verdict, View,
@@ -358,10 +359,10 @@ impl Rule for ClientAnswersScheme {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        let clients = sent(view, Role::Client);
-        for s in sent(view, Role::Server) {
+        let clients = sent(view, role);
+        for s in sent(view, other(role)) {
             let Some((_, Some(asked))) = hdr_challenge(s.m) else {
                 continue;
             };
@@ -441,10 +442,10 @@ impl Rule for Md5ClientSupport {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        let clients = sent(view, Role::Client);
-        for s in sent(view, Role::Server) {
+        let clients = sent(view, role);
+        for s in sent(view, other(role)) {
             let Some((_, Some(Scheme::Md5))) = hdr_challenge(s.m) else {
                 continue;
             };
@@ -457,7 +458,7 @@ impl Rule for Md5ClientSupport {
             // Package #1 in setup ([PRO] §9), as session/reauth-continues judges it. A
             // challenge later on may follow another fault (a SessionID the server no
             // longer knows), whose own rule reports it.
-            if !answered(view, Role::Server, &s).is_some_and(|req| req.m.is_session_setup()) {
+            if !answered(view, other(role), &s).is_some_and(|req| req.m.is_session_setup()) {
                 continue;
             }
             let Some(next) = clients.iter().find(|c| c.index > s.index) else {
@@ -535,10 +536,10 @@ impl Rule for ServerAnswersScheme {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        for s in sent(view, Role::Server) {
-            let Some(req) = answered(view, Role::Server, &s) else {
+        for s in sent(view, role) {
+            let Some(req) = answered(view, role, &s) else {
                 continue;
             };
             let Some((_, Some(asked))) = hdr_challenge(req.m) else {
@@ -589,14 +590,14 @@ impl Rule for ResendAfter200 {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        let clients = sent(view, Role::Client);
+        let clients = sent(view, role);
         for (k, c) in clients.iter().enumerate() {
             if c.m.hdr.cred.is_none() || used_scheme(c) == Some(Scheme::Hmac) {
                 continue;
             }
-            let Some(s) = sent(view, Role::Server)
+            let Some(s) = sent(view, other(role))
                 .into_iter()
                 .find(|s| s.index == c.index)
             else {
@@ -828,8 +829,8 @@ impl Rule for HmacHeaderForm {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
-        sent(view, Role::Client)
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        sent(view, role)
             .iter()
             .filter_map(|m| {
                 let v = m.headers.get(HMAC_HEADER)?;
@@ -877,10 +878,10 @@ impl Rule for HmacEveryMessage {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let accepted = hmac_accepted(view);
         let mut out = Vec::new();
-        for c in sent(view, Role::Client) {
+        for c in sent(view, role) {
             let started = accepted
                 .iter()
                 .any(|(a, _)| a.index < c.index && a.session() == c.session());
@@ -924,15 +925,15 @@ impl Rule for SchemeConstant {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
-        let servers = sent(view, Role::Server);
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        let servers = sent(view, other(role));
         let mut accepted: std::collections::BTreeMap<String, Scheme> = Default::default();
         // Sessions whose credentials the server accepted with 212: no further
         // authentication is needed there (§9.1), so a message without credentials keeps
         // to the type (the catalog's allowed "no more credentials after 212").
         let mut done: std::collections::BTreeSet<String> = Default::default();
         let mut out = Vec::new();
-        let clients = sent(view, Role::Client);
+        let clients = sent(view, role);
         for c in clients.iter().copied() {
             let used = used_scheme(&c);
             // A message answering a challenge to a message of another SessionID (the
@@ -1010,8 +1011,8 @@ impl Rule for FailureStatusOnly {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
-        sent(view, Role::Server)
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        sent(view, role)
             .iter()
             .filter(|s| hdr_challenge(s.m).is_some())
             // "contains only Status commands": a Results is no Status either.
@@ -1067,15 +1068,15 @@ impl Rule for RefusesMissingCred {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         // A server "MAY choose not to authenticate" a client its transport already
         // authenticated ([SEC] §5.4.5, §5.3): a verified client certificate leaves
         // nothing to refuse.
         if view.transcript.transport.client.is_some() {
             return Vec::new();
         }
-        let servers = sent(view, Role::Server);
-        let clients = sent(view, Role::Client);
+        let servers = sent(view, role);
+        let clients = sent(view, other(role));
         let mut out = Vec::new();
         for c in &clients {
             if used_scheme(c).is_some() || c.m.hdr.cred.is_some() {

@@ -1,6 +1,7 @@
 //! Packages: what Package #1 holds, Package 0, which commands a client may send, Alert
 //! codes, packages of several messages (Alert 1222), RespURI, and Atomic.
 
+use super::other;
 use super::{answered, flatten, sent};
 use crate::{Binds, Condition, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::transcript::Closing;
@@ -336,11 +337,11 @@ impl Rule for ClientCommands {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         // A Package #1 that lacks its Alert is pkg1/alert's failure; its DevInfo
         // Replace is still in Package #1.
         let pkg1: Vec<usize> = package1s(view).iter().map(|m| m.index).collect();
-        sent(view, Role::Client)
+        sent(view, role)
             .iter()
             .map(|m| {
                 let bad = m.m.body.commands.iter().position(|c| match c {
@@ -492,10 +493,10 @@ impl Rule for NextMessageResponse {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        for m in sent(view, Role::Server) {
-            let Some(req) = answered(view, Role::Server, &m) else {
+        for m in sent(view, role) {
+            let Some(req) = answered(view, role, &m) else {
                 continue;
             };
             if req.m.body.final_ || asks_next(req.m) {
@@ -542,10 +543,10 @@ impl Rule for NoEarlyFinal {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        for m in sent(view, Role::Client) {
-            let Some(s) = answered(view, Role::Client, &m) else {
+        for m in sent(view, role) {
+            let Some(s) = answered(view, role, &m) else {
                 continue;
             };
             if s.m.body.final_ || asks_next(s.m) {
@@ -596,10 +597,10 @@ impl Rule for RespUriFollowed {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        let clients = sent(view, Role::Client);
-        for s in sent(view, Role::Server) {
+        let clients = sent(view, role);
+        for s in sent(view, other(role)) {
             let Some(uri) = s.m.hdr.resp_uri.as_deref() else {
                 continue;
             };

@@ -10,6 +10,7 @@
 //! earlier in the session and replaced it with another NextNonce since.
 
 use super::auth::{synchdr_index, used_scheme};
+use super::other;
 use super::{Msg, obs, sent};
 use crate::{
     Binds, Condition, Decl, Level, Observation, Role, Rule, RuleStatus, Side, Verdict, View,
@@ -102,14 +103,14 @@ impl Rule for RefusesWrongCred {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         // A server "MAY choose not to authenticate" a client its transport already
         // authenticated ([SEC] §5.4.5, §5.3).
         if view.transcript.transport.client.is_some() {
             return Vec::new();
         }
-        let clients = sent(view, Role::Client);
-        let servers = sent(view, Role::Server);
+        let clients = sent(view, other(role));
+        let servers = sent(view, role);
         let mut out: Vec<Observation> = Vec::new();
         // Credentials that are wrong; missing ones are auth/server-refuses-missing-cred's.
         let client_probes = view
@@ -209,13 +210,13 @@ impl Rule for RefusesWrongServerCred {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         // The transport may have authenticated the server ([PRO] §8.4 item 1).
         let t = &view.transcript.transport;
         if t.server.is_some() || t.served_over_tls {
             return Vec::new();
         }
-        let servers = sent(view, Role::Server);
+        let servers = sent(view, other(role));
         let mut out: Vec<Observation> = Vec::new();
         for p in view
             .transcript
@@ -231,7 +232,7 @@ impl Rule for RefusesWrongServerCred {
             }
             // Once the client accepted the server for the session (212), no further
             // authentication is needed ([PRO] §9.1): a Cred after that is not judged.
-            let accepted = sent(view, Role::Client).iter().any(|c| {
+            let accepted = sent(view, role).iter().any(|c| {
                 c.index <= s.index
                     && c.session() == s.session()
                     && c.m.synchdr_status().and_then(|x| x.code()) == Some(212)

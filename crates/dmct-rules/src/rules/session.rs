@@ -1,5 +1,6 @@
 //! Session and package rules (DM Protocol §8, with the seed CR and DM 1.2.1 wording).
 
+use super::other;
 use super::{clip, obs};
 use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, Side, Verdict, View};
 use dmct_proto::auth::Scheme;
@@ -670,10 +671,10 @@ impl Rule for AbortNoResponse {
         }
     }
 
-    fn check(&self, view: &View, _role: Role) -> Vec<Observation> {
-        let clients = super::sent(view, Role::Client);
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        let clients = super::sent(view, role);
         let mut out = Vec::new();
-        for s in super::sent(view, Role::Server)
+        for s in super::sent(view, other(role))
             .into_iter()
             .filter(|s| aborts(s.m))
         {
