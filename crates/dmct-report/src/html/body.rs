@@ -1,0 +1,227 @@
+//! Bodies and heads as the page shows them: text cut to a readable size, binary as a
+//! hex dump, a one-line DM summary, HTTP status lines, how recording ended.
+
+use super::*;
+
+/// A message body as the page shows it.
+pub(super) struct BodyView {
+    /// "XML", "WBXML, shown as XML", "undecodable ...", "empty".
+    pub(super) label: String,
+    /// What is shown (the wire view of a decoded body, text or hex), already cut to the
+    /// limit.
+    pub(super) text: String,
+    /// Set when `text` is cut.
+    pub(super) cut_note: Option<String>,
+    /// One line for the sequence diagram: `MsgID 2: Status×3, Get`.
+    pub(super) dm: String,
+    /// The shown text is a hex dump (no excerpt can match it).
+    pub(super) hex: bool,
+}
+
+pub(super) fn body_view(body: &Body) -> BodyView {
+    let bytes = body.as_bytes();
+    if bytes.is_empty() {
+        return BodyView {
+            label: "empty body".into(),
+            text: String::new(),
+            cut_note: None,
+            dm: "(empty body)".into(),
+            hex: false,
+        };
+    }
+    match dmct_proto::decode(bytes) {
+        Ok(decoded) => {
+            let (text, cut_note) = cut_text(&decoded.wire_text());
+            let label = match decoded.encoding {
+                Encoding::Xml => format!("XML, {} bytes, as sent", bytes.len()),
+                Encoding::Wbxml => {
+                    format!("WBXML, shown as XML ({} bytes on the wire)", bytes.len())
+                }
+            };
+            BodyView {
+                label,
+                text,
+                cut_note,
+                dm: dm_summary(&decoded.message),
+                hex: false,
+            }
+        }
+        Err(e) => match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                let (text, cut_note) = cut_text(s);
+                BodyView {
+                    label: format!("undecodable ({e}); {} bytes shown as text", bytes.len()),
+                    text,
+                    cut_note,
+                    dm: "(undecodable)".into(),
+                    hex: false,
+                }
+            }
+            Err(_) => {
+                let shown = bytes.get(..HEX_LIMIT).unwrap_or(bytes);
+                let cut_note = (shown.len() < bytes.len()).then(|| {
+                    format!(
+                        "cut: the first {} of {} bytes are shown",
+                        shown.len(),
+                        bytes.len()
+                    )
+                });
+                BodyView {
+                    label: format!(
+                        "undecodable ({e}); {} bytes, not UTF-8, shown as hex",
+                        bytes.len()
+                    ),
+                    text: hex_dump(shown),
+                    cut_note,
+                    dm: "(undecodable)".into(),
+                    hex: true,
+                }
+            }
+        },
+    }
+}
+
+pub(super) fn cut_text(s: &str) -> (String, Option<String>) {
+    if s.len() <= TEXT_LIMIT {
+        return (s.to_owned(), None);
+    }
+    let mut end = TEXT_LIMIT;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let shown = s.get(..end).unwrap_or_default();
+    (
+        shown.to_owned(),
+        Some(format!(
+            "cut: the first {} of {} bytes are shown",
+            shown.len(),
+            s.len()
+        )),
+    )
+}
+
+pub(super) fn hex_dump(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 5);
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(s, "{:08x} ", row * 16);
+        for i in 0..16 {
+            match chunk.get(i) {
+                Some(b) => {
+                    let _ = write!(s, " {b:02x}");
+                }
+                None => s.push_str("   "),
+            }
+        }
+        s.push_str("  |");
+        for b in chunk {
+            s.push(if b.is_ascii_graphic() || *b == b' ' {
+                *b as char
+            } else {
+                '.'
+            });
+        }
+        s.push_str("|\n");
+    }
+    s
+}
+
+pub(super) fn dm_summary(m: &dmct_proto::SyncML) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for c in &m.body.commands {
+        let name = c.name();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some(e) => e.1 += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    let cmds = if counts.is_empty() {
+        "no commands".to_string()
+    } else {
+        counts
+            .iter()
+            .map(|(n, k)| {
+                if *k == 1 {
+                    (*n).to_string()
+                } else {
+                    format!("{n}\u{d7}{k}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("MsgID {}: {cmds}", m.hdr.msg_id)
+}
+
+pub(super) fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+pub(super) fn status_line(status: u16) -> String {
+    let r = reason(status);
+    if r.is_empty() {
+        format!("HTTP/1.1 {status}")
+    } else {
+        format!("HTTP/1.1 {status} {r}")
+    }
+}
+
+pub(super) fn head_text(first_line: &str, headers: &Headers) -> String {
+    let mut s = String::from(first_line);
+    s.push('\n');
+    for (n, v) in &headers.0 {
+        s.push_str(n);
+        s.push_str(": ");
+        s.push_str(v);
+        s.push('\n');
+    }
+    s
+}
+
+/// How recording of a session ended, in words for people.
+pub fn closing_text(c: &Closing) -> String {
+    match c {
+        Closing::PeerDone => "the peer under test finished".into(),
+        // The one wait rules may fail on (where the text requires an answer), told
+        // apart from the harness's own limits.
+        Closing::IdleTimeout { after_ms } => format!(
+            "the peer sent nothing for {after_ms} ms of idle (--idle) after its last \
+             package: taken as stopped, so a rule that needed its answer fails"
+        ),
+        Closing::ExchangeLimit { limit } => {
+            format!("we gave up waiting: the harness's limit of {limit} exchanges was reached")
+        }
+        Closing::SessionTimeout { after_ms, awaiting } => format!(
+            "we gave up waiting: the harness's session time limit ({after_ms} ms) ran out \
+             awaiting {awaiting}"
+        ),
+        Closing::TriggerFailed { detail } => format!("the trigger (Package 0) failed: {detail}"),
+        Closing::Skipped { reason } => format!("the case was skipped: {reason}"),
+        Closing::NotApplicable { reason } => format!("the case does not apply: {reason}"),
+        Closing::Stopped => "recording was stopped".into(),
+    }
+}
