@@ -1,0 +1,309 @@
+//! Judging a case: the rules over its transcript, what its preconditions and the
+//! harness's own limits leave inconclusive, and how each side authenticated.
+
+use super::*;
+
+/// Judge a case: every rule binding the role under test, over its transcript. Rules
+/// that did not apply are left out, except those the scenario names: a scenario that
+/// did not reach its situation is inconclusive, never a silent pass.
+pub fn judge(run: &CaseRun) -> CaseResult {
+    judge_with(run, &dmct_rules::Profile::default())
+}
+
+/// [`judge`] for a peer whose capability profile lacks some optional features: rules
+/// about those are reported not-applicable, with the reason.
+pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
+    // The rules this case is there to exercise: the scenario's own list and the
+    // catalog entries that name it.
+    let named = crate::vectors::expected_passes(&run.scenario, run.role);
+    let mut all = dmct_rules::check(&run.transcript);
+    let waived = profile.apply(&mut all);
+    let findings: Vec<_> = all
+        .into_iter()
+        .filter(|f| f.role == run.role)
+        .filter_map(|mut f| {
+            if f.verdict != Verdict::NotApplicable || waived.contains(&f.rule) {
+                return Some(f);
+            }
+            if !named.contains(&f.rule) {
+                return None;
+            }
+            // A transport that may have authenticated the other side (served over TLS,
+            // [PRO] §8.4 item 1; a client certificate, [SEC] §5.4.5): the rule's unmet
+            // condition says so, in words.
+            let t = &run.transcript.transport;
+            let other_by_transport = match run.role {
+                Role::Client => t.served_over_tls,
+                Role::Server => t.client.is_some(),
+            };
+            if other_by_transport && f.detail.starts_with("not applicable:") {
+                return Some(f);
+            }
+            // Credentials the transport made needless ([SEC] §5.3: DM-level
+            // authentication is for when the transport's is not strong enough): a DM
+            // authentication rule with nothing to judge stays not-applicable, and says so.
+            let by_transport = match run.role {
+                Role::Client => run.transcript.transport.client.as_ref(),
+                Role::Server => run.transcript.transport.server.as_ref(),
+            };
+            if let Closing::NotApplicable { reason } = &run.transcript.closing {
+                f.detail = format!("not applicable: {reason}");
+                return Some(f);
+            }
+            if run.role == Role::Client
+                && run.transcript.client_credentials_waived
+                && f.rule.starts_with("auth/")
+            {
+                // The rule saw nothing to judge; say why without claiming more (some
+                // auth/ rules are about the client checking the server).
+                f.detail = "not applicable: dmct demanded no DM-level credentials of the \
+                            client (--auth none), and the authentication this rule judges \
+                            did not take place"
+                    .into();
+                return Some(f);
+            }
+            if let Some(subject) = by_transport.filter(|_| f.rule.starts_with("auth/")) {
+                f.detail = format!(
+                    "not applicable: the transport authenticated the {} (TLS certificate \
+                     {subject}), so no DM-level credentials were needed ([SEC] §5.3)",
+                    run.role
+                );
+                return Some(f);
+            }
+            f.verdict = Verdict::Inconclusive;
+            f.detail = if run.transcript.exchanges.is_empty() {
+                match &run.transcript.closing {
+                    Closing::IdleTimeout { after_ms } => format!(
+                        "no exchange was recorded: the peer did not connect within {after_ms} ms"
+                    ),
+                    Closing::TriggerFailed { detail } => {
+                        format!("the device was not woken: {detail}")
+                    }
+                    Closing::Skipped { reason } => format!("not run: {reason}"),
+                    _ => "no exchange was recorded".into(),
+                }
+            } else if let Closing::SessionTimeout { after_ms, awaiting } = &run.transcript.closing {
+                format!(
+                    "the session's time limit ({after_ms} ms) ran out awaiting {awaiting}, before \
+                     the situation this scenario sets up for this rule"
+                )
+            } else if let Some(f) = run.transcript.exchanges.iter().find_map(|e| e.failure.as_ref()) {
+                format!("the session broke off ({f}) before the situation this scenario sets up for this rule")
+            } else {
+                let n = run.transcript.exchanges.len();
+                let ended = match &run.transcript.closing {
+                    Closing::PeerDone => format!("the session ended after {n} exchange(s)"),
+                    Closing::IdleTimeout { after_ms } => format!(
+                        "nothing more came within {after_ms} ms of idle after {n} exchange(s)"
+                    ),
+                    Closing::ExchangeLimit { limit } => {
+                        format!("the harness's limit of {limit} exchanges was reached")
+                    }
+                    _ => format!("recording stopped after {n} exchange(s)"),
+                };
+                format!("{ended}, before the situation this scenario sets up for this rule")
+            };
+            Some(f)
+        })
+        .collect();
+    // A case whose situation did not happen does not pass, whatever its rules saw:
+    // what they saw did not test what the case is for.
+    let unmet = unmet_precondition(run);
+    let mut findings = findings;
+    if let Some(why) = &unmet {
+        for f in findings.iter_mut().filter(|f| named.contains(&f.rule)) {
+            match f.verdict {
+                Verdict::Pass => {
+                    f.verdict = Verdict::Inconclusive;
+                    f.detail = format!("{why}; what was observed held ({})", f.detail);
+                }
+                Verdict::Inconclusive if !waived.contains(&f.rule) => {
+                    f.detail = format!("{why}; {}", f.detail);
+                }
+                _ => {}
+            }
+        }
+    }
+    // A request dmct refused at a limit of its own (503): from there on the case saw less
+    // than the peer did, so nothing after it counts against the peer.
+    let refused = harness_refusal(&run.transcript);
+    if let Some((at, why)) = &refused {
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.verdict == Verdict::Fail && f.exchange.is_none_or(|i| i >= *at))
+        {
+            f.verdict = Verdict::Inconclusive;
+            f.detail = format!(
+                "dmct refused exchange {at} at a limit of its own ({why}), so what the peer did \
+                 after it was not all seen; {}",
+                f.detail
+            );
+        }
+    }
+    let observed = !run.transcript.exchanges.is_empty()
+        || (run.role == Role::Server && run.transcript.package0.is_some());
+    CaseResult {
+        id: run.scenario.id.clone(),
+        title: run.scenario.title.clone(),
+        role: run.role,
+        peer: run.peer.clone(),
+        // Nothing observed is never a pass. A server's Package 0 alone is observed: a
+        // strict client refuses a faulty one, so no exchange follows.
+        verdict: match CaseVerdict::from_findings(&findings) {
+            _ if matches!(run.transcript.closing, Closing::NotApplicable { .. }) => {
+                CaseVerdict::NotApplicable
+            }
+            _ if !observed || findings.is_empty() => CaseVerdict::Inconclusive,
+            CaseVerdict::Pass if unmet.is_some() => CaseVerdict::Inconclusive,
+            CaseVerdict::Pass | CaseVerdict::NotApplicable if refused.is_some() => {
+                CaseVerdict::Inconclusive
+            }
+            v => v,
+        },
+        findings,
+        exchanges: run.transcript.exchanges.len(),
+        transcript: None,
+        authentication: authentication(&run.transcript),
+        ended: Some(crate::ending::session_end(&run.transcript, run.role)),
+    }
+}
+
+/// The first exchange the harness refused at a limit of its own, with why.
+pub(super) fn harness_refusal(t: &Transcript) -> Option<(usize, String)> {
+    t.exchanges
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match &e.failure {
+            Some(ExchangeFailure::HarnessRefused { detail }) => Some((i, detail.clone())),
+            _ => None,
+        })
+}
+
+/// The first thing the case needed to happen that did not, in words for the report:
+/// a WBXML case whose messages were XML, a Package 0 case without a Package 0, an
+/// HMAC case whose peer never used HMAC. `None` when nothing was recorded (judged
+/// inconclusive already) or every precondition held.
+pub(super) fn unmet_precondition(run: &CaseRun) -> Option<String> {
+    use dmct_proto::auth::HMAC_HEADER;
+    use dmct_proto::xml::Encoding;
+    let t = &run.transcript;
+    if t.exchanges.is_empty() {
+        return None;
+    }
+    let (peer, peer_verb) = match run.role {
+        Role::Client => ("device", "sent"),
+        Role::Server => ("server", "answered"),
+    };
+    let setup = &run.scenario.client;
+    if setup.package0 && t.package0.is_none() {
+        return Some(
+            "no Package 0 was sent, so the session was not server-initiated as this case \
+             needs (give a trigger: --exec)"
+                .into(),
+        );
+    }
+    if setup.encoding == Encoding::Wbxml {
+        for (i, e) in t.exchanges.iter().enumerate() {
+            let request = dmct_proto::decode(e.request.body.as_bytes()).ok();
+            let response = e
+                .response
+                .as_ref()
+                .and_then(|r| dmct_proto::decode(r.body.as_bytes()).ok());
+            let (peers, ours) = match run.role {
+                Role::Client => (request, response),
+                Role::Server => (response, request),
+            };
+            if peers.is_some_and(|d| d.encoding == Encoding::Xml) {
+                return Some(format!(
+                    "the {peer} {peer_verb} in XML (exchange {i}); this case needs WBXML"
+                ));
+            }
+            if ours.is_some_and(|d| d.encoding == Encoding::Xml) {
+                return Some(format!(
+                    "dmct's own message was XML (exchange {i}, --encoding); this case needs WBXML"
+                ));
+            }
+        }
+    }
+    let hmac_case = setup.scheme == Scheme::Hmac
+        || setup.server_scheme == Some(Scheme::Hmac)
+        || run.scenario.server.scheme == Some(Scheme::Hmac);
+    if hmac_case {
+        let in_requests = t
+            .exchanges
+            .iter()
+            .any(|e| e.request.headers.get(HMAC_HEADER).is_some());
+        let in_responses = t.exchanges.iter().any(|e| {
+            e.response
+                .as_ref()
+                .is_some_and(|r| r.headers.get(HMAC_HEADER).is_some())
+        });
+        match run.role {
+            Role::Client if !in_requests => {
+                return Some(format!(
+                    "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); \
+                     this case needs it"
+                ));
+            }
+            // The server signs its own messages only when the client asks it to.
+            Role::Server if setup.server_scheme == Some(Scheme::Hmac) && !in_responses => {
+                return Some(format!(
+                    "the {peer} never used HMAC (no {HMAC_HEADER} header in its messages); \
+                     this case needs it"
+                ));
+            }
+            Role::Server if !in_requests => {
+                return Some(format!(
+                    "the {peer} never took HMAC from dmct's client (no {HMAC_HEADER} header \
+                     on dmct's requests: it asked for another scheme); this case needs it"
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Which layer authenticated each side: a TLS certificate the other side verified, and
+/// DM credentials the other side accepted (its SyncHdr Status 200 or 212).
+pub fn authentication(t: &Transcript) -> Authentication {
+    use dmct_proto::auth::HMAC_HEADER;
+    let accepted = |m: &dmct_proto::SyncML| {
+        m.synchdr_status()
+            .and_then(|s| s.code())
+            .is_some_and(|c| c == 200 || c == 212)
+    };
+    let decode = |b: &dmct_proto::transcript::Body| dmct_proto::decode(b.as_bytes()).ok();
+    let mut client_dm = false;
+    let mut server_dm = false;
+    for (i, e) in t.exchanges.iter().enumerate() {
+        let Some(resp) = &e.response else { continue };
+        let (Some(req), Some(answer)) = (decode(&e.request.body), decode(&resp.body)) else {
+            continue;
+        };
+        let offered =
+            req.message.hdr.cred.is_some() || e.request.headers.get(HMAC_HEADER).is_some();
+        client_dm |= offered && accepted(&answer.message);
+        let presented =
+            answer.message.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
+        // The client's verdict on the server's credentials is in its next message.
+        let next = t.exchanges.get(i + 1).and_then(|n| decode(&n.request.body));
+        server_dm |= presented && next.is_some_and(|n| accepted(&n.message));
+    }
+    let layers = |tls: bool, dm: bool| {
+        let mut v = Vec::new();
+        if tls {
+            v.push(AuthLayer::Transport);
+        }
+        if dm {
+            v.push(AuthLayer::Dm);
+        }
+        v
+    };
+    Authentication {
+        client: layers(t.transport.client.is_some(), client_dm),
+        server: layers(t.transport.server.is_some(), server_dm),
+        client_cert: t.transport.client.clone(),
+        server_cert: t.transport.server.clone(),
+    }
+}
