@@ -83,6 +83,14 @@ impl std::fmt::Display for PublicId {
 
 /// A WBXML document as decoded from its bytes: the header it carried and its element
 /// tree in wire order (spans into the bytes).
+/// What a WBXML document says of itself before its tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The version byte: 0x01 to 0x03 for WBXML 1.1 to 1.3.
+    pub version: u8,
+    pub public_id: PublicId,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     /// The version byte: 0x01 to 0x03 for WBXML 1.1 to 1.3.
@@ -202,9 +210,13 @@ fn token_of(table: &[&str], name: &str) -> Option<u8> {
 
 /// Decode one SyncML DM message from WBXML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let doc = parse_document(bytes)?;
-    let mut decoded = Decoded::from_tree(bytes, &doc.root, Encoding::Wbxml)?;
-    decoded.wbxml = Some(doc);
+    let Document {
+        version,
+        public_id,
+        root,
+    } = parse_document(bytes)?;
+    let mut decoded = Decoded::from_tree(bytes, root, Encoding::Wbxml)?;
+    decoded.wbxml = Some(Head { version, public_id });
     Ok(decoded)
 }
 
@@ -448,6 +460,7 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
     }
     r.path.pop();
     el.span = start..r.pos;
+    el.shrink();
     Ok(el)
 }
 
@@ -649,7 +662,7 @@ mod tests {
         });
         assert_eq!(bytes, status_1_1_libwbxml());
         let d = decode(&bytes).unwrap();
-        let doc = d.wbxml.as_ref().unwrap();
+        let doc = d.wbxml_document().unwrap();
         assert_eq!(doc.public_id, PublicId::Numeric(PUBLIC_ID_SYNCML_1_1));
         assert_eq!(doc.root.namespace.as_deref(), Some("SYNCML:SYNCML1.1"));
         let text = d.wire_text();

@@ -33,10 +33,26 @@ pub struct Decoded {
     pub encoding: Encoding,
     pub message: SyncML,
     pub spans: Spans,
-    /// For WBXML, the document as decoded from `raw` (header and tree in wire order):
-    /// what the wire view is written from. `None` for XML, whose text is its own view.
-    pub wbxml: Option<crate::wbxml::Document>,
+    /// For WBXML, the header of the document `raw` holds; `None` for XML, whose text
+    /// is its own view.
+    pub wbxml: Option<crate::wbxml::Head>,
+    /// For WBXML, the document decoded again from `raw` when a wire view is first
+    /// asked for: holding the tree beside the model for every message would cost many
+    /// times the body.
+    document: LazyDocument,
 }
+
+/// A cache: equal whatever it holds, since it holds only what `raw` says.
+#[derive(Debug, Clone, Default)]
+struct LazyDocument(std::sync::OnceLock<Option<crate::wbxml::Document>>);
+
+impl PartialEq for LazyDocument {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LazyDocument {}
 
 /// What WBXML excerpts start with, so a reader knows the bytes were not text.
 pub const WBXML_EXCERPT_LABEL: &str = "[WBXML, shown as XML]";
@@ -46,8 +62,18 @@ impl Decoded {
     /// as its own text; WBXML as indented XML written from the tree decoded from the
     /// bytes, under a comment naming the header it carried. Never written from the
     /// model, so element order and version are the sender's.
+    /// For WBXML, the document (header and tree in wire order) decoded from `raw`:
+    /// what the wire view is written from. `None` for XML.
+    pub fn wbxml_document(&self) -> Option<&crate::wbxml::Document> {
+        self.wbxml.as_ref()?;
+        self.document
+            .0
+            .get_or_init(|| crate::wbxml::parse_document(&self.raw).ok())
+            .as_ref()
+    }
+
     pub fn wire_text(&self) -> String {
-        match &self.wbxml {
+        match self.wbxml_document() {
             None => {
                 let text = self.raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.raw);
                 String::from_utf8_lossy(text).into_owned()
@@ -68,7 +94,7 @@ impl Decoded {
     /// The wire text of the element at `span`: its bytes for XML; for WBXML, its
     /// subtree of the decoded tree written as XML, and labelled so.
     fn excerpt(&self, span: &Range<usize>) -> Option<String> {
-        match &self.wbxml {
+        match self.wbxml_document() {
             None => self
                 .raw
                 .get(span.clone())
@@ -101,9 +127,19 @@ fn subtree<'a>(el: &'a Element, span: &Range<usize>) -> Option<&'a Element> {
     if el.span == *span {
         return Some(el);
     }
-    el.elements()
-        .filter(|c| c.span.start <= span.start && span.end <= c.span.end)
-        .find_map(|c| subtree(c, span))
+    let holds = |c: &&Element| c.span.start <= span.start && span.end <= c.span.end;
+    // Children sit in wire order, so a binary search finds the one holding the span
+    // (a scan would cost many excerpts their count squared); text between them breaks
+    // the order the search relies on, so a miss still scans.
+    let at = el.children.partition_point(|n| match n {
+        Node::Element(c) => c.span.end < span.end,
+        Node::Text(_) | Node::Opaque(_) => true,
+    });
+    let found = match el.children.get(at) {
+        Some(Node::Element(c)) if holds(&c) => subtree(c, span),
+        _ => None,
+    };
+    found.or_else(|| el.elements().filter(holds).find_map(|c| subtree(c, span)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,18 +179,18 @@ impl DecodeError {
 
 /// Decode one SyncML DM message from XML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    Decoded::from_tree(bytes, &parse_tree(bytes)?, Encoding::Xml)
+    Decoded::from_tree(bytes, parse_tree(bytes)?, Encoding::Xml)
 }
 
 impl Decoded {
     /// The last step of both decoders: map the tree onto the model, keep the bytes.
     pub(crate) fn from_tree(
         bytes: &[u8],
-        root: &Element,
+        root: Element,
         encoding: Encoding,
     ) -> Result<Decoded, DecodeError> {
         let (message, spans) =
-            SyncML::from_element(root).map_err(|source| DecodeError::Schema {
+            SyncML::from_owned_element(root).map_err(|source| DecodeError::Schema {
                 offset: source.span.start,
                 source,
             })?;
@@ -164,6 +200,7 @@ impl Decoded {
             message,
             spans,
             wbxml: None,
+            document: LazyDocument::default(),
         })
     }
 }
@@ -257,6 +294,7 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
                     return Err(syntax("unmatched end tag".into(), &stack, before));
                 };
                 el.span.end = after;
+                el.shrink();
                 match stack.last_mut() {
                     Some((parent, _)) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),

@@ -236,8 +236,8 @@ fn parse(body: &Body) -> Parsed {
         return Parsed::Empty;
     }
     match dmct_proto::decode(bytes) {
-        Ok(d) => match d.wbxml {
-            Some(doc) => Parsed::Wbxml(doc),
+        Ok(d) => match d.wbxml_document() {
+            Some(doc) => Parsed::Wbxml(doc.clone()),
             None => match dmct_proto::xml::parse_tree(bytes) {
                 Ok(root) => Parsed::Xml(root),
                 Err(_) => Parsed::Undecodable,

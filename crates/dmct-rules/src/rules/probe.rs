@@ -176,6 +176,7 @@ rule!(
                 m: &reply.message,
                 headers: &next.exchange.request.headers,
                 body: next.exchange.request.body.as_bytes(),
+                ids: &next.ids[0],
             };
             if super::aborts(c.m) {
                 out.push(c.pass(format!(
