@@ -939,7 +939,7 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
 }
 
 fn command(c: &Ctx) -> Result<Command, SchemaError> {
-    Ok(match c.el.name.as_str() {
+    let mut cmd = match c.el.name.as_str() {
         "Add" => Command::Add(item_cmd(c)?),
         "Atomic" => Command::Atomic(container(c)?),
         "Copy" => Command::Copy(item_cmd(c)?),
@@ -952,7 +952,42 @@ fn command(c: &Ctx) -> Result<Command, SchemaError> {
         "Status" => Command::Status(status(c)?),
         "Results" => Command::Results(results(c)?),
         _ => Command::Other(c.el.clone()),
-    })
+    };
+    // A vector that grew by pushes holds room for 4 Items (2 KB) where most commands
+    // have one: many tiny commands would cost 30 times their bytes.
+    match &mut cmd {
+        Command::Add(x)
+        | Command::Copy(x)
+        | Command::Delete(x)
+        | Command::Exec(x)
+        | Command::Get(x)
+        | Command::Replace(x) => {
+            x.items.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Atomic(x) | Command::Sequence(x) => {
+            x.commands.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Alert(x) => {
+            x.items.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Status(x) => {
+            x.items.shrink_to_fit();
+            x.target_ref.shrink_to_fit();
+            x.source_ref.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Results(x) => {
+            x.items.shrink_to_fit();
+            x.target_ref.shrink_to_fit();
+            x.source_ref.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Other(_) => {}
+    }
+    Ok(cmd)
 }
 
 fn sync_hdr(c: &Ctx) -> Result<SyncHdr, SchemaError> {

@@ -36,23 +36,11 @@ pub struct Decoded {
     /// For WBXML, the header of the document `raw` holds; `None` for XML, whose text
     /// is its own view.
     pub wbxml: Option<crate::wbxml::Head>,
-    /// For WBXML, the document decoded again from `raw` when a wire view is first
-    /// asked for: holding the tree beside the model for every message would cost many
-    /// times the body.
-    document: LazyDocument,
+    /// For WBXML, where the SyncHdr or a command started on a code page other than
+    /// 0: enough to read one of them again alone for evidence. The tree is not kept:
+    /// beside the model it would cost many times the body.
+    pub(crate) pages: Vec<(usize, u8)>,
 }
-
-/// A cache: equal whatever it holds, since it holds only what `raw` says.
-#[derive(Debug, Clone, Default)]
-struct LazyDocument(std::sync::OnceLock<Option<crate::wbxml::Document>>);
-
-impl PartialEq for LazyDocument {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for LazyDocument {}
 
 /// What WBXML excerpts start with, so a reader knows the bytes were not text.
 pub const WBXML_EXCERPT_LABEL: &str = "[WBXML, shown as XML]";
@@ -62,18 +50,15 @@ impl Decoded {
     /// as its own text; WBXML as indented XML written from the tree decoded from the
     /// bytes, under a comment naming the header it carried. Never written from the
     /// model, so element order and version are the sender's.
-    /// For WBXML, the document (header and tree in wire order) decoded from `raw`:
-    /// what the wire view is written from. `None` for XML.
-    pub fn wbxml_document(&self) -> Option<&crate::wbxml::Document> {
+    /// For WBXML, the document (header and tree in wire order) decoded again from
+    /// `raw`: what the wire view is written from. `None` for XML.
+    pub fn wbxml_document(&self) -> Option<crate::wbxml::Document> {
         self.wbxml.as_ref()?;
-        self.document
-            .0
-            .get_or_init(|| crate::wbxml::parse_document(&self.raw).ok())
-            .as_ref()
+        crate::wbxml::parse_document(&self.raw).ok()
     }
 
     pub fn wire_text(&self) -> String {
-        match self.wbxml_document() {
+        match &self.wbxml_document() {
             None => {
                 let text = self.raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.raw);
                 String::from_utf8_lossy(text).into_owned()
@@ -94,21 +79,30 @@ impl Decoded {
     /// The wire text of the element at `span`: its bytes for XML; for WBXML, its
     /// subtree of the decoded tree written as XML, and labelled so.
     fn excerpt(&self, span: &Range<usize>) -> Option<String> {
-        match self.wbxml_document() {
-            None => self
+        if self.wbxml.is_none() {
+            return self
                 .raw
                 .get(span.clone())
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-            Some(doc) => {
-                let el = subtree(&doc.root, span)?;
-                let mut w = Writer::new(Vec::new());
-                write_element(&mut w, el);
-                Some(format!(
-                    "{WBXML_EXCERPT_LABEL} {}",
-                    String::from_utf8_lossy(&w.into_inner())
-                ))
-            }
+                .map(|b| String::from_utf8_lossy(b).into_owned());
         }
+        // The one element read again alone, on the page it started on; the whole
+        // tree only if that fails.
+        let page = self
+            .pages
+            .binary_search_by_key(&span.start, |p| p.0)
+            .map_or(0, |i| self.pages[i].1);
+        let alone = crate::wbxml::parse_element_at(&self.raw, span.start, page)
+            .filter(|el| el.span == *span);
+        let el = match alone {
+            Some(el) => el,
+            None => subtree(&self.wbxml_document()?.root, span)?.clone(),
+        };
+        let mut w = Writer::new(Vec::new());
+        write_element(&mut w, &el);
+        Some(format!(
+            "{WBXML_EXCERPT_LABEL} {}",
+            String::from_utf8_lossy(&w.into_inner())
+        ))
     }
 
     /// The `index`-th SyncBody command as evidence, as it was on the wire.
@@ -200,7 +194,7 @@ impl Decoded {
             message,
             spans,
             wbxml: None,
-            document: LazyDocument::default(),
+            pages: Vec::new(),
         })
     }
 }
@@ -569,6 +563,38 @@ mod tests {
         );
         assert!(d.command_excerpt(1).unwrap().ends_with("</Replace>"));
         assert!(d.hdr_excerpt().starts_with("<SyncHdr>"));
+    }
+
+    /// A WBXML command read again alone is the same excerpt as its subtree of the
+    /// whole tree, also where the page before it was MetInf (a Meta just ended), and
+    /// for a literal element the model does not know.
+    #[test]
+    fn wbxml_excerpts_read_alone_equal_the_whole_trees() {
+        let xml = PKG1.replace(
+            "</SyncBody>",
+            "<Get><CmdID>9</CmdID><Meta><Type xmlns=\"syncml:metinf\">t</Type></Meta>\
+             <Item><Target><LocURI>./x</LocURI></Target></Item></Get>\
+             <Vendor><X>1</X></Vendor></SyncBody>",
+        );
+        let m = decode(xml.as_bytes()).unwrap().message;
+        let bytes = crate::wbxml::encode(&m);
+        let d = crate::wbxml::decode(&bytes).unwrap();
+        let doc = d.wbxml_document().unwrap();
+        let whole = |span: &Range<usize>| {
+            let mut w = Writer::new(Vec::new());
+            write_element(&mut w, subtree(&doc.root, span).unwrap());
+            format!(
+                "{WBXML_EXCERPT_LABEL} {}",
+                String::from_utf8_lossy(&w.into_inner())
+            )
+        };
+        assert_eq!(d.spans.commands.len(), m.body.commands.len());
+        for (i, span) in d.spans.commands.iter().enumerate() {
+            assert_eq!(d.command_excerpt(i).unwrap(), whole(span), "command {i}");
+        }
+        assert_eq!(d.hdr_excerpt(), whole(&d.spans.hdr));
+        let last = d.command_excerpt(m.body.commands.len() - 1).unwrap();
+        assert!(last.contains("<Vendor><X>1</X></Vendor>"), "{last}");
     }
 
     #[test]

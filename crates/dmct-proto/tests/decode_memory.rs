@@ -9,12 +9,12 @@ use std::sync::Mutex;
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
-/// One heap profiler at a time: the tests of this binary measure one by one.
+/// The profiler counts every thread: each test holds this from its start, so no other
+/// test allocates while one measures.
 static ONE: Mutex<()> = Mutex::new(());
 
 /// Peak bytes held while `f` runs, counting from a profiler started just before it.
 fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let _profiler = dhat::Profiler::builder().testing().build();
     let base = dhat::HeapStats::get().curr_bytes;
     let out = f();
@@ -37,17 +37,18 @@ fn tiny_gets(n: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// The bound, in multiples of the body: what decoding costs today per tiny command
-/// (51x measured: the element tree, then the typed model as the tree is given up,
-/// and the raw copy), with a little headroom; holding the tree and the model whole
-/// at once, or the WBXML tree beside the model, exceeds it. Issue 14 asks for 10x.
-const XML_RATIO: usize = 60;
+/// The bound, in multiples of the body, with a little headroom over what decoding
+/// costs today per tiny Get (19.8x measured: the element tree, then the typed model
+/// as the tree is given up, and the raw copy). Holding the tree and the model whole
+/// at once, or vectors with room for 4 Items, exceeds it. Issue 14 aims at 10x.
+const XML_RATIO: usize = 25;
 /// A tiny Get is 4 times smaller in WBXML than in XML; its tree and model are not
-/// (131x measured).
-const WBXML_RATIO: usize = 150;
+/// (72x measured).
+const WBXML_RATIO: usize = 85;
 
 #[test]
 fn many_tiny_commands_in_xml_cost_a_bounded_multiple_of_the_body() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let body = tiny_gets(12_500);
     assert!(body.len() > 1_000_000, "{}", body.len());
     let (d, peak) = peak_of(|| dmct_proto::decode(&body).map(|d| d.message.body.commands.len()));
@@ -62,6 +63,7 @@ fn many_tiny_commands_in_xml_cost_a_bounded_multiple_of_the_body() {
 
 #[test]
 fn many_tiny_commands_in_wbxml_cost_a_bounded_multiple_of_the_body() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let xml = tiny_gets(50_000);
     let message = dmct_proto::decode(&xml).unwrap().message;
     let body = dmct_proto::encode(&message, dmct_proto::xml::Encoding::Wbxml);
@@ -79,6 +81,7 @@ fn many_tiny_commands_in_wbxml_cost_a_bounded_multiple_of_the_body() {
 
 #[test]
 fn one_huge_datum_costs_a_small_multiple_of_the_body() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let data = "x".repeat(4_000_000);
     let xml = String::from_utf8(tiny_gets(0)).unwrap().replace(
         "<Final/>",

@@ -237,7 +237,7 @@ fn parse(body: &Body) -> Parsed {
     }
     match dmct_proto::decode(bytes) {
         Ok(d) => match d.wbxml_document() {
-            Some(doc) => Parsed::Wbxml(doc.clone()),
+            Some(doc) => Parsed::Wbxml(doc),
             None => match dmct_proto::xml::parse_tree(bytes) {
                 Ok(root) => Parsed::Xml(root),
                 Err(_) => Parsed::Undecodable,
