@@ -2,6 +2,8 @@
 //! `testcases/vectors/` (or checks they are up to date);
 //! `cargo xtask props [CASES]` runs the codec properties over 10,000 cases each;
 //! `cargo xtask bench codec` measures the codecs against libwbxml;
+//! `cargo xtask bench memory [MB]` measures the peak RSS of `dmct check` on bodies of
+//! MB megabytes (15 by default) against their size and against libwbxml's wbxml2xml;
 //! `cargo xtask bench proxy [SECONDS]` measures wrk against a fixed upstream directly and
 //! through the proxy (recording and live checking on), with the ratios;
 //! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
@@ -14,6 +16,7 @@ use std::process::Command;
 
 mod bench;
 mod load;
+mod mem_bench;
 mod proxy_bench;
 
 fn root() -> PathBuf {
@@ -31,12 +34,15 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
         Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
+        Some("bench") if args.get(1).map(String::as_str) == Some("memory") => {
+            mem_bench::memory(&root(), args.get(2).map(String::as_str).unwrap_or("15"))
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
             proxy_bench::proxy(&root(), args.get(2).map(String::as_str).unwrap_or("10"))
         }
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
-            "usage: cargo xtask vectors [--check] | catalog | props [CASES] | bench codec | bench proxy [SECONDS] | load [SESSIONS] | ci"
+            "usage: cargo xtask vectors [--check] | catalog | props [CASES] | bench codec | bench memory [MB] | bench proxy [SECONDS] | load [SESSIONS] | ci"
         ),
     }
 }

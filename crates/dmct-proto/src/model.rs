@@ -939,7 +939,7 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
 }
 
 fn command(c: &Ctx) -> Result<Command, SchemaError> {
-    Ok(match c.el.name.as_str() {
+    let mut cmd = match c.el.name.as_str() {
         "Add" => Command::Add(item_cmd(c)?),
         "Atomic" => Command::Atomic(container(c)?),
         "Copy" => Command::Copy(item_cmd(c)?),
@@ -952,7 +952,42 @@ fn command(c: &Ctx) -> Result<Command, SchemaError> {
         "Status" => Command::Status(status(c)?),
         "Results" => Command::Results(results(c)?),
         _ => Command::Other(c.el.clone()),
-    })
+    };
+    // A vector that grew by pushes holds room for 4 Items (2 KB) where most commands
+    // have one: many tiny commands would cost 30 times their bytes.
+    match &mut cmd {
+        Command::Add(x)
+        | Command::Copy(x)
+        | Command::Delete(x)
+        | Command::Exec(x)
+        | Command::Get(x)
+        | Command::Replace(x) => {
+            x.items.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Atomic(x) | Command::Sequence(x) => {
+            x.commands.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Alert(x) => {
+            x.items.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Status(x) => {
+            x.items.shrink_to_fit();
+            x.target_ref.shrink_to_fit();
+            x.source_ref.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Results(x) => {
+            x.items.shrink_to_fit();
+            x.target_ref.shrink_to_fit();
+            x.source_ref.shrink_to_fit();
+            x.extensions.shrink_to_fit();
+        }
+        Command::Other(_) => {}
+    }
+    Ok(cmd)
 }
 
 fn sync_hdr(c: &Ctx) -> Result<SyncHdr, SchemaError> {
@@ -990,6 +1025,83 @@ fn sync_hdr(c: &Ctx) -> Result<SyncHdr, SchemaError> {
 impl SyncML {
     /// Map a decoded tree onto the model. Element order is not enforced here (peers
     /// vary, and order is a matter for the rules); names, nesting and cardinality are.
+    /// [`SyncML::from_element`] on a tree the caller gives up: each command's subtree
+    /// is dropped as soon as it is mapped, so the tree and the model are never held
+    /// whole at once. Same result, same first error.
+    pub fn from_owned_element(mut root: Element) -> Result<(SyncML, Spans), SchemaError> {
+        let mut bodies = root
+            .children
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n {
+                Node::Element(e) if e.name == "SyncBody" => Some(i),
+                _ => None,
+            });
+        let (Some(at), None) = (bodies.next(), bodies.next()) else {
+            return Self::from_element(&root);
+        };
+        // The root's own text is judged before anything it holds.
+        if root.name != "SyncML" || Ctx::root(&root).non_space_text().is_err() {
+            return Self::from_element(&root);
+        }
+        let Node::Element(body) = &mut root.children[at] else {
+            return Self::from_element(&root);
+        };
+        // The commands leave the tree; text and Final stay, to be judged in place.
+        let (cmds, rest): (Vec<Node>, Vec<Node>) = std::mem::take(&mut body.children)
+            .into_iter()
+            .partition(|n| matches!(n, Node::Element(e) if e.name != "Final"));
+        body.children = rest;
+        let body_span = body.span.clone();
+        let shell = Self::from_element(&root);
+        // An error before the SyncBody, or in its own text, comes before any command's.
+        if let Err(e) = &shell
+            && (e.span.end <= body_span.start || e.span == body_span)
+        {
+            return shell;
+        }
+        let inside =
+            |e: &SchemaError| body_span.start <= e.span.start && e.span.end <= body_span.end;
+        let rc = Ctx::root(&root);
+        let Node::Element(body) = &root.children[at] else {
+            return shell;
+        };
+        let bc = Ctx {
+            el: body,
+            parent: Some(&rc),
+            index: 0,
+        };
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        let mut commands = Vec::with_capacity(cmds.len());
+        let mut cmd_spans = Vec::with_capacity(cmds.len());
+        for n in cmds {
+            let Node::Element(el) = n else { continue };
+            let k = seen.entry(el.name.clone()).or_insert(0);
+            let ctx = Ctx {
+                el: &el,
+                parent: Some(&bc),
+                index: *k,
+            };
+            *k += 1;
+            match command(&ctx) {
+                Ok(c) => {
+                    cmd_spans.push(el.span.clone());
+                    commands.push(c);
+                }
+                Err(ce) => {
+                    return match shell {
+                        Err(e) if inside(&e) && e.span.start < ce.span.start => Err(e),
+                        _ => Err(ce),
+                    };
+                }
+            }
+        }
+        let (mut msg, mut spans) = shell?;
+        msg.body.commands = commands;
+        spans.commands = cmd_spans;
+        Ok((msg, spans))
+    }
+
     pub fn from_element(root: &Element) -> Result<(SyncML, Spans), SchemaError> {
         let c = Ctx::root(root);
         if root.name != "SyncML" {

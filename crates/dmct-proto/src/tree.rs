@@ -72,6 +72,17 @@ impl Element {
         self
     }
 
+    /// Give back the spare capacity of a finished element: a decoder that pushes
+    /// children one by one would otherwise hold up to twice the tree.
+    pub fn shrink(&mut self) {
+        self.children.shrink_to_fit();
+        for n in &mut self.children {
+            if let Node::Text(t) = n {
+                t.shrink_to_fit();
+            }
+        }
+    }
+
     /// Child elements, in order.
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {

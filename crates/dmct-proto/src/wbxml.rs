@@ -83,6 +83,14 @@ impl std::fmt::Display for PublicId {
 
 /// A WBXML document as decoded from its bytes: the header it carried and its element
 /// tree in wire order (spans into the bytes).
+/// What a WBXML document says of itself before its tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The version byte: 0x01 to 0x03 for WBXML 1.1 to 1.3.
+    pub version: u8,
+    pub public_id: PublicId,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     /// The version byte: 0x01 to 0x03 for WBXML 1.1 to 1.3.
@@ -202,9 +210,17 @@ fn token_of(table: &[&str], name: &str) -> Option<u8> {
 
 /// Decode one SyncML DM message from WBXML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let doc = parse_document(bytes)?;
-    let mut decoded = Decoded::from_tree(bytes, &doc.root, Encoding::Wbxml)?;
-    decoded.wbxml = Some(doc);
+    let (
+        Document {
+            version,
+            public_id,
+            root,
+        },
+        pages,
+    ) = parse(bytes)?;
+    let mut decoded = Decoded::from_tree(bytes, root, Encoding::Wbxml)?;
+    decoded.wbxml = Some(Head { version, public_id });
+    decoded.pages = pages;
     Ok(decoded)
 }
 
@@ -217,6 +233,9 @@ struct Reader<'a> {
     syncml_ns: &'static str,
     /// Names of the open elements, for error paths.
     path: Vec<std::borrow::Cow<'static, str>>,
+    /// Where an element of the first three levels started on a code page other than
+    /// 0, so one command can be read again alone ([`parse_element_at`]).
+    pages: Vec<(usize, u8)>,
 }
 
 impl<'a> Reader<'a> {
@@ -306,6 +325,38 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
 
 /// Parse WBXML bytes into their header and element tree.
 pub fn parse_document(bytes: &[u8]) -> Result<Document, DecodeError> {
+    parse(bytes).map(|(doc, _)| doc)
+}
+
+/// The document, and where its upper elements started on a page other than 0.
+fn parse(bytes: &[u8]) -> Result<(Document, Vec<(usize, u8)>), DecodeError> {
+    let (mut r, version, public_id) = head(bytes)?;
+    let root = element(&mut r, None)?;
+    if r.pos != bytes.len() {
+        return Err(r.err("bytes after the root element"));
+    }
+    Ok((
+        Document {
+            version,
+            public_id,
+            root,
+        },
+        r.pages,
+    ))
+}
+
+/// The element starting at byte `at` of a document `parse` read whole, on `page`
+/// there: one command as evidence, without the tree of the rest.
+pub(crate) fn parse_element_at(bytes: &[u8], at: usize, page: u8) -> Option<Element> {
+    let (mut r, _, _) = head(bytes).ok()?;
+    r.pos = at;
+    r.page = page;
+    let ns = r.syncml_ns;
+    element(&mut r, Some(ns)).ok()
+}
+
+/// The header read, and a reader standing at the root element.
+fn head(bytes: &[u8]) -> Result<(Reader<'_>, u8, PublicId), DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -316,6 +367,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, DecodeError> {
         page: 0,
         syncml_ns: NS_SYNCML_1_2,
         path: Vec::new(),
+        pages: Vec::new(),
     };
     let version = r.byte()?;
     if !(0x01..=0x03).contains(&version) {
@@ -347,15 +399,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, DecodeError> {
         None => PublicId::Numeric(public_id),
     };
     r.syncml_ns = public_id.syncml_namespace();
-    let root = element(&mut r, None)?;
-    if r.pos != bytes.len() {
-        return Err(r.err("bytes after the root element"));
-    }
-    Ok(Document {
-        version,
-        public_id,
-        root,
-    })
+    Ok((r, version, public_id))
 }
 
 fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeError> {
@@ -366,6 +410,9 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
         });
     }
     let start = r.pos;
+    if r.path.len() <= 2 && r.page != 0 {
+        r.pages.push((start, r.page));
+    }
     let mut tag_at = r.pos;
     let mut tag = r.byte()?;
     while tag == SWITCH_PAGE {
@@ -448,6 +495,7 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
     }
     r.path.pop();
     el.span = start..r.pos;
+    el.shrink();
     Ok(el)
 }
 
@@ -649,7 +697,7 @@ mod tests {
         });
         assert_eq!(bytes, status_1_1_libwbxml());
         let d = decode(&bytes).unwrap();
-        let doc = d.wbxml.as_ref().unwrap();
+        let doc = d.wbxml_document().unwrap();
         assert_eq!(doc.public_id, PublicId::Numeric(PUBLIC_ID_SYNCML_1_1));
         assert_eq!(doc.root.namespace.as_deref(), Some("SYNCML:SYNCML1.1"));
         let text = d.wire_text();

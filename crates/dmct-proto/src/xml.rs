@@ -33,9 +33,13 @@ pub struct Decoded {
     pub encoding: Encoding,
     pub message: SyncML,
     pub spans: Spans,
-    /// For WBXML, the document as decoded from `raw` (header and tree in wire order):
-    /// what the wire view is written from. `None` for XML, whose text is its own view.
-    pub wbxml: Option<crate::wbxml::Document>,
+    /// For WBXML, the header of the document `raw` holds; `None` for XML, whose text
+    /// is its own view.
+    pub wbxml: Option<crate::wbxml::Head>,
+    /// For WBXML, where the SyncHdr or a command started on a code page other than
+    /// 0: enough to read one of them again alone for evidence. The tree is not kept:
+    /// beside the model it would cost many times the body.
+    pub(crate) pages: Vec<(usize, u8)>,
     /// Elements of a foreign namespace where a SyncML element stands (none inside Data).
     pub foreign: crate::namespace::ForeignElements,
 }
@@ -48,8 +52,15 @@ impl Decoded {
     /// as its own text; WBXML as indented XML written from the tree decoded from the
     /// bytes, under a comment naming the header it carried. Never written from the
     /// model, so element order and version are the sender's.
+    /// For WBXML, the document (header and tree in wire order) decoded again from
+    /// `raw`: what the wire view is written from. `None` for XML.
+    pub fn wbxml_document(&self) -> Option<crate::wbxml::Document> {
+        self.wbxml.as_ref()?;
+        crate::wbxml::parse_document(&self.raw).ok()
+    }
+
     pub fn wire_text(&self) -> String {
-        match &self.wbxml {
+        match &self.wbxml_document() {
             None => {
                 let text = self.raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.raw);
                 String::from_utf8_lossy(text).into_owned()
@@ -70,21 +81,30 @@ impl Decoded {
     /// The wire text of the element at `span`: its bytes for XML; for WBXML, its
     /// subtree of the decoded tree written as XML, and labelled so.
     pub fn excerpt(&self, span: &Range<usize>) -> Option<String> {
-        match &self.wbxml {
-            None => self
+        if self.wbxml.is_none() {
+            return self
                 .raw
                 .get(span.clone())
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-            Some(doc) => {
-                let el = subtree(&doc.root, span)?;
-                let mut w = Writer::new(Vec::new());
-                write_element(&mut w, el);
-                Some(format!(
-                    "{WBXML_EXCERPT_LABEL} {}",
-                    String::from_utf8_lossy(&w.into_inner())
-                ))
-            }
+                .map(|b| String::from_utf8_lossy(b).into_owned());
         }
+        // The one element read again alone, on the page it started on; the whole
+        // tree only if that fails.
+        let page = self
+            .pages
+            .binary_search_by_key(&span.start, |p| p.0)
+            .map_or(0, |i| self.pages[i].1);
+        let alone = crate::wbxml::parse_element_at(&self.raw, span.start, page)
+            .filter(|el| el.span == *span);
+        let el = match alone {
+            Some(el) => el,
+            None => subtree(&self.wbxml_document()?.root, span)?.clone(),
+        };
+        let mut w = Writer::new(Vec::new());
+        write_element(&mut w, &el);
+        Some(format!(
+            "{WBXML_EXCERPT_LABEL} {}",
+            String::from_utf8_lossy(&w.into_inner())
+        ))
     }
 
     /// The `index`-th SyncBody command as evidence, as it was on the wire.
@@ -103,9 +123,19 @@ fn subtree<'a>(el: &'a Element, span: &Range<usize>) -> Option<&'a Element> {
     if el.span == *span {
         return Some(el);
     }
-    el.elements()
-        .filter(|c| c.span.start <= span.start && span.end <= c.span.end)
-        .find_map(|c| subtree(c, span))
+    let holds = |c: &&Element| c.span.start <= span.start && span.end <= c.span.end;
+    // Children sit in wire order, so a binary search finds the one holding the span
+    // (a scan would cost many excerpts their count squared); text between them breaks
+    // the order the search relies on, so a miss still scans.
+    let at = el.children.partition_point(|n| match n {
+        Node::Element(c) => c.span.end < span.end,
+        Node::Text(_) | Node::Opaque(_) => true,
+    });
+    let found = match el.children.get(at) {
+        Some(Node::Element(c)) if holds(&c) => subtree(c, span),
+        _ => None,
+    };
+    found.or_else(|| el.elements().filter(holds).find_map(|c| subtree(c, span)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,27 +176,31 @@ impl DecodeError {
 
 /// Decode one SyncML DM message from XML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    Decoded::from_tree(bytes, &parse_tree(bytes)?, Encoding::Xml)
+    Decoded::from_tree(bytes, parse_tree(bytes)?, Encoding::Xml)
 }
 
 impl Decoded {
     /// The last step of both decoders: map the tree onto the model, keep the bytes.
     pub(crate) fn from_tree(
         bytes: &[u8],
-        root: &Element,
+        root: Element,
         encoding: Encoding,
     ) -> Result<Decoded, DecodeError> {
-        let (message, spans) = SyncML::from_element(root).map_err(|error| DecodeError::Schema {
-            offset: error.span.start,
-            error,
-        })?;
+        // Read before the tree is handed over (and dropped piece by piece).
+        let foreign = crate::namespace::foreign_elements(&root);
+        let (message, spans) =
+            SyncML::from_owned_element(root).map_err(|error| DecodeError::Schema {
+                offset: error.span.start,
+                error,
+            })?;
         Ok(Decoded {
             raw: bytes.to_vec(),
             encoding,
             message,
             spans,
             wbxml: None,
-            foreign: crate::namespace::foreign_elements(root),
+            pages: Vec::new(),
+            foreign,
         })
     }
 }
@@ -260,6 +294,7 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
                     return Err(syntax("unmatched end tag".into(), &stack, before));
                 };
                 el.span.end = after;
+                el.shrink();
                 match stack.last_mut() {
                     Some((parent, _)) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -534,6 +569,38 @@ mod tests {
         );
         assert!(d.command_excerpt(1).unwrap().ends_with("</Replace>"));
         assert!(d.hdr_excerpt().starts_with("<SyncHdr>"));
+    }
+
+    /// A WBXML command read again alone is the same excerpt as its subtree of the
+    /// whole tree, also where the page before it was MetInf (a Meta just ended), and
+    /// for a literal element the model does not know.
+    #[test]
+    fn wbxml_excerpts_read_alone_equal_the_whole_trees() {
+        let xml = PKG1.replace(
+            "</SyncBody>",
+            "<Get><CmdID>9</CmdID><Meta><Type xmlns=\"syncml:metinf\">t</Type></Meta>\
+             <Item><Target><LocURI>./x</LocURI></Target></Item></Get>\
+             <Vendor><X>1</X></Vendor></SyncBody>",
+        );
+        let m = decode(xml.as_bytes()).unwrap().message;
+        let bytes = crate::wbxml::encode(&m);
+        let d = crate::wbxml::decode(&bytes).unwrap();
+        let doc = d.wbxml_document().unwrap();
+        let whole = |span: &Range<usize>| {
+            let mut w = Writer::new(Vec::new());
+            write_element(&mut w, subtree(&doc.root, span).unwrap());
+            format!(
+                "{WBXML_EXCERPT_LABEL} {}",
+                String::from_utf8_lossy(&w.into_inner())
+            )
+        };
+        assert_eq!(d.spans.commands.len(), m.body.commands.len());
+        for (i, span) in d.spans.commands.iter().enumerate() {
+            assert_eq!(d.command_excerpt(i).unwrap(), whole(span), "command {i}");
+        }
+        assert_eq!(d.hdr_excerpt(), whole(&d.spans.hdr));
+        let last = d.command_excerpt(m.body.commands.len() - 1).unwrap();
+        assert!(last.contains("<Vendor><X>1</X></Vendor>"), "{last}");
     }
 
     #[test]

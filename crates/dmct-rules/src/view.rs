@@ -11,6 +11,10 @@ pub struct ExchangeView<'t> {
     pub request: Result<Decoded, DecodeError>,
     /// The server's message; `None` when no response arrived.
     pub response: Option<Result<Decoded, DecodeError>>,
+    /// CmdID lookups of the request's and the response's message, built when first
+    /// asked: resolving every CmdRef of a message by a scan would cost its length
+    /// squared.
+    pub(crate) ids: [std::sync::OnceLock<crate::rules::CmdIds>; 2],
 }
 
 impl ExchangeView<'_> {
@@ -62,6 +66,7 @@ impl<'t> View<'t> {
                     .response
                     .as_ref()
                     .map(|r| dmct_proto::decode(r.body.as_bytes())),
+                ids: Default::default(),
             })
             .collect();
         View {

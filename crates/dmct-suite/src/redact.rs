@@ -236,7 +236,7 @@ fn parse(body: &Body) -> Parsed {
         return Parsed::Empty;
     }
     match dmct_proto::decode(bytes) {
-        Ok(d) => match d.wbxml {
+        Ok(d) => match d.wbxml_document() {
             Some(doc) => Parsed::Wbxml(doc),
             None => match dmct_proto::xml::parse_tree(bytes) {
                 Ok(root) => Parsed::Xml(root),

@@ -1862,9 +1862,12 @@ fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
         // A transcript, or a vector (`dmct export`, testcases/vectors/rules) holding one;
         // an editor's UTF-8 byte order mark is no reason to refuse it.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let value: serde_json::Value =
-            serde_json::from_str(text).with_context(|| format!("{} is not JSON", f.display()))?;
+        let mut value: serde_json::Value =
+            serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+                .with_context(|| format!("{} is not JSON", f.display()))?;
+        // Neither the text nor a copy of the value outlives the parse: a large body
+        // would be held once more for each.
+        drop(text);
         let expected = value.get("vector_format").map(|_| {
             (
                 value["rule"].as_str().unwrap_or("").to_owned(),
@@ -1872,8 +1875,11 @@ fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
             )
         });
         let t: dmct_proto::transcript::Transcript =
-            serde_json::from_value(value.get("transcript").cloned().unwrap_or(value.clone()))
-                .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
+            serde_json::from_value(match value.get_mut("transcript") {
+                Some(t) => t.take(),
+                None => value,
+            })
+            .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
         // A Package 0 alone is something to judge (a device refused it: no exchange).
         if t.exchanges.is_empty() && t.package0.is_none() {
             bail!(

@@ -55,6 +55,7 @@ pub(crate) struct Msg<'a> {
     pub m: &'a SyncML,
     pub headers: &'a Headers,
     pub body: &'a [u8],
+    pub ids: &'a std::sync::OnceLock<CmdIds>,
 }
 
 impl<'a> Msg<'a> {
@@ -83,12 +84,16 @@ impl<'a> Msg<'a> {
 
     /// The wire text of the top-level command holding `target` (itself or a container).
     pub fn excerpt_of(&self, target: &Command) -> Option<String> {
-        let i = self
-            .m
-            .body
-            .commands
-            .iter()
-            .position(|c| std::ptr::eq(c, target) || contains(c, target))?;
+        let cmds = &self.m.body.commands;
+        // A top-level command is found by its address: a scan per excerpt would cost
+        // a message of many failing commands its length squared.
+        let i = match cmds.as_ptr_range().contains(&(target as *const Command)) {
+            true => {
+                (target as *const Command as usize - cmds.as_ptr() as usize)
+                    / std::mem::size_of::<Command>()
+            }
+            false => cmds.iter().position(|c| contains(c, target))?,
+        };
         self.cmd_excerpt(i)
     }
 
@@ -120,6 +125,7 @@ pub(crate) fn sent<'a>(view: &'a View, role: Role) -> Vec<Msg<'a>> {
                 m: &d.message,
                 headers: &e.exchange.request.headers,
                 body: e.exchange.request.body.as_bytes(),
+                ids: &e.ids[0],
             }),
             Role::Server => {
                 let r = e.exchange.response.as_ref()?;
@@ -131,6 +137,7 @@ pub(crate) fn sent<'a>(view: &'a View, role: Role) -> Vec<Msg<'a>> {
                     m: &d.message,
                     headers: &r.headers,
                     body: r.body.as_bytes(),
+                    ids: &e.ids[1],
                 })
             }
         })
@@ -189,6 +196,11 @@ pub(crate) fn aborts(m: &SyncML) -> bool {
 
 /// Every command of a message, containers first and then what they hold.
 pub(crate) fn flatten(m: &SyncML) -> Vec<&Command> {
+    m.body.commands.iter().flat_map(flatten_one).collect()
+}
+
+/// `c` and, for a container, what it holds, as [`flatten`] orders them.
+fn flatten_one(c: &Command) -> Vec<&Command> {
     fn walk<'a>(c: &'a Command, out: &mut Vec<&'a Command>) {
         out.push(c);
         if let Command::Atomic(x) | Command::Sequence(x) = c {
@@ -198,9 +210,7 @@ pub(crate) fn flatten(m: &SyncML) -> Vec<&Command> {
         }
     }
     let mut out = Vec::new();
-    for c in &m.body.commands {
-        walk(c, &mut out);
-    }
+    walk(c, &mut out);
     out
 }
 
@@ -229,9 +239,7 @@ pub(crate) fn by_msg_id<'a>(view: &'a View, peer: Role, m: &Msg, msg_id: &str) -
 /// be resolved: CmdIDs are unique only where msg/cmdid-unique holds, and a peer that
 /// repeats one is failed there, not again by every rule that follows a CmdRef.
 pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>, String> {
-    let mut found = flatten(p.m)
-        .into_iter()
-        .filter(|c| c.cmd_id().map(str::trim) == Some(id.trim()));
+    let mut found = p.ids.get_or_init(|| CmdIds::new(p.m)).find(p.m, id.trim());
     let first = found.next();
     match found.next() {
         None => Ok(first),
@@ -240,6 +248,52 @@ pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>
             id.trim(),
             p.m.hdr.msg_id.trim()
         )),
+    }
+}
+
+/// The CmdIDs of one message, sorted by their hash: 16 bytes a command, and a lookup
+/// in logarithmic time.
+pub struct CmdIds(Vec<(u64, u32, u32)>);
+
+impl CmdIds {
+    fn hash(id: &str) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish()
+    }
+
+    fn new(m: &SyncML) -> Self {
+        let mut v = Vec::new();
+        for (top, c) in m.body.commands.iter().enumerate() {
+            for (k, x) in flatten_one(c).into_iter().enumerate() {
+                if let Some(id) = x.cmd_id() {
+                    v.push((Self::hash(id.trim()), top as u32, k as u32));
+                }
+            }
+        }
+        v.sort_unstable();
+        v.shrink_to_fit();
+        CmdIds(v)
+    }
+
+    /// The commands of `m` (which this index was built from) with CmdID `id`, in
+    /// the order of [`flatten`].
+    fn find<'a, 's>(
+        &'s self,
+        m: &'a SyncML,
+        id: &'s str,
+    ) -> impl Iterator<Item = &'a Command> + use<'a, 's> {
+        let h = Self::hash(id);
+        let from = self.0.partition_point(|e| e.0 < h);
+        self.0[from..]
+            .iter()
+            .take_while(move |e| e.0 == h)
+            .filter_map(move |&(_, top, k)| {
+                let c = m.body.commands.get(top as usize)?;
+                flatten_one(c).into_iter().nth(k as usize)
+            })
+            .filter(move |c| c.cmd_id().map(str::trim) == Some(id))
     }
 }
 

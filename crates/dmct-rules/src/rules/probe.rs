@@ -266,6 +266,7 @@ impl Rule for RefusesWrongServerCred {
                 m: &reply.message,
                 headers: &next.exchange.request.headers,
                 body: next.exchange.request.body.as_bytes(),
+                ids: &next.ids[0],
             };
             if super::aborts(c.m) {
                 out.push(c.pass(format!(

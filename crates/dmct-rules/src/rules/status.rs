@@ -344,6 +344,7 @@ impl Rule for EveryCommand {
                         .map(|s| s.code())
                 })
             };
+            let mut failed = false;
             let mut check = |c: &Command| {
                 if !c.is_operation() || no_resp(c) || c.cmd_id().is_none() {
                     return;
@@ -369,6 +370,13 @@ impl Rule for EveryCommand {
                     None => {
                         let last = mine.last().copied();
                         if let Some(l) = last {
+                            // Only the first failure is reported: its excerpt is all
+                            // that is quoted.
+                            let excerpt = match failed {
+                                false => p.excerpt_of(c),
+                                true => None,
+                            };
+                            failed = true;
                             out.push(l.fail(
                                 format!(
                                     "{} (CmdID {}) of MsgID {} got no Status",
@@ -376,7 +384,7 @@ impl Rule for EveryCommand {
                                     c.cmd_id().unwrap_or(""),
                                     p.m.hdr.msg_id
                                 ),
-                                p.excerpt_of(c),
+                                excerpt,
                             ));
                         }
                     }
