@@ -6,6 +6,11 @@
 //! through the proxy (recording and live checking on), with the ratios;
 //! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
 //! loopback HTTP against one server and reports sessions/s and peak memory;
+//! `cargo xtask faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release]` runs the
+//! `dmct` binary under signals, a full disk, a read-only `--out`, tight limits and
+//! dropped connections;
+//! `cargo xtask fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release]`
+//! fuzzes the decoders and the checker;
 //! `cargo xtask ci` runs what `.ci/run` runs.
 
 use anyhow::{Context, Result, bail};
@@ -13,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod bench;
+mod faults;
+mod fuzz;
 mod load;
 mod proxy_bench;
 
@@ -33,9 +40,11 @@ fn main() -> Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
             proxy_bench::proxy(&root(), args.get(2).map(String::as_str).unwrap_or("10"))
         }
+        Some("faults") => faults::faults(&root(), &args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root(), &args[1..]),
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
-            "usage: cargo xtask vectors [--check] | props [CASES] | bench codec | bench proxy [SECONDS] | load [SESSIONS] | ci"
+            "usage: cargo xtask vectors [--check] | props [CASES] | bench codec | bench proxy [SECONDS] | load [SESSIONS] | faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release] | fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release] | ci"
         ),
     }
 }

@@ -712,6 +712,20 @@ fn readable(msg: &str) -> String {
         .join(" ")
 }
 
+/// tokio's runtime panics when it cannot open its signal pipe (no descriptor left under
+/// a tight `ulimit -n`): holding as many descriptors as it opens first (epoll, its waker,
+/// the pipe and a copy) turns that into an error in words.
+fn descriptors_for_the_runtime() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let words = |e: std::io::Error| anyhow::anyhow!(dmct_net::io_words(&e));
+        let _a = std::os::unix::net::UnixStream::pair().map_err(words)?;
+        let _b = std::os::unix::net::UnixStream::pair().map_err(words)?;
+        let _c = std::os::unix::net::UnixStream::pair().map_err(words)?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
@@ -730,6 +744,7 @@ fn main() -> ExitCode {
 }
 
 fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
+    descriptors_for_the_runtime().context("cannot start the async runtime")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
