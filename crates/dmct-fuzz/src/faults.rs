@@ -283,8 +283,9 @@ impl Harness {
             let out = self.dir(&format!("signals-run-{i}"));
             let (sig, num) = *rng.pick(&SIGNALS);
             let twice = rng.chance(4);
-            let delay =
-                Duration::from_micros(rng.below(whole.as_micros() as usize * 11 / 10 + 1) as u64);
+            // Half of them early: judging and writing take much of a whole run.
+            let span = whole.as_micros() as usize * if rng.chance(2) { 3 } else { 11 } / 10;
+            let delay = Duration::from_micros(rng.below(span + 1) as u64);
             let what = format!(
                 "signals/run #{i}: SIG{sig}{} after {} ms",
                 if twice { " twice" } else { "" },
@@ -328,7 +329,15 @@ impl Harness {
         if log.contains("panicked") {
             return Err(format!("a panic ({})", status_words(st)));
         }
+        // Only a second signal may stop the reports being written (a first one after
+        // the run ended lets them be written).
         let while_writing = log.contains("while the reports were written");
+        if while_writing && !twice {
+            return Err(format!(
+                "one signal stopped the reports being written ({})",
+                status_words(st)
+            ));
+        }
         let report = out.join("report.json");
         match (st.code(), st.signal()) {
             (Some(130), _) => {
@@ -341,7 +350,7 @@ impl Harness {
                     _ => {}
                 }
                 tally.saw(if while_writing {
-                    "130, signal while the reports were written"
+                    "130, second signal while the reports were written"
                 } else {
                     "130, interrupted report"
                 });
@@ -351,7 +360,11 @@ impl Harness {
                 if r.get("interrupted").is_some_and(|v| v == true) {
                     return Err(format!("exit {c} but the report says interrupted"));
                 }
-                tally.saw("finished before the signal");
+                tally.saw(if log.contains("the run has ended; writing its reports") {
+                    "finished, the signal came while its reports were written"
+                } else {
+                    "finished before the signal"
+                });
             }
             (None, Some(sig)) if sig == signal || twice => {
                 // Before dmct catches signals (its first milliseconds) the default
@@ -584,8 +597,15 @@ impl Harness {
         if log.contains("panicked") || st.code().is_none_or(|c| c == 101) {
             return Err(format!("{}: {log}", status_words(st)));
         }
-        // Whatever is there is whole; over a previous run, report.json stays.
+        // Whatever is there is whole; over a previous run, report.json stays; a failed
+        // write removes its temporary file.
         let r = self.check_out(out, previous)?;
+        if let Some(t) = walk_files(out)
+            .iter()
+            .find(|f| f.to_string_lossy().contains(".tmp-"))
+        {
+            return Err(format!("a temporary file was left: {}", t.display()));
+        }
         if st.success() || r.is_some() && st.code() != Some(2) && !previous {
             // The limit was not reached: the run finished.
             if r.is_none() {
@@ -609,6 +629,10 @@ impl Harness {
         }
         if !line.contains("cannot") {
             return Err(format!("the message does not say what failed: {line}"));
+        }
+        // In words, once (not the OS's text after it).
+        if line.contains("(os error") {
+            return Err(format!("the reason is not in words: {line}"));
         }
         tally.saw("full disk: exit 2 naming the file");
         Ok(())

@@ -849,8 +849,9 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     anyhow::Ok(Ok(runs))
                 };
                 let ended = signals.race(work).await;
-                // From here on, while the reports are written, a signal exits at once.
-                signals.exit_on_next();
+                // From here on, while the reports are written, a second signal exits at
+                // once (the one that stopped the run is the first).
+                signals.exit_on_next(ended.is_err());
                 let (runs, interrupted) = match ended {
                     Ok(done) => match done? {
                         Ok(runs) => (runs, None),
@@ -1010,10 +1011,12 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 output::check_dir(&common.out).context("--out cannot take the reports")?;
                 let mut signals = interrupt::Signals::catch()?;
                 let started = Instant::now();
+                // Without --sessions, a signal is what stops the proxy.
+                let stopped_by_signal = sessions.is_none();
                 let (sessions, interrupted) =
                     proxy::run(proxy::ProxyArgs { config, sessions }, &mut signals).await?;
                 // A second signal while the reports are written exits at once.
-                signals.exit_on_next();
+                signals.exit_on_next(stopped_by_signal || interrupted.is_some());
                 if let Some(signal) = interrupted {
                     interrupt::announce(signal);
                 }
