@@ -125,5 +125,8 @@ fn ci() -> Result<()> {
         "warnings",
     ]))?;
     run(Command::new("cargo").args(["test", "--workspace"]))?;
-    vectors(true)
+    vectors(true)?;
+    let budget = ["--seconds".to_owned(), "60".to_owned()];
+    fuzz::fuzz(&root(), &budget)?;
+    faults::faults(&root(), &budget)
 }
