@@ -76,6 +76,7 @@ struct Proc {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
     rx: mpsc::Receiver<String>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Proc {
@@ -90,13 +91,18 @@ impl Proc {
         let lines: Arc<Mutex<Vec<String>>> = Arc::default();
         let (tx, rx) = mpsc::channel();
         let keep = lines.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for l in BufReader::new(stderr).lines().map_while(Result::ok) {
                 keep.lock().unwrap().push(l.clone());
                 let _ = tx.send(l);
             }
         });
-        Proc { child, lines, rx }
+        Proc {
+            child,
+            lines,
+            rx,
+            reader: Some(reader),
+        }
     }
 
     /// The first line of standard error starting with `prefix`, within `within`.
@@ -123,8 +129,10 @@ impl Proc {
         let end = Instant::now() + deadline;
         loop {
             if let Some(s) = self.child.try_wait().expect("wait") {
-                // Let the reader take the last lines.
-                std::thread::sleep(Duration::from_millis(20));
+                // Its standard error ends with it: every line is read.
+                if let Some(r) = self.reader.take() {
+                    let _ = r.join();
+                }
                 return Ok(s);
             }
             if Instant::now() > end {
