@@ -825,7 +825,10 @@ impl Harness {
         let memory = limits.address_space.is_some() || limits.data.is_some();
         if memory && st.signal() == Some(6) && log.contains("memory allocation of") {
             self.check_out(out, false)?;
-            tally.saw("limits: out of memory, aborted with the allocation named");
+            tally.saw(format!(
+                "limits: out of memory ({}), aborted naming the allocation",
+                limits.describe()
+            ));
             return Ok(());
         }
         if log.contains("panicked") || st.code().is_none_or(|c| c == 101) {
@@ -866,10 +869,19 @@ impl Harness {
             args.extend(["--out", s(out)]);
             let mut p = Proc::spawn(self.cmd(&Limits::default(), &args));
             let st = p.wait(self.deadline);
-            (st, p.log(), relay.requests())
+            (st, p.log(), relay.requests(), relay.answered())
         };
         let base = self.dir("dropped-base");
-        let (st, log, turns) = count_requests(None, &base);
+        let (st, log, turns, answered) = count_requests(None, &base);
+        // Every answer but the probe's is an exchange of a case.
+        match answered_in(&base) {
+            Ok(n) if n + 1 == answered => {}
+            Ok(n) => tally.fail(format!(
+                "dropped/run: the untouched run: {n} answered exchanges in its transcripts, \
+                 {answered} answers went through (one the probe's)"
+            )),
+            Err(e) => tally.fail(format!("dropped/run: the untouched run: {e}")),
+        }
         if let Err(e) = st.map_err(|e| e.to_string()).and_then(|st| {
             if st.code() == Some(0) {
                 Ok(())
@@ -886,15 +898,23 @@ impl Harness {
             for how in [CutAt::BeforeRequest, CutAt::BeforeAnswer, CutAt::InAnswer] {
                 tally.runs += 1;
                 let out = self.dir(&format!("dropped-run-{k}-{how:?}"));
-                let (st, log, _) = count_requests(
-                    Some(Cut {
-                        request: k,
-                        at: how,
-                    }),
-                    &out,
-                );
+                let cut = Cut {
+                    request: k,
+                    at: how,
+                };
+                let (st, log, _, answered) = count_requests(Some(cut), &out);
                 let what = format!("dropped/run: request {k}, {how:?}");
-                let r = st.and_then(|st| self.judge_dropped(&out, &st, &log, k == 1, &mut tally));
+                let r = st
+                    .and_then(|st| self.judge_dropped(&out, &st, &log, k == 1, &mut tally))
+                    .and_then(|()| match answered_in(&out) {
+                        // No answered exchange is missing (the probe's is in none).
+                        Ok(n) if k > 1 && n + 1 < answered => Err(format!(
+                            "{answered} answers went through (one the probe's), only {n} \
+                             answered exchanges are in the transcripts"
+                        )),
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    });
                 if let Err(e) = r {
                     tally.fail(format!("{what}: {e}"));
                 }
@@ -1076,6 +1096,18 @@ impl Harness {
         }
         Ok(Some(r))
     }
+}
+
+/// How many exchanges with a response the transcripts in `out` hold.
+fn answered_in(out: &Path) -> Result<usize, String> {
+    let mut n = 0;
+    for f in walk_files(&out.join("transcripts")) {
+        let t: Transcript =
+            serde_json::from_str(&std::fs::read_to_string(&f).map_err(|e| e.to_string())?)
+                .map_err(|e| format!("{}: {e}", f.display()))?;
+        n += t.exchanges.iter().filter(|e| e.response.is_some()).count();
+    }
+    Ok(n)
 }
 
 /// A session the upstream broke is told as the server's doing in both of its cases.
@@ -1357,38 +1389,56 @@ pub struct Cut {
 /// at `cut`; every other connection passes untouched.
 struct Relay {
     addr: String,
-    requests: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
     stop: Arc<AtomicBool>,
+}
+
+/// What went through a relay: requests begun, answers passed on whole (the client went
+/// on to its next request or closed after it), connections still open.
+#[derive(Default)]
+struct Counts {
+    requests: AtomicUsize,
+    answered: AtomicUsize,
+    open: AtomicUsize,
 }
 
 impl Relay {
     fn start(upstream: &str, cut: Option<Cut>) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("relay binds");
         let addr = listener.local_addr().expect("bound").to_string();
-        let requests = Arc::new(AtomicUsize::new(0));
+        let counts = Arc::new(Counts::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (up, count, flag) = (upstream.to_owned(), requests.clone(), stop.clone());
+        let (up, c, flag) = (upstream.to_owned(), counts.clone(), stop.clone());
         listener.set_nonblocking(true).expect("nonblocking");
         std::thread::spawn(move || {
             while !flag.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((client, _)) => {
-                        let (up, count) = (up.clone(), count.clone());
-                        std::thread::spawn(move || relay_one(client, &up, &count, cut));
+                        let (up, c) = (up.clone(), c.clone());
+                        c.open.fetch_add(1, Ordering::SeqCst);
+                        std::thread::spawn(move || {
+                            relay_one(client, &up, &c, cut);
+                            c.open.fetch_sub(1, Ordering::SeqCst);
+                        });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        Relay {
-            addr,
-            requests,
-            stop,
-        }
+        Relay { addr, counts, stop }
     }
 
     fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.counts.requests.load(Ordering::SeqCst)
+    }
+
+    /// Answers passed on whole, once every connection has ended (the client is gone).
+    fn answered(&self) -> usize {
+        let end = Instant::now() + Duration::from_secs(5);
+        while self.counts.open.load(Ordering::SeqCst) > 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.counts.answered.load(Ordering::SeqCst)
     }
 }
 
@@ -1399,7 +1449,7 @@ impl Drop for Relay {
 }
 
 /// One connection, turn by turn: the client's bytes until it waits, then the server's.
-fn relay_one(mut client: TcpStream, upstream: &str, count: &AtomicUsize, cut: Option<Cut>) {
+fn relay_one(mut client: TcpStream, upstream: &str, counts: &Counts, cut: Option<Cut>) {
     let Ok(mut server) = TcpStream::connect(upstream) else {
         return;
     };
@@ -1410,12 +1460,19 @@ fn relay_one(mut client: TcpStream, upstream: &str, count: &AtomicUsize, cut: Op
     let mut this: Option<usize> = None;
     let mut answered = 0usize;
     let mut idle_since = Instant::now();
+    // The answer to the current request went on whole: the client moved on.
+    let answered_whole = |last_client: bool, this: Option<usize>| {
+        if !last_client && this.is_some() {
+            counts.answered.fetch_add(1, Ordering::SeqCst);
+        }
+    };
     loop {
         match client.read(&mut buf) {
-            Ok(0) => return,
+            Ok(0) => return answered_whole(last_client, this),
             Ok(n) => {
                 if !last_client {
-                    let k = count.fetch_add(1, Ordering::SeqCst) + 1;
+                    answered_whole(last_client, this);
+                    let k = counts.requests.fetch_add(1, Ordering::SeqCst) + 1;
                     this = Some(k);
                     answered = 0;
                     last_client = true;
@@ -1432,7 +1489,7 @@ fn relay_one(mut client: TcpStream, upstream: &str, count: &AtomicUsize, cut: Op
             Err(_) => return,
         }
         match server.read(&mut buf) {
-            Ok(0) => return,
+            Ok(0) => return answered_whole(last_client, this),
             Ok(n) => {
                 last_client = false;
                 let c = cut.filter(|c| Some(c.request) == this);
