@@ -658,9 +658,25 @@ impl Harness {
         let mut places: Vec<(String, PathBuf)> = vec![
             ("a file".into(), file.clone()),
             ("a file's child".into(), file.join("sub")),
-            ("/proc".into(), PathBuf::from("/proc/dmct-fault-test")),
-            ("/sys".into(), PathBuf::from("/sys/kernel")),
         ];
+        // Only where they are the kernel's (a container may lack them: root could then
+        // write there).
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+        for (fs, dir, place) in [
+            ("proc", "/proc", "/proc/dmct-fault-test"),
+            ("sysfs", "/sys", "/sys/kernel"),
+        ] {
+            if mounts
+                .lines()
+                .any(|l| l.split(' ').nth(1) == Some(dir) && l.split(' ').nth(2) == Some(fs))
+            {
+                places.push((dir.into(), PathBuf::from(place)));
+            } else {
+                tally
+                    .skipped
+                    .push(format!("read-only/{dir}: no {fs} mounted there"));
+            }
+        }
         let ro = self.dir("read-only-mount");
         std::fs::create_dir_all(&ro).expect("scratch");
         let mount = match Mount::read_only(&ro) {

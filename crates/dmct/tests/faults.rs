@@ -75,7 +75,7 @@ fn a_full_disk_names_the_file_and_truncates_no_report() {
 #[test]
 fn a_read_only_out_is_refused_before_anything_runs() {
     let t = harness("read-only").read_only_out();
-    passed(&t, 12);
+    passed(&t, 6);
 }
 
 #[test]
