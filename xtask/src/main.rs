@@ -52,7 +52,7 @@ fn main() -> Result<()> {
 fn vectors(check: bool) -> Result<()> {
     let dir = root().join("testcases/vectors");
     let scenarios = dmct_suite::scenario::builtin()?;
-    let files = dmct_suite::vectors::all_files(&scenarios);
+    let files = dmct_suite::vectors::all_files(&scenarios, &dmct_test_support::names::names_for);
     if check {
         let stale: Vec<_> = files
             .iter()

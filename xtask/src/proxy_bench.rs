@@ -175,6 +175,7 @@ async fn run(root: &Path, secs: u64) -> Result<()> {
     let limits = Limits {
         max_body: 1024 * 1024,
         exchange_timeout: Duration::from_secs(30),
+        ..Limits::default()
     };
     let any: std::net::SocketAddr = "127.0.0.1:0".parse()?;
 

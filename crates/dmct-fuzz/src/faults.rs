@@ -1245,7 +1245,8 @@ fn proxy_url(line: &str) -> String {
 
 /// `http://host:port/dm` -> `host:port`.
 fn addr_of(url: &str) -> String {
-    dmct_proto::split_url(url).0
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
 }
 
 fn s(p: &Path) -> &str {

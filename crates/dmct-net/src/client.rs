@@ -11,59 +11,8 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scheme {
-    Http,
-    Https,
-}
-
-impl Scheme {
-    fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
-/// `http(s)://host:port/p?q` -> (scheme, `host:port`, `/p?q`); `None` if not such a URL.
-fn split(url: &str) -> Option<(Scheme, String, String)> {
-    let (scheme, rest) = if let Some(r) = url.strip_prefix("http://") {
-        (Scheme::Http, r)
-    } else {
-        (Scheme::Https, url.strip_prefix("https://")?)
-    };
-    let (authority, target) = match rest.find(['/', '?']) {
-        Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
-        Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
-        None => (rest, "/".to_owned()),
-    };
-    (!authority.is_empty()).then(|| (scheme, authority.to_owned(), target))
-}
-
-fn with_port(authority: &str, port: u16) -> String {
-    // A bracketed IPv6 literal or a host with ':' already carries its port.
-    let has_port = match authority.rfind(']') {
-        Some(i) => authority[i..].contains(':'),
-        None => authority.contains(':'),
-    };
-    if has_port {
-        authority.to_owned()
-    } else {
-        format!("{authority}:{port}")
-    }
-}
-
-/// The host part of an authority, IPv6 brackets removed: what the certificate must name.
-fn host_of(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-}
-
-fn server_name(authority: &str) -> Result<ServerName<'static>, String> {
-    let host = host_of(authority);
+/// The name a server's certificate must carry, from a URL's host.
+pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
     // An IP literal must be matched against IP SANs, never read as a DNS name.
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(ServerName::IpAddress(ip.into()));
@@ -108,10 +57,11 @@ pub async fn request_with(
     limits: &Limits,
     tls: Option<&ClientTls>,
 ) -> Exchange {
-    let parsed = split(url);
-    let (scheme, authority, target) = parsed
-        .clone()
-        .unwrap_or_else(|| (Scheme::Http, String::new(), url.to_owned()));
+    let parsed = dmct_proto::url::Url::parse(url);
+    let (authority, target) = match &parsed {
+        Ok(u) => (u.authority.clone(), u.target.clone()),
+        Err(_) => (String::new(), url.to_owned()),
+    };
     let mut sent = Headers::default();
     sent.push("Host", authority.clone());
     sent.0.extend(headers.0.into_iter().filter(|(n, _)| {
@@ -129,17 +79,20 @@ pub async fn request_with(
         response: None,
         failure: Some(f),
     };
-    if parsed.is_none() {
-        let detail = format!("not an http:// or https:// URL: {url}");
-        return fail(request, ExchangeFailure::Transport { detail });
-    }
-    let tls = match (scheme, tls) {
-        (Scheme::Http, _) => None,
-        (Scheme::Https, None) => {
+    let url_parts = match parsed {
+        Ok(u) => u,
+        Err(e) => {
+            let detail = format!("{e}: {url}");
+            return fail(request, ExchangeFailure::Transport { detail });
+        }
+    };
+    let tls = match (url_parts.https, tls) {
+        (false, _) => None,
+        (true, None) => {
             let detail = format!("https needs a CA file (--ca-file) or --insecure: {url}");
             return fail(request, ExchangeFailure::Transport { detail });
         }
-        (Scheme::Https, Some(t)) => match server_name(&authority) {
+        (true, Some(t)) => match server_name(url_parts.host()) {
             Ok(name) => Some((tokio_rustls::TlsConnector::from(t.config()), name)),
             Err(detail) => return fail(request, ExchangeFailure::Transport { detail }),
         },
@@ -151,7 +104,7 @@ pub async fn request_with(
     let outcome = tokio::time::timeout(
         limits.exchange_timeout,
         exchange(
-            &with_port(&authority, scheme.default_port()),
+            &url_parts.socket(),
             tls,
             &request,
             limits.max_body,
@@ -377,6 +330,10 @@ where
     match end {
         BodyEnd::Complete => Ok(()),
         BodyEnd::TooLarge => Err(ExchangeFailure::BodyTooLarge { limit: max_body }),
+        // A client's read holds no listener's budget; kept for completeness.
+        BodyEnd::OverBudget => Err(ExchangeFailure::HarnessRefused {
+            detail: "no budget left for the response body".into(),
+        }),
         BodyEnd::Broken(detail) => Err(ExchangeFailure::ConnectionClosed { detail }),
     }
 }
@@ -384,25 +341,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_split_into_authority_and_target() {
-        use Scheme::*;
-        assert_eq!(
-            split("http://h:1/a?b"),
-            Some((Http, "h:1".into(), "/a?b".into()))
-        );
-        assert_eq!(split("http://h"), Some((Http, "h".into(), "/".into())));
-        assert_eq!(split("http://h?x"), Some((Http, "h".into(), "/?x".into())));
-        assert_eq!(split("https://h/"), Some((Https, "h".into(), "/".into())));
-        assert_eq!(split("http:///x"), None);
-        assert_eq!(split("https://"), None);
-        assert_eq!(split("ftp://h/"), None);
-        assert_eq!(with_port("h", 80), "h:80");
-        assert_eq!(with_port("h", 443), "h:443");
-        assert_eq!(with_port("[::1]", 80), "[::1]:80");
-        assert_eq!(with_port("[::1]:8", 80), "[::1]:8");
-    }
 
     #[test]
     fn io_errors_are_written_in_words() {
@@ -420,17 +358,13 @@ mod tests {
 
     #[test]
     fn server_names_come_from_the_host() {
-        assert_eq!(host_of("h:1"), "h");
-        assert_eq!(host_of("h"), "h");
-        assert_eq!(host_of("[::1]:8"), "::1");
-        assert_eq!(host_of("[::1]"), "::1");
         assert!(matches!(
-            server_name("127.0.0.1:8"),
+            server_name("127.0.0.1"),
             Ok(ServerName::IpAddress(_))
         ));
-        assert!(matches!(server_name("[::1]"), Ok(ServerName::IpAddress(_))));
+        assert!(matches!(server_name("::1"), Ok(ServerName::IpAddress(_))));
         assert!(matches!(
-            server_name("dm.example:443"),
+            server_name("dm.example"),
             Ok(ServerName::DnsName(_))
         ));
         assert!(server_name("bad name").is_err());

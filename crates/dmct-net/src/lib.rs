@@ -21,10 +21,10 @@ mod record;
 mod server;
 mod tls;
 
-pub use client::{io_words, post, post_with, request_with};
+pub use client::{io_words, post, post_with, request_with, server_name};
 pub use record::{InFlight, Recorder};
 pub use server::{
-    AsyncAnswer, AsyncResponder, Connection, Responder, ServeHandle, serve, serve_async,
+    AsyncAnswer, AsyncResponder, Connection, HeldBytes, Responder, ServeHandle, serve, serve_async,
     serve_async_unrecorded, serve_with,
 };
 pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};
@@ -32,9 +32,10 @@ pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};
 pub use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Bounds on what one exchange may cost.
+/// Bounds on what one exchange, and one listener, may cost.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest body read, either direction.
@@ -42,6 +43,16 @@ pub struct Limits {
     /// Time for one whole exchange: connecting, sending, reading the answer (client), or
     /// reading a request's head and body (server).
     pub exchange_timeout: Duration,
+    /// Bytes of request bodies one listener holds at once, all its connections together,
+    /// from the first byte read until the exchange is answered. A body that would pass
+    /// it is refused with 503 and `Retry-After`, never buffered
+    /// ([`ExchangeFailure::HarnessRefused`]). Listeners only.
+    pub max_inflight: usize,
+    /// Connections one listener keeps open at once; past it a new connection is answered
+    /// 503 and closed. Listeners only.
+    pub max_connections: usize,
+    /// Where a listener tells people of its refusals at these limits.
+    pub notices: Notices,
 }
 
 impl Default for Limits {
@@ -49,7 +60,46 @@ impl Default for Limits {
         Limits {
             max_body: 16 * 1024 * 1024,
             exchange_timeout: Duration::from_secs(30),
+            max_inflight: 256 * 1024 * 1024,
+            max_connections: 1024,
+            notices: Notices::default(),
         }
+    }
+}
+
+/// Where a listener says, in one line for people, that it refused work at its limits:
+/// once when a burst of refusals starts and once, with the count, when it ends. Silent
+/// by default, so a library does not write to a terminal it was not given.
+#[derive(Clone, Default)]
+pub struct Notices(Option<Arc<Say>>);
+
+type Say = dyn Fn(&str) + Send + Sync;
+
+impl Notices {
+    /// Each notice as a line on standard error.
+    pub fn stderr() -> Self {
+        Notices::to(|line| eprintln!("{line}"))
+    }
+
+    /// Each notice to `f`.
+    pub fn to(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Notices(Some(Arc::new(f)))
+    }
+
+    pub(crate) fn say(&self, line: &str) {
+        if let Some(f) = &self.0 {
+            f(line);
+        }
+    }
+}
+
+impl std::fmt::Debug for Notices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notices(on)"
+        } else {
+            "Notices(off)"
+        })
     }
 }
 
@@ -80,27 +130,53 @@ pub fn headers_of(map: &http::HeaderMap) -> Headers {
 pub enum BodyEnd {
     Complete,
     TooLarge,
+    /// The listener's budget for bodies in flight could not hold more of it.
+    OverBudget,
     Broken(String),
 }
 
 /// Read a body into `buf`, at most `max` bytes. `buf` is filled as data arrives, so a
 /// caller whose timeout fires still has what came.
-pub async fn read_body<B>(mut body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
+pub async fn read_body<B>(body: B, buf: &mut Vec<u8>, max: usize) -> BodyEnd
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    read_body_held(body, buf, max, &mut HeldBytes::default(), 0).await
+}
+
+/// As [`read_body`], each byte kept taken first from `held`'s budget, beyond the
+/// `reserved` bytes it already holds for this body (its declared length): past the
+/// budget, [`BodyEnd::OverBudget`].
+pub async fn read_body_held<B>(
+    mut body: B,
+    buf: &mut Vec<u8>,
+    max: usize,
+    held: &mut HeldBytes,
+    reserved: usize,
+) -> BodyEnd
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
     use http_body_util::BodyExt as _;
+    let start = buf.len();
+    let mut covered = reserved;
     while let Some(frame) = body.frame().await {
         match frame {
             Ok(frame) => {
                 if let Ok(data) = frame.into_data() {
-                    if buf.len() + data.len() > max {
-                        let room = max - buf.len();
-                        buf.extend_from_slice(&data[..room]);
+                    let keep = (buf.len() + data.len()).min(max);
+                    let more = (keep - start).saturating_sub(covered);
+                    if more > 0 && !held.take(more) {
+                        return BodyEnd::OverBudget;
+                    }
+                    covered += more;
+                    let room = keep.saturating_sub(buf.len());
+                    buf.extend_from_slice(&data[..room]);
+                    if room < data.len() {
                         return BodyEnd::TooLarge;
                     }
-                    buf.extend_from_slice(&data);
                 }
             }
             Err(e) => return BodyEnd::Broken(e.to_string()),

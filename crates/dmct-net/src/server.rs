@@ -6,7 +6,7 @@
 //! upstream). Both share the listener, the connection handling and the recording.
 
 use crate::tls::ServerTls;
-use crate::{BodyEnd, Limits, NetError, Recorder, headers_of, read_body};
+use crate::{BodyEnd, Limits, NetError, Notices, Recorder, headers_of, read_body_held};
 use bytes::Bytes;
 use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 use http_body_util::Full;
@@ -18,11 +18,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 /// The connection a request came on: who sent it, as far as the listener knows.
@@ -82,6 +83,24 @@ pub trait AsyncResponder: Send + Sync + 'static {
         self.respond(request)
     }
 
+    /// As [`respond_from`](Self::respond_from), handed the budget the request's body
+    /// holds ([`Limits::max_inflight`]): work that outlives the connection (a relay in a
+    /// task of its own) keeps it until done, so a peer that hangs up does not free
+    /// budget whose bytes are still held. The default holds it until the answer is ready.
+    fn respond_holding(
+        &self,
+        request: HttpRequest,
+        conn: &Connection,
+        held: HeldBytes,
+    ) -> AsyncAnswer {
+        let answer = self.respond_from(request, conn);
+        Box::pin(async move {
+            let answer = answer.await;
+            drop(held);
+            answer
+        })
+    }
+
     /// Told of a request that never reached [`respond`](Self::respond) because its body
     /// was not received (too large, broken off, too slow), with the answer the listener
     /// gave. The default ignores it.
@@ -101,6 +120,7 @@ pub struct ServeHandle {
     local_addr: SocketAddr,
     tls: bool,
     recorder: Recorder,
+    shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -135,6 +155,24 @@ impl ServeHandle {
     /// [`serve_async_unrecorded`].
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
+    }
+
+    /// Requests refused so far for want of in-flight body budget
+    /// ([`Limits::max_inflight`]).
+    pub fn refused_bodies(&self) -> usize {
+        self.shared.over_budget.total()
+    }
+
+    /// Connections refused so far over [`Limits::max_connections`].
+    pub fn refused_connections(&self) -> usize {
+        self.shared.over_cap.total()
+    }
+
+    /// Bytes of request bodies held right now, all connections together.
+    pub fn bytes_in_flight(&self) -> usize {
+        self.shared
+            .max_inflight
+            .saturating_sub(self.shared.budget.available_permits())
     }
 
     /// Stop accepting; in-flight exchanges get a moment to finish, then connections
@@ -221,18 +259,21 @@ fn start(
     let (stop, stop_rx) = watch::channel(false);
     let is_tls = tls.is_some();
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config()));
+    let shared = Arc::new(Shared::new(&limits));
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
         logic,
         limits,
         record.then(|| recorder.clone()),
+        shared.clone(),
         stop_rx,
     ));
     Ok(ServeHandle {
         local_addr,
         tls: is_tls,
         recorder,
+        shared,
         stop,
         task,
     })
@@ -257,12 +298,213 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
+/// Connection-cap refusals handled at once; past these a connection is closed unanswered,
+/// so a flood cannot spend the descriptors the cap saves.
+const REFUSING_AT_ONCE: usize = 64;
+
+/// Time a refused connection may take to send its request head and get the 503.
+const REFUSE_TIME: Duration = Duration::from_secs(2);
+
+/// A refusal burst is over once no refusal came for this long and work is admitted again.
+const QUIET: Duration = Duration::from_secs(1);
+
+/// Refusals at one limit, told to people once when they start and once, counted, when
+/// they stop, not once each.
+#[derive(Default)]
+struct Burst {
+    state: Mutex<BurstState>,
+    total: AtomicUsize,
+}
+
+#[derive(Default)]
+struct BurstState {
+    /// Refusals since the burst began; zero when none is under way.
+    count: usize,
+    last: Option<Instant>,
+}
+
+impl Burst {
+    /// One more refusal: true when it starts a burst.
+    fn hit(&self) -> bool {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.count += 1;
+        s.last = Some(Instant::now());
+        s.count == 1
+    }
+
+    /// Work admitted: the burst's count when this ends one.
+    fn calm(&self, at_end: bool) -> Option<usize> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let quiet = s.last.is_some_and(|t| t.elapsed() >= QUIET);
+        if s.count == 0 || !(quiet || at_end) {
+            return None;
+        }
+        s.last = None;
+        Some(std::mem::take(&mut s.count))
+    }
+
+    fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+}
+
+/// What all connections of one listener share: the budget for bodies in flight and the
+/// count of open connections, with the refusals at each.
+struct Shared {
+    /// One permit per byte of request body held.
+    budget: Arc<Semaphore>,
+    max_inflight: usize,
+    max_connections: usize,
+    open: AtomicUsize,
+    refusing: AtomicUsize,
+    over_budget: Burst,
+    over_cap: Burst,
+    notices: Notices,
+}
+
+impl Shared {
+    fn new(limits: &Limits) -> Self {
+        let max_inflight = limits.max_inflight.min(Semaphore::MAX_PERMITS);
+        Shared {
+            budget: Arc::new(Semaphore::new(max_inflight)),
+            max_inflight,
+            max_connections: limits.max_connections,
+            open: AtomicUsize::new(0),
+            refusing: AtomicUsize::new(0),
+            over_budget: Burst::default(),
+            over_cap: Burst::default(),
+            notices: limits.notices.clone(),
+        }
+    }
+
+    fn body_refused(&self) {
+        if self.over_budget.hit() {
+            self.notices.say(&format!(
+                "dmct: a request body was refused (503): {} bytes of bodies in flight is \
+                 dmct's limit (--max-inflight-bytes); further refusals are counted",
+                self.max_inflight
+            ));
+        }
+    }
+
+    fn body_admitted(&self, at_end: bool) {
+        if let Some(n) = self.over_budget.calm(at_end) {
+            self.notices.say(&format!(
+                "dmct: {n} request bod{} refused (503) for want of in-flight budget \
+                 (--max-inflight-bytes {})",
+                if n == 1 { "y was" } else { "ies were" },
+                self.max_inflight
+            ));
+        }
+    }
+
+    fn connection_refused(&self) {
+        if self.over_cap.hit() {
+            self.notices.say(&format!(
+                "dmct: {} connections are open, dmct's limit (--max-connections); new ones are \
+                 answered 503 and closed, and counted",
+                self.max_connections
+            ));
+        }
+    }
+
+    fn connection_admitted(&self, at_end: bool) {
+        if let Some(n) = self.over_cap.calm(at_end) {
+            self.notices.say(&format!(
+                "dmct: {n} connection{} refused (503) at the limit of {} open connections \
+                 (--max-connections)",
+                if n == 1 { " was" } else { "s were" },
+                self.max_connections
+            ));
+        }
+    }
+}
+
+/// The bytes of a listener's budget for bodies in flight ([`Limits::max_inflight`]) that
+/// one request holds, given back when this drops.
+#[derive(Default)]
+pub struct HeldBytes {
+    budget: Option<Arc<Semaphore>>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl HeldBytes {
+    fn of(budget: &Arc<Semaphore>) -> Self {
+        HeldBytes {
+            budget: Some(budget.clone()),
+            permit: None,
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.permit
+            .as_ref()
+            .map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Take `n` more bytes (a body read on the request's behalf, as the proxy reads its
+    /// upstream's answer), at once or not at all: false when the budget cannot hold them.
+    /// Holding no budget (`default`), it takes anything.
+    pub fn take(&mut self, n: usize) -> bool {
+        let Some(budget) = &self.budget else {
+            return true;
+        };
+        let mut got: Option<OwnedSemaphorePermit> = None;
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(u32::MAX as usize);
+            // u32: what tokio takes at once; the cast cannot truncate.
+            match budget.clone().try_acquire_many_owned(chunk as u32) {
+                Ok(p) => match &mut got {
+                    Some(g) => g.merge(p),
+                    None => got = Some(p),
+                },
+                // What was taken so far goes back as `got` drops.
+                Err(_) => return false,
+            }
+            left -= chunk;
+        }
+        if let Some(p) = got {
+            match &mut self.permit {
+                Some(h) => h.merge(p),
+                None => self.permit = Some(p),
+            }
+        }
+        true
+    }
+}
+
+/// One counted connection (open or being refused), uncounted when it drops.
+struct Slot(Arc<Shared>, bool);
+
+impl Slot {
+    fn new(shared: &Arc<Shared>, refusing: bool) -> Self {
+        shared.counter(refusing).fetch_add(1, Ordering::SeqCst);
+        Slot(shared.clone(), refusing)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.counter(self.1).fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Shared {
+    fn counter(&self, refusing: bool) -> &AtomicUsize {
+        if refusing { &self.refusing } else { &self.open }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
+    shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
@@ -284,39 +526,61 @@ async fn accept_loop(
                         continue;
                     }
                 };
+                // Counted here, before the task runs, so a burst cannot overshoot the cap.
+                let refuse = shared.open.load(Ordering::SeqCst) >= shared.max_connections;
+                if refuse {
+                    shared.connection_refused();
+                    if shared.refusing.load(Ordering::SeqCst) >= REFUSING_AT_ONCE {
+                        drop(stream);
+                        continue;
+                    }
+                } else {
+                    shared.connection_admitted(false);
+                }
+                let slot = Slot::new(&shared, refuse);
                 let logic = logic.clone();
                 let limits = limits.clone();
                 let recorder = recorder.clone();
                 let acceptor = acceptor.clone();
+                let shared = shared.clone();
                 // The handshake runs in the connection's own task, so a peer that
                 // never finishes it holds up nobody else.
                 conns.spawn(async move {
-                    match acceptor {
-                        None => {
-                            let conn = Connection { remote: Some(remote), client_cert: None };
-                            serve_conn(stream, logic, limits, recorder, conn).await
-                        }
-                        Some(acceptor) => {
-                            let shake = tokio::time::timeout(
-                                limits.exchange_timeout,
-                                acceptor.accept(stream),
-                            );
-                            if let Ok(Ok(stream)) = shake.await {
-                                // A certificate here was verified by the handshake
-                                // (ServerTls::requiring_client_cert).
-                                let client_cert = stream
-                                    .get_ref()
-                                    .1
-                                    .peer_certificates()
-                                    .and_then(|c| c.first())
-                                    .and_then(crate::tls::subject_of);
-                                let client_cert: Option<Arc<str>> = client_cert.map(Arc::from);
-                                let recorder = recorder
-                                    .map(|r| r.on_connection(client_cert.as_deref().map(str::to_owned)));
-                                let conn = Connection { remote: Some(remote), client_cert };
-                                serve_conn(stream, logic, limits, recorder, conn).await;
+                    let _slot = slot;
+                    let handshake_time = if refuse { REFUSE_TIME } else { limits.exchange_timeout };
+                    let work = async move {
+                        match acceptor {
+                            None => {
+                                let conn = Connection { remote: Some(remote), client_cert: None };
+                                serve_conn(stream, logic, limits, recorder, conn, shared, refuse).await
+                            }
+                            Some(acceptor) => {
+                                let shake = tokio::time::timeout(
+                                    handshake_time,
+                                    acceptor.accept(stream),
+                                );
+                                if let Ok(Ok(stream)) = shake.await {
+                                    // A certificate here was verified by the handshake
+                                    // (ServerTls::requiring_client_cert).
+                                    let client_cert = stream
+                                        .get_ref()
+                                        .1
+                                        .peer_certificates()
+                                        .and_then(|c| c.first())
+                                        .and_then(crate::tls::subject_of);
+                                    let client_cert: Option<Arc<str>> = client_cert.map(Arc::from);
+                                    let recorder = recorder
+                                        .map(|r| r.on_connection(client_cert.as_deref().map(str::to_owned)));
+                                    let conn = Connection { remote: Some(remote), client_cert };
+                                    serve_conn(stream, logic, limits, recorder, conn, shared, refuse).await;
+                                }
                             }
                         }
+                    };
+                    if refuse {
+                        let _ = tokio::time::timeout(REFUSE_TIME * 2, work).await;
+                    } else {
+                        work.await;
                     }
                 });
             }
@@ -328,18 +592,28 @@ async fn accept_loop(
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     conns.abort_all();
+    shared.connection_admitted(true);
+    shared.body_admitted(true);
 }
 
+/// Serve one connection; over the connection cap (`refuse`), its first request is
+/// answered 503 and the connection closed.
 async fn serve_conn<S>(
     stream: S,
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
     conn: Connection,
+    shared: Arc<Shared>,
+    refuse: bool,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let timeout = limits.exchange_timeout;
+    let timeout = if refuse {
+        REFUSE_TIME.min(limits.exchange_timeout)
+    } else {
+        limits.exchange_timeout
+    };
     let svc = service_fn(move |req| {
         handle(
             req,
@@ -347,12 +621,14 @@ async fn serve_conn<S>(
             limits.clone(),
             recorder.clone(),
             conn.clone(),
+            shared.clone(),
+            refuse,
         )
     });
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
-        .keep_alive(true)
+        .keep_alive(!refuse)
         .serve_connection(TokioIo::new(stream), svc)
         .await;
 }
@@ -400,12 +676,51 @@ impl std::error::Error for Dropped {}
 /// What the listener says when the logic closes a connection without answering.
 const DROPPED: &str = "the harness closed the connection without answering";
 
+/// How receiving a request's body ended.
+enum Read {
+    Complete,
+    TooLarge,
+    /// The listener's budget for bodies in flight could not hold it.
+    OverBudget,
+    /// The connection came over the listener's cap: its body is not read.
+    OverCap,
+    Broken(String),
+}
+
+impl From<BodyEnd> for Read {
+    fn from(end: BodyEnd) -> Self {
+        match end {
+            BodyEnd::Complete => Read::Complete,
+            BodyEnd::TooLarge => Read::TooLarge,
+            BodyEnd::OverBudget => Read::OverBudget,
+            BodyEnd::Broken(detail) => Read::Broken(detail),
+        }
+    }
+}
+
+/// A refusal at a limit of the listener's own: 503, come back later, and this connection
+/// closes (its body, if any, is not read).
+fn busy(text: &str) -> (Response<Full<Bytes>>, HttpResponse) {
+    let mut headers = Headers::default();
+    headers.push("Content-Type", "text/plain; charset=utf-8");
+    headers.push("Retry-After", "5");
+    headers.push("Connection", "close");
+    let record = HttpResponse {
+        status: 503,
+        headers,
+        body: text.as_bytes().to_vec().into(),
+    };
+    (to_hyper(&record), record)
+}
+
 async fn handle(
     req: Request<Incoming>,
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
     conn: Connection,
+    shared: Arc<Shared>,
+    refuse: bool,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     // Held until the exchange is recorded: a peer still sending is not idle.
     let _in_flight = recorder.as_ref().map(Recorder::begin);
@@ -415,12 +730,42 @@ async fn handle(
         .path_and_query()
         .map_or_else(|| req.uri().to_string(), |p| p.as_str().to_owned());
     let headers = headers_of(req.headers());
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    // What would be kept of it: the first max_body bytes of one too large, as evidence.
+    let keep = declared.map(|n| n.min(limits.max_body));
     let mut buf = Vec::new();
-    let read = tokio::time::timeout(
-        limits.exchange_timeout,
-        read_body(req.into_body(), &mut buf, limits.max_body),
-    )
-    .await;
+    // Given back when this returns: after the answer, whatever the logic did with the body.
+    let mut held = HeldBytes::of(&shared.budget);
+    let read = if refuse {
+        Ok(Read::OverCap)
+    } else if keep.is_some_and(|n| !held.take(n)) {
+        // Refused on its declared length, before a byte of it is read; a body over
+        // max_body is told so (413), which is the peer's to fix, not the harness's.
+        Ok(if declared > keep {
+            Read::TooLarge
+        } else {
+            Read::OverBudget
+        })
+    } else {
+        buf.reserve_exact(keep.unwrap_or(0));
+        let reserved = held.bytes();
+        tokio::time::timeout(
+            limits.exchange_timeout,
+            read_body_held(
+                req.into_body(),
+                &mut buf,
+                limits.max_body,
+                &mut held,
+                reserved,
+            ),
+        )
+        .await
+        .map(Read::from)
+    };
     let mut request = HttpRequest {
         method,
         target,
@@ -436,7 +781,36 @@ async fn handle(
             };
             (resp, rec, Some(failure))
         }
-        Ok(BodyEnd::TooLarge) => {
+        Ok(Read::OverBudget) => {
+            shared.body_refused();
+            let (resp, rec) = busy(&format!(
+                "dmct is holding as many request bodies as it takes at once ({} bytes); \
+                 try again later\n",
+                shared.max_inflight
+            ));
+            let failure = ExchangeFailure::HarnessRefused {
+                detail: format!(
+                    "the listener's budget of {} bytes for request bodies in flight was taken \
+                     by other requests",
+                    shared.max_inflight
+                ),
+            };
+            (resp, rec, Some(failure))
+        }
+        Ok(Read::OverCap) => {
+            let (resp, rec) = busy(&format!(
+                "dmct is at its limit of open connections ({}); try again later\n",
+                shared.max_connections
+            ));
+            let failure = ExchangeFailure::HarnessRefused {
+                detail: format!(
+                    "{} connections were open, the listener's limit",
+                    shared.max_connections
+                ),
+            };
+            (resp, rec, Some(failure))
+        }
+        Ok(Read::TooLarge) => {
             let (resp, rec) = plain(
                 413,
                 &format!("body larger than {} bytes\n", limits.max_body),
@@ -446,7 +820,7 @@ async fn handle(
             };
             (resp, rec, Some(failure))
         }
-        Ok(BodyEnd::Broken(detail)) => {
+        Ok(Read::Broken(detail)) => {
             let (resp, rec) = plain(400, "request body broken off\n");
             (
                 resp,
@@ -454,18 +828,22 @@ async fn handle(
                 Some(ExchangeFailure::ConnectionClosed { detail }),
             )
         }
-        Ok(BodyEnd::Complete) => {
+        Ok(Read::Complete) => {
+            shared.body_admitted(false);
             request.body = std::mem::take(&mut buf).into();
             let answer = match &logic {
                 Logic::Sync(r) => Some(r.respond_from(&request, &conn)),
                 // The request is handed over; a copy is kept only when it is recorded.
-                Logic::Async(r) => match &recorder {
-                    Some(_) => r.respond_from(request.clone(), &conn).await,
-                    None => {
-                        r.respond_from(std::mem::replace(&mut request, empty()), &conn)
-                            .await
+                Logic::Async(r) => {
+                    let held = std::mem::take(&mut held);
+                    match &recorder {
+                        Some(_) => r.respond_holding(request.clone(), &conn, held).await,
+                        None => {
+                            r.respond_holding(std::mem::replace(&mut request, empty()), &conn, held)
+                                .await
+                        }
                     }
-                },
+                }
             };
             let Some(record) = answer else {
                 if let Some(rec) = &recorder {
@@ -553,6 +931,7 @@ mod tests {
         Limits {
             max_body: 16,
             exchange_timeout: Duration::from_secs(5),
+            ..Limits::default()
         }
     }
 

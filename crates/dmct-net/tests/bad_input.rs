@@ -34,6 +34,7 @@ fn limits(ms: u64, max_body: usize) -> Limits {
     Limits {
         max_body,
         exchange_timeout: Duration::from_millis(ms),
+        ..Limits::default()
     }
 }
 

@@ -24,6 +24,7 @@ fn limits(ms: u64, max_body: usize) -> Limits {
     Limits {
         max_body,
         exchange_timeout: Duration::from_millis(ms),
+        ..Limits::default()
     }
 }
 

@@ -24,6 +24,7 @@ fn limits(ms: u64) -> Limits {
     Limits {
         max_body: 64 * 1024,
         exchange_timeout: Duration::from_millis(ms),
+        ..Limits::default()
     }
 }
 
@@ -451,4 +452,42 @@ async fn a_required_client_certificate_is_verified_recorded_and_its_absence_expl
     assert!(!offering.observed().client_cert_requested);
     assert!(plain.recorder().client_certs().is_empty());
     plain.shutdown().await;
+}
+
+/// Past the connection cap over HTTPS, the refusal is still an HTTP answer a device can
+/// read: the handshake is made, then 503, then the connection closes.
+#[tokio::test]
+async fn past_the_connection_cap_an_https_client_reads_a_503() {
+    let tls = ServerTls::generate(&names()).unwrap();
+    let client = ClientTls::from_ca_pem(tls.cert_pem().as_bytes()).unwrap();
+    let srv = tls_server(
+        tls,
+        Limits {
+            max_connections: 1,
+            ..limits(5000)
+        },
+    )
+    .await;
+    // One connection, not even through its handshake, fills the listener.
+    let hold = tokio::net::TcpStream::connect(srv.local_addr())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let ex = post_with(
+        &format!("{}/dm", srv.url()),
+        dm_headers(),
+        binary_body(),
+        &limits(5000),
+        Some(&client),
+    )
+    .await;
+    let r = ex.response.expect("an answer over TLS");
+    assert_eq!(r.status, 503);
+    assert_eq!(r.headers.get("retry-after"), Some("5"));
+    assert_eq!(srv.refused_connections(), 1);
+    drop(hold);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    srv.recorder().take();
+    ok_post(&format!("{}/dm", srv.url()), &client).await;
+    srv.shutdown().await;
 }

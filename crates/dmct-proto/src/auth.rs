@@ -100,6 +100,14 @@ impl Nonce {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// The `counter`-th nonce of a run seeded with `seed`: MD5(label, seed, counter),
+    /// 16 bytes. The one derivation of every nonce dmct hands out (its client, server
+    /// and proxy), so a run is repeatable from its seed; `label` keeps parties that
+    /// share a seed apart. The core draws no random numbers: the caller brings the seed.
+    pub fn derive(label: &[u8], seed: u64, counter: u64) -> Nonce {
+        Nonce(md5(&[label, &seed.to_be_bytes(), &counter.to_be_bytes()]).to_vec())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -155,20 +163,28 @@ pub fn decode_basic(data: &str) -> Result<Credentials, AuthError> {
 
 /// `syncml:auth-md5`: B64(MD5(B64(MD5("user:secret")) ":" nonce)).
 pub fn md5_digest(c: &Credentials, nonce: &[u8]) -> String {
-    B64.encode(md5(&[inner_digest(c).as_bytes(), b":", nonce]))
+    B64.encode(keyed_md5(&c.user, &c.secret, nonce, None))
 }
 
 /// The `mac` of the `x-syncml-hmac` header (DM Security). Despite the name it is not
 /// RFC 2104 HMAC: B64(MD5(B64(MD5("user:secret")) ":" nonce ":" B64(MD5(body)))).
 pub fn hmac_mac(c: &Credentials, nonce: &[u8], body: &[u8]) -> String {
-    let body_digest = B64.encode(md5(&[body]));
-    B64.encode(md5(&[
-        inner_digest(c).as_bytes(),
-        b":",
-        nonce,
-        b":",
-        body_digest.as_bytes(),
-    ]))
+    B64.encode(keyed_md5(&c.user, &c.secret, nonce, Some(body)))
+}
+
+/// The one keyed digest of DM: MD5(B64(MD5(name ":" secret)) ":" nonce), with
+/// ":" B64(MD5(content)) before the outer MD5 when a content is signed. The MD5
+/// credential ([SEC] §5.4.2), the HMAC header's mac ([SEC] §5.4.3) and the Package 0
+/// digest ([NOT] §6.2.2, over the trigger, keyed by the ServerID) are all this.
+pub fn keyed_md5(name: &str, secret: &str, nonce: &[u8], content: Option<&[u8]>) -> [u8; 16] {
+    let inner = B64.encode(md5(&[name.as_bytes(), b":", secret.as_bytes()]));
+    match content {
+        None => md5(&[inner.as_bytes(), b":", nonce]),
+        Some(content) => {
+            let signed = B64.encode(md5(&[content]));
+            md5(&[inner.as_bytes(), b":", nonce, b":", signed.as_bytes()])
+        }
+    }
 }
 
 /// Cred/Data for a scheme. Basic ignores the nonce.
@@ -324,6 +340,20 @@ mod tests {
         assert_eq!(md5_digest(&bruce(), b"Nonce"), "Zz6EivR3yeaaENcRN6lpAQ==");
         let n = Nonce(b"Nonce".to_vec());
         assert!(verify(Scheme::Md5, "Zz6EivR3yeaaENcRN6lpAQ==", &bruce(), Some(&n)).is_ok());
+    }
+
+    #[test]
+    fn nonces_derive_as_md5_of_label_seed_and_counter() {
+        // python3: hashlib.md5(label + struct.pack('>QQ', seed, counter)).hexdigest()
+        let hex = |n: Nonce| n.0.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(
+            hex(Nonce::derive(b"", 0x646d_6374, 1)),
+            "fe78c86467ce3593c552b412e323ab8d"
+        );
+        assert_eq!(
+            hex(Nonce::derive(b"dmct-proxy", 7, 0)),
+            "388639741ddb026d30c48adc89e8075e"
+        );
     }
 
     #[test]

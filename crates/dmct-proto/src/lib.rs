@@ -8,9 +8,11 @@
 pub mod auth;
 pub mod media_type;
 pub mod model;
+pub mod namespace;
 pub mod package0;
 pub mod transcript;
 pub mod tree;
+pub mod url;
 pub mod wbxml;
 pub mod xml;
 
@@ -36,16 +38,5 @@ pub fn encode(message: &SyncML, encoding: xml::Encoding) -> Vec<u8> {
     match encoding {
         xml::Encoding::Xml => xml::encode(message),
         xml::Encoding::Wbxml => wbxml::encode(message),
-    }
-}
-
-/// `http://host:port/p?q` -> (`host:port`, `/p?q`): the authority and the
-/// request-target a message to that URL is sent with (RespURI, the server URL).
-pub fn split_url(url: &str) -> (String, String) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find(['/', '?']) {
-        Some(i) if rest[i..].starts_with('/') => (rest[..i].into(), rest[i..].into()),
-        Some(i) => (rest[..i].into(), format!("/{}", &rest[i..])),
-        None => (rest.into(), "/".into()),
     }
 }

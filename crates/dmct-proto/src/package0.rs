@@ -8,9 +8,6 @@
 //! trigger is every byte after the digest.
 
 use crate::auth::Nonce;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use md5::{Digest, Md5};
 use std::fmt;
 use std::str::FromStr;
 
@@ -202,22 +199,7 @@ pub enum Package0Error {
 
 /// The digest over a trigger (raw 16 bytes).
 pub fn digest(server_id: &str, password: &str, nonce: &[u8], trigger: &[u8]) -> [u8; DIGEST_LEN] {
-    let b64md5 = |parts: &[&[u8]]| {
-        let mut h = Md5::new();
-        for p in parts {
-            h.update(p);
-        }
-        B64.encode(h.finalize())
-    };
-    let cred = b64md5(&[server_id.as_bytes(), b":", password.as_bytes()]);
-    let trig = b64md5(&[trigger]);
-    let mut h = Md5::new();
-    h.update(cred.as_bytes());
-    h.update(b":");
-    h.update(nonce);
-    h.update(b":");
-    h.update(trig.as_bytes());
-    h.finalize().into()
+    crate::auth::keyed_md5(server_id, password, nonce, Some(trigger))
 }
 
 /// Build a Package 0 signed with the server's password and the device's nonce.

@@ -256,6 +256,9 @@ pub enum ExchangeFailure {
     BodyTooLarge { limit: usize },
     /// Anything else the transport reported (refused connection, bad URL, ...).
     Transport { detail: String },
+    /// The harness refused the exchange at a limit of its own (its budget for bodies in
+    /// flight, its cap on open connections): the harness's limit, never the peer's.
+    HarnessRefused { detail: String },
 }
 
 impl std::fmt::Display for ExchangeFailure {
@@ -271,6 +274,9 @@ impl std::fmt::Display for ExchangeFailure {
                 write!(f, "body larger than the {limit}-byte limit")
             }
             ExchangeFailure::Transport { detail } => write!(f, "transport failure: {detail}"),
+            ExchangeFailure::HarnessRefused { detail } => {
+                write!(f, "refused by the harness: {detail}")
+            }
         }
     }
 }
@@ -286,8 +292,9 @@ pub enum Closing {
     IdleTimeout { after_ms: u64 },
     /// The per-case exchange limit was reached (a peer looping).
     ExchangeLimit { limit: usize },
-    /// The per-session time limit ran out while `awaiting` (slowness is never a
-    /// failure by itself: the spec sets no timeouts between packages).
+    /// A time limit of the harness ran out while `awaiting`: the session's, or, for
+    /// dmct's own client, one exchange's (slowness is never a failure by itself: the
+    /// spec sets no timeouts between packages).
     SessionTimeout { after_ms: u64, awaiting: String },
     /// The command that was to wake the device (deliver Package 0) failed, so no
     /// session was observed.

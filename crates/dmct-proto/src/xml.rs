@@ -36,6 +36,8 @@ pub struct Decoded {
     /// For WBXML, the document as decoded from `raw` (header and tree in wire order):
     /// what the wire view is written from. `None` for XML, whose text is its own view.
     pub wbxml: Option<crate::wbxml::Document>,
+    /// Elements of a foreign namespace where a SyncML element stands (none inside Data).
+    pub foreign: crate::namespace::ForeignElements,
 }
 
 /// What WBXML excerpts start with, so a reader knows the bytes were not text.
@@ -67,7 +69,7 @@ impl Decoded {
 
     /// The wire text of the element at `span`: its bytes for XML; for WBXML, its
     /// subtree of the decoded tree written as XML, and labelled so.
-    fn excerpt(&self, span: &Range<usize>) -> Option<String> {
+    pub fn excerpt(&self, span: &Range<usize>) -> Option<String> {
         match &self.wbxml {
             None => self
                 .raw
@@ -120,11 +122,12 @@ pub enum DecodeError {
     },
     #[error("element nesting deeper than {MAX_DEPTH} at byte {offset} (in {path})")]
     TooDeep { offset: usize, path: String },
-    #[error("not a SyncML message at byte {offset}: {source}")]
+    /// The schema error is told in this message, not chained as a source, so a chain
+    /// printed whole says it once.
+    #[error("not a SyncML message at byte {offset}: {error}")]
     Schema {
         offset: usize,
-        #[source]
-        source: crate::model::SchemaError,
+        error: crate::model::SchemaError,
     },
 }
 
@@ -153,17 +156,17 @@ impl Decoded {
         root: &Element,
         encoding: Encoding,
     ) -> Result<Decoded, DecodeError> {
-        let (message, spans) =
-            SyncML::from_element(root).map_err(|source| DecodeError::Schema {
-                offset: source.span.start,
-                source,
-            })?;
+        let (message, spans) = SyncML::from_element(root).map_err(|error| DecodeError::Schema {
+            offset: error.span.start,
+            error,
+        })?;
         Ok(Decoded {
             raw: bytes.to_vec(),
             encoding,
             message,
             spans,
             wbxml: None,
+            foreign: crate::namespace::foreign_elements(root),
         })
     }
 }

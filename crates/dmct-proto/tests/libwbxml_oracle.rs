@@ -57,6 +57,16 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
                     {
                         let name =
                             format!("{}#{i}.{side}", f.file_stem().unwrap().to_string_lossy());
+                        // WBXML carries namespaces only as its code pages: an element of
+                        // a foreign namespace (the foreign-element fault's) has no WBXML
+                        // form to compare. Only that fault's messages may be left out.
+                        let foreign = xml::decode(text.as_bytes())
+                            .map(|d| d.foreign.count > 0)
+                            .unwrap_or(false);
+                        if foreign {
+                            assert!(name.contains("foreign-element"), "{name}");
+                            continue;
+                        }
                         out.push((name, text.as_bytes().to_vec()));
                     }
                 }

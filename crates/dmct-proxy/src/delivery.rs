@@ -5,6 +5,7 @@
 
 use crate::proxy::{SessionCell, Shared, lock};
 use crate::{Event, Note, NoteKind};
+use dmct_net::HeldBytes;
 use dmct_proto::transcript::{ExchangeFailure, HttpRequest, HttpResponse};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,10 +36,13 @@ pub(crate) async fn relay_detached(
     shared: Arc<Shared>,
     request: HttpRequest,
     remote: Option<SocketAddr>,
+    mut held: HeldBytes,
 ) -> Option<HttpResponse> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        let relayed = shared.clone().relay(request, remote).await;
+        let relayed = shared.clone().relay(request, remote, &mut held).await;
+        // The body's budget goes back only once the relay is done with it.
+        drop(held);
         // A send fails only when the receiving future was dropped: the device is gone.
         if let (Err(Some(_)), Some((cell, index))) = (tx.send(relayed.answer), relayed.recorded) {
             client_gone(&shared, &cell, index);

@@ -208,12 +208,12 @@ pub const DEFAULT_MAX_EXCHANGES: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    #[error("the upstream {0:?} is not an http:// or https:// URL with a host")]
-    BadUpstream(String),
+    #[error("the upstream {0:?} is not usable: {1}")]
+    BadUpstream(String, dmct_proto::url::UrlError),
     #[error("the upstream {0} is https: it needs TLS settings (a CA file or insecure)")]
     UpstreamNeedsTls(String),
-    #[error("the public URL {0:?} is not an http:// or https:// URL with a host")]
-    BadPublicUrl(String),
+    #[error("the public URL {0:?} is not usable: {1}")]
+    BadPublicUrl(String, dmct_proto::url::UrlError),
     #[error(transparent)]
     Listen(#[from] dmct_net::NetError),
 }
@@ -356,6 +356,8 @@ impl<'de> Deserialize<'de> for Mutation {
 pub(crate) fn status_for(failure: &ExchangeFailure) -> u16 {
     match failure {
         ExchangeFailure::Timeout { .. } => 504,
+        // The proxy's own limit, not the upstream's failure.
+        ExchangeFailure::HarnessRefused { .. } => 503,
         _ => 502,
     }
 }

@@ -11,7 +11,7 @@ use crate::{
     SessionRecord, status_for,
 };
 use bytes::Bytes;
-use dmct_net::{AsyncAnswer, AsyncResponder, Connection, Limits, ServeHandle};
+use dmct_net::{AsyncAnswer, AsyncResponder, Connection, HeldBytes, Limits, ServeHandle};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, Nonce, Scheme};
 use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{
@@ -21,7 +21,7 @@ use dmct_proto::xml::{Decoded, Encoding};
 use dmct_proto::{Command, Cred, LocRef, SyncML};
 use dmct_rules::Role;
 use dmct_session::build::{self, MessageBuilder};
-use md5::{Digest, Md5};
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -144,12 +144,12 @@ pub struct ProxyHandle {
 /// Start relaying: bind `config.listen`, forward to `config.upstream`.
 pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     let upstream_url = Url::parse(&config.upstream)
-        .ok_or_else(|| ProxyError::BadUpstream(config.upstream.clone()))?;
+        .map_err(|e| ProxyError::BadUpstream(config.upstream.clone(), e))?;
     if upstream_url.https && config.upstream_tls.is_none() {
         return Err(ProxyError::UpstreamNeedsTls(config.upstream.clone()));
     }
     let public = match &config.public_url {
-        Some(u) => Some(Url::parse(u).ok_or_else(|| ProxyError::BadPublicUrl(u.clone()))?),
+        Some(u) => Some(Url::parse(u).map_err(|e| ProxyError::BadPublicUrl(u.clone(), e))?),
         None => None,
     };
     let seed = config.nonce_seed.unwrap_or_else(|| {
@@ -309,12 +309,22 @@ impl AsyncResponder for Proxy {
     }
 
     fn respond_from(&self, request: HttpRequest, conn: &Connection) -> AsyncAnswer {
+        self.respond_holding(request, conn, HeldBytes::default())
+    }
+
+    fn respond_holding(
+        &self,
+        request: HttpRequest,
+        conn: &Connection,
+        held: HeldBytes,
+    ) -> AsyncAnswer {
         let shared = self.0.get().cloned();
         let remote = conn.remote;
         Box::pin(async move {
             match shared {
-                // Relayed in a task of its own: recorded even if the device goes.
-                Some(s) => delivery::relay_detached(s, request, remote).await,
+                // Relayed in a task of its own: recorded even if the device goes, and
+                // holding the body's budget until done.
+                Some(s) => delivery::relay_detached(s, request, remote, held).await,
                 None => Some(plain(503, "dmct proxy is starting\n")),
             }
         })
@@ -327,16 +337,27 @@ impl AsyncResponder for Proxy {
                 .failure
                 .as_ref()
                 .map_or_else(String::new, ToString::to_string);
+            // The listener's own refusals (past its budget or cap) are told by count, once
+            // per burst, by the listener: recorded here, not told one by one.
+            let own = matches!(
+                exchange.failure,
+                Some(ExchangeFailure::HarnessRefused { .. })
+            );
+            let notes = if own {
+                Vec::new()
+            } else {
+                vec![(
+                    NoteKind::UpstreamFailure,
+                    format!("request refused before it was read whole ({what}); not forwarded"),
+                )]
+            };
             s.record(
                 &cell,
                 exchange.request.clone(),
                 exchange.response.as_ref(),
                 exchange.failure.clone(),
                 None,
-                vec![(
-                    NoteKind::UpstreamFailure,
-                    format!("request refused before it was read whole ({what}); not forwarded"),
-                )],
+                notes,
             );
         }
     }
@@ -420,11 +441,7 @@ impl Shared {
 
     fn nonce(&self) -> Nonce {
         let n = self.nonces.fetch_add(1, Ordering::Relaxed);
-        let mut h = Md5::new();
-        h.update(b"dmct-proxy");
-        h.update(self.nonce_seed.to_be_bytes());
-        h.update(n.to_be_bytes());
-        Nonce(h.finalize().as_slice().to_vec())
+        Nonce::derive(b"dmct-proxy", self.nonce_seed, n)
     }
 
     /// The one record of `key` (the undecodable requests'), made when first needed.
@@ -485,7 +502,7 @@ impl Shared {
                 .ok()
                 .and_then(|n| lock(&self.resp_uris).urls.get(n).cloned());
             if let Some(original) = original
-                && let Some(url) = Url::parse(&original)
+                && let Ok(url) = Url::parse(&original)
             {
                 return (url, Some(original));
             }
@@ -500,7 +517,7 @@ impl Shared {
     /// The proxy's stand-in for a RespURI; `None` when it needs none (already the
     /// proxy's, or not an absolute http(s) URL).
     fn map_resp_uri(&self, original: &str) -> Option<String> {
-        Url::parse(original)?;
+        Url::parse(original).ok()?;
         if original.starts_with(&format!("{}{RESP_PREFIX}", self.public_origin)) {
             return None;
         }
@@ -521,6 +538,7 @@ impl Shared {
         self: Arc<Self>,
         request: HttpRequest,
         remote: Option<SocketAddr>,
+        held: &mut HeldBytes,
     ) -> Relayed {
         // The whole message is decoded only when a mutation needs its model, the header
         // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
@@ -604,6 +622,7 @@ impl Shared {
                 &headers,
                 Bytes::from(body),
                 &self.limits,
+                held,
             )
             .await;
         let upstream_url = || Some(format!("{}{}", url.origin(), url.target));
@@ -615,13 +634,17 @@ impl Shared {
                     detail: "the upstream gave no response".into(),
                 });
                 let code = status_for(&failure);
-                let answer = plain(
+                let mut answer = plain(
                     code,
                     &format!(
                         "dmct proxy: the DM server at {} failed: {failure}\n",
                         url.origin()
                     ),
                 );
+                if code == 503 {
+                    // The proxy's own limit: the device may come back.
+                    answer.headers.push("Retry-After", "5");
+                }
                 relay.upstream_url = upstream_url();
                 relay.response = partial;
                 relay.proxy_response = Some(answer.clone());

@@ -8,7 +8,7 @@
 //! reached the server).
 
 use bytes::Bytes;
-use dmct_net::{BodyEnd, ClientTls, Limits, headers_of, read_body};
+use dmct_net::{BodyEnd, ClientTls, HeldBytes, Limits, headers_of, read_body_held};
 use dmct_proto::transcript::{ExchangeFailure, Headers, HttpResponse};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
@@ -22,82 +22,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
-/// An absolute `http(s)://` URL taken apart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url {
-    pub https: bool,
-    /// `host`, `host:port`, `[v6]` or `[v6]:port`, as written.
-    pub authority: String,
-    /// Origin-form request target: path and query, at least `/`.
-    pub target: String,
-    /// `host:port`, the port written or the scheme's default.
-    socket: String,
-}
-
-impl Url {
-    /// `None` if not an absolute http(s) URL with a host.
-    pub fn parse(url: &str) -> Option<Url> {
-        let lower = url
-            .get(..8)
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        let (https, rest) = if lower.starts_with("http://") {
-            (false, &url[7..])
-        } else if lower.starts_with("https://") {
-            (true, &url[8..])
-        } else {
-            return None;
-        };
-        let (authority, target) = match rest.find(['/', '?', '#']) {
-            Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
-            Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
-            Some(i) => (&rest[..i], "/".to_owned()),
-            None => (rest, "/".to_owned()),
-        };
-        // A fragment never goes on the wire.
-        let target = match target.split_once('#') {
-            Some((t, _)) => t.to_owned(),
-            None => target,
-        };
-        (!authority.is_empty() && !authority.contains(['@', ' '])).then(|| Url {
-            https,
-            authority: authority.to_owned(),
-            target,
-            socket: socket_authority(authority, https),
-        })
-    }
-
-    /// `scheme://authority`.
-    pub fn origin(&self) -> String {
-        format!(
-            "{}://{}",
-            if self.https { "https" } else { "http" },
-            self.authority
-        )
-    }
-
-    /// The host, IPv6 brackets removed: what a certificate must name.
-    fn host(&self) -> &str {
-        let a = self.authority.as_str();
-        if let Some(rest) = a.strip_prefix('[') {
-            return rest.split(']').next().unwrap_or(rest);
-        }
-        a.rsplit_once(':').map_or(a, |(h, _)| h)
-    }
-}
-
-/// `host:port`, with the scheme's default port when none is written.
-fn socket_authority(authority: &str, https: bool) -> String {
-    let has_port = match authority.rfind(']') {
-        Some(i) => authority[i..].contains(':'),
-        None => authority.contains(':'),
-    };
-    if has_port {
-        authority.to_owned()
-    } else {
-        format!("{authority}:{}", if https { 443 } else { 80 })
-    }
-}
+pub use dmct_proto::url::Url;
 
 /// What came back from upstream.
 pub struct Reply {
@@ -201,7 +126,7 @@ impl Upstream {
     }
 
     async fn connect(&self, url: &Url) -> Result<Conn, ExchangeFailure> {
-        let addr = url.socket.clone();
+        let addr = url.socket();
         let tcp = TcpStream::connect(&addr).await.map_err(|e| {
             transport(format!(
                 "cannot connect to {addr}: {}",
@@ -227,7 +152,8 @@ impl Upstream {
     }
 
     /// Send one request to `url` (its target is the request-target), within
-    /// `limits.exchange_timeout`, reading at most `limits.max_body`.
+    /// `limits.exchange_timeout`, reading at most `limits.max_body`, each byte of the
+    /// answer taken from the budget of bodies in flight `held` belongs to.
     pub async fn send(
         &self,
         url: &Url,
@@ -235,6 +161,7 @@ impl Upstream {
         headers: &Headers,
         body: Bytes,
         limits: &Limits,
+        held: &mut HeldBytes,
     ) -> Reply {
         let mut partial: Option<HttpResponse> = None;
         let mut buf = Vec::new();
@@ -248,6 +175,7 @@ impl Upstream {
                 limits.max_body,
                 &mut partial,
                 &mut buf,
+                held,
             ),
         )
         .await;
@@ -282,8 +210,9 @@ impl Upstream {
         max_body: usize,
         partial: &mut Option<HttpResponse>,
         buf: &mut Vec<u8>,
+        held: &mut HeldBytes,
     ) -> Result<(), ExchangeFailure> {
-        let key = (url.https, url.socket.clone());
+        let key = (url.https, url.socket());
         let build = || {
             let mut b = hyper::Request::builder()
                 .method(method)
@@ -343,7 +272,7 @@ impl Upstream {
         let end = driven(
             &mut conn.driver,
             &mut done,
-            read_body(resp.into_body(), buf, max_body),
+            read_body_held(resp.into_body(), buf, max_body, held, 0),
         )
         .await;
         match end {
@@ -354,6 +283,11 @@ impl Upstream {
                 Ok(())
             }
             BodyEnd::TooLarge => Err(ExchangeFailure::BodyTooLarge { limit: max_body }),
+            BodyEnd::OverBudget => Err(ExchangeFailure::HarnessRefused {
+                detail: "the proxy's budget for bodies in flight could not hold the \
+                         upstream's answer"
+                    .into(),
+            }),
             BodyEnd::Broken(detail) => Err(ExchangeFailure::ConnectionClosed {
                 detail: format!("upstream body broken off: {detail}"),
             }),
@@ -376,33 +310,5 @@ where
 }
 
 fn server_name(host: &str) -> Result<ServerName<'static>, ExchangeFailure> {
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return Ok(ServerName::IpAddress(ip.into()));
-    }
-    ServerName::try_from(host)
-        .map(|n| n.to_owned())
-        .map_err(|_| transport(format!("{host} is not a valid TLS server name")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_split() {
-        let u = Url::parse("http://h:1/a?b").unwrap();
-        assert_eq!(
-            (u.https, u.authority.as_str(), u.target.as_str()),
-            (false, "h:1", "/a?b")
-        );
-        assert_eq!(Url::parse("HTTPS://h").unwrap().target, "/");
-        assert_eq!(Url::parse("http://h?x").unwrap().target, "/?x");
-        assert_eq!(Url::parse("http://h/p#frag").unwrap().target, "/p");
-        assert_eq!(Url::parse("http://[::1]/").unwrap().host(), "::1");
-        assert_eq!(Url::parse("http://[::1]").unwrap().socket, "[::1]:80");
-        assert_eq!(Url::parse("https://h").unwrap().socket, "h:443");
-        assert!(Url::parse("ftp://h/").is_none());
-        assert!(Url::parse("http:///x").is_none());
-        assert!(Url::parse("http://u@h/").is_none());
-    }
+    dmct_net::server_name(host).map_err(transport)
 }

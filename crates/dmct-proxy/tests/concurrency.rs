@@ -73,6 +73,7 @@ async fn a_thousand_concurrent_sessions_through_the_proxy_all_complete() {
     let limits = Limits {
         max_body: 64 * 1024,
         exchange_timeout: Duration::from_secs(30),
+        ..Limits::default()
     };
     let shared = Arc::new(Shared(Mutex::new(None)));
     let upstream = dmct_net::serve(loopback(), shared.clone(), limits.clone())

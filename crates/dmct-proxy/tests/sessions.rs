@@ -498,7 +498,7 @@ async fn https_on_both_sides() {
     let mut c = client(&s, &format!("{}/dm", proxy.url()), &BTreeSet::new());
     let mut o = opts();
     o.client_tls = Some(dmct_net::ClientTls::from_ca_pem(proxy_tls.cert_pem().as_bytes()).unwrap());
-    let (view, _) = dmct_suite::runner::drive_client(&mut c, &o).await;
+    let (view, _) = dmct_suite::runner::drive_client(&mut c, &o, None).await;
     assert!(c.completed(), "{view:#?}");
     let records = proxy.stop().await;
     let r = only_session(&records);

@@ -77,6 +77,7 @@ async fn failing_upstreams_answer_502_or_504_and_other_sessions_go_on() {
     let up_limits = Limits {
         max_body: 1024 * 1024,
         exchange_timeout: Duration::from_secs(60),
+        ..Limits::default()
     };
     let upstream = dmct_net::serve_async(loopback(), chaos.clone(), up_limits, None)
         .await

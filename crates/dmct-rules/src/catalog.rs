@@ -186,6 +186,29 @@ pub fn info(id: &str) -> Option<&'static RuleInfo> {
     statements().iter().find(|r| r.id == id)
 }
 
+/// An id that names no statement of the catalog, with the nearest one that does, so a
+/// typo in a scenario, deviations or baseline file is told with its fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule {id:?}{}", nearest.as_ref().map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default())]
+pub struct UnknownRule {
+    pub id: String,
+    pub nearest: Option<String>,
+}
+
+/// The statement `id` names; or why none does, with the nearest known id.
+pub fn known(id: &str) -> Result<&'static RuleInfo, UnknownRule> {
+    info(id).ok_or_else(|| UnknownRule {
+        id: id.to_owned(),
+        nearest: statements()
+            .iter()
+            .map(|r| (strsim::levenshtein(id, &r.id), &r.id))
+            .min()
+            // Far from every id: no guess is better than a wrong one.
+            .filter(|(d, _)| *d <= id.len().max(4) / 2)
+            .map(|(_, n)| n.clone()),
+    })
+}
+
 pub trait Rule: Sync {
     fn id(&self) -> &'static str;
     /// One observation per occurrence of the situation the rule is about, judging the
@@ -240,6 +263,7 @@ pub static CATALOG: &[&dyn Rule] = &[
     &msg::SourceTarget,
     &msg::TargetIsClient,
     &msg::NoCredInCommands,
+    &msg::SyncmlNamespace,
     &msg::MaxMsgSize,
     &status::SynchdrFirst,
     &status::SynchdrMsgRef,

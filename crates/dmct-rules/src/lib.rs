@@ -10,7 +10,8 @@ mod rules;
 mod view;
 
 pub use catalog::{
-    Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, info, rule, statements,
+    Binds, CATALOG, Condition, RULES_TOML, Rule, RuleInfo, RuleStatus, UnknownRule, info, known,
+    rule, statements,
 };
 pub use rules::session::seconds;
 pub use view::{ExchangeView, View};
@@ -170,10 +171,27 @@ impl Finding {
             verdict: o.verdict,
             exchange: o.exchange,
             message: o.message,
-            detail: o.detail,
-            excerpt: o.excerpt,
+            detail: bounded(o.detail, DETAIL_MAX),
+            excerpt: o.excerpt.map(|e| bounded(e, EXCERPT_MAX)),
         }
     }
+}
+
+/// A finding's words stay readable whatever the peer sent: a detail that quotes a
+/// megabyte LocURI is cut here, once for every report format.
+const DETAIL_MAX: usize = 1_000;
+/// Excerpts are cut by the rules near 600 bytes; this bounds any other path.
+const EXCERPT_MAX: usize = 2_000;
+
+fn bounded(s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} [... {} more bytes]", &s[..end], s.len() - end)
 }
 
 /// Judge a transcript with one rule for the peer in `role`: a rule one of whose

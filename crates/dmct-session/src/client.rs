@@ -11,7 +11,7 @@ use dmct_proto::media_type::{VerProtoParam, dm_content_type};
 use dmct_proto::transcript::{Headers, HttpRequest, HttpResponse, Probe, ProbeKind};
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
-use md5::{Digest, Md5};
+
 use std::collections::BTreeSet;
 
 /// The ./DevInfo leaves every DM client sends in Package #1.
@@ -171,7 +171,11 @@ impl Outgoing {
     /// The request as it goes on the wire (origin-form target and a Host header), for
     /// drivers that do not use a real HTTP client.
     pub fn to_request(&self) -> HttpRequest {
-        let (authority, target) = split_url(&self.url);
+        // A URL that does not parse goes out as written: the peer judges it.
+        let (authority, target) = match dmct_proto::url::Url::parse(&self.url) {
+            Ok(u) => (u.authority, u.target),
+            Err(_) => (String::new(), self.url.clone()),
+        };
         let mut headers = Headers::default();
         headers.push("Host", authority);
         headers.0.extend(self.headers.0.iter().cloned());
@@ -184,8 +188,6 @@ impl Outgoing {
         }
     }
 }
-
-pub use dmct_proto::split_url;
 
 /// What the client does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,10 +376,7 @@ impl Client {
     /// A nonce for the server, kept in SRVCRED's AAuthData as DM stores it.
     fn fresh_server_nonce(&mut self) -> Nonce {
         self.nonces_issued += 1;
-        let mut h = Md5::new();
-        h.update(self.config.nonce_seed.to_be_bytes());
-        h.update(self.nonces_issued.to_be_bytes());
-        let n = Nonce(h.finalize().as_slice().to_vec());
+        let n = Nonce::derive(b"", self.config.nonce_seed, self.nonces_issued);
         self.tree.set_leaf(
             "./DMAcc/dmct/AppAuth/2/AAuthData",
             &n.to_b64(),
@@ -1191,20 +1190,5 @@ fn scheme_node(s: Scheme) -> &'static str {
         Scheme::Basic => "BASIC",
         Scheme::Md5 => "DIGEST",
         Scheme::Hmac => "HMAC",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_url_forms() {
-        assert_eq!(
-            split_url("http://h:1/a/b?c=d"),
-            ("h:1".into(), "/a/b?c=d".into())
-        );
-        assert_eq!(split_url("http://h:1"), ("h:1".into(), "/".into()));
-        assert_eq!(split_url("http://h:1?x=1"), ("h:1".into(), "/?x=1".into()));
     }
 }

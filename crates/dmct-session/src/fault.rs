@@ -33,6 +33,7 @@ enum Edit {
     MissingStatus,
     StatusForStatus,
     StatusCodeText,
+    ForeignElement,
 }
 
 impl Edit {
@@ -52,6 +53,7 @@ impl Edit {
             "missing-status" => Edit::MissingStatus,
             "status-for-status" => Edit::StatusForStatus,
             "status-code-text" => Edit::StatusCodeText,
+            "foreign-element" => Edit::ForeignElement,
             _ => return None,
         })
     }
@@ -76,6 +78,12 @@ impl Edit {
                 crate::build::set_cmd_id(&mut cmds[1], id);
             }
             Edit::EmptySource => m.hdr.source.loc_uri = String::new(),
+            // An extension element of the sender's own, where only SyncML's may stand.
+            Edit::ForeignElement => m.hdr.extensions.push(
+                dmct_proto::tree::Element::new("Extension")
+                    .in_namespace("urn:x-dmct-fault")
+                    .with_text("1"),
+            ),
             Edit::CredInCommand => {
                 let cred = Cred {
                     meta: Some(Meta {
@@ -243,6 +251,8 @@ faults!(
             "leaves the SyncHdr's Source LocURI empty";
         CredInCommand = "cred-in-command", breaks ["msg/no-cred-in-commands"],
             "puts a Cred inside a command";
+        ForeignElement = "foreign-element", breaks ["msg/syncml-namespace"],
+            "puts an element of its own XML namespace in the SyncHdr";
         IgnoresMaxMsgSize = "ignores-max-msg-size", breaks ["msg/max-msg-size"],
             "sends its package in one message whatever the server's MaxMsgSize";
         SynchdrStatusLast = "synchdr-status-last", breaks ["status/synchdr-first"],
@@ -324,6 +334,8 @@ faults!(
             "addresses its answer to another device";
         CredInCommand = "cred-in-command", breaks ["msg/no-cred-in-commands"],
             "puts a Cred inside a command";
+        ForeignElement = "foreign-element", breaks ["msg/syncml-namespace"],
+            "puts an element of its own XML namespace in the SyncHdr";
         IgnoresMaxMsgSize = "ignores-max-msg-size", breaks ["msg/max-msg-size"],
             "sends its package in one message whatever the client's MaxMsgSize";
         SynchdrStatusLast = "synchdr-status-last", breaks ["status/synchdr-first"],

@@ -21,3 +21,16 @@ pub use client::{Client, ClientConfig, ClientStep, DevInfo, Outgoing, Package0Ve
 pub use fault::{ClientFault, ServerFault};
 pub use script::{ScriptCommand, ServerScript, ServerStep};
 pub use server::{Server, ServerConfig};
+
+/// Who the peers are in an in-memory session: the vectors vary these (dmct-test-support
+/// draws them from proptest strategies with fixed seeds) so the checker is not tested
+/// on one set of names only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerParams {
+    pub dev_id: String,
+    pub client: dmct_proto::auth::Credentials,
+    pub server: dmct_proto::auth::Credentials,
+    /// Upper-case hex without leading zeros, as a Package 0 carries it.
+    pub session_id: String,
+    pub nonce_seed: u64,
+}

@@ -16,7 +16,7 @@ use dmct_proto::transcript::{
 };
 use dmct_proto::xml::Encoding;
 use dmct_proto::*;
-use md5::{Digest, Md5};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone)]
@@ -152,10 +152,7 @@ impl Server {
         if !(self.has(ServerFault::ReusedNonce) && self.nonces_issued > 0) {
             self.nonces_issued += 1;
         }
-        let mut h = Md5::new();
-        h.update(self.config.nonce_seed.to_be_bytes());
-        h.update(self.nonces_issued.to_be_bytes());
-        Nonce(h.finalize().as_slice().to_vec())
+        Nonce::derive(b"", self.config.nonce_seed, self.nonces_issued)
     }
 
     /// Answer one HTTP request that came over a connection whose client the TLS

@@ -39,6 +39,11 @@ pub enum DeviationsError {
     Parse(#[from] toml::de::Error),
     #[error("deviation {index}: give a rule, a case pattern, or both")]
     Unscoped { index: usize },
+    #[error("deviation {index}: {error}")]
+    UnknownRule {
+        index: usize,
+        error: dmct_rules::UnknownRule,
+    },
     #[error("deviation {index}: expect must be fail or inconclusive, not {verdict}")]
     BadVerdict { index: usize, verdict: Verdict },
     #[error("deviation {index}: expires {value:?} is not a YYYY-MM-DD date")]
@@ -51,6 +56,10 @@ impl DeviationsFile {
         for (index, d) in f.deviations.iter().enumerate() {
             if d.rule.is_none() && d.case.is_none() {
                 return Err(DeviationsError::Unscoped { index });
+            }
+            if let Some(rule) = &d.rule {
+                dmct_rules::known(rule)
+                    .map_err(|error| DeviationsError::UnknownRule { index, error })?;
             }
             if !matches!(d.expect, Verdict::Fail | Verdict::Inconclusive) {
                 return Err(DeviationsError::BadVerdict {
@@ -229,20 +238,32 @@ mod tests {
     fn parse_refuses_what_cannot_be_meant() {
         assert!(DeviationsFile::parse("[[deviation]]\nexpect = \"fail\"\nreason = \"x\"").is_err());
         assert!(
-            DeviationsFile::parse("[[deviation]]\nrule = \"a\"\nexpect = \"pass\"\nreason = \"x\"")
-                .is_err()
+            DeviationsFile::parse(
+                "[[deviation]]\nrule = \"msg/verdtd\"\nexpect = \"pass\"\nreason = \"x\""
+            )
+            .is_err()
         );
         assert!(
             DeviationsFile::parse(
-                "[[deviation]]\nrule = \"a\"\nexpect = \"fail\"\nreason = \"x\"\nexpires = \"soon\""
+                "[[deviation]]\nrule = \"msg/verdtd\"\nexpect = \"fail\"\nreason = \"x\"\nexpires = \"soon\""
             )
             .is_err()
         );
         let f = DeviationsFile::parse(
-            "[[deviation]]\nrule = \"a\"\ncase = \"s/*\"\nexpect = \"fail\"\nreason = \"x\"\nexpires = \"2027-01-31\"",
+            "[[deviation]]\nrule = \"msg/verdtd\"\ncase = \"s/*\"\nexpect = \"fail\"\nreason = \"x\"\nexpires = \"2027-01-31\"",
         )
         .unwrap();
         assert_eq!(f.deviations.len(), 1);
         assert_eq!(DeviationsFile::parse(&f.to_toml()).unwrap(), f);
+        // A mistyped rule is refused on load, with its fix, not kept as a deviation
+        // that can never happen.
+        let e = DeviationsFile::parse(
+            "[[deviation]]\nrule = \"auth/cred-typ\"\nexpect = \"fail\"\nreason = \"x\"",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "deviation 0: unknown rule \"auth/cred-typ\" (did you mean \"auth/cred-type\"?)"
+        );
     }
 }

@@ -50,7 +50,9 @@ fn how_it_ended(t: &Transcript, role: Role) -> (EndKind, String) {
                         ),
                     )
                 }
-                ExchangeFailure::Timeout { .. } | ExchangeFailure::BodyTooLarge { .. } => (
+                ExchangeFailure::Timeout { .. }
+                | ExchangeFailure::BodyTooLarge { .. }
+                | ExchangeFailure::HarnessRefused { .. } => (
                     EndKind::HarnessLimit,
                     format!("we gave up on exchange {at}: {f} (a harness limit)"),
                 ),

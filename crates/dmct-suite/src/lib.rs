@@ -212,10 +212,18 @@ pub async fn selftest(scenarios: &[Scenario], opts: &Options) -> Result<Vec<Case
     }
     let mut runs = Vec::new();
     for (i, (s, peer)) in plan.iter().enumerate() {
-        runs.push(match peer {
-            Peer::Client(f) => runner::run_builtin_client(s, f, opts).await?,
-            Peer::Server(f) => runner::run_builtin_server(s, f, opts).await?,
-        });
+        let run = match peer {
+            Peer::Client(f) => {
+                opts.starting(s, Role::Client, "builtin-client");
+                runner::run_builtin_client(s, f, opts).await?
+            }
+            Peer::Server(f) => {
+                opts.starting(s, Role::Server, "builtin-server");
+                runner::run_builtin_server(s, f, opts).await?
+            }
+        };
+        opts.finished(&run);
+        runs.push(run);
         opts.tick(i + 1, plan.len(), &s.id);
     }
     Ok(runs)

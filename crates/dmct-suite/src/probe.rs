@@ -195,7 +195,7 @@ fn essence(value: &str) -> String {
 }
 
 fn no_response(url: &str, failure: Option<&ExchangeFailure>) -> ProbeError {
-    let plain = url.starts_with("http://");
+    let plain = dmct_proto::url::Url::parse(url).is_ok_and(|u| !u.https);
     match failure {
         Some(ExchangeFailure::Timeout { after_ms, awaiting }) => ProbeError::Timeout {
             url: url.into(),
@@ -231,6 +231,11 @@ fn no_response(url: &str, failure: Option<&ExchangeFailure>) -> ProbeError {
                 "{url} answered Package #1 with a body over the {limit}-byte limit, which no \
                  DM server's Package #2 needs"
             ),
+            hint: "",
+        },
+        // A listener's refusal; dmct's client makes none, but says so if it ever did.
+        Some(f @ ExchangeFailure::HarnessRefused { .. }) => ProbeError::Transport {
+            detail: format!("{url}: {f}"),
             hint: "",
         },
         None => ProbeError::Transport {

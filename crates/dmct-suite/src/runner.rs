@@ -241,8 +241,13 @@ impl Responder for CaseResponder {
 }
 
 /// Drive the reference client through one session over HTTP(S); its own view of the
-/// exchanges, and why it stopped.
-pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>, Closing) {
+/// exchanges, and why it stopped. Each exchange is also pushed to `record` as it
+/// completes, so a run stopped by a signal keeps the ones it had.
+pub async fn drive_client(
+    client: &mut Client,
+    opts: &Options,
+    record: Option<&dmct_net::Recorder>,
+) -> (Vec<Exchange>, Closing) {
     let started = tokio::time::Instant::now();
     let mut exchanges = Vec::new();
     let mut out = client.start();
@@ -272,15 +277,34 @@ pub async fn drive_client(client: &mut Client, opts: &Options) -> (Vec<Exchange>
         )
         .await;
         let step = client.on_response(ex.response.as_ref());
-        let out_of_time = matches!(ex.failure, Some(ExchangeFailure::Timeout { .. }))
-            && started.elapsed() >= opts.session_timeout;
+        let timed_out = match &ex.failure {
+            Some(ExchangeFailure::Timeout { after_ms, .. }) => Some(*after_ms),
+            _ => None,
+        };
+        if let Some(r) = record {
+            r.push(ex.clone());
+        }
         exchanges.push(ex);
-        if out_of_time {
+        if timed_out.is_some() && started.elapsed() >= opts.session_timeout {
             return (exchanges, session_timeout(opts, "the server's response"));
         }
         match step {
             ClientStep::Send(next) => out = next,
-            ClientStep::Done(_) => return (exchanges, Closing::PeerDone),
+            // dmct's client stops when an answer never came, but the session did not end
+            // by the server's doing: the record says the harness gave up waiting.
+            ClientStep::Done(_) => {
+                let closing = match timed_out {
+                    Some(after_ms) => Closing::SessionTimeout {
+                        after_ms,
+                        awaiting: format!(
+                            "the server's response to exchange {} (--exchange-timeout)",
+                            exchanges.len() - 1
+                        ),
+                    },
+                    None => Closing::PeerDone,
+                };
+                return (exchanges, closing);
+            }
         }
     }
 }
@@ -352,7 +376,7 @@ async fn loopback_session(
     let (driven, closing, probes) = match woken(config, package0.as_deref()) {
         Some(config) => {
             let mut client = Client::new(config);
-            let (driven, closing) = drive_client(&mut client, opts).await;
+            let (driven, closing) = drive_client(&mut client, opts, None).await;
             let probes = sent_probes(&client, &driven);
             (driven, closing, probes)
         }
@@ -542,7 +566,13 @@ pub async fn run_external_server(
     let config = target.client_config(scenario, opts, &format!("target|{}", scenario.id));
     let mut client = Client::new(config);
     let started = dmct_net::wall_clock();
-    let (exchanges, closing) = drive_client(&mut client, opts).await;
+    // An interruption keeps the exchanges done so far (the collector reads them).
+    let record = opts.collector.as_ref().map(|c| {
+        let r = dmct_net::Recorder::default();
+        c.recording(&r);
+        r
+    });
+    let (exchanges, closing) = drive_client(&mut client, opts, record.as_ref()).await;
     let transport = client_transport(&target.url, opts, &exchanges);
     let probes = sent_probes(&client, &exchanges);
     CaseRun {
@@ -568,7 +598,7 @@ pub fn client_transport(url: &str, opts: &Options, exchanges: &[Exchange]) -> Tr
     let Some(tls) = opts
         .client_tls
         .as_ref()
-        .filter(|_| url.starts_with("https://"))
+        .filter(|_| dmct_proto::url::Url::parse(url).is_ok_and(|u| u.https))
     else {
         return TransportAuth::default();
     };
@@ -601,7 +631,10 @@ pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> Cas
         server: Default::default(),
         expect: Default::default(),
     };
-    run_external_server(&scenario, target, opts).await
+    opts.starting(&scenario, Role::Server, &target.url);
+    let run = run_external_server(&scenario, target, opts).await;
+    opts.finished(&run);
+    run
 }
 
 /// dmct's DM server on an operator-chosen address, waiting for an external client.
@@ -954,16 +987,7 @@ fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Who the peers are in an in-memory session: the vectors vary these (from proptest
-/// strategies with fixed seeds) so the checker is not tested on one set of names only.
-#[derive(Debug, Clone)]
-pub struct PeerParams {
-    pub dev_id: String,
-    pub client: Credentials,
-    pub server: Credentials,
-    pub session_id: String,
-    pub nonce_seed: u64,
-}
+pub use dmct_session::PeerParams;
 
 /// The engines paired in memory: the same sessions without sockets (deterministic;
 /// used for vectors and fast tests). `role` says which side is under test.
@@ -1149,6 +1173,22 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             }
         }
     }
+    // A request dmct refused at a limit of its own (503): from there on the case saw less
+    // than the peer did, so nothing after it counts against the peer.
+    let refused = harness_refusal(&run.transcript);
+    if let Some((at, why)) = &refused {
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.verdict == Verdict::Fail && f.exchange.is_none_or(|i| i >= *at))
+        {
+            f.verdict = Verdict::Inconclusive;
+            f.detail = format!(
+                "dmct refused exchange {at} at a limit of its own ({why}), so what the peer did \
+                 after it was not all seen; {}",
+                f.detail
+            );
+        }
+    }
     let observed = !run.transcript.exchanges.is_empty()
         || (run.role == Role::Server && run.transcript.package0.is_some());
     CaseResult {
@@ -1164,6 +1204,9 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             }
             _ if !observed || findings.is_empty() => CaseVerdict::Inconclusive,
             CaseVerdict::Pass if unmet.is_some() => CaseVerdict::Inconclusive,
+            CaseVerdict::Pass | CaseVerdict::NotApplicable if refused.is_some() => {
+                CaseVerdict::Inconclusive
+            }
             v => v,
         },
         findings,
@@ -1172,6 +1215,17 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         authentication: authentication(&run.transcript),
         ended: Some(crate::ending::session_end(&run.transcript, run.role)),
     }
+}
+
+/// The first exchange the harness refused at a limit of its own, with why.
+fn harness_refusal(t: &Transcript) -> Option<(usize, String)> {
+    t.exchanges
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match &e.failure {
+            Some(ExchangeFailure::HarnessRefused { detail }) => Some((i, detail.clone())),
+            _ => None,
+        })
 }
 
 /// The first thing the case needed to happen that did not, in words for the report:

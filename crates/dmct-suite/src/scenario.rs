@@ -98,8 +98,17 @@ pub enum ScenarioError {
         name: String,
         source: Box<toml::de::Error>,
     },
-    #[error("{name}: names unknown rule {rule:?}")]
-    UnknownRule { name: String, rule: String },
+    #[error("{name}: names {error}")]
+    UnknownRule {
+        name: String,
+        error: dmct_rules::UnknownRule,
+    },
+    #[error("{name}: names rule {rule:?}, which dmct does not check (status {status:?})")]
+    UncheckedRule {
+        name: String,
+        rule: String,
+        status: String,
+    },
     #[error("{name}: expects unknown fault {fault:?}")]
     UnknownFault { name: String, fault: String },
     #[error("{name}: roles must not be empty")]
@@ -230,12 +239,23 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         name: name.into(),
         source: Box::new(e),
     })?;
-    if let Some(rule) = s.rules.iter().find(|r| dmct_rules::rule(r).is_none()) {
-        return Err(ScenarioError::UnknownRule {
-            name: name.into(),
-            rule: rule.clone(),
-        });
-    }
+    let checked = |rules: &[String]| -> Result<(), ScenarioError> {
+        for r in rules {
+            let info = dmct_rules::known(r).map_err(|error| ScenarioError::UnknownRule {
+                name: name.into(),
+                error,
+            })?;
+            if dmct_rules::rule(r).is_none() {
+                return Err(ScenarioError::UncheckedRule {
+                    name: name.into(),
+                    rule: r.clone(),
+                    status: format!("{:?}", info.status).to_lowercase(),
+                });
+            }
+        }
+        Ok(())
+    };
+    checked(&s.rules)?;
     for (fault, rules) in &s.expect.faults {
         let known = dmct_session::ClientFault::from_name(fault).is_some()
             || dmct_session::ServerFault::from_name(fault).is_some();
@@ -245,12 +265,7 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
                 fault: fault.clone(),
             });
         }
-        if let Some(rule) = rules.iter().find(|r| dmct_rules::rule(r).is_none()) {
-            return Err(ScenarioError::UnknownRule {
-                name: name.into(),
-                rule: rule.clone(),
-            });
-        }
+        checked(rules)?;
     }
     if s.roles.is_empty() {
         return Err(ScenarioError::NoRole { name: name.into() });
@@ -372,6 +387,30 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.to_string(), "x.toml: names unknown rule \"no/such-rule\"");
+        // A typo is told with its fix.
+        let e = parse(
+            "t.toml",
+            "id = 'a'\ntitle = 't'\nroles = ['client']\nrules = ['msg/verdt']",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.toml: names unknown rule \"msg/verdt\" (did you mean \"msg/verdtd\"?)"
+        );
+        // A statement dmct does not check cannot be a scenario's rule.
+        let unchecked = dmct_rules::statements()
+            .iter()
+            .find(|r| r.status != dmct_rules::RuleStatus::Testable)
+            .unwrap();
+        let e = parse(
+            "u.toml",
+            &format!(
+                "id = 'a'\ntitle = 't'\nroles = ['client']\nrules = ['{}']",
+                unchecked.id
+            ),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ScenarioError::UncheckedRule { .. }), "{e}");
         let e = parse(
             "p.toml",
             "id = 'a'\ntitle = 't'\nroles = ['client', 'server']\nrules = []\n\

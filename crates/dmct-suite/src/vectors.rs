@@ -1,9 +1,10 @@
 //! Transcript vectors: for every rule, transcripts with the verdict they must get.
 //!
 //! Each vector is one in-memory session of a scenario between the reference engines.
-//! Who the peers are (DevId, credentials, SessionID, nonce seed) comes from a proptest
-//! strategy run with a seed fixed per scenario, so regeneration is byte-stable and the
-//! checker still sees varied names. Its label comes from files written by hand: the
+//! Who the peers are (DevId, credentials, SessionID, nonce seed) is the caller's: the
+//! committed vectors take varied names from dmct-test-support (proptest strategies with
+//! a seed fixed per scenario, so regeneration is byte-stable); coverage counts need
+//! none. Its label comes from files written by hand: the
 //! conformant peers pass the rules the scenario names (and the rules whose catalog entry
 //! lists the scenario), and each faulty peer fails the rules its `[expect.faults]` entry
 //! lists. The checker is then tested against the labels.
@@ -81,49 +82,6 @@ fn vector(
     }
 }
 
-/// The peers' names for a scenario's vectors: drawn from proptest strategies with a
-/// seed fixed by the scenario id.
-pub fn params_for(scenario: &Scenario) -> PeerParams {
-    use dmct_proto::auth::Credentials;
-    use proptest::prelude::*;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut seed = [0u8; 32];
-    for (i, b) in scenario.id.bytes().enumerate() {
-        seed[i % 32] ^= b.rotate_left(i as u32 % 8);
-    }
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-    );
-    let strategy = (
-        "IMEI:[0-9]{15}",
-        "[a-z][a-z0-9]{3,11}",
-        "[A-Za-z0-9]{12,24}",
-        "[a-z][a-z0-9]{3,11}",
-        "[A-Za-z0-9]{12,24}",
-        1u16..=0xFFFF,
-        any::<u64>(),
-    );
-    let (dev_id, cu, cs, su, ss, sid, nonce_seed) = strategy
-        .new_tree(&mut runner)
-        .map(|t| t.current())
-        .unwrap_or_else(|e| unreachable!("the strategies cannot be rejected: {e}"));
-    PeerParams {
-        dev_id,
-        client: Credentials {
-            user: cu,
-            secret: cs,
-        },
-        server: Credentials {
-            user: su,
-            secret: ss,
-        },
-        session_id: format!("{sid:X}"),
-        nonce_seed,
-    }
-}
-
 /// The rules a conformant run of `s` in `role` must pass: those the scenario names and
 /// those whose catalog entry lists the scenario.
 pub fn expected_passes(s: &Scenario, role: Role) -> Vec<String> {
@@ -146,14 +104,19 @@ pub fn expected_passes(s: &Scenario, role: Role) -> Vec<String> {
     rules
 }
 
-/// All vectors the scenarios define, in a stable order.
-pub fn generate(scenarios: &[Scenario]) -> Vec<RuleVector> {
+/// Who a scenario's peers are (by scenario id), when the caller names them.
+pub type Names<'a> = &'a dyn Fn(&str) -> PeerParams;
+
+/// All vectors the scenarios define, in a stable order; the peers named by `names`, or
+/// the engines' defaults.
+pub fn generate(scenarios: &[Scenario], names: Option<Names>) -> Vec<RuleVector> {
     let mut out = Vec::new();
     for s in scenarios {
-        let params = params_for(s);
+        let params = names.map(|f| f(&s.id));
+        let params = params.as_ref();
         for &role in &s.roles {
             let conformant =
-                run_in_memory_with(s, role, &BTreeSet::new(), &BTreeSet::new(), Some(&params));
+                run_in_memory_with(s, role, &BTreeSet::new(), &BTreeSet::new(), params);
             for rule in expected_passes(s, role) {
                 out.push(vector(
                     s,
@@ -175,7 +138,7 @@ pub fn generate(scenarios: &[Scenario]) -> Vec<RuleVector> {
                         None => continue,
                     },
                 };
-                let run = run_in_memory_with(s, role, &cf, &sf, Some(&params));
+                let run = run_in_memory_with(s, role, &cf, &sf, params);
                 for rule in rules {
                     out.push(vector(
                         s,
@@ -200,8 +163,8 @@ pub fn to_json(v: &RuleVector) -> String {
 }
 
 /// Every vector file of `testcases/vectors/`: (path below it, bytes), in a stable order.
-pub fn all_files(scenarios: &[Scenario]) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = generate(scenarios)
+pub fn all_files(scenarios: &[Scenario], names: Names) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = generate(scenarios, Some(names))
         .iter()
         .map(|v| (format!("rules/{}", v.file_name()), to_json(v).into_bytes()))
         .collect();

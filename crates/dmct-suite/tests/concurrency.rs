@@ -118,6 +118,7 @@ async fn one_server_keeps_a_thousand_concurrent_sessions_apart() {
     let limits = Limits {
         max_body: 64 * 1024,
         exchange_timeout: Duration::from_secs(15),
+        ..Limits::default()
     };
     let shared = Arc::new(Shared {
         // Placeholder until the URL (with the bound port) is known.

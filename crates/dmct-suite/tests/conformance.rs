@@ -100,7 +100,7 @@ fn all_committed() -> Vec<(String, Vec<u8>)> {
 fn up_to_date_trial() -> Trial {
     Trial::test("vectors::up-to-date", || {
         let scenarios = dmct_suite::scenario::builtin().map_err(|e| e.to_string())?;
-        let generated = vectors::all_files(&scenarios);
+        let generated = vectors::all_files(&scenarios, &dmct_test_support::names::names_for);
         let committed = all_committed();
         let mut problems = Vec::new();
         for (path, bytes) in &generated {

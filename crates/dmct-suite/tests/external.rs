@@ -391,6 +391,39 @@ async fn a_stalling_server_runs_into_the_session_limit_and_is_inconclusive() {
     hold.abort();
 }
 
+/// One exchange running out of its own time (the session's limit far off) is recorded
+/// as the harness giving up, never as the server having finished (issue 14 item 7).
+#[tokio::test]
+async fn one_exchange_timing_out_is_recorded_as_a_timeout_not_peer_done() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/dm", listener.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let mut opts = Options {
+        session_timeout: Duration::from_secs(60),
+        ..opts()
+    };
+    opts.limits.exchange_timeout = Duration::from_millis(300);
+    let target = dmct_suite::TargetServer::new(&url, peers::default_client_creds());
+    let run =
+        dmct_suite::runner::run_external_server(&scenario("session/get-replace"), &target, &opts)
+            .await;
+    match &run.transcript.closing {
+        Closing::SessionTimeout { after_ms, awaiting } => {
+            assert_eq!(*after_ms, 300);
+            assert!(awaiting.contains("exchange 0"), "{awaiting}");
+        }
+        other => panic!("closing {other:?}"),
+    }
+    let result = judge(&run);
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive, "{result:#?}");
+    hold.abort();
+}
+
 /// A device whose stack is not dmct's, typed by hand (issue 13 item 3): Package #1 with
 /// Basic credentials for the account dmct expects, then Package #3 answering the Get
 /// and the Replace of Package #2, every message labelled `content_type` (none when

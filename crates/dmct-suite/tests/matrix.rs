@@ -83,7 +83,7 @@ async fn session(c: Combo) {
         config = config.for_notification(&pkg0).unwrap();
     }
     let mut client = Client::new(config);
-    let (driven, closing) = drive_client(&mut client, &opts).await;
+    let (driven, closing) = drive_client(&mut client, &opts, None).await;
     let served = handle.recorder().take();
     handle.shutdown().await;
 

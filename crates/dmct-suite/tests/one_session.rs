@@ -214,3 +214,61 @@ async fn past_the_exchange_limit_and_between_cases_nothing_reaches_a_case() {
     assert!(next.transcript.exchanges.is_empty());
     srv.shutdown().await;
 }
+
+/// The listener's budget for bodies in flight taken by another connection: the case's
+/// device is refused (503) mid-session. The refusal is the case's (recorded as the
+/// harness's), and the case is inconclusive, never a failure of the device.
+#[tokio::test]
+async fn a_request_refused_at_the_in_flight_budget_leaves_the_case_inconclusive() {
+    let mut o = opts();
+    o.limits.max_body = 4096;
+    o.limits.max_inflight = 4096;
+    let srv = ExternalServer::bind("127.0.0.1:0".parse().unwrap(), None, &o)
+        .await
+        .unwrap();
+    let (addr, url) = (srv.local_addr(), srv.url.clone());
+    let s = scenario("session/every-command");
+    let case = async { srv.run_case(&s, &o, None).await };
+    let device = async {
+        let first = post_from(ONE, addr, &message(&url, "5", "IMEI:D", 1)).await;
+        // Another device's connection declares the whole budget and sends part of it.
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(SocketAddr::new(IpAddr::from(TWO), 0)).unwrap();
+        let mut hog = sock.connect(addr).await.unwrap();
+        hog.write_all(b"POST /dm HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\nxx")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let second = post_from(ONE, addr, &message(&url, "5", "IMEI:D", 2)).await;
+        drop(hog);
+        [first, second]
+    };
+    let (run, answers) = tokio::join!(case, device);
+    assert_eq!(answers.clone().map(|a| a.0), [200, 503], "{answers:?}");
+    assert!(answers[1].1.contains("try again later"), "{}", answers[1].1);
+    let t = &run.transcript;
+    assert_eq!(t.exchanges.len(), 2, "{:#?}", t.exchanges);
+    assert!(matches!(
+        t.exchanges[1].failure,
+        Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused { .. })
+    ));
+    let result = dmct_suite::judge(&run);
+    assert_eq!(result.verdict, dmct_report::CaseVerdict::Inconclusive);
+    assert!(
+        result
+            .findings
+            .iter()
+            .all(|f| f.verdict != dmct_rules::Verdict::Fail),
+        "{:#?}",
+        result.findings
+    );
+    // The other device's broken-off request is no case's.
+    let apart = srv.take_apart();
+    assert!(apart.len() <= 1, "{apart:?}");
+    assert!(
+        apart
+            .iter()
+            .all(|a| a.remote.map(|r| r.ip()) == Some(IpAddr::from(TWO)))
+    );
+    srv.shutdown().await;
+}

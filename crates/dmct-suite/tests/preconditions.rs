@@ -209,3 +209,93 @@ fn a_wbxml_server_case_answered_in_xml_is_inconclusive_and_says_so() {
     );
     assert_eq!(result.verdict, CaseVerdict::Inconclusive);
 }
+
+#[test]
+fn a_request_the_harness_refused_makes_the_case_inconclusive_never_a_failure() {
+    // The device answers Package #2 no more: its silence fails it...
+    let mut silent = xml_session("1201");
+    silent.exchanges.truncate(1);
+    silent.closing = Closing::IdleTimeout { after_ms: 10_000 };
+    let base = judge(&run("session/get-replace", silent.clone()));
+    assert_eq!(base.verdict, CaseVerdict::Fail, "{:#?}", base.findings);
+    // ...but when dmct refused its Package #3 at its own limit (503, body not read),
+    // what the device did was not seen: inconclusive, never a failure.
+    let mut refused = silent;
+    refused.exchanges.push(refused_exchange());
+    let result = judge(&run("session/get-replace", refused));
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
+    assert!(
+        result.findings.iter().all(|f| f.verdict != Verdict::Fail),
+        "{:#?}",
+        result.findings
+    );
+    assert!(
+        result.findings.iter().any(|f| f
+            .detail
+            .contains("refused by the harness: the listener's budget")),
+        "{:#?}",
+        result.findings
+    );
+    let ended = result.ended.unwrap();
+    assert_eq!(ended.how, dmct_report::EndKind::HarnessLimit, "{ended:?}");
+
+    // A failure seen after the refusal is not held against the device either: the
+    // device's Package #3 comes again after the 503, and a later message breaks a rule.
+    let mut after = run("session/get-replace", xml_session("1201")).transcript;
+    let retried = after.exchanges.pop().unwrap();
+    let mut late = retried.clone();
+    late.request.body = Body(b"not a DM message".to_vec());
+    late.request.headers = Headers::default();
+    late.request
+        .headers
+        .push("Content-Type", "application/vnd.syncml.dm+xml");
+    after.exchanges.push(refused_exchange());
+    after.exchanges.push(late);
+    let result = judge(&run("session/get-replace", after.clone()));
+    assert_eq!(
+        result.verdict,
+        CaseVerdict::Inconclusive,
+        "{:#?}",
+        result.findings
+    );
+    let demoted: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| {
+            f.detail
+                .contains("dmct refused exchange 1 at a limit of its own")
+        })
+        .collect();
+    assert!(!demoted.is_empty(), "{:#?}", result.findings);
+    assert!(demoted.iter().all(|f| f.verdict == Verdict::Inconclusive));
+    // Without the refusal the same late message fails the device.
+    after.exchanges.remove(1);
+    assert_eq!(
+        judge(&run("session/get-replace", after)).verdict,
+        CaseVerdict::Fail
+    );
+}
+
+fn refused_exchange() -> Exchange {
+    let mut headers = Headers::default();
+    headers.push("Content-Type", "text/plain; charset=utf-8");
+    headers.push("Retry-After", "5");
+    Exchange {
+        request: HttpRequest {
+            method: "POST".into(),
+            target: "/dm".into(),
+            headers: Headers::default(),
+            body: Body(Vec::new()),
+        },
+        response: Some(HttpResponse {
+            status: 503,
+            headers,
+            body: Body(b"busy\n".to_vec()),
+        }),
+        failure: Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused {
+            detail: "the listener's budget of 1024 bytes for request bodies in flight was \
+                     taken by other requests"
+                .into(),
+        }),
+    }
+}

@@ -214,7 +214,7 @@ async fn run_serve_records_the_server_probe() {
     let case = srv.run_case(&s, &opts, None);
     let client = async {
         let config = peers::client_config(&s, &srv.url, &BTreeSet::new());
-        runner::drive_client(&mut dmct_session::Client::new(config), &opts).await
+        runner::drive_client(&mut dmct_session::Client::new(config), &opts, None).await
     };
     let (run, _) = tokio::join!(case, client);
     assert_eq!(

@@ -19,6 +19,7 @@ use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
+mod fdlimit;
 mod interrupt;
 mod modes;
 mod peer;
@@ -63,6 +64,40 @@ struct Common {
     profile: Option<PathBuf>,
     #[command(flatten)]
     seed: Seed,
+}
+
+/// What dmct's listener takes on at once, all connections together (README: Limits).
+#[derive(clap::Args, Clone)]
+struct Capacity {
+    /// Bytes of request bodies dmct's listener holds at once, all connections together;
+    /// a body past it is answered 503 with Retry-After and recorded as refused by the
+    /// harness (its case inconclusive)
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    max_inflight_bytes: usize,
+    /// Connections dmct's listener keeps open at once; a new one past it is answered 503
+    /// and closed (lowered to fit the open-file limit)
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+}
+
+impl Capacity {
+    /// Set a listener's limits; `fds_each` is the descriptors one connection costs.
+    fn apply(&self, limits: &mut dmct_net::Limits, fds_each: u64) -> Result<()> {
+        if self.max_inflight_bytes < limits.max_body {
+            bail!(
+                "--max-inflight-bytes {} is below --max-body {}: a body the harness accepts \
+                 could never be held",
+                self.max_inflight_bytes,
+                limits.max_body
+            );
+        }
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        limits.max_inflight = self.max_inflight_bytes;
+        limits.max_connections = fdlimit::cap(self.max_connections, fds_each);
+        Ok(())
+    }
 }
 
 /// Where the SessionIDs and nonces dmct generates come from.
@@ -459,6 +494,8 @@ enum Command {
         #[command(flatten)]
         listen: Listen,
         #[command(flatten)]
+        capacity: Capacity,
+        #[command(flatten)]
         gate: Gate,
         #[command(flatten)]
         wire: Wire,
@@ -569,6 +606,8 @@ enum Command {
         client_user: String,
         #[command(flatten)]
         listen_tls: Listen,
+        #[command(flatten)]
+        capacity: Capacity,
         /// Remove credentials, digests and nonces from what is written
         #[arg(long)]
         redact: bool,
@@ -619,6 +658,8 @@ enum PeerCommand {
         /// Largest HTTP body accepted, in bytes (larger ones are answered 413)
         #[arg(long, default_value_t = 16 * 1024 * 1024)]
         max_body: usize,
+        #[command(flatten)]
+        capacity: Capacity,
         /// Break a rule on purpose, once per session (see `dmct list faults`)
         #[arg(long, value_name = "NAME")]
         fault: Vec<String>,
@@ -728,6 +769,7 @@ fn descriptors_for_the_runtime() -> Result<()> {
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
+    fdlimit::raise();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -767,6 +809,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 encoding,
                 accounts,
                 listen,
+                capacity,
                 gate,
                 wire,
             } => {
@@ -781,6 +824,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 }
                 let selection = selection(&gate)?;
                 let mut opts = options(&common)?;
+                capacity.apply(&mut opts.limits, 1)?;
                 opts.client_encoding = encoding.map(Into::into);
                 opts.verproto_param = wire.verproto();
                 opts.wait_first = Duration::from_secs(wait);
@@ -883,10 +927,27 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 Ok(ExitCode::from(interrupt::INTERRUPTED))
             }
             Command::Selftest { common } => {
-                let opts = options(&common)?;
+                let mut opts = options(&common)?;
                 let scenarios = scenarios(&common)?;
+                let mut signals = interrupt::Signals::catch()?;
+                let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
+                opts.collector = Some(collector.clone());
+                // Said once the signals are caught: a signal from here on is ours.
+                eprintln!(
+                    "dmct: selftest running: the built-in peers, conformant and faulty, in \
+                     every scenario"
+                );
                 let started = Instant::now();
-                let runs = dmct_suite::selftest(&scenarios, &opts).await?;
+                let ended = signals.race(dmct_suite::selftest(&scenarios, &opts)).await;
+                signals.exit_on_next(ended.is_err());
+                let (runs, interrupted) = match ended {
+                    Ok(runs) => (runs?, None),
+                    Err(signal) => {
+                        interrupt::announce(signal);
+                        let (runs, running) = collector.take();
+                        (runs, Some((signal, running)))
+                    }
+                };
                 let mut report = dmct_suite::report_with(
                     "selftest",
                     &runs,
@@ -894,6 +955,12 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &dmct_rules::Profile::default(),
                     opts.seed,
                 );
+                if let Some((signal, running)) = interrupted {
+                    // A self-test cut short proves nothing: its reports say how far it got.
+                    dmct_suite::interrupted::mark(&mut report, running, signal);
+                    write_and_print(&common.out, &report, &runs)?;
+                    return Ok(ExitCode::from(interrupt::INTERRUPTED));
+                }
                 let mut st = dmct_suite::selftest_summary(&report.cases);
                 st.harness_failures = dmct_suite::judge_harness(&runs);
                 let ok = st.conformant_pass
@@ -925,11 +992,25 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 if let Some(code) = preflight::probe(&target, &opts).await {
                     return Ok(code);
                 }
+                let mut signals = interrupt::Signals::catch()?;
+                let collector = std::sync::Arc::new(dmct_suite::interrupted::Collector::default());
+                opts.collector = Some(collector.clone());
+                eprintln!("dmct: driving the DM server at {url}");
                 let started = Instant::now();
                 let mut target = target;
                 target.probes = probe.into_iter().map(Into::into).collect();
-                let run = runner::drive_external_server(&target, &opts).await;
-                let mut runs = vec![run];
+                let ended = signals
+                    .race(runner::drive_external_server(&target, &opts))
+                    .await;
+                signals.exit_on_next(ended.is_err());
+                let (mut runs, interrupted) = match ended {
+                    Ok(run) => (vec![run], None),
+                    Err(signal) => {
+                        interrupt::announce(signal);
+                        let (runs, running) = collector.take();
+                        (runs, Some((signal, running)))
+                    }
+                };
                 let mut report = dmct_suite::report_with(
                     "drive",
                     &runs,
@@ -937,10 +1018,17 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
+                if let Some((signal, running)) = interrupted {
+                    dmct_suite::interrupted::mark(&mut report, running, signal);
+                }
                 if redact {
                     dmct_suite::redact::outputs(&mut report, &mut runs);
                 }
-                finish(&common.out, &report, &runs)
+                let code = finish(&common.out, &report, &runs)?;
+                Ok(match interrupted {
+                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
+                    None => code,
+                })
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { file } => {
@@ -985,6 +1073,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 client_secret,
                 client_user,
                 listen_tls,
+                capacity,
                 redact,
                 wire,
             } => {
@@ -993,7 +1082,11 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 config.limits = dmct_net::Limits {
                     max_body: common.max_body,
                     exchange_timeout: Duration::from_secs(common.exchange_timeout),
+                    notices: dmct_net::Notices::stderr(),
+                    ..dmct_net::Limits::default()
                 };
+                // A device's connection and the proxy's own to the upstream.
+                capacity.apply(&mut config.limits, 2)?;
                 config.upstream_tls = client_tls(&common.trust)?;
                 config.listen_tls = server_tls(&listen_tls)?;
                 config.public_url = public_url;
@@ -1069,6 +1162,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     listen_tls,
                     exchange_timeout,
                     max_body,
+                    capacity,
                     fault,
                     seed,
                     wire,
@@ -1096,11 +1190,15 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                             .map(|s| s.server)
                             .context("the built-in session/every-command scenario is missing")?,
                     };
+                    let mut limits = dmct_net::Limits {
+                        max_body,
+                        exchange_timeout: Duration::from_secs(exchange_timeout),
+                        notices: dmct_net::Notices::stderr(),
+                        ..dmct_net::Limits::default()
+                    };
+                    capacity.apply(&mut limits, 1)?;
                     let opts = Options {
-                        limits: dmct_net::Limits {
-                            max_body,
-                            exchange_timeout: Duration::from_secs(exchange_timeout),
-                        },
+                        limits,
                         server_tls: tls,
                         verproto_param: wire.verproto(),
                         seed: seed.value()?,
@@ -1187,6 +1285,8 @@ fn options(c: &Common) -> Result<Options> {
         limits: dmct_net::Limits {
             max_body: c.max_body,
             exchange_timeout: Duration::from_secs(c.exchange_timeout),
+            notices: dmct_net::Notices::stderr(),
+            ..dmct_net::Limits::default()
         },
         client_tls: client_tls(&c.trust)?,
         seed: c.seed.value()?,
@@ -1218,8 +1318,8 @@ fn profile(file: Option<&Path>) -> Result<dmct_rules::Profile> {
 }
 
 fn check_url(url: &str) -> Result<()> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        bail!("not an http:// or https:// URL: {url}");
+    if let Err(e) = dmct_proto::url::Url::parse(url) {
+        bail!("{e}: {url}");
     }
     Ok(())
 }
@@ -1489,9 +1589,25 @@ async fn serve_cases(
 /// Tell the operator of requests no case took (a second device, a late retry, a new
 /// session after the case's ended): answered 503, never judged.
 fn tell_apart(server: &dmct_suite::ExternalServer, left_out: &LeftOut) {
+    let mut refused = 0;
     for a in server.take_apart() {
-        eprintln!("      left out of every case: {a}");
+        // The listener's own refusals (a flood past its limits) are told by count, not
+        // one line each; left-out.json keeps them all.
+        if matches!(
+            a.exchange.failure,
+            Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused { .. })
+        ) {
+            refused += 1;
+        } else {
+            eprintln!("      left out of every case: {a}");
+        }
         lock(left_out).push(a);
+    }
+    if refused > 0 {
+        eprintln!(
+            "      left out of every case: {refused} request(s) refused (503) at dmct's limits \
+             (--max-inflight-bytes, --max-connections); see left-out.json"
+        );
     }
 }
 

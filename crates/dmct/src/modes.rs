@@ -20,6 +20,9 @@ const ACCOUNT: &[&str] = &[
 /// dmct's listener (HTTPS, client certificates).
 const LISTENER: &[&str] = &["tls", "cert", "key", "ca_out", "cert_name", "client_ca"];
 
+/// What dmct's listener takes on at once.
+const LISTENER_CAPACITY: &[&str] = &["max_inflight_bytes", "max_connections"];
+
 /// dmct's client talking to an https:// server.
 const CLIENT_TLS: &[&str] = &["ca_file", "insecure", "client_cert", "client_key"];
 
@@ -56,7 +59,7 @@ impl RunMode {
                  talking to an https:// server",
             ),
             RunMode::TargetServer => (
-                all(&[LISTENER, CLIENT_WAITS]),
+                all(&[LISTENER, LISTENER_CAPACITY, CLIENT_WAITS]),
                 "with --target-server URL: dmct is the DM client here and nothing of dmct's \
                  listens or waits for a client",
             ),

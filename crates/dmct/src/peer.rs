@@ -66,6 +66,13 @@ pub async fn server(
             // Print and drop what was recorded, so a long-running peer stays small.
             rec.wait_beyond(0, Duration::from_secs(3600)).await;
             for ex in rec.take() {
+                // The listener's own refusals are told by count, once per burst.
+                if matches!(
+                    ex.failure,
+                    Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused { .. })
+                ) {
+                    continue;
+                }
                 n += 1;
                 let status = ex
                     .response
@@ -144,7 +151,7 @@ pub async fn client(
             .context("the Package 0 is refused")?;
     }
     let mut client = Client::new(config);
-    let (exchanges, closing) = runner::drive_client(&mut client, opts).await;
+    let (exchanges, closing) = runner::drive_client(&mut client, opts, None).await;
     for (i, ex) in exchanges.iter().enumerate() {
         let status = ex.response.as_ref().map_or_else(
             || "no response".to_owned(),

@@ -349,3 +349,80 @@ fn sigint_while_driving_a_server_writes_the_cases_so_far() {
     );
     no_temporaries(&out);
 }
+
+#[test]
+fn sigint_while_drive_waits_for_an_answer_keeps_the_exchanges_so_far() {
+    // The proxy holds the first answer of every session 4 s: the preflight's, then the
+    // driven session's, inside which the signal lands.
+    let server = peer_server(&[]);
+    let proxy_out = out_dir("interrupt-drive-proxy");
+    let (proxy, line, _plog) = start(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &server.url,
+            "--mutate",
+            "delay-response",
+            "--delay-ms",
+            "4000",
+            "--out",
+            proxy_out.to_str().unwrap(),
+        ],
+        "dmct: proxy at ",
+    );
+    let _proxy = Reaped(proxy);
+    let url = line["dmct: proxy at ".len()..]
+        .split(" -> ")
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = out_dir("interrupt-drive");
+    let (child, _, _log) = start(
+        &["drive", &url, "--out", out.to_str().unwrap()],
+        "dmct: driving the DM server at",
+    );
+    signal(&child, "INT");
+    assert_eq!(exit_code(child), Some(130));
+    let r = report(&out);
+    assert_eq!(r["interrupted"], true);
+    let cases = r["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{r:#}");
+    assert_eq!(cases[0]["verdict"], "inconclusive");
+    assert!(
+        cases[0]["ended"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SIGINT"),
+        "{r:#}"
+    );
+    no_temporaries(&out);
+}
+
+#[test]
+fn sigterm_during_selftest_writes_what_ran_and_is_not_a_pass() {
+    let out = out_dir("interrupt-selftest");
+    let (mut child, _, _log) = start(
+        &["selftest", "--out", out.to_str().unwrap()],
+        "dmct: selftest running",
+    );
+    // The self-test takes seconds: it is still running.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "selftest ended too soon"
+    );
+    signal(&child, "TERM");
+    assert_eq!(exit_code(child), Some(130));
+    let r = report(&out);
+    assert_eq!(r["interrupted"], true);
+    // The signal may land before the first case began; a case that was running is
+    // inconclusive, never a pass.
+    let cases = r["cases"].as_array().unwrap();
+    if let Some(last) = cases.last() {
+        assert_eq!(last["verdict"], "inconclusive", "{r:#}");
+    }
+    // No self-test verdict is claimed for a run cut short.
+    assert!(r.get("selftest").is_none_or(|s| s.is_null()), "{r:#}");
+    no_temporaries(&out);
+}

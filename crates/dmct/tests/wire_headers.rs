@@ -300,7 +300,7 @@ async fn fault_header_edits_are_valid_syntax() {
             responder.install(Some(Server::new(sc, s.server.clone())));
             let mut cc = peers::client_config(&s, &url, &client_faults);
             cc.verproto_param = form;
-            let (exchanges, _) = runner::drive_client(&mut Client::new(cc), &opts).await;
+            let (exchanges, _) = runner::drive_client(&mut Client::new(cc), &opts, None).await;
             assert!(!exchanges.is_empty());
             let c = rec.lock().unwrap()[0].clone();
             let (sent, answered) = c.lock().unwrap().clone();
@@ -364,7 +364,7 @@ async fn the_proxys_own_answers_are_valid_syntax() {
         responder.install(Some(Server::new(sc, s.server.clone())));
         let mut cc = peers::client_config(&s, &format!("{url}/dm"), &BTreeSet::new());
         cc.verproto_param = form;
-        let (exchanges, _) = runner::drive_client(&mut Client::new(cc), &opts).await;
+        let (exchanges, _) = runner::drive_client(&mut Client::new(cc), &opts, None).await;
         // The proxy's challenge, the repeated Package #1, the rest of the session.
         assert!(exchanges.len() >= 3, "{exchanges:#?}");
         let (requests, responses) = check_all(&rec, want(form));
@@ -398,7 +398,7 @@ async fn the_proxys_own_answers_are_valid_syntax() {
         let cc = peers::client_config(&s, &format!("{url}/dm"), &BTreeSet::new());
         let mut opts = quick(VerProtoParam::Quoted);
         opts.limits.exchange_timeout = Duration::from_secs(5);
-        runner::drive_client(&mut Client::new(cc), &opts).await;
+        runner::drive_client(&mut Client::new(cc), &opts, None).await;
         let c = rec.lock().unwrap()[0].clone();
         let resps = heads(&c.lock().unwrap().1, false);
         assert_eq!(resps[0].start, status, "{resps:?}");

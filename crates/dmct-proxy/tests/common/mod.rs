@@ -29,6 +29,7 @@ pub fn limits() -> Limits {
     Limits {
         max_body: 1024 * 1024,
         exchange_timeout: Duration::from_secs(10),
+        ..Limits::default()
     }
 }
 
@@ -98,7 +99,7 @@ pub fn client(scenario: &Scenario, url: &str, faults: &BTreeSet<ClientFault>) ->
 
 /// One session of `client`: its own view of the exchanges, and how it ended.
 pub async fn drive(client: &mut Client) -> (Vec<Exchange>, Closing) {
-    runner::drive_client(client, &opts()).await
+    runner::drive_client(client, &opts(), None).await
 }
 
 /// The one DM session the proxy recorded.

@@ -211,6 +211,35 @@ rule!(
 );
 
 rule!(
+    /// Every element outside Data content is SyncML's or MetInf's: a foreign
+    /// namespace where a SyncML element stands makes the message no SyncML document
+    /// (errata to issue 14, item 7). WBXML cannot carry a namespace outside its code
+    /// pages, so only XML can break this.
+    SyncmlNamespace, "msg/syncml-namespace", |view, role| {
+        sent(view, role)
+            .iter()
+            .map(|m| {
+                let found = &m.decoded.foreign;
+                let Some(first) = found.first.first() else {
+                    return m.pass("every element outside Data is SyncML's or MetInf's");
+                };
+                let more = match found.count {
+                    1 => String::new(),
+                    n => format!(" ({} such elements in the message)", n),
+                };
+                m.fail(
+                    format!(
+                        "{} is in namespace {:?} where a SyncML element stands{more}",
+                        first.path, first.namespace
+                    ),
+                    m.decoded.excerpt(&first.span),
+                )
+            })
+            .collect()
+    }
+);
+
+rule!(
     /// No message larger than the MaxMsgSize the peer announced.
     MaxMsgSize, "msg/max-msg-size", |view, role| {
         let peer = super::other(role);

@@ -324,7 +324,7 @@ rule!(
                 continue;
             };
             let target = &view.exchanges[next.index].exchange.request.target;
-            let (_, want) = dmct_proto::split_url(uri);
+            let want = dmct_proto::url::target_of(uri);
             if *target == want || target == uri {
                 out.push(next.pass("the message went to the RespURI"));
             } else {

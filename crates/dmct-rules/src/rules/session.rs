@@ -89,7 +89,7 @@ fn reauth_problems(
         p.push("no Replace of ./DevInfo: the device information was not sent again".into());
     }
     if let Some(resp_uri) = &challenge.hdr.resp_uri {
-        let (_, wanted) = dmct_proto::split_url(resp_uri);
+        let wanted = dmct_proto::url::target_of(resp_uri);
         if target != wanted {
             p.push(format!(
                 "sent to {target}, not to the RespURI {resp_uri} the server gave"
