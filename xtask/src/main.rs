@@ -8,6 +8,11 @@
 //! through the proxy (recording and live checking on), with the ratios;
 //! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
 //! loopback HTTP against one server and reports sessions/s and peak memory;
+//! `cargo xtask faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release]` runs the
+//! `dmct` binary under signals, a full disk, a read-only `--out`, tight limits and
+//! dropped connections;
+//! `cargo xtask fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release]`
+//! fuzzes the decoders and the checker;
 //! `cargo xtask ci` runs what `.ci/run` runs.
 
 use anyhow::{Context, Result, bail};
@@ -15,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod bench;
+mod faults;
+mod fuzz;
 mod load;
 mod mem_bench;
 mod proxy_bench;
@@ -40,9 +47,11 @@ fn main() -> Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
             proxy_bench::proxy(&root(), args.get(2).map(String::as_str).unwrap_or("10"))
         }
+        Some("faults") => faults::faults(&root(), &args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root(), &args[1..]),
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
-            "usage: cargo xtask vectors [--check] | catalog | props [CASES] | bench codec | bench memory [MB] | bench proxy [SECONDS] | load [SESSIONS] | ci"
+            "usage: cargo xtask vectors [--check] | catalog | props [CASES] | bench codec | bench memory [MB] | bench proxy [SECONDS] | load [SESSIONS] | faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release] | fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release] | ci"
         ),
     }
 }
@@ -135,5 +144,8 @@ fn ci() -> Result<()> {
         "warnings",
     ]))?;
     run(Command::new("cargo").args(["test", "--workspace"]))?;
-    vectors(true)
+    vectors(true)?;
+    let budget = ["--seconds".to_owned(), "60".to_owned()];
+    fuzz::fuzz(&root(), &budget)?;
+    faults::faults(&root(), &budget)
 }

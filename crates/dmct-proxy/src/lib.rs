@@ -91,7 +91,8 @@ mod check;
 mod delivery;
 mod mutation;
 mod proxy;
-mod scan;
+#[doc(hidden)] // public for the fuzz targets (dmct-fuzz) only
+pub mod scan;
 mod upstream;
 
 pub use mutation::{Mutation, UnknownMutation};

@@ -287,9 +287,21 @@ impl ProxyHandle {
         let ProxyHandle { serve, shared, .. } = self;
         serve.shutdown().await;
         shared.stopped.store(true, Ordering::SeqCst);
-        // Stopping joins the checker thread: not on the runtime's own threads.
+        // Stopping joins the checker thread: not on the runtime's own threads. Not by
+        // spawn_blocking, which panics when no thread can be made (a tight memory limit,
+        // found by the fault tests): then it is joined here.
         let s = shared.clone();
-        let _ = tokio::task::spawn_blocking(move || s.checker.stop()).await;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let joiner = std::thread::Builder::new().spawn(move || {
+            s.checker.stop();
+            let _ = tx.send(());
+        });
+        match joiner {
+            Ok(_) => {
+                let _ = rx.await;
+            }
+            Err(_) => shared.checker.stop(),
+        }
         shared.upstream.clear();
         let cells = std::mem::take(&mut lock(&shared.sessions).order);
         lock(&shared.sessions).by_key.clear();

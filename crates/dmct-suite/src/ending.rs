@@ -30,9 +30,17 @@ fn how_it_ended(t: &Transcript, role: Role) -> (EndKind, String) {
         if let Some(f) = &last.failure {
             return match f {
                 ExchangeFailure::ConnectionClosed { detail } => {
-                    let who = match role {
-                        Role::Client => "the client",
-                        Role::Server => "the server",
+                    // The proxy's one transcript holds both sides' failures; its detail
+                    // says whose ("upstream: ..." or "client gone: ...").
+                    let who = if detail.starts_with("upstream") {
+                        "the server"
+                    } else if detail.starts_with("client gone") {
+                        "the client"
+                    } else {
+                        match role {
+                            Role::Client => "the client",
+                            Role::Server => "the server",
+                        }
                     };
                     (
                         EndKind::ConnectionReset,
@@ -238,6 +246,38 @@ mod tests {
             EndKind::NotRun
         );
         assert_eq!(ended(vec![], Closing::Stopped), EndKind::Stopped);
+    }
+
+    #[test]
+    fn a_proxy_transcript_blames_the_side_that_closed() {
+        // Found by the fault tests: the upstream dropping the connection was told as the
+        // client closing it, in the client's case of a proxied session.
+        let t = |detail: &str| Transcript {
+            exchanges: vec![exchange(
+                None,
+                Some(ExchangeFailure::ConnectionClosed {
+                    detail: detail.into(),
+                }),
+            )],
+            ..Transcript::default()
+        };
+        let upstream = t("upstream: connection closed before message completed");
+        for role in [Role::Client, Role::Server] {
+            let e = session_end(&upstream, role);
+            assert!(e.detail.starts_with("the server closed"), "{}", e.detail);
+        }
+        let gone = t("client gone: the device closed its connection");
+        assert!(
+            session_end(&gone, Role::Server)
+                .detail
+                .starts_with("the client closed")
+        );
+        let plain = t("reset by peer");
+        assert!(
+            session_end(&plain, Role::Client)
+                .detail
+                .starts_with("the client closed")
+        );
     }
 
     #[test]

@@ -15,10 +15,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {}", dmct_net::io_words(.source))]
+#[error("cannot write {path}: {}", dmct_net::io_words(.cause))]
 pub struct OutputError {
     pub path: PathBuf,
-    pub source: std::io::Error,
+    /// Not named `source`: the message already words it, and a source would repeat it.
+    pub cause: std::io::Error,
 }
 
 /// Write `bytes` to `path` through a temporary file in the same directory, synced and
@@ -26,7 +27,7 @@ pub struct OutputError {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let err = |source| OutputError {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let mut name = path.file_name().unwrap_or_default().to_owned();
     name.push(format!(".tmp-{}", std::process::id()));
@@ -50,21 +51,21 @@ pub fn check_dir(dir: &Path) -> Result<(), OutputError> {
     if dir.exists() && !dir.is_dir() {
         return Err(OutputError {
             path: dir.to_owned(),
-            source: std::io::Error::other("it exists and is not a directory"),
+            cause: std::io::Error::other("it exists and is not a directory"),
         });
     }
     std::fs::create_dir_all(dir).map_err(|source| OutputError {
         path: dir.to_owned(),
-        source,
+        cause: source,
     })?;
     let probe = dir.join(format!(".dmct-probe-{}", std::process::id()));
     write_atomic(&probe, b"dmct checks it can write here\n").map_err(|e| OutputError {
         path: dir.to_owned(),
-        source: e.source,
+        cause: e.cause,
     })?;
     std::fs::remove_file(&probe).map_err(|source| OutputError {
         path: probe.clone(),
-        source,
+        cause: source,
     })
 }
 
@@ -153,7 +154,7 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
     let tdir = dir.join("transcripts");
     std::fs::create_dir_all(&tdir).map_err(|source| OutputError {
         path: tdir.clone(),
-        source,
+        cause: source,
     })?;
     // The same names as the report's `transcript` fields ([`crate::report_with`]).
     for (r, name) in runs.iter().zip(transcript_names(runs)) {

@@ -70,10 +70,19 @@ impl Signals {
         }
     }
 
-    /// From now on (the reports are being written), a signal ends the process at once
-    /// with [`INTERRUPTED`]: the operator asked twice, or asked while the run ended.
-    pub fn exit_on_next(mut self) {
+    /// From now on (the reports are being written), a second signal ends the process
+    /// at once with [`INTERRUPTED`]. `signalled`: a signal already stopped the run, so the
+    /// next is the second; else the first one lets the reports of the run that ended be
+    /// written (exiting at once then lost a whole run's report).
+    pub fn exit_on_next(mut self, signalled: bool) {
         tokio::spawn(async move {
+            if !signalled {
+                let name = self.next().await;
+                eprintln!(
+                    "dmct: {name}: the run has ended; writing its reports (a second signal \
+                     exits at once)"
+                );
+            }
             let name = self.next().await;
             eprintln!(
                 "dmct: {name} while the reports were written: stopping now; the files \

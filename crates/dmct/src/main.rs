@@ -753,6 +753,20 @@ fn readable(msg: &str) -> String {
         .join(" ")
 }
 
+/// tokio's runtime panics when it cannot open its signal pipe (no descriptor left under
+/// a tight `ulimit -n`): holding as many descriptors as it opens first (epoll, its waker,
+/// the pipe and a copy) turns that into an error in words.
+fn descriptors_for_the_runtime() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let words = |e: std::io::Error| anyhow::anyhow!(dmct_net::io_words(&e));
+        let _a = std::os::unix::net::UnixStream::pair().map_err(words)?;
+        let _b = std::os::unix::net::UnixStream::pair().map_err(words)?;
+        let _c = std::os::unix::net::UnixStream::pair().map_err(words)?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     fdlimit::raise();
@@ -772,6 +786,7 @@ fn main() -> ExitCode {
 }
 
 fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
+    descriptors_for_the_runtime().context("cannot start the async runtime")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -878,8 +893,9 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     anyhow::Ok(Ok(runs))
                 };
                 let ended = signals.race(work).await;
-                // From here on, while the reports are written, a signal exits at once.
-                signals.exit_on_next();
+                // From here on, while the reports are written, a second signal exits at
+                // once (the one that stopped the run is the first).
+                signals.exit_on_next(ended.is_err());
                 let (runs, interrupted) = match ended {
                     Ok(done) => match done? {
                         Ok(runs) => (runs, None),
@@ -923,7 +939,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 );
                 let started = Instant::now();
                 let ended = signals.race(dmct_suite::selftest(&scenarios, &opts)).await;
-                signals.exit_on_next();
+                signals.exit_on_next(ended.is_err());
                 let (runs, interrupted) = match ended {
                     Ok(runs) => (runs?, None),
                     Err(signal) => {
@@ -986,7 +1002,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 let ended = signals
                     .race(runner::drive_external_server(&target, &opts))
                     .await;
-                signals.exit_on_next();
+                signals.exit_on_next(ended.is_err());
                 let (mut runs, interrupted) = match ended {
                     Ok(run) => (vec![run], None),
                     Err(signal) => {
@@ -1088,10 +1104,12 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 output::check_dir(&common.out).context("--out cannot take the reports")?;
                 let mut signals = interrupt::Signals::catch()?;
                 let started = Instant::now();
+                // Without --sessions, a signal is what stops the proxy.
+                let stopped_by_signal = sessions.is_none();
                 let (sessions, interrupted) =
                     proxy::run(proxy::ProxyArgs { config, sessions }, &mut signals).await?;
                 // A second signal while the reports are written exits at once.
-                signals.exit_on_next();
+                signals.exit_on_next(stopped_by_signal || interrupted.is_some());
                 if let Some(signal) = interrupted {
                     interrupt::announce(signal);
                 }
