@@ -1,0 +1,245 @@
+//! Reading without running: `check` of recorded transcripts, `decode` and `list`.
+
+use crate::*;
+
+pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
+    let mut worst = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        // A transcript, or a vector (`dmct export`, testcases/vectors/rules) holding one;
+        // an editor's UTF-8 byte order mark is no reason to refuse it.
+        let mut value: serde_json::Value =
+            serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+                .with_context(|| format!("{} is not JSON", f.display()))?;
+        // Neither the text nor a copy of the value outlives the parse: a large body
+        // would be held once more for each.
+        drop(text);
+        let expected = value.get("vector_format").map(|_| {
+            (
+                value["rule"].as_str().unwrap_or("").to_owned(),
+                value["expected"].as_str().unwrap_or("").to_owned(),
+            )
+        });
+        let t: dmct_proto::transcript::Transcript =
+            serde_json::from_value(match value.get_mut("transcript") {
+                Some(t) => t.take(),
+                None => value,
+            })
+            .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
+        // A Package 0 alone is something to judge (a device refused it: no exchange).
+        if t.exchanges.is_empty() && t.package0.is_none() {
+            bail!(
+                "{} holds no exchanges and no Package 0: there is nothing to judge",
+                f.display()
+            );
+        }
+        let mut bodies = t.exchanges.iter().flat_map(|e| {
+            std::iter::once(e.request.body.as_bytes())
+                .chain(e.response.as_ref().map(|r| r.body.as_bytes()))
+        });
+        if !t.exchanges.is_empty() && !bodies.any(|b| dmct_proto::decode(b).is_ok()) {
+            bail!(
+                "{} is not a DM session: none of its {} exchange(s) carries a SyncML DM \
+                 message, in XML or WBXML",
+                f.display(),
+                t.exchanges.len()
+            );
+        }
+        println!("{}:", f.display());
+        let mut all = dmct_rules::check(&t);
+        let waived = profile.apply(&mut all);
+        let findings: Vec<_> = all
+            .into_iter()
+            .filter(|x| x.verdict != dmct_rules::Verdict::NotApplicable || waived.contains(&x.rule))
+            .collect();
+        for x in &findings {
+            print!(
+                "  {} {} [{} {}, {}]",
+                x.verdict, x.rule, x.role, x.level, x.clause
+            );
+            if let Some(i) = x.exchange {
+                print!(" @ exchange {i}");
+            }
+            println!();
+            if x.verdict != dmct_rules::Verdict::Pass {
+                println!("      {}", x.detail);
+            }
+        }
+        if let Some((rule, want)) = expected {
+            let got = findings
+                .iter()
+                .filter(|x| x.rule == rule)
+                .map(|x| x.verdict.as_str())
+                .max_by_key(|v| match *v {
+                    "fail" => 3,
+                    "inconclusive" => 2,
+                    "pass" => 1,
+                    _ => 0,
+                })
+                .unwrap_or("not-applicable");
+            println!(
+                "  vector: {rule} expected {want}, checker says {got}: {}",
+                if got == want {
+                    "reproduced"
+                } else {
+                    "NOT REPRODUCED"
+                }
+            );
+        }
+        worst.push(CaseVerdict::from_findings(&findings));
+    }
+    Ok(exit_code(worst.into_iter()))
+}
+
+/// Read and decode a message from a file or standard input ("-").
+pub(crate) fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
+    let bytes = if file.as_os_str() == "-" {
+        use std::io::Read as _;
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("cannot read standard input")?;
+        b
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    dmct_proto::decode(&bytes)
+        .with_context(|| format!("{} is not a SyncML DM message", file.display()))
+}
+
+pub(crate) fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {
+    match what {
+        ListWhat::Rules if coverage => {
+            let rules = dmct_suite::coverage::rules(&dmct_suite::scenario::builtin()?);
+            let clauses = dmct_suite::coverage::by_clause(&rules);
+            if json {
+                let v = serde_json::json!({ "clauses": clauses, "rules": rules });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{:<36} {:>10} {:>8} {:>11} {:>12} {:>12}",
+                    "clause",
+                    "statements",
+                    "testable",
+                    "implemented",
+                    "with vectors",
+                    "caught fault"
+                );
+                for c in &clauses {
+                    println!(
+                        "{:<36} {:>10} {:>8} {:>11} {:>12} {:>12}",
+                        c.clause,
+                        c.statements,
+                        c.testable,
+                        c.implemented,
+                        c.with_vectors,
+                        c.with_caught_fault
+                    );
+                }
+                let testable: Vec<_> = rules
+                    .iter()
+                    .filter(|r| r.status == dmct_rules::RuleStatus::Testable)
+                    .collect();
+                let complete = testable.iter().filter(|r| r.complete()).count();
+                println!(
+                    "{complete} of {} testable rules have a check, vectors both ways and a caught fault",
+                    testable.len()
+                );
+                for r in testable.iter().filter(|r| !r.complete()) {
+                    println!("  incomplete: {}", r.id);
+                }
+            }
+        }
+        ListWhat::Rules => {
+            let all = dmct_rules::statements();
+            if json {
+                println!("{}", serde_json::to_string_pretty(all)?);
+            } else {
+                for i in all {
+                    let status = match i.status {
+                        dmct_rules::RuleStatus::Testable => String::new(),
+                        dmct_rules::RuleStatus::Untestable => "\tuntestable".into(),
+                        dmct_rules::RuleStatus::Deprecated => format!(
+                            "\tdeprecated{}",
+                            i.replaced_by
+                                .as_ref()
+                                .map(|r| format!(" (now {r})"))
+                                .unwrap_or_default()
+                        ),
+                    };
+                    let unconfirmed = if i.unconfirmed.is_some() {
+                        "\t(clause unconfirmed)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}{status}{unconfirmed}",
+                        i.id, i.level, i.binds, i.clause
+                    );
+                }
+            }
+        }
+        ListWhat::Scenarios => {
+            for s in dmct_suite::scenario::builtin()? {
+                let roles: Vec<_> = s.roles.iter().map(|r| r.as_str()).collect();
+                println!("{}\t{}\t{}", s.id, roles.join(","), s.title);
+            }
+        }
+        ListWhat::Cases => {
+            let mut cases = Vec::new();
+            for sc in dmct_suite::scenario::builtin()? {
+                for &role in &sc.roles {
+                    cases.push(serde_json::json!({
+                        "case": sc.id,
+                        "role": role,
+                        "title": sc.title,
+                        "rules": dmct_suite::vectors::expected_passes(&sc, role),
+                        "faults": sc.expect.faults.keys().collect::<Vec<_>>(),
+                    }));
+                }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cases)?);
+            } else {
+                for c in &cases {
+                    println!(
+                        "{}\t{}\t{}",
+                        c["case"].as_str().unwrap_or(""),
+                        c["role"].as_str().unwrap_or(""),
+                        c["title"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+        ListWhat::Mutations => {
+            for m in dmct_proxy::Mutation::ALL {
+                println!(
+                    "{}\t{}\tprovokes {}",
+                    m.name(),
+                    m.describe(),
+                    m.provokes().join(", ")
+                );
+            }
+        }
+        ListWhat::Faults => {
+            for f in dmct_session::ClientFault::ALL {
+                println!(
+                    "client\t{}\t{}\tbreaks {}",
+                    f.name(),
+                    f.describe(),
+                    f.breaks().join(", ")
+                );
+            }
+            for f in dmct_session::ServerFault::ALL {
+                println!(
+                    "server\t{}\t{}\tbreaks {}",
+                    f.name(),
+                    f.describe(),
+                    f.breaks().join(", ")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
