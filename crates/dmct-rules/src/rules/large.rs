@@ -23,8 +23,8 @@ fn objects(m: &dmct_proto::SyncML) -> Vec<Object<'_>> {
             continue;
         }
         let cmd_meta = match c {
-            Command::Add(x) | Command::Replace(x) => x.meta.as_ref(),
-            Command::Results(r) => r.meta.as_ref(),
+            Command::Add(x) | Command::Replace(x) => x.meta.as_deref(),
+            Command::Results(r) => r.meta.as_deref(),
             _ => None,
         };
         for it in items(c) {

@@ -109,7 +109,7 @@ impl Rule for SynchdrMsgRef {
                     m.m.body
                         .commands
                         .iter()
-                        .position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
+                        .position(|c| matches!(c, Command::Status(x) if std::ptr::eq(&**x, s)));
                 out.push(m.fail(
                     format!(
                         "the SyncHdr Status has MsgRef {:?}; the message it answers is MsgID {:?}",
@@ -178,7 +178,7 @@ impl Rule for CmdRefValid {
                     Some(Ok(None)) => {
                         let i =
                             m.m.body.commands.iter().position(
-                                |c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)),
+                                |c| matches!(c, Command::Status(x) if std::ptr::eq(&**x, s)),
                             );
                         out.push(m.fail(
                             format!(
@@ -240,7 +240,7 @@ impl Rule for CmdName {
                         m.m.body
                             .commands
                             .iter()
-                            .position(|x| matches!(x, Command::Status(y) if std::ptr::eq(y, s)));
+                            .position(|x| matches!(x, Command::Status(y) if std::ptr::eq(&**y, s)));
                     out.push(m.fail(
                         format!("Status says Cmd {:?} for a {} command", s.cmd, c.name()),
                         i.and_then(|i| m.cmd_excerpt(i)),
