@@ -16,11 +16,14 @@ fn large_package() -> SyncML {
     let items = (0..4500)
         .map(|i| Item {
             source: Some(LocRef::uri(format!("./Vendor/Inventory/App{i}/Version"))),
-            meta: Some(Meta {
-                format: Some("chr".into()),
-                r#type: Some("text/plain".into()),
-                ..Default::default()
-            }),
+            meta: Some(
+                Meta {
+                    format: Some("chr".into()),
+                    r#type: Some("text/plain".into()),
+                    ..Default::default()
+                }
+                .into(),
+            ),
             data: Some(Data::Text(format!(
                 "{i}.{}.{} build <{i}> & more",
                 i % 7,
@@ -40,7 +43,7 @@ fn large_package() -> SyncML {
             ..Default::default()
         },
         body: SyncBody {
-            commands: vec![dmct_proto::Command::Results(Results {
+            commands: vec![dmct_proto::Command::results(Results {
                 cmd_id: "2".into(),
                 msg_ref: Some("2".into()),
                 cmd_ref: "3".into(),

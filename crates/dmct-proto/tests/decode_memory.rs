@@ -38,13 +38,14 @@ fn tiny_gets(n: usize) -> Vec<u8> {
 }
 
 /// The bound, in multiples of the body, with a little headroom over what decoding
-/// costs today per tiny Get (19.8x measured: the element tree, then the typed model
-/// as the tree is given up, and the raw copy). Holding the tree and the model whole
-/// at once, or vectors with room for 4 Items, exceeds it. Issue 14 aims at 10x.
-const XML_RATIO: usize = 25;
+/// costs today per tiny Get (12.1x measured: the element tree, about 10x alone, then
+/// the typed model as the tree is given up, and the raw copy). Meta and Cred held
+/// inline in every command (19.8x), or vectors with room for 4 Items, exceed it.
+/// Issue 14 aims at 10x, which needs a smaller tree.
+const XML_RATIO: usize = 14;
 /// A tiny Get is 4 times smaller in WBXML than in XML; its tree and model are not
-/// (72x measured).
-const WBXML_RATIO: usize = 85;
+/// (44.4x measured).
+const WBXML_RATIO: usize = 50;
 
 #[test]
 fn many_tiny_commands_in_xml_cost_a_bounded_multiple_of_the_body() {
@@ -53,6 +54,7 @@ fn many_tiny_commands_in_xml_cost_a_bounded_multiple_of_the_body() {
     assert!(body.len() > 1_000_000, "{}", body.len());
     let (d, peak) = peak_of(|| dmct_proto::decode(&body).map(|d| d.message.body.commands.len()));
     assert_eq!(d, Ok(12_500));
+    eprintln!("xml tiny: {:.1}x", peak as f64 / body.len() as f64);
     assert!(
         peak <= XML_RATIO * body.len(),
         "decoding {} bytes held {peak} bytes at its peak ({}x)",
@@ -71,6 +73,7 @@ fn many_tiny_commands_in_wbxml_cost_a_bounded_multiple_of_the_body() {
     assert!(body.len() > 1_000_000, "{}", body.len());
     let (d, peak) = peak_of(|| dmct_proto::decode(&body).map(|d| d.message.body.commands.len()));
     assert_eq!(d, Ok(50_000));
+    eprintln!("wbxml tiny: {:.1}x", peak as f64 / body.len() as f64);
     assert!(
         peak <= WBXML_RATIO * body.len(),
         "decoding {} bytes held {peak} bytes at its peak ({}x)",
@@ -95,8 +98,9 @@ fn one_huge_datum_costs_a_small_multiple_of_the_body() {
     for body in [xml.as_bytes(), &wbxml[..]] {
         let (d, peak) = peak_of(|| dmct_proto::decode(body).map(|d| d.message.body.commands.len()));
         assert_eq!(d, Ok(1));
+        eprintln!("huge: {:.2}x", peak as f64 / body.len() as f64);
         assert!(
-            peak <= 4 * body.len(),
+            peak <= 3 * body.len(),
             "decoding {} bytes held {peak} bytes at its peak",
             body.len()
         );

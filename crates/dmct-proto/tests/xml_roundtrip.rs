@@ -146,9 +146,9 @@ fn item() -> BoxedStrategy<Item> {
             )| Item {
                 target,
                 source,
-                source_parent,
-                target_parent,
-                meta,
+                source_parent: source_parent.map(Box::new),
+                target_parent: target_parent.map(Box::new),
+                meta: meta.map(Box::new),
                 data,
                 more_data,
                 extensions,
@@ -171,8 +171,8 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
             |(cmd_id, no_resp, cred, meta, correlator, items, extensions)| ItemCmd {
                 cmd_id,
                 no_resp,
-                cred,
-                meta,
+                cred: cred.map(Box::new),
+                meta: meta.map(Box::new),
                 correlator,
                 items,
                 extensions,
@@ -194,7 +194,7 @@ fn leaf_command() -> BoxedStrategy<Command> {
             Command::Alert(Alert {
                 cmd_id,
                 no_resp,
-                cred,
+                cred: cred.map(Box::new),
                 data,
                 correlator,
                 items,
@@ -222,15 +222,15 @@ fn leaf_command() -> BoxedStrategy<Command> {
                 (target_ref, source_ref, cred),
                 (chal, data, items, extensions),
             )| {
-                Command::Status(Status {
+                Command::status(Status {
                     cmd_id,
                     msg_ref,
                     cmd_ref,
                     cmd: cmd.into(),
                     target_ref,
                     source_ref,
-                    cred,
-                    chal: chal.map(|meta| Chal { meta }),
+                    cred: cred.map(Box::new),
+                    chal: chal.map(|meta| Box::new(Chal { meta })),
                     data,
                     items,
                     extensions,
@@ -247,11 +247,11 @@ fn leaf_command() -> BoxedStrategy<Command> {
     )
         .prop_map(
             |(cmd_id, msg_ref, cmd_ref, meta, (target_ref, source_ref), items)| {
-                Command::Results(Results {
+                Command::results(Results {
                     cmd_id,
                     msg_ref,
                     cmd_ref,
-                    meta,
+                    meta: meta.map(Box::new),
                     target_ref,
                     source_ref,
                     items,
@@ -287,7 +287,7 @@ fn command() -> BoxedStrategy<Command> {
             let c = Container {
                 cmd_id,
                 no_resp,
-                meta,
+                meta: meta.map(Box::new),
                 commands,
                 extensions: vec![],
             };

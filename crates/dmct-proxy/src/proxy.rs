@@ -759,7 +759,7 @@ impl Shared {
             for cmd in m.operations() {
                 let mut st = build::command_status(&m.hdr.msg_id, cmd, code);
                 if let Command::Status(x) = &mut st {
-                    x.chal = Some(chal.clone());
+                    x.chal = Some(Box::new(chal.clone()));
                 }
                 b.push(st);
             }

@@ -80,13 +80,13 @@ pub fn set_cmd_id(cmd: &mut Command, id: String) {
 
 /// The Status answering a peer's SyncHdr (CmdRef 0), optionally with a challenge.
 pub fn synchdr_status(peer: &SyncHdr, code: u16, chal: Option<Chal>) -> Command {
-    Command::Status(Status {
+    Command::status(Status {
         msg_ref: peer.msg_id.clone(),
         cmd_ref: "0".into(),
         cmd: "SyncHdr".into(),
         target_ref: vec![peer.target.loc_uri.clone()],
         source_ref: vec![peer.source.loc_uri.clone()],
-        chal,
+        chal: chal.map(Box::new),
         data: code.to_string(),
         ..Default::default()
     })
@@ -94,7 +94,7 @@ pub fn synchdr_status(peer: &SyncHdr, code: u16, chal: Option<Chal>) -> Command 
 
 /// The Status answering one of a peer's commands.
 pub fn command_status(msg_id: &str, cmd: &Command, code: u16) -> Command {
-    Command::Status(Status {
+    Command::status(Status {
         msg_ref: msg_id.into(),
         cmd_ref: cmd.cmd_id().unwrap_or("0").into(),
         cmd: cmd.name().into(),
@@ -121,7 +121,7 @@ pub fn refusal_statuses<'a>(
         .map(move |c| {
             let mut s = command_status(&msg.hdr.msg_id, c, code);
             if let Command::Status(x) = &mut s {
-                x.chal = Some(chal.clone());
+                x.chal = Some(Box::new(chal.clone()));
             }
             s
         })
@@ -269,7 +269,7 @@ fn cut(
         with_item(&mut chunk, |item| {
             item.data = Some(Data::Text(head.to_owned()));
             item.more_data = true;
-            let meta = item.meta.get_or_insert_with(Meta::default);
+            let meta = item.meta.get_or_insert_with(Default::default);
             meta.size = if q.continued {
                 None
             } else {

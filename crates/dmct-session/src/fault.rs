@@ -104,7 +104,7 @@ impl Edit {
                     _ => None,
                 });
                 match slot {
-                    Some(s) => *s = Some(cred),
+                    Some(s) => *s = Some(Box::new(cred)),
                     None => return false,
                 }
             }
@@ -160,7 +160,7 @@ impl Edit {
                 {
                     return false;
                 }
-                m.body.commands.push(Command::Status(Status {
+                m.body.commands.push(Command::status(Status {
                     msg_ref,
                     cmd_ref: "1".into(),
                     cmd: "Status".into(),
@@ -594,7 +594,7 @@ impl ServerFault {
                 };
                 m.body.commands.insert(
                     1.min(m.body.commands.len()),
-                    Command::Status(Status {
+                    Command::status(Status {
                         msg_ref: peer.hdr.msg_id.clone(),
                         cmd_ref: r.cmd_id.clone(),
                         cmd: "Results".into(),

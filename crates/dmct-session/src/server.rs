@@ -699,9 +699,12 @@ fn has_credentials(req: &HttpRequest, msg: &SyncML) -> bool {
 fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
     let item = |target: &str, data: Option<&String>, format: Option<&String>| Item {
         target: Some(LocRef::uri(target)),
-        meta: format.map(|f| Meta {
-            format: Some(f.clone()),
-            ..Default::default()
+        meta: format.map(|f| {
+            Meta {
+                format: Some(f.clone()),
+                ..Default::default()
+            }
+            .into()
         }),
         data: data.map(|d| Data::Text(d.clone())),
         ..Default::default()

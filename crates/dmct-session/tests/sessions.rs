@@ -798,9 +798,12 @@ fn chunk(target: &str, data: &str, more: bool, size: Option<usize>) -> Command {
             target: Some(dmct_proto::LocRef::uri(target)),
             data: Some(dmct_proto::Data::Text(data.into())),
             more_data: more,
-            meta: size.map(|n| dmct_proto::Meta {
-                size: Some(n.to_string()),
-                ..Default::default()
+            meta: size.map(|n| {
+                dmct_proto::Meta {
+                    size: Some(n.to_string()),
+                    ..Default::default()
+                }
+                .into()
             }),
             ..Default::default()
         }],
@@ -1125,7 +1128,7 @@ fn a_refused_message_gets_a_status_for_every_command_results_included() {
         data: Some("1201".into()),
         ..Default::default()
     }));
-    b.push(Command::Results(dmct_proto::Results {
+    b.push(Command::results(dmct_proto::Results {
         msg_ref: Some("1".into()),
         cmd_ref: "9".into(),
         ..Default::default()

@@ -250,12 +250,12 @@ pub fn package0_vectors() -> Vec<(Package0Vector, Vec<u8>)> {
         .collect()
 }
 
-fn meta_chr() -> Option<Meta> {
-    Some(Meta {
+fn meta_chr() -> Option<Box<Meta>> {
+    Some(Box::new(Meta {
         format: Some("chr".into()),
         r#type: Some("text/plain".into()),
         ..Default::default()
-    })
+    }))
 }
 
 fn hdr(msg_id: &str, from_client: bool) -> SyncHdr {
@@ -335,12 +335,12 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
         },
     };
     let status = |cmd_id: &str, cmd_ref: &str, cmd: &str, code: &str, chal: Option<Chal>| {
-        Command::Status(Status {
+        Command::status(Status {
             cmd_id: cmd_id.into(),
             msg_ref: "1".into(),
             cmd_ref: cmd_ref.into(),
             cmd: cmd.into(),
-            chal,
+            chal: chal.map(Box::new),
             data: code.into(),
             ..Default::default()
         })
@@ -434,7 +434,7 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
             commands: vec![
                 status("1", "0", "SyncHdr", "200", None),
                 status("2", "2", "Get", "200", None),
-                Command::Results(Results {
+                Command::results(Results {
                     cmd_id: "3".into(),
                     msg_ref: Some("2".into()),
                     cmd_ref: "2".into(),
@@ -450,15 +450,18 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                     correlator: Some("abc123".into()),
                     items: vec![Item {
                         source: Some(LocRef::uri("./FUMO/Update")),
-                        meta: Some(Meta {
-                            r#type: Some(
-                                "org.openmobilealliance.dm.firmwareupdate.devicerequest".into(),
-                            ),
-                            format: Some("int".into()),
-                            mark: Some("critical".into()),
-                            emi: vec!["vendor-hint".into()],
-                            ..Default::default()
-                        }),
+                        meta: Some(
+                            Meta {
+                                r#type: Some(
+                                    "org.openmobilealliance.dm.firmwareupdate.devicerequest".into(),
+                                ),
+                                format: Some("int".into()),
+                                mark: Some("critical".into()),
+                                emi: vec!["vendor-hint".into()],
+                                ..Default::default()
+                            }
+                            .into(),
+                        ),
                         data: Some(Data::Text("200".into())),
                         ..Default::default()
                     }],
@@ -473,12 +476,15 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
         body: SyncBody {
             commands: vec![Command::Replace(ItemCmd {
                 cmd_id: "1".into(),
-                meta: Some(Meta {
-                    format: Some("b64".into()),
-                    r#type: Some("application/octet-stream".into()),
-                    size: Some("100000".into()),
-                    ..Default::default()
-                }),
+                meta: Some(
+                    Meta {
+                        format: Some("b64".into()),
+                        r#type: Some("application/octet-stream".into()),
+                        size: Some("100000".into()),
+                        ..Default::default()
+                    }
+                    .into(),
+                ),
                 items: vec![Item {
                     more_data: true,
                     ..item(

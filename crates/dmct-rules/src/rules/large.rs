@@ -1,8 +1,9 @@
 //! Large objects (DM Protocol §2.2): chunks, Size, 213, MaxObjSize.
 
-use super::{announced, items, other, sent, session_msgs};
+use super::{Msg, announced, items, other, sent, session_msgs};
 use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::Command;
+use std::collections::HashMap;
 
 /// (command index, target or source URI, the Item, the command's Meta) of every
 /// object-carrying Item of a message.
@@ -23,8 +24,8 @@ fn objects(m: &dmct_proto::SyncML) -> Vec<Object<'_>> {
             continue;
         }
         let cmd_meta = match c {
-            Command::Add(x) | Command::Replace(x) => x.meta.as_ref(),
-            Command::Results(r) => r.meta.as_ref(),
+            Command::Add(x) | Command::Replace(x) => x.meta.as_deref(),
+            Command::Results(r) => r.meta.as_deref(),
             _ => None,
         };
         for it in items(c) {
@@ -135,41 +136,43 @@ impl Rule for ChunkAnswered213 {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
             let mine = session_msgs(view, role, p.session());
+            // The first Status answering each of p's commands, once per message, so
+            // many chunks do not scan every Status each.
+            let pid = p.m.hdr.msg_id.trim();
+            let mut first: HashMap<&str, (&Msg, usize)> = HashMap::new();
+            for m in &mine {
+                for (i, x) in m.m.body.commands.iter().enumerate() {
+                    if let Command::Status(s) = x
+                        && s.msg_ref.trim() == pid
+                    {
+                        first.entry(s.cmd_ref.trim()).or_insert((m, i));
+                    }
+                }
+            }
             for c in &p.m.body.commands {
                 if !items(c).iter().any(|i| i.more_data) {
                     continue;
                 }
                 let id = c.cmd_id().unwrap_or("").trim();
-                let answer = mine.iter().find_map(|m| {
-                    m.m.statuses()
-                        .find(|s| {
-                            s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
-                        })
-                        .map(|s| (m, s.code()))
+                let answer = first.get(id).map(|&(m, i)| {
+                    let code = m.m.body.commands[i].as_status().and_then(|s| s.code());
+                    (m, i, code)
                 });
                 if let (Some(_), Some(why)) = (answer, super::ambiguous(&p, c)) {
                     out.push(super::unresolved(&p, why));
                     continue;
                 }
                 match answer {
-                    Some((_, Some(213))) => out.push(p.pass("the chunk was answered 213")),
+                    Some((_, _, Some(213))) => out.push(p.pass("the chunk was answered 213")),
                     // An error (413 over MaxObjSize, 424, an authentication failure)
                     // refuses the object; that is allowed.
-                    Some((_, Some(c))) if c >= 300 => {
+                    Some((_, _, Some(c))) if c >= 300 => {
                         out.push(p.pass(format!("the chunk was refused with {c}")))
                     }
-                    Some((m, code)) => {
-                        let answers_chunk = |x: &Command| {
-                            matches!(x, Command::Status(s)
-                                if s.cmd_ref.trim() == id
-                                    && s.msg_ref.trim() == p.m.hdr.msg_id.trim())
-                        };
-                        let i = m.m.body.commands.iter().position(answers_chunk);
-                        out.push(m.fail(
-                            format!("a chunk (MoreData) was answered {code:?}, not 213"),
-                            i.and_then(|i| m.cmd_excerpt(i)),
-                        ))
-                    }
+                    Some((m, i, code)) => out.push(m.fail(
+                        format!("a chunk (MoreData) was answered {code:?}, not 213"),
+                        m.cmd_excerpt(i),
+                    )),
                     None => {}
                 }
             }

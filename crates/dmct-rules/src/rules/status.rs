@@ -7,6 +7,7 @@ use super::{
 };
 use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::{Command, ItemCmd, Status};
+use std::collections::{HashMap, HashSet};
 
 /// In a message answering the peer, the first Status is the one for its SyncHdr.
 /// SyncML RepPro orders Statuses, not commands: what comes before the first Status
@@ -109,7 +110,7 @@ impl Rule for SynchdrMsgRef {
                     m.m.body
                         .commands
                         .iter()
-                        .position(|c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)));
+                        .position(|c| matches!(c, Command::Status(x) if std::ptr::eq(&**x, s)));
                 out.push(m.fail(
                     format!(
                         "the SyncHdr Status has MsgRef {:?}; the message it answers is MsgID {:?}",
@@ -178,7 +179,7 @@ impl Rule for CmdRefValid {
                     Some(Ok(None)) => {
                         let i =
                             m.m.body.commands.iter().position(
-                                |c| matches!(c, Command::Status(x) if std::ptr::eq(x, s)),
+                                |c| matches!(c, Command::Status(x) if std::ptr::eq(&**x, s)),
                             );
                         out.push(m.fail(
                             format!(
@@ -240,7 +241,7 @@ impl Rule for CmdName {
                         m.m.body
                             .commands
                             .iter()
-                            .position(|x| matches!(x, Command::Status(y) if std::ptr::eq(y, s)));
+                            .position(|x| matches!(x, Command::Status(y) if std::ptr::eq(&**y, s)));
                     out.push(m.fail(
                         format!("Status says Cmd {:?} for a {} command", s.cmd, c.name()),
                         i.and_then(|i| m.cmd_excerpt(i)),
@@ -792,39 +793,79 @@ impl Rule for ResultsSource {
     }
 }
 
-/// The code of the Status `mine` gave the Get `g` of the peer's message `p`.
-fn get_status_code(mine: &[Msg], p: &Msg, g: &ItemCmd) -> Option<u16> {
-    mine.iter().find_map(|m| {
-        m.m.statuses()
-            .find(|s| {
-                s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == g.cmd_id.trim()
-            })
-            .and_then(Status::code)
-    })
+/// What `mine` sent in answer to the peer's message `p`, by CmdRef: built once per
+/// message, so each Get looks its answer up instead of scanning every command again
+/// (many Gets answered by many Statuses were quadratic).
+struct Answers<'a> {
+    mine: &'a [Msg<'a>],
+    /// Per CmdRef, the code of the Status `mine` gave: in the first message whose
+    /// first Status for it carries a code.
+    codes: HashMap<&'a str, u16>,
+    /// Per CmdRef, the Results that may answer it, in order: the message's index in
+    /// `mine`, the command's position, and whether its MsgRef names `p` (else it has
+    /// none).
+    results: HashMap<&'a str, Vec<(usize, usize, bool)>>,
 }
 
-/// The first of `mine` holding Results for the Get `g` of the peer's message `p`, and
-/// the index of those Results. A Results without MsgRef counts when `unreferenced`
-/// says its message may answer `p`.
-fn results_for<'a>(
-    mine: &[Msg<'a>],
-    p: &Msg,
-    g: &ItemCmd,
-    unreferenced: impl Fn(&Msg) -> bool,
-) -> Option<(Msg<'a>, usize)> {
-    mine.iter().find_map(|m| {
-        m.m.body
-            .commands
+impl<'a> Answers<'a> {
+    fn new(mine: &'a [Msg<'a>], p: &Msg) -> Self {
+        let pid = p.m.hdr.msg_id.trim();
+        let mut codes = HashMap::new();
+        let mut results: HashMap<&str, Vec<_>> = HashMap::new();
+        for (mi, m) in mine.iter().enumerate() {
+            let mut seen = HashSet::new();
+            for (i, c) in m.m.body.commands.iter().enumerate() {
+                match c {
+                    Command::Status(s) if s.msg_ref.trim() == pid => {
+                        let k = s.cmd_ref.trim();
+                        // Only a message's first Status for a command counts.
+                        if seen.insert(k)
+                            && let Some(code) = s.code()
+                        {
+                            codes.entry(k).or_insert(code);
+                        }
+                    }
+                    Command::Results(r) => {
+                        let named = match r.msg_ref.as_deref() {
+                            Some(id) if id.trim() == pid => true,
+                            Some(_) => continue,
+                            None => false,
+                        };
+                        results
+                            .entry(r.cmd_ref.trim())
+                            .or_default()
+                            .push((mi, i, named));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Answers {
+            mine,
+            codes,
+            results,
+        }
+    }
+
+    /// The code of the Status `mine` gave the Get `g`.
+    fn get_status_code(&self, g: &ItemCmd) -> Option<u16> {
+        self.codes.get(g.cmd_id.trim()).copied()
+    }
+
+    /// The first of `mine` holding Results for the Get `g`, and the index of those
+    /// Results. A Results without MsgRef counts when `unreferenced` says its message
+    /// may answer `p`.
+    fn results_for(
+        &self,
+        g: &ItemCmd,
+        unreferenced: impl Fn(&Msg) -> bool,
+    ) -> Option<(Msg<'a>, usize)> {
+        self.results
+            .get(g.cmd_id.trim())?
             .iter()
-            .position(|x| {
-                matches!(x, Command::Results(r) if r.cmd_ref.trim() == g.cmd_id.trim()
-                && match r.msg_ref.as_deref() {
-                    Some(id) => id.trim() == p.m.hdr.msg_id.trim(),
-                    None => unreferenced(m),
-                })
-            })
-            .map(|i| (*m, i))
-    })
+            .find(|&&(mi, _, named)| named || unreferenced(&self.mine[mi]))
+            .map(|&(mi, i, _)| (self.mine[mi], i))
+    }
 }
 
 /// A Get carried out (Status 200) is followed by its Results.
@@ -854,9 +895,10 @@ impl Rule for GetHasResults {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
             let mine = session_msgs(view, role, p.session());
+            let answers = Answers::new(&mine, &p);
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
-                if get_status_code(&mine, &p, g) != Some(200) {
+                if answers.get_status_code(g) != Some(200) {
                     continue;
                 }
                 if let Some(why) = ambiguous(&p, c) {
@@ -865,7 +907,7 @@ impl Rule for GetHasResults {
                 }
                 // Lenient: a Results without MsgRef anywhere in the session counts, so
                 // a missing one is never claimed by mistake.
-                match (results_for(&mine, &p, g, |_| true), mine.last()) {
+                match (answers.results_for(g, |_| true), mine.last()) {
                     (Some(_), _) => out.push(p.pass("the Get was answered with Results")),
                     (None, Some(l)) => out.push(l.fail(
                         format!("Get {} was answered 200 but no Results came", g.cmd_id),
@@ -912,9 +954,10 @@ impl Rule for ResultsOnlyForSuccess {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
             let mine = session_msgs(view, role, p.session());
+            let answers = Answers::new(&mine, &p);
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
-                let Some(code) = get_status_code(&mine, &p, g) else {
+                let Some(code) = answers.get_status_code(g) else {
                     continue;
                 };
                 // The catalog's allowed "a successful Get (2xx) answered with Results":
@@ -934,7 +977,7 @@ impl Rule for ResultsOnlyForSuccess {
                 // answers `p`, so another Get with the same CmdID is never blamed.
                 let answers_p =
                     |m: &Msg| answered(view, role, m).is_some_and(|a| a.index == p.index);
-                match results_for(&mine, &p, g, answers_p) {
+                match answers.results_for(g, answers_p) {
                     Some((m, i)) => out.push(m.fail(
                         format!(
                             "Get {} was answered {code}, yet Results for it came",

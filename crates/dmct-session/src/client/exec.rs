@@ -228,10 +228,13 @@ impl Client {
                             };
                             results.push(Item {
                                 source: Some(LocRef::uri(uri)),
-                                meta: Some(Meta {
-                                    format: Some(format),
-                                    ..Default::default()
-                                }),
+                                meta: Some(
+                                    Meta {
+                                        format: Some(format),
+                                        ..Default::default()
+                                    }
+                                    .into(),
+                                ),
                                 data: Some(Data::Text(value)),
                                 ..Default::default()
                             });
@@ -355,7 +358,7 @@ pub(super) fn answer(
         out.push(build::command_status(msg_id, cmd, code));
     }
     if !results.is_empty() {
-        out.push(Command::Results(Results {
+        out.push(Command::results(Results {
             msg_ref: Some(msg_id.into()),
             cmd_ref: cmd.cmd_id().unwrap_or("0").into(),
             items: results,

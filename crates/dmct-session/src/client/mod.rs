@@ -445,11 +445,14 @@ impl Client {
                 .into_iter()
                 .map(|(uri, value)| Item {
                     source: Some(LocRef::uri(uri)),
-                    meta: Some(Meta {
-                        format: Some("chr".into()),
-                        r#type: Some("text/plain".into()),
-                        ..Default::default()
-                    }),
+                    meta: Some(
+                        Meta {
+                            format: Some("chr".into()),
+                            r#type: Some("text/plain".into()),
+                            ..Default::default()
+                        }
+                        .into(),
+                    ),
                     data: Some(Data::Text(value.into())),
                     ..Default::default()
                 })
