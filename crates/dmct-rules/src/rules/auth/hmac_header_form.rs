@@ -1,0 +1,53 @@
+use super::*;
+
+/// The x-syncml-hmac header parses, and names the user of the SyncHdr's LocName.
+pub struct HmacHeaderForm;
+
+impl Rule for HmacHeaderForm {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "auth/hmac-header",
+            status: RuleStatus::Testable,
+            clause: "[SEC] §5.4.3",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "The x-syncml-hmac header follows its syntax (algorithm, username as a \
+                quoted string, mac) and names the user of the SyncHdr's LocName.",
+            allowed: &[
+                "no spaces after the commas",
+                "algorithm left out (MD5 is the default)",
+            ],
+            conditions: &[],
+            capability: Some("hmac"),
+            scenarios: &["auth/hmac"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        sent(view, role)
+            .iter()
+            .filter_map(|m| {
+                let v = m.headers.get(HMAC_HEADER)?;
+                Some(match HmacHeader::parse(v) {
+                    Err(e) => m.fail(
+                        format!("x-syncml-hmac does not parse: {e}"),
+                        Some(format!("{HMAC_HEADER}: {v}")),
+                    ),
+                    Ok(h) => match m.m.hdr.source.loc_name.as_deref() {
+                        Some(n) if n.trim() != h.username => m.fail(
+                            format!(
+                                "x-syncml-hmac names user {:?}; the SyncHdr's LocName is {n:?}",
+                                h.username
+                            ),
+                            Some(format!("{HMAC_HEADER}: {v}")),
+                        ),
+                        _ => m.pass("x-syncml-hmac well formed"),
+                    },
+                })
+            })
+            .collect()
+    }
+}

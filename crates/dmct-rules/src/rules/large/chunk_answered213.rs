@@ -1,0 +1,73 @@
+use super::*;
+
+/// A chunk that is not the last (MoreData) is answered 213.
+pub struct ChunkAnswered213;
+
+impl Rule for ChunkAnswered213 {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "lrgobj/213-for-chunk",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §7",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "The receiver answers every chunk but the last (Item with MoreData) with \
+                Status 213.",
+            allowed: &["refuse the object with an error (413 over MaxObjSize, 424 size mismatch)"],
+            conditions: &[],
+            capability: Some("large-objects"),
+            scenarios: &["session/large-object"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for p in sent(view, other(role)) {
+            let mine = session_msgs(view, role, p.session());
+            // The first Status answering each of p's commands, once per message, so
+            // many chunks do not scan every Status each.
+            let pid = p.m.hdr.msg_id.trim();
+            let mut first: HashMap<&str, (&Msg, usize)> = HashMap::new();
+            for m in &mine {
+                for (i, x) in m.m.body.commands.iter().enumerate() {
+                    if let Command::Status(s) = x
+                        && s.msg_ref.trim() == pid
+                    {
+                        first.entry(s.cmd_ref.trim()).or_insert((m, i));
+                    }
+                }
+            }
+            for c in &p.m.body.commands {
+                if !items(c).iter().any(|i| i.more_data) {
+                    continue;
+                }
+                let id = c.cmd_id().unwrap_or("").trim();
+                let answer = first.get(id).map(|&(m, i)| {
+                    let code = m.m.body.commands[i].as_status().and_then(|s| s.code());
+                    (m, i, code)
+                });
+                if let (Some(_), Some(why)) = (answer, crate::rules::ambiguous(&p, c)) {
+                    out.push(crate::rules::unresolved(&p, why));
+                    continue;
+                }
+                match answer {
+                    Some((_, _, Some(213))) => out.push(p.pass("the chunk was answered 213")),
+                    // An error (413 over MaxObjSize, 424, an authentication failure)
+                    // refuses the object; that is allowed.
+                    Some((_, _, Some(c))) if c >= 300 => {
+                        out.push(p.pass(format!("the chunk was refused with {c}")))
+                    }
+                    Some((m, i, code)) => out.push(m.fail(
+                        format!("a chunk (MoreData) was answered {code:?}, not 213"),
+                        m.cmd_excerpt(i),
+                    )),
+                    None => {}
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,77 @@
+use super::*;
+
+/// After a RespURI, the client's next message goes there.
+pub struct RespUriFollowed;
+
+impl Rule for RespUriFollowed {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "session/respuri-followed",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §9.1; SyncML RepPro RespURI ?",
+            unconfirmed: Some(
+                "the general rule that the next message goes to RespURI is worded in SyncML \
+                    RepPro, which is not among the DM 1.2.1 documents dmct's audit could read; \
+                    the DM text states it only for the message re-sent after an authentication \
+                    failure ([PRO] §9.1)",
+            ),
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "After a server message that gives a RespURI, the client sends its next \
+                message of the session to that URI.",
+            allowed: &[
+                "send to RespURI, with or without the host part matching the server's own address",
+                "end the session instead of sending more",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/reauth-md5"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        let mut out = Vec::new();
+        let clients = sent(view, role);
+        for s in sent(view, other(role)) {
+            let Some(uri) = s.m.hdr.resp_uri.as_deref() else {
+                continue;
+            };
+            let Some(next) = clients
+                .iter()
+                .find(|c| c.index > s.index && c.session() == s.session())
+            else {
+                // The catalog's allowed "end the session instead of sending more": known
+                // when the client went on in another session, finished, or stayed idle
+                // past --idle; a harness limit leaves it unknown.
+                let ended = match view.exchanges.get(s.index + 1) {
+                    // Only a decoded request of another session shows this one ended.
+                    Some(e) => e.client_msg().is_some(),
+                    None => matches!(
+                        view.transcript.closing,
+                        Closing::PeerDone | Closing::IdleTimeout { .. }
+                    ),
+                };
+                if ended {
+                    out.push(s.pass(
+                        "the server gave a RespURI; the client sent nothing more in \
+                        this session (it ended)",
+                    ));
+                }
+                continue;
+            };
+            let target = &view.exchanges[next.index].exchange.request.target;
+            let want = dmct_proto::url::target_of(uri);
+            if *target == want || target == uri {
+                out.push(next.pass("the message went to the RespURI"));
+            } else {
+                out.push(next.fail(
+                    format!("RespURI was {uri:?}, but the next message went to {target:?}"),
+                    next.hdr_excerpt(),
+                ));
+            }
+        }
+        out
+    }
+}

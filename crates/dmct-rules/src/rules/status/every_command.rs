@@ -1,0 +1,156 @@
+use super::*;
+
+/// Every command that needs one gets a Status (not Status and Results themselves,
+/// nor commands with NoResp; commands inside an Atomic or Sequence once it ran).
+pub struct EveryCommand;
+
+impl Rule for EveryCommand {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "status/every-command",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.4 item 2, §8.5 items 2-3, §8.6 item 2, §9.1, §8.1.2; [REP] §6.5.1, \
+                §6.6.14",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Both,
+            summary: "Every command that asks for an answer gets a Status: not Status and Results \
+                themselves, nor commands with NoResp; commands inside an Atomic or Sequence once \
+                it ran. A client that ends the session, stays silent past --idle, or opens a new \
+                session (a new Package #1) after a server package of such commands has not \
+                answered them ([PRO] §8: the management phase continues with a new package from \
+                the client); a harness limit reached first is inconclusive.",
+            allowed: &[
+                "the Status in a later message of the same package",
+                "one Status per command even when they share a code",
+                "no Status for the commands the aborting party did not run, nor for those in a \
+                    Session Abort it received ([PRO] §8.1.2)",
+                "no answer to a server package that also carries Alert 1223 ([PRO] §8.1.2: a \
+                    client receiving it should not respond)",
+            ],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        let mut out = Vec::new();
+        let peer = other(role);
+        for p in sent(view, peer) {
+            // The role's answer to `p` (the server's response of the exchange, the
+            // client's next request) under another SessionID is msg/sessionid-constant's
+            // failure; which session it answers cannot be told.
+            let next = match role {
+                Role::Server => view.exchanges[p.index].server_msg(),
+                Role::Client => view.exchanges.get(p.index + 1).and_then(|e| e.client_msg()),
+            };
+            if let Some(n) = next
+                && n.hdr.session_id.trim() != p.session()
+                && !(role == Role::Client && crate::rules::opens_session(n))
+            {
+                out.push(unresolved(&p, format!(
+                    "the {role}'s answer carries SessionID {:?}, not {:?} (msg/sessionid-constant)",
+                    n.hdr.session_id.trim(),
+                    p.session()
+                )));
+                continue;
+            }
+            let mine: Vec<_> = session_msgs(view, role, p.session())
+                .into_iter()
+                .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
+                .collect();
+            // Only what the role went on to send can be judged, unless the client quit
+            // where it had to answer.
+            if mine.is_empty() {
+                if role == Role::Client {
+                    out.extend(client_silence(view, &p));
+                }
+                continue;
+            }
+            // [PRO] §8.1.2: "A client receiving Alert 1223 SHOULD NOT respond", and a
+            // response is ignored (§8.1.1): nothing in an abort is owed a Status.
+            if role == Role::Client && aborts(p.m) {
+                continue;
+            }
+            // The role aborted in the package that answers `p`: the sender of 1223 "MAY
+            // also include Status and Results of all the management commands that the
+            // aborting party executed" (§8.1.2), so the ones it did not run owe none.
+            let aborted = mine
+                .iter()
+                .find(|m| m.m.body.final_)
+                .is_some_and(|m| aborts(m.m));
+            let answered_by = |c: &Command| {
+                let id = c.cmd_id().unwrap_or("").trim();
+                mine.iter().find_map(|m| {
+                    m.m.statuses()
+                        .find(|s| {
+                            s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
+                        })
+                        .map(|s| s.code())
+                })
+            };
+            let mut failed = false;
+            let mut check = |c: &Command| {
+                if !c.is_operation() || no_resp(c) || c.cmd_id().is_none() {
+                    return;
+                }
+                let answer = answered_by(c);
+                // Two commands share the CmdID: a Status for it answers one of them,
+                // which one cannot be told. None at all still leaves both unanswered.
+                if let (Some(_), Some(why)) = (answer, ambiguous(&p, c)) {
+                    out.push(unresolved(&p, why));
+                    return;
+                }
+                match answer {
+                    Some(_) => out.push(p.pass(format!(
+                        "{} {} was answered",
+                        c.name(),
+                        c.cmd_id().unwrap_or("")
+                    ))),
+                    None if aborted => out.push(p.pass(format!(
+                        "{} {} got no Status: the {role} aborted the session (Alert 1223) first",
+                        c.name(),
+                        c.cmd_id().unwrap_or("")
+                    ))),
+                    None => {
+                        let last = mine.last().copied();
+                        if let Some(l) = last {
+                            // Only the first failure is reported: its excerpt is all
+                            // that is quoted.
+                            let excerpt = match failed {
+                                false => p.excerpt_of(c),
+                                true => None,
+                            };
+                            failed = true;
+                            out.push(l.fail(
+                                format!(
+                                    "{} (CmdID {}) of MsgID {} got no Status",
+                                    c.name(),
+                                    c.cmd_id().unwrap_or(""),
+                                    p.m.hdr.msg_id
+                                ),
+                                excerpt,
+                            ));
+                        }
+                    }
+                }
+            };
+            for c in &p.m.body.commands {
+                check(c);
+                // Inner commands are answered when the container ran (200, or 507 for
+                // a failed Atomic); a refused container answers for all of them.
+                if let Command::Atomic(x) | Command::Sequence(x) = c
+                    && matches!(answered_by(c), Some(Some(200 | 507)))
+                {
+                    for inner in &x.commands {
+                        check(inner);
+                    }
+                }
+            }
+        }
+        out
+    }
+}

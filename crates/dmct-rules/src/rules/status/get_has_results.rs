@@ -1,0 +1,54 @@
+use super::*;
+
+/// A Get carried out (Status 200) is followed by its Results.
+pub struct GetHasResults;
+
+impl Rule for GetHasResults {
+    fn decl(&self) -> &'static Decl {
+        &Decl {
+            id: "results/for-every-get",
+            status: RuleStatus::Testable,
+            clause: "[PRO] §8.5 item 4; [REP] §6.6.7, §6.6.12",
+            unconfirmed: None,
+            level: Level::Must,
+            binds: Binds::Client,
+            summary: "A Get the client carried out (Status 200) is followed by its Results in the \
+                same package.",
+            allowed: &["Results in a later message of the same package"],
+            conditions: &[],
+            capability: None,
+            scenarios: &["session/get-replace", "session/every-command"],
+            reason: None,
+            replaced_by: None,
+        }
+    }
+
+    fn check(&self, view: &View, role: Role) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for p in sent(view, other(role)) {
+            let mine = session_msgs(view, role, p.session());
+            let answers = Answers::new(&mine, &p);
+            for c in flatten(p.m) {
+                let Command::Get(g) = c else { continue };
+                if answers.get_status_code(g) != Some(200) {
+                    continue;
+                }
+                if let Some(why) = ambiguous(&p, c) {
+                    out.push(unresolved(&p, why));
+                    continue;
+                }
+                // Lenient: a Results without MsgRef anywhere in the session counts, so
+                // a missing one is never claimed by mistake.
+                match (answers.results_for(g, |_| true), mine.last()) {
+                    (Some(_), _) => out.push(p.pass("the Get was answered with Results")),
+                    (None, Some(l)) => out.push(l.fail(
+                        format!("Get {} was answered 200 but no Results came", g.cmd_id),
+                        p.excerpt_of(c),
+                    )),
+                    (None, None) => {}
+                }
+            }
+        }
+        out
+    }
+}
