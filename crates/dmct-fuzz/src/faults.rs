@@ -1243,10 +1243,9 @@ fn proxy_url(line: &str) -> String {
         .to_owned()
 }
 
-/// `http://host:port/dm` -> `host:port`.
+/// `http://host:port/dm` -> `host:port`, by dmct's one URL reader.
 fn addr_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+    dmct_proto::url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.socket())
 }
 
 fn s(p: &Path) -> &str {
