@@ -294,13 +294,12 @@ impl Drop for Reaped {
     }
 }
 
-#[test]
-fn sigint_while_driving_a_server_writes_the_cases_so_far() {
-    // A proxy holding the first answer of every session 4 s keeps the first case
-    // running long enough for the signal to land inside it.
+/// A reference server behind a proxy that holds the first answer of every session 4 s,
+/// so a case is still running when a signal comes; the proxy's URL.
+fn delaying_proxy(name: &str) -> (PeerServer, Reaped, String) {
     let server = peer_server(&[]);
-    let proxy_out = out_dir("interrupt-target-proxy");
-    let (proxy, line, _plog) = start(
+    let proxy_out = out_dir(name);
+    let (proxy, line, _log) = start(
         &[
             "proxy",
             "--listen",
@@ -316,12 +315,19 @@ fn sigint_while_driving_a_server_writes_the_cases_so_far() {
         ],
         "dmct: proxy at ",
     );
-    let _proxy = Reaped(proxy);
     let url = line["dmct: proxy at ".len()..]
         .split(" -> ")
         .next()
         .unwrap()
         .to_owned();
+    (server, Reaped(proxy), url)
+}
+
+#[test]
+fn sigint_while_driving_a_server_writes_the_cases_so_far() {
+    // A proxy holding the first answer of every session 4 s keeps the first case
+    // running long enough for the signal to land inside it.
+    let (_server, _proxy, url) = delaying_proxy("interrupt-target-proxy");
     let out = out_dir("interrupt-target");
     let (child, _, _log) = start(
         &[
@@ -354,30 +360,7 @@ fn sigint_while_driving_a_server_writes_the_cases_so_far() {
 fn sigint_while_drive_waits_for_an_answer_keeps_the_exchanges_so_far() {
     // The proxy holds the first answer of every session 4 s: the preflight's, then the
     // driven session's, inside which the signal lands.
-    let server = peer_server(&[]);
-    let proxy_out = out_dir("interrupt-drive-proxy");
-    let (proxy, line, _plog) = start(
-        &[
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            &server.url,
-            "--mutate",
-            "delay-response",
-            "--delay-ms",
-            "4000",
-            "--out",
-            proxy_out.to_str().unwrap(),
-        ],
-        "dmct: proxy at ",
-    );
-    let _proxy = Reaped(proxy);
-    let url = line["dmct: proxy at ".len()..]
-        .split(" -> ")
-        .next()
-        .unwrap()
-        .to_owned();
+    let (_server, _proxy, url) = delaying_proxy("interrupt-drive-proxy");
     let out = out_dir("interrupt-drive");
     let (child, _, _log) = start(
         &["drive", &url, "--out", out.to_str().unwrap()],
