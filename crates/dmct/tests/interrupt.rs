@@ -175,11 +175,7 @@ fn sigterm_stops_the_proxy_with_its_sessions_written() {
         ],
         "dmct: proxy at ",
     );
-    let url = line["dmct: proxy at ".len()..]
-        .split(" -> ")
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = proxy_url(&line);
     let c = dmct(&["peer", "client", "--url", &url]);
     assert_eq!(c.status.code(), Some(0), "{}", text(&c));
     // Without --sessions a signal is how the proxy is stopped: the verdicts decide.
@@ -294,6 +290,14 @@ impl Drop for Reaped {
     }
 }
 
+/// The proxy's own URL, from the line it announces itself with.
+fn proxy_url(line: &str) -> String {
+    let rest = line
+        .strip_prefix("dmct: proxy at ")
+        .expect("the proxy's announcement");
+    rest.split(" -> ").next().unwrap_or(rest).to_owned()
+}
+
 /// A reference server behind a proxy that holds the first answer of every session 4 s,
 /// so a case is still running when a signal comes; the proxy's URL.
 fn delaying_proxy(name: &str) -> (PeerServer, Reaped, String) {
@@ -315,11 +319,7 @@ fn delaying_proxy(name: &str) -> (PeerServer, Reaped, String) {
         ],
         "dmct: proxy at ",
     );
-    let url = line["dmct: proxy at ".len()..]
-        .split(" -> ")
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = proxy_url(&line);
     (server, Reaped(proxy), url)
 }
 

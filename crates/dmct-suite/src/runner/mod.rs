@@ -257,12 +257,15 @@ pub async fn drive_client(
     record: Option<&dmct_net::Recorder>,
 ) -> (Vec<Exchange>, Closing) {
     let started = tokio::time::Instant::now();
-    let mut exchanges = Vec::new();
+    // One record of the exchanges, the caller's when given (a collector reads it on an
+    // interruption), handed back whole at the end: never a second copy of the bodies.
+    let own = dmct_net::Recorder::default();
+    let record = record.unwrap_or(&own);
     let mut out = client.start();
     loop {
-        if exchanges.len() >= opts.max_exchanges {
+        if record.len() >= opts.max_exchanges {
             return (
-                exchanges,
+                record.take(),
                 Closing::ExchangeLimit {
                     limit: opts.max_exchanges,
                 },
@@ -271,7 +274,7 @@ pub async fn drive_client(
         // Each exchange gets what is left of the session's time, at most its own limit.
         let left = opts.session_timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
-            return (exchanges, session_timeout(opts, "the next response"));
+            return (record.take(), session_timeout(opts, "the next response"));
         }
         let mut limits = opts.limits.clone();
         limits.exchange_timeout = limits.exchange_timeout.min(left);
@@ -289,12 +292,12 @@ pub async fn drive_client(
             Some(ExchangeFailure::Timeout { after_ms, .. }) => Some(*after_ms),
             _ => None,
         };
-        if let Some(r) = record {
-            r.push(ex.clone());
-        }
-        exchanges.push(ex);
+        record.push(ex);
         if timed_out.is_some() && started.elapsed() >= opts.session_timeout {
-            return (exchanges, session_timeout(opts, "the server's response"));
+            return (
+                record.take(),
+                session_timeout(opts, "the server's response"),
+            );
         }
         match step {
             ClientStep::Send(next) => out = next,
@@ -306,12 +309,12 @@ pub async fn drive_client(
                         after_ms,
                         awaiting: format!(
                             "the server's response to exchange {} (--exchange-timeout)",
-                            exchanges.len() - 1
+                            record.len() - 1
                         ),
                     },
                     None => Closing::PeerDone,
                 };
-                return (exchanges, closing);
+                return (record.take(), closing);
             }
         }
     }
