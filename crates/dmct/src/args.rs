@@ -470,6 +470,17 @@ pub(crate) enum Command {
         gate: Gate,
         #[command(flatten)]
         wire: Wire,
+        /// Read the device's lab configuration (TOML; `dmct init` writes a template):
+        /// each key sets one of these flags, and a flag given here wins over its key
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Write a commented lab configuration template for one device (every key `dmct run
+    /// --config` reads); never overwrites a file
+    Init {
+        /// Where to write it
+        #[arg(default_value = "dmct.toml")]
+        file: PathBuf,
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught

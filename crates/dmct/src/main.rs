@@ -20,6 +20,7 @@ use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod args;
+mod config;
 mod fdlimit;
 mod inspect;
 mod interrupt;
@@ -101,7 +102,14 @@ fn descriptors_for_the_runtime() -> Result<()> {
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     fdlimit::raise();
-    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let argv = match config::expand(std::env::args_os().collect(), &run_flag_spellings) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("dmct: error: {}", readable(&format!("{e:#}")));
+            return ExitCode::from(2);
+        }
+    };
+    let matches = <Cli as clap::CommandFactory>::command().get_matches_from(argv);
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -114,6 +122,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Every spelling of one `run` flag (`--client-user`, `--user`), so a configuration key
+/// gives way to the flag under any of its names.
+fn run_flag_spellings(flag: &str) -> Vec<String> {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let long = flag.trim_start_matches("--");
+    cli.find_subcommand(config::SUBCOMMAND)
+        .and_then(|run| run.get_arguments().find(|a| a.get_long() == Some(long)))
+        .map(|arg| {
+            let aliases = arg.get_all_aliases().unwrap_or_default();
+            std::iter::once(long)
+                .chain(aliases)
+                .map(|n| format!("--{n}"))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![flag.to_owned()])
 }
 
 fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
@@ -143,6 +168,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 capacity,
                 gate,
                 wire,
+                config: _,
             } => {
                 let mode = match (serve, target_server.as_deref()) {
                     (Some(_), _) => modes::RunMode::Serve,
@@ -256,6 +282,15 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 dmct_suite::interrupted::mark(&mut report, running, signal);
                 gated_finish(&common.out, report, runs, &selection, &gate)?;
                 Ok(ExitCode::from(interrupt::INTERRUPTED))
+            }
+            Command::Init { file } => {
+                config::init(&file)?;
+                println!(
+                    "wrote {}: fill in the device's keys, then: dmct run --config {}",
+                    file.display(),
+                    file.display()
+                );
+                Ok(ExitCode::SUCCESS)
             }
             Command::Selftest { common } => {
                 let mut opts = options(&common)?;
