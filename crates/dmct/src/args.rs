@@ -475,6 +475,18 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Print a shell completion script on standard output (e.g. `dmct completions bash >
+    /// /etc/bash_completion.d/dmct`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on standard output: `dmct man | man -l -`; with a
+    /// subcommand, that subcommand's page
+    Man {
+        /// A subcommand (e.g. run); the top-level page without one
+        subcommand: Option<String>,
+    },
     /// Write a commented lab configuration template for one device (every key `dmct run
     /// --config` reads); never overwrites a file
     Init {

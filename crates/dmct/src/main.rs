@@ -283,6 +283,33 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 gated_finish(&common.out, report, runs, &selection, &gate)?;
                 Ok(ExitCode::from(interrupt::INTERRUPTED))
             }
+            Command::Completions { shell } => {
+                let mut cmd = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut cmd, "dmct", &mut std::io::stdout());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Man { subcommand } => {
+                let cmd = <Cli as clap::CommandFactory>::command();
+                let page = match &subcommand {
+                    None => cmd,
+                    Some(name) => {
+                        let Some(sub) = cmd.find_subcommand(name) else {
+                            let names: Vec<_> =
+                                cmd.get_subcommands().map(|c| c.get_name()).collect();
+                            bail!("no subcommand {name:?}; dmct has {}", names.join(", "));
+                        };
+                        // The page is named as a man page of a subcommand is: dmct-run.
+                        sub.clone().name(format!("dmct-{name}"))
+                    }
+                };
+                let mut roff = Vec::new();
+                clap_mangen::Man::new(page)
+                    .render(&mut roff)
+                    .context("cannot write the man page")?;
+                use std::io::Write;
+                std::io::stdout().write_all(&roff)?;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Init { file } => {
                 config::init(&file)?;
                 println!(
