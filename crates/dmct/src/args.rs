@@ -16,22 +16,22 @@ pub(crate) struct Cli {
 #[derive(clap::Args, Clone)]
 pub(crate) struct Common {
     /// Directory for report.json, report.txt and transcripts/
-    #[arg(long, default_value = "target/dmct")]
+    #[arg(help_heading = "Reports", long, default_value = "target/dmct")]
     pub(crate) out: PathBuf,
     /// Load scenarios from this directory instead of the built-in testcases/scenarios
-    #[arg(long)]
+    #[arg(help_heading = "Selection", long)]
     pub(crate) scenarios: Option<PathBuf>,
     /// Seconds one HTTP exchange may take before it is recorded as timed out
-    #[arg(long, default_value_t = 30)]
+    #[arg(help_heading = "Timeouts", long, default_value_t = 30)]
     pub(crate) exchange_timeout: u64,
     /// Largest HTTP body accepted, in bytes (larger ones are answered 413)
-    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    #[arg(help_heading = "Transport", long, default_value_t = 16 * 1024 * 1024)]
     pub(crate) max_body: usize,
     #[command(flatten)]
     pub(crate) trust: Trust,
     /// Capability profile of the peer under test (TOML: lacks = ["hmac", ...]); rules
     /// about features it lacks are reported not-applicable
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Selection", long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) seed: Seed,
@@ -39,6 +39,7 @@ pub(crate) struct Common {
 
 /// What dmct's listener takes on at once, all connections together (README: Limits).
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Transport")]
 pub(crate) struct Capacity {
     /// Bytes of request bodies dmct's listener holds at once, all connections together;
     /// a body past it is answered 503 with Retry-After and recorded as refused by the
@@ -73,6 +74,7 @@ impl Capacity {
 
 /// Where the SessionIDs and nonces dmct generates come from.
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Reports")]
 pub(crate) struct Seed {
     /// Seed of every SessionID and nonce dmct generates, recorded in report.json (left
     /// out under --redact); the same seed replays a run byte for byte. Default: a
@@ -132,6 +134,7 @@ impl From<WireEncoding> for dmct_proto::xml::Encoding {
 
 /// How the DM messages dmct writes label themselves.
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Transport")]
 pub(crate) struct Wire {
     /// How Content-Type carries the media type's verproto parameter. quoted (default):
     /// verproto="DM/1.2"; '/' is not a token character, so RFC 7231 allows the value
@@ -162,30 +165,30 @@ impl Wire {
 #[derive(clap::Args, Clone)]
 pub(crate) struct Gate {
     /// Only cases whose id matches PATTERN (`*` matches anything); repeatable
-    #[arg(long = "case", value_name = "PATTERN")]
+    #[arg(help_heading = "Selection", long = "case", value_name = "PATTERN")]
     pub(crate) cases: Vec<String>,
     /// Only cases that exercise rule ID, and only its findings; repeatable
-    #[arg(long = "rule", value_name = "ID")]
+    #[arg(help_heading = "Selection", long = "rule", value_name = "ID")]
     pub(crate) rules: Vec<String>,
     /// Only findings of LEVEL: must (MUST and MUST NOT), should, may; repeatable
-    #[arg(long = "level", value_name = "LEVEL")]
+    #[arg(help_heading = "Selection", long = "level", value_name = "LEVEL")]
     pub(crate) levels: Vec<String>,
     /// Compare with an earlier run's report.json: new failures, fixes, new cases
-    #[arg(long, value_name = "OLD.json")]
+    #[arg(help_heading = "Reports", long, value_name = "OLD.json")]
     pub(crate) baseline: Option<PathBuf>,
     /// What fails the run: any failure (default), or only regressions against
     /// --baseline
-    #[arg(long, value_enum, default_value = "any")]
+    #[arg(help_heading = "Selection", long, value_enum, default_value = "any")]
     pub(crate) fail_on: FailOn,
     /// Known deviations (TOML) that do not fail the run; an entry that no longer
     /// happens does
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Selection", long, value_name = "FILE")]
     pub(crate) deviations: Option<PathBuf>,
     /// Write a deviations file listing every failure of this run, to start from
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Reports", long, value_name = "FILE")]
     pub(crate) write_deviations: Option<PathBuf>,
     /// Remove credentials, digests and nonces from transcripts and reports
-    #[arg(long)]
+    #[arg(help_heading = "Reports", long)]
     pub(crate) redact: bool,
 }
 
@@ -197,6 +200,7 @@ pub(crate) enum FailOn {
 
 /// How dmct's client trusts https:// servers.
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Transport")]
 pub(crate) struct Trust {
     /// CA certificate(s), PEM, to trust for https:// servers
     #[arg(long, value_name = "FILE")]
@@ -216,6 +220,7 @@ pub(crate) struct Trust {
 
 /// HTTPS on dmct's listener.
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Transport")]
 pub(crate) struct Listen {
     /// Serve HTTPS: with the certificate of --cert/--key, or one dmct generates for
     /// localhost and 127.0.0.1 (its PEM is written to --ca-out for clients to trust)
@@ -241,6 +246,7 @@ pub(crate) struct Listen {
 
 /// Credentials of the DM client's account and of the server.
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Device account")]
 pub(crate) struct Accounts {
     /// The client's user name (AAuthName of CLCRED): what dmct's server expects, or
     /// what dmct's client presents
@@ -399,19 +405,47 @@ pub(crate) enum Command {
     /// Run the scenarios against a DM client: the built-in one over loopback by default,
     /// or an external client that connects to --serve ADDR
     Run {
+        /// Read the device's lab configuration (TOML; `dmct init` writes a template):
+        /// each key sets one of these flags, and a flag given here wins over its key
+        #[arg(long, value_name = "FILE", help_heading = "Configuration")]
+        config: Option<PathBuf>,
         #[command(flatten)]
-        common: Common,
+        accounts: Accounts,
         /// Listen on ADDR (e.g. 0.0.0.0:8080) and wait for an external client per scenario
-        #[arg(long, value_name = "ADDR", conflicts_with = "target_server")]
+        #[arg(
+            help_heading = "Transport",
+            long,
+            value_name = "ADDR",
+            conflicts_with = "target_server"
+        )]
         serve: Option<SocketAddr>,
         /// The server URL to tell the device, when it differs from http://ADDR/dm
-        #[arg(long, requires = "serve")]
+        #[arg(help_heading = "Transport", long, requires = "serve")]
         public_url: Option<String>,
+        /// Run the server-side scenarios against the DM server at URL, dmct playing the
+        /// client; without URL, against the built-in reference server
+        #[arg(help_heading = "Transport", 
+            long,
+            value_name = "URL",
+            num_args = 0..=1,
+            default_missing_value = "builtin"
+        )]
+        target_server: Option<String>,
+        /// The encoding dmct's client speaks in every server-side scenario (xml or
+        /// wbxml); the scenario's by default
+        #[arg(help_heading = "Transport", long, value_enum, conflicts_with = "serve")]
+        encoding: Option<WireEncoding>,
+        #[command(flatten)]
+        listen: Listen,
+        #[command(flatten)]
+        capacity: Capacity,
+        #[command(flatten)]
+        wire: Wire,
         /// Wake the device for each case by running this shell command, with the case's
         /// Package 0 in DMCT_PKG0_FILE (a file) and DMCT_PKG0_HEX, the server URL in
         /// DMCT_SERVER_URL, the SessionID in DMCT_SESSION_ID and the case in DMCT_CASE;
         /// a sanity session runs before and after the suite
-        #[arg(long, value_name = "CMD", requires = "serve")]
+        #[arg(help_heading = "Trigger", long, value_name = "CMD", requires = "serve")]
         exec: Option<String>,
         /// The nonce of Package 0's digest. A device checks it with its stored server
         /// nonce (SRVCRED AAuthData), then SHOULD retry with 0x00000000 ([NOT] §5.1).
@@ -421,6 +455,7 @@ pub(crate) enum Command {
         /// no bytes; b64:VALUE: the device's stored server nonce (what the lab
         /// provisioned, or what the device last issued to the server in a Chal)
         #[arg(
+            help_heading = "Trigger",
             long,
             value_name = "resync|resync-ascii|empty|b64:VALUE",
             default_value = "resync",
@@ -428,52 +463,41 @@ pub(crate) enum Command {
         )]
         pkg0_nonce: Package0Nonce,
         /// Package 0's ui-mode ([NOT] §6.2.7), which the device SHOULD follow
-        #[arg(long, value_enum, default_value = "not-specified", requires = "exec")]
+        #[arg(
+            help_heading = "Trigger",
+            long,
+            value_enum,
+            default_value = "not-specified",
+            requires = "exec"
+        )]
         pkg0_ui_mode: Pkg0UiMode,
         /// Package 0's initiator ([NOT] §6.2.8): the server, or a user at the server
-        #[arg(long, value_enum, default_value = "server", requires = "exec")]
+        #[arg(
+            help_heading = "Trigger",
+            long,
+            value_enum,
+            default_value = "server",
+            requires = "exec"
+        )]
         pkg0_initiator: Pkg0Initiator,
         /// The device starts its sessions itself (no Package 0 can reach it): each case
         /// asks the operator, or runs --exec without a Package 0, to start a session;
         /// cases that need a server-initiated session are not applicable
-        #[arg(long, requires = "serve")]
+        #[arg(help_heading = "Trigger", long, requires = "serve")]
         client_initiated: bool,
         /// Seconds to wait for the client's first package of each scenario
-        #[arg(long, default_value_t = 300)]
+        #[arg(help_heading = "Timeouts", long, default_value_t = 300)]
         wait: u64,
         /// Seconds one whole session (case) may take
-        #[arg(long, default_value_t = 300)]
+        #[arg(help_heading = "Timeouts", long, default_value_t = 300)]
         session_timeout: u64,
         /// Seconds of silence after which a client's session is taken as over
-        #[arg(long, default_value_t = 10)]
+        #[arg(help_heading = "Timeouts", long, default_value_t = 10)]
         idle: u64,
-        /// Run the server-side scenarios against the DM server at URL, dmct playing the
-        /// client; without URL, against the built-in reference server
-        #[arg(
-            long,
-            value_name = "URL",
-            num_args = 0..=1,
-            default_missing_value = "builtin"
-        )]
-        target_server: Option<String>,
-        /// The encoding dmct's client speaks in every server-side scenario (xml or
-        /// wbxml); the scenario's by default
-        #[arg(long, value_enum, conflicts_with = "serve")]
-        encoding: Option<WireEncoding>,
-        #[command(flatten)]
-        accounts: Accounts,
-        #[command(flatten)]
-        listen: Listen,
-        #[command(flatten)]
-        capacity: Capacity,
         #[command(flatten)]
         gate: Gate,
         #[command(flatten)]
-        wire: Wire,
-        /// Read the device's lab configuration (TOML; `dmct init` writes a template):
-        /// each key sets one of these flags, and a flag given here wins over its key
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
+        common: Common,
     },
     /// Print a shell completion script on standard output (e.g. `dmct completions bash >
     /// /etc/bash_completion.d/dmct`)

@@ -35,3 +35,32 @@ fn man_pages_cover_dmct_and_each_subcommand() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no subcommand \"runn\""), "{}", text(&o));
 }
+
+#[test]
+fn run_help_groups_its_flags_under_the_lab_headings() {
+    let o = dmct(&["run", "--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let help = String::from_utf8(o.stdout).unwrap();
+    let headings: Vec<&str> = help
+        .lines()
+        .filter(|l| l.ends_with(':') && !l.starts_with(' ') && !l.starts_with("Usage"))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Options:",
+            "Configuration:",
+            "Device account:",
+            "Transport:",
+            "Trigger:",
+            "Timeouts:",
+            "Selection:",
+            "Reports:"
+        ],
+        "{help}"
+    );
+    // A flag sits under its heading: --idle among the timeouts.
+    let timeouts = help.split("Timeouts:").nth(1).unwrap();
+    let timeouts = timeouts.split("Selection:").next().unwrap();
+    assert!(timeouts.contains("--idle"), "{timeouts}");
+}
