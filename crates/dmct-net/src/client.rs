@@ -89,7 +89,10 @@ pub async fn request_with(
     let tls = match (url_parts.https, tls) {
         (false, _) => None,
         (true, None) => {
-            let detail = format!("https needs a CA file (--ca-file) or --insecure: {url}");
+            let detail = format!(
+                "https needs a CA to trust: the system's store has none readable and no \
+                 --ca-file was given (or use --insecure): {url}"
+            );
             return fail(request, ExchangeFailure::Transport { detail });
         }
         (true, Some(t)) => match server_name(url_parts.host()) {
@@ -240,7 +243,8 @@ fn tls_hint(e: &(dyn std::error::Error + 'static)) -> &'static str {
     use rustls::AlertDescription as A;
     match rustls_cause(e) {
         Some(rustls::Error::InvalidCertificate(_)) => {
-            " (the server's certificate is not trusted: give its CA with --ca-file, or use --insecure)"
+            " (the server's certificate is not trusted by the system's CA roots or --ca-file: \
+             give its CA with --ca-file, or use --insecure)"
         }
         // TLS 1.3 sends the client's certificate after the client's handshake is done,
         // so the server's refusal arrives with the first read.

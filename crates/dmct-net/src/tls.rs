@@ -322,6 +322,27 @@ impl ClientTls {
         Self::trusting(&read(path)?, &path.display().to_string())
     }
 
+    /// Trust the operating system's CA roots (read by rustls-native-certs: the
+    /// platform's store, or `SSL_CERT_FILE` / `SSL_CERT_DIR` when set) when `system`,
+    /// and beside them the certificates in `ca_file`. `None` when that is nothing at
+    /// all (no readable system store and no file): an https:// URL then says what to
+    /// give. System certificates rustls cannot use are skipped, so one odd entry in a
+    /// lab machine's store never stops a run.
+    pub fn trusting_roots(system: bool, ca_file: Option<&Path>) -> Result<Option<Self>, TlsError> {
+        let mut roots = RootCertStore::empty();
+        if system {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
+        if let Some(path) = ca_file {
+            let given = roots_in(&read(path)?, &path.display().to_string())?;
+            roots.roots.extend(given.roots);
+        }
+        if roots.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Self::build(Trust::Roots(Arc::new(roots)), None)?))
+    }
+
     /// As [`from_ca_file`](Self::from_ca_file), from PEM text in memory.
     pub fn from_ca_pem(pem: &[u8]) -> Result<Self, TlsError> {
         Self::trusting(pem, "the CA PEM")

@@ -322,6 +322,25 @@ async fn pem_files_serve_and_missing_ones_are_named() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn system_roots_are_trusted_beside_the_ca_file() {
+    let ca = std::env::temp_dir().join(format!("dmct-roots-{}.pem", std::process::id()));
+    let server = ServerTls::generate(&["localhost"]).unwrap();
+    std::fs::write(&ca, server.cert_pem()).unwrap();
+    // Only the file: trusted; neither the system nor a file: nothing to trust.
+    assert!(
+        ClientTls::trusting_roots(false, Some(&ca))
+            .unwrap()
+            .is_some()
+    );
+    assert!(ClientTls::trusting_roots(false, None).unwrap().is_none());
+    // A file that is no PEM is refused, with or without the system's roots.
+    let bad = ca.with_extension("txt");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    assert!(ClientTls::trusting_roots(true, Some(&bad)).is_err());
+    let _ = (std::fs::remove_file(&ca), std::fs::remove_file(&bad));
+}
+
 #[tokio::test]
 async fn https_without_tls_settings_says_what_is_missing() {
     let ex = post_with(
@@ -335,7 +354,7 @@ async fn https_without_tls_settings_says_what_is_missing() {
     match &ex.failure {
         Some(ExchangeFailure::Transport { detail }) => {
             assert!(
-                detail.contains("https needs a CA file (--ca-file) or --insecure"),
+                detail.contains("https needs a CA to trust") && detail.contains("--ca-file"),
                 "{detail}"
             );
         }

@@ -202,9 +202,14 @@ pub(crate) enum FailOn {
 #[derive(clap::Args, Clone)]
 #[command(next_help_heading = "Transport")]
 pub(crate) struct Trust {
-    /// CA certificate(s), PEM, to trust for https:// servers
+    /// CA certificate(s), PEM, to trust for https:// servers, beside the operating
+    /// system's CA roots
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_file: Option<PathBuf>,
+    /// Trust only --ca-file, not the operating system's CA roots (which are trusted by
+    /// default; SSL_CERT_FILE and SSL_CERT_DIR name other ones)
+    #[arg(long, requires = "ca_file")]
+    pub(crate) no_system_ca: bool,
     /// Accept any certificate from https:// servers (lab servers with self-signed
     /// certificates); the connection is encrypted but the server is not verified
     #[arg(long, conflicts_with = "ca_file")]

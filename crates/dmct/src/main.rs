@@ -718,16 +718,15 @@ fn check_url(url: &str) -> Result<()> {
 }
 
 fn client_tls(t: &Trust) -> Result<Option<dmct_net::ClientTls>> {
-    let tls = match (&t.ca_file, t.insecure) {
-        (Some(f), _) => Some(dmct_net::ClientTls::from_ca_file(f)?),
-        (None, true) => Some(dmct_net::ClientTls::insecure()?),
-        (None, false) => None,
+    let tls = match t.insecure {
+        true => Some(dmct_net::ClientTls::insecure()?),
+        false => dmct_net::ClientTls::trusting_roots(!t.no_system_ca, t.ca_file.as_deref())?,
     };
     Ok(match (tls, &t.client_cert, &t.client_key) {
         (Some(tls), Some(cert), Some(key)) => Some(tls.with_client_cert(cert, key)?),
         (None, Some(_), _) => bail!(
-            "--client-cert is presented over https only: say which servers to trust with \
-             --ca-file or --insecure"
+            "--client-cert is presented over https only, and no CA is trusted: the system's \
+             store has none readable; say which servers to trust with --ca-file or --insecure"
         ),
         (tls, _, _) => tls,
     })

@@ -286,3 +286,39 @@ fn serve_prints_the_account_to_configure_and_redacts_its_secrets() {
         }
     }
 }
+
+#[test]
+fn the_systems_ca_roots_are_trusted_by_default() {
+    let ca = out_dir("probe-system-ca").with_extension("pem");
+    let server = peer_server(&["--tls", "--ca-out", ca.to_str().unwrap()]);
+    let out = out_dir("probe-system-ca-run");
+    // The system's store as rustls-native-certs reads it: SSL_CERT_FILE names it.
+    let with_store = |store: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["drive", &server.url, "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_dmct"))
+            .args(&args)
+            .env("SSL_CERT_FILE", store)
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .unwrap()
+    };
+    let o = with_store(&ca, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A store without the server's CA: the certificate is not trusted, and said so.
+    let other = out_dir("probe-system-ca-other").with_extension("pem");
+    let _other = peer_server(&["--tls", "--ca-out", other.to_str().unwrap()]);
+    let o = with_store(&other, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("certificate is not trusted"),
+        "{}",
+        text(&o)
+    );
+    // --no-system-ca trusts only --ca-file.
+    let o = with_store(
+        &ca,
+        &["--ca-file", other.to_str().unwrap(), "--no-system-ca"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
