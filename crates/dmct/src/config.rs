@@ -202,6 +202,14 @@ pub(crate) const KEYS: &[Key] = &[
     },
     Key {
         section: "transport",
+        name: "no_system_ca",
+        flag: "--no-system-ca",
+        kind: Switch,
+        example: "false",
+        help: "trust only ca_file, not the operating system's CA roots",
+    },
+    Key {
+        section: "transport",
         name: "insecure",
         flag: "--insecure",
         kind: Switch,
