@@ -2,7 +2,7 @@
 //! reason, link and expiry. An entry that no longer happens fails the run, so the file
 //! never goes stale.
 
-use crate::select::glob;
+use crate::select::Pattern;
 use dmct_report::{CaseVerdict, RunReport};
 use dmct_rules::Verdict;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,11 @@ pub enum DeviationsError {
         index: usize,
         error: dmct_rules::UnknownRule,
     },
+    #[error("deviation {index}: case {error}")]
+    BadPattern {
+        index: usize,
+        error: crate::select::PatternError,
+    },
     #[error("deviation {index}: expect must be fail or inconclusive, not {verdict}")]
     BadVerdict { index: usize, verdict: Verdict },
     #[error("deviation {index}: expires {value:?} is not a YYYY-MM-DD date")]
@@ -56,6 +61,9 @@ impl DeviationsFile {
         for (index, d) in f.deviations.iter().enumerate() {
             if d.rule.is_none() && d.case.is_none() {
                 return Err(DeviationsError::Unscoped { index });
+            }
+            if let Some(case) = &d.case {
+                Pattern::new(case).map_err(|error| DeviationsError::BadPattern { index, error })?;
             }
             if let Some(rule) = &d.rule {
                 dmct_rules::known(rule)
@@ -171,7 +179,10 @@ pub fn apply(file: &DeviationsFile, report: &mut RunReport, today: &str) -> Devi
         }
         let mut hit = false;
         for c in &mut report.cases {
-            if d.case.as_ref().is_some_and(|p| !glob(p, &c.id)) {
+            if d.case
+                .as_ref()
+                .is_some_and(|p| !Pattern::new(p).is_ok_and(|p| p.matches(&c.id)))
+            {
                 continue;
             }
             let before = c.findings.len();

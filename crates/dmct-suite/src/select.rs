@@ -1,29 +1,77 @@
-//! Choosing what a run covers: cases by id pattern, rules by id, findings by level.
+//! Choosing what a run covers: cases by id pattern, rules by id pattern, findings by
+//! level.
 
 use crate::scenario::Scenario;
 use dmct_report::{CaseVerdict, RunReport, Summary};
 use dmct_rules::{Level, Role};
 
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// Case id patterns (`*` matches any run of characters); empty: every case.
-    pub cases: Vec<String>,
-    /// Rule ids; empty: every rule. Selects the cases that exercise them.
-    pub rules: Vec<String>,
-    /// Levels to report; empty: every level.
-    pub levels: Vec<Level>,
+/// A case or rule id pattern, a shell glob (globset): `*` matches any run of
+/// characters, '/' included (`session/*`, `*reauth*`), `?` one character, `[...]` one of
+/// a class, `{a,b}` either.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    text: String,
+    glob: globset::GlobMatcher,
 }
 
-/// `*` matches any run of characters, anything else itself.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some((b'*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
-            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
-        }
+/// A pattern globset cannot read (`[` left open, say).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad pattern {pattern:?}: {detail}")]
+pub struct PatternError {
+    pub pattern: String,
+    pub detail: String,
+}
+
+impl Pattern {
+    pub fn new(text: &str) -> Result<Self, PatternError> {
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| PatternError {
+                pattern: text.to_owned(),
+                detail: e.kind().to_string(),
+            })?;
+        Ok(Pattern {
+            text: text.to_owned(),
+            glob: glob.compile_matcher(),
+        })
     }
-    go(pattern.as_bytes(), text.as_bytes())
+
+    pub fn matches(&self, id: &str) -> bool {
+        self.glob.is_match(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the pattern is an id written out, with nothing a glob would expand.
+    pub fn is_literal(&self) -> bool {
+        !self.text.contains(['*', '?', '[', ']', '{', '}'])
+    }
+}
+
+/// Why a selection cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    #[error("--case: {0}")]
+    CasePattern(PatternError),
+    #[error("--rule: {0}")]
+    RulePattern(PatternError),
+    #[error("--rule: {0} (see `dmct list rules`)")]
+    UnknownRule(dmct_rules::UnknownRule),
+    #[error("--rule {0:?} matches no rule (see `dmct list rules`)")]
+    NoRule(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Case id patterns; empty: every case.
+    pub cases: Vec<Pattern>,
+    /// Rule id patterns; empty: every rule. Selects the cases that exercise them.
+    pub rules: Vec<Pattern>,
+    /// Levels to report; empty: every level.
+    pub levels: Vec<Level>,
 }
 
 /// `must` means MUST and MUST NOT, `should` SHOULD and SHOULD NOT, `may` MAY.
@@ -46,23 +94,57 @@ pub fn parse_level(s: &str) -> Option<Vec<Level>> {
 }
 
 impl Selection {
+    /// A selection of case and rule id patterns. A rule id written out must be one the
+    /// catalog knows (the nearest is named when it is not); a rule pattern must match
+    /// at least one, so a typo never selects nothing in silence.
+    pub fn new(
+        cases: &[String],
+        rules: &[String],
+        levels: Vec<Level>,
+    ) -> Result<Self, SelectError> {
+        let cases = cases
+            .iter()
+            .map(|c| Pattern::new(c).map_err(SelectError::CasePattern))
+            .collect::<Result<_, _>>()?;
+        let mut patterns = Vec::new();
+        for r in rules {
+            let p = Pattern::new(r).map_err(SelectError::RulePattern)?;
+            if p.is_literal() {
+                dmct_rules::known(r).map_err(SelectError::UnknownRule)?;
+            } else if !dmct_rules::statements().iter().any(|s| p.matches(&s.id)) {
+                return Err(SelectError::NoRule(r.clone()));
+            }
+            patterns.push(p);
+        }
+        Ok(Selection {
+            cases,
+            rules: patterns,
+            levels,
+        })
+    }
+
+    fn rule_selected(&self, id: &str) -> bool {
+        self.rules.is_empty() || self.rules.iter().any(|p| p.matches(id))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cases.is_empty() && self.rules.is_empty() && self.levels.is_empty()
     }
 
     fn exercises(&self, s: &Scenario) -> bool {
         self.rules.is_empty()
-            || self.rules.iter().any(|r| {
-                [Role::Client, Role::Server].into_iter().any(|role| {
-                    s.roles.contains(&role) && crate::vectors::expected_passes(s, role).contains(r)
-                })
+            || [Role::Client, Role::Server].into_iter().any(|role| {
+                s.roles.contains(&role)
+                    && crate::vectors::expected_passes(s, role)
+                        .iter()
+                        .any(|r| self.rule_selected(r))
             })
     }
 
     /// The scenarios this selection covers.
     pub fn scenarios(&self, all: &[Scenario]) -> Vec<Scenario> {
         all.iter()
-            .filter(|s| self.cases.is_empty() || self.cases.iter().any(|p| glob(p, &s.id)))
+            .filter(|s| self.cases.is_empty() || self.cases.iter().any(|p| p.matches(&s.id)))
             .filter(|s| self.exercises(s))
             .cloned()
             .collect()
@@ -77,17 +159,16 @@ impl Selection {
         // A case of a role none of the selected rules binds has nothing to show.
         report.cases.retain(|c| {
             self.rules.is_empty()
-                || self
-                    .rules
+                || dmct_rules::statements()
                     .iter()
-                    .any(|r| dmct_rules::info(r).is_some_and(|i| i.binds.binds(c.role)))
+                    .any(|i| self.rule_selected(&i.id) && i.binds.binds(c.role))
         });
         // A case observed in full whose findings are all of other rules or levels has
         // nothing selected and goes; one that observed nothing stays inconclusive.
         report.cases.retain_mut(|c| {
             let had = !c.findings.is_empty();
             c.findings.retain(|f| {
-                (self.rules.is_empty() || self.rules.contains(&f.rule))
+                self.rule_selected(&f.rule)
                     && (self.levels.is_empty() || self.levels.contains(&f.level))
             });
             if had && c.findings.is_empty() {
@@ -106,14 +187,40 @@ impl Selection {
 mod tests {
     use super::*;
 
+    fn glob(pattern: &str, id: &str) -> bool {
+        Pattern::new(pattern).unwrap().matches(id)
+    }
+
     #[test]
-    fn glob_matches_like_a_shell() {
+    fn patterns_match_like_a_shell() {
         assert!(glob("session/*", "session/get-replace"));
         assert!(glob("*reauth*", "session/reauth-md5"));
         assert!(glob("auth/hmac", "auth/hmac"));
         assert!(!glob("auth/hmac", "auth/hmac2"));
         assert!(!glob("session/*", "auth/hmac"));
         assert!(glob("*", ""));
+        assert!(glob("auth/{hmac,md5}", "auth/md5"));
+        assert!(glob("msg/verd?d", "msg/verdtd"));
+        // Long ids against many stars stay fast (a backtracking matcher is exponential).
+        let id = "a".repeat(60);
+        assert!(!glob(&format!("{}b", "a*".repeat(30)), &id));
+    }
+
+    #[test]
+    fn selections_refuse_what_would_select_nothing() {
+        let s = |cases: &[&str], rules: &[&str]| {
+            let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            Selection::new(&v(cases), &v(rules), vec![])
+        };
+        assert!(s(&["session/*"], &["msg/verdtd", "auth/*"]).is_ok());
+        let e = s(&[], &["msg/verdttd"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--rule: unknown rule \"msg/verdttd\" (did you mean \"msg/verdtd\"?) (see `dmct list rules`)"
+        );
+        let e = s(&[], &["zzz/*"]).unwrap_err();
+        assert_eq!(e, SelectError::NoRule("zzz/*".into()));
+        assert!(matches!(s(&["[a"], &[]), Err(SelectError::CasePattern(_))));
     }
 
     #[test]

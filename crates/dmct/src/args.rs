@@ -164,11 +164,13 @@ impl Wire {
 /// What a run covers and what makes it fail: filters, a baseline, deviations.
 #[derive(clap::Args, Clone)]
 pub(crate) struct Gate {
-    /// Only cases whose id matches PATTERN (`*` matches anything); repeatable
+    /// Only cases whose id matches PATTERN (a shell glob: `*` matches anything, `?` one
+    /// character, `{a,b}` either); repeatable
     #[arg(help_heading = "Selection", long = "case", value_name = "PATTERN")]
     pub(crate) cases: Vec<String>,
-    /// Only cases that exercise rule ID, and only its findings; repeatable
-    #[arg(help_heading = "Selection", long = "rule", value_name = "ID")]
+    /// Only cases that exercise a rule whose id matches PATTERN (an id, or a glob such as
+    /// `auth/*`), and only its findings; repeatable
+    #[arg(help_heading = "Selection", long = "rule", value_name = "PATTERN")]
     pub(crate) rules: Vec<String>,
     /// Only findings of LEVEL: must (MUST and MUST NOT), should, may; repeatable
     #[arg(help_heading = "Selection", long = "level", value_name = "LEVEL")]

@@ -108,19 +108,12 @@ pub(crate) fn selection(g: &Gate) -> Result<dmct_suite::select::Selection> {
             format!("unknown level {l:?}: use must, must-not, should, should-not or may")
         })?);
     }
-    for r in &g.rules {
-        if dmct_rules::info(r).is_none() {
-            bail!("unknown rule {r:?} (see `dmct list rules`)");
-        }
-    }
     if g.fail_on == FailOn::Regression && g.baseline.is_none() {
         bail!("--fail-on regression needs --baseline OLD.json");
     }
-    Ok(dmct_suite::select::Selection {
-        cases: g.cases.clone(),
-        rules: g.rules.clone(),
-        levels,
-    })
+    Ok(dmct_suite::select::Selection::new(
+        &g.cases, &g.rules, levels,
+    )?)
 }
 
 /// Filters, deviations, baseline and redaction, then the outputs and the exit code.

@@ -80,6 +80,23 @@ fn filters_select_cases_rules_and_levels_and_nothing_is_exit_3() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
+    // A rule pattern selects every rule it matches; a typo is named with its fix.
+    let o = dmct(&[
+        "run",
+        "--rule",
+        "auth/hmac-new-n*",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 case: 1 pass"), "{}", text(&o));
+    let o = dmct(&["run", "--rule", "auth/hmac-new-nonse"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("did you mean \"auth/hmac-new-nonce\"?"),
+        "{}",
+        text(&o)
+    );
     let o = dmct(&[
         "run",
         "--level",
