@@ -1284,58 +1284,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A minimal JSON Schema check: `type`, `required`, `properties`, `items`, `enum`.
+/// `v` against its JSON Schema (the jsonschema crate, draft 2020-12): each violation
+/// with the place it is at, below `at`.
 pub fn validate(schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
-    if let Some(t) = schema.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let ok = types.iter().any(|t| match *t {
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            "string" => v.is_string(),
-            "integer" => v.is_i64() || v.is_u64(),
-            "number" => v.is_number(),
-            "boolean" => v.is_boolean(),
-            "null" => v.is_null(),
-            _ => true,
-        });
-        if !ok {
-            errors.push(format!("{at} is not {types:?}"));
-            return;
-        }
-    }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array)
-        && !e.contains(v)
-    {
-        errors.push(format!("{at} = {v} is none of {e:?}"));
-    }
-    if let Some(obj) = v.as_object() {
-        for k in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !obj.contains_key(k) {
-                errors.push(format!("{at} lacks {k}"));
-            }
-        }
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            for (k, sub) in props {
-                if let Some(x) = obj.get(k) {
-                    validate(sub, x, &format!("{at}.{k}"), errors);
-                }
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
-        for (i, x) in arr.iter().enumerate() {
-            validate(items, x, &format!("{at}[{i}]"), errors);
-        }
+    match jsonschema::validator_for(schema) {
+        Err(e) => errors.push(format!("the schema itself is not valid: {e}")),
+        Ok(validator) => errors.extend(
+            validator
+                .iter_errors(v)
+                .map(|e| format!("{at}{}: {e}", e.instance_path().as_str())),
+        ),
     }
 }
 
@@ -1542,4 +1500,50 @@ fn is_timeout(e: &std::io::Error) -> bool {
         e.kind(),
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate;
+    use serde_json::json;
+
+    #[test]
+    fn the_report_schema_names_each_violation_and_where() {
+        let schema: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../testcases/schemas/report.schema.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut errors = Vec::new();
+        validate(
+            &schema,
+            &json!({"schema_version": 1}),
+            "report",
+            &mut errors,
+        );
+        assert!(errors.iter().any(|e| e.contains("\"tool\"")), "{errors:?}");
+        let mut errors = Vec::new();
+        let report = json!({
+            "schema_version": 2, "tool": {"name": "dmct", "version": "0"},
+            "command": "dance", "summary": {}, "cases": [], "duration_ms": 0
+        });
+        validate(&schema, &report, "report", &mut errors);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("report/schema_version")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.starts_with("report/command")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.starts_with("report/summary")),
+            "{errors:?}"
+        );
+    }
 }
