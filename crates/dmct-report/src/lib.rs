@@ -6,6 +6,7 @@
 
 mod html;
 mod junit;
+pub mod matrix;
 mod model;
 mod text;
 

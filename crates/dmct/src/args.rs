@@ -518,6 +518,17 @@ pub(crate) enum Command {
         /// A subcommand (e.g. run); the top-level page without one
         subcommand: Option<String>,
     },
+    /// Put several runs side by side (devices, or firmware versions of one device): per
+    /// case and per rule, as matrix.html and matrix.json
+    Matrix {
+        /// Each run's report.json or output directory, as [LABEL=]PATH; the label is
+        /// the device's DevId, else the directory's name
+        #[arg(required = true, value_name = "[LABEL=]REPORT")]
+        reports: Vec<String>,
+        /// Where matrix.html and matrix.json go
+        #[arg(long, default_value = "target/dmct-matrix")]
+        out: PathBuf,
+    },
     /// Write a commented lab configuration template for one device (every key `dmct run
     /// --config` reads); never overwrites a file
     Init {

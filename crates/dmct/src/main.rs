@@ -24,6 +24,7 @@ mod config;
 mod fdlimit;
 mod inspect;
 mod interrupt;
+mod matrix;
 mod modes;
 mod outputs;
 mod peer;
@@ -308,6 +309,10 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     .context("cannot write the man page")?;
                 use std::io::Write;
                 std::io::stdout().write_all(&roff)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Matrix { reports, out } => {
+                matrix::matrix(&reports, &out)?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Init { file } => {

@@ -1,0 +1,113 @@
+//! `dmct matrix`: several runs' report.json side by side, as matrix.html and matrix.json.
+
+use anyhow::{Context, Result, bail};
+use dmct_report::RunReport;
+use dmct_report::matrix::{Input, Matrix};
+use std::path::{Path, PathBuf};
+
+/// One `[LABEL=]PATH` argument: a report.json, or the run's output directory holding one.
+fn input(arg: &str, out: &Path) -> Result<Input> {
+    let (label, path) = match arg.split_once('=') {
+        Some((l, p)) if !l.is_empty() && !Path::new(arg).exists() => (Some(l.to_owned()), p),
+        _ => (None, arg),
+    };
+    let mut file = PathBuf::from(path);
+    if file.is_dir() {
+        file = file.join("report.json");
+    }
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let report: RunReport = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+        .with_context(|| format!("{} is not a dmct report.json", file.display()))?;
+    let html = file.with_file_name("report.html");
+    let html = html.is_file().then(|| relative(out, &html));
+    let label = label.unwrap_or_else(|| default_label(&report, &file));
+    Ok(Input {
+        label,
+        source: file.display().to_string(),
+        html,
+        report,
+    })
+}
+
+/// What the device said it is (DevInfo's DevId), else the run's directory name.
+fn default_label(report: &RunReport, file: &Path) -> String {
+    let dev_id = report
+        .cases
+        .iter()
+        .flat_map(|c| &c.peer.identity)
+        .find(|(k, _)| k == "DevId")
+        .map(|(_, v)| v.clone());
+    dev_id.unwrap_or_else(|| {
+        let dir = file.parent().and_then(Path::file_name);
+        dir.unwrap_or(file.as_os_str())
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+/// `to` as a link from a page in `from_dir` (both made absolute first).
+fn relative(from_dir: &Path, to: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    let (from, to) = (abs(from_dir), abs(to));
+    let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".into(); f.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+pub(crate) fn matrix(reports: &[String], out: &Path) -> Result<()> {
+    if reports.is_empty() {
+        bail!("give at least one report.json (or a run's output directory)");
+    }
+    dmct_suite::output::check_dir(out)?;
+    let mut inputs = Vec::new();
+    for r in reports {
+        let mut i = input(r, out)?;
+        // Two columns never share a label: the second of a name gets its number.
+        let mut n = 1;
+        let base = i.label.clone();
+        while inputs.iter().any(|o: &Input| o.label == i.label) {
+            n += 1;
+            i.label = format!("{base} #{n}");
+        }
+        inputs.push(i);
+    }
+    let m = Matrix::build(inputs);
+    dmct_suite::output::write_atomic(&out.join("matrix.json"), m.to_json().as_bytes())?;
+    dmct_suite::output::write_atomic(&out.join("matrix.html"), m.to_html().as_bytes())?;
+    println!(
+        "{} runs, {} cases, {} rules side by side: {}",
+        m.columns.len(),
+        m.cases.len(),
+        m.rules.len(),
+        out.join("matrix.html").display()
+    );
+    if m.catalogs_differ {
+        eprintln!("dmct: these runs were judged by different rule catalogs");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use std::path::Path;
+
+    #[test]
+    fn links_are_relative_to_the_page() {
+        assert_eq!(
+            relative(Path::new("/a/m"), Path::new("/a/r1/report.html")),
+            "../r1/report.html"
+        );
+        assert_eq!(
+            relative(Path::new("/a"), Path::new("/a/r1/report.html")),
+            "r1/report.html"
+        );
+    }
+}
