@@ -8,11 +8,13 @@ mod html;
 mod junit;
 pub mod matrix;
 mod model;
+mod rules;
 mod text;
 
 pub use html::{closing_text, render_html};
 pub use junit::render_junit;
 pub use model::*;
+pub use rules::{RuleSummary, rule_summary};
 pub use text::render_text;
 
 /// Pretty JSON with a trailing newline; key order is the struct order (stable).

@@ -4,7 +4,7 @@
 //! implementation, each cell the verdict, linked to that run's own report.
 
 use crate::{CaseVerdict, RunReport, Summary};
-use dmct_rules::{Level, Role, Verdict};
+use dmct_rules::{Level, Role};
 use serde::Serialize;
 
 /// One run, as a column: what it is called and where it came from.
@@ -57,15 +57,6 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, v: Verdict) {
-        match v {
-            Verdict::Pass => self.pass += 1,
-            Verdict::Fail => self.fail += 1,
-            Verdict::Inconclusive => self.inconclusive += 1,
-            Verdict::NotApplicable => self.not_applicable += 1,
-        }
-    }
-
     fn is_empty(&self) -> bool {
         *self == Counts::default()
     }
@@ -120,16 +111,22 @@ impl Matrix {
                 };
                 row.verdicts[col] = Some(c.verdict);
                 row.at[col] = Some(at);
-                for f in &c.findings {
-                    let r = rules.entry(f.rule.clone()).or_insert_with(|| RuleRow {
-                        rule: f.rule.clone(),
-                        level: f.level,
-                        clause: f.clause.clone(),
-                        requirement: f.summary.clone(),
-                        counts: vec![Counts::default(); n],
-                    });
-                    r.counts[col].add(f.verdict);
-                }
+            }
+            // The run's own per-rule summary, one column of the rule rows.
+            for s in crate::rule_summary(&input.report.cases) {
+                let r = rules.entry(s.rule.clone()).or_insert_with(|| RuleRow {
+                    rule: s.rule.clone(),
+                    level: s.level,
+                    clause: s.clause.clone(),
+                    requirement: s.requirement.clone(),
+                    counts: vec![Counts::default(); n],
+                });
+                r.counts[col] = Counts {
+                    pass: s.pass,
+                    fail: s.fail,
+                    inconclusive: s.inconclusive,
+                    not_applicable: s.not_applicable,
+                };
             }
         }
         let md5s: std::collections::BTreeSet<&str> = inputs
