@@ -3,7 +3,6 @@
 //! from the declarations for people who do not read Rust (a test fails when it drifts;
 //! `cargo xtask catalog` writes it).
 
-use crate::rules::{auth, http, large, msg, pkg, probe, session, status};
 use crate::{Level, Observation, Role, View};
 use dmct_proto::transcript::Transcript;
 use serde::{Deserialize, Serialize};
@@ -290,74 +289,9 @@ pub trait Rule: Sync {
     }
 }
 
-/// The checks, in catalog order.
-pub static CATALOG: &[&dyn Rule] = &[
-    &session::ReauthContinues,
-    &session::NoStatusOnlyPackage,
-    &session::ServerAnswersEveryPackage,
-    &session::AbortNoResponse,
-    &pkg::RespUriFollowed,
-    &pkg::Pkg1Alert,
-    &pkg::Pkg1DevInfo,
-    &pkg::Pkg0Alert,
-    &pkg::Pkg0SessionId,
-    &pkg::Pkg0Version,
-    &pkg::ClientCommands,
-    &pkg::AlertCode,
-    &pkg::NextMessageResponse,
-    &pkg::NoEarlyFinal,
-    &pkg::AtomicRollback,
-    &auth::NoSynchdrOnlyChallenge,
-    &auth::ChalWith401,
-    &auth::ChalNonce,
-    &auth::CredType,
-    &auth::ClientAnswersScheme,
-    &auth::Md5ClientSupport,
-    &auth::ServerAnswersScheme,
-    &auth::ResendAfter200,
-    &auth::HmacStatus200,
-    &auth::HmacNewNonce,
-    &auth::FreshNonceAfterFailure,
-    &auth::HmacHeaderForm,
-    &auth::HmacEveryMessage,
-    &auth::SchemeConstant,
-    &auth::FailureStatusOnly,
-    &auth::RefusesMissingCred,
-    &probe::RefusesWrongCred,
-    &probe::RefusesWrongServerCred,
-    &msg::VerDtd,
-    &msg::VerProto,
-    &msg::SessionIdConstant,
-    &msg::MsgIdSequence,
-    &msg::CmdIdUnique,
-    &msg::SourceTarget,
-    &msg::TargetIsClient,
-    &msg::NoCredInCommands,
-    &msg::SyncmlNamespace,
-    &msg::MaxMsgSize,
-    &status::SynchdrFirst,
-    &status::SynchdrMsgRef,
-    &status::CmdRefValid,
-    &status::CmdName,
-    &status::EveryCommand,
-    &status::NotForStatus,
-    &status::CodeValid,
-    &status::No200ForResults,
-    &status::ResultsForGet,
-    &status::ResultsSource,
-    &status::GetHasResults,
-    &status::ResultsOnlyForSuccess,
-    &large::SizeFirstChunk,
-    &large::ChunkAnswered213,
-    &large::MaxObjSize,
-    &large::NoFinalMidObject,
-    &http::Post,
-    &http::ContentType,
-    &http::ContentTypeMatches,
-    &http::VerProtoParam,
-    &http::Status200,
-    &http::SameEncoding,
-];
+// `CATALOG` (the checks, sorted by id) and, for tests, each check's fixtures: collected
+// from the rule files by build.rs, so adding a rule is adding its file.
+include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
 pub fn rule(id: &str) -> Option<&'static dyn Rule> {
     CATALOG.iter().copied().find(|r| r.id() == id)
@@ -392,6 +326,11 @@ mod tests {
             assert!(i.reason.is_some(), "{} says not why it is not tested", i.id);
         }
         assert!(CATALOG.len() >= 60);
+        // build.rs reads each id from its file's text; the order shows it read the right one.
+        assert!(
+            CATALOG.windows(2).all(|w| w[0].id() < w[1].id()),
+            "not sorted by id"
+        );
     }
 
     /// No field of a rule is decorative: each is read by the code named here, and the

@@ -6,6 +6,8 @@
 //! the same rules judge a live run, a proxy session or a file read back later.
 
 mod catalog;
+#[cfg(test)]
+mod fixture;
 pub mod rules;
 mod view;
 

@@ -231,6 +231,14 @@ faults!(
             "ends the session when challenged during setup, sending nothing more";
         ReauthWithoutSetup = "reauth-without-setup", breaks [rules::session::ReauthContinues],
             "re-authenticates without repeating Alert and DevInfo";
+        ReauthWithoutCred = "reauth-without-cred",
+            breaks [
+                rules::auth::RepeatWithCred,
+                rules::session::ReauthContinues,
+                rules::auth::ClientAnswersScheme,
+                rules::auth::Md5ClientSupport
+            ],
+            "repeats Package #1 after a challenge without credentials, once";
         ReauthSameScheme = "reauth-same-scheme",
             breaks [
                 rules::session::ReauthContinues,
@@ -303,7 +311,12 @@ faults!(
             "stops sending Cred after the server answered it 200";
         HmacHeaderNoUsername = "hmac-header-no-username", breaks [rules::auth::HmacHeaderForm],
             "sends an x-syncml-hmac header without username";
-        HmacHeaderDropped = "hmac-header-dropped", breaks [rules::auth::HmacEveryMessage, rules::auth::ClientAnswersScheme],
+        HmacHeaderDropped = "hmac-header-dropped",
+            breaks [
+                rules::auth::HmacEveryMessage,
+                rules::auth::ClientAnswersScheme,
+                rules::auth::RepeatWithCred
+            ],
             "stops sending the x-syncml-hmac header in the middle of the session";
         SwitchesToBasic = "switches-to-basic", breaks [rules::auth::SchemeConstant, rules::auth::HmacEveryMessage, rules::auth::ClientAnswersScheme],
             "switches from HMAC to Basic in the middle of the session";
@@ -512,6 +525,10 @@ impl ClientFault {
                 None => return false,
             },
             ClientFault::DropsCredAfter200 if later && !setup && m.hdr.cred.is_some() => {
+                m.hdr.cred = None;
+            }
+            // A later Package #1 is the one repeated after a challenge.
+            ClientFault::ReauthWithoutCred if later && setup && m.hdr.cred.is_some() => {
                 m.hdr.cred = None;
             }
             _ => return false,

@@ -61,3 +61,32 @@ impl Rule for ChalNonce {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a Basic Chal without NextNonce",
+            role: Role::Server,
+            allowed: Some("a Chal for Basic without NextNonce"),
+            verdict: Verdict::Pass,
+            build: basic_chal_without_nonce,
+        },
+        Fixture {
+            name: "an MD5 Chal without NextNonce",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: md5_chal_without_nonce,
+        },
+    ];
+
+    fn md5_chal_without_nonce() -> Transcript {
+        refused_with(&format!(
+            "<Chal>{}</Chal>",
+            meta(&[("Type", MD5), ("Format", "b64")])
+        ))
+    }
+}

@@ -57,3 +57,52 @@ impl Rule for ChalWith401 {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "401 with a Basic Chal",
+            role: Role::Server,
+            allowed: Some("a Chal of any scheme the sender supports"),
+            verdict: Verdict::Pass,
+            build: basic_chal_without_nonce,
+        },
+        Fixture {
+            name: "401 with an MD5 Chal",
+            role: Role::Server,
+            allowed: Some("a Chal of any scheme the sender supports"),
+            verdict: Verdict::Pass,
+            build: md5_chal_with_nonce,
+        },
+        Fixture {
+            name: "401 without Chal",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: refused_without_chal,
+        },
+        Fixture {
+            name: "407 for a command without a Chal",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: command_refused_without_chal,
+        },
+    ];
+
+    fn command_refused_without_chal() -> Transcript {
+        // [PRO] §9.1: "request (message or command)": the Alert's 407 needs a Chal too.
+        refused_cmd_chal(407, &chal(MD5, "Tm9uY2Ux"), "")
+    }
+
+    fn md5_chal_with_nonce() -> Transcript {
+        refused_with(&chal(MD5, "Tm9uY2Ux"))
+    }
+
+    fn refused_without_chal() -> Transcript {
+        refused_with("")
+    }
+}

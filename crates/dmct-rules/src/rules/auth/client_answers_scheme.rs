@@ -78,3 +78,53 @@ impl Rule for ClientAnswersScheme {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "MD5 challenge answered with MD5",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: repeated_to_resp_uri,
+        },
+        Fixture {
+            name: "MD5 challenge answered with Basic (both rules fail)",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: md5_answered_with_basic,
+        },
+        Fixture {
+            name: "Basic challenge, the client ends the session",
+            role: Role::Client,
+            allowed: Some(
+                "end the session instead ([SEC] §5.4.1: answer with the requested type or the \
+                    session is terminated); whether MD5 had to be answered is judged by \
+                    session/reauth-continues",
+            ),
+            verdict: Verdict::Pass,
+            build: basic_challenge_ended,
+        },
+        Fixture {
+            name: "MD5 challenge, the client ends the session",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: md5_challenge_ended,
+        },
+        Fixture {
+            name: "challenge answered with Alert 1223",
+            role: Role::Client,
+            allowed: Some(
+                "abort the session with Alert 1223 instead of answering ([PRO] §8.1.1; [SEC] \
+                    §5.4.1: or the session is terminated)",
+            ),
+            verdict: Verdict::Pass,
+            build: challenge_aborted,
+        },
+    ];
+}

@@ -57,3 +57,41 @@ impl Rule for CredType {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Cred Meta Type in upper case",
+            role: Role::Client,
+            allowed: Some("Meta Type in any letter case"),
+            verdict: Verdict::Pass,
+            build: cred_type_upper_case,
+        },
+        Fixture {
+            name: "Cred of an unknown Meta Type",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: cred_type_unknown,
+        },
+    ];
+
+    fn cred_type_upper_case() -> Transcript {
+        opened_with(
+            Msg::client(1)
+                .cred("SYNCML:AUTH-BASIC", "QnJ1Y2UxOk9oQmVoYXZl")
+                .setup("1201"),
+        )
+    }
+
+    fn cred_type_unknown() -> Transcript {
+        opened_with(
+            Msg::client(1)
+                .cred("syncml:auth-none", "QnJ1Y2UxOk9oQmVoYXZl")
+                .setup("1201"),
+        )
+    }
+}

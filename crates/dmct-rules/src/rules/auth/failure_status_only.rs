@@ -48,3 +48,38 @@ impl Rule for FailureStatusOnly {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a challenge holding only Statuses",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: refused_401,
+        },
+        Fixture {
+            name: "a challenge that also carries Results",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: refused_with_results,
+        },
+    ];
+
+    fn refused_with_results() -> Transcript {
+        // [PRO] §9.1: the failure response "contains only Status commands"; a Results is
+        // none.
+        let c = chal(MD5, "Tm9uY2Ux");
+        opened(
+            Msg::server(1)
+                .status_with(1, 0, "SyncHdr", 401, &c)
+                .status_with(1, 1, "Alert", 401, &c)
+                .results(1, 1, "./DevInfo/Mod", "X1"),
+        )
+        .done()
+    }
+}

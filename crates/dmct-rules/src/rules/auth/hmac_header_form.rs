@@ -51,3 +51,55 @@ impl Rule for HmacHeaderForm {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "x-syncml-hmac without spaces",
+            role: Role::Client,
+            allowed: Some("no spaces after the commas"),
+            verdict: Verdict::Pass,
+            build: hmac_no_spaces,
+        },
+        Fixture {
+            name: "x-syncml-hmac without algorithm",
+            role: Role::Client,
+            allowed: Some("algorithm left out (MD5 is the default)"),
+            verdict: Verdict::Pass,
+            build: hmac_without_algorithm,
+        },
+        Fixture {
+            name: "x-syncml-hmac without username",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: hmac_without_username,
+        },
+    ];
+
+    /// MD5-keyed HMAC on every client message, the header written `header`.
+    fn hmac_header(header: &str) -> Transcript {
+        let mut t = Session::new()
+            .exchange(Msg::client(1).loc_name("Bruce2").setup("1201"), pkg2())
+            .done();
+        for e in &mut t.exchanges {
+            e.request.headers.push("x-syncml-hmac", header);
+        }
+        t
+    }
+
+    fn hmac_no_spaces() -> Transcript {
+        hmac_header("algorithm=MD5,username=\"Bruce2\",mac=bWFjLXZhbHVl")
+    }
+
+    fn hmac_without_algorithm() -> Transcript {
+        hmac_header("username=\"Bruce2\", mac=bWFjLXZhbHVl")
+    }
+
+    fn hmac_without_username() -> Transcript {
+        hmac_header("algorithm=MD5, mac=bWFjLXZhbHVl")
+    }
+}

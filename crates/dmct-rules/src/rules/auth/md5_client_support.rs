@@ -94,3 +94,67 @@ impl Rule for Md5ClientSupport {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "MD5 challenge answered with MD5 in the session",
+            role: Role::Client,
+            allowed: Some("answer with MD5 credentials in the session it was challenged in"),
+            verdict: Verdict::Pass,
+            build: repeated_to_resp_uri,
+        },
+        Fixture {
+            name: "MD5 challenge answered in a new session with MD5",
+            role: Role::Client,
+            allowed: Some(
+                "end the session and open a new one whose Package #1 carries MD5 credentials",
+            ),
+            verdict: Verdict::Pass,
+            build: new_session_md5,
+        },
+        Fixture {
+            name: "MD5 challenge answered with Alert 1223",
+            role: Role::Client,
+            allowed: Some(
+                "abort the session with Alert 1223 (support is then not shown either way: \
+                    inconclusive)",
+            ),
+            verdict: Verdict::Inconclusive,
+            build: challenge_aborted,
+        },
+        Fixture {
+            name: "MD5 challenge with the server's abort, unanswered",
+            role: Role::Client,
+            allowed: Some(
+                "not answer a challenge that came with the server's Session Abort ([PRO] §8.1.2)",
+            ),
+            verdict: Verdict::NotApplicable,
+            build: challenge_with_abort_unanswered,
+        },
+        Fixture {
+            name: "MD5 challenge answered with Basic",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: md5_answered_with_basic,
+        },
+        Fixture {
+            name: "MD5 challenge, a new session with Basic",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: new_session_basic,
+        },
+        Fixture {
+            name: "MD5 challenge, the client says nothing more",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: md5_challenge_ended,
+        },
+    ];
+}

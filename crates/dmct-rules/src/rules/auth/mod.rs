@@ -7,39 +7,8 @@ use crate::{
 };
 use dmct_proto::{Command, SyncML};
 
-mod chal_nonce;
-mod chal_with401;
-mod client_answers_scheme;
-mod cred_type;
-mod failure_status_only;
-mod fresh_nonce_after_failure;
-mod hmac_every_message;
-mod hmac_header_form;
-mod hmac_new_nonce;
-mod hmac_status200;
-mod md5_client_support;
-mod no_synchdr_only_challenge;
-mod refuses_missing_cred;
-mod resend_after200;
-mod scheme_constant;
-mod server_answers_scheme;
-
-pub use chal_nonce::ChalNonce;
-pub use chal_with401::ChalWith401;
-pub use client_answers_scheme::ClientAnswersScheme;
-pub use cred_type::CredType;
-pub use failure_status_only::FailureStatusOnly;
-pub use fresh_nonce_after_failure::FreshNonceAfterFailure;
-pub use hmac_every_message::HmacEveryMessage;
-pub use hmac_header_form::HmacHeaderForm;
-pub use hmac_new_nonce::HmacNewNonce;
-pub use hmac_status200::HmacStatus200;
-pub use md5_client_support::Md5ClientSupport;
-pub use no_synchdr_only_challenge::NoSynchdrOnlyChallenge;
-pub use refuses_missing_cred::RefusesMissingCred;
-pub use resend_after200::ResendAfter200;
-pub use scheme_constant::SchemeConstant;
-pub use server_answers_scheme::ServerAnswersScheme;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_auth.rs"));
 
 /// A package whose whole body is one Status for the SyncHdr with a Chal.
 pub(crate) fn is_synchdr_only_challenge(m: &SyncML) -> bool {

@@ -98,3 +98,74 @@ impl Rule for NoSynchdrOnlyChallenge {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "nothing more after a command-less Package #2",
+            role: Role::Client,
+            allowed: Some("send nothing more: the session ends"),
+            verdict: Verdict::Pass,
+            build: server_answers,
+        },
+        Fixture {
+            name: "a challenge with a Generic Alert",
+            role: Role::Client,
+            allowed: Some(
+                "send a package that carries operations (for instance a Generic Alert) along with \
+                    its Status and challenge",
+            ),
+            verdict: Verdict::Pass,
+            build: challenge_with_generic_alert,
+        },
+        Fixture {
+            name: "server credentials accepted, the session ends",
+            role: Role::Client,
+            allowed: Some(
+                "accept credentials the server did send (Status 212 or 200) and end the session",
+            ),
+            verdict: Verdict::Pass,
+            build: server_cred_accepted_and_ended,
+        },
+        Fixture {
+            name: "a SyncHdr-only challenge",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: synchdr_only_challenge,
+        },
+    ];
+
+    /// A Package #2 without commands or challenge (and without server Cred), then the
+    /// client's `reply`.
+    fn after_credless_pkg2(reply: Msg) -> Transcript {
+        opened(pkg2())
+            .exchange(reply, Msg::server(2).hdr_status(2, 200))
+            .done()
+    }
+
+    fn challenge_with_generic_alert() -> Transcript {
+        after_credless_pkg2(
+            Msg::client(2)
+                .status_with(1, 0, "SyncHdr", 401, &chal(MD5, "Tm9uY2Ux"))
+                .alert("1226"),
+        )
+    }
+
+    fn synchdr_only_challenge() -> Transcript {
+        after_credless_pkg2(Msg::client(2).status_with(
+            1,
+            0,
+            "SyncHdr",
+            401,
+            &chal(MD5, "Tm9uY2Ux"),
+        ))
+    }
+
+    fn server_cred_accepted_and_ended() -> Transcript {
+        opened(pkg2().cred(MD5, "c2VydmVyLWRpZ2VzdA==")).done()
+    }
+}

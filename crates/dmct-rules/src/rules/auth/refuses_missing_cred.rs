@@ -87,3 +87,52 @@ impl Rule for RefusesMissingCred {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Package #1 without Cred refused 407",
+            role: Role::Server,
+            allowed: Some("407 (the [PRO] §9.4.1 example: credentials missing)"),
+            verdict: Verdict::Pass,
+            build: refused_407,
+        },
+        Fixture {
+            name: "Package #1 without Cred refused 401",
+            role: Role::Server,
+            allowed: Some(
+                "401 ([PRO] §9.1: either code means the request requires authentication)",
+            ),
+            verdict: Verdict::Pass,
+            build: refused_401,
+        },
+        Fixture {
+            name: "no Cred after 212, answered 200",
+            role: Role::Server,
+            allowed: Some(
+                "no credentials after the server answered 212 earlier in the session (§9.1: no \
+                    further authentication is needed)",
+            ),
+            verdict: Verdict::Pass,
+            build: no_cred_after_212,
+        },
+        Fixture {
+            name: "Package #1 without Cred accepted with 212",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: credless_pkg1_accepted,
+        },
+    ];
+
+    fn refused_407() -> Transcript {
+        refused(407, &chal(MD5, "Tm9uY2Ux"))
+    }
+
+    fn credless_pkg1_accepted() -> Transcript {
+        server_answers()
+    }
+}

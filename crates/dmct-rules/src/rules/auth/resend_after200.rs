@@ -55,3 +55,33 @@ impl Rule for ResendAfter200 {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "MD5 Cred in every message after 200",
+            role: Role::Client,
+            allowed: Some("send them in every later message"),
+            verdict: Verdict::Pass,
+            build: cred_in_every_message,
+        },
+        Fixture {
+            name: "Cred dropped after 200",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: cred_dropped_after_200,
+        },
+    ];
+
+    fn cred_in_every_message() -> Transcript {
+        md5_then([Some(MD5), Some(MD5)])
+    }
+
+    fn cred_dropped_after_200() -> Transcript {
+        md5_then([None, None])
+    }
+}

@@ -84,3 +84,94 @@ impl Rule for SchemeConstant {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "no Cred after 212",
+            role: Role::Client,
+            allowed: Some("no more credentials after 212"),
+            verdict: Verdict::Pass,
+            build: no_cred_after_212,
+        },
+        Fixture {
+            name: "Basic after MD5 was accepted",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: scheme_switched,
+        },
+        Fixture {
+            name: "Basic refused for MD5 in setup, then MD5",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: switched_at_setup_challenge,
+        },
+        Fixture {
+            name: "MD5 re-challenged with MD5",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: rechallenged_same_scheme,
+        },
+        Fixture {
+            name: "MD5 accepted, re-challenged for Basic, Basic sent",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: switched_at_rechallenge,
+        },
+    ];
+
+    fn scheme_switched() -> Transcript {
+        md5_then([Some("syncml:auth-basic"), None])
+    }
+
+    /// The client's messages with a Cred of `schemes[k]`, each answered with `answers[k]`
+    /// for its SyncHdr (a 401 challenges for the scheme given). A message after a challenge
+    /// repeats Package #1; the others carry a Generic Alert.
+    fn creds_answered(schemes: [&str; 3], answers: [(u16, &str); 3]) -> Transcript {
+        let mut s = Session::new();
+        let mut challenged = true;
+        for (k, (scheme, (code, asked))) in schemes.iter().zip(answers).enumerate() {
+            let id = k as u32 + 1;
+            let c = Msg::client(id).loc_name("Bruce2").cred(scheme, "ZGlnZXN0");
+            let c = if challenged {
+                c.setup("1201")
+            } else {
+                c.alert("1226")
+            };
+            let extra = if code == 401 {
+                chal(asked, "Tm9uY2Uy")
+            } else {
+                String::new()
+            };
+            let alert = if code == 401 { 401 } else { 200 };
+            let answer = Msg::server(id)
+                .status_with(id, 0, "SyncHdr", code, &extra)
+                .status(id, 1, "Alert", alert);
+            challenged = code == 401;
+            s = s.exchange(c, answer);
+        }
+        s.done()
+    }
+
+    fn switched_at_setup_challenge() -> Transcript {
+        // Basic refused with a challenge for MD5 before any authentication occurred.
+        creds_answered([BASIC, MD5, MD5], [(401, MD5), (200, ""), (200, "")])
+    }
+
+    fn switched_at_rechallenge() -> Transcript {
+        // MD5 accepted, then a challenge for Basic: §9.1 keeps the type for the whole
+        // session once authentication has occurred, so the switch breaks it.
+        creds_answered([MD5, MD5, BASIC], [(200, ""), (401, BASIC), (200, "")])
+    }
+
+    fn rechallenged_same_scheme() -> Transcript {
+        creds_answered([MD5, MD5, MD5], [(200, ""), (401, MD5), (200, "")])
+    }
+}

@@ -55,3 +55,73 @@ impl Rule for ServerAnswersScheme {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "the server answers the MD5 challenge with MD5",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: server_answers_md5,
+        },
+        Fixture {
+            name: "the server ends the session with a package of Status only",
+            role: Role::Server,
+            allowed: Some("end the session instead"),
+            verdict: Verdict::Pass,
+            build: server_ends_session,
+        },
+        Fixture {
+            name: "the server ends the session with Alert 1223",
+            role: Role::Server,
+            allowed: Some("end the session instead"),
+            verdict: Verdict::Pass,
+            build: server_aborts_session,
+        },
+        Fixture {
+            name: "the server goes on without credentials",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: server_ignores_challenge,
+        },
+    ];
+
+    /// The client refuses the server's Package #2 (no server Cred) with an MD5 challenge;
+    /// `answer` is the server's next message.
+    fn client_challenges_server(answer: Msg) -> Transcript {
+        opened(pkg2().get("./DevInfo/Mod"))
+            .exchange(
+                Msg::client(2)
+                    .status_with(1, 0, "SyncHdr", 401, &chal(MD5, "Tm9uY2Ux"))
+                    .status(1, 3, "Get", 401),
+                answer,
+            )
+            .done()
+    }
+
+    fn server_answers_md5() -> Transcript {
+        client_challenges_server(
+            Msg::server(2)
+                .cred(MD5, "c2VydmVyLWRpZ2VzdA==")
+                .hdr_status(2, 200)
+                .get("./DevInfo/Mod"),
+        )
+    }
+
+    fn server_ends_session() -> Transcript {
+        client_challenges_server(Msg::server(2).hdr_status(2, 200))
+    }
+
+    fn server_aborts_session() -> Transcript {
+        client_challenges_server(Msg::server(2).hdr_status(2, 200).alert("1223"))
+    }
+
+    fn server_ignores_challenge() -> Transcript {
+        client_challenges_server(Msg::server(2).hdr_status(2, 200).get("./DevInfo/Mod"))
+    }
+}

@@ -67,3 +67,36 @@ impl Rule for ContentType {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Content-Type with parameters",
+            role: Role::Client,
+            allowed: Some("parameters (charset, verproto, verdtd) after the type"),
+            verdict: Verdict::Pass,
+            build: content_type_with_params,
+        },
+        Fixture {
+            name: "Content-Type in mixed case",
+            role: Role::Client,
+            allowed: Some("any letter case"),
+            verdict: Verdict::Pass,
+            build: content_type_mixed_case,
+        },
+        Fixture {
+            name: "Content-Type text/xml",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: content_type_text_xml,
+        },
+    ];
+
+    fn content_type_text_xml() -> Transcript {
+        client_labelled("text/xml")
+    }
+}

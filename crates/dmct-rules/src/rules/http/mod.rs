@@ -6,19 +6,8 @@ use dmct_proto::transcript::Headers;
 use dmct_proto::xml::Encoding;
 use dmct_proto::{CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 
-mod content_type;
-mod content_type_matches;
-mod post;
-mod same_encoding;
-mod status200;
-mod ver_proto_param;
-
-pub use content_type::ContentType;
-pub use content_type_matches::ContentTypeMatches;
-pub use post::Post;
-pub use same_encoding::SameEncoding;
-pub use status200::Status200;
-pub use ver_proto_param::VerProtoParam;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_http.rs"));
 
 /// Each DM message of `role`: (exchange, side, headers, decoded encoding and VerProto).
 fn messages<'a>(

@@ -75,3 +75,36 @@ impl Rule for VerProtoParam {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Content-Type without verproto",
+            role: Role::Client,
+            allowed: Some("no verproto parameter at all"),
+            verdict: Verdict::Pass,
+            build: content_type_mixed_case,
+        },
+        Fixture {
+            name: "Content-Type verproto matching VerProto",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: content_type_with_params,
+        },
+        Fixture {
+            name: "Content-Type verproto DM/1.1 for a DM/1.2 message",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: verproto_other,
+        },
+    ];
+
+    fn verproto_other() -> Transcript {
+        client_labelled("application/vnd.syncml.dm+xml; verproto=\"DM/1.1\"")
+    }
+}

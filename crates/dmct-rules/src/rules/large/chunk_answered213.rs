@@ -71,3 +71,57 @@ impl Rule for ChunkAnswered213 {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a chunk refused with 413",
+            role: Role::Client,
+            allowed: Some(
+                "refuse the object with an error (413 over MaxObjSize, 424 size mismatch)",
+            ),
+            verdict: Verdict::Pass,
+            build: chunk_refused_413,
+        },
+        Fixture {
+            name: "a chunk answered 200",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: chunk_answered_200,
+        },
+    ];
+
+    /// The first chunk of a 10-byte object answered `code` by the client.
+    fn chunk_answered(code: u16) -> Transcript {
+        let first = pkg2()
+            .cmd(
+                "Replace",
+                &item(
+                    "Target",
+                    "./Ext/Blob",
+                    &meta(&[("Size", "10")]),
+                    "hello",
+                    true,
+                ),
+            )
+            .more();
+        let reply = Msg::client(2)
+            .hdr_status(1, 200)
+            .status(1, 3, "Replace", code);
+        opened(first)
+            .exchange(reply, Msg::server(2).hdr_status(2, 200))
+            .done()
+    }
+
+    fn chunk_refused_413() -> Transcript {
+        chunk_answered(413)
+    }
+
+    fn chunk_answered_200() -> Transcript {
+        chunk_answered(200)
+    }
+}

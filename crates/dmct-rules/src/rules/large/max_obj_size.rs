@@ -54,3 +54,51 @@ impl Rule for MaxObjSize {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "only an object within MaxObjSize",
+            role: Role::Server,
+            allowed: Some("leave the object out of the package"),
+            verdict: Verdict::Pass,
+            build: big_object_left_out,
+        },
+        Fixture {
+            name: "an object over MaxObjSize",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: object_over_max,
+        },
+    ];
+
+    /// The client announces MaxObjSize 8; the server replaces ./Ext/Small with `data`.
+    fn max_obj_8(data: &str) -> Transcript {
+        Session::new()
+            .exchange(
+                Msg::client(1)
+                    .hdr_meta(&[("MaxObjSize", "8")])
+                    .setup("1201"),
+                pkg2().cmd("Replace", &item("Target", "./Ext/Small", "", data, false)),
+            )
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Replace", 200),
+                Msg::server(2).hdr_status(2, 200),
+            )
+            .done()
+    }
+
+    fn big_object_left_out() -> Transcript {
+        max_obj_8("small")
+    }
+
+    fn object_over_max() -> Transcript {
+        max_obj_8("much too large")
+    }
+}

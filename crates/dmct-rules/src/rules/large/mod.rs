@@ -5,15 +5,8 @@ use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::Command;
 use std::collections::HashMap;
 
-mod chunk_answered213;
-mod max_obj_size;
-mod no_final_mid_object;
-mod size_first_chunk;
-
-pub use chunk_answered213::ChunkAnswered213;
-pub use max_obj_size::MaxObjSize;
-pub use no_final_mid_object::NoFinalMidObject;
-pub use size_first_chunk::SizeFirstChunk;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_large.rs"));
 
 /// (command index, target or source URI, the Item, the command's Meta) of every
 /// object-carrying Item of a message.

@@ -54,3 +54,52 @@ impl Rule for SizeFirstChunk {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Size in the first chunk's Item Meta",
+            role: Role::Server,
+            allowed: Some("Size in the first chunk's Item Meta"),
+            verdict: Verdict::Pass,
+            build: size_in_item,
+        },
+        Fixture {
+            name: "Size in the first chunk's command Meta",
+            role: Role::Server,
+            allowed: Some("Size in the Meta of the command that carries the first chunk"),
+            verdict: Verdict::Pass,
+            build: size_in_command,
+        },
+        Fixture {
+            name: "no Size on the first chunk",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: size_missing,
+        },
+        Fixture {
+            name: "Size repeated in a later chunk's command Meta",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: size_repeated_in_command,
+        },
+    ];
+
+    fn size_in_command() -> Transcript {
+        chunked(&meta(&[("Size", "10")]), "", "")
+    }
+
+    fn size_missing() -> Transcript {
+        chunked("", "", "")
+    }
+
+    fn size_repeated_in_command() -> Transcript {
+        let size = meta(&[("Size", "10")]);
+        chunked(&size, "", &size)
+    }
+}

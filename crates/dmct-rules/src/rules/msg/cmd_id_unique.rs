@@ -43,3 +43,47 @@ impl Rule for CmdIdUnique {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "CmdIDs 7 and 42",
+            role: Role::Client,
+            allowed: Some("any numbering, not necessarily from 1 or contiguous"),
+            verdict: Verdict::Pass,
+            build: cmdids_sparse,
+        },
+        Fixture {
+            name: "CmdID 7 twice in a message",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: cmdids_repeated,
+        },
+    ];
+
+    /// Package #1 with the Alert and the Replace numbered `alert` and `replace`.
+    fn pkg1_cmdids(alert: u32, replace: u32) -> Transcript {
+        opened_with(
+            Msg::client(1)
+                .raw(&format!(
+                    "<Alert><CmdID>{alert}</CmdID><Data>1201</Data></Alert>"
+                ))
+                .raw(&format!(
+                    "<Replace><CmdID>{replace}</CmdID>{}</Replace>",
+                    item("Source", "./DevInfo/Mod", "", "X1", false)
+                )),
+        )
+    }
+
+    fn cmdids_sparse() -> Transcript {
+        pkg1_cmdids(7, 42)
+    }
+
+    fn cmdids_repeated() -> Transcript {
+        pkg1_cmdids(7, 7)
+    }
+}

@@ -72,3 +72,86 @@ impl Rule for MsgIdSequence {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "MsgID 3 after MsgID 1",
+            role: Role::Client,
+            allowed: Some("gaps between MsgIDs"),
+            verdict: Verdict::Pass,
+            build: msgid_gap,
+        },
+        Fixture {
+            name: "a session whose MsgIDs start at 5",
+            role: Role::Client,
+            allowed: Some("a first MsgID other than 1"),
+            verdict: Verdict::Pass,
+            build: msgid_starts_at_5,
+        },
+        Fixture {
+            name: "MsgID 2 after MsgID 3",
+            role: Role::Client,
+            allowed: Some("a MsgID lower than the previous one, not used before in the session"),
+            verdict: Verdict::Pass,
+            build: msgid_lower,
+        },
+        Fixture {
+            name: "MsgID 1 twice in a session",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: msgid_repeated,
+        },
+    ];
+
+    fn msgid_gap() -> Transcript {
+        get_answered_as(3, "1")
+    }
+
+    fn msgid_starts_at_5() -> Transcript {
+        Session::new()
+            .exchange(
+                Msg::client(5).setup("1201"),
+                Msg::server(1)
+                    .hdr_status(5, 212)
+                    .status(5, 1, "Alert", 200)
+                    .get("./DevInfo/Mod"),
+            )
+            .exchange(
+                Msg::client(6)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Get", 200)
+                    .results(1, 3, "./DevInfo/Mod", "X1"),
+                Msg::server(2).hdr_status(6, 200),
+            )
+            .done()
+    }
+
+    fn msgid_lower() -> Transcript {
+        // MsgIDs 1, 3, then 2: each names one message of the client.
+        opened(pkg2().get("./DevInfo/Mod"))
+            .exchange(
+                Msg::client(3)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Get", 200)
+                    .results(1, 3, "./DevInfo/Mod", "X1"),
+                Msg::server(2).hdr_status(3, 200).get("./DevInfo/Man"),
+            )
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(2, 200)
+                    .status(2, 2, "Get", 200)
+                    .results(2, 2, "./DevInfo/Man", "dmct"),
+                Msg::server(3).hdr_status(2, 200),
+            )
+            .done()
+    }
+
+    fn msgid_repeated() -> Transcript {
+        get_answered_as(1, "1")
+    }
+}

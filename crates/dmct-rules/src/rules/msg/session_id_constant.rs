@@ -70,3 +70,45 @@ impl Rule for SessionIdConstant {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a second session with a SessionID of its own",
+            role: Role::Client,
+            allowed: Some("a new SessionID for a new session (Package #1 with MsgID 1)"),
+            verdict: Verdict::Pass,
+            build: two_sessions,
+        },
+        Fixture {
+            name: "SessionID changed within a session",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: sessionid_changes,
+        },
+    ];
+
+    fn sessionid_changes() -> Transcript {
+        get_answered_as(2, "2")
+    }
+
+    fn two_sessions() -> Transcript {
+        let mut s = Session::new();
+        for id in ["1", "2"] {
+            s = s
+                .exchange(Msg::client(1).session(id).setup("1201"), pkg2().session(id))
+                .exchange(
+                    Msg::client(2).session(id).hdr_status(1, 200).alert("1226"),
+                    Msg::server(2)
+                        .session(id)
+                        .hdr_status(2, 200)
+                        .status(2, 1, "Alert", 200),
+                );
+        }
+        s.done()
+    }
+}

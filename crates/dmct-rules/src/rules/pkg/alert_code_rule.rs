@@ -49,3 +49,29 @@ impl Rule for AlertCode {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "client Alerts 1222, 1224, 1226",
+            role: Role::Client,
+            allowed: Some("any defined code"),
+            verdict: Verdict::Pass,
+            build: client_alerts_of_dm_codes,
+        },
+        Fixture {
+            name: "an undefined Alert code",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: client_alert_undefined,
+        },
+    ];
+
+    fn client_alert_undefined() -> Transcript {
+        opened_with(Msg::client(1).setup("1201").alert("1299"))
+    }
+}

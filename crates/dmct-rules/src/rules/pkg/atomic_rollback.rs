@@ -94,3 +94,98 @@ impl Rule for AtomicRollback {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a failed Atomic: 216 and the command's own error",
+            role: Role::Client,
+            allowed: Some(
+                "216 or the command's own error code for inner commands of a failed Atomic",
+            ),
+            verdict: Verdict::Pass,
+            build: atomic_rolled_back,
+        },
+        Fixture {
+            name: "an Atomic holding a Get answered 500",
+            role: Role::Client,
+            allowed: Some("500 for a Get or a nested Atomic inside"),
+            verdict: Verdict::Pass,
+            build: atomic_with_get,
+        },
+        Fixture {
+            name: "a failed Atomic keeps an Add",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: atomic_half_kept,
+        },
+        Fixture {
+            name: "Atomic too large: 517, inner commands rolled back",
+            role: Role::Client,
+            allowed: Some(
+                "517 for an Atomic whose responses would not fit one message, its commands rolled \
+                    back",
+            ),
+            verdict: Verdict::Pass,
+            build: atomic_too_large_rolled_back,
+        },
+        Fixture {
+            name: "Atomic too large: 517, an inner command kept",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: atomic_too_large_kept,
+        },
+    ];
+
+    /// The server's Atomic (CmdID 3) holding `inner` (CmdIDs 4, 5), answered `atomic` and
+    /// `codes` by the client.
+    fn atomic_answered(inner: [&str; 2], atomic: u16, codes: [u16; 2]) -> Transcript {
+        let cmds: String = inner
+            .iter()
+            .zip(4..)
+            .map(|(name, id)| {
+                format!(
+                    "<{name}><CmdID>{id}</CmdID>{}</{name}>",
+                    item("Target", &format!("./Ext/N{id}"), "", "v", false)
+                )
+            })
+            .collect();
+        opened(pkg2().raw(&format!("<Atomic><CmdID>3</CmdID>{cmds}</Atomic>")))
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Atomic", atomic)
+                    .status(1, 4, inner[0], codes[0])
+                    .status(1, 5, inner[1], codes[1]),
+                Msg::server(2).hdr_status(2, 200),
+            )
+            .done()
+    }
+
+    fn atomic_rolled_back() -> Transcript {
+        atomic_answered(["Add", "Replace"], 507, [216, 404])
+    }
+
+    fn atomic_with_get() -> Transcript {
+        atomic_answered(["Add", "Get"], 500, [500, 500])
+    }
+
+    fn atomic_half_kept() -> Transcript {
+        atomic_answered(["Add", "Replace"], 507, [200, 404])
+    }
+
+    fn atomic_too_large_rolled_back() -> Transcript {
+        // "the Atomic command MUST fail with status code 517 ... Previously executed
+        // commands in Atomic command MUST be rolled back."
+        atomic_answered(["Add", "Replace"], 517, [216, 216])
+    }
+
+    fn atomic_too_large_kept() -> Transcript {
+        atomic_answered(["Add", "Replace"], 517, [200, 216])
+    }
+}

@@ -7,29 +7,8 @@ use crate::{Binds, Condition, Decl, Level, Observation, Role, Rule, RuleStatus, 
 use dmct_proto::transcript::Closing;
 use dmct_proto::{Command, alert_code};
 
-mod alert_code_rule;
-mod atomic_rollback;
-mod client_commands;
-mod next_message_response;
-mod no_early_final;
-mod pkg0_alert;
-mod pkg0_session_id;
-mod pkg0_version;
-mod pkg1_alert;
-mod pkg1_dev_info;
-mod resp_uri_followed;
-
-pub use alert_code_rule::AlertCode;
-pub use atomic_rollback::AtomicRollback;
-pub use client_commands::ClientCommands;
-pub use next_message_response::NextMessageResponse;
-pub use no_early_final::NoEarlyFinal;
-pub use pkg0_alert::Pkg0Alert;
-pub use pkg0_session_id::Pkg0SessionId;
-pub use pkg0_version::Pkg0Version;
-pub use pkg1_alert::Pkg1Alert;
-pub use pkg1_dev_info::Pkg1DevInfo;
-pub use resp_uri_followed::RespUriFollowed;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_pkg.rs"));
 
 /// The client's first message of each session it opens (MsgID 1), or the first message
 /// of the transcript. A MsgID 1 after other messages of its session is Package #1 only

@@ -56,3 +56,61 @@ impl Rule for NextMessageResponse {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Next Message response with Alert 1222",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: next_message_1222,
+        },
+        Fixture {
+            name: "Alert 1223 between messages of the client's package",
+            role: Role::Server,
+            allowed: Some("Alert 1223 instead of 1222 to abort the session"),
+            verdict: Verdict::Pass,
+            build: next_message_1223,
+        },
+        Fixture {
+            name: "Results in place of Alert 1222",
+            role: Role::Server,
+            allowed: Some(
+                "Results in place of the Alert 1222 ([PRO] §6.2: the Alert MAY be omitted when \
+                    Results are sent)",
+            ),
+            verdict: Verdict::Pass,
+            build: next_message_results,
+        },
+        Fixture {
+            name: "a new command between messages of the client's package",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: next_message_new_command,
+        },
+    ];
+
+    fn next_message_1223() -> Transcript {
+        // [PRO] §8.1.2: the abort carries Final.
+        multi_message(Msg::server(2).hdr_status(2, 200).alert("1223"), false)
+    }
+
+    fn next_message_results() -> Transcript {
+        multi_message(
+            Msg::server(2)
+                .hdr_status(2, 200)
+                .results(2, 2, "./Ext/Answer", "ok")
+                .more(),
+            true,
+        )
+    }
+
+    fn next_message_new_command() -> Transcript {
+        multi_message(Msg::server(2).hdr_status(2, 200).get("./DevInfo/Man"), true)
+    }
+}

@@ -45,3 +45,35 @@ impl Rule for NoEarlyFinal {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Alert 1222 without Final while a large object comes",
+            role: Role::Client,
+            allowed: Some("ask for the next message with Alert 1222, with Status for what it got"),
+            verdict: Verdict::Pass,
+            build: size_in_item,
+        },
+        Fixture {
+            name: "Final while the server's package goes on",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: early_final,
+        },
+    ];
+
+    fn early_final() -> Transcript {
+        // The server's package goes on (no Final, no Alert 1222), yet the client closes.
+        opened(pkg2().get("./DevInfo/Mod").more())
+            .exchange(
+                Msg::client(2).hdr_status(1, 200).status(1, 3, "Get", 200),
+                Msg::server(2).hdr_status(2, 200),
+            )
+            .done()
+    }
+}

@@ -45,3 +45,36 @@ impl Rule for Pkg0Alert {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a Generic Alert beside Alert 1200",
+            role: Role::Client,
+            allowed: Some("other client Alerts beside 1200"),
+            verdict: Verdict::Pass,
+            build: pkg0_with_generic_alert,
+        },
+        Fixture {
+            name: "a Package 0 answered with Alert 1201",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: pkg0_answered_1201,
+        },
+    ];
+
+    fn pkg0_with_generic_alert() -> Transcript {
+        pkg0_answered_by(
+            "1A2",
+            Msg::client(1).session("1A2").setup("1200").alert("1226"),
+        )
+    }
+
+    fn pkg0_answered_1201() -> Transcript {
+        pkg0_answered_by("1A2", Msg::client(1).session("1A2").setup("1201"))
+    }
+}

@@ -54,3 +54,49 @@ impl Rule for Pkg0SessionId {
         vec![m.fail(detail, m.hdr_excerpt())]
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Package 0 SessionID in upper case",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: pkg0_upper,
+        },
+        Fixture {
+            name: "Package 0 SessionID in lower case",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: pkg0_lower,
+        },
+        Fixture {
+            name: "Package 0 SessionID with a leading zero",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: pkg0_leading_zero,
+        },
+    ];
+
+    /// A Package 0 for session 0x1A2, answered by a Package #1 with SessionID `id`.
+    fn pkg0_answered(id: &str) -> Transcript {
+        pkg0_answered_by(id, Msg::client(1).session(id).setup("1200"))
+    }
+
+    fn pkg0_upper() -> Transcript {
+        pkg0_answered("1A2")
+    }
+
+    fn pkg0_lower() -> Transcript {
+        pkg0_answered("1a2")
+    }
+
+    fn pkg0_leading_zero() -> Transcript {
+        pkg0_answered("01A2")
+    }
+}

@@ -53,3 +53,50 @@ impl Rule for Pkg0Version {
         }]
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Package 0 with its own ui-mode, initiator and vendor data",
+            role: Role::Server,
+            allowed: Some("any ui-mode, initiator, session identifier and vendor-specific data"),
+            verdict: Verdict::Pass,
+            build: pkg0_other_fields,
+        },
+        Fixture {
+            name: "Package 0 of version 12",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: pkg0_version_12,
+        },
+    ];
+
+    /// A Package 0 of `version` with a ui-mode, initiator and vendor data of its own,
+    /// answered as [NOT] §5 asks.
+    fn pkg0_of_version(version: u16) -> Transcript {
+        let mut n = Notification::new("dmct", 0x1A2);
+        n.version = version;
+        n.ui_mode = dmct_proto::package0::UiMode::UserInteraction;
+        n.initiator = dmct_proto::package0::Initiator::Client;
+        n.vendor = b"vendor".to_vec();
+        Session::new()
+            .package0(encode(&n, "secret", &[0; 4]).unwrap())
+            .exchange(
+                Msg::client(1).session("1A2").setup("1200"),
+                pkg2().session("1A2"),
+            )
+            .done()
+    }
+
+    fn pkg0_other_fields() -> Transcript {
+        pkg0_of_version(dmct_proto::package0::NOTIFICATION_VERSION)
+    }
+
+    fn pkg0_version_12() -> Transcript {
+        pkg0_of_version(12)
+    }
+}

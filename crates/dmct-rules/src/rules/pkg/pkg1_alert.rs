@@ -39,3 +39,35 @@ impl Rule for Pkg1Alert {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "other client Alerts beside Alert 1201",
+            role: Role::Client,
+            allowed: Some("either code, with other client Alerts (1224, 1226) beside it"),
+            verdict: Verdict::Pass,
+            build: pkg1_with_client_alerts,
+        },
+        Fixture {
+            name: "Package #1 without Alert 1200/1201",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: pkg1_without_alert,
+        },
+    ];
+
+    fn pkg1_with_client_alerts() -> Transcript {
+        opened_with(Msg::client(1).setup("1201").alert("1224").alert("1226"))
+    }
+
+    fn pkg1_without_alert() -> Transcript {
+        opened_with(
+            Msg::client(1).cmd("Replace", &item("Source", "./DevInfo/Mod", "", "X1", false)),
+        )
+    }
+}

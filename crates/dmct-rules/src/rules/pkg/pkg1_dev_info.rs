@@ -75,3 +75,77 @@ impl Rule for Pkg1DevInfo {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "DevInfo Items in reverse order",
+            role: Role::Client,
+            allowed: Some("any order of Items"),
+            verdict: Verdict::Pass,
+            build: devinfo_reversed,
+        },
+        Fixture {
+            name: "DevInfo with an Ext node",
+            role: Role::Client,
+            allowed: Some("more DevInfo nodes (Ext) than the five"),
+            verdict: Verdict::Pass,
+            build: devinfo_with_ext,
+        },
+        Fixture {
+            name: "DevInfo in two Replaces",
+            role: Role::Client,
+            allowed: Some("the Items in one Replace or several"),
+            verdict: Verdict::Pass,
+            build: devinfo_split,
+        },
+        Fixture {
+            name: "DevInfo without Lang",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: devinfo_without_lang,
+        },
+    ];
+
+    /// Package #1: Alert 1201 and one DevInfo Replace per group of (node, value).
+    fn devinfo_in(groups: &[&[(&str, &str)]]) -> Transcript {
+        let pkg1 = groups.iter().fold(Msg::client(1).alert("1201"), |m, g| {
+            let items: String = g
+                .iter()
+                .map(|(n, v)| item("Source", &format!("./DevInfo/{n}"), "", v, false))
+                .collect();
+            m.cmd("Replace", &items)
+        });
+        opened_with(pkg1)
+    }
+
+    const DEVINFO: [(&str, &str); 5] = [
+        ("DevId", DEVICE),
+        ("Man", "Example"),
+        ("Mod", "X1"),
+        ("DmV", "1.2"),
+        ("Lang", "en-US"),
+    ];
+
+    fn devinfo_reversed() -> Transcript {
+        let mut nodes = DEVINFO;
+        nodes.reverse();
+        devinfo_in(&[&nodes])
+    }
+
+    fn devinfo_with_ext() -> Transcript {
+        devinfo_in(&[&DEVINFO, &[("Ext/Battery", "80")]])
+    }
+
+    fn devinfo_split() -> Transcript {
+        devinfo_in(&[&DEVINFO[..2], &DEVINFO[2..]])
+    }
+
+    fn devinfo_without_lang() -> Transcript {
+        devinfo_in(&[&DEVINFO[..4]])
+    }
+}

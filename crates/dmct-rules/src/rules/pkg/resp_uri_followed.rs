@@ -75,3 +75,63 @@ impl Rule for RespUriFollowed {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "RespURI on another host, the path followed",
+            role: Role::Client,
+            allowed: Some(
+                "send to RespURI, with or without the host part matching the server's own address",
+            ),
+            verdict: Verdict::Pass,
+            build: respuri_path_only,
+        },
+        Fixture {
+            name: "no more messages after a RespURI",
+            role: Role::Client,
+            allowed: Some("end the session instead of sending more"),
+            verdict: Verdict::Pass,
+            build: respuri_then_nothing,
+        },
+        Fixture {
+            name: "RespURI ignored",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: respuri_ignored,
+        },
+    ];
+
+    /// Package #2 gives RespURI `uri`; the client's next message goes to `target`.
+    fn respuri_then(uri: &str, target: &str) -> Transcript {
+        let mut t = opened(pkg2().resp_uri(uri).get("./DevInfo/Mod"))
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Get", 200)
+                    .results(1, 3, "./DevInfo/Mod", "X1"),
+                Msg::server(2).hdr_status(2, 200),
+            )
+            .done();
+        t.exchanges[1].request.target = target.into();
+        t
+    }
+
+    fn respuri_path_only() -> Transcript {
+        // The host part names another address than the one the client used: the path is
+        // what the request line carries.
+        respuri_then("http://dm.example.net/mgmt-server?s=1", "/mgmt-server?s=1")
+    }
+
+    fn respuri_then_nothing() -> Transcript {
+        opened(pkg2().resp_uri("http://dm.example.net/mgmt-server?s=1")).done()
+    }
+
+    fn respuri_ignored() -> Transcript {
+        respuri_then("http://dm.example.net/mgmt-server?s=1", "/mgmt-server")
+    }
+}

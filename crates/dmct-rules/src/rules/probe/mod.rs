@@ -18,11 +18,8 @@ use crate::{
 use dmct_proto::auth::Nonce;
 use dmct_proto::transcript::{Closing, Probe, ProbeKind};
 
-mod refuses_wrong_cred;
-mod refuses_wrong_server_cred;
-
-pub use refuses_wrong_cred::RefusesWrongCred;
-pub use refuses_wrong_server_cred::RefusesWrongServerCred;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_probe.rs"));
 
 /// Two base64 nonces name the same bytes (a peer may write padding or line breaks
 /// differently); text that does not decode is compared as written.

@@ -127,3 +127,217 @@ impl Rule for RefusesWrongServerCred {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "wrong server credentials challenged 401",
+            role: Role::Client,
+            allowed: Some("401 ([PRO] §9.1: the credentials were refused)"),
+            verdict: Verdict::Pass,
+            build: server_cred_challenged_401,
+        },
+        Fixture {
+            name: "wrong server credentials challenged 407",
+            role: Role::Client,
+            allowed: Some(
+                "407 ([PRO] §9.1: either code means the request requires authentication)",
+            ),
+            verdict: Verdict::Pass,
+            build: server_cred_challenged_407,
+        },
+        Fixture {
+            name: "wrong server credentials: the client sends nothing more",
+            role: Role::Client,
+            allowed: Some(
+                "end the session: send nothing more in it, or abort it with Alert 1223 ([PRO] \
+                    §8.1.1)",
+            ),
+            verdict: Verdict::Pass,
+            build: server_cred_session_ended,
+        },
+        Fixture {
+            name: "wrong server credentials: the client aborts",
+            role: Role::Client,
+            allowed: Some(
+                "end the session: send nothing more in it, or abort it with Alert 1223 ([PRO] \
+                    §8.1.1)",
+            ),
+            verdict: Verdict::Pass,
+            build: server_cred_session_aborted,
+        },
+        Fixture {
+            name: "wrong server credentials without commands, accepted",
+            role: Role::Client,
+            allowed: Some(
+                "a package without management commands is not judged here: ending is the refusal \
+                    there, and a SyncHdr-only challenge is auth/no-synchdr-only-challenge's \
+                    ([PRO] §9)",
+            ),
+            verdict: Verdict::NotApplicable,
+            build: server_cred_without_commands,
+        },
+        Fixture {
+            name: "wrong server credentials after the client's 212, answered 200",
+            role: Role::Client,
+            allowed: Some(
+                "server credentials after the client answered 212 earlier in the session are not \
+                    judged (§9.1: no further authentication is needed)",
+            ),
+            verdict: Verdict::NotApplicable,
+            build: server_cred_probe_after_212,
+        },
+        Fixture {
+            name: "wrong server credentials accepted over TLS",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::NotApplicable,
+            build: server_cred_accepted_over_tls,
+        },
+        Fixture {
+            name: "wrong server credentials, then the harness's limit",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::NotApplicable,
+            build: server_cred_ended_then_harness_limit,
+        },
+        Fixture {
+            name: "wrong server credentials accepted with 212, the Get run",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: server_cred_accepted,
+        },
+    ];
+
+    /// Package #1 answered by a Package #2 whose server Cred (Basic, a wrong password) is
+    /// marked as dmct's server's probe, with a Get when `commands`; then `then` adds the
+    /// client's answer.
+    fn wrong_server_cred(commands: bool, then: fn(Session) -> Session) -> Transcript {
+        let mut pkg2 = Msg::server(1)
+            .cred(BASIC, "ZG1jdDp3cm9uZw==")
+            .hdr_status(1, 212)
+            .status(1, 1, "Alert", 200);
+        if commands {
+            pkg2 = pkg2.get("./DevInfo/Mod");
+        }
+        let mut t = then(Session::new().exchange(Msg::client(1).setup("1201"), pkg2)).done();
+        t.probes.push(Probe {
+            exchange: 0,
+            kind: ProbeKind::WrongServerSecret,
+            detail: "its credentials (basic) made with a wrong password".into(),
+            nonce: None,
+        });
+        t
+    }
+
+    /// The client's answer to the probe: `code` for the server's SyncHdr (with a Basic Chal
+    /// when refusing), the same code for the Get, Results only when accepting.
+    fn server_cred_answered(s: Session, code: u16) -> Session {
+        let mut c = Msg::client(2);
+        if code >= 400 {
+            c = c
+                .status_with(
+                    1,
+                    0,
+                    "SyncHdr",
+                    code,
+                    &format!(
+                        "<Chal>{}</Chal>",
+                        meta(&[("Type", BASIC), ("Format", "b64")])
+                    ),
+                )
+                .status(1, 3, "Get", code);
+        } else {
+            c = c
+                .hdr_status(1, code)
+                .status(1, 3, "Get", 200)
+                .results(1, 3, "./DevInfo/Mod", "X1");
+        }
+        s.exchange(c, Msg::server(2).hdr_status(2, 200))
+    }
+
+    fn server_cred_challenged_401() -> Transcript {
+        wrong_server_cred(true, |s| server_cred_answered(s, 401))
+    }
+
+    fn server_cred_challenged_407() -> Transcript {
+        wrong_server_cred(true, |s| server_cred_answered(s, 407))
+    }
+
+    fn server_cred_session_ended() -> Transcript {
+        wrong_server_cred(true, |s| s)
+    }
+
+    fn server_cred_session_aborted() -> Transcript {
+        wrong_server_cred(true, |s| {
+            s.exchange(
+                Msg::client(2).hdr_status(1, 200).alert("1223"),
+                Msg::server(2).hdr_status(2, 200),
+            )
+        })
+    }
+
+    fn server_cred_without_commands() -> Transcript {
+        wrong_server_cred(false, |s| {
+            s.exchange(
+                Msg::client(2).hdr_status(1, 212),
+                Msg::server(2).hdr_status(2, 200),
+            )
+        })
+    }
+
+    /// The server authenticated with 212 in Package #3; its next package's Cred is marked
+    /// as a probe and answered 200.
+    fn server_cred_probe_after_212() -> Transcript {
+        let mut t = Session::new()
+            .exchange(
+                Msg::client(1).setup("1201"),
+                pkg2().cred(BASIC, "ZG1jdDpwdw==").get("./DevInfo/Mod"),
+            )
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(1, 212)
+                    .status(1, 3, "Get", 200)
+                    .results(1, 3, "./DevInfo/Mod", "X1"),
+                Msg::server(2)
+                    .cred(BASIC, "ZG1jdDp3cm9uZw==")
+                    .hdr_status(2, 200)
+                    .get("./DevInfo/Man"),
+            )
+            .exchange(
+                Msg::client(3)
+                    .hdr_status(2, 200)
+                    .status(2, 2, "Get", 200)
+                    .results(2, 2, "./DevInfo/Man", "dmct"),
+                Msg::server(3).hdr_status(3, 200),
+            )
+            .done();
+        t.probes.push(Probe {
+            exchange: 1,
+            kind: ProbeKind::WrongServerSecret,
+            detail: "its credentials (basic) made with a wrong password".into(),
+            nonce: None,
+        });
+        t
+    }
+
+    fn server_cred_accepted() -> Transcript {
+        wrong_server_cred(true, |s| server_cred_answered(s, 212))
+    }
+
+    fn server_cred_accepted_over_tls() -> Transcript {
+        let mut t = server_cred_accepted();
+        t.transport.served_over_tls = true;
+        t
+    }
+
+    fn server_cred_ended_then_harness_limit() -> Transcript {
+        let mut t = server_cred_session_ended();
+        t.closing = Closing::ExchangeLimit { limit: 1 };
+        t
+    }
+}

@@ -68,3 +68,42 @@ impl Rule for AbortNoResponse {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "the client is silent after the server's abort",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Pass,
+            build: server_aborts_client_silent,
+        },
+        Fixture {
+            name: "the client opens a new session after the server's abort",
+            role: Role::Client,
+            allowed: Some("send nothing more in the session, and open a new session later"),
+            verdict: Verdict::Pass,
+            build: server_aborts_client_starts_over,
+        },
+        Fixture {
+            name: "the client answers the server's abort",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: server_aborts_client_answers,
+        },
+    ];
+
+    fn server_aborts_client_starts_over() -> Transcript {
+        // Nothing more in the aborted session; a new one later is a new conversation.
+        opened(pkg2().alert("1223"))
+            .exchange(
+                Msg::client(1).session("2").setup("1201"),
+                pkg2().session("2"),
+            )
+            .done()
+    }
+}

@@ -7,15 +7,8 @@ use dmct_proto::auth::Scheme;
 use dmct_proto::transcript::{Closing, ExchangeFailure};
 use dmct_proto::{Command, SyncML};
 
-mod abort_no_response;
-mod no_status_only_package;
-mod reauth_continues;
-mod server_answers_every_package;
-
-pub use abort_no_response::AbortNoResponse;
-pub use no_status_only_package::NoStatusOnlyPackage;
-pub use reauth_continues::ReauthContinues;
-pub use server_answers_every_package::ServerAnswersEveryPackage;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_session.rs"));
 
 // ---------------------------------------------------------------------------------
 

@@ -106,3 +106,105 @@ impl Rule for NoStatusOnlyPackage {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "nonce resync: Status and Chal after a success with Chal",
+            role: Role::Client,
+            allowed: Some(
+                "answer a server package whose Status carries a Chal (a new nonce, [NOT] §5.1 \
+                    steps 4-5) with Status and a Chal",
+            ),
+            verdict: Verdict::Pass,
+            build: nonce_resync,
+        },
+        Fixture {
+            name: "nonce hand-over answered with a bare Status",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: nonce_answered_status_only,
+        },
+        Fixture {
+            name: "nothing more after a package without operations",
+            role: Role::Client,
+            allowed: Some("send nothing more: the session ends"),
+            verdict: Verdict::Pass,
+            build: ends_after_empty_package,
+        },
+        Fixture {
+            name: "a Generic Alert after a package without operations",
+            role: Role::Client,
+            allowed: Some(
+                "start new work with a package that carries operations (for instance a Generic \
+                    Alert 1226)",
+            ),
+            verdict: Verdict::Pass,
+            build: generic_alert_after_empty_package,
+        },
+        Fixture {
+            name: "Status only after a package without operations",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: status_only_after_empty_package,
+        },
+    ];
+
+    /// [NOT] §5.1 steps 3-6: Package #1 with MD5 credentials on the resync nonce; the
+    /// server's success with a Chal (a new client nonce); the client's success with a
+    /// Chal (a new server nonce); the server's closing Status.
+    fn nonce_resync() -> Transcript {
+        nonce_handed_over(&chal(MD5, "U2VydmVyTm9uY2U="))
+    }
+
+    fn nonce_answered_status_only() -> Transcript {
+        // A success Chal asks for nothing (HMAC hands one over in every message): a reply
+        // of a bare Status is the package §8 forbids.
+        nonce_handed_over("")
+    }
+
+    /// The server's success with a Chal, answered by the client's Status with `reply_chal`.
+    fn nonce_handed_over(reply_chal: &str) -> Transcript {
+        Session::new()
+            .exchange(
+                Msg::client(1)
+                    .loc_name("Bruce2")
+                    .cred(MD5, "ZGlnZXN0")
+                    .setup("1200"),
+                Msg::server(1)
+                    .status_with(1, 0, "SyncHdr", 212, &chal(MD5, "Q2xpZW50Tm9uY2U="))
+                    .status(1, 1, "Alert", 200),
+            )
+            .exchange(
+                Msg::client(2).status_with(1, 0, "SyncHdr", 200, reply_chal),
+                Msg::server(2).hdr_status(2, 200),
+            )
+            .done()
+    }
+
+    /// A Package #2 without operations or challenge, then `after`, if any.
+    fn after_empty_package(after: Option<Msg>) -> Transcript {
+        let s = opened(pkg2());
+        match after {
+            Some(m) => s.exchange(m, Msg::server(2).hdr_status(2, 200)).done(),
+            None => s.done(),
+        }
+    }
+
+    fn ends_after_empty_package() -> Transcript {
+        after_empty_package(None)
+    }
+
+    fn generic_alert_after_empty_package() -> Transcript {
+        after_empty_package(Some(Msg::client(2).hdr_status(1, 200).alert("1226")))
+    }
+
+    fn status_only_after_empty_package() -> Transcript {
+        after_empty_package(Some(Msg::client(2).hdr_status(1, 200)))
+    }
+}

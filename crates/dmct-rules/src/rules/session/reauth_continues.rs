@@ -246,3 +246,110 @@ impl ReauthContinues {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Package #1 repeated with MD5 to the RespURI",
+            role: Role::Client,
+            allowed: Some("re-send Package #1 as described, to RespURI when given"),
+            verdict: Verdict::Pass,
+            build: repeated_to_resp_uri,
+        },
+        Fixture {
+            name: "Package #1 repeated past the RespURI",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: repeated_past_resp_uri,
+        },
+        Fixture {
+            name: "MD5 challenge answered with Basic",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: md5_answered_with_basic,
+        },
+        Fixture {
+            name: "Basic challenge, the client ends the session",
+            role: Role::Client,
+            allowed: Some(
+                "end the session when the scheme asked for is one the client does not support \
+                    (§9: answer with the requested type or terminate); MD5 support is mandatory",
+            ),
+            verdict: Verdict::Pass,
+            build: basic_challenge_ended,
+        },
+        Fixture {
+            name: "repeated Package #1 as MsgID 3",
+            role: Role::Client,
+            allowed: Some("a MsgID that grows by more than one"),
+            verdict: Verdict::Pass,
+            build: repeated_msgid_skips,
+        },
+        Fixture {
+            name: "challenge answered with Alert 1223",
+            role: Role::Client,
+            allowed: Some(
+                "abort the session with Alert 1223 instead ([PRO] §8.1.1: either side may abort \
+                    at any time)",
+            ),
+            verdict: Verdict::Pass,
+            build: challenge_aborted,
+        },
+        Fixture {
+            name: "a new session with MD5 after the challenge",
+            role: Role::Client,
+            allowed: Some(
+                "end the session and open a new one whose Package #1 carries the credentials \
+                    asked for (§9.1 binds only a continued session)",
+            ),
+            verdict: Verdict::Pass,
+            build: new_session_md5,
+        },
+        Fixture {
+            name: "a new session with Basic after an MD5 challenge",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: new_session_basic,
+        },
+        Fixture {
+            name: "no answer to a challenge that came with Alert 1223",
+            role: Role::Client,
+            allowed: Some(
+                "not answer when the server aborted the session (Alert 1223) along with its \
+                    challenge ([PRO] §8.1.2)",
+            ),
+            verdict: Verdict::Inconclusive,
+            build: challenge_with_abort_unanswered,
+        },
+    ];
+
+    fn repeated_msgid_skips() -> Transcript {
+        repeated("/mgmt-server/s1", 3, MD5)
+    }
+
+    fn repeated_past_resp_uri() -> Transcript {
+        repeated("/mgmt-server", 2, MD5)
+    }
+
+    #[test]
+    fn reauth_findings_say_which_answer_they_saw() {
+        // The verdicts are judged above; these say why, so a lab can hold them to the text.
+        let cases: [(Build, &str); 5] = [
+            (challenge_aborted, "aborted the session with Alert 1223"),
+            (new_session_md5, "opened a new one"),
+            (new_session_basic, "started over in a new session"),
+            (challenge_with_abort_unanswered, "Alert 1223"),
+            (md5_answered_with_basic, "syncml:auth-md5 was asked for"),
+        ];
+        for (build, says) in cases {
+            let f = finding(&build(), "session/reauth-continues", Role::Client);
+            assert!(f.detail.contains(says), "{:?} lacks {says:?}", f.detail);
+        }
+    }
+}

@@ -159,3 +159,74 @@ impl Rule for ServerAnswersEveryPackage {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a DM package answers",
+            role: Role::Server,
+            allowed: Some("answer with a SyncML DM message (HTTP 200) of the same session"),
+            verdict: Verdict::Pass,
+            build: server_answers,
+        },
+        Fixture {
+            name: "an HTTP 401 challenge answers",
+            role: Role::Server,
+            allowed: Some(
+                "challenge at the transport level (HTTP 401/407 with WWW-Authenticate or \
+                    Proxy-Authenticate), when the account uses HTTP authentication",
+            ),
+            verdict: Verdict::Pass,
+            build: server_http_challenge,
+        },
+        Fixture {
+            name: "no answer within the time limit",
+            role: Role::Server,
+            allowed: Some(
+                "take any time to answer: the spec sets no timeouts, so a slow answer is \
+                    inconclusive, never a failure",
+            ),
+            verdict: Verdict::Inconclusive,
+            build: server_slow,
+        },
+        Fixture {
+            name: "no answer to the client's Session Abort",
+            role: Role::Server,
+            allowed: Some(
+                "no answer to the client's Session Abort (Alert 1223): [PRO] §8.1.2 only \
+                    recommends one",
+            ),
+            verdict: Verdict::Pass,
+            build: client_aborts,
+        },
+        Fixture {
+            name: "the connection closed on a client package",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: client_ignores_get,
+        },
+    ];
+
+    fn server_http_challenge() -> Transcript {
+        let mut t = opened(pkg2()).done();
+        let r = t.exchanges[0].response.as_mut().unwrap();
+        r.status = 401;
+        r.headers.push("WWW-Authenticate", "Basic realm=\"dm\"");
+        r.body.0.clear();
+        t
+    }
+
+    fn server_slow() -> Transcript {
+        let mut t = opened(pkg2()).done();
+        t.exchanges[0].response = None;
+        t.exchanges[0].failure = Some(ExchangeFailure::Timeout {
+            after_ms: 10_000,
+            awaiting: "response".into(),
+        });
+        t
+    }
+}

@@ -154,3 +154,110 @@ impl Rule for EveryCommand {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "the client aborts without answering the Get",
+            role: Role::Client,
+            allowed: Some(
+                "no Status for the commands the aborting party did not run, nor for those in a \
+                    Session Abort it received ([PRO] §8.1.2)",
+            ),
+            verdict: Verdict::Pass,
+            build: client_aborts,
+        },
+        Fixture {
+            name: "the client answers a server abort without Status for its commands",
+            role: Role::Client,
+            allowed: Some(
+                "no Status for the commands the aborting party did not run, nor for those in a \
+                    Session Abort it received ([PRO] §8.1.2)",
+            ),
+            verdict: Verdict::NotApplicable,
+            build: server_aborts_client_answers,
+        },
+        Fixture {
+            name: "the client stays silent after a Get that came with the server's abort",
+            role: Role::Client,
+            allowed: Some(
+                "no answer to a server package that also carries Alert 1223 ([PRO] §8.1.2: a \
+                    client receiving it should not respond)",
+            ),
+            verdict: Verdict::NotApplicable,
+            build: server_aborts_client_silent,
+        },
+        Fixture {
+            name: "the Get's Status in the second message of Package #3",
+            role: Role::Client,
+            allowed: Some("the Status in a later message of the same package"),
+            verdict: Verdict::Pass,
+            build: status_in_later_message,
+        },
+        Fixture {
+            name: "two Gets, a Status 200 each",
+            role: Role::Client,
+            allowed: Some("one Status per command even when they share a code"),
+            verdict: Verdict::Pass,
+            build: one_status_per_get,
+        },
+        Fixture {
+            name: "the client leaves the Get unanswered without aborting",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: client_ignores_get,
+        },
+        Fixture {
+            name: "the client opens a new session instead of answering the Get",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: client_starts_over,
+        },
+    ];
+
+    fn client_starts_over() -> Transcript {
+        // The client leaves the Get and opens another session: quitting is an answer.
+        opened(pkg2().get("./DevInfo/Mod"))
+            .exchange(
+                Msg::client(1).session("2").setup("1201"),
+                pkg2().session("2"),
+            )
+            .done()
+    }
+
+    fn status_in_later_message() -> Transcript {
+        opened(pkg2().get("./DevInfo/Mod"))
+            .exchange(
+                Msg::client(2).hdr_status(1, 200).more(),
+                Msg::server(2).hdr_status(2, 200).alert("1222").more(),
+            )
+            .exchange(
+                Msg::client(3)
+                    .hdr_status(2, 200)
+                    .status(2, 2, "Alert", 200)
+                    .status(1, 3, "Get", 200)
+                    .results(1, 3, "./DevInfo/Mod", "X1"),
+                Msg::server(3).hdr_status(3, 200),
+            )
+            .done()
+    }
+
+    fn one_status_per_get() -> Transcript {
+        opened(pkg2().get("./DevInfo/Mod").get("./DevInfo/Man"))
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Get", 200)
+                    .status(1, 4, "Get", 200)
+                    .results(1, 3, "./DevInfo/Mod", "X1")
+                    .results(1, 4, "./DevInfo/Man", "Example"),
+                Msg::server(2).hdr_status(2, 200),
+            )
+            .done()
+    }
+}

@@ -52,3 +52,33 @@ impl Rule for GetHasResults {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "Results in the second message of Package #3",
+            role: Role::Client,
+            allowed: Some("Results in a later message of the same package"),
+            verdict: Verdict::Pass,
+            build: results_in_later_message,
+        },
+        Fixture {
+            name: "a successful Get without Results",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: get_without_results,
+        },
+    ];
+
+    fn get_without_results() -> Transcript {
+        get_answered(200, false, None)
+    }
+
+    fn results_in_later_message() -> Transcript {
+        next_message_1222()
+    }
+}

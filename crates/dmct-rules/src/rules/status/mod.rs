@@ -9,31 +9,8 @@ use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::{Command, ItemCmd, Status};
 use std::collections::{HashMap, HashSet};
 
-mod cmd_name;
-mod cmd_ref_valid;
-mod code_valid;
-mod every_command;
-mod get_has_results;
-mod no200_for_results;
-mod not_for_status;
-mod results_for_get;
-mod results_only_for_success;
-mod results_source;
-mod synchdr_first;
-mod synchdr_msg_ref;
-
-pub use cmd_name::CmdName;
-pub use cmd_ref_valid::CmdRefValid;
-pub use code_valid::CodeValid;
-pub use every_command::EveryCommand;
-pub use get_has_results::GetHasResults;
-pub use no200_for_results::No200ForResults;
-pub use not_for_status::NotForStatus;
-pub use results_for_get::ResultsForGet;
-pub use results_only_for_success::ResultsOnlyForSuccess;
-pub use results_source::ResultsSource;
-pub use synchdr_first::SynchdrFirst;
-pub use synchdr_msg_ref::SynchdrMsgRef;
+// The rule files of this area, collected by build.rs: one `pub struct` per file.
+include!(concat!(env!("OUT_DIR"), "/rules_status.rs"));
 
 /// The command a Status or Results in `m` refers to, if the referenced message was
 /// seen: `Err` says why the reference names more than one command.

@@ -76,3 +76,113 @@ impl Rule for No200ForResults {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "no Status for the client's Results",
+            role: Role::Server,
+            allowed: Some("no Status for Results at all"),
+            verdict: Verdict::Pass,
+            build: get_with_results,
+        },
+        Fixture {
+            name: "Status 200 for the client's Results",
+            role: Role::Server,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: results_answered_200,
+        },
+        Fixture {
+            name: "no Status for the server's Results",
+            role: Role::Client,
+            allowed: Some("no Status for Results at all"),
+            verdict: Verdict::Pass,
+            build: client_leaves_results_without_status,
+        },
+        Fixture {
+            name: "Status 200 for the server's Results",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: client_answers_results_200,
+        },
+        Fixture {
+            name: "213 for a chunk of the client's Results",
+            role: Role::Server,
+            allowed: Some("213 for a chunk of a large Results"),
+            verdict: Verdict::Pass,
+            build: results_chunk_answered_213,
+        },
+    ];
+
+    fn results_answered_200() -> Transcript {
+        get_answered(200, true, Some(200))
+    }
+
+    /// The server's Get answered by a Package #3 of two messages, the Results in the second.
+    /// The server's Package #2 carries Results (for the client's Alert; a server may send
+    /// Results, [PRO] §8.6); the client's next message answers them with `status`.
+    fn server_results_answered(status: Option<u16>) -> Transcript {
+        let reply = Msg::client(2).hdr_status(1, 200).alert("1226");
+        let reply = match status {
+            Some(c) => reply.status(1, 3, "Results", c),
+            None => reply,
+        };
+        opened(pkg2().results(1, 1, "./Vendor/dmct/Info", "X1"))
+            .exchange(
+                reply,
+                Msg::server(2).hdr_status(2, 200).status(2, 2, "Alert", 200),
+            )
+            .done()
+    }
+
+    fn client_leaves_results_without_status() -> Transcript {
+        server_results_answered(None)
+    }
+
+    fn client_answers_results_200() -> Transcript {
+        server_results_answered(Some(200))
+    }
+
+    fn results_chunk_answered_213() -> Transcript {
+        // The client's Results for the Get is a large object in two chunks.
+        let chunk = |data, more| item("Source", "./DevInfo/Mod", "", data, more);
+        opened(pkg2().get("./DevInfo/Mod"))
+            .exchange(
+                Msg::client(2)
+                    .hdr_status(1, 200)
+                    .status(1, 3, "Get", 200)
+                    .cmd(
+                        "Results",
+                        &format!(
+                            "<MsgRef>1</MsgRef><CmdRef>3</CmdRef>{}",
+                            chunk("hello", true)
+                        ),
+                    )
+                    .more(),
+                Msg::server(2)
+                    .hdr_status(2, 200)
+                    .status(2, 3, "Results", 213)
+                    .alert("1222")
+                    .more(),
+            )
+            .exchange(
+                Msg::client(3)
+                    .hdr_status(2, 200)
+                    .status(2, 3, "Alert", 200)
+                    .cmd(
+                        "Results",
+                        &format!(
+                            "<MsgRef>1</MsgRef><CmdRef>3</CmdRef>{}",
+                            chunk("world", false)
+                        ),
+                    ),
+                Msg::server(3).hdr_status(3, 200),
+            )
+            .done()
+    }
+}

@@ -73,3 +73,40 @@ impl Rule for ResultsOnlyForSuccess {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::fixture::*;
+
+    pub(crate) const FIXTURES: &[Fixture] = &[
+        Fixture {
+            name: "a Get refused 404 without Results",
+            role: Role::Client,
+            allowed: Some("one Status for the whole Get with a failure code and no Results"),
+            verdict: Verdict::Pass,
+            build: get_refused_without_results,
+        },
+        Fixture {
+            name: "a Get answered 200 and Results",
+            role: Role::Client,
+            allowed: Some("a successful Get (2xx) answered with Results"),
+            verdict: Verdict::Pass,
+            build: get_with_results,
+        },
+        Fixture {
+            name: "Results for a Get refused 404",
+            role: Role::Client,
+            allowed: None,
+            verdict: Verdict::Fail,
+            build: get_refused_with_results,
+        },
+    ];
+
+    fn get_refused_without_results() -> Transcript {
+        get_answered(404, false, None)
+    }
+
+    fn get_refused_with_results() -> Transcript {
+        get_answered(404, true, None)
+    }
+}
