@@ -1,57 +1,40 @@
-//! Collects the rules: every `src/rules/<area>/<rule>.rs` (not `mod.rs`) is one rule,
-//! so adding a rule is adding its file. The convention read here:
-//!
-//! - the file holds exactly one `impl Rule for <Type>` (a `pub struct <Type>;`);
-//! - its declaration's first `id: "<id>"` is the rule's id (the catalog is sorted by it);
-//! - fixtures, if any, are `const FIXTURES: &[Fixture]` in its `#[cfg(test)] mod tests`.
-//!
-//! It writes, into OUT_DIR, `rules_<area>.rs` (the area's module declarations and
-//! re-exports, included by `rules/<area>/mod.rs`) and `catalog.rs` (the checks sorted by
-//! id, and the fixtures of each, included by `catalog.rs`).
+//! Builds `catalog::CATALOG` (the checks sorted by id) and the fixture list from the
+//! rule files each area's `mod.rs` declares (see `collect.rs`: the convention, and the
+//! block `cargo xtask catalog` keeps). A rule file not declared yet is left out with a
+//! warning, so the crate (and the xtask that declares it) still builds; a test fails
+//! until it is declared.
+
+#[path = "collect.rs"]
+#[allow(dead_code)] // the writer's half is the xtask's
+mod collect;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-struct Found {
-    area: String,
-    module: String,
-    path: PathBuf,
-    ty: String,
-    id: String,
-    fixtures: bool,
-}
 
 fn main() {
     let dir = Path::new(&env("CARGO_MANIFEST_DIR")).join("src/rules");
     let out = PathBuf::from(env("OUT_DIR"));
     println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=collect.rs");
 
+    let found = collect::rules(&dir).unwrap_or_else(|e| fail(&e));
     let mut rules = Vec::new();
-    let mut areas = Vec::new();
-    for area in sorted_entries(&dir).into_iter().filter(|p| p.is_dir()) {
-        let area_name = file_stem(&area);
-        for file in sorted_entries(&area) {
-            if file.extension().is_none_or(|e| e != "rs") || file_stem(&file) == "mod" {
-                continue;
+    for area in collect::areas(&dir).unwrap_or_else(|e| fail(&e)) {
+        let mod_rs = dir.join(&area).join("mod.rs");
+        let text = std::fs::read_to_string(&mod_rs)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", mod_rs.display())));
+        let declared = collect::declared(&text);
+        for r in found.iter().filter(|r| r.area == area) {
+            if declared.contains(&r.module) {
+                rules.push(r);
+            } else {
+                println!(
+                    "cargo:warning={} is not declared in {}: run `cargo xtask catalog`",
+                    r.path.display(),
+                    mod_rs.display()
+                );
             }
-            rules.push(read_rule(&area_name, &file));
         }
-        areas.push(area_name);
-    }
-
-    for area in &areas {
-        let mut text = String::new();
-        for r in rules.iter().filter(|r| &r.area == area) {
-            let _ = writeln!(
-                text,
-                "#[path = {:?}]\npub(crate) mod {};\npub use {}::{};",
-                r.path.display().to_string(),
-                r.module,
-                r.module,
-                r.ty
-            );
-        }
-        write(&out.join(format!("rules_{area}.rs")), &text);
     }
 
     rules.sort_by(|a, b| a.id.cmp(&b.id));
@@ -82,56 +65,6 @@ fn main() {
     }
     text.push_str("];\n");
     write(&out.join("catalog.rs"), &text);
-}
-
-fn read_rule(area: &str, path: &Path) -> Found {
-    let src = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
-    let types: Vec<&str> = src
-        .match_indices("impl Rule for ")
-        .map(|(i, m)| word(&src[i + m.len()..]))
-        .collect();
-    let [ty] = types.as_slice() else {
-        fail(&format!(
-            "{} must hold one `impl Rule for <Type>`, not {}",
-            path.display(),
-            types.len()
-        ))
-    };
-    let id = src
-        .find("id: \"")
-        .map(|i| &src[i + 5..])
-        .and_then(|s| s.find('"').map(|end| s[..end].to_owned()))
-        .unwrap_or_else(|| fail(&format!("{} declares no `id: \"...\"`", path.display())));
-    Found {
-        area: area.to_owned(),
-        module: file_stem(path),
-        path: path.to_owned(),
-        ty: (*ty).to_owned(),
-        id,
-        fixtures: src.contains("const FIXTURES: &[Fixture]"),
-    }
-}
-
-fn word(s: &str) -> &str {
-    let end = s
-        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .unwrap_or(s.len());
-    &s[..end]
-}
-
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
-    let rd = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| fail(&format!("cannot list {}: {e}", dir.display())));
-    let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    v.sort();
-    v
-}
-
-fn file_stem(p: &Path) -> String {
-    p.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 fn write(path: &Path, text: &str) {

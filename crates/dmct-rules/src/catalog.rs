@@ -301,6 +301,31 @@ pub fn rule(id: &str) -> Option<&'static dyn Rule> {
 mod tests {
     use super::*;
 
+    use crate::collect;
+
+    /// Every rule file is declared in its area's block, so it is compiled, formatted by
+    /// `cargo fmt` and in the catalog.
+    #[test]
+    fn every_rule_file_is_declared_in_its_area() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let found = collect::rules(&dir).unwrap();
+        for area in collect::areas(&dir).unwrap() {
+            let text = std::fs::read_to_string(dir.join(&area).join("mod.rs")).unwrap();
+            let mut declared = collect::declared(&text);
+            declared.sort();
+            let files: Vec<String> = found
+                .iter()
+                .filter(|r| r.area == area)
+                .map(|r| r.module.clone())
+                .collect();
+            assert_eq!(
+                declared, files,
+                "rules/{area}/mod.rs does not declare its rule files: run `cargo xtask catalog`"
+            );
+        }
+        assert_eq!(found.len(), CATALOG.len());
+    }
+
     #[test]
     fn the_catalog_file_is_whole_and_consistent() {
         let all = statements();

@@ -6,6 +6,11 @@
 //! the same rules judge a live run, a proxy session or a file read back later.
 
 mod catalog;
+// How rule files are found: shared with build.rs and `cargo xtask catalog`.
+#[cfg(test)]
+#[path = "../collect.rs"]
+#[allow(dead_code)] // the writer's half is the xtask's
+mod collect;
 #[cfg(test)]
 mod fixture;
 pub mod rules;
