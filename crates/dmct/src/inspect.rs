@@ -92,9 +92,15 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
     Ok(exit_code(worst.into_iter()))
 }
 
-/// Read and decode a message from a file or standard input ("-").
-pub(crate) fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
-    let bytes = if file.as_os_str() == "-" {
+/// Decode the message read from `file`, with the error `dmct` gives for a bad one.
+pub(crate) fn decode_message(file: &Path, bytes: &[u8]) -> Result<dmct_proto::xml::Decoded> {
+    dmct_proto::decode(bytes)
+        .with_context(|| format!("{} is not a SyncML DM message", file.display()))
+}
+
+/// The bytes of a file or of standard input ("-").
+pub(crate) fn read_bytes(file: &Path) -> Result<Vec<u8>> {
+    Ok(if file.as_os_str() == "-" {
         use std::io::Read as _;
         let mut b = Vec::new();
         std::io::stdin()
@@ -103,9 +109,7 @@ pub(crate) fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
         b
     } else {
         std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
-    };
-    dmct_proto::decode(&bytes)
-        .with_context(|| format!("{} is not a SyncML DM message", file.display()))
+    })
 }
 
 pub(crate) fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {

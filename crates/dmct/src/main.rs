@@ -363,20 +363,44 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { file } => {
-                let msg = read_message(&file)?;
-                print!("{}", msg.wire_text());
+                use std::io::Write as _;
+                let bytes = read_bytes(&file)?;
+                let mut out = std::io::stdout().lock();
+                // Streamed without a tree where it can be; the tree path otherwise,
+                // which also names what is wrong with a bad message.
+                if !dmct_proto::stream::write_wire_text(&bytes, &mut out)
+                    .context("cannot write to standard output")?
+                {
+                    let msg = decode_message(&file, &bytes)?;
+                    drop(bytes);
+                    out.write_all(msg.wire_text().as_bytes())
+                        .context("cannot write to standard output")?;
+                }
+                out.flush().context("cannot write to standard output")?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Encode { file, wbxml, .. } => {
-                let msg = read_message(&file)?;
-                let encoding = if wbxml {
-                    dmct_proto::xml::Encoding::Wbxml
+                let bytes = read_bytes(&file)?;
+                let streamed = if wbxml {
+                    dmct_proto::stream::xml_to_wbxml(&bytes)
                 } else {
-                    dmct_proto::xml::Encoding::Xml
+                    None
+                };
+                let encoded = match streamed {
+                    Some(b) => b,
+                    None => {
+                        let msg = decode_message(&file, &bytes)?;
+                        let encoding = if wbxml {
+                            dmct_proto::xml::Encoding::Wbxml
+                        } else {
+                            dmct_proto::xml::Encoding::Xml
+                        };
+                        dmct_proto::encode(&msg.message, encoding)
+                    }
                 };
                 use std::io::Write as _;
                 std::io::stdout()
-                    .write_all(&dmct_proto::encode(&msg.message, encoding))
+                    .write_all(&encoded)
                     .context("cannot write to standard output")?;
                 Ok(ExitCode::SUCCESS)
             }
