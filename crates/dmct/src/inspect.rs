@@ -92,6 +92,55 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
     Ok(exit_code(worst.into_iter()))
 }
 
+/// `dmct decode` and `dmct encode`.
+pub(crate) fn codec(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Decode { file } => {
+            use std::io::Write as _;
+            let bytes = read_bytes(&file)?;
+            let mut out = std::io::stdout().lock();
+            // Streamed without a tree where it can be; the tree path otherwise,
+            // which also names what is wrong with a bad message.
+            if !dmct_proto::stream::write_wire_text(&bytes, &mut out)
+                .context("cannot write to standard output")?
+            {
+                let msg = decode_message(&file, &bytes)?;
+                drop(bytes);
+                out.write_all(msg.wire_text().as_bytes())
+                    .context("cannot write to standard output")?;
+            }
+            out.flush().context("cannot write to standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Encode { file, wbxml, .. } => {
+            let bytes = read_bytes(&file)?;
+            let streamed = if wbxml {
+                dmct_proto::stream::xml_to_wbxml(&bytes)
+            } else {
+                None
+            };
+            let encoded = match streamed {
+                Some(b) => b,
+                None => {
+                    let msg = decode_message(&file, &bytes)?;
+                    let encoding = if wbxml {
+                        dmct_proto::xml::Encoding::Wbxml
+                    } else {
+                        dmct_proto::xml::Encoding::Xml
+                    };
+                    dmct_proto::encode(&msg.message, encoding)
+                }
+            };
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(&encoded)
+                .context("cannot write to standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => bail!("only decode and encode are codec commands"),
+    }
+}
+
 /// Decode the message read from `file`, with the error `dmct` gives for a bad one.
 pub(crate) fn decode_message(file: &Path, bytes: &[u8]) -> Result<dmct_proto::xml::Decoded> {
     dmct_proto::decode(bytes)

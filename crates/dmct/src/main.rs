@@ -117,6 +117,11 @@ fn main() -> ExitCode {
 }
 
 fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
+    // The codec commands need no runtime: starting its threads would cost them more
+    // than the work on a small message.
+    if matches!(cli.command, Command::Decode { .. } | Command::Encode { .. }) {
+        return codec(cli.command);
+    }
     descriptors_for_the_runtime().context("cannot start the async runtime")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -362,48 +367,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 })
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
-            Command::Decode { file } => {
-                use std::io::Write as _;
-                let bytes = read_bytes(&file)?;
-                let mut out = std::io::stdout().lock();
-                // Streamed without a tree where it can be; the tree path otherwise,
-                // which also names what is wrong with a bad message.
-                if !dmct_proto::stream::write_wire_text(&bytes, &mut out)
-                    .context("cannot write to standard output")?
-                {
-                    let msg = decode_message(&file, &bytes)?;
-                    drop(bytes);
-                    out.write_all(msg.wire_text().as_bytes())
-                        .context("cannot write to standard output")?;
-                }
-                out.flush().context("cannot write to standard output")?;
-                Ok(ExitCode::SUCCESS)
-            }
-            Command::Encode { file, wbxml, .. } => {
-                let bytes = read_bytes(&file)?;
-                let streamed = if wbxml {
-                    dmct_proto::stream::xml_to_wbxml(&bytes)
-                } else {
-                    None
-                };
-                let encoded = match streamed {
-                    Some(b) => b,
-                    None => {
-                        let msg = decode_message(&file, &bytes)?;
-                        let encoding = if wbxml {
-                            dmct_proto::xml::Encoding::Wbxml
-                        } else {
-                            dmct_proto::xml::Encoding::Xml
-                        };
-                        dmct_proto::encode(&msg.message, encoding)
-                    }
-                };
-                use std::io::Write as _;
-                std::io::stdout()
-                    .write_all(&encoded)
-                    .context("cannot write to standard output")?;
-                Ok(ExitCode::SUCCESS)
-            }
+            Command::Decode { .. } | Command::Encode { .. } => codec(cli.command),
             Command::List {
                 what,
                 json,
