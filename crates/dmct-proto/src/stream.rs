@@ -389,7 +389,11 @@ fn walk_wbxml<'a>(bytes: &'a [u8], sink: &mut impl Sink<'a>) -> Step {
             OPAQUE => {
                 r.pos += 1;
                 let n = mb_u32(&mut r)? as usize;
-                let end = r.pos.checked_add(n).filter(|e| *e <= r.b.len()).ok_or(GiveUp)?;
+                let end = r
+                    .pos
+                    .checked_add(n)
+                    .filter(|e| *e <= r.b.len())
+                    .ok_or(GiveUp)?;
                 let data = &r.b[r.pos..end];
                 r.pos = end;
                 match std::str::from_utf8(data) {
@@ -622,7 +626,9 @@ fn write_wbxml_view(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
     w.buf.reserve(1 << 17);
     // The same bytes were read once already: this cannot give up.
     if walk_wbxml(bytes, &mut w).is_err() {
-        return Err(io::Error::other("the streaming WBXML reader changed its mind"));
+        return Err(io::Error::other(
+            "the streaming WBXML reader changed its mind",
+        ));
     }
     if let Some(e) = w.error {
         return Err(e);
@@ -725,9 +731,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
                 root_seen |= open.is_empty();
             }
             Event::Text(t) => xml_text(&open, sink, &t.xml10_content())?,
-            Event::CData(c) => {
-                xml_text(&open, sink, &c.into_inner())?
-            }
+            Event::CData(c) => xml_text(&open, sink, &c.into_inner())?,
             Event::GeneralRef(r) => {
                 let resolved = if r.is_char_ref() {
                     match r.resolve_char_ref() {

@@ -193,7 +193,10 @@ pub(crate) const PAGE_METINF: &[&str] = &[
 
 /// Token table and namespace of code page `p`; page 0's namespace is the version the
 /// document's public identifier names.
-pub(crate) fn page(p: u8, syncml_ns: &'static str) -> Option<(&'static [&'static str], &'static str)> {
+pub(crate) fn page(
+    p: u8,
+    syncml_ns: &'static str,
+) -> Option<(&'static [&'static str], &'static str)> {
     match p {
         0 => Some((PAGE_SYNCML, syncml_ns)),
         1 => Some((PAGE_METINF, NS_METINF)),

@@ -47,7 +47,11 @@ fn same_view(bytes: &[u8], what: &str) -> bool {
     let mut out = Vec::new();
     let streamed = stream::write_wire_text(bytes, &mut out).unwrap();
     if streamed {
-        assert_eq!(Some(String::from_utf8(out).unwrap()), tree, "decode: {what}");
+        assert_eq!(
+            Some(String::from_utf8(out).unwrap()),
+            tree,
+            "decode: {what}"
+        );
     } else {
         assert!(out.is_empty(), "decode: {what}: gave up after writing");
     }
@@ -84,8 +88,14 @@ fn every_vector_and_every_body_in_them_gives_the_tree_paths_output() {
     }
     // The streams take the messages, not only the refusals: most bodies are DM
     // messages in the DTD's order.
-    assert!(decoded * 2 > bodies_seen, "{decoded} of {bodies_seen} streamed");
-    assert!(encoded * 4 > bodies_seen, "{encoded} of {bodies_seen} encoded");
+    assert!(
+        decoded * 2 > bodies_seen,
+        "{decoded} of {bodies_seen} streamed"
+    );
+    assert!(
+        encoded * 4 > bodies_seen,
+        "{encoded} of {bodies_seen} encoded"
+    );
     // The codec vectors all stream, both ways.
     let is = |p: &Path, x: &str| p.extension().is_some_and(|e| e == x);
     let codec = all
@@ -93,7 +103,11 @@ fn every_vector_and_every_body_in_them_gives_the_tree_paths_output() {
         .filter(|p| p.to_string_lossy().contains("/codec/") && (is(p, "xml") || is(p, "wbxml")));
     for path in codec {
         let b = std::fs::read(path).unwrap();
-        assert!(same_view(&b, &path.display().to_string()), "{}", path.display());
+        assert!(
+            same_view(&b, &path.display().to_string()),
+            "{}",
+            path.display()
+        );
         if path.extension().is_some_and(|x| x == "xml") {
             assert!(same_wbxml(&b, &path.display().to_string()));
         }
@@ -119,7 +133,7 @@ fn truncations_and_flipped_bytes_of_the_codec_vectors_agree_with_the_tree_path()
             let flips: &[u8] = if wbxml {
                 &[0x00, 0x01, 0x03, 0x40, 0xC3]
             } else if b[i] == b'<' || b[i] == b'/' {
-                &[b'>', b' ']
+                b"> "
             } else {
                 &[]
             };

@@ -450,7 +450,9 @@ fn stream_view_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
 fn stream_encoding_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
     let streamed = dmct_proto::stream::xml_to_wbxml(bytes);
     if let Some(w) = &streamed {
-        let tree = dmct_proto::decode(bytes).map(|d| wbxml::encode(&d.message)).ok();
+        let tree = dmct_proto::decode(bytes)
+            .map(|d| wbxml::encode(&d.message))
+            .ok();
         prop_assert_eq!(Some(w), tree.as_ref());
     }
     Ok(streamed.is_some())
