@@ -19,7 +19,7 @@ const HDR: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SyncML xmlns=\"SYN
     <Data>1201</Data></Alert>";
 
 /// A Package #1 of tiny Gets, about `size` bytes in `encoding`.
-fn tiny_gets(size: usize, encoding: Encoding) -> Result<Vec<u8>> {
+pub(crate) fn tiny_gets(size: usize, encoding: Encoding) -> Result<Vec<u8>> {
     // A tiny Get is about 80 bytes of XML and 23 of WBXML.
     let per = if encoding == Encoding::Xml { 80 } else { 23 };
     let mut s = String::from(HDR);
@@ -184,7 +184,7 @@ pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
     Ok(())
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
         .split(':')

@@ -10,6 +10,7 @@ pub mod media_type;
 pub mod model;
 pub mod namespace;
 pub mod package0;
+pub mod stream;
 pub mod transcript;
 pub mod tree;
 pub mod url;

@@ -16,7 +16,7 @@ pub const PUBLIC_ID_SYNCML_1_2: u32 = 0x1201;
 pub const PUBLIC_ID_SYNCML_1_1: u32 = 0x0FD3;
 /// Public identifier of `-//SYNCML//DTD SyncML 1.0//EN`.
 pub const PUBLIC_ID_SYNCML_1_0: u32 = 0x0FD1;
-const CHARSET_UTF8: u32 = 0x6A;
+pub(crate) const CHARSET_UTF8: u32 = 0x6A;
 
 /// The SyncML public identifiers: number, formal text, and the namespace of the
 /// version each declares ([REP] §5, `shared/spec/omadm-facts.md` §5.1).
@@ -99,18 +99,18 @@ pub struct Document {
     pub root: Element,
 }
 
-const SWITCH_PAGE: u8 = 0x00;
-const END: u8 = 0x01;
-const ENTITY: u8 = 0x02;
-const STR_I: u8 = 0x03;
-const LITERAL: u8 = 0x04;
-const STR_T: u8 = 0x83;
-const OPAQUE: u8 = 0xC3;
-const HAS_CONTENT: u8 = 0x40;
-const HAS_ATTRIBUTES: u8 = 0x80;
+pub(crate) const SWITCH_PAGE: u8 = 0x00;
+pub(crate) const END: u8 = 0x01;
+pub(crate) const ENTITY: u8 = 0x02;
+pub(crate) const STR_I: u8 = 0x03;
+pub(crate) const LITERAL: u8 = 0x04;
+pub(crate) const STR_T: u8 = 0x83;
+pub(crate) const OPAQUE: u8 = 0xC3;
+pub(crate) const HAS_CONTENT: u8 = 0x40;
+pub(crate) const HAS_ATTRIBUTES: u8 = 0x80;
 
 /// Code page 0, SyncML 1.2 (tokens from 0x05 on; 0x30 is reserved).
-const PAGE_SYNCML: &[&str] = &[
+pub(crate) const PAGE_SYNCML: &[&str] = &[
     "Add",
     "Alert",
     "Archive",
@@ -170,7 +170,7 @@ const PAGE_SYNCML: &[&str] = &[
 ];
 
 /// Code page 1, MetInf 1.2.
-const PAGE_METINF: &[&str] = &[
+pub(crate) const PAGE_METINF: &[&str] = &[
     "Anchor",
     "EMI",
     "Format",
@@ -193,7 +193,10 @@ const PAGE_METINF: &[&str] = &[
 
 /// Token table and namespace of code page `p`; page 0's namespace is the version the
 /// document's public identifier names.
-fn page(p: u8, syncml_ns: &'static str) -> Option<(&'static [&'static str], &'static str)> {
+pub(crate) fn page(
+    p: u8,
+    syncml_ns: &'static str,
+) -> Option<(&'static [&'static str], &'static str)> {
     match p {
         0 => Some((PAGE_SYNCML, syncml_ns)),
         1 => Some((PAGE_METINF, NS_METINF)),
@@ -224,13 +227,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     Ok(decoded)
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-    strtbl: &'a [u8],
-    page: u8,
+pub(crate) struct Reader<'a> {
+    pub(crate) b: &'a [u8],
+    pub(crate) pos: usize,
+    pub(crate) strtbl: &'a [u8],
+    pub(crate) page: u8,
     /// Namespace of code page 0, from the public identifier.
-    syncml_ns: &'static str,
+    pub(crate) syncml_ns: &'static str,
     /// Names of the open elements, for error paths.
     path: Vec<std::borrow::Cow<'static, str>>,
     /// Where an element of the first three levels started on a code page other than
@@ -265,7 +268,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A multi-byte unsigned integer (7 bits per byte, high bit = more follow).
-    fn mb_u32(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn mb_u32(&mut self) -> Result<u32, DecodeError> {
         let mut v: u32 = 0;
         for _ in 0..5 {
             let b = self.byte()?;
@@ -356,7 +359,7 @@ pub(crate) fn parse_element_at(bytes: &[u8], at: usize, page: u8) -> Option<Elem
 }
 
 /// The header read, and a reader standing at the root element.
-fn head(bytes: &[u8]) -> Result<(Reader<'_>, u8, PublicId), DecodeError> {
+pub(crate) fn head(bytes: &[u8]) -> Result<(Reader<'_>, u8, PublicId), DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -542,7 +545,7 @@ pub fn encode_document(doc: &Document) -> Vec<u8> {
     out
 }
 
-fn mb_u32(mut v: u32, out: &mut Vec<u8>) {
+pub(crate) fn mb_u32(mut v: u32, out: &mut Vec<u8>) {
     let mut tmp = [0u8; 5];
     let mut i = 4;
     tmp[i] = (v & 0x7F) as u8;
@@ -555,7 +558,7 @@ fn mb_u32(mut v: u32, out: &mut Vec<u8>) {
     out.extend_from_slice(&tmp[i..]);
 }
 
-fn string_index(strtbl: &mut Vec<u8>, s: &str) -> u32 {
+pub(crate) fn string_index(strtbl: &mut Vec<u8>, s: &str) -> u32 {
     let mut at = 0;
     for entry in strtbl.split(|&b| b == 0) {
         if entry == s.as_bytes() && at < strtbl.len() {

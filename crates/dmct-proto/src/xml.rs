@@ -66,13 +66,7 @@ impl Decoded {
                 String::from_utf8_lossy(text).into_owned()
             }
             Some(doc) => {
-                // The version byte holds major - 1 and minor in its two nibbles.
-                let (major, minor) = ((doc.version >> 4) + 1, doc.version & 0x0F);
-                let comment = format!(
-                    "WBXML {major}.{minor}, public id {}, {} bytes, shown as XML",
-                    doc.public_id,
-                    self.raw.len()
-                );
+                let comment = wbxml_comment(doc.version, &doc.public_id, self.raw.len());
                 indented_xml(&doc.root, Some(&comment))
             }
         }
@@ -116,6 +110,27 @@ impl Decoded {
     pub fn hdr_excerpt(&self) -> String {
         self.excerpt(&self.spans.hdr).unwrap_or_default()
     }
+}
+
+/// What the wire view of a WBXML document says of its header.
+pub(crate) fn wbxml_comment(version: u8, public_id: &crate::wbxml::PublicId, len: usize) -> String {
+    // The version byte holds major - 1 and minor in its two nibbles.
+    let (major, minor) = ((version >> 4) + 1, version & 0x0F);
+    format!("WBXML {major}.{minor}, public id {public_id}, {len} bytes, shown as XML")
+}
+
+/// The first lines of every indented view: the declaration and the comment, if any.
+pub(crate) fn indented_prologue(comment: Option<&str>) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    if let Some(c) = comment {
+        // "--" cannot sit in an XML comment (peers' literal public ids may hold it).
+        let mut c = c.to_owned();
+        while c.contains("--") {
+            c = c.replace("--", "- -");
+        }
+        out.push_str(&format!("<!-- {c} -->\n"));
+    }
+    out
 }
 
 /// The element of the tree that spans exactly `span`.
@@ -463,15 +478,7 @@ pub fn indented_xml(root: &Element, comment: Option<&str>) -> String {
         out.push_str(&pad);
         out.push_str(&format!("</{}>\n", el.name));
     }
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    if let Some(c) = comment {
-        // "--" cannot sit in an XML comment (peers' literal public ids may hold it).
-        let mut c = c.to_owned();
-        while c.contains("--") {
-            c = c.replace("--", "- -");
-        }
-        out.push_str(&format!("<!-- {c} -->\n"));
-    }
+    let mut out = indented_prologue(comment);
     go(root, 0, &mut out);
     out
 }

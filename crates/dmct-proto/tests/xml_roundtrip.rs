@@ -430,3 +430,87 @@ proptest! {
         let _ = wbxml::decode(&enc);
     }
 }
+
+/// The streaming `dmct decode` view of `bytes` equals the tree path's (and is absent
+/// where the tree path refuses); whether it streamed.
+fn stream_view_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
+    let tree = dmct_proto::decode(bytes).ok().map(|d| d.wire_text());
+    let mut out = Vec::new();
+    let streamed = dmct_proto::stream::write_wire_text(bytes, &mut out).unwrap();
+    if streamed {
+        prop_assert_eq!(Some(String::from_utf8(out).unwrap()), tree);
+    } else {
+        prop_assert!(out.is_empty());
+    }
+    Ok(streamed)
+}
+
+/// The streaming `dmct encode --wbxml` of `bytes` equals the tree path's; whether it
+/// streamed.
+fn stream_encoding_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
+    let streamed = dmct_proto::stream::xml_to_wbxml(bytes);
+    if let Some(w) = &streamed {
+        let tree = dmct_proto::decode(bytes)
+            .map(|d| wbxml::encode(&d.message))
+            .ok();
+        prop_assert_eq!(Some(w), tree.as_ref());
+    }
+    Ok(streamed.is_some())
+}
+
+/// The tree with every element's children in reverse order: decodes to the same kind
+/// of message, out of the model's order.
+fn reversed(e: &Element) -> Element {
+    let mut e = e.clone();
+    e.children.reverse();
+    for c in &mut e.children {
+        if let Node::Element(c) = c {
+            *c = reversed(c);
+        }
+    }
+    e
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// The streams give the tree path's output for messages as dmct writes them, as
+    /// indented text, out of order, in WBXML in wire order, and mangled.
+    #[test]
+    fn streams_give_the_tree_paths_output(
+        m in message(),
+        cut in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let x = xml::encode(&m);
+        prop_assert!(stream_view_agrees(&x)?);
+        prop_assert!(stream_encoding_agrees(&x)?, "{}", String::from_utf8_lossy(&x));
+        let indented = xml::indented_xml(&m.to_element(), Some("a comment"));
+        stream_view_agrees(indented.as_bytes())?;
+        stream_encoding_agrees(indented.as_bytes())?;
+        let root = reversed(&m.to_element());
+        let shuffled = xml::encode_element(&root);
+        stream_view_agrees(&shuffled)?;
+        stream_encoding_agrees(&shuffled)?;
+        let safe = wbxml_safe(m);
+        let w = wbxml::encode(&safe);
+        prop_assert!(stream_view_agrees(&w)?);
+        let mut root = reversed(&safe.to_element());
+        root.namespace = Some(NS_SYNCML_1_2.into());
+        let doc = wbxml::Document {
+            version: 0x02,
+            public_id: wbxml::PublicId::Numeric(wbxml::PUBLIC_ID_SYNCML_1_1),
+            root,
+        };
+        stream_view_agrees(&wbxml::encode_document(&doc))?;
+        for mut b in [x, w] {
+            let i = cut.index(b.len());
+            b[i] = byte;
+            stream_view_agrees(&b)?;
+            stream_encoding_agrees(&b)?;
+            b.truncate(i);
+            stream_view_agrees(&b)?;
+            stream_encoding_agrees(&b)?;
+        }
+    }
+}

@@ -92,9 +92,64 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
     Ok(exit_code(worst.into_iter()))
 }
 
-/// Read and decode a message from a file or standard input ("-").
-pub(crate) fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
-    let bytes = if file.as_os_str() == "-" {
+/// `dmct decode` and `dmct encode`.
+pub(crate) fn codec(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Decode { file } => {
+            use std::io::Write as _;
+            let bytes = read_bytes(&file)?;
+            let mut out = std::io::stdout().lock();
+            // Streamed without a tree where it can be; the tree path otherwise,
+            // which also names what is wrong with a bad message.
+            if !dmct_proto::stream::write_wire_text(&bytes, &mut out)
+                .context("cannot write to standard output")?
+            {
+                let msg = decode_message(&file, &bytes)?;
+                drop(bytes);
+                out.write_all(msg.wire_text().as_bytes())
+                    .context("cannot write to standard output")?;
+            }
+            out.flush().context("cannot write to standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Encode { file, wbxml, .. } => {
+            let bytes = read_bytes(&file)?;
+            let streamed = if wbxml {
+                dmct_proto::stream::xml_to_wbxml(&bytes)
+            } else {
+                None
+            };
+            let encoded = match streamed {
+                Some(b) => b,
+                None => {
+                    let msg = decode_message(&file, &bytes)?;
+                    let encoding = if wbxml {
+                        dmct_proto::xml::Encoding::Wbxml
+                    } else {
+                        dmct_proto::xml::Encoding::Xml
+                    };
+                    dmct_proto::encode(&msg.message, encoding)
+                }
+            };
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(&encoded)
+                .context("cannot write to standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => bail!("only decode and encode are codec commands"),
+    }
+}
+
+/// Decode the message read from `file`, with the error `dmct` gives for a bad one.
+pub(crate) fn decode_message(file: &Path, bytes: &[u8]) -> Result<dmct_proto::xml::Decoded> {
+    dmct_proto::decode(bytes)
+        .with_context(|| format!("{} is not a SyncML DM message", file.display()))
+}
+
+/// The bytes of a file or of standard input ("-").
+pub(crate) fn read_bytes(file: &Path) -> Result<Vec<u8>> {
+    Ok(if file.as_os_str() == "-" {
         use std::io::Read as _;
         let mut b = Vec::new();
         std::io::stdin()
@@ -103,9 +158,7 @@ pub(crate) fn read_message(file: &Path) -> Result<dmct_proto::xml::Decoded> {
         b
     } else {
         std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
-    };
-    dmct_proto::decode(&bytes)
-        .with_context(|| format!("{} is not a SyncML DM message", file.display()))
+    })
 }
 
 pub(crate) fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCode> {

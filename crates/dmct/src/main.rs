@@ -143,6 +143,11 @@ fn run_flag_spellings(flag: &str) -> Vec<String> {
 }
 
 fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
+    // The codec commands need no runtime: starting its threads would cost them more
+    // than the work on a small message.
+    if matches!(cli.command, Command::Decode { .. } | Command::Encode { .. }) {
+        return codec(cli.command);
+    }
     descriptors_for_the_runtime().context("cannot start the async runtime")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -429,24 +434,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 })
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
-            Command::Decode { file } => {
-                let msg = read_message(&file)?;
-                print!("{}", msg.wire_text());
-                Ok(ExitCode::SUCCESS)
-            }
-            Command::Encode { file, wbxml, .. } => {
-                let msg = read_message(&file)?;
-                let encoding = if wbxml {
-                    dmct_proto::xml::Encoding::Wbxml
-                } else {
-                    dmct_proto::xml::Encoding::Xml
-                };
-                use std::io::Write as _;
-                std::io::stdout()
-                    .write_all(&dmct_proto::encode(&msg.message, encoding))
-                    .context("cannot write to standard output")?;
-                Ok(ExitCode::SUCCESS)
-            }
+            Command::Decode { .. } | Command::Encode { .. } => codec(cli.command),
             Command::List {
                 what,
                 json,

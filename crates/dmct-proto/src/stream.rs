@@ -1,0 +1,989 @@
+//! Streaming wire views for the command line: `dmct decode` and `dmct encode --wbxml`
+//! without an element tree or a model.
+//!
+//! The tree path (`decode`, then [`Decoded::wire_text`](crate::xml::Decoded::wire_text)
+//! or [`wbxml::encode`](crate::wbxml::encode)) stays the definition: a streaming
+//! function here either gives exactly its output, or gives up (`None`, nothing
+//! written) and the caller takes the tree path, which then also gives the error a bad
+//! message earns. So the streaming readers only need to accept a subset of what the
+//! tree path accepts: they check syntax as the tree readers do and the shape of the
+//! message as the model's mapping does ([`Schema`]), and refuse anything else.
+
+use crate::model::NS_METINF;
+use crate::wbxml::{
+    CHARSET_UTF8, END, ENTITY, HAS_ATTRIBUTES, HAS_CONTENT, LITERAL, OPAQUE, PAGE_METINF,
+    PAGE_SYNCML, PUBLIC_ID_SYNCML_1_2, Reader, STR_I, STR_T, SWITCH_PAGE,
+};
+use crate::xml::MAX_DEPTH;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+use std::io::{self, Write};
+
+/// The streaming path gave up: take the tree path.
+#[derive(Debug)]
+struct GiveUp;
+
+type Step = Result<(), GiveUp>;
+
+// ---------------------------------------------------------------------------------
+// The shape of a message, as `model`'s tree mapping accepts it.
+
+/// What an element is to the model's mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Root,
+    Hdr,
+    Body,
+    LocRef,
+    Meta,
+    Cred,
+    Chal,
+    Item,
+    ItemCmd,
+    Container,
+    Alert,
+    Status,
+    Results,
+    /// Text only (element children are an error).
+    Leaf,
+    /// A Meta field the model writes in the MetInf namespace.
+    MetaLeaf,
+    /// A flag: no element children, white space at most.
+    Empty,
+    /// Kept as it is, in the namespace the tree recorded: extensions, unknown
+    /// commands.
+    Any,
+    /// An Item's Data: kept as it is, but in its parent's namespace.
+    Data,
+}
+
+/// Where a child goes in its parent: its kind, its rank in the order the model writes
+/// the parent's children, whether the mapping refuses it twice (`once`) and whether
+/// the model writes every one of it (`list`).
+#[derive(Clone, Copy)]
+struct Slot {
+    kind: Kind,
+    rank: u8,
+    once: bool,
+    list: bool,
+}
+
+const fn one(kind: Kind, rank: u8) -> Option<Slot> {
+    Some(Slot {
+        kind,
+        rank,
+        once: true,
+        list: false,
+    })
+}
+
+const fn many(kind: Kind, rank: u8) -> Option<Slot> {
+    Some(Slot {
+        kind,
+        rank,
+        once: false,
+        list: true,
+    })
+}
+
+/// A flag the mapping takes any number of times and the model writes once.
+const fn flag(rank: u8) -> Option<Slot> {
+    Some(Slot {
+        kind: Kind::Empty,
+        rank,
+        once: false,
+        list: false,
+    })
+}
+
+fn command_kind(name: &str) -> Kind {
+    match name {
+        "Add" | "Copy" | "Delete" | "Exec" | "Get" | "Replace" => Kind::ItemCmd,
+        "Atomic" | "Sequence" => Kind::Container,
+        "Alert" => Kind::Alert,
+        "Status" => Kind::Status,
+        "Results" => Kind::Results,
+        _ => Kind::Any,
+    }
+}
+
+/// The child `name` of a `parent`; `None` where the mapping refuses it.
+fn child(parent: Kind, name: &str) -> Option<Slot> {
+    use Kind::*;
+    match (parent, name) {
+        (Root, "SyncHdr") => one(Hdr, 0),
+        (Root, "SyncBody") => one(Body, 1),
+        (Root, _) => None,
+        (Hdr, "VerDTD") => one(Leaf, 0),
+        (Hdr, "VerProto") => one(Leaf, 1),
+        (Hdr, "SessionID") => one(Leaf, 2),
+        (Hdr, "MsgID") => one(Leaf, 3),
+        (Hdr, "Target") => one(LocRef, 4),
+        (Hdr, "Source") => one(LocRef, 5),
+        (Hdr, "RespURI") => one(Leaf, 6),
+        (Hdr, "NoResp") => flag(7),
+        (Hdr, "Cred") => one(Cred, 8),
+        (Hdr, "Meta") => one(Meta, 9),
+        (Hdr, _) => many(Any, 10),
+        (Body, "Final") => flag(1),
+        (Body, n) => many(command_kind(n), 0),
+        (LocRef, "LocURI") => one(Leaf, 0),
+        (LocRef, "LocName") => one(Leaf, 1),
+        (LocRef, _) => None,
+        (Meta, "Format") => one(MetaLeaf, 0),
+        (Meta, "Type") => one(MetaLeaf, 1),
+        (Meta, "Mark") => one(MetaLeaf, 2),
+        (Meta, "Size") => one(MetaLeaf, 3),
+        (Meta, "NextNonce") => one(MetaLeaf, 4),
+        (Meta, "Version") => one(MetaLeaf, 5),
+        (Meta, "MaxMsgSize") => one(MetaLeaf, 6),
+        (Meta, "MaxObjSize") => one(MetaLeaf, 7),
+        (Meta, "EMI") => many(MetaLeaf, 8),
+        (Meta, _) => many(Any, 9),
+        (Cred, "Meta") => one(Meta, 0),
+        (Cred, "Data") => one(Leaf, 1),
+        (Cred, _) => None,
+        (Chal, "Meta") => one(Meta, 0),
+        (Chal, _) => None,
+        (Item, "Target") => one(LocRef, 0),
+        (Item, "Source") => one(LocRef, 1),
+        (Item, "SourceParent") => one(LocRef, 2),
+        (Item, "TargetParent") => one(LocRef, 3),
+        (Item, "Meta") => one(Meta, 4),
+        // Text, or XML kept as it is: either way the element is written back unchanged.
+        (Item, "Data") => one(Data, 5),
+        (Item, "MoreData") => flag(6),
+        (Item, _) => many(Any, 7),
+        (ItemCmd, "CmdID") => one(Leaf, 0),
+        (ItemCmd, "NoResp") => flag(1),
+        (ItemCmd, "Cred") => one(Cred, 2),
+        (ItemCmd, "Meta") => one(Meta, 3),
+        (ItemCmd, "Correlator") => one(Leaf, 4),
+        (ItemCmd, "Item") => many(Item, 5),
+        (ItemCmd, _) => many(Any, 6),
+        (Container, "CmdID") => one(Leaf, 0),
+        (Container, "NoResp") => flag(1),
+        (Container, "Meta") => one(Meta, 2),
+        (Container, n) => many(command_kind(n), 3),
+        (Alert, "CmdID") => one(Leaf, 0),
+        (Alert, "NoResp") => flag(1),
+        (Alert, "Cred") => one(Cred, 2),
+        (Alert, "Data") => one(Leaf, 3),
+        (Alert, "Correlator") => one(Leaf, 4),
+        (Alert, "Item") => many(Item, 5),
+        (Alert, _) => many(Any, 6),
+        (Status, "CmdID") => one(Leaf, 0),
+        (Status, "MsgRef") => one(Leaf, 1),
+        (Status, "CmdRef") => one(Leaf, 2),
+        (Status, "Cmd") => one(Leaf, 3),
+        (Status, "TargetRef") => many(Leaf, 4),
+        (Status, "SourceRef") => many(Leaf, 5),
+        (Status, "Cred") => one(Cred, 6),
+        (Status, "Chal") => one(Chal, 7),
+        (Status, "Data") => one(Leaf, 8),
+        (Status, "Item") => many(Item, 9),
+        (Status, _) => many(Any, 10),
+        (Results, "CmdID") => one(Leaf, 0),
+        (Results, "MsgRef") => one(Leaf, 1),
+        (Results, "CmdRef") => one(Leaf, 2),
+        (Results, "Meta") => one(Meta, 3),
+        (Results, "TargetRef") => many(Leaf, 4),
+        (Results, "SourceRef") => many(Leaf, 5),
+        (Results, "Item") => many(Item, 6),
+        (Results, _) => many(Any, 7),
+        (Leaf | MetaLeaf | Empty, _) => None,
+        (Any | Data, _) => many(Any, 0),
+    }
+}
+
+/// The children (by rank) the mapping requires of a kind.
+fn required(kind: Kind) -> u32 {
+    use Kind::*;
+    match kind {
+        Root => 0b11,
+        Hdr => 0b11_1111,
+        LocRef | Chal | ItemCmd | Container | Alert => 0b1,
+        Cred => 0b10,
+        Status => 0b1_0000_1111,
+        Results => 0b101,
+        _ => 0,
+    }
+}
+
+fn holds_elements_only(kind: Kind) -> bool {
+    !matches!(kind, Kind::Leaf | Kind::MetaLeaf | Kind::Any | Kind::Data)
+}
+
+struct Frame {
+    kind: Kind,
+    /// Ranks seen, one bit each.
+    seen: u32,
+    last: u8,
+}
+
+/// Follows a message element by element and refuses what the model's mapping
+/// refuses; notes whether the children came in the order the model writes them.
+struct Schema {
+    stack: Vec<Frame>,
+    /// Every element's children stood in the model's order, once where it writes one:
+    /// the model would write the message back as it came (white space aside).
+    in_model_order: bool,
+}
+
+impl Schema {
+    fn new() -> Self {
+        Schema {
+            stack: Vec::with_capacity(16),
+            in_model_order: true,
+        }
+    }
+
+    fn open(&mut self, name: &str) -> Result<Kind, GiveUp> {
+        let kind = match self.stack.last_mut() {
+            None if name == "SyncML" => Kind::Root,
+            None => return Err(GiveUp),
+            Some(f) => {
+                let s = child(f.kind, name).ok_or(GiveUp)?;
+                let bit = 1u32 << s.rank;
+                if s.once && f.seen & bit != 0 {
+                    return Err(GiveUp);
+                }
+                if s.rank < f.last || (f.seen & bit != 0 && !s.list) {
+                    self.in_model_order = false;
+                }
+                f.seen |= bit;
+                f.last = s.rank;
+                s.kind
+            }
+        };
+        self.stack.push(Frame {
+            kind,
+            seen: 0,
+            last: 0,
+        });
+        Ok(kind)
+    }
+
+    fn text(&self, t: &str) -> Step {
+        match self.stack.last() {
+            Some(f) if holds_elements_only(f.kind) && !t.trim().is_empty() => Err(GiveUp),
+            _ => Ok(()),
+        }
+    }
+
+    fn close(&mut self) -> Step {
+        let f = self.stack.pop().ok_or(GiveUp)?;
+        let need = required(f.kind);
+        if f.seen & need == need {
+            Ok(())
+        } else {
+            Err(GiveUp)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// WBXML tokens.
+
+/// What a reader of the document is told, in wire order.
+trait Sink<'a> {
+    /// An element; `ns` is its code page's namespace where it differs from its
+    /// parent's (as the tree records it).
+    fn start(&mut self, name: &'a str, ns: Option<&'static str>) -> Step;
+    fn text(&mut self, t: &str) -> Step;
+    /// Opaque data that is not UTF-8 (UTF-8 opaque data comes as text).
+    fn opaque(&mut self, b: &[u8]) -> Step;
+    fn end(&mut self) -> Step;
+}
+
+fn table_str<'a>(r: &Reader<'a>, offset: u32) -> Result<&'a str, GiveUp> {
+    let rest = r.strtbl.get(offset as usize..).ok_or(GiveUp)?;
+    // Some encoders leave out the last NUL of the table.
+    let n = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+    std::str::from_utf8(&rest[..n]).map_err(|_| GiveUp)
+}
+
+fn byte(r: &mut Reader) -> Result<u8, GiveUp> {
+    let b = *r.b.get(r.pos).ok_or(GiveUp)?;
+    r.pos += 1;
+    Ok(b)
+}
+
+fn mb_u32(r: &mut Reader) -> Result<u32, GiveUp> {
+    r.mb_u32().map_err(|_| GiveUp)
+}
+
+/// One element's tag; true when content follows.
+fn wbxml_start<'a>(
+    r: &mut Reader<'a>,
+    open: &mut Vec<&'static str>,
+    sink: &mut impl Sink<'a>,
+) -> Result<bool, GiveUp> {
+    if open.len() >= MAX_DEPTH {
+        return Err(GiveUp);
+    }
+    let mut tag = byte(r)?;
+    while tag == SWITCH_PAGE {
+        r.page = byte(r)?;
+        tag = byte(r)?;
+    }
+    let (table, ns) = crate::wbxml::page(r.page, r.syncml_ns).ok_or(GiveUp)?;
+    let id = tag & 0x3F;
+    let name: &'a str = if id == LITERAL {
+        let i = mb_u32(r)?;
+        table_str(r, i)?
+    } else {
+        match table.get((id as usize).wrapping_sub(5)) {
+            Some(n) if id >= 5 && !n.is_empty() => n,
+            _ => return Err(GiveUp),
+        }
+    };
+    if tag & HAS_ATTRIBUTES != 0 {
+        return Err(GiveUp);
+    }
+    sink.start(name, (open.last() != Some(&ns)).then_some(ns))?;
+    if tag & HAS_CONTENT != 0 {
+        open.push(ns);
+        Ok(true)
+    } else {
+        sink.end()?;
+        Ok(false)
+    }
+}
+
+/// Read a WBXML document as `wbxml::parse` does, telling `sink` what it holds.
+fn walk_wbxml<'a>(bytes: &'a [u8], sink: &mut impl Sink<'a>) -> Step {
+    let (mut r, _, _) = crate::wbxml::head(bytes).map_err(|_| GiveUp)?;
+    // The namespace of each open element.
+    let mut open: Vec<&'static str> = Vec::with_capacity(16);
+    wbxml_start(&mut r, &mut open, sink)?;
+    while !open.is_empty() {
+        let t = *r.b.get(r.pos).ok_or(GiveUp)?;
+        match t {
+            END => {
+                r.pos += 1;
+                open.pop();
+                sink.end()?;
+            }
+            STR_I => {
+                r.pos += 1;
+                let rest = &r.b[r.pos..];
+                let n = rest.iter().position(|&c| c == 0).ok_or(GiveUp)?;
+                let s = std::str::from_utf8(&rest[..n]).map_err(|_| GiveUp)?;
+                r.pos += n + 1;
+                sink.text(s)?;
+            }
+            STR_T => {
+                r.pos += 1;
+                let i = mb_u32(&mut r)?;
+                let s = table_str(&r, i)?;
+                sink.text(s)?;
+            }
+            ENTITY => {
+                r.pos += 1;
+                let c = mb_u32(&mut r)?;
+                let ch = char::from_u32(c).ok_or(GiveUp)?;
+                sink.text(ch.encode_utf8(&mut [0; 4]))?;
+            }
+            OPAQUE => {
+                r.pos += 1;
+                let n = mb_u32(&mut r)? as usize;
+                let end = r
+                    .pos
+                    .checked_add(n)
+                    .filter(|e| *e <= r.b.len())
+                    .ok_or(GiveUp)?;
+                let data = &r.b[r.pos..end];
+                r.pos = end;
+                match std::str::from_utf8(data) {
+                    Ok(text) => sink.text(text)?,
+                    Err(_) => sink.opaque(data)?,
+                }
+            }
+            0x40..=0x43 | 0x80..=0x82 | 0xC0..=0xC2 => return Err(GiveUp),
+            _ => {
+                wbxml_start(&mut r, &mut open, sink)?;
+            }
+        }
+    }
+    if r.pos != bytes.len() {
+        return Err(GiveUp);
+    }
+    Ok(())
+}
+
+impl<'a> Sink<'a> for Schema {
+    fn start(&mut self, name: &'a str, _: Option<&'static str>) -> Step {
+        self.open(name).map(|_| ())
+    }
+    fn text(&mut self, t: &str) -> Step {
+        Schema::text(self, t)
+    }
+    fn opaque(&mut self, _: &[u8]) -> Step {
+        Ok(())
+    }
+    fn end(&mut self) -> Step {
+        self.close()
+    }
+}
+
+/// A node the tree would hold: text (adjacent pieces merged) or opaque bytes.
+#[derive(Clone, Copy)]
+enum Pending {
+    Text(usize, usize),
+    Opaque(usize, usize),
+}
+
+struct IndentFrame<'a> {
+    name: &'a str,
+    ns: Option<&'static str>,
+    /// Its start tag is written on a line of its own: it has element children.
+    open: bool,
+}
+
+/// Writes the indented view `xml::indented_xml` writes from the tree, as the tokens
+/// come. Only the innermost element's content waits (whether it is a leaf is known at
+/// its first child element or its end); everything before is written.
+struct Indenter<'a, W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    frames: Vec<IndentFrame<'a>>,
+    /// The innermost element's nodes not written yet, as ranges of `bytes`.
+    pending: Vec<Pending>,
+    bytes: Vec<u8>,
+    error: Option<io::Error>,
+}
+
+impl<'a, W: Write> Indenter<'a, W> {
+    fn pad(&mut self, depth: usize) {
+        for _ in 0..depth {
+            self.buf.extend_from_slice(b"  ");
+        }
+    }
+
+    fn start_tag(&mut self, name: &str, ns: Option<&str>, close: &[u8]) {
+        self.buf.push(b'<');
+        self.buf.extend_from_slice(name.as_bytes());
+        if let Some(ns) = ns {
+            self.buf.extend_from_slice(b" xmlns=\"");
+            self.buf
+                .extend_from_slice(quick_xml::escape::escape(ns).as_bytes());
+            self.buf.push(b'"');
+        }
+        self.buf.extend_from_slice(close);
+    }
+
+    /// The pending nodes as children of an element with element children.
+    fn flush_children(&mut self, depth: usize) {
+        for i in 0..self.pending.len() {
+            match self.pending[i] {
+                Pending::Text(a, b) => {
+                    let t = std::str::from_utf8(&self.bytes[a..b]).unwrap_or_default();
+                    if t.trim().is_empty() {
+                        continue;
+                    }
+                    let escaped = quick_xml::escape::escape(t).into_owned();
+                    self.pad(depth);
+                    self.buf.extend_from_slice(escaped.as_bytes());
+                }
+                Pending::Opaque(a, b) => {
+                    self.pad(depth);
+                    let line = format!("<!-- {} opaque bytes -->", b - a);
+                    self.buf.extend_from_slice(line.as_bytes());
+                }
+            }
+            self.buf.push(b'\n');
+        }
+        self.pending.clear();
+        self.bytes.clear();
+    }
+
+    fn spill(&mut self) {
+        if self.buf.len() >= 1 << 16 && self.error.is_none() {
+            if let Err(e) = self.out.write_all(&self.buf) {
+                self.error = Some(e);
+            }
+            self.buf.clear();
+        }
+    }
+}
+
+impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
+    fn start(&mut self, name: &'a str, ns: Option<&'static str>) -> Step {
+        let depth = self.frames.len();
+        if let Some(top) = self.frames.last_mut() {
+            if !top.open {
+                top.open = true;
+                let (n, s) = (top.name, top.ns);
+                self.pad(depth - 1);
+                self.start_tag(n, s, b">\n");
+            }
+            self.flush_children(depth);
+        }
+        self.frames.push(IndentFrame {
+            name,
+            ns,
+            open: false,
+        });
+        self.spill();
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str) -> Step {
+        match self.pending.last_mut() {
+            Some(Pending::Text(_, end)) => {
+                self.bytes.extend_from_slice(t.as_bytes());
+                *end = self.bytes.len();
+            }
+            _ if !t.is_empty() => {
+                let a = self.bytes.len();
+                self.bytes.extend_from_slice(t.as_bytes());
+                self.pending.push(Pending::Text(a, self.bytes.len()));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn opaque(&mut self, b: &[u8]) -> Step {
+        let a = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        self.pending.push(Pending::Opaque(a, self.bytes.len()));
+        Ok(())
+    }
+
+    fn end(&mut self) -> Step {
+        let top = self.frames.pop().ok_or(GiveUp)?;
+        let depth = self.frames.len();
+        if top.open {
+            self.flush_children(depth + 1);
+            self.pad(depth);
+            self.buf.extend_from_slice(b"</");
+            self.buf.extend_from_slice(top.name.as_bytes());
+            self.buf.extend_from_slice(b">\n");
+        } else if self.pending.is_empty() {
+            self.pad(depth);
+            self.start_tag(top.name, top.ns, b"/>\n");
+        } else {
+            self.pad(depth);
+            self.start_tag(top.name, top.ns, b">");
+            for i in 0..self.pending.len() {
+                let (Pending::Text(a, b) | Pending::Opaque(a, b)) = self.pending[i];
+                // As `xml::write_text`: escaped, CR as a character reference.
+                let t = String::from_utf8_lossy(&self.bytes[a..b]);
+                let escaped = quick_xml::escape::escape(t.as_ref()).replace('\r', "&#xD;");
+                self.buf.extend_from_slice(escaped.as_bytes());
+            }
+            self.pending.clear();
+            self.bytes.clear();
+            self.buf.extend_from_slice(b"</");
+            self.buf.extend_from_slice(top.name.as_bytes());
+            self.buf.extend_from_slice(b">\n");
+        }
+        self.spill();
+        Ok(())
+    }
+}
+
+/// Write what `dmct decode` shows of `bytes` (`Decoded::wire_text`) to `out`, if the
+/// bytes are a message the tree path decodes and the streaming path can follow.
+/// `Ok(false)`: nothing was written; take the tree path (which also names the error
+/// of a bad message).
+pub fn write_wire_text(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
+    match bytes.first() {
+        Some(0x01..=0x03) => write_wbxml_view(bytes, out),
+        _ => {
+            if walk_xml(bytes, &mut XmlSchema(Schema::new())).is_err() {
+                return Ok(false);
+            }
+            // XML is its own view: its text as sent, without a byte order mark.
+            let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            out.write_all(text)?;
+            Ok(true)
+        }
+    }
+}
+
+fn write_wbxml_view(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
+    // Checked whole before the first byte is written: a message the tree path refuses
+    // must print nothing but its error.
+    if walk_wbxml(bytes, &mut Schema::new()).is_err() {
+        return Ok(false);
+    }
+    let Ok((_, version, public_id)) = crate::wbxml::head(bytes) else {
+        return Ok(false);
+    };
+    let comment = crate::xml::wbxml_comment(version, &public_id, bytes.len());
+    let mut w = Indenter {
+        out,
+        buf: crate::xml::indented_prologue(Some(&comment)).into_bytes(),
+        frames: Vec::with_capacity(16),
+        pending: Vec::new(),
+        bytes: Vec::new(),
+        error: None,
+    };
+    w.buf.reserve(1 << 17);
+    // The same bytes were read once already: this cannot give up.
+    if walk_wbxml(bytes, &mut w).is_err() {
+        return Err(io::Error::other(
+            "the streaming WBXML reader changed its mind",
+        ));
+    }
+    if let Some(e) = w.error {
+        return Err(e);
+    }
+    w.out.write_all(&w.buf)?;
+    Ok(true)
+}
+
+// ---------------------------------------------------------------------------------
+// XML events.
+
+/// An element's namespace as the tree records it: none where it is its parent's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recorded {
+    Parents,
+    MetInf,
+    Other,
+}
+
+trait XmlSink {
+    fn start(&mut self, name: &str, ns: Recorded) -> Step;
+    fn text(&mut self, t: &str) -> Step;
+    fn end(&mut self) -> Step;
+}
+
+/// Read XML as `xml::parse_tree` does, telling `sink` what it holds.
+fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(GiveUp);
+    }
+    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let text = std::str::from_utf8(&bytes[skip..]).map_err(|_| GiveUp)?;
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().trim_text(false);
+    // The namespaces met, so an open element's is a number (no allocation each).
+    let mut known: Vec<String> = Vec::new();
+    // Each open element's namespace: an index into `known`, or none.
+    let mut open: Vec<Option<usize>> = Vec::with_capacity(16);
+    let mut root_seen = false;
+    loop {
+        let (ns, event) = reader.read_resolved_event().map_err(|_| GiveUp)?;
+        let ns = match ns {
+            ResolveResult::Bound(n) => {
+                let n = n.into_inner();
+                Some(match known.iter().position(|k| k == n) {
+                    Some(i) => i,
+                    None => {
+                        known.push(n.to_owned());
+                        known.len() - 1
+                    }
+                })
+            }
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(_) => {
+                if matches!(event, Event::Start(_) | Event::Empty(_)) {
+                    return Err(GiveUp);
+                }
+                None
+            }
+        };
+        match event {
+            Event::Start(_) | Event::Empty(_) if root_seen => return Err(GiveUp),
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let empty = matches!(event, Event::Empty(_));
+                if !empty && open.len() >= MAX_DEPTH {
+                    return Err(GiveUp);
+                }
+                for attr in start.attributes() {
+                    let attr = attr.map_err(|_| GiveUp)?;
+                    let key = attr.key.into_inner();
+                    if key == "xmlns" || key.starts_with("xmlns:") {
+                        continue;
+                    }
+                    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|_| GiveUp)?;
+                }
+                // As `xml::open` records it.
+                let rec = match open.last() {
+                    Some(p) if *p == ns => Recorded::Parents,
+                    _ => match ns {
+                        Some(i) if known[i] == NS_METINF => Recorded::MetInf,
+                        _ if open.is_empty() && ns.is_none() => Recorded::Parents,
+                        _ => Recorded::Other,
+                    },
+                };
+                let local = start.local_name();
+                let name = local.into_inner();
+                sink.start(name, rec)?;
+                if empty {
+                    sink.end()?;
+                    root_seen |= open.is_empty();
+                } else {
+                    open.push(ns);
+                }
+            }
+            Event::End(_) => {
+                open.pop().ok_or(GiveUp)?;
+                sink.end()?;
+                root_seen |= open.is_empty();
+            }
+            Event::Text(t) => xml_text(&open, sink, &t.xml10_content())?,
+            Event::CData(c) => xml_text(&open, sink, &c.into_inner())?,
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(ch)) => ch.to_string(),
+                        _ => return Err(GiveUp),
+                    }
+                } else {
+                    let name = r.into_inner();
+                    quick_xml::escape::resolve_predefined_entity(&name)
+                        .ok_or(GiveUp)?
+                        .to_owned()
+                };
+                xml_text(&open, sink, &resolved)?;
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if !open.is_empty() || !root_seen {
+        return Err(GiveUp);
+    }
+    Ok(())
+}
+
+fn xml_text(open: &[Option<usize>], sink: &mut impl XmlSink, t: &str) -> Step {
+    if open.is_empty() {
+        // Outside the root only white space is allowed.
+        return if t.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(GiveUp)
+        };
+    }
+    sink.text(t)
+}
+
+struct XmlSchema(Schema);
+
+impl XmlSink for XmlSchema {
+    fn start(&mut self, name: &str, _: Recorded) -> Step {
+        self.0.open(name).map(|_| ())
+    }
+    fn text(&mut self, t: &str) -> Step {
+        self.0.text(t)
+    }
+    fn end(&mut self) -> Step {
+        self.0.close()
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// XML to WBXML.
+
+fn token(name: &str, metinf: bool) -> Option<u8> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static PAGES: OnceLock<[HashMap<&'static str, u8>; 2]> = OnceLock::new();
+    let pages = PAGES.get_or_init(|| {
+        let index = |table: &[&'static str]| {
+            let mut m = HashMap::new();
+            for (i, t) in table.iter().enumerate() {
+                if !t.is_empty() {
+                    m.entry(*t).or_insert(i as u8 + 5);
+                }
+            }
+            m
+        };
+        [index(PAGE_SYNCML), index(PAGE_METINF)]
+    });
+    pages[usize::from(metinf)].get(name).copied()
+}
+
+struct EncFrame {
+    kind: Kind,
+    /// Written in the MetInf namespace (code page 1).
+    metinf: bool,
+    /// Where its tag byte is, to drop the content bit if nothing follows.
+    tag_at: usize,
+    content: bool,
+}
+
+/// Writes the WBXML `wbxml::encode` writes from the model, for messages whose elements
+/// come in the model's order (anything else gives up).
+struct Encoder {
+    schema: Schema,
+    frames: Vec<EncFrame>,
+    body: Vec<u8>,
+    strtbl: Vec<u8>,
+    page: u8,
+    /// The innermost element's text not written yet (adjacent pieces are one node).
+    text: String,
+}
+
+impl Encoder {
+    /// The pending text as a node of the innermost element, where it keeps its text.
+    fn flush_text(&mut self) {
+        let Some(top) = self.frames.last_mut() else {
+            return;
+        };
+        if self.text.is_empty() || holds_elements_only(top.kind) {
+            self.text.clear();
+            return;
+        }
+        top.content = true;
+        // NUL cannot sit in an inline string; such text goes as opaque data.
+        if self.text.contains('\0') {
+            self.body.push(OPAQUE);
+            crate::wbxml::mb_u32(self.text.len() as u32, &mut self.body);
+            self.body.extend_from_slice(self.text.as_bytes());
+        } else {
+            self.body.push(STR_I);
+            self.body.extend_from_slice(self.text.as_bytes());
+            self.body.push(0);
+        }
+        self.text.clear();
+    }
+}
+
+impl XmlSink for Encoder {
+    fn start(&mut self, name: &str, rec: Recorded) -> Step {
+        let kind = self.schema.open(name)?;
+        if !self.schema.in_model_order {
+            return Err(GiveUp);
+        }
+        self.flush_text();
+        let parent = self.frames.last_mut();
+        let metinf = match (kind, rec, parent.as_deref()) {
+            (Kind::Root, _, _) => false,
+            (Kind::MetaLeaf, _, _) => true,
+            // Kept elements keep the namespace the tree recorded.
+            (Kind::Any, Recorded::MetInf, _) => true,
+            (Kind::Any, Recorded::Other, _) => false,
+            (_, _, Some(p)) => p.metinf,
+            (_, _, None) => false,
+        };
+        if let Some(p) = parent {
+            p.content = true;
+        }
+        let want = u8::from(metinf);
+        if self.page != want {
+            self.body.extend_from_slice(&[SWITCH_PAGE, want]);
+            self.page = want;
+        }
+        let tag_at = self.body.len();
+        match token(name, metinf) {
+            Some(t) => self.body.push(t | HAS_CONTENT),
+            None => {
+                self.body.push(LITERAL | HAS_CONTENT);
+                let i = crate::wbxml::string_index(&mut self.strtbl, name);
+                crate::wbxml::mb_u32(i, &mut self.body);
+            }
+        }
+        self.frames.push(EncFrame {
+            kind,
+            metinf,
+            tag_at,
+            content: false,
+        });
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str) -> Step {
+        self.schema.text(t)?;
+        self.text.push_str(t);
+        Ok(())
+    }
+
+    fn end(&mut self) -> Step {
+        self.schema.close()?;
+        self.flush_text();
+        let f = self.frames.pop().ok_or(GiveUp)?;
+        if f.content {
+            self.body.push(END);
+        } else {
+            self.body[f.tag_at] &= !HAS_CONTENT;
+        }
+        Ok(())
+    }
+}
+
+/// What `dmct encode --wbxml` writes for an XML message (`wbxml::encode` of its
+/// model), if the streaming path can follow it; `None`: take the tree path.
+pub fn xml_to_wbxml(bytes: &[u8]) -> Option<Vec<u8>> {
+    if matches!(bytes.first(), Some(0x01..=0x03)) {
+        return None;
+    }
+    let mut enc = Encoder {
+        schema: Schema::new(),
+        frames: Vec::with_capacity(16),
+        body: Vec::with_capacity(bytes.len() / 2),
+        strtbl: Vec::new(),
+        page: 0,
+        text: String::new(),
+    };
+    walk_xml(bytes, &mut enc).ok()?;
+    let mut out = Vec::with_capacity(enc.body.len() + enc.strtbl.len() + 8);
+    out.push(0x03);
+    crate::wbxml::mb_u32(PUBLIC_ID_SYNCML_1_2, &mut out);
+    crate::wbxml::mb_u32(CHARSET_UTF8, &mut out);
+    crate::wbxml::mb_u32(enc.strtbl.len() as u32, &mut out);
+    out.extend_from_slice(&enc.strtbl);
+    out.extend_from_slice(&enc.body);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree_view(bytes: &[u8]) -> Option<String> {
+        crate::decode(bytes).ok().map(|d| d.wire_text())
+    }
+
+    fn stream_view(bytes: &[u8]) -> Option<String> {
+        let mut out = Vec::new();
+        write_wire_text(bytes, &mut out)
+            .unwrap()
+            .then(|| String::from_utf8(out).unwrap())
+    }
+
+    const MSG: &str = "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+        <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>\
+        <Target><LocURI>a</LocURI></Target><Source><LocURI>b</LocURI></Source>\
+        <Meta><MaxMsgSize xmlns=\"syncml:metinf\">5000</MaxMsgSize></Meta></SyncHdr>\
+        <SyncBody><Get><CmdID>2</CmdID><Item><Target><LocURI>./x &amp; y</LocURI>\
+        </Target><Data><V xmlns=\"urn:v\"> 1 <W/></V></Data></Item></Get><Final/>\
+        </SyncBody></SyncML>";
+
+    #[test]
+    fn both_views_and_the_encoding_equal_the_tree_paths() {
+        let wb = crate::wbxml::encode(&crate::decode(MSG.as_bytes()).unwrap().message);
+        assert_eq!(stream_view(MSG.as_bytes()), tree_view(MSG.as_bytes()));
+        assert_eq!(stream_view(&wb), tree_view(&wb));
+        assert!(stream_view(&wb).unwrap().contains("<Final/>"));
+        assert_eq!(xml_to_wbxml(MSG.as_bytes()), Some(wb));
+    }
+
+    #[test]
+    fn what_the_tree_path_refuses_or_reorders_is_left_to_it() {
+        // A Status without its required children: the tree path names the error.
+        let bad = MSG.replace("<Final/>", "<Status><CmdID>3</CmdID></Status>");
+        assert_eq!(tree_view(bad.as_bytes()), None);
+        assert_eq!(stream_view(bad.as_bytes()), None);
+        assert_eq!(xml_to_wbxml(bad.as_bytes()), None);
+        // MsgID before SessionID decodes, but the model writes it back in its order.
+        let swapped = MSG.replace(
+            "<SessionID>1</SessionID><MsgID>1</MsgID>",
+            "<MsgID>1</MsgID><SessionID>1</SessionID>",
+        );
+        assert!(stream_view(swapped.as_bytes()).is_some());
+        assert_eq!(xml_to_wbxml(swapped.as_bytes()), None);
+        assert_eq!(stream_view(b"<SyncML>"), None);
+        assert_eq!(stream_view(&[0x03, 0xA4]), None);
+    }
+}

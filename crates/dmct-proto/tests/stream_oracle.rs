@@ -1,0 +1,149 @@
+//! The streaming views (`dmct decode`, `dmct encode --wbxml`) against the tree path
+//! they stand for, on every file under testcases/vectors and every body of every
+//! transcript there: the same output, and no output where the tree path refuses.
+
+use dmct_proto::stream;
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// The bodies a file offers: its own bytes, and for a transcript or a vector holding
+/// one, every exchange's request and response body.
+fn bodies(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut all = vec![bytes.clone()];
+    if path.extension().is_some_and(|x| x == "json") {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let t = match v.get_mut("transcript") {
+            Some(t) => t.take(),
+            None => v,
+        };
+        if let Ok(t) = serde_json::from_value::<dmct_proto::transcript::Transcript>(t) {
+            for e in t.exchanges {
+                all.push(e.request.body.0);
+                all.extend(e.response.map(|r| r.body.0));
+            }
+        }
+    }
+    all
+}
+
+/// Stream and tree agree on `bytes`; whether the stream took them.
+fn same_view(bytes: &[u8], what: &str) -> bool {
+    let tree = dmct_proto::decode(bytes).ok().map(|d| d.wire_text());
+    let mut out = Vec::new();
+    let streamed = stream::write_wire_text(bytes, &mut out).unwrap();
+    if streamed {
+        assert_eq!(
+            Some(String::from_utf8(out).unwrap()),
+            tree,
+            "decode: {what}"
+        );
+    } else {
+        assert!(out.is_empty(), "decode: {what}: gave up after writing");
+    }
+    streamed
+}
+
+fn same_wbxml(bytes: &[u8], what: &str) -> bool {
+    let tree = dmct_proto::decode(bytes)
+        .ok()
+        .map(|d| dmct_proto::wbxml::encode(&d.message));
+    match stream::xml_to_wbxml(bytes) {
+        Some(w) => {
+            assert_eq!(Some(w), tree, "encode: {what}");
+            true
+        }
+        None => false,
+    }
+}
+
+#[test]
+fn every_vector_and_every_body_in_them_gives_the_tree_paths_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    assert!(all.len() > 100, "{} files", all.len());
+    let (mut bodies_seen, mut decoded, mut encoded) = (0, 0, 0);
+    for path in &all {
+        for (i, b) in bodies(path).iter().enumerate() {
+            let what = format!("{} body {i}", path.display());
+            bodies_seen += 1;
+            decoded += usize::from(same_view(b, &what));
+            encoded += usize::from(same_wbxml(b, &what));
+        }
+    }
+    // The streams take the messages, not only the refusals: most bodies are DM
+    // messages in the DTD's order.
+    assert!(
+        decoded * 2 > bodies_seen,
+        "{decoded} of {bodies_seen} streamed"
+    );
+    assert!(
+        encoded * 4 > bodies_seen,
+        "{encoded} of {bodies_seen} encoded"
+    );
+    // The codec vectors all stream, both ways.
+    let is = |p: &Path, x: &str| p.extension().is_some_and(|e| e == x);
+    let codec = all
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("/codec/") && (is(p, "xml") || is(p, "wbxml")));
+    for path in codec {
+        let b = std::fs::read(path).unwrap();
+        assert!(
+            same_view(&b, &path.display().to_string()),
+            "{}",
+            path.display()
+        );
+        if path.extension().is_some_and(|x| x == "xml") {
+            assert!(same_wbxml(&b, &path.display().to_string()));
+        }
+    }
+}
+
+#[test]
+fn truncations_and_flipped_bytes_of_the_codec_vectors_agree_with_the_tree_path() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors/codec");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    for path in &all {
+        let wbxml = path.extension().is_some_and(|e| e == "wbxml");
+        if !wbxml && path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let b = std::fs::read(path).unwrap();
+        for i in 0..b.len() {
+            let what = format!("{} cut at {i}", path.display());
+            same_view(&b[..i], &what);
+            same_wbxml(&b[..i], &what);
+            // Every token byte of WBXML matters; XML's markup is tried at its tags.
+            let flips: &[u8] = if wbxml {
+                &[0x00, 0x01, 0x03, 0x40, 0xC3]
+            } else if b[i] == b'<' || b[i] == b'/' {
+                b"> "
+            } else {
+                &[]
+            };
+            for &x in flips {
+                let mut m = b.clone();
+                m[i] = x;
+                let what = format!("{} byte {i} = {x:#04x}", path.display());
+                same_view(&m, &what);
+                same_wbxml(&m, &what);
+            }
+        }
+    }
+}
