@@ -6,7 +6,8 @@ use crate::*;
 #[command(
     name = "dmct",
     version,
-    about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness"
+    about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness",
+    after_help = crate::exit::HELP
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -398,6 +399,7 @@ impl Accounts {
 pub(crate) enum Command {
     /// Run the scenarios against a DM client: the built-in one over loopback by default,
     /// or an external client that connects to --serve ADDR
+    #[command(after_help = crate::exit::HELP)]
     Run {
         #[command(flatten)]
         common: Common,
@@ -473,12 +475,14 @@ pub(crate) enum Command {
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
+    #[command(after_help = crate::exit::HELP)]
     Selftest {
         #[command(flatten)]
         common: Common,
     },
     /// Drive one session of the built-in client against a DM server at URL and judge
     /// the server
+    #[command(after_help = crate::exit::HELP)]
     Drive {
         #[command(flatten)]
         common: Common,
@@ -501,6 +505,7 @@ pub(crate) enum Command {
         redact: bool,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
+    #[command(after_help = crate::exit::HELP)]
     Check {
         /// Transcript files
         #[arg(required = true)]
@@ -542,6 +547,7 @@ pub(crate) enum Command {
     },
     /// Sit between a real device and a real DM server: relay byte for byte, record one
     /// transcript per DM session, check both sides live, optionally mutate
+    #[command(after_help = crate::exit::HELP)]
     Proxy {
         #[command(flatten)]
         common: Common,

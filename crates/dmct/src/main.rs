@@ -1,13 +1,13 @@
 //! `dmct`: the OMA DM 1.2 conformance harness, from the command line.
 //!
-//! Exit codes (labs script against them):
+//! Exit codes (labs script against them; decided in `exit.rs`):
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
-//! - 2: usage or harness error, a server URL that is no DM server, or a case was
-//!   inconclusive
-//! - 3: nothing was selected (a filter matched no case: never green)
-//! - 130: interrupted by Ctrl-C, SIGTERM or SIGHUP (`run`, `proxy --sessions N`); the
-//!   reports of what happened until then are written (`interrupt.rs`)
+//! - 2: usage, configuration or harness error, a server URL that is no DM server, or a
+//!   selection that matches nothing (never green)
+//! - 3: inconclusive only: no failure, but a case could not be settled
+//! - 130: interrupted by Ctrl-C, SIGTERM or SIGHUP (`run`, `drive`, `selftest`,
+//!   `proxy`); the reports of what happened until then are written (`interrupt.rs`)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
 
@@ -20,6 +20,7 @@ use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod args;
+mod exit;
 mod fdlimit;
 mod inspect;
 mod interrupt;
@@ -36,6 +37,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use args::*;
+use exit::{Ending, Exit, decide};
 use inspect::*;
 use outputs::*;
 use serve::*;
@@ -111,7 +113,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dmct: error: {}", readable(&format!("{e:#}")));
-            ExitCode::from(2)
+            Exit::Usage.into()
         }
     }
 }
@@ -175,7 +177,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 let scenarios = selection.scenarios(&scenarios(&common)?);
                 if scenarios.is_empty() {
                     eprintln!("dmct: nothing selected: no case matches the filters");
-                    return Ok(ExitCode::from(3));
+                    return Ok(Exit::Usage.into());
                 }
                 if serve.is_some() {
                     opts.server_tls = server_tls(&listen)?;
@@ -241,7 +243,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 };
                 if runs.is_empty() && interrupted.is_none() {
                     eprintln!("dmct: nothing selected: no selected case tests this role");
-                    return Ok(ExitCode::from(3));
+                    return Ok(Exit::Usage.into());
                 }
                 let mut report = dmct_suite::report_with(
                     "run",
@@ -250,12 +252,10 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
-                let Some((signal, running)) = interrupted else {
-                    return gated_finish(&common.out, report, runs, &selection, &gate);
-                };
-                dmct_suite::interrupted::mark(&mut report, running, signal);
-                gated_finish(&common.out, report, runs, &selection, &gate)?;
-                Ok(ExitCode::from(interrupt::INTERRUPTED))
+                if let Some((signal, running)) = interrupted {
+                    dmct_suite::interrupted::mark(&mut report, running, signal);
+                }
+                gated_finish(&common.out, report, runs, &selection, &gate)
             }
             Command::Selftest { common } => {
                 let mut opts = options(&common)?;
@@ -290,7 +290,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     // A self-test cut short proves nothing: its reports say how far it got.
                     dmct_suite::interrupted::mark(&mut report, running, signal);
                     write_and_print(&common.out, &report, &runs)?;
-                    return Ok(ExitCode::from(interrupt::INTERRUPTED));
+                    return Ok(decide(&Ending::default().interrupted(true)).into());
                 }
                 let mut st = dmct_suite::selftest_summary(&report.cases);
                 st.harness_failures = dmct_suite::judge_harness(&runs);
@@ -299,7 +299,13 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     && st.harness_failures.is_empty();
                 report.selftest = Some(st);
                 write_and_print(&common.out, &report, &runs)?;
-                Ok(ExitCode::from(if ok { 0 } else { 1 }))
+                // A self-test judges dmct itself: it passes or fails, never inconclusive.
+                let verdict = if ok {
+                    CaseVerdict::Pass
+                } else {
+                    CaseVerdict::Fail
+                };
+                Ok(decide(&Ending::of([verdict])).into())
             }
             Command::Drive {
                 common,
@@ -355,11 +361,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 if redact {
                     dmct_suite::redact::outputs(&mut report, &mut runs);
                 }
-                let code = finish(&common.out, &report, &runs)?;
-                Ok(match interrupted {
-                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
-                    None => code,
-                })
+                finish(&common.out, &report, &runs)
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { file } => {
@@ -470,19 +472,10 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 }
                 proxy::write_sessions(&common.out, &records)?;
                 if runs.is_empty() {
+                    // Nothing to judge: never green (exit 2 unless a signal stopped it).
                     eprintln!("dmct: the proxy saw no DM session");
-                    write_and_print(&common.out, &report, &runs)?;
-                    return Ok(ExitCode::from(if interrupted.is_some() {
-                        interrupt::INTERRUPTED
-                    } else {
-                        3
-                    }));
                 }
-                let code = finish(&common.out, &report, &runs)?;
-                Ok(match interrupted {
-                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
-                    None => code,
-                })
+                finish(&common.out, &report, &runs)
             }
             Command::Peer { which } => match which {
                 PeerCommand::Server {

@@ -15,10 +15,11 @@ pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) 
     Ok(())
 }
 
-/// Write the outputs and map the verdicts to the exit code.
+/// Write the outputs and map the verdicts (and an interruption) to the exit code.
 pub(crate) fn finish(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<ExitCode> {
     write_and_print(out, report, runs)?;
-    Ok(exit_code(report.cases.iter().map(|c| c.verdict)))
+    let verdicts = report.cases.iter().map(|c| c.verdict);
+    Ok(decide(&Ending::of(verdicts).interrupted(report.interrupted)).into())
 }
 
 /// `dmct export`: a failing case of an earlier run, as a vector file.
@@ -181,16 +182,12 @@ pub(crate) fn gated_finish(
     if !notes.is_empty() {
         print!("{notes}");
     }
-    if report.cases.is_empty() {
-        return Ok(ExitCode::from(3));
-    }
-    if stale {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(match gate.fail_on {
-        FailOn::Regression => ExitCode::from(u8::from(regressions)),
-        FailOn::Any => exit_code(report.cases.iter().map(|c| c.verdict)),
-    })
+    let ending = Ending {
+        stale_deviation: stale,
+        regressions: (gate.fail_on == FailOn::Regression).then_some(regressions),
+        ..Ending::of(report.cases.iter().map(|c| c.verdict)).interrupted(report.interrupted)
+    };
+    Ok(decide(&ending).into())
 }
 
 /// Per area (the case id before its first `/`): cases passed, failed, inconclusive;
@@ -232,12 +229,4 @@ pub(crate) fn summary_table(report: &RunReport, colour: bool) -> String {
         );
     }
     s
-}
-
-pub(crate) fn exit_code(verdicts: impl Iterator<Item = CaseVerdict>) -> ExitCode {
-    match verdicts.max() {
-        Some(CaseVerdict::Fail) => ExitCode::from(1),
-        Some(CaseVerdict::Inconclusive) => ExitCode::from(2),
-        _ => ExitCode::SUCCESS,
-    }
 }

@@ -192,7 +192,8 @@ fn serve_with_no_client_is_inconclusive_not_hung() {
         out.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(2), "{stdout}");
+    // Inconclusive only: exit 3, never the usage error's 2.
+    assert_eq!(o.status.code(), Some(3), "{stdout}");
     let (c, _) = scenario_counts();
     assert!(
         stdout.contains(&format!("{c} cases: 0 pass, 0 fail, {c} inconclusive")),

@@ -132,7 +132,7 @@ fn run_serve_account_sheet_hides_secrets_under_redact() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("redacted"), "{}", text(&o));
     assert!(!text(&o).contains(SRV_SECRET), "{}", text(&o));
     assert!(!text(&o).contains(CLI_SECRET), "{}", text(&o));
@@ -363,7 +363,7 @@ fn a_device_that_dies_mid_suite_is_named_with_its_last_case() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
         stderr.contains("stopped answering during the suite; the last case it answered was"),
