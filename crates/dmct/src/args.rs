@@ -6,6 +6,7 @@ use crate::*;
 #[command(
     name = "dmct",
     version,
+    long_version = long_version(),
     about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness",
     after_help = crate::exit::HELP
 )]
@@ -172,8 +173,13 @@ pub(crate) struct Gate {
     #[arg(long = "level", value_name = "LEVEL")]
     pub(crate) levels: Vec<String>,
     /// Compare with an earlier run's report.json: new failures, fixes, new cases
+    /// (matched on the device, the case id and the rule id, never on a URL or port)
     #[arg(long, value_name = "OLD.json")]
     pub(crate) baseline: Option<PathBuf>,
+    /// The device under test's name in report.json, which --baseline matches on
+    /// (default: the DevId of the device's DevInfo, when it sent one)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) device_name: Option<String>,
     /// What fails the run: any failure (default), or only regressions against
     /// --baseline
     #[arg(long, value_enum, default_value = "any")]

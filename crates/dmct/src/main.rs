@@ -188,6 +188,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.collector = Some(collector.clone());
                 let left_out = LeftOut::default();
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 let work = async {
                     let runs = match (serve, target_server.as_deref()) {
                         (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
@@ -252,6 +253,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 if let Some((signal, running)) = interrupted {
                     dmct_suite::interrupted::mark(&mut report, running, signal);
                 }
@@ -269,6 +271,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                      every scenario"
                 );
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 let ended = signals.race(dmct_suite::selftest(&scenarios, &opts)).await;
                 signals.exit_on_next(ended.is_err());
                 let (runs, interrupted) = match ended {
@@ -286,6 +289,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &dmct_rules::Profile::default(),
                     opts.seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 if let Some((signal, running)) = interrupted {
                     // A self-test cut short proves nothing: its reports say how far it got.
                     dmct_suite::interrupted::mark(&mut report, running, signal);
@@ -334,6 +338,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.collector = Some(collector.clone());
                 eprintln!("dmct: driving the DM server at {url}");
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 let mut target = target;
                 target.probes = probe.into_iter().map(Into::into).collect();
                 let ended = signals
@@ -355,6 +360,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 if let Some((signal, running)) = interrupted {
                     dmct_suite::interrupted::mark(&mut report, running, signal);
                 }
@@ -437,6 +443,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 output::check_dir(&common.out).context("--out cannot take the reports")?;
                 let mut signals = interrupt::Signals::catch()?;
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 // Without --sessions, a signal is what stops the proxy.
                 let stopped_by_signal = sessions.is_none();
                 let (sessions, interrupted) =
@@ -456,6 +463,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 report.interrupted = interrupted.is_some();
                 if redact {
                     let mut secrets = Vec::new();
@@ -576,16 +584,22 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
     })
 }
 
-/// A progress bar on standard error when it is a terminal; nothing otherwise.
+/// A progress bar on standard error when it is a terminal (coloured unless NO_COLOR);
+/// otherwise (a CI log, a pipe) one plain line per case, without control characters.
 fn progress() -> Option<dmct_suite::runner::Progress> {
     use std::io::IsTerminal as _;
     if !std::io::stderr().is_terminal() {
-        return None;
+        return Some(dmct_suite::runner::Progress(std::sync::Arc::new(
+            |done, total, case| eprintln!("dmct: case {done}/{total} done: {case}"),
+        )));
     }
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} cases {wide_msg}")
-    {
+    let template = if colour(true) {
+        "{bar:30.cyan/blue} {pos}/{len} cases {wide_msg}"
+    } else {
+        "{bar:30} {pos}/{len} cases {wide_msg}"
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     Some(dmct_suite::runner::Progress(std::sync::Arc::new(
@@ -598,6 +612,32 @@ fn progress() -> Option<dmct_suite::runner::Progress> {
             }
         },
     )))
+}
+
+/// Colour on a terminal unless NO_COLOR is set to anything but the empty string
+/// (no-color.org).
+fn colour(terminal: bool) -> bool {
+    colour_with(terminal, std::env::var_os("NO_COLOR").as_deref())
+}
+
+fn colour_with(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// `dmct --version`: dmct's version and the rule catalog built in, by its rule count and
+/// the MD5 of `testcases/rules.toml` (what report.json records as `catalog`).
+fn long_version() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let c = dmct_suite::catalog_id();
+        format!(
+            "{}\nrule catalog: version {}, {} rules, md5 {}",
+            env!("CARGO_PKG_VERSION"),
+            env!("CARGO_PKG_VERSION"),
+            c.rules,
+            c.md5
+        )
+    });
+    &TEXT
 }
 
 /// The run's options; `--out` is checked first, so a run never ends unable to write
@@ -740,10 +780,21 @@ mod tests {
             transcript: None,
             authentication: Default::default(),
             ended: None,
+            time: None,
+            exchange_times: Vec::new(),
         });
         let plain = summary_table(&report, false);
         assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");
         let coloured = summary_table(&report, true);
         assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
+    }
+
+    #[test]
+    fn no_color_turns_colour_off_unless_empty() {
+        use std::ffi::OsStr;
+        assert!(colour_with(true, None));
+        assert!(colour_with(true, Some(OsStr::new(""))));
+        assert!(!colour_with(true, Some(OsStr::new("1"))));
+        assert!(!colour_with(false, None));
     }
 }

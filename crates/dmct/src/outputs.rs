@@ -7,7 +7,10 @@ pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) 
     use std::io::IsTerminal as _;
     output::write_all(out, report, runs)?;
     print!("{}", dmct_report::render_text(report));
-    print!("{}", summary_table(report, std::io::stdout().is_terminal()));
+    print!(
+        "{}",
+        summary_table(report, colour(std::io::stdout().is_terminal()))
+    );
     eprintln!(
         "dmct: report written to {}",
         out.join("report.json").display()
@@ -133,6 +136,9 @@ pub(crate) fn gated_finish(
     gate: &Gate,
 ) -> Result<ExitCode> {
     selection.apply(&mut report);
+    if let Some(name) = &gate.device_name {
+        report.device = Some(name.clone());
+    }
     if let Some(path) = &gate.write_deviations {
         let f = dmct_suite::deviations::DeviationsFile::bootstrap(&report);
         output::write_atomic(path, f.to_toml().as_bytes())?;

@@ -181,7 +181,7 @@ fn client_initiated_device_runs_without_package0() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
+    assert!(at.len() == 24 && at.ends_with('Z'), "{at}");
     assert_eq!(ended("session/package0")["how"], "not-applicable");
     let junit = std::fs::read_to_string(out.join("report.xml")).unwrap();
     assert!(junit.contains("ended (server-final) at "), "{junit}");
