@@ -2,7 +2,7 @@
 //!
 //! This test target lives in `golden/` (declared by the `dmct` crate) so that
 //! cargo-insta finds the snapshots beside it. The runs go over real loopback HTTP, so
-//! the listener's port is the one thing that changes between runs; it is masked.
+//! the listener's port changes between runs, and the clock: both are masked.
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
@@ -12,6 +12,8 @@ fn settings() -> insta::Settings {
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
     // An HMAC mac covers the body, which holds the listener's URL.
     s.add_filter(r"mac=[A-Za-z0-9+/=]+", "mac=[mac]");
+    // Wall-clock times (RFC 3339), should a text report ever show one.
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[time]");
     s
 }
 

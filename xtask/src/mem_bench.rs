@@ -86,6 +86,7 @@ fn transcript(body: Vec<u8>, encoding: Encoding) -> Transcript {
                 body: Body(answer.into_bytes()),
             }),
             failure: None,
+            time: None,
         }],
         closing: Closing::IdleTimeout { after_ms: 1000 },
         ..Transcript::default()

@@ -1000,7 +1000,7 @@ impl Harness {
                 // Without --sessions a signal is how the proxy stops.
                 p.signal("TERM");
                 let r = p.wait(self.deadline).and_then(|st| {
-                    if !matches!(st.code(), Some(0..=2)) || p.log().contains("panicked") {
+                    if !matches!(st.code(), Some(0..=3)) || p.log().contains("panicked") {
                         return Err(format!("{}: {}", status_words(&st), p.log()));
                     }
                     let r = self.check_out(&out, true)?.ok_or("no report.json")?;

@@ -146,6 +146,7 @@ pub fn check_session(data: &[u8]) {
                 body: Body(b.to_vec()),
             }),
             failure: None,
+            time: None,
         })
         .collect();
     let t = Transcript {

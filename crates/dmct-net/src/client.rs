@@ -57,6 +57,20 @@ pub async fn request_with(
     limits: &Limits,
     tls: Option<&ClientTls>,
 ) -> Exchange {
+    let started = crate::wall_clock();
+    let mut exchange = untimed(method, url, headers, body, limits, tls).await;
+    exchange.time = Some(crate::span_since(started));
+    exchange
+}
+
+async fn untimed(
+    method: &str,
+    url: &str,
+    headers: Headers,
+    body: Vec<u8>,
+    limits: &Limits,
+    tls: Option<&ClientTls>,
+) -> Exchange {
     let parsed = dmct_proto::url::Url::parse(url);
     let (authority, target) = match &parsed {
         Ok(u) => (u.authority.clone(), u.target.clone()),
@@ -78,6 +92,7 @@ pub async fn request_with(
         request,
         response: None,
         failure: Some(f),
+        time: None,
     };
     let url_parts = match parsed {
         Ok(u) => u,
@@ -142,6 +157,7 @@ pub async fn request_with(
                 request,
                 response,
                 failure: Some(f),
+                time: None,
             }
         }
         Ok(Ok(())) => {
@@ -153,6 +169,7 @@ pub async fn request_with(
                 request,
                 response,
                 failure: None,
+                time: None,
             }
         }
     }

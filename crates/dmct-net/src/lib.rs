@@ -194,13 +194,29 @@ pub fn reason_phrase(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
-/// Now, as RFC 3339 UTC with whole seconds (`2026-12-07T02:41:09Z`): when a session's
-/// recording started or stopped, for reports a lab correlates with device logs.
+/// Now, as RFC 3339 UTC with milliseconds (`2026-12-07T02:41:09.123Z`, always that
+/// width): when a session, a case or an exchange started or stopped, for reports a lab
+/// correlates with device logs and for JUnit's per-case times.
 pub fn wall_clock() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// An exchange's time: from `started` until now.
+pub fn span_since(started: String) -> dmct_proto::transcript::Span {
+    dmct_proto::transcript::Span {
+        started: Some(started),
+        ended: Some(wall_clock()),
+    }
 }
 
 #[cfg(test)]
@@ -208,9 +224,10 @@ mod clock_tests {
     #[test]
     fn wall_clock_is_rfc3339_utc() {
         let t = super::wall_clock();
-        // 2026-12-07T02:41:09Z
-        assert_eq!(t.len(), 20, "{t}");
+        // 2026-12-07T02:41:09.123Z
+        assert_eq!(t.len(), 24, "{t}");
         assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+        assert_eq!(t.as_bytes()[19], b'.', "{t}");
         assert!(t[..4].parse::<u32>().unwrap() >= 2024, "{t}");
     }
 }

@@ -261,6 +261,7 @@ async fn wait_beyond_wakes_on_a_push_and_times_out_otherwise() {
             },
             response: None,
             failure: None,
+            time: None,
         });
     });
     assert!(rec.wait_beyond(0, Duration::from_secs(5)).await);

@@ -144,6 +144,22 @@ pub struct Exchange {
     pub response: Option<HttpResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ExchangeFailure>,
+    /// When the exchange started (its request head arrived or was sent) and ended (the
+    /// answer was ready or read), where the recording side measured it: never in
+    /// transcripts made in memory, nor in those of an older dmct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Span>,
+}
+
+/// A stretch of wall-clock time, each end RFC 3339 in UTC with milliseconds
+/// (`2026-12-07T02:41:09.123Z`); an end that was not measured is left out. The clock is
+/// read at the IO edge (dmct-net, the runner), never here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,6 +350,7 @@ mod tests {
                     body: Body(vec![0x03, 0xa4, 0x01, 0xff]),
                 }),
                 failure: None,
+                time: None,
             }],
             closing: Closing::IdleTimeout { after_ms: 1500 },
             package0: None,

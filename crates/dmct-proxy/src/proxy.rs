@@ -363,14 +363,7 @@ impl AsyncResponder for Proxy {
                     format!("request refused before it was read whole ({what}); not forwarded"),
                 )]
             };
-            s.record(
-                &cell,
-                exchange.request.clone(),
-                exchange.response.as_ref(),
-                exchange.failure.clone(),
-                None,
-                notes,
-            );
+            s.record(&cell, exchange.clone(), None, notes);
         }
     }
 }
@@ -552,6 +545,14 @@ impl Shared {
         remote: Option<SocketAddr>,
         held: &mut HeldBytes,
     ) -> Relayed {
+        // The request is whole here: its exchange starts now, as the proxy sees it.
+        let started_at = dmct_net::wall_clock();
+        let started = || {
+            Some(dmct_proto::transcript::Span {
+                started: Some(started_at.clone()),
+                ended: None,
+            })
+        };
         // The whole message is decoded only when a mutation needs its model, the header
         // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
         // the session key.
@@ -596,7 +597,17 @@ impl Shared {
         };
         let rewritten = match before {
             Before::Answer(resp) => {
-                let i = self.record(&cell, request, Some(&resp), None, Some(relay), notes);
+                let i = self.record(
+                    &cell,
+                    Exchange {
+                        request,
+                        response: Some(resp.clone()),
+                        failure: None,
+                        time: started(),
+                    },
+                    Some(relay),
+                    notes,
+                );
                 return Relayed::new(Some(resp), &cell, i);
             }
             Before::Forward(body) => body,
@@ -670,7 +681,17 @@ impl Shared {
                         url.origin()
                     ),
                 ));
-                let i = self.record(&cell, request, None, Some(failure), Some(relay), notes);
+                let i = self.record(
+                    &cell,
+                    Exchange {
+                        request,
+                        response: None,
+                        failure: Some(failure),
+                        time: started(),
+                    },
+                    Some(relay),
+                    notes,
+                );
                 return Relayed::new(Some(answer), &cell, i);
             }
         };
@@ -706,10 +727,30 @@ impl Shared {
                          answer (mutation drop-response)"
                     .into(),
             };
-            let i = self.record(&cell, request, None, Some(failure), relay, notes);
+            let i = self.record(
+                &cell,
+                Exchange {
+                    request,
+                    response: None,
+                    failure: Some(failure),
+                    time: started(),
+                },
+                relay,
+                notes,
+            );
             return Relayed::new(None, &cell, i);
         }
-        let i = self.record(&cell, request, Some(&response), None, relay, notes);
+        let i = self.record(
+            &cell,
+            Exchange {
+                request,
+                response: Some(response.clone()),
+                failure: None,
+                time: started(),
+            },
+            relay,
+            notes,
+        );
         Relayed::new(Some(response), &cell, i)
     }
 
@@ -1047,27 +1088,24 @@ impl Shared {
     }
 
     /// Keep an exchange (or count it past the cap), queue it for the checker, tell the
-    /// notes. The index of the exchange, when it was kept.
+    /// notes. The exchange ends now (its `time` is given its end here). The index of the
+    /// exchange, when it was kept.
     pub(crate) fn record(
         &self,
         cell: &SessionCell,
-        request: HttpRequest,
-        response: Option<&HttpResponse>,
-        failure: Option<ExchangeFailure>,
+        mut exchange: Exchange,
         relay: Option<Relay>,
         notes: Notes,
     ) -> Option<usize> {
         let (key, index, kept_notes, queue) = {
             let mut s = lock(cell);
             // The session's last exchange so far: when it ended, as far as anyone knows.
-            s.record.transcript.ended = Some(dmct_net::wall_clock());
+            let now = dmct_net::wall_clock();
+            s.record.transcript.ended = Some(now.clone());
             s.activity = Instant::now();
+            exchange.time.get_or_insert_default().ended = Some(now);
             let index = if s.record.transcript.exchanges.len() < self.max_exchanges {
-                s.record.transcript.exchanges.push(Exchange {
-                    request,
-                    response: response.cloned(),
-                    failure,
-                });
+                s.record.transcript.exchanges.push(exchange);
                 s.record.relays.push(relay);
                 Some(s.record.transcript.exchanges.len() - 1)
             } else {

@@ -5,16 +5,19 @@
 //! * `<testsuites name="dmct">` holds one `<testsuite>` per *area*: the part of a case
 //!   id before its first `/` (`session`, `auth`, ...), in the order areas first appear in
 //!   the report.
-//! * Each case is one `<testcase classname="<area>" name="<id> (<role> under test:
-//!   <peer label>)">`. The same scenario runs against several peers and faults, so the
-//!   peer label is part of the name; should two cases still share a name, the later ones
-//!   get ` #2`, ` #3`, ... so names stay unique within a suite.
+//! * Each case is one `<testcase classname="<area>" name="<id> (<role> under test)">`,
+//!   with ` [fault: <names>]` for a faulty built-in peer
+//!   ([`CaseResult::stable_name`]): never the peer's URL, address or port, nor anything
+//!   random, so CI keys its history on it across runs and hosts. Should two cases still
+//!   share a name (two sessions through the proxy), the later ones get ` #2`, ` #3`, ...
+//!   so names stay unique within a suite.
 //! * A failed case has one `<failure>` whose text lists every failing finding; an
 //!   inconclusive case has one `<skipped>` (see [`render_junit`] for why); a passing
 //!   case has no child besides `<system-out>`.
 //!
-//! The output is a pure function of the report: no clock is read, and the times come
-//! from `duration_ms` spread evenly over the cases.
+//! The output is a pure function of the report: no clock is read. A case's time is its
+//! measured wall-clock span (`time` in report.json); a case without one (a report of an
+//! older dmct, a case never started) gets an even share of the run's `duration_ms`.
 
 use crate::model::*;
 use dmct_rules::{Finding, Side, Verdict};
@@ -68,7 +71,7 @@ pub fn render_junit(report: &RunReport) -> String {
 
         let mut names = HashSet::new();
         for &(case, ms) in &suite.cases {
-            let name = unique_name(&mut names, case_name(case));
+            let name = unique_name(&mut names, case.stable_name());
             write_case(&mut s, suite.area, &name, case, ms);
         }
         s.push_str("  </testsuite>\n");
@@ -89,7 +92,15 @@ fn area_of(id: &str) -> &str {
 }
 
 fn group_by_area(report: &RunReport) -> Vec<Suite<'_>> {
-    let times = spread_ms(report.duration_ms, report.cases.len());
+    // A case's own wall-clock time where it was measured; otherwise (a report of an
+    // older dmct, cases never started) its even share of the run's.
+    let shares = spread_ms(report.duration_ms, report.cases.len());
+    let times = report.cases.iter().zip(shares).map(|(c, share)| {
+        c.time
+            .as_ref()
+            .and_then(crate::model::span_millis)
+            .unwrap_or(share)
+    });
     let mut suites: Vec<Suite<'_>> = Vec::new();
     for (case, ms) in report.cases.iter().zip(times) {
         let area = area_of(&case.id);
@@ -120,15 +131,6 @@ fn spread_ms(total: u64, n: usize) -> Vec<u64> {
 /// Milliseconds as decimal seconds (`xs:decimal`), e.g. `1.234`.
 fn seconds(ms: u64) -> String {
     format!("{}.{:03}", ms / 1000, ms % 1000)
-}
-
-fn case_name(case: &CaseResult) -> String {
-    format!(
-        "{} ({} under test: {})",
-        case.id,
-        case.role,
-        case.peer.label()
-    )
 }
 
 fn unique_name(seen: &mut HashSet<String>, name: String) -> String {
@@ -351,6 +353,8 @@ fn system_out(case: &CaseResult, shown: Option<Verdict>) -> String {
     let (passed, not_applicable) = (count(Verdict::Pass), count(Verdict::NotApplicable));
     let mut s = String::new();
     let _ = writeln!(s, "{}", case.title);
+    // The peer by its address or URL here, where it changes no test name.
+    let _ = writeln!(s, "peer: {}", case.peer.label());
     let _ = write!(
         s,
         "{passed} rule{} passed",

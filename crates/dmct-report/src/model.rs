@@ -16,6 +16,13 @@ pub struct RunReport {
     /// what happened until then, and the case that was running is inconclusive.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// The device under test as `--device-name` or DevInfo's DevId named it: what a
+    /// baseline matches on, never a URL or a port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// When the run started and ended (wall clock), where measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Span>,
     pub summary: Summary,
     pub cases: Vec<CaseResult>,
     /// Present for `selftest`: did each faulty peer trip the rules it breaks?
@@ -132,7 +139,28 @@ pub struct Peer {
     pub identity: Vec<(String, String)>,
 }
 
+impl RunReport {
+    /// The device under test: `device` when set, else the DevId a case's peer told
+    /// (older reports have no `device`).
+    pub fn device_identity(&self) -> Option<String> {
+        self.device.clone().or_else(|| {
+            self.cases
+                .iter()
+                .find_map(|c| c.peer.dev_id().map(str::to_owned))
+        })
+    }
+}
+
 impl Peer {
+    /// DevInfo's DevId, when the peer told it.
+    pub fn dev_id(&self) -> Option<&str> {
+        self.identity
+            .iter()
+            .find(|(node, _)| node.trim_end_matches('/').ends_with("DevInfo/DevId"))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
     pub fn label(&self) -> String {
         if self.faults.is_empty() {
             self.name.clone()
@@ -164,6 +192,29 @@ pub struct CaseResult {
     /// How the session ended, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<SessionEnd>,
+    /// When the case started and ended (wall clock), where measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Span>,
+    /// When each exchange started and ended, in transcript order; empty when the
+    /// transcript has no times (made in memory, or recorded by an older dmct).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchange_times: Vec<Span>,
+}
+
+pub use dmct_proto::transcript::Span;
+
+/// Milliseconds from a span's start to its end, when both were measured and read as
+/// times.
+pub fn span_millis(span: &Span) -> Option<u64> {
+    let ms = |t: &Option<String>| t.as_deref().and_then(unix_millis);
+    ms(&span.ended)?.checked_sub(ms(&span.started)?)
+}
+
+/// An RFC 3339 time as milliseconds since 1970; `None` for anything else. Reading a
+/// time, never the clock.
+pub fn unix_millis(t: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339);
+    u64::try_from(t.ok()?.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 /// How a case's session ended, as the harness saw it, in words, and when: what a lab
@@ -204,6 +255,19 @@ pub enum EndKind {
     NotApplicable,
     /// Recording was stopped (the operator, a shutdown).
     Stopped,
+}
+
+impl CaseResult {
+    /// The case's name for CI history and baselines: scenario id, role under test and
+    /// the named faults of a built-in peer, never the peer's URL, address or port,
+    /// nor anything drawn at random.
+    pub fn stable_name(&self) -> String {
+        let mut s = format!("{} ({} under test)", self.id, self.role);
+        if !self.peer.faults.is_empty() {
+            s.push_str(&format!(" [fault: {}]", self.peer.faults.join(", ")));
+        }
+        s
+    }
 }
 
 impl EndKind {

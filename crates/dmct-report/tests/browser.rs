@@ -59,6 +59,7 @@ fn exchange(req: Vec<u8>, resp: Vec<u8>) -> Exchange {
             body: Body(resp),
         }),
         failure: None,
+        time: None,
     }
 }
 
@@ -110,6 +111,8 @@ fn failing_run() -> (RunReport, Vec<Transcript>) {
         transcript: None,
         authentication: Default::default(),
         ended: None,
+        time: None,
+        exchange_times: Vec::new(),
     };
     let cases = vec![
         case(
@@ -151,6 +154,8 @@ fn failing_run() -> (RunReport, Vec<Transcript>) {
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        device: None,
+        time: None,
     };
     (report, vec![transcript("1.1"), transcript("1.2")])
 }

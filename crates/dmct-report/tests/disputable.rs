@@ -28,6 +28,7 @@ fn judged() -> (Vec<Finding>, Transcript) {
         },
         response: None,
         failure: None,
+        time: None,
     });
     let findings: Vec<Finding> = dmct_rules::check(&t)
         .into_iter()
@@ -52,6 +53,8 @@ fn report(findings: Vec<Finding>) -> RunReport {
         transcript: None,
         authentication: Authentication::default(),
         ended: None,
+        time: None,
+        exchange_times: Vec::new(),
     };
     RunReport {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -68,6 +71,8 @@ fn report(findings: Vec<Finding>) -> RunReport {
         catalog: CatalogId::default(),
         seeds: vec![],
         profile_lacks: vec![],
+        device: None,
+        time: None,
     }
 }
 

@@ -81,6 +81,7 @@ fn passing_transcript() -> Transcript {
             request: request(message(1, "1.2", PKG1_BODY).into_bytes()),
             response: response(200, message(1, "1.2", PKG2_BODY).into_bytes()),
             failure: None,
+            time: None,
         }],
         closing: Closing::PeerDone,
         ..Default::default()
@@ -96,11 +97,13 @@ fn failing_transcript() -> Transcript {
                 request: request(message(1, "1.2", PKG1_BODY).into_bytes()),
                 response: response(200, message(1, "1.1", PKG2_BODY).into_bytes()),
                 failure: None,
+                time: None,
             },
             Exchange {
                 request: request(wbxml(&message(2, "1.2", PKG1_BODY))),
                 response: response(200, vec![0xff, 0xfe, 0x00, 0x80, b'<', b'x', 0xc3]),
                 failure: None,
+                time: None,
             },
             Exchange {
                 request: request(message(3, "1.2", PKG1_BODY).into_bytes()),
@@ -109,6 +112,7 @@ fn failing_transcript() -> Transcript {
                     after_ms: 5000,
                     awaiting: "response".into(),
                 }),
+                time: None,
             },
         ],
         closing: Closing::SessionTimeout {
@@ -148,6 +152,8 @@ fn report() -> RunReport {
         transcript: Some("transcripts/a.json".into()),
         authentication: Default::default(),
         ended: None,
+        time: None,
+        exchange_times: Vec::new(),
     };
     let mut verdtd = finding(
         "msg/verdtd",
@@ -203,6 +209,8 @@ fn report() -> RunReport {
         transcript: Some("transcripts/b.json".into()),
         authentication: Default::default(),
         ended: None,
+        time: None,
+        exchange_times: Vec::new(),
     };
     let cases = vec![passing, failing];
     RunReport {
@@ -240,6 +248,8 @@ fn report() -> RunReport {
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        device: None,
+        time: None,
     }
 }
 

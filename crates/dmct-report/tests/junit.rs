@@ -72,6 +72,8 @@ fn case(id: &str, role: Role, peer: &str, faults: &[&str], findings: Vec<Finding
         transcript: Some(format!("transcripts/{}.json", id.replace('/', "-"))),
         authentication: Default::default(),
         ended: None,
+        time: None,
+        exchange_times: Vec::new(),
     }
 }
 
@@ -91,6 +93,8 @@ fn report(command: &str, cases: Vec<CaseResult>, duration_ms: u64) -> RunReport 
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        device: None,
+        time: None,
     }
 }
 
@@ -370,7 +374,7 @@ fn check_structure(report: &RunReport, xml: &str) -> Node {
             root.count("skipped")
         )
     );
-    if !report.cases.is_empty() {
+    if !report.cases.is_empty() && report.cases.iter().all(|c| c.time.is_none()) {
         assert_eq!(ms, report.duration_ms, "suite times add up to the run's");
     }
     let areas: HashSet<&str> = report
@@ -476,10 +480,12 @@ fn counts_suites_and_names() {
     assert_eq!(
         case_names,
         [
-            "session/basic (client under test: builtin-client)",
-            "session/stall (server under test: builtin-server [fault: stalls])",
-            "session/basic (client under test: builtin-client [fault: bad-msgid, no-final])",
-            "session/basic (client under test: http://dev.example:8080/dm?a=1&b=2)",
+            "session/basic (client under test)",
+            "session/stall (server under test) [fault: stalls]",
+            "session/basic (client under test) [fault: bad-msgid, no-final]",
+            // Never the URL: the same scenario against another peer is told apart by
+            // its number.
+            "session/basic (client under test) #2",
         ]
     );
 
@@ -500,7 +506,7 @@ fn failure_names_the_rule_and_lists_every_failing_finding() {
     let root = parse(&xml);
     let c = testcase(
         &root,
-        "auth/accept-200 (client under test: builtin-client [fault: drops-cred-after-200])",
+        "auth/accept-200 (client under test) [fault: drops-cred-after-200]",
     );
     assert_eq!(c.attr("classname"), "auth");
     let failure = c.one("failure");
@@ -528,7 +534,10 @@ fn failure_names_the_rule_and_lists_every_failing_finding() {
     assert_eq!(failure.text, expected);
     // What is neither passed nor in the failure goes to system-out.
     let out = &c.one("system-out").text;
-    assert!(out.starts_with("Scenario auth/accept-200\n1 rule passed; 3 exchanges\n"));
+    assert!(out.starts_with(
+        "Scenario auth/accept-200\npeer: builtin-client [fault: drops-cred-after-200]\n\
+             1 rule passed; 3 exchanges\n"
+    ));
     assert!(out.contains("transcript: transcripts/auth-accept-200.json\n"));
     assert!(
         out.ends_with("INCONCLUSIVE http/no-response [client MUST, [HTTP] §5] @ exchange 2 response\n  cut short\n"),
@@ -542,10 +551,7 @@ fn inconclusive_is_skipped_and_pass_has_no_result() {
     let xml = render_junit(&hand_report());
     let root = parse(&xml);
 
-    let c = testcase(
-        &root,
-        "session/stall (server under test: builtin-server [fault: stalls])",
-    );
+    let c = testcase(&root, "session/stall (server under test) [fault: stalls]");
     assert!(c.all("failure").is_empty() && c.all("error").is_empty());
     let skipped = c.one("skipped");
     // Tab and newline in an attribute survive attribute-value normalisation.
@@ -560,12 +566,13 @@ fn inconclusive_is_skipped_and_pass_has_no_result() {
         )
     );
 
-    let c = testcase(&root, "session/basic (client under test: builtin-client)");
+    let c = testcase(&root, "session/basic (client under test)");
     let children: Vec<&str> = c.children.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(children, ["system-out"]);
     assert_eq!(
         c.one("system-out").text,
-        "Scenario session/basic\n3 rules passed, 1 not applicable; 3 exchanges\n\
+        "Scenario session/basic\npeer: builtin-client\n\
+         3 rules passed, 1 not applicable; 3 exchanges\n\
          transcript: transcripts/session-basic.json\n"
     );
 }
@@ -590,9 +597,9 @@ fn same_name_twice_is_made_unique() {
     assert_eq!(
         names,
         [
-            "auth/x (client under test: builtin-client)",
-            "auth/x (client under test: builtin-client) #2",
-            "auth/x (client under test: builtin-client) #3",
+            "auth/x (client under test)",
+            "auth/x (client under test) #2",
+            "auth/x (client under test) #3",
         ]
     );
     assert_valid("duplicates", &xml);
@@ -787,4 +794,34 @@ fn schema_is_strict_on_structure() {
             "{head}<testsuites><testsuite name=\"s\"><testcase name=\"c\"><passed/></testcase></testsuite></testsuites>"
         ),
     );
+}
+
+/// A case's measured wall-clock span is its JUnit time; one without a span keeps its
+/// share of the run's time.
+#[test]
+fn a_measured_case_has_its_real_time() {
+    let mut r = hand_report();
+    r.duration_ms = 4000;
+    r.cases[0].time = Some(dmct_report::Span {
+        started: Some("2026-12-07T02:41:09.123Z".into()),
+        ended: Some("2026-12-07T02:41:11.456Z".into()),
+    });
+    let name = r.cases[0].stable_name();
+    let xml = render_junit(&r);
+    let root = parse(&xml);
+    assert_eq!(testcase(&root, &name).attr("time"), "2.333");
+    // The even shares of 4000 ms: the first (4000 % n) cases one millisecond more.
+    let n = r.cases.len() as u64;
+    let share = |i: u64| 4000 / n + u64::from(i < 4000 % n);
+    let secs = |ms: u64| format!("{}.{:03}", ms / 1000, ms % 1000);
+    let other = r.cases[1].stable_name();
+    assert_eq!(testcase(&root, &other).attr("time"), secs(share(1)));
+    assert_valid("measured", &xml);
+    // A time that is no time is no measurement: the share again.
+    r.cases[0].time = Some(dmct_report::Span {
+        started: Some("2026-12-07T02:41:11Z".into()),
+        ended: Some("yesterday".into()),
+    });
+    let root = parse(&render_junit(&r));
+    assert_eq!(testcase(&root, &name).attr("time"), secs(share(0)));
 }

@@ -45,6 +45,7 @@ fn transcript() -> Transcript {
             },
             response: None,
             failure: None,
+            time: None,
         }],
         closing: Closing::Stopped,
         ..Default::default()
@@ -71,6 +72,8 @@ fn report(t: &Transcript) -> RunReport {
         transcript: Some("transcripts/a.json".into()),
         authentication: Default::default(),
         ended: None,
+        time: None,
+        exchange_times: Vec::new(),
     }];
     RunReport {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -87,6 +90,8 @@ fn report(t: &Transcript) -> RunReport {
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        device: None,
+        time: None,
     }
 }
 

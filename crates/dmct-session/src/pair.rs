@@ -35,6 +35,7 @@ pub fn run(client: &mut Client, server: &mut Server, max_exchanges: usize) -> Tr
             request,
             response: Some(response),
             failure: None,
+            time: None,
         });
         match step {
             ClientStep::Send(next) => out = next,

@@ -1,13 +1,23 @@
 //! What changed since an earlier run: new failures, fixes, new and removed cases.
+//!
+//! Cases are matched on the device under test ([`RunReport::device_identity`]:
+//! `--device-name` or DevInfo's DevId), the case id, the role under test and a built-in
+//! peer's faults ([`CaseResult::stable_name`]), and failures on rule ids: never on a
+//! URL, an address or a port, so a rerun against `127.0.0.1` instead of `localhost`
+//! matches its baseline.
 
 use dmct_report::{CaseResult, CaseVerdict, RunReport};
 use dmct_rules::Verdict;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A case across runs: scenario, role under test and peer.
-pub fn case_key(c: &CaseResult) -> String {
-    format!("{} ({} under test: {})", c.id, c.role, c.peer.label())
+/// A case across runs: scenario, role under test and faults, prefixed by the device
+/// when the two runs name different devices (so nothing of one is taken for the other).
+pub fn case_key(c: &CaseResult, device: Option<&str>) -> String {
+    match device {
+        Some(d) => format!("{d}: {}", c.stable_name()),
+        None => c.stable_name(),
+    }
 }
 
 /// A rule id of an older catalog, as the current one names it.
@@ -95,9 +105,21 @@ impl BaselineDiff {
 }
 
 pub fn diff(old: &RunReport, new: &RunReport) -> BaselineDiff {
-    let before: BTreeMap<String, &CaseResult> =
-        old.cases.iter().map(|c| (case_key(c), c)).collect();
-    let after: BTreeMap<String, &CaseResult> = new.cases.iter().map(|c| (case_key(c), c)).collect();
+    // A device that only one run named (or neither) matches whatever the other ran on.
+    let (was_on, now_on) = match (old.device_identity(), new.device_identity()) {
+        (Some(a), Some(b)) if a != b => (Some(a), Some(b)),
+        _ => (None, None),
+    };
+    let before: BTreeMap<String, &CaseResult> = old
+        .cases
+        .iter()
+        .map(|c| (case_key(c, was_on.as_deref()), c))
+        .collect();
+    let after: BTreeMap<String, &CaseResult> = new
+        .cases
+        .iter()
+        .map(|c| (case_key(c, now_on.as_deref()), c))
+        .collect();
     let mut d = BaselineDiff::default();
     for (key, now) in &after {
         let Some(was) = before.get(key) else {

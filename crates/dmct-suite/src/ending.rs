@@ -155,6 +155,7 @@ mod tests {
                 body: Body(b.as_bytes().to_vec()),
             }),
             failure,
+            time: None,
         }
     }
 

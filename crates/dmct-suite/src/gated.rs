@@ -144,6 +144,8 @@ impl Responder for GatedResponder {
     }
 
     fn respond_from(&self, request: &HttpRequest, conn: &Connection) -> HttpResponse {
+        // The request is whole here; its answer is ready when recorded.
+        let started = dmct_net::wall_clock();
         let ip = conn.remote.map(|a| a.ip());
         let mut guard = lock(&self.case);
         let Some(case) = guard.as_mut() else {
@@ -157,6 +159,7 @@ impl Responder for GatedResponder {
                     request: request.clone(),
                     response: Some(response.clone()),
                     failure: None,
+                    time: Some(dmct_net::span_since(started.clone())),
                 },
             );
             return response;
@@ -176,6 +179,7 @@ impl Responder for GatedResponder {
                         request: request.clone(),
                         response: Some(response.clone()),
                         failure: None,
+                        time: Some(dmct_net::span_since(started.clone())),
                     });
                 response
             }
@@ -194,6 +198,7 @@ impl Responder for GatedResponder {
                         request: request.clone(),
                         response: Some(response.clone()),
                         failure: None,
+                        time: Some(dmct_net::span_since(started.clone())),
                     },
                 );
                 response

@@ -75,6 +75,10 @@ pub fn report_with(
             c
         })
         .collect();
+    // The device under test as it named itself: the first DevId a case's peer told.
+    let device = cases
+        .iter()
+        .find_map(|c| c.peer.dev_id().map(str::to_owned));
     RunReport {
         schema_version: dmct_report::REPORT_SCHEMA_VERSION,
         tool: tool(),
@@ -87,6 +91,8 @@ pub fn report_with(
         catalog: catalog_id(),
         seeds: peers::seeds(seed),
         profile_lacks: profile.lacks.iter().cloned().collect(),
+        device,
+        time: None,
     }
 }
 

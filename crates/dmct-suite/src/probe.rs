@@ -263,6 +263,7 @@ mod tests {
                 body: body.to_vec().into(),
             }),
             failure: None,
+            time: None,
         }
     }
 
@@ -363,6 +364,7 @@ mod tests {
             request: request(),
             response: None,
             failure: Some(f),
+            time: None,
         };
         let e = classify(
             "http://127.0.0.1:9/dm",

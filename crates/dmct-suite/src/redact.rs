@@ -459,6 +459,7 @@ mod tests {
                 },
                 response: None,
                 failure: None,
+                time: None,
             }],
             ..Default::default()
         }

@@ -49,6 +49,7 @@ fn exchange(request: String, response: String) -> Exchange {
             body: Body(response.into_bytes()),
         }),
         failure: None,
+        time: None,
     }
 }
 
@@ -297,5 +298,6 @@ fn refused_exchange() -> Exchange {
                      taken by other requests"
                 .into(),
         }),
+        time: None,
     }
 }

@@ -245,6 +245,7 @@ impl Session {
                 body: Body(server.xml().into_bytes()),
             }),
             failure: None,
+            time: None,
         });
         self
     }
@@ -257,6 +258,7 @@ impl Session {
             failure: Some(ExchangeFailure::ConnectionClosed {
                 detail: "closed before a response".into(),
             }),
+            time: None,
         });
         self
     }
@@ -275,6 +277,7 @@ impl Session {
                 body: Body(Vec::new()),
             }),
             failure: None,
+            time: None,
         });
         self
     }
@@ -289,6 +292,7 @@ impl Session {
                 body: Body(body.as_bytes().to_vec()),
             }),
             failure: None,
+            time: None,
         });
         self
     }

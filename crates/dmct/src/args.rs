@@ -6,7 +6,9 @@ use crate::*;
 #[command(
     name = "dmct",
     version,
-    about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness"
+    long_version = long_version(),
+    about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness",
+    after_help = crate::exit::HELP
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -176,8 +178,13 @@ pub(crate) struct Gate {
     #[arg(help_heading = "Selection", long = "level", value_name = "LEVEL")]
     pub(crate) levels: Vec<String>,
     /// Compare with an earlier run's report.json: new failures, fixes, new cases
+    /// (matched on the device, the case id and the rule id, never on a URL or port)
     #[arg(help_heading = "Reports", long, value_name = "OLD.json")]
     pub(crate) baseline: Option<PathBuf>,
+    /// The device under test's name in report.json, which --baseline matches on
+    /// (default: the DevId of the device's DevInfo, when it sent one)
+    #[arg(help_heading = "Device account", long, value_name = "NAME")]
+    pub(crate) device_name: Option<String>,
     /// What fails the run: any failure (default), or only regressions against
     /// --baseline
     #[arg(help_heading = "Selection", long, value_enum, default_value = "any")]
@@ -411,6 +418,7 @@ impl Accounts {
 pub(crate) enum Command {
     /// Run the scenarios against a DM client: the built-in one over loopback by default,
     /// or an external client that connects to --serve ADDR
+    #[command(after_help = crate::exit::HELP)]
     Run {
         /// Read the device's lab configuration (TOML; `dmct init` writes a template):
         /// each key sets one of these flags, and a flag given here wins over its key
@@ -538,12 +546,14 @@ pub(crate) enum Command {
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
+    #[command(after_help = crate::exit::HELP)]
     Selftest {
         #[command(flatten)]
         common: Common,
     },
     /// Drive one session of the built-in client against a DM server at URL and judge
     /// the server
+    #[command(after_help = crate::exit::HELP)]
     Drive {
         #[command(flatten)]
         common: Common,
@@ -566,6 +576,7 @@ pub(crate) enum Command {
         redact: bool,
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline
+    #[command(after_help = crate::exit::HELP)]
     Check {
         /// Transcript files
         #[arg(required = true)]
@@ -607,6 +618,7 @@ pub(crate) enum Command {
     },
     /// Sit between a real device and a real DM server: relay byte for byte, record one
     /// transcript per DM session, check both sides live, optionally mutate
+    #[command(after_help = crate::exit::HELP)]
     Proxy {
         #[command(flatten)]
         common: Common,

@@ -65,6 +65,14 @@ pub(crate) const KEYS: &[Key] = &[
     // device
     Key {
         section: "device",
+        name: "name",
+        flag: "--device-name",
+        kind: Text,
+        example: "\"lab-device-a\"",
+        help: "the device's name for baselines and the matrix (default: its DevInfo DevId)",
+    },
+    Key {
+        section: "device",
         name: "server_id",
         flag: "--server-id",
         kind: Text,

@@ -89,7 +89,7 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
         }
         worst.push(CaseVerdict::from_findings(&findings));
     }
-    Ok(exit_code(worst.into_iter()))
+    Ok(decide(&Ending::of(worst)).into())
 }
 
 /// `dmct decode` and `dmct encode`.

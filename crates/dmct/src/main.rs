@@ -1,13 +1,13 @@
 //! `dmct`: the OMA DM 1.2 conformance harness, from the command line.
 //!
-//! Exit codes (labs script against them):
+//! Exit codes (labs script against them; decided in `exit.rs`):
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
-//! - 2: usage or harness error, a server URL that is no DM server, or a case was
-//!   inconclusive
-//! - 3: nothing was selected (a filter matched no case: never green)
-//! - 130: interrupted by Ctrl-C, SIGTERM or SIGHUP (`run`, `proxy --sessions N`); the
-//!   reports of what happened until then are written (`interrupt.rs`)
+//! - 2: usage, configuration or harness error, a server URL that is no DM server, or a
+//!   selection that matches nothing (never green)
+//! - 3: inconclusive only: no failure, but a case could not be settled
+//! - 130: interrupted by Ctrl-C, SIGTERM or SIGHUP (`run`, `drive`, `selftest`,
+//!   `proxy`); the reports of what happened until then are written (`interrupt.rs`)
 //!
 //! `dmct peer client` exits 0 when its session ended well and 1 when it did not.
 
@@ -21,6 +21,7 @@ use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod args;
 mod config;
+mod exit;
 mod fdlimit;
 mod inspect;
 mod interrupt;
@@ -38,6 +39,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use args::*;
+use exit::{Ending, Exit, decide};
 use inspect::*;
 use outputs::*;
 use serve::*;
@@ -120,7 +122,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dmct: error: {}", readable(&format!("{e:#}")));
-            ExitCode::from(2)
+            Exit::Usage.into()
         }
     }
 }
@@ -207,7 +209,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 let scenarios = selection.scenarios(&scenarios(&common)?);
                 if scenarios.is_empty() {
                     eprintln!("dmct: nothing selected: no case matches the filters");
-                    return Ok(ExitCode::from(3));
+                    return Ok(Exit::Usage.into());
                 }
                 if serve.is_some() {
                     opts.server_tls = server_tls(&listen)?;
@@ -218,6 +220,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.collector = Some(collector.clone());
                 let left_out = LeftOut::default();
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 let work = async {
                     let runs = match (serve, target_server.as_deref()) {
                         (None, None) => dmct_suite::run_builtin(&scenarios, &opts).await?,
@@ -273,7 +276,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 };
                 if runs.is_empty() && interrupted.is_none() {
                     eprintln!("dmct: nothing selected: no selected case tests this role");
-                    return Ok(ExitCode::from(3));
+                    return Ok(Exit::Usage.into());
                 }
                 let mut report = dmct_suite::report_with(
                     "run",
@@ -282,12 +285,11 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
-                let Some((signal, running)) = interrupted else {
-                    return gated_finish(&common.out, report, runs, &selection, &gate);
-                };
-                dmct_suite::interrupted::mark(&mut report, running, signal);
-                gated_finish(&common.out, report, runs, &selection, &gate)?;
-                Ok(ExitCode::from(interrupt::INTERRUPTED))
+                report.time = Some(dmct_net::span_since(started_at));
+                if let Some((signal, running)) = interrupted {
+                    dmct_suite::interrupted::mark(&mut report, running, signal);
+                }
+                gated_finish(&common.out, report, runs, &selection, &gate)
             }
             Command::Completions { shell } => {
                 let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -341,6 +343,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                      every scenario"
                 );
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 let ended = signals.race(dmct_suite::selftest(&scenarios, &opts)).await;
                 signals.exit_on_next(ended.is_err());
                 let (runs, interrupted) = match ended {
@@ -358,11 +361,12 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &dmct_rules::Profile::default(),
                     opts.seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 if let Some((signal, running)) = interrupted {
                     // A self-test cut short proves nothing: its reports say how far it got.
                     dmct_suite::interrupted::mark(&mut report, running, signal);
                     write_and_print(&common.out, &report, &runs)?;
-                    return Ok(ExitCode::from(interrupt::INTERRUPTED));
+                    return Ok(decide(&Ending::default().interrupted(true)).into());
                 }
                 let mut st = dmct_suite::selftest_summary(&report.cases);
                 st.harness_failures = dmct_suite::judge_harness(&runs);
@@ -371,7 +375,13 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     && st.harness_failures.is_empty();
                 report.selftest = Some(st);
                 write_and_print(&common.out, &report, &runs)?;
-                Ok(ExitCode::from(if ok { 0 } else { 1 }))
+                // A self-test judges dmct itself: it passes or fails, never inconclusive.
+                let verdict = if ok {
+                    CaseVerdict::Pass
+                } else {
+                    CaseVerdict::Fail
+                };
+                Ok(decide(&Ending::of([verdict])).into())
             }
             Command::Drive {
                 common,
@@ -400,6 +410,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.collector = Some(collector.clone());
                 eprintln!("dmct: driving the DM server at {url}");
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 let mut target = target;
                 target.probes = probe.into_iter().map(Into::into).collect();
                 let ended = signals
@@ -421,17 +432,14 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     opts.seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 if let Some((signal, running)) = interrupted {
                     dmct_suite::interrupted::mark(&mut report, running, signal);
                 }
                 if redact {
                     dmct_suite::redact::outputs(&mut report, &mut runs);
                 }
-                let code = finish(&common.out, &report, &runs)?;
-                Ok(match interrupted {
-                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
-                    None => code,
-                })
+                finish(&common.out, &report, &runs)
             }
             Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
             Command::Decode { .. } | Command::Encode { .. } => codec(cli.command),
@@ -490,6 +498,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 output::check_dir(&common.out).context("--out cannot take the reports")?;
                 let mut signals = interrupt::Signals::catch()?;
                 let started = Instant::now();
+                let started_at = dmct_net::wall_clock();
                 // Without --sessions, a signal is what stops the proxy.
                 let stopped_by_signal = sessions.is_none();
                 let (sessions, interrupted) =
@@ -509,6 +518,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     &profile(common.profile.as_deref())?,
                     seed,
                 );
+                report.time = Some(dmct_net::span_since(started_at));
                 report.interrupted = interrupted.is_some();
                 if redact {
                     let mut secrets = Vec::new();
@@ -525,19 +535,10 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 }
                 proxy::write_sessions(&common.out, &records)?;
                 if runs.is_empty() {
+                    // Nothing to judge: never green (exit 2 unless a signal stopped it).
                     eprintln!("dmct: the proxy saw no DM session");
-                    write_and_print(&common.out, &report, &runs)?;
-                    return Ok(ExitCode::from(if interrupted.is_some() {
-                        interrupt::INTERRUPTED
-                    } else {
-                        3
-                    }));
                 }
-                let code = finish(&common.out, &report, &runs)?;
-                Ok(match interrupted {
-                    Some(_) => ExitCode::from(interrupt::INTERRUPTED),
-                    None => code,
-                })
+                finish(&common.out, &report, &runs)
             }
             Command::Peer { which } => match which {
                 PeerCommand::Server {
@@ -638,16 +639,22 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
     })
 }
 
-/// A progress bar on standard error when it is a terminal; nothing otherwise.
+/// A progress bar on standard error when it is a terminal (coloured unless NO_COLOR);
+/// otherwise (a CI log, a pipe) one plain line per case, without control characters.
 fn progress() -> Option<dmct_suite::runner::Progress> {
     use std::io::IsTerminal as _;
     if !std::io::stderr().is_terminal() {
-        return None;
+        return Some(dmct_suite::runner::Progress(std::sync::Arc::new(
+            |done, total, case| eprintln!("dmct: case {done}/{total} done: {case}"),
+        )));
     }
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} cases {wide_msg}")
-    {
+    let template = if colour(true) {
+        "{bar:30.cyan/blue} {pos}/{len} cases {wide_msg}"
+    } else {
+        "{bar:30} {pos}/{len} cases {wide_msg}"
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     Some(dmct_suite::runner::Progress(std::sync::Arc::new(
@@ -660,6 +667,32 @@ fn progress() -> Option<dmct_suite::runner::Progress> {
             }
         },
     )))
+}
+
+/// Colour on a terminal unless NO_COLOR is set to anything but the empty string
+/// (no-color.org).
+fn colour(terminal: bool) -> bool {
+    colour_with(terminal, std::env::var_os("NO_COLOR").as_deref())
+}
+
+fn colour_with(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// `dmct --version`: dmct's version and the rule catalog built in, by its rule count and
+/// the MD5 of `testcases/rules.toml` (what report.json records as `catalog`).
+fn long_version() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let c = dmct_suite::catalog_id();
+        format!(
+            "{}\nrule catalog: version {}, {} rules, md5 {}",
+            env!("CARGO_PKG_VERSION"),
+            env!("CARGO_PKG_VERSION"),
+            c.rules,
+            c.md5
+        )
+    });
+    &TEXT
 }
 
 /// The run's options; `--out` is checked first, so a run never ends unable to write
@@ -801,10 +834,21 @@ mod tests {
             transcript: None,
             authentication: Default::default(),
             ended: None,
+            time: None,
+            exchange_times: Vec::new(),
         });
         let plain = summary_table(&report, false);
         assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");
         let coloured = summary_table(&report, true);
         assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
+    }
+
+    #[test]
+    fn no_color_turns_colour_off_unless_empty() {
+        use std::ffi::OsStr;
+        assert!(colour_with(true, None));
+        assert!(colour_with(true, Some(OsStr::new(""))));
+        assert!(!colour_with(true, Some(OsStr::new("1"))));
+        assert!(!colour_with(false, None));
     }
 }

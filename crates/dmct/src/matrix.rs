@@ -30,14 +30,17 @@ fn input(arg: &str, out: &Path) -> Result<Input> {
     })
 }
 
-/// What the device said it is (DevInfo's DevId), else the run's directory name.
+/// The run's device (`--device-name`, else the DevId its DevInfo gave), else the DevId
+/// of any case's peer, else the run's directory name.
 fn default_label(report: &RunReport, file: &Path) -> String {
-    let dev_id = report
-        .cases
-        .iter()
-        .flat_map(|c| &c.peer.identity)
-        .find(|(k, _)| k == "DevId")
-        .map(|(_, v)| v.clone());
+    let dev_id = report.device.clone().or_else(|| {
+        report
+            .cases
+            .iter()
+            .flat_map(|c| &c.peer.identity)
+            .find(|(k, _)| k == "DevId")
+            .map(|(_, v)| v.clone())
+    });
     dev_id.unwrap_or_else(|| {
         let dir = file.parent().and_then(Path::file_name);
         dir.unwrap_or(file.as_os_str())

@@ -7,7 +7,10 @@ pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) 
     use std::io::IsTerminal as _;
     output::write_all(out, report, runs)?;
     print!("{}", dmct_report::render_text(report));
-    print!("{}", summary_table(report, std::io::stdout().is_terminal()));
+    print!(
+        "{}",
+        summary_table(report, colour(std::io::stdout().is_terminal()))
+    );
     eprintln!(
         "dmct: report written to {}",
         out.join("report.json").display()
@@ -15,10 +18,11 @@ pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) 
     Ok(())
 }
 
-/// Write the outputs and map the verdicts to the exit code.
+/// Write the outputs and map the verdicts (and an interruption) to the exit code.
 pub(crate) fn finish(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<ExitCode> {
     write_and_print(out, report, runs)?;
-    Ok(exit_code(report.cases.iter().map(|c| c.verdict)))
+    let verdicts = report.cases.iter().map(|c| c.verdict);
+    Ok(decide(&Ending::of(verdicts).interrupted(report.interrupted)).into())
 }
 
 /// `dmct export`: a failing case of an earlier run, as a vector file.
@@ -125,6 +129,9 @@ pub(crate) fn gated_finish(
     gate: &Gate,
 ) -> Result<ExitCode> {
     selection.apply(&mut report);
+    if let Some(name) = &gate.device_name {
+        report.device = Some(name.clone());
+    }
     if let Some(path) = &gate.write_deviations {
         let f = dmct_suite::deviations::DeviationsFile::bootstrap(&report);
         output::write_atomic(path, f.to_toml().as_bytes())?;
@@ -174,16 +181,12 @@ pub(crate) fn gated_finish(
     if !notes.is_empty() {
         print!("{notes}");
     }
-    if report.cases.is_empty() {
-        return Ok(ExitCode::from(3));
-    }
-    if stale {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(match gate.fail_on {
-        FailOn::Regression => ExitCode::from(u8::from(regressions)),
-        FailOn::Any => exit_code(report.cases.iter().map(|c| c.verdict)),
-    })
+    let ending = Ending {
+        stale_deviation: stale,
+        regressions: (gate.fail_on == FailOn::Regression).then_some(regressions),
+        ..Ending::of(report.cases.iter().map(|c| c.verdict)).interrupted(report.interrupted)
+    };
+    Ok(decide(&ending).into())
 }
 
 /// Per area (the case id before its first `/`): cases passed, failed, inconclusive;
@@ -225,12 +228,4 @@ pub(crate) fn summary_table(report: &RunReport, colour: bool) -> String {
         );
     }
     s
-}
-
-pub(crate) fn exit_code(verdicts: impl Iterator<Item = CaseVerdict>) -> ExitCode {
-    match verdicts.max() {
-        Some(CaseVerdict::Fail) => ExitCode::from(1),
-        Some(CaseVerdict::Inconclusive) => ExitCode::from(2),
-        _ => ExitCode::SUCCESS,
-    }
 }

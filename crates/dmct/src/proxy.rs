@@ -97,13 +97,16 @@ pub async fn run(
     };
     // Everything recorded comes back, finished or not.
     let records = handle.stop().await;
-    // Sessions sharing a SessionID and LocURI (two devices, or one device's sessions one
-    // after another) are numbered, so their cases and files stay apart.
-    let mut seen: std::collections::HashMap<SessionKey, usize> = Default::default();
+    // Sessions are numbered in the order they started, DM sessions apart from the
+    // undecodable records: a case id never holds a SessionID, which the device chooses
+    // afresh (the title keeps it), so CI history and baselines match across reruns.
+    let mut seen: std::collections::HashMap<bool, usize> = Default::default();
     let sessions = records
         .into_iter()
         .map(|r| {
-            let nth = seen.entry(r.key.clone()).or_default();
+            let nth = seen
+                .entry(matches!(r.key, SessionKey::Dm { .. }))
+                .or_default();
             *nth += 1;
             let runs = cases_of(&r, *nth, &upstream, &mutations);
             (r, runs)
@@ -113,15 +116,13 @@ pub async fn run(
 }
 
 /// A recorded session as two cases: the client judged, the server judged. `nth`: the
-/// how-manieth record of its key.
+/// how-manieth DM session (or undecodable record) it is.
 fn cases_of(r: &SessionRecord, nth: usize, upstream: &str, mutations: &[String]) -> Vec<CaseRun> {
-    let mut id = match &r.key {
-        SessionKey::Dm { session_id, .. } => format!("proxy/session-{session_id}"),
-        SessionKey::Undecodable => "proxy/undecodable".to_owned(),
+    let id = match &r.key {
+        SessionKey::Dm { .. } => format!("proxy/session-{nth}"),
+        SessionKey::Undecodable if nth == 1 => "proxy/undecodable".to_owned(),
+        SessionKey::Undecodable => format!("proxy/undecodable-{nth}"),
     };
-    if nth > 1 {
-        id.push_str(&format!("-{nth}"));
-    }
     let client = match &r.key {
         SessionKey::Dm { client, .. } => client.clone(),
         SessionKey::Undecodable => "unknown client".into(),

@@ -192,7 +192,8 @@ fn serve_with_no_client_is_inconclusive_not_hung() {
         out.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(2), "{stdout}");
+    // Inconclusive only: exit 3, never the usage error's 2.
+    assert_eq!(o.status.code(), Some(3), "{stdout}");
     let (c, _) = scenario_counts();
     assert!(
         stdout.contains(&format!("{c} cases: 0 pass, 0 fail, {c} inconclusive")),
@@ -526,4 +527,56 @@ fn report_json_follows_its_documented_schema() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     walk(&schema, &report, "$");
+}
+
+/// `dmct --version` names the rule catalog built in: its rule count and the MD5 that
+/// report.json records; `-V` stays one line.
+#[test]
+fn version_names_the_rule_catalog() {
+    let o = dmct(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = String::from_utf8_lossy(&o.stdout);
+    let c = dmct_suite::catalog_id();
+    assert!(
+        v.starts_with(&format!("dmct {}\n", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    assert!(
+        v.contains(&format!("{} rules, md5 {}", c.rules, c.md5)),
+        "{v}"
+    );
+    let o = dmct(&["-V"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+}
+
+/// Standard error that is no terminal (a CI log) gets one plain line per case, with no
+/// control characters; the report is unchanged.
+#[test]
+fn progress_is_a_plain_line_per_case_off_a_terminal() {
+    let out = out_dir("progress-lines");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dmct"))
+        .args(["run", "--case", "session/get-replace", "--out"])
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("dmct: case "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "dmct: case 1/2 done: session/get-replace",
+            "dmct: case 2/2 done: session/get-replace"
+        ],
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\r'),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
 }

@@ -132,7 +132,7 @@ fn run_serve_account_sheet_hides_secrets_under_redact() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("redacted"), "{}", text(&o));
     assert!(!text(&o).contains(SRV_SECRET), "{}", text(&o));
     assert!(!text(&o).contains(CLI_SECRET), "{}", text(&o));
@@ -181,7 +181,7 @@ fn client_initiated_device_runs_without_package0() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
+    assert!(at.len() == 24 && at.ends_with('Z'), "{at}");
     assert_eq!(ended("session/package0")["how"], "not-applicable");
     let junit = std::fs::read_to_string(out.join("report.xml")).unwrap();
     assert!(junit.contains("ended (server-final) at "), "{junit}");
@@ -363,7 +363,7 @@ fn a_device_that_dies_mid_suite_is_named_with_its_last_case() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
         stderr.contains("stopped answering during the suite; the last case it answered was"),

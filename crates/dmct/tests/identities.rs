@@ -143,7 +143,7 @@ fn the_same_seed_replays_a_run_byte_for_byte() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(matches!(o.status.code(), Some(0..=2)), "{}", text(&o));
+        assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", text(&o));
         assert_eq!(run_seed(&out), Some(42));
         runs.push(out);
         drop(server);
@@ -179,7 +179,7 @@ fn the_same_seed_replays_a_run_byte_for_byte() {
         "--out",
         other.to_str().unwrap(),
     ]);
-    assert!(matches!(o.status.code(), Some(0..=2)), "{}", text(&o));
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", text(&o));
     assert!(session_ids(&runs[0]).is_disjoint(&session_ids(&other)));
 }
 

@@ -181,7 +181,7 @@ fn sigterm_stops_the_proxy_with_its_sessions_written() {
     // Without --sessions a signal is how the proxy is stopped: the verdicts decide.
     signal(&child, "TERM");
     let code = exit_code(child);
-    assert!(matches!(code, Some(0..=2)), "{code:?}");
+    assert!(matches!(code, Some(0 | 1 | 3)), "{code:?}");
     let r = report(&out);
     assert_eq!(r["command"], "proxy");
     assert!(r.get("interrupted").is_none());

@@ -111,7 +111,7 @@ fn every_proxy_scenario_exercises_its_rules() {
         }
         let c = dmct(&args);
         let code = stop(p);
-        assert!(matches!(code, 0..=2), "{}: proxy exit {code}", s.id);
+        assert!(matches!(code, 0 | 1 | 3), "{}: proxy exit {code}", s.id);
         let r = report(&out);
         assert_eq!(r["command"], "proxy");
         for (role, rules, must_pass) in [
@@ -234,7 +234,7 @@ fn sessions_n_counts_a_session_that_went_silent() {
         30,
         "the proxy did not stop after a silent session",
     );
-    assert!(matches!(code, 0..=2), "exit {code}");
+    assert!(matches!(code, 0 | 1 | 3), "exit {code}");
     let told = told.join().unwrap().join("\n");
     assert!(told.contains("ended in silence"), "{told}");
     let r = report(&out);

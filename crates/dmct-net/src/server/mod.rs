@@ -529,6 +529,7 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     // Held until the exchange is recorded: a peer still sending is not idle.
     let _in_flight = recorder.as_ref().map(Recorder::begin);
+    let started = crate::wall_clock();
     let method = req.method().as_str().to_owned();
     let target = req
         .uri()
@@ -658,6 +659,7 @@ async fn handle(
                         failure: Some(ExchangeFailure::ConnectionClosed {
                             detail: DROPPED.into(),
                         }),
+                        time: Some(crate::span_since(started)),
                     });
                 }
                 return Err(Dropped);
@@ -672,6 +674,7 @@ async fn handle(
         request,
         response: Some(record),
         failure,
+        time: Some(crate::span_since(started)),
     };
     if exchange.failure.is_some() {
         match &logic {

@@ -30,6 +30,7 @@ pub fn exchange(request: String, response: String) -> Exchange {
             body: Body(response.into_bytes()),
         }),
         failure: None,
+        time: None,
     }
 }
 

@@ -165,6 +165,8 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
         transcript: None,
         authentication: authentication(&run.transcript),
         ended: Some(crate::ending::session_end(&run.transcript, run.role)),
+        time: case_time(&run.transcript),
+        exchange_times: exchange_times(&run.transcript),
     }
 }
 
@@ -306,4 +308,24 @@ pub fn authentication(t: &Transcript) -> Authentication {
         client_cert: t.transport.client.clone(),
         server_cert: t.transport.server.clone(),
     }
+}
+
+/// When the case's recording started and ended, as its transcript says.
+fn case_time(t: &Transcript) -> Option<dmct_report::Span> {
+    (t.started.is_some() || t.ended.is_some()).then(|| dmct_report::Span {
+        started: t.started.clone(),
+        ended: t.ended.clone(),
+    })
+}
+
+/// Each exchange's time, in transcript order; none when no exchange was timed (a
+/// transcript made in memory or by an older dmct), so the report says nothing false.
+fn exchange_times(t: &Transcript) -> Vec<dmct_report::Span> {
+    if t.exchanges.iter().all(|e| e.time.is_none()) {
+        return Vec::new();
+    }
+    t.exchanges
+        .iter()
+        .map(|e| e.time.clone().unwrap_or_default())
+        .collect()
 }
