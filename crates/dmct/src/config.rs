@@ -741,7 +741,7 @@ mod tests {
         let e = parse("[device]\nzzzzzzzzzzzz = 1\n", Path::new("")).unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("unknown key device.zzzzzzzzzzzz: known ones are server_id")
+                .starts_with("unknown key device.zzzzzzzzzzzz: known ones are name, server_id")
         );
     }
 

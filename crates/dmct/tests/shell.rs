@@ -55,7 +55,8 @@ fn run_help_groups_its_flags_under_the_lab_headings() {
             "Trigger:",
             "Timeouts:",
             "Selection:",
-            "Reports:"
+            "Reports:",
+            "Exit codes:"
         ],
         "{help}"
     );
