@@ -138,12 +138,12 @@ pub fn check_session(data: &[u8]) {
                 method: "POST".into(),
                 target: "/dm".into(),
                 headers: head(pair[0]),
-                body: Body(pair[0].to_vec()),
+                body: Body::from(pair[0].to_vec()),
             },
             response: pair.get(1).map(|b| HttpResponse {
                 status: 200,
                 headers: head(b),
-                body: Body(b.to_vec()),
+                body: Body::from(b.to_vec()),
             }),
             failure: None,
         })

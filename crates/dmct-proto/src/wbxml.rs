@@ -210,10 +210,18 @@ fn token_of(table: &[&str], name: &str) -> Option<u8> {
 
 /// Decode one SyncML DM message from WBXML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_keeping(bytes, || bytes::Bytes::copy_from_slice(bytes))
+}
+
+/// [`decode`], `keep` giving what [`Decoded::raw`] holds (see `xml::decode_keeping`).
+pub(crate) fn decode_keeping(
+    bytes: &[u8],
+    keep: impl FnOnce() -> bytes::Bytes,
+) -> Result<Decoded, DecodeError> {
     let (mut r, version, public_id) = head(bytes)?;
     r.stream = Some(None);
     let (root, pages, stream) = body(r)?;
-    let mut decoded = Decoded::from_parts(bytes, root, stream, Encoding::Wbxml)?;
+    let mut decoded = Decoded::from_parts(keep, root, stream, Encoding::Wbxml)?;
     decoded.wbxml = Some(Head { version, public_id });
     decoded.pages = pages;
     Ok(decoded)

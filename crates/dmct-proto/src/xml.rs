@@ -29,7 +29,8 @@ pub enum Encoding {
 /// A decoded message, with the bytes it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
-    pub raw: Vec<u8>,
+    /// The bytes decoded: shared with the caller's where it gave them shared.
+    pub raw: bytes::Bytes,
     pub encoding: Encoding,
     pub message: SyncML,
     pub spans: Spans,
@@ -176,15 +177,24 @@ impl DecodeError {
 
 /// Decode one SyncML DM message from XML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_keeping(bytes, || bytes::Bytes::copy_from_slice(bytes))
+}
+
+/// Decode `bytes`; `keep` gives what [`Decoded::raw`] holds (the same bytes, shared or
+/// copied), asked for only once the message decoded.
+pub(crate) fn decode_keeping(
+    bytes: &[u8],
+    keep: impl FnOnce() -> bytes::Bytes,
+) -> Result<Decoded, DecodeError> {
     let (root, stream) = parse(bytes, true)?;
-    Decoded::from_parts(bytes, root, stream, Encoding::Xml)
+    Decoded::from_parts(keep, root, stream, Encoding::Xml)
 }
 
 impl Decoded {
     /// The last step of both decoders: the commands the parser streamed (if it did)
     /// and the rest of the tree onto the model; keep the bytes.
     pub(crate) fn from_parts(
-        bytes: &[u8],
+        keep: impl FnOnce() -> bytes::Bytes,
         root: Element,
         stream: Option<BodyStream>,
         encoding: Encoding,
@@ -201,7 +211,7 @@ impl Decoded {
             foreign = foreign.merge(f);
         }
         Ok(Decoded {
-            raw: bytes.to_vec(),
+            raw: keep(),
             encoding,
             message,
             spans,

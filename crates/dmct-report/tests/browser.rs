@@ -51,12 +51,12 @@ fn exchange(req: Vec<u8>, resp: Vec<u8>) -> Exchange {
             method: "POST".into(),
             target: "/dm".into(),
             headers: headers.clone(),
-            body: Body(req),
+            body: Body::from(req),
         },
         response: Some(HttpResponse {
             status: 200,
             headers,
-            body: Body(resp),
+            body: Body::from(resp),
         }),
         failure: None,
     }

@@ -252,7 +252,7 @@ fn server_http_challenge() -> Transcript {
     let r = t.exchanges[0].response.as_mut().unwrap();
     r.status = 401;
     r.headers.push("WWW-Authenticate", "Basic realm=\"dm\"");
-    r.body.0.clear();
+    r.body = Default::default();
     t
 }
 
@@ -948,7 +948,7 @@ fn second_answer_http(status: u16, body: &str) -> Transcript {
     let r = t.exchanges[1].response.as_mut().unwrap();
     r.status = status;
     if !body.is_empty() {
-        r.body.0 = body.as_bytes().to_vec();
+        r.body = body.as_bytes().to_vec().into();
     }
     t
 }

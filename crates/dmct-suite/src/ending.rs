@@ -147,12 +147,12 @@ mod tests {
                 method: "POST".into(),
                 target: "/dm".into(),
                 headers: Headers::default(),
-                body: Body(b"<SyncML/>".to_vec()),
+                body: Body::from(b"<SyncML/>".to_vec()),
             },
             response: response.map(|b| HttpResponse {
                 status: 200,
                 headers: Headers::default(),
-                body: Body(b.as_bytes().to_vec()),
+                body: Body::from(b.as_bytes().to_vec()),
             }),
             failure,
         }

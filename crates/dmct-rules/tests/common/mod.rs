@@ -22,12 +22,12 @@ pub fn exchange(request: String, response: String) -> Exchange {
             method: "POST".into(),
             target: "/mgmt-server".into(),
             headers: headers.clone(),
-            body: Body(request.into_bytes()),
+            body: Body::from(request.into_bytes()),
         },
         response: Some(HttpResponse {
             status: 200,
             headers,
-            body: Body(response.into_bytes()),
+            body: Body::from(response.into_bytes()),
         }),
         failure: None,
     }
