@@ -680,7 +680,13 @@ struct Ctx<'a, 'p> {
     parent: Option<&'p Ctx<'a, 'p>>,
     /// Position among the parent's children of the same name (0-based).
     index: usize,
+    /// Content taken out of Item Data elements before mapping (see `take_data`).
+    taken: Option<&'p Taken>,
 }
+
+/// Content of Item Data elements moved out of a command's tree, by where each Data
+/// starts: the model takes it as it is, where a copy would hold a huge datum twice.
+type Taken = std::cell::RefCell<Vec<(usize, Node)>>;
 
 impl<'a, 'p> Ctx<'a, 'p> {
     fn root(el: &'a Element) -> Self {
@@ -688,7 +694,19 @@ impl<'a, 'p> Ctx<'a, 'p> {
             el,
             parent: None,
             index: 0,
+            taken: None,
         }
+    }
+
+    /// The content taken out of this (Data) element, if it was.
+    fn take_content(&self) -> Option<Node> {
+        let mut taken = self.taken?.borrow_mut();
+        let at = self.el.span.start;
+        let i = taken.binary_search_by_key(&at, |(start, _)| *start).ok()?;
+        Some(std::mem::replace(
+            &mut taken[i].1,
+            Node::Text(String::new()),
+        ))
     }
 
     /// `SyncML/SyncBody/Status[2]/CmdRef`.
@@ -746,6 +764,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 el: c,
                 parent: Some(self),
                 index: n,
+                taken: self.taken,
             });
         }
         out
@@ -847,6 +866,11 @@ fn chal(c: &Ctx) -> Result<Chal, SchemaError> {
 
 fn data(c: &Ctx) -> Data {
     match c.el.children.as_slice() {
+        [] => match c.take_content() {
+            Some(Node::Opaque(bytes)) => Data::Opaque(bytes),
+            Some(Node::Text(t)) => Data::Text(t),
+            Some(Node::Element(_)) | None => Data::Text(String::new()),
+        },
         [Node::Opaque(bytes)] => Data::Opaque(bytes.clone()),
         _ if c.el.has_element_children() => Data::Xml(c.el.children.clone()),
         _ => Data::Text(c.el.text()),
@@ -1207,7 +1231,7 @@ impl BodyStream {
     }
 
     /// Map one closed command element (any child of the SyncBody but Final).
-    pub(crate) fn push(&mut self, el: Element) {
+    pub(crate) fn push(&mut self, mut el: Element) {
         if self.error.is_some() {
             return;
         }
@@ -1229,16 +1253,20 @@ impl BodyStream {
                 0
             }
         };
+        let taken = Taken::default();
+        take_data(&mut el, &mut taken.borrow_mut());
         let rc = Ctx::root(&self.root);
         let bc = Ctx {
             el: &self.body,
             parent: Some(&rc),
             index: 0,
+            taken: None,
         };
         let ctx = Ctx {
             el: &el,
             parent: Some(&bc),
             index,
+            taken: Some(&taken),
         };
         match command(&ctx) {
             Ok(c) => {
@@ -1257,6 +1285,36 @@ impl BodyStream {
             }
             Err(e) => self.error = Some(e),
         }
+    }
+}
+
+/// Move the content of the Data elements the mapping of command `el` will read as an
+/// Item's Data (one text or opaque node each) into `taken`, in wire order. Only those:
+/// anything kept verbatim (unknown commands and children) keeps its content.
+fn take_data(el: &mut Element, taken: &mut Vec<(usize, Node)>) {
+    const WITH_ITEMS: &[&str] = &[
+        "Add", "Copy", "Delete", "Exec", "Get", "Replace", "Alert", "Status", "Results",
+    ];
+    let children = el.children.iter_mut().filter_map(|n| match n {
+        Node::Element(e) => Some(e),
+        Node::Text(_) | Node::Opaque(_) => None,
+    });
+    match el.name.as_str() {
+        "Atomic" | "Sequence" => children.for_each(|c| take_data(c, taken)),
+        name if WITH_ITEMS.contains(&name) => {
+            for item in children.filter(|c| c.name == "Item") {
+                for n in &mut item.children {
+                    if let Node::Element(d) = n
+                        && d.name == "Data"
+                        && matches!(d.children.as_slice(), [Node::Text(_) | Node::Opaque(_)])
+                        && let Some(content) = d.children.pop()
+                    {
+                        taken.push((d.span.start, content));
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -496,13 +496,13 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
                 STR_I => {
                     r.pos += 1;
                     let s = r.cstr()?;
-                    push_text(&mut el, &s);
+                    push_owned(&mut el, s);
                 }
                 STR_T => {
                     r.pos += 1;
                     let i = r.mb_u32()?;
                     let s = r.table_str(i)?;
-                    push_text(&mut el, &s);
+                    push_owned(&mut el, s);
                 }
                 ENTITY => {
                     r.pos += 1;
@@ -537,6 +537,15 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
     el.span = start..r.pos;
     el.shrink();
     Ok(el)
+}
+
+/// [`push_text`] of a string read already: moved in, not copied, where it starts a node.
+fn push_owned(el: &mut Element, s: String) {
+    match el.children.last_mut() {
+        Some(Node::Text(prev)) => prev.push_str(&s),
+        _ if s.is_empty() => {}
+        _ => el.children.push(Node::Text(s)),
+    }
 }
 
 fn push_text(el: &mut Element, s: &str) {

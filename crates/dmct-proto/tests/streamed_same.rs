@@ -81,6 +81,15 @@ const PIECES: &[&str] = &[
     "</SyncBody>HDR<SyncBody>",
     "</SyncBody>BADHDR<SyncBody>",
     "<Get><CmdID>11</CmdID><NoResp>no</NoResp></Get>",
+    "<Replace><CmdID>12</CmdID><Item><Source><LocURI>./d</LocURI></Source><Data>v&amp;1\
+     </Data></Item><Item><Data><![CDATA[<x>]]></Data></Item></Replace>",
+    "<Atomic><CmdID>13</CmdID><Add><CmdID>14</CmdID><Item><Data>in atomic</Data></Item>\
+     </Add><Item><Data>kept whole</Data></Item></Atomic>",
+    "<Frob><Item><Data>verbatim</Data></Item></Frob>",
+    "<Results><CmdID>15</CmdID><CmdRef>1</CmdRef><Item><Data>r</Data></Item>\
+     <Item><Data/></Item><Vendor><Item><Data>ext</Data></Item></Vendor></Results>",
+    "<Alert><CmdID>16</CmdID><Data>1226</Data><Item><Data>generic</Data></Item></Alert>",
+    "<Add><CmdID>17</CmdID><Item><Data>once</Data><Data>again</Data></Item></Add>",
 ];
 
 fn message(before_body: &str, body: &[usize], after_body: &str) -> String {
@@ -121,6 +130,9 @@ fn named_shapes_decode_as_the_whole_tree_does() {
         message(HDR, &[0, 18, 1, 19, 2], ""),
         message(HDR, &[0, 20, 2], ""),
         message(HDR, &[10, 10, 10, 9, 9], ""),
+        message(HDR, &[22, 23, 24, 25, 26, 11], ""),
+        message(HDR, &[22, 2, 23], ""),
+        message(HDR, &[22, 27, 23], ""),
     ];
     for s in &shapes {
         assert_same(s);
@@ -136,6 +148,16 @@ fn named_shapes_decode_as_the_whole_tree_does() {
     assert_same(&message(HDR, &[0, 2], "").replace("<SyncBody>", "<SyncBody/><SyncBody>"));
     assert_same(&message(HDR, &[2, 0], "").replace("</SyncBody>", "</Sync>"));
     assert!(streamed(message(HDR, &[2], "").as_bytes()).is_err());
+    // Data that is not text (WBXML opaque bytes) is taken as it is too.
+    let mut m = streamed(message(HDR, &[26], "").as_bytes()).unwrap().0;
+    let dmct_proto::Command::Alert(r) = &mut m.body.commands[0] else {
+        panic!("not an Alert")
+    };
+    r.items[0].data = Some(dmct_proto::Data::Opaque(vec![0xFF, 0x00, 0xC3]));
+    let bytes = dmct_proto::encode(&m, xml::Encoding::Wbxml);
+    let (again, _, _) = streamed(&bytes).unwrap();
+    assert_eq!(again, m);
+    assert_eq!(streamed(&bytes), whole(&bytes));
 }
 
 proptest! {
