@@ -75,7 +75,7 @@ fn transcript(body: Vec<u8>, encoding: Encoding) -> Transcript {
                 method: "POST".into(),
                 target: "/dm".into(),
                 headers: Headers(vec![("Content-Type".into(), ct.into())]),
-                body: Body(body),
+                body: Body::from(body),
             },
             response: Some(HttpResponse {
                 status: 200,
@@ -83,7 +83,7 @@ fn transcript(body: Vec<u8>, encoding: Encoding) -> Transcript {
                     "Content-Type".into(),
                     dmct_proto::CONTENT_TYPE_XML.into(),
                 )]),
-                body: Body(answer.into_bytes()),
+                body: Body::from(answer.into_bytes()),
             }),
             failure: None,
             time: None,

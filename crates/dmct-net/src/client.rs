@@ -2,7 +2,6 @@
 
 use crate::tls::ClientTls;
 use crate::{BodyEnd, Limits, headers_of, read_body};
-use bytes::Bytes;
 use dmct_proto::transcript::{Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse};
 use http_body_util::Full;
 use hyper::Request;
@@ -311,7 +310,7 @@ where
         b = b.header(n.as_str(), v.as_str());
     }
     let req = b
-        .body(Full::new(Bytes::from(request.body.0.clone())))
+        .body(Full::new(request.body.0.clone()))
         .map_err(|e| transport(format!("cannot build the request: {e}")))?;
     let resp = match sender.send_request(req).await {
         Ok(r) => r,

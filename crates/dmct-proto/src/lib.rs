@@ -34,6 +34,15 @@ pub fn decode(bytes: &[u8]) -> Result<xml::Decoded, xml::DecodeError> {
     }
 }
 
+/// [`decode`] of bytes the caller shares (a transcript's [`transcript::Body`]): the
+/// decoded message keeps them as they are instead of a copy.
+pub fn decode_shared(bytes: &bytes::Bytes) -> Result<xml::Decoded, xml::DecodeError> {
+    match bytes.first() {
+        Some(0x01..=0x03) => wbxml::decode_keeping(bytes, || bytes.clone()),
+        _ => xml::decode_keeping(bytes, || bytes.clone()),
+    }
+}
+
 /// Encode a message in the given encoding.
 pub fn encode(message: &SyncML, encoding: xml::Encoding) -> Vec<u8> {
     match encoding {

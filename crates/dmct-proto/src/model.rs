@@ -36,14 +36,14 @@ pub struct SyncHdr {
     pub cred: Option<Cred>,
     pub meta: Option<Meta>,
     /// Children this model does not know, kept verbatim.
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 /// `Target` or `Source`: a LocURI and an optional LocName.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocRef {
     pub loc_uri: String,
-    pub loc_name: Option<String>,
+    pub loc_name: Option<Box<str>>,
 }
 
 impl LocRef {
@@ -52,6 +52,41 @@ impl LocRef {
             loc_uri: uri.into(),
             loc_name: None,
         }
+    }
+}
+
+/// Children the model does not know, kept verbatim. Rare: an empty list costs one
+/// word where a vector costs three, in every command and Item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+// The box is the point: one word when empty, the vector only when there is a list.
+#[allow(clippy::box_collection)]
+pub struct Extensions(Option<Box<Vec<Element>>>);
+
+impl Extensions {
+    pub fn push(&mut self, el: Element) {
+        self.0.get_or_insert_default().push(el);
+    }
+}
+
+impl std::ops::Deref for Extensions {
+    type Target = [Element];
+    fn deref(&self) -> &[Element] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl From<Vec<Element>> for Extensions {
+    fn from(v: Vec<Element>) -> Self {
+        // Empty is `None`, so equal lists compare equal.
+        Extensions((!v.is_empty()).then(|| Box::new(v)))
+    }
+}
+
+impl<'a> IntoIterator for &'a Extensions {
+    type Item = &'a Element;
+    type IntoIter = std::slice::Iter<'a, Element>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
@@ -88,7 +123,7 @@ pub struct Meta {
     pub max_obj_size: Option<String>,
     /// Extended meta information (repeatable).
     pub emi: Vec<String>,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 /// `Data` content: text, or nested XML kept as elements.
@@ -120,7 +155,7 @@ pub struct Item {
     pub meta: Option<Box<Meta>>,
     pub data: Option<Data>,
     pub more_data: bool,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 /// A command of the SyncBody.
@@ -141,7 +176,7 @@ pub enum Command {
     Sequence(Container),
     Status(Box<Status>),
     /// A command element this model does not know, kept verbatim.
-    Other(Element),
+    Other(Box<Element>),
 }
 
 /// Atomic and Sequence: commands grouped under one CmdID.
@@ -151,7 +186,7 @@ pub struct Container {
     pub no_resp: bool,
     pub meta: Option<Box<Meta>>,
     pub commands: Vec<Command>,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 /// The shape shared by Add, Delete, Exec, Get and Replace.
@@ -162,9 +197,9 @@ pub struct ItemCmd {
     pub cred: Option<Box<Cred>>,
     pub meta: Option<Box<Meta>>,
     /// Exec only: ties a later asynchronous result (Generic Alert) to this Exec.
-    pub correlator: Option<String>,
+    pub correlator: Option<Box<str>>,
     pub items: Vec<Item>,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -174,9 +209,9 @@ pub struct Alert {
     pub cred: Option<Box<Cred>>,
     /// The alert code, e.g. `1201` (client-initiated management).
     pub data: Option<String>,
-    pub correlator: Option<String>,
+    pub correlator: Option<Box<str>>,
     pub items: Vec<Item>,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -193,7 +228,7 @@ pub struct Status {
     /// The status code.
     pub data: String,
     pub items: Vec<Item>,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -205,7 +240,7 @@ pub struct Results {
     pub target_ref: Vec<String>,
     pub source_ref: Vec<String>,
     pub items: Vec<Item>,
-    pub extensions: Vec<Element>,
+    pub extensions: Extensions,
 }
 
 // ---------------------------------------------------------------------------------
@@ -362,8 +397,9 @@ fn text_el(name: &str, text: &str) -> Element {
     Element::new(name).with_text(text)
 }
 
-fn push_opt(el: &mut Element, name: &str, v: &Option<String>) {
+fn push_opt(el: &mut Element, name: &str, v: &Option<impl AsRef<str>>) {
     if let Some(v) = v {
+        let v = v.as_ref();
         el.children.push(Node::Element(text_el(name, v)));
     }
 }
@@ -573,7 +609,7 @@ impl Command {
                 push_extensions(&mut e, &r.extensions);
                 e
             }
-            Command::Other(e) => e.clone(),
+            Command::Other(e) => (**e).clone(),
         }
     }
 }
@@ -644,7 +680,13 @@ struct Ctx<'a, 'p> {
     parent: Option<&'p Ctx<'a, 'p>>,
     /// Position among the parent's children of the same name (0-based).
     index: usize,
+    /// Content taken out of Item Data elements before mapping (see `take_data`).
+    taken: Option<&'p Taken>,
 }
+
+/// Content of Item Data elements moved out of a command's tree, by where each Data
+/// starts: the model takes it as it is, where a copy would hold a huge datum twice.
+type Taken = std::cell::RefCell<Vec<(usize, Node)>>;
 
 impl<'a, 'p> Ctx<'a, 'p> {
     fn root(el: &'a Element) -> Self {
@@ -652,7 +694,19 @@ impl<'a, 'p> Ctx<'a, 'p> {
             el,
             parent: None,
             index: 0,
+            taken: None,
         }
+    }
+
+    /// The content taken out of this (Data) element, if it was.
+    fn take_content(&self) -> Option<Node> {
+        let mut taken = self.taken?.borrow_mut();
+        let at = self.el.span.start;
+        let i = taken.binary_search_by_key(&at, |(start, _)| *start).ok()?;
+        Some(std::mem::replace(
+            &mut taken[i].1,
+            Node::Text(String::new()),
+        ))
     }
 
     /// `SyncML/SyncBody/Status[2]/CmdRef`.
@@ -710,6 +764,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 el: c,
                 parent: Some(self),
                 index: n,
+                taken: self.taken,
             });
         }
         out
@@ -748,7 +803,7 @@ fn loc_ref(c: &Ctx) -> Result<LocRef, SchemaError> {
     }
     Ok(LocRef {
         loc_uri: required(uri, c, "LocURI")?,
-        loc_name: name,
+        loc_name: name.map(String::into_boxed_str),
     })
 }
 
@@ -811,6 +866,11 @@ fn chal(c: &Ctx) -> Result<Chal, SchemaError> {
 
 fn data(c: &Ctx) -> Data {
     match c.el.children.as_slice() {
+        [] => match c.take_content() {
+            Some(Node::Opaque(bytes)) => Data::Opaque(bytes),
+            Some(Node::Text(t)) => Data::Text(t),
+            Some(Node::Element(_)) | None => Data::Text(String::new()),
+        },
         [Node::Opaque(bytes)] => Data::Opaque(bytes.clone()),
         _ if c.el.has_element_children() => Data::Xml(c.el.children.clone()),
         _ => Data::Text(c.el.text()),
@@ -851,7 +911,7 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
             }
             "Cred" => set_once(&mut cmd.cred, Box::new(cred(&k)?), &k)?,
             "Meta" => set_once(&mut cmd.meta, Box::new(meta(&k)?), &k)?,
-            "Correlator" => set_once(&mut cmd.correlator, k.leaf_text()?, &k)?,
+            "Correlator" => set_once(&mut cmd.correlator, k.leaf_text()?.into(), &k)?,
             "Item" => cmd.items.push(item(&k)?),
             _ => cmd.extensions.push(k.el.clone()),
         }
@@ -873,7 +933,7 @@ fn alert(c: &Ctx) -> Result<Alert, SchemaError> {
             }
             "Cred" => set_once(&mut a.cred, Box::new(cred(&k)?), &k)?,
             "Data" => set_once(&mut a.data, k.leaf_text()?, &k)?,
-            "Correlator" => set_once(&mut a.correlator, k.leaf_text()?, &k)?,
+            "Correlator" => set_once(&mut a.correlator, k.leaf_text()?.into(), &k)?,
             "Item" => a.items.push(item(&k)?),
             _ => a.extensions.push(k.el.clone()),
         }
@@ -963,7 +1023,7 @@ fn command(c: &Ctx) -> Result<Command, SchemaError> {
         "Alert" => Command::Alert(alert(c)?),
         "Status" => Command::Status(Box::new(status(c)?)),
         "Results" => Command::Results(Box::new(results(c)?)),
-        _ => Command::Other(c.el.clone()),
+        _ => Command::Other(Box::new(c.el.clone())),
     };
     // A vector that grew by pushes holds room for 4 Items (2 KB) where most commands
     // have one: many tiny commands would cost 30 times their bytes.
@@ -975,27 +1035,22 @@ fn command(c: &Ctx) -> Result<Command, SchemaError> {
         | Command::Get(x)
         | Command::Replace(x) => {
             x.items.shrink_to_fit();
-            x.extensions.shrink_to_fit();
         }
         Command::Atomic(x) | Command::Sequence(x) => {
             x.commands.shrink_to_fit();
-            x.extensions.shrink_to_fit();
         }
         Command::Alert(x) => {
             x.items.shrink_to_fit();
-            x.extensions.shrink_to_fit();
         }
         Command::Status(x) => {
             x.items.shrink_to_fit();
             x.target_ref.shrink_to_fit();
             x.source_ref.shrink_to_fit();
-            x.extensions.shrink_to_fit();
         }
         Command::Results(x) => {
             x.items.shrink_to_fit();
             x.target_ref.shrink_to_fit();
             x.source_ref.shrink_to_fit();
-            x.extensions.shrink_to_fit();
         }
         Command::Other(_) => {}
     }
@@ -1037,36 +1092,29 @@ fn sync_hdr(c: &Ctx) -> Result<SyncHdr, SchemaError> {
 impl SyncML {
     /// Map a decoded tree onto the model. Element order is not enforced here (peers
     /// vary, and order is a matter for the rules); names, nesting and cardinality are.
-    /// [`SyncML::from_element`] on a tree the caller gives up: each command's subtree
-    /// is dropped as soon as it is mapped, so the tree and the model are never held
-    /// whole at once. Same result, same first error.
-    pub fn from_owned_element(mut root: Element) -> Result<(SyncML, Spans), SchemaError> {
-        let mut bodies = root
-            .children
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match n {
-                Node::Element(e) if e.name == "SyncBody" => Some(i),
-                _ => None,
-            });
-        let (Some(at), None) = (bodies.next(), bodies.next()) else {
-            return Self::from_element(&root);
+    /// The message of a decoder that handed the commands of its first SyncBody to
+    /// `stream` as it closed them, and kept the rest of the tree (`root`): the same
+    /// result and the same first error as [`SyncML::from_element`] on the whole tree.
+    pub(crate) fn from_streamed(
+        root: &Element,
+        stream: Option<BodyStream>,
+    ) -> Result<(SyncML, Spans), SchemaError> {
+        let Some(stream) = stream else {
+            return Self::from_element(root);
         };
         // The root's own text is judged before anything it holds.
-        if root.name != "SyncML" || Ctx::root(&root).non_space_text().is_err() {
-            return Self::from_element(&root);
+        if Ctx::root(root).non_space_text().is_err() {
+            return Self::from_element(root);
         }
-        let Node::Element(body) = &mut root.children[at] else {
-            return Self::from_element(&root);
+        // The streamed SyncBody is the root's first; it holds only its text and Final.
+        let Some(body_span) = root
+            .elements()
+            .find(|e| e.name == "SyncBody")
+            .map(|e| e.span.clone())
+        else {
+            return Self::from_element(root);
         };
-        // The commands leave the tree; text and Final stay, to be judged in place.
-        // In place: partitioning into two new vectors would hold the commands twice.
-        let is_cmd = |n: &Node| matches!(n, Node::Element(e) if e.name != "Final");
-        let mut cmds = std::mem::take(&mut body.children);
-        body.children = cmds.iter().filter(|n| !is_cmd(n)).cloned().collect();
-        cmds.retain(is_cmd);
-        let body_span = body.span.clone();
-        let shell = Self::from_element(&root);
+        let shell = Self::from_element(root);
         // An error before the SyncBody, or in its own text, comes before any command's.
         if let Err(e) = &shell
             && (e.span.end <= body_span.start || e.span == body_span)
@@ -1075,41 +1123,17 @@ impl SyncML {
         }
         let inside =
             |e: &SchemaError| body_span.start <= e.span.start && e.span.end <= body_span.end;
-        let rc = Ctx::root(&root);
-        let Node::Element(body) = &root.children[at] else {
-            return shell;
-        };
-        let bc = Ctx {
-            el: body,
-            parent: Some(&rc),
-            index: 0,
-        };
-        let mut seen: std::collections::HashMap<String, usize> = Default::default();
-        let mut commands = Vec::with_capacity(cmds.len());
-        let mut cmd_spans = Vec::with_capacity(cmds.len());
-        for n in cmds {
-            let Node::Element(el) = n else { continue };
-            let k = seen.entry(el.name.clone()).or_insert(0);
-            let ctx = Ctx {
-                el: &el,
-                parent: Some(&bc),
-                index: *k,
+        if let Some(ce) = stream.error {
+            // A Final before the failing command fails first.
+            return match shell {
+                Err(e) if inside(&e) && e.span.start < ce.span.start => Err(e),
+                _ => Err(ce),
             };
-            *k += 1;
-            match command(&ctx) {
-                Ok(c) => {
-                    cmd_spans.push(el.span.clone());
-                    commands.push(c);
-                }
-                Err(ce) => {
-                    return match shell {
-                        Err(e) if inside(&e) && e.span.start < ce.span.start => Err(e),
-                        _ => Err(ce),
-                    };
-                }
-            }
         }
         let (mut msg, mut spans) = shell?;
+        let (mut commands, mut cmd_spans) = (stream.commands, stream.spans);
+        commands.shrink_to_fit();
+        cmd_spans.shrink_to_fit();
         msg.body.commands = commands;
         spans.commands = cmd_spans;
         Ok((msg, spans))
@@ -1154,6 +1178,143 @@ impl SyncML {
             },
             spans,
         ))
+    }
+}
+
+/// The commands of a SyncBody mapped one by one as a decoder closes them, so a
+/// message's element tree is never held whole: only the header, the SyncBody's own
+/// text and Final, and the one command being read. [`SyncML::from_streamed`] puts the
+/// rest around them.
+pub(crate) struct BodyStream {
+    commands: Vec<Command>,
+    spans: Vec<Range<usize>>,
+    /// Commands seen per name, for paths like `Get[3]`.
+    seen: Vec<(String, usize)>,
+    /// The first command that did not map; later ones are only parsed.
+    error: Option<SchemaError>,
+    /// Names of the root and the SyncBody, for error paths.
+    root: Element,
+    body: Element,
+    /// The SyncBody's namespace, where it is SyncML's: its commands are walked for
+    /// foreign elements. `None` when the SyncBody or the root is foreign itself (the
+    /// outermost is reported, not what it holds).
+    body_ns: Option<Option<String>>,
+    pub(crate) foreign: crate::namespace::ForeignElements,
+    /// Where the SyncBody starts and the message ends, to size the vectors.
+    start: usize,
+    total: usize,
+}
+
+impl BodyStream {
+    /// A stream for the SyncBody opening at `start` in a message of `total` bytes,
+    /// under a root in namespace `root_ns` (as the tree records it: where it changes).
+    pub(crate) fn new(
+        root_ns: Option<&str>,
+        body_ns: Option<&str>,
+        start: usize,
+        total: usize,
+    ) -> Self {
+        let own = |ns: Option<&str>| ns.is_none_or(crate::namespace::is_syncml);
+        let effective = body_ns.or(root_ns);
+        BodyStream {
+            commands: Vec::new(),
+            spans: Vec::new(),
+            seen: Vec::new(),
+            error: None,
+            root: Element::new("SyncML"),
+            body: Element::new("SyncBody"),
+            body_ns: (own(root_ns) && own(effective)).then(|| effective.map(str::to_owned)),
+            foreign: Default::default(),
+            start,
+            total,
+        }
+    }
+
+    /// Map one closed command element (any child of the SyncBody but Final).
+    pub(crate) fn push(&mut self, mut el: Element) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(ns) = &self.body_ns {
+            crate::namespace::foreign_in(
+                &el,
+                ns.as_deref(),
+                &["SyncML", "SyncBody"],
+                &mut self.foreign,
+            );
+        }
+        let index = match self.seen.iter_mut().find(|(n, _)| *n == el.name) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                self.seen.push((el.name.clone(), 0));
+                0
+            }
+        };
+        let taken = Taken::default();
+        take_data(&mut el, &mut taken.borrow_mut());
+        let rc = Ctx::root(&self.root);
+        let bc = Ctx {
+            el: &self.body,
+            parent: Some(&rc),
+            index: 0,
+            taken: None,
+        };
+        let ctx = Ctx {
+            el: &el,
+            parent: Some(&bc),
+            index,
+            taken: Some(&taken),
+        };
+        match command(&ctx) {
+            Ok(c) => {
+                if self.commands.len() == self.commands.capacity() {
+                    // Room for as many more as the bytes left would hold at the size
+                    // seen so far: doubling would hold up to twice the commands.
+                    let (len, end) = (self.commands.len(), el.span.end);
+                    let done = end.saturating_sub(self.start).max(1);
+                    let left = self.total.saturating_sub(end);
+                    let more = (len.saturating_mul(left) / done + 1).max(len / 8).max(4);
+                    self.commands.reserve_exact(more);
+                    self.spans.reserve_exact(more);
+                }
+                self.commands.push(c);
+                self.spans.push(el.span.clone());
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+/// Move the content of the Data elements the mapping of command `el` will read as an
+/// Item's Data (one text or opaque node each) into `taken`, in wire order. Only those:
+/// anything kept verbatim (unknown commands and children) keeps its content.
+fn take_data(el: &mut Element, taken: &mut Vec<(usize, Node)>) {
+    const WITH_ITEMS: &[&str] = &[
+        "Add", "Copy", "Delete", "Exec", "Get", "Replace", "Alert", "Status", "Results",
+    ];
+    let children = el.children.iter_mut().filter_map(|n| match n {
+        Node::Element(e) => Some(e),
+        Node::Text(_) | Node::Opaque(_) => None,
+    });
+    match el.name.as_str() {
+        "Atomic" | "Sequence" => children.for_each(|c| take_data(c, taken)),
+        name if WITH_ITEMS.contains(&name) => {
+            for item in children.filter(|c| c.name == "Item") {
+                for n in &mut item.children {
+                    if let Node::Element(d) = n
+                        && d.name == "Data"
+                        && matches!(d.children.as_slice(), [Node::Text(_) | Node::Opaque(_)])
+                        && let Some(content) = d.children.pop()
+                    {
+                        taken.push((d.span.start, content));
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -52,6 +52,30 @@ pub fn foreign_elements(root: &Element) -> ForeignElements {
     found
 }
 
+/// [`foreign_elements`] of a subtree given up alone: `el` sits under the elements named
+/// by `prefix`, whose namespace is `inherited`; what it finds is added to `found`.
+pub(crate) fn foreign_in(
+    el: &Element,
+    inherited: Option<&str>,
+    prefix: &[&str],
+    found: &mut ForeignElements,
+) {
+    let mut path = prefix.to_vec();
+    walk(el, inherited, &mut path, found);
+}
+
+impl ForeignElements {
+    /// The foreign elements of two disjoint parts of one message, in wire order.
+    pub(crate) fn merge(mut self, other: ForeignElements) -> ForeignElements {
+        // Each part keeps its first KEPT, so the first KEPT of both are among them.
+        self.first.extend(other.first);
+        self.first.sort_by_key(|f| f.span.start);
+        self.first.truncate(KEPT);
+        self.count += other.count;
+        self
+    }
+}
+
 fn walk<'a>(
     el: &'a Element,
     inherited: Option<&'a str>,

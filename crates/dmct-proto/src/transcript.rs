@@ -8,6 +8,7 @@
 use crate::media_type::{MediaType, MediaTypeError};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Version of the JSON transcript format. Readers keep accepting every older version.
@@ -208,9 +209,10 @@ impl Headers {
     }
 }
 
-/// A message body, exactly as it was on the wire.
+/// A message body, exactly as it was on the wire. Shared, not copied, by what reads
+/// it: the decoded message keeps the same bytes ([`crate::decode_shared`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Body(pub Vec<u8>);
+pub struct Body(pub Bytes);
 
 impl Body {
     pub fn as_bytes(&self) -> &[u8] {
@@ -226,7 +228,13 @@ impl Body {
 
 impl From<Vec<u8>> for Body {
     fn from(v: Vec<u8>) -> Self {
-        Body(v)
+        Body(v.into())
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body(b)
     }
 }
 
@@ -250,10 +258,10 @@ impl Serialize for Body {
 impl<'de> Deserialize<'de> for Body {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match BodyRepr::deserialize(d)? {
-            BodyRepr::Text(t) => Ok(Body(t.into_bytes())),
+            BodyRepr::Text(t) => Ok(Body(t.into_bytes().into())),
             BodyRepr::Base64(b) => B64
                 .decode(b.as_bytes())
-                .map(Body)
+                .map(Body::from)
                 .map_err(serde::de::Error::custom),
         }
     }
@@ -342,12 +350,12 @@ mod tests {
                         "Content-Type".into(),
                         "application/vnd.syncml.dm+xml".into(),
                     )]),
-                    body: Body(b"<SyncML/>".to_vec()),
+                    body: b"<SyncML/>".to_vec().into(),
                 },
                 response: Some(HttpResponse {
                     status: 200,
                     headers: Headers::default(),
-                    body: Body(vec![0x03, 0xa4, 0x01, 0xff]),
+                    body: vec![0x03, 0xa4, 0x01, 0xff].into(),
                 }),
                 failure: None,
                 time: None,

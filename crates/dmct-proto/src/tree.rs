@@ -93,12 +93,15 @@ impl Element {
 
     /// The concatenated text children (not descendants).
     pub fn text(&self) -> String {
-        let mut s = String::new();
-        for n in &self.children {
-            if let Node::Text(t) = n {
-                s.push_str(t);
-            }
-        }
+        let texts = || {
+            self.children.iter().filter_map(|n| match n {
+                Node::Text(t) => Some(t.as_str()),
+                Node::Element(_) | Node::Opaque(_) => None,
+            })
+        };
+        // Sized exactly: the model keeps these strings, one or two in every command.
+        let mut s = String::with_capacity(texts().map(str::len).sum());
+        texts().for_each(|t| s.push_str(t));
         s
     }
 

@@ -6,7 +6,7 @@
 //! The decoded [`Document`] keeps the header the bytes carried (WBXML version, public
 //! identifier) and the tree in wire order, so evidence can show what was sent.
 
-use crate::model::{NS_METINF, NS_SYNCML_1_2, SyncML};
+use crate::model::{BodyStream, NS_METINF, NS_SYNCML_1_2, SyncML};
 use crate::tree::{Element, Node};
 use crate::xml::{DecodeError, Decoded, Encoding, MAX_DEPTH};
 
@@ -213,15 +213,18 @@ fn token_of(table: &[&str], name: &str) -> Option<u8> {
 
 /// Decode one SyncML DM message from WBXML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let (
-        Document {
-            version,
-            public_id,
-            root,
-        },
-        pages,
-    ) = parse(bytes)?;
-    let mut decoded = Decoded::from_tree(bytes, root, Encoding::Wbxml)?;
+    decode_keeping(bytes, || bytes::Bytes::copy_from_slice(bytes))
+}
+
+/// [`decode`], `keep` giving what [`Decoded::raw`] holds (see `xml::decode_keeping`).
+pub(crate) fn decode_keeping(
+    bytes: &[u8],
+    keep: impl FnOnce() -> bytes::Bytes,
+) -> Result<Decoded, DecodeError> {
+    let (mut r, version, public_id) = head(bytes)?;
+    r.stream = Some(None);
+    let (root, pages, stream) = body(r)?;
+    let mut decoded = Decoded::from_parts(keep, root, stream, Encoding::Wbxml)?;
     decoded.wbxml = Some(Head { version, public_id });
     decoded.pages = pages;
     Ok(decoded)
@@ -239,6 +242,11 @@ pub(crate) struct Reader<'a> {
     /// Where an element of the first three levels started on a code page other than
     /// 0, so one command can be read again alone ([`parse_element_at`]).
     pages: Vec<(usize, u8)>,
+    /// `Some` when decoding: the commands of the first SyncBody of a SyncML root are
+    /// mapped as they close ([`BodyStream`]), and do not stay in the tree.
+    stream: Option<Option<BodyStream>>,
+    /// The root's namespace, for the stream's foreign-element walk.
+    root_ns: Option<String>,
 }
 
 impl<'a> Reader<'a> {
@@ -333,19 +341,28 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, DecodeError> {
 
 /// The document, and where its upper elements started on a page other than 0.
 fn parse(bytes: &[u8]) -> Result<(Document, Vec<(usize, u8)>), DecodeError> {
-    let (mut r, version, public_id) = head(bytes)?;
-    let root = element(&mut r, None)?;
-    if r.pos != bytes.len() {
-        return Err(r.err("bytes after the root element"));
-    }
+    let (r, version, public_id) = head(bytes)?;
+    let (root, pages, _) = body(r)?;
     Ok((
         Document {
             version,
             public_id,
             root,
         },
-        r.pages,
+        pages,
     ))
+}
+
+/// The root element after the header, where upper elements started on a page other
+/// than 0, and the commands streamed if the reader was asked to.
+type Body = (Element, Vec<(usize, u8)>, Option<BodyStream>);
+
+fn body(mut r: Reader) -> Result<Body, DecodeError> {
+    let root = element(&mut r, None)?;
+    if r.pos != r.b.len() {
+        return Err(r.err("bytes after the root element"));
+    }
+    Ok((root, r.pages, r.stream.flatten()))
 }
 
 /// The element starting at byte `at` of a document `parse` read whole, on `page`
@@ -371,6 +388,8 @@ pub(crate) fn head(bytes: &[u8]) -> Result<(Reader<'_>, u8, PublicId), DecodeErr
         syncml_ns: NS_SYNCML_1_2,
         path: Vec::new(),
         pages: Vec::new(),
+        stream: None,
+        root_ns: None,
     };
     let version = r.byte()?;
     if !(0x01..=0x03).contains(&version) {
@@ -447,6 +466,24 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
     }
     let mut el = Element::new(name.as_ref());
     el.namespace = (parent_ns != Some(ns)).then(|| ns.to_owned());
+    // The first SyncBody of a SyncML root, when decoding: its commands are streamed.
+    let streamed = match &mut r.stream {
+        Some(slot @ None)
+            if r.path.len() == 1 && r.path[0] == "SyncML" && el.name == "SyncBody" =>
+        {
+            *slot = Some(BodyStream::new(
+                r.root_ns.as_deref(),
+                el.namespace.as_deref(),
+                start,
+                r.b.len(),
+            ));
+            true
+        }
+        _ => false,
+    };
+    if r.path.is_empty() {
+        r.root_ns = el.namespace.clone();
+    }
     r.path.push(name);
     if tag & HAS_CONTENT != 0 {
         loop {
@@ -462,13 +499,13 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
                 STR_I => {
                     r.pos += 1;
                     let s = r.cstr()?;
-                    push_text(&mut el, &s);
+                    push_owned(&mut el, s);
                 }
                 STR_T => {
                     r.pos += 1;
                     let i = r.mb_u32()?;
                     let s = r.table_str(i)?;
-                    push_text(&mut el, &s);
+                    push_owned(&mut el, s);
                 }
                 ENTITY => {
                     r.pos += 1;
@@ -491,7 +528,10 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
                 }
                 _ => {
                     let child = element(r, Some(ns))?;
-                    el.children.push(Node::Element(child));
+                    match r.stream.as_mut().and_then(Option::as_mut) {
+                        Some(b) if streamed && child.name != "Final" => b.push(child),
+                        _ => el.children.push(Node::Element(child)),
+                    }
                 }
             }
         }
@@ -500,6 +540,15 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
     el.span = start..r.pos;
     el.shrink();
     Ok(el)
+}
+
+/// [`push_text`] of a string read already: moved in, not copied, where it starts a node.
+fn push_owned(el: &mut Element, s: String) {
+    match el.children.last_mut() {
+        Some(Node::Text(prev)) => prev.push_str(&s),
+        _ if s.is_empty() => {}
+        _ => el.children.push(Node::Text(s)),
+    }
 }
 
 fn push_text(el: &mut Element, s: &str) {

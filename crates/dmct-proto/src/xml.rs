@@ -5,7 +5,7 @@
 //! references (a DOCTYPE is skipped, so no entity bomb can grow), limits nesting depth,
 //! and names the byte offset and the element path of every error.
 
-use crate::model::{Spans, SyncML};
+use crate::model::{BodyStream, Spans, SyncML};
 use crate::tree::{Element, Node};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
@@ -29,7 +29,8 @@ pub enum Encoding {
 /// A decoded message, with the bytes it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
-    pub raw: Vec<u8>,
+    /// The bytes decoded: shared with the caller's where it gave them shared.
+    pub raw: bytes::Bytes,
     pub encoding: Encoding,
     pub message: SyncML,
     pub spans: Spans,
@@ -191,25 +192,41 @@ impl DecodeError {
 
 /// Decode one SyncML DM message from XML bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    Decoded::from_tree(bytes, parse_tree(bytes)?, Encoding::Xml)
+    decode_keeping(bytes, || bytes::Bytes::copy_from_slice(bytes))
+}
+
+/// Decode `bytes`; `keep` gives what [`Decoded::raw`] holds (the same bytes, shared or
+/// copied), asked for only once the message decoded.
+pub(crate) fn decode_keeping(
+    bytes: &[u8],
+    keep: impl FnOnce() -> bytes::Bytes,
+) -> Result<Decoded, DecodeError> {
+    let (root, stream) = parse(bytes, true)?;
+    Decoded::from_parts(keep, root, stream, Encoding::Xml)
 }
 
 impl Decoded {
-    /// The last step of both decoders: map the tree onto the model, keep the bytes.
-    pub(crate) fn from_tree(
-        bytes: &[u8],
+    /// The last step of both decoders: the commands the parser streamed (if it did)
+    /// and the rest of the tree onto the model; keep the bytes.
+    pub(crate) fn from_parts(
+        keep: impl FnOnce() -> bytes::Bytes,
         root: Element,
+        stream: Option<BodyStream>,
         encoding: Encoding,
     ) -> Result<Decoded, DecodeError> {
-        // Read before the tree is handed over (and dropped piece by piece).
-        let foreign = crate::namespace::foreign_elements(&root);
+        let mut foreign = crate::namespace::foreign_elements(&root);
+        let streamed = stream.as_ref().map(|s| s.foreign.clone());
         let (message, spans) =
-            SyncML::from_owned_element(root).map_err(|error| DecodeError::Schema {
+            SyncML::from_streamed(&root, stream).map_err(|error| DecodeError::Schema {
                 offset: error.span.start,
                 error,
             })?;
+        drop(root);
+        if let Some(f) = streamed {
+            foreign = foreign.merge(f);
+        }
         Ok(Decoded {
-            raw: bytes.to_vec(),
+            raw: keep(),
             encoding,
             message,
             spans,
@@ -228,6 +245,12 @@ pub fn encode(message: &SyncML) -> Vec<u8> {
 
 /// Parse XML bytes into an element tree (the syntax layer only).
 pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
+    parse(bytes, false).map(|(root, _)| root)
+}
+
+/// The element tree; with `stream`, the commands of the first SyncBody of a SyncML root
+/// are mapped as they close and leave the tree (see [`BodyStream`]).
+fn parse(bytes: &[u8], stream: bool) -> Result<(Element, Option<BodyStream>), DecodeError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DecodeError::Empty);
@@ -242,6 +265,10 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
     // (element, its resolved namespace) for each open element.
     let mut stack: Vec<(Element, Option<String>)> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut body: Option<BodyStream> = None;
+    // A SyncBody was opened under the root (only the first is streamed), and the
+    // streamed one is open (it is `stack[1]`).
+    let (mut body_seen, mut streaming) = (false, false);
 
     let path_of = |stack: &[(Element, Option<String>)]| -> String {
         if stack.is_empty() {
@@ -291,6 +318,15 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
                 let ns = ns.map_err(|m| syntax(m, &stack, before))?;
                 let el = open(&start, &ns, stack.last().map(|(_, n)| n), before)
                     .map_err(|m| syntax(m, &stack, before))?;
+                if is_body(&stack, &el, &mut body_seen) && stream {
+                    body = Some(BodyStream::new(
+                        stack[0].0.namespace.as_deref(),
+                        el.namespace.as_deref(),
+                        before,
+                        bytes.len(),
+                    ));
+                    streaming = true;
+                }
                 stack.push((el, ns));
             }
             Event::Empty(start) => {
@@ -298,6 +334,13 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
                 let mut el = open(&start, &ns, stack.last().map(|(_, n)| n), before)
                     .map_err(|m| syntax(m, &stack, before))?;
                 el.span = before..after;
+                is_body(&stack, &el, &mut body_seen);
+                if let Some(b) = body.as_mut().filter(|_| streaming && stack.len() == 2)
+                    && el.name != "Final"
+                {
+                    b.push(el);
+                    continue;
+                }
                 match stack.last_mut() {
                     Some((parent, _)) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -310,6 +353,14 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
                 };
                 el.span.end = after;
                 el.shrink();
+                match (stack.len(), body.as_mut().filter(|_| streaming)) {
+                    (2, Some(b)) if el.name != "Final" => {
+                        b.push(el);
+                        continue;
+                    }
+                    (1, Some(_)) => streaming = false,
+                    _ => {}
+                }
                 match stack.last_mut() {
                     Some((parent, _)) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -362,11 +413,22 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
             message: "unexpected end of input: elements left open".into(),
         });
     }
-    root.ok_or(DecodeError::Syntax {
-        offset: 0,
-        path: "/".into(),
-        message: "no root element".into(),
-    })
+    match root {
+        Some(root) => Ok((root, body)),
+        None => Err(DecodeError::Syntax {
+            offset: 0,
+            path: "/".into(),
+            message: "no root element".into(),
+        }),
+    }
+}
+
+/// Is `el`, opening under `stack`, the first SyncBody of a SyncML root?
+fn is_body(stack: &[(Element, Option<String>)], el: &Element, seen: &mut bool) -> bool {
+    let at = stack.len() == 1 && stack[0].0.name == "SyncML" && el.name == "SyncBody";
+    let first = at && !*seen;
+    *seen |= at;
+    first
 }
 
 fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, String> {

@@ -26,7 +26,10 @@ fn token() -> BoxedStrategy<String> {
 
 fn loc_ref() -> BoxedStrategy<LocRef> {
     (token(), option::of(text()))
-        .prop_map(|(loc_uri, loc_name)| LocRef { loc_uri, loc_name })
+        .prop_map(|(loc_uri, loc_name)| LocRef {
+            loc_uri,
+            loc_name: loc_name.map(String::into_boxed_str),
+        })
         .boxed()
 }
 
@@ -56,8 +59,8 @@ fn vendor_element() -> BoxedStrategy<Element> {
         .boxed()
 }
 
-fn extensions() -> impl Strategy<Value = Vec<Element>> {
-    vec(vendor_element(), 0..2)
+fn extensions() -> impl Strategy<Value = Extensions> {
+    vec(vendor_element(), 0..2).prop_map(Extensions::from)
 }
 
 fn meta() -> BoxedStrategy<Meta> {
@@ -173,7 +176,7 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
                 no_resp,
                 cred: cred.map(Box::new),
                 meta: meta.map(Box::new),
-                correlator,
+                correlator: correlator.map(String::into_boxed_str),
                 items,
                 extensions,
             },
@@ -196,9 +199,9 @@ fn leaf_command() -> BoxedStrategy<Command> {
                 no_resp,
                 cred: cred.map(Box::new),
                 data,
-                correlator,
+                correlator: correlator.map(String::into_boxed_str),
                 items,
-                extensions: vec![],
+                extensions: Default::default(),
             })
         });
     let status = (
@@ -255,7 +258,7 @@ fn leaf_command() -> BoxedStrategy<Command> {
                     target_ref,
                     source_ref,
                     items,
-                    extensions: vec![],
+                    extensions: Default::default(),
                 })
             },
         );
@@ -269,7 +272,7 @@ fn leaf_command() -> BoxedStrategy<Command> {
         alert,
         status,
         results,
-        vendor_element().prop_map(Command::Other),
+        vendor_element().prop_map(|e| Command::Other(Box::new(e))),
     ]
     .boxed()
 }
@@ -289,7 +292,7 @@ fn command() -> BoxedStrategy<Command> {
                 no_resp,
                 meta: meta.map(Box::new),
                 commands,
-                extensions: vec![],
+                extensions: Default::default(),
             };
             if atomic {
                 Command::Atomic(c)

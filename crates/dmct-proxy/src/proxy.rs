@@ -1050,13 +1050,15 @@ impl Shared {
             s.record.mutations.push(Mutation::CorruptWbxml);
             original.get_or_insert_with(|| response.clone());
             let i = response.body.len() / 2;
-            if let Some(b) = response.body.0.get_mut(i) {
+            let mut bytes = response.body.as_bytes().to_vec();
+            if let Some(b) = bytes.get_mut(i) {
                 let was = *b;
                 *b ^= 0xFF;
                 let what = format!(
                     "corrupt-wbxml: byte {i} of the WBXML body flipped from {was:#04x} to {:#04x}",
                     *b
                 );
+                response.body = bytes.into();
                 relay.changes.push(what.clone());
                 notes.push((NoteKind::Mutation, what));
             }

@@ -24,7 +24,7 @@ fn judged() -> (Vec<Finding>, Transcript) {
             method: "PUT".into(),
             target: "/dm".into(),
             headers: headers.clone(),
-            body: dmct_proto::transcript::Body(PKG1.as_bytes().to_vec()),
+            body: dmct_proto::transcript::Body::from(PKG1.as_bytes().to_vec()),
         },
         response: None,
         failure: None,

@@ -35,7 +35,7 @@ fn request(body: Vec<u8>) -> HttpRequest {
         method: "POST".into(),
         target: "/dm?s=1".into(),
         headers: xml_headers(),
-        body: Body(body),
+        body: Body::from(body),
     }
 }
 
@@ -43,7 +43,7 @@ fn response(status: u16, body: Vec<u8>) -> Option<HttpResponse> {
     Some(HttpResponse {
         status,
         headers: xml_headers(),
-        body: Body(body),
+        body: Body::from(body),
     })
 }
 

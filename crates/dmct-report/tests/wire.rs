@@ -41,7 +41,7 @@ fn transcript() -> Transcript {
                     "Content-Type".into(),
                     dmct_proto::CONTENT_TYPE_WBXML.into(),
                 )]),
-                body: Body(wbxml_1_1()),
+                body: Body::from(wbxml_1_1()),
             },
             response: None,
             failure: None,

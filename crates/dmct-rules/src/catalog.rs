@@ -502,7 +502,7 @@ mod tests {
                 "no rule holds under {c}"
             );
             let mut t = Transcript {
-                package0: Some(dmct_proto::transcript::Body(vec![0])),
+                package0: Some(dmct_proto::transcript::Body::from(vec![0])),
                 ..Transcript::default()
             };
             assert_eq!(

@@ -61,11 +61,12 @@ impl<'t> View<'t> {
                 exchange,
                 // Bodies are read whatever their Content-Type says: a wrong label is
                 // for the HTTP binding rules to judge, not a reason to stop reading.
-                request: dmct_proto::decode(exchange.request.body.as_bytes()),
+                // The decoded message shares the transcript's bytes, not a copy.
+                request: dmct_proto::decode_shared(&exchange.request.body.0),
                 response: exchange
                     .response
                     .as_ref()
-                    .map(|r| dmct_proto::decode(r.body.as_bytes())),
+                    .map(|r| dmct_proto::decode_shared(&r.body.0)),
                 ids: Default::default(),
             })
             .collect();

@@ -224,7 +224,7 @@ fn broke_off(body: &str) -> Exchange {
     e.response = Some(dmct_proto::transcript::HttpResponse {
         status: 400,
         headers: Default::default(),
-        body: dmct_proto::transcript::Body(b"request body broken off\n".to_vec()),
+        body: dmct_proto::transcript::Body::from(b"request body broken off\n".to_vec()),
     });
     e.failure = Some(dmct_proto::transcript::ExchangeFailure::ConnectionClosed {
         detail: "error reading a body from connection".into(),

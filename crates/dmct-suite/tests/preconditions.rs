@@ -41,12 +41,12 @@ fn exchange(request: String, response: String) -> Exchange {
             method: "POST".into(),
             target: "/dm".into(),
             headers: headers.clone(),
-            body: Body(request.into_bytes()),
+            body: Body::from(request.into_bytes()),
         },
         response: Some(HttpResponse {
             status: 200,
             headers,
-            body: Body(response.into_bytes()),
+            body: Body::from(response.into_bytes()),
         }),
         failure: None,
         time: None,
@@ -161,7 +161,7 @@ fn a_package0_case_without_a_package0_is_inconclusive_and_says_so() {
     assert_ne!(judge(&without).verdict, CaseVerdict::Pass);
     // With one, the precondition holds: the rule is judged on what it saw.
     let mut t = xml_session("1200");
-    t.package0 = Some(Body(vec![0; 24]));
+    t.package0 = Some(Body::from(vec![0; 24]));
     let (_, why) = detail(&run("session/package0", t), rule);
     assert!(!why.contains("no Package 0"), "{why}");
 }
@@ -191,7 +191,7 @@ fn a_wbxml_server_case_answered_in_xml_is_inconclusive_and_says_so() {
         let m = dmct_proto::decode(e.request.body.as_bytes())
             .unwrap()
             .message;
-        e.request.body = Body(dmct_proto::encode(&m, dmct_proto::xml::Encoding::Wbxml));
+        e.request.body = Body::from(dmct_proto::encode(&m, dmct_proto::xml::Encoding::Wbxml));
     }
     let mut case = run("session/get-replace-wbxml", t);
     case.role = Role::Server;
@@ -245,7 +245,7 @@ fn a_request_the_harness_refused_makes_the_case_inconclusive_never_a_failure() {
     let mut after = run("session/get-replace", xml_session("1201")).transcript;
     let retried = after.exchanges.pop().unwrap();
     let mut late = retried.clone();
-    late.request.body = Body(b"not a DM message".to_vec());
+    late.request.body = Body::from(b"not a DM message".to_vec());
     late.request.headers = Headers::default();
     late.request
         .headers
@@ -286,12 +286,12 @@ fn refused_exchange() -> Exchange {
             method: "POST".into(),
             target: "/dm".into(),
             headers: Headers::default(),
-            body: Body(Vec::new()),
+            body: Body::from(Vec::new()),
         },
         response: Some(HttpResponse {
             status: 503,
             headers,
-            body: Body(b"busy\n".to_vec()),
+            body: Body::from(b"busy\n".to_vec()),
         }),
         failure: Some(dmct_proto::transcript::ExchangeFailure::HarnessRefused {
             detail: "the listener's budget of 1024 bytes for request bodies in flight was \

@@ -204,7 +204,7 @@ fn request(m: &Msg, target: &str) -> HttpRequest {
         method: "POST".into(),
         target: target.into(),
         headers: dm_headers(),
-        body: Body(m.xml().into_bytes()),
+        body: Body::from(m.xml().into_bytes()),
     }
 }
 
@@ -242,7 +242,7 @@ impl Session {
             response: Some(HttpResponse {
                 status: 200,
                 headers: dm_headers(),
-                body: Body(server.xml().into_bytes()),
+                body: Body::from(server.xml().into_bytes()),
             }),
             failure: None,
             time: None,
@@ -268,13 +268,13 @@ impl Session {
     pub fn undecodable(mut self, body: &str) -> Self {
         self.t.exchanges.push(Exchange {
             request: HttpRequest {
-                body: Body(body.as_bytes().to_vec()),
+                body: Body::from(body.as_bytes().to_vec()),
                 ..request(&Msg::client(0), "/mgmt-server")
             },
             response: Some(HttpResponse {
                 status: 400,
                 headers: Headers::default(),
-                body: Body(Vec::new()),
+                body: Body::from(Vec::new()),
             }),
             failure: None,
             time: None,
@@ -289,7 +289,7 @@ impl Session {
             response: Some(HttpResponse {
                 status: 200,
                 headers: dm_headers(),
-                body: Body(body.as_bytes().to_vec()),
+                body: Body::from(body.as_bytes().to_vec()),
             }),
             failure: None,
             time: None,
@@ -299,7 +299,7 @@ impl Session {
 
     /// The Package 0 that woke the client.
     pub fn package0(mut self, bytes: Vec<u8>) -> Self {
-        self.t.package0 = Some(Body(bytes));
+        self.t.package0 = Some(Body::from(bytes));
         self
     }
 

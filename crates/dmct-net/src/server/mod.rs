@@ -446,7 +446,7 @@ fn to_hyper(r: &HttpResponse) -> Response<Full<Bytes>> {
             b = b.header(n.as_str(), v.as_str());
         }
     }
-    b.body(Full::new(Bytes::from(r.body.0.clone())))
+    b.body(Full::new(r.body.0.clone()))
         .unwrap_or_else(|e| plain(500, &format!("dmct could not build its response: {e}\n")).0)
 }
 

@@ -408,7 +408,7 @@ impl Client {
             &self.url,
             LocRef {
                 loc_uri: self.config.dev_info.dev_id.clone(),
-                loc_name: Some(self.config.creds.user.clone()),
+                loc_name: Some(self.config.creds.user.as_str().into()),
             },
         );
         b.hdr_mut().meta = Some(Meta {

@@ -737,7 +737,7 @@ impl Responder for ScriptedResponder {
             return HttpResponse {
                 status: 400,
                 headers: Headers::default(),
-                body: Body(b"no DM message\n".to_vec()),
+                body: Body::from(b"no DM message\n".to_vec()),
             };
         };
         let out = self.answer(&d.message);
@@ -752,7 +752,7 @@ impl Responder for ScriptedResponder {
         HttpResponse {
             status: 200,
             headers,
-            body: Body(out.wire(d.encoding)),
+            body: Body::from(out.wire(d.encoding)),
         }
     }
 }
