@@ -33,8 +33,8 @@ fn bodies(path: &Path) -> Vec<Vec<u8>> {
         };
         if let Ok(t) = serde_json::from_value::<dmct_proto::transcript::Transcript>(t) {
             for e in t.exchanges {
-                all.push(e.request.body.0);
-                all.extend(e.response.map(|r| r.body.0));
+                all.push(e.request.body.0.to_vec());
+                all.extend(e.response.map(|r| r.body.0.to_vec()));
             }
         }
     }

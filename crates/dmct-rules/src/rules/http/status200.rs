@@ -81,7 +81,7 @@ pub(crate) mod tests {
         let r = t.exchanges[1].response.as_mut().unwrap();
         r.status = status;
         if !body.is_empty() {
-            r.body.0 = body.as_bytes().to_vec();
+            r.body.0 = body.as_bytes().to_vec().into();
         }
         t
     }
