@@ -91,6 +91,21 @@ fn tight_limits_give_a_report_or_a_clear_refusal() {
 }
 
 #[test]
+fn dmct_out_of_descriptors_is_its_own_limit_never_the_peer_s() {
+    // 10-12: enough to start, too few for the loopback sessions (the listener cannot
+    // accept, or dmct's client cannot open its socket).
+    let t = harness("descriptors").own_descriptors(&[10, 11, 12]);
+    passed(&t, 3);
+    assert!(
+        t.outcomes
+            .keys()
+            .any(|k| k.starts_with("descriptors: report")),
+        "{:?}",
+        t.outcomes
+    );
+}
+
+#[test]
 fn connections_dropped_at_every_exchange_boundary() {
     let t = harness("dropped").dropped_connections(&["session/get-replace"], None);
     passed(&t, 9);

@@ -271,6 +271,7 @@ fn start(
         logic,
         limits,
         record.then(|| recorder.clone()),
+        recorder.clone(),
         shared.clone(),
         stop_rx,
     ));
@@ -309,6 +310,7 @@ async fn accept_loop(
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
+    faults: Recorder,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -323,7 +325,13 @@ async fn accept_loop(
                     // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays
                     // queued and the listener stays readable, so retrying at once would
                     // spin a core. Pause, so connections can finish and free descriptors.
-                    Err(_) => {
+                    // The case waiting on this listener hears of it at once: its peer
+                    // is not silent, dmct is deaf.
+                    Err(e) => {
+                        let words = crate::own_shortage(&e).unwrap_or_else(|| e.to_string());
+                        let detail = format!("dmct could not accept a connection: {words}");
+                        faults.note_fault(&detail);
+                        shared.accept_failed(&detail);
                         tokio::select! {
                             _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
                             _ = stop.changed() => break,
@@ -331,6 +339,7 @@ async fn accept_loop(
                         continue;
                     }
                 };
+                shared.accept_recovered();
                 // Counted here, before the task runs, so a burst cannot overshoot the cap.
                 let refuse = shared.open.load(Ordering::SeqCst) >= shared.max_connections;
                 if refuse {

@@ -163,6 +163,10 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
                 "we gave up waiting: {what}; the harness's limit of {limit} exchanges was reached"
             ),
         ),
+        Closing::HarnessFault { detail } => (
+            crate::Verdict::Inconclusive,
+            format!("{what}; dmct itself failed before the client answered ({detail})"),
+        ),
         Closing::Stopped
         | Closing::TriggerFailed { .. }
         | Closing::Skipped { .. }
