@@ -67,11 +67,14 @@ pub(super) struct Shared {
     pub(super) over_cap: Burst,
     /// Accepts that failed for want of dmct's own resources (descriptors).
     pub(super) accept_failures: Burst,
+    /// Where a failed accept is noted, so the case waiting on the listener hears of it
+    /// (the listener's record, kept even when it records no exchange).
+    pub(super) faults: Recorder,
     pub(super) notices: Notices,
 }
 
 impl Shared {
-    pub(super) fn new(limits: &Limits) -> Self {
+    pub(super) fn new(limits: &Limits, faults: Recorder) -> Self {
         let max_inflight = limits.max_inflight.min(Semaphore::MAX_PERMITS);
         Shared {
             budget: Arc::new(Semaphore::new(max_inflight)),
@@ -82,6 +85,7 @@ impl Shared {
             over_budget: Burst::default(),
             over_cap: Burst::default(),
             accept_failures: Burst::default(),
+            faults,
             notices: limits.notices.clone(),
         }
     }

@@ -264,14 +264,13 @@ fn start(
     let (stop, stop_rx) = watch::channel(false);
     let is_tls = tls.is_some();
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config()));
-    let shared = Arc::new(Shared::new(&limits));
+    let shared = Arc::new(Shared::new(&limits, recorder.clone()));
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
         logic,
         limits,
         record.then(|| recorder.clone()),
-        recorder.clone(),
         shared.clone(),
         stop_rx,
     ));
@@ -310,7 +309,6 @@ async fn accept_loop(
     logic: Logic,
     limits: Limits,
     recorder: Option<Recorder>,
-    faults: Recorder,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -330,7 +328,7 @@ async fn accept_loop(
                     Err(e) => {
                         let words = crate::own_shortage(&e).unwrap_or_else(|| e.to_string());
                         let detail = format!("dmct could not accept a connection: {words}");
-                        faults.note_fault(&detail);
+                        shared.faults.note_fault(&detail);
                         shared.accept_failed(&detail);
                         tokio::select! {
                             _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}

@@ -1,9 +1,8 @@
 //! Large objects (DM Protocol §2.2): chunks, Size, 213, MaxObjSize.
 
-use super::{Msg, announced, items, other, sent, session_msgs};
+use super::{announced, items, other, sent};
 use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::Command;
-use std::collections::HashMap;
 
 mod chunk_answered213;
 mod max_obj_size;

@@ -3,11 +3,10 @@
 
 use super::{
     Msg, aborts, ambiguous, answered, by_cmd_id, by_msg_id, flatten, no_resp, other, sent,
-    session_msgs, unresolved,
+    unresolved,
 };
 use crate::{Binds, Decl, Level, Observation, Role, Rule, RuleStatus, View};
 use dmct_proto::{Command, ItemCmd, Status};
-use std::collections::{HashMap, HashSet};
 
 mod cmd_name;
 mod cmd_ref_valid;
@@ -178,77 +177,45 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     Some(super::obs(verdict, p.index, p.side, detail, None))
 }
 
-/// What `mine` sent in answer to the peer's message `p`, by CmdRef: built once per
-/// message, so each Get looks its answer up instead of scanning every command again
-/// (many Gets answered by many Statuses were quadratic).
-struct Answers<'a> {
-    mine: &'a [Msg<'a>],
-    /// Per CmdRef, the code of the Status `mine` gave: in the first message whose
-    /// first Status for it carries a code.
-    codes: HashMap<&'a str, u16>,
-    /// Per CmdRef, the Results that may answer it, in order: the message's index in
-    /// `mine`, the command's position, and whether its MsgRef names `p` (else it has
-    /// none).
-    results: HashMap<&'a str, Vec<(usize, usize, bool)>>,
+/// What `role` sent in answer to the peer's message `p` in its session, looked up by
+/// CmdRef in the view's index, so each Get finds its answer without scanning the
+/// session (many Gets answered by many Statuses were quadratic).
+struct Answers<'a, 'p> {
+    view: &'a View<'a>,
+    role: Role,
+    p: &'p Msg<'p>,
 }
 
-impl<'a> Answers<'a> {
-    fn new(mine: &'a [Msg<'a>], p: &Msg) -> Self {
-        let pid = p.m.hdr.msg_id.trim();
-        let mut codes = HashMap::new();
-        let mut results: HashMap<&str, Vec<_>> = HashMap::new();
-        for (mi, m) in mine.iter().enumerate() {
-            let mut seen = HashSet::new();
-            for (i, c) in m.m.body.commands.iter().enumerate() {
-                match c {
-                    Command::Status(s) if s.msg_ref.trim() == pid => {
-                        let k = s.cmd_ref.trim();
-                        // Only a message's first Status for a command counts.
-                        if seen.insert(k)
-                            && let Some(code) = s.code()
-                        {
-                            codes.entry(k).or_insert(code);
-                        }
-                    }
-                    Command::Results(r) => {
-                        let named = match r.msg_ref.as_deref() {
-                            Some(id) if id.trim() == pid => true,
-                            Some(_) => continue,
-                            None => false,
-                        };
-                        results
-                            .entry(r.cmd_ref.trim())
-                            .or_default()
-                            .push((mi, i, named));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Answers {
-            mine,
-            codes,
-            results,
-        }
+impl<'a, 'p> Answers<'a, 'p> {
+    fn new(view: &'a View<'a>, role: Role, p: &'p Msg<'p>) -> Self {
+        Answers { view, role, p }
     }
 
-    /// The code of the Status `mine` gave the Get `g`.
+    /// The code of the Status `role` gave the Get `g`: in the first message whose first
+    /// Status for it carries a code.
     fn get_status_code(&self, g: &ItemCmd) -> Option<u16> {
-        self.codes.get(g.cmd_id.trim()).copied()
+        let pid = self.p.m.hdr.msg_id.trim();
+        super::first_statuses(self.view, self.role, self.p.session(), 0, pid, &g.cmd_id)
+            .find_map(|(m, i)| m.m.body.commands[i].as_status().and_then(|s| s.code()))
     }
 
-    /// The first of `mine` holding Results for the Get `g`, and the index of those
-    /// Results. A Results without MsgRef counts when `unreferenced` says its message
-    /// may answer `p`.
+    /// The first of `role`'s messages holding Results for the Get `g`, and the index of
+    /// those Results. A Results without MsgRef counts when `unreferenced` says its
+    /// message may answer `p`.
     fn results_for(
         &self,
         g: &ItemCmd,
         unreferenced: impl Fn(&Msg) -> bool,
     ) -> Option<(Msg<'a>, usize)> {
-        self.results
-            .get(g.cmd_id.trim())?
-            .iter()
-            .find(|&&(mi, _, named)| named || unreferenced(&self.mine[mi]))
-            .map(|&(mi, i, _)| (self.mine[mi], i))
+        let pid = self.p.m.hdr.msg_id.trim();
+        let results =
+            |r| super::results_for(self.view, self.role, self.p.session(), 0, r, &g.cmd_id);
+        let named = results(Some(pid)).next();
+        let bare = results(None).find(|(m, _)| unreferenced(m));
+        // The earlier of the two, in session order.
+        [named, bare]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(m, i)| (m.index, *i))
     }
 }
