@@ -879,6 +879,63 @@ impl Harness {
                 tally.fail(format!("descriptors (nofile {n}): {e}"));
             }
         }
+        // The proxy with descriptors for one connection at a time: the device's next
+        // request is refused at dmct's limit, unread, so its session's silence is dmct's.
+        let (_server, upstream) = self.peer_server();
+        for &n in nofiles {
+            tally.runs += 1;
+            let limits = Limits {
+                nofile: Some(n + 4),
+                ..Limits::default()
+            };
+            let out = self.dir(&format!("descriptors-proxy-{n}"));
+            let args = [
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                &upstream,
+                "--sessions",
+                "1",
+                "--idle",
+                "2",
+                "--out",
+                s(&out),
+            ];
+            let mut p = Proc::spawn(self.cmd(&limits, &args));
+            let Some(line) = p.line("dmct: proxy at ", Duration::from_secs(20)) else {
+                // Too few to start: a refusal in words, judged as for the run.
+                let r = p.wait(self.deadline).and_then(|st| {
+                    if st.code() == Some(2) && p.log().contains("dmct: error:") {
+                        tally.saw("descriptors/proxy: refused with a message");
+                        Ok(())
+                    } else {
+                        Err(format!("{}: {}", status_words(&st), p.log()))
+                    }
+                });
+                if let Err(e) = r {
+                    tally.fail(format!("descriptors/proxy (nofile {}): {e}", n + 4));
+                }
+                continue;
+            };
+            let mut c = Command::new(&self.dmct);
+            c.args(["peer", "client", "--url", &proxy_url(&line)]);
+            let mut c = Proc::spawn(c);
+            let _ = c.wait(self.deadline);
+            // The session ends in silence (--idle 2), whoever's: the proxy then exits.
+            let r = p.wait(self.deadline).and_then(|st| {
+                if p.log().contains("panicked") || st.code().is_none_or(|c| c == 101) {
+                    return Err(format!("{}: {}", status_words(&st), p.log()));
+                }
+                let report = self.check_out(&out, true)?.ok_or("no report.json")?;
+                no_case_failed(&report)?;
+                tally.saw("descriptors/proxy: report, no case failed");
+                Ok(())
+            });
+            if let Err(e) = r {
+                tally.fail(format!("descriptors/proxy (nofile {}): {e}", n + 4));
+            }
+        }
         tally
     }
 
@@ -1210,6 +1267,19 @@ fn own_limit_named(report: &Value) -> Result<(), String> {
         if !named {
             return Err(format!(
                 "{what} has an inconclusive finding not naming the limit"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// No case of the report failed.
+fn no_case_failed(report: &Value) -> Result<(), String> {
+    for c in report["cases"].as_array().into_iter().flatten() {
+        if c["verdict"] == "fail" {
+            return Err(format!(
+                "case {} ({}) failed: {}",
+                c["id"], c["role"], c["ended"]
             ));
         }
     }
