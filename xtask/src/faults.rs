@@ -1,11 +1,12 @@
 //! `cargo xtask faults [--iterations N] [--seconds S] [--seed N] [--release]`: the
 //! `dmct` binary as a whole process under faults (`dmct_fuzz::faults`): signals at random
 //! points of `run` and of `proxy`, a full disk, a read-only `--out`, tight resource
-//! limits, connections dropped at every exchange boundary. With `--seconds`, rounds of
-//! the random checks repeat until the budget is spent (at least one round); the
-//! deterministic ones (read-only, dropped connections) run once. `--only a,b` picks
-//! checks: read-only, dropped, signals-run, signals-proxy, full-disk, limits. Any
-//! failure fails.
+//! limits, dmct itself out of descriptors, connections dropped at every exchange
+//! boundary. With `--seconds`, rounds of the random checks repeat until the budget is
+//! spent (at least one round); the deterministic ones (read-only, dropped connections,
+//! descriptors) run once. `--only a,b` picks
+//! checks: read-only, dropped, descriptors, signals-run, signals-proxy, full-disk, limits.
+//! Any failure fails.
 
 use anyhow::{Context, Result, bail};
 use dmct_fuzz::faults::{Harness, Tally};
@@ -21,7 +22,7 @@ pub fn faults(root: &Path, args: &[String]) -> Result<()> {
             .map(String::as_str)
     };
     let release = args.iter().any(|a| a == "--release");
-    // `--only read-only,dropped,signals-run,signals-proxy,full-disk,limits`.
+    // `--only read-only,dropped,descriptors,signals-run,signals-proxy,full-disk,limits`.
     let only: Option<Vec<&str>> = flag("--only").map(|o| o.split(',').collect());
     let wanted = |name: &str| only.as_ref().is_none_or(|o| o.contains(&name));
     let iterations: usize = flag("--iterations")
@@ -91,6 +92,10 @@ pub fn faults(root: &Path, args: &[String]) -> Result<()> {
         let cases = ["session/get-replace", "auth/accept-200"];
         let (t, d) = timed(&mut || h.dropped_connections(&cases, None));
         step("dropped connections", t, d);
+    }
+    if wanted("descriptors") {
+        let (t, d) = timed(&mut || h.own_descriptors(&[9, 10, 11, 12, 13, 14]));
+        step("dmct out of descriptors", t, d);
     }
     let per_round = if budget.is_some() { 3 } else { iterations };
     let mut round = 0;

@@ -2,6 +2,8 @@
 //! `testcases/vectors/` (or checks they are up to date);
 //! `cargo xtask props [CASES]` runs the codec properties over 10,000 cases each;
 //! `cargo xtask bench codec` measures the codecs against libwbxml;
+//! `cargo xtask bench check` times the whole `dmct check` process on one session of 1k,
+//! 4k, 16k and 32k exchanges, with the 32k/1k ratio (linear is 32);
 //! `cargo xtask bench memory [MB]` measures the peak RSS of `dmct check` on bodies of
 //! MB megabytes (15 by default) against their size and against libwbxml's wbxml2xml;
 //! `cargo xtask bench proxy [SECONDS]` measures wrk against a fixed upstream directly and
@@ -22,6 +24,7 @@ use std::process::Command;
 
 mod bench;
 // How rule files are found, as dmct-rules' build.rs finds them.
+mod check_bench;
 #[path = "../../crates/dmct-rules/collect.rs"]
 #[allow(dead_code)] // the reader's half is build.rs's
 mod collect;
@@ -47,6 +50,9 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
         Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
+        Some("bench") if args.get(1).map(String::as_str) == Some("check") => {
+            check_bench::check(&root(), args.iter().any(|a| a == "--keep"))
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("memory") => {
             mem_bench::memory(&root(), args.get(2).map(String::as_str).unwrap_or("15"))
         }
@@ -58,7 +64,8 @@ fn main() -> Result<()> {
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
             "usage: cargo xtask vectors [--check] | catalog | fmt [--check] | props [CASES] \
-             | bench codec | bench memory [MB] | bench proxy [SECONDS] | load [SESSIONS] \
+             | bench codec | bench check [--keep] | bench memory [MB] | bench proxy [SECONDS] \
+             | load [SESSIONS] \
              | faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release] \
              | fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release] | ci"
         ),

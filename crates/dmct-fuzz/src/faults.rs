@@ -9,6 +9,9 @@
 //! - [`Harness::read_only_out`]: `--out` on a read-only bind mount, under /proc, /sys, or
 //!   a file;
 //! - [`Harness::tight_limits`]: few file descriptors, little address space;
+//! - [`Harness::own_descriptors`]: so few descriptors that dmct's own listener cannot
+//!   accept and its own client cannot connect: inconclusive cases naming the limit, at
+//!   once, never a failure blamed on the peer;
 //! - [`Harness::dropped_connections`]: a relay that drops the connection at each exchange
 //!   boundary, between dmct's client and a server and between the proxy and its upstream.
 //!
@@ -828,6 +831,114 @@ impl Harness {
         tally
     }
 
+    /// (d') Descriptors enough to start but not for dmct's own loopback sessions (its
+    /// listener cannot accept, or its client cannot open a socket): a valid report, no
+    /// case failed, and every case not passed says it was dmct's limit (`ulimit -n`),
+    /// not a timeout or the peer's silence.
+    pub fn own_descriptors(&self, nofiles: &[u64]) -> Tally {
+        let mut tally = Tally::default();
+        for &n in nofiles {
+            tally.runs += 1;
+            let limits = Limits {
+                nofile: Some(n),
+                ..Limits::default()
+            };
+            let out = self.dir(&format!("descriptors-{n}"));
+            let args = [
+                "run",
+                "--seed",
+                "3",
+                "--case",
+                "session/get-replace",
+                "--case",
+                "auth/accept-200",
+                "--out",
+                s(&out),
+            ];
+            let mut p = Proc::spawn(self.cmd(&limits, &args));
+            let r = p.wait(self.deadline).and_then(|st| {
+                if p.log().contains("panicked") || st.code().is_none_or(|c| c == 101) {
+                    return Err(format!("{}: {}", status_words(&st), p.log()));
+                }
+                let Some(report) = self.check_out(&out, false)? else {
+                    // Too few to start at all: refused in words before anything ran.
+                    if st.code() == Some(2) && p.log().contains("dmct: error:") {
+                        tally.saw("descriptors: refused with a message");
+                        return Ok(());
+                    }
+                    return Err(format!("{} and no report: {}", status_words(&st), p.log()));
+                };
+                own_limit_named(&report)?;
+                tally.saw(format!(
+                    "descriptors: report naming the limit, {}",
+                    status_words(&st)
+                ));
+                Ok(())
+            });
+            if let Err(e) = r {
+                tally.fail(format!("descriptors (nofile {n}): {e}"));
+            }
+        }
+        // The proxy with descriptors for one connection at a time: the device's next
+        // request is refused at dmct's limit, unread, so its session's silence is dmct's.
+        let (_server, upstream) = self.peer_server();
+        for &n in nofiles {
+            tally.runs += 1;
+            let limits = Limits {
+                nofile: Some(n + 4),
+                ..Limits::default()
+            };
+            let out = self.dir(&format!("descriptors-proxy-{n}"));
+            let args = [
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                &upstream,
+                "--sessions",
+                "1",
+                "--idle",
+                "2",
+                "--out",
+                s(&out),
+            ];
+            let mut p = Proc::spawn(self.cmd(&limits, &args));
+            let Some(line) = p.line("dmct: proxy at ", Duration::from_secs(20)) else {
+                // Too few to start: a refusal in words, judged as for the run.
+                let r = p.wait(self.deadline).and_then(|st| {
+                    if st.code() == Some(2) && p.log().contains("dmct: error:") {
+                        tally.saw("descriptors/proxy: refused with a message");
+                        Ok(())
+                    } else {
+                        Err(format!("{}: {}", status_words(&st), p.log()))
+                    }
+                });
+                if let Err(e) = r {
+                    tally.fail(format!("descriptors/proxy (nofile {}): {e}", n + 4));
+                }
+                continue;
+            };
+            let mut c = Command::new(&self.dmct);
+            c.args(["peer", "client", "--url", &proxy_url(&line)]);
+            let mut c = Proc::spawn(c);
+            let _ = c.wait(self.deadline);
+            // The session ends in silence (--idle 2), whoever's: the proxy then exits.
+            let r = p.wait(self.deadline).and_then(|st| {
+                if p.log().contains("panicked") || st.code().is_none_or(|c| c == 101) {
+                    return Err(format!("{}: {}", status_words(&st), p.log()));
+                }
+                let report = self.check_out(&out, true)?.ok_or("no report.json")?;
+                no_case_failed(&report)?;
+                tally.saw("descriptors/proxy: report, no case failed");
+                Ok(())
+            });
+            if let Err(e) = r {
+                tally.fail(format!("descriptors/proxy (nofile {}): {e}", n + 4));
+            }
+        }
+        tally
+    }
+
     fn judge_limited(
         &self,
         out: &Path,
@@ -1004,10 +1115,11 @@ impl Harness {
                         return Err(format!("{}: {}", status_words(&st), p.log()));
                     }
                     let r = self.check_out(&out, true)?.ok_or("no report.json")?;
-                    // The upstream dropped it: the server's case. (The client's may pass:
-                    // what it did of its session broke no rule.)
+                    // The upstream dropped it: the server's case, and the client's too,
+                    // whose session was not all seen (what it did broke no rule, so it
+                    // is inconclusive, never a pass).
                     if how.is_some() {
-                        not_passed_where_cut(&out, &r, &["server"])?;
+                        not_passed_where_cut(&out, &r, &["server", "client"])?;
                         upstream_blamed(&r)?;
                     }
                     let one = clients.join(format!("one-{k}"));
@@ -1124,6 +1236,54 @@ fn answered_in(out: &Path) -> Result<usize, String> {
         n += t.exchanges.iter().filter(|e| e.response.is_some()).count();
     }
     Ok(n)
+}
+
+/// No case failed, and every case that did not pass names dmct's open-file limit in how
+/// it ended, never a timeout or the peer's silence.
+fn own_limit_named(report: &Value) -> Result<(), String> {
+    let cases = report["cases"]
+        .as_array()
+        .ok_or("report.json has no cases")?;
+    if cases.is_empty() {
+        return Err("report.json has no cases".into());
+    }
+    for c in cases {
+        let what = format!("case {} ({})", c["id"], c["role"]);
+        match c["verdict"].as_str() {
+            Some("pass") => continue,
+            Some("fail") => return Err(format!("{what} failed: {c}")),
+            _ => {}
+        }
+        let ended = c["ended"]["detail"].as_str().unwrap_or_default();
+        if c["ended"]["how"] != "harness-limit" || !ended.contains("(ulimit -n)") {
+            return Err(format!("{what} ended {:?}: {ended}", c["ended"]["how"]));
+        }
+        let named = c["findings"].as_array().into_iter().flatten().all(|f| {
+            f["verdict"] != "inconclusive"
+                || f["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("(ulimit -n)"))
+        });
+        if !named {
+            return Err(format!(
+                "{what} has an inconclusive finding not naming the limit"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// No case of the report failed.
+fn no_case_failed(report: &Value) -> Result<(), String> {
+    for c in report["cases"].as_array().into_iter().flatten() {
+        if c["verdict"] == "fail" {
+            return Err(format!(
+                "case {} ({}) failed: {}",
+                c["id"], c["role"], c["ended"]
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A session the upstream broke is told as the server's doing in both of its cases.

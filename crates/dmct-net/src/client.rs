@@ -190,7 +190,13 @@ async fn exchange(
 ) -> Result<(), ExchangeFailure> {
     let stream = TcpStream::connect(addr)
         .await
-        .map_err(|e| transport(format!("cannot connect to {addr}: {}", io_words(&e))))?;
+        .map_err(|e| match own_shortage(&e) {
+            // dmct could not open its own socket: the harness's limit, not an unreachable peer.
+            Some(words) => ExchangeFailure::HarnessRefused {
+                detail: format!("dmct could not open a connection to {addr}: {words}"),
+            },
+            None => transport(format!("cannot connect to {addr}: {}", io_words(&e))),
+        })?;
     match tls {
         None => send(stream, addr, request, max_body, stage, partial, buf).await,
         Some((connector, name)) => {
@@ -221,6 +227,28 @@ pub fn io_words(e: &std::io::Error) -> String {
             .collect(),
         _ => text.to_owned(),
     }
+}
+
+/// An I/O error that is dmct's own shortage (descriptors, socket buffers, memory), in
+/// words that name the limit and what to raise; `None` for any other error, which may be
+/// the peer's doing.
+pub fn own_shortage(e: &std::io::Error) -> Option<String> {
+    // errno values: Linux and Android; the BSDs and macOS share all but ENOBUFS.
+    const ENOMEM: i32 = 12;
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const ENOBUFS: i32 = 105;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const ENOBUFS: i32 = 55;
+    let advice = match e.raw_os_error()? {
+        EMFILE => "raise the open-file limit (ulimit -n)",
+        ENFILE => "the system's table of open files is full (fs.file-max)",
+        ENOBUFS => "the system has no socket buffers left",
+        ENOMEM => "the system is out of memory",
+        _ => return None,
+    };
+    Some(format!("{e}; {advice}"))
 }
 
 fn handshake_failure(addr: &str, e: &std::io::Error) -> String {
@@ -374,6 +402,20 @@ mod tests {
         assert_eq!(io_words(&custom), "TLS alert received");
         let plain = std::io::Error::other("Name or service not known");
         assert_eq!(io_words(&plain), "name or service not known");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dmct_s_own_shortages_name_the_limit() {
+        let emfile = std::io::Error::from_raw_os_error(24);
+        let words = own_shortage(&emfile).unwrap();
+        assert!(
+            words.contains("Too many open files (os error 24)") && words.ends_with("(ulimit -n)"),
+            "{words}"
+        );
+        // The peer's doing is no shortage of dmct's.
+        assert!(own_shortage(&std::io::Error::from_raw_os_error(111)).is_none());
+        assert!(own_shortage(&std::io::Error::other("closed")).is_none());
     }
 
     #[test]

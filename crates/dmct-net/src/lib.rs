@@ -21,7 +21,7 @@ mod record;
 mod server;
 mod tls;
 
-pub use client::{io_words, post, post_with, request_with, server_name};
+pub use client::{io_words, own_shortage, post, post_with, request_with, server_name};
 pub use record::{InFlight, Recorder};
 pub use server::{
     AsyncAnswer, AsyncResponder, Connection, HeldBytes, Responder, ServeHandle, serve, serve_async,

@@ -24,6 +24,9 @@ struct Inner {
     /// Requests whose head arrived and whose exchange is not recorded yet: a peer in the
     /// middle of sending is not idle.
     in_flight: AtomicUsize,
+    /// The listener's own failure since the record was last taken (it could not accept
+    /// a connection), in words; waiters watch it.
+    fault: watch::Sender<Option<Arc<str>>>,
 }
 
 /// A request being received and answered; recorded (or dropped) when this drops.
@@ -43,6 +46,7 @@ impl Default for Recorder {
                 client_certs: Mutex::new(Vec::new()),
                 count: watch::channel(0).0,
                 in_flight: AtomicUsize::new(0),
+                fault: watch::channel(None).0,
             }),
             client_cert: None,
         }
@@ -115,8 +119,36 @@ impl Recorder {
         self.lock().clone()
     }
 
-    /// Drain the record (between test cases on one listener).
+    /// Note a failure of the harness's own (its listener could not accept a
+    /// connection): the first one since the record was taken is kept.
+    pub fn note_fault(&self, detail: &str) {
+        self.inner.fault.send_if_modified(|f| {
+            if f.is_some() {
+                return false;
+            }
+            *f = Some(Arc::from(detail));
+            true
+        });
+    }
+
+    /// The harness's own failure noted since the record was last taken, if any.
+    pub fn fault(&self) -> Option<String> {
+        self.inner.fault.borrow().as_deref().map(str::to_owned)
+    }
+
+    /// Wait until a failure of the harness's own is noted; its words.
+    pub async fn faulted(&self) -> String {
+        let mut rx = self.inner.fault.subscribe();
+        match rx.wait_for(Option::is_some).await {
+            Ok(f) => f.as_deref().unwrap_or_default().to_owned(),
+            // The sender lives as long as `self`: never reached.
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    /// Drain the record (between test cases on one listener), and forget any fault.
     pub fn take(&self) -> Vec<Exchange> {
+        self.inner.fault.send_replace(None);
         self.certs().clear();
         let mut v = self.lock();
         let out = std::mem::take(&mut *v);

@@ -281,7 +281,8 @@ pub enum ExchangeFailure {
     /// Anything else the transport reported (refused connection, bad URL, ...).
     Transport { detail: String },
     /// The harness refused the exchange at a limit of its own (its budget for bodies in
-    /// flight, its cap on open connections): the harness's limit, never the peer's.
+    /// flight, its cap on open connections), or could not make it for want of its own
+    /// resources (no descriptor for its socket): the harness's limit, never the peer's.
     HarnessRefused { detail: String },
 }
 
@@ -332,6 +333,10 @@ pub enum Closing {
     NotApplicable { reason: String },
     /// The harness stopped recording for another reason (operator, shutdown).
     Stopped,
+    /// The harness itself failed, so the session was not all seen: its listener could not
+    /// accept a connection or its client could not open one, for want of its own
+    /// resources (`detail` names the limit). Inconclusive, never the peer's failure.
+    HarnessFault { detail: String },
 }
 
 #[cfg(test)]

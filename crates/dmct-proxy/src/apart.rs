@@ -253,7 +253,8 @@ impl Shared {
 }
 
 /// A record as handed out: its transcript closed as the session stands: `PeerDone`
-/// when the server ended it, `IdleTimeout` when the device went quiet after the
+/// when the server ended it, `HarnessFault` when dmct refused an unread request at its
+/// own limit while it was open, `IdleTimeout` when the device went quiet after the
 /// server's answer, else `Stopped`.
 pub(crate) fn finished(s: &Session, idle: Duration) -> crate::SessionRecord {
     let mut r = s.record.clone();
@@ -265,6 +266,11 @@ pub(crate) fn finished(s: &Session, idle: Duration) -> crate::SessionRecord {
         .is_some_and(|e| e.response.is_some());
     r.transcript.closing = if r.completed {
         Closing::PeerDone
+    } else if let Some(detail) = &s.refused_meanwhile {
+        // dmct may have refused the device's next request itself: not silence.
+        Closing::HarnessFault {
+            detail: detail.clone(),
+        }
     } else if s.silent && answered {
         Closing::IdleTimeout {
             after_ms: idle.as_millis() as u64,

@@ -56,6 +56,9 @@ pub(crate) struct Session {
     pub silent: bool,
     /// Counted among the ended sessions (by the server's end or by silence), once.
     pub end_counted: bool,
+    /// The listener refused a request at a limit of dmct's own while this session was
+    /// open (its body unread, so whose it was is unknown): its silence may be dmct's.
+    pub refused_meanwhile: Option<String>,
 }
 
 pub(crate) type SessionCell = Arc<Mutex<Session>>;
@@ -355,6 +358,9 @@ impl AsyncResponder for Proxy {
                 exchange.failure,
                 Some(ExchangeFailure::HarnessRefused { .. })
             );
+            if own {
+                s.refused_while_open(&what);
+            }
             let notes = if own {
                 Vec::new()
             } else {
@@ -449,6 +455,24 @@ impl Shared {
         Nonce::derive(b"dmct-proxy", self.nonce_seed, n)
     }
 
+    /// A request was refused at dmct's own limit, unread: every session still open may
+    /// have been its, so none of them is judged silent after it.
+    fn refused_while_open(&self, what: &str) {
+        let cells: Vec<SessionCell> = lock(&self.sessions).order.clone();
+        for cell in cells {
+            let mut s = lock(&cell);
+            let open = s.record.key != SessionKey::Undecodable
+                && !s.record.completed
+                && !s.record.transcript.exchanges.is_empty();
+            if open && s.refused_meanwhile.is_none() {
+                s.refused_meanwhile = Some(format!(
+                    "while this session was open, dmct refused a request at a limit of its own \
+                     ({what}); it may have been this session's"
+                ));
+            }
+        }
+    }
+
     /// The one record of `key` (the undecodable requests'), made when first needed.
     pub(crate) fn session(&self, key: &SessionKey) -> SessionCell {
         let mut sessions = lock(&self.sessions);
@@ -495,6 +519,7 @@ impl Shared {
             in_flight: 0,
             silent: false,
             end_counted: false,
+            refused_meanwhile: None,
         }))
     }
 

@@ -127,12 +127,20 @@ impl Upstream {
 
     async fn connect(&self, url: &Url) -> Result<Conn, ExchangeFailure> {
         let addr = url.socket();
-        let tcp = TcpStream::connect(&addr).await.map_err(|e| {
-            transport(format!(
-                "cannot connect to {addr}: {}",
-                dmct_net::io_words(&e)
-            ))
-        })?;
+        let tcp =
+            TcpStream::connect(&addr)
+                .await
+                .map_err(|e| match dmct_net::own_shortage(&e) {
+                    // The proxy could not open its own socket: its limit, not an unreachable
+                    // upstream (answered 503, and never the server's failure).
+                    Some(words) => ExchangeFailure::HarnessRefused {
+                        detail: format!("dmct could not open a connection to {addr}: {words}"),
+                    },
+                    None => transport(format!(
+                        "cannot connect to {addr}: {}",
+                        dmct_net::io_words(&e)
+                    )),
+                })?;
         let _ = tcp.set_nodelay(true);
         if !url.https {
             return handshake(TokioIo::new(tcp), &addr).await;

@@ -48,6 +48,10 @@ impl ExchangeView<'_> {
 pub struct View<'t> {
     pub transcript: &'t Transcript,
     pub exchanges: Vec<ExchangeView<'t>>,
+    /// Who sent which message, by session, MsgID and the references answering it, built
+    /// when first asked: rules that look up a peer's message (or its answer) for every
+    /// message would otherwise scan the whole transcript each time.
+    pub(crate) index: std::sync::OnceLock<crate::rules::Index>,
 }
 
 impl<'t> View<'t> {
@@ -73,6 +77,7 @@ impl<'t> View<'t> {
         View {
             transcript,
             exchanges,
+            index: std::sync::OnceLock::new(),
         }
     }
 

@@ -67,6 +67,18 @@ fn how_it_ended(t: &Transcript, role: Role) -> (EndKind, String) {
             .as_ref()
             .and_then(|r| dmct_proto::decode(r.body.as_bytes()).ok())
             .map(|d| d.message);
+        // A server error as the last answer: the session broke off there (the proxy's
+        // upstream failing), told before how recording then stopped.
+        if let Some(r) = last.response.as_ref().filter(|r| r.status >= 500) {
+            let (how, detail) = by_closing(t, role);
+            return (
+                how,
+                format!(
+                    "the server answered exchange {at} with HTTP {}; {detail}",
+                    r.status
+                ),
+            );
+        }
         if let Some(m) = server_msg {
             let ends = m.body.final_ && m.operations().next().is_none() && m.challenge().is_none();
             if ends {
@@ -127,6 +139,10 @@ fn by_closing(t: &Transcript, role: Role) -> (EndKind, String) {
             ),
         ),
         Closing::Stopped => (EndKind::Stopped, "recording was stopped".into()),
+        Closing::HarnessFault { detail } => (
+            EndKind::HarnessLimit,
+            format!("dmct itself failed, not the peer: {detail}"),
+        ),
         Closing::NotApplicable { reason } => (EndKind::NotApplicable, reason.clone()),
         Closing::Skipped { reason } => (EndKind::NotRun, reason.clone()),
         Closing::TriggerFailed { detail } => (

@@ -301,3 +301,125 @@ fn refused_exchange() -> Exchange {
         time: None,
     }
 }
+
+/// A session seen through the proxy: no scenario, so no rule is named.
+fn proxied(transcript: Transcript) -> CaseRun {
+    let mut r = run("session/get-replace", transcript);
+    r.scenario.id = "proxy/session-7".into();
+    r.scenario.rules.clear();
+    r
+}
+
+#[test]
+fn a_session_the_server_side_cut_never_passes_the_client() {
+    let whole = judge(&proxied(xml_session("1201")));
+    assert_eq!(whole.verdict, CaseVerdict::Pass, "{:#?}", whole.findings);
+    // Through the proxy: the upstream closes the connection on Package #3, or answers
+    // it with a 500. The client did nothing wrong, but the session was not all seen.
+    let closed = |t: &mut Transcript| {
+        t.exchanges[1].response = None;
+        t.exchanges[1].failure = Some(dmct_proto::transcript::ExchangeFailure::ConnectionClosed {
+            detail: "upstream: connection closed before message completed".into(),
+        });
+    };
+    let five_hundred = |t: &mut Transcript| {
+        let r = t.exchanges[1].response.as_mut().unwrap();
+        r.status = 500;
+        r.body = Body::from(b"internal error".to_vec());
+    };
+    for (how, cut) in [
+        ("closed", &closed as &dyn Fn(&mut Transcript)),
+        ("500", &five_hundred),
+    ] {
+        let mut t = xml_session("1201");
+        cut(&mut t);
+        t.closing = Closing::Stopped;
+        let result = judge(&proxied(t));
+        assert_eq!(
+            result.verdict,
+            CaseVerdict::Inconclusive,
+            "{how}: {:#?}",
+            result.findings
+        );
+        assert!(
+            result.findings.iter().all(|f| f.verdict != Verdict::Fail),
+            "{how}: {:#?}",
+            result.findings
+        );
+        // Where and how it broke off is the case's first line.
+        let ended = result.ended.as_ref().unwrap();
+        let said = match how {
+            "closed" => "the server closed or reset the connection in the middle of exchange 1",
+            _ => "the server answered exchange 1 with HTTP 500",
+        };
+        assert!(ended.detail.contains(said), "{how}: {}", ended.detail);
+        // What the client did before the cut still passes as seen.
+        assert!(
+            result
+                .findings
+                .iter()
+                .any(|f| f.verdict == Verdict::Pass && f.exchange == Some(0)),
+            "{how}: {:#?}",
+            result.findings
+        );
+    }
+    // The client hanging up is the client's doing, never a cut by the server.
+    let mut gone = xml_session("1201");
+    gone.exchanges[1].response = None;
+    gone.exchanges[1].failure = Some(dmct_proto::transcript::ExchangeFailure::ConnectionClosed {
+        detail: "client gone: the device closed its connection".into(),
+    });
+    let result = judge(&proxied(gone));
+    assert!(
+        result
+            .findings
+            .iter()
+            .all(|f| !f.detail.contains("the server's side broke")),
+        "{:#?}",
+        result.findings
+    );
+}
+
+#[test]
+fn dmct_out_of_its_own_resources_is_inconclusive_and_names_the_limit() {
+    let fault = Closing::HarnessFault {
+        detail: "dmct could not accept a connection: Too many open files (os error 24); \
+                 raise the open-file limit (ulimit -n)"
+            .into(),
+    };
+    // Nothing came: not "the client started no session".
+    let nothing = Transcript {
+        closing: fault.clone(),
+        ..Transcript::default()
+    };
+    let result = judge(&run("session/get-replace", nothing));
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
+    let ended = result.ended.unwrap();
+    assert_eq!(ended.how, dmct_report::EndKind::HarnessLimit, "{ended:?}");
+    assert!(ended.detail.contains("(ulimit -n)"), "{}", ended.detail);
+    assert!(
+        result
+            .findings
+            .iter()
+            .all(|f| f.verdict == Verdict::Inconclusive && f.detail.contains("(ulimit -n)")),
+        "{:#?}",
+        result.findings
+    );
+    // The device's silence after Package #2 fails it when it stopped; when dmct could
+    // not hear it, the silence is dmct's, never the device's failure.
+    let mut silent = xml_session("1201");
+    silent.exchanges.truncate(1);
+    silent.closing = Closing::IdleTimeout { after_ms: 10_000 };
+    assert_eq!(
+        judge(&run("session/get-replace", silent.clone())).verdict,
+        CaseVerdict::Fail
+    );
+    silent.closing = fault;
+    let result = judge(&run("session/get-replace", silent));
+    assert_eq!(result.verdict, CaseVerdict::Inconclusive);
+    assert!(
+        result.findings.iter().all(|f| f.verdict != Verdict::Fail),
+        "{:#?}",
+        result.findings
+    );
+}

@@ -9,24 +9,33 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
         // A transcript, or a vector (`dmct export`, testcases/vectors/rules) holding one;
         // an editor's UTF-8 byte order mark is no reason to refuse it.
-        let mut value: serde_json::Value =
-            serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
-                .with_context(|| format!("{} is not JSON", f.display()))?;
+        let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        // A transcript is read straight into its type: through a JSON value first, a
+        // long one costs several times its size in allocations (and time). A vector,
+        // or anything else, takes the general path and its error messages.
+        let (t, expected) = match serde_json::from_str(json) {
+            Ok(t) => (t, None),
+            Err(_) => {
+                let mut value: serde_json::Value = serde_json::from_str(json)
+                    .with_context(|| format!("{} is not JSON", f.display()))?;
+                let expected = value.get("vector_format").map(|_| {
+                    (
+                        value["rule"].as_str().unwrap_or("").to_owned(),
+                        value["expected"].as_str().unwrap_or("").to_owned(),
+                    )
+                });
+                let t: dmct_proto::transcript::Transcript =
+                    serde_json::from_value(match value.get_mut("transcript") {
+                        Some(t) => t.take(),
+                        None => value,
+                    })
+                    .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
+                (t, expected)
+            }
+        };
         // Neither the text nor a copy of the value outlives the parse: a large body
         // would be held once more for each.
         drop(text);
-        let expected = value.get("vector_format").map(|_| {
-            (
-                value["rule"].as_str().unwrap_or("").to_owned(),
-                value["expected"].as_str().unwrap_or("").to_owned(),
-            )
-        });
-        let t: dmct_proto::transcript::Transcript =
-            serde_json::from_value(match value.get_mut("transcript") {
-                Some(t) => t.take(),
-                None => value,
-            })
-            .with_context(|| format!("{} is not a dmct transcript", f.display()))?;
         // A Package 0 alone is something to judge (a device refused it: no exchange).
         if t.exchanges.is_empty() && t.package0.is_none() {
             bail!(

@@ -91,6 +91,25 @@ fn tight_limits_give_a_report_or_a_clear_refusal() {
 }
 
 #[test]
+fn dmct_out_of_descriptors_is_its_own_limit_never_the_peer_s() {
+    // 10-12: enough to start, too few for the loopback sessions (the listener cannot
+    // accept, or dmct's client cannot open its socket); the proxy with 14-16: one
+    // connection at a time, so the device's next request is refused unread.
+    let t = harness("descriptors").own_descriptors(&[10, 11, 12]);
+    passed(&t, 6);
+    for want in [
+        "descriptors: report",
+        "descriptors/proxy: report, no case failed",
+    ] {
+        assert!(
+            t.outcomes.keys().any(|k| k.starts_with(want)),
+            "{want}: {:?}",
+            t.outcomes
+        );
+    }
+}
+
+#[test]
 fn connections_dropped_at_every_exchange_boundary() {
     let t = harness("dropped").dropped_connections(&["session/get-replace"], None);
     passed(&t, 9);

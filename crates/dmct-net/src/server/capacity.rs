@@ -65,11 +65,16 @@ pub(super) struct Shared {
     pub(super) refusing: AtomicUsize,
     pub(super) over_budget: Burst,
     pub(super) over_cap: Burst,
+    /// Accepts that failed for want of dmct's own resources (descriptors).
+    pub(super) accept_failures: Burst,
+    /// Where a failed accept is noted, so the case waiting on the listener hears of it
+    /// (the listener's record, kept even when it records no exchange).
+    pub(super) faults: Recorder,
     pub(super) notices: Notices,
 }
 
 impl Shared {
-    pub(super) fn new(limits: &Limits) -> Self {
+    pub(super) fn new(limits: &Limits, faults: Recorder) -> Self {
         let max_inflight = limits.max_inflight.min(Semaphore::MAX_PERMITS);
         Shared {
             budget: Arc::new(Semaphore::new(max_inflight)),
@@ -79,6 +84,8 @@ impl Shared {
             refusing: AtomicUsize::new(0),
             over_budget: Burst::default(),
             over_cap: Burst::default(),
+            accept_failures: Burst::default(),
+            faults,
             notices: limits.notices.clone(),
         }
     }
@@ -121,6 +128,27 @@ impl Shared {
                  (--max-connections)",
                 if n == 1 { " was" } else { "s were" },
                 self.max_connections
+            ));
+        }
+    }
+}
+
+impl Shared {
+    /// An accept failed for want of dmct's own resources: said once per burst, since the
+    /// listener retries every few milliseconds.
+    pub(super) fn accept_failed(&self, detail: &str) {
+        if self.accept_failures.hit() {
+            self.notices.say(&format!(
+                "dmct: {detail}; the connection waits until a descriptor is free"
+            ));
+        }
+    }
+
+    /// An accept succeeded: the end of a burst of failures, if one was under way.
+    pub(super) fn accept_recovered(&self) {
+        if let Some(n) = self.accept_failures.calm(true) {
+            self.notices.say(&format!(
+                "dmct: accepting connections again after {n} failed attempt(s)"
             ));
         }
     }

@@ -264,7 +264,7 @@ fn start(
     let (stop, stop_rx) = watch::channel(false);
     let is_tls = tls.is_some();
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config()));
-    let shared = Arc::new(Shared::new(&limits));
+    let shared = Arc::new(Shared::new(&limits, recorder.clone()));
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
@@ -323,7 +323,13 @@ async fn accept_loop(
                     // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays
                     // queued and the listener stays readable, so retrying at once would
                     // spin a core. Pause, so connections can finish and free descriptors.
-                    Err(_) => {
+                    // The case waiting on this listener hears of it at once: its peer
+                    // is not silent, dmct is deaf.
+                    Err(e) => {
+                        let words = crate::own_shortage(&e).unwrap_or_else(|| e.to_string());
+                        let detail = format!("dmct could not accept a connection: {words}");
+                        shared.faults.note_fault(&detail);
+                        shared.accept_failed(&detail);
                         tokio::select! {
                             _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
                             _ = stop.changed() => break,
@@ -331,6 +337,7 @@ async fn accept_loop(
                         continue;
                     }
                 };
+                shared.accept_recovered();
                 // Counted here, before the task runs, so a burst cannot overshoot the cap.
                 let refuse = shared.open.load(Ordering::SeqCst) >= shared.max_connections;
                 if refuse {

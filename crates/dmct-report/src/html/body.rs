@@ -223,5 +223,8 @@ pub fn closing_text(c: &Closing) -> String {
         Closing::Skipped { reason } => format!("the case was skipped: {reason}"),
         Closing::NotApplicable { reason } => format!("the case does not apply: {reason}"),
         Closing::Stopped => "recording was stopped".into(),
+        Closing::HarnessFault { detail } => {
+            format!("dmct itself failed (a harness limit, not the peer's doing): {detail}")
+        }
     }
 }

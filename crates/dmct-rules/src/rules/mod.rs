@@ -112,36 +112,211 @@ fn contains(c: &Command, target: &Command) -> bool {
     }
 }
 
+/// The message `role` sent in exchange `e`, if it decoded.
+fn msg_of<'a>(e: &'a crate::ExchangeView, role: Role) -> Option<Msg<'a>> {
+    match role {
+        Role::Client => e.request.as_ref().ok().map(|d| Msg {
+            index: e.index,
+            side: Side::Request,
+            decoded: d,
+            m: &d.message,
+            headers: &e.exchange.request.headers,
+            body: e.exchange.request.body.as_bytes(),
+            ids: &e.ids[0],
+        }),
+        Role::Server => {
+            let r = e.exchange.response.as_ref()?;
+            let d = e.response.as_ref()?.as_ref().ok()?;
+            Some(Msg {
+                index: e.index,
+                side: Side::Response,
+                decoded: d,
+                m: &d.message,
+                headers: &r.headers,
+                body: r.body.as_bytes(),
+                ids: &e.ids[1],
+            })
+        }
+    }
+}
+
+/// The message `role` sent in exchange `index`, if it decoded.
+pub(crate) fn msg_at<'a>(view: &'a View, role: Role, index: usize) -> Option<Msg<'a>> {
+    msg_of(view.exchanges.get(index)?, role)
+}
+
 /// The messages `role` sent, in order: requests for the client, responses for the
 /// server. Bodies that are not DM messages are left to the HTTP rules.
 pub(crate) fn sent<'a>(view: &'a View, role: Role) -> Vec<Msg<'a>> {
-    view.exchanges
+    index(view).sent[slot(role)]
         .iter()
-        .filter_map(|e| match role {
-            Role::Client => e.request.as_ref().ok().map(|d| Msg {
-                index: e.index,
-                side: Side::Request,
-                decoded: d,
-                m: &d.message,
-                headers: &e.exchange.request.headers,
-                body: e.exchange.request.body.as_bytes(),
-                ids: &e.ids[0],
-            }),
-            Role::Server => {
-                let r = e.exchange.response.as_ref()?;
-                let d = e.response.as_ref()?.as_ref().ok()?;
-                Some(Msg {
-                    index: e.index,
-                    side: Side::Response,
-                    decoded: d,
-                    m: &d.message,
-                    headers: &r.headers,
-                    body: r.body.as_bytes(),
-                    ids: &e.ids[1],
-                })
-            }
-        })
+        .filter_map(|&i| msg_at(view, role, i))
         .collect()
+}
+
+fn slot(role: Role) -> usize {
+    match role {
+        Role::Client => 0,
+        Role::Server => 1,
+    }
+}
+
+/// Every message of a transcript by sender, session and MsgID, and per session the
+/// Statuses and Results that answer by reference: built once per view, so a lookup
+/// costs a hash and a binary search, not a scan of the transcript.
+#[derive(Default)]
+pub struct Index {
+    /// Per role: the exchanges whose message of that role decoded, in order.
+    sent: [Vec<usize>; 2],
+    /// Per role: its messages by SessionID (trimmed).
+    sessions: [HashMap<String, SessionIndex>; 2],
+}
+
+/// One role's messages of one session.
+#[derive(Default)]
+pub(crate) struct SessionIndex {
+    /// The exchanges of its messages, in order.
+    pub msgs: Vec<usize>,
+    /// Per MsgID (trimmed): the exchanges of the messages carrying it, in order.
+    by_msg_id: HashMap<String, Vec<usize>>,
+    /// The exchanges of its messages whose SyncHdr carries a Meta, in order.
+    with_meta: Vec<usize>,
+    /// Per (MsgRef, CmdRef), trimmed: each message's first Status carrying them, as
+    /// (exchange, command position), in order.
+    statuses: HashMap<(String, String), Vec<Position>>,
+    /// Per (MsgRef, CmdRef), trimmed: every Results, as (exchange, command position), in
+    /// order.
+    results: HashMap<(Option<String>, String), Vec<Position>>,
+}
+
+/// A command's place: (exchange, position among its message's commands).
+type Position = (usize, usize);
+
+use std::collections::HashMap;
+
+pub(crate) fn index<'a>(view: &'a View) -> &'a Index {
+    view.index.get_or_init(|| {
+        let mut ix = Index::default();
+        for role in [Role::Client, Role::Server] {
+            for e in &view.exchanges {
+                let Some(m) = msg_of(e, role) else { continue };
+                ix.sent[slot(role)].push(e.index);
+                let s = ix.sessions[slot(role)]
+                    .entry(m.session().to_owned())
+                    .or_default();
+                s.msgs.push(e.index);
+                s.by_msg_id
+                    .entry(m.m.hdr.msg_id.trim().to_owned())
+                    .or_default()
+                    .push(e.index);
+                if m.m.hdr.meta.is_some() {
+                    s.with_meta.push(e.index);
+                }
+                let mut seen = std::collections::HashSet::new();
+                for (i, c) in m.m.body.commands.iter().enumerate() {
+                    match c {
+                        Command::Status(st) => {
+                            let key = (st.msg_ref.trim().to_owned(), st.cmd_ref.trim().to_owned());
+                            if seen.insert(key.clone()) {
+                                s.statuses.entry(key).or_default().push((e.index, i));
+                            }
+                        }
+                        Command::Results(r) => {
+                            let msg_ref = r.msg_ref.as_deref().map(|x| x.trim().to_owned());
+                            s.results
+                                .entry((msg_ref, r.cmd_ref.trim().to_owned()))
+                                .or_default()
+                                .push((e.index, i));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        ix
+    })
+}
+
+/// `role`'s messages of `session` (trimmed, as [`Msg::session`] gives it), if any.
+pub(crate) fn session_index<'a>(
+    view: &'a View,
+    role: Role,
+    session: &str,
+) -> Option<&'a SessionIndex> {
+    index(view).sessions[slot(role)].get(session)
+}
+
+/// The first Status of each of `role`'s messages in `session` from exchange `from` on
+/// that answers command `cmd_ref` of message `msg_ref`, the earliest: its message and
+/// its position there.
+pub(crate) fn first_status<'a>(
+    view: &'a View,
+    role: Role,
+    session: &str,
+    from: usize,
+    msg_ref: &str,
+    cmd_ref: &str,
+) -> Option<(Msg<'a>, usize)> {
+    first_statuses(view, role, session, from, msg_ref, cmd_ref).next()
+}
+
+/// As [`first_status`], every message's in order.
+pub(crate) fn first_statuses<'a>(
+    view: &'a View,
+    role: Role,
+    session: &str,
+    from: usize,
+    msg_ref: &str,
+    cmd_ref: &str,
+) -> impl Iterator<Item = (Msg<'a>, usize)> + 'a {
+    let list = session_index(view, role, session)
+        .and_then(|s| {
+            s.statuses
+                .get(&(msg_ref.trim().to_owned(), cmd_ref.trim().to_owned()))
+        })
+        .map_or(&[][..], Vec::as_slice);
+    let at = list.partition_point(|&(i, _)| i < from);
+    list[at..]
+        .iter()
+        .filter_map(move |&(i, c)| Some((msg_at(view, role, i)?, c)))
+}
+
+/// `role`'s Results in `session` from exchange `from` on for command `cmd_ref` of
+/// message `msg_ref` (`None`: those without MsgRef): their message and position there,
+/// in order.
+pub(crate) fn results_for<'a>(
+    view: &'a View,
+    role: Role,
+    session: &str,
+    from: usize,
+    msg_ref: Option<&str>,
+    cmd_ref: &str,
+) -> impl Iterator<Item = (Msg<'a>, usize)> + 'a {
+    let key = (
+        msg_ref.map(|r| r.trim().to_owned()),
+        cmd_ref.trim().to_owned(),
+    );
+    let list = session_index(view, role, session)
+        .and_then(|s| s.results.get(&key))
+        .map_or(&[][..], Vec::as_slice);
+    let at = list.partition_point(|&(i, _)| i < from);
+    list[at..]
+        .iter()
+        .filter_map(move |&(i, c)| Some((msg_at(view, role, i)?, c)))
+}
+
+/// `role`'s messages in `session` from exchange `from` on, in order.
+pub(crate) fn session_from<'a>(
+    view: &'a View,
+    role: Role,
+    session: &str,
+    from: usize,
+) -> impl Iterator<Item = Msg<'a>> + Clone + 'a {
+    let list = session_index(view, role, session).map_or(&[][..], |s| s.msgs.as_slice());
+    let at = list.partition_point(|&i| i < from);
+    list[at..]
+        .iter()
+        .filter_map(move |&i| msg_at(view, role, i))
 }
 
 pub(crate) fn other(role: Role) -> Role {
@@ -163,9 +338,7 @@ pub(crate) fn opens_session(m: &SyncML) -> bool {
 /// http/content-type-matches-body judges that body).
 pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<Msg<'a>> {
     match role {
-        Role::Server => sent(view, Role::Client)
-            .into_iter()
-            .find(|c| c.index == msg.index),
+        Role::Server => msg_at(view, Role::Client, msg.index),
         Role::Client => {
             if opens_session(msg.m) {
                 return None;
@@ -181,9 +354,9 @@ pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<
             if garbled {
                 return None;
             }
-            sent(view, Role::Server)
-                .into_iter()
-                .rfind(|s| s.index < msg.index && s.session() == msg.session())
+            let list = session_index(view, Role::Server, msg.session())?;
+            let at = list.msgs.partition_point(|&i| i < msg.index);
+            msg_at(view, Role::Server, *list.msgs[..at].last()?)
         }
     }
 }
@@ -214,25 +387,23 @@ fn flatten_one(c: &Command) -> Vec<&Command> {
     out
 }
 
-/// The messages of `role` in the session of `msg`, up to and including index `upto`.
+/// The messages of `role` in `session`, in order.
 pub(crate) fn session_msgs<'a>(view: &'a View, role: Role, session: &str) -> Vec<Msg<'a>> {
-    sent(view, role)
-        .into_iter()
-        .filter(|m| m.session() == session)
-        .collect()
+    session_from(view, role, session, 0).collect()
 }
 
 /// The peer's message of this session with this MsgID that `m` (of the other role) can
 /// refer to: the latest one sent before `m`. A request and its response share an
 /// index, the request first, so a server message may refer to the request it answers.
 pub(crate) fn by_msg_id<'a>(view: &'a View, peer: Role, m: &Msg, msg_id: &str) -> Option<Msg<'a>> {
-    session_msgs(view, peer, m.session())
-        .into_iter()
-        .filter(|p| match peer {
-            Role::Client => p.index <= m.index,
-            Role::Server => p.index < m.index,
-        })
-        .rfind(|p| p.m.hdr.msg_id.trim() == msg_id.trim())
+    let list = session_index(view, peer, m.session())?
+        .by_msg_id
+        .get(msg_id.trim())?;
+    let at = list.partition_point(|&i| match peer {
+        Role::Client => i <= m.index,
+        Role::Server => i < m.index,
+    });
+    msg_at(view, peer, *list[..at].last()?)
 }
 
 /// The command of message `p` whose CmdID is `id`, or why a reference to `id` cannot
@@ -348,15 +519,14 @@ pub(crate) fn announced(
     before: usize,
     pick: fn(&dmct_proto::Meta) -> Option<&String>,
 ) -> Option<usize> {
-    session_msgs(view, peer, session)
-        .into_iter()
-        .filter(|m| match peer {
-            // A request and its response share an index: the client's request comes
-            // first.
-            Role::Client => m.index <= before,
-            Role::Server => m.index < before,
-        })
-        .filter_map(|m| m.m.hdr.meta.as_ref().and_then(pick))
-        .filter_map(|v| v.trim().parse().ok())
-        .next_back()
+    let list = &session_index(view, peer, session)?.with_meta;
+    // A request and its response share an index: the client's request comes first.
+    let at = list.partition_point(|&i| match peer {
+        Role::Client => i <= before,
+        Role::Server => i < before,
+    });
+    list[..at].iter().rev().find_map(|&i| {
+        let m = msg_at(view, peer, i)?;
+        m.m.hdr.meta.as_ref().and_then(pick)?.trim().parse().ok()
+    })
 }

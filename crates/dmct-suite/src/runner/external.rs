@@ -280,39 +280,53 @@ impl ExternalServer {
                 Err(detail) => closing = Some(Closing::TriggerFailed { detail }),
             }
         }
+        // Waiting for the client, or hearing at once that the listener could not accept
+        // its connection (dmct out of descriptors): then dmct is deaf, the client not
+        // silent.
+        let wait = |seen: usize, d: Duration| async move {
+            tokio::select! {
+                more = rec.wait_beyond(seen, d) => Ok(more),
+                detail = listener.faulted() => Err(Closing::HarnessFault { detail }),
+            }
+        };
         let closing = match closing {
             Some(c) => c,
-            None if !rec.wait_beyond(0, opts.wait_first).await => Closing::IdleTimeout {
-                after_ms: opts.wait_first.as_millis() as u64,
-            },
-            None => loop {
-                let seen = rec.len();
-                if seen >= opts.max_exchanges {
-                    break Closing::ExchangeLimit {
-                        limit: opts.max_exchanges,
-                    };
-                }
-                let left = opts.session_timeout.saturating_sub(started.elapsed());
-                if left.is_zero() {
-                    break session_timeout(opts, "the client's next package");
-                }
-                if !rec.wait_beyond(seen, opts.idle.min(left)).await {
-                    // A request still arriving is not silence: wait for it (within the
-                    // session's time).
-                    if listener.in_flight() > 0 && opts.idle <= left {
-                        continue;
+            None => match wait(0, opts.wait_first).await {
+                Err(fault) => fault,
+                Ok(false) => Closing::IdleTimeout {
+                    after_ms: opts.wait_first.as_millis() as u64,
+                },
+                Ok(true) => loop {
+                    let seen = rec.len();
+                    if seen >= opts.max_exchanges {
+                        break Closing::ExchangeLimit {
+                            limit: opts.max_exchanges,
+                        };
                     }
-                    // Idle after the client's last package: the client stopped (rules
-                    // may fail it where it had to answer), told apart from the harness's
-                    // own session limit.
-                    break if opts.idle <= left {
-                        Closing::IdleTimeout {
-                            after_ms: opts.idle.as_millis() as u64,
+                    let left = opts.session_timeout.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        break session_timeout(opts, "the client's next package");
+                    }
+                    match wait(seen, opts.idle.min(left)).await {
+                        Err(fault) => break fault,
+                        Ok(true) => {}
+                        // A request still arriving is not silence: wait for it (within the
+                        // session's time).
+                        Ok(false) if listener.in_flight() > 0 && opts.idle <= left => continue,
+                        // Idle after the client's last package: the client stopped (rules
+                        // may fail it where it had to answer), told apart from the harness's
+                        // own session limit.
+                        Ok(false) => {
+                            break if opts.idle <= left {
+                                Closing::IdleTimeout {
+                                    after_ms: opts.idle.as_millis() as u64,
+                                }
+                            } else {
+                                session_timeout(opts, "the client's next package")
+                            };
                         }
-                    } else {
-                        session_timeout(opts, "the client's next package")
-                    };
-                }
+                    }
+                },
             },
         };
         let (ids, server) = self.responder.end();

@@ -80,12 +80,20 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
                         format!("the device was not woken: {detail}")
                     }
                     Closing::Skipped { reason } => format!("not run: {reason}"),
+                    Closing::HarnessFault { detail } => {
+                        format!("no exchange was recorded: {detail}")
+                    }
                     _ => "no exchange was recorded".into(),
                 }
             } else if let Closing::SessionTimeout { after_ms, awaiting } = &run.transcript.closing {
                 format!(
                     "the session's time limit ({after_ms} ms) ran out awaiting {awaiting}, before \
                      the situation this scenario sets up for this rule"
+                )
+            } else if let Closing::HarnessFault { detail } = &run.transcript.closing {
+                format!(
+                    "dmct itself failed ({detail}) before the situation this scenario sets up \
+                     for this rule"
                 )
             } else if let Some(f) = run.transcript.exchanges.iter().find_map(|e| e.failure.as_ref()) {
                 format!("the session broke off ({f}) before the situation this scenario sets up for this rule")
@@ -140,6 +148,45 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             );
         }
     }
+    // The server's side broke the session off under a client that did nothing wrong
+    // (seen through the proxy: the upstream closed the connection or answered 5xx): what
+    // the client did passes or fails as seen, but a judgement over the whole session
+    // could not be made, and the case does not pass.
+    let cut = match run.role {
+        Role::Client => server_cut(&run.transcript),
+        Role::Server => None,
+    };
+    if let Some((at, why)) = &cut {
+        for f in findings.iter_mut().filter(|f| {
+            matches!(f.verdict, Verdict::Pass | Verdict::Fail) && f.exchange.is_none_or(|i| i > *at)
+        }) {
+            f.verdict = Verdict::Inconclusive;
+            f.detail = format!(
+                "the server's side broke the session off at exchange {at} ({why}), so the \
+                 rest of the session this judgement needs was not seen; {}",
+                f.detail
+            );
+        }
+    }
+    // dmct itself failed (out of descriptors): the rest of the session was not seen, so
+    // nothing that needed it counts against the peer, and nothing passes.
+    let own_fault = match &run.transcript.closing {
+        Closing::HarnessFault { detail } => Some(detail),
+        _ => None,
+    };
+    if let Some(why) = own_fault {
+        let seen = run.transcript.exchanges.len();
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.verdict == Verdict::Fail && f.exchange.is_none_or(|i| i >= seen))
+        {
+            f.verdict = Verdict::Inconclusive;
+            f.detail = format!(
+                "dmct itself failed ({why}), so the rest of the session was not seen; {}",
+                f.detail
+            );
+        }
+    }
     let observed = !run.transcript.exchanges.is_empty()
         || (run.role == Role::Server && run.transcript.package0.is_some());
     CaseResult {
@@ -155,7 +202,9 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
             }
             _ if !observed || findings.is_empty() => CaseVerdict::Inconclusive,
             CaseVerdict::Pass if unmet.is_some() => CaseVerdict::Inconclusive,
-            CaseVerdict::Pass | CaseVerdict::NotApplicable if refused.is_some() => {
+            CaseVerdict::Pass | CaseVerdict::NotApplicable
+                if refused.is_some() || own_fault.is_some() || cut.is_some() =>
+            {
                 CaseVerdict::Inconclusive
             }
             v => v,
@@ -177,6 +226,25 @@ pub(super) fn harness_refusal(t: &Transcript) -> Option<(usize, String)> {
         .enumerate()
         .find_map(|(i, e)| match &e.failure {
             Some(ExchangeFailure::HarnessRefused { detail }) => Some((i, detail.clone())),
+            _ => None,
+        })
+}
+
+/// Where the server's side broke the session off under the client, with why: the first
+/// exchange left unanswered by something other than the client (not "client gone"), or
+/// answered with a 5xx the harness did not give at a limit of its own.
+pub(super) fn server_cut(t: &Transcript) -> Option<(usize, String)> {
+    t.exchanges
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match (&e.response, &e.failure) {
+            (None, Some(ExchangeFailure::ConnectionClosed { detail }))
+                if detail.starts_with("client gone") =>
+            {
+                None
+            }
+            (None, Some(f)) => Some((i, f.to_string())),
+            (Some(r), None) if r.status >= 500 => Some((i, format!("HTTP {}", r.status))),
             _ => None,
         })
 }

@@ -292,7 +292,18 @@ pub async fn drive_client(
             Some(ExchangeFailure::Timeout { after_ms, .. }) => Some(*after_ms),
             _ => None,
         };
+        // dmct could not make the exchange for want of its own resources: the session
+        // ends here by the harness's fault, never the server's nor the client's.
+        let own_fault = match &ex.failure {
+            Some(ExchangeFailure::HarnessRefused { detail }) if ex.response.is_none() => {
+                Some(detail.clone())
+            }
+            _ => None,
+        };
         record.push(ex);
+        if let Some(detail) = own_fault {
+            return (record.take(), Closing::HarnessFault { detail });
+        }
         if timed_out.is_some() && started.elapsed() >= opts.session_timeout {
             return (
                 record.take(),
@@ -387,7 +398,15 @@ async fn loopback_session(
     let (driven, closing, probes) = match woken(config, package0.as_deref()) {
         Some(config) => {
             let mut client = Client::new(config);
-            let (driven, closing) = drive_client(&mut client, opts, None).await;
+            // The listener failing to accept (dmct out of descriptors) ends the session
+            // at once: the client would otherwise wait out its exchange timeout.
+            let record = dmct_net::Recorder::default();
+            let (driven, closing) = tokio::select! {
+                done = drive_client(&mut client, opts, Some(&record)) => done,
+                detail = handle.recorder().faulted() => {
+                    (record.take(), Closing::HarnessFault { detail })
+                }
+            };
             let probes = sent_probes(&client, &driven);
             (driven, closing, probes)
         }

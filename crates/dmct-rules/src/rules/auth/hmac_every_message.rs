@@ -24,12 +24,14 @@ impl Rule for HmacEveryMessage {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let accepted = hmac_accepted(view);
+        // Per session, the first accepted HMAC request.
+        let mut accepted: std::collections::HashMap<&str, usize> = Default::default();
+        for (a, _) in hmac_accepted(view) {
+            accepted.entry(a.session()).or_insert(a.index);
+        }
         let mut out = Vec::new();
         for c in sent(view, role) {
-            let started = accepted
-                .iter()
-                .any(|(a, _)| a.index < c.index && a.session() == c.session());
+            let started = accepted.get(c.session()).is_some_and(|&i| i < c.index);
             if !started {
                 continue;
             }

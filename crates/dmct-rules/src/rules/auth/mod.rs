@@ -99,14 +99,13 @@ fn ends_session(m: &SyncML) -> bool {
 
 /// Requests that authenticated with HMAC and were accepted, with their answer.
 fn hmac_accepted<'a>(view: &'a crate::View) -> Vec<(Msg<'a>, Msg<'a>)> {
-    let servers = sent(view, Role::Server);
     sent(view, Role::Client)
         .into_iter()
         .filter(|c| c.headers.get(HMAC_HEADER).is_some())
         .filter_map(|c| {
-            let s = servers.iter().find(|s| s.index == c.index)?;
+            let s = super::msg_at(view, Role::Server, c.index)?;
             let code = s.m.synchdr_status()?.code()?;
-            (!matches!(code, 401 | 407)).then_some((c, *s))
+            (!matches!(code, 401 | 407)).then_some((c, s))
         })
         .collect()
 }

@@ -42,6 +42,16 @@ impl Rule for RefusesMissingCred {
         }
         let servers = sent(view, role);
         let clients = sent(view, other(role));
+        // Per session, the first server message accepting (212) a request of it: looked
+        // up per request instead of scanning every earlier exchange.
+        let mut first_212: std::collections::HashMap<&str, usize> = Default::default();
+        for s in &servers {
+            if s.m.synchdr_status().and_then(|x| x.code()) == Some(212)
+                && let Some(r) = crate::rules::msg_at(view, other(role), s.index)
+            {
+                first_212.entry(r.session()).or_insert(s.index);
+            }
+        }
         let mut out = Vec::new();
         for c in &clients {
             if used_scheme(c).is_some() || c.m.hdr.cred.is_some() {
@@ -50,14 +60,8 @@ impl Rule for RefusesMissingCred {
             // After 212 no further authentication is needed in the session (§9.1). The
             // session is the one of the request the 212 answers: a server answering
             // with another SessionID fails msg/sessionid-constant, not this rule.
-            let accepted = servers.iter().any(|s| {
-                s.index < c.index
-                    && clients
-                        .iter()
-                        .any(|r| r.index == s.index && r.session() == c.session())
-                    && s.m.synchdr_status().and_then(|x| x.code()) == Some(212)
-            });
-            let Some(s) = servers.iter().find(|s| s.index == c.index) else {
+            let accepted = first_212.get(c.session()).is_some_and(|&i| i < c.index);
+            let Some(s) = crate::rules::msg_at(view, role, c.index) else {
                 continue;
             };
             // The catalog's allowed behaviour: judged, and it conforms whatever the

@@ -26,20 +26,19 @@ impl Rule for ResendAfter200 {
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         let clients = sent(view, role);
-        for (k, c) in clients.iter().enumerate() {
+        for c in &clients {
             if c.m.hdr.cred.is_none() || used_scheme(c) == Some(Scheme::Hmac) {
                 continue;
             }
-            let Some(s) = sent(view, other(role))
-                .into_iter()
-                .find(|s| s.index == c.index)
-            else {
+            let Some(s) = crate::rules::msg_at(view, other(role), c.index) else {
                 continue;
             };
             if s.m.synchdr_status().and_then(|x| x.code()) != Some(200) {
                 continue;
             }
-            let Some(next) = clients[k + 1..].iter().find(|n| n.session() == c.session()) else {
+            let Some(next) =
+                crate::rules::session_from(view, role, c.session(), c.index + 1).next()
+            else {
                 continue;
             };
             if next.m.hdr.cred.is_some() {

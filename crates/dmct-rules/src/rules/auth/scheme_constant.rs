@@ -25,7 +25,6 @@ impl Rule for SchemeConstant {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let servers = sent(view, other(role));
         let mut accepted: std::collections::BTreeMap<String, Scheme> = Default::default();
         // Sessions whose credentials the server accepted with 212: no further
         // authentication is needed there (§9.1), so a message without credentials keeps
@@ -40,12 +39,10 @@ impl Rule for SchemeConstant {
             // authentication over; within one session a re-challenge changes nothing
             // (§9.1 below).
             let challenged_elsewhere = c.index > 0
-                && servers
-                    .iter()
-                    .any(|s| s.index == c.index - 1 && hdr_challenge(s.m).is_some())
-                && clients
-                    .iter()
-                    .any(|p| p.index == c.index - 1 && p.session() != c.session());
+                && crate::rules::msg_at(view, other(role), c.index - 1)
+                    .is_some_and(|s| hdr_challenge(s.m).is_some())
+                && crate::rules::msg_at(view, role, c.index - 1)
+                    .is_some_and(|p| p.session() != c.session());
             if challenged_elsewhere {
                 accepted.remove(c.session());
                 done.remove(c.session());
@@ -65,7 +62,7 @@ impl Rule for SchemeConstant {
                 ))),
                 _ => {}
             }
-            let Some(s) = servers.iter().find(|s| s.index == c.index) else {
+            let Some(s) = crate::rules::msg_at(view, other(role), c.index) else {
                 continue;
             };
             // Authentication has occurred when the server accepts credentials (200 or

@@ -26,26 +26,15 @@ impl Rule for ChunkAnswered213 {
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
-            let mine = session_msgs(view, role, p.session());
-            // The first Status answering each of p's commands, once per message, so
-            // many chunks do not scan every Status each.
             let pid = p.m.hdr.msg_id.trim();
-            let mut first: HashMap<&str, (&Msg, usize)> = HashMap::new();
-            for m in &mine {
-                for (i, x) in m.m.body.commands.iter().enumerate() {
-                    if let Command::Status(s) = x
-                        && s.msg_ref.trim() == pid
-                    {
-                        first.entry(s.cmd_ref.trim()).or_insert((m, i));
-                    }
-                }
-            }
             for c in &p.m.body.commands {
                 if !items(c).iter().any(|i| i.more_data) {
                     continue;
                 }
                 let id = c.cmd_id().unwrap_or("").trim();
-                let answer = first.get(id).map(|&(m, i)| {
+                // The first Status of the session answering it, from the view's index.
+                let first = crate::rules::first_status(view, role, p.session(), 0, pid, id);
+                let answer = first.map(|(m, i)| {
                     let code = m.m.body.commands[i].as_status().and_then(|s| s.code());
                     (m, i, code)
                 });

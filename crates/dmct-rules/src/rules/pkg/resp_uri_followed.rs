@@ -33,14 +33,12 @@ impl Rule for RespUriFollowed {
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
-        let clients = sent(view, role);
         for s in sent(view, other(role)) {
             let Some(uri) = s.m.hdr.resp_uri.as_deref() else {
                 continue;
             };
-            let Some(next) = clients
-                .iter()
-                .find(|c| c.index > s.index && c.session() == s.session())
+            let Some(next) =
+                crate::rules::session_from(view, role, s.session(), s.index + 1).next()
             else {
                 // The catalog's allowed "end the session instead of sending more": known
                 // when the client went on in another session, finished, or stayed idle

@@ -237,6 +237,10 @@ impl ReauthContinues {
                 "we gave up waiting: the harness's limit of {limit} exchanges per case was \
                  reached right after the challenge in exchange {at}"
             )),
+            Closing::HarnessFault { detail } => inconclusive(format!(
+                "dmct itself failed after the challenge in exchange {at} ({detail}), so what \
+                 the client did next was not seen (the harness's fault, not the client's)"
+            )),
             Closing::Stopped
             | Closing::TriggerFailed { .. }
             | Closing::Skipped { .. }

@@ -58,13 +58,13 @@ impl Rule for EveryCommand {
                 )));
                 continue;
             }
-            let mine: Vec<_> = session_msgs(view, role, p.session())
-                .into_iter()
-                .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
-                .collect();
+            // What the role sent after `p` in its session (a server's response shares
+            // `p`'s exchange).
+            let from = p.index + usize::from(role == Role::Client);
+            let mine = crate::rules::session_from(view, role, p.session(), from);
             // Only what the role went on to send can be judged, unless the client quit
             // where it had to answer.
-            if mine.is_empty() {
+            if mine.clone().next().is_none() {
                 if role == Role::Client {
                     out.extend(client_silence(view, &p));
                 }
@@ -79,18 +79,14 @@ impl Rule for EveryCommand {
             // also include Status and Results of all the management commands that the
             // aborting party executed" (§8.1.2), so the ones it did not run owe none.
             let aborted = mine
-                .iter()
+                .clone()
                 .find(|m| m.m.body.final_)
                 .is_some_and(|m| aborts(m.m));
             let answered_by = |c: &Command| {
-                let id = c.cmd_id().unwrap_or("").trim();
-                mine.iter().find_map(|m| {
-                    m.m.statuses()
-                        .find(|s| {
-                            s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
-                        })
-                        .map(|s| s.code())
-                })
+                let id = c.cmd_id().unwrap_or("");
+                let pid = p.m.hdr.msg_id.trim();
+                crate::rules::first_status(view, role, p.session(), from, pid, id)
+                    .map(|(m, i)| m.m.body.commands[i].as_status().and_then(|s| s.code()))
             };
             let mut failed = false;
             let mut check = |c: &Command| {
@@ -116,7 +112,7 @@ impl Rule for EveryCommand {
                         c.cmd_id().unwrap_or("")
                     ))),
                     None => {
-                        let last = mine.last().copied();
+                        let last = mine.clone().last();
                         if let Some(l) = last {
                             // Only the first failure is reported: its excerpt is all
                             // that is quoted.

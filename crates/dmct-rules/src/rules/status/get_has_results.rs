@@ -26,8 +26,10 @@ impl Rule for GetHasResults {
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
-            let mine = session_msgs(view, role, p.session());
-            let answers = Answers::new(&mine, &p);
+            let last = crate::rules::session_index(view, role, p.session())
+                .and_then(|s| s.msgs.last())
+                .and_then(|&i| crate::rules::msg_at(view, role, i));
+            let answers = Answers::new(view, role, &p);
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
                 if answers.get_status_code(g) != Some(200) {
@@ -39,7 +41,7 @@ impl Rule for GetHasResults {
                 }
                 // Lenient: a Results without MsgRef anywhere in the session counts, so
                 // a missing one is never claimed by mistake.
-                match (answers.results_for(g, |_| true), mine.last()) {
+                match (answers.results_for(g, |_| true), last) {
                     (Some(_), _) => out.push(p.pass("the Get was answered with Results")),
                     (None, Some(l)) => out.push(l.fail(
                         format!("Get {} was answered 200 but no Results came", g.cmd_id),

@@ -51,21 +51,19 @@ impl Rule for No200ForResults {
             }
         }
         for p in sent(view, other(role)) {
-            let mine: Vec<_> = session_msgs(view, role, p.session())
-                .into_iter()
-                .filter(|m| m.index > p.index || (role == Role::Server && m.index == p.index))
-                .collect();
-            if mine.is_empty() {
+            // What the role sent after `p` in its session (a server's response shares
+            // `p`'s exchange).
+            let from = p.index + usize::from(role == Role::Client);
+            let mine = crate::rules::session_from(view, role, p.session(), from);
+            if mine.clone().next().is_none() {
                 continue;
             }
             for c in &p.m.body.commands {
                 let Command::Results(r) = c else { continue };
                 let id = r.cmd_id.trim();
-                let acknowledged = mine.iter().any(|m| {
-                    m.m.statuses().any(|s| {
-                        s.msg_ref.trim() == p.m.hdr.msg_id.trim() && s.cmd_ref.trim() == id
-                    })
-                });
+                let pid = p.m.hdr.msg_id.trim();
+                let acknowledged =
+                    crate::rules::first_status(view, role, p.session(), from, pid, id).is_some();
                 if !acknowledged {
                     out.push(p.pass(format!(
                         "Results {id} got no Status (a 200 outcome is not acknowledged)"

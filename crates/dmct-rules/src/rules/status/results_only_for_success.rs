@@ -32,8 +32,7 @@ impl Rule for ResultsOnlyForSuccess {
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
         let mut out = Vec::new();
         for p in sent(view, other(role)) {
-            let mine = session_msgs(view, role, p.session());
-            let answers = Answers::new(&mine, &p);
+            let answers = Answers::new(view, role, &p);
             for c in flatten(p.m) {
                 let Command::Get(g) = c else { continue };
                 let Some(code) = answers.get_status_code(g) else {
