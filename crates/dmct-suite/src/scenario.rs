@@ -223,13 +223,13 @@ pub fn sanity(when: &str) -> Scenario {
         id = "sanity"
         title = "Sanity session: one Get, to tell a dead device from a failing one"
         roles = ["client"]
-        rules = ["session/no-status-only-package"]
         [[server.package]]
         cred = "valid"
         commands = [{ op = "get", target = "./DevInfo/Mod" }]
         "#,
     )
     .unwrap_or_else(|e| unreachable!("the built-in sanity scenario parses: {e}"));
+    s.rules = vec![dmct_rules::Rule::id(&dmct_rules::rules::session::NoStatusOnlyPackage).into()];
     s.id = format!("sanity/{when}");
     s
 }

@@ -1,7 +1,7 @@
 //! The statements dmct does not check: not observable on the wire, or retired (kept so
 //! old baselines and deviations still resolve). Each says why.
 
-use crate::{Binds, Decl, Level, RuleStatus};
+use crate::{Binds, Decl, Level, Rule, RuleStatus};
 
 /// In catalog order.
 pub static UNTESTED: &[Decl] = &[
@@ -25,7 +25,7 @@ pub static UNTESTED: &[Decl] = &[
                 LocName, that the HMAC header's username equals it ([SEC] §5.4.3), is judged by \
                 auth/hmac-header.",
         ),
-        replaced_by: Some("auth/hmac-header"),
+        replaced_by: Some(|| super::auth::HmacHeaderForm.id()),
     },
     Decl {
         id: "auth/failure-same-code",
@@ -44,9 +44,9 @@ pub static UNTESTED: &[Decl] = &[
             "The text asks for a Status for every command of the refused request ([PRO] §9.1: \"A \
                 Status command MUST be provided for every command received in the request\") and \
                 names no code for them, so a check that demands the SyncHdr's code fails what the \
-                text allows. The Status for every command is judged by status/every-command.",
+                text allows. The Status for every command is judged by the rule that replaces it.",
         ),
-        replaced_by: Some("status/every-command"),
+        replaced_by: Some(|| super::status::EveryCommand.id()),
     },
     Decl {
         id: "auth/server-credentials",
@@ -71,7 +71,7 @@ pub static UNTESTED: &[Decl] = &[
                 judged by auth/server-answers-scheme. Which layer authenticated each side (none, \
                 TLS, DM) is shown for every case in the report's authentication line.",
         ),
-        replaced_by: Some("auth/server-answers-scheme"),
+        replaced_by: Some(|| super::auth::ServerAnswersScheme.id()),
     },
     Decl {
         id: "auth/secret-strength",

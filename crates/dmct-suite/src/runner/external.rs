@@ -156,7 +156,9 @@ pub async fn drive_external_server(target: &TargetServer, opts: &Options) -> Cas
         id: "server/session".into(),
         title: "One DM session driven by dmct's reference client".into(),
         roles: vec![Role::Server],
-        rules: vec!["session/server-answers-every-package".into()],
+        rules: vec![
+            dmct_rules::Rule::id(&dmct_rules::rules::session::ServerAnswersEveryPackage).into(),
+        ],
         client: crate::scenario::ClientSetup {
             probes: target.probes.clone(),
             // A stale nonce is one the server gave and replaced: open without
