@@ -181,14 +181,7 @@ fn session(n: usize) -> Transcript {
 }
 
 pub fn check(root: &Path, keep: bool) -> Result<()> {
-    let status = Process::new("cargo")
-        .args(["build", "--release", "-p", "dmct"])
-        .current_dir(root)
-        .status()?;
-    if !status.success() {
-        bail!("cargo build --release -p dmct failed");
-    }
-    let dmct = root.join("target/release/dmct");
+    let dmct = crate::mem_bench::release_dmct(root)?;
     let dir = root.join("target/bench-check");
     std::fs::create_dir_all(&dir)?;
     println!(

@@ -119,11 +119,8 @@ fn peak_kib(program: &Path, args: &[&Path]) -> Result<(u64, bool)> {
     Ok((kib, out.status.code() != Some(124)))
 }
 
-pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
-    let size = megabytes
-        .parse::<usize>()
-        .context("the body size is a number of megabytes")?
-        * 1_000_000;
+/// The release `dmct` binary, built first: what the whole-process benches measure.
+pub(crate) fn release_dmct(root: &Path) -> Result<PathBuf> {
     let status = Process::new("cargo")
         .args(["build", "--release", "-p", "dmct"])
         .current_dir(root)
@@ -131,7 +128,15 @@ pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
     if !status.success() {
         bail!("cargo build --release -p dmct failed");
     }
-    let dmct = root.join("target/release/dmct");
+    Ok(root.join("target/release/dmct"))
+}
+
+pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
+    let size = megabytes
+        .parse::<usize>()
+        .context("the body size is a number of megabytes")?
+        * 1_000_000;
+    let dmct = release_dmct(root)?;
     let dir = root.join("target/bench-memory");
     std::fs::create_dir_all(&dir)?;
     println!(
