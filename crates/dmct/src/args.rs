@@ -431,6 +431,7 @@ pub(crate) enum Command {
             help_heading = "Transport",
             long,
             value_name = "ADDR",
+            visible_alias = "listen",
             conflicts_with = "target_server"
         )]
         serve: Option<SocketAddr>,
@@ -623,7 +624,12 @@ pub(crate) enum Command {
         #[command(flatten)]
         common: Common,
         /// Where devices connect
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        #[arg(
+            long,
+            value_name = "ADDR",
+            visible_alias = "serve",
+            default_value = "127.0.0.1:8081"
+        )]
         listen: SocketAddr,
         /// The real DM server (http:// or https://)
         #[arg(long, value_name = "URL")]
@@ -647,10 +653,10 @@ pub(crate) enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 10)]
         idle: u64,
         /// The device's secret, for challenge-pkg1 to verify its MD5 answer
-        #[arg(long)]
+        #[arg(long, visible_alias = "secret")]
         client_secret: Option<String>,
         /// The device's user name (with --client-secret)
-        #[arg(long, default_value = "dmct-client")]
+        #[arg(long, visible_alias = "user", default_value = "dmct-client")]
         client_user: String,
         #[command(flatten)]
         listen_tls: Listen,
@@ -687,7 +693,12 @@ pub(crate) enum PeerCommand {
     /// The reference DM server, serving any number of clients until Ctrl-C
     Server {
         /// Address to listen on
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        #[arg(
+            long,
+            value_name = "ADDR",
+            visible_alias = "serve",
+            default_value = "127.0.0.1:8080"
+        )]
         listen: SocketAddr,
         /// The URL clients reach the server at (base of RespURI), when it differs
         #[arg(long)]
@@ -755,4 +766,92 @@ pub(crate) enum ListWhat {
     Cases,
     Faults,
     Mutations,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{CommandFactory, Parser};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Every spelling of every long flag, by subcommand path ("run", "peer server").
+    fn flags() -> BTreeMap<String, Vec<BTreeSet<String>>> {
+        fn walk(
+            cmd: &clap::Command,
+            path: String,
+            out: &mut BTreeMap<String, Vec<BTreeSet<String>>>,
+        ) {
+            let names = cmd
+                .get_arguments()
+                .filter_map(|a| {
+                    let long = a.get_long()?;
+                    let mut set: BTreeSet<String> = [long.to_owned()].into();
+                    set.extend(
+                        a.get_all_aliases()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(String::from),
+                    );
+                    Some(set)
+                })
+                .collect();
+            out.insert(path.clone(), names);
+            for sub in cmd.get_subcommands() {
+                let p = format!("{path} {}", sub.get_name()).trim().to_owned();
+                walk(sub, p, out);
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(&Cli::command(), String::new(), &mut out);
+        out
+    }
+
+    /// One flag has one set of names wherever it appears: a subcommand that accepts a
+    /// spelling accepts every other spelling another subcommand gives the same flag
+    /// (`--serve`/`--listen`, `--client-user`/`--user`), so a lab's muscle memory works
+    /// in every command.
+    #[test]
+    fn a_flag_has_the_same_names_in_every_subcommand() {
+        let all = flags();
+        for (cmd, sets) in &all {
+            for set in sets {
+                for (other, other_sets) in &all {
+                    for o in other_sets.iter().filter(|o| !o.is_disjoint(set)) {
+                        assert_eq!(
+                            set, o,
+                            "dmct {cmd} and dmct {other} name one flag differently"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_old_names_still_parse() {
+        for argv in [
+            &["dmct", "run", "--listen", "127.0.0.1:0"][..],
+            &[
+                "dmct",
+                "proxy",
+                "--serve",
+                "127.0.0.1:0",
+                "--upstream",
+                "http://x/dm",
+            ],
+            &[
+                "dmct",
+                "proxy",
+                "--user",
+                "u",
+                "--secret",
+                "s",
+                "--upstream",
+                "http://x/dm",
+            ],
+            &["dmct", "peer", "server", "--serve", "127.0.0.1:0"],
+        ] {
+            assert!(Cli::try_parse_from(argv).is_ok(), "{argv:?}");
+        }
+    }
 }
