@@ -4,8 +4,14 @@
 use crate::*;
 
 pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<()> {
-    use std::io::IsTerminal as _;
     output::write_all(out, report, runs)?;
+    print_report(out, report);
+    Ok(())
+}
+
+/// The text report and the per-area table on standard output, once the files are written.
+pub(crate) fn print_report(out: &Path, report: &RunReport) {
+    use std::io::IsTerminal as _;
     print!("{}", dmct_report::render_text(report));
     print!(
         "{}",
@@ -15,7 +21,6 @@ pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) 
         "dmct: report written to {}",
         out.join("report.json").display()
     );
-    Ok(())
 }
 
 /// Write the outputs and map the verdicts (and an interruption) to the exit code.
