@@ -80,15 +80,15 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
                 s.name
             );
         }
-        if let (Some(x), Some(y)) = (&a.device, &b.device) {
-            if x != y {
-                bail!(
-                    "{} tested the device {x:?}, {} the device {y:?}: shards of different \
-                     devices make no one run (dmct matrix puts devices side by side)",
-                    first.name,
-                    s.name
-                );
-            }
+        if let (Some(x), Some(y)) = (&a.device, &b.device)
+            && x != y
+        {
+            bail!(
+                "{} tested the device {x:?}, {} the device {y:?}: shards of different \
+                 devices make no one run (dmct matrix puts devices side by side)",
+                first.name,
+                s.name
+            );
         }
     }
     let mut by_index: BTreeMap<usize, usize> = BTreeMap::new();
@@ -186,15 +186,15 @@ fn span_of<'a>(spans: impl Iterator<Item = &'a Span>) -> Option<Span> {
     for s in spans {
         any = true;
         let read = |t: &Option<String>| t.as_ref().and_then(|t| Some((unix_millis(t)?, t.clone())));
-        if let Some(t) = read(&s.started) {
-            if started.as_ref().is_none_or(|(m, _)| t.0 < *m) {
-                started = Some(t);
-            }
+        if let Some(t) = read(&s.started)
+            && started.as_ref().is_none_or(|(m, _)| t.0 < *m)
+        {
+            started = Some(t);
         }
-        if let Some(t) = read(&s.ended) {
-            if ended.as_ref().is_none_or(|(m, _)| t.0 > *m) {
-                ended = Some(t);
-            }
+        if let Some(t) = read(&s.ended)
+            && ended.as_ref().is_none_or(|(m, _)| t.0 > *m)
+        {
+            ended = Some(t);
         }
     }
     any.then(|| Span {

@@ -180,3 +180,34 @@ fn a_partition_that_is_no_shard_is_a_usage_error() {
         text(&o)
     );
 }
+
+/// A deviation whose result no case shows fails an unsharded run (it went stale), but
+/// not a shard, whose cases may simply not include the one it is about.
+#[test]
+fn a_shard_is_not_failed_by_a_deviation_met_elsewhere() {
+    let dir = tmp("partition-deviations");
+    let file = dir.join("deviations.toml");
+    std::fs::write(
+        &file,
+        "[[deviation]]\ncase = \"session/get-replace\"\nrule = \"msg/verdtd\"\n\
+         expect = \"fail\"\nreason = \"a lab's accepted failure\"\n",
+    )
+    .unwrap();
+    let go = |extra: &[&str], out: &str| {
+        let mut a = vec!["run", "--case", "session/get-replace", "--deviations"];
+        a.push(file.to_str().unwrap());
+        a.extend(extra);
+        let out = dir.join(out);
+        a.extend(["--out", out.to_str().unwrap()]);
+        dmct(&a)
+    };
+    let whole = go(&[], "whole");
+    assert_eq!(whole.status.code(), Some(1), "{}", text(&whole));
+    let shard = go(&["--partition", "1/2"], "shard");
+    assert_eq!(shard.status.code(), Some(0), "{}", text(&shard));
+    assert!(
+        text(&shard).contains("a shard sees only its own cases"),
+        "{}",
+        text(&shard)
+    );
+}
