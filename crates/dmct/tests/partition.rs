@@ -211,3 +211,43 @@ fn a_shard_is_not_failed_by_a_deviation_met_elsewhere() {
         text(&shard)
     );
 }
+
+/// A selection that leaves cases out (here the client ones) still shows each case of
+/// report.html its own transcript, as a merged report does: the page follows each
+/// case's `transcript` file, not the order the runs were recorded in.
+#[test]
+fn the_html_report_shows_each_case_its_own_transcript() {
+    let out = out_dir("partition-html");
+    let o = dmct(&[
+        "run",
+        "--level",
+        "should",
+        "--case",
+        "session/{get-replace,package0}",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&out);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let cases = r["cases"].as_array().unwrap();
+    assert!(cases.iter().all(|c| c["role"] == "server"), "{r:#}");
+    for (k, c) in cases.iter().enumerate() {
+        let t = std::fs::read_to_string(out.join(c["transcript"].as_str().unwrap())).unwrap();
+        let t: Value = serde_json::from_str(&t).unwrap();
+        // The server's URL, whose port is the case's own (one listener per case).
+        let body = t["exchanges"][0]["request"]["body"].to_string();
+        let url = body.split("<LocURI>").nth(1).unwrap();
+        let url = &url[..url.find('<').unwrap()];
+        let start = html.find(&format!("id=\"case-{k}\"")).unwrap();
+        let end = html[start..]
+            .find(&format!("id=\"case-{}\"", k + 1))
+            .map_or(html.len(), |e| start + e);
+        assert!(
+            html[start..end].contains(url),
+            "case {k} ({} {}) does not show {url}",
+            c["id"],
+            c["role"],
+        );
+    }
+}
