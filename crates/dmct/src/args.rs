@@ -510,8 +510,8 @@ pub(crate) enum Command {
         #[arg(help_heading = "Timeouts", long, default_value_t = 10)]
         idle: u64,
         /// Run only shard i of N (from 1) of the selected cases, for a CI matrix: the
-        /// k-th case of the run goes to shard k mod N + 1; `dmct merge` joins the
-        /// shards' reports into the whole run's
+        /// k-th case of the run (from 0) goes to shard k mod N + 1; `dmct merge` joins
+        /// the shards' reports into the whole run's
         #[arg(help_heading = "Selection", long, value_name = "i/N")]
         partition: Option<dmct_suite::partition::Shard>,
         #[command(flatten)]
