@@ -23,6 +23,10 @@ pub struct RunReport {
     /// When the run started and ended (wall clock), where measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<Span>,
+    /// Present for one shard of a run split with `--partition i/N`: which shard, and
+    /// where its cases stand in the whole run, so `dmct merge` rebuilds the whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
     pub summary: Summary,
     pub cases: Vec<CaseResult>,
     /// Present for `selftest`: did each faulty peer trip the rules it breaks?
@@ -40,6 +44,23 @@ pub struct RunReport {
     /// Capabilities the peer's profile said it lacks (their rules are not-applicable).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profile_lacks: Vec<String>,
+}
+
+/// One shard of a run: the k-th case (from 0) of the whole run's plan went to shard
+/// `k mod count + 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    /// This shard, from 1.
+    pub index: usize,
+    /// How many shards the run was split into.
+    pub count: usize,
+    /// Cases the whole run plans.
+    pub planned: usize,
+    /// A hash of the whole run's planned case names, in order: shards of different
+    /// selections or scenario sets differ here.
+    pub plan: String,
+    /// For each of `cases`, in order, its place (from 0) in the whole run's plan.
+    pub positions: Vec<usize>,
 }
 
 /// The rule catalog a report was judged with.

@@ -154,6 +154,7 @@ fn failing_run() -> (RunReport, Vec<Transcript>) {
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        partition: None,
         device: None,
         time: None,
     };

@@ -71,6 +71,7 @@ fn report(findings: Vec<Finding>) -> RunReport {
         catalog: CatalogId::default(),
         seeds: vec![],
         profile_lacks: vec![],
+        partition: None,
         device: None,
         time: None,
     }

@@ -248,6 +248,7 @@ fn report() -> RunReport {
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        partition: None,
         device: None,
         time: None,
     }

@@ -93,6 +93,7 @@ fn report(command: &str, cases: Vec<CaseResult>, duration_ms: u64) -> RunReport 
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        partition: None,
         device: None,
         time: None,
     }

@@ -90,6 +90,7 @@ fn report(t: &Transcript) -> RunReport {
         catalog: Default::default(),
         seeds: Vec::new(),
         profile_lacks: Vec::new(),
+        partition: None,
         device: None,
         time: None,
     }

@@ -10,6 +10,7 @@ pub mod gated;
 pub mod interrupted;
 pub mod one_session;
 pub mod output;
+pub mod partition;
 pub mod peers;
 pub mod probe;
 pub mod protovectors;
@@ -93,25 +94,36 @@ pub fn report_with(
         profile_lacks: profile.lacks.iter().cloned().collect(),
         device,
         time: None,
+        partition: None,
     }
+}
+
+/// The cases of [`run_builtin`], in its order: every scenario that tests clients, then
+/// every scenario that tests servers.
+pub fn builtin_plan(scenarios: &[Scenario]) -> Vec<(&Scenario, Role)> {
+    scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Client))
+        .map(|s| (s, Role::Client))
+        .chain(server_plan(scenarios))
+        .collect()
+}
+
+/// The cases of a run against a server ([`run_builtin_servers`],
+/// [`run_target_server`]), in its order.
+pub fn server_plan(scenarios: &[Scenario]) -> Vec<(&Scenario, Role)> {
+    scenarios
+        .iter()
+        .filter(|s| s.roles.contains(&Role::Server))
+        .map(|s| (s, Role::Server))
+        .collect()
 }
 
 /// The whole suite against the conformant built-in peers, both directions: every
 /// scenario that tests clients against the reference client, then every scenario that
 /// tests servers against the reference server.
 pub async fn run_builtin(scenarios: &[Scenario], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
-    let plan: Vec<(&Scenario, Role)> = scenarios
-        .iter()
-        .filter(|s| s.roles.contains(&Role::Client))
-        .map(|s| (s, Role::Client))
-        .chain(
-            scenarios
-                .iter()
-                .filter(|s| s.roles.contains(&Role::Server))
-                .map(|s| (s, Role::Server)),
-        )
-        .collect();
-    run_plan(&plan, opts).await
+    run_plan(&builtin_plan(scenarios), opts).await
 }
 
 /// Every scenario that tests clients, against the conformant built-in client.
@@ -132,15 +144,11 @@ pub async fn run_builtin_servers(
     scenarios: &[Scenario],
     opts: &Options,
 ) -> Result<Vec<CaseRun>, RunError> {
-    let plan: Vec<(&Scenario, Role)> = scenarios
-        .iter()
-        .filter(|s| s.roles.contains(&Role::Server))
-        .map(|s| (s, Role::Server))
-        .collect();
-    run_plan(&plan, opts).await
+    run_plan(&server_plan(scenarios), opts).await
 }
 
 async fn run_plan(plan: &[(&Scenario, Role)], opts: &Options) -> Result<Vec<CaseRun>, RunError> {
+    let plan = sharded(plan, opts);
     let mut runs = Vec::new();
     for (i, (s, role)) in plan.iter().enumerate() {
         let peer = match role {
@@ -159,15 +167,23 @@ async fn run_plan(plan: &[(&Scenario, Role)], opts: &Options) -> Result<Vec<Case
     Ok(runs)
 }
 
+/// The run's shard of `plan` (`Options::partition`), or all of it.
+fn sharded<'a>(plan: &[(&'a Scenario, Role)], opts: &Options) -> Vec<(&'a Scenario, Role)> {
+    match opts.partition {
+        Some(shard) => shard.of(plan.iter().copied()),
+        None => plan.to_vec(),
+    }
+}
+
 /// Every scenario that tests servers, against an external DM server.
 pub async fn run_target_server(
     scenarios: &[Scenario],
     target: &TargetServer,
     opts: &Options,
 ) -> Vec<CaseRun> {
-    let todo: Vec<&Scenario> = scenarios
-        .iter()
-        .filter(|s| s.roles.contains(&Role::Server))
+    let todo: Vec<&Scenario> = sharded(&server_plan(scenarios), opts)
+        .into_iter()
+        .map(|(s, _)| s)
         .collect();
     let mut runs = Vec::new();
     for (i, s) in todo.iter().enumerate() {

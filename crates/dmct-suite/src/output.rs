@@ -10,6 +10,7 @@
 //! identity, then a counter, is appended. The full identity stays inside the files.
 
 use crate::CaseRun;
+use dmct_proto::transcript::Transcript;
 use dmct_report::RunReport;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -89,7 +90,7 @@ fn sanitise(identity: &str) -> String {
 
 /// FNV-1a, 64 bits: stable across runs, platforms and Rust versions (std's hasher is
 /// not promised to be), and enough to tell a run's few cases apart.
-fn stable_hash(s: &str) -> u64 {
+pub(crate) fn stable_hash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -122,6 +123,20 @@ pub fn bounded_stem(identity: &str) -> String {
 /// names are case-insensitive; the same runs always give the same names.
 pub fn transcript_names(runs: &[CaseRun]) -> Vec<String> {
     let identities: Vec<String> = runs.iter().map(CaseRun::identity).collect();
+    names_of(&identities)
+}
+
+/// The transcript file stems of the cases of a report, in order: the names
+/// [`transcript_names`] gives the runs they were judged from.
+pub fn case_transcript_names(cases: &[dmct_report::CaseResult]) -> Vec<String> {
+    let identities: Vec<String> = cases
+        .iter()
+        .map(|c| crate::runner::identity(&c.id, &c.peer))
+        .collect();
+    names_of(&identities)
+}
+
+fn names_of(identities: &[String]) -> Vec<String> {
     let stems: Vec<String> = identities.iter().map(|i| bounded_stem(i)).collect();
     let mut count: std::collections::HashMap<String, usize> = Default::default();
     for s in &stems {
@@ -130,7 +145,7 @@ pub fn transcript_names(runs: &[CaseRun]) -> Vec<String> {
     let mut used = std::collections::HashSet::new();
     stems
         .into_iter()
-        .zip(&identities)
+        .zip(identities)
         .map(|(stem, identity)| {
             // Stems shared by different identities each take their identity's hash.
             let stem = if count[&stem.to_ascii_lowercase()] > 1 {
@@ -151,14 +166,29 @@ pub fn transcript_names(runs: &[CaseRun]) -> Vec<String> {
 }
 
 pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(), OutputError> {
+    // The same names as the report's `transcript` fields ([`crate::report_with`]).
+    let names = transcript_names(runs);
+    let transcripts: Vec<&Transcript> = runs.iter().map(|r| &r.transcript).collect();
+    write_files(dir, report, &names, &transcripts)
+}
+
+/// The transcripts, as `transcripts/NAME.json` for each of `names`, and every report
+/// file. The HTML report shows each case the transcript its `transcript` field names:
+/// a selection (`--rule`, `--level`) may have left out cases whose transcripts are
+/// still written, so the two lists need not line up.
+pub fn write_files(
+    dir: &Path,
+    report: &RunReport,
+    names: &[String],
+    transcripts: &[&Transcript],
+) -> Result<(), OutputError> {
     let tdir = dir.join("transcripts");
     std::fs::create_dir_all(&tdir).map_err(|source| OutputError {
         path: tdir.clone(),
         cause: source,
     })?;
-    // The same names as the report's `transcript` fields ([`crate::report_with`]).
-    for (r, name) in runs.iter().zip(transcript_names(runs)) {
-        let json = serde_json::to_string_pretty(&r.transcript).unwrap_or_default();
+    for (t, name) in transcripts.iter().zip(names) {
+        let json = serde_json::to_string_pretty(t).unwrap_or_default();
         write_atomic(&tdir.join(format!("{name}.json")), json.as_bytes())?;
     }
     write_atomic(
@@ -173,11 +203,25 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
         &dir.join("report.xml"),
         dmct_report::render_junit(report).as_bytes(),
     )?;
-    // Report cases come from the runs in order, so transcripts line up with cases.
-    let transcripts: Vec<_> = runs.iter().map(|r| &r.transcript).collect();
+    let by_name: std::collections::HashMap<String, &Transcript> = names
+        .iter()
+        .zip(transcripts)
+        .map(|(n, t)| (format!("transcripts/{n}.json"), *t))
+        .collect();
+    let none = Transcript::default();
+    let shown: Vec<&Transcript> = report
+        .cases
+        .iter()
+        .map(|c| {
+            c.transcript
+                .as_ref()
+                .and_then(|n| by_name.get(n).copied())
+                .unwrap_or(&none)
+        })
+        .collect();
     write_atomic(
         &dir.join("report.html"),
-        dmct_report::render_html(report, &transcripts).as_bytes(),
+        dmct_report::render_html(report, &shown).as_bytes(),
     )?;
     Ok(())
 }

@@ -150,35 +150,56 @@ impl Selection {
             .collect()
     }
 
+    /// Whether case `c` stays, with only the findings of the selected rules and levels,
+    /// judged again on what is left.
+    fn keeps(&self, c: &mut dmct_report::CaseResult) -> bool {
+        // A case of a role none of the selected rules binds has nothing to show.
+        if !self.rules.is_empty()
+            && !dmct_rules::statements()
+                .iter()
+                .any(|i| self.rule_selected(&i.id) && i.binds.binds(c.role))
+        {
+            return false;
+        }
+        // A case observed in full whose findings are all of other rules or levels has
+        // nothing selected and goes; one that observed nothing stays inconclusive.
+        let had = !c.findings.is_empty();
+        c.findings.retain(|f| {
+            self.rule_selected(&f.rule)
+                && (self.levels.is_empty() || self.levels.contains(&f.level))
+        });
+        if had && c.findings.is_empty() {
+            return false;
+        }
+        if !c.findings.is_empty() {
+            c.verdict = CaseVerdict::from_findings(&c.findings);
+        }
+        true
+    }
+
     /// Keep only the findings of the selected rules and levels, and judge the cases
     /// again on what is left.
     pub fn apply(&self, report: &mut RunReport) {
         if self.rules.is_empty() && self.levels.is_empty() {
             return;
         }
-        // A case of a role none of the selected rules binds has nothing to show.
-        report.cases.retain(|c| {
-            self.rules.is_empty()
-                || dmct_rules::statements()
-                    .iter()
-                    .any(|i| self.rule_selected(&i.id) && i.binds.binds(c.role))
-        });
-        // A case observed in full whose findings are all of other rules or levels has
-        // nothing selected and goes; one that observed nothing stays inconclusive.
-        report.cases.retain_mut(|c| {
-            let had = !c.findings.is_empty();
-            c.findings.retain(|f| {
-                self.rule_selected(&f.rule)
-                    && (self.levels.is_empty() || self.levels.contains(&f.level))
-            });
-            if had && c.findings.is_empty() {
-                return false;
+        // A shard's positions name its cases in order: they go with the cases that go.
+        let mut positions = report
+            .partition
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.positions).into_iter());
+        let mut kept_positions = Vec::new();
+        let cases = std::mem::take(&mut report.cases);
+        for mut c in cases {
+            let position = positions.as_mut().and_then(Iterator::next);
+            if self.keeps(&mut c) {
+                report.cases.push(c);
+                kept_positions.extend(position);
             }
-            if !c.findings.is_empty() {
-                c.verdict = CaseVerdict::from_findings(&c.findings);
-            }
-            true
-        });
+        }
+        if let Some(p) = report.partition.as_mut() {
+            p.positions = kept_positions;
+        }
         report.summary = Summary::of(&report.cases);
     }
 }
@@ -227,6 +248,58 @@ mod tests {
         let e = s(&[], &["zzz/*"]).unwrap_err();
         assert_eq!(e, SelectError::NoRule("zzz/*".into()));
         assert!(matches!(s(&["[a"], &[]), Err(SelectError::CasePattern(_))));
+    }
+
+    #[test]
+    fn a_shards_positions_go_with_the_cases_a_selection_keeps() {
+        use dmct_rules::{Finding, Verdict};
+        let finding = |rule: &str, level| Finding {
+            rule: rule.into(),
+            clause: String::new(),
+            unconfirmed: None,
+            level,
+            summary: String::new(),
+            allowed: Vec::new(),
+            role: Role::Client,
+            verdict: Verdict::Pass,
+            exchange: None,
+            message: None,
+            detail: String::new(),
+            excerpt: None,
+        };
+        let mut report = crate::report("run", &[], 0);
+        for (id, level) in [
+            ("a", Level::Should),
+            ("b", Level::Must),
+            ("c", Level::Should),
+        ] {
+            report.cases.push(dmct_report::CaseResult {
+                id: id.into(),
+                title: String::new(),
+                role: Role::Client,
+                peer: dmct_report::Peer {
+                    name: "builtin-client".into(),
+                    faults: Vec::new(),
+                    identity: Vec::new(),
+                },
+                verdict: CaseVerdict::Pass,
+                findings: vec![finding("msg/verdtd", level)],
+                exchanges: 1,
+                transcript: None,
+                authentication: Default::default(),
+                ended: None,
+                time: None,
+                exchange_times: Vec::new(),
+            });
+        }
+        let shard = crate::partition::Shard { index: 2, count: 2 };
+        crate::partition::record(&mut report, shard, &vec![String::new(); 6]);
+        Selection::new(&[], &[], vec![Level::Should])
+            .unwrap()
+            .apply(&mut report);
+        let ids: Vec<&str> = report.cases.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(report.partition.unwrap().positions, [1, 5]);
     }
 
     #[test]

@@ -510,6 +510,11 @@ pub(crate) enum Command {
         /// Seconds of silence after which a client's session is taken as over
         #[arg(help_heading = "Timeouts", long, default_value_t = 10)]
         idle: u64,
+        /// Run only shard i of N (from 1) of the selected cases, for a CI matrix: the
+        /// k-th case of the run (from 0) goes to shard k mod N + 1; `dmct merge` joins
+        /// the shards' reports into the whole run's
+        #[arg(help_heading = "Selection", long, value_name = "i/N")]
+        partition: Option<dmct_suite::partition::Shard>,
         #[command(flatten)]
         gate: Gate,
         #[command(flatten)]
@@ -536,6 +541,17 @@ pub(crate) enum Command {
         reports: Vec<String>,
         /// Where matrix.html and matrix.json go
         #[arg(long, default_value = "target/dmct-matrix")]
+        out: PathBuf,
+    },
+    /// Join the reports of a run's shards (`run --partition i/N`) into the report of the
+    /// whole run: its cases in the whole run's order, transcripts and every report file
+    #[command(after_help = crate::exit::HELP)]
+    Merge {
+        /// Each shard's report.json or output directory
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<String>,
+        /// Where the merged reports and transcripts go
+        #[arg(long, default_value = "target/dmct-merged")]
         out: PathBuf,
     },
     /// Write a commented lab configuration template for one device (every key `dmct run

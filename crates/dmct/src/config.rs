@@ -381,6 +381,14 @@ pub(crate) const KEYS: &[Key] = &[
     },
     Key {
         section: "selection",
+        name: "partition",
+        flag: "--partition",
+        kind: Text,
+        example: "\"1/3\"",
+        help: "run only shard i of N of the cases (a CI matrix; dmct merge joins them)",
+    },
+    Key {
+        section: "selection",
         name: "fail_on",
         flag: "--fail-on",
         kind: Text,

@@ -1,6 +1,7 @@
 //! The exit-code contract (labs and CI script against it), decided in one place:
 //! [`decide`] for every command that judges (`run`, `selftest`, `drive`, `check`,
-//! `proxy`), [`Exit::Usage`] for an error before or instead of a judgement.
+//! `proxy`, and `merge` on the shards' verdicts), [`Exit::Usage`] for an error before
+//! or instead of a judgement.
 
 use dmct_report::CaseVerdict;
 use std::process::ExitCode;

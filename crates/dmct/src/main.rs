@@ -26,6 +26,7 @@ mod fdlimit;
 mod inspect;
 mod interrupt;
 mod matrix;
+mod merge;
 mod modes;
 mod outputs;
 mod peer;
@@ -176,6 +177,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 capacity,
                 gate,
                 wire,
+                partition,
                 config: _,
             } => {
                 let mode = match (serve, target_server.as_deref()) {
@@ -206,11 +208,21 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.server_creds = accounts.srvcred();
                 opts.client_auth = accounts.client_auth();
                 opts.client_nonce = accounts.nonce.clone();
+                opts.partition = partition;
                 let scenarios = selection.scenarios(&scenarios(&common)?);
                 if scenarios.is_empty() {
                     eprintln!("dmct: nothing selected: no case matches the filters");
                     return Ok(Exit::Usage.into());
                 }
+                // The whole run's cases, in order, which a shard records (--serve refuses
+                // --partition).
+                let plan = match mode {
+                    modes::RunMode::Builtin => dmct_suite::builtin_plan(&scenarios),
+                    _ => dmct_suite::server_plan(&scenarios),
+                };
+                let plan = dmct_suite::partition::plan_names(
+                    plan.into_iter().map(|(s, role)| (s.id.as_str(), role)),
+                );
                 if serve.is_some() {
                     opts.server_tls = server_tls(&listen)?;
                 }
@@ -275,7 +287,17 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     }
                 };
                 if runs.is_empty() && interrupted.is_none() {
-                    eprintln!("dmct: nothing selected: no selected case tests this role");
+                    match partition {
+                        Some(shard) => eprintln!(
+                            "dmct: nothing selected: shard {shard} holds none of the {} \
+                             selected cases; split them into at most {} shards",
+                            plan.len(),
+                            plan.len()
+                        ),
+                        None => {
+                            eprintln!("dmct: nothing selected: no selected case tests this role")
+                        }
+                    }
                     return Ok(Exit::Usage.into());
                 }
                 let mut report = dmct_suite::report_with(
@@ -286,6 +308,9 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     opts.seed,
                 );
                 report.time = Some(dmct_net::span_since(started_at));
+                if let Some(shard) = partition {
+                    dmct_suite::partition::record(&mut report, shard, &plan);
+                }
                 if let Some((signal, running)) = interrupted {
                     dmct_suite::interrupted::mark(&mut report, running, signal);
                 }
@@ -322,6 +347,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 matrix::matrix(&reports, &out)?;
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Merge { reports, out } => merge::merge(&reports, &out),
             Command::Init { file } => {
                 config::init(&file)?;
                 println!(

@@ -11,14 +11,7 @@ fn input(arg: &str, out: &Path) -> Result<Input> {
         Some((l, p)) if !l.is_empty() && !Path::new(arg).exists() => (Some(l.to_owned()), p),
         _ => (None, arg),
     };
-    let mut file = PathBuf::from(path);
-    if file.is_dir() {
-        file = file.join("report.json");
-    }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let report: RunReport = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
-        .with_context(|| format!("{} is not a dmct report.json", file.display()))?;
+    let (file, report) = read_report(path)?;
     let html = file.with_file_name("report.html");
     let html = html.is_file().then(|| relative(out, &html));
     let label = label.unwrap_or_else(|| default_label(&report, &file));
@@ -28,6 +21,19 @@ fn input(arg: &str, out: &Path) -> Result<Input> {
         html,
         report,
     })
+}
+
+/// A report.json, or the run's output directory holding one: the file and the report.
+pub(crate) fn read_report(path: &str) -> Result<(PathBuf, RunReport)> {
+    let mut file = PathBuf::from(path);
+    if file.is_dir() {
+        file = file.join("report.json");
+    }
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let report: RunReport = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+        .with_context(|| format!("{} is not a dmct report.json", file.display()))?;
+    Ok((file, report))
 }
 
 /// The run's device (`--device-name`, else the DevId its DevInfo gave), else the DevId

@@ -78,6 +78,13 @@ pub fn check_run(m: &ArgMatches, mode: RunMode) -> Result<()> {
     if mode == RunMode::TargetServer {
         check_client_account(m)?;
     }
+    if mode == RunMode::Serve && given("partition") {
+        bail!(
+            "--partition has no effect with --serve: one device on the bench runs the \
+             suite between its sanity sessions; shard runs against the built-in peers or \
+             a --target-server URL"
+        );
+    }
     let package0 = ["pkg0_nonce", "pkg0_ui_mode", "pkg0_initiator"];
     if let Some(id) = package0.into_iter().find(|id| given(id)) {
         if given("client_initiated") {

@@ -87,6 +87,8 @@ pub struct Options {
     pub verproto_param: VerProtoParam,
     /// Told of every case as it starts and ends, so an interrupted run keeps them.
     pub collector: Option<Arc<crate::interrupted::Collector>>,
+    /// Run only this shard of the plan (`run --partition i/N`).
+    pub partition: Option<crate::partition::Shard>,
 }
 
 /// What a progress callback is told: cases done, cases planned, the case just ended.
@@ -148,6 +150,7 @@ impl Default for Options {
             client_encoding: None,
             verproto_param: VerProtoParam::default(),
             collector: None,
+            partition: None,
         }
     }
 }
@@ -181,13 +184,19 @@ impl CaseRun {
 
     /// Everything that tells this case apart: scenario, peer and faults, unsanitised.
     pub fn identity(&self) -> String {
-        let mut s = format!("{}--{}", self.scenario.id, self.peer.name);
-        for f in &self.peer.faults {
-            s.push('-');
-            s.push_str(f);
-        }
-        s
+        identity(&self.scenario.id, &self.peer)
     }
+}
+
+/// What tells a case of scenario `id` against `peer` apart, unsanitised (a run's or a
+/// report's case alike).
+pub fn identity(id: &str, peer: &Peer) -> String {
+    let mut s = format!("{id}--{}", peer.name);
+    for f in &peer.faults {
+        s.push('-');
+        s.push_str(f);
+    }
+    s
 }
 
 fn client_peer(faults: &BTreeSet<ClientFault>) -> Peer {
