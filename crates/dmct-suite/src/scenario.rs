@@ -223,6 +223,7 @@ pub fn sanity(when: &str) -> Scenario {
         id = "sanity"
         title = "Sanity session: one Get, to tell a dead device from a failing one"
         roles = ["client"]
+        rules = []
         [[server.package]]
         cred = "valid"
         commands = [{ op = "get", target = "./DevInfo/Mod" }]
@@ -325,6 +326,15 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_sanity_session_is_built_in_and_names_its_rule() {
+        let s = sanity("before");
+        assert_eq!(s.id, "sanity/before");
+        let rule = dmct_rules::Rule::id(&dmct_rules::rules::session::NoStatusOnlyPackage);
+        assert_eq!(s.rules, [rule]);
+    }
+
     use super::*;
 
     #[test]
