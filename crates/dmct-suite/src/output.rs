@@ -161,6 +161,18 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
         let json = serde_json::to_string_pretty(&r.transcript).unwrap_or_default();
         write_atomic(&tdir.join(format!("{name}.json")), json.as_bytes())?;
     }
+    // Report cases come from the runs in order, so transcripts line up with cases.
+    let transcripts: Vec<_> = runs.iter().map(|r| &r.transcript).collect();
+    write_reports(dir, report, &transcripts)
+}
+
+/// The four reports of `report`: JSON, text, JUnit XML and HTML; `transcripts[i]` is
+/// the transcript of `report.cases[i]`, for the HTML.
+pub fn write_reports(
+    dir: &Path,
+    report: &RunReport,
+    transcripts: &[&dmct_proto::transcript::Transcript],
+) -> Result<(), OutputError> {
     write_atomic(
         &dir.join("report.json"),
         dmct_report::render_json(report).as_bytes(),
@@ -173,11 +185,9 @@ pub fn write_all(dir: &Path, report: &RunReport, runs: &[CaseRun]) -> Result<(),
         &dir.join("report.xml"),
         dmct_report::render_junit(report).as_bytes(),
     )?;
-    // Report cases come from the runs in order, so transcripts line up with cases.
-    let transcripts: Vec<_> = runs.iter().map(|r| &r.transcript).collect();
     write_atomic(
         &dir.join("report.html"),
-        dmct_report::render_html(report, &transcripts).as_bytes(),
+        dmct_report::render_html(report, transcripts).as_bytes(),
     )?;
     Ok(())
 }

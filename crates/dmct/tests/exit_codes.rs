@@ -71,16 +71,20 @@ fn help_documents_every_exit_code() {
 
 #[test]
 fn check_passes_0_fails_1_and_refuses_2() {
+    let out = out_dir("exit-check");
+    let out = out.to_str().unwrap();
     let pass = vector_expecting("session__no-status-only-package", "pass");
-    let o = dmct(&["check", &pass]);
+    let o = dmct(&["check", "--out", out, &pass]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let fail = vector_expecting("session__no-status-only-package", "fail");
-    let o = dmct(&["check", &fail]);
+    let o = dmct(&["check", "--out", out, &fail]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     // A pass and a failure together: the failure decides.
-    let o = dmct(&["check", &pass, &fail]);
+    let o = dmct(&["check", "--out", out, &pass, &fail]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let o = dmct(&["check", "/nonexistent/transcript.json"]);
+    let report = std::fs::read_to_string(std::path::Path::new(out).join("report.json")).unwrap();
+    assert!(report.contains("\"command\": \"check\""), "{report}");
+    let o = dmct(&["check", "--out", out, "/nonexistent/transcript.json"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 

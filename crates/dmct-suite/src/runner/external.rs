@@ -498,7 +498,7 @@ impl Trigger {
 }
 
 /// The ./DevInfo values the client sent in its first decodable package.
-pub(super) fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
+pub fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
     let Some(msg) = exchanges
         .iter()
         .find_map(|e| dmct_proto::decode(e.request.body.as_bytes()).ok())
