@@ -82,6 +82,16 @@ fn check_passes_0_fails_1_and_refuses_2() {
     // A pass and a failure together: the failure decides.
     let o = dmct(&["check", "--out", out, &pass, &fail]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Inconclusive only: the server's answer to the first package was never recorded.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pass).unwrap()).unwrap();
+    let t = &mut v["transcript"];
+    t["exchanges"].as_array_mut().unwrap().truncate(1);
+    t["exchanges"][0]["response"] = serde_json::Value::Null;
+    let unanswered = out_dir("exit-check-unanswered").with_extension("json");
+    std::fs::write(&unanswered, t.to_string()).unwrap();
+    let o = dmct(&["check", "--out", out, unanswered.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let report = std::fs::read_to_string(std::path::Path::new(out).join("report.json")).unwrap();
     assert!(report.contains("\"command\": \"check\""), "{report}");
     let o = dmct(&["check", "--out", out, "/nonexistent/transcript.json"]);
