@@ -46,11 +46,23 @@ pub(crate) fn check(
                 f.display()
             );
         }
-        let mut bodies = t.exchanges.iter().flat_map(|e| {
-            std::iter::once(e.request.body.as_bytes())
-                .chain(e.response.as_ref().map(|r| r.body.as_bytes()))
+        let mut bodies = t.exchanges.iter().enumerate().flat_map(|(i, e)| {
+            std::iter::once((i == 0, e.request.body.as_bytes()))
+                .chain(e.response.as_ref().map(|r| (false, r.body.as_bytes())))
         });
-        if !t.exchanges.is_empty() && !bodies.any(|b| dmct_proto::decode(b).is_ok()) {
+        // The client's DevInfo for the report, read from the message decoded here when
+        // it is the first request (`identity_of` would decode it once more).
+        let mut identity = Vec::new();
+        let dm = bodies.any(|(first_request, b)| {
+            let Ok(msg) = dmct_proto::decode(b) else {
+                return false;
+            };
+            if first_request {
+                identity = dmct_suite::runner::identity_in(&msg);
+            }
+            true
+        });
+        if !t.exchanges.is_empty() && !dm {
             bail!(
                 "{} is not a DM session: none of its {} exchange(s) carries a SyncML DM \
                  message, in XML or WBXML",
@@ -59,7 +71,9 @@ pub(crate) fn check(
             );
         }
         println!("{}:", f.display());
-        let mut all = dmct_rules::check(&t);
+        // Judged once; each role's case below starts from the same findings.
+        let checked = dmct_rules::check(&t);
+        let mut all = checked.clone();
         let waived = profile.apply(&mut all);
         let findings: Vec<_> = all
             .into_iter()
@@ -132,7 +146,6 @@ pub(crate) fn check(
             },
             transcript: t,
         };
-        let identity = dmct_suite::runner::identity_of(&run.transcript.exchanges);
         for role in roles {
             run.role = role;
             run.scenario.roles = vec![role];
@@ -141,7 +154,7 @@ pub(crate) fn check(
                 dmct_rules::Role::Client => identity.clone(),
                 dmct_rules::Role::Server => Vec::new(),
             };
-            let mut case = dmct_suite::runner::judge_with(&run, profile);
+            let mut case = dmct_suite::runner::judge_checked(&run, profile, checked.clone());
             case.transcript = Some(path.display().to_string());
             cases.push(case);
             owner.push(held.len());
