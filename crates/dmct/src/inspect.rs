@@ -169,6 +169,8 @@ pub(crate) fn check(
         dmct_suite::peers::FIXED_SEED,
     );
     report.time = Some(dmct_net::span_since(started_at));
+    // No reference peer played and nothing was drawn: no seed says anything here.
+    report.seeds.clear();
     let transcripts: Vec<_> = owner.iter().map(|&i| &held[i]).collect();
     println!();
     // Made (and probed) only now: a file that cannot be read leaves no directory behind.
