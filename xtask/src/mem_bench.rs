@@ -166,7 +166,12 @@ pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
             let file = dir.join("transcript.json");
             let json = serde_json::to_vec(&transcript(body, encoding))?;
             std::fs::write(&file, json)?;
-            let (peak, _) = peak_kib(&dmct, &[Path::new("check"), &file])?;
+            // The whole command, reports included (written beside the transcript).
+            let reports = dir.join("reports");
+            let (peak, _) = peak_kib(
+                &dmct,
+                &[Path::new("check"), Path::new("--out"), &reports, &file],
+            )?;
             let _ = std::fs::remove_file(&file);
             let ratio = (peak * 1024) as f64 / len as f64;
             let (anchor_col, vs) = match anchor {

@@ -57,6 +57,32 @@ pub fn rule_summary(cases: &[CaseResult]) -> Vec<RuleSummary> {
     rules.into_values().collect()
 }
 
+impl RuleSummary {
+    /// Where this rule stands in a list people read: a mandatory rule that failed (the
+    /// device breaks a requirement), any other failure, inconclusive, passed, then
+    /// rules that only ever were not applicable.
+    fn standing(&self) -> u8 {
+        match () {
+            _ if self.fail > 0 && self.level.is_mandatory() => 0,
+            _ if self.fail > 0 => 1,
+            _ if self.inconclusive > 0 => 2,
+            _ if self.pass > 0 => 3,
+            _ => 4,
+        }
+    }
+}
+
+/// [`rule_summary`] in the order the text and HTML reports show it: what a lab acts on
+/// first (broken MUSTs, then other failures, then what could not be settled), each
+/// group by rule id so the order is the same from run to run. The JSON keeps
+/// [`rule_summary`]'s plain id order, which diffs well between runs.
+pub fn rule_summary_failing_first(cases: &[CaseResult]) -> Vec<RuleSummary> {
+    let mut rules = rule_summary(cases);
+    // Stable: within a standing the id order of `rule_summary` stays.
+    rules.sort_by_key(RuleSummary::standing);
+    rules
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +131,33 @@ mod tests {
         assert_eq!(got, [("a/rule", 0, 1, 0, 1), ("b/rule", 2, 0, 1, 0)]);
         assert_eq!(s[1].total(), 3);
         assert_eq!(s[0].clause, "[PRO] §9");
+    }
+
+    #[test]
+    fn people_read_broken_requirements_first() {
+        let mut c: CaseResult = serde_json::from_value(serde_json::json!({
+            "id": "c", "title": "", "role": "client", "peer": {"name": "p"},
+            "verdict": "fail", "findings": [], "exchanges": 1
+        }))
+        .unwrap();
+        let mut should = finding("b/should", Verdict::Fail);
+        should.level = Level::Should;
+        c.findings = vec![
+            finding("a/na", Verdict::NotApplicable),
+            finding("a/pass", Verdict::Pass),
+            finding("c/inco", Verdict::Inconclusive),
+            should,
+            finding("z/must", Verdict::Fail),
+            finding("d/must", Verdict::Fail),
+            finding("d/must", Verdict::Pass),
+        ];
+        let order: Vec<_> = rule_summary_failing_first(std::slice::from_ref(&c))
+            .into_iter()
+            .map(|r| r.rule)
+            .collect();
+        assert_eq!(
+            order,
+            ["d/must", "z/must", "b/should", "c/inco", "a/pass", "a/na"]
+        );
     }
 }

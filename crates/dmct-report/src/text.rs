@@ -109,6 +109,7 @@ pub fn render_text(r: &RunReport) -> String {
             }
         }
     }
+    rule_table(&mut s, &r.cases);
     let _ = writeln!(s);
     let sm = &r.summary;
     let _ = writeln!(
@@ -186,4 +187,33 @@ pub fn render_text(r: &RunReport) -> String {
         }
     }
     s
+}
+
+/// The per-rule summary as a compact table after the cases, failing rules first (see
+/// [`crate::rule_summary_failing_first`]); the requirement is spelled out under the
+/// rules that did not pass, where a lab holds it against the text.
+fn rule_table(s: &mut String, cases: &[CaseResult]) {
+    let rules = crate::rule_summary_failing_first(cases);
+    if rules.is_empty() {
+        return;
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{} rule{} judged, failing first:",
+        rules.len(),
+        if rules.len() == 1 { "" } else { "s" }
+    );
+    // Wider than the counts need, so that no header line reads as a finding's line.
+    let _ = writeln!(s, "   fail  inco  pass   n/a  rule [level, clause]");
+    for r in &rules {
+        let _ = writeln!(
+            s,
+            "  {:>5} {:>5} {:>5} {:>5}  {} [{}, {}]",
+            r.fail, r.inconclusive, r.pass, r.not_applicable, r.rule, r.level, r.clause
+        );
+        if (r.fail > 0 || r.inconclusive > 0) && !r.requirement.is_empty() {
+            let _ = writeln!(s, "{:28}requirement: {}", "", r.requirement);
+        }
+    }
 }

@@ -243,6 +243,22 @@ fn chromium_parses_and_draws_the_report() {
         "failing rule missing from the DOM"
     );
     assert!(dom.contains("class=\"finding fail\""));
+    // The per-rule summary: the failing rule's row first, with its counts.
+    assert!(
+        dom.contains("id=\"rules-table\""),
+        "no rule summary in the DOM"
+    );
+    let failing_row = format!("<tr class=\"fail\" data-rule=\"{FAILING_RULE}\">");
+    let at = dom.find(&failing_row).expect("the failing rule's row");
+    let passing = dom
+        .find("<tr class=\"pass\" data-rule=\"msg/verproto\">")
+        .expect("the passing rule's row");
+    assert!(at < passing, "failing rules come first");
+    assert!(
+        dom[at..].contains("<td data-count=\"fail\">1</td>"),
+        "{}",
+        &dom[at..]
+    );
     assert!(dom.contains("<mark class=\"violation\""));
     assert!(dom.contains("<svg class=\"seq\""));
     // The inline script ran (it adds the expand/collapse buttons).

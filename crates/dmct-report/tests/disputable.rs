@@ -137,7 +137,9 @@ fn text_junit_html_and_json_show_it_for_every_failure() {
                 );
             }
         }
-        // HTML: in the finding's row, beside its clause and level.
+        // HTML: in the finding's row, beside its clause and level (past the per-rule
+        // summary, which names the rule too).
+        let html = &html[html.find("<nav id=\"index\"").unwrap()..];
         let row_at = html
             .find(&format!("<code>{}</code>", f.rule))
             .unwrap_or_else(|| panic!("html: {}", f.rule));

@@ -76,6 +76,18 @@ pub fn report_with(
             c
         })
         .collect();
+    report_of(command, cases, duration_ms, profile, seed)
+}
+
+/// A report of cases judged already (`dmct check` judges recorded transcripts, with no
+/// run behind them).
+pub fn report_of(
+    command: &str,
+    cases: Vec<CaseResult>,
+    duration_ms: u64,
+    profile: &dmct_rules::Profile,
+    seed: u64,
+) -> RunReport {
     // The device under test as it named itself: the first DevId a case's peer told.
     let device = cases
         .iter()

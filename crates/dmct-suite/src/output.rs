@@ -191,18 +191,6 @@ pub fn write_files(
         let json = serde_json::to_string_pretty(t).unwrap_or_default();
         write_atomic(&tdir.join(format!("{name}.json")), json.as_bytes())?;
     }
-    write_atomic(
-        &dir.join("report.json"),
-        dmct_report::render_json(report).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join("report.txt"),
-        dmct_report::render_text(report).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join("report.xml"),
-        dmct_report::render_junit(report).as_bytes(),
-    )?;
     let by_name: std::collections::HashMap<String, &Transcript> = names
         .iter()
         .zip(transcripts)
@@ -219,9 +207,31 @@ pub fn write_files(
                 .unwrap_or(&none)
         })
         .collect();
+    write_reports(dir, report, &shown)
+}
+
+/// The four reports of `report`: JSON, text, JUnit XML and HTML; `transcripts[i]` is
+/// the transcript of `report.cases[i]`, for the HTML.
+pub fn write_reports(
+    dir: &Path,
+    report: &RunReport,
+    transcripts: &[&Transcript],
+) -> Result<(), OutputError> {
+    write_atomic(
+        &dir.join("report.json"),
+        dmct_report::render_json(report).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join("report.txt"),
+        dmct_report::render_text(report).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join("report.xml"),
+        dmct_report::render_junit(report).as_bytes(),
+    )?;
     write_atomic(
         &dir.join("report.html"),
-        dmct_report::render_html(report, &shown).as_bytes(),
+        dmct_report::render_html(report, transcripts).as_bytes(),
     )?;
     Ok(())
 }

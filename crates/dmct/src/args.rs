@@ -592,7 +592,8 @@ pub(crate) enum Command {
         #[arg(long)]
         redact: bool,
     },
-    /// Judge recorded transcripts (dmct's JSON transcript format) offline
+    /// Judge recorded transcripts (dmct's JSON transcript format) offline, and write the
+    /// same reports as run
     #[command(after_help = crate::exit::HELP)]
     Check {
         /// Transcript files
@@ -601,6 +602,11 @@ pub(crate) enum Command {
         /// Capability profile of the peer (see `run --profile`)
         #[arg(long, value_name = "FILE")]
         profile: Option<PathBuf>,
+        /// Directory for report.json, report.txt, report.xml and report.html (the
+        /// transcripts are not copied: the reports point at the files judged). Apart
+        /// from run's target/dmct, so checking a run's transcripts keeps its reports
+        #[arg(help_heading = "Reports", long, default_value = "target/dmct-check")]
+        out: PathBuf,
     },
     /// Print a captured DM message as it was sent: XML as is, WBXML as indented XML in
     /// wire order under a comment naming its header (told apart by their bytes); FILE may

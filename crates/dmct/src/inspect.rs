@@ -2,8 +2,20 @@
 
 use crate::*;
 
-pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<ExitCode> {
-    let mut worst = Vec::new();
+/// `dmct check`: judge each file, list its findings as it goes, then write the same
+/// reports as `run` to `out` (one case per file and role judged) and exit as `run` does.
+pub(crate) fn check(
+    files: &[PathBuf],
+    profile: &dmct_rules::Profile,
+    out: &Path,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let started_at = dmct_net::wall_clock();
+    let mut cases = Vec::new();
+    // The transcripts judged, one per file, held for the HTML report; `owner[i]` is the
+    // one of `cases[i]` (a file's roles share it: no copy of a large body).
+    let mut held = Vec::new();
+    let mut owner = Vec::new();
     for f in files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
@@ -43,11 +55,23 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
                 f.display()
             );
         }
-        let mut bodies = t.exchanges.iter().flat_map(|e| {
-            std::iter::once(e.request.body.as_bytes())
-                .chain(e.response.as_ref().map(|r| r.body.as_bytes()))
+        let mut bodies = t.exchanges.iter().enumerate().flat_map(|(i, e)| {
+            std::iter::once((i == 0, e.request.body.as_bytes()))
+                .chain(e.response.as_ref().map(|r| (false, r.body.as_bytes())))
         });
-        if !t.exchanges.is_empty() && !bodies.any(|b| dmct_proto::decode(b).is_ok()) {
+        // The client's DevInfo for the report, read from the message decoded here when
+        // it is the first request (`identity_of` would decode it once more).
+        let mut identity = Vec::new();
+        let dm = bodies.any(|(first_request, b)| {
+            let Ok(msg) = dmct_proto::decode(b) else {
+                return false;
+            };
+            if first_request {
+                identity = dmct_suite::runner::identity_in(&msg);
+            }
+            true
+        });
+        if !t.exchanges.is_empty() && !dm {
             bail!(
                 "{} is not a DM session: none of its {} exchange(s) carries a SyncML DM \
                  message, in XML or WBXML",
@@ -56,7 +80,9 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
             );
         }
         println!("{}:", f.display());
-        let mut all = dmct_rules::check(&t);
+        // Judged once; each role's case below starts from the same findings.
+        let checked = dmct_rules::check(&t);
+        let mut all = checked.clone();
         let waived = profile.apply(&mut all);
         let findings: Vec<_> = all
             .into_iter()
@@ -75,10 +101,10 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
                 println!("      {}", x.detail);
             }
         }
-        if let Some((rule, want)) = expected {
+        if let Some((rule, want)) = &expected {
             let got = findings
                 .iter()
-                .filter(|x| x.rule == rule)
+                .filter(|x| &x.rule == rule)
                 .map(|x| x.verdict.as_str())
                 .max_by_key(|v| match *v {
                     "fail" => 3,
@@ -96,9 +122,72 @@ pub(crate) fn check(files: &[PathBuf], profile: &dmct_rules::Profile) -> Result<
                 }
             );
         }
-        worst.push(CaseVerdict::from_findings(&findings));
+        // The report judges each role the file's findings are about as `run` judges a
+        // case: the same rules, profile and verdict (nothing observed is never a pass).
+        let mut roles: Vec<dmct_rules::Role> = findings.iter().map(|x| x.role).collect();
+        roles.sort();
+        roles.dedup();
+        if roles.is_empty() {
+            roles.push(dmct_rules::Role::Client);
+        }
+        let id = f.display().to_string();
+        let title = match &expected {
+            Some((rule, want)) => format!("recorded transcript: vector of {rule}, expected {want}"),
+            None => "recorded transcript".to_owned(),
+        };
+        // Where the report points for the transcript: the file judged, not a copy.
+        let path = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        let mut run = dmct_suite::CaseRun {
+            scenario: dmct_suite::Scenario {
+                id,
+                title,
+                roles: Vec::new(),
+                rules: Vec::new(),
+                client: Default::default(),
+                server: Default::default(),
+                expect: Default::default(),
+            },
+            role: roles[0],
+            peer: dmct_report::Peer {
+                name: "recorded".into(),
+                faults: Vec::new(),
+                identity: Vec::new(),
+            },
+            transcript: t,
+        };
+        for role in roles {
+            run.role = role;
+            run.scenario.roles = vec![role];
+            // A client's DevInfo names the device only when the client is under test.
+            run.peer.identity = match role {
+                dmct_rules::Role::Client => identity.clone(),
+                dmct_rules::Role::Server => Vec::new(),
+            };
+            let mut case = dmct_suite::runner::judge_checked(&run, profile, checked.clone());
+            case.transcript = Some(path.display().to_string());
+            cases.push(case);
+            owner.push(held.len());
+        }
+        held.push(run.transcript);
     }
-    Ok(decide(&Ending::of(worst)).into())
+    let mut report = dmct_suite::report_of(
+        "check",
+        cases,
+        elapsed_ms(started),
+        profile,
+        dmct_suite::peers::FIXED_SEED,
+    );
+    report.time = Some(dmct_net::span_since(started_at));
+    // No reference peer played and nothing was drawn: no seed says anything here.
+    report.seeds.clear();
+    let transcripts: Vec<_> = owner.iter().map(|&i| &held[i]).collect();
+    println!();
+    // Made (and probed) only now: a file that cannot be read leaves no directory behind.
+    output::check_dir(out)?;
+    output::write_reports(out, &report, &transcripts)?;
+    print_report(out, &report);
+    let verdicts = report.cases.iter().map(|c| c.verdict);
+    Ok(decide(&Ending::of(verdicts)).into())
 }
 
 /// `dmct decode` and `dmct encode`.

@@ -467,7 +467,11 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 }
                 finish(&common.out, &report, &runs)
             }
-            Command::Check { files, profile: p } => check(&files, &profile(p.as_deref())?),
+            Command::Check {
+                files,
+                profile: p,
+                out,
+            } => check(&files, &profile(p.as_deref())?, &out),
             Command::Decode { .. } | Command::Encode { .. } => codec(cli.command),
             Command::List {
                 what,

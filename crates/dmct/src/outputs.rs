@@ -9,7 +9,8 @@ pub(crate) fn write_and_print(out: &Path, report: &RunReport, runs: &[CaseRun]) 
     Ok(())
 }
 
-/// The text report and the per-area table on standard output, once the files are written.
+/// What every judging command prints once its reports are written: the text report,
+/// the summary table, and where the reports are.
 pub(crate) fn print_report(out: &Path, report: &RunReport) {
     use std::io::IsTerminal as _;
     print!("{}", dmct_report::render_text(report));
@@ -201,13 +202,18 @@ pub(crate) fn gated_finish(
     Ok(decide(&ending).into())
 }
 
-/// Per area (the case id before its first `/`): cases passed, failed, inconclusive;
-/// coloured on a terminal.
+/// Per area (the case id before its first `/`; for `check`, whose case ids are file
+/// names, the role under test): cases passed, failed, inconclusive; coloured on a
+/// terminal.
 pub(crate) fn summary_table(report: &RunReport, colour: bool) -> String {
     use std::fmt::Write as _;
     let mut areas: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
     for c in &report.cases {
-        let area = c.id.split('/').next().unwrap_or(&c.id);
+        let area = if report.command == "check" {
+            c.role.as_str()
+        } else {
+            c.id.split('/').next().unwrap_or(&c.id)
+        };
         let row = areas.entry(area).or_default();
         match c.verdict {
             CaseVerdict::Pass => row[0] += 1,

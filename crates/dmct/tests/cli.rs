@@ -119,18 +119,113 @@ fn check_judges_a_violating_vector_offline_with_exit_1() {
         serde_json::from_str(&std::fs::read_to_string(&violating).unwrap()).unwrap();
     let t = out_dir("check").with_extension("json");
     std::fs::write(&t, v["transcript"].to_string()).unwrap();
-    let o = dmct(&["check", t.to_str().unwrap()]);
+    let reports = out_dir("check-reports");
+    let o = dmct(&[
+        "check",
+        "--out",
+        reports.to_str().unwrap(),
+        t.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains("fail session/no-status-only-package"),
         "{stdout}"
     );
+    // The same reports as `run`, with the per-rule summary; the text report and the
+    // summary table on standard output.
+    for f in ["report.json", "report.txt", "report.xml", "report.html"] {
+        assert!(reports.join(f).is_file(), "{f} not written");
+    }
+    assert!(stdout.contains("\ndmct ") && stdout.contains("rules judged, failing first"));
+    assert!(
+        stdout.contains("area") && stdout.contains("client"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["command"], "check");
+    let cases = report["cases"].as_array().unwrap();
+    // One case per role the transcript's findings are about; the client broke the rule.
+    let verdicts: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap(),
+                c["role"].as_str().unwrap(),
+                &c["verdict"],
+            )
+        })
+        .collect();
+    let id = t.to_str().unwrap();
+    assert_eq!(
+        verdicts,
+        [
+            (id, "client", &"fail".into()),
+            (id, "server", &"pass".into())
+        ]
+    );
+    let rule = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "session/no-status-only-package")
+        .unwrap();
+    assert_eq!(
+        (&rule["fail"], &rule["pass"]),
+        (&1.into(), &0.into()),
+        "{rule}"
+    );
+    assert_eq!(rule["level"], "MUST NOT");
+    assert!(
+        std::fs::read_to_string(reports.join("report.txt"))
+            .unwrap()
+            .contains("session/no-status-only-package [MUST NOT")
+    );
+    let junit = std::fs::read_to_string(reports.join("report.xml")).unwrap();
+    assert!(junit.contains("<failure"), "{junit}");
+    // The report points at the file judged (no copy is written).
+    assert!(!reports.join("transcripts").exists());
+    let pointed = cases[0]["transcript"].as_str().unwrap();
+    assert_eq!(
+        std::fs::canonicalize(pointed).unwrap(),
+        std::fs::canonicalize(&t).unwrap()
+    );
+    // A conforming transcript of the same rule: exit 0, its reports written over the
+    // earlier ones.
+    let conforming = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("conforming")
+        })
+        .unwrap();
+    let o = dmct(&[
+        "check",
+        "--out",
+        reports.to_str().unwrap(),
+        conforming.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["summary"]["fail"], 0, "{report}");
 
     // The same transcript saved by an editor that writes a UTF-8 byte order mark.
     let bom = out_dir("check-bom").with_extension("json");
     std::fs::write(&bom, format!("\u{feff}{}", v["transcript"])).unwrap();
-    let o = dmct(&["check", bom.to_str().unwrap()]);
+    let o = dmct(&[
+        "check",
+        "--out",
+        reports.to_str().unwrap(),
+        bom.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("fail session/no-status-only-package"));
 
@@ -139,7 +234,12 @@ fn check_judges_a_violating_vector_offline_with_exit_1() {
     empty["exchanges"] = serde_json::json!([]);
     let file = out_dir("check-empty").with_extension("json");
     std::fs::write(&file, empty.to_string()).unwrap();
-    let o = dmct(&["check", file.to_str().unwrap()]);
+    let o = dmct(&[
+        "check",
+        "--out",
+        reports.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("holds no exchanges"), "{}", text(&o));
     let mut web = v["transcript"].clone();
@@ -149,7 +249,12 @@ fn check_judges_a_violating_vector_offline_with_exit_1() {
     }
     let file = out_dir("check-not-dm").with_extension("json");
     std::fs::write(&file, web.to_string()).unwrap();
-    let o = dmct(&["check", file.to_str().unwrap()]);
+    let o = dmct(&[
+        "check",
+        "--out",
+        reports.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("is not a DM session"), "{}", text(&o));
 }
@@ -228,6 +333,8 @@ fn a_closed_pipe_stops_output_quietly() {
     assert!(vectors.len() > 100);
     let mut child = Command::new(env!("CARGO_BIN_EXE_dmct"))
         .arg("check")
+        .arg("--out")
+        .arg(out_dir("check-sigpipe"))
         .args(&vectors)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -405,7 +512,9 @@ fn decode_errors_say_where_and_why() {
 fn check_on_a_hand_written_transcript() {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../testcases/handwritten/pkg1-faults.json");
-    let o = dmct(&["check", file.to_str().unwrap()]);
+    let reports = out_dir("check-handwritten");
+    let reports = reports.to_str().unwrap();
+    let o = dmct(&["check", "--out", reports, file.to_str().unwrap()]);
     let s = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{s}");
     for expected in [
@@ -446,11 +555,13 @@ fn check_on_a_hand_written_transcript() {
     std::fs::write(&transcript, v["transcript"].to_string()).unwrap();
     let profile = dir.join("no-hmac.toml");
     std::fs::write(&profile, "lacks = [\"hmac\"]\n").unwrap();
-    let o = dmct(&["check", transcript.to_str().unwrap()]);
+    let o = dmct(&["check", "--out", reports, transcript.to_str().unwrap()]);
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(s.contains("pass auth/hmac-status-200"), "{s}");
     let o = dmct(&[
         "check",
+        "--out",
+        reports,
         "--profile",
         profile.to_str().unwrap(),
         transcript.to_str().unwrap(),
@@ -462,6 +573,8 @@ fn check_on_a_hand_written_transcript() {
     std::fs::write(&profile, "lacks = [\"hmca\"]\n").unwrap();
     let o = dmct(&[
         "check",
+        "--out",
+        reports,
         "--profile",
         profile.to_str().unwrap(),
         transcript.to_str().unwrap(),
@@ -478,9 +591,24 @@ fn report_json_follows_its_documented_schema() {
     let out = out_dir("schema");
     let o = dmct(&["selftest", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_follows_schema(&report);
+    // `dmct check` writes the same report, of command check.
+    let checked = out_dir("schema-check");
+    let vector = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testcases/handwritten/pkg1-faults.json");
+    let o = dmct(&[
+        "check",
+        "--out",
+        checked.to_str().unwrap(),
+        vector.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    for dir in [out, checked] {
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
+                .unwrap();
+        assert!(!report["rules"].as_array().unwrap().is_empty());
+        assert_follows_schema(&report);
+    }
 }
 
 /// `dmct --version` names the rule catalog built in: its rule count and the MD5 that

@@ -71,16 +71,30 @@ fn help_documents_every_exit_code() {
 
 #[test]
 fn check_passes_0_fails_1_and_refuses_2() {
+    let out = out_dir("exit-check");
+    let out = out.to_str().unwrap();
     let pass = vector_expecting("session__no-status-only-package", "pass");
-    let o = dmct(&["check", &pass]);
+    let o = dmct(&["check", "--out", out, &pass]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let fail = vector_expecting("session__no-status-only-package", "fail");
-    let o = dmct(&["check", &fail]);
+    let o = dmct(&["check", "--out", out, &fail]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     // A pass and a failure together: the failure decides.
-    let o = dmct(&["check", &pass, &fail]);
+    let o = dmct(&["check", "--out", out, &pass, &fail]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let o = dmct(&["check", "/nonexistent/transcript.json"]);
+    // Inconclusive only: the server's answer to the first package was never recorded.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pass).unwrap()).unwrap();
+    let t = &mut v["transcript"];
+    t["exchanges"].as_array_mut().unwrap().truncate(1);
+    t["exchanges"][0]["response"] = serde_json::Value::Null;
+    let unanswered = out_dir("exit-check-unanswered").with_extension("json");
+    std::fs::write(&unanswered, t.to_string()).unwrap();
+    let o = dmct(&["check", "--out", out, unanswered.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let report = std::fs::read_to_string(std::path::Path::new(out).join("report.json")).unwrap();
+    assert!(report.contains("\"command\": \"check\""), "{report}");
+    let o = dmct(&["check", "--out", out, "/nonexistent/transcript.json"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 

@@ -252,7 +252,13 @@ fn export_writes_a_vector_check_replays_and_redact_hides_secrets() {
         vector.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = dmct(&["check", vector.to_str().unwrap()]);
+    let checked = dir.join("checked");
+    let o = dmct(&[
+        "check",
+        "--out",
+        checked.to_str().unwrap(),
+        vector.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o)

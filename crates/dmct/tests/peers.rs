@@ -44,7 +44,9 @@ fn peer_client_against_peer_server_over_https_in_every_scheme() {
             let o = dmct(&args);
             assert_eq!(o.status.code(), Some(0), "{auth} {wbxml}: {}", text(&o));
             // The transcript it wrote is one dmct check judges clean.
-            let c = dmct(&["check", transcript.to_str().unwrap()]);
+            let checked = out_dir(&format!("peers-check-{auth}-{wbxml}"));
+            let checked = checked.to_str().unwrap();
+            let c = dmct(&["check", "--out", checked, transcript.to_str().unwrap()]);
             assert_eq!(c.status.code(), Some(0), "{}", text(&c));
         }
     }

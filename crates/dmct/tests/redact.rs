@@ -361,7 +361,9 @@ fn run_target_server_export_and_check_leak_nothing() {
     let mut found = Vec::new();
     files_under(&out.join("transcripts"), &mut found);
     files.extend(found.iter().map(|p| p.to_str().unwrap().to_owned()));
-    let c = run(&[vec!["check".to_owned()], files].concat());
+    // Its reports go under the run's directory, so that they are searched too.
+    let checked = out.join("checked").to_str().unwrap().to_owned();
+    let c = run(&[vec!["check".to_owned(), "--out".to_owned(), checked], files].concat());
     assert!(matches!(c.status.code(), Some(0 | 1)), "{}", text(&c));
     clean_run("check", &out, &c);
 }

@@ -40,6 +40,7 @@ ul.missed{color:var(--fail)}
 tr.missed td{background:var(--fail-bg)}
 nav#index tr.fail td{background:var(--fail-bg)}
 nav#index tr.inconclusive td{background:var(--inco-bg)}
+#rules-table tr.fail td{color:var(--fail)}#rules-table tr.inconclusive td{color:var(--inco)}
 nav#index code.fail{color:var(--fail)}nav#index code.inconclusive{color:var(--inco)}
 details>summary{cursor:pointer;font-weight:600;margin:6px 0}
 details>summary h2{display:inline;font-size:17px}

@@ -81,6 +81,7 @@ pub fn render_html(report: &RunReport, transcripts: &[&Transcript]) -> String {
     out.push_str("</style>\n</head>\n<body>\n<main>\n");
 
     summary(&mut out, report);
+    rules(&mut out, report);
     index(&mut out, report);
     for (i, case) in report.cases.iter().enumerate() {
         case_section(&mut out, i, case, transcripts.get(i).copied());
@@ -370,6 +371,53 @@ fn selftest(out: &mut String, st: &Selftest) {
         );
     }
     out.push_str("</tbody></table>\n</details>\n</div>\n");
+}
+
+/// The per-rule summary, failing rules first (what a lab acts on), before the cases:
+/// each rule's level, clause, requirement and its findings counted by verdict.
+fn rules(out: &mut String, r: &RunReport) {
+    use maud::html;
+    let rules = crate::rule_summary_failing_first(&r.cases);
+    if rules.is_empty() {
+        return;
+    }
+    let worst = |x: &crate::RuleSummary| match () {
+        _ if x.fail > 0 => "fail",
+        _ if x.inconclusive > 0 => "inconclusive",
+        _ if x.pass > 0 => "pass",
+        _ => "not-applicable",
+    };
+    let section = html! {
+        section id="rules" {
+            h2 { "Rules" }
+            p class="note" {
+                (rules.len()) " rules judged, failing first; each counts its findings \
+                over all cases."
+            }
+            table id="rules-table" {
+                thead { tr {
+                    th { "Rule" } th { "Level" } th { "Clause" } th { "Requirement" }
+                    th { "Fail" } th { "Inconclusive" } th { "Pass" } th { "Not applicable" }
+                } }
+                tbody {
+                    @for x in &rules {
+                        tr class=(worst(x)) data-rule=(x.rule) {
+                            td { code { (x.rule) } }
+                            td { (x.level.as_str()) }
+                            td { (x.clause) }
+                            td { (x.requirement) }
+                            td data-count="fail" { (x.fail) }
+                            td data-count="inconclusive" { (x.inconclusive) }
+                            td data-count="pass" { (x.pass) }
+                            td data-count="not-applicable" { (x.not_applicable) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    out.push_str(&section.into_string());
+    out.push('\n');
 }
 
 fn index(out: &mut String, r: &RunReport) {

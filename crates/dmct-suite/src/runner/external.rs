@@ -514,13 +514,16 @@ impl Trigger {
 }
 
 /// The ./DevInfo values the client sent in its first decodable package.
-pub(super) fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
-    let Some(msg) = exchanges
+pub fn identity_of(exchanges: &[Exchange]) -> Vec<(String, String)> {
+    exchanges
         .iter()
         .find_map(|e| dmct_proto::decode(e.request.body.as_bytes()).ok())
-    else {
-        return Vec::new();
-    };
+        .map(|msg| identity_in(&msg))
+        .unwrap_or_default()
+}
+
+/// The ./DevInfo values a client's package carries (its Replace of DevInfo nodes).
+pub fn identity_in(msg: &dmct_proto::xml::Decoded) -> Vec<(String, String)> {
     msg.message
         .body
         .commands

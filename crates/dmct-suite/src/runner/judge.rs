@@ -13,10 +13,19 @@ pub fn judge(run: &CaseRun) -> CaseResult {
 /// [`judge`] for a peer whose capability profile lacks some optional features: rules
 /// about those are reported not-applicable, with the reason.
 pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
+    judge_checked(run, profile, dmct_rules::check(&run.transcript))
+}
+
+/// [`judge_with`] given what `dmct_rules::check` found in the run's transcript (both
+/// roles), for a caller that judges one transcript for each role: the rules run once.
+pub fn judge_checked(
+    run: &CaseRun,
+    profile: &dmct_rules::Profile,
+    mut all: Vec<dmct_rules::Finding>,
+) -> CaseResult {
     // The rules this case is there to exercise: the scenario's own list and the
     // catalog entries that name it.
     let named = crate::vectors::expected_passes(&run.scenario, run.role);
-    let mut all = dmct_rules::check(&run.transcript);
     let waived = profile.apply(&mut all);
     let findings: Vec<_> = all
         .into_iter()
