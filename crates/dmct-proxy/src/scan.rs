@@ -150,8 +150,19 @@ mod tests {
     #[test]
     fn reads_the_header_as_the_decoder_does() {
         let cases = [
-            r#"<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID> 1A </SessionID><MsgID>1</MsgID><Target><LocURI>http://s/dm</LocURI></Target><Source><LocURI>IMEI:1&amp;<![CDATA[2]]>&#51;</LocURI><LocName>u</LocName></Source></SyncHdr><SyncBody><Final/></SyncBody></SyncML>"#,
-            r#"<s:SyncML xmlns:s="SYNCML:SYNCML1.2"><s:SyncHdr><s:VerDTD>1.2</s:VerDTD><s:VerProto>DM/1.2</s:VerProto><s:SessionID>7</s:SessionID><s:MsgID>2</s:MsgID><s:Target><s:LocURI>x</s:LocURI></s:Target><s:Source><s:LocURI>dev</s:LocURI></s:Source></s:SyncHdr><s:SyncBody/></s:SyncML>"#,
+            concat!(
+                r#"<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr>"#,
+                "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID> 1A </SessionID>",
+                "<MsgID>1</MsgID><Target><LocURI>http://s/dm</LocURI></Target>",
+                "<Source><LocURI>IMEI:1&amp;<![CDATA[2]]>&#51;</LocURI><LocName>u</LocName>",
+                "</Source></SyncHdr><SyncBody><Final/></SyncBody></SyncML>",
+            ),
+            concat!(
+                r#"<s:SyncML xmlns:s="SYNCML:SYNCML1.2"><s:SyncHdr><s:VerDTD>1.2</s:VerDTD>"#,
+                "<s:VerProto>DM/1.2</s:VerProto><s:SessionID>7</s:SessionID><s:MsgID>2</s:MsgID>",
+                "<s:Target><s:LocURI>x</s:LocURI></s:Target>",
+                "<s:Source><s:LocURI>dev</s:LocURI></s:Source></s:SyncHdr><s:SyncBody/></s:SyncML>",
+            ),
         ];
         for c in cases {
             let h = head(c.as_bytes()).expect("scanned");
@@ -164,7 +175,10 @@ mod tests {
         assert_eq!(head(b"\x02\x00\x00\x6a"), None);
         assert_eq!(head(b"not xml"), None);
         assert_eq!(
-            head(b"<SyncML><SyncHdr><SessionID>1</SessionID><SessionID>2</SessionID><Source><LocURI>d</LocURI></Source></SyncHdr></SyncML>"),
+            head(
+                b"<SyncML><SyncHdr><SessionID>1</SessionID><SessionID>2</SessionID>\
+                  <Source><LocURI>d</LocURI></Source></SyncHdr></SyncML>"
+            ),
             None
         );
     }
