@@ -18,20 +18,23 @@ impl Shared {
                 ended: None,
             })
         };
-        // The whole message is decoded only when a mutation needs its model, the header
-        // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
-        // the session key.
+        // The whole message is decoded only when a mutation needs its model, the
+        // header read (XML only: WBXML would be decoded whole for it) fails, or it may
+        // open a session (MsgID 1); relaying alone needs the session key.
         let mutating = !self.mutations.is_empty();
-        let (key, msg_id, decoded) = match scan::head(request.body.as_bytes()).filter(|_| !mutating)
-        {
+        let body = request.body.as_bytes();
+        let hdr = (!mutating && !matches!(body.first(), Some(0x01..=0x03)))
+            .then(|| dmct_proto::decode_hdr(body).ok())
+            .flatten();
+        let (key, msg_id, decoded) = match hdr {
             Some(h) => {
-                let msg_id = h.msg_id.parse::<u64>().ok();
+                let msg_id = h.msg_id_number();
                 let decoded = (msg_id == Some(1))
-                    .then(|| dmct_proto::decode(request.body.as_bytes()).ok())
+                    .then(|| dmct_proto::decode(body).ok())
                     .flatten();
                 let key = SessionKey::Dm {
-                    session_id: h.session_id,
-                    client: h.client,
+                    session_id: h.session_id.trim().to_owned(),
+                    client: h.source.loc_uri.trim().to_owned(),
                 };
                 (key, msg_id, decoded)
             }
