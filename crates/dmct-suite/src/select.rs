@@ -216,7 +216,8 @@ mod tests {
         let e = s(&[], &["msg/verdttd"]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "--rule: unknown rule \"msg/verdttd\" (did you mean \"msg/verdtd\"?) (see `dmct list rules`)"
+            "--rule: unknown rule \"msg/verdttd\" (did you mean \"msg/verdtd\"?) \
+             (see `dmct list rules`)"
         );
         let e = s(&[], &["zzz/*"]).unwrap_err();
         assert_eq!(e, SelectError::NoRule("zzz/*".into()));
