@@ -28,7 +28,8 @@ pub enum TlsError {
     #[error("no certificate (-----BEGIN CERTIFICATE-----) found in {what}")]
     NoCertificate { what: String },
     #[error(
-        "no private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY) found in {what}"
+        "no private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY) \
+         found in {what}"
     )]
     NoKey { what: String },
     #[error("{context}: {source}")]

@@ -380,7 +380,8 @@ mod tests {
 
     #[test]
     fn md5_without_the_inner_base64_does_not_verify() {
-        // { printf 'Bruce2:OhBehave' | openssl md5 -binary; printf ':Nonce'; } | openssl md5 -binary | base64
+        // { printf 'Bruce2:OhBehave' | openssl md5 -binary; printf ':Nonce'; } \
+        //     | openssl md5 -binary | base64
         let n = Nonce(b"Nonce".to_vec());
         assert_eq!(
             verify(Scheme::Md5, "rsHCZ5DWrfjZfxvC+nPnFg==", &bruce(), Some(&n)),
@@ -388,7 +389,8 @@ mod tests {
                 scheme: Scheme::Md5
             })
         );
-        // The SyncML 1.0-style digest: printf 'Bruce2:OhBehave:Nonce' | openssl md5 -binary | base64
+        // The SyncML 1.0-style digest:
+        // printf 'Bruce2:OhBehave:Nonce' | openssl md5 -binary | base64
         assert!(verify(Scheme::Md5, "UmkqAAZhiQvXXhfaf/u+OQ==", &bruce(), Some(&n)).is_err());
     }
 

@@ -315,7 +315,8 @@ mod tests {
         // printf '\x02\xd0\x00\x00\x00\x12\x34\x12com.mgmtsrv.manage' > trig
         // a=$(printf 'com.mgmtsrv.manage:secret' | openssl md5 -binary | base64)
         // t=$(openssl md5 -binary trig | base64)
-        // { printf '%s:' "$a"; printf '\x00\x00\x00\x00'; printf ':%s' "$t"; } | openssl md5 -binary | xxd -p
+        // { printf '%s:' "$a"; printf '\x00\x00\x00\x00'; printf ':%s' "$t"; } \
+        //     | openssl md5 -binary | xxd -p
         let pkg = encode(&spec_example(), "secret", Package0Nonce::Resync.bytes()).unwrap();
         let hex: String = pkg[..16].iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, "4e94c58c36a8c50aabcdbe0c296b2ba7");

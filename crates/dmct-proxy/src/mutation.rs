@@ -148,7 +148,8 @@ impl std::str::FromStr for Mutation {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown mutation {0:?}; known: strip-pkg2-cred, challenge-pkg1, renew-nonce, delay-response, drop-response, corrupt-wbxml"
+    "unknown mutation {0:?}; known: strip-pkg2-cred, challenge-pkg1, renew-nonce, \
+     delay-response, drop-response, corrupt-wbxml"
 )]
 pub struct UnknownMutation(pub String);
 

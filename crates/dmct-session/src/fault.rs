@@ -140,7 +140,9 @@ impl Edit {
             Edit::MissingStatus => {
                 let last = cmds
                     .iter()
-                    .rposition(|c| matches!(c, Command::Status(s) if !s.is_for_synchdr() && s.cmd != "Results"));
+                    .rposition(|c| {
+                        matches!(c, Command::Status(s) if !s.is_for_synchdr() && s.cmd != "Results")
+                    });
                 match last {
                     Some(i) => {
                         cmds.remove(i);
@@ -182,7 +184,14 @@ fn renumber(m: &mut SyncML) {
 }
 
 macro_rules! faults {
-    ($(#[$doc:meta])* $enum:ident { $($(#[$vdoc:meta])* $variant:ident = $name:literal, breaks [$($rule:path),* $(,)?], $desc:literal;)* }) => {
+    (
+        $(#[$doc:meta])* $enum:ident {
+            $(
+                $(#[$vdoc:meta])* $variant:ident = $name:literal,
+                breaks [$($rule:path),* $(,)?], $desc:literal;
+            )*
+        }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $enum {
@@ -269,7 +278,8 @@ faults!(
             "puts the Status for the server's SyncHdr last";
         WrongMsgRef = "wrong-msgref", breaks [rules::status::SynchdrMsgRef],
             "gives the SyncHdr Status a MsgRef of a message that does not exist";
-        WrongCmdRef = "wrong-cmdref", breaks [rules::status::CmdRefValid, rules::status::EveryCommand],
+        WrongCmdRef = "wrong-cmdref",
+            breaks [rules::status::CmdRefValid, rules::status::EveryCommand],
             "answers a command with a Status whose CmdRef names no command";
         WrongStatusCmd = "wrong-status-cmd", breaks [rules::status::CmdName],
             "names the wrong command in a Status's Cmd";
@@ -279,7 +289,8 @@ faults!(
             "answers a Status with a Status";
         StatusCodeText = "status-code-text", breaks [rules::status::CodeValid],
             "writes a Status code as the text OK";
-        ResultsForReplace = "results-for-replace", breaks [rules::status::ResultsForGet, rules::status::GetHasResults],
+        ResultsForReplace = "results-for-replace",
+            breaks [rules::status::ResultsForGet, rules::status::GetHasResults],
             "points the Results of a Get at a Replace";
         ResultsWithoutSource = "results-without-source", breaks [rules::status::ResultsSource],
             "sends Results Items without a Source LocURI";
@@ -318,7 +329,12 @@ faults!(
                 rules::auth::RepeatWithCred
             ],
             "stops sending the x-syncml-hmac header in the middle of the session";
-        SwitchesToBasic = "switches-to-basic", breaks [rules::auth::SchemeConstant, rules::auth::HmacEveryMessage, rules::auth::ClientAnswersScheme],
+        SwitchesToBasic = "switches-to-basic",
+            breaks [
+                rules::auth::SchemeConstant,
+                rules::auth::HmacEveryMessage,
+                rules::auth::ClientAnswersScheme
+            ],
             "switches from HMAC to Basic in the middle of the session";
         HttpPut = "http-put", breaks [rules::http::Post], "sends a message with PUT";
         ContentTypeTextXml = "content-type-text-xml", breaks [rules::http::ContentType],
@@ -357,7 +373,8 @@ faults!(
             "puts the Status for the client's SyncHdr last";
         WrongMsgRef = "wrong-msgref", breaks [rules::status::SynchdrMsgRef],
             "gives the SyncHdr Status a MsgRef of a message that does not exist";
-        WrongCmdRef = "wrong-cmdref", breaks [rules::status::CmdRefValid, rules::status::EveryCommand],
+        WrongCmdRef = "wrong-cmdref",
+            breaks [rules::status::CmdRefValid, rules::status::EveryCommand],
             "answers a command with a Status whose CmdRef names no command";
         WrongStatusCmd = "wrong-status-cmd", breaks [rules::status::CmdName],
             "names the wrong command in a Status's Cmd";

@@ -256,12 +256,14 @@ mod tests {
         );
         assert!(
             DeviationsFile::parse(
-                "[[deviation]]\nrule = \"msg/verdtd\"\nexpect = \"fail\"\nreason = \"x\"\nexpires = \"soon\""
+                "[[deviation]]\nrule = \"msg/verdtd\"\nexpect = \"fail\"\nreason = \"x\"\n\
+                 expires = \"soon\""
             )
             .is_err()
         );
         let f = DeviationsFile::parse(
-            "[[deviation]]\nrule = \"msg/verdtd\"\ncase = \"s/*\"\nexpect = \"fail\"\nreason = \"x\"\nexpires = \"2027-01-31\"",
+            "[[deviation]]\nrule = \"msg/verdtd\"\ncase = \"s/*\"\nexpect = \"fail\"\n\
+             reason = \"x\"\nexpires = \"2027-01-31\"",
         )
         .unwrap();
         assert_eq!(f.deviations.len(), 1);

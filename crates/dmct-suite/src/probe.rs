@@ -335,7 +335,13 @@ mod tests {
 
     #[test]
     fn a_dm_answer_passes_by_its_type_or_its_bytes() {
-        let pkg = br#"<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s</LocURI></Source></SyncHdr><SyncBody><Final/></SyncBody></SyncML>"#;
+        let pkg = concat!(
+            r#"<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD>"#,
+            "<VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>",
+            "<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s</LocURI></Source>",
+            "</SyncHdr><SyncBody><Final/></SyncBody></SyncML>",
+        )
+        .as_bytes();
         // The bytes decide, whatever the label.
         assert!(classify(URL, &answered(200, &[("Content-Type", "text/plain")], pkg)).is_ok());
         // The DM type, even with a body the suite will fail.

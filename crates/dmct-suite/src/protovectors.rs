@@ -153,7 +153,8 @@ pub fn auth_vectors() -> Vec<AuthVector> {
         expected: auth::hmac_mac(&creds("Bruce2", "OhBehave"), b"Nonce", body.as_bytes()),
         shell: format!(
             "{}; b=$(printf '{}' | openssl md5 -binary | base64); \
-             {{ printf '%s:' \"$inner\"; printf '{}'; printf ':%s' \"$b\"; }} | openssl md5 -binary | base64",
+             {{ printf '%s:' \"$inner\"; printf '{}'; printf ':%s' \"$b\"; }} \
+             | openssl md5 -binary | base64",
             inner_cmd("Bruce2", "OhBehave"),
             printf_escaped(body.as_bytes()),
             printf_escaped(b"Nonce")
@@ -211,42 +212,54 @@ pub fn package0_vectors() -> Vec<(Package0Vector, Vec<u8>)> {
     ];
     cases
         .into_iter()
-        .map(|Case { name, session_id, ui_mode, initiator, server_id, password, nonce, vendor }| {
-            let n = Notification {
-                ui_mode,
-                initiator,
-                vendor: vendor.to_vec(),
-                ..Notification::new(server_id, session_id)
-            };
-            let bytes = package0::encode(&n, password, nonce).unwrap_or_default();
-            let trigger = n.trigger();
-            let shell = format!(
-                "printf '{}' > trigger.bin; a=$(printf '{}' | openssl md5 -binary | base64); \
+        .map(
+            |Case {
+                 name,
+                 session_id,
+                 ui_mode,
+                 initiator,
+                 server_id,
+                 password,
+                 nonce,
+                 vendor,
+             }| {
+                let n = Notification {
+                    ui_mode,
+                    initiator,
+                    vendor: vendor.to_vec(),
+                    ..Notification::new(server_id, session_id)
+                };
+                let bytes = package0::encode(&n, password, nonce).unwrap_or_default();
+                let trigger = n.trigger();
+                let shell = format!(
+                    "printf '{}' > trigger.bin; a=$(printf '{}' | openssl md5 -binary | base64); \
                  t=$(openssl md5 -binary trigger.bin | base64); \
-                 {{ printf '%s:' \"$a\"; printf '{}'; printf ':%s' \"$t\"; }} | openssl md5 -binary | od -An -tx1 | tr -d ' \\n'",
-                printf_escaped(&trigger),
-                printf_escaped(format!("{server_id}:{password}").as_bytes()),
-                printf_escaped(nonce)
-            );
-            (
-                Package0Vector {
-                    vector_format: 1,
-                    name: name.into(),
-                    clause: clause.into(),
-                    bin: format!("{name}.bin"),
-                    server_id: server_id.into(),
-                    password: password.into(),
-                    nonce_hex: hex(nonce),
-                    session_id,
-                    session_id_hex: n.session_id_hex(),
-                    ui_mode: ui_mode as u8,
-                    initiator: initiator as u8,
-                    digest_hex: hex(&bytes[..16.min(bytes.len())]),
-                    shell,
-                },
-                bytes,
-            )
-        })
+                 {{ printf '%s:' \"$a\"; printf '{}'; printf ':%s' \"$t\"; }} \
+                 | openssl md5 -binary | od -An -tx1 | tr -d ' \\n'",
+                    printf_escaped(&trigger),
+                    printf_escaped(format!("{server_id}:{password}").as_bytes()),
+                    printf_escaped(nonce)
+                );
+                (
+                    Package0Vector {
+                        vector_format: 1,
+                        name: name.into(),
+                        clause: clause.into(),
+                        bin: format!("{name}.bin"),
+                        server_id: server_id.into(),
+                        password: password.into(),
+                        nonce_hex: hex(nonce),
+                        session_id,
+                        session_id_hex: n.session_id_hex(),
+                        ui_mode: ui_mode as u8,
+                        initiator: initiator as u8,
+                        digest_hex: hex(&bytes[..16.min(bytes.len())]),
+                        shell,
+                    },
+                    bytes,
+                )
+            },
+        )
         .collect()
 }
 
@@ -518,13 +531,15 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
         (
             "package2-management",
             clause_pkg,
-            "Management commands: Get, Atomic (Add, Delete), Sequence (Copy, Exec with Correlator), Alert 1101 with two Items",
+            "Management commands: Get, Atomic (Add, Delete), Sequence (Copy, Exec with \
+             Correlator), Alert 1101 with two Items",
             mgmt,
         ),
         (
             "package3-results",
             clause_pkg,
-            "Package #3: Status, Results with escaped text, Generic Alert 1226 with Correlator, Mark and EMI",
+            "Package #3: Status, Results with escaped text, Generic Alert 1226 with Correlator, \
+             Mark and EMI",
             results,
         ),
         (

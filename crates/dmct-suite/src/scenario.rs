@@ -114,11 +114,13 @@ pub enum ScenarioError {
     #[error("{name}: roles must not be empty")]
     NoRole { name: String },
     #[error(
-        "{name}: probes are sent by dmct's client to a server under test; the roles must be [\"server\"]"
+        "{name}: probes are sent by dmct's client to a server under test; the roles must be \
+         [\"server\"]"
     )]
     ProbesNeedServerRole { name: String },
     #[error(
-        "{name}: wrong-server-secret is not a client probe; give the server package cred = \"invalid\""
+        "{name}: wrong-server-secret is not a client probe; give the server package \
+         cred = \"invalid\""
     )]
     ServerProbeInClient { name: String },
     #[error("two scenarios have the id {0:?}")]

@@ -125,7 +125,8 @@ impl Msg {
         self.cmd(
             "Status",
             &format!(
-                "<MsgRef>{msg_ref}</MsgRef><CmdRef>{cmd_ref}</CmdRef><Cmd>{cmd}</Cmd>{extra}<Data>{code}</Data>"
+                "<MsgRef>{msg_ref}</MsgRef><CmdRef>{cmd_ref}</CmdRef><Cmd>{cmd}</Cmd>{extra}\
+                 <Data>{code}</Data>"
             ),
         )
     }

@@ -1,0 +1,224 @@
+//! One exchange through the proxy: the session it belongs to, the upstream request,
+//! the response back, and what is recorded and checked.
+
+use super::*;
+
+impl Shared {
+    pub(crate) async fn relay(
+        self: Arc<Self>,
+        request: HttpRequest,
+        remote: Option<SocketAddr>,
+        held: &mut HeldBytes,
+    ) -> Relayed {
+        // The request is whole here: its exchange starts now, as the proxy sees it.
+        let started_at = dmct_net::wall_clock();
+        let started = || {
+            Some(dmct_proto::transcript::Span {
+                started: Some(started_at.clone()),
+                ended: None,
+            })
+        };
+        // The whole message is decoded only when a mutation needs its model, the
+        // header read (XML only: WBXML would be decoded whole for it) fails, or it may
+        // open a session (MsgID 1); relaying alone needs the session key.
+        let mutating = !self.mutations.is_empty();
+        let body = request.body.as_bytes();
+        let hdr = (!mutating && !matches!(body.first(), Some(0x01..=0x03)))
+            .then(|| dmct_proto::decode_hdr(body).ok())
+            .flatten();
+        let (key, msg_id, decoded) = match hdr {
+            Some(h) => {
+                let msg_id = h.msg_id_number();
+                let decoded = (msg_id == Some(1))
+                    .then(|| dmct_proto::decode(body).ok())
+                    .flatten();
+                let key = SessionKey::Dm {
+                    session_id: h.session_id.trim().to_owned(),
+                    client: h.source.loc_uri.trim().to_owned(),
+                };
+                (key, msg_id, decoded)
+            }
+            None => {
+                let d = dmct_proto::decode(request.body.as_bytes()).ok();
+                let msg_id = d.as_ref().and_then(|d| d.message.hdr.msg_id_number());
+                (key_of(d.as_ref()), msg_id, d)
+            }
+        };
+        let new_package1 = msg_id == Some(1)
+            && decoded
+                .as_ref()
+                .is_some_and(|d| d.message.is_session_setup());
+        let (cell, _busy) = self.session_for(
+            &key,
+            remote,
+            msg_id,
+            new_package1.then(|| request.body.as_bytes()),
+        );
+        let mut relay = Relay::default();
+        let mut notes: Notes = Vec::new();
+
+        let before = if mutating {
+            let mut s = lock(&cell);
+            self.before(&mut s, &request, decoded.as_ref(), &mut relay, &mut notes)
+        } else {
+            Before::Forward(None)
+        };
+        let rewritten = match before {
+            Before::Answer(resp) => {
+                let i = self.record(
+                    &cell,
+                    Exchange {
+                        request,
+                        response: Some(resp.clone()),
+                        failure: None,
+                        time: started(),
+                    },
+                    Some(relay),
+                    notes,
+                );
+                return Relayed::new(Some(resp), &cell, i);
+            }
+            Before::Forward(body) => body,
+        };
+
+        let (url, mapped) = self.destination(&request.target);
+        let mut headers = Headers::default();
+        headers.push("Host", url.authority.clone());
+        headers
+            .0
+            .extend(relayable(&request.headers, &["host", "expect"]).0);
+        let body = match &rewritten {
+            Some(b) => b.clone(),
+            None => request.body.as_bytes().to_vec(),
+        };
+        headers.push("Content-Length", body.len().to_string());
+        if let Some(original) = &mapped {
+            relay
+                .changes
+                .push(format!("sent to the RespURI the server gave: {original}"));
+        }
+        if let Some(b) = rewritten {
+            relay.request = Some(HttpRequest {
+                method: request.method.clone(),
+                target: url.target.clone(),
+                headers: headers.clone(),
+                body: b.into(),
+            });
+        }
+        let reply = self
+            .upstream
+            .send(
+                &url,
+                &request.method,
+                &headers,
+                Bytes::from(body),
+                &self.limits,
+                held,
+            )
+            .await;
+        let upstream_url = || Some(format!("{}{}", url.origin(), url.target));
+
+        let mut response = match (reply.response, reply.failure) {
+            (Some(r), None) => r,
+            (partial, failure) => {
+                let failure = failure.unwrap_or(ExchangeFailure::Transport {
+                    detail: "the upstream gave no response".into(),
+                });
+                let code = status_for(&failure);
+                let mut answer = plain(
+                    code,
+                    &format!(
+                        "dmct proxy: the DM server at {} failed: {failure}\n",
+                        url.origin()
+                    ),
+                );
+                if code == 503 {
+                    // The proxy's own limit: the device may come back.
+                    answer.headers.push("Retry-After", "5");
+                }
+                relay.upstream_url = upstream_url();
+                relay.response = partial;
+                relay.proxy_response = Some(answer.clone());
+                relay
+                    .changes
+                    .push(format!("the upstream failed ({failure}); answered {code}"));
+                notes.push((
+                    NoteKind::UpstreamFailure,
+                    format!(
+                        "upstream {} failed ({failure}): answered {code}",
+                        url.origin()
+                    ),
+                ));
+                let i = self.record(
+                    &cell,
+                    Exchange {
+                        request,
+                        response: None,
+                        failure: Some(failure),
+                        time: started(),
+                    },
+                    Some(relay),
+                    notes,
+                );
+                return Relayed::new(Some(answer), &cell, i);
+            }
+        };
+        response.headers = relayable(&response.headers, &[]);
+
+        // The response's model, when a rewrite or a mutation may need it.
+        let decoded_resp = if mutating || scan::may_have_resp_uri(response.body.as_bytes()) {
+            dmct_proto::decode(response.body.as_bytes()).ok()
+        } else {
+            None
+        };
+        let (delay, drop_it) = {
+            let mut s = lock(&cell);
+            self.after(
+                &mut s,
+                decoded.as_ref().map(|d| &d.message),
+                &mut response,
+                decoded_resp,
+                &mut relay,
+                &mut notes,
+            )
+        };
+        if delay {
+            tokio::time::sleep(self.delay).await;
+        }
+        let relay = (!relay.changes.is_empty()).then(|| Relay {
+            upstream_url: upstream_url(),
+            ..relay
+        });
+        if drop_it {
+            let failure = ExchangeFailure::ConnectionClosed {
+                detail: "dmct proxy closed the connection instead of relaying the server's \
+                         answer (mutation drop-response)"
+                    .into(),
+            };
+            let i = self.record(
+                &cell,
+                Exchange {
+                    request,
+                    response: None,
+                    failure: Some(failure),
+                    time: started(),
+                },
+                relay,
+                notes,
+            );
+            return Relayed::new(None, &cell, i);
+        }
+        let i = self.record(
+            &cell,
+            Exchange {
+                request,
+                response: Some(response.clone()),
+                failure: None,
+                time: started(),
+            },
+            relay,
+            notes,
+        );
+        Relayed::new(Some(response), &cell, i)
+    }
+}
