@@ -1,7 +1,7 @@
 //! Robustness of dmct beyond its ordinary tests.
 //!
 //! - [`targets`]: the fuzz targets, plain functions of a byte slice (the decoders, the
-//!   media-type parser, Package 0, the SyncHdr-only read, transcript reading and the
+//!   media-type parser, Package 0, the proxy's scanner, transcript reading and the
 //!   checker). Each must return, never panic and never hang, whatever the input.
 //! - [`engine`]: a seeded mutation fuzzer on the stable toolchain that drives them from a
 //!   seed corpus taken from `testcases/vectors/` (`cargo xtask fuzz`); `fuzz/` drives the

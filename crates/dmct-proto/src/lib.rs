@@ -34,17 +34,6 @@ pub fn decode(bytes: &[u8]) -> Result<xml::Decoded, xml::DecodeError> {
     }
 }
 
-/// Only the SyncHdr of a message in either encoding, for a caller that needs no more
-/// (the proxy placing a request in its session). The XML reader stops once the SyncHdr
-/// closes, with the same syntax and shape checks as [`decode`] on what it read; a
-/// message this accepts may still fail [`decode`] later on. WBXML is decoded whole.
-pub fn decode_hdr(bytes: &[u8]) -> Result<SyncHdr, xml::DecodeError> {
-    match bytes.first() {
-        Some(0x01..=0x03) => wbxml::decode(bytes).map(|d| d.message.hdr),
-        _ => xml::decode_hdr(bytes),
-    }
-}
-
 /// [`decode`] of bytes the caller shares (a transcript's [`transcript::Body`]): the
 /// decoded message keeps them as they are instead of a copy.
 pub fn decode_shared(bytes: &bytes::Bytes) -> Result<xml::Decoded, xml::DecodeError> {

@@ -201,23 +201,8 @@ pub(crate) fn decode_keeping(
     bytes: &[u8],
     keep: impl FnOnce() -> bytes::Bytes,
 ) -> Result<Decoded, DecodeError> {
-    let (root, stream) = parse(bytes, true, false)?;
+    let (root, stream) = parse(bytes, true)?;
     Decoded::from_parts(keep, root, stream, Encoding::Xml)
-}
-
-/// The SyncHdr of an XML message, read up to where it closes (see
-/// [`crate::decode_hdr`]): what is read is checked as [`decode`] checks it.
-pub(crate) fn decode_hdr(bytes: &[u8]) -> Result<crate::SyncHdr, DecodeError> {
-    let (root, _) = parse(bytes, false, true)?;
-    match crate::SyncHdr::from_partial_root(&root) {
-        Some(Ok(hdr)) => Ok(hdr),
-        Some(Err(error)) => Err(DecodeError::Schema {
-            offset: error.span.start,
-            error,
-        }),
-        // Not a root that opens with its SyncHdr: the whole message tells what it is.
-        None => decode(bytes).map(|d| d.message.hdr),
-    }
 }
 
 impl Decoded {
@@ -260,18 +245,12 @@ pub fn encode(message: &SyncML) -> Vec<u8> {
 
 /// Parse XML bytes into an element tree (the syntax layer only).
 pub fn parse_tree(bytes: &[u8]) -> Result<Element, DecodeError> {
-    parse(bytes, false, false).map(|(root, _)| root)
+    parse(bytes, false).map(|(root, _)| root)
 }
 
 /// The element tree; with `stream`, the commands of the first SyncBody of a SyncML root
-/// are mapped as they close and leave the tree (see [`BodyStream`]). With `hdr_only`,
-/// reading stops once a child of the root named SyncHdr closes: the root then holds
-/// what was read up to there.
-fn parse(
-    bytes: &[u8],
-    stream: bool,
-    hdr_only: bool,
-) -> Result<(Element, Option<BodyStream>), DecodeError> {
+/// are mapped as they close and leave the tree (see [`BodyStream`]).
+fn parse(bytes: &[u8], stream: bool) -> Result<(Element, Option<BodyStream>), DecodeError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DecodeError::Empty);
@@ -382,14 +361,9 @@ fn parse(
                     (1, Some(_)) => streaming = false,
                     _ => {}
                 }
-                let hdr_closed = hdr_only && stack.len() == 1 && el.name == "SyncHdr";
                 match stack.last_mut() {
                     Some((parent, _)) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
-                }
-                if hdr_closed && let Some((mut partial, _)) = stack.pop() {
-                    partial.span.end = after;
-                    return Ok((partial, None));
                 }
             }
             Event::Text(t) => push_text(&mut stack, &t.xml10_content(), root.is_some())

@@ -440,23 +440,6 @@ fn sync_hdr(c: &Ctx) -> Result<SyncHdr, SchemaError> {
     Ok(h)
 }
 
-impl SyncHdr {
-    /// The header of a root read only up to where its first SyncHdr closed, mapped and
-    /// checked as [`SyncML::from_element`] maps and checks it; `None` when the root is
-    /// not a SyncML root holding only that SyncHdr and white space so far: only the
-    /// whole message can tell what is wrong then (an error on the root spans all of it).
-    pub(crate) fn from_partial_root(root: &Element) -> Option<Result<SyncHdr, SchemaError>> {
-        let c = Ctx::root(root);
-        if root.name != "SyncML" || c.non_space_text().is_err() {
-            return None;
-        }
-        match c.children().as_slice() {
-            [k] if k.el.name == "SyncHdr" => Some(sync_hdr(k)),
-            _ => None,
-        }
-    }
-}
-
 impl SyncML {
     /// Map a decoded tree onto the model. Element order is not enforced here (peers
     /// vary, and order is a matter for the rules); names, nesting and cardinality are.

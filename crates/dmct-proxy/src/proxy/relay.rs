@@ -18,23 +18,20 @@ impl Shared {
                 ended: None,
             })
         };
-        // The whole message is decoded only when a mutation needs its model, the
-        // header read (XML only: WBXML would be decoded whole for it) fails, or it may
-        // open a session (MsgID 1); relaying alone needs the session key.
+        // The whole message is decoded only when a mutation needs its model, the header
+        // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
+        // the session key.
         let mutating = !self.mutations.is_empty();
-        let body = request.body.as_bytes();
-        let hdr = (!mutating && !matches!(body.first(), Some(0x01..=0x03)))
-            .then(|| dmct_proto::decode_hdr(body).ok())
-            .flatten();
-        let (key, msg_id, decoded) = match hdr {
+        let (key, msg_id, decoded) = match scan::head(request.body.as_bytes()).filter(|_| !mutating)
+        {
             Some(h) => {
-                let msg_id = h.msg_id_number();
+                let msg_id = h.msg_id.parse::<u64>().ok();
                 let decoded = (msg_id == Some(1))
-                    .then(|| dmct_proto::decode(body).ok())
+                    .then(|| dmct_proto::decode(request.body.as_bytes()).ok())
                     .flatten();
                 let key = SessionKey::Dm {
-                    session_id: h.session_id.trim().to_owned(),
-                    client: h.source.loc_uri.trim().to_owned(),
+                    session_id: h.session_id,
+                    client: h.client,
                 };
                 (key, msg_id, decoded)
             }
