@@ -10,9 +10,9 @@
 //! through the proxy (recording and live checking on), with the ratios;
 //! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
 //! loopback HTTP against one server and reports sessions/s and peak memory;
-//! `cargo xtask faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release]` runs the
-//! `dmct` binary under signals, a full disk, a read-only `--out`, tight limits and
-//! dropped connections;
+//! `cargo xtask faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS]
+//! [--release]` runs the `dmct` binary under signals, a full disk, a read-only `--out`,
+//! tight limits and dropped connections;
 //! `cargo xtask fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release]`
 //! fuzzes the decoders and the checker;
 //! `cargo xtask fmt [--check]` is `cargo fmt --all [--check]`;

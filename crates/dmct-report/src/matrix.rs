@@ -201,30 +201,39 @@ impl Matrix {
                 }
             }
         };
+        let labels: Vec<&str> = self.columns.iter().map(|c| c.label.as_str()).collect();
         let page = html! {
             (DOCTYPE)
             html lang="en" {
                 head {
                     meta charset="utf-8";
-                    title { "dmct matrix: " (self.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(" | ")) }
+                    title { "dmct matrix: " (labels.join(" | ")) }
                     style { (maud::PreEscaped(STYLE)) }
                 }
                 body {
                     h1 { "dmct: runs side by side" }
                     @if self.catalogs_differ {
                         p class="warning" id="catalogs-differ" {
-                            "These runs were judged by different rule catalogs (see the catalog row): \
-                             a verdict may differ because the rule did, not the implementation."
+                            "These runs were judged by different rule catalogs (see the \
+                             catalog row): a verdict may differ because the rule did, not \
+                             the implementation."
                         }
                     }
                     table id="runs" {
                         thead { tr { th { "run" } @for c in &self.columns { th { (c.label) } } } }
                         tbody {
-                            tr { th { "report" } @for c in &self.columns { td { code { (c.source) } } } }
+                            tr {
+                                th { "report" }
+                                @for c in &self.columns { td { code { (c.source) } } }
+                            }
                             tr { th { "dmct" } @for c in &self.columns { td { (c.tool_version) } } }
-                            tr { th { "catalog" } @for c in &self.columns { td { code { (c.catalog_md5) } } } }
+                            tr {
+                                th { "catalog" }
+                                @for c in &self.columns { td { code { (c.catalog_md5) } } }
+                            }
                             tr { th { "cases" } @for c in &self.columns {
-                                td { (format!("{} pass, {} fail, {} inconclusive, {} not applicable",
+                                td { (format!(
+                                    "{} pass, {} fail, {} inconclusive, {} not applicable",
                                     c.summary.pass, c.summary.fail, c.summary.inconclusive,
                                     c.summary.not_applicable)) }
                             } }
@@ -232,13 +241,19 @@ impl Matrix {
                     }
                     h2 { "Cases" }
                     table id="cases" {
-                        thead { tr { th { "case" } th { "role" } @for c in &self.columns { th { (c.label) } } } }
+                        thead { tr {
+                            th { "case" } th { "role" }
+                            @for c in &self.columns { th { (c.label) } }
+                        } }
                         tbody {
                             @for row in &self.cases {
                                 tr {
                                     th title=(row.title) {
                                         (row.id)
-                                        @if !row.faults.is_empty() { " " span class="faults" { "(" (row.faults.join(", ")) ")" } }
+                                        @if !row.faults.is_empty() {
+                                            " "
+                                            span class="faults" { "(" (row.faults.join(", ")) ")" }
+                                        }
                                     }
                                     td { (row.role.to_string()) }
                                     @for col in 0..self.columns.len() { (verdict_cell(col, row)) }
@@ -249,7 +264,10 @@ impl Matrix {
                     h2 { "Rules" }
                     p { "Findings per run: pass/fail/inconclusive/not applicable." }
                     table id="rules" {
-                        thead { tr { th { "rule" } th { "level" } th { "clause" } @for c in &self.columns { th { (c.label) } } } }
+                        thead { tr {
+                            th { "rule" } th { "level" } th { "clause" }
+                            @for c in &self.columns { th { (c.label) } }
+                        } }
                         tbody {
                             @for r in &self.rules {
                                 tr {

@@ -294,7 +294,8 @@ pub(crate) fn list(what: ListWhat, json: bool, coverage: bool) -> Result<ExitCod
                     .collect();
                 let complete = testable.iter().filter(|r| r.complete()).count();
                 println!(
-                    "{complete} of {} testable rules have a check, vectors both ways and a caught fault",
+                    "{complete} of {} testable rules have a check, vectors both ways and a \
+                     caught fault",
                     testable.len()
                 );
                 for r in testable.iter().filter(|r| !r.complete()) {

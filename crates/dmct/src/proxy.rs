@@ -1,6 +1,6 @@
 //! `dmct proxy`: dmct between a real device and a real DM server. Prints new failures as
-//! they happen, and when stopped (Ctrl-C, SIGTERM or SIGHUP, or `--sessions N` sessions ended, by the
-//! server or in silence past `--idle`) writes the
+//! they happen, and when stopped (Ctrl-C, SIGTERM or SIGHUP, or `--sessions N` sessions
+//! ended, by the server or in silence past `--idle`) writes the
 //! same reports as `dmct run`: each recorded DM session is two cases, one judging the
 //! client, one judging the server.
 
@@ -72,7 +72,8 @@ pub async fn run(
         .await
         .context("cannot start the proxy")?;
     eprintln!(
-        "dmct: proxy at {} -> {upstream}{}\n      point the device's DM account at {}; Ctrl-C stops and writes the reports",
+        "dmct: proxy at {} -> {upstream}{}\n      point the device's DM account at {}; \
+         Ctrl-C stops and writes the reports",
         handle.url(),
         if mutations.is_empty() {
             String::new()

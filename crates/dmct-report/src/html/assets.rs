@@ -1,9 +1,13 @@
 //! The page's inline style and script.
 
-pub(super) const CSS: &str = r#":root{--fail:#b3261e;--fail-bg:#fdecea;--pass:#1e7b34;--pass-bg:#e6f4ea;--inco:#9a5b00;--inco-bg:#fff4e0;--na:#6e7781;--line:#d0d7de;--muted:#57606a;--ink:#1f2328}
+pub(super) const CSS: &str = r#":root{--fail:#b3261e;--fail-bg:#fdecea;--pass:#1e7b34;
+--pass-bg:#e6f4ea;--inco:#9a5b00;--inco-bg:#fff4e0;--na:#6e7781;--line:#d0d7de;--muted:#57606a;
+--ink:#1f2328}
 *{box-sizing:border-box}
 html{background:#f6f8fa}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink)}
+body{margin:0;
+font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+color:var(--ink)}
 main{max-width:1240px;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:24px;margin:0 0 6px}
 h1 .cmd{font-weight:400;color:var(--muted)}
@@ -13,26 +17,32 @@ h4{font-size:13px;margin:8px 0 4px;color:var(--muted)}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 code{font-size:12.5px}
 a{color:#0969da}
-#summary{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin-bottom:18px}
+#summary{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;
+margin-bottom:18px}
 .lead{font-size:15px;margin:4px 0 10px}
 .lead .sub{color:var(--muted);margin-left:8px}
 .lead .badge{font-size:13px;padding:2px 12px}
 .tiles{display:flex;gap:12px;flex-wrap:wrap;margin:10px 0}
-.tile{border:1px solid var(--line);border-radius:6px;padding:6px 16px;min-width:120px;background:#fff}
+.tile{border:1px solid var(--line);border-radius:6px;padding:6px 16px;min-width:120px;
+background:#fff}
 .tile .n{font-size:28px;font-weight:700;line-height:1.2}
 .tile .l{color:var(--muted);text-transform:uppercase;font-size:11px;letter-spacing:.06em}
 .tile.pass{border-color:var(--pass);background:var(--pass-bg)}.tile.pass .n{color:var(--pass)}
 .tile.fail{border-color:var(--fail);background:var(--fail-bg)}.tile.fail .n{color:var(--fail)}
-.tile.inconclusive{border-color:var(--inco);background:var(--inco-bg)}.tile.inconclusive .n{color:var(--inco)}
+.tile.inconclusive{border-color:var(--inco);background:var(--inco-bg)}
+.tile.inconclusive .n{color:var(--inco)}
 svg.bar{display:block;max-width:100%;height:auto;border-radius:3px;margin:4px 0 8px}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:700;font-size:11px;letter-spacing:.04em;color:#fff;vertical-align:middle;white-space:nowrap;text-transform:uppercase}
-.badge.fail{background:var(--fail)}.badge.pass{background:var(--pass)}.badge.inconclusive{background:var(--inco)}.badge.not-applicable{background:var(--na)}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:700;font-size:11px;
+letter-spacing:.04em;color:#fff;vertical-align:middle;white-space:nowrap;text-transform:uppercase}
+.badge.fail{background:var(--fail)}.badge.pass{background:var(--pass)}
+.badge.inconclusive{background:var(--inco)}.badge.not-applicable{background:var(--na)}
 table{border-collapse:collapse;width:100%;margin:6px 0;background:#fff}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600;font-size:12.5px}
 table.levels{width:auto}table.levels td{min-width:90px}
 tr.finding td:nth-child(2),tr.finding td:nth-child(4),tr.finding td:nth-child(6){white-space:nowrap}
-nav#index td:nth-child(3){min-width:420px}nav#index td:nth-child(5){min-width:140px}nav#index th{white-space:nowrap}
+nav#index td:nth-child(3){min-width:420px}nav#index td:nth-child(5){min-width:140px}
+nav#index th{white-space:nowrap}
 tr.bad td{color:var(--fail);font-weight:600}
 .bad{color:var(--fail);font-weight:600}.good{color:var(--pass);font-weight:600}
 .muted{color:var(--muted)}.note{color:var(--muted);font-size:12.5px}
@@ -44,7 +54,8 @@ nav#index tr.inconclusive td{background:var(--inco-bg)}
 nav#index code.fail{color:var(--fail)}nav#index code.inconclusive{color:var(--inco)}
 details>summary{cursor:pointer;font-weight:600;margin:6px 0}
 details>summary h2{display:inline;font-size:17px}
-section.case{background:#fff;border:1px solid var(--line);border-left:6px solid var(--pass);border-radius:6px;margin:18px 0;padding:10px 16px 12px}
+section.case{background:#fff;border:1px solid var(--line);border-left:6px solid var(--pass);
+border-radius:6px;margin:18px 0;padding:10px 16px 12px}
 section.case.fail{border-left-color:var(--fail)}
 section.case.inconclusive{border-left-color:var(--inco)}
 section.case h2{margin:4px 0}
@@ -58,7 +69,8 @@ tr.finding.inconclusive td{background:var(--inco-bg)}
 tr.finding.not-applicable td{color:var(--na)}
 tr.finding.pass td:first-child .badge{opacity:.85}
 .na-transcript{color:var(--inco);font-weight:600}
-svg.seq{display:block;max-width:100%;height:auto;background:#fff;border:1px solid var(--line);border-radius:4px}
+svg.seq{display:block;max-width:100%;height:auto;background:#fff;border:1px solid var(--line);
+border-radius:4px}
 svg.seq a:hover text{text-decoration:underline}
 .exchange{border:1px solid var(--line);border-radius:6px;padding:8px 12px;margin:10px 0}
 .exchange.fail{border-color:var(--fail);box-shadow:inset 4px 0 0 var(--fail)}
@@ -67,7 +79,8 @@ svg.seq a:hover text{text-decoration:underline}
 .msg.fail>h4{color:var(--fail)}
 ul.here{margin:4px 0;padding-left:18px}
 ul.here li.fail{color:var(--fail)}ul.here li.inconclusive{color:var(--inco)}
-pre{font-size:12px;line-height:1.4;background:#f6f8fa;border:1px solid var(--line);border-radius:4px;padding:8px 10px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
+pre{font-size:12px;line-height:1.4;background:#f6f8fa;border:1px solid var(--line);
+border-radius:4px;padding:8px 10px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
 pre.body{max-height:none}
 pre.evidence{border:2px solid var(--fail);background:var(--fail-bg)}
 .evidence-label{margin:6px 0 2px;color:var(--fail);font-size:12.5px}
@@ -75,8 +88,10 @@ mark.violation{background:#ffc9c3;color:#6e0b0b;border-bottom:2px solid var(--fa
 .failure{color:var(--fail);font-weight:600}
 footer{color:var(--muted);font-size:12px;margin-top:24px}
 #tools{float:right}
-#tools button{font:inherit;font-size:12px;margin-left:6px;padding:2px 10px;border:1px solid var(--line);border-radius:4px;background:#f6f8fa;cursor:pointer}
-@media print{html{background:#fff}section.case{break-inside:auto}.exchange{break-inside:avoid-page}#tools{display:none}}
+#tools button{font:inherit;font-size:12px;margin-left:6px;padding:2px 10px;
+border:1px solid var(--line);border-radius:4px;background:#f6f8fa;cursor:pointer}
+@media print{html{background:#fff}section.case{break-inside:auto}.exchange{break-inside:avoid-page}
+#tools{display:none}}
 "#;
 
 pub(super) const SCRIPT: &str = r#"(function(){
@@ -89,7 +104,8 @@ pub(super) const SCRIPT: &str = r#"(function(){
     var el=document.getElementById(id);if(!el){return;}
     openAround(el);el.scrollIntoView();
   }
-  function all(open){var d=document.querySelectorAll('details');for(var i=0;i<d.length;i++){d[i].open=open;}}
+  function all(open){var d=document.querySelectorAll('details');for(var i=0;i<d.length;
+i++){d[i].open=open;}}
   window.addEventListener('hashchange',reveal);
   window.addEventListener('beforeprint',function(){all(true);});
   var s=document.getElementById('summary');

@@ -110,7 +110,10 @@ pub(super) fn case_section(out: &mut String, i: usize, c: &CaseResult, t: Option
     findings_table(out, i, c, n_ex, open);
 
     let Some(t) = t else {
-        out.push_str("<p class=\"na-transcript\">Transcript not available: no sequence diagram or exchanges to show.</p>\n</section>\n");
+        out.push_str(
+            "<p class=\"na-transcript\">Transcript not available: no sequence diagram or \
+             exchanges to show.</p>\n</section>\n",
+        );
         return;
     };
     let views: Vec<ExchangeView> = t
@@ -223,7 +226,8 @@ pub(super) fn findings_table(out: &mut String, i: usize, c: &CaseResult, n_ex: u
         let _ = writeln!(
             out,
             "<tr class=\"finding {v}\" id=\"case-{i}-f-{j}\"><td>{}</td><td><code>{}</code></td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{place}</td><td>{}{requirement}{excerpt}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{place}</td>\
+             <td>{}{requirement}{excerpt}</td></tr>",
             badge(v, v),
             escape(&f.rule),
             escape(&f.clause),

@@ -129,8 +129,9 @@ pub(super) fn sequence_diagram(
             "<line x1=\"{x:.0}\" y1=\"44\" x2=\"{x:.0}\" y2=\"{:.0}\" stroke=\"{GREY}\" \
              stroke-dasharray=\"3 3\"/><rect x=\"{:.0}\" y=\"4\" width=\"240\" height=\"40\" \
              rx=\"4\" fill=\"{}\" stroke=\"{INK}\"/><text x=\"{x:.0}\" y=\"20\" \
-             text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"{INK}\">{name}</text>\
-             <text x=\"{x:.0}\" y=\"36\" text-anchor=\"middle\" font-size=\"11\" fill=\"{INK}\">{}</text>",
+             text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" \
+             fill=\"{INK}\">{name}</text><text x=\"{x:.0}\" y=\"36\" \
+             text-anchor=\"middle\" font-size=\"11\" fill=\"{INK}\">{}</text>",
             height - 12.0,
             x - 120.0,
             if under { "#ddf4ff" } else { "#f6f8fa" },

@@ -123,8 +123,8 @@ fn summary(out: &mut String, r: &RunReport) {
     };
     let _ = writeln!(
         out,
-        "<p class=\"lead\">{} <span class=\"sub\">Command <code>{}</code> &middot; {} case{} &middot; \
-         duration {}</span></p>",
+        "<p class=\"lead\">{} <span class=\"sub\">Command <code>{}</code> &middot; \
+         {} case{} &middot; duration {}</span></p>",
         badge(overall.as_str(), overall_word(overall)),
         escape(&r.command),
         s.cases,
@@ -446,7 +446,8 @@ fn index(out: &mut String, r: &RunReport) {
             .join(" ");
         let _ = writeln!(
             out,
-            "<tr class=\"{v}\"><td>{i}</td><td>{}</td><td><a href=\"#case-{i}\"><code>{}</code></a> \
+            "<tr class=\"{v}\"><td>{i}</td><td>{}</td>\
+             <td><a href=\"#case-{i}\"><code>{}</code></a> \
              {}</td><td>{}</td><td>{}</td><td>{not_passed}</td></tr>",
             badge(c.verdict.as_str(), &c.verdict.as_str().to_uppercase()),
             escape(&c.id),

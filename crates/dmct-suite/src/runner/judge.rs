@@ -104,8 +104,16 @@ pub fn judge_checked(
                     "dmct itself failed ({detail}) before the situation this scenario sets up \
                      for this rule"
                 )
-            } else if let Some(f) = run.transcript.exchanges.iter().find_map(|e| e.failure.as_ref()) {
-                format!("the session broke off ({f}) before the situation this scenario sets up for this rule")
+            } else if let Some(f) = run
+                .transcript
+                .exchanges
+                .iter()
+                .find_map(|e| e.failure.as_ref())
+            {
+                format!(
+                    "the session broke off ({f}) before the situation this scenario sets up \
+                     for this rule"
+                )
             } else {
                 let n = run.transcript.exchanges.len();
                 let ended = match &run.transcript.closing {
