@@ -165,7 +165,8 @@ fn props(cases: &str) -> Result<()> {
 
 /// What `cargo test` runs small, at full size (debug build, the test binaries `cargo
 /// test` already built): 1,000 concurrent sessions through one reference server and
-/// through the proxy, and 2,000 cases of each codec property.
+/// through the proxy, and 2,000 cases of the codec properties. (Not the proxy's
+/// `byte_exact`: its one proxy keeps 1,000 exchanges per record, so it stays at 200.)
 fn slow() -> Result<()> {
     for (package, test) in [("dmct-suite", "concurrency"), ("dmct-proxy", "concurrency")] {
         run(Command::new("cargo")
@@ -175,7 +176,6 @@ fn slow() -> Result<()> {
     for (package, test) in [
         ("dmct-proto", "xml_roundtrip"),
         ("dmct-proto", "streamed_same"),
-        ("dmct-proxy", "byte_exact"),
     ] {
         run(Command::new("cargo")
             .args(["test", "-p", package, "--test", test])
