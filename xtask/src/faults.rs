@@ -6,7 +6,10 @@
 //! spent (at least one round); the deterministic ones (read-only, dropped connections,
 //! descriptors) run once. `--only a,b` picks
 //! checks: read-only, dropped, descriptors, signals-run, signals-proxy, full-disk, limits.
-//! Any failure fails.
+//! Any failure fails, and so does a check that never reached the outcome it exists
+//! for (a proxy interrupted mid-session, a full disk naming the file, ...). This is
+//! the only place these checks run (`cargo test` does not: they take real processes,
+//! signals and waits); `.ci/run` runs it.
 
 use anyhow::{Context, Result, bail};
 use dmct_fuzz::faults::{Harness, Tally};
@@ -66,7 +69,8 @@ pub fn faults(root: &Path, args: &[String]) -> Result<()> {
     let mut rng = Rng::new(seed);
     let started = Instant::now();
     let mut total = Tally::default();
-    let mut step = |name: &str, t: Tally, took: Duration| {
+    let mut step = |name: &str, mut t: Tally, took: Duration| {
+        expect_outcomes(name, &mut t);
         println!(
             "  {name:<22} {:>4} runs in {:>5.1} s, {} failure(s) {:?}",
             t.runs,
@@ -136,4 +140,36 @@ pub fn faults(root: &Path, args: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// What each check must have seen at least once in a round, by outcome prefix: a check
+/// whose random choices never reached the case it exists for proves nothing.
+fn expect_outcomes(name: &str, t: &mut Tally) {
+    let wants: &[&str] = match name {
+        // `--sessions` interrupted: exit 130.
+        "signals during proxy" => &["130"],
+        // A limit under the probe file always stops the run before it starts.
+        "full disk" => &["full disk: exit 2 naming the file"],
+        "tight limits" => &[
+            "limits: refused with a message",
+            "limits: report written, exit 0",
+        ],
+        "dmct out of descriptors" => &[
+            "descriptors: report",
+            "descriptors/proxy: report, no case failed",
+        ],
+        "dropped connections" => &["dropped/proxy: valid report"],
+        _ => &[],
+    };
+    // Fewer than three random runs (`--iterations 1`) may miss it by chance; said so.
+    if t.runs < 3 && !wants.is_empty() {
+        println!("    {name}: under 3 runs, {wants:?} not required");
+        return;
+    }
+    for want in wants {
+        if !t.outcomes.keys().any(|k| k.starts_with(want)) {
+            t.failures
+                .push(format!("{name}: never saw {want:?} in {:?}", t.outcomes));
+        }
+    }
 }

@@ -49,6 +49,7 @@ fn main() -> Result<()> {
         Some("fmt") => fmt(args.iter().any(|a| a == "--check")),
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
+        Some("slow") => slow(),
         Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
         Some("bench") if args.get(1).map(String::as_str) == Some("check") => {
             check_bench::check(&root(), args.iter().any(|a| a == "--keep"))
@@ -65,7 +66,7 @@ fn main() -> Result<()> {
         _ => bail!(
             "usage: cargo xtask vectors [--check] | catalog | fmt [--check] | props [CASES] \
              | bench codec | bench check [--keep] | bench memory [MB] | bench proxy [SECONDS] \
-             | load [SESSIONS] \
+             | load [SESSIONS] | slow \
              | faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release] \
              | fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release] | ci"
         ),
@@ -162,6 +163,27 @@ fn props(cases: &str) -> Result<()> {
         .env("DMCT_PROPTEST_CASES", cases))
 }
 
+/// What `cargo test` runs small, at full size (debug build, the test binaries `cargo
+/// test` already built): 1,000 concurrent sessions through one reference server and
+/// through the proxy, and 2,000 cases of the codec properties. (Not the proxy's
+/// `byte_exact`: its one proxy keeps 1,000 exchanges per record, so it stays at 200.)
+fn slow() -> Result<()> {
+    for (package, test) in [("dmct-suite", "concurrency"), ("dmct-proxy", "concurrency")] {
+        run(Command::new("cargo")
+            .args(["test", "-p", package, "--test", test])
+            .env("DMCT_LOAD_SESSIONS", "1000"))?;
+    }
+    for (package, test) in [
+        ("dmct-proto", "xml_roundtrip"),
+        ("dmct-proto", "streamed_same"),
+    ] {
+        run(Command::new("cargo")
+            .args(["test", "-p", package, "--test", test])
+            .env("DMCT_PROPTEST_CASES", "2000"))?;
+    }
+    Ok(())
+}
+
 fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd
         .current_dir(root())
@@ -189,6 +211,7 @@ fn ci() -> Result<()> {
         "warnings",
     ]))?;
     run(Command::new("cargo").args(["test", "--workspace"]))?;
+    slow()?;
     vectors(true)?;
     let budget = ["--seconds".to_owned(), "60".to_owned()];
     fuzz::fuzz(&root(), &budget)?;

@@ -78,8 +78,13 @@ fn every_vector_and_every_body_in_them_gives_the_tree_paths_output() {
     files(&root, &mut all);
     assert!(all.len() > 100, "{} files", all.len());
     let (mut bodies_seen, mut decoded, mut encoded) = (0, 0, 0);
+    // Vectors share many bodies: each distinct one is compared once.
+    let mut distinct = std::collections::HashSet::new();
     for path in &all {
         for (i, b) in bodies(path).iter().enumerate() {
+            if !distinct.insert(b.clone()) {
+                continue;
+            }
             let what = format!("{} body {i}", path.display());
             bodies_seen += 1;
             decoded += usize::from(same_view(b, &what));

@@ -160,8 +160,16 @@ fn named_shapes_decode_as_the_whole_tree_does() {
     assert_eq!(streamed(&bytes), whole(&bytes));
 }
 
+/// Cases: 400 in the test run; `cargo xtask slow` sets `DMCT_PROPTEST_CASES` higher.
+fn cases() -> u32 {
+    std::env::var("DMCT_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn any_arrangement_decodes_as_the_whole_tree_does(

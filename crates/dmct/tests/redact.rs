@@ -124,12 +124,27 @@ fn files_under(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every secret form found in `bytes`, named.
+/// Every secret form found in `bytes`, named. One pass over `bytes`, the forms indexed
+/// by their first four bytes (all are at least six long): the HMAC macs of every body
+/// make thousands of forms, too many to search for one at a time in a debug build.
 fn hits(bytes: &[u8], secrets: &[(String, Vec<u8>)]) -> Vec<String> {
+    let mut by_prefix: std::collections::HashMap<&[u8], Vec<usize>> = Default::default();
+    for (k, (_, f)) in secrets.iter().enumerate() {
+        by_prefix.entry(&f[..4]).or_default().push(k);
+    }
+    let mut found = vec![false; secrets.len()];
+    for i in 0..bytes.len().saturating_sub(3) {
+        if let Some(ks) = by_prefix.get(&bytes[i..i + 4]) {
+            for &k in ks {
+                found[k] |= bytes[i..].starts_with(&secrets[k].1);
+            }
+        }
+    }
     secrets
         .iter()
-        .filter(|(_, f)| bytes.windows(f.len()).any(|w| w == f.as_slice()))
-        .map(|(what, f)| format!("{what} as {:?}", String::from_utf8_lossy(f)))
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|((what, f), _)| format!("{what} as {:?}", String::from_utf8_lossy(f)))
         .collect()
 }
 
