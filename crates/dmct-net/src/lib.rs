@@ -51,6 +51,9 @@ pub struct Limits {
     /// Connections one listener keeps open at once; past it a new connection is answered
     /// 503 and closed. Listeners only.
     pub max_connections: usize,
+    /// `max_connections` was lowered to fit the process's open-file limit: a refusal at
+    /// it is then dmct's descriptor shortage, and says so (`ulimit -n`).
+    pub connections_fit_nofile: bool,
     /// Where a listener tells people of its refusals at these limits.
     pub notices: Notices,
 }
@@ -62,6 +65,7 @@ impl Default for Limits {
             exchange_timeout: Duration::from_secs(30),
             max_inflight: 256 * 1024 * 1024,
             max_connections: 1024,
+            connections_fit_nofile: false,
             notices: Notices::default(),
         }
     }

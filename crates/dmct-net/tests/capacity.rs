@@ -49,6 +49,7 @@ fn limits(max_body: usize, max_inflight: usize, max_connections: usize, said: &S
         exchange_timeout: Duration::from_secs(5),
         max_inflight,
         max_connections,
+        connections_fit_nofile: false,
         notices: said.notices(),
     }
 }

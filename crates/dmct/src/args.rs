@@ -70,6 +70,7 @@ impl Capacity {
         }
         limits.max_inflight = self.max_inflight_bytes;
         limits.max_connections = fdlimit::cap(self.max_connections, fds_each);
+        limits.connections_fit_nofile = limits.max_connections < self.max_connections;
         Ok(())
     }
 }

@@ -61,6 +61,8 @@ pub(super) struct Shared {
     pub(super) budget: Arc<Semaphore>,
     pub(super) max_inflight: usize,
     pub(super) max_connections: usize,
+    /// The cap is what the open-file limit allows (see [`Limits::connections_fit_nofile`]).
+    pub(super) connections_fit_nofile: bool,
     pub(super) open: AtomicUsize,
     pub(super) refusing: AtomicUsize,
     pub(super) over_budget: Burst,
@@ -80,6 +82,7 @@ impl Shared {
             budget: Arc::new(Semaphore::new(max_inflight)),
             max_inflight,
             max_connections: limits.max_connections,
+            connections_fit_nofile: limits.connections_fit_nofile,
             open: AtomicUsize::new(0),
             refusing: AtomicUsize::new(0),
             over_budget: Burst::default(),

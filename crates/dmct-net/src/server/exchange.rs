@@ -175,8 +175,13 @@ pub(super) async fn handle(
             ));
             let failure = ExchangeFailure::HarnessRefused {
                 detail: format!(
-                    "{} connections were open, the listener's limit",
-                    shared.max_connections
+                    "{} connections were open, the listener's limit{}",
+                    shared.max_connections,
+                    if shared.connections_fit_nofile {
+                        ", which dmct's open-file limit set: raise it (ulimit -n)"
+                    } else {
+                        ""
+                    }
                 ),
             };
             (resp, rec, Some(failure))
