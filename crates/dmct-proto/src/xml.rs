@@ -61,6 +61,21 @@ impl Decoded {
     }
 
     pub fn wire_text(&self) -> String {
+        // WBXML written straight from its tokens where the stream can follow it (the
+        // same bytes, `tests/stream_oracle.rs`): the tree of a large message would cost
+        // tens of times its body in every report that shows it.
+        if self.wbxml.is_some() {
+            let mut out = Vec::new();
+            if let Ok(true) = crate::stream::write_wire_text(&self.raw, &mut out) {
+                return String::from_utf8_lossy(&out).into_owned();
+            }
+        }
+        self.tree_wire_text()
+    }
+
+    /// [`wire_text`](Self::wire_text) written from the decoded tree: the definition the
+    /// streaming writer is held to.
+    pub fn tree_wire_text(&self) -> String {
         match &self.wbxml_document() {
             None => {
                 let text = self.raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.raw);

@@ -438,7 +438,7 @@ proptest! {
 /// The streaming `dmct decode` view of `bytes` equals the tree path's (and is absent
 /// where the tree path refuses); whether it streamed.
 fn stream_view_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
-    let tree = dmct_proto::decode(bytes).ok().map(|d| d.wire_text());
+    let tree = dmct_proto::decode(bytes).ok().map(|d| d.tree_wire_text());
     let mut out = Vec::new();
     let streamed = dmct_proto::stream::write_wire_text(bytes, &mut out).unwrap();
     if streamed {
