@@ -283,7 +283,7 @@ mod tests {
                     identity: Vec::new(),
                 },
                 verdict: CaseVerdict::Pass,
-                findings: vec![finding("msg/verdtd", level)],
+                findings: vec![finding("area/rule", level)],
                 exchanges: 1,
                 transcript: None,
                 authentication: Default::default(),
