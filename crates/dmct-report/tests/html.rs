@@ -496,3 +496,21 @@ fn a_missing_transcript_is_said_so() {
 fn output_is_deterministic() {
     assert_eq!(render(), render());
 }
+
+/// Cases that share one transcript (both roles of a checked file) show the same page as
+/// cases with copies of it: the page decodes each shared body once, and nothing else
+/// changes.
+#[test]
+fn a_shared_transcript_shows_as_its_copies_do() {
+    let mut r = report();
+    r.cases.truncate(2);
+    let t = failing_transcript();
+    let copy = t.clone();
+    let shared = render_html(&r, &[&t, &t]);
+    let copies = render_html(&r, &[&t, &copy]);
+    assert_eq!(shared, copies);
+    assert!(
+        shared.contains("id=\"case-1-ex-1\""),
+        "the second case shows its exchanges"
+    );
+}

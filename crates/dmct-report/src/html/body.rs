@@ -4,6 +4,7 @@
 use super::*;
 
 /// A message body as the page shows it.
+#[derive(Clone)]
 pub(super) struct BodyView {
     /// "XML", "WBXML, shown as XML", "undecodable ...", "empty".
     pub(super) label: String,

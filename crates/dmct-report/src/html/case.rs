@@ -50,7 +50,40 @@ pub(super) fn verdict_rank(v: Verdict) -> u8 {
     }
 }
 
-pub(super) fn case_section(out: &mut String, i: usize, c: &CaseResult, t: Option<&Transcript>) {
+/// The body views of the last transcript shown. The cases of one transcript (both roles
+/// of a file `dmct check` judged) come one after the other and share it, so each body is
+/// decoded for the page once, not once per case.
+#[derive(Default)]
+pub(super) struct ViewCache {
+    of: Option<*const Transcript>,
+    views: Vec<(BodyView, Option<BodyView>)>,
+}
+
+impl ViewCache {
+    fn views(&mut self, t: &Transcript) -> &[(BodyView, Option<BodyView>)] {
+        let key = std::ptr::from_ref(t);
+        if self.of != Some(key) {
+            self.views = t
+                .exchanges
+                .iter()
+                .map(|ex| {
+                    let response = ex.response.as_ref().map(|r| body_view(&r.body));
+                    (body_view(&ex.request.body), response)
+                })
+                .collect();
+            self.of = Some(key);
+        }
+        &self.views
+    }
+}
+
+pub(super) fn case_section(
+    out: &mut String,
+    i: usize,
+    c: &CaseResult,
+    t: Option<&Transcript>,
+    cache: &mut ViewCache,
+) {
     let v = c.verdict.as_str();
     let open = !matches!(c.verdict, CaseVerdict::Pass | CaseVerdict::NotApplicable);
     let _ = writeln!(out, "<section class=\"case {v}\" id=\"case-{i}\">");
@@ -119,10 +152,11 @@ pub(super) fn case_section(out: &mut String, i: usize, c: &CaseResult, t: Option
     let views: Vec<ExchangeView> = t
         .exchanges
         .iter()
-        .map(|ex| ExchangeView {
+        .zip(cache.views(t))
+        .map(|(ex, (request, response))| ExchangeView {
             ex,
-            request: body_view(&ex.request.body),
-            response: ex.response.as_ref().map(|r| body_view(&r.body)),
+            request: request.clone(),
+            response: response.clone(),
         })
         .collect();
 

@@ -83,8 +83,9 @@ pub fn render_html(report: &RunReport, transcripts: &[&Transcript]) -> String {
     summary(&mut out, report);
     rules(&mut out, report);
     index(&mut out, report);
+    let mut cache = case::ViewCache::default();
     for (i, case) in report.cases.iter().enumerate() {
-        case_section(&mut out, i, case, transcripts.get(i).copied());
+        case_section(&mut out, i, case, transcripts.get(i).copied(), &mut cache);
     }
 
     let _ = writeln!(
