@@ -20,7 +20,7 @@ pub mod tree;
 pub use client::{Client, ClientConfig, ClientStep, DevInfo, Outgoing, Package0Verified};
 pub use fault::{ClientFault, ServerFault};
 pub use script::{ScriptCommand, ServerScript, ServerStep};
-pub use server::{Server, ServerConfig};
+pub use server::{Server, ServerConfig, dm_response};
 
 /// Who the peers are in an in-memory session: the vectors vary these (dmct-test-support
 /// draws them from proptest strategies with fixed seeds) so the checker is not tested

@@ -16,11 +16,11 @@ use crate::{
 use bytes::Bytes;
 use dmct_net::{AsyncAnswer, AsyncResponder, Connection, HeldBytes, Limits, ServeHandle};
 use dmct_proto::auth::{self, Credentials, HMAC_HEADER, Nonce, Scheme};
-use dmct_proto::media_type::{VerProtoParam, dm_content_type};
+use dmct_proto::media_type::VerProtoParam;
 use dmct_proto::transcript::{
     Exchange, ExchangeFailure, Headers, HttpRequest, HttpResponse, Transcript,
 };
-use dmct_proto::xml::{Decoded, Encoding};
+use dmct_proto::xml::Decoded;
 use dmct_proto::{Command, Cred, LocRef, SyncML};
 use dmct_rules::Role;
 use dmct_session::build::{self, MessageBuilder};
@@ -384,20 +384,6 @@ fn plain(status: u16, text: &str) -> HttpResponse {
         status,
         headers,
         body: text.as_bytes().to_vec().into(),
-    }
-}
-
-/// A DM message the proxy writes itself (challenge-pkg1's challenge).
-fn dm_response(msg: &SyncML, encoding: Encoding, verproto: VerProtoParam) -> HttpResponse {
-    let mut headers = Headers::default();
-    headers.push(
-        "Content-Type",
-        dm_content_type(encoding, &msg.hdr.ver_proto, verproto),
-    );
-    HttpResponse {
-        status: 200,
-        headers,
-        body: dmct_proto::encode(msg, encoding).into(),
     }
 }
 

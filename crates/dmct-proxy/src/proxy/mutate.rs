@@ -54,7 +54,8 @@ impl Shared {
                 }
                 b.push(st);
             }
-            let answer = dm_response(&b.finish(true), d.encoding, self.verproto_param);
+            let answer =
+                dmct_session::dm_response(&b.finish(true), d.encoding, self.verproto_param);
             s.challenge = Some(Challenge {
                 scheme,
                 nonce,

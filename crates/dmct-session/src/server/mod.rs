@@ -609,8 +609,9 @@ impl Server {
     }
 }
 
-/// A DM message in the encoding the client used.
-fn dm_response(msg: &SyncML, encoding: Encoding, verproto: VerProtoParam) -> HttpResponse {
+/// A DM message as an HTTP 200 answer in `encoding`, its Content-Type written as dmct
+/// writes every DM type (the reference server's answers, the proxy's own challenge).
+pub fn dm_response(msg: &SyncML, encoding: Encoding, verproto: VerProtoParam) -> HttpResponse {
     let mut headers = Headers::default();
     headers.push(
         "Content-Type",
