@@ -21,11 +21,14 @@
 
 use crate::model::*;
 use dmct_rules::{Finding, Side, Verdict};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 /// Render the report as JUnit XML (UTF-8, with an XML declaration and a trailing
-/// newline), valid against `testcases/schemas/junit.xsd`.
+/// newline), valid against `testcases/schemas/junit.xsd`. The document is built and
+/// written by `quick-junit`, the serializer cargo-nextest uses.
 ///
 /// Mapping of case verdicts:
 ///
@@ -42,42 +45,54 @@ use std::fmt::Write as _;
 ///   what inconclusive means.
 /// * `pass` → no result element; `<system-out>` says how many rules passed.
 ///
-/// `errors` is therefore always 0. Every test case carries a `<system-out>` with the
-/// case title, the rule counts, the transcript path and any finding that is not already
-/// in its result element (e.g. a SHOULD that failed in a passing case).
+/// `errors` is therefore always 0. A suite counts its skipped cases twice, as
+/// `skipped` (what Jenkins and GitLab read) and `disabled` (what quick-junit writes);
+/// the root carries tests, failures, errors and time. Every test case carries a
+/// `<system-out>` with the case title, the rule counts, the transcript path and any
+/// finding that is not already in its result element (e.g. a SHOULD that failed in a
+/// passing case).
 ///
-/// Text that XML 1.0 cannot carry (control characters other than tab, newline and
-/// carriage return, U+FFFE, U+FFFF), which excerpts of peer bytes may hold, is written as
-/// its Rust escape (`\u{1}`); everything else is escaped so it reads back unchanged.
+/// Peer bytes in excerpts may hold control characters, which XML 1.0 cannot carry or a
+/// reader would rewrite (CR) and quick-junit would strip (with any ANSI sequence they
+/// start): each but newline is written as its Rust escape (`\u{1}`, `\t`, `\r`) before
+/// quick-junit sees the text, so nothing is silently dropped. A one-line attribute
+/// (`message`) has its tabs and newlines written as spaces, which is what a reader's
+/// attribute-value normalisation would make of them.
 pub fn render_junit(report: &RunReport) -> String {
-    let suites = group_by_area(report);
-
-    let total = Counts::of(report.cases.iter());
-    let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s.push_str("<testsuites name=\"dmct\"");
-    total.write_attrs(&mut s, report.duration_ms);
-    s.push_str(">\n");
-
-    for suite in &suites {
-        let counts = Counts::of(suite.cases.iter().map(|&(case, _)| case));
+    let mut junit = Report::new("dmct");
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    let properties = properties(report);
+    for suite in group_by_area(report) {
         let ms: u64 = suite.cases.iter().map(|&(_, ms)| ms).sum();
-        s.push_str("  <testsuite name=\"");
-        push_attr(&mut s, suite.area);
-        s.push('"');
-        counts.write_attrs(&mut s, ms);
-        s.push_str(">\n");
-        write_properties(&mut s, report);
-
+        let mut out = TestSuite::new(carry(suite.area));
+        out.set_time(Duration::from_millis(ms));
+        out.add_properties(properties.iter().cloned());
         let mut names = HashSet::new();
         for &(case, ms) in &suite.cases {
             let name = unique_name(&mut names, case.stable_name());
-            write_case(&mut s, suite.area, &name, case, ms);
+            out.add_test_case(test_case(suite.area, &name, case, ms));
         }
-        s.push_str("  </testsuite>\n");
+        // quick-junit counts a skipped case as `disabled`; CI readers look for
+        // `skipped`.
+        out.extra
+            .insert("skipped".into(), out.disabled.to_string().into());
+        junit.add_test_suite(out);
     }
-    s.push_str("</testsuites>\n");
-    s
+    match junit.to_string() {
+        Ok(mut xml) => {
+            if !xml.ends_with('\n') {
+                xml.push('\n');
+            }
+            xml
+        }
+        // Writing into memory cannot fail; should the serializer ever refuse, the
+        // report still says so in a document CI can read.
+        Err(e) => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dmct\" \
+             tests=\"0\" failures=\"0\" errors=\"1\"><!-- {} --></testsuites>\n",
+            carry(&e.to_string()).replace("--", "- -")
+        ),
+    }
 }
 
 struct Suite<'a> {
@@ -128,11 +143,6 @@ fn spread_ms(total: u64, n: usize) -> Vec<u64> {
     (0..n64).map(|i| each + u64::from(i < rest)).collect()
 }
 
-/// Milliseconds as decimal seconds (`xs:decimal`), e.g. `1.234`.
-fn seconds(ms: u64) -> String {
-    format!("{}.{:03}", ms / 1000, ms % 1000)
-}
-
 fn unique_name(seen: &mut HashSet<String>, name: String) -> String {
     if seen.insert(name.clone()) {
         return name;
@@ -147,40 +157,7 @@ fn unique_name(seen: &mut HashSet<String>, name: String) -> String {
     }
 }
 
-#[derive(Default)]
-struct Counts {
-    tests: usize,
-    failures: usize,
-    skipped: usize,
-}
-
-impl Counts {
-    fn of<'a>(cases: impl Iterator<Item = &'a CaseResult>) -> Counts {
-        let mut c = Counts::default();
-        for case in cases {
-            c.tests += 1;
-            match case.verdict {
-                CaseVerdict::Pass => {}
-                CaseVerdict::Fail => c.failures += 1,
-                CaseVerdict::Inconclusive | CaseVerdict::NotApplicable => c.skipped += 1,
-            }
-        }
-        c
-    }
-
-    fn write_attrs(&self, s: &mut String, ms: u64) {
-        let _ = write!(
-            s,
-            " tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\"",
-            self.tests,
-            self.failures,
-            self.skipped,
-            seconds(ms)
-        );
-    }
-}
-
-fn write_properties(s: &mut String, report: &RunReport) {
+fn properties(report: &RunReport) -> Vec<Property> {
     let mut props: Vec<(&str, String)> = vec![
         ("dmct.tool", report.tool.name.clone()),
         ("dmct.version", report.tool.version.clone()),
@@ -204,43 +181,32 @@ fn write_properties(s: &mut String, report: &RunReport) {
             st.harness_failures.is_empty().to_string(),
         ));
     }
-    s.push_str("    <properties>\n");
-    for (name, value) in props {
-        s.push_str("      <property name=\"");
-        push_attr(s, name);
-        s.push_str("\" value=\"");
-        push_attr(s, &value);
-        s.push_str("\"/>\n");
-    }
-    s.push_str("    </properties>\n");
+    props
+        .into_iter()
+        .map(|(name, value)| Property::new(name, carry_attr(&value)))
+        .collect()
 }
 
-fn write_case(s: &mut String, area: &str, name: &str, case: &CaseResult, ms: u64) {
-    s.push_str("    <testcase classname=\"");
-    push_attr(s, area);
-    s.push_str("\" name=\"");
-    push_attr(s, name);
-    let _ = writeln!(s, "\" time=\"{}\">", seconds(ms));
-
+fn test_case(area: &str, name: &str, case: &CaseResult, ms: u64) -> TestCase {
     // The findings the result element shows; the rest that did not pass go to
     // system-out.
-    let shown = match case.verdict {
-        CaseVerdict::Pass => None,
-        CaseVerdict::Fail => Some(Verdict::Fail),
-        CaseVerdict::Inconclusive => Some(Verdict::Inconclusive),
-        CaseVerdict::NotApplicable => Some(Verdict::NotApplicable),
+    let (status, shown) = match case.verdict {
+        CaseVerdict::Pass => (TestCaseStatus::success(), None),
+        CaseVerdict::Fail => (failure(case), Some(Verdict::Fail)),
+        CaseVerdict::Inconclusive => (
+            skipped(case, Verdict::Inconclusive),
+            Some(Verdict::Inconclusive),
+        ),
+        CaseVerdict::NotApplicable => (
+            skipped(case, Verdict::NotApplicable),
+            Some(Verdict::NotApplicable),
+        ),
     };
-    match case.verdict {
-        CaseVerdict::Pass => {}
-        CaseVerdict::Fail => write_failure(s, case),
-        CaseVerdict::Inconclusive => write_skipped(s, case, Verdict::Inconclusive),
-        CaseVerdict::NotApplicable => write_skipped(s, case, Verdict::NotApplicable),
-    }
-
-    s.push_str("      <system-out>");
-    push_text(s, &system_out(case, shown));
-    s.push_str("</system-out>\n");
-    s.push_str("    </testcase>\n");
+    let mut out = TestCase::new(carry_attr(name), status);
+    out.set_classname(carry_attr(area));
+    out.set_time(Duration::from_millis(ms));
+    out.set_system_out(carry(&system_out(case, shown)));
+    out
 }
 
 /// `<rule> [<level>, <clause>]: <detail>`, plus `(and N more)` when `others` > 0.
@@ -252,7 +218,7 @@ fn summary_line(f: &Finding, others: usize) -> String {
     m
 }
 
-fn write_failure(s: &mut String, case: &CaseResult) {
+fn failure(case: &CaseResult) -> TestCaseStatus {
     let failing: Vec<&Finding> = case
         .findings
         .iter()
@@ -273,20 +239,19 @@ fn write_failure(s: &mut String, case: &CaseResult) {
             "fail",
         ),
     };
-    s.push_str("      <failure message=\"");
-    push_attr(s, &message);
-    s.push_str("\" type=\"");
-    push_attr(s, kind);
-    s.push_str("\">");
     let mut text = findings_text(failing.iter().copied());
     text.push_str(DISPUTE_HINT);
     text.push('\n');
-    push_text(s, &text);
-    s.push_str("</failure>\n");
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status
+        .set_message(carry_attr(&message))
+        .set_type(carry_attr(kind))
+        .set_description(carry(&text));
+    status
 }
 
 /// A case JUnit cannot call passed or failed: inconclusive, or not applicable.
-fn write_skipped(s: &mut String, case: &CaseResult, why: Verdict) {
+fn skipped(case: &CaseResult, why: Verdict) -> TestCaseStatus {
     let open: Vec<&Finding> = case.findings.iter().filter(|f| f.verdict == why).collect();
     let message = match open.first() {
         Some(f) => format!(
@@ -296,11 +261,11 @@ fn write_skipped(s: &mut String, case: &CaseResult, why: Verdict) {
         ),
         None => why.as_str().to_string(),
     };
-    s.push_str("      <skipped message=\"");
-    push_attr(s, &message);
-    s.push_str("\">");
-    push_text(s, &findings_text(open.iter().copied()));
-    s.push_str("</skipped>\n");
+    let mut status = TestCaseStatus::skipped();
+    status
+        .set_message(carry_attr(&message))
+        .set_description(carry(&findings_text(open.iter().copied())));
+    status
 }
 
 /// One block per finding:
@@ -386,84 +351,66 @@ fn system_out(case: &CaseResult, shown: Option<Verdict>) -> String {
     s
 }
 
-/// Can XML 1.0 carry `c` (the `Char` production)?
-fn is_xml_char(c: char) -> bool {
-    matches!(c,
-        '\t' | '\n' | '\r'
-        | '\u{20}'..='\u{D7FF}'
-        | '\u{E000}'..='\u{FFFD}'
-        | '\u{10000}'..='\u{10FFFF}')
-}
-
-/// Append `text` as XML character data or, with `attr`, as a double-quoted attribute
-/// value, so that a parser reads back exactly `text`, except that characters XML 1.0
-/// cannot carry are written as their Rust escape (`\u{1}`).
-fn push_escaped(out: &mut String, text: &str, attr: bool) {
+/// `text` as element content that reads back unchanged, but for the characters the
+/// writer would lose, each written as its Rust escape (`\t`, `\r`, `\u{1b}`): control
+/// characters other than newline (XML 1.0 cannot carry most of them, a reader turns a
+/// CR into a newline, and quick-junit strips tab, C0 and C1 controls and the ANSI
+/// sequences they start) and the non-characters U+FFFE and U+FFFF.
+fn carry(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            // Attribute-value normalisation would turn these into spaces.
-            '\t' if attr => out.push_str("&#9;"),
-            '\n' if attr => out.push_str("&#10;"),
-            // End-of-line handling would drop or rewrite a literal CR.
-            '\r' => out.push_str("&#13;"),
-            c if is_xml_char(c) => out.push(c),
-            c => {
-                for e in c.escape_unicode() {
-                    out.push(e);
-                }
+            '\n' => out.push(c),
+            c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {
+                out.extend(c.escape_default());
             }
+            c => out.push(c),
         }
     }
+    out
 }
 
-fn push_attr(out: &mut String, text: &str) {
-    push_escaped(out, text, true);
-}
-
-fn push_text(out: &mut String, text: &str) {
-    push_escaped(out, text, false);
+/// [`carry`] for a one-line attribute value: tabs and newlines as spaces.
+fn carry_attr(text: &str) -> String {
+    carry(&text.replace(['\t', '\n'], " "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn attr(s: &str) -> String {
-        let mut o = String::new();
-        push_attr(&mut o, s);
-        o
-    }
-
-    fn text(s: &str) -> String {
-        let mut o = String::new();
-        push_text(&mut o, s);
-        o
+    #[test]
+    fn keeps_what_xml_can_carry() {
+        assert_eq!(carry("a<b>&c\"d'\ne"), "a<b>&c\"d'\ne");
+        assert_eq!(carry_attr("a\tb\nc"), "a b c");
+        assert_eq!(
+            carry("é\u{a0}\u{1F600}\u{feff}"),
+            "é\u{a0}\u{1F600}\u{feff}"
+        );
     }
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(text("a<b>&c\"d'"), "a&lt;b&gt;&amp;c\"d'");
-        assert_eq!(attr("a<b>&c\"d'"), "a&lt;b&gt;&amp;c&quot;d'");
-        assert_eq!(text("]]>"), "]]&gt;");
+    fn escapes_what_the_writer_would_lose() {
+        assert_eq!(carry("a\u{0}b\u{1}c\u{8}"), "a\\u{0}b\\u{1}c\\u{8}");
+        assert_eq!(carry_attr("\u{b}\u{c}\u{1f}"), "\\u{b}\\u{c}\\u{1f}");
+        assert_eq!(carry("\u{fffe}\u{ffff}"), "\\u{fffe}\\u{ffff}");
+        assert_eq!(carry("\u{7f}\u{85}\u{9b}"), "\\u{7f}\\u{85}\\u{9b}");
+        // An ANSI colour sequence is kept, its ESC visible, not stripped.
+        assert_eq!(carry("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(carry("a\r\nb\tc"), "a\\r\nb\\tc");
     }
 
+    /// Whatever `carry` lets through, quick-junit keeps: every character from U+0000
+    /// to U+2FFF, one at a time and all together.
     #[test]
-    fn keeps_whitespace_in_attributes() {
-        assert_eq!(attr("a\tb\nc\rd"), "a&#9;b&#10;c&#13;d");
-        assert_eq!(text("a\tb\nc\rd"), "a\tb\nc&#13;d");
-    }
-
-    #[test]
-    fn replaces_characters_xml_cannot_carry() {
-        assert_eq!(text("a\u{0}b\u{1}c\u{8}"), "a\\u{0}b\\u{1}c\\u{8}");
-        assert_eq!(attr("\u{b}\u{c}\u{1f}"), "\\u{b}\\u{c}\\u{1f}");
-        assert_eq!(text("\u{fffe}\u{ffff}"), "\\u{fffe}\\u{ffff}");
-        // Allowed, if unusual.
-        assert_eq!(text("\u{7f}\u{85}é\u{1F600}"), "\u{7f}\u{85}é\u{1F600}");
+    fn quick_junit_keeps_what_carry_lets_through() {
+        let all: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+        for c in all.chars() {
+            let one = carry(&c.to_string());
+            assert_eq!(quick_junit::XmlString::new(&one).as_str(), one, "{c:?}");
+        }
+        let whole = carry(&all);
+        assert_eq!(quick_junit::XmlString::new(&whole).as_str(), whole);
     }
 
     #[test]
@@ -479,9 +426,6 @@ mod tests {
         assert_eq!(spread_ms(10, 3), vec![4, 3, 3]);
         assert_eq!(spread_ms(2, 4), vec![1, 1, 0, 0]);
         assert_eq!(spread_ms(5, 0), Vec::<u64>::new());
-        assert_eq!(seconds(1234), "1.234");
-        assert_eq!(seconds(5), "0.005");
-        assert_eq!(seconds(0), "0.000");
     }
 
     #[test]

@@ -54,7 +54,9 @@ fn junit_names(dir: &Path) -> Vec<String> {
     xml.split("<testcase ")
         .skip(1)
         .map(|t| {
-            let name = t.split("name=\"").nth(1).unwrap();
+            // The attribute wherever it stands (` classname="` is not it).
+            let t = format!(" {t}");
+            let name = t.split(" name=\"").nth(1).unwrap();
             name[..name.find('"').unwrap()].to_owned()
         })
         .collect()

@@ -18,6 +18,8 @@ fn junit_names(out: &Path) -> Vec<String> {
     xml.split("<testcase ")
         .skip(1)
         .map(|t| {
+            // The attribute wherever it stands (` classname="` is not it).
+            let t = format!(" {t}");
             let name = t.split(" name=\"").nth(1).unwrap();
             name[..name.find('"').unwrap()].to_owned()
         })

@@ -70,13 +70,21 @@ fn run_case_and_exchange_times_are_in_the_report_and_junit() {
         };
         let span = ms(&c["time"]["ended"]) - ms(&c["time"]["started"]);
         let name = format!(
-            "name=\"{} ({} under test)\" time=\"{}.{:03}\"",
+            " name=\"{} ({} under test)\"",
             c["id"].as_str().unwrap(),
             c["role"].as_str().unwrap(),
-            span / 1000,
-            span % 1000
         );
-        assert!(junit.contains(&name), "{name} not in {junit}");
+        let time = format!(" time=\"{}.{:03}\"", span / 1000, span % 1000);
+        let tag = junit
+            .split("<testcase")
+            .find(|t| {
+                t.split_once('>')
+                    .is_some_and(|(attrs, _)| attrs.contains(&name))
+            })
+            .and_then(|t| t.split_once('>'))
+            .map(|(attrs, _)| attrs)
+            .unwrap_or_else(|| panic!("{name} not in {junit}"));
+        assert!(tag.contains(&time), "{time} not in <testcase{tag}>");
     }
     // The text report stays free of times (golden snapshots).
     let txt = std::fs::read_to_string(out.join("report.txt")).unwrap();
