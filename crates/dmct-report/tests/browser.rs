@@ -81,6 +81,7 @@ fn finding(rule: &str, verdict: Verdict, at: (usize, Side), excerpt: Option<&str
             "as required".into()
         },
         excerpt: excerpt.map(Into::into),
+        span: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn finding(rule: &str, level: Level, verdict: Verdict, at: Option<(usize, Side)>
         message: at.map(|(_, s)| s),
         detail: format!("detail of {rule}"),
         excerpt: None,
+        span: None,
     }
 }
 

@@ -40,6 +40,7 @@ fn finding(
         message: at.map(|(_, m)| m),
         detail: detail.into(),
         excerpt: excerpt.map(str::to_string),
+        span: None,
     }
 }
 

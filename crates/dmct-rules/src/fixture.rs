@@ -483,6 +483,45 @@ mod tests {
         assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
+    /// A finding's span is where its excerpt came from, read independently of the
+    /// decoder: for XML, the excerpt is exactly the span's bytes (or their start, when
+    /// the excerpt was cut); for WBXML, the span is a non-empty range of the body.
+    #[test]
+    fn every_span_is_where_the_excerpt_is() {
+        use crate::Side;
+        let (mut xml, mut wbxml) = (0, 0);
+        for (r, fs) in FIXTURES {
+            for f in fs.iter() {
+                let t = (f.build)();
+                for got in check(&t).into_iter().filter(|g| g.span.is_some()) {
+                    let at = format!("{} ({}): {}", f.name, r.id(), got.rule);
+                    let span = got.span.unwrap();
+                    let e = &t.exchanges[got.exchange.expect(&at)];
+                    let body = match got.message.expect(&at) {
+                        Side::Request => e.request.body.as_bytes(),
+                        Side::Response => e.response.as_ref().expect(&at).body.as_bytes(),
+                    };
+                    assert!(span.start < span.end && span.end <= body.len(), "{at}");
+                    let excerpt = got.excerpt.as_deref().expect(&at);
+                    if excerpt.starts_with(dmct_proto::xml::WBXML_EXCERPT_LABEL) {
+                        wbxml += 1;
+                        continue;
+                    }
+                    xml += 1;
+                    let bytes = String::from_utf8_lossy(&body[span.start..span.end]);
+                    match excerpt.strip_suffix("...") {
+                        Some(cut) if bytes != excerpt => {
+                            assert!(bytes.starts_with(cut), "{at}: {bytes} / {excerpt}")
+                        }
+                        _ => assert_eq!(bytes, excerpt, "{at}"),
+                    }
+                }
+            }
+        }
+        assert!(xml > 20, "only {xml} XML spans");
+        println!("spans checked: {xml} XML, {wbxml} WBXML");
+    }
+
     #[test]
     fn every_rule_with_a_fixture_has_a_violating_one() {
         for (r, fs) in FIXTURES {

@@ -128,6 +128,17 @@ pub struct Observation {
     pub detail: String,
     /// The wire bytes that show it (an element of the message, as sent).
     pub excerpt: Option<String>,
+    /// Where the excerpt is, when it is one element of the body of `message` of
+    /// `exchange`: its byte range in that body as recorded.
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+/// A byte range in a recorded message body: where a finding's evidence is, whole (its
+/// excerpt may be cut at its length limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByteSpan {
+    pub start: usize,
+    pub end: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +174,10 @@ pub struct Finding {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
+    /// The evidence's bytes in the body of `message` of `exchange`, when the excerpt
+    /// is one element of it (reports written before spans were recorded have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<ByteSpan>,
 }
 
 impl Finding {
@@ -180,6 +195,10 @@ impl Finding {
             message: o.message,
             detail: bounded(o.detail, DETAIL_MAX),
             excerpt: o.excerpt.map(|e| bounded(e, EXCERPT_MAX)),
+            span: o.span.map(|r| ByteSpan {
+                start: r.start,
+                end: r.end,
+            }),
         }
     }
 }
@@ -221,6 +240,7 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
                 message: None,
                 detail: format!("not applicable: {why}"),
                 excerpt: None,
+                span: None,
             },
         );
     }
@@ -237,6 +257,7 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
                 message: None,
                 detail: "the situation this rule is about did not occur".into(),
                 excerpt: None,
+                span: None,
             },
         ),
     }
@@ -297,6 +318,7 @@ impl Profile {
                 f.verdict = Verdict::NotApplicable;
                 f.detail = format!("not applicable: the peer's profile says it lacks {cap}");
                 f.excerpt = None;
+                f.span = None;
                 changed.insert(f.rule.clone());
             }
         }

@@ -266,6 +266,7 @@ mod tests {
             message: None,
             detail: String::new(),
             excerpt: None,
+            span: None,
         };
         let mut report = crate::report("run", &[], 0);
         for (id, level) in [

@@ -16,34 +16,92 @@ use dmct_proto::transcript::Headers;
 use dmct_proto::xml::Decoded;
 use dmct_proto::{Command, SyncML};
 
+/// Wire text shown as evidence and, when it is one element of a message body, where:
+/// (exchange, message, byte range in that body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    pub text: String,
+    pub at: Option<(usize, Side, std::ops::Range<usize>)>,
+}
+
+impl Excerpt {
+    /// The SyncHdr of `d`, the body of `side` of exchange `exchange`.
+    pub fn hdr(d: &Decoded, exchange: usize, side: Side) -> Excerpt {
+        Excerpt {
+            text: d.hdr_excerpt(),
+            at: Some((exchange, side, d.spans.hdr.clone())),
+        }
+    }
+
+    /// Top-level command `i` of `d`, the body of `side` of exchange `exchange`.
+    pub fn command(d: &Decoded, exchange: usize, side: Side, i: usize) -> Option<Excerpt> {
+        Some(Excerpt {
+            text: d.command_excerpt(i)?,
+            at: Some((exchange, side, d.spans.commands.get(i)?.clone())),
+        })
+    }
+
+    /// The element of `d` at byte range `span`.
+    pub fn element(
+        d: &Decoded,
+        exchange: usize,
+        side: Side,
+        span: &std::ops::Range<usize>,
+    ) -> Option<Excerpt> {
+        Some(Excerpt {
+            text: d.excerpt(span)?,
+            at: Some((exchange, side, span.clone())),
+        })
+    }
+}
+
+impl From<String> for Excerpt {
+    /// Text that is not one element of a message body (a header line, a summary).
+    fn from(text: String) -> Excerpt {
+        Excerpt { text, at: None }
+    }
+}
+
 pub(crate) fn obs(
     verdict: Verdict,
     exchange: usize,
     message: Side,
     detail: impl Into<String>,
-    excerpt: Option<String>,
+    excerpt: Option<Excerpt>,
 ) -> Observation {
+    let (excerpt, span) = match excerpt {
+        None => (None, None),
+        Some(e) => {
+            // A span counts only for the message the observation names.
+            let span =
+                e.at.filter(|(i, side, _)| *i == exchange && *side == message)
+                    .map(|(_, _, r)| r);
+            (Some(e.text), span)
+        }
+    };
     Observation {
         verdict,
         exchange: Some(exchange),
         message: Some(message),
         detail: detail.into(),
         excerpt,
+        span,
     }
 }
 
 /// At most this many bytes of wire text in an excerpt.
 const EXCERPT_MAX: usize = 600;
 
-pub(crate) fn clip(s: String) -> String {
-    if s.len() <= EXCERPT_MAX {
-        return s;
+pub(crate) fn clip(mut e: Excerpt) -> Excerpt {
+    if e.text.len() <= EXCERPT_MAX {
+        return e;
     }
     let mut end = EXCERPT_MAX;
-    while !s.is_char_boundary(end) {
+    while !e.text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}...", &s[..end])
+    e.text = format!("{}...", &e.text[..end]);
+    e
 }
 
 /// One decoded message a role sent, and where it is in the transcript.
@@ -63,7 +121,7 @@ impl<'a> Msg<'a> {
         obs(Verdict::Pass, self.index, self.side, detail, None)
     }
 
-    pub fn fail(&self, detail: impl Into<String>, excerpt: Option<String>) -> Observation {
+    pub fn fail(&self, detail: impl Into<String>, excerpt: Option<Excerpt>) -> Observation {
         obs(
             Verdict::Fail,
             self.index,
@@ -73,17 +131,18 @@ impl<'a> Msg<'a> {
         )
     }
 
-    pub fn hdr_excerpt(&self) -> Option<String> {
-        Some(self.decoded.hdr_excerpt())
+    /// The SyncHdr as sent, and where it is.
+    pub fn hdr_excerpt(&self) -> Option<Excerpt> {
+        Some(Excerpt::hdr(self.decoded, self.index, self.side))
     }
 
-    /// The wire text of top-level command `i`.
-    pub fn cmd_excerpt(&self, i: usize) -> Option<String> {
-        self.decoded.command_excerpt(i)
+    /// The wire text of top-level command `i`, and where it is.
+    pub fn cmd_excerpt(&self, i: usize) -> Option<Excerpt> {
+        Excerpt::command(self.decoded, self.index, self.side, i)
     }
 
     /// The wire text of the top-level command holding `target` (itself or a container).
-    pub fn excerpt_of(&self, target: &Command) -> Option<String> {
+    pub fn excerpt_of(&self, target: &Command) -> Option<Excerpt> {
         let cmds = &self.m.body.commands;
         // A top-level command is found by its address: a scan per excerpt would cost
         // a message of many failing commands its length squared.

@@ -34,7 +34,7 @@ impl Rule for HmacHeaderForm {
                 Some(match HmacHeader::parse(v) {
                     Err(e) => m.fail(
                         format!("x-syncml-hmac does not parse: {e}"),
-                        Some(format!("{HMAC_HEADER}: {v}")),
+                        Some(format!("{HMAC_HEADER}: {v}").into()),
                     ),
                     Ok(h) => match m.m.hdr.source.loc_name.as_deref() {
                         Some(n) if n.trim() != h.username => m.fail(
@@ -42,7 +42,7 @@ impl Rule for HmacHeaderForm {
                                 "x-syncml-hmac names user {:?}; the SyncHdr's LocName is {n:?}",
                                 h.username
                             ),
-                            Some(format!("{HMAC_HEADER}: {v}")),
+                            Some(format!("{HMAC_HEADER}: {v}").into()),
                         ),
                         _ => m.pass("x-syncml-hmac well formed"),
                     },

@@ -66,7 +66,7 @@ impl Rule for NoSynchdrOnlyChallenge {
                     .request
                     .as_ref()
                     .ok()
-                    .and_then(|d| d.command_excerpt(0))
+                    .and_then(|d| crate::rules::Excerpt::command(d, next.index, Side::Request, 0))
                     .map(clip);
                 let why = if pkg2.hdr.cred.is_none() {
                     "carried no server credentials"

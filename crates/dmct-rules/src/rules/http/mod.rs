@@ -54,8 +54,8 @@ fn messages<'a>(
         .collect()
 }
 
-fn header_excerpt(h: &Headers, name: &str) -> Option<String> {
-    Some(format!("{name}: {}", h.get(name).unwrap_or("(absent)")))
+fn header_excerpt(h: &Headers, name: &str) -> Option<super::Excerpt> {
+    Some(format!("{name}: {}", h.get(name).unwrap_or("(absent)")).into())
 }
 
 /// Why a media type that is not a DM one fails http/content-type, for a body in

@@ -38,7 +38,7 @@ impl Rule for Post {
                         e.index,
                         Side::Request,
                         format!("a DM message sent with {m}, not POST"),
-                        Some(format!("{m} {}", e.exchange.request.target)),
+                        Some(format!("{m} {}", e.exchange.request.target).into()),
                     )
                 }
             })

@@ -38,7 +38,7 @@ impl Rule for Status200 {
                         e.index,
                         Side::Response,
                         format!("a DM message in HTTP {}", r.status),
-                        Some(format!("HTTP/1.1 {}", r.status)),
+                        Some(format!("HTTP/1.1 {}", r.status).into()),
                     )
                 })
             })

@@ -52,7 +52,7 @@ impl Rule for SyncmlNamespace {
                         "{} is in namespace {:?} where a SyncML element stands{more}",
                         first.path, first.namespace
                     ),
-                    m.decoded.excerpt(&first.span),
+                    crate::rules::Excerpt::element(m.decoded, m.index, m.side, &first.span),
                 )
             })
             .collect()

@@ -77,7 +77,9 @@ impl Rule for NoStatusOnlyPackage {
                             .request
                             .as_ref()
                             .ok()
-                            .and_then(|d| d.command_excerpt(0))
+                            .and_then(|d| {
+                                crate::rules::Excerpt::command(d, next.index, Side::Request, 0)
+                            })
                             .map(clip);
                         out.push(obs(
                             Verdict::Fail,

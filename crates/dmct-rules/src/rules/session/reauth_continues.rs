@@ -66,7 +66,11 @@ impl Rule for ReauthContinues {
                 continue;
             };
             let hmac_header = next.exchange.request.headers.get("x-syncml-hmac").is_some();
-            let excerpt = next.request.as_ref().ok().map(|d| clip(d.hdr_excerpt()));
+            let excerpt = next
+                .request
+                .as_ref()
+                .ok()
+                .map(|d| clip(crate::rules::Excerpt::hdr(d, next.index, Side::Request)));
             let same_session = reply.hdr.session_id.trim() == first.hdr.session_id.trim();
             if same_session && aborts(reply) {
                 // [PRO] §8.1.1: "Either the client or the server may decide to abort the

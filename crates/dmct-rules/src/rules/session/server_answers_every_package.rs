@@ -101,9 +101,10 @@ impl Rule for ServerAnswersEveryPackage {
                 continue;
             }
             let body_text = || {
-                Some(clip(
-                    String::from_utf8_lossy(resp.body.as_bytes()).into_owned(),
-                ))
+                Some(clip(crate::rules::Excerpt {
+                    text: String::from_utf8_lossy(resp.body.as_bytes()).into_owned(),
+                    at: Some((i, Side::Response, 0..resp.body.as_bytes().len())),
+                }))
             };
             // A DM message in another HTTP status still answers the package: the
             // status code is http/status-200's to judge.
