@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod coverage;
 pub mod deviations;
 pub mod ending;
+pub mod exit;
 pub mod gated;
 pub mod interrupted;
 pub mod one_session;

@@ -8,7 +8,7 @@ use crate::*;
     version,
     long_version = long_version(),
     about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness",
-    after_help = crate::exit::HELP
+    after_help = dmct_suite::exit::HELP
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -419,7 +419,7 @@ impl Accounts {
 pub(crate) enum Command {
     /// Run the scenarios against a DM client: the built-in one over loopback by default,
     /// or an external client that connects to --serve ADDR
-    #[command(after_help = crate::exit::HELP)]
+    #[command(after_help = dmct_suite::exit::HELP)]
     Run {
         /// Read the device's lab configuration (TOML; `dmct init` writes a template):
         /// each key sets one of these flags, and a flag given here wins over its key
@@ -546,7 +546,7 @@ pub(crate) enum Command {
     },
     /// Join the reports of a run's shards (`run --partition i/N`) into the report of the
     /// whole run: its cases in the whole run's order, transcripts and every report file
-    #[command(after_help = crate::exit::HELP)]
+    #[command(after_help = dmct_suite::exit::HELP)]
     Merge {
         /// Each shard's report.json or output directory
         #[arg(required = true, value_name = "REPORT")]
@@ -564,14 +564,14 @@ pub(crate) enum Command {
     },
     /// Run every scenario against the conformant built-in peers and every faulty one;
     /// exit 0 only when the conformant peers pass and every fault is caught
-    #[command(after_help = crate::exit::HELP)]
+    #[command(after_help = dmct_suite::exit::HELP)]
     Selftest {
         #[command(flatten)]
         common: Common,
     },
     /// Drive one session of the built-in client against a DM server at URL and judge
     /// the server
-    #[command(after_help = crate::exit::HELP)]
+    #[command(after_help = dmct_suite::exit::HELP)]
     Drive {
         #[command(flatten)]
         common: Common,
@@ -595,7 +595,7 @@ pub(crate) enum Command {
     },
     /// Judge recorded transcripts (dmct's JSON transcript format) offline, and write the
     /// same reports as run
-    #[command(after_help = crate::exit::HELP)]
+    #[command(after_help = dmct_suite::exit::HELP)]
     Check {
         /// Transcript files
         #[arg(required = true)]
@@ -642,7 +642,7 @@ pub(crate) enum Command {
     },
     /// Sit between a real device and a real DM server: relay byte for byte, record one
     /// transcript per DM session, check both sides live, optionally mutate
-    #[command(after_help = crate::exit::HELP)]
+    #[command(after_help = dmct_suite::exit::HELP)]
     Proxy {
         #[command(flatten)]
         common: Common,
@@ -875,6 +875,32 @@ mod tests {
             &["dmct", "peer", "server", "--serve", "127.0.0.1:0"],
         ] {
             assert!(Cli::try_parse_from(argv).is_ok(), "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_is_a_run_flag_of_its_kind() {
+        use clap::ArgAction;
+        use dmct_config::Kind::*;
+        use dmct_config::SECTIONS;
+        let cli = Cli::command();
+        let run = cli.find_subcommand(dmct_config::SUBCOMMAND).unwrap();
+        for k in dmct_config::KEYS {
+            let arg = run
+                .get_arguments()
+                .find(|a| a.get_long() == k.flag.strip_prefix("--"))
+                .unwrap_or_else(|| panic!("{}.{}: run has no {}", k.section, k.name, k.flag));
+            let fits = match k.kind {
+                Switch => matches!(arg.get_action(), ArgAction::SetTrue),
+                List => matches!(arg.get_action(), ArgAction::Append),
+                Text | Path | Number => matches!(arg.get_action(), ArgAction::Set),
+            };
+            assert!(fits, "{}: {:?} vs {:?}", k.name, k.kind, arg.get_action());
+            assert!(
+                SECTIONS.iter().any(|(s, _)| *s == k.section),
+                "{}",
+                k.section
+            );
         }
     }
 }

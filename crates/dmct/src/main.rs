@@ -1,6 +1,6 @@
 //! `dmct`: the OMA DM 1.2 conformance harness, from the command line.
 //!
-//! Exit codes (labs script against them; decided in `exit.rs`):
+//! Exit codes (labs script against them; decided in `dmct_suite::exit`):
 //! - 0: every case passed
 //! - 1: a MUST or MUST NOT rule was violated
 //! - 2: usage, configuration or harness error, a server URL that is no DM server, or a
@@ -20,8 +20,6 @@ use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod args;
-mod config;
-mod exit;
 mod fdlimit;
 mod inspect;
 mod interrupt;
@@ -40,7 +38,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use args::*;
-use exit::{Ending, Exit, decide};
+use dmct_suite::exit::{Ending, Exit, decide};
 use inspect::*;
 use outputs::*;
 use serve::*;
@@ -106,9 +104,10 @@ fn descriptors_for_the_runtime() -> Result<()> {
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     fdlimit::raise();
-    let argv = match config::expand(std::env::args_os().collect(), &run_flag_spellings) {
+    let argv = match dmct_config::expand(std::env::args_os().collect(), &run_flag_spellings) {
         Ok(argv) => argv,
         Err(e) => {
+            let e = anyhow::Error::from(e);
             eprintln!("dmct: error: {}", readable(&format!("{e:#}")));
             return ExitCode::from(2);
         }
@@ -133,7 +132,7 @@ fn main() -> ExitCode {
 fn run_flag_spellings(flag: &str) -> Vec<String> {
     let cli = <Cli as clap::CommandFactory>::command();
     let long = flag.trim_start_matches("--");
-    cli.find_subcommand(config::SUBCOMMAND)
+    cli.find_subcommand(dmct_config::SUBCOMMAND)
         .and_then(|run| run.get_arguments().find(|a| a.get_long() == Some(long)))
         .map(|arg| {
             let aliases = arg.get_all_aliases().unwrap_or_default();
@@ -349,7 +348,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
             }
             Command::Merge { reports, out } => merge::merge(&reports, &out),
             Command::Init { file } => {
-                config::init(&file)?;
+                dmct_config::init(&file)?;
                 println!(
                     "wrote {}: fill in the device's keys, then: dmct run --config {}",
                     file.display(),

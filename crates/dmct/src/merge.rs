@@ -3,12 +3,12 @@
 //! again, the transcripts copied under the names the whole run gives them, and every
 //! report file written as `run` writes it. Shards that cannot make one run are refused.
 
-use crate::exit::{Ending, decide};
 use crate::matrix::read_report;
 use crate::outputs::print_report;
 use anyhow::{Context, Result, bail};
 use dmct_proto::transcript::Transcript;
 use dmct_report::{Partition, RunReport, Span, Summary, unix_millis};
+use dmct_suite::exit::{Ending, decide};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -20,7 +20,7 @@ pub async fn probe(target: &TargetServer, opts: &Options) -> Option<ExitCode> {
         }
         Err(e) if e.stops_the_run() => {
             eprintln!("dmct: {e}");
-            Some(crate::exit::Exit::Usage.into())
+            Some(dmct_suite::exit::Exit::Usage.into())
         }
         Err(e) => {
             eprintln!("dmct: warning: {e}; running the suite: each case records what it answers");
