@@ -7,6 +7,8 @@ pub mod coverage;
 pub mod deviations;
 pub mod ending;
 pub mod exit;
+pub mod export;
+pub mod gate;
 pub mod gated;
 pub mod interrupted;
 pub mod one_session;

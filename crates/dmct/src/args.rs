@@ -202,6 +202,23 @@ pub(crate) struct Gate {
     pub(crate) redact: bool,
 }
 
+impl Gate {
+    /// The gate as the suite applies it.
+    pub(crate) fn settings(&self) -> dmct_suite::gate::Gate {
+        dmct_suite::gate::Gate {
+            cases: self.cases.clone(),
+            rules: self.rules.clone(),
+            levels: self.levels.clone(),
+            baseline: self.baseline.clone(),
+            device_name: self.device_name.clone(),
+            fail_on_regression: self.fail_on == FailOn::Regression,
+            deviations: self.deviations.clone(),
+            write_deviations: self.write_deviations.clone(),
+            redact: self.redact,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum FailOn {
     Any,

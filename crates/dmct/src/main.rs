@@ -188,7 +188,8 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 if let Some(m) = matches.subcommand_matches("run") {
                     modes::check_run(m, mode)?;
                 }
-                let selection = selection(&gate)?;
+                let gate = gate.settings();
+                let selection = gate.selection()?;
                 let mut opts = options(&common)?;
                 capacity.apply(&mut opts.limits, 1)?;
                 opts.client_encoding = encoding.map(Into::into);
@@ -844,33 +845,6 @@ type LeftOut = std::sync::Mutex<Vec<dmct_suite::gated::Apart>>;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summary_table_is_coloured_only_when_asked() {
-        let mut report = dmct_suite::report("run", &[], 0);
-        report.cases.push(dmct_report::CaseResult {
-            id: "auth/x".into(),
-            title: String::new(),
-            role: Role::Client,
-            peer: dmct_report::Peer {
-                name: "p".into(),
-                faults: Vec::new(),
-                identity: Vec::new(),
-            },
-            verdict: CaseVerdict::Fail,
-            findings: Vec::new(),
-            exchanges: 1,
-            transcript: None,
-            authentication: Default::default(),
-            ended: None,
-            time: None,
-            exchange_times: Vec::new(),
-        });
-        let plain = summary_table(&report, false);
-        assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");
-        let coloured = summary_table(&report, true);
-        assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
-    }
 
     #[test]
     fn no_color_turns_colour_off_unless_empty() {
