@@ -21,6 +21,7 @@ pub mod redact;
 pub mod runner;
 pub mod scenario;
 pub mod select;
+pub mod serve;
 pub mod vectors;
 
 pub use runner::{CaseRun, ExternalServer, Options, RunError, TargetServer, judge};

@@ -16,7 +16,6 @@ use clap::{Parser, Subcommand};
 use dmct_proto::auth::{Credentials, Nonce, Scheme};
 use dmct_proto::package0::Package0Nonce;
 use dmct_report::{CaseVerdict, RunReport};
-use dmct_rules::Role;
 use dmct_suite::{CaseRun, Options, Scenario, output, runner};
 
 mod args;
@@ -31,7 +30,6 @@ mod peer;
 mod preflight;
 mod proxy;
 mod redacting;
-mod serve;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,9 +37,9 @@ use std::time::{Duration, Instant};
 
 use args::*;
 use dmct_suite::exit::{Ending, Exit, decide};
+use dmct_suite::serve::{LeftOut, Operator, lock, write_left_out};
 use inspect::*;
 use outputs::*;
-use serve::*;
 
 /// The status a shell reports for a process a closed pipe stopped (128 + SIGPIPE).
 const CLOSED_PIPE: i32 = 141;
@@ -242,17 +240,21 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                                 dir: common.out.join("package0"),
                                 package0: !client_initiated,
                             });
-                            let runs = serve_cases(
+                            let operator = Operator {
+                                tell: &say,
+                                redact: gate.redact,
+                            };
+                            let runs = dmct_suite::serve::serve_cases(
                                 addr,
                                 public_url,
                                 &scenarios,
                                 &opts,
                                 trigger.as_ref(),
-                                gate.redact,
+                                &operator,
                                 &left_out,
                             )
                             .await;
-                            write_left_out(&common.out, &lock(&left_out), gate.redact)?;
+                            write_left_out(&common.out, &lock(&left_out), gate.redact, &say)?;
                             runs?
                         }
                         (None, Some("builtin")) => {
@@ -281,7 +283,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                     },
                     Err(signal) => {
                         interrupt::announce(signal);
-                        write_left_out(&common.out, &lock(&left_out), gate.redact)?;
+                        write_left_out(&common.out, &lock(&left_out), gate.redact, &say)?;
                         let (runs, running) = collector.take();
                         (runs, Some((signal, running)))
                     }
@@ -839,8 +841,10 @@ fn elapsed_ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-/// The requests no case took, shared with the CLI so an interrupted run writes them too.
-type LeftOut = std::sync::Mutex<Vec<dmct_suite::gated::Apart>>;
+/// A line for the operator, on standard error.
+fn say(line: &str) {
+    eprintln!("{line}");
+}
 
 #[cfg(test)]
 mod tests {
