@@ -17,6 +17,7 @@ pub mod partition;
 pub mod peers;
 pub mod probe;
 pub mod protovectors;
+pub mod proxied;
 pub mod redact;
 pub mod runner;
 pub mod scenario;

@@ -516,7 +516,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 config.upstream_tls = client_tls(&common.trust)?;
                 config.listen_tls = server_tls(&listen_tls)?;
                 config.public_url = public_url;
-                config.mutations = proxy::parse_mutations(&mutations)?;
+                config.mutations = dmct_suite::proxied::parse_mutations(&mutations)?;
                 config.delay = Duration::from_millis(delay_ms);
                 config.idle = Duration::from_secs(idle);
                 // The nonces of its challenge-pkg1 come from the run seed, like a run's.
@@ -553,19 +553,9 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 report.time = Some(dmct_net::span_since(started_at));
                 report.interrupted = interrupted.is_some();
                 if redact {
-                    let mut secrets = Vec::new();
-                    for r in &mut runs {
-                        let (t, s) = dmct_suite::redact::transcript(&r.transcript);
-                        r.transcript = t;
-                        secrets.extend(s);
-                    }
-                    for rec in &mut records {
-                        rec.transcript = dmct_suite::redact::transcript(&rec.transcript).0;
-                        rec.relays.clear();
-                    }
-                    dmct_suite::redact::report(&mut report, &secrets);
+                    dmct_suite::proxied::redact(&mut runs, &mut records, &mut report);
                 }
-                proxy::write_sessions(&common.out, &records)?;
+                dmct_suite::proxied::write_sessions(&common.out, &records)?;
                 if runs.is_empty() {
                     // Nothing to judge: never green (exit 2 unless a signal stopped it).
                     eprintln!("dmct: the proxy saw no DM session");
