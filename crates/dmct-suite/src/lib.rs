@@ -11,6 +11,8 @@ pub mod export;
 pub mod gate;
 pub mod gated;
 pub mod interrupted;
+pub mod matrix;
+pub mod merge;
 pub mod one_session;
 pub mod output;
 pub mod partition;

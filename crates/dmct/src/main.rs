@@ -22,8 +22,6 @@ mod args;
 mod fdlimit;
 mod inspect;
 mod interrupt;
-mod matrix;
-mod merge;
 mod modes;
 mod outputs;
 mod peer;
@@ -346,10 +344,30 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Matrix { reports, out } => {
-                matrix::matrix(&reports, &out)?;
+                let m = dmct_suite::matrix::matrix(&reports, &out)?;
+                println!(
+                    "{} runs, {} cases, {} rules side by side: {}",
+                    m.columns.len(),
+                    m.cases.len(),
+                    m.rules.len(),
+                    out.join("matrix.html").display()
+                );
+                if m.catalogs_differ {
+                    eprintln!("dmct: these runs were judged by different rule catalogs");
+                }
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Merge { reports, out } => merge::merge(&reports, &out),
+            Command::Merge { reports, out } => {
+                let m = dmct_suite::merge::merge(&reports, &out)?;
+                eprintln!(
+                    "dmct: {} shards merged: {} cases",
+                    m.shards,
+                    m.report.cases.len()
+                );
+                print_report(&out, &m.report);
+                let verdicts = m.report.cases.iter().map(|c| c.verdict);
+                Ok(decide(&Ending::of(verdicts).interrupted(m.report.interrupted)).into())
+            }
             Command::Init { file } => {
                 dmct_config::init(&file)?;
                 println!(
