@@ -3,6 +3,7 @@
 //! [`run_builtin`], [`selftest`], and writing their outputs.
 
 pub mod baseline;
+pub mod check;
 pub mod coverage;
 pub mod deviations;
 pub mod ending;
