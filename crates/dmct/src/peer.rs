@@ -1,18 +1,14 @@
 //! `dmct peer`: the reference peers run by hand, for a lab trying its own client or
 //! server, and for the proxy's tests.
 
-use crate::Accounts;
-use anyhow::{Context, Result};
+use crate::*;
 use dmct_proto::transcript::{Closing, Transcript};
 use dmct_session::{Client, ServerFault, ServerScript};
-use dmct_suite::runner::{self, CaseResponder};
-use dmct_suite::{Options, peers};
+use dmct_suite::peers;
+use dmct_suite::runner::CaseResponder;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The reference server on `listen`, any number of concurrent sessions, until Ctrl-C.
 pub async fn server(
@@ -193,4 +189,104 @@ pub async fn client(
         );
         Ok(ExitCode::from(1))
     }
+}
+
+/// `dmct peer server` and `dmct peer client`: their flags read, the peer run.
+pub(crate) async fn command(which: PeerCommand) -> Result<ExitCode> {
+    match which {
+        PeerCommand::Server(a) => serve_by_hand(a).await,
+        PeerCommand::Client(a) => client_by_hand(a).await,
+    }
+}
+
+async fn serve_by_hand(a: PeerServerArgs) -> Result<ExitCode> {
+    let PeerServerArgs {
+        listen,
+        public_url,
+        script,
+        accounts,
+        listen_tls,
+        exchange_timeout,
+        max_body,
+        capacity,
+        fault,
+        seed,
+        wire,
+    } = a;
+    let tls = server_tls(&listen_tls)?;
+    let faults = fault
+        .iter()
+        .map(|n| {
+            dmct_session::ServerFault::from_name(n)
+                .with_context(|| format!("no server fault is named {n:?} (see `dmct list faults`)"))
+        })
+        .collect::<Result<_>>()?;
+    let script = match script {
+        Some(f) => {
+            let text = std::fs::read_to_string(&f)
+                .with_context(|| format!("cannot read {}", f.display()))?;
+            toml::from_str(&text)
+                .with_context(|| format!("{} is not a server script", f.display()))?
+        }
+        None => dmct_suite::scenario::builtin()?
+            .into_iter()
+            .find(|s| s.id == "session/every-command")
+            .map(|s| s.server)
+            .context("the built-in session/every-command scenario is missing")?,
+    };
+    let mut limits = dmct_net::Limits {
+        max_body,
+        exchange_timeout: Duration::from_secs(exchange_timeout),
+        notices: dmct_net::Notices::stderr(),
+        ..dmct_net::Limits::default()
+    };
+    capacity.apply(&mut limits, 1)?;
+    let opts = Options {
+        limits,
+        server_tls: tls,
+        verproto_param: wire.verproto(),
+        seed: seed.value()?,
+        ..Options::default()
+    };
+    server(listen, public_url, script, &accounts, &opts, faults).await
+}
+
+async fn client_by_hand(a: PeerClientArgs) -> Result<ExitCode> {
+    let PeerClientArgs {
+        url,
+        accounts,
+        encoding,
+        wbxml,
+        seed,
+        package0,
+        transcript,
+        trust,
+        exchange_timeout,
+        wire,
+    } = a;
+    check_url(&url)?;
+    let mut opts = Options {
+        verproto_param: wire.verproto(),
+        client_tls: client_tls(&trust)?,
+        ..Options::default()
+    };
+    opts.limits.exchange_timeout = Duration::from_secs(exchange_timeout);
+    opts.seed = seed.value()?;
+    opts.client_encoding = Some(if wbxml {
+        dmct_proto::xml::Encoding::Wbxml
+    } else {
+        encoding.into()
+    });
+    let pkg0 = match &package0 {
+        Some(f) => Some(std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?),
+        None => None,
+    };
+    client(
+        &url,
+        &accounts,
+        pkg0.as_deref(),
+        transcript.as_deref(),
+        &opts,
+    )
+    .await
 }
