@@ -273,7 +273,13 @@ mod tests {
         let empty = dmct_proto::transcript::Transcript::default();
         std::fs::write(&file, serde_json::to_string(&empty).unwrap()).unwrap();
         let out = dir.join("out");
-        let e = check(&[file.clone()], &Default::default(), &out, &mut |_| {}).unwrap_err();
+        let e = check(
+            std::slice::from_ref(&file),
+            &Default::default(),
+            &out,
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(matches!(e, CheckError::Empty { .. }), "{e}");
         assert!(!out.exists());
         std::fs::remove_dir_all(&dir).unwrap();
