@@ -1,6 +1,10 @@
 //! The dmct suite: scenarios from `testcases/`, the runner that plays them against
 //! built-in or external peers over HTTP (or in memory), and the runs the CLI offers:
-//! [`run_builtin`], [`selftest`], and writing their outputs.
+//! [`run_builtin`], [`selftest`], and writing their outputs. The work of the CLI's
+//! commands is here too, with its tests, so the binary only parses and dispatches:
+//! [`gate`] and [`exit`] (what a run's exit code is), [`export`], [`serve`] (`run
+//! --serve`'s loop), [`proxied`] (the proxy's sessions as cases), [`merge`], [`matrix`]
+//! and [`check`]. Nothing here prints: lines for people go through a callback.
 
 pub mod baseline;
 pub mod check;
