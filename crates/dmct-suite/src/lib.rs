@@ -3,10 +3,12 @@
 //! [`run_builtin`], [`selftest`], and writing their outputs. The work of the CLI's
 //! commands is here too, with its tests, so the binary only parses and dispatches:
 //! [`gate`] and [`exit`] (what a run's exit code is), [`export`], [`serve`] (`run
-//! --serve`'s loop), [`proxied`] (the proxy's sessions as cases), [`merge`], [`matrix`]
-//! and [`check`]. Nothing here prints: lines for people go through a callback.
+//! --serve`'s loop), [`proxied`] (the proxy's sessions as cases), [`merge`], [`matrix`],
+//! [`check`] and [`by_hand`] (`dmct peer`). Nothing here prints: lines for people go
+//! through a callback.
 
 pub mod baseline;
+pub mod by_hand;
 pub mod check;
 pub mod coverage;
 pub mod deviations;
