@@ -15,7 +15,7 @@ pub use html::{closing_text, render_html};
 pub use junit::render_junit;
 pub use model::*;
 pub use rules::{RuleSummary, rule_summary, rule_summary_failing_first};
-pub use text::render_text;
+pub use text::{render_text, summary_table};
 
 /// Pretty JSON with a trailing newline; key order is the struct order (stable), with
 /// `rules` (the per-rule summary) right after `summary`.

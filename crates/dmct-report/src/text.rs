@@ -217,3 +217,72 @@ fn rule_table(s: &mut String, cases: &[CaseResult]) {
         }
     }
 }
+
+/// Per area (the case id before its first `/`; for `check`, whose case ids are file
+/// names, the role under test): cases passed, failed, inconclusive; coloured on a
+/// terminal.
+pub fn summary_table(report: &RunReport, colour: bool) -> String {
+    let mut areas: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
+    for c in &report.cases {
+        let area = if report.command == "check" {
+            c.role.as_str()
+        } else {
+            c.id.split('/').next().unwrap_or(&c.id)
+        };
+        let row = areas.entry(area).or_default();
+        match c.verdict {
+            CaseVerdict::Pass => row[0] += 1,
+            CaseVerdict::Fail => row[1] += 1,
+            CaseVerdict::Inconclusive => row[2] += 1,
+            CaseVerdict::NotApplicable => {}
+        }
+    }
+    let paint = |code: &str, text: String| {
+        if colour && !text.trim().starts_with('0') {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text
+        }
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n{:<12} {:>6} {:>6} {:>13}",
+        "area", "pass", "fail", "inconclusive"
+    );
+    for (area, [p, f, i]) in &areas {
+        let _ = writeln!(
+            s,
+            "{:<12} {} {} {}",
+            area,
+            paint("32", format!("{p:>6}")),
+            paint("1;31", format!("{f:>6}")),
+            paint("33", format!("{i:>13}"))
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_table_is_coloured_only_when_asked() {
+        let case = serde_json::json!({
+            "id": "auth/x", "title": "", "role": "client", "peer": {"name": "p"},
+            "verdict": "fail", "findings": [], "exchanges": 1
+        });
+        let report: RunReport = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "tool": {"name": "dmct", "version": "0"},
+            "command": "run",
+            "summary": {"cases": 1, "pass": 0, "fail": 1, "inconclusive": 0},
+            "cases": [case]
+        }))
+        .unwrap();
+        let plain = summary_table(&report, false);
+        assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");
+        let coloured = summary_table(&report, true);
+        assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
+    }
+}

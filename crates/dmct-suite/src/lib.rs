@@ -1,23 +1,37 @@
 //! The dmct suite: scenarios from `testcases/`, the runner that plays them against
 //! built-in or external peers over HTTP (or in memory), and the runs the CLI offers:
-//! [`run_builtin`], [`selftest`], and writing their outputs.
+//! [`run_builtin`], [`selftest`], and writing their outputs. The work of the CLI's
+//! commands is here too, with its tests, so the binary only parses and dispatches:
+//! [`gate`] and [`exit`] (what a run's exit code is), [`export`], [`serve`] (`run
+//! --serve`'s loop), [`proxied`] (the proxy's sessions as cases), [`merge`], [`matrix`],
+//! [`check`] and [`by_hand`] (`dmct peer`). Nothing here prints: lines for people go
+//! through a callback.
 
 pub mod baseline;
+pub mod by_hand;
+pub mod check;
 pub mod coverage;
 pub mod deviations;
 pub mod ending;
+pub mod exit;
+pub mod export;
+pub mod gate;
 pub mod gated;
 pub mod interrupted;
+pub mod matrix;
+pub mod merge;
 pub mod one_session;
 pub mod output;
 pub mod partition;
 pub mod peers;
 pub mod probe;
 pub mod protovectors;
+pub mod proxied;
 pub mod redact;
 pub mod runner;
 pub mod scenario;
 pub mod select;
+pub mod serve;
 pub mod vectors;
 
 pub use runner::{CaseRun, ExternalServer, Options, RunError, TargetServer, judge};

@@ -236,6 +236,40 @@ pub fn write_reports(
     Ok(())
 }
 
+/// Why an earlier run's report.json could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadReportError {
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a dmct report.json", path.display())]
+    NotReport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// A report.json, or the run's output directory holding one: the file and the report
+/// (an editor's byte order mark is no reason to refuse it).
+pub fn read_report(path: &str) -> Result<(PathBuf, RunReport), ReadReportError> {
+    let mut file = PathBuf::from(path);
+    if file.is_dir() {
+        file = file.join("report.json");
+    }
+    let text = std::fs::read_to_string(&file).map_err(|source| ReadReportError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    let report: RunReport = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+        .map_err(|source| ReadReportError::NotReport {
+            path: file.clone(),
+            source,
+        })?;
+    Ok((file, report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,86 @@ pub fn known() -> Vec<String> {
     KNOWN.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// What a command line given `--redact` tells the run, as its flags hold it: every
+/// secret in it is remembered before anything runs ([`remember_command_line`]).
+#[derive(Debug, Clone, Default)]
+pub struct CommandLine {
+    pub server_secret: Option<String>,
+    pub server_user: Option<String>,
+    pub server_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_user: Option<String>,
+    /// `--nonce` (base64).
+    pub nonces: Vec<String>,
+    /// `--pkg0-nonce` (a stored nonce as `b64:VALUE`).
+    pub pkg0_nonces: Vec<String>,
+    /// `--exec`: the lab's command line may hold any secret it hands the device.
+    pub exec: Vec<String>,
+}
+
+/// One thing a command line told, as it is remembered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Told {
+    Account(String, String),
+    NonceB64(String),
+    Plain(String),
+}
+
+/// Everything `c` tells, the built-in peers' accounts included (a run may use them).
+fn told(c: &CommandLine) -> Vec<Told> {
+    let defaults = [
+        crate::peers::default_client_creds(),
+        crate::peers::default_server_creds(),
+    ];
+    let mut out: Vec<Told> = defaults
+        .iter()
+        .map(|d| Told::Account(d.user.clone(), d.secret.clone()))
+        .collect();
+    let server_secret = c
+        .server_secret
+        .clone()
+        .unwrap_or_else(|| defaults[1].secret.clone());
+    for user in [&c.server_user, &c.server_id].into_iter().flatten() {
+        out.push(Told::Account(user.clone(), server_secret.clone()));
+    }
+    out.push(Told::Account(
+        defaults[1].user.clone(),
+        server_secret.clone(),
+    ));
+    out.push(Told::Account(
+        crate::peers::DEFAULT_SERVER_ID.to_owned(),
+        server_secret,
+    ));
+    if let Some(secret) = &c.client_secret {
+        let user = c
+            .client_user
+            .clone()
+            .unwrap_or_else(|| defaults[0].user.clone());
+        out.push(Told::Account(user, secret.clone()));
+    }
+    out.extend(c.nonces.iter().cloned().map(Told::NonceB64));
+    out.extend(
+        c.pkg0_nonces
+            .iter()
+            .filter_map(|n| n.strip_prefix("b64:"))
+            .map(|b64| Told::NonceB64(b64.to_owned())),
+    );
+    out.extend(c.exec.iter().cloned().map(Told::Plain));
+    out
+}
+
+/// Remember every secret of a command line given `--redact`, and redact from now on.
+pub fn remember_command_line(c: &CommandLine) {
+    for t in told(c) {
+        match t {
+            Told::Account(user, secret) => remember_account(&user, &secret),
+            Told::NonceB64(n) => remember_nonce_b64(&n),
+            Told::Plain(s) => remember(&s),
+        }
+    }
+    activate();
+}
+
 /// The local name of an element (`m:NextNonce` is `NextNonce`).
 fn local(e: &Element) -> &str {
     e.name.rsplit(':').next().unwrap_or(&e.name)
@@ -594,5 +674,36 @@ mod tests {
         let mut t = runs[0].transcript.clone();
         assert!(scrub_serde(&mut t, &[secret.to_owned()], &["body"]));
         assert!(!serde_json::to_string(&t).unwrap().contains(secret));
+    }
+
+    #[test]
+    fn a_command_line_tells_its_accounts_nonces_and_exec() {
+        let c = CommandLine {
+            server_secret: Some("lab-server-secret".into()),
+            server_id: Some("lab-id".into()),
+            client_user: Some("dev".into()),
+            client_secret: Some("dev-secret".into()),
+            nonces: vec!["AAAAAA==".into()],
+            pkg0_nonces: vec!["resync".into(), "b64:c3RvcmVk".into()],
+            exec: vec!["wake --token t0ps3cret".into()],
+            ..CommandLine::default()
+        };
+        let t = told(&c);
+        let account = |u: &str, s: &str| Told::Account(u.into(), s.into());
+        for want in [
+            account("lab-id", "lab-server-secret"),
+            account(crate::peers::DEFAULT_SERVER_ID, "lab-server-secret"),
+            account("dev", "dev-secret"),
+            Told::NonceB64("AAAAAA==".into()),
+            Told::NonceB64("c3RvcmVk".into()),
+            Told::Plain("wake --token t0ps3cret".into()),
+        ] {
+            assert!(t.contains(&want), "{want:?} in {t:?}");
+        }
+        // `resync` names no secret.
+        assert!(
+            !t.iter()
+                .any(|x| matches!(x, Told::NonceB64(n) if n == "resync"))
+        );
     }
 }

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 /// The status a shell reports for a process stopped by Ctrl-C (128 + SIGINT); dmct
 /// uses it for every interrupting signal, as its reports are written alike.
-pub const INTERRUPTED: u8 = crate::exit::Exit::Interrupted.code();
+pub const INTERRUPTED: u8 = dmct_suite::exit::Exit::Interrupted.code();
 
 /// The interrupting signals, caught from now on (they no longer kill the process).
 pub struct Signals(mpsc::UnboundedReceiver<&'static str>);

@@ -2,17 +2,14 @@
 //! they happen, and when stopped (Ctrl-C, SIGTERM or SIGHUP, or `--sessions N` sessions
 //! ended, by the server or in silence past `--idle`) writes the
 //! same reports as `dmct run`: each recorded DM session is two cases, one judging the
-//! client, one judging the server.
+//! client, one judging the server (`dmct_suite::proxied`).
 
-use anyhow::{Context, Result};
-use dmct_proxy::{Event, Mutation, ProxyConfig, SessionKey, SessionRecord};
-use dmct_report::Peer;
-use dmct_rules::Role;
+use crate::*;
+use dmct_proxy::{Event, ProxyConfig, SessionRecord};
 use dmct_suite::CaseRun;
-use std::path::Path;
 use std::sync::Arc;
 
-pub struct ProxyArgs {
+pub struct ProxyRun {
     pub config: ProxyConfig,
     pub sessions: Option<usize>,
 }
@@ -20,47 +17,12 @@ pub struct ProxyArgs {
 /// The proxy until it is stopped; every session it recorded as cases, and the signal
 /// that interrupted `--sessions N`, if one did.
 pub async fn run(
-    args: ProxyArgs,
+    args: ProxyRun,
     signals: &mut crate::interrupt::Signals,
 ) -> Result<(Vec<(SessionRecord, Vec<CaseRun>)>, Option<&'static str>)> {
     let mut config = args.config;
-    config.on_event = Some(Arc::new(|e: Event| match e {
-        Event::Finding { session, finding } => eprintln!(
-            "[{session}] {} {} [{} {}, {}]{}: {}",
-            finding.verdict.as_str().to_uppercase(),
-            finding.rule,
-            finding.role,
-            finding.level,
-            finding.clause,
-            finding
-                .exchange
-                .map(|i| format!(" @ exchange {i}"))
-                .unwrap_or_default(),
-            // A detail may quote what was on the wire.
-            if dmct_suite::redact::active() {
-                "(detail in the report, redacted)".to_owned()
-            } else {
-                finding.detail
-            }
-        ),
-        Event::Note { session, note } => {
-            eprintln!(
-                "[{session}] {}",
-                dmct_suite::redact::scrub_known(&note.text)
-            )
-        }
-        Event::SessionEnded { session, exchanges } => {
-            eprintln!("[{session}] ended by the server after {exchanges} exchanges")
-        }
-        Event::SessionSilent {
-            session,
-            exchanges,
-            after_ms,
-        } => eprintln!(
-            "[{session}] ended in silence: the device sent nothing for {} s after the \
-             server's answer ({exchanges} exchanges)",
-            after_ms / 1000
-        ),
+    config.on_event = Some(Arc::new(|e: Event| {
+        eprintln!("{}", dmct_suite::proxied::event_line(e))
     }));
     let mutations: Vec<String> = config
         .mutations
@@ -98,84 +60,83 @@ pub async fn run(
     };
     // Everything recorded comes back, finished or not.
     let records = handle.stop().await;
-    // Sessions are numbered in the order they started, DM sessions apart from the
-    // undecodable records: a case id never holds a SessionID, which the device chooses
-    // afresh (the title keeps it), so CI history and baselines match across reruns.
-    let mut seen: std::collections::HashMap<bool, usize> = Default::default();
-    let sessions = records
-        .into_iter()
-        .map(|r| {
-            let nth = seen
-                .entry(matches!(r.key, SessionKey::Dm { .. }))
-                .or_default();
-            *nth += 1;
-            let runs = cases_of(&r, *nth, &upstream, &mutations);
-            (r, runs)
-        })
-        .collect();
+    let sessions = dmct_suite::proxied::sessions_as_cases(records, &upstream, &mutations);
     Ok((sessions, interrupted))
 }
 
-/// A recorded session as two cases: the client judged, the server judged. `nth`: the
-/// how-manieth DM session (or undecodable record) it is.
-fn cases_of(r: &SessionRecord, nth: usize, upstream: &str, mutations: &[String]) -> Vec<CaseRun> {
-    let id = match &r.key {
-        SessionKey::Dm { .. } => format!("proxy/session-{nth}"),
-        SessionKey::Undecodable if nth == 1 => "proxy/undecodable".to_owned(),
-        SessionKey::Undecodable => format!("proxy/undecodable-{nth}"),
+/// `dmct proxy`: the proxy until stopped, then the reports of what it recorded.
+pub(crate) async fn proxy(a: ProxyArgs) -> Result<ExitCode> {
+    let ProxyArgs {
+        common,
+        listen,
+        upstream,
+        public_url,
+        mutations,
+        delay_ms,
+        sessions,
+        idle,
+        client_secret,
+        client_user,
+        listen_tls,
+        capacity,
+        redact,
+        wire,
+    } = a;
+    check_url(&upstream)?;
+    let mut config = dmct_proxy::ProxyConfig::new(listen, upstream);
+    config.limits = dmct_net::Limits {
+        max_body: common.max_body,
+        exchange_timeout: Duration::from_secs(common.exchange_timeout),
+        notices: dmct_net::Notices::stderr(),
+        ..dmct_net::Limits::default()
     };
-    let client = match &r.key {
-        SessionKey::Dm { client, .. } => client.clone(),
-        SessionKey::Undecodable => "unknown client".into(),
-    };
-    let scenario = dmct_suite::Scenario {
-        id: id.clone(),
-        title: match r.peer {
-            Some(ip) => format!("{} from {ip} through the proxy", r.key),
-            None => format!("{} through the proxy", r.key),
-        },
-        roles: vec![Role::Client, Role::Server],
-        rules: Vec::new(),
-        client: Default::default(),
-        server: Default::default(),
-        expect: Default::default(),
-    };
-    [(Role::Client, client), (Role::Server, upstream.to_owned())]
-        .into_iter()
-        .map(|(role, name)| CaseRun {
-            scenario: scenario.clone(),
-            role,
-            peer: Peer {
-                name,
-                // A mutated session says so: its server did not send what the client saw.
-                faults: mutations
-                    .iter()
-                    .filter(|m| r.mutations.iter().any(|x| x.name() == m.as_str()))
-                    .map(|m| format!("proxy:{m}"))
-                    .collect(),
-                identity: Vec::new(),
-            },
-            transcript: r.transcript.clone(),
-        })
-        .collect()
-}
-
-/// The proxy's own record of every session (relays, notes, what was not kept), beside
-/// the transcripts.
-pub fn write_sessions(out: &Path, records: &[SessionRecord]) -> Result<()> {
-    let dir = out.join("sessions");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (i, r) in records.iter().enumerate() {
-        let path = dir.join(format!("{i:04}.json"));
-        let json = serde_json::to_string_pretty(r).context("cannot serialise a session")?;
-        dmct_suite::output::write_atomic(&path, json.as_bytes())?;
+    // A device's connection and the proxy's own to the upstream.
+    capacity.apply(&mut config.limits, 2)?;
+    config.upstream_tls = client_tls(&common.trust)?;
+    config.listen_tls = server_tls(&listen_tls)?;
+    config.public_url = public_url;
+    config.mutations = dmct_suite::proxied::parse_mutations(&mutations)?;
+    config.delay = Duration::from_millis(delay_ms);
+    config.idle = Duration::from_secs(idle);
+    // The nonces of its challenge-pkg1 come from the run seed, like a run's.
+    let seed = common.seed.value()?;
+    config.nonce_seed = Some(seed);
+    config.verproto_param = wire.verproto();
+    config.client_creds = client_secret.map(|secret| dmct_proto::auth::Credentials {
+        user: client_user,
+        secret,
+    });
+    output::check_dir(&common.out).context("--out cannot take the reports")?;
+    let mut signals = interrupt::Signals::catch()?;
+    let started = Instant::now();
+    let started_at = dmct_net::wall_clock();
+    // Without --sessions, a signal is what stops the proxy.
+    let stopped_by_signal = sessions.is_none();
+    let (sessions, interrupted) = run(ProxyRun { config, sessions }, &mut signals).await?;
+    // A second signal while the reports are written exits at once.
+    signals.exit_on_next(stopped_by_signal || interrupted.is_some());
+    if let Some(signal) = interrupted {
+        interrupt::announce(signal);
     }
-    Ok(())
-}
-
-pub fn parse_mutations(names: &[String]) -> Result<std::collections::BTreeSet<Mutation>> {
-    names
-        .iter()
-        .map(|n| n.parse::<Mutation>().map_err(anyhow::Error::from))
-        .collect()
+    let (records, runs): (Vec<_>, Vec<Vec<CaseRun>>) = sessions.into_iter().unzip();
+    let mut runs: Vec<CaseRun> = runs.into_iter().flatten().collect();
+    let mut records = records;
+    let mut report = dmct_suite::report_with(
+        "proxy",
+        &runs,
+        elapsed_ms(started),
+        &profile(common.profile.as_deref())?,
+        seed,
+    );
+    report.time = Some(dmct_net::span_since(started_at));
+    report.interrupted = interrupted.is_some();
+    if redact {
+        dmct_suite::proxied::redact(&mut runs, &mut records, &mut report);
+    }
+    dmct_suite::proxied::write_sessions(&common.out, &records)?;
+    if runs.is_empty() {
+        // Nothing to judge: never green (exit 2 unless a signal stopped it).
+        eprintln!("dmct: the proxy saw no DM session");
+    }
+    finish(&common.out, &report, &runs)
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 /// What a command's exit code says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Exit {
+pub enum Exit {
     /// Every case judged passed (not-applicable cases do not count against the peer).
     Pass,
     /// A MUST or MUST NOT rule was violated, a self-test failed, a new failure against
@@ -24,7 +24,7 @@ pub(crate) enum Exit {
 }
 
 impl Exit {
-    pub(crate) const fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         match self {
             Exit::Pass => 0,
             Exit::Failure => 1,
@@ -42,7 +42,7 @@ impl From<Exit> for ExitCode {
 }
 
 /// The exit codes in words, for `dmct --help` and the help of the commands that judge.
-pub(crate) const HELP: &str = "\
+pub const HELP: &str = "\
 Exit codes:
   0    every case passed (not-applicable cases do not count against the peer)
   1    a MUST or MUST NOT rule was violated (selftest: a conformant peer failed or a
@@ -55,27 +55,27 @@ Exit codes:
 
 /// How a judging command ended, as far as its exit code is concerned.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Ending {
+pub struct Ending {
     /// The verdicts of the cases judged; empty: nothing was judged.
-    pub(crate) verdicts: Vec<CaseVerdict>,
+    pub verdicts: Vec<CaseVerdict>,
     /// A signal stopped the command.
-    pub(crate) interrupted: bool,
+    pub interrupted: bool,
     /// A deviation listed a result that no longer happens.
-    pub(crate) stale_deviation: bool,
+    pub stale_deviation: bool,
     /// Under `--fail-on regression`: whether the baseline showed new failures. Only
     /// those fail the run then.
-    pub(crate) regressions: Option<bool>,
+    pub regressions: Option<bool>,
 }
 
 impl Ending {
-    pub(crate) fn of(verdicts: impl IntoIterator<Item = CaseVerdict>) -> Ending {
+    pub fn of(verdicts: impl IntoIterator<Item = CaseVerdict>) -> Ending {
         Ending {
             verdicts: verdicts.into_iter().collect(),
             ..Ending::default()
         }
     }
 
-    pub(crate) fn interrupted(mut self, interrupted: bool) -> Ending {
+    pub fn interrupted(mut self, interrupted: bool) -> Ending {
         self.interrupted = interrupted;
         self
     }
@@ -83,7 +83,7 @@ impl Ending {
 
 /// The one decision: interrupted, then nothing judged, then the gates, then the worst
 /// verdict (fail beats inconclusive beats pass).
-pub(crate) fn decide(e: &Ending) -> Exit {
+pub fn decide(e: &Ending) -> Exit {
     if e.interrupted {
         return Exit::Interrupted;
     }

@@ -3,44 +3,71 @@
 //! again, the transcripts copied under the names the whole run gives them, and every
 //! report file written as `run` writes it. Shards that cannot make one run are refused.
 
-use crate::exit::{Ending, decide};
-use crate::matrix::read_report;
-use crate::outputs::print_report;
-use anyhow::{Context, Result, bail};
+use crate::output::{OutputError, ReadReportError, read_report};
 use dmct_proto::transcript::Transcript;
 use dmct_report::{Partition, RunReport, Span, Summary, unix_millis};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+
+/// Why shards could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// Shards that make no one run, in words naming them.
+    #[error("{0}")]
+    Refused(String),
+    #[error("--out cannot take the reports")]
+    Out(#[source] OutputError),
+    #[error(transparent)]
+    Report(#[from] ReadReportError),
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a dmct transcript", path.display())]
+    NotTranscript {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Refuse with a message, as `format!` words it.
+macro_rules! refuse {
+    ($($t:tt)*) => {
+        return Err(MergeError::Refused(format!($($t)*)))
+    };
+}
 
 /// One shard's report, with what it was read from.
-pub(crate) struct Shard {
+pub struct Shard {
     /// How the shard is named in messages (its report.json's path).
-    pub(crate) name: String,
-    pub(crate) report: RunReport,
+    pub name: String,
+    pub report: RunReport,
 }
 
 /// The whole run's report from its shards, and where each of its cases came from
 /// (shard, case), in the merged order. Every refusal says which shards disagree.
-pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)> {
+pub fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>), MergeError> {
     let parts: Vec<&Partition> = shards
         .iter()
         .map(|s| {
-            s.report.partition.as_ref().with_context(|| {
-                format!(
+            s.report.partition.as_ref().ok_or_else(|| {
+                MergeError::Refused(format!(
                     "{} is not a shard's report: its run had no --partition",
                     s.name
-                )
+                ))
             })
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, _>>()?;
     let Some((first, p0)) = shards.first().zip(parts.first()) else {
-        bail!("give the report.json (or output directory) of every shard");
+        refuse!("give the report.json (or output directory) of every shard");
     };
     for (s, p) in shards.iter().zip(&parts).skip(1) {
         let (a, b) = (&first.report, &s.report);
         if a.command != b.command {
-            bail!(
+            refuse!(
                 "{} is a report of `dmct {}`, {} of `dmct {}`: shards of different commands \
                  make no one run",
                 first.name,
@@ -50,7 +77,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
             );
         }
         if a.catalog != b.catalog {
-            bail!(
+            refuse!(
                 "{} and {} were judged by different rule catalogs (md5 {} and {}): run every \
                  shard with the same dmct",
                 first.name,
@@ -60,7 +87,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
             );
         }
         if (p0.count, p0.planned, &p0.plan) != (p.count, p.planned, &p.plan) {
-            bail!(
+            refuse!(
                 "{} and {} are shards of different runs ({} cases in {} shards, and {} in \
                  {}; or another selection or scenario set): give every shard the same \
                  selection and N",
@@ -73,7 +100,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
             );
         }
         if a.profile_lacks != b.profile_lacks {
-            bail!(
+            refuse!(
                 "{} and {} were judged with different capability profiles: give every shard \
                  the same --profile",
                 first.name,
@@ -83,7 +110,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
         if let (Some(x), Some(y)) = (&a.device, &b.device)
             && x != y
         {
-            bail!(
+            refuse!(
                 "{} tested the device {x:?}, {} the device {y:?}: shards of different \
                  devices make no one run (dmct matrix puts devices side by side)",
                 first.name,
@@ -94,7 +121,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
     let mut by_index: BTreeMap<usize, usize> = BTreeMap::new();
     for (i, (s, p)) in shards.iter().zip(&parts).enumerate() {
         if p.positions.len() != s.report.cases.len() {
-            bail!(
+            refuse!(
                 "{}: its partition places {} cases, its report holds {}",
                 s.name,
                 p.positions.len(),
@@ -102,7 +129,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
             );
         }
         if let Some(&j) = by_index.get(&p.index) {
-            bail!(
+            refuse!(
                 "{} and {} are both shard {}/{}: overlapping partitions",
                 shards[j].name,
                 s.name,
@@ -118,7 +145,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
         .map(|i| format!("{i}/{}", p0.count))
         .collect();
     if !missing.is_empty() {
-        bail!(
+        refuse!(
             "shard {} missing: give every shard's report, so the merged run is the whole run",
             missing.join(", ")
         );
@@ -129,7 +156,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
     for (i, (s, p)) in shards.iter().zip(&parts).enumerate() {
         for (k, (&pos, case)) in p.positions.iter().zip(&s.report.cases).enumerate() {
             if pos >= p.planned || pos % p.count != p.index - 1 {
-                bail!(
+                refuse!(
                     "{}: case {} is not one of shard {}/{}'s",
                     s.name,
                     case.stable_name(),
@@ -139,7 +166,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
             }
             let name = case.stable_name();
             if let Some(j) = names.insert(name.clone(), i) {
-                bail!(
+                refuse!(
                     "the same case twice: {name} is in {} and in {}",
                     shards[j].name,
                     s.name
@@ -171,7 +198,7 @@ pub(crate) fn join(shards: &[Shard]) -> Result<(RunReport, Vec<(usize, usize)>)>
                 .unwrap_or(0)
         });
     report.seeds = seeds(shards, &parts);
-    let names = dmct_suite::output::case_transcript_names(&report.cases);
+    let names = crate::output::case_transcript_names(&report.cases);
     for (c, name) in report.cases.iter_mut().zip(names) {
         c.transcript = Some(format!("transcripts/{name}.json"));
     }
@@ -224,10 +251,17 @@ fn seeds(shards: &[Shard], parts: &[&Partition]) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// `dmct merge`: read the shards, join them, copy the transcripts, write every report
-/// file, and exit as `run` would on the merged verdicts.
-pub(crate) fn merge(args: &[String], out: &Path) -> Result<ExitCode> {
-    dmct_suite::output::check_dir(out).context("--out cannot take the reports")?;
+/// The merged run: its report (written) and how many shards it joined.
+#[derive(Debug)]
+pub struct Merged {
+    pub report: RunReport,
+    pub shards: usize,
+}
+
+/// `dmct merge`: read the shards (each a report.json or its directory), join them, copy
+/// the transcripts and write every report file to `out`, as `run` writes them.
+pub fn merge(args: &[String], out: &Path) -> Result<Merged, MergeError> {
+    crate::output::check_dir(out).map_err(MergeError::Out)?;
     let mut shards = Vec::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
     for a in args {
@@ -242,18 +276,23 @@ pub(crate) fn merge(args: &[String], out: &Path) -> Result<ExitCode> {
     let mut transcripts = Vec::new();
     for &(i, k) in &origins {
         let case = &shards[i].report.cases[k];
-        let rel = case.transcript.as_deref().with_context(|| {
-            format!(
+        let Some(rel) = case.transcript.as_deref() else {
+            refuse!(
                 "{}: case {} names no transcript file",
                 shards[i].name,
                 case.stable_name()
-            )
-        })?;
+            );
+        };
         let path = dirs[i].join(rel);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let t: Transcript = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a dmct transcript", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| MergeError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let t: Transcript =
+            serde_json::from_str(&text).map_err(|source| MergeError::NotTranscript {
+                path: path.clone(),
+                source,
+            })?;
         transcripts.push(t);
     }
     let names: Vec<String> = report
@@ -267,15 +306,11 @@ pub(crate) fn merge(args: &[String], out: &Path) -> Result<ExitCode> {
         })
         .collect();
     let refs: Vec<&Transcript> = transcripts.iter().collect();
-    dmct_suite::output::write_files(out, &report, &names, &refs)?;
-    eprintln!(
-        "dmct: {} shards merged: {} cases",
-        shards.len(),
-        report.cases.len()
-    );
-    print_report(out, &report);
-    let verdicts = report.cases.iter().map(|c| c.verdict);
-    Ok(decide(&Ending::of(verdicts).interrupted(report.interrupted)).into())
+    crate::output::write_files(out, &report, &names, &refs)?;
+    Ok(Merged {
+        report,
+        shards: shards.len(),
+    })
 }
 
 #[cfg(test)]
@@ -313,20 +348,20 @@ mod tests {
             ("c", Role::Client),
             ("d", Role::Server),
         ];
-        let mut report = dmct_suite::report("run", &[], 0);
+        let mut report = crate::report("run", &[], 0);
         report.seeds = vec![("run".into(), seed)];
         report.time = Some(Span {
             started: Some(time.0.into()),
             ended: Some(time.1.into()),
         });
-        let s = dmct_suite::partition::Shard { index, count: 2 };
+        let s = crate::partition::Shard { index, count: 2 };
         report.cases = s
             .of(plan)
             .into_iter()
             .map(|(id, role)| case(id, role, CaseVerdict::Pass))
             .collect();
-        let names = dmct_suite::partition::plan_names(plan);
-        dmct_suite::partition::record(&mut report, s, &names);
+        let names = crate::partition::plan_names(plan);
+        crate::partition::record(&mut report, s, &names);
         Shard {
             name: format!("shard{index}/report.json"),
             report,

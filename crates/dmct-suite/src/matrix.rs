@@ -1,17 +1,29 @@
-//! `dmct matrix`: several runs' report.json side by side, as matrix.html and matrix.json.
+//! `dmct matrix`: several runs' report.json side by side, as matrix.html and matrix.json
+//! (`dmct_report::matrix` builds and renders it).
 
-use anyhow::{Context, Result, bail};
+use crate::output::{OutputError, ReadReportError};
 use dmct_report::RunReport;
 use dmct_report::matrix::{Input, Matrix};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+/// Why the matrix could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    #[error("give at least one report.json (or a run's output directory)")]
+    NoReports,
+    #[error(transparent)]
+    Report(#[from] ReadReportError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
 
 /// One `[LABEL=]PATH` argument: a report.json, or the run's output directory holding one.
-fn input(arg: &str, out: &Path) -> Result<Input> {
+fn input(arg: &str, out: &Path) -> Result<Input, MatrixError> {
     let (label, path) = match arg.split_once('=') {
         Some((l, p)) if !l.is_empty() && !Path::new(arg).exists() => (Some(l.to_owned()), p),
         _ => (None, arg),
     };
-    let (file, report) = read_report(path)?;
+    let (file, report) = crate::output::read_report(path)?;
     let html = file.with_file_name("report.html");
     let html = html.is_file().then(|| relative(out, &html));
     let label = label.unwrap_or_else(|| default_label(&report, &file));
@@ -21,19 +33,6 @@ fn input(arg: &str, out: &Path) -> Result<Input> {
         html,
         report,
     })
-}
-
-/// A report.json, or the run's output directory holding one: the file and the report.
-pub(crate) fn read_report(path: &str) -> Result<(PathBuf, RunReport)> {
-    let mut file = PathBuf::from(path);
-    if file.is_dir() {
-        file = file.join("report.json");
-    }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let report: RunReport = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
-        .with_context(|| format!("{} is not a dmct report.json", file.display()))?;
-    Ok((file, report))
 }
 
 /// The run's device (`--device-name`, else the DevId its DevInfo gave), else the DevId
@@ -70,11 +69,13 @@ fn relative(from_dir: &Path, to: &Path) -> String {
     parts.join("/")
 }
 
-pub(crate) fn matrix(reports: &[String], out: &Path) -> Result<()> {
+/// Read every `[LABEL=]REPORT` argument and write matrix.json and matrix.html to `out`;
+/// the matrix, for what the CLI says of it.
+pub fn matrix(reports: &[String], out: &Path) -> Result<Matrix, MatrixError> {
     if reports.is_empty() {
-        bail!("give at least one report.json (or a run's output directory)");
+        return Err(MatrixError::NoReports);
     }
-    dmct_suite::output::check_dir(out)?;
+    crate::output::check_dir(out)?;
     let mut inputs = Vec::new();
     for r in reports {
         let mut i = input(r, out)?;
@@ -88,19 +89,9 @@ pub(crate) fn matrix(reports: &[String], out: &Path) -> Result<()> {
         inputs.push(i);
     }
     let m = Matrix::build(inputs);
-    dmct_suite::output::write_atomic(&out.join("matrix.json"), m.to_json().as_bytes())?;
-    dmct_suite::output::write_atomic(&out.join("matrix.html"), m.to_html().as_bytes())?;
-    println!(
-        "{} runs, {} cases, {} rules side by side: {}",
-        m.columns.len(),
-        m.cases.len(),
-        m.rules.len(),
-        out.join("matrix.html").display()
-    );
-    if m.catalogs_differ {
-        eprintln!("dmct: these runs were judged by different rule catalogs");
-    }
-    Ok(())
+    crate::output::write_atomic(&out.join("matrix.json"), m.to_json().as_bytes())?;
+    crate::output::write_atomic(&out.join("matrix.html"), m.to_html().as_bytes())?;
+    Ok(m)
 }
 
 #[cfg(test)]
