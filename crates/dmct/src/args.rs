@@ -364,6 +364,17 @@ pub(crate) fn parse_nonce(s: &str) -> std::result::Result<Nonce, String> {
     Nonce::from_b64(s).map_err(|_| format!("{s:?} is not base64"))
 }
 
+/// A wait in seconds, whole or not (`1`, `0.2`): tests and fast labs need less than a
+/// second, and `Duration` keeps it exact to the nanosecond.
+pub(crate) fn parse_seconds(s: &str) -> std::result::Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{s:?} is not a number of seconds from 0 up"))
+}
+
 impl Accounts {
     pub(crate) fn client(&self) -> Credentials {
         Credentials {
@@ -508,9 +519,15 @@ pub(crate) enum Command {
         /// Seconds one whole session (case) may take
         #[arg(help_heading = "Timeouts", long, default_value_t = 300)]
         session_timeout: u64,
-        /// Seconds of silence after which a client's session is taken as over
-        #[arg(help_heading = "Timeouts", long, default_value_t = 10)]
-        idle: u64,
+        /// Seconds of silence after which a client's session is taken as over (fractions
+        /// allowed: 0.5)
+        #[arg(
+            help_heading = "Timeouts",
+            long,
+            default_value = "10",
+            value_parser = parse_seconds
+        )]
+        idle: Duration,
         /// Run only shard i of N (from 1) of the selected cases, for a CI matrix: the
         /// k-th case of the run (from 0) goes to shard k mod N + 1; `dmct merge` joins
         /// the shards' reports into the whole run's
@@ -672,9 +689,9 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N")]
         sessions: Option<usize>,
         /// Seconds a device may stay quiet after the server's answer before its session
-        /// counts as ended in silence
-        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-        idle: u64,
+        /// counts as ended in silence (fractions allowed: 0.5)
+        #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+        idle: Duration,
         /// The device's secret, for challenge-pkg1 to verify its MD5 answer
         #[arg(long, visible_alias = "secret")]
         client_secret: Option<String>,
@@ -793,9 +810,32 @@ pub(crate) enum ListWhat {
 
 #[cfg(test)]
 mod tests {
-    use super::Cli;
+    use super::{Cli, parse_seconds};
     use clap::{CommandFactory, Parser};
     use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Duration;
+
+    #[test]
+    fn idle_takes_whole_and_fractional_seconds() {
+        assert_eq!(parse_seconds("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_seconds("0.2"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        for bad in ["-1", "ten", "", "nan", "inf", "1e400"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+        for sub in [
+            &["run"][..],
+            &["proxy", "--upstream", "http://127.0.0.1:1/dm"],
+        ] {
+            let args = [&["dmct"][..], sub, &["--idle", "0.25"]].concat();
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let idle = match cli.command {
+                super::Command::Run { idle, .. } | super::Command::Proxy { idle, .. } => idle,
+                _ => unreachable!(),
+            };
+            assert_eq!(idle, Duration::from_millis(250), "{args:?}");
+        }
+    }
 
     /// Every spelling of every long flag, by subcommand path ("run", "peer server").
     fn flags() -> BTreeMap<String, Vec<BTreeSet<String>>> {

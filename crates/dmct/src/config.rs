@@ -19,6 +19,8 @@ pub(crate) enum Kind {
     Path,
     /// A whole number.
     Number,
+    /// A number of seconds, whole or not (`idle = 0.5`).
+    Seconds,
     /// true: the flag alone; false: nothing.
     Switch,
     /// A list of strings: the flag once per entry.
@@ -342,7 +344,7 @@ pub(crate) const KEYS: &[Key] = &[
         section: "timeouts",
         name: "idle",
         flag: "--idle",
-        kind: Number,
+        kind: Seconds,
         example: "10",
         help: "of silence after which a session is taken as over",
     },
@@ -576,6 +578,17 @@ fn arguments(key: &Key, value: &toml::Value, base: &Path) -> Result<Vec<String>>
             }
             vec![flag, n.to_string()]
         }
+        Seconds => {
+            let n = match value {
+                toml::Value::Integer(n) => *n as f64,
+                toml::Value::Float(n) => *n,
+                _ => return Err(wrong("a number of seconds")),
+            };
+            if !(n >= 0.0 && n.is_finite()) {
+                bail!("{at} must be a number of seconds from 0 up, not {value}");
+            }
+            vec![flag, n.to_string()]
+        }
         Switch => match value.as_bool().ok_or_else(|| wrong("true or false"))? {
             true => vec![flag],
             false => vec![],
@@ -690,7 +703,7 @@ mod tests {
             let fits = match k.kind {
                 Switch => matches!(arg.get_action(), ArgAction::SetTrue),
                 List => matches!(arg.get_action(), ArgAction::Append),
-                Text | Path | Number => matches!(arg.get_action(), ArgAction::Set),
+                Text | Path | Number | Seconds => matches!(arg.get_action(), ArgAction::Set),
             };
             assert!(fits, "{}: {:?} vs {:?}", k.name, k.kind, arg.get_action());
             assert!(
@@ -755,13 +768,30 @@ mod tests {
 
     #[test]
     fn wrong_types_say_what_the_key_takes() {
+        let e = parse("[timeouts]\nwait = \"ten\"\n", Path::new("")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "timeouts.wait must be a whole number (e.g. wait = 300), not string"
+        );
+        let e = parse("[timeouts]\nwait = -1\n", Path::new("")).unwrap_err();
+        assert_eq!(e.to_string(), "timeouts.wait must not be negative, not -1");
         let e = parse("[timeouts]\nidle = \"ten\"\n", Path::new("")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "timeouts.idle must be a whole number (e.g. idle = 10), not string"
+            "timeouts.idle must be a number of seconds (e.g. idle = 10), not string"
         );
-        let e = parse("[timeouts]\nidle = -1\n", Path::new("")).unwrap_err();
-        assert_eq!(e.to_string(), "timeouts.idle must not be negative, not -1");
+        for bad in ["-1", "-0.5", "nan", "inf"] {
+            let e = parse(&format!("[timeouts]\nidle = {bad}\n"), Path::new("")).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("timeouts.idle must be a number of seconds from 0 up, not {bad}")
+            );
+        }
+        // Fractions reach the flag as written, whole seconds as before.
+        for (idle, flag) in [("0.5", "0.5"), ("20", "20"), ("2.0", "2")] {
+            let keys = parse(&format!("[timeouts]\nidle = {idle}\n"), Path::new("")).unwrap();
+            assert_eq!(keys[0].1, ["--idle", flag]);
+        }
         let e = parse("[selection]\ncases = \"a\"\n", Path::new("")).unwrap_err();
         assert!(e.to_string().contains("must be a list of strings"), "{e}");
         let e = parse("device = 1\n", Path::new("")).unwrap_err();

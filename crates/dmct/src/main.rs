@@ -195,7 +195,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 opts.client_encoding = encoding.map(Into::into);
                 opts.verproto_param = wire.verproto();
                 opts.wait_first = Duration::from_secs(wait);
-                opts.idle = Duration::from_secs(idle);
+                opts.idle = idle;
                 opts.session_timeout = Duration::from_secs(session_timeout);
                 opts.client_creds = accounts.client();
                 opts.server_id = accounts.server_id.clone();
@@ -516,7 +516,7 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 config.public_url = public_url;
                 config.mutations = proxy::parse_mutations(&mutations)?;
                 config.delay = Duration::from_millis(delay_ms);
-                config.idle = Duration::from_secs(idle);
+                config.idle = idle;
                 // The nonces of its challenge-pkg1 come from the run seed, like a run's.
                 let seed = common.seed.value()?;
                 config.nonce_seed = Some(seed);

@@ -145,7 +145,7 @@ fn run_serve_exec_wakes_the_device_with_package0_for_every_case() {
         "--wait",
         "20",
         "--idle",
-        "1",
+        "0.3",
         "--server-id",
         "lab.example",
         "--out",
