@@ -35,7 +35,10 @@ fn peaks(body: &[u8]) -> (usize, usize, usize) {
 
 /// Peak bytes held while `f` runs, counting from a profiler started just before it.
 fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let _profiler = dhat::Profiler::builder().testing().build();
+    let _profiler = dhat::Profiler::builder()
+        .testing()
+        .trim_backtraces(Some(4))
+        .build();
     let base = dhat::HeapStats::get().curr_bytes;
     let out = f();
     (out, dhat::HeapStats::get().max_bytes.saturating_sub(base))
