@@ -346,7 +346,7 @@ pub(crate) const KEYS: &[Key] = &[
         flag: "--idle",
         kind: Seconds,
         example: "10",
-        help: "of silence after which a session is taken as over",
+        help: "of silence after which a session is taken as over (fractions allowed: 0.5)",
     },
     Key {
         section: "timeouts",
