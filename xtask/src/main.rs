@@ -196,6 +196,7 @@ fn slow() -> Result<()> {
 const SLOW_TESTS: &[(&str, &str)] = &[
     ("dmct", "cli"),
     ("dmct", "device_account"),
+    ("dmct", "peers"),
     ("dmct-proto", "stream_oracle"),
 ];
 
