@@ -167,7 +167,14 @@ fn props(cases: &str) -> Result<()> {
 /// test` already built): 1,000 concurrent sessions through one reference server and
 /// through the proxy, and 2,000 cases of the codec properties. (Not the proxy's
 /// `byte_exact`: its one proxy keeps 1,000 exchanges per record, so it stays at 200.)
+/// Then the test binaries holding a test that reads `DMCT_SLOW_TESTS`, with it set: real
+/// waits over every case and exhaustive sweeps, which `cargo test` runs on a part.
 fn slow() -> Result<()> {
+    for (package, test) in SLOW_TESTS {
+        run(Command::new("cargo")
+            .args(["test", "-p", package, "--test", test])
+            .env("DMCT_SLOW_TESTS", "1"))?;
+    }
     for (package, test) in [("dmct-suite", "concurrency"), ("dmct-proxy", "concurrency")] {
         run(Command::new("cargo")
             .args(["test", "-p", package, "--test", test])
@@ -183,6 +190,15 @@ fn slow() -> Result<()> {
     }
     Ok(())
 }
+
+/// The test targets with a part gated by `DMCT_SLOW_TESTS` (a test checks this list
+/// against the sources).
+const SLOW_TESTS: &[(&str, &str)] = &[
+    ("dmct", "cli"),
+    ("dmct", "device_account"),
+    ("dmct", "peers"),
+    ("dmct-proto", "stream_oracle"),
+];
 
 fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd
@@ -216,4 +232,40 @@ fn ci() -> Result<()> {
     let budget = ["--seconds".to_owned(), "60".to_owned()];
     fuzz::fuzz(&root(), &budget)?;
     faults::faults(&root(), &budget)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo xtask slow` runs every test target that reads `DMCT_SLOW_TESTS`, and only
+    /// those: a gated part never goes unrun.
+    #[test]
+    fn slow_tests_lists_every_gated_target() {
+        let mut found = Vec::new();
+        for krate in std::fs::read_dir(root().join("crates")).unwrap().flatten() {
+            let Ok(tests) = std::fs::read_dir(krate.path().join("tests")) else {
+                continue;
+            };
+            for file in tests.flatten() {
+                let path = file.path();
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains("\"DMCT_SLOW_TESTS\"") {
+                    let package = krate.file_name().to_string_lossy().into_owned();
+                    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+                    found.push((package, stem));
+                }
+            }
+        }
+        found.sort();
+        let mut listed: Vec<(String, String)> = SLOW_TESTS
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        listed.sort();
+        assert_eq!(found, listed);
+    }
 }

@@ -10,6 +10,8 @@ pub enum Kind {
     Path,
     /// A whole number.
     Number,
+    /// A number of seconds, whole or not (`idle = 0.5`).
+    Seconds,
     /// true: the flag alone; false: nothing.
     Switch,
     /// A list of strings: the flag once per entry.
@@ -333,9 +335,9 @@ pub const KEYS: &[Key] = &[
         section: "timeouts",
         name: "idle",
         flag: "--idle",
-        kind: Number,
+        kind: Seconds,
         example: "10",
-        help: "of silence after which a session is taken as over",
+        help: "of silence after which a session is taken as over (fractions allowed: 0.5)",
     },
     Key {
         section: "timeouts",

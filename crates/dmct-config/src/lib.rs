@@ -73,6 +73,8 @@ pub enum ParseError {
     },
     #[error("{at} must not be negative, not {n}")]
     Negative { at: String, n: i64 },
+    #[error("{at} must be a number of seconds from 0 up, not {value}")]
+    NotSeconds { at: String, value: String },
 }
 
 /// The command line with the configuration file's keys spliced in after `run`, for every
@@ -195,6 +197,20 @@ fn arguments(
             let n = value.as_integer().ok_or_else(|| wrong("a whole number"))?;
             if n < 0 {
                 return Err(ParseError::Negative { at, n });
+            }
+            vec![flag, n.to_string()]
+        }
+        Seconds => {
+            let n = match value {
+                toml::Value::Integer(n) => *n as f64,
+                toml::Value::Float(n) => *n,
+                _ => return Err(wrong("a number of seconds")),
+            };
+            if !(n >= 0.0 && n.is_finite()) {
+                return Err(ParseError::NotSeconds {
+                    at,
+                    value: value.to_string(),
+                });
             }
             vec![flag, n.to_string()]
         }
@@ -359,13 +375,30 @@ mod tests {
 
     #[test]
     fn wrong_types_say_what_the_key_takes() {
+        let e = parse("[timeouts]\nwait = \"ten\"\n", Path::new("")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "timeouts.wait must be a whole number (e.g. wait = 300), not string"
+        );
+        let e = parse("[timeouts]\nwait = -1\n", Path::new("")).unwrap_err();
+        assert_eq!(e.to_string(), "timeouts.wait must not be negative, not -1");
         let e = parse("[timeouts]\nidle = \"ten\"\n", Path::new("")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "timeouts.idle must be a whole number (e.g. idle = 10), not string"
+            "timeouts.idle must be a number of seconds (e.g. idle = 10), not string"
         );
-        let e = parse("[timeouts]\nidle = -1\n", Path::new("")).unwrap_err();
-        assert_eq!(e.to_string(), "timeouts.idle must not be negative, not -1");
+        for bad in ["-1", "-0.5", "nan", "inf"] {
+            let e = parse(&format!("[timeouts]\nidle = {bad}\n"), Path::new("")).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("timeouts.idle must be a number of seconds from 0 up, not {bad}")
+            );
+        }
+        // Fractions reach the flag as written, whole seconds as before.
+        for (idle, flag) in [("0.5", "0.5"), ("20", "20"), ("2.0", "2")] {
+            let keys = parse(&format!("[timeouts]\nidle = {idle}\n"), Path::new("")).unwrap();
+            assert_eq!(keys[0].1, ["--idle", flag]);
+        }
         let e = parse("[selection]\ncases = \"a\"\n", Path::new("")).unwrap_err();
         assert!(e.to_string().contains("must be a list of strings"), "{e}");
         let e = parse("device = 1\n", Path::new("")).unwrap_err();

@@ -97,7 +97,7 @@ pub(crate) async fn proxy(a: ProxyArgs) -> Result<ExitCode> {
     config.public_url = public_url;
     config.mutations = dmct_suite::proxied::parse_mutations(&mutations)?;
     config.delay = Duration::from_millis(delay_ms);
-    config.idle = Duration::from_secs(idle);
+    config.idle = idle;
     // The nonces of its challenge-pkg1 come from the run seed, like a run's.
     let seed = common.seed.value()?;
     config.nonce_seed = Some(seed);

@@ -43,7 +43,7 @@ pub(crate) async fn run(a: RunArgs, matches: &clap::ArgMatches) -> Result<ExitCo
     opts.client_encoding = encoding.map(Into::into);
     opts.verproto_param = wire.verproto();
     opts.wait_first = Duration::from_secs(wait);
-    opts.idle = Duration::from_secs(idle);
+    opts.idle = idle;
     opts.session_timeout = Duration::from_secs(session_timeout);
     opts.client_creds = accounts.client();
     opts.server_id = accounts.server_id.clone();

@@ -386,7 +386,7 @@ fn run_serve_with_client_ca_judges_a_certificate_only_device() {
         "--wait",
         "20",
         "--idle",
-        "1",
+        "0.3",
         "--out",
         out.to_str().unwrap(),
     ]);

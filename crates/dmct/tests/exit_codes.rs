@@ -141,7 +141,7 @@ fn inconclusive_only_is_3() {
         "--wait",
         "1",
         "--idle",
-        "1",
+        "0.3",
         "--case",
         "session/get-replace",
         "--out",

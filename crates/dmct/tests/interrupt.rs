@@ -298,7 +298,7 @@ fn proxy_url(line: &str) -> String {
     rest.split(" -> ").next().unwrap_or(rest).to_owned()
 }
 
-/// A reference server behind a proxy that holds the first answer of every session 4 s,
+/// A reference server behind a proxy that holds the first answer of every session 2 s,
 /// so a case is still running when a signal comes; the proxy's URL.
 fn delaying_proxy(name: &str) -> (PeerServer, Reaped, String) {
     let server = peer_server(&[]);
@@ -313,7 +313,7 @@ fn delaying_proxy(name: &str) -> (PeerServer, Reaped, String) {
             "--mutate",
             "delay-response",
             "--delay-ms",
-            "4000",
+            "2000",
             "--out",
             proxy_out.to_str().unwrap(),
         ],
@@ -325,7 +325,7 @@ fn delaying_proxy(name: &str) -> (PeerServer, Reaped, String) {
 
 #[test]
 fn sigint_while_driving_a_server_writes_the_cases_so_far() {
-    // A proxy holding the first answer of every session 4 s keeps the first case
+    // A proxy holding the first answer of every session 2 s keeps the first case
     // running long enough for the signal to land inside it.
     let (_server, _proxy, url) = delaying_proxy("interrupt-target-proxy");
     let out = out_dir("interrupt-target");
@@ -358,7 +358,7 @@ fn sigint_while_driving_a_server_writes_the_cases_so_far() {
 
 #[test]
 fn sigint_while_drive_waits_for_an_answer_keeps_the_exchanges_so_far() {
-    // The proxy holds the first answer of every session 4 s: the preflight's, then the
+    // The proxy holds the first answer of every session 2 s: the preflight's, then the
     // driven session's, inside which the signal lands.
     let (_server, _proxy, url) = delaying_proxy("interrupt-drive-proxy");
     let out = out_dir("interrupt-drive");

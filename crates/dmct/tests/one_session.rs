@@ -27,7 +27,7 @@ fn a_session_after_the_cases_is_left_out_and_not_judged() {
         "--wait",
         "20",
         "--idle",
-        "1",
+        "0.3",
         "--case",
         "session/get-replace",
         "--out",

@@ -205,7 +205,7 @@ fn sessions_n_counts_a_session_that_went_silent() {
         "--sessions",
         "1",
         "--idle",
-        "1",
+        "0.3",
     ]);
     let mut child = cmd
         .stderr(Stdio::piped())

@@ -40,7 +40,7 @@ fn colliding_and_long_session_names_each_get_their_own_file() {
             &server.url,
         ])
         .args(["--out", out.to_str().unwrap()])
-        .args(["--sessions", &sessions.len().to_string(), "--idle", "1"])
+        .args(["--sessions", &sessions.len().to_string(), "--idle", "0.3"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

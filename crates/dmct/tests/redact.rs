@@ -294,7 +294,7 @@ fn run_serve_exec_leaks_nothing() {
             "--wait",
             "20",
             "--idle",
-            "1",
+            "0.3",
             "--case",
             "session/package0",
             "--case",
@@ -421,7 +421,7 @@ fn proxy_leaks_nothing() {
             "--upstream",
             &server.url,
         ])
-        .args(["--redact", "--sessions", "3", "--idle", "1"])
+        .args(["--redact", "--sessions", "3", "--idle", "0.3"])
         .args(["--client-user", CLI_USER, "--client-secret", CLI_SECRET])
         .args(["--out", out.to_str().unwrap()])
         .stderr(Stdio::piped())

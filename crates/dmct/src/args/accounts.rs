@@ -108,6 +108,17 @@ pub(crate) fn parse_nonce(s: &str) -> std::result::Result<Nonce, String> {
     Nonce::from_b64(s).map_err(|_| format!("{s:?} is not base64"))
 }
 
+/// A wait in seconds, whole or not (`1`, `0.2`): tests and fast labs need less than a
+/// second, and `Duration` keeps it exact to the nanosecond.
+pub(crate) fn parse_seconds(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{s:?} is not a number of seconds from 0 up"))
+}
+
 impl Accounts {
     pub(crate) fn client(&self) -> Credentials {
         Credentials {

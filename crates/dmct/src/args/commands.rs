@@ -59,9 +59,14 @@ pub(crate) struct ProxyArgs {
     #[arg(long, value_name = "N")]
     pub(crate) sessions: Option<usize>,
     /// Seconds a device may stay quiet after the server's answer before its session
-    /// counts as ended in silence
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-    pub(crate) idle: u64,
+    /// counts as ended in silence (fractions allowed: 0.5)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "10",
+        value_parser = super::accounts::parse_seconds
+    )]
+    pub(crate) idle: std::time::Duration,
     /// The device's secret, for challenge-pkg1 to verify its MD5 answer
     #[arg(long, visible_alias = "secret")]
     pub(crate) client_secret: Option<String>,

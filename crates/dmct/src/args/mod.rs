@@ -180,8 +180,33 @@ pub(crate) enum ListWhat {
 #[cfg(test)]
 mod tests {
     use super::Cli;
+    use super::accounts::parse_seconds;
     use clap::{CommandFactory, Parser};
     use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Duration;
+
+    #[test]
+    fn idle_takes_whole_and_fractional_seconds() {
+        assert_eq!(parse_seconds("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_seconds("0.2"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        for bad in ["-1", "ten", "", "nan", "inf", "1e400"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+        for sub in [
+            &["run"][..],
+            &["proxy", "--upstream", "http://127.0.0.1:1/dm"],
+        ] {
+            let args = [&["dmct"][..], sub, &["--idle", "0.25"]].concat();
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let idle = match cli.command {
+                super::Command::Run(a) => a.idle,
+                super::Command::Proxy(a) => a.idle,
+                _ => unreachable!(),
+            };
+            assert_eq!(idle, Duration::from_millis(250), "{args:?}");
+        }
+    }
 
     /// Every spelling of every long flag, by subcommand path ("run", "peer server").
     fn flags() -> BTreeMap<String, Vec<BTreeSet<String>>> {
@@ -279,7 +304,7 @@ mod tests {
             let fits = match k.kind {
                 Switch => matches!(arg.get_action(), ArgAction::SetTrue),
                 List => matches!(arg.get_action(), ArgAction::Append),
-                Text | Path | Number => matches!(arg.get_action(), ArgAction::Set),
+                Text | Path | Number | Seconds => matches!(arg.get_action(), ArgAction::Set),
             };
             assert!(fits, "{}: {:?} vs {:?}", k.name, k.kind, arg.get_action());
             assert!(

@@ -96,9 +96,15 @@ pub(crate) struct RunArgs {
     /// Seconds one whole session (case) may take
     #[arg(help_heading = "Timeouts", long, default_value_t = 300)]
     pub(crate) session_timeout: u64,
-    /// Seconds of silence after which a client's session is taken as over
-    #[arg(help_heading = "Timeouts", long, default_value_t = 10)]
-    pub(crate) idle: u64,
+    /// Seconds of silence after which a client's session is taken as over (fractions
+    /// allowed: 0.5)
+    #[arg(
+        help_heading = "Timeouts",
+        long,
+        default_value = "10",
+        value_parser = super::accounts::parse_seconds
+    )]
+    pub(crate) idle: std::time::Duration,
     /// Run only shard i of N (from 1) of the selected cases, for a CI matrix: the
     /// k-th case of the run (from 0) goes to shard k mod N + 1; `dmct merge` joins
     /// the shards' reports into the whole run's
