@@ -81,7 +81,11 @@ pub(crate) fn check(
         }
         println!("{}:", f.display());
         // Judged once; each role's case below starts from the same findings.
-        let checked = dmct_rules::check(&t);
+        // Decoded once, for the rules and for how each side authenticated.
+        let view = dmct_rules::View::new(&t);
+        let checked = dmct_rules::check_view(&view);
+        let authentication = dmct_suite::runner::authentication_in(&view);
+        drop(view);
         let mut all = checked.clone();
         let waived = profile.apply(&mut all);
         let findings: Vec<_> = all
@@ -163,7 +167,12 @@ pub(crate) fn check(
                 dmct_rules::Role::Client => identity.clone(),
                 dmct_rules::Role::Server => Vec::new(),
             };
-            let mut case = dmct_suite::runner::judge_checked(&run, profile, checked.clone());
+            let mut case = dmct_suite::runner::judge_checked_with(
+                &run,
+                profile,
+                checked.clone(),
+                authentication.clone(),
+            );
             case.transcript = Some(path.display().to_string());
             cases.push(case);
             owner.push(held.len());

@@ -13,7 +13,10 @@ pub fn judge(run: &CaseRun) -> CaseResult {
 /// [`judge`] for a peer whose capability profile lacks some optional features: rules
 /// about those are reported not-applicable, with the reason.
 pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
-    judge_checked(run, profile, dmct_rules::check(&run.transcript))
+    // Decoded once, for the rules and for how each side authenticated.
+    let view = dmct_rules::View::new(&run.transcript);
+    let all = dmct_rules::check_view(&view);
+    judge_checked_with(run, profile, all, authentication_in(&view))
 }
 
 /// [`judge_with`] given what `dmct_rules::check` found in the run's transcript (both
@@ -21,7 +24,19 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
 pub fn judge_checked(
     run: &CaseRun,
     profile: &dmct_rules::Profile,
+    all: Vec<dmct_rules::Finding>,
+) -> CaseResult {
+    let authentication = authentication(&run.transcript);
+    judge_checked_with(run, profile, all, authentication)
+}
+
+/// [`judge_checked`] given also how each side authenticated ([`authentication_in`]),
+/// for a caller that holds the transcript decoded already.
+pub fn judge_checked_with(
+    run: &CaseRun,
+    profile: &dmct_rules::Profile,
     mut all: Vec<dmct_rules::Finding>,
+    authentication: Authentication,
 ) -> CaseResult {
     // The rules this case is there to exercise: the scenario's own list and the
     // catalog entries that name it.
@@ -229,7 +244,7 @@ pub fn judge_checked(
         findings,
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
-        authentication: authentication(&run.transcript),
+        authentication,
         ended: Some(crate::ending::session_end(&run.transcript, run.role)),
         time: case_time(&run.transcript),
         exchange_times: exchange_times(&run.transcript),
@@ -354,28 +369,34 @@ pub(super) fn unmet_precondition(run: &CaseRun) -> Option<String> {
 /// Which layer authenticated each side: a TLS certificate the other side verified, and
 /// DM credentials the other side accepted (its SyncHdr Status 200 or 212).
 pub fn authentication(t: &Transcript) -> Authentication {
+    authentication_in(&dmct_rules::View::new(t))
+}
+
+/// [`authentication`] of a transcript decoded already.
+pub fn authentication_in(view: &dmct_rules::View) -> Authentication {
     use dmct_proto::auth::HMAC_HEADER;
     let accepted = |m: &dmct_proto::SyncML| {
         m.synchdr_status()
             .and_then(|s| s.code())
             .is_some_and(|c| c == 200 || c == 212)
     };
-    let decode = |b: &dmct_proto::transcript::Body| dmct_proto::decode(b.as_bytes()).ok();
+    let t = view.transcript;
     let mut client_dm = false;
     let mut server_dm = false;
-    for (i, e) in t.exchanges.iter().enumerate() {
-        let Some(resp) = &e.response else { continue };
-        let (Some(req), Some(answer)) = (decode(&e.request.body), decode(&resp.body)) else {
+    for (i, e) in view.exchanges.iter().enumerate() {
+        let Some(resp) = &e.exchange.response else {
+            continue;
+        };
+        let (Some(req), Some(answer)) = (e.client_msg(), e.server_msg()) else {
             continue;
         };
         let offered =
-            req.message.hdr.cred.is_some() || e.request.headers.get(HMAC_HEADER).is_some();
-        client_dm |= offered && accepted(&answer.message);
-        let presented =
-            answer.message.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
+            req.hdr.cred.is_some() || e.exchange.request.headers.get(HMAC_HEADER).is_some();
+        client_dm |= offered && accepted(answer);
+        let presented = answer.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
         // The client's verdict on the server's credentials is in its next message.
-        let next = t.exchanges.get(i + 1).and_then(|n| decode(&n.request.body));
-        server_dm |= presented && next.is_some_and(|n| accepted(&n.message));
+        let next = view.exchanges.get(i + 1).and_then(|n| n.client_msg());
+        server_dm |= presented && next.is_some_and(accepted);
     }
     let layers = |tls: bool, dm: bool| {
         let mut v = Vec::new();
