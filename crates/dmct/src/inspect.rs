@@ -12,10 +12,9 @@ pub(crate) fn check(
     let started = Instant::now();
     let started_at = dmct_net::wall_clock();
     let mut cases = Vec::new();
-    // The transcripts judged, one per file, held for the HTML report; `owner[i]` is the
-    // one of `cases[i]` (a file's roles share it: no copy of a large body).
-    let mut held = Vec::new();
-    let mut owner = Vec::new();
+    // Every file read first, then decoded once: the checker judges the decoded bodies
+    // and the HTML report shows them, so they are held until the reports are written.
+    let mut read = Vec::new();
     for f in files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
@@ -55,23 +54,20 @@ pub(crate) fn check(
                 f.display()
             );
         }
-        let mut bodies = t.exchanges.iter().enumerate().flat_map(|(i, e)| {
-            std::iter::once((i == 0, e.request.body.as_bytes()))
-                .chain(e.response.as_ref().map(|r| (false, r.body.as_bytes())))
-        });
-        // The client's DevInfo for the report, read from the message decoded here when
-        // it is the first request (`identity_of` would decode it once more).
-        let mut identity = Vec::new();
-        let dm = bodies.any(|(first_request, b)| {
-            let Ok(msg) = dmct_proto::decode(b) else {
-                return false;
-            };
-            if first_request {
-                identity = dmct_suite::runner::identity_in(&msg);
-            }
-            true
-        });
-        if !t.exchanges.is_empty() && !dm {
+        read.push((f, t, expected));
+    }
+    let views: Vec<dmct_rules::View> = read
+        .iter()
+        .map(|(_, t, _)| dmct_rules::View::new(t))
+        .collect();
+    // `owner[i]` is the view of `cases[i]` (a file's roles share it).
+    let mut owner = Vec::new();
+    for (held, ((f, _, expected), view)) in read.iter().zip(&views).enumerate() {
+        let t = view.transcript;
+        let decoded = |e: &dmct_rules::ExchangeView| {
+            e.request.is_ok() || e.response.as_ref().is_some_and(|r| r.is_ok())
+        };
+        if !t.exchanges.is_empty() && !view.exchanges.iter().any(decoded) {
             bail!(
                 "{} is not a DM session: none of its {} exchange(s) carries a SyncML DM \
                  message, in XML or WBXML",
@@ -79,13 +75,17 @@ pub(crate) fn check(
                 t.exchanges.len()
             );
         }
+        // The client's DevInfo for the report, from its first request.
+        let identity = view
+            .exchanges
+            .first()
+            .and_then(|e| e.request.as_ref().ok())
+            .map(dmct_suite::runner::identity_in)
+            .unwrap_or_default();
         println!("{}:", f.display());
         // Judged once; each role's case below starts from the same findings.
-        // Decoded once, for the rules and for how each side authenticated.
-        let view = dmct_rules::View::new(&t);
-        let checked = dmct_rules::check_view(&view);
-        let authentication = dmct_suite::runner::authentication_in(&view);
-        drop(view);
+        let checked = dmct_rules::check_view(view);
+        let authentication = dmct_suite::runner::authentication_in(view);
         let mut all = checked.clone();
         let waived = profile.apply(&mut all);
         let findings: Vec<_> = all
@@ -140,44 +140,44 @@ pub(crate) fn check(
             None => "recorded transcript".to_owned(),
         };
         // Where the report points for the transcript: the file judged, not a copy.
-        let path = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
-        let mut run = dmct_suite::CaseRun {
-            scenario: dmct_suite::Scenario {
-                id,
-                title,
-                roles: Vec::new(),
-                rules: Vec::new(),
-                client: Default::default(),
-                server: Default::default(),
-                expect: Default::default(),
-            },
-            role: roles[0],
-            peer: dmct_report::Peer {
-                name: "recorded".into(),
-                faults: Vec::new(),
-                identity: Vec::new(),
-            },
-            transcript: t,
+        let path = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+        let mut scenario = dmct_suite::Scenario {
+            id,
+            title,
+            roles: Vec::new(),
+            rules: Vec::new(),
+            client: Default::default(),
+            server: Default::default(),
+            expect: Default::default(),
+        };
+        let mut peer = dmct_report::Peer {
+            name: "recorded".into(),
+            faults: Vec::new(),
+            identity: Vec::new(),
         };
         for role in roles {
-            run.role = role;
-            run.scenario.roles = vec![role];
+            scenario.roles = vec![role];
             // A client's DevInfo names the device only when the client is under test.
-            run.peer.identity = match role {
+            peer.identity = match role {
                 dmct_rules::Role::Client => identity.clone(),
                 dmct_rules::Role::Server => Vec::new(),
             };
+            let run = dmct_suite::runner::CaseRef {
+                scenario: &scenario,
+                role,
+                peer: &peer,
+                transcript: t,
+            };
             let mut case = dmct_suite::runner::judge_checked_with(
-                &run,
+                run,
                 profile,
                 checked.clone(),
                 authentication.clone(),
             );
             case.transcript = Some(path.display().to_string());
             cases.push(case);
-            owner.push(held.len());
+            owner.push(held);
         }
-        held.push(run.transcript);
     }
     let mut report = dmct_suite::report_of(
         "check",
@@ -189,11 +189,11 @@ pub(crate) fn check(
     report.time = Some(dmct_net::span_since(started_at));
     // No reference peer played and nothing was drawn: no seed says anything here.
     report.seeds.clear();
-    let transcripts: Vec<_> = owner.iter().map(|&i| &held[i]).collect();
+    let shown: Vec<_> = owner.iter().map(|&i| &views[i]).collect();
     println!();
     // Made (and probed) only now: a file that cannot be read leaves no directory behind.
     output::check_dir(out)?;
-    output::write_reports(out, &report, &transcripts)?;
+    output::write_reports_decoded(out, &report, &shown)?;
     print_report(out, &report);
     let verdicts = report.cases.iter().map(|c| c.verdict);
     Ok(decide(&Ending::of(verdicts)).into())

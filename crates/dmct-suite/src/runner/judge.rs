@@ -16,7 +16,7 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
     // Decoded once, for the rules and for how each side authenticated.
     let view = dmct_rules::View::new(&run.transcript);
     let all = dmct_rules::check_view(&view);
-    judge_checked_with(run, profile, all, authentication_in(&view))
+    judge_checked_with(run.case_ref(), profile, all, authentication_in(&view))
 }
 
 /// [`judge_with`] given what `dmct_rules::check` found in the run's transcript (both
@@ -27,13 +27,34 @@ pub fn judge_checked(
     all: Vec<dmct_rules::Finding>,
 ) -> CaseResult {
     let authentication = authentication(&run.transcript);
-    judge_checked_with(run, profile, all, authentication)
+    judge_checked_with(run.case_ref(), profile, all, authentication)
+}
+
+/// A case to judge, borrowed: a caller that judges one transcript for each role (and
+/// keeps it, decoded, for its reports) need not own a copy per role.
+#[derive(Clone, Copy)]
+pub struct CaseRef<'a> {
+    pub scenario: &'a crate::Scenario,
+    pub role: Role,
+    pub peer: &'a dmct_report::Peer,
+    pub transcript: &'a Transcript,
+}
+
+impl CaseRun {
+    pub fn case_ref(&self) -> CaseRef<'_> {
+        CaseRef {
+            scenario: &self.scenario,
+            role: self.role,
+            peer: &self.peer,
+            transcript: &self.transcript,
+        }
+    }
 }
 
 /// [`judge_checked`] given also how each side authenticated ([`authentication_in`]),
 /// for a caller that holds the transcript decoded already.
 pub fn judge_checked_with(
-    run: &CaseRun,
+    run: CaseRef,
     profile: &dmct_rules::Profile,
     mut all: Vec<dmct_rules::Finding>,
     authentication: Authentication,
@@ -285,10 +306,10 @@ pub(super) fn server_cut(t: &Transcript) -> Option<(usize, String)> {
 /// a WBXML case whose messages were XML, a Package 0 case without a Package 0, an
 /// HMAC case whose peer never used HMAC. `None` when nothing was recorded (judged
 /// inconclusive already) or every precondition held.
-pub(super) fn unmet_precondition(run: &CaseRun) -> Option<String> {
+pub(super) fn unmet_precondition(run: CaseRef) -> Option<String> {
     use dmct_proto::auth::HMAC_HEADER;
     use dmct_proto::xml::Encoding;
-    let t = &run.transcript;
+    let t = run.transcript;
     if t.exchanges.is_empty() {
         return None;
     }
