@@ -68,91 +68,62 @@ impl<'a> ByExchange<'a> {
     }
 }
 
-pub(super) fn case_section(i: usize, c: &CaseResult, view: Option<&View>) -> Markup {
+/// A case's heading: its verdict, id and title, who and what it ran against, how it
+/// ended.
+pub(super) fn case_head(i: usize, c: &CaseResult, view: Option<&View>) -> Markup {
     let v = c.verdict.as_str();
-    let open = !matches!(c.verdict, CaseVerdict::Pass | CaseVerdict::NotApplicable);
-    let n_ex = view.map_or(0, |v| v.exchanges.len());
     html! {
-        section class={ "case " (v) } id={ "case-" (i) } {
-            "\n" h2 {
-                (badge(v, &v.to_uppercase())) " " span class="num" { "#" (i) } " "
-                code { (Text(&c.id)) } " \u{2014} " (Text(&c.title))
-            } "\n"
-            p class="meta" {
-                span { "Role under test: " strong { (c.role) } } " "
-                span { "Peer: " code { (Text(&c.peer.label())) } } " "
-                span { (c.exchanges) " exchange" (plural(c.exchanges)) }
-                @if let Some(file) = &c.transcript {
-                    " " span { "Transcript: " code { (Text(file)) } }
-                }
-                @if let Some(e) = &c.ended {
-                    " " span {
-                        "Session ended (" (e.how.as_str()) "): " (Text(&e.detail))
-                        @if let Some(at) = &e.at { ", at " (Text(at)) }
-                    }
-                } @else if let Some(v) = view {
-                    " " span { "Observation ended: " (Text(&closing_text(&v.transcript.closing))) }
-                }
-            } "\n"
-            @if !c.peer.identity.is_empty() {
-                p class="meta" {
-                    "Peer identity: "
-                    @for (j, (k, v)) in c.peer.identity.iter().enumerate() {
-                        @if j > 0 { ", " }
-                        (Text(k)) " = " code { (Text(v)) }
-                    }
-                } "\n"
+        h2 {
+            (badge(v, &v.to_uppercase())) " " span class="num" { "#" (i) } " "
+            code { (Text(&c.id)) } " \u{2014} " (Text(&c.title))
+        } "\n"
+        p class="meta" {
+            span { "Role under test: " strong { (c.role) } } " "
+            span { "Peer: " code { (Text(&c.peer.label())) } } " "
+            span { (c.exchanges) " exchange" (plural(c.exchanges)) }
+            @if let Some(file) = &c.transcript {
+                " " span { "Transcript: " code { (Text(file)) } }
             }
-            (findings_table(i, c, n_ex, open))
-            @if let Some(view) = view {
-                (exchanges(i, c, view, open))
-            } @else {
-                p class="na-transcript" {
-                    "Transcript not available: no sequence diagram or exchanges to show."
-                } "\n"
+            @if let Some(e) = &c.ended {
+                " " span {
+                    "Session ended (" (e.how.as_str()) "): " (Text(&e.detail))
+                    @if let Some(at) = &e.at { ", at " (Text(at)) }
+                }
+            } @else if let Some(v) = view {
+                " " span { "Observation ended: " (Text(&closing_text(&v.transcript.closing))) }
             }
         } "\n"
+        @if !c.peer.identity.is_empty() {
+            p class="meta" {
+                "Peer identity: "
+                @for (j, (k, v)) in c.peer.identity.iter().enumerate() {
+                    @if j > 0 { ", " }
+                    (Text(k)) " = " code { (Text(v)) }
+                }
+            } "\n"
+        }
     }
 }
 
-/// The sequence diagram and the listing of a case's exchanges.
-fn exchanges(i: usize, c: &CaseResult, view: &View, open: bool) -> Markup {
-    let t = view.transcript;
-    let by_exchange = ByExchange::new(&c.findings);
-    let ctx = CaseCtx {
-        i,
-        by_exchange: &by_exchange,
-        view,
-        texts: Default::default(),
+/// The Package 0 that woke the device, when one was sent.
+pub(super) fn package0(i: usize, t: &Transcript) -> Markup {
+    let Some(p0) = &t.package0 else {
+        return html! {};
     };
     html! {
-        details class="seq" open {
-            summary { "Sequence diagram" } "\n"
-            (sequence_diagram(&ctx, c))
-        } "\n"
-        details class="exchanges" open[open] {
-            summary { "Exchanges (" (view.exchanges.len()) ")" } "\n"
-            @if let Some(p0) = &t.package0 {
-                div class="exchange package0" id={ "case-" (i) "-package0" } {
-                    h3 {
-                        "Package 0 (server-initiated trigger, " (p0.len())
-                        " bytes, sent out of band)"
-                    } "\n"
-                    pre class="body" {
-                        (Text(&hex_dump(p0.as_bytes().get(..HEX_LIMIT).unwrap_or(p0.as_bytes()))))
-                    }
-                } "\n"
+        div class="exchange package0" id={ "case-" (i) "-package0" } {
+            h3 {
+                "Package 0 (server-initiated trigger, " (p0.len()) " bytes, sent out of band)"
+            } "\n"
+            pre class="body" {
+                (Text(&hex_dump(p0.as_bytes().get(..HEX_LIMIT).unwrap_or(p0.as_bytes()))))
             }
-            @if view.exchanges.is_empty() {
-                p class="muted" { "No exchange was recorded." } "\n"
-            }
-            (ExchangeList(&ctx))
         } "\n"
     }
 }
 
 /// Every exchange of a case, written straight into the case's markup.
-struct ExchangeList<'a>(&'a CaseCtx<'a>);
+pub(super) struct ExchangeList<'a>(pub(super) &'a CaseCtx<'a>);
 
 impl Render for ExchangeList<'_> {
     fn render_to(&self, buffer: &mut String) {

@@ -202,7 +202,9 @@ pub(super) fn message(
                     verbatim in this message"
                     @if let Some((j, s)) = ctx.quoted_from(e).filter(|at| *at != (k, side)) {
                         "; the quoted text is in "
-                        a href={ "#case-" (ctx.i) "-ex-" (j) } { "exchange #" (j) " " (side_word(s)) }
+                        a href={ "#case-" (ctx.i) "-ex-" (j) } {
+                            "exchange #" (j) " " (side_word(s))
+                        }
                     }
                     "):"
                 } "\n"
