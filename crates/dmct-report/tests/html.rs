@@ -751,7 +751,7 @@ fn peer_markup_is_escaped_wherever_the_page_shows_it() {
         ),
         (
             "quoted evidence",
-            format!("<mark class=\"violation\">&lt;Exec&gt;</mark>"),
+            "<mark class=\"violation\">&lt;Exec&gt;</mark>".to_string(),
         ),
         ("body", format!("<pre class=\"body\">{e}</pre>")),
         (

@@ -61,7 +61,7 @@ pub fn judge_checked_with(
 ) -> CaseResult {
     // The rules this case is there to exercise: the scenario's own list and the
     // catalog entries that name it.
-    let named = crate::vectors::expected_passes(&run.scenario, run.role);
+    let named = crate::vectors::expected_passes(run.scenario, run.role);
     let waived = profile.apply(&mut all);
     let findings: Vec<_> = all
         .into_iter()
@@ -187,7 +187,7 @@ pub fn judge_checked_with(
     }
     // A request dmct refused at a limit of its own (503): from there on the case saw less
     // than the peer did, so nothing after it counts against the peer.
-    let refused = harness_refusal(&run.transcript);
+    let refused = harness_refusal(run.transcript);
     if let Some((at, why)) = &refused {
         for f in findings
             .iter_mut()
@@ -206,7 +206,7 @@ pub fn judge_checked_with(
     // the client did passes or fails as seen, but a judgement over the whole session
     // could not be made, and the case does not pass.
     let cut = match run.role {
-        Role::Client => server_cut(&run.transcript),
+        Role::Client => server_cut(run.transcript),
         Role::Server => None,
     };
     if let Some((at, why)) = &cut {
@@ -266,9 +266,9 @@ pub fn judge_checked_with(
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
         authentication,
-        ended: Some(crate::ending::session_end(&run.transcript, run.role)),
-        time: case_time(&run.transcript),
-        exchange_times: exchange_times(&run.transcript),
+        ended: Some(crate::ending::session_end(run.transcript, run.role)),
+        time: case_time(run.transcript),
+        exchange_times: exchange_times(run.transcript),
     }
 }
 
