@@ -11,7 +11,7 @@ mod model;
 mod rules;
 mod text;
 
-pub use html::{closing_text, render_html};
+pub use html::{closing_text, render_html, render_html_decoded};
 pub use junit::render_junit;
 pub use model::*;
 pub use rules::{RuleSummary, rule_summary, rule_summary_failing_first};

@@ -346,7 +346,9 @@ fn escapes_everything_that_came_from_outside() {
         !html.contains("<script>alert"),
         "peer text must not become markup"
     );
-    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;"));
+    // maud escapes `&`, `<`, `>` and `"`; a single quote is inert in text and in the
+    // double-quoted attributes maud writes.
+    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 'q'"));
     // In a header, a finding detail and a case title.
     assert!(html.contains("X-Note: &lt;script&gt;"));
     assert!(html.contains("VerDTD is 1.1; &lt;script&gt;"));
@@ -514,4 +516,261 @@ fn a_shared_transcript_shows_as_its_copies_do() {
         shared.contains("id=\"case-1-ex-1\""),
         "the second case shows its exchanges"
     );
+}
+
+/// Peer text that would be markup, and would leave a double-quoted attribute.
+const MARKUP: &str = "<script>alert(\"x\")</script> & 'q' \" onfocus=\"y";
+/// [`MARKUP`] as the page must show it.
+const SHOWN: &str =
+    "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 'q' &quot; onfocus=&quot;y";
+
+/// A run in which every string the page shows from outside (the peer's bytes, what the
+/// checker quoted of them, names and paths) is [`MARKUP`].
+fn hostile_run() -> (RunReport, Transcript) {
+    let headers = Headers(vec![(MARKUP.into(), MARKUP.into())]);
+    // A body that is no DM message, so it is shown as the text it is.
+    let body = || Body::from(MARKUP.as_bytes().to_vec());
+    let transcript = Transcript {
+        exchanges: vec![
+            Exchange {
+                request: HttpRequest {
+                    method: MARKUP.into(),
+                    target: MARKUP.into(),
+                    headers: headers.clone(),
+                    body: body(),
+                },
+                response: Some(HttpResponse {
+                    status: 200,
+                    headers,
+                    body: body(),
+                }),
+                failure: None,
+                time: None,
+            },
+            Exchange {
+                request: request(message(2, "1.2", PKG1_BODY).into_bytes()),
+                response: None,
+                failure: Some(ExchangeFailure::ConnectionClosed {
+                    detail: MARKUP.into(),
+                }),
+                time: None,
+            },
+        ],
+        package0: Some(body()),
+        closing: Closing::HarnessFault {
+            detail: MARKUP.into(),
+        },
+        ..Default::default()
+    };
+    let finding = |excerpt: &str, at: usize| Finding {
+        rule: MARKUP.into(),
+        unconfirmed: Some(MARKUP.into()),
+        clause: MARKUP.into(),
+        level: Level::Must,
+        summary: MARKUP.into(),
+        allowed: vec![MARKUP.into()],
+        role: Role::Client,
+        verdict: Verdict::Fail,
+        exchange: Some(at),
+        message: Some(Side::Request),
+        detail: MARKUP.into(),
+        excerpt: Some(excerpt.into()),
+        span: None,
+    };
+    let peer = Peer {
+        name: MARKUP.into(),
+        faults: vec![MARKUP.into()],
+        identity: vec![(MARKUP.into(), MARKUP.into())],
+    };
+    let case = |ended: Option<SessionEnd>, findings: Vec<Finding>| CaseResult {
+        id: MARKUP.into(),
+        title: MARKUP.into(),
+        role: Role::Client,
+        peer: peer.clone(),
+        verdict: CaseVerdict::Fail,
+        findings,
+        exchanges: 2,
+        transcript: Some(MARKUP.into()),
+        authentication: Default::default(),
+        ended,
+        time: None,
+        exchange_times: Vec::new(),
+    };
+    let ended = SessionEnd {
+        how: EndKind::ConnectionReset,
+        detail: MARKUP.into(),
+        at: Some(MARKUP.into()),
+    };
+    let cases = vec![
+        // Found in the body (highlighted), and quoted from nowhere in the message.
+        case(
+            Some(ended),
+            vec![finding("script", 0), finding("<Exec>", 0)],
+        ),
+        case(None, vec![finding(MARKUP, 1)]),
+    ];
+    let report = RunReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: Tool {
+            name: MARKUP.into(),
+            version: MARKUP.into(),
+        },
+        command: MARKUP.into(),
+        interrupted: false,
+        summary: Summary::of(&cases),
+        cases,
+        selftest: Some(Selftest {
+            mutation_score: 0.0,
+            faults: vec![FaultCheck {
+                peer: MARKUP.into(),
+                fault: MARKUP.into(),
+                breaks: vec![MARKUP.into()],
+                caught: vec![(MARKUP.into(), MARKUP.into())],
+                missed: vec![MARKUP.into()],
+            }],
+            conformant_pass: false,
+            harness_failures: Vec::new(),
+        }),
+        duration_ms: 1,
+        catalog: Default::default(),
+        seeds: Vec::new(),
+        profile_lacks: Vec::new(),
+        partition: None,
+        device: None,
+        time: None,
+    };
+    (report, transcript)
+}
+
+#[test]
+fn peer_markup_is_escaped_wherever_the_page_shows_it() {
+    let (report, t) = hostile_run();
+    let html = render_html(&report, &[&t, &t]);
+    // Nothing of it became markup or left an attribute.
+    let lower = html.to_ascii_lowercase();
+    assert_eq!(
+        lower.matches("<script").count(),
+        1,
+        "only the inline script"
+    );
+    assert!(!html.contains("alert(\"x\")"));
+    assert!(!html.contains("\" onfocus=\""));
+    let e = SHOWN;
+    let places = [
+        ("page title", format!("<title>{e} {e} {e} report</title>")),
+        (
+            "heading",
+            format!("<h1>{e} {e} <span class=\"cmd\">{e}</span></h1>"),
+        ),
+        ("command", format!("Command <code>{e}</code>")),
+        (
+            "footer",
+            format!("Generated by {e} {e} from the run report"),
+        ),
+        (
+            "peer table",
+            format!("<tr><td><code>{e}</code></td><td><code>{e}</code></td>"),
+        ),
+        ("identity", format!("<td>{e} = <code>{e}</code></td>")),
+        (
+            "selftest",
+            format!("<code>{e}</code> fault <code>{e}</code>: never failed <code>{e}</code>"),
+        ),
+        (
+            "caught by",
+            format!("<code>{e}</code> in {e}<br><code>{e}</code> <strong>never"),
+        ),
+        (
+            "rule summary",
+            format!(
+                "data-rule=\"{e}\"><td><code>{e}</code></td><td>MUST</td><td>{e}</td><td>{e}</td>"
+            ),
+        ),
+        (
+            "index",
+            format!(
+                "<a href=\"#case-0\"><code>{e}</code></a> {e}</td><td>client</td><td>{e} [fault: {e}]</td><td><code class=\"fail\">{e}</code>"
+            ),
+        ),
+        (
+            "case heading",
+            format!("<code>{e}</code> \u{2014} {e}</h2>"),
+        ),
+        (
+            "case meta",
+            format!(
+                "Peer: <code>{e} [fault: {e}]</code></span> <span>2 exchanges</span> <span>Transcript: <code>{e}</code></span> <span>Session ended (connection-reset): {e}, at {e}</span>"
+            ),
+        ),
+        (
+            "closing",
+            format!(
+                "<span>Observation ended: dmct itself failed (a harness limit, not the peer's doing): {e}</span>"
+            ),
+        ),
+        (
+            "peer identity",
+            format!("Peer identity: {e} = <code>{e}</code>"),
+        ),
+        (
+            "finding row",
+            format!("<td><code>{e}</code></td><td>{e}</td><td>MUST</td><td>client</td>"),
+        ),
+        (
+            "requirement",
+            format!(
+                "<li>requirement: {e}</li><li>allowed: {e}</li><li>clause unconfirmed: {e}</li>"
+            ),
+        ),
+        (
+            "excerpt",
+            format!("<summary>excerpt</summary><pre>{e}</pre>"),
+        ),
+        (
+            "exchange heading",
+            format!(
+                "<h3>Exchange #0: <code>{e} {e}</code> \u{2192} <code>HTTP/1.1 200 OK</code></h3>"
+            ),
+        ),
+        (
+            "request head",
+            format!("<pre class=\"head\">{e} {e} HTTP/1.1\n{e}: {e}\n</pre>"),
+        ),
+        (
+            "response head",
+            format!("<pre class=\"head\">HTTP/1.1 200 OK\n{e}: {e}\n</pre>"),
+        ),
+        ("findings here", format!("<code>{e}</code> (MUST) {e}</li>")),
+        (
+            "highlight",
+            format!(
+                "&lt;<mark class=\"violation\" title=\"evidence: {e}\">script</mark>&gt;alert("
+            ),
+        ),
+        (
+            "loose evidence",
+            format!("Evidence for <code>{e}</code>, as the rule quoted it"),
+        ),
+        (
+            "quoted evidence",
+            "<mark class=\"violation\">&lt;Exec&gt;</mark>".to_string(),
+        ),
+        ("body", format!("<pre class=\"body\">{e}</pre>")),
+        (
+            "failure",
+            format!("No complete response: connection closed early: {e}</p>"),
+        ),
+        (
+            "diagram label",
+            format!("<title>{e} {e} \u{2014} (undecodable)</title>"),
+        ),
+        (
+            "diagram failure",
+            format!("<title>\u{2717} no complete response: connection closed early: {e}</title>"),
+        ),
+        ("package 0", "|&lt;script&gt;alert(&quot;x|\n".to_string()),
+    ];
+    for (place, want) in places {
+        assert!(html.contains(&want), "{place}: {want}\nnot in the page");
+    }
 }

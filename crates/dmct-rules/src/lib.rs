@@ -266,11 +266,16 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
 /// Judge a transcript with every rule of the catalog, for every role each binds, in
 /// catalog order.
 pub fn check(transcript: &Transcript) -> Vec<Finding> {
-    let view = View::new(transcript);
+    check_view(&View::new(transcript))
+}
+
+/// [`check`] over a transcript already decoded, for a caller that reads the decoded
+/// bodies again afterwards (`dmct check` renders its reports from them): each body is
+/// decoded once.
+pub fn check_view(view: &View) -> Vec<Finding> {
     CATALOG
         .iter()
         .flat_map(|r| {
-            let view = &view;
             r.info()
                 .binds
                 .roles()

@@ -48,10 +48,9 @@ pub fn check(
     let started = Instant::now();
     let started_at = dmct_net::wall_clock();
     let mut cases = Vec::new();
-    // The transcripts judged, one per file, held for the HTML report; `owner[i]` is the
-    // one of `cases[i]` (a file's roles share it: no copy of a large body).
-    let mut held = Vec::new();
-    let mut owner = Vec::new();
+    // Every file read first, then decoded once: the checker judges the decoded bodies
+    // and the HTML report shows them, so they are held until the reports are written.
+    let mut read = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|source| CheckError::Read {
             path: f.clone(),
@@ -96,31 +95,36 @@ pub fn check(
         if t.exchanges.is_empty() && t.package0.is_none() {
             return Err(CheckError::Empty { path: f.clone() });
         }
-        let mut bodies = t.exchanges.iter().enumerate().flat_map(|(i, e)| {
-            std::iter::once((i == 0, e.request.body.as_bytes()))
-                .chain(e.response.as_ref().map(|r| (false, r.body.as_bytes())))
-        });
-        // The client's DevInfo for the report, read from the message decoded here when
-        // it is the first request (`identity_of` would decode it once more).
-        let mut identity = Vec::new();
-        let dm = bodies.any(|(first_request, b)| {
-            let Ok(msg) = dmct_proto::decode(b) else {
-                return false;
-            };
-            if first_request {
-                identity = crate::runner::identity_in(&msg);
-            }
-            true
-        });
-        if !t.exchanges.is_empty() && !dm {
+        read.push((f, t, expected));
+    }
+    let views: Vec<dmct_rules::View> = read
+        .iter()
+        .map(|(_, t, _)| dmct_rules::View::new(t))
+        .collect();
+    // `owner[i]` is the view of `cases[i]` (a file's roles share it).
+    let mut owner = Vec::new();
+    for (held, ((f, _, expected), view)) in read.iter().zip(&views).enumerate() {
+        let t = view.transcript;
+        let decoded = |e: &dmct_rules::ExchangeView| {
+            e.request.is_ok() || e.response.as_ref().is_some_and(|r| r.is_ok())
+        };
+        if !t.exchanges.is_empty() && !view.exchanges.iter().any(decoded) {
             return Err(CheckError::NotDm {
-                path: f.clone(),
+                path: f.to_path_buf(),
                 exchanges: t.exchanges.len(),
             });
         }
+        // The client's DevInfo for the report, from its first request.
+        let identity = view
+            .exchanges
+            .first()
+            .and_then(|e| e.request.as_ref().ok())
+            .map(crate::runner::identity_in)
+            .unwrap_or_default();
         print(&format!("{}:", f.display()));
         // Judged once; each role's case below starts from the same findings.
-        let checked = dmct_rules::check(&t);
+        let checked = dmct_rules::check_view(view);
+        let authentication = crate::runner::authentication_in(view);
         let mut all = checked.clone();
         let waived = profile.apply(&mut all);
         let findings: Vec<_> = all
@@ -175,39 +179,44 @@ pub fn check(
             None => "recorded transcript".to_owned(),
         };
         // Where the report points for the transcript: the file judged, not a copy.
-        let path = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
-        let mut run = crate::CaseRun {
-            scenario: crate::Scenario {
-                id,
-                title,
-                roles: Vec::new(),
-                rules: Vec::new(),
-                client: Default::default(),
-                server: Default::default(),
-                expect: Default::default(),
-            },
-            role: roles[0],
-            peer: dmct_report::Peer {
-                name: "recorded".into(),
-                faults: Vec::new(),
-                identity: Vec::new(),
-            },
-            transcript: t,
+        let path = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+        let mut scenario = crate::Scenario {
+            id,
+            title,
+            roles: Vec::new(),
+            rules: Vec::new(),
+            client: Default::default(),
+            server: Default::default(),
+            expect: Default::default(),
+        };
+        let mut peer = dmct_report::Peer {
+            name: "recorded".into(),
+            faults: Vec::new(),
+            identity: Vec::new(),
         };
         for role in roles {
-            run.role = role;
-            run.scenario.roles = vec![role];
+            scenario.roles = vec![role];
             // A client's DevInfo names the device only when the client is under test.
-            run.peer.identity = match role {
+            peer.identity = match role {
                 dmct_rules::Role::Client => identity.clone(),
                 dmct_rules::Role::Server => Vec::new(),
             };
-            let mut case = crate::runner::judge_checked(&run, profile, checked.clone());
+            let run = crate::runner::CaseRef {
+                scenario: &scenario,
+                role,
+                peer: &peer,
+                transcript: t,
+            };
+            let mut case = crate::runner::judge_checked_with(
+                run,
+                profile,
+                checked.clone(),
+                authentication.clone(),
+            );
             case.transcript = Some(path.display().to_string());
             cases.push(case);
-            owner.push(held.len());
+            owner.push(held);
         }
-        held.push(run.transcript);
     }
     let mut report = crate::report_of(
         "check",
@@ -219,11 +228,11 @@ pub fn check(
     report.time = Some(dmct_net::span_since(started_at));
     // No reference peer played and nothing was drawn: no seed says anything here.
     report.seeds.clear();
-    let transcripts: Vec<_> = owner.iter().map(|&i| &held[i]).collect();
+    let shown: Vec<_> = owner.iter().map(|&i| &views[i]).collect();
     print("");
     // Made (and probed) only now: a file that cannot be read leaves no directory behind.
     crate::output::check_dir(out)?;
-    crate::output::write_reports(out, &report, &transcripts)?;
+    crate::output::write_reports_decoded(out, &report, &shown)?;
     Ok(report)
 }
 

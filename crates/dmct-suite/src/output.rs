@@ -217,6 +217,28 @@ pub fn write_reports(
     report: &RunReport,
     transcripts: &[&Transcript],
 ) -> Result<(), OutputError> {
+    write_reports_with(dir, report, || {
+        dmct_report::render_html(report, transcripts)
+    })
+}
+
+/// [`write_reports`] of transcripts decoded already (`views[i]` is the one of
+/// `report.cases[i]`): the HTML shows their bodies without decoding them again.
+pub fn write_reports_decoded(
+    dir: &Path,
+    report: &RunReport,
+    views: &[&dmct_rules::View],
+) -> Result<(), OutputError> {
+    write_reports_with(dir, report, || {
+        dmct_report::render_html_decoded(report, views)
+    })
+}
+
+fn write_reports_with(
+    dir: &Path,
+    report: &RunReport,
+    html: impl FnOnce() -> String,
+) -> Result<(), OutputError> {
     write_atomic(
         &dir.join("report.json"),
         dmct_report::render_json(report).as_bytes(),
@@ -229,10 +251,7 @@ pub fn write_reports(
         &dir.join("report.xml"),
         dmct_report::render_junit(report).as_bytes(),
     )?;
-    write_atomic(
-        &dir.join("report.html"),
-        dmct_report::render_html(report, transcripts).as_bytes(),
-    )?;
+    write_atomic(&dir.join("report.html"), html().as_bytes())?;
     Ok(())
 }
 

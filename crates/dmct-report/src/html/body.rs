@@ -2,37 +2,38 @@
 //! hex dump, a one-line DM summary, HTTP status lines, how recording ended.
 
 use super::*;
+use std::borrow::Cow;
 
 /// A message body as the page shows it.
-#[derive(Clone)]
-pub(super) struct BodyView {
+pub(super) struct BodyView<'a> {
     /// "XML", "WBXML, shown as XML", "undecodable ...", "empty".
     pub(super) label: String,
     /// What is shown (the wire view of a decoded body, text or hex), already cut to the
     /// limit.
-    pub(super) text: String,
+    pub(super) text: Cow<'a, str>,
     /// Set when `text` is cut.
     pub(super) cut_note: Option<String>,
-    /// One line for the sequence diagram: `MsgID 2: Status×3, Get`.
-    pub(super) dm: String,
     /// The shown text is a hex dump (no excerpt can match it).
     pub(super) hex: bool,
 }
 
-pub(super) fn body_view(body: &Body) -> BodyView {
+/// The body as the page shows it, from its decoding.
+pub(super) fn body_view<'a>(
+    body: &'a Body,
+    decoded: &Result<Decoded, DecodeError>,
+) -> BodyView<'a> {
     let bytes = body.as_bytes();
     if bytes.is_empty() {
         return BodyView {
             label: "empty body".into(),
-            text: String::new(),
+            text: Cow::Borrowed(""),
             cut_note: None,
-            dm: "(empty body)".into(),
             hex: false,
         };
     }
-    match dmct_proto::decode(bytes) {
+    match decoded {
         Ok(decoded) => {
-            let (text, cut_note) = cut_text(&decoded.wire_text());
+            let (text, cut_note) = cut_owned(decoded.wire_text());
             let label = match decoded.encoding {
                 Encoding::Xml => format!("XML, {} bytes, as sent", bytes.len()),
                 Encoding::Wbxml => {
@@ -41,9 +42,8 @@ pub(super) fn body_view(body: &Body) -> BodyView {
             };
             BodyView {
                 label,
-                text,
+                text: Cow::Owned(text),
                 cut_note,
-                dm: dm_summary(&decoded.message),
                 hex: false,
             }
         }
@@ -52,9 +52,8 @@ pub(super) fn body_view(body: &Body) -> BodyView {
                 let (text, cut_note) = cut_text(s);
                 BodyView {
                     label: format!("undecodable ({e}); {} bytes shown as text", bytes.len()),
-                    text,
+                    text: Cow::Borrowed(text),
                     cut_note,
-                    dm: "(undecodable)".into(),
                     hex: false,
                 }
             }
@@ -72,9 +71,8 @@ pub(super) fn body_view(body: &Body) -> BodyView {
                         "undecodable ({e}); {} bytes, not UTF-8, shown as hex",
                         bytes.len()
                     ),
-                    text: hex_dump(shown),
+                    text: Cow::Owned(hex_dump(shown)),
                     cut_note,
-                    dm: "(undecodable)".into(),
                     hex: true,
                 }
             }
@@ -82,9 +80,19 @@ pub(super) fn body_view(body: &Body) -> BodyView {
     }
 }
 
-pub(super) fn cut_text(s: &str) -> (String, Option<String>) {
+/// One line for the sequence diagram: `MsgID 2: Status×3, Get`.
+pub(super) fn dm_line(body: &Body, decoded: &Result<Decoded, DecodeError>) -> String {
+    match decoded {
+        _ if body.as_bytes().is_empty() => "(empty body)".into(),
+        Ok(decoded) => dm_summary(&decoded.message),
+        Err(_) => "(undecodable)".into(),
+    }
+}
+
+/// `s` up to [`TEXT_LIMIT`] bytes, cut on a char boundary, and the note that says so.
+pub(super) fn cut_text(s: &str) -> (&str, Option<String>) {
     if s.len() <= TEXT_LIMIT {
-        return (s.to_owned(), None);
+        return (s, None);
     }
     let mut end = TEXT_LIMIT;
     while end > 0 && !s.is_char_boundary(end) {
@@ -92,13 +100,20 @@ pub(super) fn cut_text(s: &str) -> (String, Option<String>) {
     }
     let shown = s.get(..end).unwrap_or_default();
     (
-        shown.to_owned(),
+        shown,
         Some(format!(
             "cut: the first {} of {} bytes are shown",
             shown.len(),
             s.len()
         )),
     )
+}
+
+fn cut_owned(mut s: String) -> (String, Option<String>) {
+    let (shown, note) = cut_text(&s);
+    let end = shown.len();
+    s.truncate(end);
+    (s, note)
 }
 
 pub(super) fn hex_dump(bytes: &[u8]) -> String {
@@ -135,22 +150,20 @@ pub(super) fn dm_summary(m: &dmct_proto::SyncML) -> String {
             None => counts.push((name, 1)),
         }
     }
-    let cmds = if counts.is_empty() {
-        "no commands".to_string()
-    } else {
-        counts
-            .iter()
-            .map(|(n, k)| {
-                if *k == 1 {
-                    (*n).to_string()
-                } else {
-                    format!("{n}\u{d7}{k}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!("MsgID {}: {cmds}", m.hdr.msg_id)
+    let mut line = format!("MsgID {}: ", m.hdr.msg_id);
+    if counts.is_empty() {
+        line.push_str("no commands");
+    }
+    for (j, (n, k)) in counts.iter().enumerate() {
+        if j > 0 {
+            line.push_str(", ");
+        }
+        line.push_str(n);
+        if *k != 1 {
+            let _ = write!(line, "\u{d7}{k}");
+        }
+    }
+    line
 }
 
 pub(super) fn reason(status: u16) -> &'static str {

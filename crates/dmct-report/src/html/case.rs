@@ -1,13 +1,7 @@
 //! One case: its header, the findings table, and the marks that colour its exchanges.
 
 use super::*;
-
-/// Both messages of one exchange, prepared once for the diagram and the listing.
-pub(super) struct ExchangeView<'a> {
-    pub(super) ex: &'a Exchange,
-    pub(super) request: BodyView,
-    pub(super) response: Option<BodyView>,
-}
+use std::collections::HashMap;
 
 /// How the findings of a case touch one message.
 #[derive(Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,15 +26,6 @@ pub(super) fn names(f: &Finding, k: usize, side: Side) -> bool {
     f.exchange == Some(k) && f.message.is_none_or(|m| m == side)
 }
 
-pub(super) fn side_mark(findings: &[Finding], k: usize, side: Side) -> Mark {
-    findings
-        .iter()
-        .filter(|f| names(f, k, side))
-        .map(|f| mark_of(f.verdict))
-        .max()
-        .unwrap_or_default()
-}
-
 pub(super) fn verdict_rank(v: Verdict) -> u8 {
     match v {
         Verdict::Fail => 0,
@@ -50,227 +35,178 @@ pub(super) fn verdict_rank(v: Verdict) -> u8 {
     }
 }
 
-/// The body views of the last transcript shown. The cases of one transcript (both roles
-/// of a file `dmct check` judged) come one after the other and share it, so each body is
-/// decoded for the page once, not once per case.
-#[derive(Default)]
-pub(super) struct ViewCache {
-    of: Option<*const Transcript>,
-    views: Vec<(BodyView, Option<BodyView>)>,
-}
+/// The findings of a case by the exchange they name, so each message finds its own
+/// without a scan of them all.
+pub(super) struct ByExchange<'a>(HashMap<usize, Vec<&'a Finding>>);
 
-impl ViewCache {
-    fn views(&mut self, t: &Transcript) -> &[(BodyView, Option<BodyView>)] {
-        let key = std::ptr::from_ref(t);
-        if self.of != Some(key) {
-            self.views = t
-                .exchanges
-                .iter()
-                .map(|ex| {
-                    let response = ex.response.as_ref().map(|r| body_view(&r.body));
-                    (body_view(&ex.request.body), response)
-                })
-                .collect();
-            self.of = Some(key);
+impl<'a> ByExchange<'a> {
+    pub(super) fn new(findings: &'a [Finding]) -> Self {
+        let mut map: HashMap<usize, Vec<&Finding>> = HashMap::new();
+        for f in findings {
+            if let Some(k) = f.exchange {
+                map.entry(k).or_default().push(f);
+            }
         }
-        &self.views
+        ByExchange(map)
+    }
+
+    /// The findings that point at message `side` of exchange `k`, in case order.
+    pub(super) fn at(&self, k: usize, side: Side) -> impl Iterator<Item = &'a Finding> + '_ {
+        self.0
+            .get(&k)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |f| names(f, k, side))
+    }
+
+    pub(super) fn mark(&self, k: usize, side: Side) -> Mark {
+        self.at(k, side)
+            .map(|f| mark_of(f.verdict))
+            .max()
+            .unwrap_or_default()
     }
 }
 
-pub(super) fn case_section(
-    out: &mut String,
-    i: usize,
-    c: &CaseResult,
-    t: Option<&Transcript>,
-    cache: &mut ViewCache,
-) {
+/// A case's heading: its verdict, id and title, who and what it ran against, how it
+/// ended.
+pub(super) fn case_head(i: usize, c: &CaseResult, view: Option<&View>) -> Markup {
     let v = c.verdict.as_str();
-    let open = !matches!(c.verdict, CaseVerdict::Pass | CaseVerdict::NotApplicable);
-    let _ = writeln!(out, "<section class=\"case {v}\" id=\"case-{i}\">");
-    let _ = writeln!(
-        out,
-        "<h2>{} <span class=\"num\">#{i}</span> <code>{}</code> &mdash; {}</h2>",
-        badge(v, &v.to_uppercase()),
-        escape(&c.id),
-        escape(&c.title)
-    );
-    let _ = write!(
-        out,
-        "<p class=\"meta\"><span>Role under test: <strong>{}</strong></span> \
-         <span>Peer: <code>{}</code></span> <span>{} exchange{}</span>",
-        c.role,
-        escape(&c.peer.label()),
-        c.exchanges,
-        plural(c.exchanges)
-    );
-    if let Some(file) = &c.transcript {
-        let _ = write!(
-            out,
-            " <span>Transcript: <code>{}</code></span>",
-            escape(file)
-        );
+    html! {
+        h2 {
+            (badge(v, &v.to_uppercase())) " " span class="num" { "#" (i) } " "
+            code { (Text(&c.id)) } " \u{2014} " (Text(&c.title))
+        } "\n"
+        p class="meta" {
+            span { "Role under test: " strong { (c.role) } } " "
+            span { "Peer: " code { (Text(&c.peer.label())) } } " "
+            span { (c.exchanges) " exchange" (plural(c.exchanges)) }
+            @if let Some(file) = &c.transcript {
+                " " span { "Transcript: " code { (Text(file)) } }
+            }
+            @if let Some(e) = &c.ended {
+                " " span {
+                    "Session ended (" (e.how.as_str()) "): " (Text(&e.detail))
+                    @if let Some(at) = &e.at { ", at " (Text(at)) }
+                }
+            } @else if let Some(v) = view {
+                " " span { "Observation ended: " (Text(&closing_text(&v.transcript.closing))) }
+            }
+        } "\n"
+        @if !c.peer.identity.is_empty() {
+            p class="meta" {
+                "Peer identity: "
+                @for (j, (k, v)) in c.peer.identity.iter().enumerate() {
+                    @if j > 0 { ", " }
+                    (Text(k)) " = " code { (Text(v)) }
+                }
+            } "\n"
+        }
     }
-    if let Some(e) = &c.ended {
-        let _ = write!(
-            out,
-            " <span>Session ended ({}): {}{}</span>",
-            e.how.as_str(),
-            escape(&e.detail),
-            e.at.as_deref()
-                .map(|at| format!(", at {}", escape(at)))
-                .unwrap_or_default()
-        );
-    } else if let Some(t) = t {
-        let _ = write!(
-            out,
-            " <span>Observation ended: {}</span>",
-            escape(&closing_text(&t.closing))
-        );
-    }
-    out.push_str("</p>\n");
-    if !c.peer.identity.is_empty() {
-        let ids = c
-            .peer
-            .identity
-            .iter()
-            .map(|(k, v)| format!("{} = <code>{}</code>", escape(k), escape(v)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = writeln!(out, "<p class=\"meta\">Peer identity: {ids}</p>");
-    }
-
-    let n_ex = t.map_or(0, |t| t.exchanges.len());
-    findings_table(out, i, c, n_ex, open);
-
-    let Some(t) = t else {
-        out.push_str(
-            "<p class=\"na-transcript\">Transcript not available: no sequence diagram or \
-             exchanges to show.</p>\n</section>\n",
-        );
-        return;
-    };
-    let views: Vec<ExchangeView> = t
-        .exchanges
-        .iter()
-        .zip(cache.views(t))
-        .map(|(ex, (request, response))| ExchangeView {
-            ex,
-            request: request.clone(),
-            response: response.clone(),
-        })
-        .collect();
-
-    out.push_str("<details class=\"seq\" open><summary>Sequence diagram</summary>\n");
-    sequence_diagram(out, i, c, t, &views);
-    out.push_str("</details>\n");
-
-    let _ = writeln!(
-        out,
-        "<details class=\"exchanges\"{}><summary>Exchanges ({})</summary>",
-        if open { " open" } else { "" },
-        views.len()
-    );
-    if let Some(p0) = &t.package0 {
-        let _ = writeln!(
-            out,
-            "<div class=\"exchange package0\" id=\"case-{i}-package0\"><h3>Package 0 \
-             (server-initiated trigger, {} bytes, sent out of band)</h3>",
-            p0.len()
-        );
-        let shown = p0.as_bytes().get(..HEX_LIMIT).unwrap_or(p0.as_bytes());
-        let _ = writeln!(
-            out,
-            "<pre class=\"body\">{}</pre></div>",
-            escape(&hex_dump(shown))
-        );
-    }
-    if views.is_empty() {
-        out.push_str("<p class=\"muted\">No exchange was recorded.</p>\n");
-    }
-    let ctx = CaseCtx {
-        i,
-        findings: &c.findings,
-        views: &views,
-    };
-    for (k, view) in views.iter().enumerate() {
-        exchange(out, &ctx, k, view);
-    }
-    out.push_str("</details>\n</section>\n");
 }
 
-pub(super) fn findings_table(out: &mut String, i: usize, c: &CaseResult, n_ex: usize, open: bool) {
-    let count = |v| c.findings.iter().filter(|f| f.verdict == v).count();
-    let (fail, inco, pass, na) = (
-        count(Verdict::Fail),
-        count(Verdict::Inconclusive),
-        count(Verdict::Pass),
-        count(Verdict::NotApplicable),
-    );
-    let _ = writeln!(
-        out,
-        "<details class=\"rules\"{}><summary>Rules exercised: {fail} fail, {inco} inconclusive, \
-         {pass} pass, {na} not applicable</summary>",
-        if open { " open" } else { "" }
-    );
-    if c.findings.is_empty() {
-        out.push_str("<p class=\"muted\">No rule was judged.</p>\n</details>\n");
-        return;
+/// The Package 0 that woke the device, when one was sent.
+pub(super) fn package0(i: usize, t: &Transcript) -> Markup {
+    let Some(p0) = &t.package0 else {
+        return html! {};
+    };
+    html! {
+        div class="exchange package0" id={ "case-" (i) "-package0" } {
+            h3 {
+                "Package 0 (server-initiated trigger, " (p0.len()) " bytes, sent out of band)"
+            } "\n"
+            pre class="body" {
+                (Text(&hex_dump(p0.as_bytes().get(..HEX_LIMIT).unwrap_or(p0.as_bytes()))))
+            }
+        } "\n"
     }
-    out.push_str(
-        "<table class=\"findings\"><thead><tr><th>Verdict</th><th>Rule</th><th>Clause</th>\
-         <th>Level</th><th>Binds</th><th>Where</th><th>Detail</th></tr></thead><tbody>\n",
-    );
+}
+
+/// Every exchange of a case, written straight into the case's markup.
+pub(super) struct ExchangeList<'a>(pub(super) &'a CaseCtx<'a>);
+
+impl Render for ExchangeList<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        for (k, ex) in self.0.view.exchanges.iter().enumerate() {
+            exchange(self.0, k, ex).render_to(buffer);
+        }
+    }
+}
+
+pub(super) fn findings_table(i: usize, c: &CaseResult, n_ex: usize, open: bool) -> Markup {
+    let count = |v| c.findings.iter().filter(|f| f.verdict == v).count();
     let mut order: Vec<usize> = (0..c.findings.len()).collect();
     order.sort_by_key(|&j| c.findings.get(j).map_or(9, |f| verdict_rank(f.verdict)));
-    for j in order {
-        let Some(f) = c.findings.get(j) else { continue };
-        let v = f.verdict.as_str();
-        let place = match f.exchange {
-            Some(k) => {
-                let side = match f.message {
-                    Some(Side::Request) => " request",
-                    Some(Side::Response) => " response",
-                    None => "",
-                };
-                if k < n_ex {
-                    format!("<a href=\"#case-{i}-ex-{k}\">exchange #{k}{side}</a>")
-                } else {
-                    format!("exchange #{k}{side} <span class=\"muted\">(not in transcript)</span>")
+    html! {
+        details class="rules" open[open] {
+            summary {
+                "Rules exercised: " (count(Verdict::Fail)) " fail, " (count(Verdict::Inconclusive))
+                " inconclusive, " (count(Verdict::Pass)) " pass, " (count(Verdict::NotApplicable))
+                " not applicable"
+            } "\n"
+            @if c.findings.is_empty() {
+                p class="muted" { "No rule was judged." } "\n"
+            } @else {
+                table class="findings" {
+                    thead { tr {
+                        th { "Verdict" } th { "Rule" } th { "Clause" } th { "Level" }
+                        th { "Binds" } th { "Where" } th { "Detail" }
+                    } }
+                    tbody {
+                        "\n"
+                        @for j in order {
+                            @if let Some(f) = c.findings.get(j) {
+                                (finding_row(i, j, f, n_ex)) "\n"
+                            }
+                        }
+                    }
+                } "\n"
+            }
+        } "\n"
+    }
+}
+
+fn finding_row(i: usize, j: usize, f: &Finding, n_ex: usize) -> Markup {
+    let v = f.verdict.as_str();
+    let side = match f.message {
+        Some(Side::Request) => " request",
+        Some(Side::Response) => " response",
+        None => "",
+    };
+    html! {
+        tr class={ "finding " (v) } id={ "case-" (i) "-f-" (j) } {
+            td { (badge(v, v)) }
+            td { code { (Text(&f.rule)) } }
+            td { (Text(&f.clause)) }
+            td { (f.level.as_str()) }
+            td { (f.role) }
+            td {
+                @match f.exchange {
+                    Some(k) if k < n_ex => {
+                        a href={ "#case-" (i) "-ex-" (k) } { "exchange #" (k) (side) }
+                    }
+                    Some(k) => {
+                        "exchange #" (k) (side) " "
+                        span class="muted" { "(not in transcript)" }
+                    }
+                    None => { span class="muted" { "\u{2013}" } }
                 }
             }
-            None => "<span class=\"muted\">&ndash;</span>".into(),
-        };
-        let excerpt = match &f.excerpt {
-            Some(e) => format!(
-                "<details class=\"excerpt\"><summary>excerpt</summary><pre>{}</pre></details>",
-                escape(e)
-            ),
-            None => String::new(),
-        };
-        // A failure carries what it is held against, so it can be disputed on its own.
-        let requirement = if f.verdict == Verdict::Fail {
-            let lines: String = requirement_lines(f)
-                .iter()
-                .map(|l| format!("<li>{}</li>", escape(l)))
-                .collect();
-            format!("<ul class=\"requirement\">{lines}</ul>")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "<tr class=\"finding {v}\" id=\"case-{i}-f-{j}\"><td>{}</td><td><code>{}</code></td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{place}</td>\
-             <td>{}{requirement}{excerpt}</td></tr>",
-            badge(v, v),
-            escape(&f.rule),
-            escape(&f.clause),
-            f.level.as_str(),
-            f.role,
-            escape(&f.detail)
-        );
+            td {
+                (Text(&f.detail))
+                // A failure carries what it is held against, so it can be disputed on
+                // its own.
+                @if f.verdict == Verdict::Fail {
+                    ul class="requirement" {
+                        @for l in requirement_lines(f) { li { (Text(&l)) } }
+                    }
+                }
+                @if let Some(e) = &f.excerpt {
+                    details class="excerpt" { summary { "excerpt" } pre { (Text(e)) } }
+                }
+            }
+        }
     }
-    out.push_str("</tbody></table>\n</details>\n");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 //! The sequence diagram of a case, inline SVG: one arrow per message, coloured by the
 //! worst finding that points at it.
+//!
+//! Every coordinate is a whole number, so they are written as integers (the `.0` of the
+//! arrow heads' corners is kept as the page always had it), not formatted as floats.
 
 use super::*;
 
@@ -7,6 +10,11 @@ pub(super) const RED: &str = "#b3261e";
 pub(super) const AMBER: &str = "#9a5b00";
 pub(super) const INK: &str = "#24292f";
 pub(super) const GREY: &str = "#8c959f";
+
+const ROW: i64 = 34;
+const TOP: i64 = 64;
+const CLIENT_X: i64 = 130;
+const SERVER_X: i64 = 770;
 
 pub(super) fn arrow_color(m: Mark) -> &'static str {
     match m {
@@ -16,204 +24,182 @@ pub(super) fn arrow_color(m: Mark) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn arrow(
-    out: &mut String,
-    href: Option<&str>,
-    y: f64,
-    rightward: bool,
-    color: &str,
-    dashed: bool,
-    label: &str,
-    ex_no: Option<usize>,
-) {
-    const CLIENT_X: f64 = 130.0;
-    const SERVER_X: f64 = 770.0;
-    let (x1, x2) = if rightward {
-        (CLIENT_X, SERVER_X)
-    } else {
-        (SERVER_X, CLIENT_X)
-    };
-    let head = if rightward { x2 - 10.0 } else { x2 + 10.0 };
-    if let Some(h) = href {
-        let _ = write!(out, "<a href=\"{h}\">");
-    }
-    let _ = write!(out, "<g><title>{}</title>", escape(label));
-    if let Some(k) = ex_no {
-        let _ = write!(
-            out,
-            "<text x=\"8\" y=\"{:.0}\" font-size=\"11\" fill=\"{GREY}\">#{k}</text>",
-            y + 4.0
-        );
-    }
-    let _ = write!(
-        out,
-        "<line x1=\"{x1:.0}\" y1=\"{y:.0}\" x2=\"{head:.0}\" y2=\"{y:.0}\" stroke=\"{color}\" \
-         stroke-width=\"{}\"{}/>",
-        if color == INK { "1.5" } else { "2.5" },
-        if dashed {
-            " stroke-dasharray=\"6 4\""
-        } else {
-            ""
-        }
-    );
-    let _ = write!(
-        out,
-        "<polygon points=\"{x2:.0},{y:.0} {head:.0},{:.1} {head:.0},{:.1}\" fill=\"{color}\"/>",
-        y - 5.0,
-        y + 5.0
-    );
-    let _ = write!(
-        out,
-        "<text x=\"450\" y=\"{:.0}\" text-anchor=\"middle\" font-size=\"12\" \
-         font-family=\"ui-monospace,Menlo,Consolas,monospace\" fill=\"{color}\">{}</text>",
-        y - 6.0,
-        escape(&cut_label(label))
-    );
-    out.push_str("</g>");
-    if href.is_some() {
-        out.push_str("</a>");
-    }
-    out.push('\n');
+/// One arrow of the diagram, a link to the exchange it shows.
+pub(super) struct Arrow<'a> {
+    pub(super) href: &'a str,
+    pub(super) y: i64,
+    pub(super) rightward: bool,
+    pub(super) color: &'a str,
+    pub(super) dashed: bool,
+    pub(super) label: &'a str,
+    pub(super) ex_no: Option<usize>,
 }
 
-pub(super) fn sequence_diagram(
-    out: &mut String,
-    i: usize,
-    c: &CaseResult,
-    t: &Transcript,
-    views: &[ExchangeView],
-) {
-    const ROW: f64 = 34.0;
-    const TOP: f64 = 64.0;
-    let rows = views
+impl Render for Arrow<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        let Arrow {
+            href,
+            y,
+            rightward,
+            color,
+            dashed,
+            label,
+            ex_no,
+        } = *self;
+        let (x1, x2) = if rightward {
+            (CLIENT_X, SERVER_X)
+        } else {
+            (SERVER_X, CLIENT_X)
+        };
+        let head = if rightward { x2 - 10 } else { x2 + 10 };
+        html! {
+            a href=(href) { g {
+                title { (Text(label)) }
+                @if let Some(k) = ex_no {
+                    text x="8" y=(y + 4) font-size="11" fill=(GREY) { "#" (k) }
+                }
+                line x1=(x1) y1=(y) x2=(head) y2=(y) stroke=(color)
+                    stroke-width=(if color == INK { "1.5" } else { "2.5" })
+                    stroke-dasharray=[dashed.then_some("6 4")] {}
+                polygon points={
+                    (x2) "," (y) " " (head) "," (y - 5) ".0 " (head) "," (y + 5) ".0"
+                } fill=(color) {}
+                text x="450" y=(y - 6) text-anchor="middle" font-size="12"
+                    font-family="ui-monospace,Menlo,Consolas,monospace" fill=(color) {
+                    (Text(&cut_label(label)))
+                }
+            } } "\n"
+        }
+        .render_to(buffer);
+    }
+}
+
+pub(super) fn sequence_diagram(ctx: &CaseCtx, c: &CaseResult) -> Markup {
+    let (i, view) = (ctx.i, ctx.view);
+    let t = view.transcript;
+    let rows = view
+        .exchanges
         .iter()
         .map(|v| {
-            if v.ex.failure.is_some() && v.response.is_some() {
+            if v.exchange.failure.is_some() && v.exchange.response.is_some() {
                 3
             } else {
                 2
             }
         })
-        .sum::<usize>()
-        + usize::from(t.package0.is_some());
-    let height = TOP + ROW * rows as f64 + 40.0;
+        .sum::<i64>()
+        + i64::from(t.package0.is_some());
+    let height = TOP + ROW * rows + 40;
     let peer = cut_label_to(&c.peer.label(), 28);
     let (client_sub, server_sub) = match c.role {
         dmct_rules::Role::Client => (format!("under test: {peer}"), "dmct".to_string()),
         dmct_rules::Role::Server => ("dmct".to_string(), format!("under test: {peer}")),
     };
-    let _ = writeln!(
-        out,
-        "<svg class=\"seq\" viewBox=\"0 0 900 {height:.0}\" width=\"900\" height=\"{height:.0}\" \
-         role=\"img\" aria-label=\"Sequence diagram of case {i}: {} exchanges\" \
-         font-family=\"system-ui,sans-serif\">",
-        views.len()
-    );
-    for (x, name, sub, under) in [
+    let lifelines = [
         (
-            130.0,
+            CLIENT_X,
             "DM client",
             client_sub.as_str(),
             c.role == dmct_rules::Role::Client,
         ),
         (
-            770.0,
+            SERVER_X,
             "DM server",
             server_sub.as_str(),
             c.role == dmct_rules::Role::Server,
         ),
-    ] {
-        let _ = writeln!(
-            out,
-            "<line x1=\"{x:.0}\" y1=\"44\" x2=\"{x:.0}\" y2=\"{:.0}\" stroke=\"{GREY}\" \
-             stroke-dasharray=\"3 3\"/><rect x=\"{:.0}\" y=\"4\" width=\"240\" height=\"40\" \
-             rx=\"4\" fill=\"{}\" stroke=\"{INK}\"/><text x=\"{x:.0}\" y=\"20\" \
-             text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" \
-             fill=\"{INK}\">{name}</text><text x=\"{x:.0}\" y=\"36\" \
-             text-anchor=\"middle\" font-size=\"11\" fill=\"{INK}\">{}</text>",
-            height - 12.0,
-            x - 120.0,
-            if under { "#ddf4ff" } else { "#f6f8fa" },
-            escape(sub)
-        );
+    ];
+    html! {
+        svg class="seq" viewBox={ "0 0 900 " (height) } width="900" height=(height) role="img"
+            aria-label={ "Sequence diagram of case " (i) ": " (view.exchanges.len()) " exchanges" }
+            font-family="system-ui,sans-serif" {
+            "\n"
+            @for (x, name, sub, under) in lifelines {
+                line x1=(x) y1="44" x2=(x) y2=(height - 12) stroke=(GREY)
+                    stroke-dasharray="3 3" {}
+                rect x=(x - 120) y="4" width="240" height="40" rx="4"
+                    fill=(if under { "#ddf4ff" } else { "#f6f8fa" }) stroke=(INK) {}
+                text x=(x) y="20" text-anchor="middle" font-size="13" font-weight="bold"
+                    fill=(INK) { (name) }
+                text x=(x) y="36" text-anchor="middle" font-size="11" fill=(INK) { (Text(sub)) }
+                "\n"
+            }
+            (Arrows(ctx))
+            text x="450" y=(height - 16) text-anchor="middle" font-size="11" font-style="italic"
+                fill=(GREY) {
+                "observation ended: " (Text(&cut_label(&closing_text(&t.closing))))
+            } "\n"
+        } "\n"
     }
-    let mut y = TOP + ROW - 10.0;
-    if let Some(p0) = &t.package0 {
-        let href = format!("#case-{i}-package0");
-        arrow(
-            out,
-            Some(&href),
-            y,
-            false,
-            GREY,
-            true,
-            &format!("Package 0 (trigger, {} bytes, out of band)", p0.len()),
-            None,
-        );
-        y += ROW;
-    }
-    for (k, v) in views.iter().enumerate() {
-        let href = format!("#case-{i}-ex-{k}");
-        let req = &v.ex.request;
-        let label = format!("{} {} \u{2014} {}", req.method, req.target, v.request.dm);
-        let m = side_mark(&c.findings, k, Side::Request);
-        arrow(
-            out,
-            Some(&href),
-            y,
-            true,
-            arrow_color(m),
-            false,
-            &label,
-            Some(k),
-        );
-        y += ROW;
-        if let (Some(resp), Some(rv)) = (&v.ex.response, &v.response) {
-            let label = format!(
-                "{} \u{2014} {}",
-                status_line(resp.status).trim_start_matches("HTTP/1.1 "),
-                rv.dm
-            );
-            let m = side_mark(&c.findings, k, Side::Response);
-            arrow(
-                out,
-                Some(&href),
+}
+
+/// The arrows of every exchange, written straight into the diagram.
+struct Arrows<'a>(&'a CaseCtx<'a>);
+
+impl Render for Arrows<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        let (i, view) = (self.0.i, self.0.view);
+        let mut y = TOP + ROW - 10;
+        let mut arrow = |href: &str, rightward, color, dashed, label: &str, ex_no| {
+            Arrow {
+                href,
                 y,
+                rightward,
+                color,
+                dashed,
+                label,
+                ex_no,
+            }
+            .render_to(buffer);
+            y += ROW;
+        };
+        if let Some(p0) = &view.transcript.package0 {
+            let label = format!("Package 0 (trigger, {} bytes, out of band)", p0.len());
+            arrow(
+                &format!("#case-{i}-package0"),
                 false,
-                arrow_color(m),
-                false,
+                GREY,
+                true,
                 &label,
                 None,
             );
-            y += ROW;
         }
-        if let Some(fail) = &v.ex.failure {
-            let label = format!("\u{2717} no complete response: {fail}");
-            arrow(out, Some(&href), y, false, RED, true, &label, None);
-            y += ROW;
-        } else if v.ex.response.is_none() {
-            arrow(
-                out,
-                Some(&href),
-                y,
-                false,
-                RED,
-                true,
-                "\u{2717} no response recorded",
-                None,
+        for (k, v) in view.exchanges.iter().enumerate() {
+            let href = format!("#case-{i}-ex-{k}");
+            let (ex, by) = (v.exchange, self.0.by_exchange);
+            let req = &ex.request;
+            let label = format!(
+                "{} {} \u{2014} {}",
+                req.method,
+                req.target,
+                dm_line(&req.body, &v.request)
             );
-            y += ROW;
+            let m = by.mark(k, Side::Request);
+            arrow(&href, true, arrow_color(m), false, &label, Some(k));
+            if let (Some(resp), Some(decoded)) = (&ex.response, &v.response) {
+                let label = format!(
+                    "{} \u{2014} {}",
+                    status_line(resp.status).trim_start_matches("HTTP/1.1 "),
+                    dm_line(&resp.body, decoded)
+                );
+                let m = by.mark(k, Side::Response);
+                arrow(&href, false, arrow_color(m), false, &label, None);
+            }
+            if let Some(fail) = &ex.failure {
+                let label = format!("\u{2717} no complete response: {fail}");
+                arrow(&href, false, RED, true, &label, None);
+            } else if ex.response.is_none() {
+                arrow(
+                    &href,
+                    false,
+                    RED,
+                    true,
+                    "\u{2717} no response recorded",
+                    None,
+                );
+            }
         }
     }
-    let _ = writeln!(
-        out,
-        "<text x=\"450\" y=\"{:.0}\" text-anchor=\"middle\" font-size=\"11\" font-style=\"italic\" \
-         fill=\"{GREY}\">observation ended: {}</text>",
-        height - 16.0,
-        escape(&cut_label(&closing_text(&t.closing)))
-    );
-    out.push_str("</svg>\n");
 }
 
 pub(super) fn cut_label_to(s: &str, n: usize) -> String {
@@ -224,6 +210,3 @@ pub(super) fn cut_label_to(s: &str, n: usize) -> String {
     t.push('\u{2026}');
     t
 }
-
-// ---------------------------------------------------------------------------------------
-// Exchanges, with the evidence highlighted

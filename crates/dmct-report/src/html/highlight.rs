@@ -200,23 +200,27 @@ pub(super) fn add_highlight(list: &mut Vec<Highlight>, range: Range<usize>, rule
 }
 
 /// The text, escaped, with each highlight wrapped in `<mark class="violation">`.
-pub(super) fn marked(text: &str, highlights: &[Highlight]) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut at = 0;
-    for h in highlights {
-        let (Some(before), Some(inside)) = (text.get(at..h.range.start), text.get(h.range.clone()))
-        else {
-            continue;
-        };
-        out.push_str(&escape(before));
-        let _ = write!(
-            out,
-            "<mark class=\"violation\" title=\"evidence: {}\">{}</mark>",
-            escape(&h.rules.join(", ")),
-            escape(inside)
-        );
-        at = h.range.end;
+pub(super) struct Marked<'a>(pub(super) &'a str, pub(super) &'a [Highlight]);
+
+impl Render for Marked<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        let Marked(text, highlights) = *self;
+        let mut at = 0;
+        for h in highlights {
+            let (Some(before), Some(inside)) =
+                (text.get(at..h.range.start), text.get(h.range.clone()))
+            else {
+                continue;
+            };
+            Text(before).render_to(buffer);
+            html! {
+                mark class="violation" title={ "evidence: " (Text(&h.rules.join(", "))) } {
+                    (Text(inside))
+                }
+            }
+            .render_to(buffer);
+            at = h.range.end;
+        }
+        Text(text.get(at..).unwrap_or_default()).render_to(buffer);
     }
-    out.push_str(&escape(text.get(at..).unwrap_or_default()));
-    out
 }

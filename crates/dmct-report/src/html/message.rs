@@ -1,27 +1,56 @@
 //! One exchange and its two messages, with the findings that point at each.
 
 use super::*;
+use dmct_rules::ExchangeView;
+use std::cell::OnceCell;
 
 /// What the exchange listing of one case needs to hand around.
 pub(super) struct CaseCtx<'a> {
     pub(super) i: usize,
-    pub(super) findings: &'a [Finding],
-    pub(super) views: &'a [ExchangeView<'a>],
+    pub(super) by_exchange: &'a ByExchange<'a>,
+    pub(super) view: &'a View<'a>,
+    /// The shown text of every message of the case (`None`: a hex dump), made only when
+    /// an excerpt is looked for outside its own message.
+    pub(super) texts: OnceCell<Vec<(Option<String>, Option<String>)>>,
 }
 
 impl CaseCtx<'_> {
     /// The first message of the case whose shown body holds the excerpt.
     fn quoted_from(&self, excerpt: &str) -> Option<(usize, Side)> {
-        self.views.iter().enumerate().find_map(|(k, v)| {
-            let hit = |b: &BodyView| !b.hex && find_in_body(&b.text, excerpt).is_some();
-            if hit(&v.request) {
-                Some((k, Side::Request))
-            } else if v.response.as_ref().is_some_and(hit) {
-                Some((k, Side::Response))
-            } else {
-                None
-            }
-        })
+        let texts = self.texts.get_or_init(|| {
+            let text = |body: &Body, decoded: &Result<Decoded, DecodeError>| {
+                let v = body_view(body, decoded);
+                (!v.hex).then(|| v.text.into_owned())
+            };
+            self.view
+                .exchanges
+                .iter()
+                .map(|e| {
+                    let ex = e.exchange;
+                    let response = ex.response.as_ref().zip(e.response.as_ref());
+                    (
+                        text(&ex.request.body, &e.request),
+                        response.and_then(|(r, d)| text(&r.body, d)),
+                    )
+                })
+                .collect()
+        });
+        let hit = |t: &Option<String>| {
+            t.as_ref()
+                .is_some_and(|t| find_in_body(t, excerpt).is_some())
+        };
+        texts
+            .iter()
+            .enumerate()
+            .find_map(|(k, (request, response))| {
+                if hit(request) {
+                    Some((k, Side::Request))
+                } else if hit(response) {
+                    Some((k, Side::Response))
+                } else {
+                    None
+                }
+            })
     }
 }
 
@@ -32,108 +61,94 @@ pub(super) fn side_word(side: Side) -> &'static str {
     }
 }
 
-pub(super) fn exchange(out: &mut String, ctx: &CaseCtx, k: usize, v: &ExchangeView) {
-    let (i, findings, ex) = (ctx.i, ctx.findings, v.ex);
-    let worst = side_mark(findings, k, Side::Request).max(side_mark(findings, k, Side::Response));
-    let class = match worst {
+fn mark_class(m: Mark) -> &'static str {
+    match m {
         Mark::Fail => " fail",
         Mark::Inconclusive => " inconclusive",
         Mark::None => "",
-    };
+    }
+}
+
+pub(super) fn exchange(ctx: &CaseCtx, k: usize, v: &ExchangeView) -> Markup {
+    let (i, ex) = (ctx.i, v.exchange);
+    let worst = ctx
+        .by_exchange
+        .mark(k, Side::Request)
+        .max(ctx.by_exchange.mark(k, Side::Response));
     let outcome = match (&ex.response, &ex.failure) {
         (Some(r), _) => status_line(r.status),
         (None, Some(f)) => format!("no response: {f}"),
         (None, None) => "no response".into(),
     };
-    let _ = writeln!(
-        out,
-        "<div class=\"exchange{class}\" id=\"case-{i}-ex-{k}\">\n<h3>Exchange #{k}: <code>{} \
-         {}</code> &rarr; <code>{}</code></h3>",
-        escape(&ex.request.method),
-        escape(&ex.request.target),
-        escape(&outcome)
-    );
     let req_head = head_text(
         &format!("{} {} HTTP/1.1", ex.request.method, ex.request.target),
         &ex.request.headers,
     );
-    message(out, ctx, k, Side::Request, Some((&req_head, &v.request)));
-    match (&ex.response, &v.response) {
-        (Some(r), Some(rv)) => {
+    let request = body_view(&ex.request.body, &v.request);
+    let response = ex
+        .response
+        .as_ref()
+        .zip(v.response.as_ref())
+        .map(|(r, decoded)| {
             let head = head_text(&status_line(r.status), &r.headers);
-            message(out, ctx, k, Side::Response, Some((&head, rv)));
-        }
-        _ => message(out, ctx, k, Side::Response, None),
+            (head, body_view(&r.body, decoded))
+        });
+    html! {
+        div class={ "exchange" (mark_class(worst)) } id={ "case-" (i) "-ex-" (k) } {
+            "\n" h3 {
+                "Exchange #" (k) ": "
+                code { (Text(&ex.request.method)) " " (Text(&ex.request.target)) }
+                " \u{2192} " code { (Text(&outcome)) }
+            } "\n"
+            (message(ctx, k, Side::Request, Some((&req_head, &request))))
+            (message(ctx, k, Side::Response, response.as_ref().map(|(h, b)| (h.as_str(), b))))
+        } "\n"
     }
-    out.push_str("</div>\n");
 }
 
-pub(super) fn side_findings(out: &mut String, findings: &[Finding], k: usize, side: Side) {
-    let list: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| names(f, k, side) && matches!(f.verdict, Verdict::Fail | Verdict::Inconclusive))
+pub(super) fn side_findings(ctx: &CaseCtx, k: usize, side: Side) -> Markup {
+    let list: Vec<&Finding> = ctx
+        .by_exchange
+        .at(k, side)
+        .filter(|f| matches!(f.verdict, Verdict::Fail | Verdict::Inconclusive))
         .collect();
     if list.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str("<ul class=\"here\">\n");
-    for f in list {
-        let v = f.verdict.as_str();
-        let _ = writeln!(
-            out,
-            "<li class=\"{v}\">{} <code>{}</code> ({}) {}</li>",
-            badge(v, v),
-            escape(&f.rule),
-            f.level.as_str(),
-            escape(&f.detail)
-        );
+    html! {
+        ul class="here" {
+            "\n"
+            @for f in list {
+                @let v = f.verdict.as_str();
+                li class=(v) {
+                    (badge(v, v)) " " code { (Text(&f.rule)) } " (" (f.level.as_str()) ") "
+                    (Text(&f.detail))
+                } "\n"
+            }
+        } "\n"
     }
-    out.push_str("</ul>\n");
 }
 
 /// One message of an exchange: the findings about it, the head, the evidence and the
 /// body. `None`: the message never came (a response that is missing).
 pub(super) fn message(
-    out: &mut String,
     ctx: &CaseCtx,
     k: usize,
     side: Side,
     shown: Option<(&str, &BodyView)>,
-) {
-    let findings = ctx.findings;
-    let mark = side_mark(findings, k, side);
-    let class = match mark {
-        Mark::Fail => " fail",
-        Mark::Inconclusive => " inconclusive",
-        Mark::None => "",
-    };
+) -> Markup {
+    let mark = ctx.by_exchange.mark(k, side);
     let title = match side {
         Side::Request => "Request (client \u{2192} server)",
         Side::Response => "Response (server \u{2192} client)",
     };
-    if shown.is_none()
-        && mark == Mark::None
-        && ctx.views.get(k).is_some_and(|v| v.ex.failure.is_none())
-    {
-        let _ = writeln!(
-            out,
-            "<p class=\"failure\">\u{2717} No response was recorded.</p>"
-        );
-        return;
-    }
-    let _ = writeln!(out, "<div class=\"msg{class}\">\n<h4>{title}</h4>");
-    side_findings(out, findings, k, side);
-    if shown.is_none() {
-        match ctx.views.get(k).and_then(|v| v.ex.failure.as_ref()) {
-            Some(f) => {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"failure\">\u{2717} No complete response: {}</p>",
-                    escape(&f.to_string())
-                );
-            }
-            None => out.push_str("<p class=\"failure\">\u{2717} No response was recorded.</p>\n"),
-        }
+    let failure = ctx
+        .view
+        .exchanges
+        .get(k)
+        .and_then(|v| v.exchange.failure.as_ref());
+    if shown.is_none() && mark == Mark::None && failure.is_none() {
+        return html! { p class="failure" { "\u{2717} No response was recorded." } "\n" };
     }
 
     // The evidence of each failing finding on this message: in the body, else in the
@@ -141,9 +156,10 @@ pub(super) fn message(
     let mut in_body = Vec::new();
     let mut in_head = Vec::new();
     let mut loose: Vec<(&str, &str)> = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.verdict == Verdict::Fail && names(f, k, side))
+    for f in ctx
+        .by_exchange
+        .at(k, side)
+        .filter(|f| f.verdict == Verdict::Fail)
     {
         let Some(e) = &f.excerpt else { continue };
         let in_shown = shown.and_then(|(head, body)| {
@@ -164,69 +180,71 @@ pub(super) fn message(
         }
     }
 
-    if let Some((head, _)) = shown {
-        let _ = writeln!(out, "<pre class=\"head\">{}</pre>", marked(head, &in_head));
+    html! {
+        div class={ "msg" (mark_class(mark)) } {
+            "\n" h4 { (title) } "\n"
+            (side_findings(ctx, k, side))
+            @if shown.is_none() {
+                @if let Some(f) = failure {
+                    p class="failure" {
+                        "\u{2717} No complete response: " (Text(&f.to_string()))
+                    } "\n"
+                } @else {
+                    p class="failure" { "\u{2717} No response was recorded." } "\n"
+                }
+            }
+            @if let Some((head, _)) = shown {
+                pre class="head" { (Marked(head, &in_head)) } "\n"
+            }
+            @for (rule, e) in &loose {
+                p class="evidence-label" {
+                    "Evidence for " code { (Text(rule)) } ", as the rule quoted it (not found \
+                    verbatim in this message"
+                    @if let Some((j, s)) = ctx.quoted_from(e).filter(|at| *at != (k, side)) {
+                        "; the quoted text is in "
+                        a href={ "#case-" (ctx.i) "-ex-" (j) } {
+                            "exchange #" (j) " " (side_word(s))
+                        }
+                    }
+                    "):"
+                } "\n"
+                pre class="evidence" { mark class="violation" { (Text(e)) } } "\n"
+            }
+            @if let Some((_, body)) = shown {
+                @if body.text.is_empty() && body.label == "empty body" {
+                    p class="muted" { "(empty body)" } "\n"
+                } @else {
+                    details class="body" open[mark == Mark::Fail] {
+                        summary { "Body: " (Text(&body.label)) } "\n"
+                        @if let Some(note) = &body.cut_note {
+                            p class="note" { (Text(note)) } "\n"
+                        }
+                        pre class="body" { (Marked(&body.text, &in_body)) } "\n"
+                    } "\n"
+                }
+            }
+        } "\n"
     }
-    for (rule, e) in &loose {
-        let whence = match ctx.quoted_from(e) {
-            Some((j, s)) if (j, s) != (k, side) => format!(
-                "; the quoted text is in <a href=\"#case-{}-ex-{j}\">exchange #{j} {}</a>",
-                ctx.i,
-                side_word(s)
-            ),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "<p class=\"evidence-label\">Evidence for <code>{}</code>, as the rule quoted it \
-             (not found verbatim in this message{whence}):</p>\n<pre class=\"evidence\"><mark \
-             class=\"violation\">{}</mark></pre>",
-            escape(rule),
-            escape(e)
-        );
-    }
-    let Some((_, body)) = shown else {
-        out.push_str("</div>\n");
-        return;
-    };
-    if body.text.is_empty() && body.label == "empty body" {
-        out.push_str("<p class=\"muted\">(empty body)</p>\n</div>\n");
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "<details class=\"body\"{}><summary>Body: {}</summary>",
-        if mark == Mark::Fail { " open" } else { "" },
-        escape(&body.label)
-    );
-    if let Some(note) = &body.cut_note {
-        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(note));
-    }
-    let _ = writeln!(
-        out,
-        "<pre class=\"body\">{}</pre>",
-        marked(&body.text, &in_body)
-    );
-    out.push_str("</details>\n</div>\n");
 }
 
 // ---------------------------------------------------------------------------------------
 // Small pieces
 
-pub(super) fn badge(class: &str, text: &str) -> String {
-    format!("<span class=\"badge {class}\">{}</span>", escape(text))
+pub(super) fn badge(class: &str, text: &str) -> Markup {
+    html! { span class={ "badge " (class) } { (Text(text)) } }
 }
 
 pub(super) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub(super) fn code_list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|r| format!("<code>{}</code>", escape(r)))
-        .collect::<Vec<_>>()
-        .join(", ")
+pub(super) fn code_list(items: &[String]) -> Markup {
+    html! {
+        @for (j, r) in items.iter().enumerate() {
+            @if j > 0 { ", " }
+            code { (Text(r)) }
+        }
+    }
 }
 
 pub(super) fn duration(ms: u64) -> String {

@@ -13,7 +13,10 @@ pub fn judge(run: &CaseRun) -> CaseResult {
 /// [`judge`] for a peer whose capability profile lacks some optional features: rules
 /// about those are reported not-applicable, with the reason.
 pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
-    judge_checked(run, profile, dmct_rules::check(&run.transcript))
+    // Decoded once, for the rules and for how each side authenticated.
+    let view = dmct_rules::View::new(&run.transcript);
+    let all = dmct_rules::check_view(&view);
+    judge_checked_with(run.case_ref(), profile, all, authentication_in(&view))
 }
 
 /// [`judge_with`] given what `dmct_rules::check` found in the run's transcript (both
@@ -21,11 +24,44 @@ pub fn judge_with(run: &CaseRun, profile: &dmct_rules::Profile) -> CaseResult {
 pub fn judge_checked(
     run: &CaseRun,
     profile: &dmct_rules::Profile,
+    all: Vec<dmct_rules::Finding>,
+) -> CaseResult {
+    let authentication = authentication(&run.transcript);
+    judge_checked_with(run.case_ref(), profile, all, authentication)
+}
+
+/// A case to judge, borrowed: a caller that judges one transcript for each role (and
+/// keeps it, decoded, for its reports) need not own a copy per role.
+#[derive(Clone, Copy)]
+pub struct CaseRef<'a> {
+    pub scenario: &'a crate::Scenario,
+    pub role: Role,
+    pub peer: &'a dmct_report::Peer,
+    pub transcript: &'a Transcript,
+}
+
+impl CaseRun {
+    pub fn case_ref(&self) -> CaseRef<'_> {
+        CaseRef {
+            scenario: &self.scenario,
+            role: self.role,
+            peer: &self.peer,
+            transcript: &self.transcript,
+        }
+    }
+}
+
+/// [`judge_checked`] given also how each side authenticated ([`authentication_in`]),
+/// for a caller that holds the transcript decoded already.
+pub fn judge_checked_with(
+    run: CaseRef,
+    profile: &dmct_rules::Profile,
     mut all: Vec<dmct_rules::Finding>,
+    authentication: Authentication,
 ) -> CaseResult {
     // The rules this case is there to exercise: the scenario's own list and the
     // catalog entries that name it.
-    let named = crate::vectors::expected_passes(&run.scenario, run.role);
+    let named = crate::vectors::expected_passes(run.scenario, run.role);
     let waived = profile.apply(&mut all);
     let findings: Vec<_> = all
         .into_iter()
@@ -151,7 +187,7 @@ pub fn judge_checked(
     }
     // A request dmct refused at a limit of its own (503): from there on the case saw less
     // than the peer did, so nothing after it counts against the peer.
-    let refused = harness_refusal(&run.transcript);
+    let refused = harness_refusal(run.transcript);
     if let Some((at, why)) = &refused {
         for f in findings
             .iter_mut()
@@ -170,7 +206,7 @@ pub fn judge_checked(
     // the client did passes or fails as seen, but a judgement over the whole session
     // could not be made, and the case does not pass.
     let cut = match run.role {
-        Role::Client => server_cut(&run.transcript),
+        Role::Client => server_cut(run.transcript),
         Role::Server => None,
     };
     if let Some((at, why)) = &cut {
@@ -229,10 +265,10 @@ pub fn judge_checked(
         findings,
         exchanges: run.transcript.exchanges.len(),
         transcript: None,
-        authentication: authentication(&run.transcript),
-        ended: Some(crate::ending::session_end(&run.transcript, run.role)),
-        time: case_time(&run.transcript),
-        exchange_times: exchange_times(&run.transcript),
+        authentication,
+        ended: Some(crate::ending::session_end(run.transcript, run.role)),
+        time: case_time(run.transcript),
+        exchange_times: exchange_times(run.transcript),
     }
 }
 
@@ -270,10 +306,10 @@ pub(super) fn server_cut(t: &Transcript) -> Option<(usize, String)> {
 /// a WBXML case whose messages were XML, a Package 0 case without a Package 0, an
 /// HMAC case whose peer never used HMAC. `None` when nothing was recorded (judged
 /// inconclusive already) or every precondition held.
-pub(super) fn unmet_precondition(run: &CaseRun) -> Option<String> {
+pub(super) fn unmet_precondition(run: CaseRef) -> Option<String> {
     use dmct_proto::auth::HMAC_HEADER;
     use dmct_proto::xml::Encoding;
-    let t = &run.transcript;
+    let t = run.transcript;
     if t.exchanges.is_empty() {
         return None;
     }
@@ -354,28 +390,34 @@ pub(super) fn unmet_precondition(run: &CaseRun) -> Option<String> {
 /// Which layer authenticated each side: a TLS certificate the other side verified, and
 /// DM credentials the other side accepted (its SyncHdr Status 200 or 212).
 pub fn authentication(t: &Transcript) -> Authentication {
+    authentication_in(&dmct_rules::View::new(t))
+}
+
+/// [`authentication`] of a transcript decoded already.
+pub fn authentication_in(view: &dmct_rules::View) -> Authentication {
     use dmct_proto::auth::HMAC_HEADER;
     let accepted = |m: &dmct_proto::SyncML| {
         m.synchdr_status()
             .and_then(|s| s.code())
             .is_some_and(|c| c == 200 || c == 212)
     };
-    let decode = |b: &dmct_proto::transcript::Body| dmct_proto::decode(b.as_bytes()).ok();
+    let t = view.transcript;
     let mut client_dm = false;
     let mut server_dm = false;
-    for (i, e) in t.exchanges.iter().enumerate() {
-        let Some(resp) = &e.response else { continue };
-        let (Some(req), Some(answer)) = (decode(&e.request.body), decode(&resp.body)) else {
+    for (i, e) in view.exchanges.iter().enumerate() {
+        let Some(resp) = &e.exchange.response else {
+            continue;
+        };
+        let (Some(req), Some(answer)) = (e.client_msg(), e.server_msg()) else {
             continue;
         };
         let offered =
-            req.message.hdr.cred.is_some() || e.request.headers.get(HMAC_HEADER).is_some();
-        client_dm |= offered && accepted(&answer.message);
-        let presented =
-            answer.message.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
+            req.hdr.cred.is_some() || e.exchange.request.headers.get(HMAC_HEADER).is_some();
+        client_dm |= offered && accepted(answer);
+        let presented = answer.hdr.cred.is_some() || resp.headers.get(HMAC_HEADER).is_some();
         // The client's verdict on the server's credentials is in its next message.
-        let next = t.exchanges.get(i + 1).and_then(|n| decode(&n.request.body));
-        server_dm |= presented && next.is_some_and(|n| accepted(&n.message));
+        let next = view.exchanges.get(i + 1).and_then(|n| n.client_msg());
+        server_dm |= presented && next.is_some_and(accepted);
     }
     let layers = |tls: bool, dm: bool| {
         let mut v = Vec::new();
