@@ -774,3 +774,52 @@ fn peer_markup_is_escaped_wherever_the_page_shows_it() {
         assert!(html.contains(&want), "{place}: {want}\nnot in the page");
     }
 }
+
+/// A finding's span is its highlight, exactly: of two identical commands, the one the
+/// span names is marked, where a search for the excerpt's text would find the first.
+#[test]
+fn the_span_marks_the_element_it_names_not_the_first_like_it() {
+    const GET: &str =
+        "<Get><CmdID>3</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>";
+    let body = message(1, "1.2", &format!("{GET}{GET}"));
+    let second = body.rfind(GET).unwrap();
+    assert_ne!(body.find(GET), Some(second));
+    let t = Transcript {
+        exchanges: vec![Exchange {
+            request: request(message(1, "1.2", PKG1_BODY).into_bytes()),
+            response: response(200, body.clone().into_bytes()),
+            failure: None,
+            time: None,
+        }],
+        closing: Closing::PeerDone,
+        ..Default::default()
+    };
+    let mut f = finding(
+        "msg/cmdid-unique",
+        Level::Must,
+        Verdict::Fail,
+        Some((0, Side::Response)),
+    );
+    f.excerpt = Some(GET.into());
+    f.span = Some(dmct_rules::ByteSpan {
+        start: second,
+        end: second + GET.len(),
+    });
+    let mut r = report();
+    let mut case = r.cases[0].clone();
+    case.verdict = CaseVerdict::Fail;
+    case.findings = vec![f.clone()];
+    r.cases = vec![case];
+    let marked_get = |html: &str| {
+        let at = html.find("<mark class=\"violation\"").expect("a highlight");
+        // Counted in the body shown, from its start to the highlight.
+        let body = html[..at].rfind("<pre class=\"body\">").expect("in a body");
+        html[body..at].matches("&lt;Get&gt;").count()
+    };
+    let html = render_html(&r, &[&t]);
+    assert_eq!(marked_get(&html), 1, "the second Get is the one marked");
+    // Without the span, the text is all there is to go by: the first one like it.
+    f.span = None;
+    r.cases[0].findings = vec![f];
+    assert_eq!(marked_get(&render_html(&r, &[&t])), 0);
+}

@@ -15,6 +15,11 @@ pub(super) struct BodyView<'a> {
     pub(super) cut_note: Option<String>,
     /// The shown text is a hex dump (no excerpt can match it).
     pub(super) hex: bool,
+    /// Where the shown text starts in the recorded bytes when it is those bytes
+    /// themselves (XML in valid UTF-8: 0, or 3 after a byte order mark), so a finding's
+    /// span is its highlight, exactly; `None` for a view written from the bytes (WBXML)
+    /// or changed by reading them (invalid UTF-8).
+    pub(super) raw_offset: Option<usize>,
 }
 
 /// The body as the page shows it, from its decoding.
@@ -29,11 +34,21 @@ pub(super) fn body_view<'a>(
             text: Cow::Borrowed(""),
             cut_note: None,
             hex: false,
+            raw_offset: None,
         };
     }
     match decoded {
         Ok(decoded) => {
             let (text, cut_note) = cut_owned(decoded.wire_text());
+            let raw_offset = (decoded.encoding == Encoding::Xml
+                && std::str::from_utf8(bytes).is_ok())
+            .then(|| {
+                if bytes.starts_with(b"\xEF\xBB\xBF") {
+                    3
+                } else {
+                    0
+                }
+            });
             let label = match decoded.encoding {
                 Encoding::Xml => format!("XML, {} bytes, as sent", bytes.len()),
                 Encoding::Wbxml => {
@@ -45,6 +60,7 @@ pub(super) fn body_view<'a>(
                 text: Cow::Owned(text),
                 cut_note,
                 hex: false,
+                raw_offset,
             }
         }
         Err(e) => match std::str::from_utf8(bytes) {
@@ -55,6 +71,7 @@ pub(super) fn body_view<'a>(
                     text: Cow::Borrowed(text),
                     cut_note,
                     hex: false,
+                    raw_offset: None,
                 }
             }
             Err(_) => {
@@ -74,6 +91,7 @@ pub(super) fn body_view<'a>(
                     text: Cow::Owned(hex_dump(shown)),
                     cut_note,
                     hex: true,
+                    raw_offset: None,
                 }
             }
         },

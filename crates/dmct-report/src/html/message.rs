@@ -1,7 +1,7 @@
 //! One exchange and its two messages, with the findings that point at each.
 
 use super::*;
-use dmct_rules::ExchangeView;
+use dmct_rules::{ByteSpan, ExchangeView};
 use std::cell::OnceCell;
 
 /// What the exchange listing of one case needs to hand around.
@@ -163,10 +163,16 @@ pub(super) fn message(
     {
         let Some(e) = &f.excerpt else { continue };
         let in_shown = shown.and_then(|(head, body)| {
+            // The span where the body is shown as its bytes (exact); else the excerpt
+            // looked for in the shown text.
+            let exact = f
+                .span
+                .zip(body.raw_offset)
+                .and_then(|(span, off)| exact_range(&body.text, span, off));
             let b = if body.hex {
                 None
             } else {
-                find_in_body(&body.text, e)
+                exact.or_else(|| find_in_body(&body.text, e))
             };
             match b {
                 Some(r) => Some((true, r)),
@@ -225,6 +231,14 @@ pub(super) fn message(
             }
         } "\n"
     }
+}
+
+/// A finding's span in the recorded body as a range of the shown text, which starts at
+/// byte `offset` of the body: `None` where the text was cut before the span's end or the
+/// span does not fall on character boundaries.
+fn exact_range(text: &str, span: ByteSpan, offset: usize) -> Option<Range<usize>> {
+    let r = span.start.checked_sub(offset)?..span.end.checked_sub(offset)?;
+    (r.start < r.end && text.get(r.clone()).is_some()).then_some(r)
 }
 
 // ---------------------------------------------------------------------------------------
