@@ -26,7 +26,9 @@ struct GiveUp;
 
 type Step = Result<(), GiveUp>;
 
+mod head;
 mod schema;
+pub use head::{SessionHead, session_head};
 use schema::{Kind, Schema, holds_elements_only};
 
 // ---------------------------------------------------------------------------------
@@ -398,6 +400,11 @@ trait XmlSink {
     fn start(&mut self, name: &str, ns: Recorded) -> Step;
     fn text(&mut self, t: &str) -> Step;
     fn end(&mut self) -> Step;
+    /// Give up where the tree reader refuses the syntax (an undeclared prefix, a bad
+    /// attribute, text outside the root); a lenient reader reads on.
+    fn strict(&self) -> bool {
+        true
+    }
 }
 
 /// Read XML as `xml::parse_tree` does, telling `sink` what it holds.
@@ -430,7 +437,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
             }
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(_) => {
-                if matches!(event, Event::Start(_) | Event::Empty(_)) {
+                if sink.strict() && matches!(event, Event::Start(_) | Event::Empty(_)) {
                     return Err(GiveUp);
                 }
                 None
@@ -443,7 +450,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
                 if !empty && open.len() >= MAX_DEPTH {
                     return Err(GiveUp);
                 }
-                for attr in start.attributes() {
+                for attr in start.attributes().filter(|_| sink.strict()) {
                     let attr = attr.map_err(|_| GiveUp)?;
                     let key = attr.key.into_inner();
                     if key == "xmlns" || key.starts_with("xmlns:") {
@@ -505,7 +512,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
 fn xml_text(open: &[Option<usize>], sink: &mut impl XmlSink, t: &str) -> Step {
     if open.is_empty() {
         // Outside the root only white space is allowed.
-        return if t.trim().is_empty() {
+        return if t.trim().is_empty() || !sink.strict() {
             Ok(())
         } else {
             Err(GiveUp)

@@ -1,0 +1,268 @@
+//! The SyncHdr fields that place a message in its session, read by the streaming
+//! readers (XML events, WBXML tokens) up to where the SyncHdr closes: the proxy keys
+//! its records with them without decoding the message.
+//!
+//! Lenient by design: a sloppy device's messages must stay in its session, so the read
+//! keys a message as far as its header can be read. The header is not checked as the
+//! decoder checks it (a missing VerDTD, an undeclared prefix or a message cut after
+//! the Source still give the key); only a field that cannot be read with certainty
+//! (given twice, holding elements) gives none.
+
+use super::{GiveUp, Recorded, Sink, Step, XmlSink, walk_wbxml, walk_xml};
+
+/// The SyncHdr's SessionID, Source LocURI and MsgID, as written (the model's strings,
+/// not trimmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionHead {
+    pub session_id: String,
+    pub source_loc_uri: String,
+    /// `None` when the header has no MsgID that could be read.
+    pub msg_id: Option<String>,
+}
+
+/// Where an open element stands for the read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Root,
+    Hdr,
+    Source,
+    Field(usize),
+    Other,
+}
+
+const SESSION_ID: usize = 0;
+const LOC_URI: usize = 1;
+const MSG_ID: usize = 2;
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    #[default]
+    Unseen,
+    Open,
+    Read,
+    /// Given twice, or holding elements: no certain value.
+    Unsure,
+}
+
+#[derive(Default)]
+struct Field {
+    text: String,
+    state: State,
+}
+
+#[derive(Default)]
+struct HeadSink {
+    open: Vec<Tag>,
+    fields: [Field; 3],
+}
+
+impl HeadSink {
+    fn start(&mut self, name: &str) -> Step {
+        let tag = match (self.open.last(), name) {
+            (None, "SyncML") => Tag::Root,
+            // The decoder needs a SyncML root: nothing else holds a header.
+            (None, _) => return Err(GiveUp),
+            (Some(Tag::Root), "SyncHdr") => Tag::Hdr,
+            (Some(Tag::Hdr), "SessionID") => Tag::Field(SESSION_ID),
+            (Some(Tag::Hdr), "MsgID") => Tag::Field(MSG_ID),
+            (Some(Tag::Hdr), "Source") => Tag::Source,
+            (Some(Tag::Source), "LocURI") => Tag::Field(LOC_URI),
+            (Some(Tag::Field(f)), _) => {
+                self.fields[*f].state = State::Unsure;
+                Tag::Other
+            }
+            _ => Tag::Other,
+        };
+        if let Tag::Field(f) = tag {
+            let field = &mut self.fields[f];
+            field.state = match field.state {
+                State::Unseen => State::Open,
+                _ => State::Unsure,
+            };
+        }
+        self.open.push(tag);
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str) -> Step {
+        if let Some(Tag::Field(f)) = self.open.last() {
+            let field = &mut self.fields[*f];
+            if field.state == State::Open {
+                field.text.push_str(t);
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Step {
+        match self.open.pop() {
+            Some(Tag::Field(f)) => {
+                let field = &mut self.fields[f];
+                if field.state == State::Open {
+                    field.state = State::Read;
+                }
+                Ok(())
+            }
+            // Read no further than the header.
+            Some(Tag::Hdr) => Err(GiveUp),
+            _ => Ok(()),
+        }
+    }
+
+    fn head(self) -> Option<SessionHead> {
+        let [session_id, loc_uri, msg_id] = self.fields;
+        let read = |f: Field| (f.state == State::Read).then_some(f.text);
+        Some(SessionHead {
+            session_id: read(session_id)?,
+            source_loc_uri: read(loc_uri)?,
+            msg_id: read(msg_id),
+        })
+    }
+}
+
+impl<'a> Sink<'a> for HeadSink {
+    fn start(&mut self, name: &'a str, _: Option<&'static str>) -> Step {
+        HeadSink::start(self, name)
+    }
+    fn text(&mut self, t: &str) -> Step {
+        HeadSink::text(self, t)
+    }
+    fn opaque(&mut self, _: &[u8]) -> Step {
+        // Bytes that are not UTF-8 are no key: a field holding them stays unsure.
+        if let Some(Tag::Field(f)) = self.open.last() {
+            self.fields[*f].state = State::Unsure;
+        }
+        Ok(())
+    }
+    fn end(&mut self) -> Step {
+        HeadSink::end(self)
+    }
+}
+
+impl XmlSink for HeadSink {
+    fn start(&mut self, name: &str, _: Recorded) -> Step {
+        HeadSink::start(self, name)
+    }
+    fn text(&mut self, t: &str) -> Step {
+        HeadSink::text(self, t)
+    }
+    fn end(&mut self) -> Step {
+        HeadSink::end(self)
+    }
+    fn strict(&self) -> bool {
+        false
+    }
+}
+
+/// The fields of `bytes`'s SyncHdr that key its session (WBXML or XML, told apart as
+/// [`crate::decode`] tells them), read no further than the SyncHdr; `None` when its
+/// SessionID or its Source's LocURI cannot be read. Where [`crate::decode`] accepts a
+/// message, this gives its header's fields.
+pub fn session_head(bytes: &[u8]) -> Option<SessionHead> {
+    let mut sink = HeadSink {
+        open: Vec::with_capacity(8),
+        ..HeadSink::default()
+    };
+    // Stopping at the header's end, or at an error further in, leaves what was read.
+    let _ = match bytes.first() {
+        Some(0x01..=0x03) => walk_wbxml(bytes, &mut sink),
+        _ => walk_xml(bytes, &mut sink),
+    };
+    sink.head()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HDR: &str = concat!(
+        r#"<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr>"#,
+        "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID> 1A </SessionID>",
+        "<MsgID>1</MsgID><Target><LocURI>http://s/dm</LocURI></Target>",
+        "<Source><LocURI>IMEI:1&amp;<![CDATA[2]]>&#51;</LocURI><LocName>u</LocName>",
+        "</Source></SyncHdr>",
+    );
+
+    fn whole(body: &str) -> String {
+        format!("{HDR}<SyncBody>{body}<Final/></SyncBody></SyncML>")
+    }
+
+    fn of_decoded(bytes: &[u8]) -> SessionHead {
+        let h = crate::decode(bytes).expect("decodes").message.hdr;
+        SessionHead {
+            session_id: h.session_id,
+            source_loc_uri: h.source.loc_uri,
+            msg_id: Some(h.msg_id),
+        }
+    }
+
+    #[test]
+    fn reads_the_header_as_the_decoder_does_in_both_encodings() {
+        let prefixed = concat!(
+            r#"<s:SyncML xmlns:s="SYNCML:SYNCML1.2"><s:SyncHdr><s:VerDTD>1.2</s:VerDTD>"#,
+            "<s:VerProto>DM/1.2</s:VerProto><s:SessionID>7</s:SessionID>",
+            "<s:MsgID>2</s:MsgID><s:Target><s:LocURI>x</s:LocURI></s:Target>",
+            "<s:Source><s:LocURI>dev</s:LocURI></s:Source></s:SyncHdr><s:SyncBody/>",
+            "</s:SyncML>",
+        );
+        for xml in [
+            whole("<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>"),
+            prefixed.to_owned(),
+        ] {
+            let expected = of_decoded(xml.as_bytes());
+            assert_eq!(session_head(xml.as_bytes()).as_ref(), Some(&expected));
+            let m = crate::decode(xml.as_bytes()).unwrap().message;
+            let wbxml = crate::wbxml::encode(&m);
+            assert_eq!(session_head(&wbxml), Some(expected), "{xml} as WBXML");
+        }
+        let h = session_head(whole("").as_bytes()).unwrap();
+        assert_eq!(h.source_loc_uri, "IMEI:1&23");
+        assert_eq!(h.session_id, " 1A ");
+        assert_eq!(h.msg_id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn keys_a_header_the_decoder_refuses_as_far_as_it_reads() {
+        let no_ver_dtd = whole("").replace("<VerDTD>1.2</VerDTD>", "");
+        let undeclared = whole("").replace("<SessionID>", "<x:Junk/><SessionID>");
+        let cut = format!("{HDR}<SyncBody><Alert><CmdID>1</Cmd");
+        let cut_in_hdr = HDR.replace("<LocName>u</LocName></Source></SyncHdr>", "<Loc");
+        let no_msg_id = whole("").replace("<MsgID>1</MsgID>", "");
+        for c in [&no_ver_dtd, &undeclared, &cut, &cut_in_hdr, &no_msg_id] {
+            assert!(crate::decode(c.as_bytes()).is_err(), "{c}");
+            let h = session_head(c.as_bytes()).unwrap_or_else(|| panic!("{c}"));
+            assert_eq!(
+                (h.session_id.as_str(), h.source_loc_uri.as_str()),
+                (" 1A ", "IMEI:1&23")
+            );
+        }
+        assert_eq!(session_head(no_msg_id.as_bytes()).unwrap().msg_id, None);
+        // Reading stops at the header: what follows is never looked at.
+        let later_junk = format!("{HDR}\u{0}<<<");
+        assert!(session_head(later_junk.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn no_key_where_a_field_is_unsure_or_missing() {
+        let cases = [
+            whole("").replace("<MsgID>", "<SessionID>2</SessionID><MsgID>"),
+            whole("").replace("<LocName>", "<LocURI>other</LocURI><LocName>"),
+            whole("").replace(" 1A </SessionID>", "1<b/>A</SessionID>"),
+            whole("").replace(
+                "<Source><LocURI>IMEI:1&amp;<![CDATA[2]]>&#51;</LocURI>",
+                "<X>",
+            ),
+            "<SyncMl><SyncHdr><SessionID>1</SessionID></SyncHdr></SyncMl>".to_owned(),
+            "<SyncML><SyncHdr><SessionID>1</SessionID>".to_owned(),
+            "not xml".to_owned(),
+            String::new(),
+        ];
+        for c in cases {
+            assert_eq!(session_head(c.as_bytes()), None, "{c}");
+        }
+        assert_eq!(session_head(&[0x03, 0xA4]), None);
+        // A MsgID given twice is unsure: the key stays, without it.
+        let two = whole("").replace("<MsgID>1</MsgID>", "<MsgID>1</MsgID><MsgID>2</MsgID>");
+        assert_eq!(session_head(two.as_bytes()).unwrap().msg_id, None);
+    }
+}
