@@ -54,6 +54,8 @@ struct Field {
 struct HeadSink {
     open: Vec<Tag>,
     fields: [Field; 3],
+    /// The SyncHdr closed: nothing after it can change what was read.
+    closed: bool,
 }
 
 impl HeadSink {
@@ -104,7 +106,10 @@ impl HeadSink {
                 Ok(())
             }
             // Read no further than the header.
-            Some(Tag::Hdr) => Err(GiveUp),
+            Some(Tag::Hdr) => {
+                self.closed = true;
+                Err(GiveUp)
+            }
             _ => Ok(()),
         }
     }
@@ -152,6 +157,9 @@ impl XmlSink for HeadSink {
     fn strict(&self) -> bool {
         false
     }
+    fn wants_text(&self) -> bool {
+        matches!(self.open.last(), Some(Tag::Field(_)))
+    }
 }
 
 /// The fields of `bytes`'s SyncHdr that key its session (WBXML or XML, told apart as
@@ -159,16 +167,28 @@ impl XmlSink for HeadSink {
 /// SessionID or its Source's LocURI cannot be read. Where [`crate::decode`] accepts a
 /// message, this gives its header's fields.
 pub fn session_head(bytes: &[u8]) -> Option<SessionHead> {
-    let mut sink = HeadSink {
+    let sink = || HeadSink {
         open: Vec::with_capacity(8),
         ..HeadSink::default()
     };
     // Stopping at the header's end, or at an error further in, leaves what was read.
-    let _ = match bytes.first() {
-        Some(0x01..=0x03) => walk_wbxml(bytes, &mut sink),
-        _ => walk_xml(bytes, &mut sink),
-    };
-    sink.head()
+    if matches!(bytes.first(), Some(0x01..=0x03)) {
+        let mut s = sink();
+        let _ = walk_wbxml(bytes, &mut s);
+        return s.head();
+    }
+    // XML text is checked as UTF-8 before it is read: only up to where the body opens,
+    // if the header closed by there (else, the word within the header, the whole text).
+    if let Some(body) = memchr::memmem::find(bytes, b"SyncBody") {
+        let mut s = sink();
+        let _ = walk_xml(&bytes[..body], &mut s);
+        if s.closed {
+            return s.head();
+        }
+    }
+    let mut s = sink();
+    let _ = walk_xml(bytes, &mut s);
+    s.head()
 }
 
 #[cfg(test)]
@@ -237,9 +257,22 @@ mod tests {
             );
         }
         assert_eq!(session_head(no_msg_id.as_bytes()).unwrap().msg_id, None);
-        // Reading stops at the header: what follows is never looked at.
+        // Reading stops at the header: what follows is never looked at, not even
+        // checked as UTF-8.
         let later_junk = format!("{HDR}\u{0}<<<");
         assert!(session_head(later_junk.as_bytes()).is_some());
+        let mut not_utf8 = whole("<Alert><CmdID>1</CmdID><Data>").into_bytes();
+        not_utf8.extend_from_slice(b"\xFF\xFE</Data></Alert>");
+        assert_eq!(session_head(&not_utf8).unwrap().session_id, " 1A ");
+        // The body's name within the header does not cut the header short.
+        let named = whole("").replace("<LocName>u", "<LocName>SyncBody");
+        assert_eq!(
+            session_head(named.as_bytes()),
+            Some(of_decoded(named.as_bytes()))
+        );
+        let named_early = whole("").replace("<VerDTD>1.2</VerDTD>", "<!-- SyncBody -->");
+        let h = session_head(named_early.as_bytes()).unwrap();
+        assert_eq!(h.source_loc_uri, "IMEI:1&23");
     }
 
     #[test]
