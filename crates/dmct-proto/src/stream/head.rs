@@ -9,6 +9,7 @@
 //! (given twice, holding elements) gives none.
 
 use super::{GiveUp, Recorded, Sink, Step, XmlSink, walk_wbxml, walk_xml};
+use crate::alert_code::{CLIENT_INITIATED_MGMT, SERVER_INITIATED_MGMT};
 
 /// The SyncHdr's SessionID, Source LocURI and MsgID, as written (the model's strings,
 /// not trimmed).
@@ -191,6 +192,125 @@ pub fn session_head(bytes: &[u8]) -> Option<SessionHead> {
     s.head()
 }
 
+/// Where an open element stands for [`opens_session`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyTag {
+    Root,
+    Body,
+    Alert,
+    Data,
+    Other,
+}
+
+#[derive(Default)]
+struct SetupSink {
+    open: Vec<BodyTag>,
+    /// The Alert's Data being read, and whether it is plain text so far.
+    data: String,
+    plain: bool,
+    found: bool,
+}
+
+impl SetupSink {
+    fn start(&mut self, name: &str) -> Step {
+        let tag = match (self.open.last(), name) {
+            (None, "SyncML") => BodyTag::Root,
+            (None, _) => return Err(GiveUp),
+            (Some(BodyTag::Root), "SyncBody") => BodyTag::Body,
+            (Some(BodyTag::Body), "Alert") => BodyTag::Alert,
+            (Some(BodyTag::Alert), "Data") => {
+                self.data.clear();
+                self.plain = true;
+                BodyTag::Data
+            }
+            (Some(BodyTag::Data), _) => {
+                self.plain = false;
+                BodyTag::Other
+            }
+            _ => BodyTag::Other,
+        };
+        self.open.push(tag);
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str) -> Step {
+        if self.open.last() == Some(&BodyTag::Data) {
+            self.data.push_str(t);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Step {
+        match self.open.pop() {
+            Some(BodyTag::Data) => {
+                let code = self.data.trim();
+                if self.plain && (code == SERVER_INITIATED_MGMT || code == CLIENT_INITIATED_MGMT) {
+                    self.found = true;
+                    // Read no further than the Alert that answers the question.
+                    return Err(GiveUp);
+                }
+                Ok(())
+            }
+            // The body is over: no such Alert.
+            Some(BodyTag::Body) => Err(GiveUp),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<'a> Sink<'a> for SetupSink {
+    fn start(&mut self, name: &'a str, _: Option<&'static str>) -> Step {
+        SetupSink::start(self, name)
+    }
+    fn text(&mut self, t: &str) -> Step {
+        SetupSink::text(self, t)
+    }
+    fn opaque(&mut self, _: &[u8]) -> Step {
+        if self.open.last() == Some(&BodyTag::Data) {
+            self.plain = false;
+        }
+        Ok(())
+    }
+    fn end(&mut self) -> Step {
+        SetupSink::end(self)
+    }
+}
+
+impl XmlSink for SetupSink {
+    fn start(&mut self, name: &str, _: Recorded) -> Step {
+        SetupSink::start(self, name)
+    }
+    fn text(&mut self, t: &str) -> Step {
+        SetupSink::text(self, t)
+    }
+    fn end(&mut self) -> Step {
+        SetupSink::end(self)
+    }
+    fn strict(&self) -> bool {
+        false
+    }
+    fn wants_text(&self) -> bool {
+        self.open.last() == Some(&BodyTag::Data)
+    }
+}
+
+/// Does the message set a session up: an Alert 1200 or 1201 among its SyncBody's
+/// commands, as [`SyncML::is_session_setup`](crate::SyncML::is_session_setup) reads the
+/// model? Read leniently, as [`session_head`] reads, and no further than that Alert
+/// (the first command, in a Package #1), so the proxy need not decode a Package #1 to
+/// tell it from a repeated one.
+pub fn opens_session(bytes: &[u8]) -> bool {
+    let mut s = SetupSink {
+        open: Vec::with_capacity(8),
+        ..SetupSink::default()
+    };
+    let _ = match bytes.first() {
+        Some(0x01..=0x03) => walk_wbxml(bytes, &mut s),
+        _ => walk_xml(bytes, &mut s),
+    };
+    s.found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +417,53 @@ mod tests {
         // A MsgID given twice is unsure: the key stays, without it.
         let two = whole("").replace("<MsgID>1</MsgID>", "<MsgID>1</MsgID><MsgID>2</MsgID>");
         assert_eq!(session_head(two.as_bytes()).unwrap().msg_id, None);
+    }
+
+    #[test]
+    fn a_session_setup_is_told_as_the_model_tells_it() {
+        let cases = [
+            (
+                whole("<Alert><CmdID>1</CmdID><Data> 1201 </Data></Alert>"),
+                true,
+            ),
+            (
+                whole("<Alert><CmdID>1</CmdID><Data>1200</Data></Alert>"),
+                true,
+            ),
+            (
+                whole("<Get><CmdID>1</CmdID><Item><Data>1201</Data></Item></Get>"),
+                false,
+            ),
+            (
+                whole("<Alert><CmdID>1</CmdID><Data>1222</Data></Alert>"),
+                false,
+            ),
+            (
+                whole(concat!(
+                    "<Alert><CmdID>1</CmdID><Data>1224</Data></Alert>",
+                    "<Alert><CmdID>2</CmdID><Data>1201</Data></Alert>"
+                )),
+                true,
+            ),
+            (whole(""), false),
+        ];
+        for (xml, setup) in &cases {
+            let m = crate::decode(xml.as_bytes()).expect("decodes").message;
+            assert_eq!(m.is_session_setup(), *setup, "{xml}");
+            assert_eq!(opens_session(xml.as_bytes()), *setup, "{xml}");
+            assert_eq!(
+                opens_session(&crate::wbxml::encode(&m)),
+                *setup,
+                "{xml} as WBXML"
+            );
+        }
+        // Lenient: the header the decoder refuses, and what follows the Alert, are not
+        // its business.
+        let sloppy = whole("<Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Bad")
+            .replace("<VerDTD>1.2</VerDTD>", "");
+        assert!(opens_session(sloppy.as_bytes()));
+        assert!(!opens_session(
+            b"<SyncMl><SyncBody><Alert><Data>1201</Data></Alert>"
+        ));
     }
 }
