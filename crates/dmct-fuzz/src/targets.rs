@@ -95,6 +95,7 @@ pub fn proxy_scan(data: &[u8]) {
     if let Ok(d) = dmct_proto::decode(data) {
         let h = &d.message.hdr;
         let expected = dmct_proto::stream::SessionHead {
+            opens_session: h.msg_id_number() == Some(1) && d.message.is_session_setup(),
             session_id: h.session_id.clone(),
             source_loc_uri: h.source.loc_uri.clone(),
             msg_id: Some(h.msg_id.clone()),

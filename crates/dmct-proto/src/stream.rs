@@ -28,7 +28,7 @@ type Step = Result<(), GiveUp>;
 
 mod head;
 mod schema;
-pub use head::{SessionHead, opens_session, session_head};
+pub use head::{SessionHead, session_head};
 use schema::{Kind, Schema, holds_elements_only};
 
 // ---------------------------------------------------------------------------------

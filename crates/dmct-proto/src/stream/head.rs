@@ -19,6 +19,11 @@ pub struct SessionHead {
     pub source_loc_uri: String,
     /// `None` when the header has no MsgID that could be read.
     pub msg_id: Option<String>,
+    /// A session's first message (MsgID 1) that sets the session up: an Alert 1200 or
+    /// 1201 among the SyncBody's commands, as
+    /// [`SyncML::is_session_setup`](crate::SyncML::is_session_setup) reads the model.
+    /// The body is read for it (up to that Alert) only when the MsgID is 1.
+    pub opens_session: bool,
 }
 
 /// Where an open element stands for the read.
@@ -122,6 +127,7 @@ impl HeadSink {
             session_id: read(session_id)?,
             source_loc_uri: read(loc_uri)?,
             msg_id: read(msg_id),
+            opens_session: false,
         })
     }
 }
@@ -164,32 +170,66 @@ impl XmlSink for HeadSink {
 }
 
 /// The fields of `bytes`'s SyncHdr that key its session (WBXML or XML, told apart as
-/// [`crate::decode`] tells them), read no further than the SyncHdr; `None` when its
-/// SessionID or its Source's LocURI cannot be read. Where [`crate::decode`] accepts a
-/// message, this gives its header's fields.
+/// [`crate::decode`] tells them), read no further than the SyncHdr (and, for MsgID 1,
+/// the SyncBody up to its setup Alert); `None` when its SessionID or its Source's
+/// LocURI cannot be read. Where [`crate::decode`] accepts a message, this gives its
+/// header's fields.
 pub fn session_head(bytes: &[u8]) -> Option<SessionHead> {
     let sink = || HeadSink {
         open: Vec::with_capacity(8),
         ..HeadSink::default()
     };
+    let first = |h: &SessionHead| {
+        h.msg_id
+            .as_deref()
+            .is_some_and(|m| m.trim().parse::<u64>() == Ok(1))
+    };
     // Stopping at the header's end, or at an error further in, leaves what was read.
     if matches!(bytes.first(), Some(0x01..=0x03)) {
         let mut s = sink();
         let _ = walk_wbxml(bytes, &mut s);
-        return s.head();
+        let mut h = s.head()?;
+        h.opens_session = first(&h) && opens_session(bytes);
+        return Some(h);
     }
     // XML text is checked as UTF-8 before it is read: only up to where the body opens,
-    // if the header closed by there (else, the word within the header, the whole text).
+    // if the header closed by there (else, the word within the header, the whole text),
+    // and for a first message the body on its own, from its start tag.
     if let Some(body) = memchr::memmem::find(bytes, b"SyncBody") {
         let mut s = sink();
         let _ = walk_xml(&bytes[..body], &mut s);
         if s.closed {
-            return s.head();
+            let mut h = s.head()?;
+            if first(&h) {
+                h.opens_session = match start_tag_before(bytes, body) {
+                    Some(lt) => {
+                        let mut setup = SetupSink::in_root();
+                        let _ = walk_xml(&bytes[lt..], &mut setup);
+                        setup.found
+                    }
+                    None => opens_session(bytes),
+                };
+            }
+            return Some(h);
         }
     }
     let mut s = sink();
     let _ = walk_xml(bytes, &mut s);
-    s.head()
+    let mut h = s.head()?;
+    h.opens_session = first(&h) && opens_session(bytes);
+    Some(h)
+}
+
+/// Where the start tag holding the name at `at` opens (`<SyncBody`, `<s:SyncBody`), if
+/// the name is one.
+fn start_tag_before(bytes: &[u8], at: usize) -> Option<usize> {
+    let before = &bytes[..at];
+    let lt = before.iter().rposition(|&b| b == b'<')?;
+    let prefix = &before[lt + 1..];
+    let name = |b: &u8| b.is_ascii_alphanumeric() || b"_-.".contains(b);
+    let plain = prefix.is_empty()
+        || (prefix.ends_with(b":") && prefix[..prefix.len() - 1].iter().all(name));
+    plain.then_some(lt)
 }
 
 /// Where an open element stands for [`opens_session`].
@@ -212,6 +252,16 @@ struct SetupSink {
 }
 
 impl SetupSink {
+    /// A reader of the SyncBody alone, as if within its SyncML root.
+    fn in_root() -> SetupSink {
+        let mut open = Vec::with_capacity(8);
+        open.push(BodyTag::Root);
+        SetupSink {
+            open,
+            ..SetupSink::default()
+        }
+    }
+
     fn start(&mut self, name: &str) -> Step {
         let tag = match (self.open.last(), name) {
             (None, "SyncML") => BodyTag::Root,
@@ -297,9 +347,8 @@ impl XmlSink for SetupSink {
 /// Does the message set a session up: an Alert 1200 or 1201 among its SyncBody's
 /// commands, as [`SyncML::is_session_setup`](crate::SyncML::is_session_setup) reads the
 /// model? Read leniently, as [`session_head`] reads, and no further than that Alert
-/// (the first command, in a Package #1), so the proxy need not decode a Package #1 to
-/// tell it from a repeated one.
-pub fn opens_session(bytes: &[u8]) -> bool {
+/// (the first command, in a Package #1).
+fn opens_session(bytes: &[u8]) -> bool {
     let mut s = SetupSink {
         open: Vec::with_capacity(8),
         ..SetupSink::default()
@@ -329,7 +378,9 @@ mod tests {
 
     fn of_decoded(bytes: &[u8]) -> SessionHead {
         let h = crate::decode(bytes).expect("decodes").message.hdr;
+        let m = crate::decode(bytes).expect("decodes").message;
         SessionHead {
+            opens_session: h.msg_id_number() == Some(1) && m.is_session_setup(),
             session_id: h.session_id,
             source_loc_uri: h.source.loc_uri,
             msg_id: Some(h.msg_id),

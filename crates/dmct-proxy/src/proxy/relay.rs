@@ -31,7 +31,7 @@ impl Shared {
                     .as_deref()
                     .and_then(|m| m.trim().parse::<u64>().ok());
                 let decoded = mutating.then(|| dmct_proto::decode(body).ok()).flatten();
-                let setup = msg_id == Some(1) && dmct_proto::stream::opens_session(body);
+                let setup = msg_id == Some(1) && h.opens_session;
                 let key = SessionKey::Dm {
                     session_id: h.session_id.trim().to_owned(),
                     client: h.source_loc_uri.trim().to_owned(),
