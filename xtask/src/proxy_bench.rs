@@ -475,7 +475,8 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
         records.len()
     );
     println!(
-        "peak RSS (VmHWM): {} before the runs, {} after",
+        "peak RSS of this process (VmHWM, benches run before in it included): {} before the \
+         runs, {} after",
         crate::load::mib(hwm_start),
         crate::load::mib(hwm_end)
     );

@@ -81,12 +81,11 @@ pub fn table(measures: &[Measure]) -> String {
             // Text left, numbers right.
             let pad = " ".repeat(w - c.chars().count());
             match i {
-                0 | 4 | 5 => s.push_str(&format!("{c}{pad}")),
-                _ => s.push_str(&format!("{pad}{c}")),
+                0 | 4 | 5 => s.push_str(&format!("{c}{pad}  ")),
+                _ => s.push_str(&format!("{pad}{c}  ")),
             }
-            s.push_str(if i + 1 < cells.len() { "  " } else { "\n" });
         }
-        s.trim_end_matches(' ').to_owned()
+        format!("{}\n", s.trim_end())
     };
     let mut out = line(&header.map(str::to_owned));
     out.push_str(&line(&width.map(|w| "-".repeat(w))));
