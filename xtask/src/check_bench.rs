@@ -6,6 +6,7 @@
 //! goals (32k under 5 s, the ratio at most 40: linear in exchanges). `--keep` leaves the
 //! transcripts in `target/bench-check/` (to profile `dmct check` on them).
 
+use crate::summary::Measure;
 use anyhow::{Context, Result, bail};
 use dmct_proto::transcript::{
     Body, Closing, Exchange, Headers, HttpRequest, HttpResponse, Transcript,
@@ -180,7 +181,7 @@ fn session(n: usize) -> Transcript {
     }
 }
 
-pub fn check(root: &Path, keep: bool) -> Result<()> {
+pub fn check(root: &Path, keep: bool) -> Result<Vec<Measure>> {
     let dmct = crate::mem_bench::release_dmct(root)?;
     let dir = root.join("target/bench-check");
     std::fs::create_dir_all(&dir)?;
@@ -228,7 +229,21 @@ pub fn check(root: &Path, keep: bool) -> Result<()> {
         verdict(last < GOAL_32K_SECONDS),
         verdict(ratio <= GOAL_RATIO)
     );
-    Ok(())
+    Ok(vec![
+        Measure::absolute(
+            "dmct check, 32k exchanges",
+            format!("{last:.2} s"),
+            format!("< {GOAL_32K_SECONDS} s"),
+            last < GOAL_32K_SECONDS,
+        ),
+        Measure::at_most(
+            "dmct check, 32k/1k time",
+            format!("{last:.2} s"),
+            format!("1k {first:.2} s"),
+            ratio,
+            GOAL_RATIO,
+        ),
+    ])
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! Repository tasks. `cargo xtask vectors [--check]` regenerates the vectors of
 //! `testcases/vectors/` (or checks they are up to date);
 //! `cargo xtask props [CASES]` runs the codec properties over 10,000 cases each;
+//! `cargo xtask bench` runs every bench below in one run and ends with one table: each
+//! measure, its anchor, the ratio, the goal and whether it is met;
 //! `cargo xtask bench codec` measures the codecs against libwbxml;
 //! `cargo xtask bench check` times the whole `dmct check` process on one session of 1k,
 //! 4k, 16k and 32k exchanges, with the 32k/1k ratio (linear is 32);
 //! `cargo xtask bench memory [MB]` measures the peak RSS of `dmct check` on bodies of
 //! MB megabytes (15 by default) against their size and against libwbxml's wbxml2xml;
-//! `cargo xtask bench proxy [SECONDS]` measures wrk against a fixed upstream directly and
-//! through the proxy (recording and live checking on), with the ratios;
+//! `cargo xtask bench proxy [SECONDS]` measures wrk against a fixed upstream directly,
+//! through nginx and through the proxy (recording and live checking on), with the ratios;
 //! `cargo xtask load [SESSIONS]` runs 1,000 (or SESSIONS) concurrent DM sessions over
 //! loopback HTTP against one server and reports sessions/s and peak memory;
 //! `cargo xtask faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS]
@@ -33,6 +35,7 @@ mod fuzz;
 mod load;
 mod mem_bench;
 mod proxy_bench;
+mod summary;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,27 +53,61 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("props") => props(args.get(1).map(String::as_str).unwrap_or("10000")),
         Some("slow") => slow(),
-        Some("bench") if args.get(1).map(String::as_str) == Some("codec") => bench::codec(&root()),
+        Some("bench") if args.len() == 1 => bench_all(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("codec") => {
+            bench::codec(&root()).map(drop)
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("check") => {
-            check_bench::check(&root(), args.iter().any(|a| a == "--keep"))
+            check_bench::check(&root(), args.iter().any(|a| a == "--keep")).map(drop)
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("memory") => {
-            mem_bench::memory(&root(), args.get(2).map(String::as_str).unwrap_or("15"))
+            mem_bench::memory(&root(), args.get(2).map(String::as_str).unwrap_or("15")).map(drop)
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
-            proxy_bench::proxy(&root(), args.get(2).map(String::as_str).unwrap_or("10"))
+            proxy_bench::proxy(&root(), args.get(2).map(String::as_str).unwrap_or("10")).map(drop)
         }
         Some("faults") => faults::faults(&root(), &args[1..]),
         Some("fuzz") => fuzz::fuzz(&root(), &args[1..]),
         Some("load") => load::load(&root(), args.get(1).map(String::as_str).unwrap_or("1000")),
         _ => bail!(
             "usage: cargo xtask vectors [--check] | catalog | fmt [--check] | props [CASES] \
-             | bench codec | bench check [--keep] | bench memory [MB] | bench proxy [SECONDS] \
+             | bench | bench codec | bench check [--keep] | bench memory [MB] \
+             | bench proxy [SECONDS] \
              | load [SESSIONS] | slow \
              | faults [--iterations N] [--seconds S] [--seed N] [--only CHECKS] [--release] \
              | fuzz [--seconds S] [--target NAME] [--seed N] [--input FILE] [--release] | ci"
         ),
     }
+}
+
+/// Every bench in one run (optimised), then one table of every measure against its
+/// anchor and goal (issue 17).
+fn bench_all() -> Result<()> {
+    if cfg!(debug_assertions) {
+        // Timings of a debug build mean nothing: run again, optimised.
+        return run(Command::new("cargo").args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "xtask",
+            "--",
+            "bench",
+        ]));
+    }
+    let root = root();
+    let mut measures = Vec::new();
+    println!("== bench codec ==");
+    measures.extend(bench::codec(&root)?);
+    println!("== bench check ==");
+    measures.extend(check_bench::check(&root, false)?);
+    println!("\n== bench memory 15 ==");
+    measures.extend(mem_bench::memory(&root, "15")?);
+    println!("\n== bench proxy 10 ==");
+    measures.extend(proxy_bench::proxy(&root, "10")?);
+    println!("\n== every goal (issue 17) ==");
+    print!("{}", summary::table(&measures));
+    Ok(())
 }
 
 /// The rule files each area declares (its `mod.rs` block, shared with dmct-rules'

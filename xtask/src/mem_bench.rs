@@ -4,6 +4,7 @@
 //! converting the same WBXML body in the same run. Peak RSS is what `/usr/bin/time`
 //! reads from the child's rusage (ru_maxrss), as a user would measure it.
 
+use crate::summary::Measure;
 use anyhow::{Context, Result, bail};
 use dmct_proto::transcript::{
     Body, Closing, Exchange, Headers, HttpRequest, HttpResponse, Transcript,
@@ -131,7 +132,10 @@ pub(crate) fn release_dmct(root: &Path) -> Result<PathBuf> {
     Ok(root.join("target/release/dmct"))
 }
 
-pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
+/// Issue 17 item 2: decoding memory at most this multiple of the body.
+const GOAL_MULTIPLE: f64 = 4.0;
+
+pub fn memory(root: &Path, megabytes: &str) -> Result<Vec<Measure>> {
     let size = megabytes
         .parse::<usize>()
         .context("the body size is a number of megabytes")?
@@ -143,6 +147,7 @@ pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
         "{:<24} {:>10} {:>12} {:>9} {:>18} {:>9}",
         "body", "bytes", "peak RSS", "RSS/body", "wbxml2xml RSS", "vs it"
     );
+    let mut measures = Vec::new();
     let cases: [(&str, Maker); 2] = [("tiny Gets", tiny_gets), ("one huge Data", huge_datum)];
     for (name, make) in cases {
         for encoding in [Encoding::Xml, Encoding::Wbxml] {
@@ -190,9 +195,16 @@ pub fn memory(root: &Path, megabytes: &str) -> Result<()> {
                 format!("{name}, {encoding:?}"),
                 peak as f64 / 1024.0,
             );
+            measures.push(Measure::at_most(
+                &format!("dmct check peak RSS, {name}, {encoding:?}"),
+                format!("{:.1} MiB", peak as f64 / 1024.0),
+                format!("body {:.1} MiB", len as f64 / 1048576.0),
+                ratio,
+                GOAL_MULTIPLE,
+            ));
         }
     }
-    Ok(())
+    Ok(measures)
 }
 
 pub(crate) fn which(name: &str) -> Option<PathBuf> {

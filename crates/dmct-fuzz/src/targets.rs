@@ -40,7 +40,7 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         name: "proxy-scan",
-        what: "the proxy's SyncHdr scanner (dmct_proxy::scan)",
+        what: "the SyncHdr read the proxy keys sessions with (dmct_proto::stream::session_head)",
         run: proxy_scan,
         corpus: |c| c.xml.iter().chain(&c.wbxml).cloned().collect(),
     },
@@ -90,7 +90,18 @@ pub fn package0(data: &[u8]) {
 }
 
 pub fn proxy_scan(data: &[u8]) {
-    let _ = dmct_proxy::scan::head(data);
+    let head = dmct_proto::stream::session_head(data);
+    // Where the whole message decodes, the header read gives its header's fields.
+    if let Ok(d) = dmct_proto::decode(data) {
+        let h = &d.message.hdr;
+        let expected = dmct_proto::stream::SessionHead {
+            opens_session: h.msg_id_number() == Some(1) && d.message.is_session_setup(),
+            session_id: h.session_id.clone(),
+            source_loc_uri: h.source.loc_uri.clone(),
+            msg_id: Some(h.msg_id.clone()),
+        };
+        assert_eq!(head, Some(expected), "session_head disagrees with decode");
+    }
     let _ = dmct_proxy::scan::may_have_resp_uri(data);
 }
 

@@ -26,7 +26,9 @@ struct GiveUp;
 
 type Step = Result<(), GiveUp>;
 
+mod head;
 mod schema;
+pub use head::{SessionHead, session_head};
 use schema::{Kind, Schema, holds_elements_only};
 
 // ---------------------------------------------------------------------------------
@@ -398,6 +400,32 @@ trait XmlSink {
     fn start(&mut self, name: &str, ns: Recorded) -> Step;
     fn text(&mut self, t: &str) -> Step;
     fn end(&mut self) -> Step;
+    /// Give up where the tree reader refuses the syntax (an undeclared prefix, a bad
+    /// attribute, text outside the root); a lenient reader reads on.
+    fn strict(&self) -> bool {
+        true
+    }
+    /// Whether the text about to come is read (a lenient sink may skip decoding it).
+    fn wants_text(&self) -> bool {
+        true
+    }
+}
+
+/// quick-xml's reader: resolving namespaces for a strict sink, which needs them
+/// (and an undeclared prefix refused), or plain for a lenient one, which reads local
+/// names only and need not pay for the resolution.
+enum XmlReader<'a> {
+    Resolving(NsReader<&'a [u8]>),
+    Plain(quick_xml::Reader<&'a [u8]>),
+}
+
+impl<'a> XmlReader<'a> {
+    fn next(&mut self) -> quick_xml::Result<(ResolveResult<'_>, Event<'a>)> {
+        match self {
+            XmlReader::Resolving(r) => r.read_resolved_event(),
+            XmlReader::Plain(r) => Ok((ResolveResult::Unbound, r.read_event()?)),
+        }
+    }
 }
 
 /// Read XML as `xml::parse_tree` does, telling `sink` what it holds.
@@ -408,15 +436,22 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
     }
     let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let text = std::str::from_utf8(&bytes[skip..]).map_err(|_| GiveUp)?;
-    let mut reader = NsReader::from_str(text);
-    reader.config_mut().trim_text(false);
+    let mut reader = if sink.strict() {
+        let mut r = NsReader::from_str(text);
+        r.config_mut().trim_text(false);
+        XmlReader::Resolving(r)
+    } else {
+        let mut r = quick_xml::Reader::from_str(text);
+        r.config_mut().trim_text(false);
+        XmlReader::Plain(r)
+    };
     // The namespaces met, so an open element's is a number (no allocation each).
     let mut known: Vec<String> = Vec::new();
     // Each open element's namespace: an index into `known`, or none.
     let mut open: Vec<Option<usize>> = Vec::with_capacity(16);
     let mut root_seen = false;
     loop {
-        let (ns, event) = reader.read_resolved_event().map_err(|_| GiveUp)?;
+        let (ns, event) = reader.next().map_err(|_| GiveUp)?;
         let ns = match ns {
             ResolveResult::Bound(n) => {
                 let n = n.into_inner();
@@ -430,7 +465,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
             }
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(_) => {
-                if matches!(event, Event::Start(_) | Event::Empty(_)) {
+                if sink.strict() && matches!(event, Event::Start(_) | Event::Empty(_)) {
                     return Err(GiveUp);
                 }
                 None
@@ -443,14 +478,16 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
                 if !empty && open.len() >= MAX_DEPTH {
                     return Err(GiveUp);
                 }
-                for attr in start.attributes() {
-                    let attr = attr.map_err(|_| GiveUp)?;
-                    let key = attr.key.into_inner();
-                    if key == "xmlns" || key.starts_with("xmlns:") {
-                        continue;
+                if sink.strict() {
+                    for attr in start.attributes() {
+                        let attr = attr.map_err(|_| GiveUp)?;
+                        let key = attr.key.into_inner();
+                        if key == "xmlns" || key.starts_with("xmlns:") {
+                            continue;
+                        }
+                        attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|_| GiveUp)?;
                     }
-                    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|_| GiveUp)?;
                 }
                 // As `xml::open` records it.
                 let rec = match open.last() {
@@ -476,6 +513,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
                 sink.end()?;
                 root_seen |= open.is_empty();
             }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if !sink.wants_text() => {}
             Event::Text(t) => xml_text(&open, sink, &t.xml10_content())?,
             Event::CData(c) => xml_text(&open, sink, &c.into_inner())?,
             Event::GeneralRef(r) => {
@@ -505,7 +543,7 @@ fn walk_xml(bytes: &[u8], sink: &mut impl XmlSink) -> Step {
 fn xml_text(open: &[Option<usize>], sink: &mut impl XmlSink, t: &str) -> Step {
     if open.is_empty() {
         // Outside the root only white space is allowed.
-        return if t.trim().is_empty() {
+        return if t.trim().is_empty() || !sink.strict() {
             Ok(())
         } else {
             Err(GiveUp)

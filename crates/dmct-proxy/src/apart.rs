@@ -111,6 +111,20 @@ pub(crate) fn last_of(t: &Transcript) -> Last {
     }
 }
 
+/// [`last_of`] the session's transcript, read once for each exchange kept (a busy
+/// device's repeated Package #1 does not decode the same answer again).
+fn last_read(s: &mut Session) -> Last {
+    let n = s.record.transcript.exchanges.len();
+    match s.last_read {
+        Some((m, last)) if m == n => last,
+        _ => {
+            let last = last_of(&s.record.transcript);
+            s.last_read = Some((n, last));
+            last
+        }
+    }
+}
+
 /// A request being relayed in a session: the session is not idle until it drops.
 pub(crate) struct Busy(SessionCell);
 
@@ -141,7 +155,7 @@ impl Shared {
             let candidates: Vec<Candidate> = cells
                 .iter()
                 .map(|c| {
-                    let s = lock(c);
+                    let mut s = lock(c);
                     Candidate {
                         ip: s.record.peer,
                         remote: s.remote,
@@ -151,7 +165,7 @@ impl Shared {
                         last: if s.in_flight > 0 && s.record.transcript.exchanges.is_empty() {
                             Last::Nothing
                         } else if new_package1.is_some() {
-                            last_of(&s.record.transcript)
+                            last_read(&mut s)
                         } else if s.record.completed {
                             Last::Ended
                         } else {

@@ -61,10 +61,13 @@
 //! # The request path stays light
 //!
 //! Decoding a whole DM message costs more than relaying it. Without mutations the relay
-//! reads only an XML request's SyncHdr (up to `</SyncHdr>`, for the session key; WBXML
-//! and anything unusual go to the full decoder), and decodes a response only when it may
-//! carry a RespURI (the element name, or a byte that could be its WBXML tag, occurs in
-//! it). Everything else about the messages is read on the checker thread.
+//! reads only a request's SyncHdr, in either encoding, with dmct-proto's streaming reader
+//! (`dmct_proto::stream::session_head`: the session key, and for MsgID 1 whether the
+//! body, read up to its setup Alert, sets a session up; a header it cannot read goes to
+//! the full decoder), and decodes a response only when it may carry a RespURI (the
+//! element name, or a byte that could be its WBXML tag, occurs in it). How a record's
+//! last exchange left it is read once per exchange kept. Everything else about the
+//! messages is read on the checker thread.
 //!
 //! # Live checking and the end of a session
 //!

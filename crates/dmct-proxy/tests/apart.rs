@@ -20,7 +20,15 @@ struct Stub;
 
 impl Responder for Stub {
     fn respond(&self, request: &HttpRequest) -> HttpResponse {
-        let m = dmct_proto::decode(request.body.as_bytes()).unwrap().message;
+        let Ok(d) = dmct_proto::decode(request.body.as_bytes()) else {
+            // A message the decoder refuses: refused, as a strict server would.
+            return HttpResponse {
+                status: 400,
+                headers: Headers::default(),
+                body: Vec::new().into(),
+            };
+        };
+        let m = d.message;
         let go_on = m.is_session_setup();
         let body = format!(
             "<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD>\
@@ -152,6 +160,27 @@ async fn two_devices_with_one_session_id_and_locuri_at_once_stay_apart() {
     );
     assert!(records[0].completed && records[1].completed && !records[2].completed);
     up.shutdown().await;
+}
+
+/// A message whose header the decoder refuses (no VerDTD) still joins its device's
+/// session: the proxy keys as far as the header can be read.
+#[tokio::test]
+async fn a_header_the_decoder_refuses_stays_in_its_devices_session() {
+    let up = stub().await;
+    let (p, _) = proxy(&format!("{}/dm", up.url()), |_| {}).await;
+    let to = p.local_addr();
+    assert_eq!(post_from(A, to, &message("9", 1, "dev-A")).await, 200);
+    let sloppy = message("9", 2, "dev-A").replace("<VerDTD>1.2</VerDTD>", "");
+    assert!(dmct_proto::decode(sloppy.as_bytes()).is_err());
+    assert_eq!(post_from(A, to, &sloppy).await, 400);
+    let records = p.stop().await;
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let key = SessionKey::Dm {
+        session_id: "9".into(),
+        client: "IMEI:000000000000000".into(),
+    };
+    assert_eq!(records[0].key, key);
+    assert_eq!(marks(&records[0]), ["dev-A", "dev-A"]);
 }
 
 #[tokio::test]

@@ -51,6 +51,9 @@ pub(crate) struct Session {
     /// sharing a key a request continues (`apart`).
     pub remote: Option<SocketAddr>,
     pub last_msg_id: Option<u64>,
+    /// How the last exchange left the session (`apart::last_of`), with the number of
+    /// exchanges kept when it was read: exchanges are only ever added.
+    pub last_read: Option<(usize, crate::apart::Last)>,
     /// When a request last arrived or was answered.
     pub activity: Instant,
     /// Requests being relayed.
@@ -504,6 +507,7 @@ impl Shared {
             reported: HashSet::new(),
             remote: None,
             last_msg_id: None,
+            last_read: None,
             activity: Instant::now(),
             in_flight: 0,
             silent: false,

@@ -18,39 +18,35 @@ impl Shared {
                 ended: None,
             })
         };
-        // The whole message is decoded only when a mutation needs its model, the header
-        // scan cannot place it, or it may open a session (MsgID 1); relaying alone needs
-        // the session key.
+        // The whole message is decoded only when a mutation needs its model or its
+        // header cannot be read; relaying needs only the session key and whether a
+        // MsgID 1 sets a session up, which dmct-proto's streaming reader tells without a
+        // model (either encoding, leniently: a header the decoder refuses still keys).
         let mutating = !self.mutations.is_empty();
-        let (key, msg_id, decoded) = match scan::head(request.body.as_bytes()).filter(|_| !mutating)
-        {
+        let body = request.body.as_bytes();
+        let (key, msg_id, decoded, new_package1) = match dmct_proto::stream::session_head(body) {
             Some(h) => {
-                let msg_id = h.msg_id.parse::<u64>().ok();
-                let decoded = (msg_id == Some(1))
-                    .then(|| dmct_proto::decode(request.body.as_bytes()).ok())
-                    .flatten();
+                let msg_id = h
+                    .msg_id
+                    .as_deref()
+                    .and_then(|m| m.trim().parse::<u64>().ok());
+                let decoded = mutating.then(|| dmct_proto::decode(body).ok()).flatten();
+                let setup = msg_id == Some(1) && h.opens_session;
                 let key = SessionKey::Dm {
-                    session_id: h.session_id,
-                    client: h.client,
+                    session_id: h.session_id.trim().to_owned(),
+                    client: h.source_loc_uri.trim().to_owned(),
                 };
-                (key, msg_id, decoded)
+                (key, msg_id, decoded, setup)
             }
             None => {
-                let d = dmct_proto::decode(request.body.as_bytes()).ok();
+                let d = dmct_proto::decode(body).ok();
                 let msg_id = d.as_ref().and_then(|d| d.message.hdr.msg_id_number());
-                (key_of(d.as_ref()), msg_id, d)
+                let setup =
+                    msg_id == Some(1) && d.as_ref().is_some_and(|d| d.message.is_session_setup());
+                (key_of(d.as_ref()), msg_id, d, setup)
             }
         };
-        let new_package1 = msg_id == Some(1)
-            && decoded
-                .as_ref()
-                .is_some_and(|d| d.message.is_session_setup());
-        let (cell, _busy) = self.session_for(
-            &key,
-            remote,
-            msg_id,
-            new_package1.then(|| request.body.as_bytes()),
-        );
+        let (cell, _busy) = self.session_for(&key, remote, msg_id, new_package1.then_some(body));
         let mut relay = Relay::default();
         let mut notes: Notes = Vec::new();
 
