@@ -29,7 +29,7 @@ fn loc_ref() -> BoxedStrategy<LocRef> {
     (token(), option::of(text()))
         .prop_map(|(loc_uri, loc_name)| LocRef {
             loc_uri,
-            loc_name: loc_name.map(String::into_boxed_str),
+            loc_name: loc_name.map(Into::into),
         })
         .boxed()
 }
@@ -124,7 +124,7 @@ fn data() -> BoxedStrategy<Data> {
                 nodes.extend(before.map(Node::Text));
                 nodes.push(Node::Element(el));
                 nodes.extend(after.map(Node::Text));
-                Data::Xml(nodes)
+                Data::Xml(nodes.into())
             }),
     ]
     .boxed()
@@ -150,12 +150,15 @@ fn item() -> BoxedStrategy<Item> {
             )| Item {
                 target,
                 source,
-                source_parent: source_parent.map(Box::new),
-                target_parent: target_parent.map(Box::new),
                 meta: meta.map(Box::new),
                 data,
                 more_data,
-                extensions,
+                extras: ItemExtras {
+                    source_parent,
+                    target_parent,
+                    extensions,
+                }
+                .into(),
             },
         )
         .boxed()
@@ -175,11 +178,14 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
             |(cmd_id, no_resp, cred, meta, correlator, items, extensions)| ItemCmd {
                 cmd_id,
                 no_resp,
-                cred: cred.map(Box::new),
-                meta: meta.map(Box::new),
-                correlator: correlator.map(String::into_boxed_str),
                 items,
-                extensions,
+                extras: CmdExtras {
+                    cred,
+                    meta,
+                    correlator,
+                    extensions,
+                }
+                .into(),
             },
         )
         .boxed()
@@ -195,7 +201,7 @@ fn leaf_command() -> BoxedStrategy<Command> {
         vec(item(), 0..3),
     )
         .prop_map(|(cmd_id, no_resp, cred, data, correlator, items)| {
-            Command::Alert(Alert {
+            Command::alert(Alert {
                 cmd_id,
                 no_resp,
                 cred: cred.map(Box::new),
@@ -296,9 +302,9 @@ fn command() -> BoxedStrategy<Command> {
                 extensions: Default::default(),
             };
             if atomic {
-                Command::Atomic(c)
+                Command::atomic(c)
             } else {
-                Command::Sequence(c)
+                Command::sequence(c)
             }
         });
     prop_oneof![4 => leaf_command(), 1 => container].boxed()

@@ -95,17 +95,25 @@ impl Edit {
                     }),
                     data: "ZG1jdDpmYXVsdA==".into(),
                 };
-                let slot = cmds.iter_mut().find_map(|c| match c {
-                    Command::Alert(a) => Some(&mut a.cred),
-                    Command::Add(x)
-                    | Command::Replace(x)
-                    | Command::Get(x)
-                    | Command::Delete(x) => Some(&mut x.cred),
-                    _ => None,
+                let slot = cmds.iter_mut().find(|c| {
+                    matches!(
+                        c,
+                        Command::Alert(_)
+                            | Command::Add(_)
+                            | Command::Replace(_)
+                            | Command::Get(_)
+                            | Command::Delete(_)
+                    )
                 });
                 match slot {
-                    Some(s) => *s = Some(Box::new(cred)),
-                    None => return false,
+                    Some(Command::Alert(a)) => a.cred = Some(Box::new(cred)),
+                    Some(
+                        Command::Add(x)
+                        | Command::Replace(x)
+                        | Command::Get(x)
+                        | Command::Delete(x),
+                    ) => x.extras.cred = Some(cred),
+                    _ => return false,
                 }
             }
             Edit::SynchdrStatusLast => {
@@ -639,7 +647,7 @@ impl ServerFault {
                 renumber(m);
             }
             ServerFault::InvalidAlertCode if m.operations().next().is_some() && !challenge => {
-                m.body.commands.push(Command::Alert(Alert {
+                m.body.commands.push(Command::alert(Alert {
                     data: Some("1221".into()),
                     ..Default::default()
                 }));

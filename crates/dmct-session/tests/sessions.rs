@@ -1124,7 +1124,7 @@ cred = "valid"
 fn a_refused_message_gets_a_status_for_every_command_results_included() {
     let mut b =
         dmct_session::build::MessageBuilder::new("42", 1, URL, dmct_proto::LocRef::uri("IMEI:1"));
-    b.push(Command::Alert(dmct_proto::Alert {
+    b.push(Command::alert(dmct_proto::Alert {
         data: Some("1201".into()),
         ..Default::default()
     }));

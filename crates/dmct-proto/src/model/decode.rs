@@ -154,7 +154,7 @@ fn loc_ref(c: &Ctx) -> Result<LocRef, SchemaError> {
     }
     Ok(LocRef {
         loc_uri: required(uri, c, "LocURI")?,
-        loc_name: name.map(String::into_boxed_str),
+        loc_name: name.map(ThinStr::from),
     })
 }
 
@@ -218,12 +218,12 @@ fn chal(c: &Ctx) -> Result<Chal, SchemaError> {
 fn data(c: &Ctx) -> Data {
     match c.el.children.as_slice() {
         [] => match c.take_content() {
-            Some(Node::Opaque(bytes)) => Data::Opaque(bytes),
+            Some(Node::Opaque(bytes)) => Data::Opaque(bytes.into()),
             Some(Node::Text(t)) => Data::Text(t),
             Some(Node::Element(_)) | None => Data::Text(String::new()),
         },
-        [Node::Opaque(bytes)] => Data::Opaque(bytes.clone()),
-        _ if c.el.has_element_children() => Data::Xml(c.el.children.clone()),
+        [Node::Opaque(bytes)] => Data::Opaque(bytes.as_slice().into()),
+        _ if c.el.has_element_children() => Data::Xml(c.el.children.as_slice().into()),
         _ => Data::Text(c.el.text()),
     }
 }
@@ -235,15 +235,15 @@ fn item(c: &Ctx) -> Result<Item, SchemaError> {
         match k.el.name.as_str() {
             "Target" => set_once(&mut i.target, loc_ref(&k)?, &k)?,
             "Source" => set_once(&mut i.source, loc_ref(&k)?, &k)?,
-            "SourceParent" => set_once(&mut i.source_parent, Box::new(loc_ref(&k)?), &k)?,
-            "TargetParent" => set_once(&mut i.target_parent, Box::new(loc_ref(&k)?), &k)?,
+            "SourceParent" => set_once(&mut i.extras.source_parent, loc_ref(&k)?, &k)?,
+            "TargetParent" => set_once(&mut i.extras.target_parent, loc_ref(&k)?, &k)?,
             "Meta" => set_once(&mut i.meta, Box::new(meta(&k)?), &k)?,
             "Data" => set_once(&mut i.data, data(&k), &k)?,
             "MoreData" => {
                 k.expect_empty()?;
                 i.more_data = true;
             }
-            _ => i.extensions.push(k.el.clone()),
+            _ => i.extras.extensions.push(k.el.clone()),
         }
     }
     Ok(i)
@@ -260,11 +260,11 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
                 k.expect_empty()?;
                 cmd.no_resp = true;
             }
-            "Cred" => set_once(&mut cmd.cred, Box::new(cred(&k)?), &k)?,
-            "Meta" => set_once(&mut cmd.meta, Box::new(meta(&k)?), &k)?,
-            "Correlator" => set_once(&mut cmd.correlator, k.leaf_text()?.into(), &k)?,
+            "Cred" => set_once(&mut cmd.extras.cred, cred(&k)?, &k)?,
+            "Meta" => set_once(&mut cmd.extras.meta, meta(&k)?, &k)?,
+            "Correlator" => set_once(&mut cmd.extras.correlator, k.leaf_text()?, &k)?,
             "Item" => cmd.items.push(item(&k)?),
-            _ => cmd.extensions.push(k.el.clone()),
+            _ => cmd.extras.extensions.push(k.el.clone()),
         }
     }
     cmd.cmd_id = required(cmd_id, c, "CmdID")?;
@@ -364,14 +364,14 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
 fn command(c: &Ctx) -> Result<Command, SchemaError> {
     let mut cmd = match c.el.name.as_str() {
         "Add" => Command::Add(item_cmd(c)?),
-        "Atomic" => Command::Atomic(container(c)?),
+        "Atomic" => Command::atomic(container(c)?),
         "Copy" => Command::Copy(item_cmd(c)?),
-        "Sequence" => Command::Sequence(container(c)?),
+        "Sequence" => Command::sequence(container(c)?),
         "Delete" => Command::Delete(item_cmd(c)?),
         "Exec" => Command::Exec(item_cmd(c)?),
         "Get" => Command::Get(item_cmd(c)?),
         "Replace" => Command::Replace(item_cmd(c)?),
-        "Alert" => Command::Alert(alert(c)?),
+        "Alert" => Command::alert(alert(c)?),
         "Status" => Command::Status(Box::new(status(c)?)),
         "Results" => Command::Results(Box::new(results(c)?)),
         _ => Command::Other(Box::new(c.el.clone())),

@@ -435,7 +435,7 @@ impl Client {
             b.push(build::synchdr_status(h, 200, None));
         }
         if with_setup {
-            b.push(Command::Alert(Alert {
+            b.push(Command::alert(Alert {
                 data: Some(self.config.alert.clone()),
                 ..Default::default()
             }));
@@ -680,7 +680,7 @@ impl Client {
             for c in out {
                 b.push(c);
             }
-            b.push(Command::Alert(Alert {
+            b.push(Command::alert(Alert {
                 data: Some(alert_code::NEXT_MESSAGE.into()),
                 ..Default::default()
             }));

@@ -429,7 +429,7 @@ impl Server {
             return self.reply(&m, msg, encoding, st);
         }
         if !msg.body.final_ {
-            b.push(Command::Alert(Alert {
+            b.push(Command::alert(Alert {
                 data: Some(alert_code::NEXT_MESSAGE.into()),
                 ..Default::default()
             }));
