@@ -28,7 +28,7 @@ fn token() -> BoxedStrategy<String> {
 fn loc_ref() -> BoxedStrategy<LocRef> {
     (token(), option::of(text()))
         .prop_map(|(loc_uri, loc_name)| LocRef {
-            loc_uri,
+            loc_uri: loc_uri.into(),
             loc_name: loc_name.map(Into::into),
         })
         .boxed()
@@ -176,7 +176,7 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
     )
         .prop_map(
             |(cmd_id, no_resp, cred, meta, correlator, items, extensions)| ItemCmd {
-                cmd_id,
+                cmd_id: cmd_id.into(),
                 no_resp,
                 items,
                 extras: CmdExtras {
@@ -202,10 +202,10 @@ fn leaf_command() -> BoxedStrategy<Command> {
     )
         .prop_map(|(cmd_id, no_resp, cred, data, correlator, items)| {
             Command::alert(Alert {
-                cmd_id,
+                cmd_id: cmd_id.into(),
                 no_resp,
                 cred: cred.map(Box::new),
-                data,
+                data: data.map(Into::into),
                 correlator: correlator.map(String::into_boxed_str),
                 items,
                 extensions: Default::default(),
@@ -233,15 +233,15 @@ fn leaf_command() -> BoxedStrategy<Command> {
                 (chal, data, items, extensions),
             )| {
                 Command::status(Status {
-                    cmd_id,
-                    msg_ref,
-                    cmd_ref,
+                    cmd_id: cmd_id.into(),
+                    msg_ref: msg_ref.into(),
+                    cmd_ref: cmd_ref.into(),
                     cmd: cmd.into(),
                     target_ref,
                     source_ref,
                     cred: cred.map(Box::new),
                     chal: chal.map(|meta| Box::new(Chal { meta })),
-                    data,
+                    data: data.into(),
                     items,
                     extensions,
                 })
@@ -258,9 +258,9 @@ fn leaf_command() -> BoxedStrategy<Command> {
         .prop_map(
             |(cmd_id, msg_ref, cmd_ref, meta, (target_ref, source_ref), items)| {
                 Command::results(Results {
-                    cmd_id,
-                    msg_ref,
-                    cmd_ref,
+                    cmd_id: cmd_id.into(),
+                    msg_ref: msg_ref.map(Into::into),
+                    cmd_ref: cmd_ref.into(),
                     meta: meta.map(Box::new),
                     target_ref,
                     source_ref,
@@ -295,7 +295,7 @@ fn command() -> BoxedStrategy<Command> {
     )
         .prop_map(|(cmd_id, no_resp, meta, commands, atomic)| {
             let c = Container {
-                cmd_id,
+                cmd_id: cmd_id.into(),
                 no_resp,
                 meta: meta.map(Box::new),
                 commands,

@@ -79,7 +79,7 @@ impl Edit {
                 let id = cmds[0].cmd_id().unwrap_or("1").to_owned();
                 crate::build::set_cmd_id(&mut cmds[1], id);
             }
-            Edit::EmptySource => m.hdr.source.loc_uri = String::new(),
+            Edit::EmptySource => m.hdr.source.loc_uri = Text::new(),
             // An extension element of the sender's own, where only SyncML's may stand.
             Edit::ForeignElement => m.hdr.extensions.push(
                 dmct_proto::tree::Element::new("Extension")
@@ -472,7 +472,7 @@ impl ClientFault {
                     Command::Results(r) => Some(r),
                     _ => None,
                 }) {
-                    Some(r) => r.cmd_ref = id,
+                    Some(r) => r.cmd_ref = id.into(),
                     None => return false,
                 }
             }
@@ -637,7 +637,7 @@ impl ServerFault {
                 m.body.commands.insert(
                     1.min(m.body.commands.len()),
                     Command::status(Status {
-                        msg_ref: peer.hdr.msg_id.clone(),
+                        msg_ref: peer.hdr.msg_id.as_str().into(),
                         cmd_ref: r.cmd_id.clone(),
                         cmd: "Results".into(),
                         data: "200".into(),

@@ -89,6 +89,19 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ok(self.el.text())
     }
 
+    /// [`leaf_text`](Self::leaf_text) as a short [`Text`]: one text node (the usual
+    /// case) is taken without an intermediate `String`.
+    fn leaf(&self) -> Result<Text, SchemaError> {
+        if self.el.has_element_children() {
+            return Err(self.err("expected text, found child elements"));
+        }
+        Ok(match self.el.children.as_slice() {
+            [] => Text::new(),
+            [Node::Text(t)] => Text::from(t.as_str()),
+            _ => Text::from(self.el.text()),
+        })
+    }
+
     fn expect_empty(&self) -> Result<(), SchemaError> {
         if self.el.has_element_children() || !self.el.text().trim().is_empty() {
             return Err(self.err("expected an empty element"));
@@ -147,7 +160,7 @@ fn loc_ref(c: &Ctx) -> Result<LocRef, SchemaError> {
     let (mut uri, mut name) = (None, None);
     for k in c.children() {
         match k.el.name.as_str() {
-            "LocURI" => set_once(&mut uri, k.leaf_text()?, &k)?,
+            "LocURI" => set_once(&mut uri, k.leaf()?, &k)?,
             "LocName" => set_once(&mut name, k.leaf_text()?, &k)?,
             other => return Err(k.err(format!("unexpected <{other}> in <{}>", c.el.name))),
         }
@@ -255,7 +268,7 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
     let mut cmd_id = None;
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
             "NoResp" => {
                 k.expect_empty()?;
                 cmd.no_resp = true;
@@ -277,13 +290,13 @@ fn alert(c: &Ctx) -> Result<Alert, SchemaError> {
     let mut cmd_id = None;
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
             "NoResp" => {
                 k.expect_empty()?;
                 a.no_resp = true;
             }
             "Cred" => set_once(&mut a.cred, Box::new(cred(&k)?), &k)?,
-            "Data" => set_once(&mut a.data, k.leaf_text()?, &k)?,
+            "Data" => set_once(&mut a.data, k.leaf()?, &k)?,
             "Correlator" => set_once(&mut a.correlator, k.leaf_text()?.into(), &k)?,
             "Item" => a.items.push(item(&k)?),
             _ => a.extensions.push(k.el.clone()),
@@ -299,15 +312,15 @@ fn status(c: &Ctx) -> Result<Status, SchemaError> {
     let (mut cmd_id, mut msg_ref, mut cmd_ref, mut cmd, mut code) = (None, None, None, None, None);
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
-            "MsgRef" => set_once(&mut msg_ref, k.leaf_text()?, &k)?,
-            "CmdRef" => set_once(&mut cmd_ref, k.leaf_text()?, &k)?,
-            "Cmd" => set_once(&mut cmd, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
+            "MsgRef" => set_once(&mut msg_ref, k.leaf()?, &k)?,
+            "CmdRef" => set_once(&mut cmd_ref, k.leaf()?, &k)?,
+            "Cmd" => set_once(&mut cmd, k.leaf()?, &k)?,
             "TargetRef" => s.target_ref.push(k.leaf_text()?),
             "SourceRef" => s.source_ref.push(k.leaf_text()?),
             "Cred" => set_once(&mut s.cred, Box::new(cred(&k)?), &k)?,
             "Chal" => set_once(&mut s.chal, Box::new(chal(&k)?), &k)?,
-            "Data" => set_once(&mut code, k.leaf_text()?, &k)?,
+            "Data" => set_once(&mut code, k.leaf()?, &k)?,
             "Item" => s.items.push(item(&k)?),
             _ => s.extensions.push(k.el.clone()),
         }
@@ -326,9 +339,9 @@ fn results(c: &Ctx) -> Result<Results, SchemaError> {
     let (mut cmd_id, mut cmd_ref) = (None, None);
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
-            "MsgRef" => set_once(&mut r.msg_ref, k.leaf_text()?, &k)?,
-            "CmdRef" => set_once(&mut cmd_ref, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
+            "MsgRef" => set_once(&mut r.msg_ref, k.leaf()?, &k)?,
+            "CmdRef" => set_once(&mut cmd_ref, k.leaf()?, &k)?,
             "Meta" => set_once(&mut r.meta, Box::new(meta(&k)?), &k)?,
             "TargetRef" => r.target_ref.push(k.leaf_text()?),
             "SourceRef" => r.source_ref.push(k.leaf_text()?),
@@ -348,7 +361,7 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
     let mut cmd_id = None;
     for x in c.children() {
         match x.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, x.leaf_text()?, &x)?,
+            "CmdID" => set_once(&mut cmd_id, x.leaf()?, &x)?,
             "NoResp" => {
                 x.expect_empty()?;
                 k.no_resp = true;

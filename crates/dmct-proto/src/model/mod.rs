@@ -22,6 +22,10 @@ pub const NS_METINF: &str = "syncml:metinf";
 pub const VER_DTD: &str = "1.2";
 pub const VER_PROTO: &str = "DM/1.2";
 
+/// A short wire text of every command (CmdID, LocURI, a status code): up to 15 bytes
+/// inline in its 16, so many tiny commands cost no allocation each. Reads as `&str`.
+pub type Text = ecow::EcoString;
+
 /// One SyncML DM message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncML {
@@ -48,7 +52,7 @@ pub struct SyncHdr {
 /// `Target` or `Source`: a LocURI and an optional LocName.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocRef {
-    pub loc_uri: String,
+    pub loc_uri: Text,
     pub loc_name: Option<ThinStr>,
 }
 
@@ -95,7 +99,7 @@ impl std::fmt::Display for ThinStr {
 }
 
 impl LocRef {
-    pub fn uri(uri: impl Into<String>) -> Self {
+    pub fn uri(uri: impl Into<Text>) -> Self {
         LocRef {
             loc_uri: uri.into(),
             loc_name: None,
@@ -307,7 +311,7 @@ pub enum Command {
 /// Atomic and Sequence: commands grouped under one CmdID.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Container {
-    pub cmd_id: String,
+    pub cmd_id: Text,
     pub no_resp: bool,
     pub meta: Option<Box<Meta>>,
     pub commands: Vec<Command>,
@@ -317,7 +321,7 @@ pub struct Container {
 /// The shape shared by Add, Copy, Delete, Exec, Get and Replace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemCmd {
-    pub cmd_id: String,
+    pub cmd_id: Text,
     pub no_resp: bool,
     pub items: Vec<Item>,
     /// Cred, Meta, Correlator and unknown children.
@@ -336,11 +340,11 @@ pub struct CmdExtras {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Alert {
-    pub cmd_id: String,
+    pub cmd_id: Text,
     pub no_resp: bool,
     pub cred: Option<Box<Cred>>,
     /// The alert code, e.g. `1201` (client-initiated management).
-    pub data: Option<String>,
+    pub data: Option<Text>,
     pub correlator: Option<Box<str>>,
     pub items: Vec<Item>,
     pub extensions: Extensions,
@@ -348,26 +352,26 @@ pub struct Alert {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
-    pub cmd_id: String,
-    pub msg_ref: String,
-    pub cmd_ref: String,
+    pub cmd_id: Text,
+    pub msg_ref: Text,
+    pub cmd_ref: Text,
     /// Name of the command answered, `SyncHdr` for the header.
-    pub cmd: String,
+    pub cmd: Text,
     pub target_ref: Vec<String>,
     pub source_ref: Vec<String>,
     pub cred: Option<Box<Cred>>,
     pub chal: Option<Box<Chal>>,
     /// The status code.
-    pub data: String,
+    pub data: Text,
     pub items: Vec<Item>,
     pub extensions: Extensions,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Results {
-    pub cmd_id: String,
-    pub msg_ref: Option<String>,
-    pub cmd_ref: String,
+    pub cmd_id: Text,
+    pub msg_ref: Option<Text>,
+    pub cmd_ref: Text,
     pub meta: Option<Box<Meta>>,
     pub target_ref: Vec<String>,
     pub source_ref: Vec<String>,
@@ -548,8 +552,8 @@ mod size_tests {
     fn commands_and_items_stay_small() {
         use std::mem::size_of;
         let sizes = [
-            ("Command", size_of::<Command>(), 72),
-            ("ItemCmd", size_of::<ItemCmd>(), 64),
+            ("Command", size_of::<Command>(), 64),
+            ("ItemCmd", size_of::<ItemCmd>(), 56),
             ("Item", size_of::<Item>(), 112),
             ("Data", size_of::<Option<Data>>(), 24),
             ("LocRef", size_of::<Option<LocRef>>(), 32),

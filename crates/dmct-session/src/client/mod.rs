@@ -408,7 +408,7 @@ impl Client {
             self.msg_id,
             &self.url,
             LocRef {
-                loc_uri: self.config.dev_info.dev_id.clone(),
+                loc_uri: self.config.dev_info.dev_id.as_str().into(),
                 loc_name: Some(self.config.creds.user.as_str().into()),
             },
         );
@@ -436,7 +436,7 @@ impl Client {
         }
         if with_setup {
             b.push(Command::alert(Alert {
-                data: Some(self.config.alert.clone()),
+                data: Some(self.config.alert.as_str().into()),
                 ..Default::default()
             }));
             let items = self

@@ -71,7 +71,7 @@ pub(super) fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
             ..item(target, None, None)
         })),
         ScriptCommand::Alert { code, items } => Command::alert(Alert {
-            data: Some(code.clone()),
+            data: Some(code.as_str().into()),
             items: items
                 .iter()
                 .map(|d| Item {
