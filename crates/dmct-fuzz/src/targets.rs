@@ -97,7 +97,7 @@ pub fn proxy_scan(data: &[u8]) {
         let expected = dmct_proto::stream::SessionHead {
             opens_session: h.msg_id_number() == Some(1) && d.message.is_session_setup(),
             session_id: h.session_id.clone(),
-            source_loc_uri: h.source.loc_uri.clone(),
+            source_loc_uri: h.source.loc_uri.to_string(),
             msg_id: Some(h.msg_id.clone()),
         };
         assert_eq!(head, Some(expected), "session_head disagrees with decode");

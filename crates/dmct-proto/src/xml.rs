@@ -67,7 +67,10 @@ impl Decoded {
         if self.wbxml.is_some() {
             let mut out = Vec::new();
             if let Ok(true) = crate::stream::write_wire_text(&self.raw, &mut out) {
-                return String::from_utf8_lossy(&out).into_owned();
+                // The writer writes UTF-8 only, so the text is taken as it is: a copy
+                // would hold the view twice (several times the body) at once.
+                return String::from_utf8(out)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             }
         }
         self.tree_wire_text()

@@ -153,7 +153,7 @@ fn named_shapes_decode_as_the_whole_tree_does() {
     let dmct_proto::Command::Alert(r) = &mut m.body.commands[0] else {
         panic!("not an Alert")
     };
-    r.items[0].data = Some(dmct_proto::Data::Opaque(vec![0xFF, 0x00, 0xC3]));
+    r.items[0].data = Some(dmct_proto::Data::Opaque(vec![0xFF, 0x00, 0xC3].into()));
     let bytes = dmct_proto::encode(&m, xml::Encoding::Wbxml);
     let (again, _, _) = streamed(&bytes).unwrap();
     assert_eq!(again, m);

@@ -28,8 +28,8 @@ fn token() -> BoxedStrategy<String> {
 fn loc_ref() -> BoxedStrategy<LocRef> {
     (token(), option::of(text()))
         .prop_map(|(loc_uri, loc_name)| LocRef {
-            loc_uri,
-            loc_name: loc_name.map(String::into_boxed_str),
+            loc_uri: loc_uri.into(),
+            loc_name: loc_name.map(Into::into),
         })
         .boxed()
 }
@@ -124,7 +124,7 @@ fn data() -> BoxedStrategy<Data> {
                 nodes.extend(before.map(Node::Text));
                 nodes.push(Node::Element(el));
                 nodes.extend(after.map(Node::Text));
-                Data::Xml(nodes)
+                Data::Xml(nodes.into())
             }),
     ]
     .boxed()
@@ -150,12 +150,15 @@ fn item() -> BoxedStrategy<Item> {
             )| Item {
                 target,
                 source,
-                source_parent: source_parent.map(Box::new),
-                target_parent: target_parent.map(Box::new),
                 meta: meta.map(Box::new),
                 data,
                 more_data,
-                extensions,
+                extras: ItemExtras {
+                    source_parent,
+                    target_parent,
+                    extensions,
+                }
+                .into(),
             },
         )
         .boxed()
@@ -173,13 +176,16 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
     )
         .prop_map(
             |(cmd_id, no_resp, cred, meta, correlator, items, extensions)| ItemCmd {
-                cmd_id,
+                cmd_id: cmd_id.into(),
                 no_resp,
-                cred: cred.map(Box::new),
-                meta: meta.map(Box::new),
-                correlator: correlator.map(String::into_boxed_str),
                 items,
-                extensions,
+                extras: CmdExtras {
+                    cred,
+                    meta,
+                    correlator,
+                    extensions,
+                }
+                .into(),
             },
         )
         .boxed()
@@ -195,11 +201,11 @@ fn leaf_command() -> BoxedStrategy<Command> {
         vec(item(), 0..3),
     )
         .prop_map(|(cmd_id, no_resp, cred, data, correlator, items)| {
-            Command::Alert(Alert {
-                cmd_id,
+            Command::alert(Alert {
+                cmd_id: cmd_id.into(),
                 no_resp,
                 cred: cred.map(Box::new),
-                data,
+                data: data.map(Into::into),
                 correlator: correlator.map(String::into_boxed_str),
                 items,
                 extensions: Default::default(),
@@ -227,15 +233,15 @@ fn leaf_command() -> BoxedStrategy<Command> {
                 (chal, data, items, extensions),
             )| {
                 Command::status(Status {
-                    cmd_id,
-                    msg_ref,
-                    cmd_ref,
+                    cmd_id: cmd_id.into(),
+                    msg_ref: msg_ref.into(),
+                    cmd_ref: cmd_ref.into(),
                     cmd: cmd.into(),
                     target_ref,
                     source_ref,
                     cred: cred.map(Box::new),
                     chal: chal.map(|meta| Box::new(Chal { meta })),
-                    data,
+                    data: data.into(),
                     items,
                     extensions,
                 })
@@ -252,9 +258,9 @@ fn leaf_command() -> BoxedStrategy<Command> {
         .prop_map(
             |(cmd_id, msg_ref, cmd_ref, meta, (target_ref, source_ref), items)| {
                 Command::results(Results {
-                    cmd_id,
-                    msg_ref,
-                    cmd_ref,
+                    cmd_id: cmd_id.into(),
+                    msg_ref: msg_ref.map(Into::into),
+                    cmd_ref: cmd_ref.into(),
                     meta: meta.map(Box::new),
                     target_ref,
                     source_ref,
@@ -289,16 +295,16 @@ fn command() -> BoxedStrategy<Command> {
     )
         .prop_map(|(cmd_id, no_resp, meta, commands, atomic)| {
             let c = Container {
-                cmd_id,
+                cmd_id: cmd_id.into(),
                 no_resp,
                 meta: meta.map(Box::new),
                 commands,
                 extensions: Default::default(),
             };
             if atomic {
-                Command::Atomic(c)
+                Command::atomic(c)
             } else {
-                Command::Sequence(c)
+                Command::sequence(c)
             }
         });
     prop_oneof![4 => leaf_command(), 1 => container].boxed()

@@ -244,9 +244,13 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
             },
         );
     }
-    let mut observations = rule.check(view, role);
-    observations.sort_by_key(|o| std::cmp::Reverse(o.verdict));
-    match observations.into_iter().next() {
+    // The first of the gravest observations, as a stable sort by verdict would put
+    // first, without the sort's buffer (a rule may observe every command of a body).
+    let observations = rule.check(view, role);
+    match observations
+        .into_iter()
+        .min_by_key(|o| std::cmp::Reverse(o.verdict))
+    {
         Some(o) => Finding::from_observation(info, role, o),
         None => Finding::from_observation(
             info,

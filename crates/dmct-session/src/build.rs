@@ -63,6 +63,7 @@ impl MessageBuilder {
 }
 
 pub fn set_cmd_id(cmd: &mut Command, id: String) {
+    let id = Text::from(id);
     match cmd {
         Command::Add(c)
         | Command::Copy(c)
@@ -81,13 +82,13 @@ pub fn set_cmd_id(cmd: &mut Command, id: String) {
 /// The Status answering a peer's SyncHdr (CmdRef 0), optionally with a challenge.
 pub fn synchdr_status(peer: &SyncHdr, code: u16, chal: Option<Chal>) -> Command {
     Command::status(Status {
-        msg_ref: peer.msg_id.clone(),
+        msg_ref: peer.msg_id.as_str().into(),
         cmd_ref: "0".into(),
         cmd: "SyncHdr".into(),
-        target_ref: vec![peer.target.loc_uri.clone()],
-        source_ref: vec![peer.source.loc_uri.clone()],
+        target_ref: vec![peer.target.loc_uri.to_string()],
+        source_ref: vec![peer.source.loc_uri.to_string()],
         chal: chal.map(Box::new),
-        data: code.to_string(),
+        data: code.to_string().into(),
         ..Default::default()
     })
 }
@@ -98,7 +99,7 @@ pub fn command_status(msg_id: &str, cmd: &Command, code: u16) -> Command {
         msg_ref: msg_id.into(),
         cmd_ref: cmd.cmd_id().unwrap_or("0").into(),
         cmd: cmd.name().into(),
-        data: code.to_string(),
+        data: code.to_string().into(),
         ..Default::default()
     })
 }

@@ -79,7 +79,7 @@ impl Edit {
                 let id = cmds[0].cmd_id().unwrap_or("1").to_owned();
                 crate::build::set_cmd_id(&mut cmds[1], id);
             }
-            Edit::EmptySource => m.hdr.source.loc_uri = String::new(),
+            Edit::EmptySource => m.hdr.source.loc_uri = Text::new(),
             // An extension element of the sender's own, where only SyncML's may stand.
             Edit::ForeignElement => m.hdr.extensions.push(
                 dmct_proto::tree::Element::new("Extension")
@@ -95,17 +95,25 @@ impl Edit {
                     }),
                     data: "ZG1jdDpmYXVsdA==".into(),
                 };
-                let slot = cmds.iter_mut().find_map(|c| match c {
-                    Command::Alert(a) => Some(&mut a.cred),
-                    Command::Add(x)
-                    | Command::Replace(x)
-                    | Command::Get(x)
-                    | Command::Delete(x) => Some(&mut x.cred),
-                    _ => None,
+                let slot = cmds.iter_mut().find(|c| {
+                    matches!(
+                        c,
+                        Command::Alert(_)
+                            | Command::Add(_)
+                            | Command::Replace(_)
+                            | Command::Get(_)
+                            | Command::Delete(_)
+                    )
                 });
                 match slot {
-                    Some(s) => *s = Some(Box::new(cred)),
-                    None => return false,
+                    Some(Command::Alert(a)) => a.cred = Some(Box::new(cred)),
+                    Some(
+                        Command::Add(x)
+                        | Command::Replace(x)
+                        | Command::Get(x)
+                        | Command::Delete(x),
+                    ) => x.extras.cred = Some(cred),
+                    _ => return false,
                 }
             }
             Edit::SynchdrStatusLast => {
@@ -464,7 +472,7 @@ impl ClientFault {
                     Command::Results(r) => Some(r),
                     _ => None,
                 }) {
-                    Some(r) => r.cmd_ref = id,
+                    Some(r) => r.cmd_ref = id.into(),
                     None => return false,
                 }
             }
@@ -629,7 +637,7 @@ impl ServerFault {
                 m.body.commands.insert(
                     1.min(m.body.commands.len()),
                     Command::status(Status {
-                        msg_ref: peer.hdr.msg_id.clone(),
+                        msg_ref: peer.hdr.msg_id.as_str().into(),
                         cmd_ref: r.cmd_id.clone(),
                         cmd: "Results".into(),
                         data: "200".into(),
@@ -639,7 +647,7 @@ impl ServerFault {
                 renumber(m);
             }
             ServerFault::InvalidAlertCode if m.operations().next().is_some() && !challenge => {
-                m.body.commands.push(Command::Alert(Alert {
+                m.body.commands.push(Command::alert(Alert {
                     data: Some("1221".into()),
                     ..Default::default()
                 }));

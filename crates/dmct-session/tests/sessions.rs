@@ -89,7 +89,13 @@ fn decode(body: &[u8]) -> SyncML {
 
 fn codes(m: &SyncML) -> Vec<(String, String, u16)> {
     m.statuses()
-        .map(|s| (s.cmd.clone(), s.cmd_ref.clone(), s.code().unwrap_or(0)))
+        .map(|s| {
+            (
+                s.cmd.to_string(),
+                s.cmd_ref.to_string(),
+                s.code().unwrap_or(0),
+            )
+        })
         .collect()
 }
 
@@ -1041,7 +1047,7 @@ fn a_get_with_a_missing_node_fails_whole_and_has_no_results() {
     let get_codes: Vec<(String, u16)> = answer
         .statuses()
         .filter(|s| s.cmd == "Get")
-        .map(|s| (s.cmd_ref.clone(), s.code().unwrap_or(0)))
+        .map(|s| (s.cmd_ref.to_string(), s.code().unwrap_or(0)))
         .collect();
     assert_eq!(get_codes, [("2".into(), 404), ("3".into(), 200)]);
     let results: Vec<(String, Vec<String>)> = answer
@@ -1050,10 +1056,10 @@ fn a_get_with_a_missing_node_fails_whole_and_has_no_results() {
         .iter()
         .filter_map(|c| match c {
             Command::Results(r) => Some((
-                r.cmd_ref.clone(),
+                r.cmd_ref.to_string(),
                 r.items
                     .iter()
-                    .filter_map(|i| i.source.as_ref().map(|s| s.loc_uri.clone()))
+                    .filter_map(|i| i.source.as_ref().map(|s| s.loc_uri.to_string()))
                     .collect(),
             )),
             _ => None,
@@ -1124,7 +1130,7 @@ cred = "valid"
 fn a_refused_message_gets_a_status_for_every_command_results_included() {
     let mut b =
         dmct_session::build::MessageBuilder::new("42", 1, URL, dmct_proto::LocRef::uri("IMEI:1"));
-    b.push(Command::Alert(dmct_proto::Alert {
+    b.push(Command::alert(dmct_proto::Alert {
         data: Some("1201".into()),
         ..Default::default()
     }));
@@ -1153,7 +1159,7 @@ fn a_refused_message_gets_a_status_for_every_command_results_included() {
     let answer = decode(server(Scheme::Basic, "").respond(&req).body.as_bytes());
     let got: Vec<(String, u16)> = answer
         .statuses()
-        .map(|s| (s.cmd.clone(), s.code().unwrap_or(0)))
+        .map(|s| (s.cmd.to_string(), s.code().unwrap_or(0)))
         .collect();
     assert_eq!(
         got,

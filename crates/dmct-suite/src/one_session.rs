@@ -271,7 +271,7 @@ mod tests {
 
     fn pkg1(sid: &str, client: &str, msg_id: u32) -> SyncML {
         let mut b = MessageBuilder::new(sid, msg_id, "http://dmct/dm", LocRef::uri(client));
-        b.push(dmct_proto::Command::Alert(dmct_proto::Alert {
+        b.push(dmct_proto::Command::alert(dmct_proto::Alert {
             data: Some("1201".into()),
             ..Default::default()
         }));

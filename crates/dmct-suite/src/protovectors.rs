@@ -333,7 +333,7 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
         hdr: pkg1,
         body: SyncBody {
             commands: vec![
-                Command::Alert(Alert {
+                Command::alert(Alert {
                     cmd_id: "1".into(),
                     data: Some("1201".into()),
                     ..Default::default()
@@ -394,13 +394,17 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                     items: vec![item(Some("./DevDetail/FwV"), None, None)],
                     ..Default::default()
                 }),
-                Command::Atomic(Container {
+                Command::atomic(Container {
                     cmd_id: "3".into(),
                     commands: vec![
                         Command::Add(ItemCmd {
                             cmd_id: "4".into(),
-                            meta: meta_chr(),
                             items: vec![item(Some("./Vendor/App/Setting"), None, Some("on"))],
+                            extras: CmdExtras {
+                                meta: meta_chr().map(|m| *m),
+                                ..Default::default()
+                            }
+                            .into(),
                             ..Default::default()
                         }),
                         Command::Delete(ItemCmd {
@@ -411,7 +415,7 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                     ],
                     ..Default::default()
                 }),
-                Command::Sequence(Container {
+                Command::sequence(Container {
                     cmd_id: "6".into(),
                     commands: vec![
                         Command::Copy(ItemCmd {
@@ -421,14 +425,18 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                         }),
                         Command::Exec(ItemCmd {
                             cmd_id: "8".into(),
-                            correlator: Some("abc123".into()),
                             items: vec![item(Some("./FUMO/Update"), None, None)],
+                            extras: CmdExtras {
+                                correlator: Some("abc123".into()),
+                                ..Default::default()
+                            }
+                            .into(),
                             ..Default::default()
                         }),
                     ],
                     ..Default::default()
                 }),
-                Command::Alert(Alert {
+                Command::alert(Alert {
                     cmd_id: "9".into(),
                     data: Some("1101".into()),
                     items: vec![
@@ -457,7 +465,7 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                     }],
                     ..Default::default()
                 }),
-                Command::Alert(Alert {
+                Command::alert(Alert {
                     cmd_id: "4".into(),
                     data: Some("1226".into()),
                     correlator: Some("abc123".into()),
@@ -489,15 +497,16 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
         body: SyncBody {
             commands: vec![Command::Replace(ItemCmd {
                 cmd_id: "1".into(),
-                meta: Some(
-                    Meta {
+                extras: CmdExtras {
+                    meta: Some(Meta {
                         format: Some("b64".into()),
                         r#type: Some("application/octet-stream".into()),
                         size: Some("100000".into()),
                         ..Default::default()
-                    }
-                    .into(),
-                ),
+                    }),
+                    ..Default::default()
+                }
+                .into(),
                 items: vec![Item {
                     more_data: true,
                     ..item(

@@ -121,7 +121,7 @@ async fn drive(mut client: Client, gate: Arc<Semaphore>, limits: Limits) -> Ende
 
 fn session_key(body: &[u8]) -> (String, String) {
     let m = dmct_proto::decode(body).expect("decodable").message;
-    (m.hdr.session_id, m.hdr.source.loc_uri)
+    (m.hdr.session_id, m.hdr.source.loc_uri.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

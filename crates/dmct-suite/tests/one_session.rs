@@ -85,7 +85,7 @@ fn sessions(t: &Transcript) -> Vec<(String, String)> {
             let m = dmct_proto::decode(e.request.body.as_bytes())
                 .unwrap()
                 .message;
-            (m.hdr.session_id, m.hdr.source.loc_uri)
+            (m.hdr.session_id, m.hdr.source.loc_uri.to_string())
         })
         .collect()
 }

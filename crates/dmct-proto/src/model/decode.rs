@@ -89,6 +89,19 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ok(self.el.text())
     }
 
+    /// [`leaf_text`](Self::leaf_text) as a short [`Text`]: one text node (the usual
+    /// case) is taken without an intermediate `String`.
+    fn leaf(&self) -> Result<Text, SchemaError> {
+        if self.el.has_element_children() {
+            return Err(self.err("expected text, found child elements"));
+        }
+        Ok(match self.el.children.as_slice() {
+            [] => Text::new(),
+            [Node::Text(t)] => Text::from(t.as_str()),
+            _ => Text::from(self.el.text()),
+        })
+    }
+
     fn expect_empty(&self) -> Result<(), SchemaError> {
         if self.el.has_element_children() || !self.el.text().trim().is_empty() {
             return Err(self.err("expected an empty element"));
@@ -147,14 +160,14 @@ fn loc_ref(c: &Ctx) -> Result<LocRef, SchemaError> {
     let (mut uri, mut name) = (None, None);
     for k in c.children() {
         match k.el.name.as_str() {
-            "LocURI" => set_once(&mut uri, k.leaf_text()?, &k)?,
+            "LocURI" => set_once(&mut uri, k.leaf()?, &k)?,
             "LocName" => set_once(&mut name, k.leaf_text()?, &k)?,
             other => return Err(k.err(format!("unexpected <{other}> in <{}>", c.el.name))),
         }
     }
     Ok(LocRef {
         loc_uri: required(uri, c, "LocURI")?,
-        loc_name: name.map(String::into_boxed_str),
+        loc_name: name.map(ThinStr::from),
     })
 }
 
@@ -218,12 +231,12 @@ fn chal(c: &Ctx) -> Result<Chal, SchemaError> {
 fn data(c: &Ctx) -> Data {
     match c.el.children.as_slice() {
         [] => match c.take_content() {
-            Some(Node::Opaque(bytes)) => Data::Opaque(bytes),
+            Some(Node::Opaque(bytes)) => Data::Opaque(bytes.into()),
             Some(Node::Text(t)) => Data::Text(t),
             Some(Node::Element(_)) | None => Data::Text(String::new()),
         },
-        [Node::Opaque(bytes)] => Data::Opaque(bytes.clone()),
-        _ if c.el.has_element_children() => Data::Xml(c.el.children.clone()),
+        [Node::Opaque(bytes)] => Data::Opaque(bytes.as_slice().into()),
+        _ if c.el.has_element_children() => Data::Xml(c.el.children.as_slice().into()),
         _ => Data::Text(c.el.text()),
     }
 }
@@ -235,15 +248,15 @@ fn item(c: &Ctx) -> Result<Item, SchemaError> {
         match k.el.name.as_str() {
             "Target" => set_once(&mut i.target, loc_ref(&k)?, &k)?,
             "Source" => set_once(&mut i.source, loc_ref(&k)?, &k)?,
-            "SourceParent" => set_once(&mut i.source_parent, Box::new(loc_ref(&k)?), &k)?,
-            "TargetParent" => set_once(&mut i.target_parent, Box::new(loc_ref(&k)?), &k)?,
+            "SourceParent" => set_once(&mut i.extras.source_parent, loc_ref(&k)?, &k)?,
+            "TargetParent" => set_once(&mut i.extras.target_parent, loc_ref(&k)?, &k)?,
             "Meta" => set_once(&mut i.meta, Box::new(meta(&k)?), &k)?,
             "Data" => set_once(&mut i.data, data(&k), &k)?,
             "MoreData" => {
                 k.expect_empty()?;
                 i.more_data = true;
             }
-            _ => i.extensions.push(k.el.clone()),
+            _ => i.extras.extensions.push(k.el.clone()),
         }
     }
     Ok(i)
@@ -255,16 +268,16 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
     let mut cmd_id = None;
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
             "NoResp" => {
                 k.expect_empty()?;
                 cmd.no_resp = true;
             }
-            "Cred" => set_once(&mut cmd.cred, Box::new(cred(&k)?), &k)?,
-            "Meta" => set_once(&mut cmd.meta, Box::new(meta(&k)?), &k)?,
-            "Correlator" => set_once(&mut cmd.correlator, k.leaf_text()?.into(), &k)?,
+            "Cred" => set_once(&mut cmd.extras.cred, cred(&k)?, &k)?,
+            "Meta" => set_once(&mut cmd.extras.meta, meta(&k)?, &k)?,
+            "Correlator" => set_once(&mut cmd.extras.correlator, k.leaf_text()?, &k)?,
             "Item" => cmd.items.push(item(&k)?),
-            _ => cmd.extensions.push(k.el.clone()),
+            _ => cmd.extras.extensions.push(k.el.clone()),
         }
     }
     cmd.cmd_id = required(cmd_id, c, "CmdID")?;
@@ -277,13 +290,13 @@ fn alert(c: &Ctx) -> Result<Alert, SchemaError> {
     let mut cmd_id = None;
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
             "NoResp" => {
                 k.expect_empty()?;
                 a.no_resp = true;
             }
             "Cred" => set_once(&mut a.cred, Box::new(cred(&k)?), &k)?,
-            "Data" => set_once(&mut a.data, k.leaf_text()?, &k)?,
+            "Data" => set_once(&mut a.data, k.leaf()?, &k)?,
             "Correlator" => set_once(&mut a.correlator, k.leaf_text()?.into(), &k)?,
             "Item" => a.items.push(item(&k)?),
             _ => a.extensions.push(k.el.clone()),
@@ -299,15 +312,15 @@ fn status(c: &Ctx) -> Result<Status, SchemaError> {
     let (mut cmd_id, mut msg_ref, mut cmd_ref, mut cmd, mut code) = (None, None, None, None, None);
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
-            "MsgRef" => set_once(&mut msg_ref, k.leaf_text()?, &k)?,
-            "CmdRef" => set_once(&mut cmd_ref, k.leaf_text()?, &k)?,
-            "Cmd" => set_once(&mut cmd, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
+            "MsgRef" => set_once(&mut msg_ref, k.leaf()?, &k)?,
+            "CmdRef" => set_once(&mut cmd_ref, k.leaf()?, &k)?,
+            "Cmd" => set_once(&mut cmd, k.leaf()?, &k)?,
             "TargetRef" => s.target_ref.push(k.leaf_text()?),
             "SourceRef" => s.source_ref.push(k.leaf_text()?),
             "Cred" => set_once(&mut s.cred, Box::new(cred(&k)?), &k)?,
             "Chal" => set_once(&mut s.chal, Box::new(chal(&k)?), &k)?,
-            "Data" => set_once(&mut code, k.leaf_text()?, &k)?,
+            "Data" => set_once(&mut code, k.leaf()?, &k)?,
             "Item" => s.items.push(item(&k)?),
             _ => s.extensions.push(k.el.clone()),
         }
@@ -326,9 +339,9 @@ fn results(c: &Ctx) -> Result<Results, SchemaError> {
     let (mut cmd_id, mut cmd_ref) = (None, None);
     for k in c.children() {
         match k.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, k.leaf_text()?, &k)?,
-            "MsgRef" => set_once(&mut r.msg_ref, k.leaf_text()?, &k)?,
-            "CmdRef" => set_once(&mut cmd_ref, k.leaf_text()?, &k)?,
+            "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
+            "MsgRef" => set_once(&mut r.msg_ref, k.leaf()?, &k)?,
+            "CmdRef" => set_once(&mut cmd_ref, k.leaf()?, &k)?,
             "Meta" => set_once(&mut r.meta, Box::new(meta(&k)?), &k)?,
             "TargetRef" => r.target_ref.push(k.leaf_text()?),
             "SourceRef" => r.source_ref.push(k.leaf_text()?),
@@ -348,7 +361,7 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
     let mut cmd_id = None;
     for x in c.children() {
         match x.el.name.as_str() {
-            "CmdID" => set_once(&mut cmd_id, x.leaf_text()?, &x)?,
+            "CmdID" => set_once(&mut cmd_id, x.leaf()?, &x)?,
             "NoResp" => {
                 x.expect_empty()?;
                 k.no_resp = true;
@@ -364,14 +377,14 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
 fn command(c: &Ctx) -> Result<Command, SchemaError> {
     let mut cmd = match c.el.name.as_str() {
         "Add" => Command::Add(item_cmd(c)?),
-        "Atomic" => Command::Atomic(container(c)?),
+        "Atomic" => Command::atomic(container(c)?),
         "Copy" => Command::Copy(item_cmd(c)?),
-        "Sequence" => Command::Sequence(container(c)?),
+        "Sequence" => Command::sequence(container(c)?),
         "Delete" => Command::Delete(item_cmd(c)?),
         "Exec" => Command::Exec(item_cmd(c)?),
         "Get" => Command::Get(item_cmd(c)?),
         "Replace" => Command::Replace(item_cmd(c)?),
-        "Alert" => Command::Alert(alert(c)?),
+        "Alert" => Command::alert(alert(c)?),
         "Status" => Command::Status(Box::new(status(c)?)),
         "Results" => Command::Results(Box::new(results(c)?)),
         _ => Command::Other(Box::new(c.el.clone())),

@@ -78,12 +78,12 @@ impl Data {
             Data::Text(t) => text_el("Data", t),
             Data::Xml(nodes) => Element {
                 name: "Data".into(),
-                children: nodes.clone(),
+                children: nodes.to_vec(),
                 ..Default::default()
             },
             Data::Opaque(bytes) => Element {
                 name: "Data".into(),
-                children: vec![Node::Opaque(bytes.clone())],
+                children: vec![Node::Opaque(bytes.to_vec())],
                 ..Default::default()
             },
         }
@@ -99,10 +99,10 @@ impl Item {
         if let Some(s) = &self.source {
             push_el(&mut e, s.to_element("Source"));
         }
-        if let Some(p) = &self.source_parent {
+        if let Some(p) = &self.extras.source_parent {
             push_el(&mut e, p.to_element("SourceParent"));
         }
-        if let Some(p) = &self.target_parent {
+        if let Some(p) = &self.extras.target_parent {
             push_el(&mut e, p.to_element("TargetParent"));
         }
         if let Some(m) = &self.meta {
@@ -112,7 +112,7 @@ impl Item {
             push_el(&mut e, d.to_element());
         }
         push_flag(&mut e, "MoreData", self.more_data);
-        push_extensions(&mut e, &self.extensions);
+        push_extensions(&mut e, &self.extras.extensions);
         e
     }
 }
@@ -127,15 +127,16 @@ impl ItemCmd {
     fn to_element(&self, name: &str) -> Element {
         let mut e = Element::new(name).with_text_child("CmdID", &self.cmd_id);
         push_flag(&mut e, "NoResp", self.no_resp);
-        if let Some(c) = &self.cred {
+        let x = &*self.extras;
+        if let Some(c) = &x.cred {
             push_el(&mut e, c.to_element());
         }
-        if let Some(m) = &self.meta {
+        if let Some(m) = &x.meta {
             push_el(&mut e, m.to_element());
         }
-        push_opt(&mut e, "Correlator", &self.correlator);
+        push_opt(&mut e, "Correlator", &x.correlator);
         items_into(&mut e, &self.items);
-        push_extensions(&mut e, &self.extensions);
+        push_extensions(&mut e, &x.extensions);
         e
     }
 }

@@ -382,7 +382,7 @@ mod tests {
         SessionHead {
             opens_session: h.msg_id_number() == Some(1) && m.is_session_setup(),
             session_id: h.session_id,
-            source_loc_uri: h.source.loc_uri,
+            source_loc_uri: h.source.loc_uri.to_string(),
             msg_id: Some(h.msg_id),
         }
     }

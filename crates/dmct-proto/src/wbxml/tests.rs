@@ -158,7 +158,7 @@ fn binary_opaque_data_is_kept_as_bytes() {
     // A nested WBXML document (DevInf-like) is not UTF-8 text.
     let blob = vec![0x03, 0xA4, 0x03, 0x6A, 0x00, 0xFF, 0x00, 0x01];
     a.items.push(crate::model::Item {
-        data: Some(Data::Opaque(blob.clone())),
+        data: Some(Data::Opaque(blob.clone().into())),
         ..Default::default()
     });
     let bytes = encode(&m);
@@ -167,7 +167,7 @@ fn binary_opaque_data_is_kept_as_bytes() {
     let Command::Alert(a) = &back.body.commands[0] else {
         panic!("not an Alert")
     };
-    assert_eq!(a.items[0].data, Some(Data::Opaque(blob)));
+    assert_eq!(a.items[0].data, Some(Data::Opaque(blob.into())));
 }
 
 #[test]

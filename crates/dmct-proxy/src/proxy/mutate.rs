@@ -126,7 +126,7 @@ impl Shared {
                 && let Ok(n) = r.trim().parse::<u64>()
                 && n >= 2
             {
-                *r = (n - 1).to_string();
+                *r = (n - 1).to_string().into();
                 shifted = true;
             }
         }

@@ -149,8 +149,8 @@ impl Client {
             }
             let size = item
                 .meta
-                .as_ref()
-                .or(c.meta.as_ref())
+                .as_deref()
+                .or(c.extras.meta.as_ref())
                 .and_then(|m| m.size.as_deref())
                 .and_then(|v| v.trim().parse::<usize>().ok());
             let too_big = match (self.config.max_obj_size, size) {
@@ -197,7 +197,7 @@ impl Client {
     pub(super) fn abandon_chunk(&mut self, out: &mut Vec<Command>) {
         self.refused_object = None;
         if let Some(ch) = self.chunk.take() {
-            out.push(Command::Alert(Alert {
+            out.push(Command::alert(Alert {
                 data: Some("1225".into()),
                 items: vec![Item {
                     target: Some(LocRef::uri(ch.target)),
@@ -300,8 +300,8 @@ impl Client {
         for item in &cmd.items {
             let format = item
                 .meta
-                .as_ref()
-                .or(cmd.meta.as_ref())
+                .as_deref()
+                .or(cmd.extras.meta.as_ref())
                 .and_then(|m| m.format.as_deref())
                 .unwrap_or("chr");
             let data = item.data.as_ref().and_then(Data::as_text);

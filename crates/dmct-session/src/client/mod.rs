@@ -408,7 +408,7 @@ impl Client {
             self.msg_id,
             &self.url,
             LocRef {
-                loc_uri: self.config.dev_info.dev_id.clone(),
+                loc_uri: self.config.dev_info.dev_id.as_str().into(),
                 loc_name: Some(self.config.creds.user.as_str().into()),
             },
         );
@@ -435,8 +435,8 @@ impl Client {
             b.push(build::synchdr_status(h, 200, None));
         }
         if with_setup {
-            b.push(Command::Alert(Alert {
-                data: Some(self.config.alert.clone()),
+            b.push(Command::alert(Alert {
+                data: Some(self.config.alert.as_str().into()),
                 ..Default::default()
             }));
             let items = self
@@ -680,7 +680,7 @@ impl Client {
             for c in out {
                 b.push(c);
             }
-            b.push(Command::Alert(Alert {
+            b.push(Command::alert(Alert {
                 data: Some(alert_code::NEXT_MESSAGE.into()),
                 ..Default::default()
             }));

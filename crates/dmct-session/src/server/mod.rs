@@ -202,7 +202,10 @@ impl Server {
                 );
             }
         };
-        let key = (msg.hdr.session_id.clone(), msg.hdr.source.loc_uri.clone());
+        let key = (
+            msg.hdr.session_id.clone(),
+            msg.hdr.source.loc_uri.to_string(),
+        );
         let mut state = self.sessions.remove(&key).unwrap_or_default();
         // SessionIDs come back in time (Package 0 has only 16 bits for them): a new
         // Package #1 (MsgID 1; a repeated one after a challenge comes later) starts
@@ -429,7 +432,7 @@ impl Server {
             return self.reply(&m, msg, encoding, st);
         }
         if !msg.body.final_ {
-            b.push(Command::Alert(Alert {
+            b.push(Command::alert(Alert {
                 data: Some(alert_code::NEXT_MESSAGE.into()),
                 ..Default::default()
             }));

@@ -70,8 +70,8 @@ pub(super) fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
             source: Some(LocRef::uri(source)),
             ..item(target, None, None)
         })),
-        ScriptCommand::Alert { code, items } => Command::Alert(Alert {
-            data: Some(code.clone()),
+        ScriptCommand::Alert { code, items } => Command::alert(Alert {
+            data: Some(code.as_str().into()),
             items: items
                 .iter()
                 .map(|d| Item {
@@ -81,7 +81,7 @@ pub(super) fn script_command(c: &ScriptCommand, ids: &mut u32) -> Command {
                 .collect(),
             ..Default::default()
         }),
-        ScriptCommand::Atomic { commands } => Command::Atomic(nested(commands, ids)),
-        ScriptCommand::Sequence { commands } => Command::Sequence(nested(commands, ids)),
+        ScriptCommand::Atomic { commands } => Command::atomic(nested(commands, ids)),
+        ScriptCommand::Sequence { commands } => Command::sequence(nested(commands, ids)),
     }
 }

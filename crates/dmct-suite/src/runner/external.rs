@@ -537,7 +537,7 @@ pub fn identity_in(msg: &dmct_proto::xml::Decoded) -> Vec<(String, String)> {
             let uri = &i.source.as_ref()?.loc_uri;
             let value = i.data.as_ref()?.as_text()?;
             uri.contains("DevInfo/")
-                .then(|| (uri.clone(), value.to_owned()))
+                .then(|| (uri.to_string(), value.to_owned()))
         })
         .collect()
 }

@@ -34,7 +34,7 @@ fn objects(m: &dmct_proto::SyncML) -> Vec<Object<'_>> {
             continue;
         }
         let cmd_meta = match c {
-            Command::Add(x) | Command::Replace(x) => x.meta.as_deref(),
+            Command::Add(x) | Command::Replace(x) => x.extras.meta.as_ref(),
             Command::Results(r) => r.meta.as_deref(),
             _ => None,
         };

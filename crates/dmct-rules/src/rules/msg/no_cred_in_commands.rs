@@ -33,7 +33,7 @@ impl Rule for NoCredInCommands {
                         | dmct_proto::Command::Delete(x)
                         | dmct_proto::Command::Exec(x)
                         | dmct_proto::Command::Get(x)
-                        | dmct_proto::Command::Replace(x) => x.cred.is_some(),
+                        | dmct_proto::Command::Replace(x) => x.extras.cred.is_some(),
                         dmct_proto::Command::Alert(a) => a.cred.is_some(),
                         dmct_proto::Command::Status(s) => s.cred.is_some(),
                         _ => false,

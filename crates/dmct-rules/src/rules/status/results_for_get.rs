@@ -29,7 +29,8 @@ impl Rule for ResultsForGet {
                 let Command::Results(r) = c else { continue };
                 let msg_ref = r
                     .msg_ref
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| answered(view, role, &m).map(|p| p.m.hdr.msg_id.clone()));
                 let Some(msg_ref) = msg_ref else { continue };
                 match referenced(view, role, &m, &msg_ref, &r.cmd_ref) {
