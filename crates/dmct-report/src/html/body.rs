@@ -39,7 +39,7 @@ pub(super) fn body_view<'a>(
     }
     match decoded {
         Ok(decoded) => {
-            let (text, cut_note) = cut_owned(decoded.wire_text());
+            let (text, cut_note) = shown_wire_text(decoded);
             let raw_offset = (decoded.encoding == Encoding::Xml
                 && std::str::from_utf8(bytes).is_ok())
             .then(|| {
@@ -125,6 +125,59 @@ pub(super) fn cut_text(s: &str) -> (&str, Option<String>) {
             s.len()
         )),
     )
+}
+
+/// The wire view of a decoded body as [`cut_owned`] would cut it, without holding the
+/// whole view: a WBXML body's view is streamed through [`Capped`], which keeps what the
+/// page can show and counts the rest (the whole view of 15 MB of tiny commands would be
+/// about 90 MB). A body the stream cannot follow takes the whole view, as before.
+fn shown_wire_text(decoded: &Decoded) -> (String, Option<String>) {
+    if decoded.encoding == Encoding::Wbxml {
+        let mut out = Capped {
+            kept: Vec::new(),
+            cap: TEXT_LIMIT + 4,
+            total: 0,
+        };
+        if let Ok(true) = dmct_proto::stream::write_wire_text(&decoded.raw, &mut out) {
+            if out.total <= TEXT_LIMIT {
+                return (String::from_utf8_lossy(&out.kept).into_owned(), None);
+            }
+            // Cut where `cut_text` would: the last character boundary at the limit.
+            let kept = String::from_utf8_lossy(&out.kept);
+            let mut end = TEXT_LIMIT;
+            while end > 0 && !kept.is_char_boundary(end) {
+                end -= 1;
+            }
+            let shown = kept.get(..end).unwrap_or_default().to_owned();
+            let note = format!(
+                "cut: the first {} of {} bytes are shown",
+                shown.len(),
+                out.total
+            );
+            return (shown, Some(note));
+        }
+    }
+    cut_owned(decoded.wire_text())
+}
+
+/// A writer that keeps the first `cap` bytes written to it and counts them all.
+struct Capped {
+    kept: Vec<u8>,
+    cap: usize,
+    total: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.cap.saturating_sub(self.kept.len()).min(buf.len());
+        self.kept.extend_from_slice(&buf[..room]);
+        self.total += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn cut_owned(mut s: String) -> (String, Option<String>) {
@@ -258,5 +311,44 @@ pub fn closing_text(c: &Closing) -> String {
         Closing::HarnessFault { detail } => {
             format!("dmct itself failed (a harness limit, not the peer's doing): {detail}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wbxml_with_gets(n: usize) -> Decoded {
+        let gets: String = (0..n)
+            .map(|i| {
+                format!(
+                    "<Get><CmdID>{}</CmdID><Item><Target><LocURI>./N/ä{i}</LocURI></Target>\
+                     </Item></Get>",
+                    i + 2
+                )
+            })
+            .collect();
+        let xml = format!(
+            "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+             <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>2</MsgID><Target>\
+             <LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s/dm</LocURI></Source>\
+             </SyncHdr><SyncBody>{gets}<Final/></SyncBody></SyncML>"
+        );
+        let model = dmct_proto::decode(xml.as_bytes()).unwrap().message;
+        let bytes = dmct_proto::encode(&model, Encoding::Wbxml);
+        let d = dmct_proto::decode(&bytes).unwrap();
+        assert_eq!(d.encoding, Encoding::Wbxml);
+        d
+    }
+
+    /// The streamed, capped view is the whole view cut, note included, on both sides of
+    /// the limit (the non-ASCII LocURIs put a character across the cut).
+    #[test]
+    fn capped_view_is_the_whole_view_cut() {
+        for n in [1, 10, 700, 5_000] {
+            let d = wbxml_with_gets(n);
+            assert_eq!(shown_wire_text(&d), cut_owned(d.wire_text()), "{n} Gets");
+        }
+        assert!(shown_wire_text(&wbxml_with_gets(5_000)).1.is_some());
     }
 }
