@@ -48,20 +48,6 @@ fn outline(r: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The JUnit test names of a report.xml, in order.
-fn junit_names(dir: &Path) -> Vec<String> {
-    let xml = std::fs::read_to_string(dir.join("report.xml")).unwrap();
-    xml.split("<testcase ")
-        .skip(1)
-        .map(|t| {
-            // The attribute wherever it stands (` classname="` is not it).
-            let t = format!(" {t}");
-            let name = t.split(" name=\"").nth(1).unwrap();
-            name[..name.find('"').unwrap()].to_owned()
-        })
-        .collect()
-}
-
 #[test]
 fn a_sharded_run_merged_equals_the_whole_run() {
     let dir = tmp("partition");

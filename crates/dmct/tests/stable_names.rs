@@ -12,20 +12,6 @@ fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The `name` of every `<testcase>` in a JUnit file, in order.
-fn junit_names(out: &Path) -> Vec<String> {
-    let xml = std::fs::read_to_string(out.join("report.xml")).unwrap();
-    xml.split("<testcase ")
-        .skip(1)
-        .map(|t| {
-            // The attribute wherever it stands (` classname="` is not it).
-            let t = format!(" {t}");
-            let name = t.split(" name=\"").nth(1).unwrap();
-            name[..name.find('"').unwrap()].to_owned()
-        })
-        .collect()
-}
-
 fn run(url: &str, seed: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "run",

@@ -166,3 +166,17 @@ pub fn assert_follows_schema(report: &serde_json::Value) {
     assert!(errors.is_empty(), "{errors:#?}");
     walk(&schema, report, "$");
 }
+
+/// The `name` of every `<testcase>` in the JUnit report.xml under `dir`, in order.
+pub fn junit_names(dir: &std::path::Path) -> Vec<String> {
+    let xml = std::fs::read_to_string(dir.join("report.xml")).unwrap();
+    xml.split("<testcase ")
+        .skip(1)
+        .map(|t| {
+            // The attribute wherever it stands (` classname="` is not it).
+            let t = format!(" {t}");
+            let name = t.split(" name=\"").nth(1).unwrap();
+            name[..name.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
