@@ -484,6 +484,11 @@ pub fn scrub_known(text: &str) -> String {
 /// seed: with it, the nonces of the run could be derived again.
 pub fn report(r: &mut RunReport, secrets: &[String]) {
     r.seeds.clear();
+    // A span points into the body as recorded; the transcripts written are redacted and
+    // encoded again, so its offsets would name other bytes there.
+    for f in r.cases.iter_mut().flat_map(|c| c.findings.iter_mut()) {
+        f.span = None;
+    }
     let mut all = secrets.to_vec();
     all.extend(known());
     let all = tidy(all);
@@ -665,11 +670,18 @@ mod tests {
         let mut r = crate::report_with("run", &runs, 1, &Default::default(), 7);
         assert!(serde_json::to_string(&r).unwrap().contains(secret));
         let cases = r.cases.len();
+        // A finding's span names bytes of the body as recorded, which redaction rewrites.
+        let spanned = dmct_rules::Finding {
+            span: Some(dmct_rules::ByteSpan { start: 0, end: 9 }),
+            ..r.cases[0].findings[0].clone()
+        };
+        r.cases[0].findings.push(spanned);
         let (t, _) = transcript(&runs[0].transcript);
         runs[0].transcript = t;
         report(&mut r, &[secret.to_owned()]);
         assert_eq!(r.cases.len(), cases);
         assert!(r.seeds.is_empty());
+        assert!(r.cases[0].findings.iter().all(|f| f.span.is_none()));
         assert!(!serde_json::to_string(&r).unwrap().contains(secret));
         let mut t = runs[0].transcript.clone();
         assert!(scrub_serde(&mut t, &[secret.to_owned()], &["body"]));
