@@ -1,23 +1,21 @@
 //! `dmct export`: a failing case of an earlier run, as a transcript vector that
 //! `dmct check` replays offline.
 
+use crate::output::{ReadReportError, read_report};
 use crate::vectors::{RuleVector, VECTOR_FORMAT};
-use dmct_report::{CaseResult, RunReport};
+use dmct_report::CaseResult;
 use dmct_rules::{Finding, Verdict};
 use std::path::{Path, PathBuf};
 
 /// Why a case could not be exported.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    #[error(transparent)]
+    Report(#[from] ReadReportError),
     #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
-    },
-    #[error("{} is not a dmct report.json", path.display())]
-    NotReport {
-        path: PathBuf,
-        source: serde_json::Error,
     },
     /// The report holds no failing case of that id (and rule); `cases` lists its cases.
     #[error(
@@ -63,8 +61,9 @@ fn read(path: &Path) -> Result<String, ExportError> {
     })
 }
 
-/// Write case `case` of the run in `from` as a vector: its failure of `rule` (default:
-/// its first failure), to `out` (default: CASE--RULE.json here), redacted if asked.
+/// Write case `case` of the run in `from` (its output directory, or its report.json) as a
+/// vector: its failure of `rule` (default: its first failure), to `out` (default:
+/// CASE--RULE.json here), redacted if asked.
 pub fn export(
     case: &str,
     from: &Path,
@@ -72,13 +71,9 @@ pub fn export(
     out: Option<PathBuf>,
     redact: bool,
 ) -> Result<Exported, ExportError> {
-    let report_path = from.join("report.json");
-    let text = read(&report_path)?;
-    let report: RunReport =
-        serde_json::from_str(&text).map_err(|source| ExportError::NotReport {
-            path: report_path.clone(),
-            source,
-        })?;
+    let (report_path, report) = read_report(from)?;
+    // Transcript paths in a report are relative to the directory holding it.
+    let from = report_path.parent().unwrap_or(Path::new("."));
     let fails = |f: &Finding| f.verdict == Verdict::Fail && rule.is_none_or(|r| r == f.rule);
     let failing = |c: &&CaseResult| c.findings.iter().any(fails);
     let found = report.cases.iter().filter(|c| c.id == case).find(failing);
@@ -159,7 +154,10 @@ mod tests {
             )
         );
         let e = export("auth/x", &dir.join("none"), None, None, false).unwrap_err();
-        assert!(matches!(e, ExportError::Read { .. }), "{e}");
+        assert!(
+            matches!(e, ExportError::Report(ReadReportError::Read { .. })),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

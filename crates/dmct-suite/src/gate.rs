@@ -51,11 +51,8 @@ pub enum GateError {
         path: PathBuf,
         source: deviations::DeviationsError,
     },
-    #[error("{} is not a dmct report.json", path.display())]
-    NotReport {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    Baseline(#[from] output::ReadReportError),
     #[error("cannot create {}", path.display())]
     Create {
         path: PathBuf,
@@ -149,12 +146,7 @@ pub fn finish(
     }
     let mut regressions = false;
     if let Some(path) = &gate.baseline {
-        let text = read(path)?;
-        let old: RunReport =
-            serde_json::from_str(&text).map_err(|source| GateError::NotReport {
-                path: path.clone(),
-                source,
-            })?;
+        let (_, old) = output::read_report(path)?;
         let diff = crate::baseline::diff(&old, &report);
         regressions = diff.has_regressions();
         notes.push_str(&diff.render());

@@ -272,8 +272,8 @@ pub enum ReadReportError {
 
 /// A report.json, or the run's output directory holding one: the file and the report
 /// (an editor's byte order mark is no reason to refuse it).
-pub fn read_report(path: &str) -> Result<(PathBuf, RunReport), ReadReportError> {
-    let mut file = PathBuf::from(path);
+pub fn read_report(path: impl AsRef<Path>) -> Result<(PathBuf, RunReport), ReadReportError> {
+    let mut file = path.as_ref().to_owned();
     if file.is_dir() {
         file = file.join("report.json");
     }
