@@ -485,7 +485,9 @@ mod tests {
 
     /// A finding's span is where its excerpt came from, read independently of the
     /// decoder: for XML, the excerpt is exactly the span's bytes (or their start, when
-    /// the excerpt was cut); for WBXML, the span is a non-empty range of the body.
+    /// the excerpt was cut); for WBXML, what the XML view shows for the span
+    /// ([`wbxml_span_is_shown`]). And the excerpt is a function of the recorded bytes and
+    /// the span alone ([`excerpt_at`]), so a report writer could make it from them.
     #[test]
     fn every_span_is_where_the_excerpt_is() {
         use crate::Side;
@@ -509,6 +511,7 @@ mod tests {
                     };
                     assert!(span.start < span.end && span.end <= body.len(), "{at}");
                     let excerpt = got.excerpt.as_deref().expect(&at);
+                    assert_eq!(excerpt, excerpt_at(body, span.start..span.end), "{at}");
                     if let Some(e) = excerpt.strip_prefix(dmct_proto::xml::WBXML_EXCERPT_LABEL) {
                         wbxml += 1;
                         wbxml_span_is_shown(body, span.start..span.end, e.trim(), &at);
@@ -528,6 +531,17 @@ mod tests {
         assert!(xml > 20, "only {xml} XML spans");
         assert!(wbxml > 20, "only {wbxml} WBXML spans");
         println!("spans checked: {xml} XML, {wbxml} WBXML");
+    }
+
+    /// The excerpt of the element at `span` of a recorded body, from the bytes alone:
+    /// its wire text (`Decoded::excerpt`), or a body that is no DM message as text,
+    /// clipped as the rules clip it.
+    fn excerpt_at(body: &[u8], span: std::ops::Range<usize>) -> String {
+        let text = match dmct_proto::decode(body) {
+            Ok(d) => d.excerpt(&span).unwrap_or_default(),
+            Err(_) => String::from_utf8_lossy(&body[span]).into_owned(),
+        };
+        crate::rules::clip(text.into()).text
     }
 
     /// `t` with every XML body that decodes encoded as WBXML instead (its model's
