@@ -171,7 +171,7 @@ pub(super) fn message(
         // The span where the view shows its element (exact): what of it the cut text
         // shows, or, past the cut, nothing to search for (an element like it shown
         // earlier is not the one). Without a span, the excerpt looked for in the text.
-        let mark = shown.and_then(|(_, body)| body.mark(spans_here(f, side)?));
+        let mark = shown.and_then(|(_, body)| body.mark(span_here(f, side)?));
         let past_cut = mark.is_some();
         let in_shown = match (shown, mark) {
             (Some((_, body)), Some(r)) => shown_part(&body.text, r).map(|r| (true, r)),
@@ -255,13 +255,13 @@ fn highlighted_spans(ctx: &CaseCtx, k: usize, side: Side) -> Vec<ByteSpan> {
     ctx.by_exchange
         .at(k, side)
         .filter(|f| f.verdict == Verdict::Fail && f.excerpt.is_some())
-        .filter_map(|f| spans_here(f, side))
+        .filter_map(|f| span_here(f, side))
         .collect()
 }
 
 /// A finding's span, where it names a byte range of message `side`'s body (a span is
 /// kept only for the message the finding names).
-fn spans_here(f: &Finding, side: Side) -> Option<ByteSpan> {
+fn span_here(f: &Finding, side: Side) -> Option<ByteSpan> {
     f.span.filter(|_| f.message == Some(side))
 }
 
