@@ -19,6 +19,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// The streaming path gave up: take the tree path.
 #[derive(Debug)]
@@ -37,12 +38,14 @@ use schema::{Kind, Schema, holds_elements_only};
 /// What a reader of the document is told, in wire order.
 trait Sink<'a> {
     /// An element; `ns` is its code page's namespace where it differs from its
-    /// parent's (as the tree records it).
-    fn start(&mut self, name: &'a str, ns: Option<&'static str>) -> Step;
+    /// parent's (as the tree records it); `at`, where its bytes start (before any page
+    /// switch, as the tree's spans start).
+    fn start(&mut self, name: &'a str, ns: Option<&'static str>, at: usize) -> Step;
     fn text(&mut self, t: &str) -> Step;
     /// Opaque data that is not UTF-8 (UTF-8 opaque data comes as text).
     fn opaque(&mut self, b: &[u8]) -> Step;
-    fn end(&mut self) -> Step;
+    /// The innermost element ends; `at`, just after its last byte.
+    fn end(&mut self, at: usize) -> Step;
 }
 
 fn table_str<'a>(r: &Reader<'a>, offset: u32) -> Result<&'a str, GiveUp> {
@@ -71,6 +74,7 @@ fn wbxml_start<'a>(
     if open.len() >= MAX_DEPTH {
         return Err(GiveUp);
     }
+    let at = r.pos;
     let mut tag = byte(r)?;
     while tag == SWITCH_PAGE {
         r.page = byte(r)?;
@@ -90,12 +94,12 @@ fn wbxml_start<'a>(
     if tag & HAS_ATTRIBUTES != 0 {
         return Err(GiveUp);
     }
-    sink.start(name, (open.last() != Some(&ns)).then_some(ns))?;
+    sink.start(name, (open.last() != Some(&ns)).then_some(ns), at)?;
     if tag & HAS_CONTENT != 0 {
         open.push(ns);
         Ok(true)
     } else {
-        sink.end()?;
+        sink.end(r.pos)?;
         Ok(false)
     }
 }
@@ -112,7 +116,7 @@ fn walk_wbxml<'a>(bytes: &'a [u8], sink: &mut impl Sink<'a>) -> Step {
             END => {
                 r.pos += 1;
                 open.pop();
-                sink.end()?;
+                sink.end(r.pos)?;
             }
             STR_I => {
                 r.pos += 1;
@@ -162,7 +166,7 @@ fn walk_wbxml<'a>(bytes: &'a [u8], sink: &mut impl Sink<'a>) -> Step {
 }
 
 impl<'a> Sink<'a> for Schema {
-    fn start(&mut self, name: &'a str, _: Option<&'static str>) -> Step {
+    fn start(&mut self, name: &'a str, _: Option<&'static str>, _: usize) -> Step {
         self.open(name).map(|_| ())
     }
     fn text(&mut self, t: &str) -> Step {
@@ -171,7 +175,7 @@ impl<'a> Sink<'a> for Schema {
     fn opaque(&mut self, _: &[u8]) -> Step {
         Ok(())
     }
-    fn end(&mut self) -> Step {
+    fn end(&mut self, _: usize) -> Step {
         self.close()
     }
 }
@@ -188,6 +192,54 @@ struct IndentFrame<'a> {
     ns: Option<&'static str>,
     /// Its start tag is written on a line of its own: it has element children.
     open: bool,
+    /// Where its bytes start in the body, when a span asked for starts there.
+    marked: Option<usize>,
+    /// Where its start tag was written in the view (once it is).
+    shown_at: usize,
+}
+
+/// Where elements sit in a wire view: for each span asked for (an element's bytes in
+/// the body, as `Decoded::spans` records them), the bytes of the view that show that
+/// element, from the `<` of its start tag to the `>` of its end tag; `None` where no
+/// element of the body has exactly that span.
+pub type Marks = Vec<Option<Range<usize>>>;
+
+/// The spans asked for of one body and where the view showed each. Only those are
+/// looked for, so a body without findings builds no map.
+pub(crate) struct Marker {
+    /// (start, end, index in the caller's list), sorted.
+    wanted: Vec<(usize, usize, usize)>,
+    pub(crate) found: Marks,
+}
+
+impl Marker {
+    pub(crate) fn new(spans: &[Range<usize>]) -> Self {
+        let mut wanted: Vec<_> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.start, s.end, i))
+            .collect();
+        wanted.sort_unstable();
+        Marker {
+            wanted,
+            found: vec![None; spans.len()],
+        }
+    }
+
+    /// Whether a span asked for starts at `at`.
+    pub(crate) fn starts_at(&self, at: usize) -> bool {
+        !self.wanted.is_empty() && self.wanted.binary_search_by_key(&at, |w| w.0).is_ok()
+    }
+
+    /// The element of the body at `body` was shown at `shown` in the view.
+    pub(crate) fn shown(&mut self, body: Range<usize>, shown: Range<usize>) {
+        let from = self.wanted.partition_point(|w| w.0 < body.start);
+        for w in self.wanted[from..].iter().take_while(|w| w.0 == body.start) {
+            if w.1 == body.end {
+                self.found[w.2] = Some(shown.clone());
+            }
+        }
+    }
 }
 
 /// Writes the indented view `xml::indented_xml` writes from the tree, as the tokens
@@ -201,9 +253,18 @@ struct Indenter<'a, W: Write> {
     pending: Vec<Pending>,
     bytes: Vec<u8>,
     error: Option<io::Error>,
+    /// Bytes handed to `out` so far: a byte of `buf` sits in the view at `written`
+    /// plus its index.
+    written: usize,
+    marker: Marker,
 }
 
 impl<'a, W: Write> Indenter<'a, W> {
+    /// Where the next byte goes in the view.
+    fn offset(&self) -> usize {
+        self.written + self.buf.len()
+    }
+
     fn pad(&mut self, depth: usize) {
         for _ in 0..depth {
             self.buf.extend_from_slice(b"  ");
@@ -252,19 +313,24 @@ impl<'a, W: Write> Indenter<'a, W> {
             if let Err(e) = self.out.write_all(&self.buf) {
                 self.error = Some(e);
             }
+            self.written += self.buf.len();
             self.buf.clear();
         }
     }
 }
 
 impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
-    fn start(&mut self, name: &'a str, ns: Option<&'static str>) -> Step {
+    fn start(&mut self, name: &'a str, ns: Option<&'static str>, at: usize) -> Step {
         let depth = self.frames.len();
         if let Some(top) = self.frames.last_mut() {
             if !top.open {
                 top.open = true;
                 let (n, s) = (top.name, top.ns);
                 self.pad(depth - 1);
+                let shown_at = self.offset();
+                if let Some(top) = self.frames.last_mut() {
+                    top.shown_at = shown_at;
+                }
                 self.start_tag(n, s, b">\n");
             }
             self.flush_children(depth);
@@ -273,6 +339,8 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
             name,
             ns,
             open: false,
+            marked: self.marker.starts_at(at).then_some(at),
+            shown_at: 0,
         });
         self.spill();
         Ok(())
@@ -301,8 +369,8 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
         Ok(())
     }
 
-    fn end(&mut self) -> Step {
-        let top = self.frames.pop().ok_or(GiveUp)?;
+    fn end(&mut self, at: usize) -> Step {
+        let mut top = self.frames.pop().ok_or(GiveUp)?;
         let depth = self.frames.len();
         if top.open {
             self.flush_children(depth + 1);
@@ -312,9 +380,11 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
             self.buf.extend_from_slice(b">\n");
         } else if self.pending.is_empty() {
             self.pad(depth);
+            top.shown_at = self.offset();
             self.start_tag(top.name, top.ns, b"/>\n");
         } else {
             self.pad(depth);
+            top.shown_at = self.offset();
             self.start_tag(top.name, top.ns, b">");
             for i in 0..self.pending.len() {
                 let (Pending::Text(a, b) | Pending::Opaque(a, b)) = self.pending[i];
@@ -329,6 +399,11 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
             self.buf.extend_from_slice(top.name.as_bytes());
             self.buf.extend_from_slice(b">\n");
         }
+        if let Some(start) = top.marked {
+            // Up to the end tag's `>`, without the line's end.
+            let shown = top.shown_at..self.offset() - 1;
+            self.marker.shown(start..at, shown);
+        }
         self.spill();
         Ok(())
     }
@@ -339,28 +414,59 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
 /// `Ok(false)`: nothing was written; take the tree path (which also names the error
 /// of a bad message).
 pub fn write_wire_text(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
+    Ok(write_wire_text_marking(bytes, out, &[])?.is_some())
+}
+
+/// [`write_wire_text`], telling where in the view it wrote the elements of `spans`
+/// ([`Marks`]): how a report highlights a finding's span in a WBXML body's XML view.
+/// Only the spans asked for are looked for. `Ok(None)`: nothing was written.
+pub fn write_wire_text_marking(
+    bytes: &[u8],
+    out: &mut impl Write,
+    spans: &[Range<usize>],
+) -> io::Result<Option<Marks>> {
     match bytes.first() {
-        Some(0x01..=0x03) => write_wbxml_view(bytes, out),
+        Some(0x01..=0x03) => write_wbxml_view(bytes, out, spans),
         _ => {
             if walk_xml(bytes, &mut XmlSchema(Schema::new())).is_err() {
-                return Ok(false);
+                return Ok(None);
             }
             // XML is its own view: its text as sent, without a byte order mark.
             let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             out.write_all(text)?;
-            Ok(true)
+            Ok(Some(xml_marks(bytes, spans)))
         }
     }
 }
 
-fn write_wbxml_view(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
+/// The spans of an XML body in its view: the same bytes, after any byte order mark.
+pub(crate) fn xml_marks(bytes: &[u8], spans: &[Range<usize>]) -> Marks {
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    spans
+        .iter()
+        .map(|s| {
+            let r = s.start.checked_sub(bom)?..s.end.checked_sub(bom)?;
+            (s.start < s.end && s.end <= bytes.len()).then_some(r)
+        })
+        .collect()
+}
+
+fn write_wbxml_view(
+    bytes: &[u8],
+    out: &mut impl Write,
+    spans: &[Range<usize>],
+) -> io::Result<Option<Marks>> {
     // Checked whole before the first byte is written: a message the tree path refuses
     // must print nothing but its error.
     if walk_wbxml(bytes, &mut Schema::new()).is_err() {
-        return Ok(false);
+        return Ok(None);
     }
     let Ok((_, version, public_id)) = crate::wbxml::head(bytes) else {
-        return Ok(false);
+        return Ok(None);
     };
     let comment = crate::xml::wbxml_comment(version, &public_id, bytes.len());
     let mut w = Indenter {
@@ -370,6 +476,8 @@ fn write_wbxml_view(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
         pending: Vec::new(),
         bytes: Vec::new(),
         error: None,
+        written: 0,
+        marker: Marker::new(spans),
     };
     w.buf.reserve(1 << 17);
     // The same bytes were read once already: this cannot give up.
@@ -382,7 +490,7 @@ fn write_wbxml_view(bytes: &[u8], out: &mut impl Write) -> io::Result<bool> {
         return Err(e);
     }
     w.out.write_all(&w.buf)?;
-    Ok(true)
+    Ok(Some(w.marker.found))
 }
 
 // ---------------------------------------------------------------------------------
@@ -751,6 +859,37 @@ mod tests {
         assert_eq!(stream_view(&wb), tree_view(&wb));
         assert!(stream_view(&wb).unwrap().contains("<Final/>"));
         assert_eq!(xml_to_wbxml(MSG.as_bytes()), Some(wb));
+    }
+
+    /// A command after one that left the MetInf code page starts with the switch back
+    /// (its span does too); an empty element is marked as its one tag. The marks are the
+    /// tree path's, and each shows the element named.
+    #[test]
+    fn marks_follow_page_switches_and_empty_elements() {
+        let meta = "<Add><CmdID>3</CmdID><Item><Target><LocURI>./y</LocURI></Target><Meta>\
+            <Format xmlns=\"syncml:metinf\">node</Format></Meta></Item></Add>\
+            <Get><CmdID>4</CmdID><Item><Target><LocURI>./z</LocURI></Target></Item></Get>";
+        let msg = MSG.replace("<Final/>", &format!("{meta}<Final/>"));
+        let wb = crate::wbxml::encode(&crate::decode(msg.as_bytes()).unwrap().message);
+        let d = crate::decode(&wb).unwrap();
+        let get = d.spans.commands[2].clone();
+        assert_eq!(
+            wb[get.start], SWITCH_PAGE,
+            "the Get's span starts with the switch"
+        );
+        let final_at = d.spans.commands[2].end..d.spans.commands[2].end + 1;
+        let spans = [d.spans.commands[2].clone(), d.spans.hdr.clone(), final_at];
+        let mut out = Vec::new();
+        let marks = write_wire_text_marking(&wb, &mut out, &spans)
+            .unwrap()
+            .unwrap();
+        assert_eq!(marks, d.tree_wire_text_marking(&spans).1);
+        let view = String::from_utf8(out).unwrap();
+        let shown = |i: usize| &view[marks[i].clone().unwrap()];
+        assert!(shown(0).starts_with("<Get>\n") && shown(0).ends_with("</Get>"));
+        assert!(shown(0).contains("./z") && !shown(0).contains("./y"));
+        assert!(shown(1).starts_with("<SyncHdr>") && shown(1).ends_with("</SyncHdr>"));
+        assert_eq!(shown(2), "<Final/>");
     }
 
     #[test]

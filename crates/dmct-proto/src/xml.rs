@@ -6,6 +6,7 @@
 //! and names the byte offset and the element path of every error.
 
 use crate::model::{BodyStream, Spans, SyncML};
+use crate::stream::{Marker, Marks};
 use crate::tree::{Element, Node};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
@@ -61,32 +62,51 @@ impl Decoded {
     }
 
     pub fn wire_text(&self) -> String {
+        self.wire_text_marking(&[]).0
+    }
+
+    /// [`wire_text`](Self::wire_text), and where in it the elements of `spans` (spans
+    /// of this body, as [`Decoded::spans`] records them) are shown ([`Marks`]): a
+    /// finding's span highlighted exactly in a WBXML body's XML view.
+    pub fn wire_text_marking(&self, spans: &[Range<usize>]) -> (String, Marks) {
         // WBXML written straight from its tokens where the stream can follow it (the
         // same bytes, `tests/stream_oracle.rs`): the tree of a large message would cost
         // tens of times its body in every report that shows it.
         if self.wbxml.is_some() {
             let mut out = Vec::new();
-            if let Ok(true) = crate::stream::write_wire_text(&self.raw, &mut out) {
+            if let Ok(Some(marks)) =
+                crate::stream::write_wire_text_marking(&self.raw, &mut out, spans)
+            {
                 // The writer writes UTF-8 only, so the text is taken as it is: a copy
                 // would hold the view twice (several times the body) at once.
-                return String::from_utf8(out)
+                let text = String::from_utf8(out)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                return (text, marks);
             }
         }
-        self.tree_wire_text()
+        self.tree_wire_text_marking(spans)
     }
 
     /// [`wire_text`](Self::wire_text) written from the decoded tree: the definition the
     /// streaming writer is held to.
     pub fn tree_wire_text(&self) -> String {
+        self.tree_wire_text_marking(&[]).0
+    }
+
+    /// [`tree_wire_text`](Self::tree_wire_text) with the [`Marks`] of `spans`, which
+    /// the streaming writer's are held to.
+    pub fn tree_wire_text_marking(&self, spans: &[Range<usize>]) -> (String, Marks) {
         match &self.wbxml_document() {
             None => {
                 let text = self.raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.raw);
-                String::from_utf8_lossy(text).into_owned()
+                let marks = crate::stream::xml_marks(&self.raw, spans);
+                (String::from_utf8_lossy(text).into_owned(), marks)
             }
             Some(doc) => {
                 let comment = wbxml_comment(doc.version, &doc.public_id, self.raw.len());
-                indented_xml(&doc.root, Some(&comment))
+                let mut marker = Marker::new(spans);
+                let text = indented_xml_marking(&doc.root, Some(&comment), &mut marker);
+                (text, marker.found)
             }
         }
     }
@@ -518,14 +538,33 @@ fn write_text(w: &mut Writer<Vec<u8>>, t: &str) {
 /// An element tree as indented XML for people, in the tree's order, after an optional
 /// comment. Indentation adds white space, so this is for reading, not for the wire.
 pub fn indented_xml(root: &Element, comment: Option<&str>) -> String {
-    fn go(el: &Element, depth: usize, out: &mut String) {
+    indented_xml_marking(root, comment, &mut Marker::new(&[]))
+}
+
+/// [`indented_xml`], noting in `marker` where it wrote the elements asked for (by their
+/// spans in the bytes the tree was read from).
+pub(crate) fn indented_xml_marking(
+    root: &Element,
+    comment: Option<&str>,
+    marker: &mut Marker,
+) -> String {
+    fn go(el: &Element, depth: usize, out: &mut String, marker: &mut Marker) {
         let pad = "  ".repeat(depth);
+        let marked = marker.starts_at(el.span.start);
+        let shown_at = out.len() + pad.len();
+        // Up to the end tag's `>`: the line's end is not the element's.
+        let note = |out: &String, marker: &mut Marker| {
+            if marked {
+                marker.shown(el.span.clone(), shown_at..out.len());
+            }
+        };
         let leaf = !el.has_element_children();
         let mut w = Writer::new(Vec::new());
         if leaf {
             write_element(&mut w, el);
             out.push_str(&pad);
             out.push_str(&String::from_utf8_lossy(&w.into_inner()));
+            note(out, marker);
             out.push('\n');
             return;
         }
@@ -542,7 +581,7 @@ pub fn indented_xml(root: &Element, comment: Option<&str>) -> String {
         out.push('\n');
         for c in &el.children {
             match c {
-                Node::Element(e) => go(e, depth + 1, out),
+                Node::Element(e) => go(e, depth + 1, out, marker),
                 Node::Text(t) if t.trim().is_empty() => {}
                 Node::Text(t) => {
                     out.push_str(&"  ".repeat(depth + 1));
@@ -557,10 +596,12 @@ pub fn indented_xml(root: &Element, comment: Option<&str>) -> String {
             }
         }
         out.push_str(&pad);
-        out.push_str(&format!("</{}>\n", el.name));
+        out.push_str(&format!("</{}>", el.name));
+        note(out, marker);
+        out.push('\n');
     }
     let mut out = indented_prologue(comment);
-    go(root, 0, &mut out);
+    go(root, 0, &mut out, marker);
     out
 }
 

@@ -3,6 +3,8 @@
 //! transcript there: the same output, and no output where the tree path refuses.
 
 use dmct_proto::stream;
+use dmct_proto::tree::{Element, Node};
+use dmct_proto::wbxml;
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -179,4 +181,86 @@ fn the_reports_wire_view_is_the_trees() {
         }
     }
     assert!(checked > 0, "no WBXML body among the vectors");
+}
+
+/// Element `span` of `el`'s tree.
+fn at_span<'a>(el: &'a Element, span: &std::ops::Range<usize>) -> Option<&'a Element> {
+    if el.span == *span {
+        return Some(el);
+    }
+    el.children.iter().find_map(|c| match c {
+        Node::Element(c) => at_span(c, span),
+        _ => None,
+    })
+}
+
+/// An element as read, but for the white space around its texts (the view indents).
+fn trimmed(el: &Element) -> Element {
+    let mut out = Element::new(el.name.as_str());
+    out.namespace = el.namespace.clone();
+    out.attributes = el.attributes.clone();
+    for c in &el.children {
+        match c {
+            Node::Element(c) => out.children.push(Node::Element(trimmed(c))),
+            Node::Text(t) if t.trim().is_empty() => {}
+            Node::Text(t) => out.children.push(Node::Text(t.trim().to_owned())),
+            Node::Opaque(b) => out.children.push(Node::Opaque(b.clone())),
+        }
+    }
+    out
+}
+
+/// Where the wire view shows an element of the body (its `Marks`, how the HTML report
+/// highlights a finding's span): the streaming writer's marks are the tree path's, and
+/// for every SyncHdr and command of every body in the vectors, the marked text of a
+/// WBXML body's view, read as XML, is the element the WBXML tree reader found at that
+/// span; of an XML body, the span's own bytes. A span that names no element marks
+/// nothing.
+#[test]
+fn the_views_marks_show_the_elements_the_spans_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    let mut distinct = std::collections::HashSet::new();
+    let (mut wbxml, mut xml) = (0, 0);
+    for bytes in all.iter().flat_map(|p| bodies(p)) {
+        if !distinct.insert(bytes.clone()) {
+            continue;
+        }
+        let Ok(d) = dmct_proto::decode(&bytes) else {
+            continue;
+        };
+        let mut spans = vec![d.spans.hdr.clone()];
+        spans.extend(d.spans.commands.iter().cloned());
+        let named = spans.len();
+        spans.push(d.spans.hdr.start..d.spans.hdr.end - 1);
+        spans.push(d.spans.hdr.start + 1..d.spans.hdr.end);
+        let (text, marks) = d.wire_text_marking(&spans);
+        assert_eq!(
+            (&text, &marks),
+            (&d.tree_wire_text(), &d.tree_wire_text_marking(&spans).1)
+        );
+        let tree = d.wbxml.as_ref().map(|_| wbxml::parse_tree(&bytes).unwrap());
+        for (span, mark) in spans.iter().zip(&marks).take(named) {
+            let mark = mark.clone().expect("every SyncHdr and command is marked");
+            let shown = &text[mark];
+            match &tree {
+                None => {
+                    xml += 1;
+                    assert_eq!(shown.as_bytes(), &bytes[span.clone()]);
+                }
+                Some(tree) => {
+                    wbxml += 1;
+                    let read = dmct_proto::xml::parse_tree(shown.as_bytes()).unwrap();
+                    let want = at_span(tree, span).expect("an element at the span");
+                    assert_eq!(trimmed(&read), trimmed(want), "{shown}");
+                }
+            }
+        }
+        if tree.is_some() {
+            assert_eq!(marks[named..], [None, None], "spans that name no element");
+        }
+    }
+    assert!(wbxml > 20 && xml > 20, "{wbxml} WBXML, {xml} XML elements");
+    println!("marks checked: {wbxml} WBXML, {xml} XML elements");
 }

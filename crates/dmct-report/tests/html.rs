@@ -775,19 +775,13 @@ fn peer_markup_is_escaped_wherever_the_page_shows_it() {
     }
 }
 
-/// A finding's span is its highlight, exactly: of two identical commands, the one the
-/// span names is marked, where a search for the excerpt's text would find the first.
-#[test]
-fn the_span_marks_the_element_it_names_not_the_first_like_it() {
-    const GET: &str =
-        "<Get><CmdID>3</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>";
-    let body = message(1, "1.2", &format!("{GET}{GET}"));
-    let second = body.rfind(GET).unwrap();
-    assert_ne!(body.find(GET), Some(second));
+/// A page of one failing case whose one finding, on the response of its one exchange,
+/// quotes `excerpt` with `span` (or no span).
+fn one_finding_page(body: Vec<u8>, excerpt: &str, span: Option<(usize, usize)>) -> String {
     let t = Transcript {
         exchanges: vec![Exchange {
             request: request(message(1, "1.2", PKG1_BODY).into_bytes()),
-            response: response(200, body.clone().into_bytes()),
+            response: response(200, body),
             failure: None,
             time: None,
         }],
@@ -800,26 +794,118 @@ fn the_span_marks_the_element_it_names_not_the_first_like_it() {
         Verdict::Fail,
         Some((0, Side::Response)),
     );
-    f.excerpt = Some(GET.into());
-    f.span = Some(dmct_rules::ByteSpan {
-        start: second,
-        end: second + GET.len(),
-    });
+    f.excerpt = Some(excerpt.into());
+    f.span = span.map(|(start, end)| dmct_rules::ByteSpan { start, end });
     let mut r = report();
     let mut case = r.cases[0].clone();
     case.verdict = CaseVerdict::Fail;
-    case.findings = vec![f.clone()];
+    case.findings = vec![f];
     r.cases = vec![case];
-    let marked_get = |html: &str| {
-        let at = html.find("<mark class=\"violation\"").expect("a highlight");
-        // Counted in the body shown, from its start to the highlight.
-        let body = html[..at].rfind("<pre class=\"body\">").expect("in a body");
-        html[body..at].matches("&lt;Get&gt;").count()
-    };
-    let html = render_html(&r, &[&t]);
-    assert_eq!(marked_get(&html), 1, "the second Get is the one marked");
+    render_html(&r, &[&t])
+}
+
+/// How many `<Get>`s the body shown holds before the (one) highlight, and the text
+/// highlighted.
+fn gets_before_the_mark(html: &str) -> (usize, String) {
+    let at = html.find("<mark class=\"violation\"").expect("a highlight");
+    let body = html[..at].rfind("<pre class=\"body\">").expect("in a body");
+    let inside = &html[at..];
+    let inside = &inside[inside.find('>').unwrap() + 1..inside.find("</mark>").unwrap()];
+    (
+        html[body..at].matches("&lt;Get&gt;").count(),
+        inside.to_owned(),
+    )
+}
+
+const GET: &str =
+    "<Get><CmdID>3</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>";
+
+/// A finding's span is its highlight, exactly: of two identical commands, the one the
+/// span names is marked, where a search for the excerpt's text would find the first.
+#[test]
+fn the_span_marks_the_element_it_names_not_the_first_like_it() {
+    let body = message(1, "1.2", &format!("{GET}{GET}"));
+    let second = body.rfind(GET).unwrap();
+    assert_ne!(body.find(GET), Some(second));
+    let span = Some((second, second + GET.len()));
+    let html = one_finding_page(body.clone().into_bytes(), GET, span);
+    assert_eq!(
+        gets_before_the_mark(&html),
+        (1, html_escape(GET)),
+        "the second Get is the one marked"
+    );
     // Without the span, the text is all there is to go by: the first one like it.
-    f.span = None;
-    r.cases[0].findings = vec![f];
-    assert_eq!(marked_get(&render_html(&r, &[&t])), 0);
+    let html = one_finding_page(body.into_bytes(), GET, None);
+    assert_eq!(gets_before_the_mark(&html).0, 0);
+}
+
+/// The same in a WBXML body, shown as XML written from its tokens: the span (bytes of
+/// the WBXML) marks the lines of the view that show the element it names.
+#[test]
+fn in_a_wbxml_body_the_span_marks_the_element_it_names_in_its_xml_view() {
+    let body = wbxml(&message(1, "1.2", &format!("{GET}{GET}")));
+    let decoded = dmct_proto::decode(&body).unwrap();
+    let (first, second) = (&decoded.spans.commands[0], &decoded.spans.commands[1]);
+    assert_eq!(
+        body[first.clone()],
+        body[second.clone()],
+        "two identical Gets"
+    );
+    let excerpt = decoded.command_excerpt(1).unwrap();
+    let page = |span| {
+        let html = one_finding_page(body.clone(), &excerpt, span);
+        assert!(html.contains("WBXML, shown as XML"));
+        gets_before_the_mark(&html)
+    };
+    let (before, marked) = page(Some((second.start, second.end)));
+    assert_eq!(before, 1, "the second Get is the one marked");
+    // The whole element, indented as the view shows it, from its start tag to its end.
+    assert!(marked.starts_with("&lt;Get&gt;\n"), "{marked}");
+    assert!(marked.ends_with("&lt;/Get&gt;"), "{marked}");
+    assert_eq!(marked.matches("&lt;Get&gt;").count(), 1);
+    assert!(marked.contains("&lt;LocURI&gt;./DevInfo/Mod&lt;/LocURI&gt;"));
+    // The first Get's span marks the first; without a span, the text finds the first.
+    assert_eq!(page(Some((first.start, first.end))).0, 0);
+    assert_eq!(page(None).0, 0);
+    // A span that names no element of the body (a report from elsewhere) falls back to
+    // the text too.
+    assert_eq!(page(Some((second.start, second.end - 1))).0, 0);
+}
+
+/// A span past the cut of a long body is not looked for in the text shown (the Gets
+/// shown are like it but not it): the evidence stands on its own, said to be further on.
+#[test]
+fn a_span_past_the_cut_marks_no_element_like_it() {
+    let body = message(1, "1.2", &GET.repeat(1_000));
+    let last = body.rfind(GET).unwrap();
+    let wbxml_body = wbxml(&body);
+    let d = dmct_proto::decode(&wbxml_body).unwrap();
+    let wbxml_last = d.spans.commands.last().unwrap().clone();
+    let excerpt = d.command_excerpt(d.spans.commands.len() - 1).unwrap();
+    for (bytes, excerpt, span) in [
+        (
+            body.clone().into_bytes(),
+            GET.to_owned(),
+            (last, last + GET.len()),
+        ),
+        (wbxml_body, excerpt, (wbxml_last.start, wbxml_last.end)),
+    ] {
+        let html = one_finding_page(bytes, &excerpt, Some(span));
+        assert!(html.contains("cut: the first"), "the body is cut");
+        let bodies: Vec<&str> = html
+            .split("<pre class=\"body\">")
+            .skip(1)
+            .map(|b| &b[..b.find("</pre>").unwrap()])
+            .collect();
+        assert_eq!(bodies.len(), 2);
+        assert!(
+            bodies.iter().all(|b| !b.contains("<mark")),
+            "nothing marked"
+        );
+        assert!(html.contains("past the part shown"));
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -485,15 +485,23 @@ mod tests {
 
     /// A finding's span is where its excerpt came from, read independently of the
     /// decoder: for XML, the excerpt is exactly the span's bytes (or their start, when
-    /// the excerpt was cut); for WBXML, the span is a non-empty range of the body.
+    /// the excerpt was cut); for WBXML, what the XML view shows for the span
+    /// ([`wbxml_span_is_shown`]). And the excerpt is a function of the recorded bytes and
+    /// the span alone ([`excerpt_at`]), so a report writer could make it from them.
     #[test]
     fn every_span_is_where_the_excerpt_is() {
         use crate::Side;
         let (mut xml, mut wbxml) = (0, 0);
         for (r, fs) in FIXTURES {
             for f in fs.iter() {
-                let t = (f.build)();
-                for got in check(&t).into_iter().filter(|g| g.span.is_some()) {
+                // Each fixture as written, and with every body it decodes as WBXML.
+                let written = (f.build)();
+                let twin = wbxml_twin(&written);
+                for (t, got) in [&written, &twin]
+                    .into_iter()
+                    .flat_map(|t| check(t).into_iter().map(move |g| (t, g)))
+                    .filter(|(_, g)| g.span.is_some())
+                {
                     let at = format!("{} ({}): {}", f.name, r.id(), got.rule);
                     let span = got.span.unwrap();
                     let e = &t.exchanges[got.exchange.expect(&at)];
@@ -503,8 +511,10 @@ mod tests {
                     };
                     assert!(span.start < span.end && span.end <= body.len(), "{at}");
                     let excerpt = got.excerpt.as_deref().expect(&at);
-                    if excerpt.starts_with(dmct_proto::xml::WBXML_EXCERPT_LABEL) {
+                    assert_eq!(excerpt, excerpt_at(body, span.start..span.end), "{at}");
+                    if let Some(e) = excerpt.strip_prefix(dmct_proto::xml::WBXML_EXCERPT_LABEL) {
                         wbxml += 1;
+                        wbxml_span_is_shown(body, span.start..span.end, e.trim(), &at);
                         continue;
                     }
                     xml += 1;
@@ -519,7 +529,91 @@ mod tests {
             }
         }
         assert!(xml > 20, "only {xml} XML spans");
+        assert!(wbxml > 20, "only {wbxml} WBXML spans");
         println!("spans checked: {xml} XML, {wbxml} WBXML");
+    }
+
+    /// The excerpt of the element at `span` of a recorded body, from the bytes alone:
+    /// its wire text (`Decoded::excerpt`), or a body that is no DM message as text,
+    /// clipped as the rules clip it.
+    fn excerpt_at(body: &[u8], span: std::ops::Range<usize>) -> String {
+        let text = match dmct_proto::decode(body) {
+            Ok(d) => d.excerpt(&span).unwrap_or_default(),
+            Err(_) => String::from_utf8_lossy(&body[span]).into_owned(),
+        };
+        crate::rules::clip(text.into()).text
+    }
+
+    /// `t` with every XML body that decodes encoded as WBXML instead (its model's
+    /// encoding; heads unchanged).
+    fn wbxml_twin(t: &Transcript) -> Transcript {
+        use dmct_proto::transcript::Body;
+        use dmct_proto::xml::Encoding;
+        let twin = |b: &mut Body| match dmct_proto::decode(b.as_bytes()) {
+            Ok(d) if d.encoding == Encoding::Xml => {
+                *b = Body::from(dmct_proto::encode(&d.message, Encoding::Wbxml));
+            }
+            _ => {}
+        };
+        let mut t = t.clone();
+        for e in &mut t.exchanges {
+            twin(&mut e.request.body);
+            if let Some(r) = &mut e.response {
+                twin(&mut r.body);
+            }
+        }
+        t
+    }
+
+    /// A WBXML span, as the reports show it: the XML view's lines that the streaming
+    /// writer marks for it (the HTML's highlight), read back as XML, are the element the
+    /// model has at that span (the SyncHdr or the command of that index, named so), and
+    /// hold what the excerpt quotes.
+    fn wbxml_span_is_shown(body: &[u8], span: std::ops::Range<usize>, excerpt: &str, at: &str) {
+        use dmct_proto::tree::{Element, Node};
+        fn texts(el: &Element, out: &mut Vec<String>) {
+            out.push(format!("<{}>", el.name));
+            for c in &el.children {
+                match c {
+                    Node::Element(c) => texts(c, out),
+                    Node::Text(t) if t.trim().is_empty() => {}
+                    Node::Text(t) => out.push(t.trim().to_owned()),
+                    Node::Opaque(b) => out.push(format!("{} opaque bytes", b.len())),
+                }
+            }
+            out.push(format!("</{}>", el.name));
+        }
+        let d = dmct_proto::decode(body).expect(at);
+        let (view, marks) = d.wire_text_marking(std::slice::from_ref(&span));
+        let mark = marks[0]
+            .clone()
+            .unwrap_or_else(|| panic!("{at}: span not marked"));
+        let read = dmct_proto::xml::parse_tree(view[mark].as_bytes()).expect(at);
+        let name = match d.spans.commands.iter().position(|c| *c == span) {
+            Some(i) => d.message.body.commands[i].name().to_owned(),
+            None if d.spans.hdr == span => "SyncHdr".to_owned(),
+            None => panic!("{at}: the span names neither the SyncHdr nor a command"),
+        };
+        assert_eq!(read.name, name, "{at}");
+        let mut shown = Vec::new();
+        texts(&read, &mut shown);
+        match excerpt.strip_suffix("...") {
+            // Cut by the rules: what is kept starts the element.
+            Some(cut) => {
+                let kept: String = cut.chars().filter(|c| !c.is_whitespace()).collect();
+                let all: String = view[marks[0].clone().unwrap()]
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                assert!(all.starts_with(&kept), "{at}: {kept} / {all}");
+            }
+            None => {
+                let quoted = dmct_proto::xml::parse_tree(excerpt.as_bytes()).expect(at);
+                let mut want = Vec::new();
+                texts(&quoted, &mut want);
+                assert_eq!(shown, want, "{at}");
+            }
+        }
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl HeadSink {
 }
 
 impl<'a> Sink<'a> for HeadSink {
-    fn start(&mut self, name: &'a str, _: Option<&'static str>) -> Step {
+    fn start(&mut self, name: &'a str, _: Option<&'static str>, _: usize) -> Step {
         HeadSink::start(self, name)
     }
     fn text(&mut self, t: &str) -> Step {
@@ -146,7 +146,7 @@ impl<'a> Sink<'a> for HeadSink {
         }
         Ok(())
     }
-    fn end(&mut self) -> Step {
+    fn end(&mut self, _: usize) -> Step {
         HeadSink::end(self)
     }
 }
@@ -309,7 +309,7 @@ impl SetupSink {
 }
 
 impl<'a> Sink<'a> for SetupSink {
-    fn start(&mut self, name: &'a str, _: Option<&'static str>) -> Step {
+    fn start(&mut self, name: &'a str, _: Option<&'static str>, _: usize) -> Step {
         SetupSink::start(self, name)
     }
     fn text(&mut self, t: &str) -> Step {
@@ -321,7 +321,7 @@ impl<'a> Sink<'a> for SetupSink {
         }
         Ok(())
     }
-    fn end(&mut self) -> Step {
+    fn end(&mut self, _: usize) -> Step {
         SetupSink::end(self)
     }
 }

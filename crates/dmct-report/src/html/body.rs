@@ -2,6 +2,8 @@
 //! hex dump, a one-line DM summary, HTTP status lines, how recording ended.
 
 use super::*;
+use dmct_proto::stream::Marks;
+use dmct_rules::ByteSpan;
 use std::borrow::Cow;
 
 /// A message body as the page shows it.
@@ -15,17 +17,29 @@ pub(super) struct BodyView<'a> {
     pub(super) cut_note: Option<String>,
     /// The shown text is a hex dump (no excerpt can match it).
     pub(super) hex: bool,
-    /// Where the shown text starts in the recorded bytes when it is those bytes
-    /// themselves (XML in valid UTF-8: 0, or 3 after a byte order mark), so a finding's
-    /// span is its highlight, exactly; `None` for a view written from the bytes (WBXML)
-    /// or changed by reading them (invalid UTF-8).
-    pub(super) raw_offset: Option<usize>,
+    /// Each span asked for that names an element of the body, and where the whole view
+    /// shows that element (the shown text may be cut before it): the XML body's own
+    /// bytes, or the element's lines in a WBXML body's XML view. So a finding's span
+    /// is its highlight, exactly.
+    pub(super) marks: Vec<(ByteSpan, Range<usize>)>,
 }
 
-/// The body as the page shows it, from its decoding.
+impl BodyView<'_> {
+    /// Where the view shows the element at `span`, if it was asked for and is one.
+    pub(super) fn mark(&self, span: ByteSpan) -> Option<Range<usize>> {
+        self.marks
+            .iter()
+            .find(|(s, _)| *s == span)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+/// The body as the page shows it, from its decoding, with the [`BodyView::marks`] of
+/// `spans` (the spans of the findings highlighted in it; none to look for elsewhere).
 pub(super) fn body_view<'a>(
     body: &'a Body,
     decoded: &Result<Decoded, DecodeError>,
+    spans: &[ByteSpan],
 ) -> BodyView<'a> {
     let bytes = body.as_bytes();
     if bytes.is_empty() {
@@ -34,21 +48,21 @@ pub(super) fn body_view<'a>(
             text: Cow::Borrowed(""),
             cut_note: None,
             hex: false,
-            raw_offset: None,
+            marks: Vec::new(),
         };
     }
     match decoded {
         Ok(decoded) => {
-            let (text, cut_note) = shown_wire_text(decoded);
-            let raw_offset = (decoded.encoding == Encoding::Xml
-                && std::str::from_utf8(bytes).is_ok())
-            .then(|| {
-                if bytes.starts_with(b"\xEF\xBB\xBF") {
-                    3
-                } else {
-                    0
-                }
-            });
+            let asked: Vec<Range<usize>> = spans.iter().map(|s| s.start..s.end).collect();
+            let (text, cut_note, found) = shown_wire_text(decoded, &asked);
+            // XML that is not UTF-8 is shown as read, so its bytes are not the text's.
+            let exact = decoded.encoding == Encoding::Wbxml || std::str::from_utf8(bytes).is_ok();
+            let marks = spans
+                .iter()
+                .zip(found)
+                .filter_map(|(s, r)| Some((*s, r?)))
+                .filter(|_| exact)
+                .collect();
             let label = match decoded.encoding {
                 Encoding::Xml => format!("XML, {} bytes, as sent", bytes.len()),
                 Encoding::Wbxml => {
@@ -60,7 +74,7 @@ pub(super) fn body_view<'a>(
                 text: Cow::Owned(text),
                 cut_note,
                 hex: false,
-                raw_offset,
+                marks,
             }
         }
         Err(e) => match std::str::from_utf8(bytes) {
@@ -71,7 +85,7 @@ pub(super) fn body_view<'a>(
                     text: Cow::Borrowed(text),
                     cut_note,
                     hex: false,
-                    raw_offset: None,
+                    marks: Vec::new(),
                 }
             }
             Err(_) => {
@@ -91,7 +105,7 @@ pub(super) fn body_view<'a>(
                     text: Cow::Owned(hex_dump(shown)),
                     cut_note,
                     hex: true,
-                    raw_offset: None,
+                    marks: Vec::new(),
                 }
             }
         },
@@ -130,17 +144,19 @@ pub(super) fn cut_text(s: &str) -> (&str, Option<String>) {
 /// The wire view of a decoded body as [`cut_owned`] would cut it, without holding the
 /// whole view: a WBXML body's view is streamed through [`Capped`], which keeps what the
 /// page can show and counts the rest (the whole view of 15 MB of tiny commands would be
-/// about 90 MB). A body the stream cannot follow takes the whole view, as before.
-fn shown_wire_text(decoded: &Decoded) -> (String, Option<String>) {
+/// about 90 MB). A body the stream cannot follow takes the whole view, as before. With
+/// it, where the whole view shows the elements of `spans` (`None`: no such element).
+fn shown_wire_text(decoded: &Decoded, spans: &[Range<usize>]) -> (String, Option<String>, Marks) {
     if decoded.encoding == Encoding::Wbxml {
         let mut out = Capped {
             kept: Vec::new(),
             cap: TEXT_LIMIT + 4,
             total: 0,
         };
-        if let Ok(true) = dmct_proto::stream::write_wire_text(&decoded.raw, &mut out) {
+        let streamed = dmct_proto::stream::write_wire_text_marking(&decoded.raw, &mut out, spans);
+        if let Ok(Some(marks)) = streamed {
             if out.total <= TEXT_LIMIT {
-                return (String::from_utf8_lossy(&out.kept).into_owned(), None);
+                return (String::from_utf8_lossy(&out.kept).into_owned(), None, marks);
             }
             // Cut where `cut_text` would: the last character boundary at the limit.
             let kept = String::from_utf8_lossy(&out.kept);
@@ -154,10 +170,12 @@ fn shown_wire_text(decoded: &Decoded) -> (String, Option<String>) {
                 shown.len(),
                 out.total
             );
-            return (shown, Some(note));
+            return (shown, Some(note), marks);
         }
     }
-    cut_owned(decoded.wire_text())
+    let (text, marks) = decoded.wire_text_marking(spans);
+    let (text, note) = cut_owned(text);
+    (text, note, marks)
 }
 
 /// A writer that keeps the first `cap` bytes written to it and counts them all.
@@ -347,8 +365,9 @@ mod tests {
     fn capped_view_is_the_whole_view_cut() {
         for n in [1, 10, 700, 5_000] {
             let d = wbxml_with_gets(n);
-            assert_eq!(shown_wire_text(&d), cut_owned(d.wire_text()), "{n} Gets");
+            let (text, note, _) = shown_wire_text(&d, &[]);
+            assert_eq!((text, note), cut_owned(d.wire_text()), "{n} Gets");
         }
-        assert!(shown_wire_text(&wbxml_with_gets(5_000)).1.is_some());
+        assert!(shown_wire_text(&wbxml_with_gets(5_000), &[]).1.is_some());
     }
 }

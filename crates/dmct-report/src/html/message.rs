@@ -19,7 +19,7 @@ impl CaseCtx<'_> {
     fn quoted_from(&self, excerpt: &str) -> Option<(usize, Side)> {
         let texts = self.texts.get_or_init(|| {
             let text = |body: &Body, decoded: &Result<Decoded, DecodeError>| {
-                let v = body_view(body, decoded);
+                let v = body_view(body, decoded, &[]);
                 (!v.hex).then(|| v.text.into_owned())
             };
             self.view
@@ -84,14 +84,19 @@ pub(super) fn exchange(ctx: &CaseCtx, k: usize, v: &ExchangeView) -> Markup {
         &format!("{} {} HTTP/1.1", ex.request.method, ex.request.target),
         &ex.request.headers,
     );
-    let request = body_view(&ex.request.body, &v.request);
+    let request = body_view(
+        &ex.request.body,
+        &v.request,
+        &highlighted_spans(ctx, k, Side::Request),
+    );
     let response = ex
         .response
         .as_ref()
         .zip(v.response.as_ref())
         .map(|(r, decoded)| {
             let head = head_text(&status_line(r.status), &r.headers);
-            (head, body_view(&r.body, decoded))
+            let spans = highlighted_spans(ctx, k, Side::Response);
+            (head, body_view(&r.body, decoded, &spans))
         });
     html! {
         div class={ "exchange" (mark_class(worst)) } id={ "case-" (i) "-ex-" (k) } {
@@ -155,34 +160,38 @@ pub(super) fn message(
     // head, else shown on its own above the body.
     let mut in_body = Vec::new();
     let mut in_head = Vec::new();
-    let mut loose: Vec<(&str, &str)> = Vec::new();
+    // (rule, excerpt, whether its span lies past the cut of the body shown)
+    let mut loose: Vec<(&str, &str, bool)> = Vec::new();
     for f in ctx
         .by_exchange
         .at(k, side)
         .filter(|f| f.verdict == Verdict::Fail)
     {
         let Some(e) = &f.excerpt else { continue };
-        let in_shown = shown.and_then(|(head, body)| {
-            // The span where the body is shown as its bytes (exact); else the excerpt
-            // looked for in the shown text.
-            let exact = f
-                .span
-                .zip(body.raw_offset)
-                .and_then(|(span, off)| exact_range(&body.text, span, off));
-            let b = if body.hex {
-                None
-            } else {
-                exact.or_else(|| find_in_body(&body.text, e))
-            };
-            match b {
-                Some(r) => Some((true, r)),
-                None => find_in_head(head, e).map(|r| (false, r)),
+        // The span where the view shows its element (exact): what of it the cut text
+        // shows, or, past the cut, nothing to search for (an element like it shown
+        // earlier is not the one). Without a span, the excerpt looked for in the text.
+        let mark = shown.and_then(|(_, body)| body.mark(span_here(f, side)?));
+        let past_cut = mark.is_some();
+        let in_shown = match (shown, mark) {
+            (Some((_, body)), Some(r)) => shown_part(&body.text, r).map(|r| (true, r)),
+            (Some((head, body)), None) => {
+                let b = if body.hex {
+                    None
+                } else {
+                    find_in_body(&body.text, e)
+                };
+                match b {
+                    Some(r) => Some((true, r)),
+                    None => find_in_head(head, e).map(|r| (false, r)),
+                }
             }
-        });
+            (None, _) => None,
+        };
         match in_shown {
             Some((true, r)) => add_highlight(&mut in_body, r, &f.rule),
             Some((false, r)) => add_highlight(&mut in_head, r, &f.rule),
-            None => loose.push((&f.rule, e)),
+            None => loose.push((&f.rule, e, past_cut)),
         }
     }
 
@@ -202,11 +211,18 @@ pub(super) fn message(
             @if let Some((head, _)) = shown {
                 pre class="head" { (Marked(head, &in_head)) } "\n"
             }
-            @for (rule, e) in &loose {
+            @for (rule, e, past_cut) in &loose {
                 p class="evidence-label" {
-                    "Evidence for " code { (Text(rule)) } ", as the rule quoted it (not found \
-                    verbatim in this message"
-                    @if let Some((j, s)) = ctx.quoted_from(e).filter(|at| *at != (k, side)) {
+                    "Evidence for " code { (Text(rule)) } ", as the rule quoted it "
+                    @if *past_cut {
+                        "(in this message's body, past the part shown"
+                    } @else {
+                        "(not found verbatim in this message"
+                    }
+                    @if let Some((j, s)) = ctx
+                        .quoted_from(e)
+                        .filter(|at| !*past_cut && *at != (k, side))
+                    {
                         "; the quoted text is in "
                         a href={ "#case-" (ctx.i) "-ex-" (j) } {
                             "exchange #" (j) " " (side_word(s))
@@ -233,11 +249,26 @@ pub(super) fn message(
     }
 }
 
-/// A finding's span in the recorded body as a range of the shown text, which starts at
-/// byte `offset` of the body: `None` where the text was cut before the span's end or the
-/// span does not fall on character boundaries.
-fn exact_range(text: &str, span: ByteSpan, offset: usize) -> Option<Range<usize>> {
-    let r = span.start.checked_sub(offset)?..span.end.checked_sub(offset)?;
+/// The spans of the failing findings on message `side` of exchange `k` that have an
+/// excerpt to highlight: the only ones its body view looks for.
+fn highlighted_spans(ctx: &CaseCtx, k: usize, side: Side) -> Vec<ByteSpan> {
+    ctx.by_exchange
+        .at(k, side)
+        .filter(|f| f.verdict == Verdict::Fail && f.excerpt.is_some())
+        .filter_map(|f| span_here(f, side))
+        .collect()
+}
+
+/// A finding's span, where it names a byte range of message `side`'s body (a span is
+/// kept only for the message the finding names).
+fn span_here(f: &Finding, side: Side) -> Option<ByteSpan> {
+    f.span.filter(|_| f.message == Some(side))
+}
+
+/// The part of the view's range `r` that the shown text (the view, maybe cut) holds:
+/// `None` where the cut falls before it, or it is not on character boundaries.
+fn shown_part(text: &str, r: Range<usize>) -> Option<Range<usize>> {
+    let r = r.start..r.end.min(text.len());
     (r.start < r.end && text.get(r.clone()).is_some()).then_some(r)
 }
 
