@@ -108,7 +108,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let matches = <Cli as clap::CommandFactory>::command().get_matches_from(argv);
+    let matches = command_for(&argv).get_matches_from(argv);
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),

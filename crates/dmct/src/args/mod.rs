@@ -13,20 +13,37 @@ pub(crate) use common::*;
 pub(crate) use run::*;
 
 use crate::setup::long_version;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
     name = "dmct",
     version,
-    long_version = long_version(),
     about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness",
     after_help = dmct_suite::exit::HELP
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// The whole command line, with the long `--version` text the man page shows too.
+pub(crate) fn command() -> clap::Command {
+    Cli::command().long_version(long_version())
+}
+
+/// The command line to parse `argv` with. The long `--version` text names the rule
+/// catalog's MD5, which takes rendering the whole catalog (more than half of what a
+/// `dmct decode` of a small message costs), so it is only set when `argv` asks for it;
+/// clap shows it nowhere else.
+pub(crate) fn command_for(argv: &[OsString]) -> clap::Command {
+    if argv.iter().skip(1).any(|a| a == "--version") {
+        command()
+    } else {
+        Cli::command()
+    }
 }
 
 // One value per process, parsed once: boxing the large variant would buy nothing.
