@@ -122,19 +122,9 @@ pub(crate) enum Command {
         #[arg(help_heading = "Reports", long, default_value = "target/dmct-check")]
         out: PathBuf,
     },
-    /// Print a captured DM message as it was sent: XML as is, WBXML as indented XML in
-    /// wire order under a comment naming its header (told apart by their bytes); FILE may
-    /// be - for standard input
-    Decode { file: PathBuf },
-    /// Convert a DM message to WBXML (--wbxml) or XML (--xml); the result goes to
-    /// standard output
-    Encode {
-        file: PathBuf,
-        #[arg(long, conflicts_with = "xml", required_unless_present = "xml")]
-        wbxml: bool,
-        #[arg(long)]
-        xml: bool,
-    },
+    /// decode and encode, defined apart so that they can be parsed alone (`CodecCli`).
+    #[command(flatten)]
+    Codec(Codec),
     /// Write a failing case of an earlier run as a transcript vector that `dmct check`
     /// replays offline
     Export {
@@ -175,6 +165,44 @@ pub(crate) enum Command {
         #[arg(long)]
         coverage: bool,
     },
+}
+
+/// `dmct decode` and `dmct encode`, in `Command` where they are listed.
+#[derive(Subcommand)]
+pub(crate) enum Codec {
+    /// Print a captured DM message as it was sent: XML as is, WBXML as indented XML in
+    /// wire order under a comment naming its header (told apart by their bytes); FILE may
+    /// be - for standard input
+    Decode { file: PathBuf },
+    /// Convert a DM message to WBXML (--wbxml) or XML (--xml); the result goes to
+    /// standard output
+    Encode {
+        file: PathBuf,
+        #[arg(long, conflicts_with = "xml", required_unless_present = "xml")]
+        wbxml: bool,
+        #[arg(long)]
+        xml: bool,
+    },
+}
+
+/// The command line of `dmct decode` and `dmct encode` alone, parsed when the first
+/// argument names one of them: building every subcommand's flags (several hundred, for
+/// run, proxy and peer) would cost more than decoding a small message. A subcommand's
+/// help, usage and errors are its own, so they read the same as under `Cli`.
+#[derive(Parser)]
+#[command(name = "dmct", version)]
+pub(crate) struct CodecCli {
+    #[command(subcommand)]
+    pub(crate) command: Codec,
+}
+
+impl CodecCli {
+    /// The codec command `argv` names, parsed (clap exits on a usage error as under
+    /// `Cli`); `None` when `argv` names another subcommand.
+    pub(crate) fn parse_codec(argv: &[OsString]) -> Option<Codec> {
+        let name = argv.get(1)?.to_str()?;
+        <Codec as Subcommand>::has_subcommand(name).then(|| CodecCli::parse_from(argv).command)
+    }
 }
 
 #[derive(Subcommand)]
