@@ -306,6 +306,58 @@ mod tests {
         }
     }
 
+    /// `dmct decode` and `dmct encode` read the same whichever command line parses them
+    /// (`main` uses `CodecCli`): help, values and usage errors.
+    #[test]
+    fn the_codec_command_line_reads_as_the_whole_one() {
+        use super::{Codec, CodecCli, Command};
+        let (mut whole, mut alone) = (Cli::command(), CodecCli::command());
+        whole.build();
+        alone.build();
+        for name in ["decode", "encode"] {
+            let help = |c: &mut clap::Command| {
+                let sub = c.find_subcommand_mut(name).unwrap();
+                (
+                    sub.render_long_help().to_string(),
+                    sub.render_usage().to_string(),
+                )
+            };
+            assert_eq!(help(&mut whole), help(&mut alone), "{name}");
+        }
+        for argv in [
+            &["dmct", "decode"][..],
+            &["dmct", "decode", "a", "b"],
+            &["dmct", "decode", "--bogus", "a"],
+            &["dmct", "encode", "a"],
+            &["dmct", "encode", "--wbxml", "--xml", "a"],
+            &["dmct", "encode", "--wbxm", "a"],
+        ] {
+            let whole = Cli::try_parse_from(argv).err().unwrap();
+            let alone = CodecCli::try_parse_from(argv).err().unwrap();
+            assert_eq!(whole.kind(), alone.kind(), "{argv:?}");
+            assert_eq!(whole.render().to_string(), alone.render().to_string());
+        }
+        let argv = ["dmct", "encode", "--wbxml", "m.xml"];
+        let Command::Codec(Codec::Encode { file, wbxml, xml }) =
+            Cli::try_parse_from(argv).unwrap().command
+        else {
+            panic!("not encode");
+        };
+        let Codec::Encode {
+            file: f2,
+            wbxml: w2,
+            xml: x2,
+        } = CodecCli::try_parse_from(argv).unwrap().command
+        else {
+            panic!("not encode");
+        };
+        assert_eq!((file, wbxml, xml), (f2, w2, x2));
+        let other = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(CodecCli::parse_codec(&other(&["dmct", "run"])).is_none());
+        assert!(CodecCli::parse_codec(&other(&["dmct", "--help"])).is_none());
+        assert!(CodecCli::parse_codec(&other(&["dmct"])).is_none());
+    }
+
     #[test]
     fn the_old_names_still_parse() {
         for argv in [
