@@ -436,8 +436,11 @@ fn whole_process(root: &Path) -> Result<Vec<Measure>> {
         ),
     ];
     let mut measures = Vec::new();
+    // Each row's anchor time per process, for the bound below.
+    let mut anchors = Vec::new();
     for (name, tool, bytes, (ours, theirs)) in &rows {
         let (a, b) = side_by_side(ours, theirs, &out)?;
+        anchors.push((name, b / theirs.len().max(1) as u32));
         let ratio = b.as_secs_f64() / a.as_secs_f64();
         println!("{name:<44} {bytes:>9} {} {} {ratio:>7.1}x", ms(a), ms(b));
         let what = name.split(" (vs").next().unwrap_or(name);
@@ -471,6 +474,19 @@ fn whole_process(root: &Path) -> Result<Vec<Measure>> {
         ms(floor(&dmct, vec!["decode".into(), path(&empty)])?),
         ms(floor(&w2x, vec!["-o".into(), path(&out), path(&empty)])?)
     );
+    // No process starts faster than one that does nothing: libwbxml's time per process
+    // over that is the most any tool could be faster, whatever it does in between.
+    if let Some(nothing) = crate::mem_bench::which("true") {
+        let t = floor(&nothing, Vec::new())?;
+        println!(
+            "a process doing nothing (true): {}; the best ratio possible:",
+            ms(t)
+        );
+        for (name, per_process) in &anchors {
+            let bound = per_process.as_secs_f64() / t.as_secs_f64();
+            println!("  {name:<44} {bound:>7.1}x");
+        }
+    }
 
     println!("\npeak RSS of `dmct decode` (/usr/bin/time %M) against the body:");
     let tiny = |e| crate::mem_bench::tiny_gets(15_000_000, e);

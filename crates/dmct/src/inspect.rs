@@ -17,9 +17,9 @@ pub(crate) fn check(
 }
 
 /// `dmct decode` and `dmct encode`.
-pub(crate) fn codec(command: Command) -> Result<ExitCode> {
+pub(crate) fn codec(command: Codec) -> Result<ExitCode> {
     match command {
-        Command::Decode { file } => {
+        Codec::Decode { file } => {
             use std::io::Write as _;
             let bytes = read_bytes(&file)?;
             let mut out = std::io::stdout().lock();
@@ -36,7 +36,7 @@ pub(crate) fn codec(command: Command) -> Result<ExitCode> {
             out.flush().context("cannot write to standard output")?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Encode { file, wbxml, .. } => {
+        Codec::Encode { file, wbxml, .. } => {
             let bytes = read_bytes(&file)?;
             let streamed = if wbxml {
                 dmct_proto::stream::xml_to_wbxml(&bytes)
@@ -61,7 +61,6 @@ pub(crate) fn codec(command: Command) -> Result<ExitCode> {
                 .context("cannot write to standard output")?;
             Ok(ExitCode::SUCCESS)
         }
-        _ => bail!("only decode and encode are codec commands"),
     }
 }
 

@@ -108,13 +108,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let matches = <Cli as clap::CommandFactory>::command().get_matches_from(argv);
+    // The codec commands need neither the other subcommands' flags nor a runtime:
+    // either would cost them more than the work on a small message.
+    if let Some(command) = CodecCli::parse_codec(&argv) {
+        return ending(codec(command));
+    }
+    let matches = command_for(&argv).get_matches_from(argv);
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     redacting::remember(&matches);
-    match real_main(cli, &matches) {
+    ending(real_main(cli, &matches))
+}
+
+/// The process's status, and the error in words if there was one.
+fn ending(result: Result<ExitCode>) -> ExitCode {
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dmct: error: {}", readable(&format!("{e:#}")));
@@ -141,11 +151,6 @@ fn run_flag_spellings(flag: &str) -> Vec<String> {
 }
 
 fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
-    // The codec commands need no runtime: starting its threads would cost them more
-    // than the work on a small message.
-    if matches!(cli.command, Command::Decode { .. } | Command::Encode { .. }) {
-        return codec(cli.command);
-    }
     descriptors_for_the_runtime().context("cannot start the async runtime")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -166,7 +171,8 @@ fn real_main(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
                 profile: p,
                 out,
             } => check(&files, &profile(p.as_deref())?, &out),
-            Command::Decode { .. } | Command::Encode { .. } => codec(cli.command),
+            // Parsed by `CodecCli` in `main` before a runtime starts.
+            Command::Codec(c) => codec(c),
             Command::List {
                 what,
                 json,

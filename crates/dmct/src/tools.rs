@@ -5,14 +5,14 @@ use crate::*;
 
 /// `dmct completions SHELL`.
 pub(crate) fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut cmd = command();
     clap_complete::generate(shell, &mut cmd, "dmct", &mut std::io::stdout());
     Ok(ExitCode::SUCCESS)
 }
 
 /// `dmct man [SUBCOMMAND]`.
 pub(crate) fn man(subcommand: Option<String>) -> Result<ExitCode> {
-    let cmd = <Cli as clap::CommandFactory>::command();
+    let cmd = command();
     let page = match &subcommand {
         None => cmd,
         Some(name) => {

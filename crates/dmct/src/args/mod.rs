@@ -13,20 +13,37 @@ pub(crate) use common::*;
 pub(crate) use run::*;
 
 use crate::setup::long_version;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
     name = "dmct",
     version,
-    long_version = long_version(),
     about = "OMA DM 1.2 (SyncML DM) protocol conformance test harness",
     after_help = dmct_suite::exit::HELP
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// The whole command line, with the long `--version` text the man page shows too.
+pub(crate) fn command() -> clap::Command {
+    Cli::command().long_version(long_version())
+}
+
+/// The command line to parse `argv` with. The long `--version` text names the rule
+/// catalog's MD5, which takes rendering the whole catalog (more than half of what a
+/// `dmct decode` of a small message costs), so it is only set when `argv` asks for it;
+/// clap shows it nowhere else.
+pub(crate) fn command_for(argv: &[OsString]) -> clap::Command {
+    if argv.iter().skip(1).any(|a| a == "--version") {
+        command()
+    } else {
+        Cli::command()
+    }
 }
 
 // One value per process, parsed once: boxing the large variant would buy nothing.
@@ -105,19 +122,9 @@ pub(crate) enum Command {
         #[arg(help_heading = "Reports", long, default_value = "target/dmct-check")]
         out: PathBuf,
     },
-    /// Print a captured DM message as it was sent: XML as is, WBXML as indented XML in
-    /// wire order under a comment naming its header (told apart by their bytes); FILE may
-    /// be - for standard input
-    Decode { file: PathBuf },
-    /// Convert a DM message to WBXML (--wbxml) or XML (--xml); the result goes to
-    /// standard output
-    Encode {
-        file: PathBuf,
-        #[arg(long, conflicts_with = "xml", required_unless_present = "xml")]
-        wbxml: bool,
-        #[arg(long)]
-        xml: bool,
-    },
+    /// decode and encode, defined apart so that they can be parsed alone (`CodecCli`).
+    #[command(flatten)]
+    Codec(Codec),
     /// Write a failing case of an earlier run as a transcript vector that `dmct check`
     /// replays offline
     Export {
@@ -158,6 +165,44 @@ pub(crate) enum Command {
         #[arg(long)]
         coverage: bool,
     },
+}
+
+/// `dmct decode` and `dmct encode`, in `Command` where they are listed.
+#[derive(Subcommand)]
+pub(crate) enum Codec {
+    /// Print a captured DM message as it was sent: XML as is, WBXML as indented XML in
+    /// wire order under a comment naming its header (told apart by their bytes); FILE may
+    /// be - for standard input
+    Decode { file: PathBuf },
+    /// Convert a DM message to WBXML (--wbxml) or XML (--xml); the result goes to
+    /// standard output
+    Encode {
+        file: PathBuf,
+        #[arg(long, conflicts_with = "xml", required_unless_present = "xml")]
+        wbxml: bool,
+        #[arg(long)]
+        xml: bool,
+    },
+}
+
+/// The command line of `dmct decode` and `dmct encode` alone, parsed when the first
+/// argument names one of them: building every subcommand's flags (several hundred, for
+/// run, proxy and peer) would cost more than decoding a small message. A subcommand's
+/// help, usage and errors are its own, so they read the same as under `Cli`.
+#[derive(Parser)]
+#[command(name = "dmct", version)]
+pub(crate) struct CodecCli {
+    #[command(subcommand)]
+    pub(crate) command: Codec,
+}
+
+impl CodecCli {
+    /// The codec command `argv` names, parsed (clap exits on a usage error as under
+    /// `Cli`); `None` when `argv` names another subcommand.
+    pub(crate) fn parse_codec(argv: &[OsString]) -> Option<Codec> {
+        let name = argv.get(1)?.to_str()?;
+        <Codec as Subcommand>::has_subcommand(name).then(|| CodecCli::parse_from(argv).command)
+    }
 }
 
 #[derive(Subcommand)]
@@ -259,6 +304,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `dmct decode` and `dmct encode` read the same whichever command line parses them
+    /// (`main` uses `CodecCli`): help, values and usage errors.
+    #[test]
+    fn the_codec_command_line_reads_as_the_whole_one() {
+        use super::{Codec, CodecCli, Command};
+        let (mut whole, mut alone) = (Cli::command(), CodecCli::command());
+        whole.build();
+        alone.build();
+        for name in ["decode", "encode"] {
+            let help = |c: &mut clap::Command| {
+                let sub = c.find_subcommand_mut(name).unwrap();
+                (
+                    sub.render_long_help().to_string(),
+                    sub.render_usage().to_string(),
+                )
+            };
+            assert_eq!(help(&mut whole), help(&mut alone), "{name}");
+        }
+        for argv in [
+            &["dmct", "decode"][..],
+            &["dmct", "decode", "a", "b"],
+            &["dmct", "decode", "--bogus", "a"],
+            &["dmct", "encode", "a"],
+            &["dmct", "encode", "--wbxml", "--xml", "a"],
+            &["dmct", "encode", "--wbxm", "a"],
+        ] {
+            let whole = Cli::try_parse_from(argv).err().unwrap();
+            let alone = CodecCli::try_parse_from(argv).err().unwrap();
+            assert_eq!(whole.kind(), alone.kind(), "{argv:?}");
+            assert_eq!(whole.render().to_string(), alone.render().to_string());
+        }
+        let argv = ["dmct", "encode", "--wbxml", "m.xml"];
+        let Command::Codec(Codec::Encode { file, wbxml, xml }) =
+            Cli::try_parse_from(argv).unwrap().command
+        else {
+            panic!("not encode");
+        };
+        let Codec::Encode {
+            file: f2,
+            wbxml: w2,
+            xml: x2,
+        } = CodecCli::try_parse_from(argv).unwrap().command
+        else {
+            panic!("not encode");
+        };
+        assert_eq!((file, wbxml, xml), (f2, w2, x2));
+        let other = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(CodecCli::parse_codec(&other(&["dmct", "run"])).is_none());
+        assert!(CodecCli::parse_codec(&other(&["dmct", "--help"])).is_none());
+        assert!(CodecCli::parse_codec(&other(&["dmct"])).is_none());
     }
 
     #[test]
