@@ -11,8 +11,8 @@
 
 use crate::model::NS_METINF;
 use crate::wbxml::{
-    CHARSET_UTF8, END, ENTITY, HAS_ATTRIBUTES, HAS_CONTENT, LITERAL, OPAQUE, PAGE_METINF,
-    PAGE_SYNCML, PUBLIC_ID_SYNCML_1_2, Reader, STR_I, STR_T, SWITCH_PAGE,
+    CHARSET_UTF8, END, ENTITY, HAS_ATTRIBUTES, HAS_CONTENT, LITERAL, OPAQUE, PUBLIC_ID_SYNCML_1_2,
+    Reader, STR_I, STR_T, SWITCH_PAGE,
 };
 use crate::xml::MAX_DEPTH;
 use quick_xml::events::Event;
@@ -365,25 +365,6 @@ impl XmlSink for XmlSchema {
 // ---------------------------------------------------------------------------------
 // XML to WBXML.
 
-fn token(name: &str, metinf: bool) -> Option<u8> {
-    use std::collections::HashMap;
-    use std::sync::OnceLock;
-    static PAGES: OnceLock<[HashMap<&'static str, u8>; 2]> = OnceLock::new();
-    let pages = PAGES.get_or_init(|| {
-        let index = |table: &[&'static str]| {
-            let mut m = HashMap::new();
-            for (i, t) in table.iter().enumerate() {
-                if !t.is_empty() {
-                    m.entry(*t).or_insert(i as u8 + 5);
-                }
-            }
-            m
-        };
-        [index(PAGE_SYNCML), index(PAGE_METINF)]
-    });
-    pages[usize::from(metinf)].get(name).copied()
-}
-
 struct EncFrame {
     kind: Kind,
     /// Written in the MetInf namespace (code page 1).
@@ -456,7 +437,7 @@ impl XmlSink for Encoder {
             self.page = want;
         }
         let tag_at = self.body.len();
-        match token(name, metinf) {
+        match crate::wbxml::token_of(name, metinf) {
             Some(t) => self.body.push(t | HAS_CONTENT),
             None => {
                 self.body.push(LITERAL | HAS_CONTENT);

@@ -204,11 +204,26 @@ pub(crate) fn page(
     }
 }
 
-fn token_of(table: &[&str], name: &str) -> Option<u8> {
-    table
-        .iter()
-        .position(|t| !t.is_empty() && *t == name)
-        .map(|i| i as u8 + 5)
+/// The tag token of element `name` on the SyncML (`metinf` false) or MetInf code page:
+/// its index in the page's table plus 5 (the first token after the global ones). Both
+/// encoders look tokens up here; the index is built once a process.
+pub(crate) fn token_of(name: &str, metinf: bool) -> Option<u8> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static PAGES: OnceLock<[HashMap<&'static str, u8>; 2]> = OnceLock::new();
+    let pages = PAGES.get_or_init(|| {
+        let index = |table: &[&'static str]| {
+            let mut m = HashMap::new();
+            for (i, t) in table.iter().enumerate() {
+                if !t.is_empty() {
+                    m.entry(*t).or_insert(i as u8 + 5);
+                }
+            }
+            m
+        };
+        [index(PAGE_SYNCML), index(PAGE_METINF)]
+    });
+    pages[usize::from(metinf)].get(name).copied()
 }
 
 /// Decode one SyncML DM message from WBXML bytes.
@@ -637,7 +652,6 @@ fn write_element(
         .or(parent_ns)
         .unwrap_or(NS_SYNCML_1_2);
     let want = if ns == NS_METINF { 1 } else { 0 };
-    let table = if want == 1 { PAGE_METINF } else { PAGE_SYNCML };
     if *page != want {
         out.extend_from_slice(&[SWITCH_PAGE, want]);
         *page = want;
@@ -647,7 +661,7 @@ fn write_element(
     } else {
         HAS_CONTENT
     };
-    match token_of(table, &el.name) {
+    match token_of(&el.name, want == 1) {
         Some(t) => out.push(t | content),
         None => {
             out.push(LITERAL | content);
