@@ -53,6 +53,9 @@ const MAX_IDLE: usize = 256;
 /// meantime (keep-alive timeouts are seldom below 5 s).
 const MAX_IDLE_AGE: Duration = Duration::from_secs(2);
 
+/// The most of an answer's declared length reserved before its bytes come.
+const RESERVE_AT_MOST: usize = 64 * 1024;
+
 pub struct Upstream {
     tls: Option<tokio_rustls::TlsConnector>,
     idle: Mutex<HashMap<(bool, String), Vec<Conn>>>,
@@ -277,6 +280,15 @@ impl Upstream {
             .get_all(http::header::CONNECTION)
             .iter()
             .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        // Room for the declared body up front (not past what a typical package needs:
+        // the budget is taken as bytes come, not on an upstream's word).
+        let declared = resp
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
+        if let Some(n) = declared {
+            buf.reserve_exact(n.min(max_body).min(RESERVE_AT_MOST));
+        }
         let end = driven(
             &mut conn.driver,
             &mut done,

@@ -402,29 +402,42 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-/// `headers` less the hop-by-hop ones (and those the Connection header names), and less
-/// `also`.
-fn relayable(headers: &Headers, also: &[&str]) -> Headers {
-    let hop = |n: &str| {
+/// Whether a header is hop-by-hop in `headers` (or one the Connection header names), or
+/// one of `also`.
+fn not_relayed<'a>(headers: &Headers, also: &'a [&'a str]) -> impl Fn(&str) -> bool + 'a {
+    let mut named: Vec<String> = Vec::new();
+    for (n, v) in &headers.0 {
+        if n.eq_ignore_ascii_case("connection") {
+            named.extend(v.split(',').map(|t| t.trim().to_owned()));
+        }
+    }
+    move |n: &str| {
         HOP_BY_HOP
             .iter()
             .chain(also)
             .any(|h| h.eq_ignore_ascii_case(n))
-    };
-    let mut named: Vec<&str> = Vec::new();
-    for (n, v) in &headers.0 {
-        if n.eq_ignore_ascii_case("connection") {
-            named.extend(v.split(',').map(str::trim));
-        }
+            || named.iter().any(|t| t.eq_ignore_ascii_case(n))
     }
+}
+
+/// `headers` less the hop-by-hop ones (and those the Connection header names), and less
+/// `also`.
+fn relayable(headers: &Headers, also: &[&str]) -> Headers {
+    let hop = not_relayed(headers, also);
     Headers(
         headers
             .0
             .iter()
-            .filter(|(n, _)| !hop(n) && !named.iter().any(|t| t.eq_ignore_ascii_case(n)))
+            .filter(|(n, _)| !hop(n))
             .cloned()
             .collect(),
     )
+}
+
+/// As [`relayable`], in place (a response is relayed, not copied).
+fn relayable_only(headers: &mut Headers) {
+    let hop = not_relayed(headers, &[]);
+    headers.0.retain(|(n, _)| !hop(n));
 }
 
 fn key_of(decoded: Option<&Decoded>) -> SessionKey {
@@ -599,12 +612,13 @@ impl Shared {
             if queue {
                 s.queued = true;
             }
-            (s.record.key.clone(), index, kept, queue)
+            let key = (self.on_event.is_some() && !kept.is_empty()).then(|| s.record.key.clone());
+            (key, index, kept, queue)
         };
         if queue {
             self.checker.queue(cell.clone());
         }
-        if let Some(sink) = &self.on_event {
+        if let (Some(sink), Some(key)) = (&self.on_event, key) {
             for note in kept_notes {
                 sink(Event::Note {
                     session: key.clone(),
@@ -640,5 +654,9 @@ mod tests {
         let out = relayable(&h, &["host"]);
         let names: Vec<&str> = out.0.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["Content-Type", "x-syncml-hmac"]);
+        let mut in_place = h.clone();
+        relayable_only(&mut in_place);
+        assert_eq!(in_place, relayable(&h, &[]));
+        assert_eq!(in_place.0.len(), 3, "{in_place:?}");
     }
 }
