@@ -7,15 +7,19 @@
 //! relay, not a DM engine. wrk POSTs the reference client's real Package #1 (a Lua script
 //! written to a temporary file) three ways: to the upstream directly; through Debian's
 //! nginx (`proxy_pass` to the upstream with keep-alive connections, as many worker
-//! processes as the proxy has runtime threads, no access log, the proxy's body limit);
-//! and through the proxy (`dmct_proxy::start`, what `dmct proxy` runs, on a runtime of
-//! its own with as many threads as `dmct proxy` starts), recording and checking live.
+//! processes as the proxy has threads, no access log, the proxy's body limit); and
+//! through the proxy (`dmct_proxy::start`, what `dmct proxy` runs, serving on as many
+//! threads of its own as `dmct proxy` starts), recording and checking live.
 //! Each way is measured twice:
 //!
 //! * **throughput**: 2 wrk threads, 32 connections, SECONDS (10 by default): requests/s
 //!   and p50/p99 latency under load;
 //! * **latency**: 1 thread, 1 connection: p50/p99 of one request at a time, so "added
 //!   at p50" (over direct) is the relay's own cost, not queueing behind other requests.
+//!
+//! Under load, the CPU each way's relay and the upstream spend per request is read from
+//! the scheduler's own count (/proc): nginx's master and workers, the proxy's threads.
+//! On a machine shared with other work it moves far less than requests/s.
 //!
 //! Two rounds, the second in the opposite order, so a change in the machine's load
 //! weighs on every way alike; each way's figures are the mean of its rounds. The goals
@@ -312,8 +316,9 @@ enum Relayer {
     Proxy,
 }
 
-/// This process's threads named so (`comm` keeps 15 bytes of a name).
-const PROXY_THREADS: &[&str] = &["proxy", "dmct-proxy-chec"];
+/// This process's threads named so (`comm` keeps 15 bytes of a name): the proxy's
+/// listener threads, its checker, and the runtime that started it.
+const PROXY_THREADS: &[&str] = &["dmct-serve", "dmct-proxy-chec", "proxy"];
 const UPSTREAM_THREADS: &[&str] = &["upstream"];
 
 fn relay_cpu(r: Relayer) -> Cpu {
@@ -402,18 +407,10 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     // many worker processes; the upstream has its own threads, the same for every way.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let upstream_rt = runtime("upstream", cores)?;
-    let proxy_rt = match std::env::var("P17B_RT").as_deref() {
-        Ok("ct") => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let h = rt.handle().clone();
-            std::thread::Builder::new().name("proxy".into()).spawn(move || {
-                h.block_on(std::future::pending::<()>())
-            })?;
-            rt
-        }
-        Ok("mt1") => runtime("proxy", 1)?,
-        _ => runtime("proxy", cores)?,
-    };
+    // The proxy serves devices on threads of its own (`ProxyConfig::threads`, one per
+    // core as `dmct proxy` sets it); this runtime only starts and stops it and sweeps
+    // for silent sessions.
+    let proxy_rt = runtime("proxy", 1)?;
 
     // The fixed upstream's answer: the reference server's Package #2 to the reference
     // client's Package #1, addressed to the upstream's own URL.
@@ -441,6 +438,7 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     let mut config = dmct_proxy::ProxyConfig::new(any, &up_url);
     config.limits = limits.clone();
     config.live_check = true;
+    config.threads = cores;
     let proxy = proxy_rt.block_on(dmct_proxy::start(config))?;
     let proxy_url = format!("{}/dm", proxy.url());
 
@@ -474,8 +472,8 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     println!(
         "proxy benchmark: wrk POSTing the reference client's Package #1 ({} bytes) to a fixed \
          upstream answering the reference server's Package #2 ({} bytes): directly, through \
-         nginx ({cores} worker processes) and through the proxy ({cores} runtime threads, \
-         recording and checking live); {cores} cores",
+         nginx ({cores} worker processes) and through the proxy ({cores} threads, a \
+         single-threaded runtime each, recording and checking live); {cores} cores",
         pkg1.body.len(),
         pkg2.body.len()
     );

@@ -25,7 +25,7 @@ pub use client::{io_words, own_shortage, post, post_with, request_with, server_n
 pub use record::{InFlight, Recorder};
 pub use server::{
     AsyncAnswer, AsyncResponder, Connection, HeldBytes, Responder, ServeHandle, serve, serve_async,
-    serve_async_unrecorded, serve_with,
+    serve_async_unrecorded, serve_async_unrecorded_threads, serve_with,
 };
 pub use tls::{ClientTls, Observed, ServerTls, TlsError, subject_of};
 

@@ -249,12 +249,78 @@ pub async fn serve_async_unrecorded(
     start(addr, Logic::Async(responder), limits, tls, false)
 }
 
+/// As [`serve_async_unrecorded`], its connections served on `threads` threads of the
+/// listener's own (named `dmct-serve-N`), each a single-threaded runtime accepting from
+/// the one socket, as nginx's worker processes do: a request is read, answered and its
+/// tasks run on one thread, with none of a work-stealing runtime's hand-overs (the proxy
+/// measured about a sixth less CPU per request so). The caller's runtime only waits for
+/// them at shutdown. With `threads` 0, the same as [`serve_async_unrecorded`].
+pub async fn serve_async_unrecorded_threads(
+    addr: SocketAddr,
+    responder: Arc<dyn AsyncResponder>,
+    limits: Limits,
+    tls: Option<ServerTls>,
+    threads: usize,
+) -> Result<ServeHandle, NetError> {
+    start_on(addr, Logic::Async(responder), limits, tls, false, threads)
+}
+
 fn start(
     addr: SocketAddr,
     logic: Logic,
     limits: Limits,
     tls: Option<ServerTls>,
     record: bool,
+) -> Result<ServeHandle, NetError> {
+    start_on(addr, logic, limits, tls, record, 0)
+}
+
+/// The accept loops of a listener served on threads of its own, one per thread; done
+/// when every thread's loop is (a thread that could not build its runtime is done).
+fn accept_on_threads(
+    listener: TcpListener,
+    threads: usize,
+    run: impl Fn(TcpListener) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = listener.into_std()?;
+    let run = Arc::new(run);
+    let mut done = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let socket = listener.try_clone()?;
+        let run = run.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name(format!("dmct-serve-{i}"))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async move {
+                        // Registered with this thread's runtime: its readiness is told here.
+                        if let Ok(l) = TcpListener::from_std(socket) {
+                            run(l).await;
+                        }
+                    });
+                }
+                let _ = tx.send(());
+            })?;
+        done.push(rx);
+    }
+    Ok(tokio::spawn(async move {
+        for rx in done {
+            let _ = rx.await;
+        }
+    }))
+}
+
+fn start_on(
+    addr: SocketAddr,
+    logic: Logic,
+    limits: Limits,
+    tls: Option<ServerTls>,
+    record: bool,
+    threads: usize,
 ) -> Result<ServeHandle, NetError> {
     let bind_err = |e: std::io::Error| NetError::Bind {
         addr,
@@ -267,15 +333,26 @@ fn start(
     let is_tls = tls.is_some();
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config()));
     let shared = Arc::new(Shared::new(&limits, recorder.clone()));
-    let task = tokio::spawn(accept_loop(
-        listener,
-        acceptor,
-        logic,
-        limits,
-        record.then(|| recorder.clone()),
-        shared.clone(),
-        stop_rx,
-    ));
+    let recording = record.then(|| recorder.clone());
+    let task = if threads == 0 {
+        tokio::spawn(accept_loop(
+            listener, acceptor, logic, limits, recording, shared.clone(), stop_rx,
+        ))
+    } else {
+        let shared = shared.clone();
+        accept_on_threads(listener, threads, move |l| {
+            Box::pin(accept_loop(
+                l,
+                acceptor.clone(),
+                logic.clone(),
+                limits.clone(),
+                recording.clone(),
+                shared.clone(),
+                stop_rx.clone(),
+            ))
+        })
+        .map_err(bind_err)?
+    };
     Ok(ServeHandle {
         local_addr,
         tls: is_tls,

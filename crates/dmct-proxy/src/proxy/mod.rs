@@ -169,11 +169,12 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     // The listener is bound first: its address is the default public URL.
     let slot: Arc<std::sync::OnceLock<Arc<Shared>>> = Arc::new(std::sync::OnceLock::new());
     let responder = Arc::new(Proxy(slot.clone()));
-    let serve = dmct_net::serve_async_unrecorded(
+    let serve = dmct_net::serve_async_unrecorded_threads(
         config.listen,
         responder,
         config.limits.clone(),
         config.listen_tls.clone(),
+        config.threads,
     )
     .await?;
     let url = config.public_url.clone().unwrap_or_else(|| serve.url());
@@ -181,7 +182,7 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     let completed = Arc::new(watch::channel(0).0);
     let ended_count = Arc::new(watch::channel(0).0);
     let shared = Arc::new(Shared {
-        upstream: Upstream::new(config.upstream_tls.as_ref()),
+        upstream: Upstream::new(config.upstream_tls.as_ref(), config.threads > 0),
         append_path: upstream_url.target == "/",
         upstream_url,
         limits: config.limits.clone(),
