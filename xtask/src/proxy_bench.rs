@@ -298,8 +298,8 @@ fn threads_cpu(pid: u32, names: &[&str]) -> Cpu {
 
 /// Process `pid` and its children (nginx's master and workers).
 fn tree_cpu(pid: u32) -> Cpu {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default();
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
     children
         .split_whitespace()
         .filter_map(|c| c.parse::<u32>().ok())

@@ -336,7 +336,13 @@ fn start_on(
     let recording = record.then(|| recorder.clone());
     let task = if threads == 0 {
         tokio::spawn(accept_loop(
-            listener, acceptor, logic, limits, recording, shared.clone(), stop_rx,
+            listener,
+            acceptor,
+            logic,
+            limits,
+            recording,
+            shared.clone(),
+            stop_rx,
         ))
     } else {
         let shared = shared.clone();
@@ -632,5 +638,54 @@ mod tests {
         assert_eq!(ex.response.unwrap().body.as_bytes(), b"ba");
         assert!(h.recorder().is_empty());
         h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn threads_of_its_own_answer_refuse_and_stop() {
+        let logic = Arc::new(Later::default());
+        let h = serve_async_unrecorded_threads(
+            "127.0.0.1:0".parse().unwrap(),
+            logic.clone(),
+            limits(),
+            None,
+            2,
+        )
+        .await
+        .unwrap();
+        let url = h.url();
+        // Several connections at once, so both threads accept some.
+        let posts = (0..8).map(|i| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let body = format!("ab{i}").into_bytes();
+                crate::post(&format!("{url}/a"), Headers::default(), body, &limits()).await
+            })
+        });
+        for (i, p) in posts.enumerate() {
+            let ex = p.await.unwrap();
+            assert_eq!(
+                ex.response.unwrap().body.as_bytes(),
+                format!("{i}ba").as_bytes()
+            );
+        }
+        let ex = crate::post(
+            &format!("{url}/drop"),
+            Headers::default(),
+            b"x".to_vec(),
+            &limits(),
+        )
+        .await;
+        assert!(
+            matches!(ex.failure, Some(ExchangeFailure::ConnectionClosed { .. })),
+            "{ex:?}"
+        );
+        let ex = crate::post(&url, Headers::default(), vec![0; 64], &limits()).await;
+        assert_eq!(ex.response.map(|r| r.status), Some(413));
+        assert_eq!(logic.refused.lock().unwrap().len(), 1);
+        assert!(h.recorder().is_empty());
+        h.shutdown().await;
+        // Every thread's copy of the socket is closed: nothing listens any more.
+        let ex = crate::post(&url, Headers::default(), b"x".to_vec(), &limits()).await;
+        assert!(ex.response.is_none() && ex.failure.is_some(), "{ex:?}");
     }
 }

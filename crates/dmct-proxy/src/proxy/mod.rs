@@ -425,14 +425,7 @@ fn not_relayed<'a>(headers: &Headers, also: &'a [&'a str]) -> impl Fn(&str) -> b
 /// `also`.
 fn relayable(headers: &Headers, also: &[&str]) -> Headers {
     let hop = not_relayed(headers, also);
-    Headers(
-        headers
-            .0
-            .iter()
-            .filter(|(n, _)| !hop(n))
-            .cloned()
-            .collect(),
-    )
+    Headers(headers.0.iter().filter(|(n, _)| !hop(n)).cloned().collect())
 }
 
 /// As [`relayable`], in place (a response is relayed, not copied).

@@ -101,14 +101,7 @@ impl Shared {
         }
         let reply = self
             .upstream
-            .send(
-                &url,
-                &request.method,
-                &headers,
-                body,
-                &self.limits,
-                held,
-            )
+            .send(&url, &request.method, &headers, body, &self.limits, held)
             .await;
         let upstream_url = || Some(format!("{}{}", url.origin(), url.target));
 
