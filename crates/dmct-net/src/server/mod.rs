@@ -275,8 +275,38 @@ fn start(
     start_on(addr, logic, limits, tls, record, 0)
 }
 
+/// A thread's single-threaded runtime, shut down without waiting when it is dropped
+/// unused (a runtime dropped in the caller's async context would panic).
+struct Unused(Option<tokio::runtime::Runtime>);
+
+impl Drop for Unused {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A runtime for one serving thread and the listener registered with it. Each step that
+/// can fail (a descriptor, memory: a tight limit) is taken before the thread starts, so a
+/// thread that starts serves.
+fn serving_runtime(listener: &std::net::TcpListener) -> Option<(Unused, TcpListener)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let rt = Unused(Some(rt));
+    let socket = listener.try_clone().ok()?;
+    let l = {
+        let _in = rt.0.as_ref()?.enter();
+        TcpListener::from_std(socket).ok()?
+    };
+    Some((rt, l))
+}
+
 /// The accept loops of a listener served on threads of its own, one per thread; done
-/// when every thread's loop is (a thread that could not build its runtime is done).
+/// when every thread's loop is. Fewer threads serve when some cannot start; when none
+/// can, the listener is served on the caller's runtime, as with no threads asked for.
 fn accept_on_threads(
     listener: TcpListener,
     threads: usize,
@@ -286,26 +316,26 @@ fn accept_on_threads(
     let run = Arc::new(run);
     let mut done = Vec::with_capacity(threads);
     for i in 0..threads {
-        let socket = listener.try_clone()?;
+        let Some((mut rt, l)) = serving_runtime(&listener) else {
+            break;
+        };
         let run = run.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name(format!("dmct-serve-{i}"))
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(rt) = rt {
-                    rt.block_on(async move {
-                        // Registered with this thread's runtime: its readiness is told here.
-                        if let Ok(l) = TcpListener::from_std(socket) {
-                            run(l).await;
-                        }
-                    });
+                if let Some(rt) = rt.0.take() {
+                    rt.block_on(run(l));
                 }
                 let _ = tx.send(());
-            })?;
+            });
+        if spawned.is_err() {
+            break;
+        }
         done.push(rx);
+    }
+    if done.is_empty() {
+        return Ok(tokio::spawn(run(TcpListener::from_std(listener)?)));
     }
     Ok(tokio::spawn(async move {
         for rx in done {
