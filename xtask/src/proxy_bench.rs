@@ -7,15 +7,19 @@
 //! relay, not a DM engine. wrk POSTs the reference client's real Package #1 (a Lua script
 //! written to a temporary file) three ways: to the upstream directly; through Debian's
 //! nginx (`proxy_pass` to the upstream with keep-alive connections, as many worker
-//! processes as the proxy has runtime threads, no access log, the proxy's body limit);
-//! and through the proxy (`dmct_proxy::start`, what `dmct proxy` runs, on a runtime of
-//! its own with as many threads as `dmct proxy` starts), recording and checking live.
+//! processes as the proxy has threads, no access log, the proxy's body limit); and
+//! through the proxy (`dmct_proxy::start`, what `dmct proxy` runs, serving on as many
+//! threads of its own as `dmct proxy` starts), recording and checking live.
 //! Each way is measured twice:
 //!
 //! * **throughput**: 2 wrk threads, 32 connections, SECONDS (10 by default): requests/s
 //!   and p50/p99 latency under load;
 //! * **latency**: 1 thread, 1 connection: p50/p99 of one request at a time, so "added
 //!   at p50" (over direct) is the relay's own cost, not queueing behind other requests.
+//!
+//! Under load, the CPU each way's relay and the upstream spend per request is read from
+//! the scheduler's own count (/proc): nginx's master and workers, the proxy's threads.
+//! On a machine shared with other work it moves far less than requests/s.
 //!
 //! Two rounds, the second in the opposite order, so a change in the machine's load
 //! weighs on every way alike; each way's figures are the mean of its rounds. The goals
@@ -231,10 +235,105 @@ fn start_nginx(dir: &Path, upstream: &str, workers: usize, max_body: usize) -> R
     bail!("nginx did not listen on {addr} within 5 s")
 }
 
+/// CPU time and context switches of some threads, read from /proc (the scheduler's own
+/// count, in nanoseconds): what a relay costs per request, which the machine's other load
+/// does not inflate the way it inflates wall-clock figures.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    ns: u64,
+    switches: u64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+    fn sub(self, o: Cpu) -> Cpu {
+        Cpu {
+            ns: self.ns.saturating_sub(o.ns),
+            switches: self.switches.saturating_sub(o.switches),
+        }
+    }
+}
+
+impl std::ops::Add for Cpu {
+    type Output = Cpu;
+    fn add(self, o: Cpu) -> Cpu {
+        Cpu {
+            ns: self.ns + o.ns,
+            switches: self.switches + o.switches,
+        }
+    }
+}
+
+/// One thread's CPU (`/proc/PID/task/TID`).
+fn task_cpu(task: &Path) -> Cpu {
+    let ns = std::fs::read_to_string(task.join("schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
+    let switches = status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
+        .sum();
+    Cpu { ns, switches }
+}
+
+/// Every thread of process `pid` whose name starts with one of `names` (every thread
+/// when `names` is empty).
+fn threads_cpu(pid: u32, names: &[&str]) -> Cpu {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Cpu::default();
+    };
+    tasks
+        .flatten()
+        .map(|t| t.path())
+        .filter(|t| {
+            let comm = std::fs::read_to_string(t.join("comm")).unwrap_or_default();
+            names.is_empty() || names.iter().any(|n| comm.trim_end().starts_with(n))
+        })
+        .map(|t| task_cpu(&t))
+        .fold(Cpu::default(), |a, b| a + b)
+}
+
+/// Process `pid` and its children (nginx's master and workers).
+fn tree_cpu(pid: u32) -> Cpu {
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children
+        .split_whitespace()
+        .filter_map(|c| c.parse::<u32>().ok())
+        .map(|c| threads_cpu(c, &[]))
+        .fold(threads_cpu(pid, &[]), |a, b| a + b)
+}
+
+/// Where each way's CPU is read: the relay's (nothing for direct) and the upstream's.
+#[derive(Clone, Copy)]
+enum Relayer {
+    None,
+    Nginx(u32),
+    /// This process's threads of the proxy's runtime and its checker.
+    Proxy,
+}
+
+/// This process's threads named so (`comm` keeps 15 bytes of a name): the proxy's
+/// listener threads, its checker, and the runtime that started it.
+const PROXY_THREADS: &[&str] = &["dmct-serve", "dmct-proxy-chec", "proxy"];
+const UPSTREAM_THREADS: &[&str] = &["upstream"];
+
+fn relay_cpu(r: Relayer) -> Cpu {
+    match r {
+        Relayer::None => Cpu::default(),
+        Relayer::Nginx(pid) => tree_cpu(pid),
+        Relayer::Proxy => threads_cpu(std::process::id(), PROXY_THREADS),
+    }
+}
+
 /// One way to the upstream: its name and URL.
 struct Way<'a> {
     name: &'static str,
     url: &'a str,
+    relayer: Relayer,
 }
 
 /// The figures of one way: under load, and one request at a time.
@@ -308,7 +407,10 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     // many worker processes; the upstream has its own threads, the same for every way.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let upstream_rt = runtime("upstream", cores)?;
-    let proxy_rt = runtime("proxy", cores)?;
+    // The proxy serves devices on threads of its own (`ProxyConfig::threads`, one per
+    // core as `dmct proxy` sets it); this runtime only starts and stops it and sweeps
+    // for silent sessions.
+    let proxy_rt = runtime("proxy", 1)?;
 
     // The fixed upstream's answer: the reference server's Package #2 to the reference
     // client's Package #1, addressed to the upstream's own URL.
@@ -336,6 +438,7 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     let mut config = dmct_proxy::ProxyConfig::new(any, &up_url);
     config.limits = limits.clone();
     config.live_check = true;
+    config.threads = cores;
     let proxy = proxy_rt.block_on(dmct_proxy::start(config))?;
     let proxy_url = format!("{}/dm", proxy.url());
 
@@ -369,8 +472,8 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     println!(
         "proxy benchmark: wrk POSTing the reference client's Package #1 ({} bytes) to a fixed \
          upstream answering the reference server's Package #2 ({} bytes): directly, through \
-         nginx ({cores} worker processes) and through the proxy ({cores} runtime threads, \
-         recording and checking live); {cores} cores",
+         nginx ({cores} worker processes) and through the proxy ({cores} threads, a \
+         single-threaded runtime each, recording and checking live); {cores} cores",
         pkg1.body.len(),
         pkg2.body.len()
     );
@@ -380,14 +483,17 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
         Way {
             name: "direct",
             url: &up_url,
+            relayer: Relayer::None,
         },
         Way {
             name: "through nginx",
             url: &nginx_url,
+            relayer: Relayer::Nginx(nginx.child.id()),
         },
         Way {
             name: "through the proxy",
             url: &proxy_url,
+            relayer: Relayer::Proxy,
         },
     ];
     // Warm every way (connections, caches) for a second each.
@@ -397,6 +503,9 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     const ROUNDS: usize = 2;
     let mut load: Vec<Vec<Run>> = vec![Vec::new(); ways.len()];
     let mut single: Vec<Vec<Run>> = vec![Vec::new(); ways.len()];
+    // CPU of the relay and of the upstream during the load runs, per way.
+    let mut cpu = vec![(Cpu::default(), Cpu::default()); ways.len()];
+    let me = std::process::id();
     for round in 0..ROUNDS {
         let order: Vec<usize> = if round % 2 == 0 {
             (0..ways.len()).collect()
@@ -404,7 +513,12 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
             (0..ways.len()).rev().collect()
         };
         for &i in &order {
+            let relay0 = relay_cpu(ways[i].relayer);
+            let up0 = threads_cpu(me, UPSTREAM_THREADS);
             load[i].push(wrk(&script, ways[i].url, 2, 32, secs)?);
+            let (relay, up) = &mut cpu[i];
+            *relay = *relay + (relay_cpu(ways[i].relayer) - relay0);
+            *up = *up + (threads_cpu(me, UPSTREAM_THREADS) - up0);
         }
         for &i in &order {
             single[i].push(wrk(&script, ways[i].url, 1, 1, secs.div_ceil(2))?);
@@ -445,6 +559,26 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     for (w, f) in ways.iter().zip(&fig) {
         line(w.name, &f.load);
     }
+    println!("CPU per request under load (the scheduler's count, all load rounds):");
+    for (i, w) in ways.iter().enumerate() {
+        let n = load[i].iter().map(|r| r.requests).sum::<u64>().max(1) as f64;
+        let (relay, up) = cpu[i];
+        println!(
+            "  {:<34} relay {:>6.1} us, {:>5.2} context switches   upstream {:>6.1} us",
+            w.name,
+            relay.ns as f64 / n / 1e3,
+            relay.switches as f64 / n,
+            up.ns as f64 / n / 1e3,
+        );
+    }
+    let per_request = |i: usize| {
+        let n = load[i].iter().map(|r| r.requests).sum::<u64>().max(1) as f64;
+        cpu[i].0.ns as f64 / n
+    };
+    println!(
+        "  proxy/nginx CPU per request: {:.2}x",
+        per_request(2) / per_request(1).max(1.0)
+    );
     let rps_ratio = proxied.load.rps / nginx_fig.load.rps;
     println!(
         "  proxy/nginx requests/s: {rps_ratio:.2}x (goal >= 1); proxy {:.1}%, nginx {:.1}% of \

@@ -157,6 +157,9 @@ pub struct ProxyConfig {
     /// [`Closing::IdleTimeout`].
     pub idle: Duration,
     pub on_event: Option<EventSink>,
+    /// Serve devices on this many threads of the proxy's own, a single-threaded runtime
+    /// each (`dmct proxy`: one per core); 0: on the runtime that calls [`start`].
+    pub threads: usize,
 }
 
 impl ProxyConfig {
@@ -178,6 +181,7 @@ impl ProxyConfig {
             nonce_seed: None,
             idle: DEFAULT_IDLE,
             on_event: None,
+            threads: 0,
         }
     }
 }
@@ -198,6 +202,7 @@ impl std::fmt::Debug for ProxyConfig {
             .field("live_check", &self.live_check)
             .field("nonce_seed", &self.nonce_seed)
             .field("idle", &self.idle)
+            .field("threads", &self.threads)
             .finish_non_exhaustive()
     }
 }

@@ -53,9 +53,18 @@ const MAX_IDLE: usize = 256;
 /// meantime (keep-alive timeouts are seldom below 5 s).
 const MAX_IDLE_AGE: Duration = Duration::from_secs(2);
 
+/// The most of an answer's declared length reserved before its bytes come.
+const RESERVE_AT_MOST: usize = 64 * 1024;
+
+/// Idle connections are kept per origin (https, authority) and, when the proxy serves on
+/// threads of its own, per thread: a connection is registered with the runtime of the
+/// thread that opened it, and is woken there.
+type PoolKey = (bool, String, Option<std::thread::ThreadId>);
+
 pub struct Upstream {
     tls: Option<tokio_rustls::TlsConnector>,
-    idle: Mutex<HashMap<(bool, String), Vec<Conn>>>,
+    idle: Mutex<HashMap<PoolKey, Vec<Conn>>>,
+    per_thread: bool,
 }
 
 /// Poll `f` and the connection's driver together until `f` is done (the driver may
@@ -90,14 +99,15 @@ fn transport(detail: String) -> ExchangeFailure {
 }
 
 impl Upstream {
-    pub fn new(tls: Option<&ClientTls>) -> Self {
+    pub fn new(tls: Option<&ClientTls>, per_thread: bool) -> Self {
         Upstream {
             tls: tls.map(|t| tokio_rustls::TlsConnector::from(t.config())),
             idle: Mutex::new(HashMap::new()),
+            per_thread,
         }
     }
 
-    fn take_idle(&self, key: &(bool, String)) -> Option<Conn> {
+    fn take_idle(&self, key: &PoolKey) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.get_mut(key)?;
         while let Some(mut c) = list.pop() {
@@ -108,7 +118,7 @@ impl Upstream {
         None
     }
 
-    fn put_idle(&self, key: (bool, String), mut conn: Conn) {
+    fn put_idle(&self, key: PoolKey, mut conn: Conn) {
         if conn.sender.is_closed() {
             return;
         }
@@ -220,7 +230,8 @@ impl Upstream {
         buf: &mut Vec<u8>,
         held: &mut HeldBytes,
     ) -> Result<(), ExchangeFailure> {
-        let key = (url.https, url.socket());
+        let thread = self.per_thread.then(|| std::thread::current().id());
+        let key = (url.https, url.socket(), thread);
         let build = || {
             let mut b = hyper::Request::builder()
                 .method(method)
@@ -277,6 +288,15 @@ impl Upstream {
             .get_all(http::header::CONNECTION)
             .iter()
             .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        // Room for the declared body up front (not past what a typical package needs:
+        // the budget is taken as bytes come, not on an upstream's word).
+        let declared = resp
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
+        if let Some(n) = declared {
+            buf.reserve_exact(n.min(max_body).min(RESERVE_AT_MOST));
+        }
         let end = driven(
             &mut conn.driver,
             &mut done,

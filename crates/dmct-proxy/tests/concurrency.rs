@@ -98,8 +98,14 @@ async fn many_concurrent_sessions_through_the_proxy_all_complete() {
         peers::server_config(&up_url, peers::default_client_creds(), &BTreeSet::new()),
         s.server.clone(),
     ));
-    // Live checking stays on: the checker thread judges what it can keep up with.
-    let (proxy, events) = proxy(&up_url, |c| c.limits = limits.clone()).await;
+    // Live checking stays on: the checker thread judges what it can keep up with. The
+    // proxy serves on two threads of its own, as `dmct proxy` does (one per core): a
+    // session's requests land on either, each with its own upstream pool.
+    let (proxy, events) = proxy(&up_url, |c| {
+        c.limits = limits.clone();
+        c.threads = 2;
+    })
+    .await;
     let url = format!("{}/dm", proxy.url());
 
     let start = Instant::now();

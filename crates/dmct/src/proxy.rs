@@ -98,6 +98,9 @@ pub(crate) async fn proxy(a: ProxyArgs) -> Result<ExitCode> {
     config.mutations = dmct_suite::proxied::parse_mutations(&mutations)?;
     config.delay = Duration::from_millis(delay_ms);
     config.idle = idle;
+    // Devices are served on a single-threaded runtime per core, as nginx serves with a
+    // worker process per core.
+    config.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // The nonces of its challenge-pkg1 come from the run seed, like a run's.
     let seed = common.seed.value()?;
     config.nonce_seed = Some(seed);

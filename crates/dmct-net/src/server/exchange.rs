@@ -94,7 +94,9 @@ pub(super) async fn handle(
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     // Held until the exchange is recorded: a peer still sending is not idle.
     let _in_flight = recorder.as_ref().map(Recorder::begin);
-    let started = crate::wall_clock();
+    // Formatted only when an exchange is recorded or refused (an unrecorded listener's
+    // answered requests need no time).
+    let started = time::OffsetDateTime::now_utc();
     let method = req.method().as_str().to_owned();
     let target = req
         .uri()
@@ -229,7 +231,7 @@ pub(super) async fn handle(
                         failure: Some(ExchangeFailure::ConnectionClosed {
                             detail: DROPPED.into(),
                         }),
-                        time: Some(crate::span_since(started)),
+                        time: Some(crate::span_since(crate::rfc3339_millis(started))),
                     });
                 }
                 return Err(Dropped);
@@ -237,6 +239,9 @@ pub(super) async fn handle(
             (to_hyper(&record), record, None)
         }
     };
+    if failure.is_none() && recorder.is_none() {
+        return Ok(response);
+    }
     if request.body.is_empty() && !buf.is_empty() {
         request.body = buf.into();
     }
@@ -244,7 +249,7 @@ pub(super) async fn handle(
         request,
         response: Some(record),
         failure,
-        time: Some(crate::span_since(started)),
+        time: Some(crate::span_since(crate::rfc3339_millis(started))),
     };
     if exchange.failure.is_some() {
         match &logic {

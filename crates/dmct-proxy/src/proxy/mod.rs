@@ -169,11 +169,12 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     // The listener is bound first: its address is the default public URL.
     let slot: Arc<std::sync::OnceLock<Arc<Shared>>> = Arc::new(std::sync::OnceLock::new());
     let responder = Arc::new(Proxy(slot.clone()));
-    let serve = dmct_net::serve_async_unrecorded(
+    let serve = dmct_net::serve_async_unrecorded_threads(
         config.listen,
         responder,
         config.limits.clone(),
         config.listen_tls.clone(),
+        config.threads,
     )
     .await?;
     let url = config.public_url.clone().unwrap_or_else(|| serve.url());
@@ -181,7 +182,7 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     let completed = Arc::new(watch::channel(0).0);
     let ended_count = Arc::new(watch::channel(0).0);
     let shared = Arc::new(Shared {
-        upstream: Upstream::new(config.upstream_tls.as_ref()),
+        upstream: Upstream::new(config.upstream_tls.as_ref(), config.threads > 0),
         append_path: upstream_url.target == "/",
         upstream_url,
         limits: config.limits.clone(),
@@ -402,29 +403,35 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-/// `headers` less the hop-by-hop ones (and those the Connection header names), and less
-/// `also`.
-fn relayable(headers: &Headers, also: &[&str]) -> Headers {
-    let hop = |n: &str| {
+/// Whether a header is hop-by-hop in `headers` (or one the Connection header names), or
+/// one of `also`.
+fn not_relayed<'a>(headers: &Headers, also: &'a [&'a str]) -> impl Fn(&str) -> bool + 'a {
+    let mut named: Vec<String> = Vec::new();
+    for (n, v) in &headers.0 {
+        if n.eq_ignore_ascii_case("connection") {
+            named.extend(v.split(',').map(|t| t.trim().to_owned()));
+        }
+    }
+    move |n: &str| {
         HOP_BY_HOP
             .iter()
             .chain(also)
             .any(|h| h.eq_ignore_ascii_case(n))
-    };
-    let mut named: Vec<&str> = Vec::new();
-    for (n, v) in &headers.0 {
-        if n.eq_ignore_ascii_case("connection") {
-            named.extend(v.split(',').map(str::trim));
-        }
+            || named.iter().any(|t| t.eq_ignore_ascii_case(n))
     }
-    Headers(
-        headers
-            .0
-            .iter()
-            .filter(|(n, _)| !hop(n) && !named.iter().any(|t| t.eq_ignore_ascii_case(n)))
-            .cloned()
-            .collect(),
-    )
+}
+
+/// `headers` less the hop-by-hop ones (and those the Connection header names), and less
+/// `also`.
+fn relayable(headers: &Headers, also: &[&str]) -> Headers {
+    let hop = not_relayed(headers, also);
+    Headers(headers.0.iter().filter(|(n, _)| !hop(n)).cloned().collect())
+}
+
+/// As [`relayable`], in place (a response is relayed, not copied).
+fn relayable_only(headers: &mut Headers) {
+    let hop = not_relayed(headers, &[]);
+    headers.0.retain(|(n, _)| !hop(n));
 }
 
 fn key_of(decoded: Option<&Decoded>) -> SessionKey {
@@ -599,12 +606,13 @@ impl Shared {
             if queue {
                 s.queued = true;
             }
-            (s.record.key.clone(), index, kept, queue)
+            let key = (self.on_event.is_some() && !kept.is_empty()).then(|| s.record.key.clone());
+            (key, index, kept, queue)
         };
         if queue {
             self.checker.queue(cell.clone());
         }
-        if let Some(sink) = &self.on_event {
+        if let (Some(sink), Some(key)) = (&self.on_event, key) {
             for note in kept_notes {
                 sink(Event::Note {
                     session: key.clone(),
@@ -640,5 +648,9 @@ mod tests {
         let out = relayable(&h, &["host"]);
         let names: Vec<&str> = out.0.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["Content-Type", "x-syncml-hmac"]);
+        let mut in_place = h.clone();
+        relayable_only(&mut in_place);
+        assert_eq!(in_place, relayable(&h, &[]));
+        assert_eq!(in_place.0.len(), 3, "{in_place:?}");
     }
 }

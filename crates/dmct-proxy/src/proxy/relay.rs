@@ -80,9 +80,10 @@ impl Shared {
         headers
             .0
             .extend(relayable(&request.headers, &["host", "expect"]).0);
+        // The device's bytes are shared with the record, not copied.
         let body = match &rewritten {
-            Some(b) => b.clone(),
-            None => request.body.as_bytes().to_vec(),
+            Some(b) => Bytes::from(b.clone()),
+            None => request.body.0.clone(),
         };
         headers.push("Content-Length", body.len().to_string());
         if let Some(original) = &mapped {
@@ -100,14 +101,7 @@ impl Shared {
         }
         let reply = self
             .upstream
-            .send(
-                &url,
-                &request.method,
-                &headers,
-                Bytes::from(body),
-                &self.limits,
-                held,
-            )
+            .send(&url, &request.method, &headers, body, &self.limits, held)
             .await;
         let upstream_url = || Some(format!("{}{}", url.origin(), url.target));
 
@@ -156,7 +150,7 @@ impl Shared {
                 return Relayed::new(Some(answer), &cell, i);
             }
         };
-        response.headers = relayable(&response.headers, &[]);
+        relayable_only(&mut response.headers);
 
         // The response's model, when a rewrite or a mutation may need it.
         let decoded_resp = if mutating || scan::may_have_resp_uri(response.body.as_bytes()) {
