@@ -238,7 +238,7 @@ impl From<Bytes> for Body {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "lowercase")]
 enum BodyRepr {
     Text(String),
@@ -255,11 +255,20 @@ impl Serialize for Body {
     }
 }
 
+/// [`BodyRepr`] as read: base64 is decoded from the reader's own text where it can
+/// lend it (`serde_json::from_str`), not from a copy of it (a third more than the body).
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum BodyReprIn<'a> {
+    Text(String),
+    Base64(#[serde(borrow)] std::borrow::Cow<'a, str>),
+}
+
 impl<'de> Deserialize<'de> for Body {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match BodyRepr::deserialize(d)? {
-            BodyRepr::Text(t) => Ok(Body(t.into_bytes().into())),
-            BodyRepr::Base64(b) => B64
+        match BodyReprIn::deserialize(d)? {
+            BodyReprIn::Text(t) => Ok(Body(t.into_bytes().into())),
+            BodyReprIn::Base64(b) => B64
                 .decode(b.as_bytes())
                 .map(Body::from)
                 .map_err(serde::de::Error::custom),

@@ -72,6 +72,17 @@ impl Element {
         self
     }
 
+    /// Add a child as a decoder reads it. The list grows exactly (room for 1, then 2,
+    /// 4, ...), not by the vector's first step of 4: most elements hold one child, and
+    /// room for 4 given back by [`shrink`](Self::shrink) leaves a hole in the heap
+    /// beside each element that the model's own lists then fall between.
+    pub(crate) fn push_child(&mut self, node: Node) {
+        if self.children.len() == self.children.capacity() {
+            self.children.reserve_exact(self.children.len().max(1));
+        }
+        self.children.push(node);
+    }
+
     /// Give back the spare capacity of a finished element: a decoder that pushes
     /// children one by one would otherwise hold up to twice the tree.
     pub fn shrink(&mut self) {

@@ -535,7 +535,7 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
                     let data = r.take(n)?;
                     match std::str::from_utf8(data) {
                         Ok(text) => push_text(&mut el, text),
-                        Err(_) => el.children.push(Node::Opaque(data.to_vec())),
+                        Err(_) => el.push_child(Node::Opaque(data.to_vec())),
                     }
                 }
                 0x40..=0x42 | 0x43 | 0x80..=0x82 | 0xC0..=0xC2 => {
@@ -548,7 +548,7 @@ fn element(r: &mut Reader, parent_ns: Option<&str>) -> Result<Element, DecodeErr
                     let child = element(r, Some(ns))?;
                     match r.stream.as_mut().and_then(Option::as_mut) {
                         Some(b) if streamed && child.name != "Final" => b.push(child),
-                        _ => el.children.push(Node::Element(child)),
+                        _ => el.push_child(Node::Element(child)),
                     }
                 }
             }
@@ -565,7 +565,7 @@ fn push_owned(el: &mut Element, s: String) {
     match el.children.last_mut() {
         Some(Node::Text(prev)) => prev.push_str(&s),
         _ if s.is_empty() => {}
-        _ => el.children.push(Node::Text(s)),
+        _ => el.push_child(Node::Text(s)),
     }
 }
 
@@ -573,7 +573,7 @@ fn push_text(el: &mut Element, s: &str) {
     if let Some(Node::Text(prev)) = el.children.last_mut() {
         prev.push_str(s);
     } else if !s.is_empty() {
-        el.children.push(Node::Text(s.to_owned()));
+        el.push_child(Node::Text(s.to_owned()));
     }
 }
 

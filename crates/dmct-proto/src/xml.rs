@@ -132,12 +132,14 @@ impl Decoded {
             Some(el) => el,
             None => subtree(&self.wbxml_document()?.root, span)?.clone(),
         };
-        let mut w = Writer::new(Vec::new());
+        // Written after its label in one buffer: the element may hold megabytes of
+        // Data, and a copy of its text would hold them once more.
+        let mut w = Writer::new(format!("{WBXML_EXCERPT_LABEL} ").into_bytes());
         write_element(&mut w, &el);
-        Some(format!(
-            "{WBXML_EXCERPT_LABEL} {}",
-            String::from_utf8_lossy(&w.into_inner())
-        ))
+        Some(
+            String::from_utf8(w.into_inner())
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
     }
 
     /// The `index`-th SyncBody command as evidence, as it was on the wire.
@@ -380,7 +382,7 @@ fn parse(bytes: &[u8], stream: bool) -> Result<(Element, Option<BodyStream>), De
                     continue;
                 }
                 match stack.last_mut() {
-                    Some((parent, _)) => parent.children.push(Node::Element(el)),
+                    Some((parent, _)) => parent.push_child(Node::Element(el)),
                     None => root = Some(el),
                 }
             }
@@ -400,7 +402,7 @@ fn parse(bytes: &[u8], stream: bool) -> Result<(Element, Option<BodyStream>), De
                     _ => {}
                 }
                 match stack.last_mut() {
-                    Some((parent, _)) => parent.children.push(Node::Element(el)),
+                    Some((parent, _)) => parent.push_child(Node::Element(el)),
                     None => root = Some(el),
                 }
             }
@@ -518,7 +520,7 @@ fn push_text(
             if let Some(Node::Text(prev)) = el.children.last_mut() {
                 prev.push_str(text);
             } else if !text.is_empty() {
-                el.children.push(Node::Text(text.to_owned()));
+                el.push_child(Node::Text(text.to_owned()));
             }
             Ok(())
         }

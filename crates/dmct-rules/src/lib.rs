@@ -220,6 +220,35 @@ fn bounded(s: String, max: usize) -> String {
     format!("{} [... {} more bytes]", &s[..end], s.len() - end)
 }
 
+/// What [`judge`] keeps of a rule's observations: the first of the gravest, as a
+/// stable sort by verdict would put first. A rule that observes every command of a
+/// body pushes into one as it goes, so it holds one observation, not one a command
+/// (96 bytes and a detail each: more than the decoded command itself).
+#[derive(Debug, Default)]
+pub(crate) struct Gravest(Option<Observation>);
+
+impl Gravest {
+    pub(crate) fn push(&mut self, o: Observation) {
+        // Only a graver verdict replaces: the first of equals stays.
+        if self.0.as_ref().is_none_or(|kept| o.verdict > kept.verdict) {
+            self.0 = Some(o);
+        }
+    }
+
+    /// What the rule returns: the one kept, or none.
+    pub(crate) fn into_vec(self) -> Vec<Observation> {
+        self.0.into_iter().collect()
+    }
+}
+
+impl Extend<Observation> for Gravest {
+    fn extend<I: IntoIterator<Item = Observation>>(&mut self, it: I) {
+        for o in it {
+            self.push(o);
+        }
+    }
+}
+
 /// Judge a transcript with one rule for the peer in `role`: a rule one of whose
 /// conditions does not hold is not applicable, with the reason; otherwise the worst
 /// observation decides (fail, then inconclusive, then pass), and no observation means
@@ -244,13 +273,9 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
             },
         );
     }
-    // The first of the gravest observations, as a stable sort by verdict would put
-    // first, without the sort's buffer (a rule may observe every command of a body).
-    let observations = rule.check(view, role);
-    match observations
-        .into_iter()
-        .min_by_key(|o| std::cmp::Reverse(o.verdict))
-    {
+    let mut gravest = Gravest::default();
+    gravest.extend(rule.check(view, role));
+    match gravest.0 {
         Some(o) => Finding::from_observation(info, role, o),
         None => Finding::from_observation(
             info,
@@ -337,5 +362,49 @@ impl Profile {
     /// The capability names a profile may declare lacking ([`CAPABILITIES`]).
     pub fn known_capabilities() -> std::collections::BTreeSet<&'static str> {
         CAPABILITIES.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+#[cfg(test)]
+mod gravest_tests {
+    use super::*;
+
+    fn o(verdict: Verdict, detail: &str) -> Observation {
+        Observation {
+            verdict,
+            exchange: None,
+            message: None,
+            detail: detail.into(),
+            excerpt: None,
+            span: None,
+        }
+    }
+
+    /// What a rule keeps as it goes is what `judge` took from the whole list before:
+    /// the first observation of the gravest verdict, in every order.
+    #[test]
+    fn gravest_keeps_the_first_of_the_gravest() {
+        use Verdict::*;
+        let all = [
+            o(Pass, "p1"),
+            o(Inconclusive, "i1"),
+            o(Pass, "p2"),
+            o(Fail, "f1"),
+            o(Inconclusive, "i2"),
+            o(Fail, "f2"),
+        ];
+        for n in 0..=all.len() {
+            for start in 0..all.len() {
+                let list: Vec<_> = all.iter().cycle().skip(start).take(n).cloned().collect();
+                let mut g = Gravest::default();
+                g.extend(list.clone());
+                let sorted = {
+                    let mut l = list.clone();
+                    l.sort_by_key(|o| std::cmp::Reverse(o.verdict));
+                    l.into_iter().next()
+                };
+                assert_eq!(g.into_vec(), sorted.into_iter().collect::<Vec<_>>());
+            }
+        }
     }
 }

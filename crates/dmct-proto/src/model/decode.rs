@@ -110,6 +110,14 @@ impl<'a, 'p> Ctx<'a, 'p> {
     }
 
     /// Children with a running index per name, for paths like `Item[2]`.
+    /// How many child elements are named `name`: a list sized to it is allocated
+    /// once, exactly. One grown by pushes and shrunk after leaves the room it gave back
+    /// as a hole beside it in the heap, too small for the next command's list: with
+    /// many tiny commands the process held twice what the model holds.
+    fn count(&self, name: &str) -> usize {
+        self.el.elements().filter(|e| e.name == name).count()
+    }
+
     fn children(&self) -> Vec<Ctx<'a, '_>> {
         let mut seen: Vec<(&str, usize)> = Vec::new();
         let mut out = Vec::new();
@@ -264,7 +272,10 @@ fn item(c: &Ctx) -> Result<Item, SchemaError> {
 
 fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
     c.non_space_text()?;
-    let mut cmd = ItemCmd::default();
+    let mut cmd = ItemCmd {
+        items: Vec::with_capacity(c.count("Item")),
+        ..ItemCmd::default()
+    };
     let mut cmd_id = None;
     for k in c.children() {
         match k.el.name.as_str() {
@@ -286,7 +297,10 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
 
 fn alert(c: &Ctx) -> Result<Alert, SchemaError> {
     c.non_space_text()?;
-    let mut a = Alert::default();
+    let mut a = Alert {
+        items: Vec::with_capacity(c.count("Item")),
+        ..Alert::default()
+    };
     let mut cmd_id = None;
     for k in c.children() {
         match k.el.name.as_str() {
@@ -308,7 +322,12 @@ fn alert(c: &Ctx) -> Result<Alert, SchemaError> {
 
 fn status(c: &Ctx) -> Result<Status, SchemaError> {
     c.non_space_text()?;
-    let mut s = Status::default();
+    let mut s = Status {
+        items: Vec::with_capacity(c.count("Item")),
+        target_ref: Vec::with_capacity(c.count("TargetRef")),
+        source_ref: Vec::with_capacity(c.count("SourceRef")),
+        ..Status::default()
+    };
     let (mut cmd_id, mut msg_ref, mut cmd_ref, mut cmd, mut code) = (None, None, None, None, None);
     for k in c.children() {
         match k.el.name.as_str() {
@@ -335,7 +354,12 @@ fn status(c: &Ctx) -> Result<Status, SchemaError> {
 
 fn results(c: &Ctx) -> Result<Results, SchemaError> {
     c.non_space_text()?;
-    let mut r = Results::default();
+    let mut r = Results {
+        items: Vec::with_capacity(c.count("Item")),
+        target_ref: Vec::with_capacity(c.count("TargetRef")),
+        source_ref: Vec::with_capacity(c.count("SourceRef")),
+        ..Results::default()
+    };
     let (mut cmd_id, mut cmd_ref) = (None, None);
     for k in c.children() {
         match k.el.name.as_str() {
@@ -357,7 +381,13 @@ fn results(c: &Ctx) -> Result<Results, SchemaError> {
 /// Atomic and Sequence; nested commands are any command element (unknown ones kept).
 fn container(c: &Ctx) -> Result<Container, SchemaError> {
     c.non_space_text()?;
-    let mut k = Container::default();
+    let inner =
+        c.el.elements()
+            .filter(|e| !matches!(e.name.as_str(), "CmdID" | "NoResp" | "Meta"));
+    let mut k = Container {
+        commands: Vec::with_capacity(inner.count()),
+        ..Container::default()
+    };
     let mut cmd_id = None;
     for x in c.children() {
         match x.el.name.as_str() {
@@ -375,7 +405,9 @@ fn container(c: &Ctx) -> Result<Container, SchemaError> {
 }
 
 fn command(c: &Ctx) -> Result<Command, SchemaError> {
-    let mut cmd = match c.el.name.as_str() {
+    // Every list is sized exactly before it is filled (`Ctx::count`): most commands
+    // have one Item, and a list grown by pushes has room for 4.
+    Ok(match c.el.name.as_str() {
         "Add" => Command::Add(item_cmd(c)?),
         "Atomic" => Command::atomic(container(c)?),
         "Copy" => Command::Copy(item_cmd(c)?),
@@ -388,37 +420,7 @@ fn command(c: &Ctx) -> Result<Command, SchemaError> {
         "Status" => Command::Status(Box::new(status(c)?)),
         "Results" => Command::Results(Box::new(results(c)?)),
         _ => Command::Other(Box::new(c.el.clone())),
-    };
-    // A vector that grew by pushes holds room for 4 Items (2 KB) where most commands
-    // have one: many tiny commands would cost 30 times their bytes.
-    match &mut cmd {
-        Command::Add(x)
-        | Command::Copy(x)
-        | Command::Delete(x)
-        | Command::Exec(x)
-        | Command::Get(x)
-        | Command::Replace(x) => {
-            x.items.shrink_to_fit();
-        }
-        Command::Atomic(x) | Command::Sequence(x) => {
-            x.commands.shrink_to_fit();
-        }
-        Command::Alert(x) => {
-            x.items.shrink_to_fit();
-        }
-        Command::Status(x) => {
-            x.items.shrink_to_fit();
-            x.target_ref.shrink_to_fit();
-            x.source_ref.shrink_to_fit();
-        }
-        Command::Results(x) => {
-            x.items.shrink_to_fit();
-            x.target_ref.shrink_to_fit();
-            x.source_ref.shrink_to_fit();
-        }
-        Command::Other(_) => {}
-    }
-    Ok(cmd)
+    })
 }
 
 fn sync_hdr(c: &Ctx) -> Result<SyncHdr, SchemaError> {

@@ -267,7 +267,7 @@ pub fn write_wire_text_marking(
 }
 
 /// The spans of an XML body in its view: the same bytes, after any byte order mark.
-pub(crate) fn xml_marks(bytes: &[u8], spans: &[Range<usize>]) -> Marks {
+pub fn xml_marks(bytes: &[u8], spans: &[Range<usize>]) -> Marks {
     let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {

@@ -144,9 +144,24 @@ pub(super) fn cut_text(s: &str) -> (&str, Option<String>) {
 /// The wire view of a decoded body as [`cut_owned`] would cut it, without holding the
 /// whole view: a WBXML body's view is streamed through [`Capped`], which keeps what the
 /// page can show and counts the rest (the whole view of 15 MB of tiny commands would be
-/// about 90 MB). A body the stream cannot follow takes the whole view, as before. With
-/// it, where the whole view shows the elements of `spans` (`None`: no such element).
+/// about 90 MB). An XML body's view is its own text, cut where it lies rather than from
+/// a copy of it (a 15 MB body, once for each place the page shows it). A body the
+/// stream cannot follow takes the whole view, as before. With it, where the whole view
+/// shows the elements of `spans` (`None`: no such element).
 fn shown_wire_text(decoded: &Decoded, spans: &[Range<usize>]) -> (String, Option<String>, Marks) {
+    if decoded.wbxml.is_none() {
+        // What `wire_text` is for XML: the text after a byte order mark. Only invalid
+        // UTF-8, which that view replaces, takes the copy.
+        let raw = &decoded.raw;
+        if let Ok(s) = std::str::from_utf8(raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)) {
+            let (shown, note) = cut_text(s);
+            return (
+                shown.to_owned(),
+                note,
+                dmct_proto::stream::xml_marks(raw, spans),
+            );
+        }
+    }
     if decoded.encoding == Encoding::Wbxml {
         let mut out = Capped {
             kept: Vec::new(),
@@ -357,6 +372,30 @@ mod tests {
         let d = dmct_proto::decode(&bytes).unwrap();
         assert_eq!(d.encoding, Encoding::Wbxml);
         d
+    }
+
+    /// An XML body's view cut from its bytes is its whole view cut, with or without a
+    /// byte order mark, on both sides of the limit.
+    #[test]
+    fn xml_view_cut_from_the_body_is_the_whole_view_cut() {
+        let mut cut = 0;
+        for n in [1, 10, 700, 5_000] {
+            let xml = dmct_proto::encode(&wbxml_with_gets(n).message, Encoding::Xml);
+            for bom in [&b""[..], b"\xEF\xBB\xBF"] {
+                let d = dmct_proto::decode(&[bom, &xml[..]].concat()).unwrap();
+                assert_eq!(d.encoding, Encoding::Xml);
+                // Every command's span, the SyncHdr's, and one that names no element.
+                let mut spans = d.spans.commands.clone();
+                spans.push(d.spans.hdr.clone());
+                spans.push(1..2);
+                let (text, note, marks) = shown_wire_text(&d, &spans);
+                let (whole, whole_marks) = d.wire_text_marking(&spans);
+                assert_eq!((text, note.clone()), cut_owned(whole), "{n} Gets");
+                assert_eq!(marks, whole_marks, "{n} Gets");
+                cut += usize::from(note.is_some());
+            }
+        }
+        assert_eq!(cut, 2, "only the largest body is cut");
     }
 
     /// The streamed, capped view is the whole view cut, note included, on both sides of

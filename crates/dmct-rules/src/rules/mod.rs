@@ -507,6 +507,28 @@ impl CmdIds {
         CmdIds(v)
     }
 
+    /// The first command of `m` (which this index was built from), in the order of
+    /// [`flatten`], whose CmdID an earlier command has: found from this index, where a
+    /// set of every CmdID seen would cost about 32 bytes a command more while the model
+    /// is held. Entries of one hash are in that order, so the first of a run that an
+    /// earlier one of the run matches is where its CmdID comes again.
+    pub(crate) fn first_repeat<'a>(&self, m: &'a SyncML) -> Option<&'a Command> {
+        let at = |top: u32, k: u32| {
+            let c = m.body.commands.get(top as usize)?;
+            flatten_one(c).into_iter().nth(k as usize)
+        };
+        let id = |e: &(u64, u32, u32)| at(e.1, e.2).and_then(Command::cmd_id).map(str::trim);
+        let mut first: Option<(u32, u32)> = None;
+        for run in self.0.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            let again = (1..run.len()).find(|&j| run[..j].iter().any(|p| id(p) == id(&run[j])));
+            if let Some(j) = again {
+                let here = (run[j].1, run[j].2);
+                first = Some(first.map_or(here, |f| f.min(here)));
+            }
+        }
+        first.and_then(|(top, k)| at(top, k))
+    }
+
     /// The commands of `m` (which this index was built from) with CmdID `id`, in
     /// the order of [`flatten`].
     fn find<'a, 's>(

@@ -27,7 +27,7 @@ impl Rule for ChalNonce {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
                 let Command::Status(s) = c else { continue };
@@ -58,7 +58,7 @@ impl Rule for ChalNonce {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

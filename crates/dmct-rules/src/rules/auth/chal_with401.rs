@@ -32,7 +32,7 @@ impl Rule for ChalWith401 {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
                 let Command::Status(s) = c else { continue };
@@ -54,7 +54,7 @@ impl Rule for ChalWith401 {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

@@ -24,7 +24,7 @@ impl Rule for ChunkAnswered213 {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for p in sent(view, other(role)) {
             let pid = p.m.hdr.msg_id.trim();
             for c in &p.m.body.commands {
@@ -57,7 +57,7 @@ impl Rule for ChunkAnswered213 {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

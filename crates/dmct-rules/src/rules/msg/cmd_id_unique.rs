@@ -27,18 +27,19 @@ impl Rule for CmdIdUnique {
         sent(view, role)
             .iter()
             .map(|m| {
-                let mut seen = BTreeSet::new();
-                for c in flatten(m.m) {
-                    if let Some(id) = c.cmd_id()
-                        && !seen.insert(id.trim())
-                    {
-                        return m.fail(
-                            format!("CmdID {id} is used twice in MsgID {}", m.m.hdr.msg_id),
-                            m.excerpt_of(c),
-                        );
-                    }
+                // The index other rules look CmdIDs up in, kept with the message.
+                let ids = m.ids.get_or_init(|| crate::rules::CmdIds::new(m.m));
+                match ids.first_repeat(m.m) {
+                    Some(c) => m.fail(
+                        format!(
+                            "CmdID {} is used twice in MsgID {}",
+                            c.cmd_id().unwrap_or(""),
+                            m.m.hdr.msg_id
+                        ),
+                        m.excerpt_of(c),
+                    ),
+                    None => m.pass("every CmdID is unique in the message"),
                 }
-                m.pass("every CmdID is unique in the message")
             })
             .collect()
     }
@@ -85,5 +86,61 @@ pub(crate) mod tests {
 
     fn cmdids_repeated() -> Transcript {
         pkg1_cmdids(7, 7)
+    }
+
+    /// The index finds the command a set of the CmdIDs seen, walked in order, finds
+    /// first, in messages of random commands and containers whose CmdIDs repeat (some
+    /// only after trimming).
+    #[test]
+    fn the_index_finds_the_first_repeat_as_a_set_of_cmdids_would() {
+        use dmct_proto::{Command, Container, ItemCmd, SyncML};
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for _ in 0..400 {
+            let id = |next: &mut dyn FnMut(u64) -> u64| {
+                let pad = if next(4) == 0 { " " } else { "" };
+                format!("{pad}{}", next(12))
+            };
+            let mut commands = Vec::new();
+            for _ in 0..next(9) {
+                let get = |cmd_id: String| {
+                    Command::Get(ItemCmd {
+                        cmd_id: cmd_id.into(),
+                        ..Default::default()
+                    })
+                };
+                commands.push(if next(4) == 0 {
+                    let inner = (0..next(4)).map(|_| get(id(&mut next))).collect();
+                    Command::atomic(Container {
+                        cmd_id: id(&mut next).into(),
+                        commands: inner,
+                        ..Default::default()
+                    })
+                } else {
+                    get(id(&mut next))
+                });
+            }
+            let m = SyncML {
+                hdr: Default::default(),
+                body: dmct_proto::SyncBody {
+                    commands,
+                    final_: true,
+                },
+            };
+            let mut seen = std::collections::BTreeSet::new();
+            let by_set = crate::rules::flatten(&m)
+                .into_iter()
+                .find(|c| c.cmd_id().is_some_and(|id| !seen.insert(id.trim())));
+            let by_index = crate::rules::CmdIds::new(&m).first_repeat(&m);
+            assert_eq!(
+                by_index.map(|c| c as *const _),
+                by_set.map(|c| c as *const _)
+            );
+        }
     }
 }

@@ -31,7 +31,7 @@ impl Rule for AlertCode {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
                 let Some(a) = c.as_alert() else { continue };
@@ -46,7 +46,7 @@ impl Rule for AlertCode {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

@@ -31,7 +31,7 @@ impl Rule for AtomicRollback {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for p in sent(view, crate::rules::other(role)) {
             for c in flatten(p.m) {
                 let Command::Atomic(a) = c else { continue };
@@ -91,7 +91,7 @@ impl Rule for AtomicRollback {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

@@ -26,7 +26,7 @@ impl Rule for CmdRefValid {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             for s in command_statuses(m.m) {
                 match referenced(view, role, &m, &s.msg_ref, &s.cmd_ref) {
@@ -52,6 +52,6 @@ impl Rule for CmdRefValid {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }

@@ -37,7 +37,9 @@ impl Rule for EveryCommand {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        // Every command of the peer's packages is observed: only the one `judge` keeps
+        // is held.
+        let mut out = crate::Gravest::default();
         let peer = other(role);
         for p in sent(view, peer) {
             // The role's answer to `p` (the server's response of the exchange, the
@@ -147,7 +149,7 @@ impl Rule for EveryCommand {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

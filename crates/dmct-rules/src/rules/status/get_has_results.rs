@@ -24,7 +24,7 @@ impl Rule for GetHasResults {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for p in sent(view, other(role)) {
             let last = crate::rules::session_index(view, role, p.session())
                 .and_then(|s| s.msgs.last())
@@ -51,7 +51,7 @@ impl Rule for GetHasResults {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

@@ -31,7 +31,7 @@ impl Rule for No200ForResults {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             let statuses =
                 m.m.body
@@ -71,7 +71,7 @@ impl Rule for No200ForResults {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

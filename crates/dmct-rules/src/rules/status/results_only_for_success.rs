@@ -30,7 +30,7 @@ impl Rule for ResultsOnlyForSuccess {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for p in sent(view, other(role)) {
             let answers = Answers::new(view, role, &p);
             for c in flatten(p.m) {
@@ -69,7 +69,7 @@ impl Rule for ResultsOnlyForSuccess {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }
 

@@ -23,7 +23,7 @@ impl Rule for ResultsSource {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             for (i, c) in m.m.body.commands.iter().enumerate() {
                 let Command::Results(r) = c else { continue };
@@ -38,6 +38,6 @@ impl Rule for ResultsSource {
                 }
             }
         }
-        out
+        out.into_vec()
     }
 }

@@ -30,7 +30,7 @@ impl Rule for SynchdrFirst {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             if answered(view, role, &m).is_none() {
                 continue;
@@ -54,6 +54,6 @@ impl Rule for SynchdrFirst {
                 )),
             }
         }
-        out
+        out.into_vec()
     }
 }

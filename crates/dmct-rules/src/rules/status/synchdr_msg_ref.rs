@@ -28,7 +28,7 @@ impl Rule for SynchdrMsgRef {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        let mut out = Vec::new();
+        let mut out = crate::Gravest::default();
         for m in sent(view, role) {
             let Some(peer) = answered(view, role, &m) else {
                 continue;
@@ -53,6 +53,6 @@ impl Rule for SynchdrMsgRef {
                 ));
             }
         }
-        out
+        out.into_vec()
     }
 }
