@@ -6,7 +6,7 @@
 //! share: the process also holds every client engine (with its tree) and the
 //! listener's record of every exchange until the end.
 //!
-//! As in `crates/dmct-suite/tests/concurrency.rs`, every session is started at once
+//! As in `crates/dmct-suite/tests/integration/concurrency.rs`, every session is started at once
 //! and all stay open and interleaved, but at most [`IN_FLIGHT`] exchanges hold a
 //! connection at a time, so two descriptors each stay well under a 1,024 open-file
 //! limit.

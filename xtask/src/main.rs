@@ -195,7 +195,9 @@ fn props(cases: &str) -> Result<()> {
             "-p",
             "dmct-proto",
             "--test",
-            "xml_roundtrip",
+            "integration",
+            "--",
+            "xml_roundtrip::",
         ])
         .env("DMCT_PROPTEST_CASES", cases))
 }
@@ -204,37 +206,57 @@ fn props(cases: &str) -> Result<()> {
 /// test` already built): 1,000 concurrent sessions through one reference server and
 /// through the proxy, and 2,000 cases of the codec properties. (Not the proxy's
 /// `byte_exact`: its one proxy keeps 1,000 exchanges per record, so it stays at 200.)
-/// Then the test binaries holding a test that reads `DMCT_SLOW_TESTS`, with it set: real
+/// Then the test modules holding a test that reads `DMCT_SLOW_TESTS`, with it set: real
 /// waits over every case and exhaustive sweeps, which `cargo test` runs on a part.
 fn slow() -> Result<()> {
-    for (package, test) in SLOW_TESTS {
-        run(Command::new("cargo")
-            .args(["test", "-p", package, "--test", test])
-            .env("DMCT_SLOW_TESTS", "1"))?;
+    for (package, test, module) in SLOW_TESTS {
+        run(test_module(package, test, module).env("DMCT_SLOW_TESTS", "1"))?;
     }
-    for (package, test) in [("dmct-suite", "concurrency"), ("dmct-proxy", "concurrency")] {
-        run(Command::new("cargo")
-            .args(["test", "-p", package, "--test", test])
-            .env("DMCT_LOAD_SESSIONS", "1000"))?;
+    for (package, test, module) in LOAD_TESTS {
+        run(test_module(package, test, module).env("DMCT_LOAD_SESSIONS", "1000"))?;
     }
-    for (package, test) in [
-        ("dmct-proto", "xml_roundtrip"),
-        ("dmct-proto", "streamed_same"),
-    ] {
-        run(Command::new("cargo")
-            .args(["test", "-p", package, "--test", test])
-            .env("DMCT_PROPTEST_CASES", "2000"))?;
+    for (package, test, module) in PROPTEST_TESTS {
+        run(test_module(package, test, module).env("DMCT_PROPTEST_CASES", "2000"))?;
     }
     Ok(())
 }
 
-/// The test targets with a part gated by `DMCT_SLOW_TESTS` (a test checks this list
-/// against the sources).
-const SLOW_TESTS: &[(&str, &str)] = &[
-    ("dmct", "cli"),
-    ("dmct", "device_account"),
-    ("dmct", "peers"),
-    ("dmct-proto", "stream_oracle"),
+/// `cargo test` of one module of a test target: its file `tests/<test>/<module>.rs`,
+/// selected by the name filter `<module>::` (libtest matches substrings; a test checks
+/// that no other module's name ends in it).
+fn test_module(package: &str, test: &str, module: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.args([
+        "test",
+        "-p",
+        package,
+        "--test",
+        test,
+        "--",
+        &format!("{module}::"),
+    ]);
+    cmd
+}
+
+/// The test modules, as (package, test target, module), with a part gated by
+/// `DMCT_SLOW_TESTS` (a test checks this list against the sources).
+const SLOW_TESTS: &[(&str, &str, &str)] = &[
+    ("dmct", "integration", "cli"),
+    ("dmct", "integration", "device_account"),
+    ("dmct", "integration", "peers"),
+    ("dmct-proto", "integration", "stream_oracle"),
+];
+
+/// The test modules whose session count `DMCT_LOAD_SESSIONS` sets.
+const LOAD_TESTS: &[(&str, &str, &str)] = &[
+    ("dmct-suite", "integration", "concurrency"),
+    ("dmct-proxy", "integration", "concurrency"),
+];
+
+/// The test modules whose proptest case count `DMCT_PROPTEST_CASES` sets, run at 2,000.
+const PROPTEST_TESTS: &[(&str, &str, &str)] = &[
+    ("dmct-proto", "integration", "xml_roundtrip"),
+    ("dmct-proto", "integration", "streamed_same"),
 ];
 
 fn run(cmd: &mut Command) -> Result<()> {
@@ -275,34 +297,132 @@ fn ci() -> Result<()> {
 mod tests {
     use super::*;
 
-    /// `cargo xtask slow` runs every test target that reads `DMCT_SLOW_TESTS`, and only
-    /// those: a gated part never goes unrun.
-    #[test]
-    fn slow_tests_lists_every_gated_target() {
-        let mut found = Vec::new();
+    /// Every test file below `crates/*/tests`, as (package, test target, module, text):
+    /// `tests/<target>.rs` has no module, `tests/<target>/<module>.rs` one.
+    fn test_files() -> Vec<(String, String, Option<String>, String)> {
+        let mut files = Vec::new();
         for krate in std::fs::read_dir(root().join("crates")).unwrap().flatten() {
+            let package = krate.file_name().to_string_lossy().into_owned();
             let Ok(tests) = std::fs::read_dir(krate.path().join("tests")) else {
                 continue;
             };
-            for file in tests.flatten() {
-                let path = file.path();
-                if path.extension().is_none_or(|e| e != "rs") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                if text.contains("\"DMCT_SLOW_TESTS\"") {
-                    let package = krate.file_name().to_string_lossy().into_owned();
-                    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-                    found.push((package, stem));
+            for entry in tests.flatten() {
+                let path = entry.path();
+                let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    for module in std::fs::read_dir(&path).unwrap().flatten() {
+                        let m = module.path();
+                        if m.extension().is_some_and(|e| e == "rs") {
+                            let name = m.file_stem().unwrap().to_string_lossy().into_owned();
+                            let text = std::fs::read_to_string(&m).unwrap();
+                            files.push((package.clone(), stem.clone(), Some(name), text));
+                        }
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    files.push((package.clone(), stem, None, text));
                 }
             }
         }
+        files
+    }
+
+    /// `cargo xtask slow` runs every test module that reads `DMCT_SLOW_TESTS`, and only
+    /// those: a gated part never goes unrun.
+    #[test]
+    fn slow_tests_lists_every_gated_module() {
+        let mut found = Vec::new();
+        for (package, target, module, text) in test_files() {
+            if text.contains("\"DMCT_SLOW_TESTS\"") {
+                let module = module.expect("a gated test lives in a module of a test target");
+                found.push((package, target, module));
+            }
+        }
         found.sort();
-        let mut listed: Vec<(String, String)> = SLOW_TESTS
+        let mut listed: Vec<(String, String, String)> = SLOW_TESTS
             .iter()
-            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .map(|(p, t, m)| (p.to_string(), t.to_string(), m.to_string()))
             .collect();
         listed.sort();
         assert_eq!(found, listed);
+    }
+
+    /// Each module `cargo xtask slow` names exists, reads the variable it is run with,
+    /// and its filter `<module>::` selects no other module's tests: a renamed file
+    /// cannot leave a name filter that selects nothing, which libtest would pass.
+    #[test]
+    fn slow_filters_select_their_module_alone() {
+        let files = test_files();
+        let lists = [
+            (SLOW_TESTS, "\"DMCT_SLOW_TESTS\""),
+            (LOAD_TESTS, "\"DMCT_LOAD_SESSIONS\""),
+            (PROPTEST_TESTS, "\"DMCT_PROPTEST_CASES\""),
+        ];
+        for (list, var) in lists {
+            for (package, target, module) in list {
+                let same_target = || {
+                    files
+                        .iter()
+                        .filter(move |(p, t, _, _)| p == package && t == target)
+                };
+                let file = same_target().find(|(.., m, _)| m.as_deref() == Some(*module));
+                let (.., text) = file.unwrap_or_else(|| panic!("no {package}/{target}/{module}"));
+                assert!(
+                    text.contains(var),
+                    "{package}/{target}/{module} reads no {var}"
+                );
+                for (.., other, _) in same_target() {
+                    let other = other.as_deref().unwrap_or_default();
+                    assert!(
+                        other == *module || !other.ends_with(module),
+                        "the filter {module}:: also selects {other}::"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A crate built with `doctest = false` has no doc example that rustdoc would run:
+    /// every fenced block in its doc comments is `text`, so turning the doc-test run off
+    /// skips nothing.
+    #[test]
+    fn no_doc_example_goes_unrun() {
+        fn walk(dir: &Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let mut open = false;
+                for (i, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+                    let line = line.trim_start();
+                    let Some(doc) = line.strip_prefix("///").or(line.strip_prefix("//!")) else {
+                        continue;
+                    };
+                    let Some(info) = doc.trim().strip_prefix("```") else {
+                        continue;
+                    };
+                    if !open && info != "text" {
+                        found.push(format!("{}:{}", path.display(), i + 1));
+                    }
+                    open = !open;
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for krate in std::fs::read_dir(root().join("crates")).unwrap().flatten() {
+            let manifest = std::fs::read_to_string(krate.path().join("Cargo.toml")).unwrap();
+            if manifest.contains("\ndoctest = false") {
+                walk(&krate.path().join("src"), &mut found);
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "doc examples that doctest = false skips: {found:?}"
+        );
     }
 }

@@ -8,7 +8,7 @@
 //!   same functions with cargo-fuzz on nightly.
 //! - [`faults`]: the `dmct` binary as a whole process under faults: signals at random
 //!   points, a full disk, a read-only `--out`, tight resource limits, connections dropped
-//!   at every exchange boundary (`cargo xtask faults`, `crates/dmct/tests/faults.rs`).
+//!   at every exchange boundary (`cargo xtask faults`, `crates/dmct/tests/integration/faults.rs`).
 
 pub mod engine;
 pub mod faults;

@@ -70,7 +70,7 @@ impl Decoded {
     /// finding's span highlighted exactly in a WBXML body's XML view.
     pub fn wire_text_marking(&self, spans: &[Range<usize>]) -> (String, Marks) {
         // WBXML written straight from its tokens where the stream can follow it (the
-        // same bytes, `tests/stream_oracle.rs`): the tree of a large message would cost
+        // same bytes, `tests/integration/stream_oracle.rs`): the tree of a large message would cost
         // tens of times its body in every report that shows it.
         if self.wbxml.is_some() {
             let mut out = Vec::new();

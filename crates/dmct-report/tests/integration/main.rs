@@ -1,0 +1,8 @@
+//! Every integration test of this crate in one binary (one link, and libtest runs the
+//! tests of every file on parallel threads): one module per file.
+
+mod browser;
+mod disputable;
+mod html;
+mod junit;
+mod wire;
