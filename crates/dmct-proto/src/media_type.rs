@@ -172,7 +172,7 @@ impl MediaType {
 
     /// Only `type/subtype`, lower-cased; what follows is not read, so a malformed
     /// parameter does not hide which type a message was labelled with (parameters are
-    /// not what http/content-type judges).
+    /// not what the rules' `ContentType` judges).
     pub fn essence_of(value: &str) -> Result<String, MediaTypeError> {
         let mut c = Cursor {
             s: value.as_bytes(),

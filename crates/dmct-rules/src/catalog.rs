@@ -305,6 +305,36 @@ mod tests {
 
     use crate::collect;
 
+    /// A statement's text may point a reader at another rule by its id (the one place
+    /// an id is written outside its declaration, as prose): each such id names a
+    /// statement of the catalog, so renaming a rule cannot leave a pointer to nothing.
+    #[test]
+    fn ids_named_in_the_catalogs_text_exist() {
+        let areas: std::collections::BTreeSet<&str> = statements()
+            .iter()
+            .filter_map(|r| r.id.split_once('/').map(|(a, _)| a))
+            .collect();
+        let mut named = 0;
+        for r in statements() {
+            let texts = [Some(&r.summary), r.reason.as_ref(), r.unconfirmed.as_ref()];
+            let texts = texts.into_iter().flatten().chain(&r.allowed);
+            for text in texts {
+                let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || "/-".contains(c)));
+                for w in words {
+                    let id = w.trim_end_matches('-');
+                    let Some((area, rest)) = id.split_once('/') else {
+                        continue;
+                    };
+                    if areas.contains(area) && !rest.is_empty() {
+                        named += 1;
+                        assert!(info(id).is_some(), "{} names unknown rule {id:?}", r.id);
+                    }
+                }
+            }
+        }
+        assert!(named >= 4, "{named}");
+    }
+
     /// Every rule file is declared in its area's block, so it is compiled, formatted by
     /// `cargo fmt` and in the catalog.
     #[test]

@@ -407,8 +407,8 @@ pub(crate) fn basic_challenge_ended() -> Transcript {
 }
 
 pub(crate) fn md5_challenge_ended() -> Transcript {
-    // A terminated session answers auth/client-answers-scheme; that MD5 had to be
-    // answered is session/reauth-continues's finding, not a second one here.
+    // A terminated session answers `ClientAnswersScheme`; that MD5 had to be
+    // answered is `ReauthContinues`' finding, not a second one here.
     challenged_for(MD5, Closing::PeerDone).done()
 }
 

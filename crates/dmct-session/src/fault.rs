@@ -164,7 +164,7 @@ impl Edit {
                 };
                 // CmdRef 1 is the peer's SyncHdr Status unless this message answers it
                 // with a Status (the Alert of a Package #1): a Status naming that one
-                // "Status" would also misname it (status/cmd-name), a second fault.
+                // "Status" would also misname it (`CmdName`), a second fault.
                 if m.statuses()
                     .any(|s| s.msg_ref.trim() == msg_ref.trim() && s.cmd_ref.trim() == "1")
                 {

@@ -247,36 +247,40 @@ mod tests {
 
     #[test]
     fn parse_refuses_what_cannot_be_meant() {
+        use dmct_rules::Rule as _;
+        let rule = dmct_rules::rules::msg::VerDtd.id();
         assert!(DeviationsFile::parse("[[deviation]]\nexpect = \"fail\"\nreason = \"x\"").is_err());
         assert!(
-            DeviationsFile::parse(
-                "[[deviation]]\nrule = \"msg/verdtd\"\nexpect = \"pass\"\nreason = \"x\""
-            )
+            DeviationsFile::parse(&format!(
+                "[[deviation]]\nrule = \"{rule}\"\nexpect = \"pass\"\nreason = \"x\""
+            ))
             .is_err()
         );
         assert!(
-            DeviationsFile::parse(
-                "[[deviation]]\nrule = \"msg/verdtd\"\nexpect = \"fail\"\nreason = \"x\"\n\
+            DeviationsFile::parse(&format!(
+                "[[deviation]]\nrule = \"{rule}\"\nexpect = \"fail\"\nreason = \"x\"\n\
                  expires = \"soon\""
-            )
+            ))
             .is_err()
         );
-        let f = DeviationsFile::parse(
-            "[[deviation]]\nrule = \"msg/verdtd\"\ncase = \"s/*\"\nexpect = \"fail\"\n\
+        let f = DeviationsFile::parse(&format!(
+            "[[deviation]]\nrule = \"{rule}\"\ncase = \"s/*\"\nexpect = \"fail\"\n\
              reason = \"x\"\nexpires = \"2027-01-31\"",
-        )
+        ))
         .unwrap();
         assert_eq!(f.deviations.len(), 1);
         assert_eq!(DeviationsFile::parse(&f.to_toml()).unwrap(), f);
         // A mistyped rule is refused on load, with its fix, not kept as a deviation
         // that can never happen.
-        let e = DeviationsFile::parse(
-            "[[deviation]]\nrule = \"auth/cred-typ\"\nexpect = \"fail\"\nreason = \"x\"",
-        )
+        let meant = dmct_rules::rules::auth::CredType.id();
+        let typo = &meant[..meant.len() - 1];
+        let e = DeviationsFile::parse(&format!(
+            "[[deviation]]\nrule = \"{typo}\"\nexpect = \"fail\"\nreason = \"x\"",
+        ))
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "deviation 0: unknown rule \"auth/cred-typ\" (did you mean \"auth/cred-type\"?)"
+            format!("deviation 0: unknown rule \"{typo}\" (did you mean \"{meant}\"?)")
         );
     }
 }

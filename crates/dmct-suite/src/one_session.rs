@@ -20,10 +20,10 @@
 //!   answer).
 //! - Two exceptions keep a device's own behaviour in its case, where the rules judge it:
 //!   after a challenge, a client may end the session and open a new one with the
-//!   credentials asked for (errata, issue 12 item 5: `session/reauth-continues` judges
+//!   credentials asked for (errata, issue 12 item 5: `ReauthContinues` judges
 //!   that new Package #1), so the case follows the device into it; and a message of the
 //!   same device with another SessionID that opens no session is the device changing
-//!   its SessionID mid-session (`msg/sessionid-constant` judges it), unless it is a
+//!   its SessionID mid-session (`SessionIdConstant` judges it), unless it is a
 //!   late message of an earlier case's session.
 
 use dmct_proto::SyncML;
@@ -210,7 +210,7 @@ impl OneSession {
         if msg.is_session_setup() {
             if self.last == Last::Challenge {
                 // It ended the challenged session and opened a new one: allowed, and
-                // session/reauth-continues judges it.
+                // `ReauthContinues` judges it.
                 let old = self.identity.replace(seen);
                 self.left.extend(old);
                 return Admission::Case;
@@ -222,7 +222,7 @@ impl OneSession {
         if let Some(why) = self.earlier_session(&seen) {
             return Admission::Apart(why);
         }
-        // A SessionID changed mid-session: msg/sessionid-constant judges it.
+        // A SessionID changed mid-session: `SessionIdConstant` judges it.
         Admission::Case
     }
 

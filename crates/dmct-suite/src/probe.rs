@@ -132,7 +132,7 @@ pub fn classify(url: &str, exchange: &Exchange) -> Result<ProbeOk, ProbeError> {
         });
     }
     // HTTP authentication at the transport level: a DM server may ask for it
-    // (session/server-answers-every-package allows it), and the suite judges it.
+    // (`ServerAnswersEveryPackage` allows it), and the suite judges it.
     let http_challenge = match r.status {
         401 => r.headers.get("www-authenticate").is_some(),
         407 => r.headers.get("proxy-authenticate").is_some(),

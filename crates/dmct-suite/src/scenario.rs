@@ -400,14 +400,16 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.to_string(), "x.toml: names unknown rule \"no/such-rule\"");
         // A typo is told with its fix.
+        let meant = dmct_rules::Rule::id(&dmct_rules::rules::msg::VerDtd);
+        let typo = &meant[..meant.len() - 1];
         let e = parse(
             "t.toml",
-            "id = 'a'\ntitle = 't'\nroles = ['client']\nrules = ['msg/verdt']",
+            &format!("id = 'a'\ntitle = 't'\nroles = ['client']\nrules = ['{typo}']"),
         )
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "t.toml: names unknown rule \"msg/verdt\" (did you mean \"msg/verdtd\"?)"
+            format!("t.toml: names unknown rule \"{typo}\" (did you mean \"{meant}\"?)")
         );
         // A statement dmct does not check cannot be a scenario's rule.
         let unchecked = dmct_rules::statements()

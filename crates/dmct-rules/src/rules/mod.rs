@@ -394,7 +394,7 @@ pub(crate) fn opens_session(m: &SyncML) -> bool {
 /// request of its exchange; for a client request, the server's last message before it
 /// in the same session (none for a Package #1 that opens a session, or when the last
 /// answer before it did not decode: what the client answers cannot be read, and
-/// http/content-type-matches-body judges that body).
+/// `ContentTypeMatches` judges that body).
 pub(crate) fn answered<'a>(view: &'a View, role: Role, msg: &Msg<'a>) -> Option<Msg<'a>> {
     match role {
         Role::Server => msg_at(view, Role::Client, msg.index),
@@ -466,7 +466,7 @@ pub(crate) fn by_msg_id<'a>(view: &'a View, peer: Role, m: &Msg, msg_id: &str) -
 }
 
 /// The command of message `p` whose CmdID is `id`, or why a reference to `id` cannot
-/// be resolved: CmdIDs are unique only where msg/cmdid-unique holds, and a peer that
+/// be resolved: CmdIDs are unique only where `CmdIdUnique` holds, and a peer that
 /// repeats one is failed there, not again by every rule that follows a CmdRef.
 pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>, String> {
     let mut found = p.ids.get_or_init(|| CmdIds::new(p.m)).find(p.m, id.trim());
@@ -474,9 +474,10 @@ pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>
     match found.next() {
         None => Ok(first),
         Some(_) => Err(format!(
-            "CmdRef {} names two commands of message {} (msg/cmdid-unique)",
+            "CmdRef {} names two commands of message {} ({})",
             id.trim(),
-            p.m.hdr.msg_id.trim()
+            p.m.hdr.msg_id.trim(),
+            crate::Rule::id(&crate::rules::msg::CmdIdUnique)
         )),
     }
 }

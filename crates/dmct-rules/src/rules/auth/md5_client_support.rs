@@ -47,7 +47,7 @@ impl Rule for Md5ClientSupport {
                 continue;
             }
             // Judged where the answer is certain to be owed: the challenge to a
-            // Package #1 in setup ([PRO] §9), as session/reauth-continues judges it. A
+            // Package #1 in setup ([PRO] §9), as `ReauthContinues` judges it. A
             // challenge later on may follow another fault (a SessionID the server no
             // longer knows), whose own rule reports it.
             if !answered(view, other(role), &s).is_some_and(|req| req.m.is_session_setup()) {

@@ -59,7 +59,7 @@ impl Rule for RefusesMissingCred {
             }
             // After 212 no further authentication is needed in the session (§9.1). The
             // session is the one of the request the 212 answers: a server answering
-            // with another SessionID fails msg/sessionid-constant, not this rule.
+            // with another SessionID fails `SessionIdConstant`, not this rule.
             let accepted = first_212.get(c.session()).is_some_and(|&i| i < c.index);
             let Some(s) = crate::rules::msg_at(view, role, c.index) else {
                 continue;

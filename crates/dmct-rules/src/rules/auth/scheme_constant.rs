@@ -35,7 +35,7 @@ impl Rule for SchemeConstant {
         for c in clients.iter().copied() {
             let used = used_scheme(&c);
             // A message answering a challenge to a message of another SessionID (the
-            // peer changed it: msg/sessionid-constant's fault) starts that session's
+            // peer changed it: `SessionIdConstant`'s fault) starts that session's
             // authentication over; within one session a re-challenge changes nothing
             // (§9.1 below).
             let challenged_elsewhere = c.index > 0

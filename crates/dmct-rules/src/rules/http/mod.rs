@@ -58,7 +58,7 @@ fn header_excerpt(h: &Headers, name: &str) -> Option<super::Excerpt> {
     Some(format!("{name}: {}", h.get(name).unwrap_or("(absent)")).into())
 }
 
-/// Why a media type that is not a DM one fails http/content-type, for a body in
+/// Why a media type that is not a DM one fails `ContentType`, for a body in
 /// `enc`; the SyncML DS types (what a DS stack sends by mistake) are named as such.
 fn wrong_type(t: &str, enc: Encoding) -> String {
     let (name, dm) = (encoding_name(enc), dm_type(enc));

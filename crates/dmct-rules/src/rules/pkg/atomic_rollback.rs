@@ -36,7 +36,7 @@ impl Rule for AtomicRollback {
             for c in flatten(p.m) {
                 let Command::Atomic(a) = c else { continue };
                 // The Atomic's inner statuses are found by CmdRef: a repeated CmdID
-                // among them leaves the verdict to msg/cmdid-unique.
+                // among them leaves the verdict to `CmdIdUnique`.
                 if let Some(why) = std::iter::once(c)
                     .chain(&a.commands)
                     .find_map(|x| crate::rules::ambiguous(&p, x))

@@ -28,7 +28,7 @@ impl Rule for ClientCommands {
     }
 
     fn check(&self, view: &View, role: Role) -> Vec<Observation> {
-        // A Package #1 that lacks its Alert is pkg1/alert's failure; its DevInfo
+        // A Package #1 that lacks its Alert is `Pkg1Alert`'s failure; its DevInfo
         // Replace is still in Package #1.
         let pkg1: Vec<usize> = package1s(view).iter().map(|m| m.index).collect();
         sent(view, role)

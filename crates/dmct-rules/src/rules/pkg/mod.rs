@@ -34,7 +34,7 @@ pub use resp_uri_followed::RespUriFollowed;
 
 /// The client's first message of each session it opens (MsgID 1), or the first message
 /// of the transcript. A MsgID 1 after other messages of its session is Package #1 only
-/// when it sets the session up: otherwise it is a repeated MsgID (msg/msgid-sequence's
+/// when it sets the session up: otherwise it is a repeated MsgID (`MsgIdSequence`'s
 /// to judge), not a Package #1 that lacks its Alert and DevInfo.
 fn package1s<'a>(view: &'a crate::View) -> Vec<super::Msg<'a>> {
     let msgs = sent(view, Role::Client);

@@ -52,7 +52,7 @@ impl Rule for RefusesWrongCred {
         let clients = sent(view, other(role));
         let servers = sent(view, role);
         let mut out: Vec<Observation> = Vec::new();
-        // Credentials that are wrong; missing ones are auth/server-refuses-missing-cred's.
+        // Credentials that are wrong; missing ones are `RefusesMissingCred`'s.
         let client_probes = view
             .transcript
             .probes

@@ -7,7 +7,7 @@ use super::*;
 /// client and Server MUST be authenticated to each other"; the errata to issue 13
 /// item 6: "a client refuses invalid server credentials by challenging or by ending
 /// the session". A package without commands is left to
-/// auth/no-synchdr-only-challenge ([PRO] §9: ending is the refusal there).
+/// `NoSynchdrOnlyChallenge` ([PRO] §9: ending is the refusal there).
 pub struct RefusesWrongServerCred;
 
 impl Rule for RefusesWrongServerCred {

@@ -107,7 +107,7 @@ impl Rule for ServerAnswersEveryPackage {
                 }))
             };
             // A DM message in another HTTP status still answers the package: the
-            // status code is http/status-200's to judge.
+            // status code is `Status200`'s to judge.
             let dm_answer = matches!(&e.response, Some(Ok(_)));
             let verdict = if status != 200 && !dm_answer {
                 Err((
@@ -121,25 +121,28 @@ impl Rule for ServerAnswersEveryPackage {
                 ))
             } else {
                 match &e.response {
-                    // Labelled as DM but undecodable: http/content-type-matches-body
-                    // fails it; whether it answers cannot be read.
+                    // Labelled as DM but undecodable: `ContentTypeMatches` fails it;
+                    // whether it answers cannot be read.
                     Some(Err(err)) if labelled_dm(h) => Ok(Some(format!(
-                        "the answer does not decode as SyncML DM ({err}; \
-                         http/content-type-matches-body), so whether it answers cannot be told"
+                        "the answer does not decode as SyncML DM ({err}; {}), so whether it \
+                         answers cannot be told",
+                        crate::rules::http::ContentTypeMatches.id()
                     ))),
                     Some(Err(err)) => Err((
                         format!("the answer is not a SyncML DM message: {err}"),
                         body_text(),
                     )),
                     // The response of the exchange is the answer; its SessionID is
-                    // msg/sessionid-constant's failure.
+                    // `SessionIdConstant`'s failure.
                     Some(Ok(d))
                         if d.message.hdr.session_id.trim() != client.hdr.session_id.trim() =>
                     {
                         Ok(Some(format!(
-                            "the answer carries SessionID {:?}, not {:?} (msg/sessionid-constant), \
-                             so whether it answers this session's package cannot be told",
-                            d.message.hdr.session_id, client.hdr.session_id
+                            "the answer carries SessionID {:?}, not {:?} ({}), so whether it \
+                             answers this session's package cannot be told",
+                            d.message.hdr.session_id,
+                            client.hdr.session_id,
+                            crate::rules::msg::SessionIdConstant.id()
                         )))
                     }
                     _ => Ok(None),

@@ -43,7 +43,7 @@ impl Rule for EveryCommand {
         let peer = other(role);
         for p in sent(view, peer) {
             // The role's answer to `p` (the server's response of the exchange, the
-            // client's next request) under another SessionID is msg/sessionid-constant's
+            // client's next request) under another SessionID is `SessionIdConstant`'s
             // failure; which session it answers cannot be told.
             let next = match role {
                 Role::Server => view.exchanges[p.index].server_msg(),
@@ -53,11 +53,15 @@ impl Rule for EveryCommand {
                 && n.hdr.session_id.trim() != p.session()
                 && !(role == Role::Client && crate::rules::opens_session(n))
             {
-                out.push(unresolved(&p, format!(
-                    "the {role}'s answer carries SessionID {:?}, not {:?} (msg/sessionid-constant)",
-                    n.hdr.session_id.trim(),
-                    p.session()
-                )));
+                out.push(unresolved(
+                    &p,
+                    format!(
+                        "the {role}'s answer carries SessionID {:?}, not {:?} ({})",
+                        n.hdr.session_id.trim(),
+                        p.session(),
+                        crate::rules::msg::SessionIdConstant.id()
+                    ),
+                ));
                 continue;
             }
             // What the role sent after `p` in its session (a server's response shares

@@ -61,7 +61,7 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
     use dmct_proto::transcript::Closing;
     // What came next: nothing, or a request; only a decoded Package #1 opening a
     // session shows the client left this one (an undecodable body, or another
-    // SessionID mid-session (msg/sessionid-constant), says nothing about it).
+    // SessionID mid-session (`SessionIdConstant`), says nothing about it).
     // A request that broke off mid-body (the device crashed or reset the connection)
     // delivered nothing: it is no answer, and no sign of one.
     let broken: Vec<usize> = view.exchanges[p.index + 1..]
@@ -76,7 +76,7 @@ fn client_silence(view: &crate::View, p: &Msg) -> Option<crate::Observation> {
             _ => return None,
         },
     };
-    // A challenge is session/reauth-continues' to judge; after a Session Abort the
+    // A challenge is `ReauthContinues`' to judge; after a Session Abort the
     // client should not respond ([PRO] §8.1.2).
     if p.m.challenge().is_some() || aborts(p.m) {
         return None;
