@@ -49,6 +49,26 @@ impl Shared {
         let (cell, _busy) = self.session_for(&key, remote, msg_id, new_package1.then_some(body));
         let mut relay = Relay::default();
         let mut notes: Notes = Vec::new();
+        // Record the exchange (what the upstream answered, or why it did not) and give
+        // the device `answer` (none: the connection is closed).
+        let done = |request: HttpRequest,
+                    recorded: Result<HttpResponse, ExchangeFailure>,
+                    answer: Option<HttpResponse>,
+                    relay: Option<Relay>,
+                    notes: Notes| {
+            let (response, failure) = match recorded {
+                Ok(r) => (Some(r), None),
+                Err(f) => (None, Some(f)),
+            };
+            let exchange = Exchange {
+                request,
+                response,
+                failure,
+                time: started(),
+            };
+            let i = self.record(&cell, exchange, relay, notes);
+            Relayed::new(answer, &cell, i)
+        };
 
         let before = if mutating {
             let mut s = lock(&cell);
@@ -58,18 +78,8 @@ impl Shared {
         };
         let rewritten = match before {
             Before::Answer(resp) => {
-                let i = self.record(
-                    &cell,
-                    Exchange {
-                        request,
-                        response: Some(resp.clone()),
-                        failure: None,
-                        time: started(),
-                    },
-                    Some(relay),
-                    notes,
-                );
-                return Relayed::new(Some(resp), &cell, i);
+                let recorded = Ok(resp.clone());
+                return done(request, recorded, Some(resp), Some(relay), notes);
             }
             Before::Forward(body) => body,
         };
@@ -136,18 +146,8 @@ impl Shared {
                         url.origin()
                     ),
                 ));
-                let i = self.record(
-                    &cell,
-                    Exchange {
-                        request,
-                        response: None,
-                        failure: Some(failure),
-                        time: started(),
-                    },
-                    Some(relay),
-                    notes,
-                );
-                return Relayed::new(Some(answer), &cell, i);
+                let relay = Some(relay);
+                return done(request, Err(failure), Some(answer), relay, notes);
             }
         };
         relayable_only(&mut response.headers);
@@ -182,30 +182,9 @@ impl Shared {
                          answer (mutation drop-response)"
                     .into(),
             };
-            let i = self.record(
-                &cell,
-                Exchange {
-                    request,
-                    response: None,
-                    failure: Some(failure),
-                    time: started(),
-                },
-                relay,
-                notes,
-            );
-            return Relayed::new(None, &cell, i);
+            return done(request, Err(failure), None, relay, notes);
         }
-        let i = self.record(
-            &cell,
-            Exchange {
-                request,
-                response: Some(response.clone()),
-                failure: None,
-                time: started(),
-            },
-            relay,
-            notes,
-        );
-        Relayed::new(Some(response), &cell, i)
+        let recorded = Ok(response.clone());
+        done(request, recorded, Some(response), relay, notes)
     }
 }
