@@ -109,7 +109,6 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ok(())
     }
 
-    /// Children with a running index per name, for paths like `Item[2]`.
     /// How many child elements are named `name`: a list sized to it is allocated
     /// once, exactly. One grown by pushes and shrunk after leaves the room it gave back
     /// as a hole beside it in the heap, too small for the next command's list: with
@@ -118,6 +117,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
         self.el.elements().filter(|e| e.name == name).count()
     }
 
+    /// Children with a running index per name, for paths like `Item[2]`.
     fn children(&self) -> Vec<Ctx<'a, '_>> {
         let mut seen: Vec<(&str, usize)> = Vec::new();
         let mut out = Vec::new();
