@@ -172,6 +172,7 @@ pub(super) fn message(
         // shows, or, past the cut, nothing to search for (an element like it shown
         // earlier is not the one). Without a span, the excerpt looked for in the text.
         let mark = shown.and_then(|(_, body)| body.mark(span_here(f, side)?));
+        // A marked finding that is not in the shown text lies past the cut.
         let past_cut = mark.is_some();
         let in_shown = match (shown, mark) {
             (Some((_, body)), Some(r)) => shown_part(&body.text, r).map(|r| (true, r)),
