@@ -1,14 +1,17 @@
 //! An answer the device never took. hyper drops a responder's future when the device
-//! closes its connection while the proxy awaits the upstream, so the relay runs in a
-//! task of its own: the exchange is recorded whatever the device does, and the task,
-//! finding nobody left to take the answer, marks it "client gone".
+//! closes its connection while the proxy awaits the upstream, so a relay whose future is
+//! dropped goes on in a task of its own: the exchange is recorded whatever the device
+//! does, and the task, finding nobody left to take the answer, marks it "client gone".
 
 use crate::proxy::{SessionCell, Shared, lock};
 use crate::{Event, Note, NoteKind};
 use dmct_net::HeldBytes;
 use dmct_proto::transcript::{ExchangeFailure, HttpRequest, HttpResponse};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// What the relay did with one request: the answer for the device (`None`: close the
 /// connection) and where the exchange was kept.
@@ -30,26 +33,67 @@ impl Relayed {
 pub(crate) const CLIENT_GONE: &str =
     "client gone: the device closed its connection before the proxy delivered the answer";
 
-/// Relay `request` in a task of its own and await its answer; the task outlives this
-/// future, which hyper drops when the device goes.
-pub(crate) async fn relay_detached(
+/// The relay of one request, with what it needs once it is done.
+type Running = Pin<Box<dyn Future<Output = (Relayed, Arc<Shared>)> + Send>>;
+
+/// Relay `request` and await its answer. The relay runs within this future while the
+/// device waits for it (no task and channel of its own per request: a spawn and a
+/// wake-up less each); when hyper drops this future because the device went, the relay
+/// is handed, as far as it got, to a task of its own, which finishes it.
+pub(crate) fn relay_detached(
     shared: Arc<Shared>,
     request: HttpRequest,
     remote: Option<SocketAddr>,
     mut held: HeldBytes,
-) -> Option<HttpResponse> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
+) -> impl Future<Output = Option<HttpResponse>> + Send {
+    let running: Running = Box::pin(async move {
         let relayed = shared.clone().relay(request, remote, &mut held).await;
         // The body's budget goes back only once the relay is done with it.
         drop(held);
-        // A send fails only when the receiving future was dropped: the device is gone.
-        if let (Err(Some(_)), Some((cell, index))) = (tx.send(relayed.answer), relayed.recorded) {
-            client_gone(&shared, &cell, index);
-        }
+        (relayed, shared)
     });
-    // A relay that panicked closes the connection, as a dropped answer does.
-    rx.await.ok().flatten()
+    Detachable(Some(running))
+}
+
+/// A relay that outlives the future awaiting it.
+struct Detachable(Option<Running>);
+
+impl Future for Detachable {
+    type Output = Option<HttpResponse>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Out of its slot while polled: a relay that panics is not handed on.
+        let Some(mut running) = self.0.take() else {
+            return Poll::Ready(None);
+        };
+        match running.as_mut().poll(cx) {
+            Poll::Ready((relayed, _)) => Poll::Ready(relayed.answer),
+            Poll::Pending => {
+                self.0 = Some(running);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Detachable {
+    fn drop(&mut self) {
+        let Some(running) = self.0.take() else {
+            return;
+        };
+        // The device is gone before its answer was ready: the relay goes on without it.
+        // Without a runtime (it is shutting down) the relay is dropped, as a task of a
+        // runtime that shuts down is.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let (relayed, shared) = running.await;
+                // No answer (drop-response) was never meant to reach the device.
+                if let (Some(_), Some((cell, index))) = (relayed.answer, relayed.recorded) {
+                    client_gone(&shared, &cell, index);
+                }
+            });
+        }
+    }
 }
 
 /// Mark exchange `index` of `cell` as never delivered, and tell it.

@@ -8,7 +8,11 @@
 pub fn may_have_resp_uri(body: &[u8]) -> bool {
     match body.first() {
         Some(0x01..=0x03) => body.iter().any(|b| b & 0x3F == 0x1F),
-        _ => body.windows(7).any(|w| w == b"RespURI"),
+        _ => {
+            static RESP_URI: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+                std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"RespURI"));
+            RESP_URI.find(body).is_some()
+        }
     }
 }
 

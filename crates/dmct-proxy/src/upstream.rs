@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 use dmct_net::{BodyEnd, ClientTls, HeldBytes, Limits, headers_of, read_body_held};
-use dmct_proto::transcript::{ExchangeFailure, Headers, HttpResponse};
+use dmct_proto::transcript::{ExchangeFailure, HttpResponse};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -176,7 +176,7 @@ impl Upstream {
         &self,
         url: &Url,
         method: &str,
-        headers: &Headers,
+        headers: &[(&str, &str)],
         body: Bytes,
         limits: &Limits,
         held: &mut HeldBytes,
@@ -223,7 +223,7 @@ impl Upstream {
         &self,
         url: &Url,
         method: &str,
-        headers: &Headers,
+        headers: &[(&str, &str)],
         body: Bytes,
         max_body: usize,
         partial: &mut Option<HttpResponse>,
@@ -232,17 +232,8 @@ impl Upstream {
     ) -> Result<(), ExchangeFailure> {
         let thread = self.per_thread.then(|| std::thread::current().id());
         let key = (url.https, url.socket(), thread);
-        let build = || {
-            let mut b = hyper::Request::builder()
-                .method(method)
-                .uri(url.target.as_str());
-            for (n, v) in &headers.0 {
-                b = b.header(n.as_str(), v.as_str());
-            }
-            b.body(Full::new(body.clone()))
-                .map_err(|e| transport(format!("cannot build the upstream request: {e}")))
-        };
-        let mut request = build()?;
+        let mut request = request_of(method, &url.target, headers, body)
+            .map_err(|e| transport(format!("cannot build the upstream request: {e}")))?;
         // One retry, on a fresh connection, when a reused one was found closed before
         // the request went out.
         let mut reuse_left = 1;
@@ -321,6 +312,31 @@ impl Upstream {
             }),
         }
     }
+}
+
+/// The request for the upstream: its header map built directly, in the order given
+/// (what `Request::builder` would check and give, without moving the builder through
+/// each header).
+fn request_of(
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<hyper::Request<Full<Bytes>>, http::Error> {
+    let method = http::Method::from_bytes(method.as_bytes())?;
+    let uri = http::Uri::try_from(target)?;
+    let mut map = http::HeaderMap::with_capacity(headers.len());
+    for &(n, v) in headers {
+        map.append(
+            http::HeaderName::from_bytes(n.as_bytes())?,
+            http::HeaderValue::from_str(v)?,
+        );
+    }
+    let mut request = hyper::Request::new(Full::new(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = map;
+    Ok(request)
 }
 
 async fn handshake<S>(io: TokioIo<S>, addr: &str) -> Result<Conn, ExchangeFailure>

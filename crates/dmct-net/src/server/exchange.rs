@@ -4,15 +4,26 @@
 use super::*;
 
 fn to_hyper(r: &HttpResponse) -> Response<Full<Bytes>> {
-    let mut b = Response::builder().status(r.status);
-    for (n, v) in &r.headers.0 {
-        // hyper sets Content-Length from the body.
-        if !n.eq_ignore_ascii_case("content-length") {
-            b = b.header(n.as_str(), v.as_str());
+    // The header map is built directly: what `Response::builder` checks and gives,
+    // without moving the builder through each header (every answer pays it).
+    let build = || -> Result<Response<Full<Bytes>>, http::Error> {
+        let status = http::StatusCode::from_u16(r.status)?;
+        let mut map = http::HeaderMap::with_capacity(r.headers.0.len());
+        for (n, v) in &r.headers.0 {
+            // hyper sets Content-Length from the body.
+            if !n.eq_ignore_ascii_case("content-length") {
+                map.append(
+                    http::HeaderName::from_bytes(n.as_bytes())?,
+                    http::HeaderValue::from_str(v)?,
+                );
+            }
         }
-    }
-    b.body(Full::new(r.body.0.clone()))
-        .unwrap_or_else(|e| plain(500, &format!("dmct could not build its response: {e}\n")).0)
+        let mut resp = Response::new(Full::new(r.body.0.clone()));
+        *resp.status_mut() = status;
+        *resp.headers_mut() = map;
+        Ok(resp)
+    };
+    build().unwrap_or_else(|e| plain(500, &format!("dmct could not build its response: {e}\n")).0)
 }
 
 fn plain(status: u16, text: &str) -> (Response<Full<Bytes>>, HttpResponse) {

@@ -195,7 +195,10 @@ pub fn session_head(bytes: &[u8]) -> Option<SessionHead> {
     // XML text is checked as UTF-8 before it is read: only up to where the body opens,
     // if the header closed by there (else, the word within the header, the whole text),
     // and for a first message the body on its own, from its start tag.
-    if let Some(body) = memchr::memmem::find(bytes, b"SyncBody") {
+    // One searcher for every message, not one built per call.
+    static SYNC_BODY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"SyncBody"));
+    if let Some(body) = SYNC_BODY.find(bytes) {
         let mut s = sink();
         let _ = walk_xml(&bytes[..body], &mut s);
         if s.closed {

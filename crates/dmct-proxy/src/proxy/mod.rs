@@ -340,16 +340,15 @@ impl AsyncResponder for Proxy {
         conn: &Connection,
         held: HeldBytes,
     ) -> AsyncAnswer {
-        let shared = self.0.get().cloned();
-        let remote = conn.remote;
-        Box::pin(async move {
-            match shared {
-                // Relayed in a task of its own: recorded even if the device goes, and
-                // holding the body's budget until done.
-                Some(s) => delivery::relay_detached(s, request, remote, held).await,
-                None => Some(plain(503, "dmct proxy is starting\n")),
-            }
-        })
+        match self.0.get().cloned() {
+            // Relayed so that it finishes (in a task of its own) even if the device goes:
+            // recorded, and holding the body's budget until done.
+            Some(s) => Box::pin(delivery::relay_detached(s, request, conn.remote, held)),
+            None => Box::pin(std::future::ready(Some(plain(
+                503,
+                "dmct proxy is starting\n",
+            )))),
+        }
     }
 
     fn refused(&self, exchange: &Exchange) {
@@ -423,9 +422,16 @@ fn not_relayed<'a>(headers: &Headers, also: &'a [&'a str]) -> impl Fn(&str) -> b
 
 /// `headers` less the hop-by-hop ones (and those the Connection header names), and less
 /// `also`.
-fn relayable(headers: &Headers, also: &[&str]) -> Headers {
+fn relayable<'a>(
+    headers: &'a Headers,
+    also: &'a [&'a str],
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
     let hop = not_relayed(headers, also);
-    Headers(headers.0.iter().filter(|(n, _)| !hop(n)).cloned().collect())
+    headers
+        .0
+        .iter()
+        .filter(move |(n, _)| !hop(n))
+        .map(|(n, v)| (n.as_str(), v.as_str()))
 }
 
 /// As [`relayable`], in place (a response is relayed, not copied).
@@ -570,24 +576,38 @@ impl Shared {
     pub(crate) fn record(
         &self,
         cell: &SessionCell,
-        mut exchange: Exchange,
+        exchange: Exchange,
         relay: Option<Relay>,
         notes: Notes,
     ) -> Option<usize> {
-        let (key, index, kept_notes, queue) = {
+        self.record_answer(cell, exchange, relay, notes).0
+    }
+
+    /// As [`record`](Self::record), also giving back the exchange's response for the
+    /// device: a copy when the exchange is kept, else the response itself (past the cap
+    /// nothing is copied).
+    pub(crate) fn record_answer(
+        &self,
+        cell: &SessionCell,
+        mut exchange: Exchange,
+        relay: Option<Relay>,
+        notes: Notes,
+    ) -> (Option<usize>, Option<HttpResponse>) {
+        let (key, index, kept_notes, queue, response) = {
             let mut s = lock(cell);
             // The session's last exchange so far: when it ended, as far as anyone knows.
             let now = dmct_net::wall_clock();
             s.record.transcript.ended = Some(now.clone());
             s.activity = Instant::now();
             exchange.time.get_or_insert_default().ended = Some(now);
-            let index = if s.record.transcript.exchanges.len() < self.max_exchanges {
+            let (index, response) = if s.record.transcript.exchanges.len() < self.max_exchanges {
+                let response = exchange.response.clone();
                 s.record.transcript.exchanges.push(exchange);
                 s.record.relays.push(relay);
-                Some(s.record.transcript.exchanges.len() - 1)
+                (Some(s.record.transcript.exchanges.len() - 1), response)
             } else {
                 s.record.not_kept += 1;
-                None
+                (None, exchange.response.take())
             };
             let mut kept = Vec::new();
             for (kind, text) in notes {
@@ -607,7 +627,7 @@ impl Shared {
                 s.queued = true;
             }
             let key = (self.on_event.is_some() && !kept.is_empty()).then(|| s.record.key.clone());
-            (key, index, kept, queue)
+            (key, index, kept, queue, response)
         };
         if queue {
             self.checker.queue(cell.clone());
@@ -620,7 +640,7 @@ impl Shared {
                 });
             }
         }
-        index
+        (index, response)
     }
 }
 
@@ -645,12 +665,17 @@ mod tests {
             ),
             ("Host".into(), "proxy:1".into()),
         ]);
-        let out = relayable(&h, &["host"]);
-        let names: Vec<&str> = out.0.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = relayable(&h, &["host"]).map(|(n, _)| n).collect();
         assert_eq!(names, ["Content-Type", "x-syncml-hmac"]);
         let mut in_place = h.clone();
         relayable_only(&mut in_place);
-        assert_eq!(in_place, relayable(&h, &[]));
+        let kept: Vec<(&str, &str)> = relayable(&h, &[]).collect();
+        let in_place_pairs: Vec<(&str, &str)> = in_place
+            .0
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(in_place_pairs, kept);
         assert_eq!(in_place.0.len(), 3, "{in_place:?}");
     }
 }

@@ -50,10 +50,11 @@ impl Shared {
         let mut relay = Relay::default();
         let mut notes: Notes = Vec::new();
         // Record the exchange (what the upstream answered, or why it did not) and give
-        // the device `answer` (none: the connection is closed).
+        // the device `answer` (none: the connection is closed; `Same`: the response
+        // recorded).
         let done = |request: HttpRequest,
                     recorded: Result<HttpResponse, ExchangeFailure>,
-                    answer: Option<HttpResponse>,
+                    answer: Answer,
                     relay: Option<Relay>,
                     notes: Notes| {
             let (response, failure) = match recorded {
@@ -66,8 +67,16 @@ impl Shared {
                 failure,
                 time: started(),
             };
-            let i = self.record(&cell, exchange, relay, notes);
-            Relayed::new(answer, &cell, i)
+            match answer {
+                Answer::Same => {
+                    let (i, response) = self.record_answer(&cell, exchange, relay, notes);
+                    Relayed::new(response, &cell, i)
+                }
+                Answer::Other(answer) => {
+                    let i = self.record(&cell, exchange, relay, notes);
+                    Relayed::new(answer, &cell, i)
+                }
+            }
         };
 
         let before = if mutating {
@@ -78,24 +87,23 @@ impl Shared {
         };
         let rewritten = match before {
             Before::Answer(resp) => {
-                let recorded = Ok(resp.clone());
-                return done(request, recorded, Some(resp), Some(relay), notes);
+                return done(request, Ok(resp), Answer::Same, Some(relay), notes);
             }
             Before::Forward(body) => body,
         };
 
         let (url, mapped) = self.destination(&request.target);
-        let mut headers = Headers::default();
-        headers.push("Host", url.authority.clone());
-        headers
-            .0
-            .extend(relayable(&request.headers, &["host", "expect"]).0);
         // The device's bytes are shared with the record, not copied.
         let body = match &rewritten {
             Some(b) => Bytes::from(b.clone()),
             None => request.body.0.clone(),
         };
-        headers.push("Content-Length", body.len().to_string());
+        let length = body.len().to_string();
+        // Borrowed from the request: copied only into the upstream's header map.
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers.0.len() + 2);
+        headers.push(("Host", &url.authority));
+        headers.extend(relayable(&request.headers, &["host", "expect"]));
+        headers.push(("Content-Length", &length));
         if let Some(original) = &mapped {
             relay
                 .changes
@@ -105,7 +113,12 @@ impl Shared {
             relay.request = Some(HttpRequest {
                 method: request.method.clone(),
                 target: url.target.clone(),
-                headers: headers.clone(),
+                headers: Headers(
+                    headers
+                        .iter()
+                        .map(|&(n, v)| (n.to_owned(), v.to_owned()))
+                        .collect(),
+                ),
                 body: b.into(),
             });
         }
@@ -147,7 +160,13 @@ impl Shared {
                     ),
                 ));
                 let relay = Some(relay);
-                return done(request, Err(failure), Some(answer), relay, notes);
+                return done(
+                    request,
+                    Err(failure),
+                    Answer::Other(Some(answer)),
+                    relay,
+                    notes,
+                );
             }
         };
         relayable_only(&mut response.headers);
@@ -182,9 +201,16 @@ impl Shared {
                          answer (mutation drop-response)"
                     .into(),
             };
-            return done(request, Err(failure), None, relay, notes);
+            return done(request, Err(failure), Answer::Other(None), relay, notes);
         }
-        let recorded = Ok(response.clone());
-        done(request, recorded, Some(response), relay, notes)
+        done(request, Ok(response), Answer::Same, relay, notes)
     }
+}
+
+/// What the device gets for an exchange.
+enum Answer {
+    /// The response recorded.
+    Same,
+    /// Another answer (the proxy's own 502), or none (the connection is closed).
+    Other(Option<HttpResponse>),
 }
