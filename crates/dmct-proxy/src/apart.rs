@@ -52,8 +52,6 @@ pub(crate) struct Candidate {
     pub remote: Option<SocketAddr>,
     pub last_msg_id: Option<u64>,
     pub last: Last,
-    /// The arriving request repeats its last request byte for byte.
-    pub repeated: bool,
 }
 
 /// What the proxy reads of an arriving request.
@@ -65,26 +63,40 @@ pub(crate) struct Arriving {
     pub new_package1: bool,
 }
 
-/// The candidate (index) the request joins; `None`: it opens a new record.
-pub(crate) fn choose(candidates: &[Candidate], r: &Arriving) -> Option<usize> {
+/// The candidate (index) the request joins; `None`: it opens a new record. `repeated(i)`:
+/// the arriving request repeats candidate `i`'s last request byte for byte (asked only
+/// where it decides, best candidate first: the bytes are compared once, not with every
+/// record of the key).
+pub(crate) fn choose(
+    candidates: &[Candidate],
+    r: &Arriving,
+    repeated: impl Fn(usize) -> bool,
+) -> Option<usize> {
     let ip = r.remote.map(|a| a.ip());
     let same_device = candidates
         .iter()
         .enumerate()
         .filter(|(_, c)| c.ip.is_none() || ip.is_none() || c.ip == ip);
+    let this_connection = |c: &Candidate| r.remote.is_some() && c.remote == r.remote;
     if r.new_package1 {
-        return same_device
-            .filter(|(_, c)| {
-                matches!(c.last, Last::Challenge | Last::Failed)
-                    || (c.repeated && c.last != Last::Ended)
-            })
-            .max_by_key(|(i, c)| (r.remote.is_some() && c.remote == r.remote, *i))
-            .map(|(i, _)| i);
+        // The best awaiting its Package #1: this connection's first, then the newest.
+        let awaits = |i: usize, c: &Candidate| {
+            matches!(c.last, Last::Challenge | Last::Failed)
+                || (c.last != Last::Ended && repeated(i))
+        };
+        return [true, false].into_iter().find_map(|first| {
+            same_device
+                .clone()
+                .rev()
+                .filter(|(_, c)| this_connection(c) == first)
+                .find(|&(i, c)| awaits(i, c))
+                .map(|(i, _)| i)
+        });
     }
     same_device
         .max_by_key(|(i, c)| {
             (
-                r.remote.is_some() && c.remote == r.remote,
+                this_connection(c),
                 r.msg_id.is_some() && c.last_msg_id.map(|m| m + 1) == r.msg_id,
                 c.last != Last::Ended,
                 *i,
@@ -151,7 +163,7 @@ impl Shared {
             self.session(key)
         } else {
             let mut sessions = lock(&self.sessions);
-            let cells = sessions.by_key.get(key).cloned().unwrap_or_default();
+            let cells = sessions.by_key.get(key).map_or(&[][..], Vec::as_slice);
             let candidates: Vec<Candidate> = cells
                 .iter()
                 .map(|c| {
@@ -171,13 +183,6 @@ impl Shared {
                         } else {
                             Last::Package
                         },
-                        repeated: new_package1.is_some_and(|body| {
-                            s.record
-                                .transcript
-                                .exchanges
-                                .last()
-                                .is_some_and(|e| e.request.body.as_bytes() == body)
-                        }),
                     }
                 })
                 .collect();
@@ -186,8 +191,18 @@ impl Shared {
                 msg_id,
                 new_package1: new_package1.is_some(),
             };
-            match choose(&candidates, &arriving) {
-                Some(i) => cells[i].clone(),
+            let repeated = |i: usize| {
+                new_package1.is_some_and(|body| {
+                    lock(&cells[i])
+                        .record
+                        .transcript
+                        .exchanges
+                        .last()
+                        .is_some_and(|e| e.request.body.as_bytes() == body)
+                })
+            };
+            match choose(&candidates, &arriving, repeated).map(|i| cells[i].clone()) {
+                Some(cell) => cell,
                 None => {
                     let cell = Self::new_session(key, remote.map(|a| a.ip()));
                     sessions.order.push(cell.clone());
@@ -309,8 +324,11 @@ mod tests {
             remote: at(ip, port),
             last_msg_id: Some(msg),
             last,
-            repeated: false,
         }
+    }
+
+    fn no_repeat(_: usize) -> bool {
+        false
     }
 
     fn arriving(ip: u8, port: u16, msg: u64) -> Arriving {
@@ -324,26 +342,51 @@ mod tests {
     #[test]
     fn another_address_is_another_device() {
         let c = [cand(1, 1000, 1, Last::Package)];
-        assert_eq!(choose(&c, &arriving(2, 1000, 2)), None);
-        assert_eq!(choose(&c, &arriving(1, 1001, 2)), Some(0));
+        assert_eq!(choose(&c, &arriving(2, 1000, 2), no_repeat), None);
+        assert_eq!(choose(&c, &arriving(1, 1001, 2), no_repeat), Some(0));
     }
 
     #[test]
     fn a_new_package1_joins_only_a_session_awaiting_it() {
         let challenged = [cand(1, 1000, 1, Last::Challenge)];
-        assert_eq!(choose(&challenged, &arriving(1, 1002, 1)), Some(0));
+        assert_eq!(
+            choose(&challenged, &arriving(1, 1002, 1), no_repeat),
+            Some(0)
+        );
         let failed = [cand(1, 1000, 1, Last::Failed)];
-        assert_eq!(choose(&failed, &arriving(1, 1000, 1)), Some(0));
+        assert_eq!(choose(&failed, &arriving(1, 1000, 1), no_repeat), Some(0));
         for last in [Last::Package, Last::Ended, Last::Nothing] {
             let c = [cand(1, 1000, 3, last)];
-            assert_eq!(choose(&c, &arriving(1, 1000, 1)), None, "{last:?}");
+            assert_eq!(
+                choose(&c, &arriving(1, 1000, 1), no_repeat),
+                None,
+                "{last:?}"
+            );
         }
         // A retransmission of the same bytes is the same session, unless it ended.
         let mut c = [cand(1, 1000, 1, Last::Package)];
-        c[0].repeated = true;
-        assert_eq!(choose(&c, &arriving(1, 1000, 1)), Some(0));
+        assert_eq!(choose(&c, &arriving(1, 1000, 1), |_| true), Some(0));
         c[0].last = Last::Ended;
-        assert_eq!(choose(&c, &arriving(1, 1000, 1)), None);
+        assert_eq!(choose(&c, &arriving(1, 1000, 1), |_| true), None);
+        // Of several awaiting it: this connection's, else the newest; the bytes are
+        // compared with the best candidate only.
+        let c = [
+            cand(1, 1000, 1, Last::Challenge),
+            cand(1, 2000, 1, Last::Challenge),
+        ];
+        assert_eq!(choose(&c, &arriving(1, 1000, 1), no_repeat), Some(0));
+        assert_eq!(choose(&c, &arriving(1, 3000, 1), no_repeat), Some(1));
+        let c = [
+            cand(1, 1000, 1, Last::Package),
+            cand(1, 2000, 1, Last::Package),
+        ];
+        let asked = std::cell::RefCell::new(Vec::new());
+        let repeats = |i| {
+            asked.borrow_mut().push(i);
+            true
+        };
+        assert_eq!(choose(&c, &arriving(1, 1000, 1), repeats), Some(0));
+        assert_eq!(*asked.borrow(), [0]);
     }
 
     #[test]
@@ -353,19 +396,19 @@ mod tests {
             cand(1, 1000, 2, Last::Package),
             cand(1, 2000, 2, Last::Package),
         ];
-        assert_eq!(choose(&c, &arriving(1, 1000, 3)), Some(0));
-        assert_eq!(choose(&c, &arriving(1, 2000, 3)), Some(1));
+        assert_eq!(choose(&c, &arriving(1, 1000, 3), no_repeat), Some(0));
+        assert_eq!(choose(&c, &arriving(1, 2000, 3), no_repeat), Some(1));
         // A new connection: the MsgID it continues.
         let c = [
             cand(1, 1000, 4, Last::Package),
             cand(1, 2000, 2, Last::Package),
         ];
-        assert_eq!(choose(&c, &arriving(1, 3000, 5)), Some(0));
+        assert_eq!(choose(&c, &arriving(1, 3000, 5), no_repeat), Some(0));
         // Neither: the newest not ended.
         let c = [
             cand(1, 1000, 4, Last::Package),
             cand(1, 2000, 2, Last::Ended),
         ];
-        assert_eq!(choose(&c, &arriving(1, 3000, 9)), Some(0));
+        assert_eq!(choose(&c, &arriving(1, 3000, 9), no_repeat), Some(0));
     }
 }
