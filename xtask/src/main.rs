@@ -35,6 +35,7 @@ mod fuzz;
 mod load;
 mod mem_bench;
 mod proxy_bench;
+mod proxy_floor;
 mod summary;
 
 fn root() -> PathBuf {

@@ -5,11 +5,13 @@
 //! answers every request with the same Package #2 (the reference server's answer to the
 //! reference client's Package #1, computed once), so the numbers are about HTTP and the
 //! relay, not a DM engine. wrk POSTs the reference client's real Package #1 (a Lua script
-//! written to a temporary file) three ways: to the upstream directly; through Debian's
+//! written to a temporary file) four ways: to the upstream directly; through Debian's
 //! nginx (`proxy_pass` to the upstream with keep-alive connections, as many worker
-//! processes as the proxy has threads, no access log, the proxy's body limit); and
-//! through the proxy (`dmct_proxy::start`, what `dmct proxy` runs, serving on as many
-//! threads of its own as `dmct proxy` starts), recording and checking live.
+//! processes as the proxy has threads, no access log, the proxy's body limit); through
+//! the proxy (`dmct_proxy::start`, what `dmct proxy` runs, serving on as many threads of
+//! its own as `dmct proxy` starts), recording and checking live; and through a bare
+//! hyper relay on the same threads setup (`proxy_floor`): the floor of the proxy's HTTP
+//! stack, so what the proxy spends above it is dmct's own work.
 //! Each way is measured twice:
 //!
 //! * **throughput**: 2 wrk threads, 32 connections, SECONDS (10 by default): requests/s
@@ -314,6 +316,8 @@ enum Relayer {
     Nginx(u32),
     /// This process's threads of the proxy's runtime and its checker.
     Proxy,
+    /// This process's threads of the floor relay.
+    Floor,
 }
 
 /// This process's threads named so (`comm` keeps 15 bytes of a name): the proxy's
@@ -326,6 +330,7 @@ fn relay_cpu(r: Relayer) -> Cpu {
         Relayer::None => Cpu::default(),
         Relayer::Nginx(pid) => tree_cpu(pid),
         Relayer::Proxy => threads_cpu(std::process::id(), PROXY_THREADS),
+        Relayer::Floor => threads_cpu(std::process::id(), &["floor"]),
     }
 }
 
@@ -451,6 +456,8 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
         limits.max_body,
     )?;
     let nginx_url = format!("{}/dm", nginx.url);
+    let floor = crate::proxy_floor::start(upstream.local_addr(), cores)?;
+    let floor_url = format!("http://{}/dm", floor.addr);
 
     // wrk's script: the real Package #1, with the reference client's headers.
     let body = String::from_utf8(pkg1.body.clone()).context("Package #1 is XML text")?;
@@ -472,8 +479,9 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     println!(
         "proxy benchmark: wrk POSTing the reference client's Package #1 ({} bytes) to a fixed \
          upstream answering the reference server's Package #2 ({} bytes): directly, through \
-         nginx ({cores} worker processes) and through the proxy ({cores} threads, a \
-         single-threaded runtime each, recording and checking live); {cores} cores",
+         nginx ({cores} worker processes), through the proxy ({cores} threads, a \
+         single-threaded runtime each, recording and checking live) and through a bare hyper \
+         relay on the same threads setup (the floor); {cores} cores",
         pkg1.body.len(),
         pkg2.body.len()
     );
@@ -494,6 +502,11 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
             name: "through the proxy",
             url: &proxy_url,
             relayer: Relayer::Proxy,
+        },
+        Way {
+            name: "through a bare hyper relay",
+            url: &floor_url,
+            relayer: Relayer::Floor,
         },
     ];
     // Warm every way (connections, caches) for a second each.
@@ -538,6 +551,7 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
     let not_kept: usize = records.iter().map(|r| r.not_kept).sum();
     let live: usize = records.iter().map(|r| r.live_failures.len()).sum();
     drop(nginx);
+    drop(floor);
     let _ = proxy_rt.block_on(proxy.stop());
     upstream_rt.block_on(upstream.shutdown());
 
@@ -576,8 +590,11 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
         cpu[i].0.ns as f64 / n
     };
     println!(
-        "  proxy/nginx CPU per request: {:.2}x",
-        per_request(2) / per_request(1).max(1.0)
+        "  proxy/nginx CPU per request: {:.2}x; the floor (a bare hyper relay on the proxy's \
+         runtime setup, no DM work): proxy {:+.1} us over it, nginx {:+.1} us",
+        per_request(2) / per_request(1).max(1.0),
+        (per_request(2) - per_request(3)) / 1e3,
+        (per_request(1) - per_request(3)) / 1e3,
     );
     let rps_ratio = proxied.load.rps / nginx_fig.load.rps;
     println!(

@@ -33,8 +33,8 @@ impl Shared {
                 let decoded = mutating.then(|| dmct_proto::decode(body).ok()).flatten();
                 let setup = msg_id == Some(1) && h.opens_session;
                 let key = SessionKey::Dm {
-                    session_id: h.session_id.trim().to_owned(),
-                    client: h.source_loc_uri.trim().to_owned(),
+                    session_id: trimmed(h.session_id),
+                    client: trimmed(h.source_loc_uri),
                 };
                 (key, msg_id, decoded, setup)
             }
@@ -213,4 +213,13 @@ enum Answer {
     Same,
     /// Another answer (the proxy's own 502), or none (the connection is closed).
     Other(Option<HttpResponse>),
+}
+
+/// `s` without surrounding white space, kept as it is (not copied) when it has none.
+fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_owned()
+    }
 }
