@@ -44,9 +44,9 @@
 //! RespURI rewrite), the exchange's [`Relay`] keeps what the upstream saw and returned
 //! beside the transcript's client-side bytes.
 //!
-//! **Nothing seen is dropped.** Each request is relayed in a task of its own, so a
-//! device that closes its connection while the proxy awaits the upstream does not cancel
-//! the relay: the exchange is recorded with the upstream's answer, its failure
+//! **Nothing seen is dropped.** A device that closes its connection while the proxy
+//! awaits the upstream does not cancel the relay (it goes on in a task of its own): the
+//! exchange is recorded with the upstream's answer, its failure
 //! [`ExchangeFailure::ConnectionClosed`](dmct_proto::transcript::ExchangeFailure)
 //! "client gone: ..." (the device never got the answer), and a [`NoteKind::ClientGone`]
 //! note says so.
