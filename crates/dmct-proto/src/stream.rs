@@ -31,7 +31,7 @@ mod view;
 pub use head::{SessionHead, session_head};
 use schema::{Kind, Schema, holds_elements_only};
 pub(crate) use view::Marker;
-pub use view::{Marks, write_wire_text, write_wire_text_marking, xml_marks};
+pub use view::{Capped, Marks, write_wire_text, write_wire_text_marking, xml_marks};
 
 // ---------------------------------------------------------------------------------
 // WBXML tokens.
