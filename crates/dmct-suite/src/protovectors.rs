@@ -507,13 +507,14 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                     ..Default::default()
                 }
                 .into(),
-                items: vec![Item {
-                    more_data: true,
-                    ..item(
+                items: vec![{
+                    let mut chunk = item(
                         Some("./FUMO/Update/PkgData"),
                         None,
                         Some("UEsDBBQAAAAIAA=="),
-                    )
+                    );
+                    chunk.extras.more_data = true;
+                    chunk
                 }],
                 ..Default::default()
             })],

@@ -262,7 +262,7 @@ fn item(c: &Ctx) -> Result<Item, SchemaError> {
             "Data" => set_once(&mut i.data, data(&k), &k)?,
             "MoreData" => {
                 k.expect_empty()?;
-                i.more_data = true;
+                i.extras.more_data = true;
             }
             _ => i.extras.extensions.push(k.el.clone()),
         }
@@ -282,7 +282,7 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
             "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
             "NoResp" => {
                 k.expect_empty()?;
-                cmd.no_resp = true;
+                cmd.extras.no_resp = true;
             }
             "Cred" => set_once(&mut cmd.extras.cred, cred(&k)?, &k)?,
             "Meta" => set_once(&mut cmd.extras.meta, meta(&k)?, &k)?,

@@ -548,20 +548,22 @@ pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>
     }
 }
 
-/// The CmdIDs of one message, sorted by their hash: 16 bytes a command, and a lookup
-/// in logarithmic time.
-pub struct CmdIds(Vec<(u64, u32, u32)>);
+/// The CmdIDs of one message, sorted by their hash: 12 bytes a command, and a lookup
+/// in logarithmic time. Commands whose hashes collide are told apart by their CmdIDs.
+pub struct CmdIds(Vec<(u32, u32, u32)>);
 
 impl CmdIds {
-    fn hash(id: &str) -> u64 {
+    fn hash(id: &str) -> u32 {
         use std::hash::{Hash as _, Hasher as _};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         id.hash(&mut h);
-        h.finish()
+        h.finish() as u32
     }
 
     fn new(m: &SyncML) -> Self {
-        let mut v = Vec::new();
+        // Allocated at its length: grown as it is filled, it would hold room for up to
+        // twice the commands while the model is held.
+        let mut v = Vec::with_capacity(flatten(m).count());
         for (top, c) in m.body.commands.iter().enumerate() {
             for (k, x) in flatten_one(c).enumerate() {
                 if let Some(id) = x.cmd_id() {
@@ -570,7 +572,6 @@ impl CmdIds {
             }
         }
         v.sort_unstable();
-        v.shrink_to_fit();
         CmdIds(v)
     }
 
@@ -584,7 +585,7 @@ impl CmdIds {
             let c = m.body.commands.get(top as usize)?;
             flatten_one(c).nth(k as usize)
         };
-        let id = |e: &(u64, u32, u32)| at(e.1, e.2).and_then(Command::cmd_id).map(str::trim);
+        let id = |e: &(u32, u32, u32)| at(e.1, e.2).and_then(Command::cmd_id).map(str::trim);
         let mut first: Option<(u32, u32)> = None;
         for run in self.0.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
             let again = (1..run.len()).find(|&j| run[..j].iter().any(|p| id(p) == id(&run[j])));
@@ -651,7 +652,7 @@ pub(crate) fn no_resp(c: &Command) -> bool {
         | Command::Delete(x)
         | Command::Exec(x)
         | Command::Get(x)
-        | Command::Replace(x) => x.no_resp,
+        | Command::Replace(x) => x.extras.no_resp,
         Command::Atomic(x) | Command::Sequence(x) => x.no_resp,
         Command::Alert(a) => a.no_resp,
         _ => false,
