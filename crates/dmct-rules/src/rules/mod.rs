@@ -550,7 +550,10 @@ pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>
 
 /// The CmdIDs of one message, sorted by their hash: 12 bytes a command, and a lookup
 /// in logarithmic time. Commands whose hashes collide are told apart by their CmdIDs.
-pub struct CmdIds(Vec<(u32, u32, u32)>);
+/// A message whose CmdIDs count up ([`CmdIds::ascending`], as most senders number
+/// them) needs no list: a CmdID is found by a binary search of the commands, and none
+/// repeats. So a message of many tiny commands holds no index beside its model.
+pub struct CmdIds(Option<Vec<(u32, u32, u32)>>);
 
 impl CmdIds {
     fn hash(id: &str) -> u32 {
@@ -560,7 +563,28 @@ impl CmdIds {
         h.finish() as u32
     }
 
+    /// The number a command's CmdID is, if it is one.
+    fn number(c: &Command) -> Option<u64> {
+        c.cmd_id()?.trim().parse().ok()
+    }
+
+    /// Whether every command of `m`, in the order of [`flatten`], has a CmdID that is a
+    /// number greater than the one before: then none repeats.
+    pub(crate) fn ascending(m: &SyncML) -> bool {
+        let mut last = None;
+        for c in flatten(m) {
+            match Self::number(c) {
+                Some(n) if last.is_none_or(|l| n > l) => last = Some(n),
+                _ => return false,
+            }
+        }
+        true
+    }
+
     fn new(m: &SyncML) -> Self {
+        if Self::ascending(m) {
+            return CmdIds(None);
+        }
         // Allocated at its length: grown as it is filled, it would hold room for up to
         // twice the commands while the model is held.
         let mut v = Vec::with_capacity(flatten(m).count());
@@ -572,7 +596,7 @@ impl CmdIds {
             }
         }
         v.sort_unstable();
-        CmdIds(v)
+        CmdIds(Some(v))
     }
 
     /// The first command of `m` (which this index was built from), in the order of
@@ -581,13 +605,14 @@ impl CmdIds {
     /// is held. Entries of one hash are in that order, so the first of a run that an
     /// earlier one of the run matches is where its CmdID comes again.
     pub(crate) fn first_repeat<'a>(&self, m: &'a SyncML) -> Option<&'a Command> {
+        let list = self.0.as_ref()?;
         let at = |top: u32, k: u32| {
             let c = m.body.commands.get(top as usize)?;
             flatten_one(c).nth(k as usize)
         };
         let id = |e: &(u32, u32, u32)| at(e.1, e.2).and_then(Command::cmd_id).map(str::trim);
         let mut first: Option<(u32, u32)> = None;
-        for run in self.0.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for run in list.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
             let again = (1..run.len()).find(|&j| run[..j].iter().any(|p| id(p) == id(&run[j])));
             if let Some(j) = again {
                 let here = (run[j].1, run[j].2);
@@ -599,20 +624,35 @@ impl CmdIds {
 
     /// The commands of `m` (which this index was built from) with CmdID `id`, in
     /// the order of [`flatten`].
-    fn find<'a, 's>(
+    pub(crate) fn find<'a, 's>(
         &'s self,
         m: &'a SyncML,
         id: &'s str,
     ) -> impl Iterator<Item = &'a Command> + use<'a, 's> {
-        let h = Self::hash(id);
-        let from = self.0.partition_point(|e| e.0 < h);
-        self.0[from..]
-            .iter()
-            .take_while(move |e| e.0 == h)
+        let (run, counted): (&[(u32, u32, u32)], Option<&Command>) = match &self.0 {
+            Some(list) => {
+                let h = Self::hash(id);
+                let from = list.partition_point(|e| e.0 < h);
+                let to = list.partition_point(|e| e.0 <= h);
+                (&list[from..to], None)
+            }
+            // Counting up: the command holding number `n` is the last top-level one
+            // numbered at most `n`, or one it holds.
+            None => (
+                &[],
+                id.parse::<u64>().ok().and_then(|n| {
+                    let cmds = &m.body.commands;
+                    let top = cmds.partition_point(|c| Self::number(c).is_some_and(|k| k <= n));
+                    flatten_one(cmds.get(top.checked_sub(1)?)?).find(|c| Self::number(c) == Some(n))
+                }),
+            ),
+        };
+        run.iter()
             .filter_map(move |&(_, top, k)| {
                 let c = m.body.commands.get(top as usize)?;
                 flatten_one(c).nth(k as usize)
             })
+            .chain(counted)
             .filter(move |c| c.cmd_id().map(str::trim) == Some(id))
     }
 }
