@@ -181,7 +181,7 @@ impl Decoded {
 
     /// The `index`-th SyncBody command as evidence, as it was on the wire.
     pub fn command_excerpt(&self, index: usize) -> Option<String> {
-        self.excerpt(self.spans.commands.get(index)?)
+        self.excerpt(&self.spans.commands.get(index)?)
     }
 
     /// The SyncHdr as evidence, as it was on the wire.

@@ -10,7 +10,7 @@ mod decode;
 mod encode;
 
 pub(crate) use decode::BodyStream;
-pub use decode::{SchemaError, Spans};
+pub use decode::{CmdSpans, SchemaError, Spans};
 
 use crate::tree::{Element, Node};
 use std::ops::Range;

@@ -231,7 +231,7 @@ fn the_views_marks_show_the_elements_the_spans_name() {
             continue;
         };
         let mut spans = vec![d.spans.hdr.clone()];
-        spans.extend(d.spans.commands.iter().cloned());
+        spans.extend(d.spans.commands.iter());
         let named = spans.len();
         spans.push(d.spans.hdr.start..d.spans.hdr.end - 1);
         spans.push(d.spans.hdr.start + 1..d.spans.hdr.end);
@@ -276,8 +276,9 @@ fn expected_prefix(whole: &str, keep: usize) -> (String, usize) {
 }
 
 fn same_prefixes(d: &dmct_proto::xml::Decoded, what: &str) {
-    let spans = std::iter::once(&d.spans.hdr).chain(&d.spans.commands);
+    let spans = std::iter::once(d.spans.hdr.clone()).chain(d.spans.commands.iter());
     for span in spans {
+        let span = &span;
         let whole = d.excerpt(span);
         for keep in [0, 1, 2, 7, 40, 599, 600, 2004, usize::MAX] {
             let got = d.excerpt_prefix(span, keep);
@@ -347,7 +348,8 @@ fn an_excerpts_prefix_cuts_where_the_whole_would_be_cut() {
 }
 
 fn same_prefixes_at(d: &dmct_proto::xml::Decoded, keep: usize, what: &str) {
-    for span in &d.spans.commands {
+    for span in d.spans.commands.iter() {
+        let span = &span;
         let whole = d.excerpt(span).expect("an excerpt");
         let got = d.excerpt_prefix(span, keep);
         assert_eq!(

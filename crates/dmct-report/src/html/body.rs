@@ -365,7 +365,7 @@ mod tests {
                 let d = dmct_proto::decode(&[bom, &xml[..]].concat()).unwrap();
                 assert_eq!(d.encoding, Encoding::Xml);
                 // Every command's span, the SyncHdr's, and one that names no element.
-                let mut spans = d.spans.commands.clone();
+                let mut spans: Vec<_> = d.spans.commands.iter().collect();
                 spans.push(d.spans.hdr.clone());
                 spans.push(1..2);
                 let (text, note, marks) = shown_wire_text(&d, &spans);

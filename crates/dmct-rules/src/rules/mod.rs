@@ -59,7 +59,7 @@ impl Excerpt {
 
     /// Top-level command `i` of `d`, the body of `side` of exchange `exchange`.
     pub fn command(d: &Decoded, exchange: usize, side: Side, i: usize) -> Option<Excerpt> {
-        Excerpt::element(d, exchange, side, d.spans.commands.get(i)?)
+        Excerpt::element(d, exchange, side, &d.spans.commands.get(i)?)
     }
 
     /// The element of `d` at byte range `span`.
