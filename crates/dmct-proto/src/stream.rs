@@ -31,7 +31,7 @@ mod view;
 pub use head::{SessionHead, session_head};
 use schema::{Kind, Schema, holds_elements_only};
 pub(crate) use view::Marker;
-pub use view::{Marks, write_wire_text, write_wire_text_marking, xml_marks};
+pub use view::{Capped, Marks, write_wire_text, write_wire_text_marking, xml_marks};
 
 // ---------------------------------------------------------------------------------
 // WBXML tokens.
@@ -541,13 +541,13 @@ mod tests {
         let msg = MSG.replace("<Final/>", &format!("{meta}<Final/>"));
         let wb = crate::wbxml::encode(&crate::decode(msg.as_bytes()).unwrap().message);
         let d = crate::decode(&wb).unwrap();
-        let get = d.spans.commands[2].clone();
+        let get = d.spans.commands.get(2).unwrap();
         assert_eq!(
             wb[get.start], SWITCH_PAGE,
             "the Get's span starts with the switch"
         );
-        let final_at = d.spans.commands[2].end..d.spans.commands[2].end + 1;
-        let spans = [d.spans.commands[2].clone(), d.spans.hdr.clone(), final_at];
+        let final_at = get.end..get.end + 1;
+        let spans = [get.clone(), d.spans.hdr.clone(), final_at];
         let mut out = Vec::new();
         let marks = write_wire_text_marking(&wb, &mut out, &spans)
             .unwrap()

@@ -12,6 +12,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use quick_xml::writer::Writer;
+use std::io::Write as _;
 use std::ops::Range;
 
 /// Deeper nesting than this is refused: no DM message needs it, and it bounds the
@@ -120,18 +121,7 @@ impl Decoded {
                 .get(span.clone())
                 .map(|b| String::from_utf8_lossy(b).into_owned());
         }
-        // The one element read again alone, on the page it started on; the whole
-        // tree only if that fails.
-        let page = self
-            .pages
-            .binary_search_by_key(&span.start, |p| p.0)
-            .map_or(0, |i| self.pages[i].1);
-        let alone = crate::wbxml::parse_element_at(&self.raw, span.start, page)
-            .filter(|el| el.span == *span);
-        let el = match alone {
-            Some(el) => el,
-            None => subtree(&self.wbxml_document()?.root, span)?.clone(),
-        };
+        let el = self.wbxml_element(span)?;
         // Written after its label in one buffer: the element may hold megabytes of
         // Data, and a copy of its text would hold them once more.
         let mut w = Writer::new(format!("{WBXML_EXCERPT_LABEL} ").into_bytes());
@@ -142,15 +132,88 @@ impl Decoded {
         )
     }
 
+    /// The start of [`excerpt`](Self::excerpt) and how many bytes of it are left off:
+    /// at least its first `keep` bytes (more only to end on a character), so evidence
+    /// cut to a few hundred bytes never holds a command of megabytes whole as text.
+    pub fn excerpt_prefix(&self, span: &Range<usize>, keep: usize) -> Option<(String, usize)> {
+        if self.wbxml.is_none() {
+            return Some(lossy_prefix(self.raw.get(span.clone())?, keep));
+        }
+        let el = self.wbxml_element(span)?;
+        let mut out = crate::stream::Capped::new(keep.saturating_add(3));
+        let _ = out.write_all(format!("{WBXML_EXCERPT_LABEL} ").as_bytes());
+        let mut w = Writer::new(out);
+        write_element(&mut w, &el);
+        let out = w.into_inner();
+        let total = out.total();
+        // The writer writes UTF-8 only: the kept bytes end within a character at most.
+        let mut kept = out.into_kept();
+        let valid = match std::str::from_utf8(&kept) {
+            Ok(_) => kept.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        kept.truncate(valid);
+        let mut text = String::from_utf8(kept).ok()?;
+        // At least `keep` bytes and then to the end of a character, as the XML side.
+        let mut end = keep.min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        text.truncate(end);
+        let cut = total - text.len();
+        Some((text, cut))
+    }
+
+    /// The WBXML element at `span`, read again alone on the page it started on; from
+    /// the whole tree only if that fails.
+    fn wbxml_element(&self, span: &Range<usize>) -> Option<Element> {
+        let page = self
+            .pages
+            .binary_search_by_key(&span.start, |p| p.0)
+            .map_or(0, |i| self.pages[i].1);
+        let alone = crate::wbxml::parse_element_at(&self.raw, span.start, page)
+            .filter(|el| el.span == *span);
+        match alone {
+            Some(el) => Some(el),
+            None => subtree(&self.wbxml_document()?.root, span).cloned(),
+        }
+    }
+
     /// The `index`-th SyncBody command as evidence, as it was on the wire.
     pub fn command_excerpt(&self, index: usize) -> Option<String> {
-        self.excerpt(self.spans.commands.get(index)?)
+        self.excerpt(&self.spans.commands.get(index)?)
     }
 
     /// The SyncHdr as evidence, as it was on the wire.
     pub fn hdr_excerpt(&self) -> String {
         self.excerpt(&self.spans.hdr).unwrap_or_default()
     }
+}
+
+/// The start of `String::from_utf8_lossy(bytes)`: at least its first `keep` bytes (more
+/// only to end on a character), and how many bytes of it are left off, without making
+/// the whole text.
+pub fn lossy_prefix(bytes: &[u8], keep: usize) -> (String, usize) {
+    let (mut text, mut total) = (String::new(), 0);
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        if text.len() < keep {
+            let mut end = (keep - text.len()).min(valid.len());
+            while !valid.is_char_boundary(end) {
+                end += 1;
+            }
+            text.push_str(&valid[..end]);
+        }
+        total += valid.len();
+        if !chunk.invalid().is_empty() {
+            if text.len() < keep {
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+            total += char::REPLACEMENT_CHARACTER.len_utf8();
+        }
+    }
+    let cut = total - text.len();
+    (text, cut)
 }
 
 /// What the wire view of a WBXML document says of its header.
@@ -530,11 +593,25 @@ fn push_text(
     }
 }
 
-fn write_text(w: &mut Writer<Vec<u8>>, t: &str) {
-    // A raw CR would come back as LF (XML end-of-line handling), so it is written as a
-    // character reference.
-    let escaped = quick_xml::escape::escape(t).replace('\r', "&#xD;");
-    let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
+fn write_text<W: std::io::Write>(w: &mut Writer<W>, t: &str) {
+    // Escaped a piece at a time: a Data of megabytes escaped whole would be held once
+    // more beside the text and the output.
+    let mut rest = t;
+    loop {
+        let mut end = rest.len().min(1 << 16);
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        let (piece, after) = rest.split_at(end);
+        // A raw CR would come back as LF (XML end-of-line handling), so it is written
+        // as a character reference.
+        let escaped = quick_xml::escape::escape(piece).replace('\r', "&#xD;");
+        let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
+        rest = after;
+        if rest.is_empty() {
+            break;
+        }
+    }
 }
 
 /// An element tree as indented XML for people, in the tree's order, after an optional
@@ -616,7 +693,7 @@ pub fn encode_element(root: &Element) -> Vec<u8> {
     w.into_inner()
 }
 
-fn write_element(w: &mut Writer<Vec<u8>>, el: &Element) {
+fn write_element<W: std::io::Write>(w: &mut Writer<W>, el: &Element) {
     let mut start = BytesStart::new(el.name.as_str());
     if let Some(ns) = &el.namespace {
         start.push_attribute(("xmlns", ns.as_str()));

@@ -589,7 +589,7 @@ mod tests {
             .clone()
             .unwrap_or_else(|| panic!("{at}: span not marked"));
         let read = dmct_proto::xml::parse_tree(view[mark].as_bytes()).expect(at);
-        let name = match d.spans.commands.iter().position(|c| *c == span) {
+        let name = match d.spans.commands.iter().position(|c| c == span) {
             Some(i) => d.message.body.commands[i].name().to_owned(),
             None if d.spans.hdr == span => "SyncHdr".to_owned(),
             None => panic!("{at}: the span names neither the SyncHdr nor a command"),

@@ -128,6 +128,9 @@ pub struct Observation {
     pub detail: String,
     /// The wire bytes that show it (an element of the message, as sent).
     pub excerpt: Option<String>,
+    /// Bytes of the excerpt left off after `excerpt`, which holds enough for the
+    /// finding's cut (`EXCERPT_MAX`): 0 when it is whole.
+    pub excerpt_cut: usize,
     /// Where the excerpt is, when it is one element of the body of `message` of
     /// `exchange`: its byte range in that body as recorded.
     pub span: Option<std::ops::Range<usize>>,
@@ -194,7 +197,9 @@ impl Finding {
             exchange: o.exchange,
             message: o.message,
             detail: bounded(o.detail, DETAIL_MAX),
-            excerpt: o.excerpt.map(|e| bounded(e, EXCERPT_MAX)),
+            excerpt: o
+                .excerpt
+                .map(|e| bounded_cut(e, o.excerpt_cut, EXCERPT_MAX)),
             span: o.span.map(|r| ByteSpan {
                 start: r.start,
                 end: r.end,
@@ -210,14 +215,21 @@ const DETAIL_MAX: usize = 1_000;
 const EXCERPT_MAX: usize = 2_000;
 
 fn bounded(s: String, max: usize) -> String {
-    if s.len() <= max {
+    bounded_cut(s, 0, max)
+}
+
+/// [`bounded`] of a text of which `s` is the start and `cut` more bytes were left off
+/// (`s` holds more than `max` bytes whenever `cut` is not 0).
+fn bounded_cut(s: String, cut: usize, max: usize) -> String {
+    let total = s.len() + cut;
+    if total <= max {
         return s;
     }
-    let mut end = max;
+    let mut end = max.min(s.len());
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{} [... {} more bytes]", &s[..end], s.len() - end)
+    format!("{} [... {} more bytes]", &s[..end], total - end)
 }
 
 /// What [`judge`] keeps of a rule's observations: the first of the gravest, as a
@@ -269,6 +281,7 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
                 message: None,
                 detail: format!("not applicable: {why}"),
                 excerpt: None,
+                excerpt_cut: 0,
                 span: None,
             },
         );
@@ -286,6 +299,7 @@ pub fn judge(rule: &dyn Rule, view: &View, role: Role) -> Finding {
                 message: None,
                 detail: "the situation this rule is about did not occur".into(),
                 excerpt: None,
+                excerpt_cut: 0,
                 span: None,
             },
         ),
@@ -376,6 +390,7 @@ mod gravest_tests {
             message: None,
             detail: detail.into(),
             excerpt: None,
+            excerpt_cut: 0,
             span: None,
         }
     }

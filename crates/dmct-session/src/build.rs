@@ -269,7 +269,7 @@ fn cut(
         let mut rest = q.cmd.clone();
         with_item(&mut chunk, |item| {
             item.data = Some(Data::Text(head.to_owned()));
-            item.more_data = true;
+            item.extras.more_data = true;
             let meta = item.meta.get_or_insert_with(Default::default);
             meta.size = if q.continued {
                 None

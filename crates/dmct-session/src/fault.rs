@@ -660,10 +660,9 @@ impl ServerFault {
             }
             ServerFault::ChunkWithoutSize => {
                 let item = m.body.commands.iter_mut().find_map(|c| match c {
-                    Command::Add(x) | Command::Replace(x) => x
-                        .items
-                        .iter_mut()
-                        .find(|i| i.more_data && i.meta.as_ref().is_some_and(|m| m.size.is_some())),
+                    Command::Add(x) | Command::Replace(x) => x.items.iter_mut().find(|i| {
+                        i.extras.more_data && i.meta.as_ref().is_some_and(|m| m.size.is_some())
+                    }),
                     _ => None,
                 });
                 match item.and_then(|i| i.meta.as_mut()) {
@@ -675,7 +674,7 @@ impl ServerFault {
                 if !m.body.final_
                     && m.body.commands.iter().any(|c| match c {
                         Command::Add(x) | Command::Replace(x) => {
-                            x.items.iter().any(|i| i.more_data)
+                            x.items.iter().any(|i| i.extras.more_data)
                         }
                         _ => false,
                     }) =>

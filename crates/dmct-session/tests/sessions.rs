@@ -512,7 +512,7 @@ fn large_objects_go_in_chunks_both_ways() {
             assert!(e.request.body.len() <= 3000 || t.exchanges[0].request.body == e.request.body);
             for cmd in &resp.body.commands {
                 if let Command::Add(a) = cmd
-                    && a.items[0].more_data
+                    && a.items[0].extras.more_data
                 {
                     server_chunks += 1;
                     assert!(!resp.body.final_, "no Final while an object is cut");
@@ -527,7 +527,7 @@ fn large_objects_go_in_chunks_both_ways() {
             for cmd in &req.body.commands {
                 if let Command::Results(r) = cmd {
                     results_text.push_str(r.items[0].data.as_ref().unwrap().as_text().unwrap());
-                    if r.items[0].more_data {
+                    if r.items[0].extras.more_data {
                         client_chunks += 1;
                         assert!(!req.body.final_);
                         // The server acknowledges the chunk and asks for the next message.
@@ -546,7 +546,7 @@ fn large_objects_go_in_chunks_both_ways() {
                 .body
                 .commands
                 .iter()
-                .any(|c| matches!(c, Command::Add(a) if a.items[0].more_data))
+                .any(|c| matches!(c, Command::Add(a) if a.items[0].extras.more_data))
             {
                 let next = t
                     .exchanges
@@ -803,7 +803,11 @@ fn chunk(target: &str, data: &str, more: bool, size: Option<usize>) -> Command {
         items: vec![dmct_proto::Item {
             target: Some(dmct_proto::LocRef::uri(target)),
             data: Some(dmct_proto::Data::Text(data.into())),
-            more_data: more,
+            extras: dmct_proto::ItemExtras {
+                more_data: more,
+                ..Default::default()
+            }
+            .into(),
             meta: size.map(|n| {
                 dmct_proto::Meta {
                     size: Some(n.to_string()),

@@ -405,7 +405,6 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                                 ..Default::default()
                             }
                             .into(),
-                            ..Default::default()
                         }),
                         Command::Delete(ItemCmd {
                             cmd_id: "5".into(),
@@ -431,7 +430,6 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                                 ..Default::default()
                             }
                             .into(),
-                            ..Default::default()
                         }),
                     ],
                     ..Default::default()
@@ -507,15 +505,15 @@ pub fn codec_messages() -> Vec<(&'static str, &'static str, &'static str, SyncML
                     ..Default::default()
                 }
                 .into(),
-                items: vec![Item {
-                    more_data: true,
-                    ..item(
+                items: vec![{
+                    let mut chunk = item(
                         Some("./FUMO/Update/PkgData"),
                         None,
                         Some("UEsDBBQAAAAIAA=="),
-                    )
+                    );
+                    chunk.extras.more_data = true;
+                    chunk
                 }],
-                ..Default::default()
             })],
             // A chunk in the middle of a large object is not the end of the package.
             final_: false,

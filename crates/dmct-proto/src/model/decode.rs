@@ -20,7 +20,87 @@ pub struct SchemaError {
 pub struct Spans {
     pub hdr: Range<usize>,
     /// One range per `SyncBody` command, in order.
-    pub commands: Vec<Range<usize>>,
+    pub commands: CmdSpans,
+}
+
+/// The byte ranges of a message's SyncBody commands, in order: two `u32` each, half a
+/// `Range<usize>` (a message of many tiny commands holds one per command), unless a
+/// body passes 4 GiB.
+#[derive(Debug, Clone)]
+pub enum CmdSpans {
+    Small(Vec<(u32, u32)>),
+    Large(Vec<Range<usize>>),
+}
+
+impl Default for CmdSpans {
+    fn default() -> Self {
+        CmdSpans::Small(Vec::new())
+    }
+}
+
+impl PartialEq for CmdSpans {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for CmdSpans {}
+
+impl CmdSpans {
+    pub fn len(&self) -> usize {
+        match self {
+            CmdSpans::Small(v) => v.len(),
+            CmdSpans::Large(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The range of command `i`.
+    pub fn get(&self, i: usize) -> Option<Range<usize>> {
+        match self {
+            CmdSpans::Small(v) => v.get(i).map(|&(a, b)| a as usize..b as usize),
+            CmdSpans::Large(v) => v.get(i).cloned(),
+        }
+    }
+
+    pub fn last(&self) -> Option<Range<usize>> {
+        self.get(self.len().checked_sub(1)?)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    pub fn push(&mut self, r: Range<usize>) {
+        match self {
+            CmdSpans::Small(v) => match (u32::try_from(r.start), u32::try_from(r.end)) {
+                (Ok(a), Ok(b)) => v.push((a, b)),
+                _ => {
+                    let mut all: Vec<_> = self.iter().collect();
+                    all.push(r);
+                    *self = CmdSpans::Large(all);
+                }
+            },
+            CmdSpans::Large(v) => v.push(r),
+        }
+    }
+
+    fn reserve_exact(&mut self, more: usize) {
+        match self {
+            CmdSpans::Small(v) => v.reserve_exact(more),
+            CmdSpans::Large(v) => v.reserve_exact(more),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            CmdSpans::Small(v) => v.shrink_to_fit(),
+            CmdSpans::Large(v) => v.shrink_to_fit(),
+        }
+    }
 }
 
 /// Where the mapping stands: the element, and how it was reached. The path string is
@@ -262,7 +342,7 @@ fn item(c: &Ctx) -> Result<Item, SchemaError> {
             "Data" => set_once(&mut i.data, data(&k), &k)?,
             "MoreData" => {
                 k.expect_empty()?;
-                i.more_data = true;
+                i.extras.more_data = true;
             }
             _ => i.extras.extensions.push(k.el.clone()),
         }
@@ -282,7 +362,7 @@ fn item_cmd(c: &Ctx) -> Result<ItemCmd, SchemaError> {
             "CmdID" => set_once(&mut cmd_id, k.leaf()?, &k)?,
             "NoResp" => {
                 k.expect_empty()?;
-                cmd.no_resp = true;
+                cmd.extras.no_resp = true;
             }
             "Cred" => set_once(&mut cmd.extras.cred, cred(&k)?, &k)?,
             "Meta" => set_once(&mut cmd.extras.meta, meta(&k)?, &k)?,
@@ -553,7 +633,7 @@ impl SyncML {
 /// rest around them.
 pub(crate) struct BodyStream {
     commands: Vec<Command>,
-    spans: Vec<Range<usize>>,
+    spans: CmdSpans,
     /// Commands seen per name, for paths like `Get[3]`.
     seen: Vec<(String, usize)>,
     /// The first command that did not map; later ones are only parsed.
@@ -584,7 +664,7 @@ impl BodyStream {
         let effective = body_ns.or(root_ns);
         BodyStream {
             commands: Vec::new(),
-            spans: Vec::new(),
+            spans: CmdSpans::default(),
             seen: Vec::new(),
             error: None,
             root: Element::new("SyncML"),
@@ -681,5 +761,31 @@ fn take_data(el: &mut Element, taken: &mut Vec<(usize, Node)>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod cmd_spans_tests {
+    use super::CmdSpans;
+
+    /// Spans are kept as two `u32` until one passes 4 GiB, then as ranges, with the
+    /// same values read back either way.
+    #[test]
+    fn spans_past_4_gib_are_kept_whole() {
+        let big = u32::MAX as usize;
+        let want = [0..5, 5..big, big..big + 7, 3..4];
+        let mut s = CmdSpans::default();
+        for (i, r) in want.iter().enumerate() {
+            s.push(r.clone());
+            assert_eq!(matches!(s, CmdSpans::Small(_)), i < 2, "after {i}");
+        }
+        assert_eq!(s.iter().collect::<Vec<_>>(), want);
+        assert_eq!(s.get(2), Some(big..big + 7));
+        assert_eq!(s.last(), Some(3..4));
+        assert_eq!(s.get(4), None);
+        let mut small = CmdSpans::default();
+        small.push(0..5);
+        assert_eq!(small, CmdSpans::Large(std::iter::once(0..5).collect()));
+        assert_ne!(small, s);
     }
 }

@@ -111,7 +111,7 @@ impl Item {
         if let Some(d) = &self.data {
             push_el(&mut e, d.to_element());
         }
-        push_flag(&mut e, "MoreData", self.more_data);
+        push_flag(&mut e, "MoreData", self.extras.more_data);
         push_extensions(&mut e, &self.extras.extensions);
         e
     }
@@ -126,8 +126,8 @@ fn items_into(e: &mut Element, items: &[Item]) {
 impl ItemCmd {
     fn to_element(&self, name: &str) -> Element {
         let mut e = Element::new(name).with_text_child("CmdID", &self.cmd_id);
-        push_flag(&mut e, "NoResp", self.no_resp);
         let x = &*self.extras;
+        push_flag(&mut e, "NoResp", x.no_resp);
         if let Some(c) = &x.cred {
             push_el(&mut e, c.to_element());
         }

@@ -69,6 +69,51 @@ impl Marker {
     }
 }
 
+/// A writer that keeps the first `cap` bytes written to it and counts them all: the
+/// start of a view or an excerpt, without holding the whole of a large one.
+pub struct Capped {
+    kept: Vec<u8>,
+    cap: usize,
+    total: usize,
+}
+
+impl Capped {
+    pub fn new(cap: usize) -> Self {
+        Capped {
+            kept: Vec::new(),
+            cap,
+            total: 0,
+        }
+    }
+
+    /// How many bytes were written, kept or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The first `cap` bytes written.
+    pub fn kept(&self) -> &[u8] {
+        &self.kept
+    }
+
+    pub fn into_kept(self) -> Vec<u8> {
+        self.kept
+    }
+}
+
+impl Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = self.cap.saturating_sub(self.kept.len()).min(buf.len());
+        self.kept.extend_from_slice(&buf[..room]);
+        self.total += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes the indented view `xml::indented_xml` writes from the tree, as the tokens
 /// come. Only the innermost element's content waits (whether it is a leaf is known at
 /// its first child element or its end); everything before is written.
@@ -213,15 +258,32 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
             self.pad(depth);
             top.shown_at = self.offset();
             self.start_tag(top.name, top.ns, b">");
+            let bytes = std::mem::take(&mut self.bytes);
             for i in 0..self.pending.len() {
                 let (Pending::Text(a, b) | Pending::Opaque(a, b)) = self.pending[i];
-                // As `xml::write_text`: escaped, CR as a character reference.
-                let t = String::from_utf8_lossy(&self.bytes[a..b]);
-                let escaped = quick_xml::escape::escape(t.as_ref()).replace('\r', "&#xD;");
-                self.buf.extend_from_slice(escaped.as_bytes());
+                let t = String::from_utf8_lossy(&bytes[a..b]);
+                // Escaped a piece at a time and handed on as it goes: one Data of 15 MB
+                // escaped whole, then copied into `buf`, held three times its size.
+                let mut rest = t.as_ref();
+                while !rest.is_empty() {
+                    let mut end = rest.len().min(1 << 16);
+                    while !rest.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    let (piece, after) = rest.split_at(end);
+                    // As `xml::write_text`: escaped, CR as a character reference.
+                    let escaped = quick_xml::escape::escape(piece).replace('\r', "&#xD;");
+                    self.buf.extend_from_slice(escaped.as_bytes());
+                    self.spill();
+                    rest = after;
+                }
             }
             self.pending.clear();
-            self.bytes.clear();
+            // A small buffer is kept for the next leaf; a large one is let go.
+            if bytes.capacity() <= 1 << 16 {
+                self.bytes = bytes;
+                self.bytes.clear();
+            }
             self.buf.extend_from_slice(b"</");
             self.buf.extend_from_slice(top.name.as_bytes());
             self.buf.extend_from_slice(b">\n");

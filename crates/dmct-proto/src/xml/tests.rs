@@ -86,7 +86,7 @@ fn wbxml_excerpts_read_alone_equal_the_whole_trees() {
     };
     assert_eq!(d.spans.commands.len(), m.body.commands.len());
     for (i, span) in d.spans.commands.iter().enumerate() {
-        assert_eq!(d.command_excerpt(i).unwrap(), whole(span), "command {i}");
+        assert_eq!(d.command_excerpt(i).unwrap(), whole(&span), "command {i}");
     }
     assert_eq!(d.hdr_excerpt(), whole(&d.spans.hdr));
     let last = d.command_excerpt(m.body.commands.len() - 1).unwrap();

@@ -231,7 +231,7 @@ fn the_views_marks_show_the_elements_the_spans_name() {
             continue;
         };
         let mut spans = vec![d.spans.hdr.clone()];
-        spans.extend(d.spans.commands.iter().cloned());
+        spans.extend(d.spans.commands.iter());
         let named = spans.len();
         spans.push(d.spans.hdr.start..d.spans.hdr.end - 1);
         spans.push(d.spans.hdr.start + 1..d.spans.hdr.end);
@@ -263,4 +263,127 @@ fn the_views_marks_show_the_elements_the_spans_name() {
     }
     assert!(wbxml > 20 && xml > 20, "{wbxml} WBXML, {xml} XML elements");
     println!("marks checked: {wbxml} WBXML, {xml} XML elements");
+}
+
+/// What `Decoded::excerpt_prefix` must give: the shortest start of the whole excerpt
+/// of at least `keep` bytes that ends on a character, and how many bytes are left off.
+fn expected_prefix(whole: &str, keep: usize) -> (String, usize) {
+    let mut end = keep.min(whole.len());
+    while !whole.is_char_boundary(end) {
+        end += 1;
+    }
+    (whole[..end].to_owned(), whole.len() - end)
+}
+
+fn same_prefixes(d: &dmct_proto::xml::Decoded, what: &str) {
+    let spans = std::iter::once(d.spans.hdr.clone()).chain(d.spans.commands.iter());
+    for span in spans {
+        let span = &span;
+        let whole = d.excerpt(span);
+        for keep in [0, 1, 2, 7, 40, 599, 600, 2004, usize::MAX] {
+            let got = d.excerpt_prefix(span, keep);
+            let want = whole.as_deref().map(|w| expected_prefix(w, keep));
+            assert_eq!(got, want, "{what}: span {span:?}, keep {keep}");
+        }
+    }
+}
+
+/// The start of an excerpt (what evidence cut to a few hundred bytes needs) is the
+/// whole excerpt's start, in both encodings, on every body of the vectors.
+#[test]
+fn an_excerpts_prefix_is_the_start_of_the_whole_excerpt() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    let mut distinct = std::collections::HashSet::new();
+    let mut wbxml = 0;
+    for bytes in all.iter().flat_map(|p| bodies(p)) {
+        if !distinct.insert(bytes.clone()) {
+            continue;
+        }
+        if let Ok(d) = dmct_proto::decode(&bytes) {
+            same_prefixes(&d, "vector body");
+            wbxml += usize::from(d.wbxml.is_some());
+        }
+    }
+    assert!(wbxml > 0, "no WBXML body among the vectors");
+}
+
+/// Cuts inside characters of several widths, invalid UTF-8 in XML, and a Data far
+/// longer than any cut, in both encodings.
+#[test]
+fn an_excerpts_prefix_cuts_where_the_whole_would_be_cut() {
+    let data: String = "aé€😀<&\r".repeat(700);
+    let xml = format!(
+        "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+         <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>\
+         <Target><LocURI>http://dm.example/dm</LocURI></Target><Source>\
+         <LocURI>IMEI:1</LocURI></Source></SyncHdr><SyncBody><Replace><CmdID>2</CmdID>\
+         <Item><Source><LocURI>./a</LocURI></Source><Data>{}</Data></Item></Replace>\
+         <Final/></SyncBody></SyncML>",
+        quick_xml::escape::escape(data.as_str()).replace('\r', "&#xD;")
+    );
+    let d = dmct_proto::decode(xml.as_bytes()).expect("the XML decodes");
+    same_prefixes(&d, "XML");
+    let keeps = 0..40;
+    for keep in keeps {
+        same_prefixes_at(&d, keep, "XML");
+    }
+    let w = dmct_proto::encode(&d.message, dmct_proto::xml::Encoding::Wbxml);
+    let d = dmct_proto::decode(&w).expect("the WBXML decodes");
+    assert!(d.wbxml.is_some());
+    same_prefixes(&d, "WBXML");
+    for keep in 0..80 {
+        same_prefixes_at(&d, keep, "WBXML");
+    }
+    // Invalid UTF-8 in an XML body's LocURI (the decoder may refuse it: then nothing).
+    let mut bad = xml.into_bytes();
+    let at = bad.windows(3).position(|w| w == b"./a").expect("a LocURI");
+    bad.splice(at..at + 3, [b'.', 0xE2, 0x82, b'/', 0xFF, b'a']);
+    if let Ok(d) = dmct_proto::decode(&bad) {
+        for keep in 0..400 {
+            same_prefixes_at(&d, keep, "invalid XML");
+        }
+    }
+}
+
+fn same_prefixes_at(d: &dmct_proto::xml::Decoded, keep: usize, what: &str) {
+    for span in d.spans.commands.iter() {
+        let span = &span;
+        let whole = d.excerpt(span).expect("an excerpt");
+        let got = d.excerpt_prefix(span, keep);
+        assert_eq!(
+            got,
+            Some(expected_prefix(&whole, keep)),
+            "{what}: keep {keep}"
+        );
+    }
+}
+
+/// A Data longer than the pieces text is escaped in (characters of every width, a CR,
+/// markup across the joins) is written as if escaped whole, by the stream, the tree
+/// and the encoder.
+#[test]
+fn a_long_text_is_escaped_as_if_whole() {
+    let data: String = "aé€😀<&\r>".repeat(30_000);
+    let want = quick_xml::escape::escape(data.as_str()).replace('\r', "&#xD;");
+    let xml = format!(
+        "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+         <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>\
+         <Target><LocURI>http://dm.example/dm</LocURI></Target><Source>\
+         <LocURI>IMEI:1</LocURI></Source></SyncHdr><SyncBody><Replace><CmdID>2</CmdID>\
+         <Item><Source><LocURI>./a</LocURI></Source><Data>{want}</Data></Item></Replace>\
+         <Final/></SyncBody></SyncML>"
+    );
+    let d = dmct_proto::decode(xml.as_bytes()).expect("the XML decodes");
+    let encoded = dmct_proto::encode(&d.message, dmct_proto::xml::Encoding::Xml);
+    let encoded = String::from_utf8(encoded).expect("UTF-8");
+    assert!(encoded.contains(&format!("<Data>{want}</Data>")));
+    let w = dmct_proto::encode(&d.message, dmct_proto::xml::Encoding::Wbxml);
+    let d = dmct_proto::decode(&w).expect("the WBXML decodes");
+    let view = d.wire_text();
+    assert!(view.contains(&format!("<Data>{want}</Data>\n")));
+    assert_eq!(view, d.tree_wire_text());
+    let excerpt = d.command_excerpt(0).expect("an excerpt");
+    assert!(excerpt.contains(&format!("<Data>{want}</Data>")));
 }

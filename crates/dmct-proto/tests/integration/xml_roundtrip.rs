@@ -152,8 +152,8 @@ fn item() -> BoxedStrategy<Item> {
                 source,
                 meta: meta.map(Box::new),
                 data,
-                more_data,
                 extras: ItemExtras {
+                    more_data,
                     source_parent,
                     target_parent,
                     extensions,
@@ -177,9 +177,9 @@ fn item_cmd() -> BoxedStrategy<ItemCmd> {
         .prop_map(
             |(cmd_id, no_resp, cred, meta, correlator, items, extensions)| ItemCmd {
                 cmd_id: cmd_id.into(),
-                no_resp,
                 items,
                 extras: CmdExtras {
+                    no_resp,
                     cred,
                     meta,
                     correlator,

@@ -163,18 +163,18 @@ fn shown_wire_text(decoded: &Decoded, spans: &[Range<usize>]) -> (String, Option
         }
     }
     if decoded.encoding == Encoding::Wbxml {
-        let mut out = Capped {
-            kept: Vec::new(),
-            cap: TEXT_LIMIT + 4,
-            total: 0,
-        };
+        let mut out = dmct_proto::stream::Capped::new(TEXT_LIMIT + 4);
         let streamed = dmct_proto::stream::write_wire_text_marking(&decoded.raw, &mut out, spans);
         if let Ok(Some(marks)) = streamed {
-            if out.total <= TEXT_LIMIT {
-                return (String::from_utf8_lossy(&out.kept).into_owned(), None, marks);
+            if out.total() <= TEXT_LIMIT {
+                return (
+                    String::from_utf8_lossy(out.kept()).into_owned(),
+                    None,
+                    marks,
+                );
             }
             // Cut where `cut_text` would: the last character boundary at the limit.
-            let kept = String::from_utf8_lossy(&out.kept);
+            let kept = String::from_utf8_lossy(out.kept());
             let mut end = TEXT_LIMIT;
             while end > 0 && !kept.is_char_boundary(end) {
                 end -= 1;
@@ -183,7 +183,7 @@ fn shown_wire_text(decoded: &Decoded, spans: &[Range<usize>]) -> (String, Option
             let note = format!(
                 "cut: the first {} of {} bytes are shown",
                 shown.len(),
-                out.total
+                out.total()
             );
             return (shown, Some(note), marks);
         }
@@ -191,26 +191,6 @@ fn shown_wire_text(decoded: &Decoded, spans: &[Range<usize>]) -> (String, Option
     let (text, marks) = decoded.wire_text_marking(spans);
     let (text, note) = cut_owned(text);
     (text, note, marks)
-}
-
-/// A writer that keeps the first `cap` bytes written to it and counts them all.
-struct Capped {
-    kept: Vec<u8>,
-    cap: usize,
-    total: usize,
-}
-
-impl std::io::Write for Capped {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let room = self.cap.saturating_sub(self.kept.len()).min(buf.len());
-        self.kept.extend_from_slice(&buf[..room]);
-        self.total += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 fn cut_owned(mut s: String) -> (String, Option<String>) {
@@ -385,7 +365,7 @@ mod tests {
                 let d = dmct_proto::decode(&[bom, &xml[..]].concat()).unwrap();
                 assert_eq!(d.encoding, Encoding::Xml);
                 // Every command's span, the SyncHdr's, and one that names no element.
-                let mut spans = d.spans.commands.clone();
+                let mut spans: Vec<_> = d.spans.commands.iter().collect();
                 spans.push(d.spans.hdr.clone());
                 spans.push(1..2);
                 let (text, note, marks) = shown_wire_text(&d, &spans);

@@ -845,7 +845,10 @@ fn the_span_marks_the_element_it_names_not_the_first_like_it() {
 fn in_a_wbxml_body_the_span_marks_the_element_it_names_in_its_xml_view() {
     let body = wbxml(&message(1, "1.2", &format!("{GET}{GET}")));
     let decoded = dmct_proto::decode(&body).unwrap();
-    let (first, second) = (&decoded.spans.commands[0], &decoded.spans.commands[1]);
+    let (first, second) = (
+        &decoded.spans.commands.get(0).unwrap(),
+        &decoded.spans.commands.get(1).unwrap(),
+    );
     assert_eq!(
         body[first.clone()],
         body[second.clone()],
@@ -880,7 +883,7 @@ fn a_span_past_the_cut_marks_no_element_like_it() {
     let last = body.rfind(GET).unwrap();
     let wbxml_body = wbxml(&body);
     let d = dmct_proto::decode(&wbxml_body).unwrap();
-    let wbxml_last = d.spans.commands.last().unwrap().clone();
+    let wbxml_last = d.spans.commands.last().unwrap();
     let excerpt = d.command_excerpt(d.spans.commands.len() - 1).unwrap();
     for (bytes, excerpt, span) in [
         (

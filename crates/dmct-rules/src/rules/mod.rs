@@ -20,25 +20,46 @@ use dmct_proto::{Command, SyncML};
 /// (exchange, message, byte range in that body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Excerpt {
+    /// The wire text, or its start when `cut` is not 0.
     pub text: String,
+    /// Bytes of the wire text left off after `text`: evidence is cut to a few hundred
+    /// bytes ([`clip`], and any other at the finding), so an element of megabytes is
+    /// never copied whole only to be cut.
+    pub cut: usize,
     pub at: Option<(usize, Side, std::ops::Range<usize>)>,
 }
 
+/// How much of an element's wire text an excerpt keeps: more than any cut needs, so
+/// what is cut is the same as if the whole had been kept.
+const EXCERPT_KEPT: usize = crate::EXCERPT_MAX + 1;
+
 impl Excerpt {
+    fn of(
+        text: Option<(String, usize)>,
+        at: (usize, Side, std::ops::Range<usize>),
+    ) -> Option<Self> {
+        let (text, cut) = text?;
+        Some(Excerpt {
+            text,
+            cut,
+            at: Some(at),
+        })
+    }
+
     /// The SyncHdr of `d`, the body of `side` of exchange `exchange`.
     pub fn hdr(d: &Decoded, exchange: usize, side: Side) -> Excerpt {
+        let span = d.spans.hdr.clone();
+        let (text, cut) = d.excerpt_prefix(&span, EXCERPT_KEPT).unwrap_or_default();
         Excerpt {
-            text: d.hdr_excerpt(),
-            at: Some((exchange, side, d.spans.hdr.clone())),
+            text,
+            cut,
+            at: Some((exchange, side, span)),
         }
     }
 
     /// Top-level command `i` of `d`, the body of `side` of exchange `exchange`.
     pub fn command(d: &Decoded, exchange: usize, side: Side, i: usize) -> Option<Excerpt> {
-        Some(Excerpt {
-            text: d.command_excerpt(i)?,
-            at: Some((exchange, side, d.spans.commands.get(i)?.clone())),
-        })
+        Excerpt::element(d, exchange, side, &d.spans.commands.get(i)?)
     }
 
     /// The element of `d` at byte range `span`.
@@ -48,17 +69,31 @@ impl Excerpt {
         side: Side,
         span: &std::ops::Range<usize>,
     ) -> Option<Excerpt> {
-        Some(Excerpt {
-            text: d.excerpt(span)?,
-            at: Some((exchange, side, span.clone())),
-        })
+        Excerpt::of(
+            d.excerpt_prefix(span, EXCERPT_KEPT),
+            (exchange, side, span.clone()),
+        )
+    }
+
+    /// A whole body that is no element (shown as text), at `at`.
+    pub fn body(bytes: &[u8], at: (usize, Side, std::ops::Range<usize>)) -> Excerpt {
+        let (text, cut) = dmct_proto::xml::lossy_prefix(bytes, EXCERPT_KEPT);
+        Excerpt {
+            text,
+            cut,
+            at: Some(at),
+        }
     }
 }
 
 impl From<String> for Excerpt {
     /// Text that is not one element of a message body (a header line, a summary).
     fn from(text: String) -> Excerpt {
-        Excerpt { text, at: None }
+        Excerpt {
+            text,
+            cut: 0,
+            at: None,
+        }
     }
 }
 
@@ -69,14 +104,14 @@ pub(crate) fn obs(
     detail: impl Into<String>,
     excerpt: Option<Excerpt>,
 ) -> Observation {
-    let (excerpt, span) = match excerpt {
-        None => (None, None),
+    let (excerpt, excerpt_cut, span) = match excerpt {
+        None => (None, 0, None),
         Some(e) => {
             // A span counts only for the message the observation names.
             let span =
                 e.at.filter(|(i, side, _)| *i == exchange && *side == message)
                     .map(|(_, _, r)| r);
-            (Some(e.text), span)
+            (Some(e.text), e.cut, span)
         }
     };
     Observation {
@@ -85,6 +120,7 @@ pub(crate) fn obs(
         message: Some(message),
         detail: detail.into(),
         excerpt,
+        excerpt_cut,
         span,
     }
 }
@@ -93,9 +129,11 @@ pub(crate) fn obs(
 const EXCERPT_MAX: usize = 600;
 
 pub(crate) fn clip(mut e: Excerpt) -> Excerpt {
-    if e.text.len() <= EXCERPT_MAX {
+    if e.text.len() + e.cut <= EXCERPT_MAX {
         return e;
     }
+    // `text` holds more than this whenever `cut` is not 0 (`EXCERPT_KEPT`).
+    e.cut = 0;
     let mut end = EXCERPT_MAX;
     while !e.text.is_char_boundary(end) {
         end -= 1;
@@ -427,23 +465,51 @@ pub(crate) fn aborts(m: &SyncML) -> bool {
 }
 
 /// Every command of a message, containers first and then what they hold.
-pub(crate) fn flatten(m: &SyncML) -> Vec<&Command> {
-    m.body.commands.iter().flat_map(flatten_one).collect()
+pub(crate) fn flatten(m: &SyncML) -> Flatten<'_> {
+    Flatten {
+        first: None,
+        stack: vec![m.body.commands.iter()],
+    }
 }
 
 /// `c` and, for a container, what it holds, as [`flatten`] orders them.
-fn flatten_one(c: &Command) -> Vec<&Command> {
-    fn walk<'a>(c: &'a Command, out: &mut Vec<&'a Command>) {
-        out.push(c);
-        if let Command::Atomic(x) | Command::Sequence(x) = c {
-            for i in &x.commands {
-                walk(i, out);
-            }
-        }
+fn flatten_one(c: &Command) -> Flatten<'_> {
+    Flatten {
+        first: Some(c),
+        stack: Vec::new(),
     }
-    let mut out = Vec::new();
-    walk(c, &mut out);
-    out
+}
+
+/// The walk of [`flatten`], as it goes: a list of every command of a message of many
+/// tiny commands would be held beside the model while a rule reads it.
+pub(crate) struct Flatten<'a> {
+    /// The command to give first ([`flatten_one`]).
+    first: Option<&'a Command>,
+    /// The commands left at each depth.
+    stack: Vec<std::slice::Iter<'a, Command>>,
+}
+
+impl<'a> Iterator for Flatten<'a> {
+    type Item = &'a Command;
+
+    fn next(&mut self) -> Option<&'a Command> {
+        let c = match self.first.take() {
+            Some(c) => c,
+            None => loop {
+                let top = self.stack.last_mut()?;
+                match top.next() {
+                    Some(c) => break c,
+                    None => {
+                        self.stack.pop();
+                    }
+                }
+            },
+        };
+        if let Command::Atomic(x) | Command::Sequence(x) = c {
+            self.stack.push(x.commands.iter());
+        }
+        Some(c)
+    }
 }
 
 /// The messages of `role` in `session`, in order.
@@ -482,30 +548,55 @@ pub(crate) fn by_cmd_id<'a>(p: &Msg<'a>, id: &str) -> Result<Option<&'a Command>
     }
 }
 
-/// The CmdIDs of one message, sorted by their hash: 16 bytes a command, and a lookup
-/// in logarithmic time.
-pub struct CmdIds(Vec<(u64, u32, u32)>);
+/// The CmdIDs of one message, sorted by their hash: 12 bytes a command, and a lookup
+/// in logarithmic time. Commands whose hashes collide are told apart by their CmdIDs.
+/// A message whose CmdIDs count up ([`CmdIds::ascending`], as most senders number
+/// them) needs no list: a CmdID is found by a binary search of the commands, and none
+/// repeats. So a message of many tiny commands holds no index beside its model.
+pub struct CmdIds(Option<Vec<(u32, u32, u32)>>);
 
 impl CmdIds {
-    fn hash(id: &str) -> u64 {
+    fn hash(id: &str) -> u32 {
         use std::hash::{Hash as _, Hasher as _};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         id.hash(&mut h);
-        h.finish()
+        h.finish() as u32
+    }
+
+    /// The number a command's CmdID is, if it is one.
+    fn number(c: &Command) -> Option<u64> {
+        c.cmd_id()?.trim().parse().ok()
+    }
+
+    /// Whether every command of `m`, in the order of [`flatten`], has a CmdID that is a
+    /// number greater than the one before: then none repeats.
+    pub(crate) fn ascending(m: &SyncML) -> bool {
+        let mut last = None;
+        for c in flatten(m) {
+            match Self::number(c) {
+                Some(n) if last.is_none_or(|l| n > l) => last = Some(n),
+                _ => return false,
+            }
+        }
+        true
     }
 
     fn new(m: &SyncML) -> Self {
-        let mut v = Vec::new();
+        if Self::ascending(m) {
+            return CmdIds(None);
+        }
+        // Allocated at its length: grown as it is filled, it would hold room for up to
+        // twice the commands while the model is held.
+        let mut v = Vec::with_capacity(flatten(m).count());
         for (top, c) in m.body.commands.iter().enumerate() {
-            for (k, x) in flatten_one(c).into_iter().enumerate() {
+            for (k, x) in flatten_one(c).enumerate() {
                 if let Some(id) = x.cmd_id() {
                     v.push((Self::hash(id.trim()), top as u32, k as u32));
                 }
             }
         }
         v.sort_unstable();
-        v.shrink_to_fit();
-        CmdIds(v)
+        CmdIds(Some(v))
     }
 
     /// The first command of `m` (which this index was built from), in the order of
@@ -514,13 +605,14 @@ impl CmdIds {
     /// is held. Entries of one hash are in that order, so the first of a run that an
     /// earlier one of the run matches is where its CmdID comes again.
     pub(crate) fn first_repeat<'a>(&self, m: &'a SyncML) -> Option<&'a Command> {
+        let list = self.0.as_ref()?;
         let at = |top: u32, k: u32| {
             let c = m.body.commands.get(top as usize)?;
-            flatten_one(c).into_iter().nth(k as usize)
+            flatten_one(c).nth(k as usize)
         };
-        let id = |e: &(u64, u32, u32)| at(e.1, e.2).and_then(Command::cmd_id).map(str::trim);
+        let id = |e: &(u32, u32, u32)| at(e.1, e.2).and_then(Command::cmd_id).map(str::trim);
         let mut first: Option<(u32, u32)> = None;
-        for run in self.0.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for run in list.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
             let again = (1..run.len()).find(|&j| run[..j].iter().any(|p| id(p) == id(&run[j])));
             if let Some(j) = again {
                 let here = (run[j].1, run[j].2);
@@ -532,20 +624,35 @@ impl CmdIds {
 
     /// The commands of `m` (which this index was built from) with CmdID `id`, in
     /// the order of [`flatten`].
-    fn find<'a, 's>(
+    pub(crate) fn find<'a, 's>(
         &'s self,
         m: &'a SyncML,
         id: &'s str,
     ) -> impl Iterator<Item = &'a Command> + use<'a, 's> {
-        let h = Self::hash(id);
-        let from = self.0.partition_point(|e| e.0 < h);
-        self.0[from..]
-            .iter()
-            .take_while(move |e| e.0 == h)
+        let (run, counted): (&[(u32, u32, u32)], Option<&Command>) = match &self.0 {
+            Some(list) => {
+                let h = Self::hash(id);
+                let from = list.partition_point(|e| e.0 < h);
+                let to = list.partition_point(|e| e.0 <= h);
+                (&list[from..to], None)
+            }
+            // Counting up: the command holding number `n` is the last top-level one
+            // numbered at most `n`, or one it holds.
+            None => (
+                &[],
+                id.parse::<u64>().ok().and_then(|n| {
+                    let cmds = &m.body.commands;
+                    let top = cmds.partition_point(|c| Self::number(c).is_some_and(|k| k <= n));
+                    flatten_one(cmds.get(top.checked_sub(1)?)?).find(|c| Self::number(c) == Some(n))
+                }),
+            ),
+        };
+        run.iter()
             .filter_map(move |&(_, top, k)| {
                 let c = m.body.commands.get(top as usize)?;
-                flatten_one(c).into_iter().nth(k as usize)
+                flatten_one(c).nth(k as usize)
             })
+            .chain(counted)
             .filter(move |c| c.cmd_id().map(str::trim) == Some(id))
     }
 }
@@ -585,7 +692,7 @@ pub(crate) fn no_resp(c: &Command) -> bool {
         | Command::Delete(x)
         | Command::Exec(x)
         | Command::Get(x)
-        | Command::Replace(x) => x.no_resp,
+        | Command::Replace(x) => x.extras.no_resp,
         Command::Atomic(x) | Command::Sequence(x) => x.no_resp,
         Command::Alert(a) => a.no_resp,
         _ => false,
@@ -611,4 +718,78 @@ pub(crate) fn announced(
         let m = msg_at(view, peer, i)?;
         m.m.hdr.meta.as_ref().and_then(pick)?.trim().parse().ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An excerpt kept only as far as a cut needs is clipped, and bounded at the
+    /// finding, exactly as the whole wire text would be, in both encodings.
+    #[test]
+    fn a_kept_start_is_clipped_and_bounded_as_the_whole() {
+        for n in [0, 1, 150, 151, 152, 600, 700, 5000] {
+            let data = "é€😀<x".repeat(n);
+            let xml = format!(
+                "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+                 <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>\
+                 <Target><LocURI>http://dm.example/dm</LocURI></Target><Source>\
+                 <LocURI>IMEI:1</LocURI></Source></SyncHdr><SyncBody><Replace>\
+                 <CmdID>2</CmdID><Item><Source><LocURI>./a</LocURI></Source><Data>{}\
+                 </Data></Item></Replace><Final/></SyncBody></SyncML>",
+                data.replace('<', "&lt;")
+            );
+            let d = dmct_proto::decode(xml.as_bytes()).expect("decodes");
+            let w = dmct_proto::encode(&d.message, dmct_proto::xml::Encoding::Wbxml);
+            let w = dmct_proto::decode(&w).expect("the WBXML decodes");
+            for d in [&d, &w] {
+                let kept = Excerpt::command(d, 0, Side::Request, 0).expect("an excerpt");
+                let whole = Excerpt::from(d.command_excerpt(0).expect("an excerpt"));
+                assert!(kept.text.len() <= EXCERPT_KEPT + 3, "{n}: kept whole");
+                assert_eq!(
+                    kept.text.len() + kept.cut,
+                    whole.text.len(),
+                    "{n}: its length"
+                );
+                assert_eq!(clip(kept.clone()).text, clip(whole.clone()).text, "{n}");
+                assert_eq!(clip(kept.clone()).cut, 0);
+                let finding = |e: Excerpt| crate::bounded_cut(e.text, e.cut, crate::EXCERPT_MAX);
+                assert_eq!(finding(kept), finding(whole), "{n}: at the finding");
+            }
+        }
+    }
+
+    fn get(id: u32) -> String {
+        format!("<Get><CmdID>{id}</CmdID><Item><Target><LocURI>./a</LocURI></Target></Item></Get>")
+    }
+
+    fn ids<'a>(it: impl Iterator<Item = &'a Command>) -> Vec<String> {
+        it.map(|c| c.cmd_id().unwrap_or("-").to_owned()).collect()
+    }
+
+    #[test]
+    fn flatten_walks_containers_in_document_order() {
+        let body = format!(
+            "{}<Atomic><CmdID>2</CmdID><Sequence><CmdID>3</CmdID>{}</Sequence>{}\
+             <Sequence><CmdID>6</CmdID></Sequence></Atomic>{}",
+            get(1),
+            get(4),
+            get(5),
+            get(7)
+        );
+        let xml = format!(
+            "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+             <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>\
+             <Target><LocURI>http://dm.example/dm</LocURI></Target><Source>\
+             <LocURI>IMEI:1</LocURI></Source></SyncHdr><SyncBody>{body}<Final/>\
+             </SyncBody></SyncML>"
+        );
+        let m = dmct_proto::decode(xml.as_bytes()).expect("decodes").message;
+        assert_eq!(ids(flatten(&m)), ["1", "2", "3", "4", "5", "6", "7"]);
+        assert_eq!(
+            ids(flatten_one(&m.body.commands[1])),
+            ["2", "3", "4", "5", "6"]
+        );
+        assert_eq!(ids(flatten_one(&m.body.commands[2])), ["7"]);
+    }
 }

@@ -9,7 +9,7 @@ impl Client {
         if let Command::Add(c) | Command::Replace(c) = cmd
             && (self.chunk.is_some()
                 || self.refused_object.is_some()
-                || c.items.iter().any(|i| i.more_data))
+                || c.items.iter().any(|i| i.extras.more_data))
         {
             return self.chunked(msg_id, cmd, c, out);
         }
@@ -136,13 +136,13 @@ impl Client {
         }
         let text = item.data.as_ref().and_then(Data::as_text).unwrap_or("");
         if self.refused_object.is_some() {
-            if !item.more_data {
+            if !item.extras.more_data {
                 self.refused_object = None;
             }
             return answer(msg_id, cmd, 413, Vec::new(), out);
         }
         if self.chunk.is_none() {
-            if !item.more_data {
+            if !item.extras.more_data {
                 // Not a chunk after all: a plain command.
                 let (code, results) = self.run(cmd);
                 return answer(msg_id, cmd, code, results, out);
@@ -172,7 +172,7 @@ impl Client {
             return;
         };
         ch.data.push_str(text);
-        if item.more_data {
+        if item.extras.more_data {
             return answer(msg_id, cmd, 213, Vec::new(), out);
         }
         let Some(ch) = self.chunk.take() else {
@@ -186,7 +186,7 @@ impl Client {
             && let Some(i) = w.items.first_mut()
         {
             i.data = Some(Data::Text(ch.data));
-            i.more_data = false;
+            i.extras.more_data = false;
         }
         let (code, results) = self.run(&whole);
         answer(msg_id, cmd, code, results, out);
@@ -349,7 +349,7 @@ pub(super) fn answer(
         | Command::Delete(c)
         | Command::Exec(c)
         | Command::Get(c)
-        | Command::Replace(c) => c.no_resp,
+        | Command::Replace(c) => c.extras.no_resp,
         Command::Atomic(c) | Command::Sequence(c) => c.no_resp,
         Command::Alert(a) => a.no_resp,
         _ => false,

@@ -411,7 +411,7 @@ impl Server {
             match cmd {
                 // No Status answers a Status, nor a complete Results; a chunk of a large
                 // Results is acknowledged as buffered (213).
-                Command::Results(r) if r.items.iter().any(|i| i.more_data) => {
+                Command::Results(r) if r.items.iter().any(|i| i.extras.more_data) => {
                     b.push(build::command_status(&msg.hdr.msg_id, cmd, 213));
                 }
                 Command::Status(_) | Command::Results(_) => {}

@@ -28,7 +28,7 @@ impl Rule for ChunkAnswered213 {
         for p in sent(view, other(role)) {
             let pid = p.m.hdr.msg_id.trim();
             for c in &p.m.body.commands {
-                if !items(c).iter().any(|i| i.more_data) {
+                if !items(c).iter().any(|i| i.extras.more_data) {
                     continue;
                 }
                 let id = c.cmd_id().unwrap_or("").trim();

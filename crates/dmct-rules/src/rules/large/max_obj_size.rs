@@ -33,7 +33,7 @@ impl Rule for MaxObjSize {
             };
             for (i, uri, it, cmd_meta) in objects(m.m) {
                 let first = open.as_deref() != Some(uri.as_str());
-                open = it.more_data.then_some(uri.clone());
+                open = it.extras.more_data.then_some(uri.clone());
                 if !first {
                     continue;
                 }

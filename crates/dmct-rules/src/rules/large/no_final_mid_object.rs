@@ -29,7 +29,7 @@ impl Rule for NoFinalMidObject {
             .filter(|m| {
                 objects(m.m)
                     .last()
-                    .is_some_and(|(_, _, it, _)| it.more_data)
+                    .is_some_and(|(_, _, it, _)| it.extras.more_data)
             })
             .map(|m| {
                 if m.m.body.final_ {

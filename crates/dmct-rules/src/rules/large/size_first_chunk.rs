@@ -32,7 +32,7 @@ impl Rule for SizeFirstChunk {
         for m in sent(view, role) {
             for (i, uri, it, cmd_meta) in objects(m.m) {
                 let first = open.as_deref() != Some(uri.as_str());
-                if first && !it.more_data {
+                if first && !it.extras.more_data {
                     continue; // a whole object, not chunked
                 }
                 match (first, size_of(it, cmd_meta).is_some()) {
@@ -48,7 +48,7 @@ impl Rule for SizeFirstChunk {
                         m.cmd_excerpt(i),
                     )),
                 }
-                open = it.more_data.then_some(uri);
+                open = it.extras.more_data.then_some(uri);
             }
         }
         out

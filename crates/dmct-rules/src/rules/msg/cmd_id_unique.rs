@@ -101,6 +101,7 @@ pub(crate) mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % n
         };
+        let mut ascending = 0;
         for _ in 0..400 {
             let id = |next: &mut dyn FnMut(u64) -> u64| {
                 let pad = if next(4) == 0 { " " } else { "" };
@@ -132,15 +133,60 @@ pub(crate) mod tests {
                     final_: true,
                 },
             };
-            let mut seen = std::collections::BTreeSet::new();
-            let by_set = crate::rules::flatten(&m)
-                .into_iter()
-                .find(|c| c.cmd_id().is_some_and(|id| !seen.insert(id.trim())));
-            let by_index = crate::rules::CmdIds::new(&m).first_repeat(&m);
-            assert_eq!(
-                by_index.map(|c| c as *const _),
-                by_set.map(|c| c as *const _)
-            );
+            // The same commands numbered counting up (by gaps of 1 to 3), half the time.
+            let mut counted = m.clone();
+            if next(2) == 0 {
+                let mut n = next(3);
+                renumber(&mut counted.body.commands, &mut || {
+                    n += 1 + next(3);
+                    n.to_string()
+                });
+            }
+            for m in [&m, &counted] {
+                let mut seen = std::collections::BTreeSet::new();
+                let by_set = crate::rules::flatten(m)
+                    .find(|c| c.cmd_id().is_some_and(|id| !seen.insert(id.trim())));
+                let index = crate::rules::CmdIds::new(m);
+                if crate::rules::CmdIds::ascending(m) {
+                    assert!(by_set.is_none(), "ascending CmdIDs repeat");
+                    ascending += 1;
+                }
+                assert_eq!(
+                    index.first_repeat(m).map(|c| c as *const _),
+                    by_set.map(|c| c as *const _)
+                );
+                // Every lookup finds what a walk of every command finds, in order.
+                for q in (0..40)
+                    .map(|q| q.to_string())
+                    .chain(["+3".into(), "x".into()])
+                {
+                    let walked: Vec<_> = crate::rules::flatten(m)
+                        .filter(|c| c.cmd_id().map(str::trim) == Some(q.as_str()))
+                        .map(|c| c as *const _)
+                        .collect();
+                    let found: Vec<_> = index.find(m, &q).map(|c| c as *const _).collect();
+                    assert_eq!(found, walked, "CmdID {q}");
+                }
+            }
+        }
+        assert!(
+            ascending > 150,
+            "only {ascending} messages of ascending CmdIDs"
+        );
+    }
+
+    /// Gives every command of `commands`, in document order, the next CmdID.
+    fn renumber(commands: &mut [dmct_proto::Command], next: &mut dyn FnMut() -> String) {
+        use dmct_proto::Command;
+        for c in commands {
+            match c {
+                Command::Get(g) => g.cmd_id = next().into(),
+                Command::Atomic(x) => {
+                    x.cmd_id = next().into();
+                    renumber(&mut x.commands, next);
+                }
+                _ => {}
+            }
         }
     }
 }

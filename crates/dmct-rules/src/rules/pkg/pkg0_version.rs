@@ -50,6 +50,7 @@ impl Rule for Pkg0Version {
             message: None,
             detail,
             excerpt: (verdict == crate::Verdict::Fail).then(|| trigger_head_hex(&p)),
+            excerpt_cut: 0,
             span: None,
         }]
     }

@@ -101,10 +101,11 @@ impl Rule for ServerAnswersEveryPackage {
                 continue;
             }
             let body_text = || {
-                Some(clip(crate::rules::Excerpt {
-                    text: String::from_utf8_lossy(resp.body.as_bytes()).into_owned(),
-                    at: Some((i, Side::Response, 0..resp.body.as_bytes().len())),
-                }))
+                let bytes = resp.body.as_bytes();
+                Some(clip(crate::rules::Excerpt::body(
+                    bytes,
+                    (i, Side::Response, 0..bytes.len()),
+                )))
             };
             // A DM message in another HTTP status still answers the package: the
             // status code is `Status200`'s to judge.
