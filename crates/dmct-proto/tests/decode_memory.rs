@@ -61,22 +61,20 @@ fn tiny_gets(n: usize) -> Vec<u8> {
 }
 
 /// The bound, in multiples of the body, with a little headroom over what decoding
-/// costs per tiny Get (80 bytes of XML): 2.43x measured (3.41x decoding from a slice).
+/// costs per tiny Get (80 bytes of XML): 2.13x measured (3.11x decoding from a slice).
 /// Each command is mapped as the parser closes it, so only the model stays: a Command
-/// (64 bytes, its CmdID inline), its one Item (112, the LocURI inline) and a span
-/// (16), about 190 bytes per command whatever the body; the multiple is set by the
+/// (56 bytes, its CmdID inline), its one Item (104, the LocURI inline) and its span
+/// (8), about 170 bytes per command whatever the body; the multiple is set by the
 /// encoding. Every list is allocated at its length, so the process holds what is
 /// counted here (see `WBXML_ALLOCATED_PER_GET`).
-const XML_RATIO: f64 = 2.6;
-/// A tiny Get is 22 bytes of WBXML, and its model the same 190 bytes: 9.37x measured
+const XML_RATIO: f64 = 2.3;
+/// A tiny Get is 22 bytes of WBXML, and its model the same 170 bytes: 8.20x measured
 /// at 5,000 commands.
 /// Issue 17's 4x would need under 88 bytes a command, body included. A smaller owned
-/// layout does not get there: an Item's rare parts boxed and its one Item held in the
-/// Command would still be 112 + 16 bytes (6.6x); the two inline texts and the span
-/// alone are 48. Commands kept as spans of the body and decoded when the rules read
-/// them would, at about 8 bytes a command.
-const WBXML_RATIO: f64 = 9.7;
-/// One huge Data: its text is read once and moved into the model, 1.01x measured.
+/// layout does not get there: the two inline texts and the span alone are 40 bytes,
+/// an Item with nothing but a Target 104. Commands kept as spans of the body and
+/// decoded when the rules read them would, at about 8 bytes a command.
+const WBXML_RATIO: f64 = 8.6;
 const HUGE_RATIO: f64 = 1.1;
 
 fn ratio(peak: usize, body: &[u8]) -> f64 {
