@@ -45,6 +45,12 @@ fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// The allocator the `dmct` binary runs with, so `bench proxy` and `load`, which run
+/// dmct's libraries in this process, measure what `dmct proxy` and `dmct run` cost.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
