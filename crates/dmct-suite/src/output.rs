@@ -349,21 +349,20 @@ mod tests {
         assert_eq!(names, transcript_names(&runs));
     }
 
-    fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("dmct-output-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        d
+    /// A scratch directory, removed when the test ends.
+    fn dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
     }
 
     #[test]
     fn an_atomic_write_replaces_the_file_and_leaves_no_temporary_file() {
-        let d = dir("atomic");
-        std::fs::create_dir_all(&d).unwrap();
+        let scratch = dir();
+        let d = scratch.path();
         let p = d.join("report.json");
         std::fs::write(&p, "old").unwrap();
         write_atomic(&p, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
-        let names: Vec<_> = std::fs::read_dir(&d)
+        let names: Vec<_> = std::fs::read_dir(d)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -372,8 +371,8 @@ mod tests {
 
     #[test]
     fn a_failed_write_names_the_file_and_the_reason() {
-        let d = dir("missing");
-        let p = d.join("no-such-dir").join("report.json");
+        let scratch = dir();
+        let p = scratch.path().join("no-such-dir").join("report.json");
         let e = write_atomic(&p, b"x").unwrap_err().to_string();
         assert!(e.contains("report.json"), "{e}");
         assert!(!e.contains("os error"), "the reason in words: {e}");
@@ -381,8 +380,8 @@ mod tests {
 
     #[test]
     fn an_out_dir_that_is_a_file_is_refused_with_the_reason() {
-        let d = dir("file");
-        std::fs::create_dir_all(&d).unwrap();
+        let scratch = dir();
+        let d = scratch.path();
         let f = d.join("out");
         std::fs::write(&f, "").unwrap();
         let e = check_dir(&f).unwrap_err().to_string();

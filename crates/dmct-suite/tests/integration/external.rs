@@ -293,6 +293,8 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
         idle: Duration::from_millis(200),
         ..opts()
     };
+    // Where each case's trigger hands its Package 0 over; removed when the test ends.
+    let scratch = tempfile::tempdir().unwrap();
     for s in dmct_suite::scenario::builtin().unwrap() {
         if !s.roles.contains(&dmct_rules::Role::Client) {
             continue;
@@ -307,7 +309,7 @@ async fn an_external_conformant_client_passes_every_scenario_on_one_listener() {
             .unwrap();
         let trigger = dmct_suite::runner::Trigger {
             command: "true".into(),
-            dir: std::env::temp_dir().join(format!("dmct-external-{}", std::process::id())),
+            dir: scratch.path().to_path_buf(),
             package0: true,
         };
         let case = async {

@@ -140,7 +140,8 @@ async fn a_device_with_its_own_server_id_and_srvcred() {
     };
     let srv = listener(&o).await;
     let s = scenario("session/package0");
-    let dir = std::env::temp_dir().join(format!("dmct-realistic-{}", std::process::id()));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().to_path_buf();
     let trigger = dmct_suite::runner::Trigger {
         command: "true".into(),
         dir: dir.clone(),
