@@ -594,8 +594,15 @@ fn push_text(
 }
 
 fn write_text<W: std::io::Write>(w: &mut Writer<W>, t: &str) {
-    // Escaped a piece at a time: a Data of megabytes escaped whole would be held once
-    // more beside the text and the output.
+    escaped_pieces(t, |escaped| {
+        let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
+    });
+}
+
+/// `t` escaped for XML text, handed to `each` a piece of at most about 64 KB at a time
+/// (at least once, if empty): a Data of megabytes escaped whole would be held once more
+/// beside the text and the output.
+pub(crate) fn escaped_pieces(t: &str, mut each: impl FnMut(&str)) {
     let mut rest = t;
     loop {
         let mut end = rest.len().min(1 << 16);
@@ -605,8 +612,7 @@ fn write_text<W: std::io::Write>(w: &mut Writer<W>, t: &str) {
         let (piece, after) = rest.split_at(end);
         // A raw CR would come back as LF (XML end-of-line handling), so it is written
         // as a character reference.
-        let escaped = quick_xml::escape::escape(piece).replace('\r', "&#xD;");
-        let _ = w.write_event(Event::Text(BytesText::from_escaped(escaped)));
+        each(&quick_xml::escape::escape(piece).replace('\r', "&#xD;"));
         rest = after;
         if rest.is_empty() {
             break;

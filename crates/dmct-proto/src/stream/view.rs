@@ -262,21 +262,12 @@ impl<'a, W: Write> Sink<'a> for Indenter<'a, W> {
             for i in 0..self.pending.len() {
                 let (Pending::Text(a, b) | Pending::Opaque(a, b)) = self.pending[i];
                 let t = String::from_utf8_lossy(&bytes[a..b]);
-                // Escaped a piece at a time and handed on as it goes: one Data of 15 MB
-                // escaped whole, then copied into `buf`, held three times its size.
-                let mut rest = t.as_ref();
-                while !rest.is_empty() {
-                    let mut end = rest.len().min(1 << 16);
-                    while !rest.is_char_boundary(end) {
-                        end += 1;
-                    }
-                    let (piece, after) = rest.split_at(end);
-                    // As `xml::write_text`: escaped, CR as a character reference.
-                    let escaped = quick_xml::escape::escape(piece).replace('\r', "&#xD;");
+                // Handed on a piece at a time: one Data of 15 MB escaped whole, then
+                // copied into `buf`, held three times its size.
+                crate::xml::escaped_pieces(&t, |escaped| {
                     self.buf.extend_from_slice(escaped.as_bytes());
                     self.spill();
-                    rest = after;
-                }
+                });
             }
             self.pending.clear();
             // A small buffer is kept for the next leaf; a large one is let go.
