@@ -130,6 +130,22 @@ pub fn headers_of(map: &http::HeaderMap) -> Headers {
     )
 }
 
+/// A hyper header map of `(name, value)` pairs, in the order given: what
+/// `Request::builder().header(..)` would check and give, without moving a builder
+/// through each header (every relayed message pays it). The inverse of [`headers_of`].
+pub fn header_map<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<http::HeaderMap, http::Error> {
+    let mut map = http::HeaderMap::with_capacity(pairs.size_hint().0);
+    for (n, v) in pairs {
+        map.append(
+            http::HeaderName::from_bytes(n.as_bytes())?,
+            http::HeaderValue::from_str(v)?,
+        );
+    }
+    Ok(map)
+}
+
 /// How reading a body ended.
 pub enum BodyEnd {
     Complete,

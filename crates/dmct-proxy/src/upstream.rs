@@ -8,7 +8,7 @@
 //! reached the server).
 
 use bytes::Bytes;
-use dmct_net::{BodyEnd, ClientTls, HeldBytes, Limits, headers_of, read_body_held};
+use dmct_net::{BodyEnd, ClientTls, HeldBytes, Limits, header_map, headers_of, read_body_held};
 use dmct_proto::transcript::{ExchangeFailure, HttpResponse};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
@@ -314,9 +314,7 @@ impl Upstream {
     }
 }
 
-/// The request for the upstream: its header map built directly, in the order given
-/// (what `Request::builder` would check and give, without moving the builder through
-/// each header).
+/// The request for the upstream, its headers in the order given.
 fn request_of(
     method: &str,
     target: &str,
@@ -325,13 +323,7 @@ fn request_of(
 ) -> Result<hyper::Request<Full<Bytes>>, http::Error> {
     let method = http::Method::from_bytes(method.as_bytes())?;
     let uri = http::Uri::try_from(target)?;
-    let mut map = http::HeaderMap::with_capacity(headers.len());
-    for &(n, v) in headers {
-        map.append(
-            http::HeaderName::from_bytes(n.as_bytes())?,
-            http::HeaderValue::from_str(v)?,
-        );
-    }
+    let map = header_map(headers.iter().copied())?;
     let mut request = hyper::Request::new(Full::new(body));
     *request.method_mut() = method;
     *request.uri_mut() = uri;

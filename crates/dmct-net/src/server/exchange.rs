@@ -4,20 +4,16 @@
 use super::*;
 
 fn to_hyper(r: &HttpResponse) -> Response<Full<Bytes>> {
-    // The header map is built directly: what `Response::builder` checks and gives,
-    // without moving the builder through each header (every answer pays it).
     let build = || -> Result<Response<Full<Bytes>>, http::Error> {
         let status = http::StatusCode::from_u16(r.status)?;
-        let mut map = http::HeaderMap::with_capacity(r.headers.0.len());
-        for (n, v) in &r.headers.0 {
-            // hyper sets Content-Length from the body.
-            if !n.eq_ignore_ascii_case("content-length") {
-                map.append(
-                    http::HeaderName::from_bytes(n.as_bytes())?,
-                    http::HeaderValue::from_str(v)?,
-                );
-            }
-        }
+        let map = crate::header_map(
+            r.headers
+                .0
+                .iter()
+                // hyper sets Content-Length from the body.
+                .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        )?;
         let mut resp = Response::new(Full::new(r.body.0.clone()));
         *resp.status_mut() = status;
         *resp.headers_mut() = map;
