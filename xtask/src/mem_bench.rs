@@ -3,6 +3,8 @@
 //! Data; XML and WBXML), against the body's size, and against libwbxml's `wbxml2xml`
 //! converting the same WBXML body in the same run. Peak RSS is what `/usr/bin/time`
 //! reads from the child's rusage (ru_maxrss), as a user would measure it.
+//! Last, the floor of the model: the bytes a decoded tiny Get takes, against its own
+//! bytes of WBXML, which no peak of `check` on such a body can go below.
 
 use crate::summary::Measure;
 use anyhow::{Context, Result, bail};
@@ -204,7 +206,33 @@ pub fn memory(root: &Path, megabytes: &str) -> Result<Vec<Measure>> {
             ));
         }
     }
+    model_floor()?;
     Ok(measures)
+}
+
+/// Why tiny Gets in WBXML sit above the goal: the room an eager model takes per Get,
+/// against the Get's own bytes on the wire: the difference of two bodies, 100,000 Gets
+/// apart, whose CmdIDs have six digits as most in the 15 MB body have.
+fn model_floor() -> Result<()> {
+    let wire = |n: usize| -> Result<usize> {
+        // `tiny_gets` sizes its body by 23 bytes a Get in WBXML.
+        Ok(tiny_gets(n * 23, Encoding::Wbxml)?.len())
+    };
+    let per_get = (wire(200_000)? - wire(100_000)?) as f64 / 100_000.0;
+    let (command, item) = (
+        std::mem::size_of::<dmct_proto::Command>(),
+        std::mem::size_of::<dmct_proto::Item>(),
+    );
+    let model = (command + item) as f64;
+    println!(
+        "floor of the model: a decoded Get is a Command ({command} bytes) and its Item \
+         ({item} bytes, in an allocation of its own), {:.0} bytes without allocator \
+         rounding, for {per_get:.1} bytes of WBXML: {:.1}x the body before the body itself \
+         is counted; 4x there needs commands kept undecoded until a rule reads them",
+        model,
+        model / per_get
+    );
+    Ok(())
 }
 
 pub(crate) fn which(name: &str) -> Option<PathBuf> {

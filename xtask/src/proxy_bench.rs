@@ -30,6 +30,10 @@
 //! Every wrk request carries the same SessionID, so they all land in one session
 //! record: the first `max_exchanges` (1,000) are kept and judged, later ones are counted
 //! only, which keeps memory flat; the peak resident set before and after is printed.
+//!
+//! Last, what judging costs: the rules over the reference peers' whole session of the
+//! same scenario, once, per exchange, against nginx's CPU per request. The proxy judges
+//! a session after each exchange it keeps, so this is the least checking live costs.
 
 use crate::summary::Measure;
 use anyhow::{Context, Result, bail, ensure};
@@ -625,6 +629,15 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
          relayed beyond the per-session cap (counted only), {live} live failure(s) reported",
         records.len()
     );
+    let (exchanges, judge_us) = judging_cost(&scenario);
+    println!(
+        "judging: the rules over this scenario's whole session ({exchanges} exchanges, the \
+         reference peers paired in memory), judged once, take {judge_us:.1} us of CPU an \
+         exchange, {:.1}x the CPU nginx spends relaying a request; the proxy judges a session \
+         after each exchange it keeps, so it cannot keep nginx's pace while it judges every \
+         exchange (the runs above are mostly past the per-session cap: counted, not judged)",
+        judge_us * 1e3 / per_request(1).max(1.0)
+    );
     println!(
         "peak RSS of this process (VmHWM, benches run before in it included): {} before the \
          runs, {} after",
@@ -652,6 +665,25 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
             )
         },
     ])
+}
+
+/// What judging one exchange costs at the least: the rules over the reference peers'
+/// whole session of `scenario` (paired in memory, as the vectors are made), judged once,
+/// for half a second, per exchange, in microseconds.
+fn judging_cost(scenario: &dmct_suite::scenario::Scenario) -> (usize, f64) {
+    let role = dmct_rules::Role::Client;
+    let transcript =
+        dmct_suite::runner::run_in_memory(scenario, role, &BTreeSet::new(), &BTreeSet::new())
+            .transcript;
+    let exchanges = transcript.exchanges.len().max(1);
+    let started = std::time::Instant::now();
+    let mut rounds = 0u32;
+    while rounds < 10 || started.elapsed() < Duration::from_millis(500) {
+        std::hint::black_box(dmct_rules::check(std::hint::black_box(&transcript)));
+        rounds += 1;
+    }
+    let us = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds) / exchanges as f64;
+    (exchanges, us)
 }
 
 #[cfg(test)]
