@@ -669,21 +669,23 @@ fn run(root: &Path, secs: u64) -> Result<Vec<Measure>> {
 
 /// What judging one exchange costs at the least: the rules over the reference peers'
 /// whole session of `scenario` (paired in memory, as the vectors are made), judged once,
-/// for half a second, per exchange, in microseconds.
+/// for half a second, per exchange: microseconds of this thread's CPU (the scheduler's
+/// count, as for the relays).
 fn judging_cost(scenario: &dmct_suite::scenario::Scenario) -> (usize, f64) {
     let role = dmct_rules::Role::Client;
     let transcript =
         dmct_suite::runner::run_in_memory(scenario, role, &BTreeSet::new(), &BTreeSet::new())
             .transcript;
     let exchanges = transcript.exchanges.len().max(1);
-    let started = std::time::Instant::now();
+    let me = Path::new("/proc/thread-self");
+    let (started, cpu0) = (std::time::Instant::now(), task_cpu(me));
     let mut rounds = 0u32;
     while rounds < 10 || started.elapsed() < Duration::from_millis(500) {
         std::hint::black_box(dmct_rules::check(std::hint::black_box(&transcript)));
         rounds += 1;
     }
-    let us = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds) / exchanges as f64;
-    (exchanges, us)
+    let ns = (task_cpu(me) - cpu0).ns as f64;
+    (exchanges, ns / 1e3 / f64::from(rounds) / exchanges as f64)
 }
 
 #[cfg(test)]
