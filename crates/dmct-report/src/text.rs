@@ -216,6 +216,14 @@ fn rule_table(s: &mut String, cases: &[CaseResult]) {
             let _ = writeln!(s, "{:28}requirement: {}", "", r.requirement);
         }
     }
+    // The mark is the catalog's; a reader of this file alone would not know it.
+    if rules.iter().any(|r| r.clause.contains('?')) {
+        let _ = writeln!(
+            s,
+            "A clause marked ? is unconfirmed: the document that holds it is not among the \
+             spec texts the rules were read against (testcases/rules.toml says why)."
+        );
+    }
 }
 
 /// Per area (the case id before its first `/`; for `check`, whose case ids are file
@@ -245,10 +253,16 @@ pub fn summary_table(report: &RunReport, colour: bool) -> String {
         }
     };
     let mut s = String::new();
+    // `check` groups by the role a finding is about, a run by the scenarios' area.
+    let heading = if report.command == "check" {
+        "role"
+    } else {
+        "area"
+    };
     let _ = writeln!(
         s,
         "\n{:<12} {:>6} {:>6} {:>13}",
-        "area", "pass", "fail", "inconclusive"
+        heading, "pass", "fail", "inconclusive"
     );
     for (area, [p, f, i]) in &areas {
         let _ = writeln!(
@@ -282,7 +296,43 @@ mod tests {
         .unwrap();
         let plain = summary_table(&report, false);
         assert!(plain.contains("auth") && !plain.contains('\x1b'), "{plain}");
+        // A run groups by area; `check` by role (its test in the dmct crate).
+        assert!(
+            plain.contains("\narea ") && !plain.contains("\nrole "),
+            "{plain}"
+        );
         let coloured = summary_table(&report, true);
         assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
+    }
+
+    /// A report with one passing finding whose rule cites `clause`.
+    fn report_citing(clause: &str) -> RunReport {
+        let finding = serde_json::json!({
+            "rule": "alert/valid-code", "clause": clause, "level": "MUST",
+            "summary": "", "allowed": [], "role": "client", "verdict": "pass", "detail": ""
+        });
+        let case = serde_json::json!({
+            "id": "auth/x", "title": "", "role": "client", "peer": {"name": "p"},
+            "verdict": "pass", "findings": [finding], "exchanges": 1
+        });
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "tool": {"name": "dmct", "version": "0"},
+            "command": "run",
+            "summary": {"cases": 1, "pass": 1, "fail": 0, "inconclusive": 0},
+            "cases": [case]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_unconfirmed_mark_is_explained_only_where_a_clause_carries_it() {
+        let legend = "A clause marked ? is unconfirmed";
+        let marked = render_text(&report_citing("[REP] Alert Codes (§7 ?)"));
+        assert!(marked.contains(legend), "{marked}");
+        let plain = render_text(&report_citing("[PRO] §8.3"));
+        assert!(
+            plain.contains("alert/valid-code") && !plain.contains(legend),
+            "{plain}"
+        );
     }
 }

@@ -18,9 +18,16 @@ pub(crate) fn print_report(out: &Path, report: &RunReport) {
         "{}",
         dmct_report::summary_table(report, colour(std::io::stdout().is_terminal()))
     );
+    // Every report file, not only the JSON one: a newcomer looks for the text and HTML.
+    let transcripts = if out.join("transcripts").is_dir() {
+        ", transcripts/"
+    } else {
+        ""
+    };
     eprintln!(
-        "dmct: report written to {}",
-        out.join("report.json").display()
+        "dmct: reports written to {}: report.txt, report.json, report.html, report.xml{}",
+        out.display(),
+        transcripts
     );
 }
 

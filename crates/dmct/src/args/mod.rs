@@ -50,8 +50,10 @@ pub(crate) fn command_for(argv: &[OsString]) -> clap::Command {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Run the scenarios against a DM client: the built-in one over loopback by default,
-    /// or an external client that connects to --serve ADDR
+    /// Run the scenarios: by default both directions over loopback, the client-side ones
+    /// against the built-in reference client and the server-side ones against the
+    /// built-in reference server; or against an external client that connects to
+    /// --serve ADDR, or an external server at --target-server URL
     #[command(after_help = dmct_suite::exit::HELP)]
     Run(RunArgs),
     /// Print a shell completion script on standard output (e.g. `dmct completions bash >

@@ -147,7 +147,7 @@ fn check_judges_a_violating_vector_offline_with_exit_1() {
     }
     assert!(stdout.contains("\ndmct ") && stdout.contains("rules judged, failing first"));
     assert!(
-        stdout.contains("area") && stdout.contains("client"),
+        stdout.contains("\nrole ") && stdout.contains("client"),
         "{stdout}"
     );
     let report: serde_json::Value =
