@@ -19,11 +19,14 @@ pub(crate) fn print_report(out: &Path, report: &RunReport) {
         dmct_report::summary_table(report, colour(std::io::stdout().is_terminal()))
     );
     // Every report file, not only the JSON one: a newcomer looks for the text and HTML.
-    let transcripts = if out.join("transcripts").is_dir() {
-        ", transcripts/"
-    } else {
-        ""
-    };
+    // Transcripts are named only where this report's cases point into the directory
+    // (`check` points at the files it read, which it does not copy).
+    let in_out = report.cases.iter().any(|c| {
+        c.transcript
+            .as_deref()
+            .is_some_and(|t| t.starts_with("transcripts/"))
+    });
+    let transcripts = if in_out { ", transcripts/" } else { "" };
     eprintln!(
         "dmct: reports written to {}: report.txt, report.json, report.html, report.xml{}",
         out.display(),
