@@ -43,6 +43,19 @@ fn bodies(path: &Path) -> Vec<Vec<u8>> {
     all
 }
 
+/// Every distinct body under testcases/vectors (a file's own bytes and its transcript's
+/// bodies), each once: vectors share many.
+fn distinct_vector_bodies() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    let mut distinct = std::collections::HashSet::new();
+    all.iter()
+        .flat_map(|p| bodies(p))
+        .filter(|b| distinct.insert(b.clone()))
+        .collect()
+}
+
 /// Stream and tree agree on `bytes`; whether the stream took them.
 fn same_view(bytes: &[u8], what: &str) -> bool {
     let tree = dmct_proto::decode(bytes).ok().map(|d| d.tree_wire_text());
@@ -166,15 +179,8 @@ fn truncations_and_flipped_bytes_of_the_codec_vectors_agree_with_the_tree_path()
 /// The reports' wire view takes the streaming path for WBXML and gives the tree's bytes.
 #[test]
 fn the_reports_wire_view_is_the_trees() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
-    let mut all = Vec::new();
-    files(&root, &mut all);
-    let mut distinct = std::collections::HashSet::new();
     let mut checked = 0;
-    for bytes in all.iter().flat_map(|p| bodies(p)) {
-        if !distinct.insert(bytes.clone()) {
-            continue;
-        }
+    for bytes in distinct_vector_bodies() {
         if let Ok(d) = dmct_proto::decode(&bytes) {
             assert_eq!(d.wire_text(), d.tree_wire_text());
             checked += usize::from(d.wbxml.is_some());
@@ -218,15 +224,8 @@ fn trimmed(el: &Element) -> Element {
 /// nothing.
 #[test]
 fn the_views_marks_show_the_elements_the_spans_name() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
-    let mut all = Vec::new();
-    files(&root, &mut all);
-    let mut distinct = std::collections::HashSet::new();
     let (mut wbxml, mut xml) = (0, 0);
-    for bytes in all.iter().flat_map(|p| bodies(p)) {
-        if !distinct.insert(bytes.clone()) {
-            continue;
-        }
+    for bytes in distinct_vector_bodies() {
         let Ok(d) = dmct_proto::decode(&bytes) else {
             continue;
         };
@@ -292,15 +291,8 @@ fn same_prefixes(d: &dmct_proto::xml::Decoded, what: &str) {
 /// whole excerpt's start, in both encodings, on every body of the vectors.
 #[test]
 fn an_excerpts_prefix_is_the_start_of_the_whole_excerpt() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/vectors");
-    let mut all = Vec::new();
-    files(&root, &mut all);
-    let mut distinct = std::collections::HashSet::new();
     let mut wbxml = 0;
-    for bytes in all.iter().flat_map(|p| bodies(p)) {
-        if !distinct.insert(bytes.clone()) {
-            continue;
-        }
+    for bytes in distinct_vector_bodies() {
         if let Ok(d) = dmct_proto::decode(&bytes) {
             same_prefixes(&d, "vector body");
             wbxml += usize::from(d.wbxml.is_some());
